@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# bench/run.sh <suite> - build what the suite needs and run its benchmarks
+# (BENCH.md). Every benchmark prints one line per row,
+#   bench=<name> case=<case> value=<number> unit=<unit> floor=<number>
+# then a human table, and exits non-zero when one of its path checks fails;
+# this script exits with that status.
+#
+# Suites: core (dataplane/core micro-benchmarks). Add a suite as one more
+# case below.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 <suite>" >&2
+	echo "suites: core" >&2
+	exit 2
+}
+
+[ $# -eq 1 ] || usage
+suite=$1
+
+# Everything runs from the repository root, whatever the caller's cwd.
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+builddir=${FG_BUILDDIR:-build}
+
+# build TARGET... - configure once, then (re)build only the named targets,
+# so a suite runs even while an unrelated part of the tree does not build.
+build() {
+	if [ ! -f "$builddir/build.ninja" ]; then
+		meson setup "$builddir"
+	fi
+	ninja -C "$builddir" "$@"
+}
+
+# pin CMD... - run on CPU 1 when taskset exists and CPU 1 is online: a
+# benchmark that migrates between CPUs measures the scheduler.
+pin() {
+	if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
+		taskset -c 1 "$@"
+	else
+		echo "run.sh: not pinned (no taskset or no CPU 1)" >&2
+		"$@"
+	fi
+}
+
+case "$suite" in
+core)
+	build bench/bench_core
+	pin "$builddir/bench/bench_core"
+	;;
+*)
+	usage
+	;;
+esac

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_types.h - the base of dataplane/core: integer types, inline and
+ * byte-order helpers that mean the same under gcc (userspace, DPDK, tests)
+ * and clang -target bpf (XDP).
+ *
+ * Core includes nothing but Linux UAPI headers and itself: no libc, no DPDK,
+ * no libbpf (STYLE.md). Everything here is usable in any context.
+ */
+#ifndef FG_TYPES_H
+#define FG_TYPES_H
+
+#include <linux/types.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* Every core fast-path function is this: the verifier has no calls to
+ * follow, and userspace callers get the same code the BPF program runs. */
+#define FG_INLINE static __always_inline
+
+#define FG_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define FG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Unroll the next loop: BPF code wants straight-line bounded loops; gcc
+ * does not know clang's plain "unroll" pragma. Use before a for loop. */
+#if defined(__clang__)
+#define FG_UNROLL _Pragma("unroll")
+#else
+#define FG_UNROLL _Pragma("GCC unroll 16")
+#endif
+
+#define FG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Compile-time size checks on every struct the dataplanes and the control
+ * plane share: a layout change must be deliberate. */
+#define FG_ASSERT_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " must be " #size " bytes")
+
+#if !defined(__BYTE_ORDER__) || !defined(__ORDER_LITTLE_ENDIAN__)
+#error "compiler does not define __BYTE_ORDER__"
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define fg_htons(x) ((__be16)__builtin_bswap16((__u16)(x)))
+#define fg_ntohs(x) ((__u16)__builtin_bswap16((__u16)(x)))
+#define fg_htonl(x) ((__be32)__builtin_bswap32((__u32)(x)))
+#define fg_ntohl(x) ((__u32)__builtin_bswap32((__u32)(x)))
+#else
+#define fg_htons(x) ((__be16)(x))
+#define fg_ntohs(x) ((__u16)(x))
+#define fg_htonl(x) ((__be32)(x))
+#define fg_ntohl(x) ((__u32)(x))
+#endif
+
+/* Byte-order constants usable in case labels and static initialisers. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FG_BE16(x) ((__be16)((((x) & 0xffU) << 8) | (((x) >> 8) & 0xffU)))
+#else
+#define FG_BE16(x) ((__be16)(x))
+#endif
+
+/* Load a little-endian 64-bit word from possibly unaligned memory, one byte
+ * at a time (the BPF target forbids unaligned loads on some JITs; the
+ * compiler merges this into one load on x86). */
+FG_INLINE __u64 fg_load_le64(const __u8 *p)
+{
+	return (__u64)p[0] | (__u64)p[1] << 8 | (__u64)p[2] << 16 |
+	       (__u64)p[3] << 24 | (__u64)p[4] << 32 | (__u64)p[5] << 40 |
+	       (__u64)p[6] << 48 | (__u64)p[7] << 56;
+}
+
+#endif /* FG_TYPES_H */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * core_use.c - calls every fast-path function of dataplane/core from an
+ * exported function, so that check_core_headers.sh makes both compilers
+ * (gcc and clang -target bpf) emit real code for them, not just parse the
+ * declarations. Not linked into anything.
+ */
+#include "fg_types.h"
+#include "fg_parse.h"
+#include "fg_flow.h"
+#include "fg_maglev.h"
+#include "fg_tbucket.h"
+
+/* BPF functions take at most five arguments: everything comes in one struct. */
+struct fg_core_use_args {
+	const void *data;
+	const void *data_end;
+	const struct fg_hash_seed *seed;
+	const __u32 *ring;
+	const struct fg_tb_profile *prof;
+	struct fg_tb_state *st;
+	__u64 now;
+	__u64 out[4];
+};
+
+int fg_core_use(struct fg_core_use_args *a);
+
+int fg_core_use(struct fg_core_use_args *a)
+{
+	struct fg_flow_key key, rev;
+	struct fg_pkt pkt;
+	int rc;
+
+	rc = fg_parse(a->data, a->data_end, &pkt);
+	if (rc != FG_PARSE_OK)
+		return rc;
+	fg_flow_key_from_pkt(&pkt, &key);
+	fg_flow_key_reverse(&key, &rev);
+	a->out[0] = fg_flow_hash(&key, a->seed);
+	a->out[1] = fg_flow_hash_sym(&rev, a->seed);
+	a->out[2] = fg_flow_hash_src(&key, a->seed);
+	a->out[3] = a->ring[fg_maglev_slot(a->out[0], FG_MAGLEV_M_DEFAULT)];
+	return fg_tb_consume(a->prof, a->st, a->now, pkt.l3_len);
+}
