@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_rules_json.h - the API's JSON shapes (shared/API.md: Service, Limit,
+ * the PUT /v1/config body) to and from the rule model (fg_rules.h), with
+ * the API's error objects.
+ *
+ * Parsing is strict: unknown fields, wrong JSON types, floats or negatives
+ * where integers belong and out-of-range values are errors that name the
+ * field's path ("backends[2].port", in a config body
+ * "services.web.backends[2].port"). Serialising writes every default out,
+ * so GET shows exactly what a PUT stored, normalised; parse(to_json(x))
+ * equals x for everything the model holds.
+ *
+ * Two levels of checks:
+ *  - fg_service_from_json / fg_limit_from_json check one object on its own;
+ *  - fg_ruleset_check checks a whole candidate rule set: (vip, port, proto)
+ *    clashes (409), limits naming missing or incompatible services (400),
+ *    dataplane capacity. fg_config_from_json runs both. The API layer runs
+ *    fg_ruleset_check on the candidate set for single-object writes too.
+ *
+ * Library code: nothing here logs; errors go to the caller in an
+ * fg_api_error (which may be NULL). A NULL output pointer is a caller bug:
+ * -EINVAL with 500 internal. Userspace only; reentrant.
+ */
+#ifndef FG_RULES_JSON_H
+#define FG_RULES_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "fg_rules.h"
+
+/* Largest request body the API accepts (API.md: larger is 413). */
+#define FG_API_BODY_MAX (1U << 20)
+
+/*
+ * An API error: the HTTP status, its code string (API.md: invalid_argument,
+ * unauthenticated, not_found, conflict, version_mismatch, too_large,
+ * unavailable, internal), a message that starts with the field path when
+ * there is one ("backends[2].port: must be 1..65535"), and the path ("" when
+ * the error concerns no one field). code points to a string literal.
+ */
+struct fg_api_error {
+	int http;
+	const char *code;
+	char message[256];
+	char field[128];
+};
+
+/*
+ * fg_api_error_code - the API code string for an HTTP status: 400
+ * invalid_argument, 401 unauthenticated, 404 not_found, 409 conflict, 412
+ * version_mismatch, 413 too_large, 503 unavailable; anything else
+ * "internal". Never NULL.
+ */
+const char *fg_api_error_code(int http);
+
+/*
+ * fg_api_error_set - fill *err: http, its code, field (NULL or "" for none,
+ * truncated to fit) and the printf-formatted message, prefixed with
+ * "field: " when there is a field. Accepts a NULL err (does nothing).
+ */
+void fg_api_error_set(struct fg_api_error *err, int http, const char *field,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * fg_api_error_json - the error body {"error": {"code", "message", "field"}}
+ * ("field" left out when empty). Returns a new reference, NULL when out of
+ * memory or err is NULL.
+ */
+json_t *fg_api_error_json(const struct fg_api_error *err);
+
+/* fg_name_valid - true when name matches [a-z0-9][a-z0-9_-]{0,62}. */
+bool fg_name_valid(const char *name);
+
+/*
+ * fg_json_parse_body - parse a request body of len bytes (need not be NUL
+ * terminated). Rejects bodies over FG_API_BODY_MAX (413 too_large), and
+ * with 400 invalid_argument: text that is not JSON, duplicate keys in an
+ * object (jansson would silently keep the last one), integers beyond 64-bit
+ * range ("too big integer"), NUL in strings, and a top level that is not an
+ * object. Returns a new reference, or NULL with *err set (500 internal when
+ * out of memory).
+ */
+json_t *fg_json_parse_body(const char *buf, size_t len,
+			   struct fg_api_error *err);
+
+/*
+ * fg_service_from_json - parse the Service object `obj` named `name` (the
+ * name is checked too: field "name").
+ *
+ * Defaults: proto tcp; mode l4; forward dsr-ipip (nat for l7, whose
+ * services are proxied); hash 5tuple; backends []; backend weight 100,
+ * state active, port the service's port (required under nat when the
+ * service port is 0); no health checks without "health", and in it type
+ * tcp, interval_ms 1000, timeout_ms 500 (half the interval when that is
+ * shorter), rise 2, fall 3, port the backend's, and for http path "/" and
+ * expect_status 200. Required: vip, port.
+ *
+ * Returns 0 and overwrites *out (the caller then owns out->backends; free()
+ * it), or -EINVAL (400) / -ENOMEM (500) with *err set and *out untouched.
+ * Does not look at other services: see fg_ruleset_check.
+ */
+int fg_service_from_json(const char *name, json_t *obj,
+			 struct fg_rule_service *out, struct fg_api_error *err);
+
+/*
+ * fg_limit_from_json - parse the Limit object `obj` named `name`.
+ *
+ * Defaults: key src_ip, burst = rate (one second's worth), action drop,
+ * scope node, dry_run false; no service and no match filter. Required:
+ * unit, rate. match.src is a CIDR or a bare address (a host: /32 or /128);
+ * a prefix with host bits set is refused with the network it probably
+ * meant. rps units, the respond action and key item are refused (the first
+ * two are not supported yet by this build, item belongs to seckill rules).
+ *
+ * Returns 0 and overwrites *out, or -EINVAL (400) with *err set and *out
+ * untouched. Whether the named service exists and suits the limit is
+ * fg_ruleset_check's job.
+ */
+int fg_limit_from_json(const char *name, json_t *obj,
+		       struct fg_rule_limit *out, struct fg_api_error *err);
+
+/*
+ * fg_config_from_json - parse a PUT /v1/config body: {"services": {name:
+ * Service}, "limits": {name: Limit}, "routes": {}, "seckill": {}}, every
+ * member optional (absent = none). A "version" member is refused (versions
+ * are the server's; a conditional write uses If-Match). Non-empty routes or
+ * seckill are refused: not supported yet by this build. Error fields carry
+ * the object's path ("services.web.backends[2].port"). Services and limits
+ * come out sorted by name; the whole set passes fg_ruleset_check.
+ *
+ * Returns 0 and overwrites *out (version 0; release it with
+ * fg_ruleset_free()), or -EINVAL (400), -EEXIST (409 conflict) or -ENOMEM
+ * (500) with *err set and *out untouched. *out must own nothing on entry
+ * that the caller has not kept a pointer to: it is overwritten, not freed.
+ */
+int fg_config_from_json(json_t *root, struct fg_ruleset *out,
+			struct fg_api_error *err);
+
+/*
+ * fg_ruleset_check - the checks across objects of a whole candidate rule
+ * set, as a write would leave it:
+ *  - 409 conflict: two services with one name, or sharing (vip, port,
+ *    proto) (field "services.<later name>.vip"); two limits with one name;
+ *  - 400: a limit naming a missing service, or one whose match, key, unit
+ *    or action cannot work on that service (proto, port or address family
+ *    that never matches, src_prefix/N longer than the vip family, cps or
+ *    reset on udp); more services, limits, backends, limits on one service
+ *    or limits on no service than the dataplane tables hold (FG_SVC_MAX,
+ *    FG_LIMIT_MAX, FG_BACKEND_MAX, FG_SVC_LIMITS_MAX,
+ *    FG_GLOBAL_LIMITS_MAX).
+ * Fields are full paths ("limits.perip.service"). Does not re-run the
+ * per-object checks. Returns 0, -EINVAL, -EEXIST, or -ENOMEM (500).
+ */
+int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_api_error *err);
+
+/*
+ * fg_ruleset_service_user - the name of the first limit in rs that names
+ * service `service`, or NULL when none does (deleting a service that rules
+ * still name is 409). The pointer is into rs.
+ */
+const char *fg_ruleset_service_user(const struct fg_ruleset *rs,
+				    const char *service);
+
+/*
+ * fg_service_to_json, fg_limit_to_json - the canonical API object, every
+ * default written out (no "name": the name is the key or the URL). Fields
+ * that mean "not set" are left out: a backend port of 0, health when there
+ * are no health checks, a limit's service and match filters when unset.
+ * Returns a new reference, or NULL when out of memory.
+ */
+json_t *fg_service_to_json(const struct fg_rule_service *svc);
+json_t *fg_limit_to_json(const struct fg_rule_limit *lim);
+
+/*
+ * fg_config_to_json - the GET /v1/config body: {"version": version,
+ * "services": {...}, "limits": {...}, "routes": {}, "seckill": {}}, objects
+ * in the rule set's order. Returns a new reference, or NULL when out of
+ * memory.
+ */
+json_t *fg_config_to_json(const struct fg_ruleset *rs, uint64_t version);
+
+#endif /* FG_RULES_JSON_H */

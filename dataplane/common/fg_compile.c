@@ -1,0 +1,1650 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_compile.c - the rule compiler (see fg_compile.h for the cycle).
+ *
+ * A compile never touches the compiler: it reads the active state, peeks
+ * at the free-id queues and writes everything it decides into the
+ * fg_compiled it returns, including the state the compiler takes on at
+ * commit. Commit then only swaps pointers and moves queue heads, so it
+ * cannot fail half-way after the dataplane has switched.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fg_compile.h"
+#include "fg_maglev.h"
+#include "fg_parse.h"
+#include "fg_tbucket.h"
+
+/* ---------------------------------------------------------------------
+ * State
+ */
+
+/* A service of the active (or planned) generation. */
+struct fg_cs_svc {
+	char name[FG_NAME_MAX];   /* "#<id>" for an adopted service whose
+				   * name was lost: never a valid name */
+	__u32 id;
+	struct fg_svc_key key;
+	__u32 ring_off;
+	__u32 ring_size;
+};
+
+/* Backend identity, the order of the sorted backend array. */
+struct fg_be_ident {
+	__u32 svc_id;   /* FG_NO_BACKEND for an adopted orphan: matches no
+			 * service, so the id only waits to retire */
+	__u8 family;    /* FG_AF_* */
+	__u8 pad;
+	__u16 port;     /* host order */
+	__be32 addr[4];
+};
+
+struct fg_cs_be {
+	struct fg_be_ident ident;
+	__u32 id;
+};
+
+struct fg_cs_lim {
+	char name[FG_NAME_MAX];
+	__u32 id;
+};
+
+/* The state of one generation, and for a plan what commit must do. */
+struct fg_compile_state {
+	__u32 gen;
+	uint64_t version;
+	__u32 nsvcs;
+	struct fg_cs_svc *svcs;   /* sorted by name */
+	__u32 nbes;
+	struct fg_cs_be *bes;     /* sorted by identity */
+	__u32 nlims;
+	struct fg_cs_lim *lims;   /* sorted by name */
+
+	/* Plan only. */
+	uint64_t base_serial;     /* compiler serial the plan was made on */
+	__u32 taken_svc, taken_be, taken_lim; /* ids taken off each queue */
+	__u32 *ring_buf;          /* every ring of the generation */
+	bool committed;
+};
+
+/*
+ * Free ids, oldest freed first. Invariant: the queue holds exactly the ids
+ * the active generation does not use, so a compile may take any of them.
+ */
+struct fg_idq {
+	__u32 *q;
+	__u32 cap;
+	__u32 head;
+	__u32 n;
+};
+
+struct fg_compiler {
+	struct fg_compile_opts opts;
+	struct fg_compile_state cur;
+	struct fg_idq free_svc, free_be, free_lim;
+	__u32 cluster_nodes;
+	uint64_t serial;          /* bumped by every commit and adopt */
+};
+
+/* ---------------------------------------------------------------------
+ * Helpers
+ */
+
+/* fg_fail - format a message into err (if any) and return ret. */
+__attribute__((format(printf, 4, 5)))
+static int fg_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* A queue holding every id 0..cap-1, lowest first. 0 or -ENOMEM. */
+static int fg_idq_init(struct fg_idq *q, __u32 cap)
+{
+	__u32 i;
+
+	q->q = malloc((size_t)cap * sizeof(*q->q));
+	if (!q->q)
+		return -ENOMEM;
+	q->cap = cap;
+	q->head = 0;
+	q->n = cap;
+	for (i = 0; i < cap; i++)
+		q->q[i] = i;
+	return 0;
+}
+
+/* The i-th id a compile would take (i < q->n). */
+static __u32 fg_idq_peek(const struct fg_idq *q, __u32 i)
+{
+	return q->q[(q->head + i) % q->cap];
+}
+
+/* Drop the k ids a committed compile took (k <= q->n). */
+static void fg_idq_pop(struct fg_idq *q, __u32 k)
+{
+	q->head = (q->head + k) % q->cap;
+	q->n -= k;
+}
+
+/* Never overflows: see the invariant above struct fg_idq. */
+static void fg_idq_push(struct fg_idq *q, __u32 id)
+{
+	q->q[(q->head + q->n) % q->cap] = id;
+	q->n++;
+}
+
+/* Free what a state owns and empty it; the struct itself stays. */
+static void fg_state_clear(struct fg_compile_state *st)
+{
+	free(st->svcs);
+	free(st->bes);
+	free(st->lims);
+	free(st->ring_buf);
+	st->svcs = NULL;
+	st->bes = NULL;
+	st->lims = NULL;
+	st->ring_buf = NULL;
+	st->nsvcs = st->nbes = st->nlims = 0;
+}
+
+/* API.md names: [a-z0-9][a-z0-9_-]{0,62}. */
+static bool fg_name_valid(const char *s)
+{
+	size_t i, len;
+
+	if (!memchr(s, '\0', FG_NAME_MAX))
+		return false;
+	len = strlen(s);
+	if (len == 0 || len > FG_NAME_MAX - 1)
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (!alnum && (i == 0 || (ch != '_' && ch != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* AF_INET or AF_INET6: the only families the tables hold. */
+static bool fg_family_valid(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
+/* An address as the tables hold it: IPv4 in word 0, the rest zero. */
+static __u8 fg_addr_words(const struct fg_addr *a, __be32 w[4])
+{
+	memset(w, 0, 4 * sizeof(*w));
+	if (a->family == AF_INET) {
+		memcpy(&w[0], &a->a4, sizeof(a->a4));
+		return FG_AF_INET;
+	}
+	memcpy(w, &a->a6, sizeof(a->a6));
+	return FG_AF_INET6;
+}
+
+/* The unspecified address (0.0.0.0 or ::). */
+static bool fg_addr_is_zero(const struct fg_addr *a)
+{
+	__be32 w[4];
+
+	fg_addr_words(a, w);
+	return !(w[0] | w[1] | w[2] | w[3]);
+}
+
+/* 1 when a bit past `len` is set in the address (host bits of a prefix). */
+static bool fg_addr_host_bits(const struct fg_addr *a, unsigned int len)
+{
+	const __u8 *b = a->family == AF_INET ? (const __u8 *)&a->a4 :
+					       (const __u8 *)&a->a6;
+	unsigned int nbytes = a->family == AF_INET ? 4 : 16, i;
+
+	for (i = len / 8; i < nbytes; i++) {
+		__u8 mask = i == len / 8 ? (__u8)(0xffU >> (len % 8)) : 0xffU;
+
+		if (b[i] & mask)
+			return true;
+	}
+	return false;
+}
+
+/* Names compare as bytes, bounded by FG_NAME_MAX. */
+static int fg_cmp_name(const char *a, const char *b)
+{
+	return strncmp(a, b, FG_NAME_MAX);
+}
+
+/* qsort/bsearch order of state services: by name. */
+static int fg_cs_svc_cmp(const void *a, const void *b)
+{
+	return fg_cmp_name(((const struct fg_cs_svc *)a)->name,
+			   ((const struct fg_cs_svc *)b)->name);
+}
+
+/* qsort/bsearch order of state limits: by name. */
+static int fg_cs_lim_cmp(const void *a, const void *b)
+{
+	return fg_cmp_name(((const struct fg_cs_lim *)a)->name,
+			   ((const struct fg_cs_lim *)b)->name);
+}
+
+/* Total order of backend identities: service, family, port, address. */
+static int fg_be_ident_cmp(const struct fg_be_ident *a,
+			   const struct fg_be_ident *b)
+{
+	if (a->svc_id != b->svc_id)
+		return a->svc_id < b->svc_id ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* qsort/bsearch order of state backends: by identity. */
+static int fg_cs_be_cmp(const void *a, const void *b)
+{
+	return fg_be_ident_cmp(&((const struct fg_cs_be *)a)->ident,
+			       &((const struct fg_cs_be *)b)->ident);
+}
+
+/* The state service named `name`, or NULL. */
+static const struct fg_cs_svc *fg_find_svc(const struct fg_compile_state *st,
+					   const char *name)
+{
+	struct fg_cs_svc k;
+
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	return bsearch(&k, st->svcs, st->nsvcs, sizeof(k), fg_cs_svc_cmp);
+}
+
+/* The state limit named `name`, or NULL. */
+static const struct fg_cs_lim *fg_find_lim(const struct fg_compile_state *st,
+					   const char *name)
+{
+	struct fg_cs_lim k;
+
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	return bsearch(&k, st->lims, st->nlims, sizeof(k), fg_cs_lim_cmp);
+}
+
+/* The state backend of identity *id, or NULL. */
+static const struct fg_cs_be *fg_find_be(const struct fg_compile_state *st,
+					 const struct fg_be_ident *id)
+{
+	struct fg_cs_be k = { .ident = *id };
+
+	return bsearch(&k, st->bes, st->nbes, sizeof(k), fg_cs_be_cmp);
+}
+
+/* The identity of rule backend b under service id svc_id. */
+static void fg_be_ident_of(struct fg_be_ident *id, __u32 svc_id,
+			   const struct fg_rule_backend *b)
+{
+	memset(id, 0, sizeof(*id));
+	id->svc_id = svc_id;
+	id->family = fg_addr_words(&b->addr, id->addr);
+	id->port = b->port;
+}
+
+/* Whether a backend takes new flows (ring slots). */
+static bool fg_be_usable(const struct fg_rule_backend *b)
+{
+	return b->weight > 0 && b->state == FG_BACKEND_ACTIVE &&
+	       !b->health_down;
+}
+
+__u64 fg_backend_ident(const struct fg_addr *addr, uint16_t port)
+{
+	__u8 buf[1 + 16 + 2];
+	__be32 w[4];
+	__u64 h = 0xcbf29ce484222325ULL; /* FNV-1a 64 offset basis */
+	size_t n = 0, i;
+	__u8 fam;
+
+	fam = fg_addr_words(addr, w);
+	buf[n++] = fam;
+	memcpy(buf + n, w, fam == FG_AF_INET ? 4 : 16);
+	n += fam == FG_AF_INET ? 4 : 16;
+	buf[n++] = (__u8)(port >> 8);
+	buf[n++] = (__u8)port;
+	for (i = 0; i < n; i++) {
+		h ^= buf[i];
+		h *= 0x100000001b3ULL; /* FNV-1a 64 prime */
+	}
+	/* FNV-1a's last bytes (the port) only reach the low bits; the
+	 * splitmix64 finaliser spreads them over the whole word. */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+__u32 fg_ring_size_for(__u32 n)
+{
+	__u32 m = n * 100U;
+
+	if (m <= FG_MAGLEV_M_DEFAULT)
+		return FG_MAGLEV_M_DEFAULT;
+	/* Prime gaps below 2^21 are under 200: a short, bounded walk. */
+	while (!fg_maglev_is_prime(m))
+		m++;
+	return m;
+}
+
+/* ---------------------------------------------------------------------
+ * Construction
+ */
+
+struct fg_compiler *fg_compiler_new(const struct fg_compile_opts *opts)
+{
+	struct fg_compiler *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (opts)
+		c->opts = *opts;
+	if (!c->opts.ring_slots)
+		c->opts.ring_slots = FG_RING_SLOTS_DEFAULT;
+	if (!c->opts.svc_max)
+		c->opts.svc_max = FG_SVC_MAX;
+	if (!c->opts.backend_max)
+		c->opts.backend_max = FG_BACKEND_MAX;
+	if (!c->opts.limit_max)
+		c->opts.limit_max = FG_LIMIT_MAX;
+	/* Limit ids are __u16 in the lists, with FG_NO_LIMIT reserved; the
+	 * table indexes gen * FG_LIMIT_MAX + id. */
+	if (c->opts.svc_max > FG_SVC_MAX ||
+	    c->opts.backend_max > FG_BACKEND_MAX ||
+	    c->opts.limit_max > FG_LIMIT_MAX)
+		goto err_free_c;
+	if (fg_idq_init(&c->free_svc, c->opts.svc_max))
+		goto err_free_c;
+	if (fg_idq_init(&c->free_be, c->opts.backend_max))
+		goto err_free_svcq;
+	if (fg_idq_init(&c->free_lim, c->opts.limit_max))
+		goto err_free_beq;
+	c->cluster_nodes = 1;
+	return c;
+
+err_free_beq:
+	free(c->free_be.q);
+err_free_svcq:
+	free(c->free_svc.q);
+err_free_c:
+	free(c);
+	return NULL;
+}
+
+void fg_compiler_free(struct fg_compiler *c)
+{
+	if (!c)
+		return;
+	fg_state_clear(&c->cur);
+	free(c->free_svc.q);
+	free(c->free_be.q);
+	free(c->free_lim.q);
+	free(c);
+}
+
+void fg_compiler_set_cluster_nodes(struct fg_compiler *c, __u32 nodes)
+{
+	if (c)
+		c->cluster_nodes = nodes ? nodes : 1;
+}
+
+void fg_compiled_free(struct fg_compiled *cp)
+{
+	if (!cp)
+		return;
+	if (cp->next) {
+		fg_state_clear(cp->next);
+		free(cp->next);
+	}
+	free(cp->svcs);
+	free(cp->backends);
+	free(cp->limits);
+	free(cp->fresh_svcs.ids);
+	free(cp->fresh_backends.ids);
+	free(cp->fresh_limits.ids);
+	free(cp->stale_keys);
+	free(cp->retired_svcs.ids);
+	free(cp->retired_backends.ids);
+	free(cp->retired_limits.ids);
+	free(cp);
+}
+
+/* ---------------------------------------------------------------------
+ * Validation
+ */
+
+/* Everything one compile works with. */
+struct fg_cctx {
+	struct fg_compiler *c;
+	const struct fg_ruleset *rs;
+	struct fg_compiled *cp;
+	struct fg_compile_state *nx;
+	char *err;
+	size_t errlen;
+	struct fg_name_ref *svc_order; /* rs services sorted by name */
+	__u32 *svc_ids;    /* per rs service */
+	__u32 *be_base;    /* per rs service: first index into be_ids */
+	__u32 *be_ids;     /* per rs backend, services in rs order */
+	__u32 nbe_total;
+	__u32 *lim_ids;    /* per rs limit */
+};
+
+/* The fg_services key of service s in generation gen (pad zeroed). */
+static void fg_svc_key_of(struct fg_svc_key *k, const struct fg_rule_service *s,
+			  __u32 gen)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = fg_addr_words(&s->vip, k->vip);
+	k->port = fg_htons(s->port);
+	k->proto = s->proto;
+	k->gen = (__u8)gen;
+}
+
+/* Sort records: the sort key computed once, with the index it came from
+ * (plain qsort has no context argument). */
+struct fg_name_ref {
+	const char *name;
+	__u32 idx;
+};
+
+struct fg_key_ref {
+	struct fg_svc_key key;
+	__u32 idx;
+};
+
+struct fg_be_ref {
+	struct fg_be_ident ident;
+	__u32 idx;
+};
+
+/* Sort-record comparators: by name, by service key, by backend. */
+static int fg_name_ref_cmp(const void *a, const void *b)
+{
+	return fg_cmp_name(((const struct fg_name_ref *)a)->name,
+			   ((const struct fg_name_ref *)b)->name);
+}
+
+static int fg_key_ref_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct fg_key_ref *)a)->key,
+		      &((const struct fg_key_ref *)b)->key,
+		      sizeof(struct fg_svc_key));
+}
+
+static int fg_be_ref_cmp(const void *a, const void *b)
+{
+	return fg_be_ident_cmp(&((const struct fg_be_ref *)a)->ident,
+			       &((const struct fg_be_ref *)b)->ident);
+}
+
+/* The rs index of service `name`, or -1 (svc_order must be sorted). */
+static long fg_rs_svc_index(const struct fg_cctx *x, const char *name)
+{
+	struct fg_name_ref k = { .name = name }, *r;
+
+	r = bsearch(&k, x->svc_order, x->rs->nservices, sizeof(k),
+		    fg_name_ref_cmp);
+	return r ? (long)r->idx : -1;
+}
+
+/*
+ * Backends of one service: count, addresses, ports, states, NAT family,
+ * duplicates. 0, -EINVAL with a message, or -ENOMEM.
+ */
+static int fg_validate_backends(struct fg_cctx *x,
+				const struct fg_rule_service *s)
+{
+	struct fg_be_ref *order;
+	int ret = 0;
+	__u32 j;
+
+	if (s->nbackends > FG_MAGLEV_BACKENDS_MAX)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "services.%s.backends: at most %u entries",
+			       s->name, FG_MAGLEV_BACKENDS_MAX);
+	if (s->nbackends && !s->backends)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "services.%s.backends: missing", s->name);
+	for (j = 0; j < s->nbackends; j++) {
+		const struct fg_rule_backend *b = &s->backends[j];
+
+		if (!fg_family_valid(b->addr.family))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.backends[%u].addr: not an IPv4 or IPv6 address",
+				       s->name, j);
+		if (fg_addr_is_zero(&b->addr))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.backends[%u].addr: must not be the unspecified address",
+				       s->name, j);
+		if (b->port == 0)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.backends[%u].port: must be 1..65535",
+				       s->name, j);
+		if ((unsigned int)b->state > FG_BACKEND_DOWN)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.backends[%u].state: must be active, drain or down",
+				       s->name, j);
+		/* Full NAT rewrites addresses in place: no 4-to-6 here. */
+		if (s->forward == FG_FWD_NAT && b->addr.family != s->vip.family)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.backends[%u].addr: forward nat needs the VIP's address family",
+				       s->name, j);
+	}
+	if (s->nbackends < 2)
+		return 0;
+
+	order = malloc(s->nbackends * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (j = 0; j < s->nbackends; j++) {
+		fg_be_ident_of(&order[j].ident, 0, &s->backends[j]);
+		order[j].idx = j;
+	}
+	qsort(order, s->nbackends, sizeof(*order), fg_be_ref_cmp);
+	for (j = 1; j < s->nbackends; j++) {
+		if (fg_be_ref_cmp(&order[j - 1], &order[j]) == 0) {
+			__u32 i0 = order[j - 1].idx, i1 = order[j].idx;
+			__u32 a = i0 < i1 ? i0 : i1, b = i0 < i1 ? i1 : i0;
+
+			ret = fg_fail(x->err, x->errlen, -EINVAL,
+				      "services.%s.backends[%u]: same address and port as backends[%u]",
+				      s->name, b, a);
+			break;
+		}
+	}
+	free(order);
+	return ret;
+}
+
+/*
+ * Services: count, names (syntax, unique), VIP, enums, backends, and
+ * unique (vip, port, proto). Leaves x->svc_order sorted by name for
+ * the limit binding. 0, -EINVAL with a message, or -ENOMEM.
+ */
+static int fg_validate_services(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_key_ref *order;
+	int ret = 0;
+	__u32 i;
+
+	if (rs->nservices > x->c->opts.svc_max)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "services: at most %u", x->c->opts.svc_max);
+	if (rs->nservices && !rs->services)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "services: missing");
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
+
+		if (!fg_name_valid(s->name))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services[%u]: invalid name (must match [a-z0-9][a-z0-9_-]{0,62})",
+				       i);
+		if (!fg_family_valid(s->vip.family))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.vip: not an IPv4 or IPv6 address",
+				       s->name);
+		if (fg_addr_is_zero(&s->vip))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.vip: must not be the unspecified address",
+				       s->name);
+		if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.proto: must be tcp or udp",
+				       s->name);
+		if ((unsigned int)s->mode > FG_MODE_L7)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.mode: must be l4 or l7",
+				       s->name);
+		if ((unsigned int)s->forward > FG_FWD_NAT)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.forward: must be dsr-ipip, dsr-gue or nat",
+				       s->name);
+		if ((unsigned int)s->hash > FG_HASH_SRC_IP)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s.hash: must be 5tuple or src_ip",
+				       s->name);
+		ret = fg_validate_backends(x, s);
+		if (ret)
+			return ret;
+	}
+
+	/* Names: sorted once, kept for binding limits to services. */
+	for (i = 0; i < rs->nservices; i++) {
+		x->svc_order[i].name = rs->services[i].name;
+		x->svc_order[i].idx = i;
+	}
+	qsort(x->svc_order, rs->nservices, sizeof(*x->svc_order),
+	      fg_name_ref_cmp);
+	for (i = 1; i < rs->nservices; i++)
+		if (fg_name_ref_cmp(&x->svc_order[i - 1],
+				    &x->svc_order[i]) == 0)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "services.%s: name used twice",
+				       x->svc_order[i].name);
+
+	if (rs->nservices < 2)
+		return 0;
+	order = malloc(rs->nservices * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (i = 0; i < rs->nservices; i++) {
+		fg_svc_key_of(&order[i].key, &rs->services[i], 0);
+		order[i].idx = i;
+	}
+	qsort(order, rs->nservices, sizeof(*order), fg_key_ref_cmp);
+	for (i = 1; i < rs->nservices; i++) {
+		if (fg_key_ref_cmp(&order[i - 1], &order[i]) == 0) {
+			__u32 i0 = order[i - 1].idx, i1 = order[i].idx;
+
+			ret = fg_fail(x->err, x->errlen, -EINVAL,
+				      "services.%s: same vip, port and proto as services.%s",
+				      rs->services[i0 > i1 ? i0 : i1].name,
+				      rs->services[i0 > i1 ? i1 : i0].name);
+			break;
+		}
+	}
+	free(order);
+	return ret;
+}
+
+/*
+ * Limits: names, the named service, enums, rate and burst ranges, match
+ * prefixes, and the per-service and global list sizes. 0, -EINVAL with a
+ * message, or -ENOMEM.
+ */
+static int fg_validate_limits(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	__u32 i, j, nglobal = 0, *per_svc;
+	int ret = 0;
+
+	if (rs->nlimits > x->c->opts.limit_max)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "limits: at most %u", x->c->opts.limit_max);
+	if (rs->nlimits && !rs->limits)
+		return fg_fail(x->err, x->errlen, -EINVAL, "limits: missing");
+	for (i = 0; i < rs->nlimits; i++) {
+		const struct fg_rule_limit *l = &rs->limits[i];
+
+		if (!fg_name_valid(l->name))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits[%u]: invalid name (must match [a-z0-9][a-z0-9_-]{0,62})",
+				       i);
+		/* Few limits: a quadratic duplicate check is cheaper than
+		 * sorting them. */
+		for (j = 0; j < i; j++)
+			if (!fg_cmp_name(l->name, rs->limits[j].name))
+				return fg_fail(x->err, x->errlen, -EINVAL,
+					       "limits.%s: name used twice",
+					       l->name);
+		if (!memchr(l->service, '\0', FG_NAME_MAX))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.service: too long", l->name);
+		if (l->service[0] && fg_rs_svc_index(x, l->service) < 0)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.service: no service named %s",
+				       l->name, l->service);
+		if ((unsigned int)l->key > FG_LKEY_SERVICE)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.key: must be src_ip, src_prefix/N, flow or service",
+				       l->name);
+		if (l->key == FG_LKEY_SRC_PREFIX &&
+		    (l->prefix_len < 1 || l->prefix_len > 128))
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.key: src_prefix length must be 1..128",
+				       l->name);
+		if ((unsigned int)l->unit > FG_LUNIT_CPS)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.unit: must be pps, bps or cps",
+				       l->name);
+		if (l->rate < FG_TB_RATE_MIN || l->rate > FG_TB_RATE_MAX)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.rate: must be %llu..%llu",
+				       l->name, FG_TB_RATE_MIN, FG_TB_RATE_MAX);
+		if (l->burst < 1)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.burst: must be >= 1", l->name);
+		if ((unsigned int)l->action > FG_LACT_RESET)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.action: must be drop or reset",
+				       l->name);
+		if (l->match_proto && l->match_proto != IPPROTO_TCP &&
+		    l->match_proto != IPPROTO_UDP)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.match.proto: must be tcp or udp",
+				       l->name);
+		if (l->match_src_set) {
+			unsigned int max;
+
+			if (!fg_family_valid(l->match_src.family))
+				return fg_fail(x->err, x->errlen, -EINVAL,
+					       "limits.%s.match.src: not an IPv4 or IPv6 prefix",
+					       l->name);
+			max = l->match_src.family == AF_INET ? 32 : 128;
+			if (l->match_src_len > max)
+				return fg_fail(x->err, x->errlen, -EINVAL,
+					       "limits.%s.match.src: prefix length must be 0..%u",
+					       l->name, max);
+			if (fg_addr_host_bits(&l->match_src, l->match_src_len))
+				return fg_fail(x->err, x->errlen, -EINVAL,
+					       "limits.%s.match.src: host bits set",
+					       l->name);
+		}
+	}
+
+	/* List sizes: the dataplane evaluates fixed-size lists. */
+	per_svc = calloc(rs->nservices ? rs->nservices : 1, sizeof(*per_svc));
+	if (!per_svc)
+		return -ENOMEM;
+	for (i = 0; i < rs->nlimits; i++) {
+		const struct fg_rule_limit *l = &rs->limits[i];
+
+		if (!l->service[0]) {
+			if (++nglobal > FG_GLOBAL_LIMITS_MAX) {
+				ret = fg_fail(x->err, x->errlen, -EINVAL,
+					      "limits.%s: at most %u limits without a service",
+					      l->name, FG_GLOBAL_LIMITS_MAX);
+				break;
+			}
+			continue;
+		}
+		if (++per_svc[fg_rs_svc_index(x, l->service)] >
+		    FG_SVC_LIMITS_MAX) {
+			ret = fg_fail(x->err, x->errlen, -EINVAL,
+				      "limits.%s: at most %u limits per service (services.%s)",
+				      l->name, FG_SVC_LIMITS_MAX, l->service);
+			break;
+		}
+	}
+	free(per_svc);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Planning: ids
+ */
+
+/* Lists are allocated to their upper bound before planning. */
+static void fg_fresh_add(struct fg_id_list *l, __u32 id)
+{
+	l->ids[l->n++] = id;
+}
+
+/*
+ * Service ids: the active id for a known name, else the next free one
+ * (peeked, taken at commit). Fills x->svc_ids and the planned state.
+ * 0, -ENOSPC with a message, or -ENOMEM.
+ */
+static int fg_plan_service_ids(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_compiler *c = x->c;
+	__u32 i;
+
+	x->nx->svcs = calloc(rs->nservices ? rs->nservices : 1,
+			     sizeof(*x->nx->svcs));
+	x->cp->fresh_svcs.ids = calloc(rs->nservices ? rs->nservices : 1,
+				       sizeof(__u32));
+	if (!x->nx->svcs || !x->cp->fresh_svcs.ids)
+		return -ENOMEM;
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
+		const struct fg_cs_svc *old = fg_find_svc(&c->cur, s->name);
+		struct fg_cs_svc *ns = &x->nx->svcs[i];
+
+		if (old) {
+			x->svc_ids[i] = old->id;
+		} else {
+			if (x->nx->taken_svc >= c->free_svc.n)
+				return fg_fail(x->err, x->errlen, -ENOSPC,
+					       "services.%s: no free service id (%u in use by the active generation, %u max)",
+					       s->name, c->cur.nsvcs,
+					       c->opts.svc_max);
+			x->svc_ids[i] = fg_idq_peek(&c->free_svc,
+						    x->nx->taken_svc++);
+			fg_fresh_add(&x->cp->fresh_svcs, x->svc_ids[i]);
+		}
+		snprintf(ns->name, sizeof(ns->name), "%s", s->name);
+		ns->id = x->svc_ids[i];
+		fg_svc_key_of(&ns->key, s, x->nx->gen);
+	}
+	x->nx->nsvcs = rs->nservices;
+	return 0;
+}
+
+/*
+ * Backend ids, likewise by (service id, family, addr, port). Fills
+ * x->be_base, x->be_ids and the planned state. 0, -EINVAL (more
+ * backends than ids), -ENOSPC, or -ENOMEM.
+ */
+static int fg_plan_backend_ids(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_compiler *c = x->c;
+	__u32 i, j, k = 0;
+
+	x->nbe_total = 0;
+	for (i = 0; i < rs->nservices; i++) {
+		x->be_base[i] = x->nbe_total;
+		x->nbe_total += rs->services[i].nbackends;
+	}
+	if (x->nbe_total > c->opts.backend_max)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "services: %u backends in all, at most %u",
+			       x->nbe_total, c->opts.backend_max);
+	x->be_ids = calloc(x->nbe_total ? x->nbe_total : 1, sizeof(__u32));
+	x->nx->bes = calloc(x->nbe_total ? x->nbe_total : 1,
+			    sizeof(*x->nx->bes));
+	x->cp->fresh_backends.ids = calloc(x->nbe_total ? x->nbe_total : 1,
+					   sizeof(__u32));
+	if (!x->be_ids || !x->nx->bes || !x->cp->fresh_backends.ids)
+		return -ENOMEM;
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
+
+		for (j = 0; j < s->nbackends; j++, k++) {
+			struct fg_cs_be *nb = &x->nx->bes[k];
+			const struct fg_cs_be *old;
+
+			fg_be_ident_of(&nb->ident, x->svc_ids[i],
+				       &s->backends[j]);
+			old = fg_find_be(&c->cur, &nb->ident);
+			if (old) {
+				nb->id = old->id;
+			} else {
+				if (x->nx->taken_be >= c->free_be.n)
+					return fg_fail(x->err, x->errlen, -ENOSPC,
+						       "services.%s.backends[%u]: no free backend id (%u in use by the active generation, %u max)",
+						       s->name, j, c->cur.nbes,
+						       c->opts.backend_max);
+				nb->id = fg_idq_peek(&c->free_be,
+						     x->nx->taken_be++);
+				fg_fresh_add(&x->cp->fresh_backends, nb->id);
+			}
+			x->be_ids[k] = nb->id;
+		}
+	}
+	x->nx->nbes = x->nbe_total;
+	return 0;
+}
+
+/* Limit ids, likewise by name. 0, -ENOSPC or -ENOMEM. */
+static int fg_plan_limit_ids(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_compiler *c = x->c;
+	__u32 i;
+
+	x->nx->lims = calloc(rs->nlimits ? rs->nlimits : 1,
+			     sizeof(*x->nx->lims));
+	x->cp->fresh_limits.ids = calloc(rs->nlimits ? rs->nlimits : 1,
+					 sizeof(__u32));
+	if (!x->nx->lims || !x->cp->fresh_limits.ids)
+		return -ENOMEM;
+	for (i = 0; i < rs->nlimits; i++) {
+		const struct fg_rule_limit *l = &rs->limits[i];
+		const struct fg_cs_lim *old = fg_find_lim(&c->cur, l->name);
+
+		if (old) {
+			x->lim_ids[i] = old->id;
+		} else {
+			if (x->nx->taken_lim >= c->free_lim.n)
+				return fg_fail(x->err, x->errlen, -ENOSPC,
+					       "limits.%s: no free limit id (%u in use by the active generation, %u max)",
+					       l->name, c->cur.nlims,
+					       c->opts.limit_max);
+			x->lim_ids[i] = fg_idq_peek(&c->free_lim,
+						    x->nx->taken_lim++);
+			fg_fresh_add(&x->cp->fresh_limits, x->lim_ids[i]);
+		}
+		snprintf(x->nx->lims[i].name, sizeof(x->nx->lims[i].name),
+			 "%s", l->name);
+		x->nx->lims[i].id = x->lim_ids[i];
+	}
+	x->nx->nlims = rs->nlimits;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Planning: ring slices
+ */
+
+struct fg_extent {
+	__u32 off;
+	__u32 len;
+};
+
+/* Extents in slot order. */
+static int fg_extent_cmp(const void *a, const void *b)
+{
+	__u32 x = ((const struct fg_extent *)a)->off;
+	__u32 y = ((const struct fg_extent *)b)->off;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * First fit into the gaps between the active generation's slices: the new
+ * rings are written while the active ones are read, so they must not
+ * share a slot.
+ */
+static int fg_plan_rings(struct fg_cctx *x)
+{
+	const struct fg_compile_state *cur = &x->c->cur;
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_extent *used, *gaps;
+	__u32 nused = 0, ngaps = 0, i, g, pos = 0, slots = x->c->opts.ring_slots;
+	__u64 in_use = 0;
+	int ret = 0;
+
+	used = calloc(cur->nsvcs + 1, sizeof(*used));
+	gaps = calloc(cur->nsvcs + 1, sizeof(*gaps));
+	if (!used || !gaps) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < cur->nsvcs; i++) {
+		if (!cur->svcs[i].ring_size)
+			continue;
+		used[nused].off = cur->svcs[i].ring_off;
+		used[nused].len = cur->svcs[i].ring_size;
+		in_use += used[nused].len;
+		nused++;
+	}
+	qsort(used, nused, sizeof(*used), fg_extent_cmp);
+	for (i = 0; i <= nused; i++) {
+		__u32 end = i < nused ? used[i].off : slots;
+
+		if (end > pos) {
+			gaps[ngaps].off = pos;
+			gaps[ngaps].len = end - pos;
+			ngaps++;
+		}
+		if (i < nused)
+			pos = used[i].off + used[i].len;
+	}
+
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
+		struct fg_cs_svc *ns = &x->nx->svcs[i];
+		bool usable = false;
+		__u32 j;
+
+		for (j = 0; j < s->nbackends; j++)
+			usable |= fg_be_usable(&s->backends[j]);
+		ns->ring_off = 0;
+		ns->ring_size = 0;
+		if (!usable)
+			continue;
+		ns->ring_size = fg_ring_size_for(s->nbackends);
+		for (g = 0; g < ngaps; g++)
+			if (gaps[g].len >= ns->ring_size)
+				break;
+		if (g == ngaps) {
+			ret = fg_fail(x->err, x->errlen, -ENOSPC,
+				      "services.%s: no room for a ring of %u slots (ring array: %u slots, %llu held by the active generation)",
+				      s->name, ns->ring_size, slots,
+				      (unsigned long long)in_use);
+			goto out_free;
+		}
+		ns->ring_off = gaps[g].off;
+		gaps[g].off += ns->ring_size;
+		gaps[g].len -= ns->ring_size;
+	}
+out_free:
+	free(gaps);
+	free(used);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Building the images
+ */
+
+/*
+ * Build service i's ring into ring[0..size): Maglev over every backend
+ * (unusable ones at weight 0, so they keep their identity but no slot),
+ * then indexes turned into backend ids. 0 or the builder's error.
+ */
+static int fg_build_ring(struct fg_cctx *x, __u32 i, __u32 *ring)
+{
+	const struct fg_rule_service *s = &x->rs->services[i];
+	struct fg_maglev_backend *mb;
+	__u32 j, m = x->nx->svcs[i].ring_size;
+	int ret;
+
+	mb = calloc(s->nbackends, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (j = 0; j < s->nbackends; j++) {
+		mb[j].id = fg_backend_ident(&s->backends[j].addr,
+					    s->backends[j].port);
+		mb[j].weight = fg_be_usable(&s->backends[j]) ?
+			       s->backends[j].weight : 0;
+	}
+	ret = fg_maglev_build(mb, s->nbackends, ring, m);
+	free(mb);
+	if (ret)
+		return fg_fail(x->err, x->errlen, ret,
+			       "services.%s: ring build failed (%s)", s->name,
+			       ret == -EINVAL ? "two backends hash to the same identity" :
+			       ret == -ENOMEM ? "out of memory" : "internal error");
+	/* Ring indexes -> backend ids, the value the dataplane reads. */
+	for (j = 0; j < m; j++)
+		ring[j] = ring[j] == FG_MAGLEV_EMPTY ? FG_NO_BACKEND :
+			  x->be_ids[x->be_base[i] + ring[j]];
+	return 0;
+}
+
+/* Service values, rings and backend entries of the new generation. */
+static int fg_build_services(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_compiled *cp = x->cp;
+	__u64 total = 0;
+	__u32 i, j, k = 0, *ring;
+	int ret;
+
+	for (i = 0; i < rs->nservices; i++)
+		total += x->nx->svcs[i].ring_size;
+	x->nx->ring_buf = malloc((total ? total : 1) * sizeof(__u32));
+	cp->svcs = calloc(rs->nservices ? rs->nservices : 1, sizeof(*cp->svcs));
+	cp->backends = calloc(x->nbe_total ? x->nbe_total : 1,
+			      sizeof(*cp->backends));
+	if (!x->nx->ring_buf || !cp->svcs || !cp->backends)
+		return -ENOMEM;
+
+	ring = x->nx->ring_buf;
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
+		const struct fg_cs_svc *ns = &x->nx->svcs[i];
+		struct fg_compiled_svc *cs = &cp->svcs[i];
+
+		snprintf(cs->name, sizeof(cs->name), "%s", s->name);
+		cs->key = ns->key;
+		cs->val.id = ns->id;
+		cs->val.ring_off = ns->ring_off;
+		cs->val.ring_size = ns->ring_size;
+		cs->val.forward = (__u8)s->forward;
+		cs->val.hash = (__u8)s->hash;
+		for (j = 0; j < FG_SVC_LIMITS_MAX; j++)
+			cs->val.limits[j] = FG_NO_LIMIT;
+		/* 0 = the dataplane's own default (fg_gue_port). */
+		if (s->forward == FG_FWD_DSR_GUE)
+			cs->val.gue_port = fg_htons(x->c->opts.gue_port);
+		if (ns->ring_size) {
+			ret = fg_build_ring(x, i, ring);
+			if (ret)
+				return ret;
+			cs->ring = ring;
+			ring += ns->ring_size;
+		}
+
+		for (j = 0; j < s->nbackends; j++, k++) {
+			const struct fg_rule_backend *b = &s->backends[j];
+			struct fg_compiled_backend *cb = &cp->backends[k];
+
+			cb->id = x->be_ids[k];
+			cb->val.family = fg_addr_words(&b->addr, cb->val.addr);
+			cb->val.port = fg_htons(b->port);
+			cb->val.svc_id = ns->id;
+			/* Drain keeps the entry valid and up: established
+			 * flows stay; only down (by the operator or by
+			 * health checks) sends them elsewhere. */
+			cb->val.flags = FG_BE_F_VALID;
+			if (b->state == FG_BACKEND_DOWN || b->health_down)
+				cb->val.flags |= FG_BE_F_DOWN;
+		}
+	}
+	cp->nsvcs = rs->nservices;
+	cp->nbackends = x->nbe_total;
+	return 0;
+}
+
+/*
+ * Limit entries (profiles, matches, flags) and the lists that bind them:
+ * each service's, and the global one in the config. 0 or -EINVAL when
+ * a profile does not fit the clock.
+ */
+static int fg_build_limits(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_compiled *cp = x->cp;
+	__u32 i, nodes = x->c->cluster_nodes;
+	int ret;
+
+	cp->limits = calloc(rs->nlimits ? rs->nlimits : 1, sizeof(*cp->limits));
+	if (!cp->limits)
+		return -ENOMEM;
+	for (i = 0; i < FG_GLOBAL_LIMITS_MAX; i++)
+		cp->config.global_limits[i] = FG_NO_LIMIT;
+
+	for (i = 0; i < rs->nlimits; i++) {
+		const struct fg_rule_limit *l = &rs->limits[i];
+		struct fg_compiled_limit *cl = &cp->limits[i];
+		struct fg_limit *v = &cl->val;
+		__u64 rate = l->rate, burst = l->burst;
+
+		/* A cluster-wide rate is split among the live nodes, each
+		 * share rounded up so the sum never falls below the rate. */
+		if (l->cluster_scope && nodes > 1) {
+			rate = (rate + nodes - 1) / nodes;
+			burst = (burst + nodes - 1) / nodes;
+		}
+		/* bps: rate and burst are in bits; the dataplane charges
+		 * 8 x the frame length per packet. */
+		ret = fg_tb_profile_init(&v->prof, rate, burst);
+		if (ret)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "limits.%s.burst: burst/rate too long a window",
+				       l->name);
+		snprintf(cl->name, sizeof(cl->name), "%s", l->name);
+		cl->index = x->nx->gen * FG_LIMIT_MAX + x->lim_ids[i];
+		if (l->match_src_set) {
+			v->match_family = fg_addr_words(&l->match_src,
+							v->match_src);
+			v->match_src_len = l->match_src_len;
+			v->flags |= FG_LIM_F_MATCH_SRC;
+		}
+		v->match_proto = l->match_proto;
+		v->match_dport = fg_htons(l->match_dport);
+		v->key = (__u8)l->key;
+		v->prefix_len = l->key == FG_LKEY_SRC_PREFIX ? l->prefix_len : 0;
+		v->unit = (__u8)l->unit;
+		v->action = (__u8)l->action;
+		if (l->dry_run)
+			v->flags |= FG_LIM_F_DRY_RUN;
+		v->id = x->lim_ids[i];
+
+		/* Bind: the service's list, or the global list. Sizes were
+		 * checked in validation. */
+		if (l->service[0]) {
+			struct fg_svc *sv = &cp->svcs[fg_rs_svc_index(x, l->service)].val;
+
+			sv->limits[sv->nlimits++] = (__u16)x->lim_ids[i];
+		} else {
+			cp->config.global_limits[cp->config.nglobal_limits++] =
+				(__u16)x->lim_ids[i];
+		}
+	}
+	cp->nlimits = rs->nlimits;
+	cp->config.gen = x->nx->gen;
+	cp->config.version = x->cp->version;
+	return 0;
+}
+
+/* Ids of the active generation the new one drops. */
+static int fg_build_retired(struct fg_cctx *x)
+{
+	const struct fg_compile_state *cur = &x->c->cur;
+	struct fg_compiled *cp = x->cp;
+	__u32 max = x->c->opts.backend_max, i;
+	__u8 *used;
+
+	/* backend_max is the largest id space of the three. */
+	if (x->c->opts.svc_max > max)
+		max = x->c->opts.svc_max;
+	if (x->c->opts.limit_max > max)
+		max = x->c->opts.limit_max;
+	used = malloc(max);
+	cp->stale_keys = calloc(cur->nsvcs + 1, sizeof(*cp->stale_keys));
+	cp->retired_svcs.ids = calloc(cur->nsvcs + 1, sizeof(__u32));
+	cp->retired_backends.ids = calloc(cur->nbes + 1, sizeof(__u32));
+	cp->retired_limits.ids = calloc(cur->nlims + 1, sizeof(__u32));
+	if (!used || !cp->stale_keys || !cp->retired_svcs.ids ||
+	    !cp->retired_backends.ids || !cp->retired_limits.ids) {
+		free(used);
+		return -ENOMEM;
+	}
+
+	memset(used, 0, max);
+	for (i = 0; i < x->nx->nsvcs; i++)
+		used[x->nx->svcs[i].id] = 1;
+	for (i = 0; i < cur->nsvcs; i++) {
+		cp->stale_keys[cp->nstale_keys++] = cur->svcs[i].key;
+		if (!used[cur->svcs[i].id])
+			cp->retired_svcs.ids[cp->retired_svcs.n++] =
+				cur->svcs[i].id;
+	}
+
+	memset(used, 0, max);
+	for (i = 0; i < x->nx->nbes; i++)
+		used[x->nx->bes[i].id] = 1;
+	for (i = 0; i < cur->nbes; i++)
+		if (!used[cur->bes[i].id])
+			cp->retired_backends.ids[cp->retired_backends.n++] =
+				cur->bes[i].id;
+
+	memset(used, 0, max);
+	for (i = 0; i < x->nx->nlims; i++)
+		used[x->nx->lims[i].id] = 1;
+	for (i = 0; i < cur->nlims; i++)
+		if (!used[cur->lims[i].id])
+			cp->retired_limits.ids[cp->retired_limits.n++] =
+				cur->lims[i].id;
+	free(used);
+	return 0;
+}
+
+int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
+	       uint64_t version, struct fg_compiled **out, char *err,
+	       size_t errlen)
+{
+	struct fg_cctx x = { .c = c, .rs = rs, .err = err, .errlen = errlen };
+	__u32 nsvc;
+	int ret;
+
+	if (out)
+		*out = NULL;
+	if (!c || !rs || !out)
+		return fg_fail(err, errlen, -EINVAL, "no compiler or rule set");
+	if (err && errlen)
+		err[0] = '\0';
+
+	nsvc = rs->nservices ? rs->nservices : 1;
+	x.svc_order = calloc(nsvc, sizeof(*x.svc_order));
+	x.svc_ids = calloc(nsvc, sizeof(__u32));
+	x.be_base = calloc(nsvc, sizeof(__u32));
+	x.lim_ids = calloc(rs->nlimits ? rs->nlimits : 1, sizeof(__u32));
+	x.cp = calloc(1, sizeof(*x.cp));
+	if (x.cp)
+		x.cp->next = x.nx = calloc(1, sizeof(*x.nx));
+	if (!x.svc_order || !x.svc_ids || !x.be_base || !x.lim_ids || !x.nx) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	x.cp->gen = c->cur.gen ^ 1U;
+	x.cp->prev_gen = c->cur.gen;
+	x.cp->version = version;
+	x.nx->gen = x.cp->gen;
+	x.nx->version = version;
+	x.nx->base_serial = c->serial;
+
+	ret = fg_validate_services(&x);
+	if (!ret)
+		ret = fg_validate_limits(&x);
+	if (!ret)
+		ret = fg_plan_service_ids(&x);
+	if (!ret)
+		ret = fg_plan_backend_ids(&x);
+	if (!ret)
+		ret = fg_plan_limit_ids(&x);
+	if (!ret)
+		ret = fg_plan_rings(&x);
+	if (!ret)
+		ret = fg_build_services(&x);
+	if (!ret)
+		ret = fg_build_limits(&x);
+	if (!ret)
+		ret = fg_build_retired(&x);
+	if (ret) {
+		if (ret == -ENOMEM && err && errlen && !err[0])
+			fg_fail(err, errlen, ret, "out of memory");
+		goto err_free;
+	}
+
+	/* The committed state is looked up by name and identity. */
+	qsort(x.nx->svcs, x.nx->nsvcs, sizeof(*x.nx->svcs), fg_cs_svc_cmp);
+	qsort(x.nx->bes, x.nx->nbes, sizeof(*x.nx->bes), fg_cs_be_cmp);
+	qsort(x.nx->lims, x.nx->nlims, sizeof(*x.nx->lims), fg_cs_lim_cmp);
+	*out = x.cp;
+	x.cp = NULL;
+	ret = 0;
+
+err_free:
+	fg_compiled_free(x.cp);
+	free(x.svc_order);
+	free(x.svc_ids);
+	free(x.be_base);
+	free(x.be_ids);
+	free(x.lim_ids);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Commit and adoption
+ */
+
+int fg_compiler_commit(struct fg_compiler *c, struct fg_compiled *cp)
+{
+	struct fg_compile_state *nx;
+	__u32 i;
+
+	if (!c || !cp || !cp->next || cp->next->committed)
+		return -EINVAL;
+	nx = cp->next;
+	if (nx->base_serial != c->serial)
+		return -ESTALE;
+
+	fg_idq_pop(&c->free_svc, nx->taken_svc);
+	fg_idq_pop(&c->free_be, nx->taken_be);
+	fg_idq_pop(&c->free_lim, nx->taken_lim);
+	for (i = 0; i < cp->retired_svcs.n; i++)
+		fg_idq_push(&c->free_svc, cp->retired_svcs.ids[i]);
+	for (i = 0; i < cp->retired_backends.n; i++)
+		fg_idq_push(&c->free_be, cp->retired_backends.ids[i]);
+	for (i = 0; i < cp->retired_limits.n; i++)
+		fg_idq_push(&c->free_lim, cp->retired_limits.ids[i]);
+
+	free(c->cur.svcs);
+	free(c->cur.bes);
+	free(c->cur.lims);
+	c->cur.svcs = nx->svcs;
+	c->cur.nsvcs = nx->nsvcs;
+	c->cur.bes = nx->bes;
+	c->cur.nbes = nx->nbes;
+	c->cur.lims = nx->lims;
+	c->cur.nlims = nx->nlims;
+	c->cur.gen = nx->gen;
+	c->cur.version = nx->version;
+	nx->svcs = NULL;
+	nx->bes = NULL;
+	nx->lims = NULL;
+	nx->nsvcs = nx->nbes = nx->nlims = 0;
+	nx->committed = true;
+	c->serial++;
+	return 0;
+}
+
+/* Adopted names: a lost one becomes "#<id>", which no rule can name. */
+static void fg_adopt_name(char *dst, const char *name, __u32 id)
+{
+	if (name && name[0] && memchr(name, '\0', FG_NAME_MAX))
+		snprintf(dst, FG_NAME_MAX, "%s", name);
+	else
+		snprintf(dst, FG_NAME_MAX, "#%u", id);
+}
+
+/* Refill a queue with every id `used` does not mark, ascending. */
+static void fg_adopt_ids(struct fg_idq *q, const __u8 *used)
+{
+	__u32 i;
+
+	q->head = 0;
+	q->n = 0;
+	for (i = 0; i < q->cap; i++)
+		if (!used[i])
+			fg_idq_push(q, i);
+}
+
+/* Range and overlap checks of an adoption. 0 or -EINVAL/-ENOMEM. */
+static int fg_adopt_check(const struct fg_compiler *c, const struct fg_adopt *a,
+			  char *err, size_t errlen)
+{
+	struct fg_extent *ext;
+	__u32 i, n = 0;
+	int ret = 0;
+
+	if (a->gen > 1)
+		return fg_fail(err, errlen, -EINVAL, "generation %u", a->gen);
+	for (i = 0; i < a->nsvcs; i++) {
+		const struct fg_adopt_svc *s = &a->svcs[i];
+
+		if (s->val.id >= c->opts.svc_max || s->key.gen != a->gen)
+			return fg_fail(err, errlen, -EINVAL,
+				       "service id %u: out of range or not of generation %u",
+				       s->val.id, a->gen);
+		if (s->val.ring_size &&
+		    ((__u64)s->val.ring_off + s->val.ring_size >
+		     c->opts.ring_slots))
+			return fg_fail(err, errlen, -EINVAL,
+				       "service id %u: ring %u+%u outside the ring array (%u slots)",
+				       s->val.id, s->val.ring_off,
+				       s->val.ring_size, c->opts.ring_slots);
+	}
+	for (i = 0; i < a->nbackends; i++)
+		if (a->backends[i].id >= c->opts.backend_max)
+			return fg_fail(err, errlen, -EINVAL,
+				       "backend id %u: out of range",
+				       a->backends[i].id);
+	for (i = 0; i < a->nlimits; i++)
+		if (a->limits[i].id >= c->opts.limit_max)
+			return fg_fail(err, errlen, -EINVAL,
+				       "limit id %u: out of range", a->limits[i].id);
+
+	/* Ring slices must not overlap, or the next compile would place a
+	 * new ring over a live one. */
+	ext = calloc(a->nsvcs + 1, sizeof(*ext));
+	if (!ext)
+		return -ENOMEM;
+	for (i = 0; i < a->nsvcs; i++) {
+		if (!a->svcs[i].val.ring_size)
+			continue;
+		ext[n].off = a->svcs[i].val.ring_off;
+		ext[n].len = a->svcs[i].val.ring_size;
+		n++;
+	}
+	qsort(ext, n, sizeof(*ext), fg_extent_cmp);
+	for (i = 1; i < n; i++) {
+		if ((__u64)ext[i - 1].off + ext[i - 1].len > ext[i].off) {
+			ret = fg_fail(err, errlen, -EINVAL,
+				      "ring slices at %u and %u overlap",
+				      ext[i - 1].off, ext[i].off);
+			break;
+		}
+	}
+	free(ext);
+	return ret;
+}
+
+int fg_compiler_adopt(struct fg_compiler *c, const struct fg_adopt *a,
+		      char *err, size_t errlen)
+{
+	struct fg_compile_state st = { 0 };
+	__u8 *svc_used = NULL, *be_used = NULL, *lim_used = NULL;
+	__u32 i;
+	int ret;
+
+	if (!c || !a || (a->nsvcs && !a->svcs) ||
+	    (a->nbackends && !a->backends) || (a->nlimits && !a->limits))
+		return fg_fail(err, errlen, -EINVAL, "no state to adopt");
+	if (c->serial)
+		return fg_fail(err, errlen, -EBUSY,
+			       "the compiler already holds a generation");
+	ret = fg_adopt_check(c, a, err, errlen);
+	if (ret)
+		return ret;
+
+	ret = -ENOMEM;
+	svc_used = calloc(c->opts.svc_max, 1);
+	be_used = calloc(c->opts.backend_max, 1);
+	lim_used = calloc(c->opts.limit_max, 1);
+	st.svcs = calloc(a->nsvcs + 1, sizeof(*st.svcs));
+	st.bes = calloc(a->nbackends + 1, sizeof(*st.bes));
+	st.lims = calloc(a->nlimits + 1, sizeof(*st.lims));
+	if (!svc_used || !be_used || !lim_used || !st.svcs || !st.bes ||
+	    !st.lims)
+		goto err_free;
+
+	ret = -EINVAL;
+	for (i = 0; i < a->nsvcs; i++) {
+		const struct fg_adopt_svc *s = &a->svcs[i];
+		struct fg_cs_svc *cs = &st.svcs[i];
+
+		if (svc_used[s->val.id]++) {
+			fg_fail(err, errlen, ret, "service id %u: twice",
+				s->val.id);
+			goto err_free;
+		}
+		fg_adopt_name(cs->name, s->name, s->val.id);
+		cs->id = s->val.id;
+		cs->key = s->key;
+		cs->ring_off = s->val.ring_size ? s->val.ring_off : 0;
+		cs->ring_size = s->val.ring_size;
+	}
+	st.nsvcs = a->nsvcs;
+	qsort(st.svcs, st.nsvcs, sizeof(*st.svcs), fg_cs_svc_cmp);
+	for (i = 1; i < st.nsvcs; i++)
+		if (!fg_cmp_name(st.svcs[i - 1].name, st.svcs[i].name)) {
+			fg_fail(err, errlen, ret, "service name %s: twice",
+				st.svcs[i].name);
+			goto err_free;
+		}
+
+	for (i = 0; i < a->nbackends; i++) {
+		const struct fg_adopt_backend *b = &a->backends[i];
+		struct fg_cs_be *cb = &st.bes[i];
+
+		if (be_used[b->id]++) {
+			fg_fail(err, errlen, ret, "backend id %u: twice", b->id);
+			goto err_free;
+		}
+		cb->id = b->id;
+		/* A backend whose service left the active generation (the
+		 * previous control plane died between the switch and the
+		 * clean-up) stays reserved until the next compile retires
+		 * it; no service may match it. */
+		cb->ident.svc_id = b->val.svc_id < c->opts.svc_max &&
+				   svc_used[b->val.svc_id] ?
+				   b->val.svc_id : FG_NO_BACKEND;
+		cb->ident.family = b->val.family;
+		cb->ident.port = fg_ntohs(b->val.port);
+		memcpy(cb->ident.addr, b->val.addr, sizeof(cb->ident.addr));
+	}
+	st.nbes = a->nbackends;
+	qsort(st.bes, st.nbes, sizeof(*st.bes), fg_cs_be_cmp);
+
+	for (i = 0; i < a->nlimits; i++) {
+		const struct fg_adopt_limit *l = &a->limits[i];
+
+		if (lim_used[l->id]++) {
+			fg_fail(err, errlen, ret, "limit id %u: twice", l->id);
+			goto err_free;
+		}
+		fg_adopt_name(st.lims[i].name, l->name, l->id);
+		st.lims[i].id = l->id;
+	}
+	st.nlims = a->nlimits;
+	qsort(st.lims, st.nlims, sizeof(*st.lims), fg_cs_lim_cmp);
+	for (i = 1; i < st.nlims; i++)
+		if (!fg_cmp_name(st.lims[i - 1].name, st.lims[i].name)) {
+			fg_fail(err, errlen, ret, "limit name %s: twice",
+				st.lims[i].name);
+			goto err_free;
+		}
+
+	/* Nothing can fail from here on. */
+	fg_adopt_ids(&c->free_svc, svc_used);
+	fg_adopt_ids(&c->free_be, be_used);
+	fg_adopt_ids(&c->free_lim, lim_used);
+	fg_state_clear(&c->cur);
+	c->cur = st;
+	c->cur.gen = a->gen;
+	c->cur.version = a->version;
+	c->serial++;
+	ret = 0;
+	goto out_free_used;
+
+err_free:
+	fg_state_clear(&st);
+out_free_used:
+	free(svc_used);
+	free(be_used);
+	free(lim_used);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Queries
+ */
+
+__u32 fg_compiler_gen(const struct fg_compiler *c)
+{
+	return c ? c->cur.gen : 0;
+}
+
+uint64_t fg_compiler_version(const struct fg_compiler *c)
+{
+	return c ? c->cur.version : 0;
+}
+
+const struct fg_compile_opts *fg_compiler_opts(const struct fg_compiler *c)
+{
+	return c ? &c->opts : NULL;
+}
+
+int fg_compiler_service_id(const struct fg_compiler *c, const char *name)
+{
+	const struct fg_cs_svc *s;
+
+	if (!c || !name)
+		return -EINVAL;
+	s = fg_find_svc(&c->cur, name);
+	return s && name[0] != '#' ? (int)s->id : -ENOENT;
+}
+
+const char *fg_compiler_service_name(const struct fg_compiler *c, __u32 id)
+{
+	__u32 i;
+
+	if (!c)
+		return NULL;
+	for (i = 0; i < c->cur.nsvcs; i++)
+		if (c->cur.svcs[i].id == id)
+			return c->cur.svcs[i].name[0] == '#' ? NULL :
+			       c->cur.svcs[i].name;
+	return NULL;
+}
+
+int fg_compiler_limit_id(const struct fg_compiler *c, const char *name)
+{
+	const struct fg_cs_lim *l;
+
+	if (!c || !name)
+		return -EINVAL;
+	l = fg_find_lim(&c->cur, name);
+	return l && name[0] != '#' ? (int)l->id : -ENOENT;
+}
+
+const char *fg_compiler_limit_name(const struct fg_compiler *c, __u32 id)
+{
+	__u32 i;
+
+	if (!c)
+		return NULL;
+	for (i = 0; i < c->cur.nlims; i++)
+		if (c->cur.lims[i].id == id)
+			return c->cur.lims[i].name[0] == '#' ? NULL :
+			       c->cur.lims[i].name;
+	return NULL;
+}
+
+int fg_compiler_backend_id(const struct fg_compiler *c, const char *svc,
+			   const struct fg_addr *addr, uint16_t port)
+{
+	struct fg_rule_backend b = { .port = port };
+	struct fg_be_ident id;
+	const struct fg_cs_be *cb;
+	int sid;
+
+	if (!c || !svc || !addr || !fg_family_valid(addr->family))
+		return -EINVAL;
+	sid = fg_compiler_service_id(c, svc);
+	if (sid < 0)
+		return sid;
+	b.addr = *addr;
+	fg_be_ident_of(&id, (__u32)sid, &b);
+	cb = fg_find_be(&c->cur, &id);
+	return cb ? (int)cb->id : -ENOENT;
+}

@@ -1,0 +1,1262 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * test_rules_json.c - the API's JSON <-> rule model layer: a table of bad
+ * inputs, each with the exact HTTP status, error code and field path it
+ * must produce (and the request must leave the output untouched); good
+ * inputs with their defaults; round trips; IPv6 throughout; the rule-set
+ * checks; the body parser and error objects.
+ *
+ * JSON in this file is written with single quotes and converted, so that
+ * the tables stay readable.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fg_rules_json.h"
+
+/* ---------------------------------------------------------- helpers */
+
+/* Parse test JSON written with ' for ". Fails the test on bad JSON. */
+static json_t *jq(const char *text)
+{
+	json_error_t jerr;
+	char *s = strdup(text), *p;
+	json_t *j;
+
+	assert_non_null(s);
+	for (p = s; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!j)
+		fail_msg("test JSON does not parse: %s: %s", jerr.text, text);
+	free(s);
+	return j;
+}
+
+static void addr_is(const struct fg_addr *a, int family, const char *text)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const void *p = family == AF_INET ? (const void *)&a->a4 :
+					    (const void *)&a->a6;
+
+	assert_int_equal(a->family, family);
+	assert_non_null(inet_ntop(family, p, buf, sizeof(buf)));
+	assert_string_equal(buf, text);
+}
+
+static void assert_addr_equal(const struct fg_addr *a, const struct fg_addr *b)
+{
+	assert_int_equal(a->family, b->family);
+	if (a->family == AF_INET)
+		assert_memory_equal(&a->a4, &b->a4, sizeof(a->a4));
+	else
+		assert_memory_equal(&a->a6, &b->a6, sizeof(a->a6));
+}
+
+static void assert_svc_equal(const struct fg_rule_service *a,
+			     const struct fg_rule_service *b)
+{
+	uint32_t i;
+
+	assert_string_equal(a->name, b->name);
+	assert_addr_equal(&a->vip, &b->vip);
+	assert_int_equal(a->port, b->port);
+	assert_int_equal(a->proto, b->proto);
+	assert_int_equal(a->mode, b->mode);
+	assert_int_equal(a->forward, b->forward);
+	assert_int_equal(a->hash, b->hash);
+	assert_int_equal(a->nbackends, b->nbackends);
+	for (i = 0; i < a->nbackends; i++) {
+		const struct fg_rule_backend *x = &a->backends[i],
+					     *y = &b->backends[i];
+
+		assert_addr_equal(&x->addr, &y->addr);
+		assert_int_equal(x->port, y->port);
+		assert_int_equal(x->weight, y->weight);
+		assert_int_equal(x->state, y->state);
+		assert_int_equal(x->health_down, y->health_down);
+	}
+	assert_int_equal(a->health.type, b->health.type);
+	assert_int_equal(a->health.interval_ms, b->health.interval_ms);
+	assert_int_equal(a->health.timeout_ms, b->health.timeout_ms);
+	assert_int_equal(a->health.rise, b->health.rise);
+	assert_int_equal(a->health.fall, b->health.fall);
+	assert_int_equal(a->health.port, b->health.port);
+	assert_string_equal(a->health.path, b->health.path);
+	assert_int_equal(a->health.expect_status, b->health.expect_status);
+}
+
+static void assert_lim_equal(const struct fg_rule_limit *a,
+			     const struct fg_rule_limit *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_string_equal(a->service, b->service);
+	assert_int_equal(a->match_src_set, b->match_src_set);
+	if (a->match_src_set)
+		assert_addr_equal(&a->match_src, &b->match_src);
+	assert_int_equal(a->match_src_len, b->match_src_len);
+	assert_int_equal(a->match_proto, b->match_proto);
+	assert_int_equal(a->match_dport, b->match_dport);
+	assert_int_equal(a->key, b->key);
+	assert_int_equal(a->prefix_len, b->prefix_len);
+	assert_int_equal(a->unit, b->unit);
+	assert_int_equal(a->rate, b->rate);
+	assert_int_equal(a->burst, b->burst);
+	assert_int_equal(a->action, b->action);
+	assert_int_equal(a->cluster_scope, b->cluster_scope);
+	assert_int_equal(a->dry_run, b->dry_run);
+}
+
+static void assert_set_equal(const struct fg_ruleset *a,
+			     const struct fg_ruleset *b)
+{
+	uint32_t i;
+
+	assert_int_equal(a->nservices, b->nservices);
+	assert_int_equal(a->nlimits, b->nlimits);
+	for (i = 0; i < a->nservices; i++)
+		assert_svc_equal(&a->services[i], &b->services[i]);
+	for (i = 0; i < a->nlimits; i++)
+		assert_lim_equal(&a->limits[i], &b->limits[i]);
+}
+
+/* Parse a service that must be good. */
+static void svc_ok(const char *text, struct fg_rule_service *out)
+{
+	struct fg_api_error err = { 0 };
+	json_t *j = jq(text);
+	int rc = fg_service_from_json("web", j, out, &err);
+
+	json_decref(j);
+	if (rc)
+		fail_msg("service refused (%d): %s: %s", rc, err.message, text);
+}
+
+static void lim_ok(const char *text, struct fg_rule_limit *out)
+{
+	struct fg_api_error err = { 0 };
+	json_t *j = jq(text);
+	int rc = fg_limit_from_json("perip", j, out, &err);
+
+	json_decref(j);
+	if (rc)
+		fail_msg("limit refused (%d): %s: %s", rc, err.message, text);
+}
+
+static void cfg_ok(const char *text, struct fg_ruleset *out)
+{
+	struct fg_api_error err = { 0 };
+	json_t *j = jq(text);
+	int rc = fg_config_from_json(j, out, &err);
+
+	json_decref(j);
+	if (rc)
+		fail_msg("config refused (%d): %s: %s", rc, err.message, text);
+}
+
+/* ------------------------------------------------------ bad inputs */
+
+enum kind { K_SVC, K_LIM, K_CFG };
+
+struct bad_case {
+	enum kind kind;
+	const char *json;
+	int http;
+	const char *field;  /* exact; "" for none */
+	const char *msg;    /* a substring the message must hold */
+};
+
+#define V4 "'vip':'198.18.0.10','port':80"
+#define V6 "'vip':'2001:db8::10','port':80"
+#define B1 "{'addr':'198.19.0.1'}"
+#define LB "'unit':'pps','rate':100"
+
+static const struct bad_case bad_cases[] = {
+	/* ---- service: shape, vip, port, enums */
+	{ K_SVC, "[]", 400, "", "must be an object" },
+	{ K_SVC, "{'port':80}", 400, "vip", "required" },
+	{ K_SVC, "{'vip':1,'port':80}", 400, "vip", "must be a string" },
+	{ K_SVC, "{'vip':'198.18.0.300','port':80}", 400, "vip",
+	  "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{'vip':'198.18.0.10/32','port':80}", 400, "vip",
+	  "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{'vip':'198.018.0.10','port':80}", 400, "vip",
+	  "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{'vip':'fe80::1%eth0','port':80}", 400, "vip",
+	  "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{'vip':'[2001:db8::1]','port':80}", 400, "vip",
+	  "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{'vip':'','port':80}", 400, "vip",
+	  "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{'vip':'0.0.0.0','port':80}", 400, "vip", "unspecified" },
+	{ K_SVC, "{'vip':'::','port':80}", 400, "vip", "unspecified" },
+	{ K_SVC, "{'vip':'224.0.0.1','port':80}", 400, "vip", "multicast" },
+	{ K_SVC, "{'vip':'ff02::1','port':80}", 400, "vip", "multicast" },
+	{ K_SVC, "{'vip':'255.255.255.255','port':80}", 400, "vip",
+	  "broadcast" },
+	{ K_SVC, "{'vip':'::ffff:198.18.0.10','port':80}", 400, "vip",
+	  "IPv4-mapped" },
+	{ K_SVC, "{'vip':'198.18.0.10'}", 400, "port", "required" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':65536}", 400, "port",
+	  "must be 0..65535" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':-1}", 400, "port",
+	  "must be 0..65535" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':99999999999999999}", 400,
+	  "port", "must be 0..65535" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':9223372036854775807}", 400,
+	  "port", "must be 0..65535" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':80.0}", 400, "port",
+	  "must be an integer" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':1e3}", 400, "port",
+	  "must be an integer" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':'80'}", 400, "port",
+	  "must be an integer" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':true}", 400, "port",
+	  "must be an integer" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':null}", 400, "port",
+	  "must be an integer" },
+	{ K_SVC, "{" V4 ",'proto':'icmp'}", 400, "proto",
+	  "must be one of tcp, udp" },
+	{ K_SVC, "{" V4 ",'proto':'TCP'}", 400, "proto",
+	  "must be one of tcp, udp" },
+	{ K_SVC, "{" V4 ",'proto':6}", 400, "proto", "must be a string" },
+	{ K_SVC, "{" V4 ",'mode':'l5'}", 400, "mode",
+	  "must be one of l4, l7" },
+	{ K_SVC, "{" V4 ",'forward':'dsr'}", 400, "forward",
+	  "must be one of dsr-ipip, dsr-gue, nat" },
+	{ K_SVC, "{" V4 ",'hash':'rr'}", 400, "hash",
+	  "must be one of 5tuple, src_ip" },
+	{ K_SVC, "{" V4 ",'mode':'l7','proto':'udp'}", 400, "proto",
+	  "must be tcp for mode l7" },
+	{ K_SVC, "{" V4 ",'mode':'l7','forward':'dsr-gue'}", 400, "forward",
+	  "must be nat for mode l7" },
+	{ K_SVC, "{" V4 ",'vips':[]}", 400, "vips", "unknown field" },
+	{ K_SVC, "{" V4 ",'name':'web'}", 400, "name", "unknown field" },
+	/* ---- backends */
+	{ K_SVC, "{" V4 ",'backends':{}}", 400, "backends",
+	  "must be an array" },
+	{ K_SVC, "{" V4 ",'backends':['198.19.0.1']}", 400, "backends[0]",
+	  "must be an object" },
+	{ K_SVC, "{" V4 ",'backends':[{'port':80}]}", 400, "backends[0].addr",
+	  "required" },
+	{ K_SVC, "{" V4 ",'backends':[" B1 ",{'addr':'198.19.0'}]}", 400,
+	  "backends[1].addr", "is not an IPv4 or IPv6 address" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'2001:db8::1'}]}", 400,
+	  "backends[0].addr", "must be IPv4 like the vip" },
+	{ K_SVC, "{" V6 ",'backends':[{'addr':'198.19.0.1'}]}", 400,
+	  "backends[0].addr", "must be IPv6 like the vip" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'0.0.0.0'}]}", 400,
+	  "backends[0].addr", "unspecified" },
+	{ K_SVC, "{" V4 ",'backends':[" B1 ",{'addr':'198.19.0.2'},"
+		 "{'addr':'198.19.0.3','port':0}]}", 400, "backends[2].port",
+	  "must be 1..65535" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','port':65536}]}",
+	  400, "backends[0].port", "must be 1..65535" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','port':8080.5}]}",
+	  400, "backends[0].port", "must be an integer" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','weight':65536}]}",
+	  400, "backends[0].weight", "must be 0..65535" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','weight':-1}]}",
+	  400, "backends[0].weight", "must be 0..65535" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','weight':1.5}]}",
+	  400, "backends[0].weight", "must be an integer" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','state':'up'}]}",
+	  400, "backends[0].state", "must be one of active, drain, down" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','prio':1}]}",
+	  400, "backends[0].prio", "unknown field" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':0,'forward':'nat',"
+		 "'backends':[" B1 "]}", 400, "backends[0].port",
+	  "required with forward nat" },
+	{ K_SVC, "{" V4 ",'forward':'nat','backends':["
+		 "{'addr':'198.19.0.1','port':8080},{'addr':'198.19.0.2'},"
+		 "{'addr':'198.19.0.1','port':8080}]}", 400, "backends[2]",
+	  "duplicates backends[0]" },
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','port':8080},"
+		 "{'addr':'198.19.0.1','port':8081}]}", 400, "backends[1]",
+	  "same address as backends[0]" },
+	/* ---- health */
+	{ K_SVC, "{" V4 ",'health':'tcp'}", 400, "health",
+	  "must be an object" },
+	{ K_SVC, "{" V4 ",'health':{'retries':3}}", 400, "health.retries",
+	  "unknown field" },
+	{ K_SVC, "{" V4 ",'health':{'type':'icmp'}}", 400, "health.type",
+	  "must be one of tcp, http" },
+	{ K_SVC, "{" V4 ",'health':{'interval_ms':50}}", 400,
+	  "health.interval_ms", "must be 100..3600000" },
+	{ K_SVC, "{" V4 ",'health':{'interval_ms':1000,'timeout_ms':1000}}",
+	  400, "health.timeout_ms", "must be less than interval_ms (1000)" },
+	{ K_SVC, "{" V4 ",'health':{'timeout_ms':2000}}", 400,
+	  "health.timeout_ms", "must be less than interval_ms (1000)" },
+	{ K_SVC, "{" V4 ",'health':{'timeout_ms':0}}", 400,
+	  "health.timeout_ms", "must be 1..3600000" },
+	{ K_SVC, "{" V4 ",'health':{'rise':0}}", 400, "health.rise",
+	  "must be 1..1000" },
+	{ K_SVC, "{" V4 ",'health':{'fall':1001}}", 400, "health.fall",
+	  "must be 1..1000" },
+	{ K_SVC, "{" V4 ",'health':{'port':0}}", 400, "health.port",
+	  "must be 1..65535" },
+	{ K_SVC, "{" V4 ",'health':{'path':'/'}}", 400, "health.path",
+	  "only valid with type http" },
+	{ K_SVC, "{" V4 ",'health':{'type':'tcp','expect_status':200}}", 400,
+	  "health.expect_status", "only valid with type http" },
+	{ K_SVC, "{" V4 ",'health':{'type':'http','path':'healthz'}}", 400,
+	  "health.path", "must start with /" },
+	{ K_SVC, "{" V4 ",'health':{'type':'http','path':'/a b'}}", 400,
+	  "health.path", "printable ASCII" },
+	{ K_SVC, "{" V4 ",'health':{'type':'http','path':7}}", 400,
+	  "health.path", "must be a string" },
+	{ K_SVC, "{" V4 ",'health':{'type':'http','expect_status':600}}", 400,
+	  "health.expect_status", "must be 100..599" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':0,'backends':[" B1 "],"
+		 "'health':{}}", 400, "health.port",
+	  "required: backends[0] has no port" },
+
+	/* ---- limit */
+	{ K_LIM, "'pps'", 400, "", "must be an object" },
+	{ K_LIM, "{" LB ",'foo':1}", 400, "foo", "unknown field" },
+	{ K_LIM, "{" LB ",'respond':{'status':429}}", 400, "respond",
+	  "not supported yet by this build" },
+	{ K_LIM, "{" LB ",'service':1}", 400, "service", "must be a string" },
+	{ K_LIM, "{" LB ",'service':'Web'}", 400, "service",
+	  "is not a valid service name" },
+	{ K_LIM, "{" LB ",'match':[]}", 400, "match", "must be an object" },
+	{ K_LIM, "{" LB ",'match':{'dst':80}}", 400, "match.dst",
+	  "unknown field" },
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/33'}}", 400, "match.src",
+	  "prefix length must be 0..32" },
+	{ K_LIM, "{" LB ",'match':{'src':'2001:db8::/129'}}", 400,
+	  "match.src", "prefix length must be 0..128" },
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.64.5/18'}}", 400, "match.src",
+	  "198.18.64.5/18 has host bits set; the network is 198.18.64.0/18" },
+	{ K_LIM, "{" LB ",'match':{'src':'2001:db8::1/32'}}", 400, "match.src",
+	  "the network is 2001:db8::/32" },
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/'}}", 400, "match.src",
+	  "is not an IPv4 or IPv6 prefix" },
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/016'}}", 400, "match.src",
+	  "is not an IPv4 or IPv6 prefix" },
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/-1'}}", 400, "match.src",
+	  "is not an IPv4 or IPv6 prefix" },
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/16/1'}}", 400,
+	  "match.src", "is not an IPv4 or IPv6 prefix" },
+	{ K_LIM, "{" LB ",'match':{'src':'any'}}", 400, "match.src",
+	  "is not an IPv4 or IPv6 prefix" },
+	{ K_LIM, "{" LB ",'match':{'proto':'icmp'}}", 400, "match.proto",
+	  "must be one of tcp, udp" },
+	{ K_LIM, "{" LB ",'match':{'dst_port':0}}", 400, "match.dst_port",
+	  "must be 1..65535" },
+	{ K_LIM, "{" LB ",'match':{'dst_port':'80'}}", 400, "match.dst_port",
+	  "must be an integer" },
+	{ K_LIM, "{" LB ",'key':'item'}", 400, "key",
+	  "item is only for seckill rules" },
+	{ K_LIM, "{" LB ",'key':'dst_ip'}", 400, "key",
+	  "must be one of src_ip, flow, service, src_prefix/N" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/33',"
+		 "'match':{'src':'198.18.0.0/16'}}", 400, "key",
+	  "N must be 0..32" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/129'}", 400, "key", "0..128" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/'}", 400, "key", "0..128" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/024'}", 400, "key", "0..128" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/64'}", 400, "key",
+	  "N above 32 needs an IPv6 match.src or an IPv6 service" },
+	{ K_LIM, "{'rate':100}", 400, "unit", "required" },
+	{ K_LIM, "{'unit':'rps','rate':100}", 400, "unit",
+	  "rps is not supported yet by this build" },
+	{ K_LIM, "{'unit':'qps','rate':100}", 400, "unit",
+	  "must be one of pps, bps, cps" },
+	{ K_LIM, "{'unit':'cps','rate':100,'match':{'proto':'udp'}}", 400,
+	  "unit", "cps counts new TCP connections" },
+	{ K_LIM, "{'unit':'pps'}", 400, "rate", "required" },
+	{ K_LIM, "{'unit':'pps','rate':0}", 400, "rate",
+	  "must be 1..100000000000" },
+	{ K_LIM, "{'unit':'pps','rate':100000000001}", 400, "rate",
+	  "must be 1..100000000000" },
+	{ K_LIM, "{'unit':'pps','rate':-5}", 400, "rate",
+	  "must be 1..100000000000" },
+	{ K_LIM, "{'unit':'pps','rate':1.5}", 400, "rate",
+	  "must be an integer" },
+	{ K_LIM, "{'unit':'pps','rate':'100'}", 400, "rate",
+	  "must be an integer" },
+	{ K_LIM, "{" LB ",'burst':0}", 400, "burst",
+	  "must be 1..9223372036854775807" },
+	{ K_LIM, "{'unit':'pps','rate':1,'burst':4611686019}", 400, "burst",
+	  "too long a window" },
+	{ K_LIM, "{" LB ",'action':'respond'}", 400, "action",
+	  "respond is not supported yet by this build" },
+	{ K_LIM, "{" LB ",'action':'reject'}", 400, "action",
+	  "must be one of drop, reset" },
+	{ K_LIM, "{" LB ",'action':'reset'}", 400, "action",
+	  "reset sends a TCP RST" },
+	{ K_LIM, "{" LB ",'action':'reset','match':{'proto':'udp'}}", 400,
+	  "action", "reset sends a TCP RST" },
+	{ K_LIM, "{" LB ",'scope':'global'}", 400, "scope",
+	  "must be one of node, cluster" },
+	{ K_LIM, "{" LB ",'dry_run':'yes'}", 400, "dry_run",
+	  "must be true or false" },
+	{ K_LIM, "{" LB ",'dry_run':0}", 400, "dry_run",
+	  "must be true or false" },
+
+	/* ---- config body */
+	{ K_CFG, "[]", 400, "", "request body must be a JSON object" },
+	{ K_CFG, "{'version':3,'services':{}}", 400, "version",
+	  "not allowed in a PUT body" },
+	{ K_CFG, "{'service':{}}", 400, "service", "unknown field" },
+	{ K_CFG, "{'services':[]}", 400, "services", "must be an object" },
+	{ K_CFG, "{'limits':[]}", 400, "limits", "must be an object" },
+	{ K_CFG, "{'routes':[]}", 400, "routes", "must be an object" },
+	{ K_CFG, "{'routes':{'r':{'service':'shop'}}}", 400, "routes",
+	  "routes are not supported yet by this build" },
+	{ K_CFG, "{'seckill':{'s':{}}}", 400, "seckill",
+	  "seckill rules are not supported yet by this build" },
+	{ K_CFG, "{'services':{'Web':{" V4 "}}}", 400, "services",
+	  "\"Web\" is not a valid name" },
+	{ K_CFG, "{'services':{'':{" V4 "}}}", 400, "services",
+	  "\"\" is not a valid name" },
+	{ K_CFG, "{'limits':{'_x':{" LB "}}}", 400, "limits",
+	  "\"_x\" is not a valid name" },
+	{ K_CFG, "{'services':{'web':7}}", 400, "services.web",
+	  "must be an object" },
+	{ K_CFG, "{'services':{'web':{" V4 ",'backends':[" B1 ","
+		 "{'addr':'198.19.0.2'},{'addr':'198.19.0.3','port':0}]}}}",
+	  400, "services.web.backends[2].port", "must be 1..65535" },
+	{ K_CFG, "{'services':{'web':{" V4 ",'backends':[{'addr':'198.19.0.1',"
+		 "'foo':1}]}}}", 400, "services.web.backends[0].foo",
+	  "unknown field" },
+	{ K_CFG, "{'services':{'web':{" V4 ",'health':{'interval_ms':1.0}}}}",
+	  400, "services.web.health.interval_ms", "must be an integer" },
+	{ K_CFG, "{'services':{'a':{" V4 "},'b':{" V4 ",'forward':'nat',"
+		 "'backends':[{'addr':'198.19.0.1'},{'addr':'198.19.0.1'}]}}}",
+	  400, "services.b.backends[1]", "duplicates backends[0]" },
+	{ K_CFG, "{'limits':{'perip':{" LB ",'match':{'src':'10.0.0.1/8'}}}}",
+	  400, "limits.perip.match.src", "the network is 10.0.0.0/8" },
+	{ K_CFG, "{'limits':{'perip':{" LB ",'service':'web'}}}", 400,
+	  "limits.perip.service", "no service named web" },
+	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'perip':{" LB ","
+		 "'service':'shop'}}}", 400, "limits.perip.service",
+	  "no service named shop" },
+	{ K_CFG, "{'services':{'b':{" V4 "},'a':{" V4 "}}}", 409,
+	  "services.b.vip", "198.18.0.10 port 80 tcp is already used by service a" },
+	{ K_CFG, "{'services':{'a':{'vip':'2001:db8:0::10','port':443},"
+		 "'z':{'vip':'2001:DB8::10','port':443,'proto':'tcp'}}}", 409,
+	  "services.z.vip", "2001:db8::10 port 443 tcp is already used by service a" },
+	{ K_CFG, "{'services':{'web':{" V4 ",'proto':'udp'}},'limits':{'l':{"
+		 LB ",'service':'web','match':{'proto':'tcp'}}}}", 400,
+	  "limits.l.match.proto", "service web is udp" },
+	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{" LB ","
+		 "'service':'web','match':{'dst_port':443}}}}", 400,
+	  "limits.l.match.dst_port", "service web is on port 80 only" },
+	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{" LB ","
+		 "'service':'web','match':{'src':'2001:db8::/32'}}}}", 400,
+	  "limits.l.match.src", "an IPv6 prefix would never match" },
+	{ K_CFG, "{'services':{'web':{" V6 "}},'limits':{'l':{" LB ","
+		 "'service':'web','match':{'src':'198.18.0.0/15'}}}}", 400,
+	  "limits.l.match.src", "an IPv4 prefix would never match" },
+	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{" LB ","
+		 "'service':'web','key':'src_prefix/64'}}}", 400, "limits.l.key",
+	  "N must be 0..32 for service web's IPv4 vip" },
+	{ K_CFG, "{'services':{'dns':{'vip':'198.18.0.53','port':53,"
+		 "'proto':'udp'}},'limits':{'l':{'unit':'cps','rate':10,"
+		 "'service':'dns'}}}", 400, "limits.l.unit", "service dns is udp" },
+	{ K_CFG, "{'services':{'dns':{'vip':'198.18.0.53','port':53,"
+		 "'proto':'udp'}},'limits':{'l':{" LB ",'action':'reset',"
+		 "'service':'dns'}}}", 400, "limits.l.action",
+	  "reset sends a TCP RST; service dns is udp" },
+};
+
+/* Fill a struct with a pattern that a parser would never write. */
+#define SENTINEL 0xa5
+
+static void run_bad_case(const struct bad_case *bc)
+{
+	struct fg_rule_service svc, svc_sentinel;
+	struct fg_rule_limit lim, lim_sentinel;
+	struct fg_ruleset rs, rs_sentinel;
+	struct fg_api_error err;
+	json_t *j = jq(bc->json);
+	int rc = 0, want = bc->http == 409 ? -EEXIST : -EINVAL;
+
+	memset(&err, 0, sizeof(err));
+	memset(&svc_sentinel, SENTINEL, sizeof(svc_sentinel));
+	memset(&lim_sentinel, SENTINEL, sizeof(lim_sentinel));
+	memset(&rs_sentinel, SENTINEL, sizeof(rs_sentinel));
+	svc = svc_sentinel;
+	lim = lim_sentinel;
+	rs = rs_sentinel;
+	switch (bc->kind) {
+	case K_SVC:
+		rc = fg_service_from_json("web", j, &svc, &err);
+		break;
+	case K_LIM:
+		rc = fg_limit_from_json("perip", j, &lim, &err);
+		break;
+	case K_CFG:
+		rc = fg_config_from_json(j, &rs, &err);
+		break;
+	}
+	json_decref(j);
+	if (rc != want || err.http != bc->http ||
+	    strcmp(err.code, fg_api_error_code(bc->http)) ||
+	    strcmp(err.field, bc->field) || !strstr(err.message, bc->msg))
+		fail_msg("%s\n  want rc %d http %d field '%s' msg ~'%s'\n"
+			 "  got  rc %d http %d code %s field '%s' msg '%s'",
+			 bc->json, want, bc->http, bc->field, bc->msg, rc,
+			 err.http, err.code ? err.code : "(null)", err.field,
+			 err.message);
+	/* The message names its field first, as API.md's example does. */
+	if (bc->field[0] && strncmp(err.message, bc->field, strlen(bc->field)))
+		fail_msg("%s: message '%s' does not start with the field",
+			 bc->json, err.message);
+	/* Nothing is changed by a request that fails. */
+	assert_memory_equal(&svc, &svc_sentinel, sizeof(svc));
+	assert_memory_equal(&lim, &lim_sentinel, sizeof(lim));
+	assert_memory_equal(&rs, &rs_sentinel, sizeof(rs));
+}
+
+static void test_bad_inputs(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+		run_bad_case(&bad_cases[i]);
+}
+
+/* ----------------------------------------------------------- names */
+
+static void test_names(void **state)
+{
+	char n63[64], n64[65];
+	struct fg_rule_service svc;
+	struct fg_rule_limit lim;
+	struct fg_api_error err;
+	json_t *j;
+
+	(void)state;
+	memset(n63, 'a', 63);
+	n63[63] = '\0';
+	memset(n64, 'a', 64);
+	n64[64] = '\0';
+	assert_true(fg_name_valid("web"));
+	assert_true(fg_name_valid("0"));
+	assert_true(fg_name_valid("web-1_a"));
+	assert_true(fg_name_valid(n63));
+	assert_false(fg_name_valid(n64));
+	assert_false(fg_name_valid(""));
+	assert_false(fg_name_valid(NULL));
+	assert_false(fg_name_valid("-web"));
+	assert_false(fg_name_valid("_web"));
+	assert_false(fg_name_valid("Web"));
+	assert_false(fg_name_valid("web.1"));
+	assert_false(fg_name_valid("web 1"));
+	assert_false(fg_name_valid("wéb"));
+
+	j = jq("{" V4 "}");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(fg_service_from_json("Web", j, &svc, &err), -EINVAL);
+	assert_int_equal(err.http, 400);
+	assert_string_equal(err.code, "invalid_argument");
+	assert_string_equal(err.field, "name");
+	assert_non_null(strstr(err.message, "\"Web\" is not a valid name"));
+	assert_int_equal(fg_service_from_json(n64, j, &svc, &err), -EINVAL);
+	assert_string_equal(err.field, "name");
+	assert_int_equal(fg_service_from_json(n63, j, &svc, &err), 0);
+	assert_string_equal(svc.name, n63);
+	free(svc.backends);
+	json_decref(j);
+
+	j = jq("{" LB "}");
+	assert_int_equal(fg_limit_from_json("a b", j, &lim, &err), -EINVAL);
+	assert_string_equal(err.field, "name");
+	assert_int_equal(fg_limit_from_json(n63, j, &lim, &err), 0);
+	assert_string_equal(lim.name, n63);
+	json_decref(j);
+}
+
+/* ----------------------------------------------------- good inputs */
+
+static void test_service_defaults(void **state)
+{
+	struct fg_rule_service s;
+
+	(void)state;
+	svc_ok("{'vip':'198.18.0.10','port':80,'backends':[" B1 ","
+	       "{'addr':'198.19.0.2','port':8080,'weight':0,'state':'drain'}]}",
+	       &s);
+	assert_string_equal(s.name, "web");
+	addr_is(&s.vip, AF_INET, "198.18.0.10");
+	assert_int_equal(s.port, 80);
+	assert_int_equal(s.proto, IPPROTO_TCP);
+	assert_int_equal(s.mode, FG_MODE_L4);
+	assert_int_equal(s.forward, FG_FWD_DSR_IPIP);
+	assert_int_equal(s.hash, FG_HASH_5TUPLE);
+	assert_int_equal(s.nbackends, 2);
+	addr_is(&s.backends[0].addr, AF_INET, "198.19.0.1");
+	assert_int_equal(s.backends[0].port, 80); /* the service's */
+	assert_int_equal(s.backends[0].weight, 100);
+	assert_int_equal(s.backends[0].state, FG_BACKEND_ACTIVE);
+	assert_false(s.backends[0].health_down);
+	assert_int_equal(s.backends[1].port, 8080);
+	assert_int_equal(s.backends[1].weight, 0);
+	assert_int_equal(s.backends[1].state, FG_BACKEND_DRAIN);
+	assert_int_equal(s.health.type, FG_HEALTH_NONE);
+	free(s.backends);
+
+	/* No backends at all is a valid (black-holing) service. */
+	svc_ok("{'vip':'198.18.0.11','port':0,'proto':'udp','backends':[]}", &s);
+	assert_int_equal(s.port, 0);
+	assert_int_equal(s.proto, IPPROTO_UDP);
+	assert_int_equal(s.nbackends, 0);
+	assert_null(s.backends);
+
+	/* l7 defaults to nat: DSR cannot carry a proxied connection. */
+	svc_ok("{" V4 ",'mode':'l7'}", &s);
+	assert_int_equal(s.mode, FG_MODE_L7);
+	assert_int_equal(s.forward, FG_FWD_NAT);
+	free(s.backends);
+
+	/* Under DSR on port 0 a backend has no port, and needs none. */
+	svc_ok("{'vip':'198.18.0.10','port':0,'backends':[" B1 "]}", &s);
+	assert_int_equal(s.backends[0].port, 0);
+	free(s.backends);
+}
+
+static void test_health_defaults(void **state)
+{
+	struct fg_rule_service s;
+
+	(void)state;
+	svc_ok("{" V4 ",'health':{}}", &s);
+	assert_int_equal(s.health.type, FG_HEALTH_TCP);
+	assert_int_equal(s.health.interval_ms, 1000);
+	assert_int_equal(s.health.timeout_ms, 500);
+	assert_int_equal(s.health.rise, 2);
+	assert_int_equal(s.health.fall, 3);
+	assert_int_equal(s.health.port, 0);
+	assert_string_equal(s.health.path, "");
+	assert_int_equal(s.health.expect_status, 0);
+
+	/* A short interval pulls the default timeout down with it. */
+	svc_ok("{" V4 ",'health':{'interval_ms':300}}", &s);
+	assert_int_equal(s.health.interval_ms, 300);
+	assert_int_equal(s.health.timeout_ms, 150);
+
+	svc_ok("{" V4 ",'health':{'type':'http'}}", &s);
+	assert_int_equal(s.health.type, FG_HEALTH_HTTP);
+	assert_string_equal(s.health.path, "/");
+	assert_int_equal(s.health.expect_status, 200);
+
+	svc_ok("{" V4 ",'health':{'type':'http','path':'/healthz?full=1',"
+	       "'expect_status':204,'port':9000,'interval_ms':3600000,"
+	       "'timeout_ms':3599999,'rise':1000,'fall':1}}", &s);
+	assert_string_equal(s.health.path, "/healthz?full=1");
+	assert_int_equal(s.health.expect_status, 204);
+	assert_int_equal(s.health.port, 9000);
+	assert_int_equal(s.health.interval_ms, 3600000);
+	assert_int_equal(s.health.timeout_ms, 3599999);
+	assert_int_equal(s.health.rise, 1000);
+	assert_int_equal(s.health.fall, 1);
+
+	/* A port-0 DSR service probes on the port health names. */
+	svc_ok("{'vip':'198.18.0.10','port':0,'backends':[" B1 "],"
+	       "'health':{'port':80}}", &s);
+	assert_int_equal(s.health.port, 80);
+	free(s.backends);
+}
+
+static void test_service_extremes(void **state)
+{
+	struct fg_rule_service s;
+	json_t *j, *arr;
+	struct fg_api_error err;
+	char addr[32];
+	int i;
+
+	(void)state;
+	svc_ok("{'vip':'198.18.0.10','port':65535,'forward':'nat',"
+	       "'backends':[{'addr':'198.19.0.1','port':65535,'weight':65535},"
+	       "{'addr':'198.19.0.1','port':1,'weight':0,'state':'down'}]}",
+	       &s);
+	assert_int_equal(s.port, 65535);
+	assert_int_equal(s.backends[0].port, 65535);
+	assert_int_equal(s.backends[0].weight, 65535);
+	assert_int_equal(s.backends[1].port, 1); /* NAT: ports differ */
+	assert_int_equal(s.backends[1].state, FG_BACKEND_DOWN);
+	free(s.backends);
+
+	/* 4096 backends is the most; one more is refused. */
+	j = jq("{" V4 "}");
+	arr = json_array();
+	for (i = 0; i < 4096; i++) {
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 256, i % 256);
+		json_array_append_new(arr, json_pack("{s:s}", "addr", addr));
+	}
+	json_object_set_new(j, "backends", arr);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(fg_service_from_json("web", j, &s, &err), 0);
+	assert_int_equal(s.nbackends, 4096);
+	addr_is(&s.backends[4095].addr, AF_INET, "198.19.15.255");
+	free(s.backends);
+	json_array_append_new(arr, json_pack("{s:s}", "addr", "198.19.200.1"));
+	assert_int_equal(fg_service_from_json("web", j, &s, &err), -EINVAL);
+	assert_int_equal(err.http, 400);
+	assert_string_equal(err.field, "backends");
+	assert_non_null(strstr(err.message, "at most 4096 backends"));
+	json_decref(j);
+}
+
+static void test_ipv6_service(void **state)
+{
+	struct fg_rule_service s;
+	json_t *out, *want;
+
+	(void)state;
+	svc_ok("{'vip':'2001:DB8:0:0::10','port':443,'forward':'nat',"
+	       "'hash':'src_ip','backends':[{'addr':'2001:db8:1::1',"
+	       "'port':8443},{'addr':'2001:db8:1:0:0:0:0:2'}],"
+	       "'health':{'type':'http','path':'/ping'}}", &s);
+	addr_is(&s.vip, AF_INET6, "2001:db8::10");
+	addr_is(&s.backends[0].addr, AF_INET6, "2001:db8:1::1");
+	addr_is(&s.backends[1].addr, AF_INET6, "2001:db8:1::2");
+	assert_int_equal(s.backends[1].port, 443);
+	assert_int_equal(s.hash, FG_HASH_SRC_IP);
+
+	/* Canonical output: compressed lower-case addresses, every default
+	 * written out. */
+	out = fg_service_to_json(&s);
+	want = jq("{'vip':'2001:db8::10','port':443,'proto':'tcp','mode':'l4',"
+		  "'forward':'nat','hash':'src_ip','backends':["
+		  "{'addr':'2001:db8:1::1','port':8443,'weight':100,"
+		  "'state':'active'},{'addr':'2001:db8:1::2','port':443,"
+		  "'weight':100,'state':'active'}],'health':{'type':'http',"
+		  "'interval_ms':1000,'timeout_ms':500,'rise':2,'fall':3,"
+		  "'path':'/ping','expect_status':200}}");
+	assert_non_null(out);
+	assert_true(json_equal(out, want));
+	json_decref(out);
+	json_decref(want);
+	free(s.backends);
+}
+
+static void test_limit_defaults(void **state)
+{
+	struct fg_rule_limit l;
+
+	(void)state;
+	lim_ok("{'unit':'pps','rate':100}", &l);
+	assert_string_equal(l.name, "perip");
+	assert_string_equal(l.service, "");
+	assert_false(l.match_src_set);
+	assert_int_equal(l.match_proto, 0);
+	assert_int_equal(l.match_dport, 0);
+	assert_int_equal(l.key, FG_LKEY_SRC_IP);
+	assert_int_equal(l.unit, FG_LUNIT_PPS);
+	assert_int_equal(l.rate, 100);
+	assert_int_equal(l.burst, 100); /* one second's worth */
+	assert_int_equal(l.action, FG_LACT_DROP);
+	assert_false(l.cluster_scope);
+	assert_false(l.dry_run);
+
+	lim_ok("{'service':'web','match':{'src':'198.18.64.0/18',"
+	       "'proto':'tcp','dst_port':80},'key':'src_prefix/24',"
+	       "'unit':'cps','rate':1000,'burst':2000,'action':'reset',"
+	       "'scope':'cluster','dry_run':true}", &l);
+	assert_string_equal(l.service, "web");
+	assert_true(l.match_src_set);
+	addr_is(&l.match_src, AF_INET, "198.18.64.0");
+	assert_int_equal(l.match_src_len, 18);
+	assert_int_equal(l.match_proto, IPPROTO_TCP);
+	assert_int_equal(l.match_dport, 80);
+	assert_int_equal(l.key, FG_LKEY_SRC_PREFIX);
+	assert_int_equal(l.prefix_len, 24);
+	assert_int_equal(l.unit, FG_LUNIT_CPS);
+	assert_int_equal(l.burst, 2000);
+	assert_int_equal(l.action, FG_LACT_RESET);
+	assert_true(l.cluster_scope);
+	assert_true(l.dry_run);
+
+	/* A bare address is a host; /0 is everything. */
+	lim_ok("{" LB ",'match':{'src':'198.18.0.7'}}", &l);
+	assert_int_equal(l.match_src_len, 32);
+	lim_ok("{" LB ",'match':{'src':'2001:db8::7'},'key':'src_prefix/128'}",
+	       &l);
+	addr_is(&l.match_src, AF_INET6, "2001:db8::7");
+	assert_int_equal(l.match_src_len, 128);
+	assert_int_equal(l.prefix_len, 128);
+	lim_ok("{" LB ",'match':{'src':'0.0.0.0/0'},'key':'src_prefix/0'}", &l);
+	assert_int_equal(l.match_src_len, 0);
+	assert_int_equal(l.prefix_len, 0);
+
+	/* IPv6 prefixes: from match.src, or deferred to the service. */
+	lim_ok("{" LB ",'match':{'src':'2001:DB8:8000::/33'},"
+	       "'key':'src_prefix/64'}", &l);
+	addr_is(&l.match_src, AF_INET6, "2001:db8:8000::");
+	assert_int_equal(l.match_src_len, 33);
+	assert_int_equal(l.prefix_len, 64);
+	lim_ok("{" LB ",'service':'web6','key':'src_prefix/56'}", &l);
+	assert_int_equal(l.prefix_len, 56);
+
+	/* The rest of the keys, units and extremes. */
+	lim_ok("{'key':'flow','unit':'bps','rate':100000000000,"
+	       "'burst':9223372036854775807}", &l);
+	assert_int_equal(l.key, FG_LKEY_FLOW);
+	assert_int_equal(l.unit, FG_LUNIT_BPS);
+	assert_int_equal(l.rate, 100000000000ULL);
+	assert_int_equal(l.burst, 9223372036854775807ULL);
+	lim_ok("{'key':'service','unit':'pps','rate':1,'burst':1,"
+	       "'scope':'node','dry_run':false,'action':'drop'}", &l);
+	assert_int_equal(l.key, FG_LKEY_SERVICE);
+	assert_int_equal(l.rate, 1);
+	assert_int_equal(l.burst, 1);
+	/* reset and cps are fine when match.proto says tcp. */
+	lim_ok("{'unit':'cps','rate':5,'action':'reset',"
+	       "'match':{'proto':'tcp'}}", &l);
+	assert_int_equal(l.action, FG_LACT_RESET);
+}
+
+/* ---------------------------------------------------- whole configs */
+
+static const char *full_config =
+	"{'services':{"
+	" 'web':{'vip':'198.18.0.10','port':80,'backends':["
+	"   {'addr':'198.19.0.1','port':8080,'weight':100,'state':'active'},"
+	"   {'addr':'198.19.0.2','weight':0,'state':'drain'},"
+	"   {'addr':'198.19.0.3','state':'down'}],"
+	"  'health':{'type':'http','path':'/healthz','expect_status':204,"
+	"   'interval_ms':2000,'timeout_ms':700,'rise':4,'fall':5,'port':9000}},"
+	" 'dns':{'vip':'198.18.0.10','port':53,'proto':'udp','forward':'dsr-gue',"
+	"  'backends':[{'addr':'198.19.0.53'}],'health':{'type':'tcp'}},"
+	" 'any':{'vip':'198.18.0.20','port':0,'backends':[{'addr':'198.19.0.9'}]},"
+	" 'web6':{'vip':'2001:db8::10','port':443,'forward':'nat','hash':'src_ip',"
+	"  'backends':[{'addr':'2001:db8:1::1','port':8443},"
+	"   {'addr':'2001:db8:1::2','port':8443,'weight':50}]},"
+	" 'shop':{'vip':'198.18.0.30','port':80,'mode':'l7'},"
+	" 'web-tcp80-alt':{'vip':'198.18.0.10','port':80,'proto':'udp'}},"
+	"'limits':{"
+	" 'perip':{'service':'web','match':{'src':'198.18.64.0/18',"
+	"  'proto':'tcp','dst_port':80},'key':'src_ip','unit':'cps',"
+	"  'rate':1000,'burst':2000,'action':'drop','scope':'node',"
+	"  'dry_run':false},"
+	" 'net6':{'service':'web6','key':'src_prefix/48','unit':'bps',"
+	"  'rate':100000000,'action':'reset','scope':'cluster','dry_run':true},"
+	" 'global':{'match':{'src':'2001:db8::/32'},'key':'src_prefix/64',"
+	"  'unit':'pps','rate':5000},"
+	" 'dnsflood':{'service':'dns','key':'flow','unit':'pps','rate':10}},"
+	"'routes':{},'seckill':{}}";
+
+static void test_config_good(void **state)
+{
+	struct fg_ruleset rs;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	cfg_ok(full_config, &rs);
+	assert_int_equal(rs.version, 0);
+	assert_int_equal(rs.nservices, 6);
+	assert_int_equal(rs.nlimits, 4);
+	/* Sorted by name, whatever the body's order. */
+	assert_string_equal(rs.services[0].name, "any");
+	assert_string_equal(rs.services[1].name, "dns");
+	assert_string_equal(rs.services[2].name, "shop");
+	assert_string_equal(rs.services[3].name, "web");
+	assert_string_equal(rs.services[4].name, "web-tcp80-alt");
+	assert_string_equal(rs.services[5].name, "web6");
+	assert_string_equal(rs.limits[0].name, "dnsflood");
+	assert_string_equal(rs.limits[1].name, "global");
+	assert_string_equal(rs.limits[2].name, "net6");
+	assert_string_equal(rs.limits[3].name, "perip");
+
+	assert_int_equal(rs.services[3].backends[1].port, 80);
+	assert_int_equal(rs.services[3].backends[2].state, FG_BACKEND_DOWN);
+	assert_int_equal(rs.services[3].health.port, 9000);
+	assert_int_equal(rs.services[1].forward, FG_FWD_DSR_GUE);
+	assert_int_equal(rs.services[1].health.type, FG_HEALTH_TCP);
+	assert_int_equal(rs.services[0].backends[0].port, 0);
+	assert_int_equal(rs.services[2].forward, FG_FWD_NAT);
+	assert_int_equal(rs.limits[2].prefix_len, 48);
+	/* The deleting API refuses a service a limit still names. */
+	assert_string_equal(fg_ruleset_service_user(&rs, "web6"), "net6");
+	assert_string_equal(fg_ruleset_service_user(&rs, "dns"), "dnsflood");
+	assert_null(fg_ruleset_service_user(&rs, "any"));
+	assert_null(fg_ruleset_service_user(&rs, "nope"));
+	fg_ruleset_free(&rs);
+
+	/* Every member is optional; empty is an empty rule set. */
+	cfg_ok("{}", &rs);
+	assert_int_equal(rs.nservices, 0);
+	assert_int_equal(rs.nlimits, 0);
+	assert_null(rs.services);
+	assert_null(rs.limits);
+	fg_ruleset_free(&rs);
+	cfg_ok("{'services':{},'limits':{},'routes':{},'seckill':{}}", &rs);
+	assert_int_equal(rs.nservices, 0);
+	fg_ruleset_free(&rs);
+}
+
+/* parse -> to_json -> (drop version) -> parse gives the same model, and
+ * serialising that again gives the same JSON. */
+static void round_trip(const char *text)
+{
+	struct fg_ruleset a, b;
+	struct fg_api_error err = { 0 };
+	json_t *ja, *jb;
+	char *dumped;
+	json_t *reparsed;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	cfg_ok(text, &a);
+	ja = fg_config_to_json(&a, 42);
+	assert_non_null(ja);
+	assert_int_equal(json_integer_value(json_object_get(ja, "version")), 42);
+	assert_true(json_is_object(json_object_get(ja, "routes")));
+	assert_int_equal(json_object_size(json_object_get(ja, "routes")), 0);
+	assert_int_equal(json_object_size(json_object_get(ja, "seckill")), 0);
+
+	/* Through text, as a client would send it back. */
+	assert_int_equal(json_object_del(ja, "version"), 0);
+	dumped = json_dumps(ja, JSON_COMPACT);
+	assert_non_null(dumped);
+	reparsed = fg_json_parse_body(dumped, strlen(dumped), &err);
+	assert_non_null(reparsed);
+	if (fg_config_from_json(reparsed, &b, &err))
+		fail_msg("round trip refused: %s: %s", err.message, dumped);
+	assert_set_equal(&a, &b);
+	jb = fg_config_to_json(&b, 42);
+	assert_non_null(jb);
+	assert_int_equal(json_object_del(jb, "version"), 0);
+	assert_true(json_equal(ja, jb));
+
+	free(dumped);
+	json_decref(reparsed);
+	json_decref(ja);
+	json_decref(jb);
+	fg_ruleset_free(&a);
+	fg_ruleset_free(&b);
+}
+
+static void test_round_trips(void **state)
+{
+	(void)state;
+	round_trip(full_config);
+	round_trip("{}");
+	round_trip("{'services':{'v6':{'vip':'2001:db8::1','port':0,"
+		   "'proto':'udp','backends':[{'addr':'2001:db8:1::1'}],"
+		   "'health':{'port':53}}},'limits':{'a':{'service':'v6',"
+		   "'match':{'src':'2001:db8:ff00::/40','proto':'udp',"
+		   "'dst_port':53},'key':'src_prefix/128','unit':'pps',"
+		   "'rate':7,'burst':1}}}");
+}
+
+/* The canonical GET shape of one limit, defaults filled in, unset
+ * filters left out. */
+static void test_limit_to_json(void **state)
+{
+	struct fg_rule_limit l;
+	json_t *out, *want;
+
+	(void)state;
+	lim_ok("{'unit':'bps','rate':8000,'match':{'src':'2001:db8::/32'},"
+	       "'key':'src_prefix/48'}", &l);
+	out = fg_limit_to_json(&l);
+	want = jq("{'match':{'src':'2001:db8::/32'},'key':'src_prefix/48',"
+		  "'unit':'bps','rate':8000,'burst':8000,'action':'drop',"
+		  "'scope':'node','dry_run':false}");
+	assert_non_null(out);
+	assert_true(json_equal(out, want));
+	json_decref(out);
+	json_decref(want);
+
+	lim_ok("{'unit':'pps','rate':3}", &l);
+	out = fg_limit_to_json(&l);
+	assert_null(json_object_get(out, "match"));
+	assert_null(json_object_get(out, "service"));
+	assert_string_equal(json_string_value(json_object_get(out, "key")),
+			    "src_ip");
+	json_decref(out);
+}
+
+/* ------------------------------------------------- rule-set checks */
+
+static void check_err(const struct fg_ruleset *rs, int rc_want, int http,
+		      const char *field, const char *msg)
+{
+	struct fg_api_error err = { 0 };
+	int rc = fg_ruleset_check(rs, &err);
+
+	if (rc != rc_want || err.http != http || strcmp(err.field, field) ||
+	    !strstr(err.message, msg))
+		fail_msg("want %d %d '%s' ~'%s', got %d %d '%s' '%s'", rc_want,
+			 http, field, msg, rc, err.http, err.field,
+			 err.message);
+	assert_string_equal(err.code, fg_api_error_code(http));
+}
+
+/* Capacity limits and duplicate names, on sets built directly (the API
+ * layer assembles candidate sets from single-object writes). */
+static void test_ruleset_check(void **state)
+{
+	struct fg_ruleset rs;
+	struct fg_rule_service svc[2];
+	struct fg_rule_limit lims[FG_LIMIT_MAX + 1];
+	struct fg_api_error err = { 0 };
+	uint32_t i;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
+
+	svc_ok("{" V4 "}", &svc[0]);
+	svc_ok("{'vip':'198.18.0.11','port':80}", &svc[1]);
+	rs.services = svc;
+	rs.nservices = 2;
+	check_err(&rs, -EEXIST, 409, "services.web", "two services");
+	strcpy(svc[1].name, "web2");
+	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
+
+	memset(lims, 0, sizeof(lims));
+	for (i = 0; i < FG_LIMIT_MAX + 1; i++) {
+		lim_ok("{'unit':'pps','rate':10,'service':'web'}", &lims[i]);
+		snprintf(lims[i].name, sizeof(lims[i].name), "l%03u", i);
+	}
+	rs.limits = lims;
+
+	/* Eight limits on one service fit; the ninth is refused. */
+	rs.nlimits = FG_SVC_LIMITS_MAX;
+	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
+	rs.nlimits = FG_SVC_LIMITS_MAX + 1;
+	check_err(&rs, -EINVAL, 400, "limits.l008.service",
+		  "service web already has 8 limits");
+
+	/* Eight limits on no service fit; the ninth is refused. */
+	for (i = 0; i < FG_GLOBAL_LIMITS_MAX + 1; i++)
+		lims[i].service[0] = '\0';
+	rs.nlimits = FG_GLOBAL_LIMITS_MAX;
+	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
+	rs.nlimits = FG_GLOBAL_LIMITS_MAX + 1;
+	check_err(&rs, -EINVAL, 400, "limits.l008.service",
+		  "at most 8 limits may name no service");
+
+	/* Duplicate limit names are a conflict. */
+	rs.nlimits = 2;
+	strcpy(lims[1].name, lims[0].name);
+	check_err(&rs, -EEXIST, 409, "limits.l000", "two limits");
+
+	rs.nlimits = FG_LIMIT_MAX + 1;
+	check_err(&rs, -EINVAL, 400, "limits", "at most 256 limits");
+
+	/* Backends across all services. */
+	rs.nlimits = 0;
+	svc[0].nbackends = FG_BACKEND_MAX / 2 + 1;
+	svc[1].nbackends = FG_BACKEND_MAX / 2;
+	check_err(&rs, -EINVAL, 400, "services", "at most 65536 backends");
+	svc[0].nbackends = 0;
+	svc[1].nbackends = 0;
+
+	rs.nservices = FG_SVC_MAX + 1;
+	check_err(&rs, -EINVAL, 400, "services", "at most 4096 services");
+}
+
+/* A config body with more limits than the tables hold is refused before
+ * anything is allocated for them. */
+static void test_config_too_many(void **state)
+{
+	struct fg_api_error err = { 0 };
+	struct fg_ruleset rs;
+	json_t *root = json_object(), *lims = json_object();
+	char name[16];
+	unsigned int i;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	for (i = 0; i < FG_LIMIT_MAX + 1; i++) {
+		snprintf(name, sizeof(name), "l%u", i);
+		json_object_set_new(lims, name,
+				    json_pack("{s:s,s:i}", "unit", "pps",
+					      "rate", 10));
+	}
+	json_object_set_new(root, "limits", lims);
+	assert_int_equal(fg_config_from_json(root, &rs, &err), -EINVAL);
+	assert_string_equal(err.field, "limits");
+	assert_non_null(strstr(err.message, "at most 256 limits"));
+	assert_null(rs.limits);
+
+	/* Nine global limits: parsed, then refused by the set check. */
+	json_object_clear(lims);
+	for (i = 0; i < FG_GLOBAL_LIMITS_MAX + 1; i++) {
+		snprintf(name, sizeof(name), "g%u", i);
+		json_object_set_new(lims, name,
+				    json_pack("{s:s,s:i}", "unit", "pps",
+					      "rate", 10));
+	}
+	assert_int_equal(fg_config_from_json(root, &rs, &err), -EINVAL);
+	assert_string_equal(err.field, "limits.g8.service");
+	assert_null(rs.limits);
+	json_decref(root);
+}
+
+/* --------------------------------------------- body parsing, errors */
+
+static void test_parse_body(void **state)
+{
+	struct fg_api_error err;
+	const char *s;
+	char *big;
+	json_t *j;
+
+	(void)state;
+	s = "{\"a\": 1}";
+	memset(&err, 0, sizeof(err));
+	j = fg_json_parse_body(s, strlen(s), &err);
+	assert_non_null(j);
+	json_decref(j);
+
+	/* Beyond 64 bits: jansson's own error, reported as 400. */
+	s = "{\"port\": 9223372036854775808}";
+	assert_null(fg_json_parse_body(s, strlen(s), &err));
+	assert_int_equal(err.http, 400);
+	assert_string_equal(err.code, "invalid_argument");
+	assert_string_equal(err.field, "");
+	assert_non_null(strstr(err.message, "too big integer"));
+
+	s = "{\"port\": 80, \"port\": 81}";
+	assert_null(fg_json_parse_body(s, strlen(s), &err));
+	assert_int_equal(err.http, 400);
+	assert_non_null(strstr(err.message, "duplicate"));
+
+	s = "{\"vip\": \"a\\u0000b\"}";
+	assert_null(fg_json_parse_body(s, strlen(s), &err));
+	assert_int_equal(err.http, 400);
+
+	s = "{\"a\": ";
+	assert_null(fg_json_parse_body(s, strlen(s), &err));
+	assert_int_equal(err.http, 400);
+	assert_non_null(strstr(err.message, "invalid JSON at line 1"));
+
+	s = "[1]";
+	assert_null(fg_json_parse_body(s, strlen(s), &err));
+	assert_int_equal(err.http, 400);
+	assert_non_null(strstr(err.message, "must be a JSON object"));
+
+	assert_null(fg_json_parse_body("", 0, &err));
+	assert_int_equal(err.http, 400);
+
+	/* Not NUL-terminated: only len bytes count. */
+	s = "{}garbage";
+	j = fg_json_parse_body(s, 2, &err);
+	assert_non_null(j);
+	json_decref(j);
+
+	big = malloc(FG_API_BODY_MAX + 1);
+	assert_non_null(big);
+	memset(big, ' ', FG_API_BODY_MAX + 1);
+	big[0] = '{';
+	big[FG_API_BODY_MAX] = '}';
+	assert_null(fg_json_parse_body(big, FG_API_BODY_MAX + 1, &err));
+	assert_int_equal(err.http, 413);
+	assert_string_equal(err.code, "too_large");
+	/* Exactly the limit is fine. */
+	big[FG_API_BODY_MAX - 1] = '}';
+	j = fg_json_parse_body(big, FG_API_BODY_MAX, &err);
+	assert_non_null(j);
+	json_decref(j);
+	free(big);
+}
+
+static void test_error_json(void **state)
+{
+	struct fg_api_error err;
+	json_t *j, *want;
+	char longf[300];
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	fg_api_error_set(&err, 400, "backends[2].port", "must be %s",
+			 "1..65535");
+	assert_string_equal(err.code, "invalid_argument");
+	assert_string_equal(err.message, "backends[2].port: must be 1..65535");
+	j = fg_api_error_json(&err);
+	want = jq("{'error':{'code':'invalid_argument',"
+		  "'message':'backends[2].port: must be 1..65535',"
+		  "'field':'backends[2].port'}}");
+	assert_true(json_equal(j, want));
+	json_decref(j);
+	json_decref(want);
+
+	fg_api_error_set(&err, 412, NULL, "version is %d, not %d", 7, 6);
+	j = fg_api_error_json(&err);
+	want = jq("{'error':{'code':'version_mismatch',"
+		  "'message':'version is 7, not 6'}}");
+	assert_true(json_equal(j, want));
+	json_decref(j);
+	json_decref(want);
+
+	assert_string_equal(fg_api_error_code(401), "unauthenticated");
+	assert_string_equal(fg_api_error_code(404), "not_found");
+	assert_string_equal(fg_api_error_code(409), "conflict");
+	assert_string_equal(fg_api_error_code(413), "too_large");
+	assert_string_equal(fg_api_error_code(503), "unavailable");
+	assert_string_equal(fg_api_error_code(500), "internal");
+	assert_null(fg_api_error_json(NULL));
+
+	/* Over-long fields and messages are cut, never overflowed. */
+	memset(longf, 'x', sizeof(longf) - 1);
+	longf[sizeof(longf) - 1] = '\0';
+	fg_api_error_set(&err, 400, longf, "%s", longf);
+	assert_int_equal(strlen(err.field), sizeof(err.field) - 1);
+	assert_int_equal(strlen(err.message), sizeof(err.message) - 1);
+	assert_memory_equal(err.message + strlen(err.field), ": ", 2);
+	fg_api_error_set(NULL, 400, "x", "y"); /* accepted, does nothing */
+}
+
+/* An unknown key far longer than the field buffer is named, truncated. */
+static void test_long_unknown_key(void **state)
+{
+	struct fg_api_error err = { 0 };
+	struct fg_ruleset rs;
+	char key[400];
+	json_t *root, *svc;
+
+	(void)state;
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	svc = jq("{" V4 "}");
+	json_object_set_new(svc, key, json_true());
+	root = json_pack("{s:{s:o}}", "services", "web", svc);
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(fg_config_from_json(root, &rs, &err), -EINVAL);
+	assert_int_equal(strlen(err.field), sizeof(err.field) - 1);
+	assert_memory_equal(err.field, "services.web.kkk", 16);
+	json_decref(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_service_defaults),
+		cmocka_unit_test(test_health_defaults),
+		cmocka_unit_test(test_service_extremes),
+		cmocka_unit_test(test_ipv6_service),
+		cmocka_unit_test(test_limit_defaults),
+		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_limit_to_json),
+		cmocka_unit_test(test_ruleset_check),
+		cmocka_unit_test(test_config_too_many),
+		cmocka_unit_test(test_parse_body),
+		cmocka_unit_test(test_error_json),
+		cmocka_unit_test(test_long_unknown_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
