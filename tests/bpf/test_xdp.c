@@ -1,0 +1,2240 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * test_xdp.c - BPF_PROG_TEST_RUN fixtures for the XDP dataplane
+ * (xdp/floodgate.bpf.c), Katran style: each case is {description, input
+ * frame, expected verdict, expected output frame (NULL = unchanged),
+ * expected counter deltas}, the output compared byte for byte.
+ *
+ * The program routes with bpf_fib_lookup(), so the test runs in a private
+ * network namespace with a veth pair, routes to the backend networks and
+ * PERMANENT neighbour entries: the FIB answers are then fixed and the
+ * expected MAC addresses known. BPF_PROG_TEST_RUN sends nothing; XDP_TX is
+ * only a verdict here.
+ *
+ * Expected frames are built from scratch with tests/fixtures/pktbuild (its
+ * own checksum code, not dataplane/core's), so a checksum the dataplane
+ * updates incrementally is compared against one computed over the whole
+ * packet. Expected backends come from the Maglev rings the test itself
+ * built and the core's keyed flow hash, which test_flow checks against
+ * SipHash reference vectors.
+ *
+ * Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for unshare); exits 77
+ * when it cannot have them. Prints "N passed, M failed"; exit 1 on any
+ * failure.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* Core first: the skeleton's rodata names struct fg_hash_seed. */
+#include "fg_flow.h"
+#include "fg_maglev.h"
+#include "fg_parse.h"
+#include "fg_tables.h"
+#include "fg_tbucket.h"
+#include "pktbuild.h"
+
+#include "floodgate.skel.h"
+
+/* ------------------------------------------------------------ topology */
+
+#define FG_T_IF   "fgx0"
+#define FG_T_PEER "fgx1"
+
+static const __u8 fg_if_mac[6]   = { 0x02, 0, 0, 0, 0, 0x01 }; /* fgx0 */
+static const __u8 fg_peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x09 }; /* fgx1 */
+static const __u8 fg_nh_mac[6]   = { 0x02, 0, 0, 0, 0, 0x02 }; /* next hop */
+static const __u8 fg_cli_mac[6]  = { 0x02, 0, 0, 0, 0, 0x64 }; /* client */
+
+/* Load-time settings (rodata). */
+#define FG_T_TUN4   "198.19.255.1"
+#define FG_T_TUN6   "2001:db8:19:ff::1"
+#define FG_T_SNAT4  "198.19.255.2"
+#define FG_T_SNAT6  "2001:db8:19:ff::2"
+#define FG_T_GUE_PORT 9000
+static const struct fg_hash_seed fg_t_seed = {
+	0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL
+};
+
+/* Clients whose neighbour entries exist (NAT replies are routed to them). */
+#define FG_T_CLI4 "198.18.0.100"
+#define FG_T_CLI6 "2001:db8::100"
+
+/* Maps are shrunk to these (the defaults preallocate hundreds of MB). */
+#define FG_T_LRU_PER_CPU 2048U
+#define FG_T_RING_SLOTS  (1U << 16)
+#define FG_T_BACKENDS    1024U
+
+#define FG_PKT_MAX 2048
+#define FG_T_BE_PER_SVC 4
+#define FG_T_SVC_MAX 64  /* counters compared for ids below these */
+#define FG_T_BE_MAX 128
+#define FG_T_LIM_MAX 32
+#define FG_RING_M 251    /* prime ring size of multi-backend services */
+#define FG_RING_M1 7     /* ... of single-backend ones */
+
+/* ------------------------------------------------------------- results */
+
+static struct {
+	struct floodgate_bpf *skel;
+	int prog_fd, ifindex, ncpus;
+	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd;
+	int ct_fd, ctsyn_fd, nat_fd;
+	int svcst_fd, best_fd, limst_fd, drops_fd;
+	__u32 next_svc, next_be, next_ring;
+	struct fg_config cfg;
+	unsigned int passed, failed, n;
+	int cur_failed;
+	const char *cur;
+} g;
+
+static void fg_begin(const char *desc)
+{
+	g.cur = desc;
+	g.cur_failed = 0;
+}
+
+static void fg_end(void)
+{
+	g.n++;
+	if (g.cur_failed) {
+		g.failed++;
+		printf("not ok %u - %s\n", g.n, g.cur);
+	} else {
+		g.passed++;
+		printf("ok %u - %s\n", g.n, g.cur);
+	}
+}
+
+static void __attribute__((format(printf, 2, 3)))
+fg_fail_at(int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("#   %s: line %d: ", g.cur, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	g.cur_failed = 1;
+}
+
+#define FG_EXPECT(cond, ...)                                  \
+	do {                                                  \
+		if (!(cond))                                  \
+			fg_fail_at(__LINE__, __VA_ARGS__);    \
+	} while (0)
+
+/* A broken fixture (the test's own bug, not the dataplane's): stop. */
+#define FG_REQUIRE(cond)                                                  \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			fprintf(stderr, "test_xdp: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                         \
+			exit(1);                                          \
+		}                                                         \
+	} while (0)
+
+static void fg_hexdump(const char *what, const __u8 *p, __u32 len)
+{
+	__u32 i;
+
+	printf("#     %s (%u bytes):", what, len);
+	for (i = 0; i < len; i++)
+		printf("%s%02x", i % 16 ? " " : "\n#       ", p[i]);
+	printf("\n");
+}
+
+/* ----------------------------------------------------------- addresses */
+
+static int fg_fam(const char *a)
+{
+	return strchr(a, ':') ? 6 : 4;
+}
+
+/* Address literal to 16 bytes, network order (IPv4 in the first 4). */
+static void fg_addr(const char *a, __u8 out[16])
+{
+	memset(out, 0, 16);
+	FG_REQUIRE(inet_pton(fg_fam(a) == 4 ? AF_INET : AF_INET6, a, out) == 1);
+}
+
+static __u32 fg_ip4h(const char *a)
+{
+	__u8 b[16];
+
+	fg_addr(a, b);
+	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+}
+
+/* ------------------------------------------------------------- packets */
+
+/* What a test packet looks like; zero-initialise and set what matters. */
+struct fg_ps {
+	const char *src, *dst;
+	__u16 sport, dport;
+	__u8 proto;          /* FG_IPPROTO_TCP / UDP / ICMP */
+	__u8 flags;          /* TCP flags */
+	__u32 seq, ack;
+	__u16 plen;          /* payload bytes (builder pattern) */
+	int mss;             /* SYN carries a 4-byte MSS option */
+	__u16 frag;          /* IPv4 frag_off field; IPv6: offset | M */
+	int frag6;           /* IPv6: push a fragment header */
+	int raw;             /* L4 as 24 opaque bytes (a fragment's tail) */
+	int nocsum;          /* UDP checksum 0 */
+	__u16 vlan;          /* one 802.1Q tag with this TCI */
+	__u8 ttl;            /* 0: 64 */
+	const __u8 *dmac, *smac; /* NULL: fgx0 <- fgx1 */
+};
+
+static int fg_build(const struct fg_ps *ps, __u8 *buf, struct fg_pb *pb)
+{
+	static const __u8 mss_opt[4] = { 2, 4, 0x05, 0xb4 };
+	int len;
+
+	fg_pb_init(pb, buf, FG_PKT_MAX);
+	fg_pb_eth(pb, ps->dmac ? ps->dmac : fg_if_mac,
+		  ps->smac ? ps->smac : fg_peer_mac);
+	if (ps->vlan)
+		fg_pb_vlan(pb, 0x8100, ps->vlan);
+	if (fg_fam(ps->src) == 4) {
+		struct fg_pb_ip4 ip = {
+			.src = fg_ip4h(ps->src), .dst = fg_ip4h(ps->dst),
+			.ttl = ps->ttl, .frag_off = ps->frag,
+		};
+
+		fg_pb_ip4(pb, &ip);
+	} else {
+		struct fg_pb_ip6 ip = { .hop_limit = ps->ttl };
+
+		fg_addr(ps->src, ip.src);
+		fg_addr(ps->dst, ip.dst);
+		fg_pb_ip6(pb, &ip);
+		if (ps->frag6)
+			fg_pb_ip6_frag(pb, ps->frag & 0xfff8, ps->frag & 1, 0x1234);
+	}
+	if (ps->raw) {
+		fg_pb_l4_raw(pb, ps->proto, NULL, 24);
+	} else if (ps->proto == FG_IPPROTO_TCP) {
+		struct fg_pb_tcp t = {
+			.sport = ps->sport, .dport = ps->dport,
+			.seq = ps->seq, .ack = ps->ack, .flags = ps->flags,
+			.opts = ps->mss ? mss_opt : NULL,
+			.opts_len = ps->mss ? sizeof(mss_opt) : 0,
+		};
+
+		fg_pb_tcp(pb, &t);
+	} else if (ps->proto == FG_IPPROTO_UDP) {
+		fg_pb_udp(pb, ps->sport, ps->dport);
+	} else {
+		fg_pb_icmp(pb, fg_fam(ps->src) == 4 ? 8 : 128, 0, ps->sport, 1);
+	}
+	if (ps->plen)
+		fg_pb_bytes(pb, NULL, ps->plen);
+	len = fg_pb_finish(pb);
+	FG_REQUIRE(len > 0);
+	if (ps->proto == FG_IPPROTO_UDP && ps->nocsum)
+		fg_pb_put_be16(buf, pb->l4_off + 6, 0);
+	return len;
+}
+
+/* The flow key the dataplane derives from ps. */
+static void fg_key_of(const struct fg_ps *ps, struct fg_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	fg_addr(ps->src, (__u8 *)k->src);
+	fg_addr(ps->dst, (__u8 *)k->dst);
+	k->sport = htons(ps->sport);
+	k->dport = htons(ps->dport);
+	k->proto = ps->proto;
+	k->family = fg_fam(ps->src) == 4 ? FG_AF_INET : FG_AF_INET6;
+}
+
+/*
+ * fg_csum_ok - recompute from scratch (pktbuild's RFC 1071 sum) the IPv4
+ * header checksum and the TCP/UDP checksum of an untagged frame without
+ * IPv4 options or IPv6 extensions. Returns 1 when all are right (a UDP
+ * checksum of 0 means none), else 0.
+ */
+static int fg_csum_ok(const __u8 *f, __u32 len)
+{
+	__u32 l3 = 14, l4, l4len, sum = 0;
+	__u8 ph[40] = { 0 };
+	__u8 proto;
+	int v4 = f[12] == 0x08 && f[13] == 0x00;
+
+	if (v4) {
+		if (fg_pb_csum_fold(fg_pb_csum_add(0, f + l3, 20)) != 0)
+			return 0;
+		proto = f[l3 + 9];
+		l4 = l3 + 20;
+		l4len = fg_pb_get_be16(f, l3 + 2) - 20;
+		memcpy(ph, f + l3 + 12, 8);
+		ph[9] = proto;
+		fg_pb_put_be16(ph, 10, (__u16)l4len);
+		sum = fg_pb_csum_add(0, ph, 12);
+	} else {
+		proto = f[l3 + 6];
+		l4 = l3 + 40;
+		l4len = fg_pb_get_be16(f, l3 + 4);
+		memcpy(ph, f + l3 + 8, 32);
+		fg_pb_put_be32(ph, 32, l4len);
+		ph[39] = proto;
+		sum = fg_pb_csum_add(0, ph, 40);
+	}
+	if (l4 + l4len > len)
+		return 0;
+	if (proto == FG_IPPROTO_UDP && fg_pb_get_be16(f, l4 + 6) == 0)
+		return 1;
+	if (proto != FG_IPPROTO_TCP && proto != FG_IPPROTO_UDP)
+		return 1;
+	return fg_pb_csum_fold(fg_pb_csum_add(sum, f + l4, l4len)) == 0;
+}
+
+/* fg_csum_fix_tcp - recompute from scratch the TCP checksum of a frame
+ * the builder made (after the test patched a field). */
+static void fg_csum_fix_tcp(__u8 *f, const struct fg_pb *pb)
+{
+	__u8 ph[40] = { 0 };
+	__u32 l4len = (__u32)(pb->l3_end - pb->l4_off), sum;
+
+	if (pb->family == 4) {
+		memcpy(ph, pb->src, 4);
+		memcpy(ph + 4, pb->dst, 4);
+		ph[9] = FG_IPPROTO_TCP;
+		fg_pb_put_be16(ph, 10, (__u16)l4len);
+		sum = fg_pb_csum_add(0, ph, 12);
+	} else {
+		memcpy(ph, pb->src, 16);
+		memcpy(ph + 16, pb->dst, 16);
+		fg_pb_put_be32(ph, 32, l4len);
+		ph[39] = FG_IPPROTO_TCP;
+		sum = fg_pb_csum_add(0, ph, 40);
+	}
+	fg_pb_put_be16(f, pb->l4_off + 16, 0);
+	sum = fg_pb_csum_add(sum, f + pb->l4_off, l4len);
+	fg_pb_put_be16(f, pb->l4_off + 16, fg_pb_csum_fold(sum));
+}
+
+/* ------------------------------------------------------------ services */
+
+struct fg_tsvc {
+	const char *vip;
+	__u16 port;
+	__u8 proto;
+	__u8 forward;
+	__u8 hash;
+	__u16 gue_port;      /* host order; 0: the rodata default */
+	__u32 m;             /* ring size; 0: no usable backend */
+	unsigned int nbe;
+	const char *be_addr[FG_T_BE_PER_SVC];
+	__u16 be_port[FG_T_BE_PER_SVC];
+	__u16 nlimits;
+	__u16 limits[FG_SVC_LIMITS_MAX];
+	/* filled by fg_svc_add() */
+	__u32 id;
+	__u32 be_id[FG_T_BE_PER_SVC];
+	__u32 ring_off[FG_GENERATIONS];
+	__u32 *ring[FG_GENERATIONS]; /* backend id per slot */
+};
+
+static int fg_svc_write(const struct fg_tsvc *s, __u32 gen)
+{
+	struct fg_svc_key k = { 0 };
+	struct fg_svc v = { 0 };
+
+	fg_addr(s->vip, (__u8 *)k.vip);
+	k.port = htons(s->port);
+	k.proto = s->proto;
+	k.family = fg_fam(s->vip) == 4 ? FG_AF_INET : FG_AF_INET6;
+	k.gen = (__u8)gen;
+	v.id = s->id;
+	v.ring_off = s->ring_off[gen];
+	v.ring_size = s->m;
+	v.forward = s->forward;
+	v.hash = s->hash;
+	v.nlimits = s->nlimits;
+	memcpy(v.limits, s->limits, sizeof(v.limits));
+	v.gue_port = htons(s->gue_port);
+	return bpf_map_update_elem(g.svc_fd, &k, &v, BPF_ANY);
+}
+
+/* fg_ring_write - build the ring of generation gen from the backends with
+ * weights w (NULL: all 1) with fg_maglev_build(), store it at fresh slots
+ * of fg_ring and point the service entry of gen at it. */
+static void fg_ring_write(struct fg_tsvc *s, __u32 gen, const __u32 *w)
+{
+	struct fg_maglev_backend mb[FG_T_BE_PER_SVC];
+	__u32 *idx, i;
+
+	free(s->ring[gen]);
+	s->ring[gen] = NULL;
+	s->ring_off[gen] = g.next_ring;
+	if (s->m) {
+		FG_REQUIRE(g.next_ring + s->m <= FG_T_RING_SLOTS);
+		idx = calloc(s->m, sizeof(*idx));
+		s->ring[gen] = calloc(s->m, sizeof(__u32));
+		FG_REQUIRE(idx && s->ring[gen]);
+		for (i = 0; i < s->nbe; i++) {
+			mb[i].id = s->be_id[i];
+			mb[i].weight = w ? w[i] : 1;
+		}
+		FG_REQUIRE(fg_maglev_build(mb, s->nbe, idx, s->m) == 0);
+		for (i = 0; i < s->m; i++) {
+			__u32 slot = g.next_ring + i;
+
+			s->ring[gen][i] = idx[i] == FG_MAGLEV_EMPTY ?
+					  FG_NO_BACKEND : s->be_id[idx[i]];
+			FG_REQUIRE(!bpf_map_update_elem(g.ring_fd, &slot,
+							&s->ring[gen][i], BPF_ANY));
+		}
+		free(idx);
+		g.next_ring += s->m;
+	}
+	FG_REQUIRE(!fg_svc_write(s, gen));
+}
+
+static void fg_be_write(const struct fg_tsvc *s, unsigned int i, __u8 flags)
+{
+	struct fg_backend b = { 0 };
+
+	fg_addr(s->be_addr[i], (__u8 *)b.addr);
+	b.port = htons(s->be_port[i]);
+	b.family = fg_fam(s->be_addr[i]) == 4 ? FG_AF_INET : FG_AF_INET6;
+	b.flags = flags;
+	b.svc_id = s->id;
+	FG_REQUIRE(!bpf_map_update_elem(g.be_fd, &s->be_id[i], &b, BPF_ANY));
+}
+
+/* fg_svc_add - give s its ids, write its backends, and the same ring and
+ * service entry into both generations. */
+static void fg_svc_add(struct fg_tsvc *s)
+{
+	unsigned int i;
+
+	FG_REQUIRE(s->nbe <= FG_T_BE_PER_SVC);
+	s->id = ++g.next_svc;
+	FG_REQUIRE(s->id < FG_T_SVC_MAX);
+	for (i = 0; i < s->nbe; i++) {
+		s->be_id[i] = ++g.next_be;
+		FG_REQUIRE(s->be_id[i] < FG_T_BE_MAX);
+		fg_be_write(s, i, FG_BE_F_VALID);
+	}
+	fg_ring_write(s, 0, NULL);
+	fg_ring_write(s, 1, NULL);
+}
+
+static unsigned int fg_be_index(const struct fg_tsvc *s, __u32 be_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nbe; i++)
+		if (s->be_id[i] == be_id)
+			return i;
+	FG_REQUIRE(0);
+	return 0;
+}
+
+static __u64 fg_hash_of(const struct fg_tsvc *s, const struct fg_ps *ps)
+{
+	struct fg_flow_key k;
+
+	fg_key_of(ps, &k);
+	if (s->hash == FG_HASH_SRC_IP)
+		return fg_flow_hash_src(&k, &fg_t_seed);
+	return fg_flow_hash(&k, &fg_t_seed);
+}
+
+/* The backend id the ring of generation gen gives ps. */
+static __u32 fg_ring_pick(const struct fg_tsvc *s, __u32 gen,
+			  const struct fg_ps *ps)
+{
+	if (!s->m)
+		return FG_NO_BACKEND;
+	return s->ring[gen][fg_maglev_slot(fg_hash_of(s, ps), s->m)];
+}
+
+static void fg_gen_set(__u32 gen)
+{
+	__u32 zero = 0;
+
+	g.cfg.gen = gen;
+	FG_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &g.cfg, BPF_ANY));
+}
+
+static void fg_limit_set(struct fg_limit *l, __u32 id, __u64 rate, __u64 burst)
+{
+	__u32 gen, idx;
+
+	l->id = id;
+	FG_REQUIRE(fg_tb_profile_init(&l->prof, rate, burst) == 0);
+	for (gen = 0; gen < FG_GENERATIONS; gen++) {
+		idx = gen * FG_LIMIT_MAX + id;
+		FG_REQUIRE(!bpf_map_update_elem(g.lim_fd, &idx, l, BPF_ANY));
+	}
+}
+
+/* ------------------------------------------------------------ counters */
+
+struct fg_snap {
+	__u64 drops[FG_DROP_REASON_MAX];
+	__u64 svc[FG_T_SVC_MAX][3];  /* packets, bytes, new_flows */
+	__u64 be[FG_T_BE_MAX][3];
+	__u64 lim[FG_T_LIM_MAX][2];  /* passed, limited */
+};
+
+/* Sum the first nwords 64-bit words of a per-CPU value over every CPU. */
+static void fg_percpu(int fd, __u32 key, size_t vsize, __u64 *sum,
+		      unsigned int nwords)
+{
+	__u64 buf[4 * 512];
+	unsigned int c, w;
+
+	FG_REQUIRE(vsize / 8 * (size_t)g.ncpus <= sizeof(buf) / 8);
+	FG_REQUIRE(!bpf_map_lookup_elem(fd, &key, buf));
+	for (w = 0; w < nwords; w++)
+		sum[w] = 0;
+	for (c = 0; c < (unsigned int)g.ncpus; c++)
+		for (w = 0; w < nwords; w++)
+			sum[w] += buf[c * (vsize / 8) + w];
+}
+
+static void fg_snap_take(struct fg_snap *s)
+{
+	__u32 i;
+
+	for (i = 0; i < FG_DROP_REASON_MAX; i++)
+		fg_percpu(g.drops_fd, i, 8, &s->drops[i], 1);
+	for (i = 0; i < FG_T_SVC_MAX; i++)
+		fg_percpu(g.svcst_fd, i, sizeof(struct fg_counter), s->svc[i], 3);
+	for (i = 0; i < FG_T_BE_MAX; i++)
+		fg_percpu(g.best_fd, i, sizeof(struct fg_counter), s->be[i], 3);
+	for (i = 0; i < FG_T_LIM_MAX; i++)
+		fg_percpu(g.limst_fd, i, sizeof(struct fg_limit_counter),
+			  s->lim[i], 2);
+}
+
+static const char *const fg_drop_names[FG_DROP_REASON_MAX] = {
+	"malformed", "no_service", "flood_guard", "no_backend", "limited",
+	"fragment", "no_route", "nat_ports", "encap",
+};
+
+/* Expected counter deltas; everything not named must not move. */
+struct fg_xlim {
+	__u32 id;            /* 0: unused */
+	__u64 passed, limited;
+};
+
+struct fg_xctr {
+	__u64 drop[FG_DROP_REASON_MAX];
+	__u32 svc;           /* 0: no service counter moves */
+	__u64 svc_pkts, svc_new;
+	__u32 be;            /* 0: no backend counter moves */
+	__u64 be_new;        /* be packets = svc packets */
+	struct fg_xlim lim[2];
+};
+
+static void fg_snap_check(const struct fg_snap *a, const struct fg_snap *b,
+			  const struct fg_xctr *x, __u32 frame_len)
+{
+	__u64 want[3];
+	__u32 i, j;
+
+	for (i = 0; i < FG_DROP_REASON_MAX; i++)
+		FG_EXPECT(b->drops[i] - a->drops[i] == x->drop[i],
+			  "drops.%s moved by %llu, want %llu", fg_drop_names[i],
+			  (unsigned long long)(b->drops[i] - a->drops[i]),
+			  (unsigned long long)x->drop[i]);
+	for (i = 0; i < FG_T_SVC_MAX; i++) {
+		want[0] = x->svc && i == x->svc ? x->svc_pkts : 0;
+		want[1] = want[0] * frame_len;
+		want[2] = x->svc && i == x->svc ? x->svc_new : 0;
+		for (j = 0; j < 3; j++)
+			FG_EXPECT(b->svc[i][j] - a->svc[i][j] == want[j],
+				  "svc %u counter %u moved by %llu, want %llu",
+				  i, j, (unsigned long long)(b->svc[i][j] - a->svc[i][j]),
+				  (unsigned long long)want[j]);
+	}
+	for (i = 0; i < FG_T_BE_MAX; i++) {
+		want[0] = x->be && i == x->be ? x->svc_pkts : 0;
+		want[1] = want[0] * frame_len;
+		want[2] = x->be && i == x->be ? x->be_new : 0;
+		for (j = 0; j < 3; j++)
+			FG_EXPECT(b->be[i][j] - a->be[i][j] == want[j],
+				  "backend %u counter %u moved by %llu, want %llu",
+				  i, j, (unsigned long long)(b->be[i][j] - a->be[i][j]),
+				  (unsigned long long)want[j]);
+	}
+	for (i = 0; i < FG_T_LIM_MAX; i++) {
+		want[0] = want[1] = 0;
+		for (j = 0; j < 2; j++)
+			if (x->lim[j].id && x->lim[j].id == i) {
+				want[0] = x->lim[j].passed;
+				want[1] = x->lim[j].limited;
+			}
+		for (j = 0; j < 2; j++)
+			FG_EXPECT(b->lim[i][j] - a->lim[i][j] == want[j],
+				  "limit %u %s moved by %llu, want %llu", i,
+				  j ? "limited" : "passed",
+				  (unsigned long long)(b->lim[i][j] - a->lim[i][j]),
+				  (unsigned long long)want[j]);
+	}
+}
+
+/* ---------------------------------------------------------- test runs */
+
+static int fg_run(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,
+		  __u32 *verdict)
+{
+	struct xdp_md ctx = {
+		.data = 0, .data_end = len, .ingress_ifindex = (__u32)g.ifindex,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = in, .data_size_in = len,
+		.data_out = out, .data_size_out = FG_PKT_MAX,
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		.repeat = 1);
+	int err = bpf_prog_test_run_opts(g.prog_fd, &o);
+
+	if (err)
+		return err;
+	*out_len = o.data_size_out;
+	*verdict = o.retval;
+	return 0;
+}
+
+static const char *fg_verdict_name(__u32 v)
+{
+	static const char *const n[] = { "ABORTED", "DROP", "PASS", "TX",
+					 "REDIRECT" };
+
+	return v < 5 ? n[v] : "?";
+}
+
+struct fg_case {
+	const char *desc;
+	const __u8 *in;
+	__u32 in_len;
+	__u32 verdict;
+	const __u8 *out;     /* NULL: the input, unchanged (PASS/TX only) */
+	__u32 out_len;
+	struct fg_xctr x;
+};
+
+/*
+ * fg_case_run - run one fixture and check verdict, output bytes (not for
+ * XDP_DROP: what a dropped frame looks like is nobody's business) and
+ * counter deltas. The output is copied to got/got_len when non-NULL.
+ * Returns 0 when the case passed.
+ */
+static int fg_case_run(const struct fg_case *c, __u8 *got, __u32 *got_len)
+{
+	static __u8 out[FG_PKT_MAX];
+	struct fg_snap *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	const __u8 *want = c->out ? c->out : c->in;
+	__u32 want_len = c->out ? c->out_len : c->in_len;
+	__u32 out_len = 0, verdict = 0;
+	int err;
+
+	FG_REQUIRE(a && b);
+	fg_begin(c->desc);
+	fg_snap_take(a);
+	err = fg_run(c->in, c->in_len, out, &out_len, &verdict);
+	fg_snap_take(b);
+	FG_EXPECT(!err, "BPF_PROG_TEST_RUN: %s", strerror(-err));
+	if (!err) {
+		FG_EXPECT(verdict == c->verdict, "verdict %s, want %s",
+			  fg_verdict_name(verdict), fg_verdict_name(c->verdict));
+		if (verdict == c->verdict && verdict != XDP_DROP &&
+		    (out_len != want_len || memcmp(out, want, want_len))) {
+			fg_fail_at(__LINE__, "output differs");
+			fg_hexdump("got", out, out_len);
+			fg_hexdump("want", want, want_len);
+		}
+		fg_snap_check(a, b, &c->x, c->in_len);
+	}
+	if (got) {
+		memcpy(got, out, out_len);
+		*got_len = out_len;
+	}
+	free(a);
+	free(b);
+	fg_end();
+	return g.cur_failed;
+}
+
+/* ------------------------------------------------- expected output frames */
+
+/*
+ * fg_exp_encap - the frame fg_encap() must make of the input frame `in`
+ * (built as ipb) for backend be_id of s: one Ethernet header (next hop
+ * MACs, or the input's own when no_neigh), the outer IPv4/IPv6 header from
+ * the tunnel source, a UDP header for GUE, then the input's IP packet
+ * unchanged. Returns the length.
+ */
+static __u32 fg_exp_encap(__u8 *out, const __u8 *in, const struct fg_pb *ipb,
+			  const struct fg_tsvc *s, __u32 be_id, __u64 hash,
+			  int no_neigh)
+{
+	const char *ba = s->be_addr[fg_be_index(s, be_id)];
+	const __u8 *inner = in + ipb->l3_off;
+	size_t ilen = ipb->l3_end - ipb->l3_off;
+	__u8 iproto = ipb->family == 4 ? 4 : 41;
+	__u16 gport = 0;
+	struct fg_pb pb;
+	int len;
+
+	if (s->forward == FG_FWD_DSR_GUE)
+		gport = s->gue_port ? s->gue_port : FG_T_GUE_PORT;
+	fg_pb_init(&pb, out, FG_PKT_MAX);
+	if (no_neigh)
+		fg_pb_eth(&pb, in, in + 6);
+	else
+		fg_pb_eth(&pb, fg_nh_mac, fg_if_mac);
+	if (fg_fam(ba) == 4) {
+		struct fg_pb_ip4 ip = { .src = fg_ip4h(FG_T_TUN4),
+					.dst = fg_ip4h(ba), .ttl = 64 };
+
+		fg_pb_ip4(&pb, &ip);
+	} else {
+		struct fg_pb_ip6 ip = { .hop_limit = 64,
+					.flow = (__u32)hash & 0xfffff };
+
+		fg_addr(FG_T_TUN6, ip.src);
+		fg_addr(ba, ip.dst);
+		fg_pb_ip6(&pb, &ip);
+	}
+	if (gport) {
+		fg_pb_udp(&pb, 0xc000 | ((__u32)(hash >> 16) & 0x3fff), gport);
+		fg_pb_bytes(&pb, inner, ilen);
+	} else {
+		fg_pb_l4_raw(&pb, iproto, inner, ilen);
+	}
+	len = fg_pb_finish(&pb);
+	FG_REQUIRE(len > 0);
+	if (gport) /* zero UDP checksum on the tunnel (RFC 6935) */
+		fg_pb_put_be16(out, pb.l4_off + 6, 0);
+	return (__u32)len;
+}
+
+/*
+ * fg_exp_rst - the RST fg_send_rst() must answer the segment ps with:
+ * MACs, addresses and ports swapped; for a segment with ACK, seq = its
+ * ack and flags RST; otherwise seq 0, ack = seq + payload + SYN + FIN and
+ * flags RST|ACK; no options, no payload, window 0; IPv4 with DF, id 0,
+ * TTL 64; IPv6 hop limit 64. Checksums recomputed from scratch.
+ */
+static __u32 fg_exp_rst(__u8 *out, const struct fg_ps *ps)
+{
+	struct fg_ps r = { 0 };
+	struct fg_pb pb;
+	__u32 len;
+	int syn = !!(ps->flags & FG_TCP_SYN), fin = !!(ps->flags & FG_TCP_FIN);
+
+	r.src = ps->dst;
+	r.dst = ps->src;
+	r.sport = ps->dport;
+	r.dport = ps->sport;
+	r.proto = FG_IPPROTO_TCP;
+	r.dmac = ps->smac ? ps->smac : fg_peer_mac;
+	r.smac = ps->dmac ? ps->dmac : fg_if_mac;
+	r.frag = fg_fam(ps->src) == 4 ? 0x4000 : 0;
+	if (ps->flags & FG_TCP_ACK) {
+		r.seq = ps->ack;
+		r.flags = FG_TCP_RST;
+	} else {
+		r.ack = ps->seq + ps->plen + syn + fin;
+		r.flags = FG_TCP_RST | FG_TCP_ACK;
+	}
+	len = (__u32)fg_build(&r, out, &pb);
+	fg_pb_put_be16(out, pb.l4_off + 14, 0); /* window */
+	fg_csum_fix_tcp(out, &pb);
+	return len;
+}
+
+/* -------------------------------------------------------- map helpers */
+
+static int fg_ct_get(int fd, const struct fg_ps *ps, struct fg_ct *v)
+{
+	struct fg_flow_key k;
+
+	fg_key_of(ps, &k);
+	return bpf_map_lookup_elem(fd, &k, v) ? -errno : 0;
+}
+
+/* ------------------------------------------------------------ services */
+
+#define FG_SVC(...) { __VA_ARGS__ }
+
+static struct fg_tsvc s_tcp4 = FG_SVC(.vip = "198.18.0.10", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "198.19.0.1", "198.19.0.2" });
+static struct fg_tsvc s_tcp4x = FG_SVC(.vip = "198.18.0.10", .port = 22,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.0.22" });
+static struct fg_tsvc s_udp4 = FG_SVC(.vip = "198.18.0.10", .port = 53,
+	.proto = FG_IPPROTO_UDP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "198.19.0.3", "198.19.0.4" });
+static struct fg_tsvc s_tcp6 = FG_SVC(.vip = "2001:db8::10", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "2001:db8:19::1", "2001:db8:19::2" });
+static struct fg_tsvc s_udp6 = FG_SVC(.vip = "2001:db8::10", .port = 53,
+	.proto = FG_IPPROTO_UDP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "2001:db8:19::3", "2001:db8:19::4" });
+static struct fg_tsvc s_gue4 = FG_SVC(.vip = "198.18.0.11", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_DSR_GUE, .m = FG_RING_M,
+	.nbe = 2, .be_addr = { "198.19.0.5", "198.19.0.6" });
+static struct fg_tsvc s_gue6 = FG_SVC(.vip = "2001:db8::11", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_DSR_GUE, .gue_port = 7777,
+	.m = FG_RING_M, .nbe = 2,
+	.be_addr = { "2001:db8:19::5", "2001:db8:19::6" });
+static struct fg_tsvc s_wild = FG_SVC(.vip = "198.18.0.12", .port = 0,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.0.12" });
+static struct fg_tsvc s_wild22 = FG_SVC(.vip = "198.18.0.12", .port = 22,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.0.122" });
+static struct fg_tsvc s_4in6 = FG_SVC(.vip = "198.18.0.17", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "2001:db8:19::17" });
+static struct fg_tsvc s_6in4 = FG_SVC(.vip = "2001:db8::17", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.0.17" });
+static struct fg_tsvc s_src = FG_SVC(.vip = "198.18.0.18", .port = 80,
+	.proto = FG_IPPROTO_TCP, .hash = FG_HASH_SRC_IP, .m = FG_RING_M,
+	.nbe = 3, .be_addr = { "198.19.0.181", "198.19.0.182", "198.19.0.183" });
+static struct fg_tsvc s_nat4 = FG_SVC(.vip = "198.18.0.13", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_NAT, .m = FG_RING_M1,
+	.nbe = 1, .be_addr = { "198.19.0.13" }, .be_port = { 8080 });
+static struct fg_tsvc s_nat4u = FG_SVC(.vip = "198.18.0.13", .port = 53,
+	.proto = FG_IPPROTO_UDP, .forward = FG_FWD_NAT, .m = FG_RING_M1,
+	.nbe = 1, .be_addr = { "198.19.0.14" }, .be_port = { 5353 });
+static struct fg_tsvc s_nat6 = FG_SVC(.vip = "2001:db8::13", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_NAT, .m = FG_RING_M1,
+	.nbe = 1, .be_addr = { "2001:db8:19::13" }, .be_port = { 8080 });
+static struct fg_tsvc s_nat6u = FG_SVC(.vip = "2001:db8::13", .port = 53,
+	.proto = FG_IPPROTO_UDP, .forward = FG_FWD_NAT, .m = FG_RING_M1,
+	.nbe = 1, .be_addr = { "2001:db8:19::14" }, .be_port = { 5353 });
+static struct fg_tsvc s_empty = FG_SVC(.vip = "198.18.0.14", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = 0, .nbe = 0);
+static struct fg_tsvc s_noneigh4 = FG_SVC(.vip = "198.18.0.15", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.1.1" });
+static struct fg_tsvc s_noneigh6 = FG_SVC(.vip = "2001:db8::15", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "2001:db8:19:1::1" });
+static struct fg_tsvc s_noroute4 = FG_SVC(.vip = "198.18.0.16", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.2.1" });
+static struct fg_tsvc s_noroute6 = FG_SVC(.vip = "2001:db8::16", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "2001:db8:19:2::1" });
+/* Generation, health and drain tests. */
+static struct fg_tsvc s_gen = FG_SVC(.vip = "198.18.0.20", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "198.19.0.201", "198.19.0.202" });
+static struct fg_tsvc s_down = FG_SVC(.vip = "198.18.0.21", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "198.19.0.211", "198.19.0.212" });
+static struct fg_tsvc s_drain = FG_SVC(.vip = "2001:db8::22", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "2001:db8:19::221", "2001:db8:19::222" });
+static struct fg_tsvc s_downudp = FG_SVC(.vip = "198.18.0.23", .port = 53,
+	.proto = FG_IPPROTO_UDP, .m = FG_RING_M, .nbe = 2,
+	.be_addr = { "198.19.0.231", "198.19.0.232" });
+/* Limits: one service per limit, each with limits[] naming it. */
+#define FG_LSVC(addr, prt, pr, lid) FG_SVC(.vip = addr, .port = prt, \
+	.proto = pr, .m = FG_RING_M1, .nbe = 1, .be_addr = { "198.19.0.99" }, \
+	.nlimits = 1, .limits = { lid })
+static struct fg_tsvc s_l_pps = FG_LSVC("198.18.0.30", 80, FG_IPPROTO_TCP, 1);
+static struct fg_tsvc s_l_bps = FG_LSVC("198.18.0.31", 80, FG_IPPROTO_TCP, 2);
+static struct fg_tsvc s_l_cps = FG_LSVC("198.18.0.32", 80, FG_IPPROTO_TCP, 3);
+static struct fg_tsvc s_l_pfx = FG_LSVC("198.18.0.33", 80, FG_IPPROTO_TCP, 4);
+static struct fg_tsvc s_l_flow = FG_LSVC("198.18.0.34", 53, FG_IPPROTO_UDP, 6);
+static struct fg_tsvc s_l_svc = FG_LSVC("198.18.0.35", 80, FG_IPPROTO_TCP, 7);
+static struct fg_tsvc s_l_rst = FG_LSVC("198.18.0.36", 80, FG_IPPROTO_TCP, 8);
+static struct fg_tsvc s_l_dry = FG_LSVC("198.18.0.37", 80, FG_IPPROTO_TCP, 10);
+static struct fg_tsvc s_l_urst = FG_LSVC("198.18.0.38", 53, FG_IPPROTO_UDP, 12);
+static struct fg_tsvc s_l_pfx6 = FG_SVC(.vip = "2001:db8::33", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "2001:db8:19::99" }, .nlimits = 1, .limits = { 5 });
+static struct fg_tsvc s_l_rst6 = FG_SVC(.vip = "2001:db8::36", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "2001:db8:19::99" }, .nlimits = 1, .limits = { 9 });
+static struct fg_tsvc s_l_two = FG_SVC(.vip = "198.18.0.39", .port = 80,
+	.proto = FG_IPPROTO_TCP, .m = FG_RING_M1, .nbe = 1,
+	.be_addr = { "198.19.0.99" }, .nlimits = 2, .limits = { 13, 14 });
+
+static struct fg_tsvc *const fg_all_svcs[] = {
+	&s_tcp4, &s_tcp4x, &s_udp4, &s_tcp6, &s_udp6, &s_gue4, &s_gue6,
+	&s_wild, &s_wild22, &s_4in6, &s_6in4, &s_src, &s_nat4, &s_nat4u,
+	&s_nat6, &s_nat6u, &s_empty, &s_noneigh4, &s_noneigh6, &s_noroute4,
+	&s_noroute6, &s_gen, &s_down, &s_drain, &s_downudp,
+	&s_l_pps, &s_l_bps, &s_l_cps, &s_l_pfx, &s_l_flow, &s_l_svc, &s_l_rst,
+	&s_l_dry, &s_l_urst, &s_l_pfx6, &s_l_rst6, &s_l_two,
+};
+
+/* ------------------------------------------------------ fixture helpers */
+
+/* Counters of a packet forwarded to backend be of s. */
+static struct fg_xctr fg_x_fwd(const struct fg_tsvc *s, __u32 be, int new_flow)
+{
+	struct fg_xctr x = { 0 };
+
+	x.svc = s->id;
+	x.svc_pkts = 1;
+	x.svc_new = (__u64)new_flow;
+	x.be = be;
+	x.be_new = (__u64)new_flow;
+	return x;
+}
+
+static struct fg_xctr fg_x_drop(int reason)
+{
+	struct fg_xctr x = { 0 };
+
+	if (reason >= 0)
+		x.drop[reason] = 1;
+	return x;
+}
+
+/*
+ * fg_dsr - one DSR fixture: ps to service s must be encapsulated to the
+ * backend the ring of generation gen picks (or to want_be when non-zero),
+ * with XDP_TX (or XDP_PASS with the input's MACs when no_neigh). Returns
+ * the backend id it expected.
+ */
+static __u32 fg_dsr(const char *desc, struct fg_tsvc *s, __u32 gen,
+		    const struct fg_ps *ps, int new_flow, __u32 want_be,
+		    int no_neigh)
+{
+	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
+	struct fg_pb pb;
+	struct fg_case c = { .desc = desc };
+	__u32 be = want_be ? want_be : fg_ring_pick(s, gen, ps);
+
+	FG_REQUIRE(be != FG_NO_BACKEND);
+	c.in = in;
+	c.in_len = (__u32)fg_build(ps, in, &pb);
+	c.verdict = no_neigh ? XDP_PASS : XDP_TX;
+	c.out = exp;
+	c.out_len = fg_exp_encap(exp, in, &pb, s, be, fg_hash_of(s, ps), no_neigh);
+	c.x = fg_x_fwd(s, be, new_flow);
+	fg_case_run(&c, NULL, NULL);
+	return be;
+}
+
+/* One fixture whose output is the input unchanged (or not compared). */
+static void fg_plain(const char *desc, const struct fg_ps *ps, __u32 verdict,
+		     struct fg_xctr x)
+{
+	__u8 in[FG_PKT_MAX];
+	struct fg_pb pb;
+	struct fg_case c = { .desc = desc, .in = in, .verdict = verdict, .x = x };
+
+	c.in_len = (__u32)fg_build(ps, in, &pb);
+	fg_case_run(&c, NULL, NULL);
+}
+
+/* ------------------------------------------------------- pass-through */
+
+static void fg_t_passthrough(void)
+{
+	struct fg_ps p4 = { .src = "198.18.0.100", .dst = "198.18.0.200",
+			    .sport = 40000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	struct fg_ps p6 = { .src = "2001:db8::100", .dst = "2001:db8::200",
+			    .sport = 40000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	struct fg_ps p;
+	__u8 in[FG_PKT_MAX];
+	struct fg_pb pb;
+	struct fg_case c = { 0 };
+	int i;
+
+	fg_plain("ipv4 tcp syn to a non-VIP passes untouched", &p4, XDP_PASS,
+		 fg_x_drop(FG_DROP_NO_SERVICE));
+	fg_plain("ipv6 tcp syn to a non-VIP passes untouched", &p6, XDP_PASS,
+		 fg_x_drop(FG_DROP_NO_SERVICE));
+	p = p4;
+	p.dst = s_tcp4.vip;
+	p.dport = 81;
+	fg_plain("ipv4 tcp to a VIP on an unserved port passes", &p, XDP_PASS,
+		 fg_x_drop(FG_DROP_NO_SERVICE));
+	p = p4;
+	p.dst = s_gue4.vip;
+	p.proto = FG_IPPROTO_UDP;
+	fg_plain("ipv4 udp to a tcp-only VIP passes", &p, XDP_PASS,
+		 fg_x_drop(FG_DROP_NO_SERVICE));
+	p = p6;
+	p.dst = s_tcp6.vip;
+	p.proto = FG_IPPROTO_ICMP;
+	p.sport = 7;
+	fg_plain("icmpv6 echo to a VIP passes to the kernel", &p, XDP_PASS,
+		 fg_x_drop(FG_DROP_NO_SERVICE));
+
+	/* ARP: not IP, not counted anywhere. */
+	fg_pb_init(&pb, in, FG_PKT_MAX);
+	fg_pb_eth(&pb, fg_if_mac, fg_peer_mac);
+	fg_pb_ethertype(&pb, 0x0806);
+	fg_pb_bytes(&pb, NULL, 28);
+	c.desc = "arp passes untouched, no counter";
+	c.in = in;
+	c.in_len = (__u32)fg_pb_finish(&pb);
+	c.verdict = XDP_PASS;
+	fg_case_run(&c, NULL, NULL);
+
+	/* Nine destination-options headers: longer than the parser walks;
+	 * legal, so the kernel judges it. */
+	{
+		struct fg_pb_ip6 ip = { 0 };
+		struct fg_pb_tcp t = { .sport = 40000, .dport = 80,
+				       .flags = FG_TCP_SYN };
+
+		fg_addr("2001:db8::100", ip.src);
+		fg_addr(s_tcp6.vip, ip.dst);
+		fg_pb_init(&pb, in, FG_PKT_MAX);
+		fg_pb_eth(&pb, fg_if_mac, fg_peer_mac);
+		fg_pb_ip6(&pb, &ip);
+		for (i = 0; i < FG_IPV6_EXT_MAX + 1; i++)
+			fg_pb_ip6_ext(&pb, 60, 8);
+		fg_pb_tcp(&pb, &t);
+		memset(&c, 0, sizeof(c));
+		c.desc = "ipv6 with 9 extension headers to a VIP passes";
+		c.in = in;
+		c.in_len = (__u32)fg_pb_finish(&pb);
+		FG_REQUIRE((int)c.in_len > 0);
+		c.verdict = XDP_PASS;
+		c.x = fg_x_drop(FG_DROP_NO_SERVICE);
+		fg_case_run(&c, NULL, NULL);
+	}
+}
+
+/* ---------------------------------------------------------------- DSR */
+
+/* Map checks after a SYN or a promotion: where the flow's state lives. */
+static void fg_check_state(const char *desc, const struct fg_ps *ps,
+			   const struct fg_tsvc *s, int in_syn, int in_ct,
+			   __u32 be)
+{
+	struct fg_ct v;
+	int rs, rc;
+
+	fg_begin(desc);
+	rs = fg_ct_get(g.ctsyn_fd, ps, &v);
+	FG_EXPECT(in_syn ? rs == 0 : rs == -ENOENT, "fg_ct_syn lookup %d", rs);
+	if (in_syn && rs == 0) {
+		FG_EXPECT(v.backend_id == be, "fg_ct_syn backend %u, want %u",
+			  v.backend_id, be);
+		FG_EXPECT(v.svc_id == s->id, "fg_ct_syn svc %u", v.svc_id);
+		FG_EXPECT(!(v.flags & FG_CT_F_NEW), "FG_CT_F_NEW stored");
+		FG_EXPECT(v.last_seen != 0, "last_seen 0");
+	}
+	rc = fg_ct_get(g.ct_fd, ps, &v);
+	FG_EXPECT(in_ct ? rc == 0 : rc == -ENOENT, "fg_ct lookup %d", rc);
+	if (in_ct && rc == 0) {
+		FG_EXPECT(v.backend_id == be, "fg_ct backend %u, want %u",
+			  v.backend_id, be);
+		FG_EXPECT(v.svc_id == s->id, "fg_ct svc %u", v.svc_id);
+		FG_EXPECT(!(v.flags & FG_CT_F_NEW), "FG_CT_F_NEW stored");
+	}
+	fg_end();
+}
+
+/* SYN, retransmitted SYN, ACK, data: the life of a TCP flow via DSR. */
+static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
+			__u16 cport)
+{
+	char d[160];
+	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = cport,
+			   .dport = s->port, .proto = FG_IPPROTO_TCP,
+			   .flags = FG_TCP_SYN, .seq = 1000, .mss = 1 };
+	__u32 be;
+
+	snprintf(d, sizeof(d), "%s syn to VIP: %s, new flow", fam,
+		 s->forward == FG_FWD_DSR_GUE ? "gue" : "ipip");
+	be = fg_dsr(d, s, 0, &p, 1, 0, 0);
+	snprintf(d, sizeof(d), "%s syn: state in fg_ct_syn only", fam);
+	fg_check_state(d, &p, s, 1, 0, be);
+	snprintf(d, sizeof(d), "%s retransmitted syn: same backend, no new flow",
+		 fam);
+	fg_dsr(d, s, 0, &p, 0, be, 0);
+	snprintf(d, sizeof(d), "%s retransmitted syn: fg_ct_syn unchanged", fam);
+	fg_check_state(d, &p, s, 1, 0, be);
+	p.flags = FG_TCP_ACK;
+	p.mss = 0;
+	p.seq = 1001;
+	p.ack = 5001;
+	snprintf(d, sizeof(d), "%s ack of the flow: same backend", fam);
+	fg_dsr(d, s, 0, &p, 0, be, 0);
+	snprintf(d, sizeof(d), "%s ack promoted fg_ct_syn to fg_ct", fam);
+	fg_check_state(d, &p, s, 0, 1, be);
+	p.flags = FG_TCP_ACK | FG_TCP_PSH;
+	p.plen = 200;
+	snprintf(d, sizeof(d), "%s data segment: established backend", fam);
+	fg_dsr(d, s, 0, &p, 0, be, 0);
+}
+
+static void fg_udp_flow(const char *fam, struct fg_tsvc *s, const char *cli)
+{
+	char d[160];
+	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = 5300,
+			   .dport = s->port, .proto = FG_IPPROTO_UDP, .plen = 33 };
+	__u32 be;
+
+	snprintf(d, sizeof(d), "%s udp to VIP: ipip, new flow", fam);
+	be = fg_dsr(d, s, 0, &p, 1, 0, 0);
+	snprintf(d, sizeof(d), "%s udp: state straight in fg_ct", fam);
+	fg_check_state(d, &p, s, 0, 1, be);
+	snprintf(d, sizeof(d), "%s udp second datagram: same backend", fam);
+	fg_dsr(d, s, 0, &p, 0, be, 0);
+}
+
+static void fg_t_dsr(void)
+{
+	struct fg_ps p;
+	__u32 i, be, seen[FG_T_BE_PER_SVC] = { 0 }, first = 0;
+	int ok;
+
+	fg_tcp_flow("ipv4", &s_tcp4, "198.18.0.100", 40000);
+	fg_tcp_flow("ipv6", &s_tcp6, "2001:db8::100", 40000);
+	fg_tcp_flow("ipv4", &s_gue4, "198.18.0.100", 40001);
+	fg_tcp_flow("ipv6", &s_gue6, "2001:db8::100", 40001);
+	fg_udp_flow("ipv4", &s_udp4, "198.18.0.100");
+	fg_udp_flow("ipv6", &s_udp6, "2001:db8::100");
+
+	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_4in6.vip,
+			    .sport = 40002, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	fg_dsr("ipv4 VIP, ipv6 backend: ipv4-in-ipv6 (next header 4)", &s_4in6,
+	       0, &p, 1, 0, 0);
+	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_6in4.vip,
+			    .sport = 40002, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	fg_dsr("ipv6 VIP, ipv4 backend: ipv6-in-ipv4 (protocol 41)", &s_6in4,
+	       0, &p, 1, 0, 0);
+	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_tcp4.vip,
+			    .sport = 40003, .dport = 80, .vlan = 0x0064,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	fg_dsr("ipv4 syn with an 802.1Q tag: tag replaced by the outer frame",
+	       &s_tcp4, 0, &p, 1, 0, 0);
+
+	/* Port 0 serves every port; an exact port wins over it. */
+	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_wild.vip,
+			    .sport = 40004, .dport = 8080,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	fg_dsr("port-0 service takes port 8080", &s_wild, 0, &p, 1, 0, 0);
+	p.dport = 443;
+	fg_dsr("port-0 service takes port 443", &s_wild, 0, &p, 1, 0, 0);
+	p.dport = 22;
+	fg_dsr("exact port 22 wins over the port-0 service", &s_wild22, 0, &p,
+	       1, 0, 0);
+	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_tcp4x.vip,
+			    .sport = 40004, .dport = 22,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	fg_dsr("second port of a VIP is its own service", &s_tcp4x, 0, &p, 1,
+	       0, 0);
+
+	/* 64 flows: each lands where the ring built here says. */
+	for (i = 0; i < 64; i++) {
+		char d[96];
+
+		p = (struct fg_ps){ .src = "198.18.0.101", .dst = s_tcp4.vip,
+				    .sport = (__u16)(50000 + i), .dport = 80,
+				    .proto = FG_IPPROTO_TCP,
+				    .flags = FG_TCP_SYN };
+		snprintf(d, sizeof(d), "maglev: flow %u follows the ring", i);
+		be = fg_dsr(d, &s_tcp4, 0, &p, 1, 0, 0);
+		seen[fg_be_index(&s_tcp4, be)]++;
+	}
+	fg_begin("maglev: 64 flows use both backends");
+	FG_EXPECT(seen[0] && seen[1], "backend 0: %u flows, 1: %u", seen[0],
+		  seen[1]);
+	fg_end();
+
+	/* hash src_ip: every port of one client on one backend. */
+	ok = 1;
+	for (i = 0; i < 8; i++) {
+		char d[96];
+
+		p = (struct fg_ps){ .src = "198.18.0.150", .dst = s_src.vip,
+				    .sport = (__u16)(1000 + i), .dport = 80,
+				    .proto = FG_IPPROTO_TCP,
+				    .flags = FG_TCP_SYN };
+		snprintf(d, sizeof(d), "hash src_ip: client port %u", 1000 + i);
+		be = fg_dsr(d, &s_src, 0, &p, 1, 0, 0);
+		if (i == 0)
+			first = be;
+		ok &= be == first;
+	}
+	fg_begin("hash src_ip: all flows of a client on one backend");
+	FG_EXPECT(ok, "flows of one client spread over backends");
+	fg_end();
+}
+
+/* ----------------------------------------------------------- full NAT */
+
+static __u16 fg_nat_port_first(__u64 hash)
+{
+	/* fg_nat_new()'s first probe; the table holds no other entry for
+	 * this backend, so the first probe is the one taken. */
+	return (__u16)(1024U + (__u32)(hash >> 20) % (65536U - 1024U));
+}
+
+static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
+			__u16 cport, int tcp, int nocsum)
+{
+	const char *snat = fg_fam(cli) == 4 ? FG_T_SNAT4 : FG_T_SNAT6;
+	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX], got[FG_PKT_MAX];
+	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = cport,
+			   .dport = s->port, .mss = tcp, .seq = 7000,
+			   .nocsum = nocsum, .plen = tcp ? 0 : 40 };
+	struct fg_ps f, r, rx;
+	struct fg_flow_key rk;
+	struct fg_nat_rev rev;
+	struct fg_pb pb;
+	struct fg_case c;
+	struct fg_ct v;
+	__u32 got_len = 0, be = s->be_id[0];
+	__u16 nport;
+	char d[160];
+	int rc;
+
+	p.proto = tcp ? FG_IPPROTO_TCP : FG_IPPROTO_UDP;
+	p.flags = tcp ? FG_TCP_SYN : 0;
+	nport = fg_nat_port_first(fg_hash_of(s, &p));
+
+	/* Forward: client:cport -> VIP:vport becomes snat:nport ->
+	 * backend:bport, checksums right. */
+	f = p;
+	f.src = snat;
+	f.dst = s->be_addr[0];
+	f.sport = nport;
+	f.dport = s->be_port[0];
+	f.dmac = fg_nh_mac;
+	f.smac = fg_if_mac;
+	memset(&c, 0, sizeof(c));
+	snprintf(d, sizeof(d), "%s %s%s nat: first packet rewritten to "
+		 "snat -> backend", fam, tcp ? "tcp syn" : "udp",
+		 nocsum ? " (no checksum)" : "");
+	c.desc = d;
+	c.in = in;
+	c.in_len = (__u32)fg_build(&p, in, &pb);
+	c.verdict = XDP_TX;
+	c.out = exp;
+	c.out_len = (__u32)fg_build(&f, exp, &pb);
+	c.x = fg_x_fwd(s, be, 1);
+	fg_case_run(&c, got, &got_len);
+
+	snprintf(d, sizeof(d), "%s %s nat: checksums valid recomputed from "
+		 "scratch; state recorded", fam, tcp ? "tcp" : "udp");
+	fg_begin(d);
+	FG_EXPECT(fg_csum_ok(got, got_len), "bad checksum in the output");
+	if (nocsum)
+		FG_EXPECT(fg_pb_get_be16(got, pb.l4_off + 6) == 0,
+			  "udp checksum 0 must stay 0");
+	rc = fg_ct_get(tcp ? g.ctsyn_fd : g.ct_fd, &p, &v);
+	FG_EXPECT(rc == 0, "no conntrack entry (%d)", rc);
+	if (rc == 0) {
+		FG_EXPECT(v.flags == FG_CT_F_NAT, "flags %#x", v.flags);
+		FG_EXPECT(ntohs(v.nat_port) == nport, "nat_port %u, want %u",
+			  ntohs(v.nat_port), nport);
+		FG_EXPECT(v.backend_id == be, "backend %u", v.backend_id);
+	}
+	memset(&rk, 0, sizeof(rk));
+	fg_addr(s->be_addr[0], (__u8 *)rk.src);
+	fg_addr(snat, (__u8 *)rk.dst);
+	rk.sport = htons(s->be_port[0]);
+	rk.dport = htons(nport);
+	rk.proto = p.proto;
+	rk.family = fg_fam(cli) == 4 ? FG_AF_INET : FG_AF_INET6;
+	rc = bpf_map_lookup_elem(g.nat_fd, &rk, &rev) ? -errno : 0;
+	FG_EXPECT(rc == 0, "no fg_nat reverse entry (%d)", rc);
+	if (rc == 0) {
+		struct fg_flow_key ck;
+
+		fg_key_of(&p, &ck);
+		FG_EXPECT(!memcmp(rev.client, ck.src, 16), "rev.client");
+		FG_EXPECT(!memcmp(rev.vip, ck.dst, 16), "rev.vip");
+		FG_EXPECT(rev.client_port == ck.sport, "rev.client_port");
+		FG_EXPECT(rev.vip_port == ck.dport, "rev.vip_port");
+		FG_EXPECT(rev.svc_id == s->id, "rev.svc_id");
+	}
+	fg_end();
+
+	if (tcp) {
+		/* A retransmitted SYN must reuse the port, or the backend's
+		 * SYN-ACK and the client's ACK end up on two connections. */
+		snprintf(d, sizeof(d), "%s tcp nat: retransmitted syn keeps "
+			 "the nat port", fam);
+		c.desc = d;
+		c.x = fg_x_fwd(s, be, 0);
+		fg_case_run(&c, NULL, NULL);
+	}
+
+	/* Reverse: backend:bport -> snat:nport becomes VIP:vport ->
+	 * client:cport, to the client's MAC. */
+	r = p;
+	r.src = s->be_addr[0];
+	r.dst = snat;
+	r.sport = s->be_port[0];
+	r.dport = nport;
+	r.flags = tcp ? FG_TCP_SYN | FG_TCP_ACK : 0;
+	r.seq = 90000;
+	r.ack = 7001;
+	r.mss = 0;
+	r.plen = tcp ? 0 : 20;
+	r.smac = fg_nh_mac;
+	rx = r;
+	rx.src = s->vip;
+	rx.dst = cli;
+	rx.sport = s->port;
+	rx.dport = p.sport;
+	rx.dmac = fg_cli_mac;
+	rx.smac = fg_if_mac;
+	memset(&c, 0, sizeof(c));
+	snprintf(d, sizeof(d), "%s %s nat reply: rewritten to VIP -> client",
+		 fam, tcp ? "tcp syn-ack" : "udp");
+	c.desc = d;
+	c.in = in;
+	c.in_len = (__u32)fg_build(&r, in, &pb);
+	c.verdict = XDP_TX;
+	c.out = exp;
+	c.out_len = (__u32)fg_build(&rx, exp, &pb);
+	c.x.svc = s->id;
+	c.x.svc_pkts = 1;
+	fg_case_run(&c, got, &got_len);
+	snprintf(d, sizeof(d), "%s %s nat reply: checksums valid from scratch",
+		 fam, tcp ? "tcp" : "udp");
+	fg_begin(d);
+	FG_EXPECT(fg_csum_ok(got, got_len), "bad checksum in the output");
+	fg_end();
+
+	r.dport = (__u16)(nport ^ 0x4000);
+	snprintf(d, sizeof(d), "%s reply to an unknown snat port passes", fam);
+	fg_plain(d, &r, XDP_PASS, fg_x_drop(FG_DROP_NO_SERVICE));
+
+	if (tcp) {
+		p.flags = FG_TCP_ACK;
+		p.mss = 0;
+		p.seq = 7001;
+		p.ack = 90001;
+		f = p;
+		f.src = snat;
+		f.dst = s->be_addr[0];
+		f.sport = nport;
+		f.dport = s->be_port[0];
+		f.dmac = fg_nh_mac;
+		f.smac = fg_if_mac;
+		memset(&c, 0, sizeof(c));
+		snprintf(d, sizeof(d), "%s tcp nat ack: same port, promoted", fam);
+		c.desc = d;
+		c.in = in;
+		c.in_len = (__u32)fg_build(&p, in, &pb);
+		c.verdict = XDP_TX;
+		c.out = exp;
+		c.out_len = (__u32)fg_build(&f, exp, &pb);
+		c.x = fg_x_fwd(s, be, 0);
+		fg_case_run(&c, NULL, NULL);
+		snprintf(d, sizeof(d), "%s tcp nat ack: entry in fg_ct", fam);
+		fg_check_state(d, &p, s, 0, 1, be);
+	}
+}
+
+static void fg_t_nat(void)
+{
+	struct fg_ps p = { .src = "198.18.0.100", .dst = s_nat4.vip,
+			   .sport = 41999, .dport = 80,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+
+	fg_nat_flow("ipv4", &s_nat4, FG_T_CLI4, 41000, 1, 0);
+	fg_nat_flow("ipv4", &s_nat4u, FG_T_CLI4, 41000, 0, 0);
+	fg_nat_flow("ipv4", &s_nat4u, FG_T_CLI4, 41001, 0, 1);
+	fg_nat_flow("ipv6", &s_nat6, FG_T_CLI6, 41000, 1, 0);
+	fg_nat_flow("ipv6", &s_nat6u, FG_T_CLI6, 41000, 0, 0);
+	/* A mid-flow segment without NAT state has no source port to use. */
+	fg_plain("ipv4 nat: ack without state dropped (flood guard)", &p,
+		 XDP_DROP, fg_x_drop(FG_DROP_FLOOD_GUARD));
+}
+
+/* ----------------------------------------------------------------- FIB */
+
+static void fg_t_fib(void)
+{
+	struct fg_ps p = { .src = "198.18.0.100", .dst = s_noneigh4.vip,
+			   .sport = 42000, .dport = 80,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+
+	fg_dsr("ipv4 next hop unresolved: XDP_PASS, encapsulated, own MACs",
+	       &s_noneigh4, 0, &p, 1, 0, 1);
+	p.src = "2001:db8::100";
+	p.dst = s_noneigh6.vip;
+	fg_dsr("ipv6 next hop unresolved: XDP_PASS, encapsulated, own MACs",
+	       &s_noneigh6, 0, &p, 1, 0, 1);
+
+	/* No route: dropped and counted; the flow was admitted first. */
+	p.src = "198.18.0.100";
+	p.dst = s_noroute4.vip;
+	{
+		struct fg_xctr x = fg_x_fwd(&s_noroute4, s_noroute4.be_id[0], 1);
+
+		x.drop[FG_DROP_NO_ROUTE] = 1;
+		fg_plain("ipv4 backend without a route: XDP_DROP, no_route", &p,
+			 XDP_DROP, x);
+	}
+	p.src = "2001:db8::100";
+	p.dst = s_noroute6.vip;
+	{
+		struct fg_xctr x = fg_x_fwd(&s_noroute6, s_noroute6.be_id[0], 1);
+
+		x.drop[FG_DROP_NO_ROUTE] = 1;
+		fg_plain("ipv6 backend without a route: XDP_DROP, no_route", &p,
+			 XDP_DROP, x);
+	}
+}
+
+/* --------------------------------------------------------- flood guard */
+
+static void fg_t_flood(void)
+{
+	struct fg_ps p = { .src = "198.18.0.100", .dst = s_empty.vip,
+			   .sport = 43000, .dport = 80,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+
+	fg_plain("syn to a service without backends: flood_guard drop", &p,
+		 XDP_DROP, fg_x_drop(FG_DROP_FLOOD_GUARD));
+	fg_check_state("refused syn created no conntrack entry", &p, &s_empty,
+		       0, 0, 0);
+	p.flags = FG_TCP_ACK;
+	fg_plain("ack to a service without backends: no_backend drop", &p,
+		 XDP_DROP, fg_x_drop(FG_DROP_NO_BACKEND));
+
+	p.dst = s_tcp4.vip;
+	p.seq = 123;
+	p.ack = 456;
+	fg_dsr("forged ack without state: forwarded per ring", &s_tcp4, 0, &p,
+	       0, 0, 0);
+	fg_check_state("forged ack created no fg_ct/fg_ct_syn entry", &p,
+		       &s_tcp4, 0, 0, 0);
+	p.flags = FG_TCP_SYN | FG_TCP_ACK;
+	p.sport = 43001;
+	fg_dsr("syn-ack to a VIP: stateless, per ring", &s_tcp4, 0, &p, 0, 0, 0);
+	fg_check_state("syn-ack created no entry", &p, &s_tcp4, 0, 0, 0);
+}
+
+/* ----------------------------------------------------------- fragments */
+
+static void fg_t_frag(void)
+{
+	struct fg_ps p = { .src = "198.18.0.100", .dst = s_tcp4.vip,
+			   .sport = 44000, .dport = 80, .frag = 0x2000,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
+			   .plen = 64 };
+
+	fg_plain("ipv4 first fragment to a VIP dropped", &p, XDP_DROP,
+		 fg_x_drop(FG_DROP_FRAGMENT));
+	p.frag = 0x2000 | 185;
+	p.raw = 1;
+	p.dst = s_wild.vip;
+	fg_plain("ipv4 later fragment to a port-0 VIP dropped", &p, XDP_DROP,
+		 fg_x_drop(FG_DROP_FRAGMENT));
+	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_tcp6.vip,
+			    .sport = 44000, .dport = 80, .frag6 = 1,
+			    .frag = 1, .proto = FG_IPPROTO_TCP,
+			    .flags = FG_TCP_ACK, .plen = 64 };
+	fg_plain("ipv6 first fragment to a VIP dropped", &p, XDP_DROP,
+		 fg_x_drop(FG_DROP_FRAGMENT));
+	p.dst = "2001:db8::200";
+	fg_plain("ipv6 fragment to a non-VIP passes", &p, XDP_PASS,
+		 fg_x_drop(FG_DROP_NO_SERVICE));
+	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_udp6.vip,
+			    .sport = 5301, .dport = 53, .frag6 = 1,
+			    .frag = 0, .proto = FG_IPPROTO_UDP, .plen = 10 };
+	fg_dsr("ipv6 atomic fragment (offset 0, no M) is no fragment", &s_udp6,
+	       0, &p, 1, 0, 0);
+}
+
+/* ----------------------------------------------------------- malformed */
+
+static void fg_t_malformed(void)
+{
+	struct fg_ps p4 = { .src = "198.18.0.100", .dst = s_tcp4.vip,
+			    .sport = 45000, .dport = 80, .mss = 1,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	struct fg_ps p6 = p4;
+	__u8 in[FG_PKT_MAX];
+	struct fg_pb pb;
+	struct fg_case c;
+	char d[128];
+	__u32 len, l;
+	int v;
+
+	p6.src = "2001:db8::100";
+	p6.dst = s_tcp6.vip;
+	for (v = 0; v < 2; v++) {
+		len = (__u32)fg_build(v ? &p6 : &p4, in, &pb);
+		/* BPF_PROG_TEST_RUN refuses frames under ETH_HLEN itself. */
+		for (l = 14; l < len; l++) {
+			snprintf(d, sizeof(d), "%s syn cut to %u of %u bytes: "
+				 "malformed, never TX", v ? "ipv6" : "ipv4", l, len);
+			memset(&c, 0, sizeof(c));
+			c.desc = d;
+			c.in = in;
+			c.in_len = l;
+			c.verdict = XDP_DROP;
+			c.x = fg_x_drop(FG_DROP_MALFORMED);
+			fg_case_run(&c, NULL, NULL);
+		}
+	}
+
+	/* Header fields that lie. */
+	{
+		static const struct {
+			const char *desc;
+			int v6;
+			__u32 off;     /* from the L3 header */
+			__u8 val;
+		} bad[] = {
+			{ "ipv4 ihl 4", 0, 0, 0x44 },
+			{ "ipv4 version 5", 0, 0, 0x55 },
+			{ "ipv4 total length beyond the frame", 0, 2, 0xff },
+			{ "ipv4 total length below the header", 0, 3, 19 },
+			{ "ipv4 tcp doff 4", 0, 20 + 12, 0x40 },
+			{ "ipv4 tcp doff beyond the packet", 0, 20 + 12, 0xf0 },
+			{ "ipv6 version 4", 1, 0, 0x40 },
+			{ "ipv6 payload length beyond the frame", 1, 4, 0x7f },
+			{ "ipv6 tcp doff 3", 1, 40 + 12, 0x30 },
+		};
+		unsigned int i;
+
+		for (i = 0; i < FG_ARRAY_SIZE(bad); i++) {
+			len = (__u32)fg_build(bad[i].v6 ? &p6 : &p4, in, &pb);
+			in[pb.l3_off + bad[i].off] = bad[i].val;
+			memset(&c, 0, sizeof(c));
+			snprintf(d, sizeof(d), "%s: malformed drop", bad[i].desc);
+			c.desc = d;
+			c.in = in;
+			c.in_len = len;
+			c.verdict = XDP_DROP;
+			c.x = fg_x_drop(FG_DROP_MALFORMED);
+			fg_case_run(&c, NULL, NULL);
+		}
+	}
+	{
+		struct fg_ps u = { .src = "198.18.0.100", .dst = s_udp4.vip,
+				   .sport = 5300, .dport = 53,
+				   .proto = FG_IPPROTO_UDP, .plen = 8 };
+
+		len = (__u32)fg_build(&u, in, &pb);
+		fg_pb_put_be16(in, pb.l4_off + 4, 7);
+		memset(&c, 0, sizeof(c));
+		c.desc = "ipv4 udp length 7: malformed drop";
+		c.in = in;
+		c.in_len = len;
+		c.verdict = XDP_DROP;
+		c.x = fg_x_drop(FG_DROP_MALFORMED);
+		fg_case_run(&c, NULL, NULL);
+	}
+	{
+		/* Three VLAN tags: more than the parser skips. */
+		fg_pb_init(&pb, in, FG_PKT_MAX);
+		fg_pb_eth(&pb, fg_if_mac, fg_peer_mac);
+		fg_pb_vlan(&pb, 0x88a8, 1);
+		fg_pb_vlan(&pb, 0x8100, 2);
+		fg_pb_vlan(&pb, 0x8100, 3);
+		{
+			struct fg_pb_ip4 ip = { .src = fg_ip4h("198.18.0.100"),
+						.dst = fg_ip4h(s_tcp4.vip) };
+			struct fg_pb_tcp t = { .sport = 1, .dport = 80,
+					       .flags = FG_TCP_SYN };
+
+			fg_pb_ip4(&pb, &ip);
+			fg_pb_tcp(&pb, &t);
+		}
+		memset(&c, 0, sizeof(c));
+		c.desc = "three vlan tags: malformed drop";
+		c.in = in;
+		c.in_len = (__u32)fg_pb_finish(&pb);
+		c.verdict = XDP_DROP;
+		c.x = fg_x_drop(FG_DROP_MALFORMED);
+		fg_case_run(&c, NULL, NULL);
+	}
+}
+
+/* -------------------------------------------------------------- limits */
+
+/*
+ * fg_lim_pkt - one packet of a limit burst: admitted (encapsulated to the
+ * backend the ring picks, XDP_TX) or refused (XDP_DROP, drops.limited).
+ * A dry-run refusal is counted as limited and still forwarded. lid names
+ * the limit whose passed/limited counter moves (0: none may).
+ */
+static void fg_lim_pkt(const char *desc, struct fg_tsvc *s,
+		       const struct fg_ps *ps, int admitted, __u32 lid,
+		       int dry_run, int new_flow)
+{
+	struct fg_xctr x;
+	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
+	struct fg_pb pb;
+	struct fg_case c = { .desc = desc };
+	__u32 be = fg_ring_pick(s, g.cfg.gen, ps);
+
+	c.in = in;
+	c.in_len = (__u32)fg_build(ps, in, &pb);
+	if (admitted || dry_run) {
+		c.verdict = XDP_TX;
+		c.out = exp;
+		c.out_len = fg_exp_encap(exp, in, &pb, s, be, fg_hash_of(s, ps), 0);
+		x = fg_x_fwd(s, be, new_flow);
+	} else {
+		c.verdict = XDP_DROP;
+		x = fg_x_drop(FG_DROP_LIMITED);
+	}
+	if (lid) {
+		x.lim[0].id = lid;
+		x.lim[0].passed = admitted ? 1 : 0;
+		x.lim[0].limited = admitted ? 0 : 1;
+	}
+	c.x = x;
+	fg_case_run(&c, NULL, NULL);
+}
+
+static void fg_t_limits(void)
+{
+	struct fg_limit l;
+	struct fg_ps p;
+	char d[160];
+	__u32 i, big, small;
+
+	/* pps, key src_ip: burst 3 per source address. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SRC_IP;
+	l.unit = FG_LUNIT_PPS;
+	fg_limit_set(&l, 1, 1, 3);
+	p = (struct fg_ps){ .src = "198.18.0.110", .dst = s_l_pps.vip,
+			    .dport = 80, .proto = FG_IPPROTO_TCP,
+			    .flags = FG_TCP_ACK };
+	for (i = 0; i < 5; i++) {
+		p.sport = (__u16)(1000 + i);
+		snprintf(d, sizeof(d), "pps src_ip burst 3: packet %u of "
+			 "198.18.0.110 %s", i + 1, i < 3 ? "admitted" : "dropped");
+		fg_lim_pkt(d, &s_l_pps, &p, i < 3, 1, 0, 0);
+	}
+	p.src = "198.18.0.111";
+	for (i = 0; i < 4; i++) {
+		p.sport = (__u16)(1000 + i);
+		snprintf(d, sizeof(d), "pps src_ip burst 3: other source, "
+			 "packet %u %s", i + 1, i < 3 ? "admitted" : "dropped");
+		fg_lim_pkt(d, &s_l_pps, &p, i < 3, 1, 0, 0);
+	}
+
+	/* bps, key service: burst = two big frames and one small one. */
+	p = (struct fg_ps){ .src = "198.18.0.112", .dst = s_l_bps.vip,
+			    .sport = 2000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
+			    .plen = 100 };
+	big = (14 + 20 + 20 + 100) * 8;
+	small = (14 + 20 + 20) * 8;
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SERVICE;
+	l.unit = FG_LUNIT_BPS;
+	fg_limit_set(&l, 2, 1, 2 * big + small);
+	fg_lim_pkt("bps: 1232-bit frame 1 admitted", &s_l_bps, &p, 1, 2, 0, 0);
+	fg_lim_pkt("bps: 1232-bit frame 2 admitted", &s_l_bps, &p, 1, 2, 0, 0);
+	fg_lim_pkt("bps: 1232-bit frame 3 over the burst, dropped", &s_l_bps,
+		   &p, 0, 2, 0, 0);
+	p.plen = 0;
+	fg_lim_pkt("bps: 432-bit frame fits the rest, admitted", &s_l_bps, &p,
+		   1, 2, 0, 0);
+	fg_lim_pkt("bps: bucket empty, 432-bit frame dropped", &s_l_bps, &p, 0,
+		   2, 0, 0);
+
+	/* cps, key service: SYNs only. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SERVICE;
+	l.unit = FG_LUNIT_CPS;
+	fg_limit_set(&l, 3, 1, 2);
+	p = (struct fg_ps){ .src = "198.18.0.113", .dst = s_l_cps.vip,
+			    .dport = 80, .proto = FG_IPPROTO_TCP };
+	for (i = 0; i < 4; i++) {
+		p.sport = (__u16)(3000 + i);
+		p.flags = FG_TCP_SYN;
+		snprintf(d, sizeof(d), "cps burst 2: syn %u %s", i + 1,
+			 i < 2 ? "admitted" : "dropped");
+		fg_lim_pkt(d, &s_l_cps, &p, i < 2, 3, 0, i < 2);
+		p.flags = FG_TCP_ACK;
+		p.sport = (__u16)(3100 + i);
+		snprintf(d, sizeof(d), "cps burst 2: ack %u not counted, "
+			 "admitted", i + 1);
+		fg_lim_pkt(d, &s_l_cps, &p, 1, 0, 0, 0);
+	}
+
+	/* src_prefix/24 and /64: neighbours share a bucket. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SRC_PREFIX;
+	l.prefix_len = 24;
+	l.unit = FG_LUNIT_PPS;
+	fg_limit_set(&l, 4, 1, 2);
+	p = (struct fg_ps){ .src = "198.18.4.1", .dst = s_l_pfx.vip,
+			    .sport = 4000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	fg_lim_pkt("src_prefix/24: 198.18.4.1 admitted", &s_l_pfx, &p, 1, 4, 0, 0);
+	p.src = "198.18.4.2";
+	fg_lim_pkt("src_prefix/24: 198.18.4.2 admitted (same /24)", &s_l_pfx,
+		   &p, 1, 4, 0, 0);
+	p.src = "198.18.4.200";
+	fg_lim_pkt("src_prefix/24: 198.18.4.200 dropped (same /24)", &s_l_pfx,
+		   &p, 0, 4, 0, 0);
+	p.src = "198.18.5.1";
+	fg_lim_pkt("src_prefix/24: 198.18.5.1 admitted (other /24)", &s_l_pfx,
+		   &p, 1, 4, 0, 0);
+	l.prefix_len = 64;
+	fg_limit_set(&l, 5, 1, 2);
+	p = (struct fg_ps){ .src = "2001:db8:4::1", .dst = s_l_pfx6.vip,
+			    .sport = 4000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	fg_lim_pkt("src_prefix/64: 2001:db8:4::1 admitted", &s_l_pfx6, &p, 1,
+		   5, 0, 0);
+	p.src = "2001:db8:4::ffff:1";
+	fg_lim_pkt("src_prefix/64: 2001:db8:4::ffff:1 admitted (same /64)",
+		   &s_l_pfx6, &p, 1, 5, 0, 0);
+	p.src = "2001:db8:4::2";
+	fg_lim_pkt("src_prefix/64: 2001:db8:4::2 dropped (same /64)",
+		   &s_l_pfx6, &p, 0, 5, 0, 0);
+	p.src = "2001:db8:4:1::1";
+	fg_lim_pkt("src_prefix/64: 2001:db8:4:1::1 admitted (other /64)",
+		   &s_l_pfx6, &p, 1, 5, 0, 0);
+
+	/* flow: every 5-tuple its own bucket (UDP: state made on pass). */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_FLOW;
+	l.unit = FG_LUNIT_PPS;
+	fg_limit_set(&l, 6, 1, 1);
+	p = (struct fg_ps){ .src = "198.18.0.114", .dst = s_l_flow.vip,
+			    .sport = 6000, .dport = 53,
+			    .proto = FG_IPPROTO_UDP, .plen = 8 };
+	fg_lim_pkt("flow key burst 1: flow A admitted", &s_l_flow, &p, 1, 6, 0, 1);
+	fg_lim_pkt("flow key burst 1: flow A again dropped", &s_l_flow, &p, 0,
+		   6, 0, 0);
+	p.sport = 6001;
+	fg_lim_pkt("flow key burst 1: flow B (other port) admitted", &s_l_flow,
+		   &p, 1, 6, 0, 1);
+
+	/* service: one bucket for every client. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SERVICE;
+	l.unit = FG_LUNIT_PPS;
+	fg_limit_set(&l, 7, 1, 2);
+	p = (struct fg_ps){ .src = "198.18.0.115", .dst = s_l_svc.vip,
+			    .sport = 7000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	fg_lim_pkt("service key burst 2: client A admitted", &s_l_svc, &p, 1,
+		   7, 0, 0);
+	p.src = "198.18.0.116";
+	fg_lim_pkt("service key burst 2: client B admitted", &s_l_svc, &p, 1,
+		   7, 0, 0);
+	p.src = "198.18.9.117";
+	fg_lim_pkt("service key burst 2: client C dropped", &s_l_svc, &p, 0,
+		   7, 0, 0);
+
+	/* dry run: counted as limited, still forwarded. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SERVICE;
+	l.unit = FG_LUNIT_PPS;
+	l.flags = FG_LIM_F_DRY_RUN;
+	fg_limit_set(&l, 10, 1, 1);
+	p = (struct fg_ps){ .src = "198.18.0.118", .dst = s_l_dry.vip,
+			    .sport = 8000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	fg_lim_pkt("dry run burst 1: packet 1 admitted", &s_l_dry, &p, 1, 10,
+		   1, 0);
+	fg_lim_pkt("dry run: packet 2 counted limited, still forwarded",
+		   &s_l_dry, &p, 0, 10, 1, 0);
+
+	/* Two limits on a service: both charge, the first refusal wins. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SERVICE;
+	l.unit = FG_LUNIT_PPS;
+	fg_limit_set(&l, 13, 1, 5);
+	fg_limit_set(&l, 14, 1, 2);
+	p = (struct fg_ps){ .src = "198.18.0.119", .dst = s_l_two.vip,
+			    .sport = 9000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	for (i = 0; i < 3; i++) {
+		struct fg_xctr x;
+		__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
+		struct fg_pb pb;
+		struct fg_case c = { .in = in };
+
+		snprintf(d, sizeof(d), "two limits (burst 5, burst 2): packet "
+			 "%u %s", i + 1, i < 2 ? "admitted" : "dropped by the second");
+		c.desc = d;
+		c.in_len = (__u32)fg_build(&p, in, &pb);
+		if (i < 2) {
+			c.verdict = XDP_TX;
+			c.out = exp;
+			c.out_len = fg_exp_encap(exp, in, &pb, &s_l_two,
+						 s_l_two.be_id[0],
+						 fg_hash_of(&s_l_two, &p), 0);
+			x = fg_x_fwd(&s_l_two, s_l_two.be_id[0], 0);
+		} else {
+			c.verdict = XDP_DROP;
+			x = fg_x_drop(FG_DROP_LIMITED);
+		}
+		x.lim[0] = (struct fg_xlim){ 13, 1, 0 };
+		x.lim[1] = (struct fg_xlim){ 14, i < 2, i >= 2 };
+		c.x = x;
+		fg_case_run(&c, NULL, NULL);
+	}
+
+	/* A global limit with a match: only matching packets count. */
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SRC_IP;
+	l.unit = FG_LUNIT_PPS;
+	l.flags = FG_LIM_F_MATCH_SRC;
+	l.match_family = FG_AF_INET;
+	l.match_src_len = 24;
+	l.match_src[0] = htonl(fg_ip4h("198.18.7.0"));
+	l.match_proto = FG_IPPROTO_TCP;
+	l.match_dport = htons(80);
+	fg_limit_set(&l, 11, 1, 1);
+	g.cfg.nglobal_limits = 1;
+	g.cfg.global_limits[0] = 11;
+	fg_gen_set(g.cfg.gen);
+	p = (struct fg_ps){ .src = "198.18.7.5", .dst = s_tcp4.vip,
+			    .sport = 11000, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	fg_lim_pkt("global limit, matching source: packet 1 admitted", &s_tcp4,
+		   &p, 1, 11, 0, 0);
+	fg_lim_pkt("global limit, matching source: packet 2 dropped", &s_tcp4,
+		   &p, 0, 11, 0, 0);
+	p.src = "198.18.8.5";
+	fg_dsr("global limit: source outside match.src not counted", &s_tcp4,
+	       0, &p, 0, 0, 0);
+	fg_dsr("global limit: second packet outside match.src still passes",
+	       &s_tcp4, 0, &p, 0, 0, 0);
+	p.src = "198.18.7.5";
+	p.dport = 22;
+	p.dst = s_tcp4x.vip;
+	fg_dsr("global limit: other dst_port not counted", &s_tcp4x, 0, &p, 0,
+	       0, 0);
+	g.cfg.nglobal_limits = 0;
+	fg_gen_set(g.cfg.gen);
+}
+
+/* Action reset: the refused segment is answered with a RST. */
+static void fg_rst_case(const char *desc, const struct fg_ps *ps)
+{
+	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX], got[FG_PKT_MAX];
+	struct fg_pb pb;
+	struct fg_case c = { .desc = desc, .in = in, .verdict = XDP_TX };
+	struct fg_xctr x = fg_x_drop(FG_DROP_LIMITED);
+	__u32 got_len = 0;
+	char d[200];
+
+	c.in_len = (__u32)fg_build(ps, in, &pb);
+	c.out = exp;
+	c.out_len = fg_exp_rst(exp, ps);
+	x.lim[0].id = fg_fam(ps->src) == 4 ? 8 : 9;
+	x.lim[0].limited = 1;
+	c.x = x;
+	fg_case_run(&c, got, &got_len);
+	snprintf(d, sizeof(d), "%s: checksums valid from scratch", desc);
+	fg_begin(d);
+	FG_EXPECT(fg_csum_ok(got, got_len), "bad checksum in the RST");
+	fg_end();
+}
+
+static void fg_t_reset(void)
+{
+	struct fg_limit l;
+	struct fg_ps p;
+	int v;
+
+	memset(&l, 0, sizeof(l));
+	l.key = FG_LKEY_SRC_IP;
+	l.unit = FG_LUNIT_PPS;
+	l.action = FG_LACT_RESET;
+	fg_limit_set(&l, 8, 1, 1);
+	fg_limit_set(&l, 9, 1, 1);
+	fg_limit_set(&l, 12, 1, 1);
+
+	for (v = 0; v < 2; v++) {
+		struct fg_tsvc *s = v ? &s_l_rst6 : &s_l_rst;
+		const char *fam = v ? "ipv6" : "ipv4";
+		char d[160];
+
+		p = (struct fg_ps){ .src = v ? "2001:db8::120" : "198.18.0.120",
+				    .dst = s->vip, .sport = 12000, .dport = 80,
+				    .proto = FG_IPPROTO_TCP,
+				    .flags = FG_TCP_SYN, .seq = 0xfffffff0,
+				    .mss = 1 };
+		snprintf(d, sizeof(d), "%s reset limit burst 1: syn admitted", fam);
+		fg_lim_pkt(d, s, &p, 1, v ? 9 : 8, 0, 1);
+		p.sport = 12001;
+		snprintf(d, sizeof(d), "%s reset: refused syn answered "
+			 "rst|ack, ack = seq + 1, options cut", fam);
+		fg_rst_case(d, &p);
+		p.flags = FG_TCP_ACK | FG_TCP_PSH;
+		p.mss = 0;
+		p.seq = 0x01020304;
+		p.ack = 0xa0b0c0d0;
+		p.plen = 100;
+		snprintf(d, sizeof(d), "%s reset: refused data segment with ack "
+			 "answered rst, seq = its ack, payload cut", fam);
+		fg_rst_case(d, &p);
+		p.flags = FG_TCP_FIN;
+		p.plen = 10;
+		snprintf(d, sizeof(d), "%s reset: refused fin without ack: "
+			 "ack = seq + 10 + 1", fam);
+		fg_rst_case(d, &p);
+		p.flags = FG_TCP_RST;
+		p.plen = 0;
+		snprintf(d, sizeof(d), "%s reset: a refused rst is dropped, "
+			 "never answered", fam);
+		{
+			struct fg_xctr x = fg_x_drop(FG_DROP_LIMITED);
+
+			x.lim[0] = (struct fg_xlim){ v ? 9 : 8, 0, 1 };
+			fg_plain(d, &p, XDP_DROP, x);
+		}
+	}
+	p = (struct fg_ps){ .src = "198.18.0.121", .dst = s_l_urst.vip,
+			    .sport = 12000, .dport = 53,
+			    .proto = FG_IPPROTO_UDP, .plen = 8 };
+	fg_lim_pkt("reset limit on udp: datagram 1 admitted", &s_l_urst, &p, 1,
+		   12, 0, 1);
+	fg_lim_pkt("reset limit on udp: refused datagram dropped", &s_l_urst,
+		   &p, 0, 12, 0, 0);
+}
+
+/* -------------------------------------------- generations, health, drain */
+
+/* A client port whose flow the ring of gen puts on backend index want. */
+static __u16 fg_port_for(const struct fg_tsvc *s, __u32 gen, const char *cli,
+			 __u16 from, unsigned int want)
+{
+	struct fg_ps p = { .src = cli, .dst = s->vip, .dport = s->port,
+			   .proto = s->proto };
+	__u32 port;
+
+	for (port = from; port < 65535; port++) {
+		p.sport = (__u16)port;
+		if (fg_ring_pick(s, gen, &p) == s->be_id[want])
+			return (__u16)port;
+	}
+	FG_REQUIRE(0);
+	return 0;
+}
+
+static void fg_t_generations(void)
+{
+	static const __u32 only1[2] = { 0, 1 }; /* weights: backend 1 only */
+	const char *cli4 = "198.18.0.130", *cli6 = "2001:db8::130";
+	struct fg_ps a, b, dn, dr, dr2, u;
+
+	FG_REQUIRE(g.cfg.gen == 0);
+
+	/* Established flows in generation 0, each on backend 0. */
+	a = (struct fg_ps){ .src = cli4, .dst = s_gen.vip, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	a.sport = fg_port_for(&s_gen, 0, cli4, 20000, 0);
+	fg_dsr("gen 0: flow A syn on backend 0", &s_gen, 0, &a, 1, 0, 0);
+	a.flags = FG_TCP_ACK;
+	fg_dsr("gen 0: flow A ack, established", &s_gen, 0, &a, 0, 0, 0);
+
+	dn = (struct fg_ps){ .src = cli4, .dst = s_down.vip, .dport = 80,
+			     .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	dn.sport = fg_port_for(&s_down, 0, cli4, 21000, 0);
+	fg_dsr("down: flow on backend 0 syn", &s_down, 0, &dn, 1, 0, 0);
+	dn.flags = FG_TCP_ACK;
+	fg_dsr("down: flow on backend 0 established", &s_down, 0, &dn, 0, 0, 0);
+
+	dr = (struct fg_ps){ .src = cli6, .dst = s_drain.vip, .dport = 80,
+			     .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	dr.sport = fg_port_for(&s_drain, 0, cli6, 22000, 0);
+	fg_dsr("drain: flow on backend 0 syn", &s_drain, 0, &dr, 1, 0, 0);
+	dr.flags = FG_TCP_ACK;
+	fg_dsr("drain: flow on backend 0 established", &s_drain, 0, &dr, 0, 0, 0);
+
+	u = (struct fg_ps){ .src = cli4, .dst = s_downudp.vip, .dport = 53,
+			    .proto = FG_IPPROTO_UDP, .plen = 12 };
+	u.sport = fg_port_for(&s_downudp, 0, cli4, 23000, 0);
+	fg_dsr("down: udp flow on backend 0", &s_downudp, 0, &u, 1, 0, 0);
+
+	/* Generation 1 on the side: s_gen's ring holds only backend 1;
+	 * s_down loses backend 0 (down); s_drain's backend 0 gets weight 0
+	 * (drained: absent from the ring, still valid); same for UDP. */
+	fg_ring_write(&s_gen, 1, only1);
+	fg_ring_write(&s_down, 1, only1);
+	fg_ring_write(&s_drain, 1, only1);
+	fg_ring_write(&s_downudp, 1, only1);
+
+	/* Health checks mark s_down's backend 0 down before the flip. */
+	fg_be_write(&s_down, 0, FG_BE_F_VALID | FG_BE_F_DOWN);
+	fg_be_write(&s_downudp, 0, FG_BE_F_VALID | FG_BE_F_DOWN);
+	fg_plain("down, old ring: established ack gets no backend (not the "
+		 "down one)", &dn, XDP_DROP, fg_x_drop(FG_DROP_NO_BACKEND));
+	b = dn;
+	b.flags = FG_TCP_SYN;
+	b.sport = fg_port_for(&s_down, 0, cli4, (__u16)(dn.sport + 1), 0);
+	fg_plain("down, old ring: syn to the down backend refused", &b,
+		 XDP_DROP, fg_x_drop(FG_DROP_FLOOD_GUARD));
+	fg_check_state("down: refused syn left no state", &b, &s_down, 0, 0, 0);
+	fg_plain("down, old ring: udp flow gets no backend", &u, XDP_DROP,
+		 fg_x_drop(FG_DROP_NO_BACKEND));
+
+	fg_gen_set(1);
+	fg_dsr("gen 1: established flow A keeps backend 0", &s_gen, 1, &a, 0,
+	       s_gen.be_id[0], 0);
+	b = (struct fg_ps){ .src = cli4, .dst = s_gen.vip, .dport = 80,
+			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	b.sport = fg_port_for(&s_gen, 0, cli4, (__u16)(a.sport + 1), 0);
+	fg_dsr("gen 1: new flow that gen 0 put on backend 0 goes to backend 1",
+	       &s_gen, 1, &b, 1, s_gen.be_id[1], 0);
+
+	fg_dsr("gen 1: flow of the down backend re-hashed to backend 1",
+	       &s_down, 1, &dn, 0, s_down.be_id[1], 0);
+	fg_check_state("down: re-hashed ack created no state, old entry stays",
+		       &dn, &s_down, 0, 1, s_down.be_id[0]);
+	fg_dsr("gen 1: udp flow of the down backend re-hashed, new flow",
+	       &s_downudp, 1, &u, 1, s_downudp.be_id[1], 0);
+	fg_check_state("down: udp flow now recorded on backend 1", &u,
+		       &s_downudp, 0, 1, s_downudp.be_id[1]);
+
+	fg_dsr("gen 1: drained backend keeps its established flow", &s_drain,
+	       1, &dr, 0, s_drain.be_id[0], 0);
+	dr2 = dr;
+	dr2.flags = FG_TCP_SYN;
+	dr2.sport = fg_port_for(&s_drain, 0, cli6, (__u16)(dr.sport + 1), 0);
+	fg_dsr("gen 1: new flow avoids the drained backend", &s_drain, 1, &dr2,
+	       1, s_drain.be_id[1], 0);
+
+	fg_gen_set(0);
+	fg_dsr("back to gen 0: established flow A still on backend 0", &s_gen,
+	       0, &a, 0, s_gen.be_id[0], 0);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int fg_sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		fprintf(stderr, "test_xdp: '%s' failed (%d)\n", cmd, rc);
+	return rc;
+}
+
+static int fg_write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fputs(val, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
+
+/* The namespace: fgx0 (where the program "runs") <-> fgx1, routes to the
+ * backend networks via next hops with permanent neighbour entries, one
+ * next hop without any (198.18.0.3, 2001:db8::3), and nothing towards
+ * 198.19.2.0/24 and 2001:db8:19:2::/64. */
+static int fg_net_setup(void)
+{
+	static const char *const cmds[] = {
+		"ip link set lo up",
+		"ip link add " FG_T_IF " address 02:00:00:00:00:01 type veth "
+		"peer name " FG_T_PEER " address 02:00:00:00:00:09",
+		"ip link set " FG_T_IF " up",
+		"ip link set " FG_T_PEER " up",
+		"ip addr add 198.18.0.1/24 dev " FG_T_IF,
+		"ip -6 addr add 2001:db8::1/64 dev " FG_T_IF " nodad",
+		"ip neigh replace 198.18.0.2 lladdr 02:00:00:00:00:02 nud permanent dev " FG_T_IF,
+		"ip neigh replace " FG_T_CLI4 " lladdr 02:00:00:00:00:64 nud permanent dev " FG_T_IF,
+		"ip -6 neigh replace 2001:db8::2 lladdr 02:00:00:00:00:02 nud permanent dev " FG_T_IF,
+		"ip -6 neigh replace " FG_T_CLI6 " lladdr 02:00:00:00:00:64 nud permanent dev " FG_T_IF,
+		"ip route add 198.19.0.0/24 via 198.18.0.2 dev " FG_T_IF,
+		"ip route add 198.19.1.0/24 via 198.18.0.3 dev " FG_T_IF,
+		"ip -6 route add 2001:db8:19::/64 via 2001:db8::2 dev " FG_T_IF,
+		"ip -6 route add 2001:db8:19:1::/64 via 2001:db8::3 dev " FG_T_IF,
+	};
+	unsigned int i;
+
+	for (i = 0; i < FG_ARRAY_SIZE(cmds); i++)
+		if (fg_sh(cmds[i]))
+			return -1;
+	/* bpf_fib_lookup answers FWD_DISABLED unless the ingress device
+	 * forwards. */
+	if (fg_write_file("/proc/sys/net/ipv4/ip_forward", "1") ||
+	    fg_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
+		return -1;
+	g.ifindex = (int)if_nametoindex(FG_T_IF);
+	return g.ifindex ? 0 : -1;
+}
+
+static int fg_libbpf_log(enum libbpf_print_level level, const char *fmt,
+			 va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int fg_load(void)
+{
+	struct floodgate_bpf *skel;
+	__u32 lru = FG_T_LRU_PER_CPU * (__u32)g.ncpus;
+	__u8 a[16];
+	int err;
+
+	skel = floodgate_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->fg_seed = fg_t_seed;
+	fg_addr(FG_T_TUN4, a);
+	memcpy((void *)&skel->rodata->fg_tunnel_src4, a, 4);
+	fg_addr(FG_T_TUN6, a);
+	memcpy((void *)skel->rodata->fg_tunnel_src6, a, 16);
+	fg_addr(FG_T_SNAT4, a);
+	memcpy((void *)&skel->rodata->fg_snat4, a, 4);
+	fg_addr(FG_T_SNAT6, a);
+	memcpy((void *)skel->rodata->fg_snat6, a, 16);
+	skel->rodata->fg_gue_port = htons(FG_T_GUE_PORT);
+
+	bpf_map__set_max_entries(skel->maps.fg_ring, FG_T_RING_SLOTS);
+	bpf_map__set_max_entries(skel->maps.fg_backends, FG_T_BACKENDS);
+	bpf_map__set_max_entries(skel->maps.fg_be_stats, FG_T_BACKENDS);
+	bpf_map__set_max_entries(skel->maps.fg_ct, lru);
+	bpf_map__set_max_entries(skel->maps.fg_ct_syn, lru);
+	bpf_map__set_max_entries(skel->maps.fg_nat, lru);
+	bpf_map__set_max_entries(skel->maps.fg_buckets, lru);
+
+	err = floodgate_bpf__load(skel);
+	if (err) {
+		floodgate_bpf__destroy(skel);
+		return err;
+	}
+	g.skel = skel;
+	g.prog_fd = bpf_program__fd(skel->progs.fg_xdp_main);
+	g.cfg_fd = bpf_map__fd(skel->maps.fg_config);
+	g.svc_fd = bpf_map__fd(skel->maps.fg_services);
+	g.ring_fd = bpf_map__fd(skel->maps.fg_ring);
+	g.be_fd = bpf_map__fd(skel->maps.fg_backends);
+	g.lim_fd = bpf_map__fd(skel->maps.fg_limits);
+	g.ct_fd = bpf_map__fd(skel->maps.fg_ct);
+	g.ctsyn_fd = bpf_map__fd(skel->maps.fg_ct_syn);
+	g.nat_fd = bpf_map__fd(skel->maps.fg_nat);
+	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
+	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
+	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
+	g.drops_fd = bpf_map__fd(skel->maps.fg_drops);
+	return 0;
+}
+
+static void fg_prog_info(void)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	fg_begin("program info readable: verifier and xlated sizes");
+	FG_EXPECT(!bpf_obj_get_info_by_fd(g.prog_fd, &info, &len),
+		  "bpf_obj_get_info_by_fd: %s", strerror(errno));
+	printf("# fg_xdp_main: verifier processed %u instructions; xlated %u "
+	       "bytes (%u insns); jited %u bytes\n", info.verified_insns,
+	       info.xlated_prog_len, info.xlated_prog_len / 8,
+	       info.jited_prog_len);
+	FG_EXPECT(info.verified_insns > 0 && info.xlated_prog_len > 0,
+		  "sizes missing");
+	FG_EXPECT(info.verified_insns < 1000000, "verifier at its limit");
+	fg_end();
+}
+
+/* Stay on one CPU: per-CPU LRU lists and counters then behave as one. */
+static void fg_pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+int main(void)
+{
+	unsigned int i;
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (CAP_BPF, CAP_NET_ADMIN, unshare)\n");
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 77;
+	}
+	if (system("ip -V >/dev/null 2>&1") != 0) {
+		printf("SKIP: iproute2 'ip' not found\n");
+		return 77;
+	}
+	fg_pin_cpu();
+	if (fg_net_setup()) {
+		printf("FAIL: network namespace setup\n");
+		return 1;
+	}
+	g.ncpus = libbpf_num_possible_cpus();
+	FG_REQUIRE(g.ncpus > 0);
+	libbpf_set_print(fg_libbpf_log);
+	err = fg_load();
+	/* EPERM: the kernel refuses BPF to this root (a container without
+	 * CAP_BPF). EACCES is the verifier rejecting the program: a failure. */
+	if (err == -EPERM) {
+		printf("SKIP: loading BPF: %s (no CAP_BPF?)\n", strerror(-err));
+		return 77;
+	}
+	if (err) {
+		printf("FAIL: loading floodgate.bpf.o: %s\n", strerror(-err));
+		return 1;
+	}
+	fg_prog_info();
+
+	fg_gen_set(0);
+	for (i = 0; i < FG_ARRAY_SIZE(fg_all_svcs); i++)
+		fg_svc_add(fg_all_svcs[i]);
+
+	fg_t_passthrough();
+	fg_t_dsr();
+	fg_t_nat();
+	fg_t_fib();
+	fg_t_flood();
+	fg_t_frag();
+	fg_t_malformed();
+	fg_t_limits();
+	fg_t_reset();
+	fg_t_generations();
+
+	printf("%u passed, %u failed\n", g.passed, g.failed);
+	floodgate_bpf__destroy(g.skel);
+	for (i = 0; i < FG_ARRAY_SIZE(fg_all_svcs); i++) {
+		free(fg_all_svcs[i]->ring[0]);
+		free(fg_all_svcs[i]->ring[1]);
+	}
+	return g.failed ? 1 : 0;
+}

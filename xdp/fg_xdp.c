@@ -1,0 +1,1617 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_xdp.c - the XDP loader library (see fg_xdp.h for the pin layout,
+ * adoption and the fg_state map).
+ *
+ * Skeleton lifecycle as libbpf-bootstrap does it: open, set rodata and
+ * map sizes, load, attach - with every map given a pin path before load,
+ * so libbpf either reuses the pinned map (adoption) or pins the new one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fg_parse.h"
+#include "fg_xdp.h"
+#include "floodgate.skel.h"
+
+/* ---------------------------------------------------------------------
+ * fg_state: the loader's pinned state (layout in fg_xdp.h)
+ */
+
+#define FG_XDP_STATE_NAME "fg_state"
+#define FG_XDP_STATE_MAGIC 0x46475354U /* "FGST" */
+#define FG_XDP_STATE_LAYOUT 1U
+#define FG_XDP_STATE_VAL_SIZE 128U
+#define FG_XDP_STATE_MAX (FG_SVC_MAX + FG_LIMIT_MAX + 16U)
+#define FG_XDP_LINK_PREFIX "link_"
+
+enum fg_xdp_state_kind {
+	FG_XDP_STATE_HDR = 0,
+	FG_XDP_STATE_SVC = 1,
+	FG_XDP_STATE_LIMIT = 2,
+};
+
+struct fg_xdp_state_key {
+	__u32 kind;
+	__u32 id;
+};
+
+struct fg_xdp_state_hdr {
+	__u32 magic;
+	__u32 layout;
+	struct fg_xdp_settings settings;
+};
+
+union fg_xdp_state_val {
+	struct fg_xdp_state_hdr hdr;
+	char name[FG_NAME_MAX];
+	__u8 raw[FG_XDP_STATE_VAL_SIZE];
+};
+FG_ASSERT_SIZE(union fg_xdp_state_val, FG_XDP_STATE_VAL_SIZE);
+
+/* ---------------------------------------------------------------------
+ * The handle
+ */
+
+struct fg_xdp_link {
+	char ifname[IF_NAMESIZE];
+	int fd;
+};
+
+struct fg_xdp {
+	struct floodgate_bpf *skel;
+	struct fg_compiler *comp;
+	struct fg_xdp_settings settings;
+	char pin_dir[PATH_MAX - NAME_MAX - 2]; /* room for "/<pin name>" */
+	int dir_fd;      /* holds flock(LOCK_EX) on pin_dir: one owner */
+	int state_fd;
+	bool adopted;
+	int ncpus;
+	unsigned int nlinks;
+	struct fg_xdp_link links[FG_XDP_LINKS_MAX];
+	/* Backend ids retired by a switch whose invalidation failed: written
+	 * first by the next apply, before their ids can be handed out. */
+	__u32 npending;
+	__u32 *pending;
+};
+
+/* Format a message into err (if any) and return ret. */
+__attribute__((format(printf, 4, 5)))
+static int fg_xdp_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* path = pin_dir/name. Names are short (map names, link_<ifname>). */
+static void fg_xdp_path(const struct fg_xdp *x, const char *name, char *path,
+			size_t len)
+{
+	snprintf(path, len, "%s/%s", x->pin_dir, name);
+}
+
+/* ---------------------------------------------------------------------
+ * Map helpers
+ */
+
+/*
+ * Write n (key, value) pairs. Batches first (one syscall for a 64 Ki-slot
+ * ring instead of 64 Ki); falls back to single updates where the kernel
+ * has no batch op for the map type.
+ */
+static int fg_xdp_update_many(int fd, const void *keys, const void *vals,
+			      __u32 n, size_t ksz, size_t vsz)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	const char *k = keys, *v = vals;
+	__u32 done = 0;
+	int ret;
+
+	while (done < n) {
+		__u32 cnt = n - done;
+
+		ret = bpf_map_update_batch(fd, k + done * ksz, v + done * vsz,
+					   &cnt, &bo);
+		if (!ret) {
+			done += cnt;
+			continue;
+		}
+		if (ret != -EINVAL && ret != -ENOTSUP && ret != -EOPNOTSUPP)
+			return ret;
+		break;
+	}
+	for (; done < n; done++) {
+		ret = bpf_map_update_elem(fd, k + done * ksz, v + done * vsz,
+					  BPF_ANY);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Per-CPU value buffers are ncpus slots of the value size rounded to 8. */
+static size_t fg_xdp_percpu_size(const struct fg_xdp *x, size_t vsz)
+{
+	return (size_t)x->ncpus * ((vsz + 7) & ~(size_t)7);
+}
+
+/* Sum the per-CPU values of key `id` as arrays of n u64 counters. */
+static int fg_xdp_percpu_sum(const struct fg_xdp *x, const struct bpf_map *m,
+			     __u32 id, __u64 *out, unsigned int n)
+{
+	size_t vsz = bpf_map__value_size(m), stride = (vsz + 7) & ~(size_t)7;
+	__u64 *buf;
+	int cpu, ret;
+	unsigned int i;
+
+	if (id >= bpf_map__max_entries(m) || vsz != n * sizeof(__u64))
+		return -EINVAL;
+	buf = calloc(1, fg_xdp_percpu_size(x, vsz));
+	if (!buf)
+		return -ENOMEM;
+	ret = bpf_map_lookup_elem(bpf_map__fd(m), &id, buf);
+	if (!ret) {
+		memset(out, 0, n * sizeof(*out));
+		for (cpu = 0; cpu < x->ncpus; cpu++)
+			for (i = 0; i < n; i++)
+				out[i] += buf[cpu * stride / sizeof(__u64) + i];
+	}
+	free(buf);
+	return ret;
+}
+
+/* Zero the per-CPU counters of each id (a new name starts from 0). */
+static int fg_xdp_percpu_zero(const struct fg_xdp *x, const struct bpf_map *m,
+			      const struct fg_id_list *ids)
+{
+	void *zero;
+	__u32 i;
+	int ret = 0;
+
+	if (!ids->n)
+		return 0;
+	zero = calloc(1, fg_xdp_percpu_size(x, bpf_map__value_size(m)));
+	if (!zero)
+		return -ENOMEM;
+	for (i = 0; i < ids->n && !ret; i++)
+		ret = bpf_map_update_elem(bpf_map__fd(m), &ids->ids[i], zero,
+					  BPF_ANY);
+	free(zero);
+	return ret;
+}
+
+/*
+ * Delete every fg_services key of generation gen. Keys are collected
+ * first: deleting the key get_next_key stands on restarts a hash walk.
+ */
+static int fg_xdp_sweep_gen(struct fg_xdp *x, __u32 gen)
+{
+	const struct bpf_map *m = x->skel->maps.fg_services;
+	__u32 max = bpf_map__max_entries(m), n = 0, i;
+	struct fg_svc_key *keys, cur, next;
+	int fd = bpf_map__fd(m), ret = 0;
+	void *prev = NULL;
+
+	keys = calloc(max ? max : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		if (next.gen == gen)
+			keys[n++] = next;
+		cur = next;
+		prev = &cur;
+	}
+	for (i = 0; i < n; i++) {
+		int r = bpf_map_delete_elem(fd, &keys[i]);
+
+		if (r && r != -ENOENT && !ret)
+			ret = r;
+	}
+	free(keys);
+	return ret;
+}
+
+/* Write the name of (kind, id) into fg_state. 0 or a map error. */
+static int fg_xdp_state_put(int fd, __u32 kind, __u32 id, const char *name)
+{
+	struct fg_xdp_state_key k = { .kind = kind, .id = id };
+	union fg_xdp_state_val v;
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	return bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+}
+
+/* Read the name of (kind, id) from fg_state. 0 or a map error. */
+static int fg_xdp_state_name(int fd, __u32 kind, __u32 id,
+			     char name[FG_NAME_MAX])
+{
+	struct fg_xdp_state_key k = { .kind = kind, .id = id };
+	union fg_xdp_state_val v;
+	int ret;
+
+	ret = bpf_map_lookup_elem(fd, &k, &v);
+	if (ret)
+		return ret;
+	memcpy(name, v.name, FG_NAME_MAX);
+	name[FG_NAME_MAX - 1] = '\0';
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Pins
+ */
+
+/* Pins named link_<ifname> are attachments. */
+static bool fg_xdp_is_link_pin(const char *name)
+{
+	return !strncmp(name, FG_XDP_LINK_PREFIX, strlen(FG_XDP_LINK_PREFIX));
+}
+
+/* Whether anything exists at path. */
+static bool fg_xdp_exists(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st);
+}
+
+/* mkdir -p for the pin directory, which must be on bpffs. */
+static int fg_xdp_mkdirs(const char *dir, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	struct statfs sfs;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (i = 1; buf[i]; i++) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return fg_xdp_fail(err, errlen, -errno, "mkdir %s: %s",
+					   buf, strerror(errno));
+		buf[i] = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return fg_xdp_fail(err, errlen, -errno, "mkdir %s: %s", buf,
+				   strerror(errno));
+	if (statfs(buf, &sfs))
+		return fg_xdp_fail(err, errlen, -errno, "statfs %s: %s", buf,
+				   strerror(errno));
+	if (sfs.f_type != BPF_FS_MAGIC)
+		return fg_xdp_fail(err, errlen, -ENOTSUP,
+				   "%s is not on a bpf filesystem", buf);
+	return 0;
+}
+
+/*
+ * Remove the pins this library owns in the directory: the object's maps,
+ * fg_state and link_* (a link whose last holder was the pin detaches).
+ * Nothing else is touched, in case pin_dir is shared.
+ */
+static int fg_xdp_remove_pins(struct fg_xdp *x, struct bpf_object *obj)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (obj) {
+		bpf_object__for_each_map(m, obj) {
+			if (bpf_map__is_internal(m))
+				continue;
+			fg_xdp_path(x, bpf_map__name(m), path, sizeof(path));
+			if (unlink(path) && errno != ENOENT && !ret)
+				ret = -errno;
+		}
+	}
+	fg_xdp_path(x, FG_XDP_STATE_NAME, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT && !ret)
+		ret = -errno;
+	d = opendir(x->pin_dir);
+	if (!d)
+		return errno == ENOENT ? ret : -errno;
+	while ((de = readdir(d))) {
+		if (!fg_xdp_is_link_pin(de->d_name))
+			continue;
+		fg_xdp_path(x, de->d_name, path, sizeof(path));
+		if (unlink(path) && errno != ENOENT && !ret)
+			ret = -errno;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* How many link_* pins the directory holds (0 if it cannot be read). */
+static unsigned int fg_xdp_count_link_pins(const struct fg_xdp *x)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	d = opendir(x->pin_dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += fg_xdp_is_link_pin(de->d_name);
+	closedir(d);
+	return n;
+}
+
+/* Open every link_* pin into x->links (adoption). */
+static int fg_xdp_open_link_pins(struct fg_xdp *x, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir(x->pin_dir);
+	if (!d)
+		return fg_xdp_fail(err, errlen, -errno, "opendir %s: %s",
+				   x->pin_dir, strerror(errno));
+	while ((de = readdir(d))) {
+		const char *ifname = de->d_name + strlen(FG_XDP_LINK_PREFIX);
+		struct fg_xdp_link *l;
+		int fd;
+
+		if (!fg_xdp_is_link_pin(de->d_name))
+			continue;
+		if (x->nlinks == FG_XDP_LINKS_MAX || !*ifname ||
+		    strlen(ifname) >= IF_NAMESIZE) {
+			ret = fg_xdp_fail(err, errlen, -EINVAL,
+					  "%s/%s: too many links or a bad name",
+					  x->pin_dir, de->d_name);
+			break;
+		}
+		fg_xdp_path(x, de->d_name, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			ret = fg_xdp_fail(err, errlen, fd, "open %s: %s", path,
+					  strerror(-fd));
+			break;
+		}
+		l = &x->links[x->nlinks++];
+		snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+		l->fd = fd;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Settings
+ */
+
+/* Whether n bytes at p are all zero (an option left unset). */
+static bool fg_xdp_zero(const void *p, size_t n)
+{
+	const __u8 *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/*
+ * The first IPv4 and global IPv6 address of ifname (or of the first
+ * non-loopback interface that has an address). Leaves the outputs
+ * untouched where none is found: a box without addresses still loads.
+ */
+static void fg_xdp_iface_addrs(const char *ifname, __be32 *v4, __be32 v6[4])
+{
+	struct ifaddrs *ifs, *i;
+	const char *pick = ifname;
+	bool got4 = false, got6 = false;
+
+	if (getifaddrs(&ifs))
+		return;
+	for (i = ifs; i && !pick; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET ||
+		    i->ifa_addr->sa_family == AF_INET6)
+			pick = i->ifa_name;
+	}
+	for (i = ifs; i && pick; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, pick))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !got4) {
+			const struct sockaddr_in *s = (const void *)i->ifa_addr;
+
+			*v4 = s->sin_addr.s_addr;
+			got4 = true;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && !got6) {
+			const struct sockaddr_in6 *s = (const void *)i->ifa_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr) ||
+			    IN6_IS_ADDR_LOOPBACK(&s->sin6_addr))
+				continue;
+			memcpy(v6, &s->sin6_addr, 16);
+			got6 = true;
+		}
+	}
+	freeifaddrs(ifs);
+}
+
+/*
+ * Settings of a fresh load: opts where given, else a random seed,
+ * interface addresses and the program's compiled-in defaults.
+ * 0, or a negative errno when getrandom fails.
+ */
+static int fg_xdp_settings_from_opts(struct fg_xdp_settings *s,
+				     const struct fg_xdp_opts *o,
+				     const struct floodgate_bpf *skel,
+				     char *err, size_t errlen)
+{
+	__be32 if4 = 0, if6[4] = { 0 };
+
+	memset(s, 0, sizeof(*s));
+	s->seed = o->seed;
+	if (!s->seed.k0 && !s->seed.k1) {
+		ssize_t n = getrandom(&s->seed, sizeof(s->seed), 0);
+
+		if (n != (ssize_t)sizeof(s->seed))
+			return fg_xdp_fail(err, errlen, n < 0 ? -errno : -EIO,
+					   "getrandom: no hash seed");
+	}
+	fg_xdp_iface_addrs(o->addr_ifname, &if4, if6);
+	s->tunnel_src4 = o->tunnel_src4.s_addr ? o->tunnel_src4.s_addr : if4;
+	if (fg_xdp_zero(&o->tunnel_src6, 16))
+		memcpy(s->tunnel_src6, if6, 16);
+	else
+		memcpy(s->tunnel_src6, &o->tunnel_src6, 16);
+	s->snat4 = o->snat4.s_addr ? o->snat4.s_addr : s->tunnel_src4;
+	if (fg_xdp_zero(&o->snat6, 16))
+		memcpy(s->snat6, s->tunnel_src6, 16);
+	else
+		memcpy(s->snat6, &o->snat6, 16);
+	/* Zero keeps the program's compiled-in default, so the defaults
+	 * live in one place (floodgate.bpf.c). */
+	s->ct_timeout_tcp_ns = o->ct_timeout_tcp_ns ? o->ct_timeout_tcp_ns :
+			       skel->rodata->fg_ct_timeout_tcp_ns;
+	s->ct_timeout_udp_ns = o->ct_timeout_udp_ns ? o->ct_timeout_udp_ns :
+			       skel->rodata->fg_ct_timeout_udp_ns;
+	s->gue_port = o->gue_port ? o->gue_port :
+		      fg_ntohs(skel->rodata->fg_gue_port);
+	return 0;
+}
+
+/* Settings into the skeleton's rodata (before load). */
+static void fg_xdp_rodata_set(struct floodgate_bpf *skel,
+			      const struct fg_xdp_settings *s)
+{
+	skel->rodata->fg_seed = s->seed;
+	skel->rodata->fg_tunnel_src4 = s->tunnel_src4;
+	memcpy(skel->rodata->fg_tunnel_src6, s->tunnel_src6, 16);
+	skel->rodata->fg_snat4 = s->snat4;
+	memcpy(skel->rodata->fg_snat6, s->snat6, 16);
+	skel->rodata->fg_ct_timeout_tcp_ns = s->ct_timeout_tcp_ns;
+	skel->rodata->fg_ct_timeout_udp_ns = s->ct_timeout_udp_ns;
+	skel->rodata->fg_gue_port = fg_htons(s->gue_port);
+}
+
+/* ---------------------------------------------------------------------
+ * Open: fresh load
+ */
+
+/* max_entries of m: want, or dflt when want is 0. */
+static int fg_xdp_set_size(struct bpf_map *m, __u32 want, __u32 dflt)
+{
+	return bpf_map__set_max_entries(m, want ? want : dflt);
+}
+
+/* Give every shared map its pin path: reuse if pinned, else pin. */
+static int fg_xdp_pin_paths(struct fg_xdp *x)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	int ret;
+
+	bpf_object__for_each_map(m, x->skel->obj) {
+		/* .rodata is per program instance, never shared. */
+		if (bpf_map__is_internal(m))
+			continue;
+		fg_xdp_path(x, bpf_map__name(m), path, sizeof(path));
+		ret = bpf_map__set_pin_path(m, path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Create fg_state with the settings header and pin it. */
+static int fg_xdp_state_create(struct fg_xdp *x, char *err, size_t errlen)
+{
+	struct fg_xdp_state_key k = { .kind = FG_XDP_STATE_HDR };
+	union fg_xdp_state_val v;
+	char path[PATH_MAX];
+	int fd, ret;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, FG_XDP_STATE_NAME, sizeof(k),
+			    sizeof(v), FG_XDP_STATE_MAX, NULL);
+	if (fd < 0)
+		return fg_xdp_fail(err, errlen, fd, "create %s: %s",
+				   FG_XDP_STATE_NAME, strerror(-fd));
+	memset(&v, 0, sizeof(v));
+	v.hdr.magic = FG_XDP_STATE_MAGIC;
+	v.hdr.layout = FG_XDP_STATE_LAYOUT;
+	v.hdr.settings = x->settings;
+	ret = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	if (ret) {
+		close(fd);
+		return fg_xdp_fail(err, errlen, ret, "write %s: %s",
+				   FG_XDP_STATE_NAME, strerror(-ret));
+	}
+	fg_xdp_path(x, FG_XDP_STATE_NAME, path, sizeof(path));
+	ret = bpf_obj_pin(fd, path);
+	if (ret) {
+		close(fd);
+		return fg_xdp_fail(err, errlen, ret, "pin %s: %s", path,
+				   strerror(-ret));
+	}
+	x->state_fd = fd;
+	return 0;
+}
+
+/* A compiler sized by the loaded maps. NULL on allocation failure. */
+static struct fg_compiler *fg_xdp_compiler_new(const struct fg_xdp *x)
+{
+	struct fg_compile_opts co = { 0 };
+	__u32 be = bpf_map__max_entries(x->skel->maps.fg_backends);
+	__u32 sv = bpf_map__max_entries(x->skel->maps.fg_svc_stats);
+
+	/* Ids index these arrays: never hand out one beyond them. */
+	co.ring_slots = bpf_map__max_entries(x->skel->maps.fg_ring);
+	co.backend_max = be < FG_BACKEND_MAX ? be : FG_BACKEND_MAX;
+	co.svc_max = sv < FG_SVC_MAX ? sv : FG_SVC_MAX;
+	return fg_compiler_new(&co);
+}
+
+/* Fresh load: settings, sizes, pin paths, load, fg_state, compiler. */
+static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
+			     char *err, size_t errlen)
+{
+	/* The skeleton's maps struct is anonymous. */
+	__typeof__(x->skel->maps) *mp = &x->skel->maps;
+	int ret;
+
+	ret = fg_xdp_settings_from_opts(&x->settings, o, x->skel, err, errlen);
+	if (ret)
+		return ret;
+	fg_xdp_rodata_set(x->skel, &x->settings);
+	if (fg_xdp_set_size(mp->fg_ring, o->ring_slots, FG_RING_SLOTS_DEFAULT) ||
+	    fg_xdp_set_size(mp->fg_ct, o->ct_max, FG_CT_DEFAULT) ||
+	    fg_xdp_set_size(mp->fg_ct_syn, o->ct_syn_max, FG_CT_SYN_DEFAULT) ||
+	    fg_xdp_set_size(mp->fg_nat, o->nat_max, FG_NAT_DEFAULT) ||
+	    fg_xdp_set_size(mp->fg_buckets, o->buckets_max, FG_BUCKETS_DEFAULT))
+		return fg_xdp_fail(err, errlen, -EINVAL, "bad table sizes");
+	ret = fg_xdp_pin_paths(x);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret, "pin paths: %s",
+				   strerror(-ret));
+	ret = floodgate_bpf__load(x->skel);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret,
+				   "load floodgate.bpf: %s (libbpf output has the verifier log)",
+				   strerror(-ret));
+	ret = fg_xdp_state_create(x, err, errlen);
+	if (ret)
+		return ret;
+	x->comp = fg_xdp_compiler_new(x);
+	if (!x->comp)
+		return fg_xdp_fail(err, errlen, -ENOMEM, "compiler: out of memory");
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Open: adoption
+ */
+
+/* The settings from a pinned fg_state; -EINVAL if it is not ours. */
+static int fg_xdp_state_read_hdr(int fd, struct fg_xdp_settings *s)
+{
+	struct fg_xdp_state_key k = { .kind = FG_XDP_STATE_HDR };
+	union fg_xdp_state_val v;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_HASH || info.key_size != sizeof(k) ||
+	    info.value_size != sizeof(v))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &k, &v) ||
+	    v.hdr.magic != FG_XDP_STATE_MAGIC ||
+	    v.hdr.layout != FG_XDP_STATE_LAYOUT)
+		return -EINVAL;
+	*s = v.hdr.settings;
+	return 0;
+}
+
+/* Sizes come from the pins: libbpf reuses a pinned map only when its
+ * definition matches, max_entries included. */
+static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	int fd, ret;
+
+	bpf_object__for_each_map(m, x->skel->obj) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+
+		if (bpf_map__is_internal(m))
+			continue;
+		fg_xdp_path(x, bpf_map__name(m), path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* a map new in this build: created anew */
+		memset(&info, 0, sizeof(info));
+		ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (ret)
+			return fg_xdp_fail(err, errlen, ret, "%s: %s", path,
+					   strerror(-ret));
+		ret = bpf_map__set_max_entries(m, info.max_entries);
+		/* The kernel adds BPF_F_RDONLY_PROG to every devmap it
+		 * creates, so the pinned one never matches the object's
+		 * definition (libbpf's reuse check compares flags); say the
+		 * same up front. Other flags must still match. */
+		if (!ret && (info.type == BPF_MAP_TYPE_DEVMAP ||
+			     info.type == BPF_MAP_TYPE_DEVMAP_HASH))
+			ret = bpf_map__set_map_flags(m, bpf_map__map_flags(m) |
+						     (info.map_flags &
+						      BPF_F_RDONLY_PROG));
+		if (ret)
+			return fg_xdp_fail(err, errlen, ret, "%s: size: %s",
+					   path, strerror(-ret));
+	}
+	return 0;
+}
+
+/* Everything the rebuild reads, freed in one place. */
+struct fg_xdp_readback {
+	struct fg_adopt_svc *svcs;
+	char (*svc_names)[FG_NAME_MAX];
+	struct fg_adopt_backend *bes;
+	struct fg_adopt_limit *lims;
+	char (*lim_names)[FG_NAME_MAX];
+};
+
+/* Free a readback (its pointers may be NULL). */
+static void fg_xdp_readback_free(struct fg_xdp_readback *r)
+{
+	free(r->svcs);
+	free(r->svc_names);
+	free(r->bes);
+	free(r->lims);
+	free(r->lim_names);
+}
+
+/* Note limit id as live (once), with its name from fg_state. */
+static void fg_xdp_add_limit(struct fg_xdp *x, struct fg_xdp_readback *r,
+			     struct fg_adopt *a, __u8 *seen, __u16 id)
+{
+	if (id >= FG_LIMIT_MAX || seen[id])
+		return;
+	seen[id] = 1;
+	r->lims[a->nlimits].id = id;
+	if (fg_xdp_state_name(x->state_fd, FG_XDP_STATE_LIMIT, id,
+			      r->lim_names[a->nlimits]) == 0)
+		r->lims[a->nlimits].name = r->lim_names[a->nlimits];
+	a->nlimits++;
+}
+
+/*
+ * Every valid fg_backends entry into r->bes. One batch read instead of
+ * 64 Ki lookups (seconds at start-up otherwise); single lookups where
+ * the kernel lacks the batch op.
+ */
+static int fg_xdp_read_backends(struct fg_xdp *x, struct fg_xdp_readback *r,
+				struct fg_adopt *a)
+{
+	const struct bpf_map *m = x->skel->maps.fg_backends;
+	__u32 max = bpf_map__max_entries(m), i, n = max, out = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct fg_backend *vals;
+	__u32 *keys;
+	int fd = bpf_map__fd(m), ret;
+
+	keys = calloc(max, sizeof(*keys));
+	vals = calloc(max, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = bpf_map_lookup_batch(fd, NULL, &out, keys, vals, &n, &bo);
+	if (ret == -ENOENT) /* the last batch: n holds its count */
+		ret = 0;
+	if (ret == -EINVAL || ret == -ENOTSUP || ret == -EOPNOTSUPP) {
+		for (n = 0, i = 0; i < max; i++) {
+			ret = bpf_map_lookup_elem(fd, &i, &vals[n]);
+			if (ret)
+				goto out_free;
+			keys[n++] = i;
+		}
+	} else if (ret) {
+		goto out_free;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(vals[i].flags & FG_BE_F_VALID))
+			continue;
+		r->bes[a->nbackends].id = keys[i];
+		r->bes[a->nbackends].val = vals[i];
+		a->nbackends++;
+	}
+out_free:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/*
+ * Rebuild the compiler from the active generation: fg_config for the
+ * generation and global limits, its fg_services entries, every valid
+ * fg_backends entry, the limit ids the lists name, names from fg_state.
+ */
+static int fg_xdp_rebuild(struct fg_xdp *x, char *err, size_t errlen)
+{
+	const __typeof__(x->skel->maps) *mp = &x->skel->maps;
+	__u32 nsvc_max = bpf_map__max_entries(mp->fg_services);
+	__u32 nbe_max = bpf_map__max_entries(mp->fg_backends), zero = 0, i, j;
+	struct fg_xdp_readback r = { 0 };
+	struct fg_adopt a = { 0 };
+	struct fg_svc_key cur, next;
+	__u8 lim_seen[FG_LIMIT_MAX] = { 0 };
+	struct fg_config cfg;
+	void *prev = NULL;
+	int ret;
+
+	ret = bpf_map_lookup_elem(bpf_map__fd(mp->fg_config), &zero, &cfg);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret, "read fg_config: %s",
+				   strerror(-ret));
+	ret = -ENOMEM;
+	r.svcs = calloc(nsvc_max + 1, sizeof(*r.svcs));
+	r.svc_names = calloc(nsvc_max + 1, sizeof(*r.svc_names));
+	r.bes = calloc(nbe_max + 1, sizeof(*r.bes));
+	r.lims = calloc(FG_LIMIT_MAX, sizeof(*r.lims));
+	r.lim_names = calloc(FG_LIMIT_MAX, sizeof(*r.lim_names));
+	if (!r.svcs || !r.svc_names || !r.bes || !r.lims || !r.lim_names)
+		goto out_free;
+
+	a.gen = cfg.gen;
+	a.version = cfg.version;
+	for (i = 0; i < cfg.nglobal_limits && i < FG_GLOBAL_LIMITS_MAX; i++)
+		fg_xdp_add_limit(x, &r, &a, lim_seen, cfg.global_limits[i]);
+	while (a.nsvcs < nsvc_max &&
+	       !bpf_map_get_next_key(bpf_map__fd(mp->fg_services), prev, &next)) {
+		struct fg_adopt_svc *s = &r.svcs[a.nsvcs];
+
+		cur = next;
+		prev = &cur;
+		if (cur.gen != cfg.gen)
+			continue;
+		if (bpf_map_lookup_elem(bpf_map__fd(mp->fg_services), &cur,
+					&s->val))
+			continue; /* deleted under us: not live any more */
+		s->key = cur;
+		if (fg_xdp_state_name(x->state_fd, FG_XDP_STATE_SVC, s->val.id,
+				      r.svc_names[a.nsvcs]) == 0)
+			s->name = r.svc_names[a.nsvcs];
+		for (j = 0; j < s->val.nlimits && j < FG_SVC_LIMITS_MAX; j++)
+			fg_xdp_add_limit(x, &r, &a, lim_seen, s->val.limits[j]);
+		a.nsvcs++;
+	}
+	ret = fg_xdp_read_backends(x, &r, &a);
+	if (ret) {
+		fg_xdp_fail(err, errlen, ret, "read fg_backends: %s",
+			    strerror(-ret));
+		goto out_free;
+	}
+	a.svcs = r.svcs;
+	a.backends = r.bes;
+	a.limits = r.lims;
+	ret = fg_compiler_adopt(x->comp, &a, err, errlen);
+out_free:
+	if (ret == -ENOMEM && err && errlen)
+		fg_xdp_fail(err, errlen, ret, "adopt: out of memory");
+	fg_xdp_readback_free(&r);
+	return ret;
+}
+
+/*
+ * Adoption: settings were read from fg_state; sizes from the pins, load
+ * against the pinned maps, open the link pins, rebuild the compiler.
+ */
+static int fg_xdp_load_adopt(struct fg_xdp *x, char *err, size_t errlen)
+{
+	int ret;
+
+	fg_xdp_rodata_set(x->skel, &x->settings);
+	ret = fg_xdp_sizes_from_pins(x, err, errlen);
+	if (ret)
+		return ret;
+	ret = fg_xdp_pin_paths(x);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret, "pin paths: %s",
+				   strerror(-ret));
+	ret = floodgate_bpf__load(x->skel);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret,
+				   "load floodgate.bpf against the pinned maps in %s: %s",
+				   x->pin_dir, strerror(-ret));
+	ret = fg_xdp_open_link_pins(x, err, errlen);
+	if (ret)
+		return ret;
+	x->comp = fg_xdp_compiler_new(x);
+	if (!x->comp)
+		return fg_xdp_fail(err, errlen, -ENOMEM, "compiler: out of memory");
+	return fg_xdp_rebuild(x, err, errlen);
+}
+
+/* ---------------------------------------------------------------------
+ * Open and close
+ */
+
+/* x->pin_dir from opts: pin_dir, or FG_XDP_PIN_ROOT/<node or host>. */
+static int fg_xdp_set_dir(struct fg_xdp *x, const struct fg_xdp_opts *o,
+			  char *err, size_t errlen)
+{
+	char host[HOST_NAME_MAX + 1];
+	const char *node = o->node;
+	size_t n;
+
+	if (o->pin_dir) {
+		n = strlen(o->pin_dir);
+		while (n > 1 && o->pin_dir[n - 1] == '/')
+			n--;
+		if (!n || n >= sizeof(x->pin_dir))
+			return fg_xdp_fail(err, errlen, -EINVAL,
+					   "pin_dir: empty or too long");
+		memcpy(x->pin_dir, o->pin_dir, n);
+		x->pin_dir[n] = '\0';
+		return 0;
+	}
+	if (!node) {
+		if (gethostname(host, sizeof(host)))
+			return fg_xdp_fail(err, errlen, -errno,
+					   "gethostname: %s", strerror(errno));
+		host[sizeof(host) - 1] = '\0';
+		node = host;
+	}
+	if (!*node || strchr(node, '/') || !strcmp(node, ".") ||
+	    !strcmp(node, "..") || strlen(node) > NAME_MAX)
+		return fg_xdp_fail(err, errlen, -EINVAL,
+				   "node name \"%s\" cannot name a directory",
+				   node);
+	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s/%s", FG_XDP_PIN_ROOT,
+		 node);
+	return 0;
+}
+
+struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
+			   char *err, size_t errlen)
+{
+	const struct fg_xdp_opts none = { 0 };
+	const struct fg_xdp_opts *o = opts ? opts : &none;
+	char path[PATH_MAX];
+	struct fg_xdp *x;
+	bool created = false;
+	int ret, sfd;
+
+	if (err && errlen)
+		err[0] = '\0';
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		ret = fg_xdp_fail(err, errlen, -ENOMEM, "out of memory");
+		goto err_out;
+	}
+	x->state_fd = -1;
+	x->dir_fd = -1;
+	ret = libbpf_num_possible_cpus();
+	if (ret < 0) {
+		fg_xdp_fail(err, errlen, ret, "possible CPUs: %s", strerror(-ret));
+		goto err_free_x;
+	}
+	x->ncpus = ret;
+	ret = fg_xdp_set_dir(x, o, err, errlen);
+	if (ret)
+		goto err_free_x;
+	ret = fg_xdp_mkdirs(x->pin_dir, err, errlen);
+	if (ret)
+		goto err_free_x;
+	/* Two loaders on one dataplane would each switch generations under
+	 * the other's feet. The lock dies with the process (kill -9 too). */
+	x->dir_fd = open(x->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x->dir_fd < 0) {
+		ret = fg_xdp_fail(err, errlen, -errno, "open %s: %s",
+				  x->pin_dir, strerror(errno));
+		goto err_free_x;
+	}
+	if (flock(x->dir_fd, LOCK_EX | LOCK_NB)) {
+		ret = fg_xdp_fail(err, errlen, errno == EWOULDBLOCK ? -EBUSY :
+				  -errno, "%s: another loader holds it",
+				  x->pin_dir);
+		goto err_close_dir;
+	}
+
+	x->skel = floodgate_bpf__open();
+	if (!x->skel) {
+		ret = fg_xdp_fail(err, errlen, -errno, "open floodgate.bpf: %s",
+				  strerror(errno));
+		goto err_close_dir;
+	}
+
+	/* Adopt, refuse, or start clean. */
+	fg_xdp_path(x, FG_XDP_STATE_NAME, path, sizeof(path));
+	sfd = fg_xdp_exists(path) ? bpf_obj_get(path) : -ENOENT;
+	if (!o->fresh && fg_xdp_count_link_pins(x)) {
+		if (sfd < 0 || fg_xdp_state_read_hdr(sfd, &x->settings)) {
+			if (sfd >= 0)
+				close(sfd);
+			ret = fg_xdp_fail(err, errlen, -EBUSY,
+					  "%s has attached links but no usable %s; open with fresh to start over",
+					  x->pin_dir, FG_XDP_STATE_NAME);
+			goto err_destroy_skel;
+		}
+		x->state_fd = sfd;
+		x->adopted = true;
+		ret = fg_xdp_load_adopt(x, err, errlen);
+		if (ret)
+			goto err_destroy_skel;
+	} else {
+		if (sfd >= 0)
+			close(sfd);
+		ret = fg_xdp_remove_pins(x, x->skel->obj);
+		if (ret) {
+			fg_xdp_fail(err, errlen, ret, "remove stale pins in %s: %s",
+				    x->pin_dir, strerror(-ret));
+			goto err_destroy_skel;
+		}
+		created = true;
+		ret = fg_xdp_load_fresh(x, o, err, errlen);
+		if (ret)
+			goto err_unpin;
+	}
+	if (errp)
+		*errp = 0;
+	return x;
+
+err_unpin:
+	/* Only pins this call made; an adopted dataplane keeps its own. */
+	if (created)
+		fg_xdp_remove_pins(x, x->skel->obj);
+err_destroy_skel:
+	fg_compiler_free(x->comp);
+	if (x->state_fd >= 0)
+		close(x->state_fd);
+	while (x->nlinks)
+		close(x->links[--x->nlinks].fd);
+	floodgate_bpf__destroy(x->skel);
+err_close_dir:
+	close(x->dir_fd);
+err_free_x:
+	free(x);
+err_out:
+	if (errp)
+		*errp = ret;
+	return NULL;
+}
+
+void fg_xdp_close(struct fg_xdp *x)
+{
+	if (!x)
+		return;
+	while (x->nlinks)
+		close(x->links[--x->nlinks].fd);
+	if (x->state_fd >= 0)
+		close(x->state_fd);
+	floodgate_bpf__destroy(x->skel);
+	fg_compiler_free(x->comp);
+	free(x->pending);
+	close(x->dir_fd);
+	free(x);
+}
+
+int fg_xdp_unpin_all(struct fg_xdp *x)
+{
+	unsigned int i;
+	int ret = 0, r;
+
+	if (!x)
+		return -EINVAL;
+	for (i = 0; i < x->nlinks; i++) {
+		r = bpf_link_detach(x->links[i].fd);
+		if (r && !ret)
+			ret = r;
+	}
+	r = fg_xdp_remove_pins(x, x->skel->obj);
+	if (r && !ret)
+		ret = r;
+	if (rmdir(x->pin_dir) && errno != ENOENT && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Attach and detach
+ */
+
+/* This handle's link on ifname, or NULL. */
+static struct fg_xdp_link *fg_xdp_find_link(struct fg_xdp *x,
+					    const char *ifname)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->nlinks; i++)
+		if (!strcmp(x->links[i].ifname, ifname))
+			return &x->links[i];
+	return NULL;
+}
+
+/* Close l and remove it from x->links (order does not matter). */
+static void fg_xdp_drop_link(struct fg_xdp *x, struct fg_xdp_link *l)
+{
+	close(l->fd);
+	*l = x->links[--x->nlinks];
+}
+
+/* Add ifindex to fg_tx_ports (redirect targets). */
+static int fg_xdp_tx_port_add(struct fg_xdp *x, __u32 ifindex)
+{
+	const struct bpf_map *m = x->skel->maps.fg_tx_ports;
+	struct bpf_devmap_val v = { .ifindex = ifindex };
+
+	/* The program may declare the value as a bare ifindex or as
+	 * struct bpf_devmap_val (prog fd 0 = none). */
+	if (bpf_map__value_size(m) == sizeof(__u32))
+		return bpf_map_update_elem(bpf_map__fd(m), &ifindex, &ifindex,
+					   BPF_ANY);
+	return bpf_map_update_elem(bpf_map__fd(m), &ifindex, &v, BPF_ANY);
+}
+
+/* The program tag of a link's program, for "same code?" checks: the tag
+ * hashes the instructions with map references blanked, so one build
+ * loaded twice has one tag. */
+static int fg_xdp_prog_tag(int prog_fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int ret;
+
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(prog_fd, &info, &len);
+	if (!ret)
+		memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return ret;
+}
+
+/*
+ * A pinned link for ifname: keep it when it is live on this device (swap
+ * our program in if the code differs); 1 when it is stale (device gone or
+ * recreated) and was dropped, 0 when kept, negative on error.
+ */
+static int fg_xdp_keep_link(struct fg_xdp *x, struct fg_xdp_link *l,
+			    int ifindex, char *err, size_t errlen)
+{
+	__u8 ours[BPF_TAG_SIZE], theirs[BPF_TAG_SIZE];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX], name[IF_NAMESIZE + 8];
+	int prog_fd = bpf_program__fd(x->skel->progs.fg_xdp_main);
+	int ret, fd;
+
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(l->fd, &info, &len);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret, "link %s: %s", l->ifname,
+				   strerror(-ret));
+	if (info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex != (__u32)ifindex) {
+		snprintf(name, sizeof(name), FG_XDP_LINK_PREFIX "%s", l->ifname);
+		fg_xdp_path(x, name, path, sizeof(path));
+		unlink(path);
+		fg_xdp_drop_link(x, l);
+		return 1;
+	}
+	fd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (fd < 0)
+		return fg_xdp_fail(err, errlen, fd, "link %s: program: %s",
+				   l->ifname, strerror(-fd));
+	ret = fg_xdp_prog_tag(fd, theirs);
+	close(fd);
+	if (!ret)
+		ret = fg_xdp_prog_tag(prog_fd, ours);
+	if (!ret && memcmp(ours, theirs, sizeof(ours)))
+		ret = bpf_link_update(l->fd, prog_fd, NULL);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret,
+				   "link %s: update program: %s", l->ifname,
+				   strerror(-ret));
+	return 0;
+}
+
+int fg_xdp_attach(struct fg_xdp *x, const char *ifname, enum fg_xdp_mode mode,
+		  char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	char path[PATH_MAX], name[IF_NAMESIZE + 8];
+	struct fg_xdp_link *l;
+	int ifindex, fd, ret;
+
+	if (!x || !ifname || strlen(ifname) >= IF_NAMESIZE ||
+	    (mode != FG_XDP_MODE_NATIVE && mode != FG_XDP_MODE_GENERIC))
+		return fg_xdp_fail(err, errlen, -EINVAL, "bad arguments");
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return fg_xdp_fail(err, errlen, -ENODEV, "%s: no such device",
+				   ifname);
+
+	l = fg_xdp_find_link(x, ifname);
+	if (l) {
+		ret = fg_xdp_keep_link(x, l, ifindex, err, errlen);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			ret = fg_xdp_tx_port_add(x, (__u32)ifindex);
+			return ret ? fg_xdp_fail(err, errlen, ret,
+						 "fg_tx_ports: %s",
+						 strerror(-ret)) : 0;
+		}
+	}
+	if (x->nlinks == FG_XDP_LINKS_MAX)
+		return fg_xdp_fail(err, errlen, -E2BIG, "at most %d devices",
+				   FG_XDP_LINKS_MAX);
+
+	lo.flags = mode == FG_XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
+						 XDP_FLAGS_DRV_MODE;
+	fd = bpf_link_create(bpf_program__fd(x->skel->progs.fg_xdp_main),
+			     ifindex, BPF_XDP, &lo);
+	if (fd < 0)
+		return fg_xdp_fail(err, errlen, fd, "%s: attach (%s mode): %s",
+				   ifname, mode == FG_XDP_MODE_GENERIC ?
+				   "generic" : "native", strerror(-fd));
+	snprintf(name, sizeof(name), FG_XDP_LINK_PREFIX "%s", ifname);
+	fg_xdp_path(x, name, path, sizeof(path));
+	unlink(path); /* a stale pin of a link whose device went away */
+	ret = bpf_obj_pin(fd, path);
+	if (ret) {
+		fg_xdp_fail(err, errlen, ret, "pin %s: %s", path,
+			    strerror(-ret));
+		goto err_detach;
+	}
+	ret = fg_xdp_tx_port_add(x, (__u32)ifindex);
+	if (ret) {
+		fg_xdp_fail(err, errlen, ret, "fg_tx_ports: %s", strerror(-ret));
+		goto err_unpin;
+	}
+	l = &x->links[x->nlinks++];
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
+	l->fd = fd;
+	return 0;
+
+err_unpin:
+	unlink(path);
+err_detach:
+	bpf_link_detach(fd);
+	close(fd);
+	return ret;
+}
+
+int fg_xdp_detach(struct fg_xdp *x, const char *ifname)
+{
+	char path[PATH_MAX], name[IF_NAMESIZE + 8];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info), ifindex = 0;
+	struct fg_xdp_link *l;
+	int ret;
+
+	if (!x || !ifname)
+		return -EINVAL;
+	l = fg_xdp_find_link(x, ifname);
+	if (!l)
+		return -ENOENT;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(l->fd, &info, &len))
+		ifindex = info.xdp.ifindex;
+	/* Detach even if someone else holds the link open. */
+	ret = bpf_link_detach(l->fd);
+	if (ret == -ENOLINK) /* the device went away first */
+		ret = 0;
+	snprintf(name, sizeof(name), FG_XDP_LINK_PREFIX "%s", ifname);
+	fg_xdp_path(x, name, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT && !ret)
+		ret = -errno;
+	fg_xdp_drop_link(x, l);
+	if (ifindex)
+		bpf_map_delete_elem(bpf_map__fd(x->skel->maps.fg_tx_ports),
+				    &ifindex);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * Apply
+ */
+
+/* Invalidate backend entries: a zeroed entry has no FG_BE_F_VALID. */
+static int fg_xdp_retire_backends(struct fg_xdp *x, const __u32 *ids, __u32 n)
+{
+	const struct bpf_map *m = x->skel->maps.fg_backends;
+	struct fg_backend zero;
+	__u32 i;
+	int ret;
+
+	memset(&zero, 0, sizeof(zero));
+	for (i = 0; i < n; i++) {
+		ret = bpf_map_update_elem(bpf_map__fd(m), &ids[i], &zero, BPF_ANY);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Every backend entry of cp, in batches. */
+static int fg_xdp_write_backends(struct fg_xdp *x, const struct fg_compiled *cp)
+{
+	struct fg_backend *vals;
+	__u32 *keys, i;
+	int ret;
+
+	if (!cp->nbackends)
+		return 0;
+	keys = calloc(cp->nbackends, sizeof(*keys));
+	vals = calloc(cp->nbackends, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < cp->nbackends; i++) {
+		keys[i] = cp->backends[i].id;
+		vals[i] = cp->backends[i].val;
+	}
+	ret = fg_xdp_update_many(bpf_map__fd(x->skel->maps.fg_backends), keys,
+				 vals, cp->nbackends, sizeof(*keys),
+				 sizeof(*vals));
+out_free:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* Every ring slice of cp into fg_ring, one batch per service. */
+static int fg_xdp_write_rings(struct fg_xdp *x, const struct fg_compiled *cp)
+{
+	__u32 i, j, max = 0, *keys;
+	int ret = 0;
+
+	for (i = 0; i < cp->nsvcs; i++)
+		if (cp->svcs[i].val.ring_size > max)
+			max = cp->svcs[i].val.ring_size;
+	if (!max)
+		return 0;
+	keys = malloc(max * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < cp->nsvcs && !ret; i++) {
+		const struct fg_compiled_svc *s = &cp->svcs[i];
+
+		if (!s->val.ring_size)
+			continue;
+		for (j = 0; j < s->val.ring_size; j++)
+			keys[j] = s->val.ring_off + j;
+		ret = fg_xdp_update_many(bpf_map__fd(x->skel->maps.fg_ring), keys,
+					 s->ring, s->val.ring_size,
+					 sizeof(*keys), sizeof(*keys));
+	}
+	free(keys);
+	return ret;
+}
+
+/* Every limit entry of cp into its generation's half of fg_limits. */
+static int fg_xdp_write_limits(struct fg_xdp *x, const struct fg_compiled *cp)
+{
+	int fd = bpf_map__fd(x->skel->maps.fg_limits), ret;
+	__u32 i;
+
+	for (i = 0; i < cp->nlimits; i++) {
+		ret = bpf_map_update_elem(fd, &cp->limits[i].index,
+					  &cp->limits[i].val, BPF_ANY);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Every service key of the new generation. */
+static int fg_xdp_write_services(struct fg_xdp *x, const struct fg_compiled *cp)
+{
+	int fd = bpf_map__fd(x->skel->maps.fg_services), ret;
+	__u32 i;
+
+	for (i = 0; i < cp->nsvcs; i++) {
+		ret = bpf_map_update_elem(fd, &cp->svcs[i].key,
+					  &cp->svcs[i].val, BPF_ANY);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Names of the new generation's services and limits into fg_state. */
+static int fg_xdp_write_names(struct fg_xdp *x, const struct fg_compiled *cp)
+{
+	__u32 i;
+	int ret;
+
+	for (i = 0; i < cp->nsvcs; i++) {
+		ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_SVC,
+				       cp->svcs[i].val.id, cp->svcs[i].name);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < cp->nlimits; i++) {
+		ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_LIMIT,
+				       cp->limits[i].val.id, cp->limits[i].name);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Delete the fg_state names of retired ids. */
+static void fg_xdp_drop_names(struct fg_xdp *x, __u32 kind,
+			      const struct fg_id_list *ids)
+{
+	struct fg_xdp_state_key k = { .kind = kind };
+	__u32 i;
+
+	/* Best effort: names of ids the active generation does not use are
+	 * ignored on adoption anyway. */
+	for (i = 0; i < ids->n; i++) {
+		k.id = ids->ids[i];
+		bpf_map_delete_elem(x->state_fd, &k);
+	}
+}
+
+/* After the switch: the clean-up that cannot undo the apply. */
+static void fg_xdp_after_switch(struct fg_xdp *x, const struct fg_compiled *cp)
+{
+	/* Stale keys of the old generation are harmless while it is
+	 * inactive, and the next apply sweeps that generation first. */
+	fg_xdp_sweep_gen(x, cp->prev_gen);
+	if (fg_xdp_retire_backends(x, cp->retired_backends.ids,
+				   cp->retired_backends.n)) {
+		memcpy(x->pending, cp->retired_backends.ids,
+		       cp->retired_backends.n * sizeof(__u32));
+		x->npending = cp->retired_backends.n;
+	}
+	fg_xdp_drop_names(x, FG_XDP_STATE_SVC, &cp->retired_svcs);
+	fg_xdp_drop_names(x, FG_XDP_STATE_LIMIT, &cp->retired_limits);
+}
+
+int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
+		 uint64_t version, char *err, size_t errlen)
+{
+	const __typeof__(x->skel->maps) *mp;
+	struct fg_compiled *cp = NULL;
+	__u32 zero = 0;
+	const char *what;
+	int ret;
+
+	if (!x || !rs)
+		return fg_xdp_fail(err, errlen, -EINVAL, "no dataplane or rules");
+	mp = &x->skel->maps;
+	if (!x->pending) {
+		x->pending = calloc(fg_compiler_opts(x->comp)->backend_max,
+				    sizeof(*x->pending));
+		if (!x->pending)
+			return fg_xdp_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	if (x->npending) {
+		ret = fg_xdp_retire_backends(x, x->pending, x->npending);
+		if (ret)
+			return fg_xdp_fail(err, errlen, ret,
+					   "fg_backends: invalidating retired backends: %s",
+					   strerror(-ret));
+		x->npending = 0;
+	}
+
+	ret = fg_compile(x->comp, rs, version, &cp, err, errlen);
+	if (ret)
+		return ret;
+
+	what = "fg_services (sweep)";
+	ret = fg_xdp_sweep_gen(x, cp->gen);
+	if (!ret) {
+		what = "counters";
+		ret = fg_xdp_percpu_zero(x, mp->fg_svc_stats, &cp->fresh_svcs);
+	}
+	if (!ret)
+		ret = fg_xdp_percpu_zero(x, mp->fg_be_stats, &cp->fresh_backends);
+	if (!ret)
+		ret = fg_xdp_percpu_zero(x, mp->fg_limit_stats,
+					 &cp->fresh_limits);
+	if (!ret) {
+		what = "fg_backends";
+		ret = fg_xdp_write_backends(x, cp);
+	}
+	if (!ret) {
+		what = "fg_ring";
+		ret = fg_xdp_write_rings(x, cp);
+	}
+	if (!ret) {
+		what = "fg_limits";
+		ret = fg_xdp_write_limits(x, cp);
+	}
+	if (!ret) {
+		what = "fg_services";
+		ret = fg_xdp_write_services(x, cp);
+	}
+	if (!ret) {
+		what = FG_XDP_STATE_NAME;
+		ret = fg_xdp_write_names(x, cp);
+	}
+	if (!ret) {
+		/* The switch: one update of one array element. */
+		what = "fg_config";
+		ret = bpf_map_update_elem(bpf_map__fd(mp->fg_config), &zero,
+					  &cp->config, BPF_ANY);
+	}
+	if (ret) {
+		fg_xdp_fail(err, errlen, ret, "%s: %s (version %llu not applied)",
+			    what, strerror(-ret), (unsigned long long)version);
+		/* Leave nothing of the half-written generation that a later
+		 * switch could expose; new backend ids go back to their
+		 * queue, so their entries are invalidated too. */
+		fg_xdp_sweep_gen(x, cp->gen);
+		fg_xdp_retire_backends(x, cp->fresh_backends.ids,
+				       cp->fresh_backends.n);
+		fg_compiled_free(cp);
+		return ret;
+	}
+
+	/* Cannot fail: cp was compiled on the current state just now. */
+	fg_compiler_commit(x->comp, cp);
+	fg_xdp_after_switch(x, cp);
+	fg_compiled_free(cp);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Queries
+ */
+
+uint64_t fg_xdp_applied_version(const struct fg_xdp *x)
+{
+	return x ? fg_compiler_version(x->comp) : 0;
+}
+
+bool fg_xdp_adopted(const struct fg_xdp *x)
+{
+	return x && x->adopted;
+}
+
+const struct fg_xdp_settings *fg_xdp_settings(const struct fg_xdp *x)
+{
+	return x ? &x->settings : NULL;
+}
+
+const char *fg_xdp_pin_dir(const struct fg_xdp *x)
+{
+	return x ? x->pin_dir : NULL;
+}
+
+int fg_xdp_stats_service(const struct fg_xdp *x, uint32_t id,
+			 struct fg_counter *out)
+{
+	if (!x || !out)
+		return -EINVAL;
+	return fg_xdp_percpu_sum(x, x->skel->maps.fg_svc_stats, id,
+				 (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}
+
+int fg_xdp_stats_backend(const struct fg_xdp *x, uint32_t id,
+			 struct fg_counter *out)
+{
+	if (!x || !out)
+		return -EINVAL;
+	return fg_xdp_percpu_sum(x, x->skel->maps.fg_be_stats, id,
+				 (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}
+
+int fg_xdp_stats_limit(const struct fg_xdp *x, uint32_t id,
+		       struct fg_limit_counter *out)
+{
+	if (!x || !out)
+		return -EINVAL;
+	return fg_xdp_percpu_sum(x, x->skel->maps.fg_limit_stats, id,
+				 (__u64 *)out, sizeof(*out) / sizeof(__u64));
+}
+
+int fg_xdp_stats_drops(const struct fg_xdp *x, uint64_t *out)
+{
+	__u32 i;
+	int ret;
+
+	if (!x || !out)
+		return -EINVAL;
+	for (i = 0; i < FG_DROP_REASON_MAX; i++) {
+		__u64 v;
+
+		ret = fg_xdp_percpu_sum(x, x->skel->maps.fg_drops, i, &v, 1);
+		if (ret)
+			return ret;
+		out[i] = v;
+	}
+	return 0;
+}
+
+int fg_xdp_service_id(const struct fg_xdp *x, const char *name)
+{
+	return x ? fg_compiler_service_id(x->comp, name) : -EINVAL;
+}
+
+const char *fg_xdp_service_name(const struct fg_xdp *x, uint32_t id)
+{
+	return x ? fg_compiler_service_name(x->comp, id) : NULL;
+}
+
+int fg_xdp_limit_id(const struct fg_xdp *x, const char *name)
+{
+	return x ? fg_compiler_limit_id(x->comp, name) : -EINVAL;
+}
+
+const char *fg_xdp_limit_name(const struct fg_xdp *x, uint32_t id)
+{
+	return x ? fg_compiler_limit_name(x->comp, id) : NULL;
+}
+
+int fg_xdp_backend_id(const struct fg_xdp *x, const char *svc,
+		      const struct fg_addr *addr, uint16_t port)
+{
+	return x ? fg_compiler_backend_id(x->comp, svc, addr, port) : -EINVAL;
+}
+
+int fg_xdp_map_fd(const struct fg_xdp *x, const char *name)
+{
+	const struct bpf_map *m;
+
+	if (!x || !name)
+		return -EINVAL;
+	m = bpf_object__find_map_by_name(x->skel->obj, name);
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int fg_xdp_prog_fd(const struct fg_xdp *x)
+{
+	return x ? bpf_program__fd(x->skel->progs.fg_xdp_main) : -EINVAL;
+}

@@ -1,0 +1,1107 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * floodgate.bpf.c - the XDP L4 dataplane: services, Maglev, connection
+ * tracking, DSR (IPIP / ip6ip6 / GUE) and full NAT, token-bucket limits
+ * and the SYN flood guard.
+ *
+ * Order of work for a packet (DESIGN.md "Admission before state"):
+ *   parse -> reverse-NAT? -> service lookup (active generation) ->
+ *   limits -> connection table / Maglev -> rewrite -> FIB -> TX/redirect.
+ * A SYN is judged by every limit before it may create state, and SYN state
+ * lives in its own small table (fg_ct_syn) until the client's first
+ * non-SYN packet promotes it, so a flood of spoofed SYNs can only churn
+ * that table and never evicts established flows from fg_ct.
+ *
+ * Packets that are not for a service pass to the kernel untouched.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fg_types.h"
+#include "fg_parse.h"
+#include "fg_flow.h"
+#include "fg_maglev.h"
+#include "fg_tbucket.h"
+#include "fg_tables.h"
+#include "fg_csum.h"
+
+/* Address families as bpf_fib_lookup wants them (linux/socket.h values,
+ * which this header set cannot include without libc). */
+#define FG_FIB_AF_INET  2
+#define FG_FIB_AF_INET6 10
+
+/* How many source ports a new NAT flow tries before giving up. */
+#ifndef FG_NAT_PROBES
+#define FG_NAT_PROBES 8
+#endif
+#define FG_NAT_PORT_MIN 1024U
+#define FG_NAT_PORT_SPAN (65536U - FG_NAT_PORT_MIN)
+
+/* Conntrack last_seen is refreshed at most this often: a write per packet
+ * would bounce the entry's cache line between CPUs. */
+#define FG_CT_REFRESH_NS 1000000000ULL
+
+#define FG_LIMITS_PER_PKT (FG_GLOBAL_LIMITS_MAX + FG_SVC_LIMITS_MAX)
+
+/* ------------------------------------------------- load-time settings */
+
+const volatile struct fg_hash_seed fg_seed = {};
+const volatile __be32 fg_tunnel_src4 = 0;
+const volatile __be32 fg_tunnel_src6[4] = {};
+const volatile __be32 fg_snat4 = 0;
+const volatile __be32 fg_snat6[4] = {};
+const volatile __u64 fg_ct_timeout_tcp_ns = 300ULL * 1000000000ULL;
+const volatile __u64 fg_ct_timeout_udp_ns = 30ULL * 1000000000ULL;
+const volatile __be16 fg_gue_port = FG_BE16(6080);
+
+/* -------------------------------------------------------------- maps */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fg_config);
+} fg_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FG_SVC_MAX * FG_GENERATIONS);
+	__type(key, struct fg_svc_key);
+	__type(value, struct fg_svc);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} fg_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_RING_SLOTS_DEFAULT);
+	__type(key, __u32);
+	__type(value, __u32);
+} fg_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_BACKEND_MAX);
+	__type(key, __u32);
+	__type(value, struct fg_backend);
+} fg_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_LIMIT_MAX * FG_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct fg_limit);
+} fg_limits SEC(".maps");
+
+/* Shared tables with per-CPU LRU lists (BPF_F_NO_COMMON_LRU): a flow
+ * whose packets arrive on two CPUs still finds its entry, and eviction
+ * takes no global lock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_CT_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct fg_flow_key);
+	__type(value, struct fg_ct);
+} fg_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_CT_SYN_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct fg_flow_key);
+	__type(value, struct fg_ct);
+} fg_ct_syn SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_NAT_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct fg_flow_key);
+	__type(value, struct fg_nat_rev);
+} fg_nat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_BUCKETS_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct fg_bucket_key);
+	__type(value, struct fg_tb_state);
+} fg_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_SVC_MAX);
+	__type(key, __u32);
+	__type(value, struct fg_counter);
+} fg_svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_BACKEND_MAX);
+	__type(key, __u32);
+	__type(value, struct fg_counter);
+} fg_be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_LIMIT_MAX);
+	__type(key, __u32);
+	__type(value, struct fg_limit_counter);
+} fg_limit_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_DROP_REASON_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} fg_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} fg_tx_ports SEC(".maps");
+
+/* ---------------------------------------------------------- counters */
+
+static __always_inline void fg_count_drop(__u32 reason)
+{
+	__u64 *c = bpf_map_lookup_elem(&fg_drops, &reason);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline void fg_count(void *map, __u32 id, __u64 bytes,
+				     int new_flow)
+{
+	struct fg_counter *c = bpf_map_lookup_elem(map, &id);
+
+	if (!c)
+		return;
+	c->packets += 1;
+	c->bytes += bytes;
+	c->new_flows += new_flow;
+}
+
+/* ----------------------------------------------------------- helpers */
+
+static __always_inline int fg_addr_eq(const __be32 *a, const volatile __be32 *b,
+				      int family)
+{
+	if (family == FG_AF_INET)
+		return a[0] == b[0];
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* The packet is addressed to the appliance's own SNAT address. */
+static __always_inline int fg_is_snat_dst(const struct fg_pkt *pkt)
+{
+	if (pkt->family == FG_AF_INET)
+		return fg_snat4 && pkt->dst[0] == fg_snat4;
+	return (fg_snat6[0] | fg_snat6[1] | fg_snat6[2] | fg_snat6[3]) &&
+	       fg_addr_eq(pkt->dst, fg_snat6, FG_AF_INET6);
+}
+
+static __always_inline struct fg_svc *fg_lookup_service(const struct fg_pkt *pkt,
+							__u32 gen)
+{
+	struct fg_svc_key k = {};
+	struct fg_svc *svc;
+
+	__builtin_memcpy(k.vip, pkt->dst, sizeof(k.vip));
+	k.port = pkt->dport;
+	k.proto = pkt->l4_proto;
+	k.family = pkt->family;
+	k.gen = gen;
+	svc = bpf_map_lookup_elem(&fg_services, &k);
+	if (svc)
+		return svc;
+	k.port = 0;
+	return bpf_map_lookup_elem(&fg_services, &k);
+}
+
+/* A backend id still usable for flows of service svc_id. */
+static __always_inline struct fg_backend *fg_backend_usable(__u32 id,
+							    __u32 svc_id)
+{
+	struct fg_backend *be = bpf_map_lookup_elem(&fg_backends, &id);
+
+	if (!be || !(be->flags & FG_BE_F_VALID) || (be->flags & FG_BE_F_DOWN) ||
+	    be->svc_id != svc_id)
+		return NULL;
+	return be;
+}
+
+static __always_inline __u64 fg_hash_for(const struct fg_svc *svc,
+					 const struct fg_flow_key *key)
+{
+	struct fg_hash_seed seed = { fg_seed.k0, fg_seed.k1 };
+
+	if (svc->hash == FG_HASH_SRC_IP)
+		return fg_flow_hash_src(key, &seed);
+	return fg_flow_hash(key, &seed);
+}
+
+/* Maglev: the backend id the ring gives this flow, or FG_NO_BACKEND. */
+static __always_inline __u32 fg_maglev_pick(const struct fg_svc *svc, __u64 hash)
+{
+	__u32 idx, *slot;
+
+	if (!svc->ring_size)
+		return FG_NO_BACKEND;
+	idx = svc->ring_off + fg_maglev_slot(hash, svc->ring_size);
+	slot = bpf_map_lookup_elem(&fg_ring, &idx);
+	return slot ? *slot : FG_NO_BACKEND;
+}
+
+/* ------------------------------------------------------------ limits */
+
+enum fg_limit_verdict {
+	FG_LIMIT_PASS = 0,
+	FG_LIMIT_DROP,
+	FG_LIMIT_RESET,
+};
+
+/* Everything a limit looks at, by value: fg_limit_one is a global
+ * function, verified once on its own rather than at each of its call
+ * sites, and a global function may not follow pointers it is handed
+ * inside a struct. */
+struct fg_limit_ctx {
+	struct fg_flow_key key;
+	__u64 now;
+	__u32 frame_len;
+	__u32 svc_id;
+	__u32 gen;
+	__u8 is_syn;
+	__u8 tcp_flags;
+	__u16 pad;
+};
+
+static __always_inline int fg_limit_matches(const struct fg_limit *lim,
+					    const struct fg_flow_key *pkt)
+{
+	if (lim->match_proto && lim->match_proto != pkt->proto)
+		return 0;
+	if (lim->match_dport && lim->match_dport != pkt->dport)
+		return 0;
+	if (lim->flags & FG_LIM_F_MATCH_SRC) {
+		__u32 bits = lim->match_src_len;
+		int i;
+
+		if (lim->match_family != pkt->family)
+			return 0;
+		FG_UNROLL
+		for (i = 0; i < 4; i++) {
+			__u32 take = bits > 32 ? 32 : bits;
+			__u32 mask = take ? (__u32)(0xffffffffULL << (32 - take)) : 0;
+
+			if ((fg_ntohl(pkt->src[i]) & mask) != fg_ntohl(lim->match_src[i]))
+				return 0;
+			bits -= take;
+		}
+	}
+	return 1;
+}
+
+static __always_inline void fg_bucket_key_fill(struct fg_bucket_key *bk,
+					       const struct fg_limit *lim,
+					       const struct fg_limit_ctx *lc)
+{
+	const struct fg_flow_key *key = &lc->key;
+	__u32 bits = lim->prefix_len;
+	int i;
+
+	bk->limit_id = lim->id;
+	bk->family = key->family;
+	switch (lim->key) {
+	case FG_LKEY_SRC_IP:
+		__builtin_memcpy(bk->addr, key->src, sizeof(bk->addr));
+		break;
+	case FG_LKEY_SRC_PREFIX:
+		FG_UNROLL
+		for (i = 0; i < 4; i++) {
+			__u32 take = bits > 32 ? 32 : bits;
+			__u32 mask = take ? (__u32)(0xffffffffULL << (32 - take)) : 0;
+
+			bk->addr[i] = fg_htonl(fg_ntohl(key->src[i]) & mask);
+			bits -= take;
+		}
+		break;
+	case FG_LKEY_FLOW:
+		__builtin_memcpy(bk->addr, key->src, sizeof(bk->addr));
+		__builtin_memcpy(bk->dst, key->dst, sizeof(bk->dst));
+		bk->sport = key->sport;
+		bk->dport = key->dport;
+		bk->proto = key->proto;
+		break;
+	default: /* FG_LKEY_SERVICE: one bucket per (limit, service) */
+		bk->dst[0] = lc->svc_id;
+		bk->family = 0;
+		break;
+	}
+}
+
+/*
+ * fg_limit_one - judge the packet against limit `id` of generation gen.
+ * Returns FG_LIMIT_PASS, or the action when the limit refuses it (dry-run
+ * limits count and pass). A limit whose unit does not apply to the packet
+ * (cps and a non-SYN) neither counts nor refuses.
+ *
+ * Deliberate race: buckets are shared between CPUs and updated without a
+ * lock. Two CPUs charging one bucket at the same instant may both pass
+ * where one should; the error is bounded by the number of CPUs per
+ * instant and keeps the fast path lock-free.
+ */
+__noinline int fg_limit_one(struct fg_limit_ctx *lc, __u32 id)
+{
+	struct fg_bucket_key bk = {};
+	struct fg_limit_counter *cnt;
+	struct fg_tb_state *st, fresh = {};
+	struct fg_limit *lim;
+	__u32 idx, cost, lid;
+	int ok;
+
+	/* A global function's pointer argument may be NULL as far as the
+	 * verifier knows. */
+	if (!lc || id >= FG_LIMIT_MAX)
+		return FG_LIMIT_PASS;
+	idx = lc->gen * FG_LIMIT_MAX + id;
+	lim = bpf_map_lookup_elem(&fg_limits, &idx);
+	if (!lim || !fg_limit_matches(lim, &lc->key))
+		return FG_LIMIT_PASS;
+
+	switch (lim->unit) {
+	case FG_LUNIT_CPS:
+		if (!lc->is_syn)
+			return FG_LIMIT_PASS;
+		cost = 1;
+		break;
+	case FG_LUNIT_BPS:
+		cost = lc->frame_len * 8;
+		break;
+	default:
+		cost = 1;
+		break;
+	}
+
+	fg_bucket_key_fill(&bk, lim, lc);
+	st = bpf_map_lookup_elem(&fg_buckets, &bk);
+	if (st) {
+		ok = fg_tb_consume(&lim->prof, st, lc->now, cost);
+	} else {
+		ok = fg_tb_consume(&lim->prof, &fresh, lc->now, cost);
+		bpf_map_update_elem(&fg_buckets, &bk, &fresh, BPF_NOEXIST);
+	}
+
+	lid = lim->id;
+	cnt = bpf_map_lookup_elem(&fg_limit_stats, &lid);
+	if (ok) {
+		if (cnt)
+			cnt->passed += 1;
+		return FG_LIMIT_PASS;
+	}
+	if (cnt)
+		cnt->limited += 1;
+	if (lim->flags & FG_LIM_F_DRY_RUN)
+		return FG_LIMIT_PASS;
+	/* A segment carrying RST is discarded, never answered with one
+	 * (RFC 9293 3.10.7.1). */
+	if (lim->action == FG_LACT_RESET && lc->key.proto == IPPROTO_TCP &&
+	    !(lc->tcp_flags & FG_TCP_RST))
+		return FG_LIMIT_RESET;
+	return FG_LIMIT_DROP;
+}
+
+/* fg_limits_apply - every global limit, then the service's own. Returns
+ * the first refusal's action or FG_LIMIT_PASS. */
+static __always_inline int fg_limits_apply(struct fg_limit_ctx *lc,
+					   const struct fg_config *cfg,
+					   const struct fg_svc *svc)
+{
+	__u32 i, n;
+	int v;
+
+	n = cfg->nglobal_limits;
+	for (i = 0; i < FG_GLOBAL_LIMITS_MAX; i++) {
+		if (i >= n)
+			break;
+		v = fg_limit_one(lc, cfg->global_limits[i]);
+		if (v != FG_LIMIT_PASS)
+			return v;
+	}
+	n = svc->nlimits;
+	for (i = 0; i < FG_SVC_LIMITS_MAX; i++) {
+		if (i >= n)
+			break;
+		v = fg_limit_one(lc, svc->limits[i]);
+		if (v != FG_LIMIT_PASS)
+			return v;
+	}
+	return FG_LIMIT_PASS;
+}
+
+/* --------------------------------------------------------- TCP reset */
+
+/*
+ * fg_send_rst - turn the TCP packet into the RST its sender should see,
+ * in place, and return XDP_TX. Only plain headers (no IPv4 options, no
+ * IPv6 extensions) are answered; anything else is dropped, since building
+ * a reply there would mean moving headers for a packet we refuse anyway.
+ */
+static __noinline int fg_send_rst(struct xdp_md *ctx, const struct fg_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3 = pkt->l3_off, iplen, seg_len, sum = 0;
+	__be32 seq, ack_seq;
+	__u8 eth_tmp[ETH_ALEN];
+	struct ethhdr *eth = data;
+	struct tcphdr *th;
+	int had_ack;
+
+	if (pkt->family == FG_AF_INET)
+		iplen = sizeof(struct iphdr);
+	else
+		iplen = sizeof(struct ipv6hdr);
+	if (pkt->l4_off != l3 + iplen || l3 > 64)
+		return XDP_DROP;
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	th = data + l3 + iplen;
+	if ((void *)(th + 1) > data_end)
+		return XDP_DROP;
+
+	/* Sequence space the refused segment occupied: payload + SYN + FIN. */
+	seg_len = (__u32)pkt->l3_off + pkt->l3_len - pkt->payload_off;
+	seg_len += th->syn + th->fin;
+	had_ack = th->ack;
+	seq = th->seq;
+	ack_seq = th->ack_seq;
+
+	__builtin_memcpy(eth_tmp, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth_tmp, ETH_ALEN);
+
+	if (pkt->family == FG_AF_INET) {
+		struct iphdr *iph = data + l3;
+		__be32 a;
+
+		if ((void *)(iph + 1) > data_end)
+			return XDP_DROP;
+		a = iph->saddr;
+		iph->saddr = iph->daddr;
+		iph->daddr = a;
+		iph->tot_len = fg_htons(sizeof(struct iphdr) + sizeof(struct tcphdr));
+		iph->id = 0;
+		iph->frag_off = fg_htons(0x4000); /* DF */
+		iph->ttl = 64;
+		iph->tos = 0;
+		iph->check = 0;
+		iph->check = fg_ip4_csum(iph);
+		/* Pseudo-header from the values, not re-read from the packet:
+		 * a re-derived pointer would lose the verifier's range. */
+		sum = (a & 0xffff) + (a >> 16) +
+		      (iph->saddr & 0xffff) + (iph->saddr >> 16);
+	} else {
+		struct ipv6hdr *ip6 = data + l3;
+		__be32 a[4], b[4];
+		int i;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XDP_DROP;
+		__builtin_memcpy(a, &ip6->saddr, 16);
+		__builtin_memcpy(b, &ip6->daddr, 16);
+		__builtin_memcpy(&ip6->saddr, b, 16);
+		__builtin_memcpy(&ip6->daddr, a, 16);
+		ip6->payload_len = fg_htons(sizeof(struct tcphdr));
+		ip6->hop_limit = 64;
+		FG_UNROLL
+		for (i = 0; i < 4; i++)
+			sum += (a[i] & 0xffff) + (a[i] >> 16) +
+			       (b[i] & 0xffff) + (b[i] >> 16);
+	}
+
+	{
+		__be16 p = th->source;
+
+		th->source = th->dest;
+		th->dest = p;
+	}
+	if (had_ack) {
+		th->seq = ack_seq;
+		th->ack_seq = 0;
+		*((__u8 *)th + 13) = FG_TCP_RST;
+	} else {
+		th->seq = 0;
+		th->ack_seq = fg_htonl(fg_ntohl(seq) + seg_len);
+		*((__u8 *)th + 13) = FG_TCP_RST | FG_TCP_ACK;
+	}
+	*((__u8 *)th + 12) = 5 << 4; /* doff 5, no options */
+	th->window = 0;
+	th->urg_ptr = 0;
+	th->check = 0;
+	sum += fg_htons(IPPROTO_TCP) + fg_htons(sizeof(struct tcphdr));
+	sum = fg_csum_partial_words((const __u16 *)th, 10, sum);
+	th->check = (__u16)~fg_csum_fold(sum);
+
+	/* Cut everything after the new TCP header (payload, options). */
+	{
+		int cut = (int)(l3 + iplen + sizeof(struct tcphdr)) -
+			  (int)(data_end - data);
+
+		if (cut < 0 && bpf_xdp_adjust_tail(ctx, cut))
+			return XDP_DROP;
+	}
+	return XDP_TX;
+}
+
+/* -------------------------------------------------------------- FIB */
+
+/*
+ * fg_fib_out - route the (rewritten) packet whose outer addresses are
+ * src/dst, fill in the Ethernet addresses, and return the XDP verdict:
+ * XDP_TX back out of the ingress interface, a redirect to another
+ * interface (through fg_tx_ports when registered there), or XDP_PASS when the neighbour is not resolved
+ * yet (the kernel forwards this packet and resolves it for the next).
+ */
+static __always_inline int fg_fib_out(struct xdp_md *ctx, int family,
+				      const __be32 *src, const __be32 *dst,
+				      __u16 tot_len)
+{
+	struct bpf_fib_lookup fib = {};
+	void *data, *data_end;
+	struct ethhdr *eth;
+	int rc;
+
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.tot_len = tot_len;
+	if (family == FG_AF_INET) {
+		fib.family = FG_FIB_AF_INET;
+		fib.ipv4_src = src[0];
+		fib.ipv4_dst = dst[0];
+	} else {
+		fib.family = FG_FIB_AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, src, 16);
+		__builtin_memcpy(fib.ipv6_dst, dst, 16);
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return XDP_PASS;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		fg_count_drop(FG_DROP_NO_ROUTE);
+		return XDP_DROP;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	if (fib.ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	/* The devmap path batches and is the fast one; an egress interface
+	 * the loader did not register still works through bpf_redirect. */
+	if (bpf_map_lookup_elem(&fg_tx_ports, &fib.ifindex))
+		return bpf_redirect_map(&fg_tx_ports, fib.ifindex, 0);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
+/* ------------------------------------------------------ encapsulation */
+
+/*
+ * fg_encap - put an outer IPv4/IPv6 header (and a UDP header for GUE) in
+ * front of the packet's IP header, replacing Ethernet and any VLAN tags
+ * with one untagged Ethernet header, then route it to the backend.
+ * gue_port (network order) selects GUE to that port; 0 selects IPIP.
+ * Returns the XDP verdict.
+ */
+static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
+			       const struct fg_backend *be, __u64 hash,
+			       __be16 gue_port)
+{
+	int gue = gue_port != 0;
+	__u32 outer = (be->family == FG_AF_INET ? sizeof(struct iphdr) :
+		       sizeof(struct ipv6hdr)) + (gue ? sizeof(struct udphdr) : 0);
+	__u32 inner_len = pkt->l3_len;
+	__u8 inner_proto = pkt->family == FG_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	int delta = (int)(sizeof(struct ethhdr) + outer) - (int)pkt->l3_off;
+	__be32 src[4] = {}, dst[4];
+	__u8 macs[2 * ETH_ALEN];
+	void *data, *data_end;
+	struct ethhdr *eth;
+	struct udphdr *uh;
+
+	/* The frame's own addresses go on the new Ethernet header: when the
+	 * next hop is unresolved fg_fib_out() answers XDP_PASS without
+	 * writing any, and the kernel must still see a frame addressed to
+	 * this host (not headroom garbage, dropped as PACKET_OTHERHOST) to
+	 * route it and resolve the neighbour. */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(macs, eth, sizeof(macs));
+
+	__builtin_memcpy(dst, be->addr, sizeof(dst));
+	if (bpf_xdp_adjust_head(ctx, -delta)) {
+		fg_count_drop(FG_DROP_ENCAP);
+		return XDP_DROP;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth, macs, sizeof(macs));
+
+	if (be->family == FG_AF_INET) {
+		struct iphdr *iph = (void *)(eth + 1);
+
+		if ((void *)(iph + 1) > data_end)
+			return XDP_DROP;
+		eth->h_proto = fg_htons(ETH_P_IP);
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = 0;
+		iph->tot_len = fg_htons(inner_len + outer);
+		iph->id = 0;
+		iph->frag_off = 0;
+		iph->ttl = 64;
+		iph->protocol = gue ? IPPROTO_UDP : inner_proto;
+		iph->saddr = fg_tunnel_src4;
+		iph->daddr = dst[0];
+		iph->check = 0;
+		iph->check = fg_ip4_csum(iph);
+		src[0] = fg_tunnel_src4;
+		uh = (void *)(iph + 1);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		__u32 flow = (__u32)hash & 0xfffff;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XDP_DROP;
+		eth->h_proto = fg_htons(ETH_P_IPV6);
+		/* version 6, traffic class 0, flow label from the flow hash so
+		 * ECMP paths keep a flow together and spread flows apart */
+		*(__be32 *)ip6 = fg_htonl((6U << 28) | flow);
+		ip6->payload_len = fg_htons(inner_len + outer - sizeof(struct ipv6hdr));
+		ip6->nexthdr = gue ? IPPROTO_UDP : inner_proto;
+		ip6->hop_limit = 64;
+		src[0] = fg_tunnel_src6[0];
+		src[1] = fg_tunnel_src6[1];
+		src[2] = fg_tunnel_src6[2];
+		src[3] = fg_tunnel_src6[3];
+		__builtin_memcpy(&ip6->saddr, src, 16);
+		__builtin_memcpy(&ip6->daddr, dst, 16);
+		uh = (void *)(ip6 + 1);
+	}
+	if (gue) {
+		if ((void *)(uh + 1) > data_end)
+			return XDP_DROP;
+		/* Source port carries flow entropy for ECMP/RSS on the way;
+		 * checksum zero (RFC 6935 for IPv6 tunnels): the decap side
+		 * strips the header before the stack would check it. */
+		uh->source = fg_htons(0xc000 | ((__u32)(hash >> 16) & 0x3fff));
+		uh->dest = gue_port;
+		uh->len = fg_htons(inner_len + sizeof(struct udphdr));
+		uh->check = 0;
+	}
+	return fg_fib_out(ctx, be->family, src, dst, inner_len + outer);
+}
+
+/* ----------------------------------------------------------- full NAT */
+
+/*
+ * fg_nat_rewrite - rewrite the packet's addresses and ports in place to
+ * t (saddr:sport -> daddr:dport), updating the IPv4 header checksum and the
+ * TCP/UDP checksum incrementally. Returns 0, or -1 when the headers are
+ * not where the parse said (cannot happen for a parsed packet).
+ */
+struct fg_nat_tuple {
+	__be32 saddr[4];
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+};
+
+static __noinline int fg_nat_rewrite(struct xdp_md *ctx, const struct fg_pkt *pkt,
+				     const struct fg_nat_tuple *t)
+{
+	const __be32 *saddr = t->saddr, *daddr = t->daddr;
+	__be16 sport = t->sport, dport = t->dport;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3 = pkt->l3_off, l4 = pkt->l4_off;
+	__u16 *check = NULL;
+	__be16 *ports;
+	int udp = pkt->l4_proto == IPPROTO_UDP;
+
+	if (l3 > 64 || l4 > 1500)
+		return -1;
+	ports = data + l4;
+	if ((void *)(ports + 2) > data_end)
+		return -1;
+	if (udp) {
+		struct udphdr *uh = data + l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		if (uh->check)
+			check = &uh->check;
+	} else {
+		struct tcphdr *th = data + l4;
+
+		if ((void *)(th + 1) > data_end)
+			return -1;
+		check = &th->check;
+	}
+
+	if (pkt->family == FG_AF_INET) {
+		struct iphdr *iph = data + l3;
+		__u16 c;
+
+		if ((void *)(iph + 1) > data_end)
+			return -1;
+		c = iph->check;
+		c = fg_csum_replace4(c, iph->saddr, saddr[0]);
+		c = fg_csum_replace4(c, iph->daddr, daddr[0]);
+		iph->check = c;
+		if (check) {
+			c = *check;
+			c = fg_csum_replace4(c, iph->saddr, saddr[0]);
+			c = fg_csum_replace4(c, iph->daddr, daddr[0]);
+			c = fg_csum_replace2(c, ports[0], sport);
+			c = fg_csum_replace2(c, ports[1], dport);
+			*check = (udp && c == 0) ? 0xffff : c;
+		}
+		iph->saddr = saddr[0];
+		iph->daddr = daddr[0];
+	} else {
+		struct ipv6hdr *ip6 = data + l3;
+		__u16 c;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		if (check) {
+			c = *check;
+			c = fg_csum_replace16(c, (__be32 *)&ip6->saddr, saddr);
+			c = fg_csum_replace16(c, (__be32 *)&ip6->daddr, daddr);
+			c = fg_csum_replace2(c, ports[0], sport);
+			c = fg_csum_replace2(c, ports[1], dport);
+			*check = (udp && c == 0) ? 0xffff : c;
+		}
+		__builtin_memcpy(&ip6->saddr, saddr, 16);
+		__builtin_memcpy(&ip6->daddr, daddr, 16);
+	}
+	ports[0] = sport;
+	ports[1] = dport;
+	return 0;
+}
+
+static __always_inline void fg_snat_addr(int family, __be32 *out)
+{
+	if (family == FG_AF_INET) {
+		out[0] = fg_snat4;
+		out[1] = out[2] = out[3] = 0;
+	} else {
+		out[0] = fg_snat6[0];
+		out[1] = fg_snat6[1];
+		out[2] = fg_snat6[2];
+		out[3] = fg_snat6[3];
+	}
+}
+
+/*
+ * fg_nat_new - pick a free SNAT source port for a new NAT flow and record
+ * the reverse mapping. Returns the port (network order) or 0 when all
+ * FG_NAT_PROBES candidates are taken.
+ */
+static __noinline __be16 fg_nat_new(const struct fg_flow_key *key,
+				    const struct fg_backend *be, __u32 svc_id,
+				    __u64 hash, __u64 now)
+{
+	struct fg_nat_rev rev = {};
+	struct fg_flow_key rk = {};
+	__u32 i;
+
+	__builtin_memcpy(rev.client, key->src, sizeof(rev.client));
+	__builtin_memcpy(rev.vip, key->dst, sizeof(rev.vip));
+	rev.client_port = key->sport;
+	rev.vip_port = key->dport;
+	rev.svc_id = svc_id;
+	rev.last_seen = now;
+
+	__builtin_memcpy(rk.src, be->addr, sizeof(rk.src));
+	fg_snat_addr(key->family, rk.dst);
+	rk.sport = be->port;
+	rk.proto = key->proto;
+	rk.family = key->family;
+	for (i = 0; i < FG_NAT_PROBES; i++) {
+		__u32 port = FG_NAT_PORT_MIN +
+			     (__u32)((hash >> 20) + i * 7919U) % FG_NAT_PORT_SPAN;
+
+		rk.dport = fg_htons(port);
+		if (!bpf_map_update_elem(&fg_nat, &rk, &rev, BPF_NOEXIST))
+			return rk.dport;
+	}
+	return 0;
+}
+
+/* The return leg of a NAT flow: backend -> SNAT address becomes
+ * VIP -> client. Returns the verdict, or -1 when no NAT entry matches
+ * (the packet is then handled as any other). */
+static __always_inline int fg_nat_reverse(struct xdp_md *ctx,
+					  const struct fg_pkt *pkt)
+{
+	struct fg_nat_tuple t;
+	struct fg_flow_key key;
+	struct fg_nat_rev *rev;
+	__u32 svc_id, len;
+
+	fg_flow_key_from_pkt(pkt, &key);
+	rev = bpf_map_lookup_elem(&fg_nat, &key);
+	if (!rev)
+		return -1;
+	__builtin_memcpy(t.saddr, rev->vip, sizeof(t.saddr));
+	__builtin_memcpy(t.daddr, rev->client, sizeof(t.daddr));
+	t.sport = rev->vip_port;
+	t.dport = rev->client_port;
+	svc_id = rev->svc_id;
+	len = (__u32)((long)ctx->data_end - (long)ctx->data);
+	fg_count(&fg_svc_stats, svc_id, len, 0);
+	if (fg_nat_rewrite(ctx, pkt, &t))
+		return XDP_DROP;
+	return fg_fib_out(ctx, pkt->family, t.saddr, t.daddr, pkt->l3_len);
+}
+
+/* ----------------------------------------------------- flow handling */
+
+/*
+ * fg_flow_backend - the backend id for this packet of service svc, with
+ * the connection-table work: an established entry wins while its backend
+ * is usable; a SYN gets a fresh Maglev pick (a retransmitted one the entry
+ * already in fg_ct_syn); the first non-SYN of a recorded SYN promotes it to
+ * fg_ct; UDP records in fg_ct directly. *ct_out receives the entry in use
+ * (for NAT); FG_CT_F_NEW in ct_out->flags says this packet creates a flow,
+ * which the caller records with fg_flow_commit() once it is admitted.
+ * Returns FG_NO_BACKEND when the service has no usable backend.
+ */
+#define FG_FB_SYN 0x1
+#define FG_FB_TCP 0x2
+
+static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
+					const struct fg_flow_key *key,
+					__u32 fb_flags, __u64 hash,
+					struct fg_ct *ct_out)
+{
+	int is_syn = !!(fb_flags & FG_FB_SYN), is_tcp = !!(fb_flags & FG_FB_TCP);
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 timeout = is_tcp ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
+	struct fg_ct *ct, fresh = {};
+	__u32 id;
+
+	ct = bpf_map_lookup_elem(&fg_ct, key);
+	if (ct && ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
+	    fg_backend_usable(ct->backend_id, svc->id)) {
+		if (now - ct->last_seen > FG_CT_REFRESH_NS)
+			ct->last_seen = now;
+		*ct_out = *ct;
+		return ct->backend_id;
+	}
+	if (is_tcp) {
+		/* An embryonic entry older than the TCP timeout is no
+		 * handshake any more: a SYN picks afresh, an ACK is stateless. */
+		ct = bpf_map_lookup_elem(&fg_ct_syn, key);
+		if (ct && ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
+		    fg_backend_usable(ct->backend_id, svc->id)) {
+			/* A retransmitted SYN keeps the recorded backend and
+			 * NAT source port: a fresh pick would allocate a
+			 * second port, and the backend's SYN-ACK to the first
+			 * one would meet a client ACK sent on the second. */
+			if (is_syn) {
+				*ct_out = *ct;
+				return ct->backend_id;
+			}
+			fresh = *ct;
+			fresh.last_seen = now;
+			bpf_map_update_elem(&fg_ct, key, &fresh, BPF_ANY);
+			bpf_map_delete_elem(&fg_ct_syn, key);
+			*ct_out = fresh;
+			return fresh.backend_id;
+		}
+	}
+	if (is_tcp && !is_syn) {
+		/* No state: the ring decides, and no entry is created, so
+		 * forged mid-flow packets cannot fill the table. A slot
+		 * still naming a backend that is down (or no longer this
+		 * service's) until the control plane flips the ring gets
+		 * nothing, as a SYN would. */
+		id = fg_maglev_pick(svc, hash);
+		if (id != FG_NO_BACKEND && !fg_backend_usable(id, svc->id))
+			id = FG_NO_BACKEND;
+		ct_out->backend_id = id;
+		ct_out->flags = 0;
+		return id;
+	}
+
+	id = fg_maglev_pick(svc, hash);
+	if (id == FG_NO_BACKEND || !fg_backend_usable(id, svc->id))
+		return FG_NO_BACKEND;
+	fresh.backend_id = id;
+	fresh.svc_id = svc->id;
+	fresh.last_seen = now;
+	fresh.flags = FG_CT_F_NEW;
+	*ct_out = fresh;
+	return id;
+}
+
+static __always_inline void fg_flow_commit(const struct fg_flow_key *key,
+					   struct fg_ct *ct, int is_tcp)
+{
+	ct->flags &= ~FG_CT_F_NEW;
+	bpf_map_update_elem(is_tcp ? (void *)&fg_ct_syn : (void *)&fg_ct, key, ct,
+			    BPF_ANY);
+}
+
+/* ------------------------------------------------------------- main */
+
+SEC("xdp")
+int fg_xdp_main(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct fg_limit_ctx lc = {};
+	struct fg_flow_key key;
+	struct fg_backend *be;
+	struct fg_config *cfg;
+	struct fg_ct ct = {};
+	struct fg_pkt pkt;
+	struct fg_svc *svc;
+	__u32 zero = 0, be_id, frame_len;
+	int rc, is_tcp, is_syn, new_flow;
+	__u64 hash;
+
+	rc = fg_parse(data, data_end, &pkt);
+	if (rc == FG_PARSE_NOT_IP)
+		return XDP_PASS;
+	if (rc == FG_PARSE_ERR_IP6_EXT_DEPTH) {
+		/* Legal but longer than we walk: not ours to judge. */
+		fg_count_drop(FG_DROP_NO_SERVICE);
+		return XDP_PASS;
+	}
+	if (rc != FG_PARSE_OK) {
+		fg_count_drop(FG_DROP_MALFORMED);
+		return XDP_DROP;
+	}
+	if (pkt.l4_proto != IPPROTO_TCP && pkt.l4_proto != IPPROTO_UDP) {
+		fg_count_drop(FG_DROP_NO_SERVICE);
+		return XDP_PASS;
+	}
+	cfg = bpf_map_lookup_elem(&fg_config, &zero);
+	if (!cfg)
+		return XDP_PASS;
+
+	if (fg_is_snat_dst(&pkt) && (pkt.flags & FG_PKT_F_L4)) {
+		rc = fg_nat_reverse(ctx, &pkt);
+		if (rc >= 0)
+			return rc;
+	}
+
+	svc = fg_lookup_service(&pkt, cfg->gen & 1);
+	if (!svc) {
+		fg_count_drop(FG_DROP_NO_SERVICE);
+		return XDP_PASS;
+	}
+	if (pkt.flags & FG_PKT_F_FRAG) {
+		/* Later fragments carry no ports, so no flow to follow. */
+		fg_count_drop(FG_DROP_FRAGMENT);
+		return XDP_DROP;
+	}
+
+	frame_len = (__u32)(data_end - data);
+	is_tcp = pkt.l4_proto == IPPROTO_TCP;
+	is_syn = is_tcp && (pkt.tcp_flags & (FG_TCP_SYN | FG_TCP_ACK)) == FG_TCP_SYN;
+	fg_flow_key_from_pkt(&pkt, &key);
+
+	lc.key = key;
+	lc.tcp_flags = pkt.tcp_flags;
+	lc.frame_len = frame_len;
+	lc.svc_id = svc->id;
+	lc.gen = cfg->gen & 1;
+	lc.is_syn = is_syn;
+	if (cfg->nglobal_limits || svc->nlimits) {
+		lc.now = bpf_ktime_get_ns();
+		rc = fg_limits_apply(&lc, cfg, svc);
+		if (rc != FG_LIMIT_PASS) {
+			fg_count_drop(FG_DROP_LIMITED);
+			if (rc == FG_LIMIT_RESET)
+				return fg_send_rst(ctx, &pkt);
+			return XDP_DROP;
+		}
+	}
+
+	hash = fg_hash_for(svc, &key);
+	be_id = fg_flow_backend(svc, &key, (is_syn ? FG_FB_SYN : 0) |
+				(is_tcp ? FG_FB_TCP : 0), hash, &ct);
+	if (be_id == FG_NO_BACKEND) {
+		fg_count_drop(is_syn ? FG_DROP_FLOOD_GUARD : FG_DROP_NO_BACKEND);
+		return XDP_DROP;
+	}
+	be = bpf_map_lookup_elem(&fg_backends, &be_id);
+	if (!be) {
+		fg_count_drop(FG_DROP_NO_BACKEND);
+		return XDP_DROP;
+	}
+	new_flow = !!(ct.flags & FG_CT_F_NEW);
+
+	if (svc->forward == FG_FWD_NAT) {
+		struct fg_nat_tuple t;
+
+		if (be->family != pkt.family) {
+			fg_count_drop(FG_DROP_NO_BACKEND);
+			return XDP_DROP;
+		}
+		if (new_flow) {
+			ct.nat_port = fg_nat_new(&key, be, svc->id, hash, ct.last_seen);
+			if (!ct.nat_port) {
+				fg_count_drop(FG_DROP_NAT_PORTS);
+				return XDP_DROP;
+			}
+			ct.flags |= FG_CT_F_NAT;
+		} else if (!(ct.flags & FG_CT_F_NAT)) {
+			/* A mid-flow packet with no NAT state has no source
+			 * port to use: the backend would only answer RST. */
+			fg_count_drop(FG_DROP_FLOOD_GUARD);
+			return XDP_DROP;
+		}
+		if (new_flow)
+			fg_flow_commit(&key, &ct, is_tcp);
+		fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
+		fg_count(&fg_be_stats, be_id, frame_len, new_flow);
+		fg_snat_addr(pkt.family, t.saddr);
+		__builtin_memcpy(t.daddr, be->addr, sizeof(t.daddr));
+		t.sport = ct.nat_port;
+		t.dport = be->port;
+		if (fg_nat_rewrite(ctx, &pkt, &t))
+			return XDP_DROP;
+		return fg_fib_out(ctx, pkt.family, t.saddr, t.daddr, pkt.l3_len);
+	}
+
+	if (new_flow)
+		fg_flow_commit(&key, &ct, is_tcp);
+	fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
+	fg_count(&fg_be_stats, be_id, frame_len, new_flow);
+	return fg_encap(ctx, &pkt, be, hash, svc->forward != FG_FWD_DSR_GUE ? 0 :
+			svc->gue_port ? svc->gue_port : fg_gue_port);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
