@@ -13,12 +13,19 @@
 # the appliance (a /32 route, as a router announcing the VIP would), the
 # backends reach clients through the appliance's kernel forwarding.
 #
-# Usage: TOPO=<unique prefix>; topo_up NBACKENDS; ...; topo_down
+# Usage: TOPO=<unique prefix>; FG_XDP_PASS_OBJ=<xdp_pass.bpf.o>;
+#        topo_up NBACKENDS; ...; topo_down
 
 TOPO=${TOPO:-fgt$$}
 
 topo_ns() { echo "${TOPO}-$1"; }
 topo_exec() { local h=$1; shift; ip netns exec "$(topo_ns "$h")" "$@"; }
+# topo_nsenter HOST CMD: run in HOST's network namespace but keep this mount
+# namespace. `ip netns exec` remounts /sys, hiding /sys/fs/bpf, and every
+# bpffs mount is a new instance: pins made there would vanish with the
+# command. The appliance's loader and daemon run this way so their pins
+# live in the host's bpffs, as on a real box.
+topo_nsenter() { local h=$1; shift; nsenter --net="/var/run/netns/$(topo_ns "$h")" "$@"; }
 
 # topo_link HOST IFNAME: a veth from HOST into the switch bridge.
 topo_link() {
@@ -26,9 +33,14 @@ topo_link() {
 	ip link add "$ifn" netns "$(topo_ns "$h")" type veth peer name "$peer" \
 		netns "$(topo_ns sw)" || return 1
 	topo_exec sw ip link set "$peer" master br0 up
-	# XDP_TX/redirect frames from the host side arrive on this peer's
-	# receive path, which needs NAPI: GRO on gives it without a program.
-	topo_exec sw ethtool -K "$peer" gro on >/dev/null 2>&1 || true
+	# Frames the host side sends with XDP_TX or a redirect reach this
+	# peer only when it runs NAPI, which an XDP program turns on.
+	topo_exec sw ip link set dev "$peer" xdpdrv obj "$FG_XDP_PASS_OBJ" sec xdp ||
+		return 1
+	# A veth leaves TCP/UDP checksums to "hardware" (CHECKSUM_PARTIAL);
+	# a frame that leaves through XDP_TX has no such hardware, so every
+	# host computes its own checksums, as a real NIC would.
+	topo_exec "$h" ethtool -K "$ifn" tx off >/dev/null || return 1
 	topo_exec "$h" ip link set "$ifn" up
 	topo_exec "$h" ip link set lo up
 }
