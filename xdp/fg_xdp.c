@@ -1418,6 +1418,20 @@ static void fg_xdp_after_switch(struct fg_xdp *x, const struct fg_compiled *cp)
 	fg_xdp_drop_names(x, FG_XDP_STATE_LIMIT, &cp->retired_limits);
 }
 
+int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
+		 char *err, size_t errlen)
+{
+	struct fg_compiled *cp = NULL;
+	int ret;
+
+	if (!x || !rs)
+		return fg_xdp_fail(err, errlen, -EINVAL, "no dataplane or rules");
+	ret = fg_compile(x->comp, rs, fg_compiler_version(x->comp) + 1, &cp,
+			 err, errlen);
+	fg_compiled_free(cp);
+	return ret;
+}
+
 int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 		 uint64_t version, char *err, size_t errlen)
 {

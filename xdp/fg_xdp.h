@@ -174,6 +174,14 @@ int fg_xdp_detach(struct fg_xdp *x, const char *ifname);
 int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 		 uint64_t version, char *err, size_t errlen);
 
+/*
+ * fg_xdp_check - compile rs on the side and throw the result away: would
+ * fg_xdp_apply() accept it? Returns 0 or the compiler's -EINVAL/-ENOSPC
+ * with a message. Changes nothing. Context: userspace.
+ */
+int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
+		 char *err, size_t errlen);
+
 /* fg_xdp_applied_version - version of the live generation (0: none). */
 uint64_t fg_xdp_applied_version(const struct fg_xdp *x);
 

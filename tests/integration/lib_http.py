@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""lib_http.py - traffic for the XDP integration tests (python3 stdlib only).
+
+Subcommands (each bounded in time; JSON results go to stdout):
+
+  serve NAME PORT [PORT...] [--ready FILE]
+      Threaded HTTP/1.1 keep-alive server on [::]:PORT (dual stack).
+      GET /           -> "NAME PEER_ADDR PEER_PORT LOCAL_PORT\\n"
+      GET /big?n=B&rate=R -> B bytes ('x'), paced to R bytes/s (0: no pacing)
+  spread HOST PORT N [--parallel C] [--timeout S]
+      N fresh connections, one GET / each; counts which backend answered:
+      {"backends": {NAME: n}, "errors": n, "peers": {PEER_ADDR: n}}
+  hold HOST PORT M --ready FILE --stop FILE [--interval S] [--max-time S]
+      M keep-alive connections, each sending GET / every interval until
+      FILE --stop exists; per connection: the backends seen in order, the
+      requests answered and the first error. Never reconnects.
+  cps HOST PORT [--duration S] [--pending S] [--inflight N]
+      Opens connections as fast as it can with non-blocking connects for
+      --duration; a connect not established within --pending seconds (well
+      below the first SYN retransmission at 1 s) is abandoned, so each
+      attempt is exactly one SYN. {"attempts", "established", "t_first",
+      "t_last", ...}
+  synflood DST PORT [--count N] [--max-time S] [--pps R] [--src CIDR]
+      Spoofed-source TCP SYNs (raw socket, IP_HDRINCL) from random
+      addresses of --src (default 198.18.128.0/17): stops after N packets
+      or S seconds, whichever first.
+  q FILE EXPR
+      Print the Python expression EXPR evaluated with d = the JSON of FILE
+      (the shell scripts' JSON query tool).
+"""
+import argparse
+import errno
+import http.server
+import ipaddress
+import json
+import os
+import random
+import selectors
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def norm_addr(a):
+    """An IPv4-mapped IPv6 address as plain IPv4."""
+    return a[7:] if a.startswith("::ffff:") else a
+
+
+# ------------------------------------------------------------------ serve
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fgtest"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        if u.path == "/big":
+            q = urllib.parse.parse_qs(u.query)
+            n = min(int(q.get("n", ["0"])[0]), 1 << 30)
+            rate = int(q.get("rate", ["0"])[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"x" * 65536
+            start = time.monotonic()
+            sent = 0
+            while sent < n:
+                k = min(len(chunk), n - sent)
+                self.wfile.write(chunk[:k])
+                sent += k
+                if rate > 0:
+                    ahead = sent / rate - (time.monotonic() - start)
+                    if ahead > 0:
+                        time.sleep(ahead)
+            return
+        peer = self.client_address
+        local = self.connection.getsockname()
+        body = ("%s %s %d %d\n" % (self.server.fg_name, norm_addr(peer[0]),
+                                   peer[1], local[1])).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        socketserver.TCPServer.server_bind(self)
+
+
+def cmd_serve(a):
+    servers = []
+    for port in a.ports:
+        s = Server(("::", port), Handler)
+        s.fg_name = a.name
+        servers.append(s)
+    for s in servers[1:]:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    if a.ready:
+        open(a.ready, "w").close()
+    servers[0].serve_forever()
+
+
+# --------------------------------------------------------------- clients
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def read_response(sock, buf=b""):
+    """One HTTP/1.1 response with Content-Length from sock: (body, rest)."""
+    while b"\r\n\r\n" not in buf:
+        d = sock.recv(65536)
+        if not d:
+            raise ConnectionError("closed before the headers")
+        buf += d
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.split(b"\r\n")
+    if not lines[0].startswith(b"HTTP/1.1 200"):
+        raise ConnectionError("status %r" % lines[0])
+    n = 0
+    for ln in lines[1:]:
+        k, _, v = ln.partition(b":")
+        if k.strip().lower() == b"content-length":
+            n = int(v)
+    while len(rest) < n:
+        d = sock.recv(65536)
+        if not d:
+            raise ConnectionError("closed in the body")
+        rest += d
+    return rest[:n], rest[n:]
+
+
+def one_request(host, port, timeout):
+    s = socket.socket(family_of(host), socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        s.sendall(b"GET / HTTP/1.1\r\nHost: fg\r\nConnection: close\r\n\r\n")
+        body, _ = read_response(s)
+        return body.decode().split()
+    finally:
+        s.close()
+
+
+def cmd_spread(a):
+    res = {"backends": {}, "peers": {}, "errors": 0, "error_kinds": {}}
+    lock = threading.Lock()
+    todo = list(range(a.n))
+    deadline = time.monotonic() + a.max_time
+
+    def worker():
+        while True:
+            with lock:
+                if not todo or time.monotonic() > deadline:
+                    return
+                todo.pop()
+            try:
+                name, peer = one_request(a.host, a.port, a.timeout)[:2]
+                with lock:
+                    res["backends"][name] = res["backends"].get(name, 0) + 1
+                    res["peers"][peer] = res["peers"].get(peer, 0) + 1
+            except (OSError, ValueError) as e:
+                with lock:
+                    res["errors"] += 1
+                    k = type(e).__name__
+                    res["error_kinds"][k] = res["error_kinds"].get(k, 0) + 1
+
+    ts = [threading.Thread(target=worker) for _ in range(a.parallel)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    res["not_run"] = len(todo)
+    json.dump(res, sys.stdout)
+    print()
+
+
+def cmd_hold(a):
+    conns = []
+    deadline = time.monotonic() + a.max_time
+    for i in range(a.m):
+        c = {"id": i, "backends": [], "ok": 0, "error": None, "port": None}
+        s = socket.socket(family_of(a.host), socket.SOCK_STREAM)
+        s.settimeout(a.timeout)
+        try:
+            s.connect((a.host, a.port))
+            c["port"] = s.getsockname()[1]
+        except OSError as e:
+            c["error"] = "connect: %s" % e
+            s.close()
+            s = None
+        conns.append([c, s, b""])
+
+    def round_once():
+        for ent in conns:
+            c, s, buf = ent
+            if s is None:
+                continue
+            try:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: fg\r\n\r\n")
+                body, ent[2] = read_response(s, buf)
+                name = body.decode().split()[0]
+                if not c["backends"] or c["backends"][-1] != name:
+                    c["backends"].append(name)
+                c["ok"] += 1
+            except (OSError, ValueError, IndexError) as e:
+                c["error"] = "%s: %s" % (type(e).__name__, e)
+                c["error_at"] = round(time.monotonic() - t0, 2)
+                s.close()
+                ent[1] = None
+
+    t0 = time.monotonic()
+    round_once()
+    if a.ready:
+        open(a.ready, "w").close()
+    rounds = 1
+    while time.monotonic() < deadline and not os.path.exists(a.stop):
+        time.sleep(a.interval)
+        round_once()
+        rounds += 1
+    for _, s, _ in conns:
+        if s is not None:
+            s.close()
+    json.dump({"rounds": rounds, "conns": [c for c, _, _ in conns]}, sys.stdout)
+    print()
+
+
+def cmd_cps(a):
+    fam = family_of(a.host)
+    sel = selectors.DefaultSelector()
+    pending = {}
+    res = {"attempts": 0, "established": 0, "abandoned": 0, "errors": 0}
+    t_first = t_last = None
+    start = time.monotonic()
+    stop = start + a.duration
+    linger = struct.pack("ii", 1, 0)
+    while True:
+        now = time.monotonic()
+        if now < stop:
+            while len(pending) < a.inflight:
+                s = socket.socket(fam, socket.SOCK_STREAM)
+                s.setblocking(False)
+                rc = s.connect_ex((a.host, a.port))
+                now = time.monotonic()
+                if rc not in (0, errno.EINPROGRESS):
+                    res["errors"] += 1
+                    s.close()
+                    break
+                res["attempts"] += 1
+                if t_first is None:
+                    t_first = now
+                t_last = now
+                pending[s] = now
+                sel.register(s, selectors.EVENT_WRITE)
+        elif not pending:
+            break
+        for key, _ in sel.select(timeout=0.002):
+            s = key.fileobj
+            sel.unregister(s)
+            del pending[s]
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                res["established"] += 1
+            else:
+                res["errors"] += 1
+            # RST on close: no TIME_WAIT, no FIN exchange to wait for.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            s.close()
+        now = time.monotonic()
+        for s, t in list(pending.items()):
+            if now - t > a.pending:
+                # Closing in SYN_SENT sends nothing: the refused SYN
+                # stays the only packet of this attempt.
+                sel.unregister(s)
+                del pending[s]
+                s.close()
+                res["abandoned"] += 1
+    res["t_first"] = t_first
+    res["t_last"] = t_last
+    res["span"] = (t_last - t_first) if t_first is not None else 0.0
+    json.dump(res, sys.stdout)
+    print()
+
+
+def csum_fold(s):
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def cmd_synflood(a):
+    net = ipaddress.ip_network(a.src)
+    if net.version != 4:
+        sys.exit("synflood: IPv4 sources only")
+    base, span = int(net.network_address), net.num_addresses
+    dst = socket.inet_aton(a.dst)
+    dst_i = struct.unpack("!I", dst)[0]
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+    # Pseudo header (dst, proto, length) + the fixed TCP words: dport,
+    # data offset/flags (SYN, doff 5), window.
+    fixed = ((dst_i >> 16) + (dst_i & 0xffff) + 6 + 20 +
+             a.port + 0x5002 + 65535)
+    rnd = random.Random(a.seed)
+    sent = errors = 0
+    start = time.monotonic()
+    deadline = start + a.max_time
+    addr = (a.dst, 0)
+    pack = struct.pack
+    while sent + errors < a.count:
+        if (sent + errors) % 1024 == 0:
+            now = time.monotonic()
+            if now > deadline:
+                break
+            if a.pps:
+                ahead = (sent + errors) / a.pps - (now - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        src = base + rnd.randrange(span)
+        sport = rnd.randrange(1024, 65536)
+        seq = rnd.getrandbits(32)
+        c = csum_fold(fixed + (src >> 16) + (src & 0xffff) + sport +
+                      (seq >> 16) + (seq & 0xffff))
+        tcp = pack("!HHIIHHHH", sport, a.port, seq, 0, 0x5002, 65535,
+                   ~c & 0xffff, 0)
+        # tot_len, id and the IP checksum are filled in by the kernel.
+        ip = pack("!BBHHHBBHI4s", 0x45, 0, 40, 0, 0, 64, 6, 0, src, dst)
+        try:
+            s.sendto(ip + tcp, addr)
+            sent += 1
+        except OSError:
+            errors += 1
+    dur = time.monotonic() - start
+    json.dump({"sent": sent, "errors": errors, "seconds": round(dur, 3),
+               "pps": round(sent / dur) if dur > 0 else 0}, sys.stdout)
+    print()
+
+
+def cmd_q(a):
+    with open(a.file) as f:
+        d = json.load(f)
+    print(eval(a.expr, {"d": d, "sum": sum, "len": len, "max": max,
+                        "min": min, "abs": abs, "sorted": sorted}))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    q = sub.add_parser("serve")
+    q.add_argument("name")
+    q.add_argument("ports", type=int, nargs="+")
+    q.add_argument("--ready")
+    q.set_defaults(fn=cmd_serve)
+
+    q = sub.add_parser("spread")
+    q.add_argument("host")
+    q.add_argument("port", type=int)
+    q.add_argument("n", type=int)
+    q.add_argument("--parallel", type=int, default=8)
+    q.add_argument("--timeout", type=float, default=3.0)
+    q.add_argument("--max-time", type=float, default=60.0)
+    q.set_defaults(fn=cmd_spread)
+
+    q = sub.add_parser("hold")
+    q.add_argument("host")
+    q.add_argument("port", type=int)
+    q.add_argument("m", type=int)
+    q.add_argument("--ready")
+    q.add_argument("--stop", required=True)
+    q.add_argument("--interval", type=float, default=0.1)
+    q.add_argument("--timeout", type=float, default=2.0)
+    q.add_argument("--max-time", type=float, default=60.0)
+    q.set_defaults(fn=cmd_hold)
+
+    q = sub.add_parser("cps")
+    q.add_argument("host")
+    q.add_argument("port", type=int)
+    q.add_argument("--duration", type=float, default=3.0)
+    q.add_argument("--pending", type=float, default=0.3)
+    q.add_argument("--inflight", type=int, default=32)
+    q.set_defaults(fn=cmd_cps)
+
+    q = sub.add_parser("synflood")
+    q.add_argument("dst")
+    q.add_argument("port", type=int)
+    q.add_argument("--count", type=int, default=200000)
+    q.add_argument("--max-time", type=float, default=15.0)
+    q.add_argument("--pps", type=int, default=0)
+    q.add_argument("--src", default="198.18.128.0/17")
+    q.add_argument("--seed", type=int, default=None)
+    q.set_defaults(fn=cmd_synflood)
+
+    q = sub.add_parser("q")
+    q.add_argument("file")
+    q.add_argument("expr")
+    q.set_defaults(fn=cmd_q)
+
+    a = p.parse_args()
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()

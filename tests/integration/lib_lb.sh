@@ -1,0 +1,186 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# lib_lb.sh - what the XDP load-balancer tests (test_xdp_lb.sh,
+# test_xdp_flood.sh) share, sourced after `set -u`: the skip checks, the
+# topology with HTTP backends (lib_http.py), the dataplane of one node,
+# ok / not ok reporting and the EXIT cleanup that undoes all of it, a
+# failed check or an interrupt included.
+#
+# env: FGXDP (build/xdp/fgxdp), FG_XDP_PASS_OBJ (xdp_pass.o),
+#      FG_DECAP_LOADER (fg-decap-loader); each found in a build directory
+#      of the source tree when unset.
+
+lb_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+lb_root=$(cd "$lb_here/../.." && pwd)
+LIB_HTTP=$lb_here/lib_http.py
+DECAP_SCRIPT=${FG_BACKEND_DECAP:-$lb_root/scripts/fg-backend-decap}
+
+lb_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# lb_find VAR RELPATH: VAR from the environment or the first build dir.
+lb_find() {
+	local var=$1 rel=$2 c
+	if [ -z "${!var:-}" ]; then
+		for c in "$lb_root"/build*/"$rel"; do
+			[ -e "$c" ] && printf -v "$var" '%s' "$c" && break
+		done
+	fi
+	[ -n "${!var:-}" ] && [ -e "${!var}" ] || lb_skip "$rel not built (set $var)"
+	export "${var?}"
+}
+
+# lb_init NAME: skip unless everything needed is here, then set TOPO,
+# NODE and TMP (unique per run) and install the cleanup trap.
+lb_init() {
+	# shellcheck source=tests/integration/topo.sh
+	. "$lb_here/topo.sh"
+	topo_need_root
+	local t
+	for t in python3 curl nsenter bpftool timeout ethtool; do
+		command -v "$t" >/dev/null || lb_skip "$t not found"
+	done
+	[ -x "$DECAP_SCRIPT" ] || lb_skip "$DECAP_SCRIPT not found"
+	lb_find FGXDP xdp/fgxdp
+	lb_find FG_XDP_PASS_OBJ tests/integration/xdp_pass.o
+	lb_find FG_DECAP_LOADER xdp/fg-decap-loader
+	mountpoint -q /sys/fs/bpf || lb_skip "no bpffs on /sys/fs/bpf"
+
+	TOPO=$1$$
+	NODE=$1$$
+	TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+	LB_PIDS=()
+	LB_LOADED=0
+	PASSED=0
+	FAILED=0
+	trap lb_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+lb_cleanup() {
+	local p
+	for p in "${LB_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${LB_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$LB_LOADED" = 1 ]; then
+		topo_nsenter lb "$FGXDP" --node "$NODE" unload >/dev/null 2>&1 ||
+			echo "# warning: fgxdp unload of node $NODE failed"
+	fi
+	topo_down
+	rm -rf "$TMP"
+}
+
+# bg CMD...: run CMD in the background, remembered for cleanup; $! as usual.
+bg() {
+	"$@" &
+	LB_PIDS+=("$!")
+}
+
+ok() {
+	echo "ok - $*"
+	PASSED=$((PASSED + 1))
+}
+
+notok() {
+	echo "not ok - $*"
+	FAILED=$((FAILED + 1))
+}
+
+# check NAME COND_EXIT_STATUS DETAIL: ok/not ok NAME (DETAIL).
+check() {
+	if [ "$2" = 0 ]; then ok "$1 ($3)"; else notok "$1: $3"; fi
+}
+
+# lb_finish: the summary line; exit 1 on any failure.
+lb_finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ] || exit 1
+	exit 0
+}
+
+# q FILE EXPR: a Python expression over the JSON in FILE (d).
+q() {
+	python3 "$LIB_HTTP" q "$@"
+}
+
+# wait_file FILE TENTHS: wait up to TENTHS/10 s for FILE to appear.
+wait_file() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# serve HOST NAME PORT...: an HTTP backend named NAME in HOST.
+serve() {
+	local h=$1 name=$2
+	shift 2
+	bg topo_exec "$h" python3 "$LIB_HTTP" serve "$name" "$@" \
+		--ready "$TMP/ready.$h"
+	wait_file "$TMP/ready.$h" 100 || { echo "# $name did not start"; return 1; }
+}
+
+# decap HOST: fg-backend-decap on HOST's eth0 (state kept in TMP: every
+# backend's device is called eth0).
+decap() {
+	topo_exec "$1" env FG_DECAP_STATE_DIR="$TMP/decap.$1" \
+		"$DECAP_SCRIPT" attach eth0 >"$TMP/decap.$1.log" 2>&1 ||
+		{ cat "$TMP/decap.$1.log"; return 1; }
+}
+
+# lb_load: the dataplane on the appliance's eth0 (native XDP), tunnel
+# source and SNAT address the appliance's backend-side addresses.
+lb_load() {
+	LB_LOADED=1
+	topo_nsenter lb "$FGXDP" --node "$NODE" load --dev eth0 --fresh \
+		--tunnel-src 198.19.255.1 --tunnel-src 2001:db8:19::ff:1 \
+		--snat 198.19.255.1 --snat 2001:db8:19::ff:1 >"$TMP/load.log" 2>&1 ||
+		{ cat "$TMP/load.log"; return 1; }
+}
+
+# lb_apply FILE: make FILE the rule set.
+lb_apply() {
+	topo_nsenter lb "$FGXDP" --node "$NODE" apply "$1" >"$TMP/apply.log" 2>&1 ||
+		{ cat "$TMP/apply.log"; return 1; }
+}
+
+# lb_stats OUT: fgxdp stats --json into OUT.
+lb_stats() {
+	topo_nsenter lb "$FGXDP" --node "$NODE" stats --json >"$1" 2>"$TMP/stats.err"
+}
+
+# ct_count MAP: entries in the node's pinned MAP (fg_ct, fg_ct_syn, ...).
+ct_count() {
+	bpftool map dump pinned "/sys/fs/bpf/floodgate/$NODE/$1" 2>/dev/null |
+		sed -n 's/^Found \([0-9]*\) element.*/\1/p'
+}
+
+# client_ports LO HI: the client's ephemeral port range. Each phase of a
+# test takes its own range, so no connection reuses a 5-tuple that an
+# earlier phase left in the connection table (which would follow that
+# entry's backend, rightly, and blur what the phase measures).
+client_ports() {
+	topo_exec cli sysctl -qw net.ipv4.ip_local_port_range="$1 $2"
+}
+
+# warm_neigh N: resolve every neighbour the dataplane's FIB lookups need
+# (backends from the appliance; the appliance from the client), so no
+# first packet takes the slow XDP_PASS path.
+warm_neigh() {
+	local i
+	for i in $(seq 1 "$1"); do
+		topo_exec lb ping -c1 -W1 "198.19.0.$i" >/dev/null 2>&1
+		topo_exec lb ping -6 -c1 -W1 "2001:db8:19::$i" >/dev/null 2>&1
+	done
+	topo_exec cli ping -c1 -W1 198.18.0.1 >/dev/null 2>&1
+	topo_exec cli ping -6 -c1 -W1 2001:db8:18::1 >/dev/null 2>&1
+	return 0
+}
