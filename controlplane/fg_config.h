@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_config.h - floodgated's boot file (libconfig syntax): the one place
+ * that parses it (STYLE.md) into a validated, flat struct fg_boot_config.
+ *
+ * Every problem found is collected with the file and line it concerns -
+ * not only the first - so that `floodgated --check -c FILE` can print them
+ * all as "file:line: message" and exit 1. Unknown settings, wrong types
+ * (string vs integer vs list), out-of-range numbers, malformed names,
+ * addresses and paths are errors. Settings valid for one kind only (say
+ * store.data_dir with kind "etcd") are errors under the other.
+ *
+ * The settings, with their defaults ("required" ones have none):
+ *
+ *   node = {
+ *     name  = required, [a-z0-9][a-z0-9_-]{0,62}
+ *     group = "default", same pattern
+ *   };
+ *   api = {
+ *     listen     = "127.0.0.1:7380"   "ADDR:PORT" or "[V6ADDR]:PORT",
+ *                                     IP literals only, port 1..65535
+ *     token_file = none (no auth)     absolute path of a regular, readable,
+ *                                     non-empty file: the bearer token,
+ *                                     RFC 6750 characters, surrounding
+ *                                     white space (a final newline) ignored,
+ *                                     at most FG_CONFIG_TOKEN_MAX - 1 bytes
+ *   };                                (the whole group is optional)
+ *   store = {                         (optional: embedded, defaults below)
+ *     kind = "embedded"               | "etcd"
+ *     # kind "embedded": a private etcd member on loopback
+ *     data_dir    = "/var/lib/floodgate"   absolute path
+ *     client_port = 2389                   1..65535
+ *     peer_port   = 2390                   1..65535, != client_port;
+ *                                          neither may be api.listen's port
+ *                                          when the API listens on loopback
+ *                                          or on every address
+ *     # kind "etcd": an etcd cluster
+ *     endpoints = required, 1..FG_CONFIG_ENDPOINTS_MAX URLs
+ *                 "http[s]://HOST[:PORT]" (HOST a name or an IP literal,
+ *                 IPv6 in brackets)
+ *     prefix    = "/floodgate"     "/seg[/seg...]", seg of [A-Za-z0-9._-]
+ *     ca_file, cert_file, key_file = none   absolute, readable; cert_file
+ *                                           and key_file go together
+ *   };
+ *   dataplane = {                     (required)
+ *     kind = required, "xdp" | "dpdk"
+ *     # kind "xdp"
+ *     interfaces     = required, 1..FG_CONFIG_IFACES_MAX distinct names
+ *     mode           = "native"       | "generic" (skb mode, any driver)
+ *     tunnel_source  = none           an address, or a list of at most one
+ *                                     IPv4 and one IPv6; none = the first
+ *                                     interface's own address (API.md)
+ *     snat_addresses = none           the same shape; none = tunnel_source
+ *     conntrack = {
+ *       established   = 1048576       1024..67108864 entries
+ *       syn           = 262144        1024..67108864
+ *       nat           = 1048576       1024..67108864
+ *       tcp_timeout_s = 300           10..86400
+ *       udp_timeout_s = 30            1..3600
+ *     };
+ *     ring_slots     = 4194304        65537..134217728 (all Maglev rings)
+ *     limit_buckets  = 1048576        1024..67108864 token-bucket states
+ *     gue_port       = 6080           1..65535, UDP port of dsr-gue
+ *     # kind "dpdk": floodgate-dpdk runs apart, with its own settings
+ *     control_socket = required, absolute path, < 108 bytes (sun_path)
+ *   };
+ *   log = { level = "info"; };        error | warn | info | debug
+ *
+ * Addresses may not be unspecified (0.0.0.0, ::) or multicast, except
+ * api.listen which may be unspecified (listen everywhere).
+ *
+ * @include works; a relative path is taken from the directory of the file
+ * given to fg_config_load(). Errors in an included file name that file.
+ *
+ * Library code: nothing here logs or exits. Reentrant.
+ */
+#ifndef FG_CONFIG_H
+#define FG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include "fg_rules.h"
+
+#define FG_CONFIG_PATH_MAX 256     /* paths in the file, NUL included */
+#define FG_CONFIG_SUN_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define FG_CONFIG_IFACES_MAX 64    /* = FG_XDP_LINKS_MAX (fg_xdp.h) */
+#define FG_CONFIG_ENDPOINTS_MAX 16
+#define FG_CONFIG_URL_MAX 256
+#define FG_CONFIG_PREFIX_MAX 128
+#define FG_CONFIG_TOKEN_MAX 512    /* token bytes, NUL included */
+#define FG_CONFIG_LISTEN_MAX 64    /* "[v6]:port" as written */
+#define FG_CONFIG_ERRORS_MAX 32    /* kept; more are only counted */
+#define FG_CONFIG_MSG_MAX 256
+
+enum fg_store_kind {
+	FG_STORE_EMBEDDED = 0,
+	FG_STORE_ETCD,
+};
+
+enum fg_dataplane_kind {
+	FG_DATAPLANE_XDP = 0,
+	FG_DATAPLANE_DPDK,
+};
+
+/* Values equal those of enum fg_xdp_mode (fg_xdp.h), so a cast converts. */
+enum fg_config_xdp_mode {
+	FG_CONFIG_XDP_NATIVE = 0,
+	FG_CONFIG_XDP_GENERIC = 1,
+};
+
+/* At most one address per family; has4/has6 say which are set. */
+struct fg_config_addrs {
+	bool has4, has6;
+	struct in_addr a4;
+	struct in6_addr a6;
+};
+
+/*
+ * The validated boot settings. Flat (no pointers): copy it by assignment,
+ * compare two with fg_config_reload_diff(), nothing to free.
+ *
+ * SIGHUP: only the fields marked [live] may change in a running daemon:
+ * log.level, and the *content* of api.token_file (api.token). Every other
+ * field, api.token_file's path included, needs a restart;
+ * fg_config_reload_diff() refuses a reload that changes one.
+ */
+struct fg_boot_config {
+	struct {
+		char name[FG_NAME_MAX];
+		char group[FG_NAME_MAX];
+	} node;
+	struct {
+		char listen[FG_CONFIG_LISTEN_MAX]; /* as written */
+		struct fg_addr addr;               /* parsed from listen */
+		uint16_t port;
+		char token_file[FG_CONFIG_PATH_MAX]; /* "" = no auth */
+		char token[FG_CONFIG_TOKEN_MAX];     /* [live] its content,
+						      * trimmed; "" = no auth */
+	} api;
+	struct {
+		enum fg_store_kind kind;
+		/* embedded */
+		char data_dir[FG_CONFIG_PATH_MAX];
+		uint16_t client_port, peer_port;
+		/* etcd */
+		unsigned nendpoints;
+		char endpoints[FG_CONFIG_ENDPOINTS_MAX][FG_CONFIG_URL_MAX];
+		char prefix[FG_CONFIG_PREFIX_MAX];
+		char ca_file[FG_CONFIG_PATH_MAX];   /* "" = none */
+		char cert_file[FG_CONFIG_PATH_MAX];
+		char key_file[FG_CONFIG_PATH_MAX];
+	} store;
+	struct {
+		enum fg_dataplane_kind kind;
+		/* xdp */
+		unsigned ninterfaces;
+		char interfaces[FG_CONFIG_IFACES_MAX][IF_NAMESIZE];
+		enum fg_config_xdp_mode mode;
+		struct fg_config_addrs tunnel_source;  /* none = interface's */
+		struct fg_config_addrs snat;           /* none = tunnel's */
+		uint32_t ct_established, ct_syn, ct_nat;
+		uint32_t tcp_timeout_s, udp_timeout_s;
+		uint32_t ring_slots;
+		uint32_t limit_buckets;
+		uint16_t gue_port;
+		/* dpdk */
+		char control_socket[FG_CONFIG_SUN_PATH_MAX];
+	} dataplane;
+	struct {
+		int level; /* [live] syslog priority: LOG_ERR, LOG_WARNING,
+			    * LOG_INFO or LOG_DEBUG */
+	} log;
+};
+
+/* One problem: where (line 0 when it concerns no line, e.g. a missing
+ * group or an unreadable file) and what. */
+struct fg_config_error {
+	char file[FG_CONFIG_PATH_MAX];
+	unsigned line;
+	char message[FG_CONFIG_MSG_MAX];
+};
+
+/* The problems of one load, in the order found. About 16 KiB: keep it
+ * off small stacks. */
+struct fg_config_errors {
+	char file[FG_CONFIG_PATH_MAX];   /* the file loaded */
+	unsigned n;                      /* entries in e[] */
+	unsigned dropped;                /* found beyond FG_CONFIG_ERRORS_MAX */
+	struct fg_config_error e[FG_CONFIG_ERRORS_MAX];
+};
+
+/* fg_config_reload_diff() bits: live settings that changed. */
+#define FG_CONFIG_RELOAD_LOG_LEVEL 0x1
+#define FG_CONFIG_RELOAD_TOKEN     0x2
+
+/*
+ * fg_config_defaults - fill *out with every default above (node.name and
+ * the required settings left empty). Never fails.
+ */
+void fg_config_defaults(struct fg_boot_config *out);
+
+/*
+ * fg_config_load - read and validate the boot file at path into *out.
+ * errs (may be NULL) is reset and receives every problem found.
+ * Returns 0 (valid; *out filled), -EINVAL (invalid: syntax or settings),
+ * or the errno of an unreadable file (-ENOENT, -EACCES, ...), also
+ * recorded in errs; -ENOMEM. On error *out holds defaults plus what was
+ * valid, and must not be used. Blocking file I/O: call it at start and on
+ * SIGHUP, not from a hot path.
+ */
+int fg_config_load(const char *path, struct fg_boot_config *out,
+		   struct fg_config_errors *errs);
+
+/*
+ * fg_config_errors_print - write each error as "file:line: message\n"
+ * ("file: message" when line is 0) to f, then "file: N more errors" when
+ * some were dropped. Returns the number of lines written.
+ */
+unsigned fg_config_errors_print(const struct fg_config_errors *errs, FILE *f);
+
+/*
+ * fg_config_reload_diff - may the running daemon, started with *old, take
+ * *new (a SIGHUP) without a restart? Returns the FG_CONFIG_RELOAD_* bits
+ * of the live settings that changed (0: nothing to do), or -EBUSY when a
+ * setting that needs a restart changed: err (may be NULL) then names every
+ * such setting, "needs a restart to change: dataplane.interfaces, ...".
+ * -EINVAL for a NULL config.
+ */
+int fg_config_reload_diff(const struct fg_boot_config *old,
+			  const struct fg_boot_config *new, char *err,
+			  size_t errlen);
+
+/* fg_config_log_level_name - "error", "warn", "info" or "debug" for a
+ * syslog priority (the nearest of the four); never NULL. */
+const char *fg_config_log_level_name(int level);
+
+#endif /* FG_CONFIG_H */

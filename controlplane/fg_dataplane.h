@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_dataplane.h - the daemon's view of a dataplane: a struct of function
+ * pointers (as DPDK's examples do variants), so the rest of floodgated
+ * does not know whether XDP or DPDK forwards the packets.
+ */
+#ifndef FG_DATAPLANE_H
+#define FG_DATAPLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fg_rules.h"
+#include "fg_tables.h"
+
+struct fg_dataplane;
+
+struct fg_dp_ops {
+	const char *kind; /* "xdp", "dpdk" */
+	/* Would apply() accept rs? 0 or -errno with a message; changes
+	 * nothing. */
+	int (*check)(struct fg_dataplane *dp, const struct fg_ruleset *rs,
+		     char *err, size_t errlen);
+	/* Make rs (as version) live atomically. 0 or -errno with a message;
+	 * on failure the previous rule set stays live. */
+	int (*apply)(struct fg_dataplane *dp, const struct fg_ruleset *rs,
+		     uint64_t version, char *err, size_t errlen);
+	/* The version live in the dataplane (0: none yet). */
+	uint64_t (*applied_version)(struct fg_dataplane *dp);
+	/* Counters since the dataplane was attached; -ENOENT for names the
+	 * live rule set does not have. */
+	int (*service_stats)(struct fg_dataplane *dp, const char *service,
+			     struct fg_counter *out);
+	int (*backend_stats)(struct fg_dataplane *dp, const char *service,
+			     const struct fg_addr *addr, uint16_t port,
+			     struct fg_counter *out);
+	int (*limit_stats)(struct fg_dataplane *dp, const char *limit,
+			   struct fg_limit_counter *out);
+	int (*drop_stats)(struct fg_dataplane *dp,
+			  uint64_t out[FG_DROP_REASON_MAX]);
+	/* Release the handle; the dataplane keeps forwarding. */
+	void (*close)(struct fg_dataplane *dp);
+	/* Stop forwarding: detach and remove all pinned state, then close. */
+	int (*detach)(struct fg_dataplane *dp);
+};
+
+struct fg_dataplane {
+	const struct fg_dp_ops *ops;
+	bool adopted;          /* took over a running dataplane */
+	void *priv;
+};
+
+/* The names of enum fg_drop_reason as the API and metrics spell them. */
+extern const char *const fg_drop_reason_names[FG_DROP_REASON_MAX];
+
+struct fg_boot_config;
+
+/*
+ * fg_dp_xdp_open - open (or adopt) the XDP dataplane described by cfg and
+ * attach it to every configured interface. Returns the handle or NULL
+ * with a message in err.
+ */
+struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
+				    char *err, size_t errlen);
+
+#endif /* FG_DATAPLANE_H */

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * fg_dp_xdp.c - the XDP dataplane behind the daemon's driver interface
+ * (fg_dataplane.h), on the loader library xdp/fg_xdp.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fg_config.h"
+#include "fg_dataplane.h"
+#include "fg_xdp.h"
+
+static struct fg_xdp *fg_x(struct fg_dataplane *dp)
+{
+	return dp->priv;
+}
+
+static int fg_dp_xdp_check(struct fg_dataplane *dp, const struct fg_ruleset *rs,
+			   char *err, size_t errlen)
+{
+	return fg_xdp_check(fg_x(dp), rs, err, errlen);
+}
+
+static int fg_dp_xdp_apply(struct fg_dataplane *dp, const struct fg_ruleset *rs,
+			   uint64_t version, char *err, size_t errlen)
+{
+	return fg_xdp_apply(fg_x(dp), rs, version, err, errlen);
+}
+
+static uint64_t fg_dp_xdp_applied(struct fg_dataplane *dp)
+{
+	return fg_xdp_applied_version(fg_x(dp));
+}
+
+static int fg_dp_xdp_svc_stats(struct fg_dataplane *dp, const char *service,
+			       struct fg_counter *out)
+{
+	int id = fg_xdp_service_id(fg_x(dp), service);
+
+	if (id < 0)
+		return id;
+	return fg_xdp_stats_service(fg_x(dp), (uint32_t)id, out);
+}
+
+static int fg_dp_xdp_be_stats(struct fg_dataplane *dp, const char *service,
+			      const struct fg_addr *addr, uint16_t port,
+			      struct fg_counter *out)
+{
+	int id = fg_xdp_backend_id(fg_x(dp), service, addr, port);
+
+	if (id < 0)
+		return id;
+	return fg_xdp_stats_backend(fg_x(dp), (uint32_t)id, out);
+}
+
+static int fg_dp_xdp_lim_stats(struct fg_dataplane *dp, const char *limit,
+			       struct fg_limit_counter *out)
+{
+	int id = fg_xdp_limit_id(fg_x(dp), limit);
+
+	if (id < 0)
+		return id;
+	return fg_xdp_stats_limit(fg_x(dp), (uint32_t)id, out);
+}
+
+static int fg_dp_xdp_drops(struct fg_dataplane *dp, uint64_t out[FG_DROP_REASON_MAX])
+{
+	return fg_xdp_stats_drops(fg_x(dp), out);
+}
+
+static void fg_dp_xdp_close(struct fg_dataplane *dp)
+{
+	if (!dp)
+		return;
+	fg_xdp_close(fg_x(dp));
+	free(dp);
+}
+
+static int fg_dp_xdp_detach(struct fg_dataplane *dp)
+{
+	int rc = fg_xdp_unpin_all(fg_x(dp));
+
+	fg_dp_xdp_close(dp);
+	return rc;
+}
+
+static const struct fg_dp_ops fg_dp_xdp_ops = {
+	.kind = "xdp",
+	.check = fg_dp_xdp_check,
+	.apply = fg_dp_xdp_apply,
+	.applied_version = fg_dp_xdp_applied,
+	.service_stats = fg_dp_xdp_svc_stats,
+	.backend_stats = fg_dp_xdp_be_stats,
+	.limit_stats = fg_dp_xdp_lim_stats,
+	.drop_stats = fg_dp_xdp_drops,
+	.close = fg_dp_xdp_close,
+	.detach = fg_dp_xdp_detach,
+};
+
+struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
+				    char *err, size_t errlen)
+{
+	const __typeof__(cfg->dataplane) *c = &cfg->dataplane;
+	struct fg_xdp_opts o = { 0 };
+	struct fg_dataplane *dp;
+	struct fg_xdp *x;
+	unsigned int i;
+	int rc = 0;
+
+	o.node = cfg->node.name;
+	o.addr_ifname = c->ninterfaces ? c->interfaces[0] : NULL;
+	if (c->tunnel_source.has4)
+		o.tunnel_src4 = c->tunnel_source.a4;
+	if (c->tunnel_source.has6)
+		o.tunnel_src6 = c->tunnel_source.a6;
+	if (c->snat.has4)
+		o.snat4 = c->snat.a4;
+	if (c->snat.has6)
+		o.snat6 = c->snat.a6;
+	o.ct_timeout_tcp_ns = (uint64_t)c->tcp_timeout_s * 1000000000ULL;
+	o.ct_timeout_udp_ns = (uint64_t)c->udp_timeout_s * 1000000000ULL;
+	o.gue_port = c->gue_port;
+	o.ring_slots = c->ring_slots;
+	o.ct_max = c->ct_established;
+	o.ct_syn_max = c->ct_syn;
+	o.nat_max = c->ct_nat;
+	o.buckets_max = c->limit_buckets;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x = fg_xdp_open(&o, &rc, err, errlen);
+	if (!x) {
+		free(dp);
+		return NULL;
+	}
+	for (i = 0; i < c->ninterfaces; i++) {
+		rc = fg_xdp_attach(x, c->interfaces[i],
+				   c->mode == FG_CONFIG_XDP_GENERIC ?
+				   FG_XDP_MODE_GENERIC : FG_XDP_MODE_NATIVE,
+				   err, errlen);
+		if (rc) {
+			fg_xdp_close(x);
+			free(dp);
+			return NULL;
+		}
+	}
+	dp->ops = &fg_dp_xdp_ops;
+	dp->adopted = fg_xdp_adopted(x);
+	dp->priv = x;
+	return dp;
+}

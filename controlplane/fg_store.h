@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_store.h - the rule store on etcd.
+ *
+ * Layout under the configured prefix (default "/floodgate"):
+ *   <prefix>/rules          the whole rule set, one canonical JSON object
+ *                           (GET /v1/config without "version"); its
+ *                           mod_revision is the rule version
+ *   <prefix>/nodes/<name>   one JSON object per live node, under a lease
+ *
+ * One key for the whole rule set makes every change one atomic etcd put
+ * with a compare on the previous version: no transaction op limits, no
+ * partial rule sets, and the watch hands every node the complete new set.
+ *
+ * Standalone (store.kind "embedded") runs a private etcd member on
+ * loopback under the data directory; a cluster points at real endpoints.
+ * Either way the same code runs.
+ */
+#ifndef FG_STORE_H
+#define FG_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct fg_daemon;
+struct fg_store;
+
+/*
+ * The answer to a write. err: 0 (stored as `version`), -ESTALE (the rule
+ * set is no longer at the expected version: someone else wrote first),
+ * or another negative errno when the store could not be reached (msg says
+ * why). Runs on the event loop.
+ */
+typedef void (*fg_store_write_cb)(void *arg, int err, uint64_t version,
+				  const char *msg);
+
+/* A node as GET /v1/nodes lists it; json is borrowed for the callback. */
+typedef void (*fg_store_nodes_cb)(void *arg, int err, json_t *nodes,
+				  const char *msg);
+
+/*
+ * fg_store_open - connect to the store named by d->cfg (starting the
+ * embedded member first when configured), then, on the event loop, read
+ * the rule set, watch it and register this node. Rule sets reach the
+ * daemon through fg_daemon_rules_changed(). Returns the handle or NULL
+ * with a message (the embedded member could not start).
+ */
+struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen);
+
+/* fg_store_close - stop watching and refreshing the node's lease (its
+ * registration then expires within the lease TTL), stop the embedded
+ * member. Accepts NULL. */
+void fg_store_close(struct fg_store *st);
+
+/*
+ * fg_store_write - store config (a canonical rule set without version)
+ * if the stored version is still expected (0: no rule set stored yet).
+ * Calls cb exactly once, later, on the event loop - unless the store is
+ * closed first. Returns 0, or -ENOMEM (cb not called).
+ */
+int fg_store_write(struct fg_store *st, json_t *config, uint64_t expected,
+		   fg_store_write_cb cb, void *arg);
+
+/* fg_store_nodes - list the registered nodes. Same contract as write. */
+int fg_store_nodes(struct fg_store *st, fg_store_nodes_cb cb, void *arg);
+
+/* fg_store_node_applied - publish this node's applied version. */
+void fg_store_node_applied(struct fg_store *st, uint64_t version);
+
+/* fg_store_healthy - true while the last store request succeeded. */
+bool fg_store_healthy(const struct fg_store *st);
+
+/* fg_store_describe - "embedded" or "etcd" and the endpoints, for status. */
+json_t *fg_store_describe(const struct fg_store *st);
+
+#endif /* FG_STORE_H */
