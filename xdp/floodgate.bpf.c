@@ -909,7 +909,12 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 	struct fg_ct *ct, fresh = {};
 	__u32 id;
 
-	ct = bpf_map_lookup_elem(&fg_ct, key);
+	/* A TCP SYN never takes an established entry: on a live connection
+	 * the stack answers a SYN with a challenge ACK, so a SYN that meets
+	 * one is a new connection reusing the 4-tuple (TIME_WAIT reuse) and
+	 * is judged afresh - a drained backend gets no new connection that
+	 * way. */
+	ct = is_tcp && is_syn ? NULL : bpf_map_lookup_elem(&fg_ct, key);
 	if (ct && ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
 	    fg_backend_usable(ct->backend_id, svc->id)) {
 		if (now - ct->last_seen > FG_CT_REFRESH_NS)

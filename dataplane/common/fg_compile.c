@@ -535,7 +535,9 @@ static int fg_validate_backends(struct fg_cctx *x,
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "services.%s.backends[%u].addr: must not be the unspecified address",
 				       s->name, j);
-		if (b->port == 0)
+		/* DSR keeps the VIP's port: a backend port is only needed
+		 * (and only used) by full NAT. */
+		if (b->port == 0 && s->forward == FG_FWD_NAT)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "services.%s.backends[%u].port: must be 1..65535",
 				       s->name, j);

@@ -961,7 +961,8 @@ static void mutate(struct fg_ruleset *rs, enum mutation m)
 	case M_FORWARD: s->forward = (enum fg_forward)7; break;
 	case M_HASH: s->hash = (enum fg_hash_mode)9; break;
 	case M_MODE: s->mode = (enum fg_svc_mode)3; break;
-	case M_BE_PORT: s->backends[1].port = 0; break;
+	/* Port 0 is only refused where it is used: full NAT. */
+	case M_BE_PORT: s->forward = FG_FWD_NAT; s->backends[1].port = 0; break;
 	case M_BE_DUP: s->backends[1] = s->backends[0];
 		s->backends[1].weight = 5; break;
 	case M_BE_FAMILY: s->backends[0].addr.family = 0; break;
