@@ -44,7 +44,8 @@
 
 /*
  * fg_api_error_code - see the header. A table would be longer than the
- * switch for eight codes.
+ * switch for nine codes. method_not_allowed (405) extends API.md's list,
+ * which has no code for a method a path does not take.
  */
 const char *fg_api_error_code(int http)
 {
@@ -52,6 +53,7 @@ const char *fg_api_error_code(int http)
 	case 400: return "invalid_argument";
 	case 401: return "unauthenticated";
 	case 404: return "not_found";
+	case 405: return "method_not_allowed";
 	case 409: return "conflict";
 	case 412: return "version_mismatch";
 	case 413: return "too_large";

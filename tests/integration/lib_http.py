@@ -8,8 +8,10 @@ Subcommands (each bounded in time; JSON results go to stdout):
       Threaded HTTP/1.1 keep-alive server on [::]:PORT (dual stack).
       GET /           -> "NAME PEER_ADDR PEER_PORT LOCAL_PORT\\n"
       GET /big?n=B&rate=R -> B bytes ('x'), paced to R bytes/s (0: no pacing)
-  spread HOST PORT N [--parallel C] [--timeout S]
-      N fresh connections, one GET / each; counts which backend answered:
+  spread HOST PORT N [--parallel C] [--timeout S] [--sport P]
+      N fresh connections, one GET / each (from source ports P..P+N-1
+      when --sport is given, so no two share a 5-tuple; else the
+      kernel's choice); counts which backend answered:
       {"backends": {NAME: n}, "errors": n, "peers": {PEER_ADDR: n}}
   hold HOST PORT M --ready FILE --stop FILE [--interval S] [--max-time S]
       M keep-alive connections, each sending GET / every interval until
@@ -22,9 +24,13 @@ Subcommands (each bounded in time; JSON results go to stdout):
       attempt is exactly one SYN. {"attempts", "established", "t_first",
       "t_last", ...}
   synflood DST PORT [--count N] [--max-time S] [--pps R] [--src CIDR]
-      Spoofed-source TCP SYNs (raw socket, IP_HDRINCL) from random
-      addresses of --src (default 198.18.128.0/17): stops after N packets
-      or S seconds, whichever first.
+           [--flags S|A]
+      Spoofed-source TCP SYNs (or bare ACKs, --flags A) through a raw
+      socket (IP_HDRINCL) from random addresses and ports of --src
+      (default 198.18.128.0/17), at most R packets/s: stops after N
+      packets or S seconds, whichever first.
+  mapcount PATH
+      The number of entries in the pinned BPF map PATH.
   q FILE EXPR
       Print the Python expression EXPR evaluated with d = the JSON of FILE
       (the shell scripts' JSON query tool).
@@ -99,6 +105,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024
 
+    def handle_error(self, request, client_address):
+        # Clients that reset their connections (cps, the down test) are
+        # expected; anything else is worth a line.
+        e = sys.exc_info()[1]
+        if not isinstance(e, (ConnectionError, TimeoutError)):
+            print("serve: %s: %r" % (client_address[0], e), file=sys.stderr)
+
     def server_bind(self):
         self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         socketserver.TCPServer.server_bind(self)
@@ -147,10 +160,12 @@ def read_response(sock, buf=b""):
     return rest[:n], rest[n:]
 
 
-def one_request(host, port, timeout):
+def one_request(host, port, timeout, sport=0):
     s = socket.socket(family_of(host), socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
+        if sport:
+            s.bind(("::" if family_of(host) == socket.AF_INET6 else "", sport))
         s.connect((host, port))
         s.sendall(b"GET / HTTP/1.1\r\nHost: fg\r\nConnection: close\r\n\r\n")
         body, _ = read_response(s)
@@ -170,9 +185,10 @@ def cmd_spread(a):
             with lock:
                 if not todo or time.monotonic() > deadline:
                     return
-                todo.pop()
+                i = todo.pop()
             try:
-                name, peer = one_request(a.host, a.port, a.timeout)[:2]
+                name, peer = one_request(a.host, a.port, a.timeout,
+                                         a.sport + i if a.sport else 0)[:2]
                 with lock:
                     res["backends"][name] = res["backends"].get(name, 0) + 1
                     res["peers"][peer] = res["peers"].get(peer, 0) + 1
@@ -315,8 +331,9 @@ def cmd_synflood(a):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
     # Pseudo header (dst, proto, length) + the fixed TCP words: dport,
     # data offset/flags (SYN, doff 5), window.
+    flags = {"S": 0x02, "A": 0x10}[a.flags]
     fixed = ((dst_i >> 16) + (dst_i & 0xffff) + 6 + 20 +
-             a.port + 0x5002 + 65535)
+             a.port + (0x5000 | flags) + 65535)
     rnd = random.Random(a.seed)
     sent = errors = 0
     start = time.monotonic()
@@ -335,10 +352,12 @@ def cmd_synflood(a):
         src = base + rnd.randrange(span)
         sport = rnd.randrange(1024, 65536)
         seq = rnd.getrandbits(32)
+        ack = rnd.getrandbits(32) if flags & 0x10 else 0
         c = csum_fold(fixed + (src >> 16) + (src & 0xffff) + sport +
-                      (seq >> 16) + (seq & 0xffff))
-        tcp = pack("!HHIIHHHH", sport, a.port, seq, 0, 0x5002, 65535,
-                   ~c & 0xffff, 0)
+                      (seq >> 16) + (seq & 0xffff) + (ack >> 16) +
+                      (ack & 0xffff))
+        tcp = pack("!HHIIHHHH", sport, a.port, seq, ack, 0x5000 | flags,
+                   65535, ~c & 0xffff, 0)
         # tot_len, id and the IP checksum are filled in by the kernel.
         ip = pack("!BBHHHBBHI4s", 0x45, 0, 40, 0, 0, 64, 6, 0, src, dst)
         try:
@@ -350,6 +369,51 @@ def cmd_synflood(a):
     json.dump({"sent": sent, "errors": errors, "seconds": round(dur, 3),
                "pps": round(sent / dur) if dur > 0 else 0}, sys.stdout)
     print()
+
+
+# BPF syscall numbers by machine, and the commands mapcount uses.
+BPF_NR = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361,
+          "s390x": 351, "loongarch64": 280}
+BPF_MAP_GET_NEXT_KEY, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 4, 7, 15
+
+
+def cmd_mapcount(a):
+    """Entries of a pinned BPF map, walked with BPF_MAP_GET_NEXT_KEY:
+    bpftool's formatted dump takes half a minute for 200k entries."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    nr = BPF_NR[os.uname().machine]
+
+    def bpf(cmd, attr):
+        buf = ctypes.create_string_buffer(attr, 128)
+        r = libc.syscall(nr, cmd, buf, 128)
+        return r, ctypes.get_errno()
+
+    path = ctypes.create_string_buffer(a.path.encode())
+    fd, err = bpf(BPF_OBJ_GET, struct.pack("<QII", ctypes.addressof(path), 0, 0))
+    if fd < 0:
+        sys.exit("mapcount: %s: %s" % (a.path, os.strerror(err)))
+    info = ctypes.create_string_buffer(80)
+    r, err = bpf(BPF_OBJ_GET_INFO_BY_FD,
+                 struct.pack("<IIQ", fd, 80, ctypes.addressof(info)))
+    if r < 0:
+        sys.exit("mapcount: info: %s" % os.strerror(err))
+    key_size, _, max_entries = struct.unpack_from("<III", info.raw, 8)
+    key = ctypes.create_string_buffer(key_size)
+    nxt = ctypes.create_string_buffer(key_size)
+    n, prev = 0, 0
+    while n <= 2 * max_entries:
+        r, err = bpf(BPF_MAP_GET_NEXT_KEY,
+                     struct.pack("<IIQQ", fd, 0, prev, ctypes.addressof(nxt)))
+        if r < 0:
+            if err == errno.ENOENT:
+                break
+            sys.exit("mapcount: next key: %s" % os.strerror(err))
+        n += 1
+        ctypes.memmove(key, nxt, key_size)
+        prev = ctypes.addressof(key)
+    os.close(fd)
+    print(n)
 
 
 def cmd_q(a):
@@ -376,6 +440,7 @@ def main():
     q.add_argument("--parallel", type=int, default=8)
     q.add_argument("--timeout", type=float, default=3.0)
     q.add_argument("--max-time", type=float, default=60.0)
+    q.add_argument("--sport", type=int, default=0)
     q.set_defaults(fn=cmd_spread)
 
     q = sub.add_parser("hold")
@@ -394,7 +459,7 @@ def main():
     q.add_argument("port", type=int)
     q.add_argument("--duration", type=float, default=3.0)
     q.add_argument("--pending", type=float, default=0.3)
-    q.add_argument("--inflight", type=int, default=32)
+    q.add_argument("--inflight", type=int, default=200)
     q.set_defaults(fn=cmd_cps)
 
     q = sub.add_parser("synflood")
@@ -405,7 +470,12 @@ def main():
     q.add_argument("--pps", type=int, default=0)
     q.add_argument("--src", default="198.18.128.0/17")
     q.add_argument("--seed", type=int, default=None)
+    q.add_argument("--flags", choices=("S", "A"), default="S")
     q.set_defaults(fn=cmd_synflood)
+
+    q = sub.add_parser("mapcount")
+    q.add_argument("path")
+    q.set_defaults(fn=cmd_mapcount)
 
     q = sub.add_parser("q")
     q.add_argument("file")

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # lib_lb.sh - what the XDP load-balancer tests (test_xdp_lb.sh,
@@ -29,18 +29,20 @@ lb_find() {
 			[ -e "$c" ] && printf -v "$var" '%s' "$c" && break
 		done
 	fi
-	[ -n "${!var:-}" ] && [ -e "${!var}" ] || lb_skip "$rel not built (set $var)"
+	if [ -z "${!var:-}" ] || [ ! -e "${!var}" ]; then
+		lb_skip "$rel not built (set $var)"
+	fi
 	export "${var?}"
 }
 
 # lb_init NAME: skip unless everything needed is here, then set TOPO,
 # NODE and TMP (unique per run) and install the cleanup trap.
 lb_init() {
-	# shellcheck source=tests/integration/topo.sh
+	# shellcheck source=topo.sh
 	. "$lb_here/topo.sh"
 	topo_need_root
 	local t
-	for t in python3 curl nsenter bpftool timeout ethtool; do
+	for t in python3 curl nsenter timeout ethtool; do
 		command -v "$t" >/dev/null || lb_skip "$t not found"
 	done
 	[ -x "$DECAP_SCRIPT" ] || lb_skip "$DECAP_SCRIPT not found"
@@ -48,7 +50,11 @@ lb_init() {
 	lb_find FG_XDP_PASS_OBJ tests/integration/xdp_pass.o
 	lb_find FG_DECAP_LOADER xdp/fg-decap-loader
 	mountpoint -q /sys/fs/bpf || lb_skip "no bpffs on /sys/fs/bpf"
+	# The interpreter itself, not a version manager's shim: the checks
+	# start it a few hundred times.
+	PY=$(python3 -c 'import sys; print(sys.executable)') || lb_skip "python3 broken"
 
+	# shellcheck disable=SC2034 # topo.sh's namespace prefix
 	TOPO=$1$$
 	NODE=$1$$
 	TMP=$(mktemp -d "/tmp/$1.XXXXXX")
@@ -68,11 +74,22 @@ lb_cleanup() {
 	for p in "${LB_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
+	local pins=/sys/fs/bpf/floodgate/$NODE unloaded=1
 	if [ "$LB_LOADED" = 1 ]; then
-		topo_nsenter lb "$FGXDP" --node "$NODE" unload >/dev/null 2>&1 ||
-			echo "# warning: fgxdp unload of node $NODE failed"
+		# unload adopts the node first (loads the program again): give
+		# a transient failure on a busy host one more try.
+		topo_nsenter lb "$FGXDP" --node "$NODE" unload >"$TMP/unload.log" 2>&1 ||
+			{ sleep 1; topo_nsenter lb "$FGXDP" --node "$NODE" unload \
+				>"$TMP/unload.log" 2>&1; } || unloaded=0
+		[ "$unloaded" = 1 ] ||
+			echo "# warning: fgxdp unload of node $NODE failed: $(cat "$TMP/unload.log")"
 	fi
 	topo_down
+	# Whatever unload left: this run's own pin directory only.
+	if [ -d "$pins" ]; then
+		rm -f "$pins"/*
+		rmdir "$pins"
+	fi
 	rm -rf "$TMP"
 }
 
@@ -106,7 +123,7 @@ lb_finish() {
 
 # q FILE EXPR: a Python expression over the JSON in FILE (d).
 q() {
-	python3 "$LIB_HTTP" q "$@"
+	"$PY" "$LIB_HTTP" q "$@"
 }
 
 # wait_file FILE TENTHS: wait up to TENTHS/10 s for FILE to appear.
@@ -123,8 +140,8 @@ wait_file() {
 serve() {
 	local h=$1 name=$2
 	shift 2
-	bg topo_exec "$h" python3 "$LIB_HTTP" serve "$name" "$@" \
-		--ready "$TMP/ready.$h"
+	bg topo_exec "$h" "$PY" "$LIB_HTTP" serve "$name" "$@" \
+		--ready "$TMP/ready.$h" 2>"$TMP/serve.$h.err"
 	wait_file "$TMP/ready.$h" 100 || { echo "# $name did not start"; return 1; }
 }
 
@@ -159,14 +176,16 @@ lb_stats() {
 
 # ct_count MAP: entries in the node's pinned MAP (fg_ct, fg_ct_syn, ...).
 ct_count() {
-	bpftool map dump pinned "/sys/fs/bpf/floodgate/$NODE/$1" 2>/dev/null |
-		sed -n 's/^Found \([0-9]*\) element.*/\1/p'
+	"$PY" "$LIB_HTTP" mapcount "/sys/fs/bpf/floodgate/$NODE/$1"
 }
 
-# client_ports LO HI: the client's ephemeral port range. Each phase of a
-# test takes its own range, so no connection reuses a 5-tuple that an
-# earlier phase left in the connection table (which would follow that
-# entry's backend, rightly, and blur what the phase measures).
+# client_ports LO HI: the client's ephemeral port range. Tests keep it
+# apart from the source ports they choose themselves (spread --sport), so
+# no connection reuses a 5-tuple that an earlier one left in the
+# connection table: a SYN that finds an entry follows that entry's
+# backend and is no new flow, which would blur what a phase measures.
+# (Linux walks its ephemeral ports in random steps of up to 16, so a
+# thousand connections can wrap a range of a few thousand ports.)
 client_ports() {
 	topo_exec cli sysctl -qw net.ipv4.ip_local_port_range="$1 $2"
 }

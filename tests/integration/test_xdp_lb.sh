@@ -25,6 +25,7 @@
 # on exit, whatever the outcome. About 40 s.
 set -u
 
+# shellcheck source=lib_lb.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib_lb.sh"
 lb_init fglb
 
@@ -69,10 +70,12 @@ EOF
 
 # ------------------------------------------------------------- helpers
 
-# spread OUT HOST N [PARALLEL]: N fresh connections from the client.
+# spread OUT HOST N SPORT: N fresh connections from the client, from
+# source ports SPORT..SPORT+N-1 (each phase its own block, below the
+# kernel's ephemeral range: see client_ports).
 spread() {
-	topo_exec cli timeout 90 python3 "$LIB_HTTP" spread "$2" 80 "$3" \
-		--parallel "${4:-8}" --max-time 80 >"$1" 2>"$TMP/spread.err"
+	topo_exec cli timeout 90 "$PY" "$LIB_HTTP" spread "$2" 80 "$3" \
+		--sport "$4" --parallel 8 --max-time 80 >"$1" 2>"$TMP/spread.err"
 }
 
 # new_flows STATS SERVICE BACKEND: that backend's new_flows counter.
@@ -83,7 +86,7 @@ new_flows() {
 # hold_start TAG M HOST: M held keep-alive connections, in the background.
 hold_start() {
 	rm -f "$TMP/stop.$1" "$TMP/ready.$1"
-	bg topo_exec cli timeout 120 python3 "$LIB_HTTP" hold "$3" 80 "$2" \
+	bg topo_exec cli timeout 120 "$PY" "$LIB_HTTP" hold "$3" 80 "$2" \
 		--ready "$TMP/ready.$1" --stop "$TMP/stop.$1" --max-time 100 \
 		>"$TMP/hold.$1.json" 2>"$TMP/hold.$1.err"
 	HOLD_PID=$!
@@ -112,6 +115,7 @@ setup() {
 		serve "be$i" "be$i" 8080 || return 1
 	done
 	warm_neigh 6
+	client_ports 40000 60999
 	lb_load || return 1
 	rules "$TMP/r1.json" 1:100:active 2:100:active 3:200:active
 	lb_apply "$TMP/r1.json" || return 1
@@ -131,9 +135,8 @@ echo "# 1. spread by weight 100/100/200"
 # dataplane fails this less than once in 10^4 runs, while a ring that
 # ignored weights (400/400/400) is 33 % off for each backend.
 N1=1200
-client_ports 20000 23999
 lb_stats "$TMP/s1a.json"
-spread "$TMP/sp1.json" "$VIP" "$N1"
+spread "$TMP/sp1.json" "$VIP" "$N1" 10000
 lb_stats "$TMP/s1b.json"
 errs=$(q "$TMP/sp1.json" "d['errors']")
 bad=0 detail=""
@@ -160,15 +163,13 @@ check "1 stats new_flows per backend equal the clients' view" "$bad" "$detail"
 # ------------------------------------------- 2. adding a backend
 
 echo "# 2. add be4 under held connections"
-client_ports 24000 24999
 hold_start add 40 "$VIP"
 rules "$TMP/r2.json" 1:100:active 2:100:active 3:200:active 4:100:active
 sleep 0.5
 lb_apply "$TMP/r2.json"; rc=$?
 check "2 apply rule set with be4" $rc "$(cat "$TMP/apply.log")"
 sleep 0.5
-client_ports 25000 27999
-spread "$TMP/sp2.json" "$VIP" 600
+spread "$TMP/sp2.json" "$VIP" 600 12000
 sleep 0.5
 hold_stop add
 H="$TMP/hold.add.json"
@@ -186,14 +187,12 @@ check "2 new connections reach be4 (expected 120 of 600, within 35%)" \
 # --------------------------------------------------- 3. drain
 
 echo "# 3. drain: be3 state drain, be2 weight 0"
-client_ports 28000 28999
 hold_start drain 40 "$VIP"
 rules "$TMP/r3.json" 1:100:active 2:0:active 3:200:drain 4:100:active
 lb_stats "$TMP/s3a.json"
 lb_apply "$TMP/r3.json"; rc=$?
 check "3 apply rule set with be2 weight 0, be3 drain" $rc "$(cat "$TMP/apply.log")"
-client_ports 29000 31999
-spread "$TMP/sp3.json" "$VIP" 400
+spread "$TMP/sp3.json" "$VIP" 400 13000
 lb_stats "$TMP/s3b.json"
 sleep 0.3
 hold_stop drain
@@ -215,7 +214,6 @@ check "3 no new connection reaches a drained backend" \
 # --------------------------------------------------- 4. down
 
 echo "# 4. be1 state down"
-client_ports 32000 32999
 rules "$TMP/r4a.json" 1:100:active 2:100:active 3:100:active 4:100:active
 lb_apply "$TMP/r4a.json"
 hold_start down 40 "$VIP"
@@ -223,8 +221,7 @@ rules "$TMP/r4.json" 1:100:down 2:100:active 3:100:active 4:100:active
 lb_apply "$TMP/r4.json"; rc=$?
 check "4 apply rule set with be1 down" $rc "$(cat "$TMP/apply.log")"
 sleep 0.5
-client_ports 33000 35999
-spread "$TMP/sp4.json" "$VIP" 400
+spread "$TMP/sp4.json" "$VIP" 400 14000
 lb_stats "$TMP/s4.json"
 hold_stop down
 H="$TMP/hold.down.json"
@@ -244,7 +241,6 @@ check "4 new connections avoid be1, stats mark it down" \
 # --------------------------------------------------- 5. full NAT
 
 echo "# 5. full NAT, VIP port 80 -> backend port 8080"
-client_ports 36000 38999
 out=$(topo_exec cli curl -sS --max-time 5 "http://$VIP_NAT/" 2>&1)
 read -r nm peer _ lport <<<"$out"
 check "5 NAT IPv4: curl through the VIP, backend sees the SNAT address on port 8080" \
@@ -255,7 +251,7 @@ read -r nm peer _ lport <<<"$out"
 check "5 NAT IPv6: curl through the VIP, backend sees the SNAT address on port 8080" \
 	"$([[ "$nm" == be[56] ]] && [ "$peer" = 2001:db8:19::ff:1 ] && [ "$lport" = 8080 ]; echo $?)" \
 	"answer: $out"
-spread "$TMP/sp5.json" "$VIP_NAT" 200
+spread "$TMP/sp5.json" "$VIP_NAT" 200 15000
 check "5 NAT: 200 connections over both backends, all from the SNAT address" \
 	"$([ "$(q "$TMP/sp5.json" "d['errors'] == 0 and len(d['backends']) == 2 and list(d['peers']) == ['198.19.255.1']")" = True ]; echo $?)" \
 	"$(q "$TMP/sp5.json" "d['backends']") peers $(q "$TMP/sp5.json" "d['peers']") errors $(q "$TMP/sp5.json" "d['errors']")"
@@ -270,16 +266,15 @@ check "5 NAT: reverse entries in fg_nat" "$([ "${nat_entries:-0}" -gt 0 ]; echo 
 # --------------------------------------------------- 6. DSR IPv6, GUE
 
 echo "# 6. DSR over IPv6 (ip6ip6) and GUE"
-client_ports 39000 41999
 out=$(topo_exec cli curl -sS --max-time 5 "http://[$VIP6]/" 2>&1)
 read -r nm peer _ lport <<<"$out"
 check "6 DSR IPv6: curl through the VIP, backend sees the client's own address" \
 	"$([[ "$nm" == be[123] ]] && [ "$peer" = 2001:db8:18::100 ]; echo $?)" "answer: $out"
-spread "$TMP/sp6.json" "$VIP6" 300
+spread "$TMP/sp6.json" "$VIP6" 300 16000
 check "6 DSR IPv6: 300 connections over the 3 backends" \
 	"$([ "$(q "$TMP/sp6.json" "d['errors'] == 0 and len(d['backends']) == 3 and min(d['backends'].values()) > 50")" = True ]; echo $?)" \
 	"$(q "$TMP/sp6.json" "d['backends']") errors $(q "$TMP/sp6.json" "d['errors']")"
-spread "$TMP/sp7.json" "$VIP_GUE" 150
+spread "$TMP/sp7.json" "$VIP_GUE" 150 17000
 check "6 DSR GUE: 150 connections over the 3 backends, client address kept" \
 	"$([ "$(q "$TMP/sp7.json" "d['errors'] == 0 and len(d['backends']) == 3 and list(d['peers']) == ['198.18.0.100']")" = True ]; echo $?)" \
 	"$(q "$TMP/sp7.json" "d['backends']") peers $(q "$TMP/sp7.json" "d['peers']") errors $(q "$TMP/sp7.json" "d['errors']")"

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * test_config.c - the boot file loader: every shipped config (under
+ * $FG_CONFIG_EXAMPLES, the source tree's configs/) loads; defaults and
+ * parsed values; a table of bad files, each with the exact lines and
+ * messages it must produce, several errors reported together; the
+ * file:line printer; SIGHUP's reload_diff.
+ *
+ * Bad files are written into a private temporary directory; "@DIR@" in a
+ * fixture stands for that directory (token files live there).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "fg_config.h"
+
+static char tmpdir[64];
+
+/* ---------------------------------------------------------- helpers */
+
+/* write_file - dir/name := text with @DIR@ replaced; returns the path
+ * (static buffer, one at a time). */
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	const char *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (p = text; *p; p++) {
+		if (!strncmp(p, "@DIR@", 5)) {
+			fputs(tmpdir, f);
+			p += 4;
+		} else {
+			fputc(*p, f);
+		}
+	}
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+static struct fg_boot_config cfg, cfg2;
+static struct fg_config_errors errs;
+
+/* load_text - write text as test.conf and load it. */
+static int load_text(const char *text, struct fg_boot_config *out)
+{
+	return fg_config_load(write_file("test.conf", text), out, &errs);
+}
+
+static void dump_errors(void)
+{
+	fg_config_errors_print(&errs, stdout);
+}
+
+static const char *minimal =
+	"node = { name = \"edge-1\"; };\n"
+	"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"]; };\n";
+
+static int setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/fg_test_config.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	write_file("token", "s3cr3t-Token_1.~+/==\n");
+	write_file("token_empty", "\n  \n");
+	write_file("token_space", "two words\n");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	static const char *const names[] = {
+		"test.conf", "inc.conf", "token", "token_empty",
+		"token_space", "a.conf", "b.conf", NULL,
+	};
+	char path[256];
+	unsigned i;
+
+	for (i = 0; names[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+		unlink(path);
+	}
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* ---------------------------------------------------- good configs */
+
+/* Every shipped config loads without an error. */
+static void test_examples_load(void **state)
+{
+	const char *dir = getenv("FG_CONFIG_EXAMPLES");
+	char path[1024], sub[512];
+	unsigned n = 0;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	if (!dir)
+		fail_msg("FG_CONFIG_EXAMPLES is not set: the source tree's configs/ directory");
+	snprintf(path, sizeof(path), "%s/floodgate.conf", dir);
+	rc = fg_config_load(path, &cfg, &errs);
+	if (rc)
+		dump_errors();
+	assert_int_equal(rc, 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(cfg.node.name, "edge-1");
+	n++;
+
+	snprintf(sub, sizeof(sub), "%s/examples", dir);
+	d = opendir(sub);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".conf"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", sub, de->d_name);
+		rc = fg_config_load(path, &cfg, &errs);
+		if (rc) {
+			print_message("%s:\n", path);
+			dump_errors();
+		}
+		assert_int_equal(rc, 0);
+		n++;
+	}
+	closedir(d);
+	/* floodgate.conf and the three examples at least. */
+	assert_true(n >= 4);
+
+	snprintf(path, sizeof(path), "%s/examples/standalone-xdp.conf", dir);
+	assert_int_equal(fg_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(cfg.dataplane.ninterfaces, 2);
+	assert_string_equal(cfg.dataplane.interfaces[1], "eth1");
+	assert_true(cfg.dataplane.tunnel_source.has4);
+	assert_true(cfg.dataplane.tunnel_source.has6);
+	assert_int_equal(cfg.dataplane.ct_established, 4194304);
+
+	snprintf(path, sizeof(path), "%s/examples/cluster-etcd.conf", dir);
+	assert_int_equal(fg_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(cfg.store.kind, FG_STORE_ETCD);
+	assert_int_equal(cfg.store.nendpoints, 3);
+	assert_int_equal(cfg.api.addr.family, AF_INET6);
+	assert_int_equal(cfg.log.level, LOG_WARNING);
+
+	snprintf(path, sizeof(path), "%s/examples/dpdk.conf", dir);
+	assert_int_equal(fg_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_DPDK);
+	assert_string_equal(cfg.dataplane.control_socket,
+			    "/run/floodgate/dpdk.sock");
+}
+
+/* A minimal file takes every documented default. */
+static void test_defaults(void **state)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	assert_int_equal(load_text(minimal, &cfg), 0);
+	assert_string_equal(cfg.node.name, "edge-1");
+	assert_string_equal(cfg.node.group, "default");
+	assert_string_equal(cfg.api.listen, "127.0.0.1:7380");
+	assert_int_equal(cfg.api.addr.family, AF_INET);
+	assert_string_equal(inet_ntop(AF_INET, &cfg.api.addr.a4, a, sizeof(a)),
+			    "127.0.0.1");
+	assert_int_equal(cfg.api.port, 7380);
+	assert_string_equal(cfg.api.token_file, "");
+	assert_string_equal(cfg.api.token, "");
+	assert_int_equal(cfg.store.kind, FG_STORE_EMBEDDED);
+	assert_string_equal(cfg.store.data_dir, "/var/lib/floodgate");
+	assert_int_equal(cfg.store.client_port, 2389);
+	assert_int_equal(cfg.store.peer_port, 2390);
+	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_XDP);
+	assert_int_equal(cfg.dataplane.mode, FG_CONFIG_XDP_NATIVE);
+	assert_false(cfg.dataplane.tunnel_source.has4);
+	assert_false(cfg.dataplane.snat.has6);
+	assert_int_equal(cfg.dataplane.ct_established, 1048576);
+	assert_int_equal(cfg.dataplane.ct_syn, 262144);
+	assert_int_equal(cfg.dataplane.ct_nat, 1048576);
+	assert_int_equal(cfg.dataplane.tcp_timeout_s, 300);
+	assert_int_equal(cfg.dataplane.udp_timeout_s, 30);
+	assert_int_equal(cfg.dataplane.ring_slots, 4194304);
+	assert_int_equal(cfg.dataplane.limit_buckets, 1048576);
+	assert_int_equal(cfg.dataplane.gue_port, 6080);
+	assert_int_equal(cfg.log.level, LOG_INFO);
+}
+
+/* Values of every shape: v6 listen, token trimmed, one address as a
+ * string, 64-bit integer literals, lists in () as well as []. */
+static void test_values(void **state)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	assert_int_equal(load_text(
+		"node = { name = \"n0\"; group = \"g_1-x\"; };\n"
+		"api = { listen = \"[::1]:8443\"; token_file = \"@DIR@/token\"; };\n"
+		"dataplane = { kind = \"xdp\"; interfaces = (\"eth0\", \"veth-a.10\");\n"
+		"  mode = \"generic\"; tunnel_source = \"2001:db8::1\";\n"
+		"  snat_addresses = [\"198.19.255.7\"]; ring_slots = 65537L;\n"
+		"  conntrack = { udp_timeout_s = 1; }; };\n"
+		"log = { level = \"debug\"; };\n", &cfg), 0);
+	assert_string_equal(cfg.node.group, "g_1-x");
+	assert_int_equal(cfg.api.addr.family, AF_INET6);
+	assert_int_equal(cfg.api.port, 8443);
+	assert_string_equal(cfg.api.token, "s3cr3t-Token_1.~+/==");
+	assert_int_equal(cfg.dataplane.ninterfaces, 2);
+	assert_string_equal(cfg.dataplane.interfaces[1], "veth-a.10");
+	assert_int_equal(cfg.dataplane.mode, FG_CONFIG_XDP_GENERIC);
+	assert_false(cfg.dataplane.tunnel_source.has4);
+	assert_true(cfg.dataplane.tunnel_source.has6);
+	assert_string_equal(inet_ntop(AF_INET6, &cfg.dataplane.tunnel_source.a6,
+				      a, sizeof(a)), "2001:db8::1");
+	assert_true(cfg.dataplane.snat.has4);
+	assert_string_equal(inet_ntop(AF_INET, &cfg.dataplane.snat.a4, a,
+				      sizeof(a)), "198.19.255.7");
+	assert_int_equal(cfg.dataplane.ring_slots, 65537);
+	assert_int_equal(cfg.dataplane.udp_timeout_s, 1);
+	assert_int_equal(cfg.dataplane.tcp_timeout_s, 300);
+	assert_int_equal(cfg.log.level, LOG_DEBUG);
+	assert_string_equal(fg_config_log_level_name(cfg.log.level), "debug");
+	assert_string_equal(fg_config_log_level_name(LOG_WARNING), "warn");
+}
+
+/* ----------------------------------------------------- bad configs */
+
+struct want {
+	unsigned line;
+	const char *msg;      /* the message starts with this */
+};
+
+struct bad_case {
+	const char *desc;
+	const char *text;
+	int rc;
+	struct want want[10]; /* in order; ends at msg == NULL */
+};
+
+#define NODE "node = { name = \"a\"; };\n"
+#define XDP "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"]; };\n"
+
+static const struct bad_case bad_cases[] = {
+	{ "syntax error", NODE "api = { listen = ; };\n" XDP, -EINVAL,
+	  { { 2, "syntax error" } } },
+	{ "duplicate setting", NODE XDP "\nlog = { level = \"info\"; level = \"warn\"; };\n",
+	  -EINVAL, { { 4, "duplicate setting name" } } },
+	{ "unknown top-level setting", NODE XDP "loglevel = \"info\";\n", -EINVAL,
+	  { { 3, "loglevel: unknown setting" } } },
+	{ "unknown key in a group", NODE "api = {\n  lisen = \"127.0.0.1:1\";\n};\n" XDP,
+	  -EINVAL, { { 3, "api.lisen: unknown setting" } } },
+	{ "unknown key in a nested group",
+	  NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  conntrack = { established = 2048; timeout = 5; }; };\n", -EINVAL,
+	  { { 3, "dataplane.conntrack.timeout: unknown setting" } } },
+	{ "key of the other kind", NODE XDP "store = { kind = \"etcd\"; endpoints = [\"http://e:2379\"];\n"
+	  "  data_dir = \"/x\"; };\n", -EINVAL,
+	  { { 4, "store.data_dir: not valid with kind \"etcd\"" } } },
+	{ "integer as a string", NODE XDP "store = { client_port = \"2389\"; };\n",
+	  -EINVAL, { { 3, "store.client_port: must be an integer, not a string" } } },
+	{ "string as an integer", NODE XDP "log = { level = 3; };\n", -EINVAL,
+	  { { 3, "log.level: must be a string, not an integer" } } },
+	{ "float as an integer", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  gue_port = 6080.0; };\n", -EINVAL,
+	  { { 3, "dataplane.gue_port: must be an integer, not a float" } } },
+	{ "string as a list", NODE "dataplane = { kind = \"xdp\";\n interfaces = \"eth0\"; };\n",
+	  -EINVAL, { { 3, "dataplane.interfaces: must be a list" } } },
+	{ "scalar as a group", "node = \"a\";\n" XDP, -EINVAL,
+	  { { 1, "node: must be a group" } } },
+	{ "bad element type", NODE "dataplane = { kind = \"xdp\"; interfaces = (\"eth0\",\n 7); };\n",
+	  -EINVAL, { { 3, "dataplane.interfaces[1]: must be a string, not an integer" } } },
+	{ "bad address", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  tunnel_source = \"198.19.255.256\"; };\n", -EINVAL,
+	  { { 3, "dataplane.tunnel_source: \"198.19.255.256\" is not an IPv4 or IPv6 address" } } },
+	{ "multicast and unspecified", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  snat_addresses = [\"ff02::1\",\n \"0.0.0.0\"]; };\n", -EINVAL,
+	  { { 3, "dataplane.snat_addresses[0]: ff02::1 is not a unicast address" },
+	    { 4, "dataplane.snat_addresses[1]: 0.0.0.0 is not a unicast address" } } },
+	{ "two of one family", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  tunnel_source = [\"10.0.0.1\", \"2001:db8::1\", \"10.0.0.2\"]; };\n", -EINVAL,
+	  { { 3, "dataplane.tunnel_source[2]: a second IPv4 address" } } },
+	{ "hostname in listen", NODE XDP "api = { listen = \"localhost:7380\"; };\n", -EINVAL,
+	  { { 3, "api.listen: \"localhost:7380\" has no IP address literal" } } },
+	{ "v6 listen without brackets", NODE XDP "api = { listen = \"::1:7380\"; };\n", -EINVAL,
+	  { { 3, "api.listen: \"::1:7380\" needs brackets" } } },
+	{ "bad endpoint URL", NODE XDP "store = { kind = \"etcd\";\n"
+	  "  endpoints = [\"http://a:2379\", \"etcd:2379\"]; };\n", -EINVAL,
+	  { { 4, "store.endpoints[1]: \"etcd:2379\" is not http://HOST[:PORT]" } } },
+	{ "bad name", "node = { name = \"Edge_1\"; };\n" XDP, -EINVAL,
+	  { { 1, "node.name: \"Edge_1\" is not a valid name" } } },
+	{ "name too long", "node = { name = \"a\";\n group = "
+	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"; };\n" XDP,
+	  -EINVAL, { { 2, "node.group: \"aaaa" } } },
+	{ "bad interface name", NODE "dataplane = { kind = \"xdp\";\n"
+	  "  interfaces = [\"eth0\", \"a-very-long-name0\", \"eth0\"]; };\n", -EINVAL,
+	  { { 3, "dataplane.interfaces[1]: \"a-very-long-name0\" is not an interface name" },
+	    { 3, "dataplane.interfaces[2]: \"eth0\" is listed twice" } } },
+	{ "port out of range", NODE XDP "store = {\n client_port = 0;\n peer_port = 65536; };\n",
+	  -EINVAL, { { 4, "store.client_port: 0 is out of range 1..65535" },
+		     { 5, "store.peer_port: 65536 is out of range 1..65535" } } },
+	{ "listen port out of range", NODE XDP "api = { listen = \"127.0.0.1:65536\"; };\n",
+	  -EINVAL, { { 3, "api.listen: \"127.0.0.1:65536\" has a port outside 1..65535" } } },
+	{ "table size out of range", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  " ring_slots = 1000; };\n", -EINVAL,
+	  { { 3, "dataplane.ring_slots: 1000 is out of range 65537..134217728" } } },
+	{ "bad enum", NODE "dataplane = { kind = \"ebpf\"; };\n", -EINVAL,
+	  { { 2, "dataplane.kind: \"ebpf\" is not one of \"xdp\" or \"dpdk\"" } } },
+	{ "missing node", XDP, -EINVAL, { { 0, "node: required" } } },
+	{ "missing name", "node = {\n group = \"g\"; };\n" XDP, -EINVAL,
+	  { { 1, "node.name: required" } } },
+	{ "missing dataplane", NODE, -EINVAL, { { 0, "dataplane: required" } } },
+	{ "missing kind", NODE "dataplane = { interfaces = [\"eth0\"]; };\n", -EINVAL,
+	  { { 2, "dataplane.kind: required" } } },
+	{ "missing interfaces", NODE "dataplane = { kind = \"xdp\"; };\n", -EINVAL,
+	  { { 2, "dataplane.interfaces: required" } } },
+	{ "missing control socket", NODE "dataplane = { kind = \"dpdk\"; };\n", -EINVAL,
+	  { { 2, "dataplane.control_socket: required" } } },
+	{ "missing endpoints", NODE XDP "store = { kind = \"etcd\"; };\n", -EINVAL,
+	  { { 3, "store.endpoints: required" } } },
+	{ "token_file missing", NODE XDP "api = { token_file = \"@DIR@/nope\"; };\n", -EINVAL,
+	  { { 3, "api.token_file: cannot read " } } },
+	{ "token_file empty", NODE XDP "api = { token_file = \"@DIR@/token_empty\"; };\n",
+	  -EINVAL, { { 3, "api.token_file: " } } },
+	{ "token with a space", NODE XDP "api = { token_file = \"@DIR@/token_space\"; };\n",
+	  -EINVAL, { { 3, "api.token_file: " } } },
+	{ "token_file a directory", NODE XDP "api = { token_file = \"@DIR@\"; };\n", -EINVAL,
+	  { { 3, "api.token_file: cannot read " } } },
+	{ "token_file relative", NODE XDP "api = { token_file = \"token\"; };\n", -EINVAL,
+	  { { 3, "api.token_file: \"token\" must be an absolute path" } } },
+	{ "cert without key", NODE XDP "store = { kind = \"etcd\"; endpoints = [\"https://e\"];\n"
+	  " cert_file = \"@DIR@/token\"; };\n", -EINVAL,
+	  { { 4, "store.cert_file: needs store.key_file too" } } },
+	{ "ports collide", NODE XDP "store = { client_port = 2400;\n peer_port = 2400; };\n",
+	  -EINVAL, { { 4, "store.peer_port: must differ from store.client_port" } } },
+	{ "API on the store's port", NODE XDP "api = { listen = \"[::]:2389\"; };\n", -EINVAL,
+	  { { 3, "api.listen: port 2389 is taken by the embedded store" } } },
+	{ "many errors, all reported, in line order",
+	  "node = { name = \"Bad\"; };\n"                                 /* 1 */
+	  "api = { listen = \"1.2.3.4\"; token_file = \"@DIR@/nope\"; };\n" /* 2 */
+	  "store = { kind = \"embedded\"; client_port = 99999; };\n"      /* 3 */
+	  "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"      /* 4 */
+	  "  tunnel_source = \"nope\"; mode = 1; };\n"                    /* 5 */
+	  "log = { level = \"verbose\"; colour = true; };\n"              /* 6 */
+	  "extra = 1;\n",                                                 /* 7 */
+	  -EINVAL,
+	  { { 1, "node.name: \"Bad\" is not a valid name" },
+	    { 2, "api.listen: \"1.2.3.4\" must be ADDR:PORT" },
+	    { 2, "api.token_file: cannot read " },
+	    { 3, "store.client_port: 99999 is out of range" },
+	    { 5, "dataplane.mode: must be a string, not an integer" },
+	    { 5, "dataplane.tunnel_source: \"nope\" is not" },
+	    { 6, "log.colour: unknown setting" },
+	    { 6, "log.level: \"verbose\" is not one of" },
+	    { 7, "extra: unknown setting" } } },
+};
+
+/* Each bad file: exactly the listed errors, at the listed lines, in order
+ * (the file's own name on each), and the listed return code. */
+static void test_bad_files(void **state)
+{
+	size_t i, k, nwant;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *bc = &bad_cases[i];
+		const char *path;
+		bool ok;
+		int rc;
+
+		path = write_file("test.conf", bc->text);
+		rc = fg_config_load(path, &cfg, &errs);
+		for (nwant = 0; nwant < 10 && bc->want[nwant].msg; nwant++)
+			;
+		ok = errs.n == nwant;
+		for (k = 0; ok && k < nwant; k++)
+			ok = errs.e[k].line == bc->want[k].line &&
+			     !strncmp(errs.e[k].message, bc->want[k].msg,
+				      strlen(bc->want[k].msg)) &&
+			     !strcmp(errs.e[k].file, path);
+		if (!ok || rc != bc->rc) {
+			print_message("case \"%s\": rc %d, errors:\n", bc->desc,
+				      rc);
+			dump_errors();
+			fail_msg("case \"%s\" does not report what it should",
+				 bc->desc);
+		}
+	}
+}
+
+/* An unreadable file: its errno, and one line-less error. */
+static void test_unreadable(void **state)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
+	assert_int_equal(fg_config_load(path, &cfg, &errs), -ENOENT);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.e[0].line, 0);
+	assert_string_equal(errs.e[0].message,
+			    "cannot read: No such file or directory");
+	assert_int_equal(fg_config_load(tmpdir, &cfg, &errs), -EINVAL);
+	assert_string_equal(errs.e[0].message,
+			    "cannot read: not a regular file");
+	/* errs is optional. */
+	assert_int_equal(fg_config_load(path, &cfg, NULL), -ENOENT);
+	assert_int_equal(load_text("node = {", &cfg), -EINVAL);
+	assert_int_equal(fg_config_load(write_file("test.conf", "node = 1;\n"),
+					&cfg, NULL), -EINVAL);
+}
+
+/* An error in an @include'd file names that file and its line. */
+static void test_include(void **state)
+{
+	char inc[256];
+	const char *path;
+
+	write_file("inc.conf", "log = {\n level = \"chatty\"; };\n");
+	snprintf(inc, sizeof(inc), "%s/inc.conf", tmpdir);
+	path = write_file("test.conf", NODE XDP "@include \"inc.conf\"\n");
+	assert_int_equal(fg_config_load(path, &cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.e[0].file, inc);
+	assert_int_equal(errs.e[0].line, 2);
+}
+
+/* More errors than kept: the rest counted, and the printer says so. */
+static void test_error_overflow_and_print(void **state)
+{
+	char text[4096], *buf = NULL;
+	size_t len = 0, off;
+	const char *path;
+	unsigned i, lines;
+	FILE *f;
+
+	off = (size_t)snprintf(text, sizeof(text), "%s", NODE XDP);
+	for (i = 0; i < FG_CONFIG_ERRORS_MAX + 8; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"junk%u = 1;\n", i);
+	path = write_file("test.conf", text);
+	assert_int_equal(fg_config_load(path, &cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, FG_CONFIG_ERRORS_MAX);
+	assert_int_equal(errs.dropped, 8);
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	lines = fg_config_errors_print(&errs, f);
+	fclose(f);
+	assert_int_equal(lines, FG_CONFIG_ERRORS_MAX + 1);
+	{
+		char first[512], last[512];
+
+		snprintf(first, sizeof(first), "%s:3: junk0: unknown setting\n",
+			 path);
+		snprintf(last, sizeof(last), "%s: 8 more errors\n", path);
+		assert_memory_equal(buf, first, strlen(first));
+		assert_string_equal(buf + strlen(buf) - strlen(last), last);
+	}
+	free(buf);
+
+	/* A line-less error prints as "file: message". */
+	path = write_file("test.conf", XDP);
+	assert_int_equal(fg_config_load(path, &cfg, &errs), -EINVAL);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(fg_config_errors_print(&errs, f), 1);
+	fclose(f);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want),
+			 "%s: node: required: node = { name = \"...\"; };\n",
+			 path);
+		assert_string_equal(buf, want);
+	}
+	free(buf);
+}
+
+/* ---------------------------------------------------------- reload */
+
+static void test_reload_diff(void **state)
+{
+	char err[256];
+	int rc;
+
+	assert_int_equal(load_text(
+		"node = { name = \"a\"; };\n"
+		"api = { token_file = \"@DIR@/token\"; };\n"
+		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"]; };\n"
+		"log = { level = \"info\"; };\n", &cfg), 0);
+	cfg2 = cfg;
+	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)), 0);
+
+	/* Live: the level, and the token file's content. */
+	write_file("token", "rotated\n");
+	assert_int_equal(load_text(
+		"node = { name = \"a\"; };\n"
+		"api = { token_file = \"@DIR@/token\"; };\n"
+		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"]; };\n"
+		"log = { level = \"debug\"; };\n", &cfg2), 0);
+	assert_string_equal(cfg2.api.token, "rotated");
+	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)),
+			 FG_CONFIG_RELOAD_LOG_LEVEL | FG_CONFIG_RELOAD_TOKEN);
+	write_file("token", "s3cr3t-Token_1.~+/==\n");
+
+	/* Not live: interfaces (order matters: the first one lends its
+	 * addresses), and every setting that changed is named. */
+	assert_int_equal(load_text(
+		"node = { name = \"a\"; };\n"
+		"api = { token_file = \"@DIR@/token\"; };\n"
+		"dataplane = { kind = \"xdp\"; interfaces = [\"eth1\"]; };\n"
+		"log = { level = \"debug\"; };\n", &cfg2), 0);
+	rc = fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err));
+	assert_int_equal(rc, -EBUSY);
+	assert_string_equal(err,
+			    "needs a restart to change: dataplane.interfaces");
+
+	assert_int_equal(load_text(
+		"node = { name = \"a\"; };\n"
+		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+		"  conntrack = { tcp_timeout_s = 60; }; };\n"
+		"store = { peer_port = 2391; };\n", &cfg2), 0);
+	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)),
+			 -EBUSY);
+	assert_string_equal(err,
+			    "needs a restart to change: api.token_file, store.peer_port, dataplane.conntrack.tcp_timeout_s");
+
+	assert_int_equal(load_text(
+		"node = { name = \"a\"; };\n"
+		"api = { token_file = \"@DIR@/token\"; };\n"
+		"dataplane = { kind = \"dpdk\"; control_socket = \"/run/x.sock\"; };\n",
+		&cfg2), 0);
+	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, NULL, 0), -EBUSY);
+	assert_int_equal(fg_config_reload_diff(NULL, &cfg2, NULL, 0), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_examples_load),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_error_overflow_and_print),
+		cmocka_unit_test(test_reload_diff),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
