@@ -52,6 +52,10 @@
  * endpoint cannot starve the others of the whole timeout, nor get so
  * little that a live one looks dead. */
 #define FG_ETCD_CONNECT_MIN_MS 200
+/* A watch stream that lasted this long earns a fresh reconnect backoff;
+ * one that etcd ends at once (say, cancels on every attempt) does not, so
+ * it cannot spin. */
+#define FG_ETCD_BACKOFF_STABLE_MS 10000
 /* Watch streams idle for long stretches; TCP keepalive notices a silently
  * dead peer in IDLE + INTVL * CNT seconds (25 s). */
 #define FG_ETCD_TCP_KEEPIDLE 10
@@ -200,13 +204,15 @@ static char *fg_b64_encode(const void *data, size_t len)
 	for (i = 0; i + 2 < len; i += 3) {
 		*o++ = fg_b64_alphabet[s[i] >> 2];
 		*o++ = fg_b64_alphabet[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
-		*o++ = fg_b64_alphabet[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
+		*o++ = fg_b64_alphabet[((s[i + 1] & 15) << 2) |
+				       (s[i + 2] >> 6)];
 		*o++ = fg_b64_alphabet[s[i + 2] & 63];
 	}
 	if (i < len) {
 		*o++ = fg_b64_alphabet[s[i] >> 2];
 		if (i + 1 < len) {
-			*o++ = fg_b64_alphabet[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
+			*o++ = fg_b64_alphabet[((s[i] & 3) << 4) |
+					       (s[i + 1] >> 4)];
 			*o++ = fg_b64_alphabet[(s[i + 1] & 15) << 2];
 		} else {
 			*o++ = fg_b64_alphabet[(s[i] & 3) << 4];
@@ -496,7 +502,7 @@ struct fg_xfer {
 	enum fg_xfer_kind kind;
 	CURL *easy;
 	char *body;			/* JSON request body */
-	struct fg_buf resp;		/* response, or a watch's partial line */
+	struct fg_buf resp;		/* response; a watch's partial line */
 	size_t ep;			/* endpoint of this attempt */
 	bool in_multi;			/* added to c->multi */
 	bool on_done;			/* queued on c->done */
@@ -541,6 +547,7 @@ struct fg_etcd_watch {
 	int64_t next_rev;		/* resume point; 0: "now" */
 	struct event *retry;		/* reconnect backoff */
 	uint64_t backoff_ms;
+	uint64_t created_at;		/* fg_now_ms() of the last "created" */
 	json_t **pending;		/* parsed lines not yet dispatched */
 	size_t n_pending, head_pending, cap_pending;
 	bool established;		/* got "created" on this connection */
@@ -1003,8 +1010,9 @@ static int fg_parse_txn(struct fg_arena *a, const json_t *root,
 		int r = -EPROTO;
 
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-			const json_t *body = json_object_get(one, kinds[k].name);
+			const json_t *body;
 
+			body = json_object_get(one, kinds[k].name);
 			if (body) {
 				r = fg_parse_op_result(a, kinds[k].type, body,
 						       &ops[i]);
@@ -1122,8 +1130,9 @@ static void fg_req_finished(struct fg_req *r)
 
 	if (x->code != CURLE_OK) {
 		bool unsent = fg_xfer_unsent(x);
-		bool again = unsent || (r->idempotent && !x->too_big &&
-					!x->oom && x->code != CURLE_OPERATION_TIMEDOUT);
+		bool again = unsent ||
+			     (r->idempotent && !x->too_big && !x->oom &&
+			      x->code != CURLE_OPERATION_TIMEDOUT);
 
 		err = fg_transport_errno(x, msg, sizeof(msg));
 		/* The endpoint refused us: prefer the next one from now on. */
@@ -1244,11 +1253,13 @@ static json_t *fg_op_json(const struct fg_etcd_op *op, bool *oom)
 			r = json_object_set_new(j, "count_only", json_true());
 		break;
 	case FG_ETCD_OP_PUT:
-		if (op->prefix || (!op->value && op->value_len) || op->lease < 0)
+		if (op->prefix || (!op->value && op->value_len) ||
+		    op->lease < 0)
 			goto bad;
 		r = fg_json_set_b64(j, "key", op->key, strlen(op->key));
 		if (!r)
-			r = fg_json_set_b64(j, "value", op->value ? op->value : "",
+			r = fg_json_set_b64(j, "value",
+					    op->value ? op->value : "",
 					    op->value_len);
 		if (!r && op->lease)
 			r = fg_json_set_i64(j, "lease", op->lease);
@@ -1823,11 +1834,27 @@ static void fg_watch_outage(struct fg_etcd_watch *w, int err,
 		.err = err, .message = msg,
 	};
 
+	if (w->established &&
+	    fg_now_ms() - w->created_at >= FG_ETCD_BACKOFF_STABLE_MS)
+		w->backoff_ms = FG_ETCD_BACKOFF_MIN_MS;
 	w->established = false;
 	if (w->outage_reported)
 		return;
 	w->outage_reported = true;
 	fg_watch_notify(w, &res);
+}
+
+/* fg_watch_reconnect - drop the current stream (without waiting for etcd
+ * to close it), report the outage and resume after the backoff. */
+static void fg_watch_reconnect(struct fg_etcd_watch *w, int err,
+			       const char *msg)
+{
+	fg_xfer_detach(&w->x);
+	fg_watch_pending_clear(w);
+	fg_buf_free(&w->x.resp);
+	fg_watch_outage(w, err, msg);
+	if (!w->dead && !w->stopped && fg_live(w->c))
+		fg_watch_connect(w);
 }
 
 /* fg_parse_event - one mvccpb.Event. A PUT is proto3's zero value, so a
@@ -1876,12 +1903,15 @@ static void fg_watch_response(struct fg_etcd_watch *w, const json_t *line)
 
 	err = fg_parse_grpc_error(line, &msg);
 	if (err) {
-		/* UNAVAILABLE: etcd is going away; the stream ends and we
-		 * reconnect. Anything else is a refusal of this watch. */
-		if (err == -EAGAIN)
-			fg_watch_outage(w, -EIO, msg);
-		else
+		/* A refusal of the request itself is final. Anything else
+		 * is the stream dying - etcd shutting down sends UNAVAILABLE
+		 * "transport is closing" or CANCELLED "context canceled" -
+		 * so resume elsewhere or later. */
+		if (err == -EINVAL || err == -EACCES || err == -EPERM ||
+		    err == -EOPNOTSUPP)
 			fg_watch_stop(w, err, 0, msg);
+		else
+			fg_watch_reconnect(w, -EIO, msg);
 		return;
 	}
 	if (!json_is_object(in) ||
@@ -1895,10 +1925,17 @@ static void fg_watch_response(struct fg_etcd_watch *w, const json_t *line)
 		return;
 	}
 	if (fg_json_bool(in, "canceled")) {
-		const json_t *why = json_object_get(in, "cancel_reason");
+		const json_t *jw = json_object_get(in, "cancel_reason");
+		const char *why = json_is_string(jw) ? json_string_value(jw) :
+				  "watch cancelled by etcd";
 
-		fg_watch_stop(w, -ECANCELED, 0, json_is_string(why) ?
-			      json_string_value(why) : "watch cancelled by etcd");
+		/* Permission is not coming back by retrying; other
+		 * cancellations (a member losing its leader) are worth a
+		 * resume. */
+		if (strstr(why, "permission denied") || strstr(why, "auth"))
+			fg_watch_stop(w, -EACCES, 0, why);
+		else
+			fg_watch_reconnect(w, -ECANCELED, why);
 		return;
 	}
 	if (fg_json_bool(in, "created")) {
@@ -1907,8 +1944,8 @@ static void fg_watch_response(struct fg_etcd_watch *w, const json_t *line)
 		if (!w->next_rev)
 			w->next_rev = res.revision + 1;
 		w->established = true;
+		w->created_at = fg_now_ms();
 		w->outage_reported = false;
-		w->backoff_ms = FG_ETCD_BACKOFF_MIN_MS;
 		res.created = true;
 		fg_watch_notify(w, &res);
 		return;
@@ -1951,10 +1988,7 @@ static void fg_watch_response(struct fg_etcd_watch *w, const json_t *line)
 proto:
 	fg_arena_free(&a);
 	/* Not what etcd sends: drop this connection and resume. */
-	fg_xfer_detach(&w->x);
-	fg_watch_pending_clear(w);
-	fg_watch_outage(w, -EPROTO, "malformed watch response");
-	fg_watch_connect(w);
+	fg_watch_reconnect(w, -EPROTO, "malformed watch response");
 }
 
 /* fg_watch_dispatch - hand every queued line to its watch, in order. */
@@ -2008,7 +2042,8 @@ static int fg_watch_open(struct fg_etcd_watch *w)
 
 	if (!req)
 		return -ENOMEM;
-	if (w->next_rev && fg_json_set_i64(req, "start_revision", w->next_rev)) {
+	if (w->next_rev &&
+	    fg_json_set_i64(req, "start_revision", w->next_rev)) {
 		json_decref(req);
 		return -ENOMEM;
 	}
@@ -2060,7 +2095,9 @@ static void fg_watch_finished(struct fg_etcd_watch *w)
 	if (!x->bad_line && !x->too_big && !x->oom &&
 	    fg_watch_split(w, true) == 0)
 		fg_watch_dispatch(c);
-	if (w->dead || w->stopped || !fg_live(c))
+	/* Done with, or already rescheduled by, what the lines said. */
+	if (w->dead || w->stopped || !fg_live(c) ||
+	    evtimer_pending(w->retry, NULL))
 		return;
 	if (x->code != CURLE_OK) {
 		if (x->bad_line) {
@@ -2230,10 +2267,11 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 	for (size_t i = 0; i < n; i++) {
 		const char *e = endpoints[i];
 
-		if (!e || (strncmp(e, "http://", 7) && strncmp(e, "https://", 8)) ||
+		if (!e || (strncmp(e, "http://", 7) &&
+			   strncmp(e, "https://", 8)) ||
 		    strlen(e) > 256 || strlen(e) < 9) {
-			fg_errf(err, errlen,
-				"etcd endpoint %zu: want http(s)://host:port, got \"%s\"",
+			fg_errf(err, errlen, "etcd endpoint %zu: want "
+				"http(s)://host:port, got \"%s\"",
 				i, e ? e : "(null)");
 			return NULL;
 		}
@@ -2379,7 +2417,8 @@ static int fg_health_once(CURL *easy, const char *url, long timeout_ms)
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fg_health_write);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
 	if (curl_easy_perform(easy) == CURLE_OK &&
-	    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http) == CURLE_OK &&
+	    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http) ==
+	    CURLE_OK &&
 	    http == 200 && b.p) {
 		const json_t *h;
 
@@ -2396,7 +2435,8 @@ static int fg_health_once(CURL *easy, const char *url, long timeout_ms)
 /* fg_etcd_wait_ready - see the header. Polls every 100 ms. */
 int fg_etcd_wait_ready(const char *endpoint, int timeout_ms)
 {
-	uint64_t deadline = fg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t deadline = fg_now_ms() + (uint64_t)(timeout_ms > 0 ?
+						     timeout_ms : 0);
 	char url[512];
 	CURL *easy;
 	int r = -ETIMEDOUT;
@@ -2419,7 +2459,9 @@ int fg_etcd_wait_ready(const char *endpoint, int timeout_ms)
 		if (now >= deadline)
 			break;
 		left = deadline - now;
-		if (fg_health_once(easy, url, (long)(left < 1000 ? left : 1000)) == 0) {
+		if (left > 1000)
+			left = 1000;
+		if (fg_health_once(easy, url, (long)left) == 0) {
 			r = 0;
 			break;
 		}

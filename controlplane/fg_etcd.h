@@ -65,8 +65,8 @@ struct event_base;
 /* Largest response body (and largest watch response line) accepted, so a
  * runaway prefix cannot eat the daemon's memory. */
 #define FG_ETCD_BODY_MAX (64U << 20)
-/* Watch reconnect backoff: doubles from MIN to MAX, reset once a stream is
- * re-established. */
+/* Watch reconnect backoff: doubles from MIN to MAX, back to MIN once a
+ * stream has lasted 10 s (so a stream etcd ends at once cannot spin). */
 #define FG_ETCD_BACKOFF_MIN_MS 100
 #define FG_ETCD_BACKOFF_MAX_MS 5000
 
@@ -274,12 +274,16 @@ struct fg_etcd_event {
  *    when they were sent.
  *  - err == 0, n_events == 0: progress notification: every event up to
  *    `revision` has been delivered.
- *  - err < 0, !terminal: the stream broke (once per outage); the client
- *    reconnects on its own and resumes from the last revision + 1.
+ *  - err < 0, !terminal: the stream broke or could not be opened (etcd
+ *    down or restarting, connection lost, etcd cancelled the stream);
+ *    reported once per outage. The client reconnects by itself, with
+ *    backoff and endpoint failover, and resumes from the last revision
+ *    delivered + 1: nothing to do but note that the store is unreachable.
  *  - err < 0, terminal: the watch has stopped for good. -ESTALE: the
  *    revision to resume from was compacted (compact_revision says to
  *    what): re-read the whole prefix, then watch again from that read's
- *    revision + 1. Others (-EINVAL, -ECANCELED, -EACCES): etcd refused.
+ *    revision + 1. Others (-EINVAL, -EACCES, -EPERM, -EOPNOTSUPP): etcd
+ *    refused the watch itself.
  * Memory valid only during the callback.
  */
 struct fg_etcd_watch_result {

@@ -199,8 +199,8 @@ static int fg_emb_check_etcd(const char *path, char *err, size_t errlen)
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		fg_emb_errf(err, errlen,
-			    "etcd not found at %s (install etcd-server, or set the etcd path)",
-			    path);
+			    "etcd not found at %s (install etcd-server, or "
+			    "set the etcd path)", path);
 		return -ENOENT;
 	}
 	if (access(path, X_OK) < 0) {
@@ -301,11 +301,12 @@ static void fg_emb_log_reason(const struct fg_etcd_embedded *e, off_t from,
 	{
 		json_t *j = json_loads(best, 0, NULL);
 		const char *msg = json_string_value(json_object_get(j, "msg"));
-		const char *why = json_string_value(json_object_get(j, "error"));
+		const char *why = json_string_value(json_object_get(j,
+								    "error"));
 
 		if (msg)
-			snprintf(out, outlen, "%s%s%s (%s)", msg, why ? ": " : "",
-				 why ? why : "", e->log_path);
+			snprintf(out, outlen, "%s%s%s (%s)", msg,
+				 why ? ": " : "", why ? why : "", e->log_path);
 		else
 			snprintf(out, outlen, "%.200s (%s)", best, e->log_path);
 		json_decref(j);
@@ -353,7 +354,8 @@ static int fg_emb_build(struct fg_etcd_embedded *e, const char *retention)
 		strdup("--initial-advertise-peer-urls"),
 		fg_emb_strf("%s:%u", lo, (unsigned int)e->peer_port),
 		strdup("--initial-cluster"),
-		fg_emb_strf("%s=%s:%u", e->name, lo, (unsigned int)e->peer_port),
+		fg_emb_strf("%s=%s:%u", e->name, lo,
+			    (unsigned int)e->peer_port),
 		/* Ignored by etcd once the data dir holds a member. */
 		strdup("--initial-cluster-state"), strdup("new"),
 		strdup("--initial-cluster-token"),
@@ -579,7 +581,8 @@ static int fg_emb_wait_ready(struct fg_etcd_embedded *e, int timeout_ms,
 			break;
 		if (!fg_etcd_wait_ready(e->endpoint,
 					(int)(deadline - now < FG_EMB_PROBE_MS ?
-					      deadline - now : FG_EMB_PROBE_MS)))
+					      deadline - now :
+					      FG_EMB_PROBE_MS)))
 			return 0;
 	}
 	fg_emb_log_reason(e, log_from, why, sizeof(why));
@@ -604,8 +607,9 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 	    (o->name && !fg_emb_valid_name(o->name)) ||
 	    (o->auto_compaction_retention && !*o->auto_compaction_retention) ||
 	    (o->client_port && o->client_port == o->peer_port)) {
-		fg_emb_errf(err, errlen,
-			    "embedded etcd: bad options (data dir required; name [A-Za-z0-9._-]{1,63}; distinct ports)");
+		fg_emb_errf(err, errlen, "embedded etcd: bad options (data "
+			    "dir required; name [A-Za-z0-9._-]{1,63}; "
+			    "distinct ports)");
 		return -EINVAL;
 	}
 	e = calloc(1, sizeof(*e));

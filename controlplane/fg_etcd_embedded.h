@@ -57,7 +57,8 @@ struct fg_etcd_embedded;
 struct fg_etcd_embedded_opts {
 	const char *etcd_path;	/* NULL: FG_ETCD_EMBEDDED_PATH */
 	const char *data_dir;	/* required; created (one level) if missing */
-	const char *name;	/* NULL: FG_ETCD_EMBEDDED_NAME; [A-Za-z0-9._-] */
+	const char *name;	/* NULL: FG_ETCD_EMBEDDED_NAME;
+				 * [A-Za-z0-9._-]{1,63} */
 	uint16_t client_port;	/* 0: a free ephemeral port */
 	uint16_t peer_port;	/* 0: a free ephemeral port */
 	int ready_timeout_ms;	/* 0: FG_ETCD_EMBEDDED_READY_MS */

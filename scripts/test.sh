@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies, builds, and runs every suite
-# (unit, fuzz corpus replay, bpf, integration), then the unit and fuzz suites
+# (unit, store, fuzz corpus replay, bpf, integration), then the unit and fuzz suites
 # again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Suites that need root or CAP_BPF skip (exit 77) with the reason elsewhere.
 # Usage: scripts/test.sh [SUITE...]   (default: all)
@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit fuzz bpf integration)
+[ ${#suites[@]} -gt 0 ] || suites=(unit store fuzz bpf integration)
 suite_args=()
 for s in "${suites[@]}"; do suite_args+=(--suite "$s"); done
 

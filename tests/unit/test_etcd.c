@@ -1,0 +1,1359 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * test_etcd.c - the etcd client and the embedded member against a real
+ * etcd: started by fg_etcd_embedded on free loopback ports in a temporary
+ * directory (no privileges needed). Suite 'store'; exits 77 (skip) when
+ * /usr/bin/etcd is missing.
+ *
+ * Covered: put/range/prefix/delete; txn compares that hold and fail (the
+ * daemon's If-Match); watch order; a watch resuming across an etcd
+ * stop/restart without missing what was written meanwhile; compaction
+ * reported as -ESTALE; lease grant/keepalive/revoke/expiry/loss;
+ * unreachable and hanging endpoints; failover; the embedded member's
+ * refusals, its supervision and its death with a SIGKILLed parent;
+ * freeing and cancelling from callbacks.
+ *
+ * Every wait is bounded; the fixture stops etcd and removes the directory
+ * even when a test fails (and etcd dies with us if we crash: PDEATHSIG).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "fg_etcd.h"
+#include "fg_etcd_embedded.h"
+
+#define ETCD_BIN "/usr/bin/etcd"
+#define WAIT_MS 10000		/* generous bound on any single request */
+
+/* ---------------------------------------------------------- fixture */
+
+static struct {
+	char root[64];		/* mkdtemp */
+	char data[96];		/* root/node */
+	struct fg_etcd_embedded *emb;
+	char endpoint[64];
+	uint16_t cport, pport;
+	struct event_base *base;
+	struct fg_etcd *c;
+} E;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* Start etcd with the fixture's options (ports 0 the first time, the same
+ * ports afterwards). */
+static int emb_start(char *err, size_t errlen)
+{
+	struct fg_etcd_embedded_opts o;
+
+	fg_etcd_embedded_opts_init(&o);
+	o.data_dir = E.data;
+	o.client_port = E.cport;
+	o.peer_port = E.pport;
+	o.stop_timeout_ms = 5000;
+	return fg_etcd_embedded_start(&o, &E.emb, err, errlen);
+}
+
+static void cleanup_all(void)
+{
+	fg_etcd_free(E.c);
+	E.c = NULL;
+	if (E.base)
+		event_base_free(E.base);
+	E.base = NULL;
+	fg_etcd_embedded_stop(E.emb);
+	E.emb = NULL;
+	if (E.root[0])
+		nftw(E.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	E.root[0] = '\0';
+}
+
+static int group_setup(void **state)
+{
+	char err[512];
+	const char *ep;
+	int r;
+
+	(void)state;
+	strcpy(E.root, "/tmp/fg-test-etcd-XXXXXX");
+	if (!mkdtemp(E.root)) {
+		E.root[0] = '\0';
+		return -1;
+	}
+	snprintf(E.data, sizeof(E.data), "%s/node", E.root);
+	r = emb_start(err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "embedded etcd: %s\n", err);
+		cleanup_all();
+		return -1;
+	}
+	fg_etcd_embedded_ports(E.emb, &E.cport, &E.pport);
+	snprintf(E.endpoint, sizeof(E.endpoint), "%s",
+		 fg_etcd_embedded_endpoint(E.emb));
+	E.base = event_base_new();
+	ep = E.endpoint;
+	E.c = E.base ? fg_etcd_new(E.base, &ep, 1, err, sizeof(err)) : NULL;
+	if (!E.c) {
+		cleanup_all();
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cleanup_all();
+	return 0;
+}
+
+/* --------------------------------------------------- loop + results */
+
+static void on_deadline(evutil_socket_t fd, short what, void *p)
+{
+	(void)fd;
+	(void)what;
+	*(bool *)p = true;
+}
+
+/* Run b until pred(arg) or timeout_ms; returns pred(arg). */
+static bool run_until(struct event_base *b, bool (*pred)(void *), void *arg,
+		      int timeout_ms)
+{
+	bool expired = false;
+	struct event *t = evtimer_new(b, on_deadline, &expired);
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+	assert_non_null(t);
+	evtimer_add(t, &tv);
+	while (!pred(arg) && !expired)
+		event_base_loop(b, EVLOOP_ONCE);
+	event_free(t);
+	return pred(arg);
+}
+
+static bool never(void *p)
+{
+	(void)p;
+	return false;
+}
+
+/* Run b for ms, whatever happens. */
+static void run_for(struct event_base *b, int ms)
+{
+	run_until(b, never, NULL, ms);
+}
+
+struct rkv {
+	char key[128];
+	char value[256];
+	size_t value_len;
+	int64_t create, mod, version, lease;
+};
+
+/* A copy of a result (the library's memory ends with the callback). */
+struct res {
+	bool done;
+	int calls;
+	int err;
+	char msg[256];
+	int64_t revision, count, lease_id, lease_ttl;
+	bool succeeded, more;
+	size_t n_kvs;
+	struct rkv kvs[64];
+	size_t n_ops;
+	int op_type[8];
+	int64_t op_count[8];
+	size_t op_nkvs[8];
+	uint64_t t_done;
+};
+
+static void copy_kv(struct rkv *d, const struct fg_etcd_kv *s)
+{
+	snprintf(d->key, sizeof(d->key), "%s", s->key);
+	d->value_len = s->value_len < sizeof(d->value) ? s->value_len
+						       : sizeof(d->value);
+	memcpy(d->value, s->value, d->value_len);
+	d->create = s->create_revision;
+	d->mod = s->mod_revision;
+	d->version = s->version;
+	d->lease = s->lease;
+}
+
+static void res_cb(void *arg, const struct fg_etcd_result *r)
+{
+	struct res *o = arg;
+
+	o->calls++;
+	o->done = true;
+	o->t_done = now_ms();
+	o->err = r->err;
+	assert_non_null(r->message);
+	snprintf(o->msg, sizeof(o->msg), "%s", r->message);
+	o->revision = r->revision;
+	o->count = r->count;
+	o->more = r->more;
+	o->succeeded = r->succeeded;
+	o->lease_id = r->lease_id;
+	o->lease_ttl = r->lease_ttl;
+	o->n_kvs = r->n_kvs;
+	for (size_t i = 0; i < r->n_kvs && i < 64; i++)
+		copy_kv(&o->kvs[i], &r->kvs[i]);
+	o->n_ops = r->n_ops;
+	for (size_t i = 0; i < r->n_ops && i < 8; i++) {
+		o->op_type[i] = r->ops[i].type;
+		o->op_count[i] = r->ops[i].count;
+		o->op_nkvs[i] = r->ops[i].n_kvs;
+	}
+}
+
+static bool res_done(void *p)
+{
+	return ((struct res *)p)->done;
+}
+
+/* Wait for r on b; fail the test if it never comes. */
+static void wait_res(struct event_base *b, struct res *r)
+{
+	assert_true(run_until(b, res_done, r, WAIT_MS));
+	assert_int_equal(r->calls, 1);
+}
+
+static struct res R;	/* scratch result for the one-liners below */
+
+static struct res *put_on(struct fg_etcd *c, struct event_base *b,
+			  const char *key, const char *val, int64_t lease)
+{
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_put(c, key, val, strlen(val), lease, res_cb,
+				     &R), 0);
+	wait_res(b, &R);
+	return &R;
+}
+
+static int64_t put_ok(const char *key, const char *val)
+{
+	struct res *r = put_on(E.c, E.base, key, val, 0);
+
+	assert_int_equal(r->err, 0);
+	assert_true(r->revision > 0);
+	return r->revision;
+}
+
+static struct res *range(const char *key, bool prefix)
+{
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_range(E.c, key, prefix, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	return &R;
+}
+
+static struct res *del(const char *key, bool prefix)
+{
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_delete(E.c, key, prefix, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	return &R;
+}
+
+/* A loopback port nobody listens on. */
+static uint16_t closed_port(void)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* A listening socket that never accepts: connections complete in the
+ * kernel's backlog and requests are never answered. */
+static int hanging_listener(uint16_t *port)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* ------------------------------------------------------ watch sink */
+
+struct wev {
+	int type;
+	char key[64];
+	char value[64];
+	int64_t mod;
+	bool has_prev;
+	char prev_value[64];
+};
+
+struct wsink {
+	int calls;
+	int created;
+	int errors;		/* non-terminal */
+	int last_err;
+	char last_msg[160];
+	bool terminal;
+	int terminal_err;
+	int64_t compact;
+	int64_t last_mod;
+	bool out_of_order;
+	size_t n;
+	struct wev ev[256];
+	/* test hooks */
+	bool cancel_on_event;
+	struct fg_etcd_watch **self;
+	struct fg_etcd **free_on_created;
+};
+
+static void wsink_cb(void *arg, const struct fg_etcd_watch_result *r)
+{
+	struct wsink *s = arg;
+
+	s->calls++;
+	assert_non_null(r->message);
+	if (r->err) {
+		s->last_err = r->err;
+		snprintf(s->last_msg, sizeof(s->last_msg), "%s", r->message);
+		if (r->terminal) {
+			s->terminal = true;
+			s->terminal_err = r->err;
+			s->compact = r->compact_revision;
+		} else {
+			s->errors++;
+		}
+		return;
+	}
+	if (r->created) {
+		s->created++;
+		assert_int_equal(r->n_events, 0);
+		if (s->free_on_created) {
+			fg_etcd_free(*s->free_on_created);
+			*s->free_on_created = NULL;
+		}
+		return;
+	}
+	for (size_t i = 0; i < r->n_events; i++) {
+		const struct fg_etcd_event *e = &r->events[i];
+		struct wev *d;
+
+		if (e->kv.mod_revision < s->last_mod)
+			s->out_of_order = true;
+		s->last_mod = e->kv.mod_revision;
+		assert_true(r->revision >= e->kv.mod_revision);
+		if (s->n >= 256)
+			continue;
+		d = &s->ev[s->n++];
+		d->type = e->type;
+		d->mod = e->kv.mod_revision;
+		snprintf(d->key, sizeof(d->key), "%s", e->kv.key);
+		snprintf(d->value, sizeof(d->value), "%s", e->kv.value);
+		d->has_prev = e->prev_kv != NULL;
+		if (e->prev_kv)
+			snprintf(d->prev_value, sizeof(d->prev_value), "%s",
+				 e->prev_kv->value);
+	}
+	if (s->cancel_on_event && r->n_events) {
+		fg_etcd_watch_cancel(*s->self);
+		*s->self = NULL;
+	}
+}
+
+struct wwant {
+	struct wsink *s;
+	size_t n;
+	int created, errors;
+};
+
+static bool wsink_has(void *p)
+{
+	struct wwant *w = p;
+
+	return w->s->n >= w->n && w->s->created >= w->created &&
+	       w->s->errors >= w->errors;
+}
+
+static bool wsink_terminal(void *p)
+{
+	return ((struct wsink *)p)->terminal;
+}
+
+static void wait_events(struct event_base *b, struct wsink *s, size_t n,
+			int created, int errors, int timeout_ms)
+{
+	struct wwant w = { s, n, created, errors };
+
+	if (!run_until(b, wsink_has, &w, timeout_ms))
+		fail_msg("watch: %zu/%zu events, %d/%d created, %d/%d errors, "
+			 "last err %d (%s)", s->n, n, s->created, created,
+			 s->errors, errors, s->last_err, s->last_msg);
+}
+
+static struct fg_etcd_watch *watch(struct fg_etcd *c, const char *prefix,
+				   int64_t from, struct wsink *s)
+{
+	struct fg_etcd_watch_opts o = {
+		.key = prefix, .prefix = true, .start_revision = from,
+		.prev_kv = true,
+	};
+	struct fg_etcd_watch *w = NULL;
+
+	assert_int_equal(fg_etcd_watch_start(c, &o, wsink_cb, s, &w), 0);
+	assert_non_null(w);
+	return w;
+}
+
+/* ------------------------------------------------------------- tests */
+
+static void test_kv(void **state)
+{
+	struct fg_etcd_op op = { 0 };
+	struct res *r;
+	int64_t r1, r2;
+
+	(void)state;
+	r1 = put_ok("/kv/a", "1");
+	put_ok("/kv/b", "2");
+	put_ok("/kv/c", "3");
+	put_ok("/kvx", "outside");
+
+	r = range("/kv/a", false);
+	assert_int_equal(r->err, 0);
+	assert_int_equal(r->n_kvs, 1);
+	assert_string_equal(r->kvs[0].key, "/kv/a");
+	assert_string_equal(r->kvs[0].value, "1");
+	assert_int_equal(r->kvs[0].version, 1);
+	assert_int_equal(r->kvs[0].create, r1);
+	assert_int_equal(r->kvs[0].mod, r1);
+	assert_true(r->revision > r1);
+
+	r2 = put_ok("/kv/a", "1b");
+	r = range("/kv/a", false);
+	assert_int_equal(r->kvs[0].version, 2);
+	assert_int_equal(r->kvs[0].create, r1);
+	assert_int_equal(r->kvs[0].mod, r2);
+	assert_string_equal(r->kvs[0].value, "1b");
+
+	/* The prefix stops at "/kv/": "/kvx" is not in it. Sorted. */
+	r = range("/kv/", true);
+	assert_int_equal(r->err, 0);
+	assert_int_equal(r->n_kvs, 3);
+	assert_int_equal(r->count, 3);
+	assert_string_equal(r->kvs[0].key, "/kv/a");
+	assert_string_equal(r->kvs[1].key, "/kv/b");
+	assert_string_equal(r->kvs[2].key, "/kv/c");
+	assert_false(r->more);
+
+	/* A limit cuts the answer and says so. */
+	op.type = FG_ETCD_OP_RANGE;
+	op.key = "/kv/";
+	op.prefix = true;
+	op.limit = 2;
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_do(E.c, &op, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.n_kvs, 2);
+	assert_int_equal(R.count, 3);
+	assert_true(R.more);
+
+	/* Missing is not an error. */
+	r = range("/kv/none", false);
+	assert_int_equal(r->err, 0);
+	assert_int_equal(r->n_kvs, 0);
+
+	/* Values are bytes. */
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_put(E.c, "/kv/bin", "a\0b\xff", 4, 0, res_cb,
+				     &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, 0);
+	r = range("/kv/bin", false);
+	assert_int_equal(r->kvs[0].value_len, 4);
+	assert_memory_equal(r->kvs[0].value, "a\0b\xff", 4);
+
+	r = del("/kv/a", false);
+	assert_int_equal(r->err, 0);
+	assert_int_equal(r->count, 1);
+	r = del("/kv/", true);
+	assert_int_equal(r->count, 3);	/* b, c, bin */
+	r = range("/kv/", true);
+	assert_int_equal(r->n_kvs, 0);
+	r = range("/kvx", false);
+	assert_int_equal(r->n_kvs, 1);
+
+	/* The callback never runs inside the submitting call. */
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_range(E.c, "/kvx", false, res_cb, &R), 0);
+	assert_false(R.done);
+	wait_res(E.base, &R);
+
+	/* Refused up front, and no callback then. */
+	assert_int_equal(fg_etcd_put(E.c, "", "x", 1, 0, res_cb, &R), -EINVAL);
+	assert_int_equal(fg_etcd_range(E.c, NULL, false, res_cb, &R), -EINVAL);
+	assert_int_equal(fg_etcd_range(E.c, "k", false, NULL, NULL), -EINVAL);
+	op.type = FG_ETCD_OP_PUT;
+	op.prefix = true;
+	assert_int_equal(fg_etcd_do(E.c, &op, res_cb, &R), -EINVAL);
+	assert_int_equal(fg_etcd_set_timeout(E.c, 0), -EINVAL);
+	run_for(E.base, 100);
+	assert_int_equal(R.calls, 1);
+}
+
+/* The daemon's If-Match: a write goes through only if the version key's
+ * mod_revision is still the one the client saw. */
+static struct res *if_match(int64_t seen, const char *svc_value,
+			    const char *new_version)
+{
+	struct fg_etcd_cmp cmp = {
+		.key = "/rules/version", .target = FG_ETCD_CMP_MOD_REVISION,
+		.result = FG_ETCD_CMP_EQUAL, .number = seen,
+	};
+	struct fg_etcd_op ok[2] = {
+		{ .type = FG_ETCD_OP_PUT, .key = "/rules/svc/web",
+		  .value = svc_value, .value_len = strlen(svc_value) },
+		{ .type = FG_ETCD_OP_PUT, .key = "/rules/version",
+		  .value = new_version, .value_len = strlen(new_version) },
+	};
+	struct fg_etcd_op nok = { .type = FG_ETCD_OP_RANGE,
+				  .key = "/rules/version" };
+
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_txn(E.c, &cmp, 1, ok, 2, &nok, 1, res_cb, &R),
+			 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, 0);
+	return &R;
+}
+
+/* One compare, empty branches: did it hold? */
+static bool holds(const struct fg_etcd_cmp *cmp)
+{
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_txn(E.c, cmp, 1, NULL, 0, NULL, 0, res_cb, &R),
+			 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, 0);
+	return R.succeeded;
+}
+
+static void test_txn(void **state)
+{
+	struct fg_etcd_cmp cmp = { .key = "/rules/version" };
+	struct fg_etcd_op create = { .type = FG_ETCD_OP_PUT,
+				     .key = "/rules/new", .value = "n",
+				     .value_len = 1 };
+	struct fg_etcd_op wipe = { .type = FG_ETCD_OP_DELETE,
+				   .key = "/rules/svc/", .prefix = true,
+				   .prev_kv = true };
+	int64_t v1, v2;
+	struct res *r;
+
+	(void)state;
+	v1 = put_ok("/rules/version", "1");
+
+	r = if_match(v1, "{\"port\":80}", "2");
+	assert_true(r->succeeded);
+	assert_int_equal(r->n_ops, 2);
+	assert_int_equal(r->op_type[0], FG_ETCD_OP_PUT);
+	assert_int_equal(r->op_type[1], FG_ETCD_OP_PUT);
+	v2 = r->revision;
+	assert_true(v2 > v1);
+
+	/* A stale If-Match fails and reads back the current version. */
+	r = if_match(v1, "{\"port\":81}", "3");
+	assert_false(r->succeeded);
+	assert_int_equal(r->n_ops, 1);
+	assert_int_equal(r->op_type[0], FG_ETCD_OP_RANGE);
+	assert_int_equal(r->n_kvs, 1);
+	assert_string_equal(r->kvs[0].key, "/rules/version");
+	assert_string_equal(r->kvs[0].value, "2");
+	assert_int_equal(r->kvs[0].mod, v2);
+	assert_int_equal(r->revision, v2);	/* nothing written */
+	r = range("/rules/svc/web", false);
+	assert_string_equal(r->kvs[0].value, "{\"port\":80}");
+
+	/* Create-only: mod_revision 0 means "absent". */
+	cmp.key = "/rules/new";
+	cmp.target = FG_ETCD_CMP_MOD_REVISION;
+	cmp.result = FG_ETCD_CMP_EQUAL;
+	cmp.number = 0;
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_txn(E.c, &cmp, 1, &create, 1, NULL, 0, res_cb,
+				     &R), 0);
+	wait_res(E.base, &R);
+	assert_true(R.succeeded);
+	assert_false(holds(&cmp));
+
+	/* Every target and result. "/rules/version" is "2", version 2. */
+	cmp.key = "/rules/version";
+	cmp.target = FG_ETCD_CMP_VALUE;
+	cmp.value = "2";
+	cmp.value_len = 1;
+	assert_true(holds(&cmp));
+	cmp.result = FG_ETCD_CMP_NOT_EQUAL;
+	assert_false(holds(&cmp));
+	cmp.target = FG_ETCD_CMP_VERSION;
+	cmp.result = FG_ETCD_CMP_GREATER;
+	cmp.number = 1;
+	assert_true(holds(&cmp));
+	cmp.result = FG_ETCD_CMP_LESS;
+	cmp.number = 2;
+	assert_false(holds(&cmp));
+	cmp.target = FG_ETCD_CMP_CREATE_REVISION;
+	cmp.result = FG_ETCD_CMP_EQUAL;
+	cmp.number = v1;
+	assert_true(holds(&cmp));
+	cmp.target = FG_ETCD_CMP_MOD_REVISION;
+	cmp.result = FG_ETCD_CMP_LESS;
+	cmp.number = v2;
+	assert_false(holds(&cmp));
+
+	/* A delete inside a txn reports what it deleted. */
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_txn(E.c, NULL, 0, &wipe, 1, NULL, 0, res_cb,
+				     &R), 0);
+	wait_res(E.base, &R);
+	assert_true(R.succeeded);	/* no compares: success runs */
+	assert_int_equal(R.n_ops, 1);
+	assert_int_equal(R.op_type[0], FG_ETCD_OP_DELETE);
+	assert_int_equal(R.op_count[0], 1);
+	assert_int_equal(R.op_nkvs[0], 1);
+
+	/* Bad compares are refused before anything is sent. */
+	cmp.key = "";
+	assert_int_equal(fg_etcd_txn(E.c, &cmp, 1, NULL, 0, NULL, 0, res_cb,
+				     &R), -EINVAL);
+}
+
+static void test_watch_order(void **state)
+{
+	static struct res puts[60], dels[10];
+	struct wsink s = { 0 };
+	struct fg_etcd_watch *w;
+	struct fg_etcd_op two[2] = {
+		{ .type = FG_ETCD_OP_PUT, .key = "/w1/t1", .value = "t",
+		  .value_len = 1 },
+		{ .type = FG_ETCD_OP_PUT, .key = "/w1/t2", .value = "t",
+		  .value_len = 1 },
+	};
+	int64_t start, revs[70];
+	char key[32], val[32];
+	size_t n = 0;
+
+	(void)state;
+	start = put_ok("/w1-before", "x");
+	w = watch(E.c, "/w1/", start + 1, &s);
+	wait_events(E.base, &s, 0, 1, 0, WAIT_MS);
+
+	/* 60 puts in flight at once: etcd orders them, the watch must
+	 * deliver exactly that order. */
+	memset(puts, 0, sizeof(puts));
+	for (int i = 0; i < 60; i++) {
+		snprintf(key, sizeof(key), "/w1/k%02d", i);
+		snprintf(val, sizeof(val), "v%d", i);
+		assert_int_equal(fg_etcd_put(E.c, key, val, strlen(val), 0,
+					     res_cb, &puts[i]), 0);
+	}
+	for (int i = 0; i < 60; i++) {
+		wait_res(E.base, &puts[i]);
+		assert_int_equal(puts[i].err, 0);
+		revs[n++] = puts[i].revision;
+	}
+	put_ok("/w1x", "outside the prefix");
+	memset(dels, 0, sizeof(dels));
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "/w1/k%02d", i);
+		assert_int_equal(fg_etcd_delete(E.c, key, false, res_cb,
+						&dels[i]), 0);
+		wait_res(E.base, &dels[i]);	/* one at a time: ordered */
+		revs[n++] = dels[i].revision;
+	}
+	wait_events(E.base, &s, 70, 1, 0, WAIT_MS);
+	/* Revisions of the puts, sorted, then the deletes. */
+	for (size_t i = 0; i < 60; i++)
+		for (size_t j = i + 1; j < 60; j++)
+			if (revs[j] < revs[i]) {
+				int64_t t = revs[i];
+
+				revs[i] = revs[j];
+				revs[j] = t;
+			}
+	assert_false(s.out_of_order);
+	for (size_t i = 0; i < 70; i++) {
+		assert_int_equal(s.ev[i].mod, revs[i]);
+		assert_int_equal(s.ev[i].type, i < 60 ? FG_ETCD_EVENT_PUT
+						      : FG_ETCD_EVENT_DELETE);
+	}
+	for (size_t i = 60; i < 70; i++) {
+		snprintf(key, sizeof(key), "/w1/k%02zu", i - 60);
+		snprintf(val, sizeof(val), "v%zu", i - 60);
+		assert_string_equal(s.ev[i].key, key);
+		assert_true(s.ev[i].has_prev);
+		assert_string_equal(s.ev[i].prev_value, val);
+	}
+
+	/* Two puts in one txn: one revision, two events. */
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_txn(E.c, NULL, 0, two, 2, NULL, 0, res_cb, &R),
+			 0);
+	wait_res(E.base, &R);
+	wait_events(E.base, &s, 72, 1, 0, WAIT_MS);
+	assert_int_equal(s.ev[70].mod, R.revision);
+	assert_int_equal(s.ev[71].mod, R.revision);
+	assert_string_equal(s.ev[70].key, "/w1/t1");
+	assert_string_equal(s.ev[71].key, "/w1/t2");
+	assert_int_equal(fg_etcd_watch_revision(w), R.revision);
+	assert_int_equal(s.errors, 0);
+	assert_false(s.terminal);
+
+	/* Cancelled means silent. */
+	fg_etcd_watch_cancel(w);
+	put_ok("/w1/after", "x");
+	run_for(E.base, 300);
+	assert_int_equal(s.n, 72);
+}
+
+/* Events written while the watcher is cut off from etcd (etcd stopped and
+ * restarted; the watcher's loop not running while the writes happen) are
+ * delivered once, in order, when it reconnects. */
+static void test_watch_restart(void **state)
+{
+	struct event_base *wb = event_base_new();
+	const char *ep = E.endpoint;
+	struct fg_etcd *wc;
+	struct fg_etcd_watch *w;
+	struct wsink s = { 0 };
+	char err[512];
+	int64_t start, r2, r3, rd;
+
+	(void)state;
+	assert_non_null(wb);
+	wc = fg_etcd_new(wb, &ep, 1, err, sizeof(err));
+	assert_non_null(wc);
+	start = put_ok("/wr/a", "0");
+	w = watch(wc, "/wr/", start + 1, &s);
+	wait_events(wb, &s, 0, 1, 0, WAIT_MS);
+	put_ok("/wr/1", "one");
+	wait_events(wb, &s, 1, 1, 0, WAIT_MS);
+
+	fg_etcd_embedded_stop(E.emb);
+	E.emb = NULL;
+	/* The watch notices, once, and keeps trying. */
+	wait_events(wb, &s, 1, 1, 1, WAIT_MS);
+	run_for(wb, 700);
+	assert_int_equal(s.errors, 1);
+	assert_false(s.terminal);
+
+	assert_int_equal(emb_start(err, sizeof(err)), 0);
+	/* Written with the watcher's loop stopped: it cannot have
+	 * reconnected yet. */
+	r2 = put_ok("/wr/2", "two");
+	r3 = put_ok("/wr/3", "three");
+	rd = del("/wr/1", false)->revision;
+	assert_true(r2 < r3 && r3 < rd);
+
+	wait_events(wb, &s, 4, 2, 1, 20000);
+	run_for(wb, 300);
+	assert_int_equal(s.n, 4);		/* nothing repeated */
+	assert_string_equal(s.ev[0].key, "/wr/1");
+	assert_int_equal(s.ev[1].mod, r2);
+	assert_string_equal(s.ev[1].value, "two");
+	assert_int_equal(s.ev[2].mod, r3);
+	assert_int_equal(s.ev[3].mod, rd);
+	assert_int_equal(s.ev[3].type, FG_ETCD_EVENT_DELETE);
+	assert_false(s.out_of_order);
+	assert_false(s.terminal);
+	assert_int_equal(fg_etcd_watch_revision(w), rd);
+
+	fg_etcd_watch_cancel(w);
+	fg_etcd_free(wc);
+	event_base_free(wb);
+}
+
+static void test_compaction(void **state)
+{
+	struct fg_etcd_op old = { .type = FG_ETCD_OP_RANGE, .key = "/cmp/k" };
+	struct wsink s = { 0 }, s2 = { 0 };
+	struct fg_etcd_watch *w;
+	int64_t r1, r3;
+
+	(void)state;
+	r1 = put_ok("/cmp/k", "1");
+	put_ok("/cmp/k", "2");
+	r3 = put_ok("/cmp/k", "3");
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_compact(E.c, r3, true, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, 0);
+
+	/* Reading the past is refused as stale... */
+	old.revision = r1;
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_do(E.c, &old, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, -ESTALE);
+	assert_true(strlen(R.msg) > 0);
+	/* ...and so is compacting again to the same revision. */
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_compact(E.c, r3, false, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, -ESTALE);
+
+	/* A watch from before the compaction ends with -ESTALE and the
+	 * compact revision; the handle stays valid until cancelled. */
+	w = watch(E.c, "/cmp/", r1, &s);
+	assert_true(run_until(E.base, wsink_terminal, &s, WAIT_MS));
+	assert_int_equal(s.terminal_err, -ESTALE);
+	assert_int_equal(s.compact, r3);
+	assert_int_equal(s.n, 0);
+	put_ok("/cmp/k", "4");
+	run_for(E.base, 300);
+	assert_int_equal(s.n, 0);		/* no reconnect after that */
+	fg_etcd_watch_cancel(w);
+
+	/* From the compact revision itself is fine. */
+	w = watch(E.c, "/cmp/", r3, &s2);
+	wait_events(E.base, &s2, 2, 1, 0, WAIT_MS);
+	assert_int_equal(s2.ev[0].mod, r3);
+	assert_string_equal(s2.ev[1].value, "4");
+	assert_false(s2.terminal);
+	fg_etcd_watch_cancel(w);
+}
+
+struct loss {
+	int calls;
+	int err;
+	int64_t id;
+};
+
+static void loss_cb(void *arg, int64_t id, int err)
+{
+	struct loss *l = arg;
+
+	l->calls++;
+	l->err = err;
+	l->id = id;
+}
+
+static bool loss_seen(void *p)
+{
+	return ((struct loss *)p)->calls > 0;
+}
+
+static int64_t grant(struct fg_etcd *c, int64_t ttl)
+{
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_lease_grant(c, ttl, 0, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, 0);
+	assert_true(R.lease_id > 0);
+	assert_true(R.lease_ttl >= ttl);
+	return R.lease_id;
+}
+
+static struct res *lease_revoke(struct fg_etcd *c, int64_t id)
+{
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_lease_revoke(c, id, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	return &R;
+}
+
+/* Poll every 200 ms until key has disappeared or timeout_ms passes. */
+static bool wait_key_gone(const char *key, int timeout_ms)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+
+	while (now_ms() < end) {
+		if (range(key, false)->n_kvs == 0)
+			return true;
+		run_for(E.base, 200);
+	}
+	return false;
+}
+
+static void test_lease(void **state)
+{
+	const char *ep = E.endpoint;
+	struct fg_etcd_keepalive *k = NULL, *k2 = NULL;
+	struct loss l = { 0 }, l2 = { 0 };
+	struct fg_etcd *c2;
+	char err[256];
+	int64_t id, id2, id3;
+	uint64_t t0;
+	struct res *r;
+
+	(void)state;
+	/* Kept alive for well over two TTLs. */
+	id = grant(E.c, 2);
+	assert_int_equal(put_on(E.c, E.base, "/lease/k", "v", id)->err, 0);
+	assert_int_equal(fg_etcd_keepalive_start(E.c, id, 2, loss_cb, &l, &k),
+			 0);
+	run_for(E.base, 5000);
+	assert_int_equal(l.calls, 0);
+	r = range("/lease/k", false);
+	assert_int_equal(r->n_kvs, 1);
+	assert_int_equal(r->kvs[0].lease, id);
+
+	/* Revoked: its key goes, and our own keepalive stays quiet. */
+	assert_int_equal(lease_revoke(E.c, id)->err, 0);
+	assert_int_equal(range("/lease/k", false)->n_kvs, 0);
+	run_for(E.base, 1500);
+	assert_int_equal(l.calls, 0);
+	fg_etcd_keepalive_stop(k);
+	assert_int_equal(lease_revoke(E.c, id)->err, -ENOENT);
+
+	/* Not kept alive: expires by itself. */
+	id2 = grant(E.c, 2);
+	t0 = now_ms();
+	assert_int_equal(put_on(E.c, E.base, "/lease/exp", "v", id2)->err, 0);
+	assert_true(wait_key_gone("/lease/exp", 10000));
+	assert_true(now_ms() - t0 >= 1500);
+
+	/* Revoked behind the keepalive's back: reported lost. */
+	c2 = fg_etcd_new(E.base, &ep, 1, err, sizeof(err));
+	assert_non_null(c2);
+	id3 = grant(E.c, 3);
+	assert_int_equal(fg_etcd_keepalive_start(E.c, id3, 3, loss_cb, &l2,
+						 &k2), 0);
+	assert_int_equal(lease_revoke(c2, id3)->err, 0);
+	assert_true(run_until(E.base, loss_seen, &l2, 5000));
+	assert_int_equal(l2.err, -ENOENT);
+	assert_int_equal(l2.id, id3);
+	run_for(E.base, 1500);
+	assert_int_equal(l2.calls, 1);		/* once */
+	fg_etcd_keepalive_stop(k2);
+	fg_etcd_free(c2);
+
+	assert_int_equal(fg_etcd_lease_grant(E.c, 0, 0, res_cb, &R), -EINVAL);
+	assert_int_equal(fg_etcd_keepalive_start(E.c, 0, 2, loss_cb, &l, &k),
+			 -EINVAL);
+}
+
+static void test_unreachable(void **state)
+{
+	char ep_closed[64], ep_hang[64], err[256];
+	const char *ep;
+	struct fg_etcd *c;
+	struct wsink s = { 0 };
+	struct fg_etcd_watch *w;
+	uint16_t hport;
+	uint64_t t0, dt;
+	int hfd;
+
+	(void)state;
+	snprintf(ep_closed, sizeof(ep_closed), "http://127.0.0.1:%u",
+		 closed_port());
+	ep = ep_closed;
+	c = fg_etcd_new(E.base, &ep, 1, err, sizeof(err));
+	assert_non_null(c);
+
+	/* Refused: an error at once, not a hang. */
+	t0 = now_ms();
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_range(c, "/x", false, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, -ECONNREFUSED);
+	assert_non_null(strstr(R.msg, ep_closed));
+	assert_true(now_ms() - t0 < 2000);
+
+	/* A watch keeps trying and says so once. */
+	w = watch(c, "/x/", 0, &s);
+	wait_events(E.base, &s, 0, 0, 1, WAIT_MS);
+	run_for(E.base, 1000);			/* several retries */
+	assert_int_equal(s.errors, 1);
+	assert_int_equal(s.last_err, -ECONNREFUSED);
+	assert_false(s.terminal);
+	assert_int_equal(fg_etcd_watch_revision(w), 0);
+	fg_etcd_watch_cancel(w);
+	fg_etcd_free(c);
+
+	/* Accepted but never answered: the timeout, not a hang. */
+	hfd = hanging_listener(&hport);
+	snprintf(ep_hang, sizeof(ep_hang), "http://127.0.0.1:%u", hport);
+	ep = ep_hang;
+	c = fg_etcd_new(E.base, &ep, 1, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(fg_etcd_set_timeout(c, 700), 0);
+	t0 = now_ms();
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_put(c, "/x", "y", 1, 0, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	dt = now_ms() - t0;
+	assert_int_equal(R.err, -ETIMEDOUT);
+	assert_true(dt >= 600 && dt < 3000);
+	fg_etcd_free(c);
+	close(hfd);
+
+	/* The synchronous probe is bounded too. */
+	t0 = now_ms();
+	assert_int_equal(fg_etcd_wait_ready(ep_closed, 300), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 250 && dt < 2000);
+	assert_int_equal(fg_etcd_wait_ready(E.endpoint, 5000), 0);
+
+	/* Bad endpoints are refused with a reason. */
+	ep = "127.0.0.1:2379";
+	err[0] = '\0';
+	assert_null(fg_etcd_new(E.base, &ep, 1, err, sizeof(err)));
+	assert_true(strlen(err) > 0);
+	assert_null(fg_etcd_new(E.base, &ep, 0, NULL, 0));
+}
+
+static void test_failover(void **state)
+{
+	char ep_closed[64], err[256];
+	const char *eps[2];
+	struct fg_etcd *c;
+	struct wsink s = { 0 };
+	struct fg_etcd_watch *w;
+	uint64_t t0;
+
+	(void)state;
+	snprintf(ep_closed, sizeof(ep_closed), "http://127.0.0.1:%u",
+		 closed_port());
+	eps[0] = ep_closed;
+	eps[1] = E.endpoint;
+	c = fg_etcd_new(E.base, eps, 2, err, sizeof(err));
+	assert_non_null(c);
+	assert_string_equal(fg_etcd_endpoint(c), ep_closed);
+
+	/* A write may fail over too: it never left on the refused
+	 * connection. */
+	t0 = now_ms();
+	assert_int_equal(put_on(c, E.base, "/fo/k", "v", 0)->err, 0);
+	assert_true(now_ms() - t0 < 3000);
+	assert_string_equal(fg_etcd_endpoint(c), E.endpoint);
+	memset(&R, 0, sizeof(R));
+	assert_int_equal(fg_etcd_range(c, "/fo/k", false, res_cb, &R), 0);
+	wait_res(E.base, &R);
+	assert_int_equal(R.err, 0);
+	assert_int_equal(R.n_kvs, 1);
+	fg_etcd_free(c);
+
+	/* A watch starting on the dead endpoint ends up on the live one. */
+	c = fg_etcd_new(E.base, eps, 2, err, sizeof(err));
+	assert_non_null(c);
+	w = watch(c, "/fo/", 0, &s);
+	wait_events(E.base, &s, 0, 1, 0, WAIT_MS);
+	put_ok("/fo/k", "w");
+	wait_events(E.base, &s, 1, 1, 0, WAIT_MS);
+	assert_string_equal(s.ev[0].value, "w");
+	fg_etcd_watch_cancel(w);
+	fg_etcd_free(c);
+}
+
+static void test_embedded_refusals(void **state)
+{
+	struct fg_etcd_embedded_opts o;
+	struct fg_etcd_embedded *e = NULL;
+	char err[512], file[128];
+	uint16_t port;
+	int fd, r;
+
+	(void)state;
+	fg_etcd_embedded_opts_init(&o);
+	assert_int_equal(o.client_port, FG_ETCD_EMBEDDED_CLIENT_PORT);
+	assert_int_equal(o.peer_port, FG_ETCD_EMBEDDED_PEER_PORT);
+	o.client_port = o.peer_port = 0;
+
+	o.data_dir = E.root;
+	o.etcd_path = "/nonexistent/etcd";
+	assert_int_equal(fg_etcd_embedded_start(&o, &e, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "etcd not found"));
+	assert_null(e);
+	o.etcd_path = NULL;
+
+	snprintf(file, sizeof(file), "%s/plain-file", E.root);
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	o.data_dir = file;
+	assert_int_equal(fg_etcd_embedded_start(&o, &e, err, sizeof(err)),
+			 -ENOTDIR);
+	assert_non_null(strstr(err, "not a directory"));
+
+	/* Not writable even for root. */
+	o.data_dir = "/sys";
+	r = fg_etcd_embedded_start(&o, &e, err, sizeof(err));
+	assert_true(r == -EACCES || r == -EROFS || r == -EPERM);
+	assert_non_null(strstr(err, "not writable"));
+
+	o.data_dir = NULL;
+	assert_int_equal(fg_etcd_embedded_start(&o, &e, err, sizeof(err)),
+			 -EINVAL);
+	o.data_dir = E.root;
+	o.name = "a=b";
+	assert_int_equal(fg_etcd_embedded_start(&o, &e, err, sizeof(err)),
+			 -EINVAL);
+	o.name = NULL;
+
+	/* A taken port is named as such. */
+	fd = hanging_listener(&port);
+	snprintf(file, sizeof(file), "%s/other", E.root);
+	o.data_dir = file;
+	o.client_port = port;
+	assert_int_equal(fg_etcd_embedded_start(&o, &e, err, sizeof(err)),
+			 -EADDRINUSE);
+	assert_non_null(strstr(err, "in use"));
+	close(fd);
+	assert_null(e);
+	fg_etcd_embedded_stop(NULL);
+}
+
+/* kill -9 of the daemon takes its etcd along (PR_SET_PDEATHSIG). A helper
+ * process plays the daemon; we are the orphan's subreaper, so we can reap
+ * it and know it is gone rather than a zombie of somebody else's. */
+static void test_dies_with_daemon(void **state)
+{
+	uint64_t t0;
+	pid_t helper, etcd = 0, r = 0;
+	int pfd[2], st;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	assert_int_equal(pipe(pfd), 0);
+	helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		struct fg_etcd_embedded_opts o;
+		struct fg_etcd_embedded *e;
+		char dir[128], err[256];
+		pid_t p = 0;
+
+		close(pfd[0]);
+		snprintf(dir, sizeof(dir), "%s/orphan", E.root);
+		fg_etcd_embedded_opts_init(&o);
+		o.data_dir = dir;
+		o.client_port = o.peer_port = 0;
+		if (fg_etcd_embedded_start(&o, &e, err, sizeof(err)) == 0)
+			p = fg_etcd_embedded_pid(e);
+		if (write(pfd[1], &p, sizeof(p)) != sizeof(p))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	/* Bounded by the helper's ready timeout. */
+	n = read(pfd[0], &etcd, sizeof(etcd));
+	close(pfd[0]);
+	kill(helper, SIGKILL);
+	waitpid(helper, NULL, 0);
+	assert_int_equal(n, sizeof(etcd));
+	assert_true(etcd > 0);
+	t0 = now_ms();
+	while (now_ms() - t0 < 10000) {
+		r = waitpid(etcd, &st, WNOHANG);
+		if (r == etcd)
+			break;
+		usleep(20 * 1000);
+	}
+	if (r != etcd) {
+		kill(etcd, SIGKILL);
+		waitpid(etcd, NULL, 0);
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	assert_int_equal(r, etcd);
+}
+
+/* kill -9 of etcd: check() notices, waits the backoff, restarts it on the
+ * same data; the data is still there. */
+static void test_supervision(void **state)
+{
+	pid_t pid = fg_etcd_embedded_pid(E.emb), pid2;
+	bool saw_wait = false;
+	uint64_t t0 = now_ms();
+	char err[512];
+	int r;
+
+	(void)state;
+	put_ok("/sup/k", "survives");
+	assert_true(pid > 0);
+	assert_int_equal(fg_etcd_embedded_check(E.emb, err, sizeof(err)), 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	for (;;) {
+		r = fg_etcd_embedded_check(E.emb, err, sizeof(err));
+		if (r == -EAGAIN) {
+			saw_wait = true;
+			assert_non_null(strstr(err, "signal 9"));
+			assert_int_equal(fg_etcd_embedded_pid(E.emb), 0);
+		}
+		if (r == 1)
+			break;
+		assert_true(r == 0 || r == -EAGAIN);
+		assert_true(now_ms() - t0 < 10000);
+		usleep(50 * 1000);
+	}
+	assert_true(saw_wait);
+	assert_true(now_ms() - t0 >= FG_ETCD_EMBEDDED_BACKOFF_MIN_MS - 100);
+	assert_int_equal(fg_etcd_embedded_restarts(E.emb), 1);
+	pid2 = fg_etcd_embedded_pid(E.emb);
+	assert_true(pid2 > 0 && pid2 != pid);
+	assert_int_equal(fg_etcd_wait_ready(E.endpoint, 20000), 0);
+	assert_int_equal(fg_etcd_embedded_check(E.emb, err, sizeof(err)), 0);
+	assert_string_equal(range("/sup/k", false)->kvs[0].value, "survives");
+}
+
+static void flag_cb(void *arg, const struct fg_etcd_result *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+struct chain {
+	struct fg_etcd *c;
+	struct res second;
+	int first;
+};
+
+/* A callback that submits the next request. */
+static void chain_cb(void *arg, const struct fg_etcd_result *r)
+{
+	struct chain *ch = arg;
+
+	assert_int_equal(r->err, 0);
+	ch->first++;
+	assert_int_equal(fg_etcd_range(ch->c, "/chain", false, res_cb,
+				       &ch->second), 0);
+}
+
+static void test_lifetimes(void **state)
+{
+	const char *ep = E.endpoint;
+	struct fg_etcd *c, *c2;
+	struct fg_etcd_watch *w = NULL;
+	struct wsink s = { 0 }, s2 = { 0 };
+	struct chain ch = { 0 };
+	char err[256];
+	int calls = 0;
+
+	(void)state;
+	/* Freed with a request in flight: its callback never runs. */
+	c = fg_etcd_new(E.base, &ep, 1, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(fg_etcd_range(c, "/x", false, flag_cb, &calls), 0);
+	assert_int_equal(fg_etcd_put(c, "/x", "1", 1, 0, flag_cb, &calls), 0);
+	fg_etcd_free(c);
+	run_for(E.base, 300);
+	assert_int_equal(calls, 0);
+	fg_etcd_free(NULL);
+	fg_etcd_watch_cancel(NULL);
+	fg_etcd_keepalive_stop(NULL);
+
+	/* Callbacks may submit requests. */
+	ch.c = E.c;
+	assert_int_equal(fg_etcd_put(E.c, "/chain", "c", 1, 0, chain_cb, &ch),
+			 0);
+	wait_res(E.base, &ch.second);
+	assert_int_equal(ch.first, 1);
+	assert_string_equal(ch.second.kvs[0].value, "c");
+
+	/* A watch may cancel itself from its callback. */
+	s.cancel_on_event = true;
+	s.self = &w;
+	w = watch(E.c, "/life/", 0, &s);
+	wait_events(E.base, &s, 0, 1, 0, WAIT_MS);
+	put_ok("/life/1", "a");
+	wait_events(E.base, &s, 1, 1, 0, WAIT_MS);
+	assert_null(w);
+	put_ok("/life/2", "b");
+	run_for(E.base, 300);
+	assert_int_equal(s.n, 1);
+
+	/* The client may be freed from a callback; its other work stops. */
+	c2 = fg_etcd_new(E.base, &ep, 1, err, sizeof(err));
+	assert_non_null(c2);
+	s2.free_on_created = &c2;
+	calls = 0;
+	w = watch(c2, "/life/", 0, &s2);
+	assert_int_equal(fg_etcd_range(c2, "/x", false, flag_cb, &calls), 0);
+	wait_events(E.base, &s2, 0, 1, 0, WAIT_MS);
+	assert_null(c2);
+	run_for(E.base, 300);
+	put_ok("/life/3", "c");
+	run_for(E.base, 200);
+	assert_int_equal(s2.n, 0);
+	assert_int_equal(s2.calls, 1);
+	assert_true(calls <= 1);	/* may have beaten the free */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kv),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_watch_order),
+		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_embedded_refusals),
+		cmocka_unit_test(test_dies_with_daemon),
+		/* These two take etcd down; they go last. */
+		cmocka_unit_test(test_supervision),
+		cmocka_unit_test(test_watch_restart),
+	};
+
+	if (access(ETCD_BIN, X_OK) != 0) {
+		printf("SKIP: %s not found (apt install etcd-server)\n",
+		       ETCD_BIN);
+		return 77;
+	}
+	/* A broken pipe to a dead etcd must be an error, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
