@@ -50,9 +50,6 @@ struct fg_dataplane {
 	void *priv;
 };
 
-/* The names of enum fg_drop_reason as the API and metrics spell them. */
-extern const char *const fg_drop_reason_names[FG_DROP_REASON_MAX];
-
 struct fg_boot_config;
 
 /*

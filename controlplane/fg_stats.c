@@ -13,18 +13,6 @@
 
 #include "fg_daemon.h"
 
-const char *const fg_drop_reason_names[FG_DROP_REASON_MAX] = {
-	[FG_DROP_MALFORMED] = "malformed",
-	[FG_DROP_NO_SERVICE] = "no_service",
-	[FG_DROP_FLOOD_GUARD] = "flood_guard",
-	[FG_DROP_NO_BACKEND] = "no_backend",
-	[FG_DROP_LIMITED] = "limited",
-	[FG_DROP_FRAGMENT] = "fragment",
-	[FG_DROP_NO_ROUTE] = "no_route",
-	[FG_DROP_NAT_PORTS] = "nat_ports",
-	[FG_DROP_ENCAP] = "encap",
-};
-
 /* "198.19.0.1:8080" or "[2001:db8::1]:8080", as API.md keys backends. */
 static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t len)
 {
@@ -87,7 +75,7 @@ json_t *fg_stats_json(struct fg_daemon *d)
 	}
 	dp->ops->drop_stats(dp, dv);
 	for (i = 0; i < FG_DROP_REASON_MAX; i++)
-		json_object_set_new(drops, fg_drop_reason_names[i],
+		json_object_set_new(drops, fg_drop_reason_name(i),
 				    json_integer((json_int_t)dv[i]));
 	return root;
 }

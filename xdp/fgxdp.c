@@ -19,18 +19,6 @@
 #include "fg_rules_json.h"
 #include "fg_xdp.h"
 
-static const char *const fg_drop_names[FG_DROP_REASON_MAX] = {
-	[FG_DROP_MALFORMED] = "malformed",
-	[FG_DROP_NO_SERVICE] = "no_service",
-	[FG_DROP_FLOOD_GUARD] = "flood_guard",
-	[FG_DROP_NO_BACKEND] = "no_backend",
-	[FG_DROP_LIMITED] = "limited",
-	[FG_DROP_FRAGMENT] = "fragment",
-	[FG_DROP_NO_ROUTE] = "no_route",
-	[FG_DROP_NAT_PORTS] = "nat_ports",
-	[FG_DROP_ENCAP] = "encap",
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -320,7 +308,7 @@ static int cmd_stats(const char *node, int argc, char **argv)
 	}
 	if (!fg_xdp_stats_drops(x, drops)) {
 		for (i = 0; i < FG_DROP_REASON_MAX; i++)
-			json_object_set_new(jd, fg_drop_names[i], json_integer((json_int_t)drops[i]));
+			json_object_set_new(jd, fg_drop_reason_name(i), json_integer((json_int_t)drops[i]));
 	}
 	fg_xdp_close(x);
 

@@ -217,4 +217,23 @@ enum fg_drop_reason {
 	FG_DROP_REASON_MAX
 };
 
+/* fg_drop_reason_name - the reason as the API, metrics and tools spell it
+ * ("malformed", ...); "unknown" out of range. Context: userspace (string
+ * literals; BPF programs have no use for it). */
+FG_INLINE const char *fg_drop_reason_name(unsigned int reason)
+{
+	switch (reason) {
+	case FG_DROP_MALFORMED:   return "malformed";
+	case FG_DROP_NO_SERVICE:  return "no_service";
+	case FG_DROP_FLOOD_GUARD: return "flood_guard";
+	case FG_DROP_NO_BACKEND:  return "no_backend";
+	case FG_DROP_LIMITED:     return "limited";
+	case FG_DROP_FRAGMENT:    return "fragment";
+	case FG_DROP_NO_ROUTE:    return "no_route";
+	case FG_DROP_NAT_PORTS:   return "nat_ports";
+	case FG_DROP_ENCAP:       return "encap";
+	default:                  return "unknown";
+	}
+}
+
 #endif /* FG_TABLES_H */

@@ -523,11 +523,6 @@ static void fg_snap_take(struct fg_snap *s)
 			  s->lim[i], 2);
 }
 
-static const char *const fg_drop_names[FG_DROP_REASON_MAX] = {
-	"malformed", "no_service", "flood_guard", "no_backend", "limited",
-	"fragment", "no_route", "nat_ports", "encap",
-};
-
 /* Expected counter deltas; everything not named must not move. */
 struct fg_xlim {
 	__u32 id;            /* 0: unused */
@@ -551,7 +546,7 @@ static void fg_snap_check(const struct fg_snap *a, const struct fg_snap *b,
 
 	for (i = 0; i < FG_DROP_REASON_MAX; i++)
 		FG_EXPECT(b->drops[i] - a->drops[i] == x->drop[i],
-			  "drops.%s moved by %llu, want %llu", fg_drop_names[i],
+			  "drops.%s moved by %llu, want %llu", fg_drop_reason_name(i),
 			  (unsigned long long)(b->drops[i] - a->drops[i]),
 			  (unsigned long long)x->drop[i]);
 	for (i = 0; i < FG_T_SVC_MAX; i++) {
