@@ -7,13 +7,14 @@
 # then a human table, and exits non-zero when one of its path checks fails;
 # this script exits with that status.
 #
-# Suites: core (dataplane/core micro-benchmarks). Add a suite as one more
-# case below.
+# Suites: core (dataplane/core micro-benchmarks), xdp (the XDP dataplane
+# under BPF_PROG_TEST_RUN; root only, exits 77 otherwise). Add a suite as
+# one more case below.
 set -euo pipefail
 
 usage() {
 	echo "usage: $0 <suite>" >&2
-	echo "suites: core" >&2
+	echo "suites: core xdp" >&2
 	exit 2
 }
 
@@ -49,6 +50,13 @@ case "$suite" in
 core)
 	build bench/bench_core
 	pin "$builddir/bench/bench_core"
+	;;
+xdp)
+	# Not through pin: bench_xdp pins itself (sched_setaffinity), and it
+	# must reach every CPU to spread its 1M-flow prefill over fg_ct's
+	# per-CPU LRU lists before settling on the last one.
+	build bench/bench_xdp
+	"$builddir/bench/bench_xdp"
 	;;
 *)
 	usage

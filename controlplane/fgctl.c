@@ -1115,6 +1115,17 @@ static const char *fg_jcell(const json_t *obj, const char *key, char *buf, size_
 	return fg_jfmt(json_object_get(obj, key), buf, size);
 }
 
+/* fg_kv_add - add one "key:" / value row to a two-column table. */
+static void fg_kv_add(struct fg_table *t, const char *key, const char *val)
+{
+	char *k = fg_xasprintf("%s:", key);
+	const char *row[2] = { k, val };
+
+	t->ncols = 2;
+	fg_table_row(t, row);
+	free(k);
+}
+
 /*
  * fg_kv_collect - add "key:" / value rows to a two-column table for every
  * scalar under v, nested object members as "a.b", arrays of containers as
@@ -1152,31 +1163,22 @@ static void fg_kv_collect(struct fg_table *t, const char *prefix, const json_t *
 			return;
 		}
 	}
-	{
-		char *k = fg_xasprintf("%s:", prefix ? prefix : "value");
-		const char *row[2] = { k, fg_jfmt(v, val, sizeof(val)) };
-
-		fg_table_row(t, row);
-		free(k);
-	}
+	fg_kv_add(t, prefix ? prefix : "value", fg_jfmt(v, val, sizeof(val)));
 }
 
-/* fg_print_kv - print every scalar under obj as aligned "key: value"
- * lines, skipping the member named skip (NULL: none). */
-static void fg_print_kv(const json_t *obj, const char *skip)
+/* fg_kv_members - add rows for every scalar under obj (see
+ * fg_kv_collect), skipping the member named skip (NULL: none). */
+static void fg_kv_members(struct fg_table *t, const json_t *obj, const char *skip)
 {
-	struct fg_table t = { 0 };
 	const char *key;
 	json_t *el;
 
-	t.ncols = 2;
+	t->ncols = 2;
 	json_object_foreach((json_t *)obj, key, el) {
 		if (skip && !strcmp(key, skip))
 			continue;
-		fg_kv_collect(&t, key, el);
+		fg_kv_collect(t, key, el);
 	}
-	if (t.nrows)
-		fg_table_print(&t);
 }
 
 /* fg_strcmp_p - qsort comparator for an array of C strings. */
@@ -1408,6 +1410,7 @@ static const char fg_help_nodes[] =
 static int fg_cmd_status(struct fg_ctx *c, struct fg_args *a)
 {
 	struct fg_resp r = { 0 };
+	struct fg_table t = { 0 };
 	json_t *root = NULL, *rv, *av;
 	int rc;
 
@@ -1422,7 +1425,9 @@ static int fg_cmd_status(struct fg_ctx *c, struct fg_args *a)
 		rc = FG_EXIT_API;
 		goto out;
 	}
-	fg_print_kv(root, NULL);
+	fg_kv_members(&t, root, NULL);
+	fg_table_print(&t);
+	/* Its own line, unaligned: "^sync: applied" is what scripts match. */
 	rv = json_object_get(root, "rules_version");
 	av = json_object_get(root, "applied_version");
 	if (json_is_integer(rv) && json_is_integer(av)) {
@@ -1580,9 +1585,15 @@ static int fg_show_one(struct fg_ctx *c, const char *kind, const char *name)
 		rc = FG_EXIT_API;
 		goto out;
 	}
-	if (!json_object_get(obj, "name"))
-		printf("name: %s\n", name);
-	fg_print_kv(obj, svc ? "backends" : NULL);
+	{
+		struct fg_table t = { 0 };
+
+		if (!json_object_get(obj, "name"))
+			fg_kv_add(&t, "name", name);
+		fg_kv_members(&t, obj, svc ? "backends" : NULL);
+		if (t.nrows)
+			fg_table_print(&t);
+	}
 	if (svc) {
 		putchar('\n');
 		fg_print_backends(json_object_get(obj, "backends"));

@@ -74,7 +74,6 @@ struct {
 	__uint(max_entries, FG_SVC_MAX * FG_GENERATIONS);
 	__type(key, struct fg_svc_key);
 	__type(value, struct fg_svc);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 } fg_services SEC(".maps");
 
 struct {
@@ -210,8 +209,9 @@ static __always_inline int fg_is_snat_dst(const struct fg_pkt *pkt)
 }
 
 static __always_inline struct fg_svc *fg_lookup_service(const struct fg_pkt *pkt,
-							__u32 gen)
+							const struct fg_config *cfg)
 {
+	__u32 gen = cfg->gen & 1;
 	struct fg_svc_key k = {};
 	struct fg_svc *svc;
 
@@ -221,7 +221,7 @@ static __always_inline struct fg_svc *fg_lookup_service(const struct fg_pkt *pkt
 	k.family = pkt->family;
 	k.gen = gen;
 	svc = bpf_map_lookup_elem(&fg_services, &k);
-	if (svc)
+	if (svc || !(cfg->flags & FG_CFG_F_WILDCARD))
 		return svc;
 	k.port = 0;
 	return bpf_map_lookup_elem(&fg_services, &k);
@@ -239,14 +239,29 @@ static __always_inline struct fg_backend *fg_backend_usable(__u32 id,
 	return be;
 }
 
+/* The flow hash, computed on first use: a connection-table hit over IPIP
+ * to an IPv4 backend never needs it, and SipHash is a good part of that
+ * path's cost. */
+struct fg_lazy_hash {
+	__u64 hash;
+	__u32 done;
+	__u32 pad;
+};
+
 static __always_inline __u64 fg_hash_for(const struct fg_svc *svc,
-					 const struct fg_flow_key *key)
+					 const struct fg_flow_key *key,
+					 struct fg_lazy_hash *lh)
 {
 	struct fg_hash_seed seed = { fg_seed.k0, fg_seed.k1 };
 
+	if (lh->done)
+		return lh->hash;
 	if (svc->hash == FG_HASH_SRC_IP)
-		return fg_flow_hash_src(key, &seed);
-	return fg_flow_hash(key, &seed);
+		lh->hash = fg_flow_hash_src(key, &seed);
+	else
+		lh->hash = fg_flow_hash(key, &seed);
+	lh->done = 1;
+	return lh->hash;
 }
 
 /* Maglev: the backend id the ring gives this flow, or FG_NO_BACKEND. */
@@ -564,24 +579,90 @@ static __noinline int fg_send_rst(struct xdp_md *ctx, const struct fg_pkt *pkt)
 
 /* -------------------------------------------------------------- FIB */
 
+/* A backend's next hop, cached: bpf_fib_lookup costs more than the rest
+ * of an established flow's path together, and a backend's next hop
+ * rarely changes. An entry lives FG_NH_TTL_NS on the coarse clock, so a
+ * route or neighbour change is followed within that time.
+ *
+ * Deliberate race: the cache is shared between CPUs and written without a
+ * lock, once per TTL per backend. Two CPUs refreshing one entry write the
+ * same values; a reader meeting an entry mid-rewrite after a next-hop
+ * change can send one packet to the old next hop, which the old next hop
+ * would have received a moment earlier anyway. */
+#define FG_NH_TTL_NS 1000000000ULL
+
+struct fg_nh {
+	__u64 expires;     /* coarse ns; 0 = empty */
+	__be32 dst[4];     /* the backend address it was resolved for */
+	__u32 ifindex;     /* egress */
+	__u32 in_ifindex;  /* the lookup depends on the ingress interface */
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN];
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_BACKEND_MAX);
+	__type(key, __u32);
+	__type(value, struct fg_nh);
+} fg_nh_cache SEC(".maps");
+
+/* Put the next hop's addresses on the frame and send it. */
+static __always_inline int fg_send(struct xdp_md *ctx, const __u8 *dmac,
+				   const __u8 *smac, __u32 ifindex)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	if (ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	/* The devmap path batches and is the fast one; an egress interface
+	 * the loader did not register still works through bpf_redirect. */
+	if (bpf_map_lookup_elem(&fg_tx_ports, &ifindex))
+		return bpf_redirect_map(&fg_tx_ports, ifindex, 0);
+	return bpf_redirect(ifindex, 0);
+}
+
+/* fg_fib_out's packed argument: family | tot_len << 8 (BPF functions take
+ * five arguments at most). */
+#define FG_FIB_META(family, tot_len) ((__u32)(family) | ((__u32)(tot_len) << 8))
+
 /*
  * fg_fib_out - route the (rewritten) packet whose outer addresses are
  * src/dst, fill in the Ethernet addresses, and return the XDP verdict:
  * XDP_TX back out of the ingress interface, a redirect to another
- * interface (through fg_tx_ports when registered there), or XDP_PASS when the neighbour is not resolved
- * yet (the kernel forwards this packet and resolves it for the next).
+ * interface (through fg_tx_ports when registered there), or XDP_PASS
+ * when the neighbour is not resolved yet (the kernel forwards this packet
+ * and resolves it for the next). cache_id is the backend id whose next
+ * hop dst is (cached in fg_nh_cache), or FG_NO_BACKEND for a client.
  */
-static __always_inline int fg_fib_out(struct xdp_md *ctx, int family,
-				      const __be32 *src, const __be32 *dst,
-				      __u16 tot_len)
+static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
+				 const __be32 *dst, __u32 meta, __u32 cache_id)
 {
 	struct bpf_fib_lookup fib = {};
-	void *data, *data_end;
-	struct ethhdr *eth;
+	__u32 family = meta & 0xff;
+	struct fg_nh *nh = NULL;
+	__u64 now = 0;
 	int rc;
 
+	if (cache_id != FG_NO_BACKEND) {
+		nh = bpf_map_lookup_elem(&fg_nh_cache, &cache_id);
+		now = bpf_ktime_get_coarse_ns();
+		if (nh && nh->expires > now &&
+		    nh->in_ifindex == ctx->ingress_ifindex &&
+		    nh->dst[0] == dst[0] && nh->dst[1] == dst[1] &&
+		    nh->dst[2] == dst[2] && nh->dst[3] == dst[3])
+			return fg_send(ctx, nh->dmac, nh->smac, nh->ifindex);
+	}
+
 	fib.ifindex = ctx->ingress_ifindex;
-	fib.tot_len = tot_len;
+	fib.tot_len = (__u16)(meta >> 8);
 	if (family == FG_AF_INET) {
 		fib.family = FG_FIB_AF_INET;
 		fib.ipv4_src = src[0];
@@ -598,20 +679,18 @@ static __always_inline int fg_fib_out(struct xdp_md *ctx, int family,
 		fg_count_drop(FG_DROP_NO_ROUTE);
 		return XDP_DROP;
 	}
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
-	if (fib.ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
-	/* The devmap path batches and is the fast one; an egress interface
-	 * the loader did not register still works through bpf_redirect. */
-	if (bpf_map_lookup_elem(&fg_tx_ports, &fib.ifindex))
-		return bpf_redirect_map(&fg_tx_ports, fib.ifindex, 0);
-	return bpf_redirect(fib.ifindex, 0);
+	if (nh) {
+		__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+		__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+		nh->ifindex = fib.ifindex;
+		nh->in_ifindex = ctx->ingress_ifindex;
+		nh->dst[0] = dst[0];
+		nh->dst[1] = dst[1];
+		nh->dst[2] = dst[2];
+		nh->dst[3] = dst[3];
+		nh->expires = now + FG_NH_TTL_NS;
+	}
+	return fg_send(ctx, fib.dmac, fib.smac, fib.ifindex);
 }
 
 /* ------------------------------------------------------ encapsulation */
@@ -620,13 +699,17 @@ static __always_inline int fg_fib_out(struct xdp_md *ctx, int family,
  * fg_encap - put an outer IPv4/IPv6 header (and a UDP header for GUE) in
  * front of the packet's IP header, replacing Ethernet and any VLAN tags
  * with one untagged Ethernet header, then route it to the backend.
- * gue_port (network order) selects GUE to that port; 0 selects IPIP.
+ * hash_gue holds the flow hash's low 32 bits and, above them, the GUE
+ * port (network order) - 0 selects IPIP (BPF functions take five
+ * arguments). be_id keys the next-hop cache.
  * Returns the XDP verdict.
  */
 static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
-			       const struct fg_backend *be, __u64 hash,
-			       __be16 gue_port)
+			       const struct fg_backend *be, __u64 hash_gue,
+			       __u32 be_id)
 {
+	__u32 hash = (__u32)hash_gue;
+	__be16 gue_port = (__be16)(hash_gue >> 32);
 	int gue = gue_port != 0;
 	__u32 outer = (be->family == FG_AF_INET ? sizeof(struct iphdr) :
 		       sizeof(struct ipv6hdr)) + (gue ? sizeof(struct udphdr) : 0);
@@ -715,7 +798,8 @@ static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
 		uh->len = fg_htons(inner_len + sizeof(struct udphdr));
 		uh->check = 0;
 	}
-	return fg_fib_out(ctx, be->family, src, dst, inner_len + outer);
+	return fg_fib_out(ctx, src, dst, FG_FIB_META(be->family, inner_len + outer),
+			  be_id);
 }
 
 /* ----------------------------------------------------------- full NAT */
@@ -859,7 +943,7 @@ static __noinline __be16 fg_nat_new(const struct fg_flow_key *key,
 /* The return leg of a NAT flow: backend -> SNAT address becomes
  * VIP -> client. Returns the verdict, or -1 when no NAT entry matches
  * (the packet is then handled as any other). */
-static __always_inline int fg_nat_reverse(struct xdp_md *ctx,
+static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 					  const struct fg_pkt *pkt)
 {
 	struct fg_nat_tuple t;
@@ -880,7 +964,8 @@ static __always_inline int fg_nat_reverse(struct xdp_md *ctx,
 	fg_count(&fg_svc_stats, svc_id, len, 0);
 	if (fg_nat_rewrite(ctx, pkt, &t))
 		return XDP_DROP;
-	return fg_fib_out(ctx, pkt->family, t.saddr, t.daddr, pkt->l3_len);
+	return fg_fib_out(ctx, t.saddr, t.daddr, FG_FIB_META(pkt->family, pkt->l3_len),
+			  FG_NO_BACKEND);
 }
 
 /* ----------------------------------------------------- flow handling */
@@ -900,7 +985,7 @@ static __always_inline int fg_nat_reverse(struct xdp_md *ctx,
 
 static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 					const struct fg_flow_key *key,
-					__u32 fb_flags, __u64 hash,
+					__u32 fb_flags, struct fg_lazy_hash *lh,
 					struct fg_ct *ct_out)
 {
 	int is_syn = !!(fb_flags & FG_FB_SYN), is_tcp = !!(fb_flags & FG_FB_TCP);
@@ -950,7 +1035,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		 * still naming a backend that is down (or no longer this
 		 * service's) until the control plane flips the ring gets
 		 * nothing, as a SYN would. */
-		id = fg_maglev_pick(svc, hash);
+		id = fg_maglev_pick(svc, fg_hash_for(svc, key, lh));
 		if (id != FG_NO_BACKEND && !fg_backend_usable(id, svc->id))
 			id = FG_NO_BACKEND;
 		ct_out->backend_id = id;
@@ -958,7 +1043,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		return id;
 	}
 
-	id = fg_maglev_pick(svc, hash);
+	id = fg_maglev_pick(svc, fg_hash_for(svc, key, lh));
 	if (id == FG_NO_BACKEND || !fg_backend_usable(id, svc->id))
 		return FG_NO_BACKEND;
 	fresh.backend_id = id;
@@ -985,7 +1070,10 @@ int fg_xdp_main(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct fg_limit_ctx lc = {};
-	struct fg_flow_key key;
+	/* The limit context holds the packet's flow key, used by everything
+	 * below: one copy keeps the stack of the deepest call chain under the
+	 * verifier's 512 bytes. */
+	struct fg_flow_key *key = &lc.key;
 	struct fg_backend *be;
 	struct fg_config *cfg;
 	struct fg_ct ct = {};
@@ -993,7 +1081,8 @@ int fg_xdp_main(struct xdp_md *ctx)
 	struct fg_svc *svc;
 	__u32 zero = 0, be_id, frame_len;
 	int rc, is_tcp, is_syn, new_flow;
-	__u64 hash;
+	struct fg_lazy_hash lh = {};
+	__be16 gue_port;
 
 	rc = fg_parse(data, data_end, &pkt);
 	if (rc == FG_PARSE_NOT_IP)
@@ -1021,7 +1110,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return rc;
 	}
 
-	svc = fg_lookup_service(&pkt, cfg->gen & 1);
+	svc = fg_lookup_service(&pkt, cfg);
 	if (!svc) {
 		fg_count_drop(FG_DROP_NO_SERVICE);
 		return XDP_PASS;
@@ -1035,9 +1124,8 @@ int fg_xdp_main(struct xdp_md *ctx)
 	frame_len = (__u32)(data_end - data);
 	is_tcp = pkt.l4_proto == IPPROTO_TCP;
 	is_syn = is_tcp && (pkt.tcp_flags & (FG_TCP_SYN | FG_TCP_ACK)) == FG_TCP_SYN;
-	fg_flow_key_from_pkt(&pkt, &key);
+	fg_flow_key_from_pkt(&pkt, key);
 
-	lc.key = key;
 	lc.tcp_flags = pkt.tcp_flags;
 	lc.frame_len = frame_len;
 	lc.svc_id = svc->id;
@@ -1054,9 +1142,8 @@ int fg_xdp_main(struct xdp_md *ctx)
 		}
 	}
 
-	hash = fg_hash_for(svc, &key);
-	be_id = fg_flow_backend(svc, &key, (is_syn ? FG_FB_SYN : 0) |
-				(is_tcp ? FG_FB_TCP : 0), hash, &ct);
+	be_id = fg_flow_backend(svc, key, (is_syn ? FG_FB_SYN : 0) |
+				(is_tcp ? FG_FB_TCP : 0), &lh, &ct);
 	if (be_id == FG_NO_BACKEND) {
 		fg_count_drop(is_syn ? FG_DROP_FLOOD_GUARD : FG_DROP_NO_BACKEND);
 		return XDP_DROP;
@@ -1076,7 +1163,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (new_flow) {
-			ct.nat_port = fg_nat_new(&key, be, svc->id, hash, ct.last_seen);
+			ct.nat_port = fg_nat_new(key, be, svc->id,
+						 fg_hash_for(svc, key, &lh),
+						 ct.last_seen);
 			if (!ct.nat_port) {
 				fg_count_drop(FG_DROP_NAT_PORTS);
 				return XDP_DROP;
@@ -1089,7 +1178,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (new_flow)
-			fg_flow_commit(&key, &ct, is_tcp);
+			fg_flow_commit(key, &ct, is_tcp);
 		fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
 		fg_count(&fg_be_stats, be_id, frame_len, new_flow);
 		fg_snat_addr(pkt.family, t.saddr);
@@ -1098,15 +1187,21 @@ int fg_xdp_main(struct xdp_md *ctx)
 		t.dport = be->port;
 		if (fg_nat_rewrite(ctx, &pkt, &t))
 			return XDP_DROP;
-		return fg_fib_out(ctx, pkt.family, t.saddr, t.daddr, pkt.l3_len);
+		return fg_fib_out(ctx, t.saddr, t.daddr,
+				  FG_FIB_META(pkt.family, pkt.l3_len), be_id);
 	}
 
 	if (new_flow)
-		fg_flow_commit(&key, &ct, is_tcp);
+		fg_flow_commit(key, &ct, is_tcp);
 	fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
 	fg_count(&fg_be_stats, be_id, frame_len, new_flow);
-	return fg_encap(ctx, &pkt, be, hash, svc->forward != FG_FWD_DSR_GUE ? 0 :
-			svc->gue_port ? svc->gue_port : fg_gue_port);
+	/* IPv6 outer headers carry the hash as flow label, GUE as source
+	 * port; IPIP over IPv4 needs none. */
+	if (be->family == FG_AF_INET6 || svc->forward == FG_FWD_DSR_GUE)
+		fg_hash_for(svc, key, &lh);
+	gue_port = svc->forward != FG_FWD_DSR_GUE ? 0 :
+		   svc->gue_port ? svc->gue_port : fg_gue_port;
+	return fg_encap(ctx, &pkt, be, (__u32)lh.hash | (__u64)gue_port << 32, be_id);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

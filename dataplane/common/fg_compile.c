@@ -1191,6 +1191,9 @@ static int fg_build_limits(struct fg_cctx *x)
 		}
 	}
 	cp->nlimits = rs->nlimits;
+	for (i = 0; i < rs->nservices; i++)
+		if (rs->services[i].port == 0)
+			cp->config.flags |= FG_CFG_F_WILDCARD;
 	cp->config.gen = x->nx->gen;
 	cp->config.version = x->cp->version;
 	return 0;

@@ -177,9 +177,13 @@ FG_ASSERT_SIZE(struct fg_bucket_key, 48);
 /* ------------------------------------------------------------ config */
 
 /* fg_config[0]: the switch. Written by one map update. */
+#define FG_CFG_F_WILDCARD 0x01 /* a service of this generation has port 0 */
+
 struct fg_config {
-	__u32 gen;            /* active generation, 0 or 1 */
-	__u32 nglobal_limits;
+	__u8 gen;             /* active generation, 0 or 1 */
+	__u8 flags;           /* FG_CFG_F_*: lets a packet for no service
+			       * skip the port-0 lookup */
+	__u16 nglobal_limits;
 	__u16 global_limits[FG_GLOBAL_LIMITS_MAX];
 	__u64 version;        /* rule version this generation carries */
 };

@@ -304,13 +304,18 @@ def cmd_udpsink(a):
 
 
 def cmd_udpsend(a):
-    socks = []
-    for k in range(a.flows):
+    """N datagrams "SEQ xxx..." at --rate: the even ones over --flows
+    sockets that live the whole run, the odd ones over a fresh set of
+    --flows sockets every --renew datagrams, so new flows begin all
+    along (while the daemon is dead too)."""
+    def sock(port):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-        s.bind(("", a.sport + k))
+        s.bind(("", port))
         s.connect((a.host, a.port))
-        socks.append(s)
+        return s
+    steady = [sock(a.sport + k) for k in range(a.flows)]
+    fresh, block = [], -1
     pad = b"x" * 64
     errors = 0
     t0 = time.time()
@@ -320,12 +325,20 @@ def cmd_udpsend(a):
         ahead = i / a.rate - (time.monotonic() - m0)
         if ahead > 0:
             time.sleep(ahead)
+        if i % 2 == 0:
+            s = steady[(i // 2) % a.flows]
+        else:
+            if i // a.renew != block:
+                block = i // a.renew
+                base = a.sport + a.flows * (1 + block)
+                fresh += [sock(base + k) for k in range(a.flows)]
+            s = fresh[-a.flows + (i // 2) % a.flows]
         try:
-            socks[i % a.flows].send(b"%d " % (a.seq0 + i) + pad)
+            s.send(b"%d " % (a.seq0 + i) + pad)
         except OSError:
             errors += 1
     dump(a.out, {"sent": a.n - errors, "errors": errors, "t_start": t0,
-                 "t_end": time.time()})
+                 "t_end": time.time(), "flows": len(steady) + len(fresh)})
 
 
 # ----------------------------------------------------------------- hold
@@ -510,7 +523,8 @@ def main():
     q.add_argument("port", type=int)
     q.add_argument("n", type=int)
     q.add_argument("--rate", type=float, default=2000)
-    q.add_argument("--flows", type=int, default=16)
+    q.add_argument("--flows", type=int, default=8)
+    q.add_argument("--renew", type=int, default=1000)
     q.add_argument("--sport", type=int, required=True)
     q.add_argument("--seq0", type=int, default=0)
     q.add_argument("--out", required=True)
@@ -610,11 +624,13 @@ fi
 # ------------------------------------------ 1. kill -9 under a UDP stream
 
 echo "# 1. kill -9 and restart of floodgated under a UDP stream"
-# udp_run TAG SEQ0 N SPORT: N datagrams at 2,000/s over 16 flows, in the
-# background (UDP_PID), seq numbers SEQ0..SEQ0+N-1.
+# udp_run TAG SEQ0 N SPORT: N datagrams at 2,000/s, in the background
+# (UDP_PID), seq numbers SEQ0..SEQ0+N-1: half over 8 flows that last the
+# whole run, half over 8 new flows every 1,000 datagrams (source ports
+# from SPORT up).
 udp_run() {
 	rm -f "$TMP/ready.send.$1"
-	bg topo_exec cli "$PY" "$FGD" udpsend "$VIP" 5000 "$3" --rate 2000 --flows 16 \
+	bg topo_exec cli "$PY" "$FGD" udpsend "$VIP" 5000 "$3" --rate 2000 --flows 8 --renew 1000 \
 		--sport "$4" --seq0 "$2" --out "$TMP/send.$1.json" --ready "$TMP/ready.send.$1" \
 		2>"$TMP/send.$1.err"
 	UDP_PID=$!
@@ -624,9 +640,10 @@ udp_run() {
 udp_run ctl 0 4000 30000
 wait_file "$TMP/ready.send.ctl" 300
 wait "$UDP_PID"
-# 20,000 more from other source ports: flows that live across the kill.
+# 20,000 more from other source ports: flows that live across the kill
+# and flows that begin while the daemon is dead or starting.
 api_json /v1/status "$TMP/st.before.json"
-udp_run kill 10000 20000 30100
+udp_run kill 10000 20000 30200
 wait_file "$TMP/ready.send.kill" 300
 sleep 3
 t_kill=$(now)
@@ -684,7 +701,7 @@ check "1 the daemon was killed and back mid-stream" \
 	"API back $(ms_between "$t_kill" "$t_up") ms after kill -9, stream ended $(ms_between "$t_kill" "$t_end") ms after it"
 check "1 zero loss across kill -9 and restart: every one of 20000 datagrams arrived" \
 	"$([ "$sent_kill" = 20000 ] && [ "$kill_lost" = 0 ]; echo $?)" \
-	"sent ${sent_kill:-?}; $res"
+	"sent ${sent_kill:-?} over $(q "$TMP/send.kill.json" "d['flows']" 2>/dev/null) flows; $res"
 before=$(q "$TMP/st.before.json" "'%s/%s' % (d['rules_version'], d['applied_version'])" 2>/dev/null)
 after=$(q "$TMP/st.after.json" "'%s/%s' % (d['rules_version'], d['applied_version'])" 2>/dev/null)
 adopted=$(q "$TMP/st.after.json" "d['dataplane']['adopted']" 2>/dev/null)

@@ -281,6 +281,8 @@ static void test_first_compile_images(void **state)
 	assert_int_equal(cp->config.gen, 1);
 	assert_int_equal(cp->config.version, 5);
 	assert_int_equal(cp->config.nglobal_limits, 0);
+	/* No port-0 service: the dataplane may skip the wildcard lookup. */
+	assert_int_equal(cp->config.flags & FG_CFG_F_WILDCARD, 0);
 	for (i = 0; i < FG_GLOBAL_LIMITS_MAX; i++)
 		assert_int_equal(cp->config.global_limits[i], FG_NO_LIMIT);
 	assert_int_equal(fg_compiler_gen(c), 1);
@@ -324,6 +326,26 @@ static void test_first_compile_images(void **state)
 		assert_int_equal(b->flags, FG_BE_F_VALID);
 	}
 	assert_false(overlaps(&cp->svcs[0].val, &cp->svcs[1].val));
+	fg_compiled_free(cp);
+	fg_ruleset_free(&rs);
+	fg_compiler_free(c);
+}
+
+/* A port-0 service sets the config's wildcard flag, and only then. */
+static void test_wildcard_flag(void **state)
+{
+	struct fg_compiler *c = new_compiler(0, 0);
+	struct fg_ruleset rs = { 0 };
+	struct fg_compiled *cp;
+
+	(void)state;
+	add_svc(&rs, "web", "198.18.0.10", 80, 2);
+	cp = apply(c, &rs, 1);
+	assert_int_equal(cp->config.flags & FG_CFG_F_WILDCARD, 0);
+	fg_compiled_free(cp);
+	add_svc(&rs, "any", "198.18.0.11", 0, 2);
+	cp = apply(c, &rs, 2);
+	assert_int_equal(cp->config.flags & FG_CFG_F_WILDCARD, FG_CFG_F_WILDCARD);
 	fg_compiled_free(cp);
 	fg_ruleset_free(&rs);
 	fg_compiler_free(c);
@@ -1230,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_ruleset_free),
 		cmocka_unit_test(test_new_rejects_oversize),
 		cmocka_unit_test(test_first_compile_images),
+		cmocka_unit_test(test_wildcard_flag),
 		cmocka_unit_test(test_gue_port),
 		cmocka_unit_test(test_ids_stable),
 		cmocka_unit_test(test_backend_id_not_reused),

@@ -1,0 +1,1613 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_xdp.c - per-packet cost of the XDP dataplane (xdp/floodgate.bpf.c)
+ * under BPF_PROG_TEST_RUN, measured as BENCH.md requires.
+ *
+ * Method:
+ *  - Every call is a repeat=1 bpf_prog_test_run_opts() on a fresh copy of
+ *    the frame, so paths that rewrite the packet (encapsulation, NAT, RST)
+ *    are measured on the frame the row names, never on their own output.
+ *    The time is the kernel-reported opts.duration of each call.
+ *  - The floor: a trivial XDP_PASS program (r0 = XDP_PASS; exit), loaded
+ *    here from two instructions, runs on the same frame right before every
+ *    call of the row, through the same loop. Floor and row thus share the
+ *    run's conditions call by call.
+ *  - Pinned to one CPU (sched_setaffinity: the highest one allowed, since
+ *    CPU 0 takes most interrupts); 3 runs per row. A run's figure is the
+ *    mean ns per call over the calls not longer than 10x the run's median
+ *    call: those few (0.1-0.5%, 20-200 us each) lost the vCPU or took an
+ *    interrupt, and would add ~10% of noise to a plain mean; the stderr
+ *    detail line says how many were left out. The same rule applies to
+ *    the floor. A row's value is the median over runs, its floor the
+ *    median of the floor figures, above_floor the median over runs of
+ *    (row - floor) within the run.
+ *  - Path proof: the per-CPU counters (fg_drops, fg_svc_stats,
+ *    fg_be_stats, fg_limit_stats) and the entry counts of fg_ct, fg_ct_syn
+ *    and fg_nat are read before and after each run and must have moved by
+ *    exactly what `calls` packets of the claimed path move them by, and
+ *    nothing else may move; every call's verdict is checked, and the first
+ *    output frame of each run is inspected. Established rows point their
+ *    conntrack entries at a backend that is *not* in the service's ring,
+ *    so a packet that missed the table (and went through Maglev) would
+ *    count on another backend and fail the check.
+ *  - Hot rows: one flow (established, NAT, limited, non-VIP), or for
+ *    syn_new_flow a new flow per call (fg_ct_syn emptied between runs).
+ *  - Realistic rows: 1M flows prefilled in fg_ct (production size, 2^20,
+ *    when every CPU may run us) with bpf_map_update_batch, split over the
+ *    CPUs since fg_ct has per-CPU LRU lists each holding max_entries /
+ *    ncpus; ACKs of a random permutation of them, each run its own
+ *    300k, so every ACK is the
+ *    flow's first in the run (cold cache; last_seen is then over a second
+ *    old and gets refreshed, as for a real flow). syn_new_1m: 1M distinct
+ *    new SYNs per run on top of them, fg_ct_syn sized so that all fit on
+ *    the bench CPU's LRU list (no eviction) and emptied between runs. All
+ *    rows share that one load: other maps keep their production sizes.
+ *
+ * Output: one line per row,
+ *   bench=xdp case=<case> value=<ns> unit=ns floor=<ns> above_floor=<ns>
+ * then a human table against the peer figures of BENCH.md (target: half
+ * the peer's above-floor cost). Timing never gates: exit 0 when every path
+ * check passed, 1 on a path-check failure or a setup error, 77 (skip) when
+ * not root or BPF is refused.
+ *
+ * Usage: bench_xdp [-n calls] [-r runs] [case...]
+ *   -n  calls per run of the hot rows (default 200000)
+ *   -r  runs per row (default 3)
+ *   case  run only these rows (default all)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* Core first: the skeleton's rodata names struct fg_hash_seed. */
+#include "fg_flow.h"
+#include "fg_maglev.h"
+#include "fg_parse.h"
+#include "fg_tables.h"
+#include "fg_tbucket.h"
+#include "pktbuild.h"
+
+#include "floodgate.skel.h"
+
+/* ------------------------------------------------------------ settings */
+
+#define FG_B_RUNS_DEFAULT  3
+#define FG_B_RUNS_MAX      15
+#define FG_B_CALLS_DEFAULT 200000U
+#define FG_B_FLOWS         1000000U  /* the "1M" rows */
+#define FG_B_CALLS_1M_EST  300000U   /* ACKs per run of tcp_established_1m */
+#define FG_B_REARM         4096U     /* limited rows: re-empty the bucket */
+#define FG_B_BATCH         65536U    /* map batch operations */
+#define FG_B_PKT_MAX       2048U
+#define FG_B_ID_MAX        64U       /* counters compared below this id */
+#define FG_B_RING_M        FG_MAGLEV_M_DEFAULT
+#define FG_B_BE_PER_SVC    4U
+
+/* ------------------------------------------------------------ topology */
+
+#define FG_B_IF   "fgb0"
+#define FG_B_PEER "fgb1"
+
+static const __u8 fg_if_mac[6]   = { 0x02, 0, 0, 0, 0, 0x01 };
+static const __u8 fg_peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x09 };
+
+#define FG_B_TUN4  "198.19.255.1"
+#define FG_B_TUN6  "2001:db8:19:ff::1"
+#define FG_B_SNAT4 "198.19.255.2"
+#define FG_B_SNAT6 "2001:db8:19:ff::2"
+#define FG_B_CLI4  "198.18.0.100"   /* has a neighbour entry: NAT replies */
+#define FG_B_NONVIP "198.18.0.200"
+#define FG_B_GUE_PORT 9000
+static const struct fg_hash_seed fg_b_seed = {
+	0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL
+};
+
+/* Client address blocks (host order), one per kind of flow set. */
+#define FG_B_NET_EST1M 0x0a000000U  /* 10/8: the 1M established flows */
+#define FG_B_NET_SYN   0x0b000000U  /* 11/8: syn_new_flow */
+#define FG_B_NET_SYN1M 0x0c000000U  /* 12/8: syn_new_1m */
+#define FG_B_NAT_CPORT 41000
+#define FG_B_NAT_NPORT 20000        /* SNAT source port of the NAT flow */
+
+/* ---------------------------------------------------------------- state */
+
+static struct {
+	struct floodgate_bpf *skel;
+	int prog_fd, floor_fd, ifindex, ncpus, cpu;
+	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd, bkt_fd;
+	int ct_fd, ctsyn_fd, nat_fd;
+	int svcst_fd, best_fd, limst_fd, drops_fd;
+	__u32 ct_max, ctsyn_max;
+	int ct_split;          /* prefill fg_ct from every CPU */
+	__u32 next_svc, next_be, next_ring;
+	__u32 calls, runs;
+	__u32 *perm;           /* permutation of the 1M flows */
+	int have_1m;
+	int path_failed;
+} g;
+
+static void __attribute__((format(printf, 1, 2))) fg_b_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bench_xdp: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+/* A broken setup (the benchmark's own bug or the machine's): stop. */
+#define FG_B_REQUIRE(cond)                                                 \
+	do {                                                               \
+		if (!(cond))                                               \
+			fg_b_die("%s:%d: %s (errno %d: %s)", __FILE__,     \
+				 __LINE__, #cond, errno, strerror(errno)); \
+	} while (0)
+
+static __u64 fg_b_clock(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static __u32 fg_b_ip4h(const char *a)
+{
+	struct in_addr in;
+
+	FG_B_REQUIRE(inet_pton(AF_INET, a, &in) == 1);
+	return ntohl(in.s_addr);
+}
+
+/* xorshift64*: reproducible permutations. */
+static __u64 fg_b_rand(__u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+/* ------------------------------------------------------------- packets */
+
+/* An IPv4 frame as the rows send it. */
+struct fg_b_pkt {
+	__u32 src, dst;      /* host order */
+	__u16 sport, dport;
+	__u8 proto;          /* FG_IPPROTO_TCP / UDP */
+	__u8 flags;          /* TCP flags */
+	__u16 plen;          /* payload bytes */
+};
+
+/* fg_b_build - the frame p into buf (fgb1 -> fgb0 MACs; a SYN carries an
+ * MSS option as a real one does). Returns its length. */
+static __u32 fg_b_build(const struct fg_b_pkt *p, __u8 *buf)
+{
+	static const __u8 mss_opt[4] = { 2, 4, 0x05, 0xb4 };
+	struct fg_pb_ip4 ip = { .src = p->src, .dst = p->dst,
+				.frag_off = 0x4000 };
+	struct fg_pb pb;
+	int len;
+
+	fg_pb_init(&pb, buf, 128 + p->plen);
+	fg_pb_eth(&pb, fg_if_mac, fg_peer_mac);
+	fg_pb_ip4(&pb, &ip);
+	if (p->proto == FG_IPPROTO_TCP) {
+		int syn = p->flags & FG_TCP_SYN;
+		struct fg_pb_tcp t = {
+			.sport = p->sport, .dport = p->dport, .seq = 1000,
+			.ack = (p->flags & FG_TCP_ACK) ? 5000 : 0,
+			.flags = p->flags,
+			.opts = syn ? mss_opt : NULL,
+			.opts_len = syn ? sizeof(mss_opt) : 0,
+		};
+
+		fg_pb_tcp(&pb, &t);
+	} else {
+		fg_pb_udp(&pb, p->sport, p->dport);
+	}
+	if (p->plen)
+		fg_pb_bytes(&pb, NULL, p->plen);
+	len = fg_pb_finish(&pb);
+	FG_B_REQUIRE(len > 0);
+	return (__u32)len;
+}
+
+/* The flow key the dataplane derives from p. */
+static void fg_b_key(const struct fg_b_pkt *p, struct fg_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->src[0] = htonl(p->src);
+	k->dst[0] = htonl(p->dst);
+	k->sport = htons(p->sport);
+	k->dport = htons(p->dport);
+	k->proto = p->proto;
+	k->family = FG_AF_INET;
+}
+
+/* ------------------------------------------------------------ services */
+
+struct fg_b_svc {
+	const char *vip;
+	__u16 port;
+	__u8 proto;
+	__u8 forward;
+	unsigned int nring;  /* be[0..nring) make the ring */
+	unsigned int nbe;    /* be[nring..nbe) belong to it, not in the ring */
+	const char *be_addr[FG_B_BE_PER_SVC];
+	__u16 be_port[FG_B_BE_PER_SVC];
+	__u16 limit;         /* limit id, 0: none */
+	/* filled by fg_b_svc_add() */
+	__u32 id;
+	__u32 be_id[FG_B_BE_PER_SVC];
+};
+
+/* New flows: four backends in a 65537-slot ring. */
+static struct fg_b_svc s_dsr = { .vip = "198.18.0.10", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_DSR_IPIP, .nring = 4,
+	.nbe = 4, .be_addr = { "198.19.0.1", "198.19.0.2", "198.19.0.3",
+			       "198.19.0.4" } };
+/* Established: the ring only knows be[0]; flows are recorded on be[1]. */
+static struct fg_b_svc s_est = { .vip = "198.18.0.11", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_DSR_IPIP, .nring = 1,
+	.nbe = 2, .be_addr = { "198.19.0.11", "198.19.0.12" } };
+static struct fg_b_svc s_udp = { .vip = "198.18.0.12", .port = 53,
+	.proto = FG_IPPROTO_UDP, .forward = FG_FWD_DSR_IPIP, .nring = 1,
+	.nbe = 2, .be_addr = { "198.19.0.21", "198.19.0.22" } };
+static struct fg_b_svc s_ldrop = { .vip = "198.18.0.20", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_DSR_IPIP, .nring = 1,
+	.nbe = 1, .be_addr = { "198.19.0.31" }, .limit = 1 };
+static struct fg_b_svc s_lrst = { .vip = "198.18.0.21", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_DSR_IPIP, .nring = 1,
+	.nbe = 1, .be_addr = { "198.19.0.32" }, .limit = 2 };
+static struct fg_b_svc s_nat = { .vip = "198.18.0.13", .port = 80,
+	.proto = FG_IPPROTO_TCP, .forward = FG_FWD_NAT, .nring = 1,
+	.nbe = 1, .be_addr = { "198.19.0.13" }, .be_port = { 8080 } };
+
+static struct fg_b_svc *const fg_b_svcs[] = {
+	&s_dsr, &s_est, &s_udp, &s_ldrop, &s_lrst, &s_nat,
+};
+
+/* fg_b_svc_add - ids, backends, a Maglev ring over be[0..nring) and the
+ * generation-0 service entry. */
+static void fg_b_svc_add(struct fg_b_svc *s)
+{
+	struct fg_maglev_backend mb[FG_B_BE_PER_SVC];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 *idx, *keys, i, n;
+	struct fg_svc_key k = { 0 };
+	struct fg_svc v = { 0 };
+
+	s->id = ++g.next_svc;
+	for (i = 0; i < s->nbe; i++) {
+		struct fg_backend b = { 0 };
+
+		s->be_id[i] = ++g.next_be;
+		FG_B_REQUIRE(s->be_id[i] < FG_B_ID_MAX);
+		b.addr[0] = htonl(fg_b_ip4h(s->be_addr[i]));
+		b.port = htons(s->be_port[i]);
+		b.family = FG_AF_INET;
+		b.flags = FG_BE_F_VALID;
+		b.svc_id = s->id;
+		FG_B_REQUIRE(!bpf_map_update_elem(g.be_fd, &s->be_id[i], &b,
+						  BPF_ANY));
+		mb[i].id = s->be_id[i];
+		mb[i].weight = 1;
+	}
+	idx = calloc(FG_B_RING_M, sizeof(*idx));
+	keys = calloc(FG_B_RING_M, sizeof(*keys));
+	FG_B_REQUIRE(idx && keys);
+	FG_B_REQUIRE(fg_maglev_build(mb, s->nring, idx, FG_B_RING_M) == 0);
+	for (i = 0; i < FG_B_RING_M; i++) {
+		keys[i] = g.next_ring + i;
+		idx[i] = s->be_id[idx[i]];
+	}
+	n = FG_B_RING_M;
+	FG_B_REQUIRE(!bpf_map_update_batch(g.ring_fd, keys, idx, &n, &bo) &&
+		     n == FG_B_RING_M);
+	free(idx);
+	free(keys);
+
+	k.vip[0] = htonl(fg_b_ip4h(s->vip));
+	k.port = htons(s->port);
+	k.proto = s->proto;
+	k.family = FG_AF_INET;
+	k.gen = 0;
+	v.id = s->id;
+	v.ring_off = g.next_ring;
+	v.ring_size = FG_B_RING_M;
+	v.forward = s->forward;
+	v.nlimits = s->limit ? 1 : 0;
+	v.limits[0] = s->limit;
+	FG_B_REQUIRE(!bpf_map_update_elem(g.svc_fd, &k, &v, BPF_ANY));
+	g.next_ring += FG_B_RING_M;
+}
+
+/* ------------------------------------------------------------- limits */
+
+static struct fg_limit fg_b_lim[3];
+
+/* Limit id: cps, one bucket per service, rate 1/s, burst 1. */
+static void fg_b_limit_add(__u32 id, __u8 action)
+{
+	struct fg_limit *l = &fg_b_lim[id];
+	__u32 idx = id; /* generation 0 */
+
+	memset(l, 0, sizeof(*l));
+	l->id = id;
+	l->key = FG_LKEY_SERVICE;
+	l->unit = FG_LUNIT_CPS;
+	l->action = action;
+	FG_B_REQUIRE(fg_tb_profile_init(&l->prof, 1, 1) == 0);
+	FG_B_REQUIRE(!bpf_map_update_elem(g.lim_fd, &idx, l, BPF_ANY));
+}
+
+/* fg_b_bucket_empty - write the service bucket of limit id for s as
+ * exactly empty now: no SYN is admitted for the next second. The rows
+ * re-arm it every FG_B_REARM calls so a run never earns a token. */
+static void fg_b_bucket_empty(const struct fg_b_svc *s, __u32 id)
+{
+	struct fg_bucket_key bk = { 0 };
+	struct fg_tb_state st = { 0 };
+
+	bk.dst[0] = s->id;
+	bk.limit_id = id;
+	st.tat = fg_b_clock(CLOCK_MONOTONIC) + fg_b_lim[id].prof.window_ns;
+	st.frac = fg_b_lim[id].prof.window_frac;
+	FG_B_REQUIRE(!bpf_map_update_elem(g.bkt_fd, &bk, &st, BPF_ANY));
+}
+
+/* ------------------------------------------------------------ counters */
+
+struct fg_b_snap {
+	__u64 drops[FG_DROP_REASON_MAX];
+	__u64 svc[FG_B_ID_MAX][3];  /* packets, bytes, new_flows */
+	__u64 be[FG_B_ID_MAX][3];
+	__u64 lim[FG_B_ID_MAX][2];  /* passed, limited */
+	__u64 ct, ctsyn, nat;       /* entries */
+};
+
+static const char *const fg_b_drop_names[FG_DROP_REASON_MAX] = {
+	"malformed", "no_service", "flood_guard", "no_backend", "limited",
+	"fragment", "no_route", "nat_ports", "encap",
+};
+
+/* Sum the first nwords 64-bit words of a per-CPU value over the CPUs. */
+static void fg_b_percpu(int fd, __u32 key, size_t vsize, __u64 *sum,
+			unsigned int nwords)
+{
+	__u64 buf[4 * 512];
+	unsigned int c, w;
+
+	FG_B_REQUIRE(vsize / 8 * (size_t)g.ncpus <= FG_ARRAY_SIZE(buf));
+	FG_B_REQUIRE(!bpf_map_lookup_elem(fd, &key, buf));
+	for (w = 0; w < nwords; w++)
+		sum[w] = 0;
+	for (c = 0; c < (unsigned int)g.ncpus; c++)
+		for (w = 0; w < nwords; w++)
+			sum[w] += buf[c * (vsize / 8) + w];
+}
+
+/* fg_b_count - entries of a hash map, by batch lookup. */
+static __u64 fg_b_count(int fd, size_t ksize, size_t vsize)
+{
+	static void *keys, *vals;
+	static size_t kcap, vcap;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u64 total = 0, in = 0, out = 0;
+	int err, first = 1;
+
+	if (kcap < ksize * FG_B_BATCH) {
+		free(keys);
+		kcap = ksize * FG_B_BATCH;
+		keys = malloc(kcap);
+	}
+	if (vcap < vsize * FG_B_BATCH) {
+		free(vals);
+		vcap = vsize * FG_B_BATCH;
+		vals = malloc(vcap);
+	}
+	FG_B_REQUIRE(keys && vals);
+	for (;;) {
+		__u32 n = FG_B_BATCH;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					   vals, &n, &bo);
+		if (err && errno != ENOENT)
+			fg_b_die("bpf_map_lookup_batch: %s", strerror(errno));
+		total += n;
+		if (err)
+			break;
+		in = out;
+		first = 0;
+	}
+	return total;
+}
+
+static void fg_b_snap_take(struct fg_b_snap *s, int counts)
+{
+	__u32 i;
+
+	for (i = 0; i < FG_DROP_REASON_MAX; i++)
+		fg_b_percpu(g.drops_fd, i, 8, &s->drops[i], 1);
+	for (i = 0; i < FG_B_ID_MAX; i++) {
+		fg_b_percpu(g.svcst_fd, i, sizeof(struct fg_counter), s->svc[i], 3);
+		fg_b_percpu(g.best_fd, i, sizeof(struct fg_counter), s->be[i], 3);
+		fg_b_percpu(g.limst_fd, i, sizeof(struct fg_limit_counter),
+			    s->lim[i], 2);
+	}
+	s->ct = s->ctsyn = s->nat = 0;
+	if (counts) {
+		s->ct = fg_b_count(g.ct_fd, sizeof(struct fg_flow_key),
+				   sizeof(struct fg_ct));
+		s->ctsyn = fg_b_count(g.ctsyn_fd, sizeof(struct fg_flow_key),
+				      sizeof(struct fg_ct));
+		s->nat = fg_b_count(g.nat_fd, sizeof(struct fg_flow_key),
+				    sizeof(struct fg_nat_rev));
+	}
+}
+
+/* ---------------------------------------------------------------- rows */
+
+/* What `calls` packets of a row's path move; everything else stays. */
+struct fg_b_expect {
+	int drop;                    /* reason moving by calls; -1: none */
+	struct fg_b_svc *svc;        /* service whose counters move; NULL */
+	int svc_new;                 /* every packet opens a flow */
+	unsigned int be_lo, be_hi;   /* svc->be_id[lo..hi) take the packets */
+	__u32 lim;                   /* limit id whose `limited` moves */
+	int syn_entries;             /* fg_ct_syn grows by calls */
+};
+
+struct fg_b_row {
+	const char *name;
+	double peer;                 /* BENCH.md above-floor ns; 0: none */
+	int big;                     /* needs the 1M prefill */
+	__u32 verdict;
+	struct fg_b_expect x;
+	/* calls per run (0: g.calls) */
+	__u32 (*ncalls)(void);
+	/* state before run `run` */
+	void (*prepare)(__u32 run);
+	/* frame i of run `run` into buf; returns its length */
+	__u32 (*packet)(__u32 run, __u32 i, __u8 *buf);
+	/* every FG_B_REARM calls, outside the timed calls; may be NULL */
+	void (*rearm)(void);
+	/* the first output frame of a run; returns NULL or what is wrong */
+	const char *(*check_out)(const __u8 *in, __u32 in_len,
+				 const __u8 *out, __u32 out_len);
+	/* after run `run` (checked): undo its state; may be NULL */
+	void (*cleanup)(__u32 run, __u32 calls);
+};
+
+/* -- frames */
+
+static __u32 fg_b_pkt_syn(__u32 net, __u32 i, __u8 *buf)
+{
+	struct fg_b_pkt p = { .src = net + i, .dst = fg_b_ip4h(s_dsr.vip),
+			      .sport = (__u16)(1024 + i % 60000),
+			      .dport = s_dsr.port, .proto = FG_IPPROTO_TCP,
+			      .flags = FG_TCP_SYN };
+
+	return fg_b_build(&p, buf);
+}
+
+static void fg_b_key_syn(__u32 net, __u32 i, struct fg_flow_key *k)
+{
+	struct fg_b_pkt p = { .src = net + i, .dst = fg_b_ip4h(s_dsr.vip),
+			      .sport = (__u16)(1024 + i % 60000),
+			      .dport = s_dsr.port, .proto = FG_IPPROTO_TCP };
+
+	fg_b_key(&p, k);
+}
+
+/* Flow f of the 1M established flows. */
+static struct fg_b_pkt fg_b_flow1m(__u32 f)
+{
+	struct fg_b_pkt p = { .src = FG_B_NET_EST1M + f,
+			      .dst = fg_b_ip4h(s_est.vip),
+			      .sport = (__u16)(1024 + f % 60000),
+			      .dport = s_est.port, .proto = FG_IPPROTO_TCP,
+			      .flags = FG_TCP_ACK };
+
+	return p;
+}
+
+static struct fg_b_pkt fg_b_est_pkt(void)
+{
+	struct fg_b_pkt p = { .src = fg_b_ip4h(FG_B_CLI4),
+			      .dst = fg_b_ip4h(s_est.vip), .sport = 40000,
+			      .dport = s_est.port, .proto = FG_IPPROTO_TCP,
+			      .flags = FG_TCP_ACK };
+
+	return p;
+}
+
+static struct fg_b_pkt fg_b_udp_pkt(void)
+{
+	struct fg_b_pkt p = { .src = fg_b_ip4h(FG_B_CLI4),
+			      .dst = fg_b_ip4h(s_udp.vip), .sport = 5300,
+			      .dport = s_udp.port, .proto = FG_IPPROTO_UDP,
+			      .plen = 32 };
+
+	return p;
+}
+
+static struct fg_b_pkt fg_b_natf_pkt(void)
+{
+	struct fg_b_pkt p = { .src = fg_b_ip4h(FG_B_CLI4),
+			      .dst = fg_b_ip4h(s_nat.vip),
+			      .sport = FG_B_NAT_CPORT, .dport = s_nat.port,
+			      .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+
+	return p;
+}
+
+static struct fg_b_pkt fg_b_natr_pkt(void)
+{
+	struct fg_b_pkt p = { .src = fg_b_ip4h(s_nat.be_addr[0]),
+			      .dst = fg_b_ip4h(FG_B_SNAT4),
+			      .sport = s_nat.be_port[0],
+			      .dport = FG_B_NAT_NPORT,
+			      .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+
+	return p;
+}
+
+/* -- output checks */
+
+static __u32 fg_b_get32(const __u8 *b, __u32 off)
+{
+	return (__u32)b[off] << 24 | (__u32)b[off + 1] << 16 |
+	       (__u32)b[off + 2] << 8 | b[off + 3];
+}
+
+/* IPIP to one of svc->be_id[lo..hi): one outer IPv4 header. */
+static const char *fg_b_out_ipip(const __u8 *in, __u32 in_len,
+				 const __u8 *out, __u32 out_len,
+				 const struct fg_b_svc *s, unsigned int lo,
+				 unsigned int hi)
+{
+	__u32 dst, i;
+
+	if (out_len != in_len + 20)
+		return "not encapsulated (length)";
+	if (out[12] != 0x08 || out[13] != 0x00 || out[14 + 9] != 4)
+		return "outer header is not IPv4 protocol 4";
+	if (fg_b_get32(out, 14 + 12) != fg_b_ip4h(FG_B_TUN4))
+		return "outer source is not the tunnel address";
+	if (memcmp(out + 34, in + 14, in_len - 14))
+		return "inner packet changed";
+	dst = fg_b_get32(out, 14 + 16);
+	for (i = lo; i < hi; i++)
+		if (dst == fg_b_ip4h(s->be_addr[i]))
+			return NULL;
+	return "outer destination is not the expected backend";
+}
+
+static const char *fg_b_out_syn(const __u8 *in, __u32 in_len,
+				const __u8 *out, __u32 out_len)
+{
+	return fg_b_out_ipip(in, in_len, out, out_len, &s_dsr, 0, s_dsr.nbe);
+}
+
+static const char *fg_b_out_est(const __u8 *in, __u32 in_len,
+				const __u8 *out, __u32 out_len)
+{
+	return fg_b_out_ipip(in, in_len, out, out_len, &s_est, 1, 2);
+}
+
+static const char *fg_b_out_udp(const __u8 *in, __u32 in_len,
+				const __u8 *out, __u32 out_len)
+{
+	return fg_b_out_ipip(in, in_len, out, out_len, &s_udp, 1, 2);
+}
+
+static const char *fg_b_out_same(const __u8 *in, __u32 in_len,
+				 const __u8 *out, __u32 out_len)
+{
+	if (out_len != in_len || memcmp(in, out, in_len))
+		return "frame changed";
+	return NULL;
+}
+
+static const char *fg_b_out_rst(const __u8 *in, __u32 in_len,
+				const __u8 *out, __u32 out_len)
+{
+	if (out_len != 14 + 20 + 20)
+		return "RST length";
+	if (fg_b_get32(out, 14 + 16) != fg_b_get32(in, 14 + 12))
+		return "RST not addressed to the sender";
+	if (!(out[14 + 20 + 13] & FG_TCP_RST))
+		return "no RST flag";
+	return NULL;
+}
+
+/* The IPv4 4-tuple of out is (src, sport) -> (dst, dport). */
+static const char *fg_b_out_tuple(const __u8 *out, __u32 src, __u16 sport,
+				  __u32 dst, __u16 dport)
+{
+	if (fg_b_get32(out, 14 + 12) != src || fg_b_get32(out, 14 + 16) != dst)
+		return "addresses not rewritten as expected";
+	if (fg_pb_get_be16(out, 34) != sport || fg_pb_get_be16(out, 36) != dport)
+		return "ports not rewritten as expected";
+	return NULL;
+}
+
+static const char *fg_b_out_natf(const __u8 *in, __u32 in_len,
+				 const __u8 *out, __u32 out_len)
+{
+	if (out_len != in_len)
+		return "length changed";
+	return fg_b_out_tuple(out, fg_b_ip4h(FG_B_SNAT4), FG_B_NAT_NPORT,
+			      fg_b_ip4h(s_nat.be_addr[0]), s_nat.be_port[0]);
+}
+
+static const char *fg_b_out_natr(const __u8 *in, __u32 in_len,
+				 const __u8 *out, __u32 out_len)
+{
+	if (out_len != in_len)
+		return "length changed";
+	return fg_b_out_tuple(out, fg_b_ip4h(s_nat.vip), s_nat.port,
+			      fg_b_ip4h(FG_B_CLI4), FG_B_NAT_CPORT);
+}
+
+/* -- conntrack state */
+
+static void fg_b_ct_put(int fd, const struct fg_b_pkt *p, __u32 be_id,
+			__u32 svc_id, __be16 nat_port, __u8 flags)
+{
+	struct fg_flow_key k;
+	struct fg_ct v = { 0 };
+
+	fg_b_key(p, &k);
+	v.last_seen = fg_b_clock(CLOCK_MONOTONIC_COARSE);
+	v.backend_id = be_id;
+	v.svc_id = svc_id;
+	v.nat_port = nat_port;
+	v.flags = flags;
+	FG_B_REQUIRE(!bpf_map_update_elem(fd, &k, &v, BPF_ANY));
+}
+
+/* fg_b_ctsyn_clear - delete the calls SYN flows of net from fg_ct_syn. */
+static void fg_b_ctsyn_clear(__u32 net, __u32 calls)
+{
+	static struct fg_flow_key keys[FG_B_BATCH];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 i, j, n;
+
+	for (i = 0; i < calls; i += n) {
+		n = calls - i < FG_B_BATCH ? calls - i : FG_B_BATCH;
+		for (j = 0; j < n; j++)
+			fg_b_key_syn(net, i + j, &keys[j]);
+		{
+			__u32 done = n;
+
+			if (!bpf_map_delete_batch(g.ctsyn_fd, keys, &done, &bo))
+				continue;
+			/* A key already gone (the path check reports why):
+			 * delete the rest one by one. */
+			for (j = done; j < n; j++)
+				bpf_map_delete_elem(g.ctsyn_fd, &keys[j]);
+		}
+	}
+}
+
+/* -- rows */
+
+static __u32 fg_b_calls_hot(void)
+{
+	return g.calls;
+}
+
+/* New SYNs: at most what fg_ct_syn holds without evicting. */
+static __u32 fg_b_calls_syn(void)
+{
+	return g.calls < FG_B_FLOWS ? g.calls : FG_B_FLOWS;
+}
+
+static __u32 fg_b_calls_1m_est(void)
+{
+	return FG_B_CALLS_1M_EST;
+}
+
+static __u32 fg_b_calls_1m(void)
+{
+	return FG_B_FLOWS;
+}
+
+static void fg_b_prep_none(__u32 run)
+{
+	(void)run;
+}
+
+static __u32 fg_b_frame_syn(__u32 run, __u32 i, __u8 *buf)
+{
+	(void)run;
+	return fg_b_pkt_syn(FG_B_NET_SYN, i, buf);
+}
+
+static __u32 fg_b_frame_syn1m(__u32 run, __u32 i, __u8 *buf)
+{
+	(void)run;
+	return fg_b_pkt_syn(FG_B_NET_SYN1M, i, buf);
+}
+
+static void fg_b_clean_syn(__u32 run, __u32 calls)
+{
+	(void)run;
+	fg_b_ctsyn_clear(FG_B_NET_SYN, calls);
+}
+
+static void fg_b_clean_syn1m(__u32 run, __u32 calls)
+{
+	(void)run;
+	fg_b_ctsyn_clear(FG_B_NET_SYN1M, calls);
+}
+
+/* The hot rows' one frame, built once. */
+static __u8 fg_b_one[FG_B_PKT_MAX];
+static __u32 fg_b_one_len;
+
+static void fg_b_one_set(struct fg_b_pkt p)
+{
+	fg_b_one_len = fg_b_build(&p, fg_b_one);
+}
+
+static __u32 fg_b_frame_one(__u32 run, __u32 i, __u8 *buf)
+{
+	(void)run;
+	(void)i;
+	memcpy(buf, fg_b_one, fg_b_one_len);
+	return fg_b_one_len;
+}
+
+static void fg_b_prep_est(__u32 run)
+{
+	struct fg_b_pkt p = fg_b_est_pkt();
+
+	(void)run;
+	fg_b_ct_put(g.ct_fd, &p, s_est.be_id[1], s_est.id, 0, 0);
+	fg_b_one_set(p);
+}
+
+static void fg_b_prep_udp(__u32 run)
+{
+	struct fg_b_pkt p = fg_b_udp_pkt();
+
+	(void)run;
+	fg_b_ct_put(g.ct_fd, &p, s_udp.be_id[1], s_udp.id, 0, 0);
+	fg_b_one_set(p);
+}
+
+static void fg_b_prep_nonvip(__u32 run)
+{
+	struct fg_b_pkt p = fg_b_est_pkt();
+
+	(void)run;
+	p.dst = fg_b_ip4h(FG_B_NONVIP);
+	fg_b_one_set(p);
+}
+
+static void fg_b_rearm_drop(void)
+{
+	fg_b_bucket_empty(&s_ldrop, s_ldrop.limit);
+}
+
+static void fg_b_rearm_rst(void)
+{
+	fg_b_bucket_empty(&s_lrst, s_lrst.limit);
+}
+
+static void fg_b_prep_ldrop(__u32 run)
+{
+	struct fg_b_pkt p = { .src = fg_b_ip4h(FG_B_CLI4),
+			      .dst = fg_b_ip4h(s_ldrop.vip), .sport = 40000,
+			      .dport = 80, .proto = FG_IPPROTO_TCP,
+			      .flags = FG_TCP_SYN };
+
+	(void)run;
+	fg_b_one_set(p);
+}
+
+static void fg_b_prep_lrst(__u32 run)
+{
+	struct fg_b_pkt p = { .src = fg_b_ip4h(FG_B_CLI4),
+			      .dst = fg_b_ip4h(s_lrst.vip), .sport = 40000,
+			      .dport = 80, .proto = FG_IPPROTO_TCP,
+			      .flags = FG_TCP_SYN };
+
+	(void)run;
+	fg_b_one_set(p);
+}
+
+/* The established NAT flow: its fg_ct entry and its fg_nat reverse entry,
+ * as fg_nat_new() and the promotion leave them. */
+static void fg_b_nat_state(void)
+{
+	struct fg_b_pkt f = fg_b_natf_pkt(), r = fg_b_natr_pkt();
+	struct fg_nat_rev rev = { 0 };
+	struct fg_flow_key rk;
+
+	fg_b_ct_put(g.ct_fd, &f, s_nat.be_id[0], s_nat.id,
+		    htons(FG_B_NAT_NPORT), FG_CT_F_NAT);
+	fg_b_key(&r, &rk);
+	rev.client[0] = htonl(f.src);
+	rev.vip[0] = htonl(f.dst);
+	rev.client_port = htons(f.sport);
+	rev.vip_port = htons(f.dport);
+	rev.svc_id = s_nat.id;
+	rev.last_seen = fg_b_clock(CLOCK_MONOTONIC_COARSE);
+	FG_B_REQUIRE(!bpf_map_update_elem(g.nat_fd, &rk, &rev, BPF_ANY));
+}
+
+static void fg_b_prep_natf(__u32 run)
+{
+	(void)run;
+	fg_b_nat_state();
+	fg_b_one_set(fg_b_natf_pkt());
+}
+
+static void fg_b_prep_natr(__u32 run)
+{
+	(void)run;
+	fg_b_nat_state();
+	fg_b_one_set(fg_b_natr_pkt());
+}
+
+static __u32 fg_b_frame_est1m(__u32 run, __u32 i, __u8 *buf)
+{
+	/* Run r walks its own slice of the permutation (wrapping after
+	 * FG_B_FLOWS / FG_B_CALLS_1M_EST runs). */
+	__u64 at = ((__u64)run * FG_B_CALLS_1M_EST + i) % FG_B_FLOWS;
+	struct fg_b_pkt p = fg_b_flow1m(g.perm[at]);
+
+	return fg_b_build(&p, buf);
+}
+
+#define FG_B_X_NONE .drop = -1
+
+static const struct fg_b_row fg_b_rows[] = {
+	{ .name = "syn_new_flow", .peer = 182, .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_dsr, .svc_new = 1, .be_lo = 0,
+		 .be_hi = 4, .syn_entries = 1 },
+	  .ncalls = fg_b_calls_syn, .prepare = fg_b_prep_none,
+	  .packet = fg_b_frame_syn, .check_out = fg_b_out_syn,
+	  .cleanup = fg_b_clean_syn },
+	{ .name = "tcp_established", .peer = 154, .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_est, .be_lo = 1, .be_hi = 2 },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_est,
+	  .packet = fg_b_frame_one, .check_out = fg_b_out_est },
+	{ .name = "udp_established", .peer = 177, .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_udp, .be_lo = 1, .be_hi = 2 },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_udp,
+	  .packet = fg_b_frame_one, .check_out = fg_b_out_udp },
+	{ .name = "non_vip_pass", .peer = 51, .verdict = XDP_PASS,
+	  .x = { .drop = FG_DROP_NO_SERVICE },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_nonvip,
+	  .packet = fg_b_frame_one, .check_out = fg_b_out_same },
+	{ .name = "syn_limited_drop", .verdict = XDP_DROP,
+	  .x = { .drop = FG_DROP_LIMITED, .lim = 1 },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_ldrop,
+	  .packet = fg_b_frame_one, .rearm = fg_b_rearm_drop },
+	{ .name = "syn_limited_reset", .verdict = XDP_TX,
+	  .x = { .drop = FG_DROP_LIMITED, .lim = 2 },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_lrst,
+	  .packet = fg_b_frame_one, .rearm = fg_b_rearm_rst,
+	  .check_out = fg_b_out_rst },
+	{ .name = "nat_forward", .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_nat, .be_lo = 0, .be_hi = 1 },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_natf,
+	  .packet = fg_b_frame_one, .check_out = fg_b_out_natf },
+	{ .name = "nat_reverse", .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_nat },
+	  .ncalls = fg_b_calls_hot, .prepare = fg_b_prep_natr,
+	  .packet = fg_b_frame_one, .check_out = fg_b_out_natr },
+	{ .name = "tcp_established_1m", .peer = 342, .big = 1,
+	  .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_est, .be_lo = 1, .be_hi = 2 },
+	  .ncalls = fg_b_calls_1m_est, .prepare = fg_b_prep_none,
+	  .packet = fg_b_frame_est1m, .check_out = fg_b_out_est },
+	{ .name = "syn_new_1m", .peer = 520, .big = 1, .verdict = XDP_TX,
+	  .x = { FG_B_X_NONE, .svc = &s_dsr, .svc_new = 1, .be_lo = 0,
+		 .be_hi = 4, .syn_entries = 1 },
+	  .ncalls = fg_b_calls_1m, .prepare = fg_b_prep_none,
+	  .packet = fg_b_frame_syn1m, .check_out = fg_b_out_syn,
+	  .cleanup = fg_b_clean_syn1m },
+};
+
+/* ------------------------------------------------------------ checking */
+
+static int fg_b_fail(const char *row, __u32 run, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fg_b_fail(const char *row, __u32 run, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bench_xdp: %s run %u: path check failed: ", row, run);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return -1;
+}
+
+#define FG_B_DELTA(field) ((unsigned long long)(b->field - a->field))
+
+/*
+ * fg_b_check - counters moved by exactly what `calls` frames of frame_len
+ * bytes on the row's path move, and nothing else moved. Returns 0 or -1
+ * (after saying what differs).
+ */
+static int fg_b_check(const struct fg_b_row *row, __u32 run, __u32 calls,
+		      __u32 frame_len, const struct fg_b_snap *a,
+		      const struct fg_b_snap *b)
+{
+	const struct fg_b_expect *x = &row->x;
+	__u64 want, be_pk = 0, be_new = 0, be_by = 0;
+	__u32 i, j, sid = x->svc ? x->svc->id : 0;
+	int rc = 0;
+
+	for (i = 0; i < FG_DROP_REASON_MAX; i++) {
+		want = (int)i == x->drop ? calls : 0;
+		if (FG_B_DELTA(drops[i]) != want)
+			rc = fg_b_fail(row->name, run, "drops.%s moved by %llu, "
+				       "want %llu", fg_b_drop_names[i],
+				       FG_B_DELTA(drops[i]),
+				       (unsigned long long)want);
+	}
+	for (i = 0; i < FG_B_ID_MAX; i++) {
+		__u64 w[3] = { 0, 0, 0 };
+
+		if (sid && i == sid) {
+			w[0] = calls;
+			w[1] = (__u64)calls * frame_len;
+			w[2] = x->svc_new ? calls : 0;
+		}
+		for (j = 0; j < 3; j++)
+			if (FG_B_DELTA(svc[i][j]) != w[j])
+				rc = fg_b_fail(row->name, run, "svc %u counter %u "
+					       "moved by %llu, want %llu", i, j,
+					       FG_B_DELTA(svc[i][j]),
+					       (unsigned long long)w[j]);
+	}
+	/* Backends: the named ones share the packets (Maglev decides
+	 * which), every other one stays. */
+	for (i = 0; i < FG_B_ID_MAX; i++) {
+		int named = 0;
+
+		for (j = x->be_lo; x->svc && j < x->be_hi; j++)
+			named |= x->svc->be_id[j] == i;
+		if (named) {
+			be_pk += FG_B_DELTA(be[i][0]);
+			be_by += FG_B_DELTA(be[i][1]);
+			be_new += FG_B_DELTA(be[i][2]);
+			continue;
+		}
+		for (j = 0; j < 3; j++)
+			if (FG_B_DELTA(be[i][j]))
+				rc = fg_b_fail(row->name, run, "backend %u counter "
+					       "%u moved by %llu, want 0", i, j,
+					       FG_B_DELTA(be[i][j]));
+	}
+	want = x->be_hi > x->be_lo ? calls : 0;
+	if (be_pk != want || be_by != want * frame_len ||
+	    be_new != (x->svc_new ? want : 0))
+		rc = fg_b_fail(row->name, run, "named backends took %llu packets "
+			       "(%llu new), want %llu",
+			       (unsigned long long)be_pk,
+			       (unsigned long long)be_new,
+			       (unsigned long long)want);
+	for (i = 0; i < FG_B_ID_MAX; i++) {
+		want = x->lim && i == x->lim ? calls : 0;
+		if (FG_B_DELTA(lim[i][0]) || FG_B_DELTA(lim[i][1]) != want)
+			rc = fg_b_fail(row->name, run, "limit %u passed +%llu "
+				       "limited +%llu, want +0 +%llu", i,
+				       FG_B_DELTA(lim[i][0]),
+				       FG_B_DELTA(lim[i][1]),
+				       (unsigned long long)want);
+	}
+	/* Entry counts: only new SYNs add state (to fg_ct_syn). */
+	want = x->syn_entries ? calls : 0;
+	if (b->ct != a->ct || b->nat != a->nat || b->ctsyn - a->ctsyn != want)
+		rc = fg_b_fail(row->name, run, "entries: fg_ct %llu -> %llu, "
+			       "fg_nat %llu -> %llu, fg_ct_syn %llu -> %llu "
+			       "(want +%llu)", (unsigned long long)a->ct,
+			       (unsigned long long)b->ct,
+			       (unsigned long long)a->nat,
+			       (unsigned long long)b->nat,
+			       (unsigned long long)a->ctsyn,
+			       (unsigned long long)b->ctsyn,
+			       (unsigned long long)want);
+	return rc;
+}
+
+/* --------------------------------------------------------------- timing */
+
+/* One repeat=1 run of prog fd on the frame; duration in ns. */
+static int fg_b_call(int fd, const __u8 *in, __u32 len, __u8 *out,
+		     __u32 *out_len, __u32 *verdict, __u32 *ns)
+{
+	struct xdp_md ctx = { .data = 0, .data_end = len,
+			      .ingress_ifindex = (__u32)g.ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = in, .data_size_in = len,
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		.repeat = 1);
+	int err;
+
+	if (out) {
+		o.data_out = out;
+		o.data_size_out = FG_B_PKT_MAX;
+	}
+	err = bpf_prog_test_run_opts(fd, &o);
+	if (err)
+		return err;
+	if (out_len)
+		*out_len = o.data_size_out;
+	*verdict = o.retval;
+	*ns = o.duration;
+	return 0;
+}
+
+struct fg_b_result {
+	double value[FG_B_RUNS_MAX];   /* mean ns per call */
+	double floor[FG_B_RUNS_MAX];
+	double above[FG_B_RUNS_MAX];
+	double p50[FG_B_RUNS_MAX];     /* the row's median call */
+	__u32 dropped[FG_B_RUNS_MAX];  /* interrupted calls left out */
+	double med_value, med_floor, med_above;
+	int ok;
+};
+
+static int fg_b_cmp_u32(const void *pa, const void *pb)
+{
+	__u32 x = *(const __u32 *)pa, y = *(const __u32 *)pb;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * fg_b_mean - mean of the n durations in d (sorted in place) over the
+ * calls not longer than FG_B_OUTLIER x their median: a call that long was
+ * interrupted or lost its vCPU (0.1-0.5% of calls here, 20-200 us each,
+ * ~10% of a plain mean), which is the machine, not the program; a cold
+ * cache miss costs a fraction of the median. *p50 receives the median,
+ * *dropped the number of calls left out.
+ */
+#define FG_B_OUTLIER 10U
+static double fg_b_mean(__u32 *d, __u32 n, double *p50, __u32 *dropped)
+{
+	__u64 sum = 0, cut;
+	__u32 i;
+
+	qsort(d, n, sizeof(*d), fg_b_cmp_u32);
+	*p50 = d[n / 2];
+	cut = (__u64)d[n / 2] * FG_B_OUTLIER;
+	for (i = 0; i < n && d[i] <= cut; i++)
+		sum += d[i];
+	*dropped = n - i;
+	return i ? (double)sum / i : 0;
+}
+
+/*
+ * fg_b_run - one run of a row: calls frames, each through the floor
+ * program and then the dataplane, and the path check around them.
+ * Fills res->value/floor/above[run]. Returns 0 or -1 (path check).
+ */
+static int fg_b_run(const struct fg_b_row *row, __u32 run,
+		    struct fg_b_result *res)
+{
+	static __u8 in[FG_B_PKT_MAX], out[FG_B_PKT_MAX];
+	struct fg_b_snap *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	__u32 calls = row->ncalls(), i, len = 0, first_len = 0, out_len = 0;
+	__u32 verdict, bad = 0, bad_verdict = 0, bad_floor = 0, fdrop;
+	__u32 *d_row = malloc(calls * sizeof(__u32));
+	__u32 *d_floor = malloc(calls * sizeof(__u32));
+	const char *why = NULL;
+	double fp50;
+	int rc = 0;
+
+	FG_B_REQUIRE(a && b && d_row && d_floor);
+	row->prepare(run);
+	if (row->rearm)
+		row->rearm();
+	fg_b_snap_take(a, 1);
+	for (i = 0; i < calls; i++) {
+		if (row->rearm && i && i % FG_B_REARM == 0)
+			row->rearm();
+		len = row->packet(run, i, in);
+		if (!i)
+			first_len = len;
+		FG_B_REQUIRE(!fg_b_call(g.floor_fd, in, len, NULL, NULL,
+					&verdict, &d_floor[i]));
+		if (verdict != XDP_PASS)
+			bad_floor++;
+		if (!i) {
+			FG_B_REQUIRE(!fg_b_call(g.prog_fd, in, len, out, &out_len,
+						&verdict, &d_row[i]));
+			if (verdict == row->verdict && row->check_out)
+				why = row->check_out(in, len, out, out_len);
+		} else {
+			FG_B_REQUIRE(!fg_b_call(g.prog_fd, in, len, NULL, NULL,
+						&verdict, &d_row[i]));
+		}
+		if (verdict != row->verdict && !bad++)
+			bad_verdict = verdict;
+	}
+	fg_b_snap_take(b, 1);
+
+	if (bad)
+		rc = fg_b_fail(row->name, run, "%u of %u calls answered other "
+			       "than %u (first: %u)", bad, calls, row->verdict,
+			       bad_verdict);
+	if (bad_floor)
+		rc = fg_b_fail(row->name, run, "floor program answered "
+			       "other than XDP_PASS %u times", bad_floor);
+	if (why)
+		rc = fg_b_fail(row->name, run, "first output frame: %s", why);
+	if (fg_b_check(row, run, calls, first_len, a, b))
+		rc = -1;
+	if (row->cleanup)
+		row->cleanup(run, calls);
+	if (row->x.syn_entries) {
+		__u64 left = fg_b_count(g.ctsyn_fd, sizeof(struct fg_flow_key),
+					sizeof(struct fg_ct));
+
+		if (left != a->ctsyn)
+			rc = fg_b_fail(row->name, run, "fg_ct_syn holds %llu "
+				       "entries after cleanup, had %llu",
+				       (unsigned long long)left,
+				       (unsigned long long)a->ctsyn);
+	}
+	res->value[run] = fg_b_mean(d_row, calls, &res->p50[run],
+				    &res->dropped[run]);
+	res->floor[run] = fg_b_mean(d_floor, calls, &fp50, &fdrop);
+	res->above[run] = res->value[run] - res->floor[run];
+	free(d_row);
+	free(d_floor);
+	free(a);
+	free(b);
+	return rc;
+}
+
+static int fg_b_cmp_double(const void *pa, const void *pb)
+{
+	double x = *(const double *)pa, y = *(const double *)pb;
+
+	return (x > y) - (x < y);
+}
+
+static double fg_b_median(const double *v, __u32 n)
+{
+	double s[FG_B_RUNS_MAX];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), fg_b_cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* --------------------------------------------------------- 1M flows */
+
+/* fg_b_pin - run on cpu from now on. Returns 0 or -errno. */
+static int fg_b_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * fg_b_prefill_1m - record the FG_B_FLOWS established flows of s_est in
+ * fg_ct (on backend be[1]), by bpf_map_update_batch. An update from
+ * userspace takes its element from the LRU list of the CPU it runs on, so
+ * with per-CPU lists (BPF_F_NO_COMMON_LRU) the flows are spread over the
+ * CPUs (as RSS spreads them) when every possible CPU can be used, and all
+ * go to the bench CPU otherwise (fg_ct was then sized for it). Then the
+ * permutation of the flows the ACK rows walk.
+ */
+static void fg_b_prefill_1m(void)
+{
+	static struct fg_flow_key keys[FG_B_BATCH];
+	static struct fg_ct vals[FG_B_BATCH];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u64 before, after, seed = 0x9e3779b97f4a7c15ULL;
+	__u32 f, j, n, share, c, cpu;
+	struct fg_b_pkt p;
+
+	before = fg_b_count(g.ct_fd, sizeof(struct fg_flow_key),
+			    sizeof(struct fg_ct));
+	share = g.ct_split ? (FG_B_FLOWS + g.ncpus - 1) / g.ncpus : FG_B_FLOWS;
+	for (f = 0; f < FG_B_FLOWS; f += n) {
+		c = f / share;
+		cpu = g.ct_split ? c : (__u32)g.cpu;
+		FG_B_REQUIRE(!fg_b_pin((int)cpu));
+		n = FG_B_FLOWS - f < FG_B_BATCH ? FG_B_FLOWS - f : FG_B_BATCH;
+		if (f + n > (c + 1) * share)
+			n = (c + 1) * share - f;
+		for (j = 0; j < n; j++) {
+			p = fg_b_flow1m(f + j);
+			fg_b_key(&p, &keys[j]);
+			memset(&vals[j], 0, sizeof(vals[j]));
+			vals[j].last_seen = fg_b_clock(CLOCK_MONOTONIC_COARSE);
+			vals[j].backend_id = s_est.be_id[1];
+			vals[j].svc_id = s_est.id;
+		}
+		j = n;
+		FG_B_REQUIRE(!bpf_map_update_batch(g.ct_fd, keys, vals, &j, &bo) &&
+			     j == n);
+	}
+	FG_B_REQUIRE(!fg_b_pin(g.cpu));
+	after = fg_b_count(g.ct_fd, sizeof(struct fg_flow_key),
+			   sizeof(struct fg_ct));
+	if (after != before + FG_B_FLOWS)
+		fg_b_die("prefill: fg_ct holds %llu entries, want %llu (LRU "
+			 "evicted: a CPU's share of max_entries %u is too small)",
+			 (unsigned long long)after,
+			 (unsigned long long)(before + FG_B_FLOWS), g.ct_max);
+
+	g.perm = malloc(FG_B_FLOWS * sizeof(*g.perm));
+	FG_B_REQUIRE(g.perm);
+	for (f = 0; f < FG_B_FLOWS; f++)
+		g.perm[f] = f;
+	for (f = FG_B_FLOWS - 1; f > 0; f--) {
+		__u32 k = (__u32)(fg_b_rand(&seed) % (f + 1)), t = g.perm[f];
+
+		g.perm[f] = g.perm[k];
+		g.perm[k] = t;
+	}
+	g.have_1m = 1;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int fg_b_sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		fprintf(stderr, "bench_xdp: '%s' failed (%d)\n", cmd, rc);
+	return rc;
+}
+
+static int fg_b_write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fputs(val, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
+
+/* The namespace (test_xdp.c's topology): fgb0, where the program "runs",
+ * a route to the backends via a next hop with a permanent neighbour
+ * entry, and one for the NAT client, so bpf_fib_lookup() succeeds. */
+static int fg_b_net_setup(void)
+{
+	static const char *const cmds[] = {
+		"ip link set lo up",
+		"ip link add " FG_B_IF " address 02:00:00:00:00:01 type veth "
+		"peer name " FG_B_PEER " address 02:00:00:00:00:09",
+		"ip link set " FG_B_IF " up",
+		"ip link set " FG_B_PEER " up",
+		"ip addr add 198.18.0.1/24 dev " FG_B_IF,
+		"ip neigh replace 198.18.0.2 lladdr 02:00:00:00:00:02 nud permanent dev " FG_B_IF,
+		"ip neigh replace " FG_B_CLI4 " lladdr 02:00:00:00:00:64 nud permanent dev " FG_B_IF,
+		"ip route add 198.19.0.0/24 via 198.18.0.2 dev " FG_B_IF,
+	};
+	unsigned int i;
+
+	for (i = 0; i < FG_ARRAY_SIZE(cmds); i++)
+		if (fg_b_sh(cmds[i]))
+			return -1;
+	if (fg_b_write_file("/proc/sys/net/ipv4/ip_forward", "1"))
+		return -1;
+	g.ifindex = (int)if_nametoindex(FG_B_IF);
+	return g.ifindex ? 0 : -1;
+}
+
+static int fg_b_libbpf_log(enum libbpf_print_level level, const char *fmt,
+			   va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* The floor: XDP_PASS and nothing else (what clang makes of
+ * tests/integration/xdp_pass.bpf.c), loaded from its two instructions. */
+static int fg_b_floor_load(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fg_bench_floor", "GPL",
+			       insns, FG_ARRAY_SIZE(insns), NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int fg_b_load(void)
+{
+	struct floodgate_bpf *skel;
+	__u32 a;
+	int err;
+
+	skel = floodgate_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->fg_seed = fg_b_seed;
+	a = htonl(fg_b_ip4h(FG_B_TUN4));
+	memcpy((void *)&skel->rodata->fg_tunnel_src4, &a, 4);
+	FG_B_REQUIRE(inet_pton(AF_INET6, FG_B_TUN6,
+			       (void *)skel->rodata->fg_tunnel_src6) == 1);
+	a = htonl(fg_b_ip4h(FG_B_SNAT4));
+	memcpy((void *)&skel->rodata->fg_snat4, &a, 4);
+	FG_B_REQUIRE(inet_pton(AF_INET6, FG_B_SNAT6,
+			       (void *)skel->rodata->fg_snat6) == 1);
+	skel->rodata->fg_gue_port = htons(FG_B_GUE_PORT);
+
+	/* Production sizes but for the connection tables (see the top). */
+	bpf_map__set_max_entries(skel->maps.fg_ct, g.ct_max);
+	bpf_map__set_max_entries(skel->maps.fg_ct_syn, g.ctsyn_max);
+
+	err = floodgate_bpf__load(skel);
+	if (err) {
+		floodgate_bpf__destroy(skel);
+		return err;
+	}
+	g.skel = skel;
+	g.prog_fd = bpf_program__fd(skel->progs.fg_xdp_main);
+	g.cfg_fd = bpf_map__fd(skel->maps.fg_config);
+	g.svc_fd = bpf_map__fd(skel->maps.fg_services);
+	g.ring_fd = bpf_map__fd(skel->maps.fg_ring);
+	g.be_fd = bpf_map__fd(skel->maps.fg_backends);
+	g.lim_fd = bpf_map__fd(skel->maps.fg_limits);
+	g.bkt_fd = bpf_map__fd(skel->maps.fg_buckets);
+	g.ct_fd = bpf_map__fd(skel->maps.fg_ct);
+	g.ctsyn_fd = bpf_map__fd(skel->maps.fg_ct_syn);
+	g.nat_fd = bpf_map__fd(skel->maps.fg_nat);
+	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
+	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
+	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
+	g.drops_fd = bpf_map__fd(skel->maps.fg_drops);
+	return 0;
+}
+
+/*
+ * fg_b_cpus - choose the bench CPU (the highest one allowed: CPU 0 takes
+ * most interrupts) and the connection-table sizes. fg_ct keeps its
+ * production size when every possible CPU may run us (the prefill is then
+ * spread), else grows so one CPU's share holds the 1M flows; fg_ct_syn
+ * always holds 1M SYNs on the bench CPU's share.
+ */
+static void fg_b_cpus(void)
+{
+	cpu_set_t set;
+	int c, all = 1;
+
+	FG_B_REQUIRE(!sched_getaffinity(0, sizeof(set), &set));
+	g.cpu = -1;
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			g.cpu = c;
+	FG_B_REQUIRE(g.cpu >= 0);
+	for (c = 0; c < g.ncpus; c++)
+		all &= c < CPU_SETSIZE && CPU_ISSET(c, &set);
+	g.ct_split = all && FG_B_FLOWS / (__u32)g.ncpus + 1024 <=
+			    FG_CT_DEFAULT / (__u32)g.ncpus;
+	g.ct_max = g.ct_split ? FG_CT_DEFAULT :
+		   (FG_B_FLOWS + 4096) * (__u32)g.ncpus;
+	g.ctsyn_max = (FG_B_FLOWS + 4096) * (__u32)g.ncpus;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static const char *fg_b_peer_str(double v, char *buf, size_t n)
+{
+	if (v <= 0)
+		return "-";
+	snprintf(buf, n, "%.1f", v);
+	return buf;
+}
+
+/* The 1-minute load average, or -1: other work on these CPUs inflates
+ * every figure (shared machines), so the table says how busy it was. */
+static double fg_b_loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
+static void fg_b_table(const struct fg_b_result *res, const int *sel,
+		       double load0)
+{
+	unsigned int i;
+	char p[32], t[32];
+
+	printf("\n%-20s %9s %9s %12s %11s %9s  %s\n", "case", "value", "floor",
+	       "above floor", "peer above", "target", "verdict");
+	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
+		const struct fg_b_row *row = &fg_b_rows[i];
+		const struct fg_b_result *r = &res[i];
+		const char *verdict = "-";
+
+		if (!sel[i])
+			continue;
+		if (!r->ok)
+			verdict = "PATH CHECK FAILED";
+		else if (row->peer > 0)
+			verdict = r->med_above <= row->peer / 2 ? "meets" : "misses";
+		printf("%-20s %9.1f %9.1f %12.1f %11s %9s  %s\n", row->name,
+		       r->med_value, r->med_floor, r->med_above,
+		       fg_b_peer_str(row->peer, p, sizeof(p)),
+		       fg_b_peer_str(row->peer / 2, t, sizeof(t)), verdict);
+	}
+	printf("(ns per packet: kernel-reported BPF_PROG_TEST_RUN duration of "
+	       "repeat=1 calls; floor = a trivial XDP_PASS program on the same "
+	       "frames, called before each one; value/floor: median over %u "
+	       "runs of the per-run mean of calls <= 10x the median call; "
+	       "above floor: median of the per-run differences; target = half "
+	       "the peer's above-floor figure (BENCH.md); CPU %d of %d; load "
+	       "average %.2f before, %.2f after)\n", g.runs, g.cpu, g.ncpus,
+	       load0, fg_b_loadavg());
+}
+
+int main(int argc, char **argv)
+{
+	static struct fg_b_result res[FG_ARRAY_SIZE(fg_b_rows)];
+	int sel[FG_ARRAY_SIZE(fg_b_rows)], opt, err;
+	unsigned int i, j;
+	__u32 zero = 0, r;
+	struct fg_config cfg = { 0 };
+	double load0 = fg_b_loadavg();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g.calls = FG_B_CALLS_DEFAULT;
+	g.runs = FG_B_RUNS_DEFAULT;
+	while ((opt = getopt(argc, argv, "n:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			g.calls = (__u32)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			g.runs = (__u32)strtoul(optarg, NULL, 10);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-n calls] [-r runs] "
+				"[case...]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!g.calls || !g.runs || g.runs > FG_B_RUNS_MAX) {
+		fprintf(stderr, "bench_xdp: -n must be > 0, -r 1..%d\n",
+			FG_B_RUNS_MAX);
+		return 2;
+	}
+	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
+		sel[i] = optind >= argc;
+		for (j = (unsigned int)optind; j < (unsigned int)argc; j++)
+			sel[i] |= !strcmp(argv[j], fg_b_rows[i].name);
+	}
+	for (j = (unsigned int)optind; j < (unsigned int)argc; j++) {
+		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++)
+			if (!strcmp(argv[j], fg_b_rows[i].name))
+				break;
+		if (i == FG_ARRAY_SIZE(fg_b_rows)) {
+			fprintf(stderr, "bench_xdp: no case '%s'\n", argv[j]);
+			return 2;
+		}
+	}
+
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (CAP_BPF, CAP_NET_ADMIN, unshare)\n");
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 77;
+	}
+	if (system("ip -V >/dev/null 2>&1") != 0) {
+		printf("SKIP: iproute2 'ip' not found\n");
+		return 77;
+	}
+	g.ncpus = libbpf_num_possible_cpus();
+	FG_B_REQUIRE(g.ncpus > 0);
+	fg_b_cpus();
+	if (fg_b_net_setup())
+		fg_b_die("network namespace setup failed");
+	libbpf_set_print(fg_b_libbpf_log);
+	err = fg_b_load();
+	if (err == -EPERM) {
+		printf("SKIP: loading BPF: %s (no CAP_BPF?)\n", strerror(-err));
+		return 77;
+	}
+	if (err)
+		fg_b_die("loading floodgate.bpf.o: %s", strerror(-err));
+	g.floor_fd = fg_b_floor_load();
+	if (g.floor_fd < 0)
+		fg_b_die("loading the floor program: %s", strerror(-g.floor_fd));
+	FG_B_REQUIRE(!fg_b_pin(g.cpu));
+
+	FG_B_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &cfg, BPF_ANY));
+	for (i = 0; i < FG_ARRAY_SIZE(fg_b_svcs); i++)
+		fg_b_svc_add(fg_b_svcs[i]);
+	fg_b_limit_add(s_ldrop.limit, FG_LACT_DROP);
+	fg_b_limit_add(s_lrst.limit, FG_LACT_RESET);
+	fprintf(stderr, "bench_xdp: CPU %d, %d possible CPUs, fg_ct %u, "
+		"fg_ct_syn %u entries, %u runs\n", g.cpu, g.ncpus, g.ct_max,
+		g.ctsyn_max, g.runs);
+
+	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
+		const struct fg_b_row *row = &fg_b_rows[i];
+		struct fg_b_result *rs = &res[i];
+
+		if (!sel[i])
+			continue;
+		if (row->big && !g.have_1m) {
+			fprintf(stderr, "bench_xdp: prefilling %u flows\n",
+				FG_B_FLOWS);
+			fg_b_prefill_1m();
+		}
+		rs->ok = 1;
+		for (r = 0; r < g.runs; r++)
+			if (fg_b_run(row, r, rs))
+				rs->ok = 0;
+		rs->med_value = fg_b_median(rs->value, g.runs);
+		rs->med_floor = fg_b_median(rs->floor, g.runs);
+		rs->med_above = fg_b_median(rs->above, g.runs);
+		if (!rs->ok) {
+			g.path_failed = 1;
+			continue;
+		}
+		printf("bench=xdp case=%s value=%.1f unit=ns floor=%.1f "
+		       "above_floor=%.1f\n", row->name, rs->med_value,
+		       rs->med_floor, rs->med_above);
+		fprintf(stderr, "#   %s:", row->name);
+		for (r = 0; r < g.runs; r++)
+			fprintf(stderr, " [%.1f - %.1f = %.1f, p50 %.0f, %u cut]",
+				rs->value[r], rs->floor[r], rs->above[r],
+				rs->p50[r], rs->dropped[r]);
+		fprintf(stderr, " (%u calls/run)\n", row->ncalls());
+	}
+	fg_b_table(res, sel, load0);
+
+	free(g.perm);
+	floodgate_bpf__destroy(g.skel);
+	close(g.floor_fd);
+	if (g.path_failed) {
+		fprintf(stderr, "bench_xdp: a path check failed\n");
+		return 1;
+	}
+	return 0;
+}
