@@ -91,7 +91,10 @@ api = { listen = "127.0.0.1:7380"; };
 store = { kind = "embedded"; data_dir = "$WORK/data"; };
 dataplane = { kind = "xdp"; interfaces = ["eth0"]; };
 EOF
-topo_nsenter lb "$FLOODGATED" -c "$WORK/floodgate.conf" >"$WORK/floodgated.log" 2>&1 &
+# nsenter execs the daemon, so $! is floodgated itself (a shell function
+# in the background would be a subshell that SIGTERM does not reach).
+nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATED" -c "$WORK/floodgate.conf" \
+	>"$WORK/floodgated.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 1 100); do
 	fgctl status >/dev/null 2>&1 && break
