@@ -8,13 +8,14 @@
 # this script exits with that status.
 #
 # Suites: core (dataplane/core micro-benchmarks), xdp (the XDP dataplane
-# under BPF_PROG_TEST_RUN; root only, exits 77 otherwise). Add a suite as
-# one more case below.
+# under BPF_PROG_TEST_RUN; root only, exits 77 otherwise), api (floodgated:
+# REST write to applied rules; root only). Add a suite as one more case
+# below.
 set -euo pipefail
 
 usage() {
 	echo "usage: $0 <suite>" >&2
-	echo "suites: core xdp" >&2
+	echo "suites: core xdp api" >&2
 	exit 2
 }
 
@@ -57,6 +58,11 @@ xdp)
 	# per-CPU LRU lists before settling on the last one.
 	build bench/bench_xdp
 	"$builddir/bench/bench_xdp"
+	;;
+api)
+	# Not pinned: the daemon, its etcd and the client share the CPUs.
+	build controlplane/floodgated
+	FLOODGATED=$builddir/controlplane/floodgated bench/bench_api.sh
 	;;
 *)
 	usage

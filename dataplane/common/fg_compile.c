@@ -262,6 +262,21 @@ static int fg_cs_be_cmp(const void *a, const void *b)
 			       &((const struct fg_cs_be *)b)->ident);
 }
 
+/* bsearch/qsort on possibly empty arrays: an empty rule set has NULL
+ * arrays, and the C library declares both pointers non-null. */
+static void *fg_bsearch(const void *key, const void *base, size_t n,
+			size_t size, int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
+static void fg_qsort(void *base, size_t n, size_t size,
+		     int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* The state service named `name`, or NULL. */
 static const struct fg_cs_svc *fg_find_svc(const struct fg_compile_state *st,
 					   const char *name)
@@ -269,7 +284,7 @@ static const struct fg_cs_svc *fg_find_svc(const struct fg_compile_state *st,
 	struct fg_cs_svc k;
 
 	snprintf(k.name, sizeof(k.name), "%s", name);
-	return bsearch(&k, st->svcs, st->nsvcs, sizeof(k), fg_cs_svc_cmp);
+	return fg_bsearch(&k, st->svcs, st->nsvcs, sizeof(k), fg_cs_svc_cmp);
 }
 
 /* The state limit named `name`, or NULL. */
@@ -279,7 +294,7 @@ static const struct fg_cs_lim *fg_find_lim(const struct fg_compile_state *st,
 	struct fg_cs_lim k;
 
 	snprintf(k.name, sizeof(k.name), "%s", name);
-	return bsearch(&k, st->lims, st->nlims, sizeof(k), fg_cs_lim_cmp);
+	return fg_bsearch(&k, st->lims, st->nlims, sizeof(k), fg_cs_lim_cmp);
 }
 
 /* The state backend of identity *id, or NULL. */
@@ -288,7 +303,7 @@ static const struct fg_cs_be *fg_find_be(const struct fg_compile_state *st,
 {
 	struct fg_cs_be k = { .ident = *id };
 
-	return bsearch(&k, st->bes, st->nbes, sizeof(k), fg_cs_be_cmp);
+	return fg_bsearch(&k, st->bes, st->nbes, sizeof(k), fg_cs_be_cmp);
 }
 
 /* The identity of rule backend b under service id svc_id. */
@@ -501,7 +516,7 @@ static long fg_rs_svc_index(const struct fg_cctx *x, const char *name)
 {
 	struct fg_name_ref k = { .name = name }, *r;
 
-	r = bsearch(&k, x->svc_order, x->rs->nservices, sizeof(k),
+	r = fg_bsearch(&k, x->svc_order, x->rs->nservices, sizeof(k),
 		    fg_name_ref_cmp);
 	return r ? (long)r->idx : -1;
 }
@@ -561,7 +576,7 @@ static int fg_validate_backends(struct fg_cctx *x,
 		fg_be_ident_of(&order[j].ident, 0, &s->backends[j]);
 		order[j].idx = j;
 	}
-	qsort(order, s->nbackends, sizeof(*order), fg_be_ref_cmp);
+	fg_qsort(order, s->nbackends, sizeof(*order), fg_be_ref_cmp);
 	for (j = 1; j < s->nbackends; j++) {
 		if (fg_be_ref_cmp(&order[j - 1], &order[j]) == 0) {
 			__u32 i0 = order[j - 1].idx, i1 = order[j].idx;
@@ -636,7 +651,7 @@ static int fg_validate_services(struct fg_cctx *x)
 		x->svc_order[i].name = rs->services[i].name;
 		x->svc_order[i].idx = i;
 	}
-	qsort(x->svc_order, rs->nservices, sizeof(*x->svc_order),
+	fg_qsort(x->svc_order, rs->nservices, sizeof(*x->svc_order),
 	      fg_name_ref_cmp);
 	for (i = 1; i < rs->nservices; i++)
 		if (fg_name_ref_cmp(&x->svc_order[i - 1],
@@ -654,7 +669,7 @@ static int fg_validate_services(struct fg_cctx *x)
 		fg_svc_key_of(&order[i].key, &rs->services[i], 0);
 		order[i].idx = i;
 	}
-	qsort(order, rs->nservices, sizeof(*order), fg_key_ref_cmp);
+	fg_qsort(order, rs->nservices, sizeof(*order), fg_key_ref_cmp);
 	for (i = 1; i < rs->nservices; i++) {
 		if (fg_key_ref_cmp(&order[i - 1], &order[i]) == 0) {
 			__u32 i0 = order[i - 1].idx, i1 = order[i].idx;
@@ -974,7 +989,7 @@ static int fg_plan_rings(struct fg_cctx *x)
 		in_use += used[nused].len;
 		nused++;
 	}
-	qsort(used, nused, sizeof(*used), fg_extent_cmp);
+	fg_qsort(used, nused, sizeof(*used), fg_extent_cmp);
 	for (i = 0; i <= nused; i++) {
 		__u32 end = i < nused ? used[i].off : slots;
 
@@ -1310,9 +1325,9 @@ int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 	}
 
 	/* The committed state is looked up by name and identity. */
-	qsort(x.nx->svcs, x.nx->nsvcs, sizeof(*x.nx->svcs), fg_cs_svc_cmp);
-	qsort(x.nx->bes, x.nx->nbes, sizeof(*x.nx->bes), fg_cs_be_cmp);
-	qsort(x.nx->lims, x.nx->nlims, sizeof(*x.nx->lims), fg_cs_lim_cmp);
+	fg_qsort(x.nx->svcs, x.nx->nsvcs, sizeof(*x.nx->svcs), fg_cs_svc_cmp);
+	fg_qsort(x.nx->bes, x.nx->nbes, sizeof(*x.nx->bes), fg_cs_be_cmp);
+	fg_qsort(x.nx->lims, x.nx->nlims, sizeof(*x.nx->lims), fg_cs_lim_cmp);
 	*out = x.cp;
 	x.cp = NULL;
 	ret = 0;
@@ -1440,7 +1455,7 @@ static int fg_adopt_check(const struct fg_compiler *c, const struct fg_adopt *a,
 		ext[n].len = a->svcs[i].val.ring_size;
 		n++;
 	}
-	qsort(ext, n, sizeof(*ext), fg_extent_cmp);
+	fg_qsort(ext, n, sizeof(*ext), fg_extent_cmp);
 	for (i = 1; i < n; i++) {
 		if ((__u64)ext[i - 1].off + ext[i - 1].len > ext[i].off) {
 			ret = fg_fail(err, errlen, -EINVAL,
@@ -1499,7 +1514,7 @@ int fg_compiler_adopt(struct fg_compiler *c, const struct fg_adopt *a,
 		cs->ring_size = s->val.ring_size;
 	}
 	st.nsvcs = a->nsvcs;
-	qsort(st.svcs, st.nsvcs, sizeof(*st.svcs), fg_cs_svc_cmp);
+	fg_qsort(st.svcs, st.nsvcs, sizeof(*st.svcs), fg_cs_svc_cmp);
 	for (i = 1; i < st.nsvcs; i++)
 		if (!fg_cmp_name(st.svcs[i - 1].name, st.svcs[i].name)) {
 			fg_fail(err, errlen, ret, "service name %s: twice",
@@ -1528,7 +1543,7 @@ int fg_compiler_adopt(struct fg_compiler *c, const struct fg_adopt *a,
 		memcpy(cb->ident.addr, b->val.addr, sizeof(cb->ident.addr));
 	}
 	st.nbes = a->nbackends;
-	qsort(st.bes, st.nbes, sizeof(*st.bes), fg_cs_be_cmp);
+	fg_qsort(st.bes, st.nbes, sizeof(*st.bes), fg_cs_be_cmp);
 
 	for (i = 0; i < a->nlimits; i++) {
 		const struct fg_adopt_limit *l = &a->limits[i];
@@ -1541,7 +1556,7 @@ int fg_compiler_adopt(struct fg_compiler *c, const struct fg_adopt *a,
 		st.lims[i].id = l->id;
 	}
 	st.nlims = a->nlimits;
-	qsort(st.lims, st.nlims, sizeof(*st.lims), fg_cs_lim_cmp);
+	fg_qsort(st.lims, st.nlims, sizeof(*st.lims), fg_cs_lim_cmp);
 	for (i = 1; i < st.nlims; i++)
 		if (!fg_cmp_name(st.lims[i - 1].name, st.lims[i].name)) {
 			fg_fail(err, errlen, ret, "limit name %s: twice",

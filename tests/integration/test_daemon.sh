@@ -671,7 +671,7 @@ done
 "$PY" - "$TMP" "$NB" >"$TMP/udp.res" <<'PY'
 import json, sys
 tmp, nb = sys.argv[1], int(sys.argv[2])
-seen, per, dup = set(), {}, 0
+seen, per, dup, where = set(), {}, 0, {}
 for i in range(1, nb + 1):
     try:
         d = json.load(open("%s/sink.be%d.json" % (tmp, i)))
@@ -679,12 +679,24 @@ for i in range(1, nb + 1):
         print("bad sink be%d" % i); sys.exit(0)
     seen.update(d["seqs"]); dup += d["dup"]
     per["be%d" % i] = len(d["seqs"])
+    for q in d["seqs"]:
+        where[q] = i
+# The kill run's flows (udpsend: even seqs on 8 steady flows, odd ones on
+# 8 new flows per 1,000): each must have stayed on one backend.
+flows = {}
+for q, b in where.items():
+    k = q - 10000
+    if 0 <= k < 20000:
+        f = ("s", k // 2 % 8) if k % 2 == 0 else ("f", k // 1000, k // 2 % 8)
+        flows.setdefault(f, set()).add(b)
+moved = sum(1 for v in flows.values() if len(v) > 1)
 def runs(lo, n):
     miss = [s for s in range(lo, lo + n) if s not in seen]
     return len(miss), (miss[0], miss[-1]) if miss else None
 ctl = runs(0, 4000); kil = runs(10000, 20000)
-print("ctl_lost=%d kill_lost=%d dup=%d per=%s kill_gap=%s" % (
-      ctl[0], kil[0], dup, ",".join("%s:%d" % kv for kv in sorted(per.items())), kil[1]))
+print("ctl_lost=%d kill_lost=%d dup=%d per=%s kill_gap=%s flows=%d moved=%d" % (
+      ctl[0], kil[0], dup, ",".join("%s:%d" % kv for kv in sorted(per.items())), kil[1],
+      len(flows), moved))
 PY
 res=$(cat "$TMP/udp.res")
 ctl_lost=$(sed -n 's/.*ctl_lost=\([0-9]*\).*/\1/p' <<<"$res")
@@ -699,6 +711,9 @@ t_end=$(q "$TMP/send.kill.json" "d['t_end']" 2>/dev/null || echo 0)
 check "1 the daemon was killed and back mid-stream" \
 	"$([ "$up" = 0 ] && "$PY" -c "import sys; sys.exit(not float(sys.argv[1]) < float(sys.argv[2]) < float(sys.argv[3]))" "$t_kill" "$t_up" "$t_end"; echo $?)" \
 	"API back $(ms_between "$t_kill" "$t_up") ms after kill -9, stream ended $(ms_between "$t_kill" "$t_end") ms after it"
+moved=$(sed -n 's/.* moved=\([0-9]*\).*/\1/p' <<<"$res")
+check "1 every UDP flow stayed on its backend across the restart" \
+	"$([ "$moved" = 0 ]; echo $?)" "$(sed -n 's/.*\(flows=.*\)/\1/p' <<<"$res")"
 check "1 zero loss across kill -9 and restart: every one of 20000 datagrams arrived" \
 	"$([ "$sent_kill" = 20000 ] && [ "$kill_lost" = 0 ]; echo $?)" \
 	"sent ${sent_kill:-?} over $(q "$TMP/send.kill.json" "d['flows']" 2>/dev/null) flows; $res"
