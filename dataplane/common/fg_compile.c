@@ -352,8 +352,12 @@ __u32 fg_ring_size_for(__u32 n)
 {
 	__u32 m = n * 100U;
 
-	if (m <= FG_MAGLEV_M_DEFAULT)
-		return FG_MAGLEV_M_DEFAULT;
+	/* Sized to the service, not FG_MAGLEV_M_DEFAULT for all: a ring
+	 * of 65537 slots for a 10-backend service would let the default
+	 * ring array hold only ~60 services (rings are double-buffered).
+	 * 100 slots per backend keeps the balance within 1 %. */
+	if (m < FG_RING_SIZE_MIN)
+		return FG_RING_SIZE_MIN;
 	/* Prime gaps below 2^21 are under 200: a short, bounded walk. */
 	while (!fg_maglev_is_prime(m))
 		m++;

@@ -263,10 +263,13 @@ int fg_compiler_backend_id(const struct fg_compiler *c, const char *svc,
 __u64 fg_backend_ident(const struct fg_addr *addr, uint16_t port);
 
 /*
- * fg_ring_size_for - the ring size of a service with n backends:
- * FG_MAGLEV_M_DEFAULT, or the smallest prime >= 100 * n when larger.
+ * fg_ring_size_for - the ring size of a service with n backends: the
+ * smallest prime >= 100 * n, at least FG_RING_SIZE_MIN (so weights still
+ * have slots to spread over in a small service). 1000 services of 10
+ * backends fit the default ring array twice over (double buffering).
  * n <= FG_MAGLEV_BACKENDS_MAX.
  */
+#define FG_RING_SIZE_MIN 1021U
 __u32 fg_ring_size_for(__u32 n);
 
 #endif /* FG_COMPILE_H */

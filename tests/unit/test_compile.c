@@ -22,7 +22,8 @@
 #include "fg_parse.h"
 #include "fg_tbucket.h"
 
-#define M_DEF FG_MAGLEV_M_DEFAULT
+/* The ring size of the small services most tests build. */
+#define M_DEF FG_RING_SIZE_MIN
 
 /* ---------------------------------------------------------------------
  * Rule-set builders
@@ -193,8 +194,12 @@ static int overlaps(const struct fg_svc *a, const struct fg_svc *b)
 static void test_ring_size(void **state)
 {
 	(void)state;
-	assert_int_equal(fg_ring_size_for(0), M_DEF);
-	assert_int_equal(fg_ring_size_for(655), M_DEF);
+	assert_int_equal(fg_ring_size_for(0), FG_RING_SIZE_MIN);
+	assert_int_equal(fg_ring_size_for(10), FG_RING_SIZE_MIN);
+	/* 100 * 11 = 1100; the next prime is 1103. */
+	assert_int_equal(fg_ring_size_for(11), 1103);
+	/* 100 * 655 = 65500; the next prime is 65519. */
+	assert_int_equal(fg_ring_size_for(655), 65519);
 	/* 100 * 1000 = 100000; the next prime is 100003. */
 	assert_int_equal(fg_ring_size_for(1000), 100003);
 	assert_true(fg_maglev_is_prime(fg_ring_size_for(4096)));
@@ -738,8 +743,10 @@ static void test_ring_consistency(void **state)
 	for (i = 0; i < m; i++)
 		if (a->ring[i] != b->ring[i])
 			moved++;
-	/* 1/10 of the slots must move; Maglev moves a little more. */
-	assert_true(moved >= m / 10 && moved < m / 10 + m / 40);
+	/* 1/10 of the slots must move; Maglev moves a little more (a few
+	 * percent of the rest at 100 slots per backend). */
+	print_message("ring of %u: %u slots moved for 1 of 10 backends down\n", m, moved);
+	assert_true(moved >= m / 10 && moved < m / 10 + m / 20);
 	fg_compiled_free(cp1);
 	fg_compiled_free(cp2);
 	fg_ruleset_free(&rs);
