@@ -239,29 +239,41 @@ static __always_inline struct fg_backend *fg_backend_usable(__u32 id,
 	return be;
 }
 
-/* The flow hash, computed on first use: a connection-table hit over IPIP
- * to an IPv4 backend never needs it, and SipHash is a good part of that
- * path's cost. */
-struct fg_lazy_hash {
+/*
+ * What the forwarding path learns about a packet once and hands down
+ * (BPF functions take five arguments at most):
+ *  - now: the coarse clock, read once per packet; the connection table
+ *    and the next-hop cache both compare against it;
+ *  - hash: the flow hash, computed on first use: a connection-table hit
+ *    over IPIP to an IPv4 backend never needs it, and SipHash is a good
+ *    part of that path's cost;
+ *  - nh_slot: where the next hop is cached: the backend id in
+ *    fg_nh_cache, or FG_NH_CLIENT | slot in fg_nh_client;
+ *  - gue_port: the GUE destination port (network order), 0 for IPIP.
+ */
+struct fg_fwd {
+	__u64 now;
 	__u64 hash;
-	__u32 done;
-	__u32 pad;
+	__u32 hash_done;
+	__u32 nh_slot;
+	__be16 gue_port;
+	__u16 pad[3];
 };
 
 static __always_inline __u64 fg_hash_for(const struct fg_svc *svc,
 					 const struct fg_flow_key *key,
-					 struct fg_lazy_hash *lh)
+					 struct fg_fwd *fw)
 {
 	struct fg_hash_seed seed = { fg_seed.k0, fg_seed.k1 };
 
-	if (lh->done)
-		return lh->hash;
+	if (fw->hash_done)
+		return fw->hash;
 	if (svc->hash == FG_HASH_SRC_IP)
-		lh->hash = fg_flow_hash_src(key, &seed);
+		fw->hash = fg_flow_hash_src(key, &seed);
 	else
-		lh->hash = fg_flow_hash(key, &seed);
-	lh->done = 1;
-	return lh->hash;
+		fw->hash = fg_flow_hash(key, &seed);
+	fw->hash_done = 1;
+	return fw->hash;
 }
 
 /* Maglev: the backend id the ring gives this flow, or FG_NO_BACKEND. */
@@ -579,26 +591,47 @@ static __noinline int fg_send_rst(struct xdp_md *ctx, const struct fg_pkt *pkt)
 
 /* -------------------------------------------------------------- FIB */
 
-/* A backend's next hop, cached: bpf_fib_lookup costs more than the rest
- * of an established flow's path together, and a backend's next hop
- * rarely changes. An entry lives FG_NH_TTL_NS on the coarse clock, so a
- * route or neighbour change is followed within that time.
+/* Next hops, cached: bpf_fib_lookup costs more than the rest of an
+ * established flow's path together, and a next hop rarely changes. An
+ * entry lives FG_NH_TTL_NS on the coarse clock, so a route or neighbour
+ * change is followed within that time. An entry answers only the lookup
+ * it was made for: same destination and ingress interface (and source,
+ * for a client: a backend's is the fixed tunnel or SNAT address), and a
+ * packet no longer than the one the lookup passed (its MTU check).
  *
- * Deliberate race: the cache is shared between CPUs and written without a
- * lock, once per TTL per backend. Two CPUs refreshing one entry write the
- * same values; a reader meeting an entry mid-rewrite after a next-hop
- * change can send one packet to the old next hop, which the old next hop
- * would have received a moment earlier anyway. */
+ * Backends' next hops are shared between CPUs, one entry per backend id.
+ * Deliberate race: they are written without a lock, once per TTL per
+ * backend. Two CPUs refreshing one entry write the same values; a reader
+ * meeting an entry mid-rewrite after a next-hop change can send one
+ * packet to the old next hop, which the old next hop would have received
+ * a moment earlier anyway.
+ *
+ * NAT clients' next hops (the return leg) are per CPU, in slots chosen by
+ * a hash of the client address: two clients may share a slot, and a slot
+ * rewritten under a reader on another CPU could hand it one client's
+ * destination with another's next hop; per CPU, no reader ever overlaps
+ * a writer. A collision costs a lookup, as without the cache. */
 #define FG_NH_TTL_NS 1000000000ULL
+#define FG_NH_CLIENT_SLOTS 4096U       /* per CPU; a power of two */
+#define FG_NH_CLIENT 0x80000000U       /* fg_fwd.nh_slot: a client slot */
 
+/* fg_nh_cache's value: its layout is pinned, adopted by later builds. */
 struct fg_nh {
 	__u64 expires;     /* coarse ns; 0 = empty */
-	__be32 dst[4];     /* the backend address it was resolved for */
+	__be32 dst[4];     /* the address it was resolved for */
 	__u32 ifindex;     /* egress */
 	__u32 in_ifindex;  /* the lookup depends on the ingress interface */
 	__u8 dmac[ETH_ALEN];
 	__u8 smac[ETH_ALEN];
-	__u32 pad;
+	__u16 len_ok;      /* tot_len the lookup passed; longer asks again */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct fg_nh) == 48, "fg_nh_cache value size is pinned");
+
+/* A client's next hop depends on the source too: the VIP. */
+struct fg_nh_cl {
+	struct fg_nh nh;
+	__be32 src[4];
 };
 
 struct {
@@ -607,6 +640,27 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fg_nh);
 } fg_nh_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FG_NH_CLIENT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fg_nh_cl);
+} fg_nh_client SEC(".maps");
+
+/* Two 16-byte addresses (IPv4 in word 0) are equal. */
+static __always_inline int fg_addr16_eq(const __be32 *a, const __be32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* The fg_fwd.nh_slot of a NAT client's next hop. */
+static __always_inline __u32 fg_nh_client_slot(const __be32 *addr)
+{
+	__u32 h = (addr[0] ^ addr[1] ^ addr[2] ^ addr[3]) * 0x9e3779b1U;
+
+	return FG_NH_CLIENT | (h >> 20 & (FG_NH_CLIENT_SLOTS - 1));
+}
 
 /* Put the next hop's addresses on the frame and send it. */
 static __always_inline int fg_send(struct xdp_md *ctx, const __u8 *dmac,
@@ -639,30 +693,34 @@ static __always_inline int fg_send(struct xdp_md *ctx, const __u8 *dmac,
  * XDP_TX back out of the ingress interface, a redirect to another
  * interface (through fg_tx_ports when registered there), or XDP_PASS
  * when the neighbour is not resolved yet (the kernel forwards this packet
- * and resolves it for the next). cache_id is the backend id whose next
- * hop dst is (cached in fg_nh_cache), or FG_NO_BACKEND for a client.
+ * and resolves it for the next). The next hop is cached in the slot
+ * fw->nh_slot names, against fw->now.
  */
 static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
-				 const __be32 *dst, __u32 meta, __u32 cache_id)
+				 const __be32 *dst, __u32 meta,
+				 const struct fg_fwd *fw)
 {
 	struct bpf_fib_lookup fib = {};
-	__u32 family = meta & 0xff;
-	struct fg_nh *nh = NULL;
-	__u64 now = 0;
-	int rc;
+	__u32 family = meta & 0xff, tot_len = meta >> 8;
+	__u32 slot = fw->nh_slot & ~FG_NH_CLIENT;
+	__u64 now = fw->now;
+	struct fg_nh_cl *cl = NULL;
+	struct fg_nh *nh;
+	int rc, i;
 
-	if (cache_id != FG_NO_BACKEND) {
-		nh = bpf_map_lookup_elem(&fg_nh_cache, &cache_id);
-		now = bpf_ktime_get_coarse_ns();
-		if (nh && nh->expires > now &&
-		    nh->in_ifindex == ctx->ingress_ifindex &&
-		    nh->dst[0] == dst[0] && nh->dst[1] == dst[1] &&
-		    nh->dst[2] == dst[2] && nh->dst[3] == dst[3])
-			return fg_send(ctx, nh->dmac, nh->smac, nh->ifindex);
+	if (fw->nh_slot & FG_NH_CLIENT) {
+		cl = bpf_map_lookup_elem(&fg_nh_client, &slot);
+		nh = cl ? &cl->nh : NULL;
+	} else {
+		nh = bpf_map_lookup_elem(&fg_nh_cache, &slot);
 	}
+	if (nh && nh->expires > now && tot_len <= nh->len_ok &&
+	    nh->in_ifindex == ctx->ingress_ifindex &&
+	    fg_addr16_eq(nh->dst, dst) && (!cl || fg_addr16_eq(cl->src, src)))
+		return fg_send(ctx, nh->dmac, nh->smac, nh->ifindex);
 
 	fib.ifindex = ctx->ingress_ifindex;
-	fib.tot_len = (__u16)(meta >> 8);
+	fib.tot_len = (__u16)tot_len;
 	if (family == FG_AF_INET) {
 		fib.family = FG_FIB_AF_INET;
 		fib.ipv4_src = src[0];
@@ -684,10 +742,12 @@ static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
 		__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
 		nh->ifindex = fib.ifindex;
 		nh->in_ifindex = ctx->ingress_ifindex;
-		nh->dst[0] = dst[0];
-		nh->dst[1] = dst[1];
-		nh->dst[2] = dst[2];
-		nh->dst[3] = dst[3];
+		FG_UNROLL
+		for (i = 0; i < 4; i++)
+			nh->dst[i] = dst[i];
+		if (cl)
+			__builtin_memcpy(cl->src, src, sizeof(cl->src));
+		nh->len_ok = (__u16)tot_len;
 		nh->expires = now + FG_NH_TTL_NS;
 	}
 	return fg_send(ctx, fib.dmac, fib.smac, fib.ifindex);
@@ -698,18 +758,17 @@ static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
 /*
  * fg_encap - put an outer IPv4/IPv6 header (and a UDP header for GUE) in
  * front of the packet's IP header, replacing Ethernet and any VLAN tags
- * with one untagged Ethernet header, then route it to the backend.
- * hash_gue holds the flow hash's low 32 bits and, above them, the GUE
- * port (network order) - 0 selects IPIP (BPF functions take five
- * arguments). be_id keys the next-hop cache.
+ * with one untagged Ethernet header, then route it to the backend fw
+ * names: fw->gue_port selects GUE (0: IPIP), fw->hash gives the outer
+ * header its entropy when IPv6 or GUE needs it.
  * Returns the XDP verdict.
  */
 static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
-			       const struct fg_backend *be, __u64 hash_gue,
-			       __u32 be_id)
+			       const struct fg_backend *be,
+			       const struct fg_fwd *fw)
 {
-	__u32 hash = (__u32)hash_gue;
-	__be16 gue_port = (__be16)(hash_gue >> 32);
+	__u32 hash = (__u32)fw->hash;
+	__be16 gue_port = fw->gue_port;
 	int gue = gue_port != 0;
 	__u32 outer = (be->family == FG_AF_INET ? sizeof(struct iphdr) :
 		       sizeof(struct ipv6hdr)) + (gue ? sizeof(struct udphdr) : 0);
@@ -799,7 +858,7 @@ static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
 		uh->check = 0;
 	}
 	return fg_fib_out(ctx, src, dst, FG_FIB_META(be->family, inner_len + outer),
-			  be_id);
+			  fw);
 }
 
 /* ----------------------------------------------------------- full NAT */
@@ -949,6 +1008,7 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 	struct fg_nat_tuple t;
 	struct fg_flow_key key;
 	struct fg_nat_rev *rev;
+	struct fg_fwd fw = {};
 	__u32 svc_id, len;
 
 	fg_flow_key_from_pkt(pkt, &key);
@@ -964,11 +1024,23 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 	fg_count(&fg_svc_stats, svc_id, len, 0);
 	if (fg_nat_rewrite(ctx, pkt, &t))
 		return XDP_DROP;
+	fw.now = bpf_ktime_get_coarse_ns();
+	fw.nh_slot = fg_nh_client_slot(t.daddr);
 	return fg_fib_out(ctx, t.saddr, t.daddr, FG_FIB_META(pkt->family, pkt->l3_len),
-			  FG_NO_BACKEND);
+			  &fw);
 }
 
 /* ----------------------------------------------------- flow handling */
+
+/* An entry of fg_ct or fg_ct_syn still good for a packet of svc: recorded
+ * for this service, seen within the timeout, its backend usable. */
+static __always_inline int fg_ct_live(const struct fg_ct *ct,
+				      const struct fg_svc *svc, __u64 now,
+				      __u64 timeout)
+{
+	return ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
+	       fg_backend_usable(ct->backend_id, svc->id);
+}
 
 /*
  * fg_flow_backend - the backend id for this packet of service svc, with
@@ -976,8 +1048,9 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
  * is usable; a SYN gets a fresh Maglev pick (a retransmitted one the entry
  * already in fg_ct_syn); the first non-SYN of a recorded SYN promotes it to
  * fg_ct; UDP records in fg_ct directly. *ct_out receives the entry in use
- * (for NAT); FG_CT_F_NEW in ct_out->flags says this packet creates a flow,
- * which the caller records with fg_flow_commit() once it is admitted.
+ * (for NAT); FG_CT_F_NEW in ct_out->flags says this packet creates a flow.
+ * A new flow of a DSR service is recorded here; a NAT one has no source
+ * port yet, and the caller records it with fg_flow_commit() once it has.
  * Returns FG_NO_BACKEND when the service has no usable backend.
  */
 #define FG_FB_SYN 0x1
@@ -985,14 +1058,49 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 
 static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 					const struct fg_flow_key *key,
-					__u32 fb_flags, struct fg_lazy_hash *lh,
+					__u32 fb_flags, struct fg_fwd *fw,
 					struct fg_ct *ct_out)
 {
 	int is_syn = !!(fb_flags & FG_FB_SYN), is_tcp = !!(fb_flags & FG_FB_TCP);
-	__u64 now = bpf_ktime_get_coarse_ns();
+	int nat = svc->forward == FG_FWD_NAT;
+	__u64 now = fw->now;
 	__u64 timeout = is_tcp ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
 	struct fg_ct *ct, fresh = {};
 	__u32 id;
+
+	if (is_tcp && is_syn && !nat) {
+		/* A DSR SYN is recorded insert-first: nearly every SYN opens
+		 * a flow, and a BPF_NOEXIST insert that fails is how a
+		 * retransmission shows, so the common case costs one table
+		 * operation instead of a lookup and an insert (the lookup
+		 * was about a ninth of the SYN path).
+		 * Deliberate: an LRU insert takes its free node before it
+		 * looks for the key (and gives it back on -EEXIST), so on a
+		 * CPU whose share of fg_ct_syn is full a retransmission now
+		 * evicts the oldest unreferenced embryonic entries as a new
+		 * SYN does, one SYN earlier than they would have gone. */
+		id = fg_maglev_pick(svc, fg_hash_for(svc, key, fw));
+		if (id != FG_NO_BACKEND && !fg_backend_usable(id, svc->id))
+			id = FG_NO_BACKEND;
+		fresh.backend_id = id;
+		fresh.svc_id = svc->id;
+		fresh.last_seen = now;
+		if (id != FG_NO_BACKEND &&
+		    !bpf_map_update_elem(&fg_ct_syn, key, &fresh, BPF_NOEXIST))
+			goto new_flow;
+		/* A retransmitted SYN keeps the recorded backend. An
+		 * embryonic entry older than the TCP timeout, or whose
+		 * backend went, is no handshake any more: replaced. */
+		ct = bpf_map_lookup_elem(&fg_ct_syn, key);
+		if (ct && fg_ct_live(ct, svc, now, timeout)) {
+			*ct_out = *ct;
+			return ct->backend_id;
+		}
+		if (id == FG_NO_BACKEND)
+			return FG_NO_BACKEND;
+		bpf_map_update_elem(&fg_ct_syn, key, &fresh, BPF_ANY);
+		goto new_flow;
+	}
 
 	/* A TCP SYN never takes an established entry: on a live connection
 	 * the stack answers a SYN with a challenge ACK, so a SYN that meets
@@ -1000,8 +1108,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 	 * is judged afresh - a drained backend gets no new connection that
 	 * way. */
 	ct = is_tcp && is_syn ? NULL : bpf_map_lookup_elem(&fg_ct, key);
-	if (ct && ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
-	    fg_backend_usable(ct->backend_id, svc->id)) {
+	if (ct && fg_ct_live(ct, svc, now, timeout)) {
 		if (now - ct->last_seen > FG_CT_REFRESH_NS)
 			ct->last_seen = now;
 		*ct_out = *ct;
@@ -1011,8 +1118,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		/* An embryonic entry older than the TCP timeout is no
 		 * handshake any more: a SYN picks afresh, an ACK is stateless. */
 		ct = bpf_map_lookup_elem(&fg_ct_syn, key);
-		if (ct && ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
-		    fg_backend_usable(ct->backend_id, svc->id)) {
+		if (ct && fg_ct_live(ct, svc, now, timeout)) {
 			/* A retransmitted SYN keeps the recorded backend and
 			 * NAT source port: a fresh pick would allocate a
 			 * second port, and the backend's SYN-ACK to the first
@@ -1035,7 +1141,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		 * still naming a backend that is down (or no longer this
 		 * service's) until the control plane flips the ring gets
 		 * nothing, as a SYN would. */
-		id = fg_maglev_pick(svc, fg_hash_for(svc, key, lh));
+		id = fg_maglev_pick(svc, fg_hash_for(svc, key, fw));
 		if (id != FG_NO_BACKEND && !fg_backend_usable(id, svc->id))
 			id = FG_NO_BACKEND;
 		ct_out->backend_id = id;
@@ -1043,17 +1149,22 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		return id;
 	}
 
-	id = fg_maglev_pick(svc, fg_hash_for(svc, key, lh));
+	/* A new flow: a NAT SYN, or UDP (recorded here unless NAT). */
+	id = fg_maglev_pick(svc, fg_hash_for(svc, key, fw));
 	if (id == FG_NO_BACKEND || !fg_backend_usable(id, svc->id))
 		return FG_NO_BACKEND;
 	fresh.backend_id = id;
 	fresh.svc_id = svc->id;
 	fresh.last_seen = now;
+	if (!nat)
+		bpf_map_update_elem(&fg_ct, key, &fresh, BPF_ANY);
+new_flow:
 	fresh.flags = FG_CT_F_NEW;
 	*ct_out = fresh;
 	return id;
 }
 
+/* Record the new NAT flow ct (FG_CT_F_NEW) with its source port. */
 static __always_inline void fg_flow_commit(const struct fg_flow_key *key,
 					   struct fg_ct *ct, int is_tcp)
 {
@@ -1063,6 +1174,78 @@ static __always_inline void fg_flow_commit(const struct fg_flow_key *key,
 }
 
 /* ------------------------------------------------------------- main */
+
+/*
+ * fg_parse_fast - fg_parse() for the frame nearly every packet is:
+ * untagged IPv4 without options, not a fragment, carrying TCP or UDP.
+ * Fills *pkt exactly as fg_parse() would and returns FG_PARSE_OK. Returns
+ * -1 for any other frame, and for one with anything fg_parse() would have
+ * to judge (a header cut short, a length that does not add up): the
+ * caller then runs fg_parse(), which says what is wrong.
+ *
+ * Why: fg_parse() reads through packed header structs so that any
+ * compiler may load them unaligned, and clang -target bpf turns every
+ * field wider than a byte into byte loads, shifts and ors. Through
+ * struct iphdr and friends the same fields are loaded a word at a time,
+ * as fg_nat_rewrite() and fg_send_rst() already do.
+ * Context: XDP.
+ */
+static __always_inline int fg_parse_fast(void *data, void *data_end,
+					 struct fg_pkt *pkt)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	__u32 tot_len, l3_end, off = sizeof(*eth) + sizeof(*iph), len;
+
+	if ((void *)(iph + 1) > data_end ||
+	    eth->h_proto != FG_BE16(ETH_P_IP) ||
+	    *(__u8 *)iph != 0x45 ||                       /* version 4, IHL 5 */
+	    (iph->frag_off & FG_BE16(FG_IP4_MF | FG_IP4_OFFMASK)))
+		return -1;
+	tot_len = fg_ntohs(iph->tot_len);
+	l3_end = sizeof(*eth) + tot_len;
+	if (tot_len < sizeof(*iph) || l3_end > FG_PARSE_MAX_OFF ||
+	    (void *)iph + tot_len > data_end)
+		return -1;
+
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	if (iph->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = data + off;
+
+		if ((void *)(th + 1) > data_end)
+			return -1;
+		len = th->doff * 4;
+		if (len < sizeof(*th) || off + len > l3_end)
+			return -1;
+		pkt->tcp_flags = *((__u8 *)th + 13);
+	} else if (iph->protocol == IPPROTO_UDP) {
+		struct udphdr *uh = data + off;
+
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		len = fg_ntohs(uh->len);
+		if (len < sizeof(*uh) || off + len > l3_end)
+			return -1;
+		len = sizeof(*uh);
+	} else {
+		return -1;
+	}
+	/* Source and destination port lead both headers. */
+	pkt->sport = *(__be16 *)(data + off);
+	pkt->dport = *(__be16 *)(data + off + 2);
+	pkt->l3_off = sizeof(*eth);
+	pkt->l4_off = off;
+	pkt->payload_off = off + len;
+	pkt->l3_len = tot_len;
+	pkt->eth_proto = FG_BE16(ETH_P_IP);
+	pkt->family = FG_AF_INET;
+	pkt->l4_proto = iph->protocol;
+	pkt->flags = FG_PKT_F_L4;
+	pkt->ttl = iph->ttl;
+	pkt->src[0] = iph->saddr;
+	pkt->dst[0] = iph->daddr;
+	return FG_PARSE_OK;
+}
 
 SEC("xdp")
 int fg_xdp_main(struct xdp_md *ctx)
@@ -1081,10 +1264,11 @@ int fg_xdp_main(struct xdp_md *ctx)
 	struct fg_svc *svc;
 	__u32 zero = 0, be_id, frame_len;
 	int rc, is_tcp, is_syn, new_flow;
-	struct fg_lazy_hash lh = {};
-	__be16 gue_port;
+	struct fg_fwd fw = {};
 
-	rc = fg_parse(data, data_end, &pkt);
+	rc = fg_parse_fast(data, data_end, &pkt);
+	if (rc != FG_PARSE_OK)
+		rc = fg_parse(data, data_end, &pkt);
 	if (rc == FG_PARSE_NOT_IP)
 		return XDP_PASS;
 	if (rc == FG_PARSE_ERR_IP6_EXT_DEPTH) {
@@ -1142,8 +1326,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 		}
 	}
 
+	fw.now = bpf_ktime_get_coarse_ns();
 	be_id = fg_flow_backend(svc, key, (is_syn ? FG_FB_SYN : 0) |
-				(is_tcp ? FG_FB_TCP : 0), &lh, &ct);
+				(is_tcp ? FG_FB_TCP : 0), &fw, &ct);
 	if (be_id == FG_NO_BACKEND) {
 		fg_count_drop(is_syn ? FG_DROP_FLOOD_GUARD : FG_DROP_NO_BACKEND);
 		return XDP_DROP;
@@ -1154,6 +1339,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 	new_flow = !!(ct.flags & FG_CT_F_NEW);
+	fw.nh_slot = be_id;
 
 	if (svc->forward == FG_FWD_NAT) {
 		struct fg_nat_tuple t;
@@ -1164,7 +1350,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 		}
 		if (new_flow) {
 			ct.nat_port = fg_nat_new(key, be, svc->id,
-						 fg_hash_for(svc, key, &lh),
+						 fg_hash_for(svc, key, &fw),
 						 ct.last_seen);
 			if (!ct.nat_port) {
 				fg_count_drop(FG_DROP_NAT_PORTS);
@@ -1188,20 +1374,19 @@ int fg_xdp_main(struct xdp_md *ctx)
 		if (fg_nat_rewrite(ctx, &pkt, &t))
 			return XDP_DROP;
 		return fg_fib_out(ctx, t.saddr, t.daddr,
-				  FG_FIB_META(pkt.family, pkt.l3_len), be_id);
+				  FG_FIB_META(pkt.family, pkt.l3_len), &fw);
 	}
 
-	if (new_flow)
-		fg_flow_commit(key, &ct, is_tcp);
+	/* A new DSR flow is recorded already (fg_flow_backend). */
 	fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
 	fg_count(&fg_be_stats, be_id, frame_len, new_flow);
 	/* IPv6 outer headers carry the hash as flow label, GUE as source
 	 * port; IPIP over IPv4 needs none. */
 	if (be->family == FG_AF_INET6 || svc->forward == FG_FWD_DSR_GUE)
-		fg_hash_for(svc, key, &lh);
-	gue_port = svc->forward != FG_FWD_DSR_GUE ? 0 :
-		   svc->gue_port ? svc->gue_port : fg_gue_port;
-	return fg_encap(ctx, &pkt, be, (__u32)lh.hash | (__u64)gue_port << 32, be_id);
+		fg_hash_for(svc, key, &fw);
+	if (svc->forward == FG_FWD_DSR_GUE)
+		fw.gue_port = svc->gue_port ? svc->gue_port : fg_gue_port;
+	return fg_encap(ctx, &pkt, be, &fw);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -255,9 +255,9 @@ class Handler(BaseHTTPRequestHandler):
                 "drops": {"malformed": 7, "no_service": 8, "flood_guard": 9}})
         if path == "/v1/nodes" and m == "GET":
             return self.answer(200, {"nodes": [
-                {"name": "edge-1", "group": "default", "address": "10.0.0.1:7380",
+                {"name": "edge-1", "group": "default", "address": "198.19.255.1:7380",
                  "applied_version": v, "alive": True},
-                {"name": "edge-2", "group": "west", "address": "10.0.0.2:7380",
+                {"name": "edge-2", "group": "west", "address": "198.19.255.2:7380",
                  "applied_version": v - 1, "alive": False}]})
         if path == "/v1/services/broken" and m == "GET":
             return self.answer(500, raw=b"internal kaboom\nstack trace follows")

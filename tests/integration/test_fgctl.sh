@@ -239,8 +239,8 @@ usage_case "set-weight weight not a number" "weight: 'heavy' is not a whole numb
 usage_case "--weight on drain" "unknown option '--weight'" backend drain web 198.19.0.1 --weight 3
 usage_case "limit --rate not a number" "--rate: 'fast' is not a whole number" \
 	limit set l1 --unit pps --rate fast
-usage_case "limit --match-src not a CIDR" "--match-src: '10.0.0.0/x' is not ADDR or ADDR/LEN" \
-	limit set l1 --match-src 10.0.0.0/x
+usage_case "limit --match-src not a CIDR" "--match-src: '198.18.0.0/x' is not ADDR or ADDR/LEN" \
+	limit set l1 --match-src 198.18.0.0/x
 usage_case "--dry-run takes no value" "--dry-run takes no value" limit set l1 --dry-run=yes
 usage_case "apply without -f" "missing -f FILE" apply
 usage_case "apply with a missing file" "cannot open $TMP/nonexistent.json" apply -f "$TMP/nonexistent.json"
@@ -481,7 +481,7 @@ check "stats --watch stops on SIGINT with exit 0" 'rc_is 0 && req "len(R) == 1" 
 
 fg nodes
 check "nodes: GET /v1/nodes and the table" \
-	'rc_is 0 && req "R[0][\"path\"] == \"/v1/nodes\"" && out_has "^NAME +GROUP +ADDRESS +APPLIED +ALIVE$" && out_has "^edge-1 +default +10\.0\.0\.1:7380 +[0-9]+ +yes$" && out_has "^edge-2 +west +10\.0\.0\.2:7380 +[0-9]+ +no$"'
+	'rc_is 0 && req "R[0][\"path\"] == \"/v1/nodes\"" && out_has "^NAME +GROUP +ADDRESS +APPLIED +ALIVE$" && out_has "^edge-1 +default +198\.19\.255\.1:7380 +[0-9]+ +yes$" && out_has "^edge-2 +west +198\.19\.255\.2:7380 +[0-9]+ +no$"'
 fg --json nodes
 check "nodes --json: byte for byte" 'rc_is 0 && out_is_answer'
 

@@ -289,7 +289,7 @@ static const struct bad_case bad_cases[] = {
 	  { { 3, "dataplane.snat_addresses[0]: ff02::1 is not a unicast address" },
 	    { 4, "dataplane.snat_addresses[1]: 0.0.0.0 is not a unicast address" } } },
 	{ "two of one family", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
-	  "  tunnel_source = [\"10.0.0.1\", \"2001:db8::1\", \"10.0.0.2\"]; };\n", -EINVAL,
+	  "  tunnel_source = [\"198.19.255.1\", \"2001:db8::1\", \"198.19.255.2\"]; };\n", -EINVAL,
 	  { { 3, "dataplane.tunnel_source[2]: a second IPv4 address" } } },
 	{ "hostname in listen", NODE XDP "api = { listen = \"localhost:7380\"; };\n", -EINVAL,
 	  { { 3, "api.listen: \"localhost:7380\" has no IP address literal" } } },

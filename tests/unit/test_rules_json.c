@@ -436,8 +436,8 @@ static const struct bad_case bad_cases[] = {
 	{ K_CFG, "{'services':{'a':{" V4 "},'b':{" V4 ",'forward':'nat',"
 		 "'backends':[{'addr':'198.19.0.1'},{'addr':'198.19.0.1'}]}}}",
 	  400, "services.b.backends[1]", "duplicates backends[0]" },
-	{ K_CFG, "{'limits':{'perip':{" LB ",'match':{'src':'10.0.0.1/8'}}}}",
-	  400, "limits.perip.match.src", "the network is 10.0.0.0/8" },
+	{ K_CFG, "{'limits':{'perip':{" LB ",'match':{'src':'198.18.0.1/15'}}}}",
+	  400, "limits.perip.match.src", "the network is 198.18.0.0/15" },
 	{ K_CFG, "{'limits':{'perip':{" LB ",'service':'web'}}}", 400,
 	  "limits.perip.service", "no service named web" },
 	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'perip':{" LB ","
