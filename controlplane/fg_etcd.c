@@ -588,6 +588,7 @@ struct fg_etcd {
 	size_t n_ep;
 	size_t cur;			/* preferred endpoint */
 	int timeout_ms;
+	char *ca_file, *cert_file, *key_file;	/* TLS; NULL: none */
 	uint32_t rnd;			/* backoff jitter */
 	int depth;			/* fg_enter() nesting */
 	bool freeing;			/* fg_etcd_free() inside a callback */
@@ -691,6 +692,12 @@ static int fg_xfer_init(struct fg_etcd *c, struct fg_xfer *x,
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, fg_write_cb);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	if (c->ca_file)
+		curl_easy_setopt(x->easy, CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_file) {
+		curl_easy_setopt(x->easy, CURLOPT_SSLCERT, c->cert_file);
+		curl_easy_setopt(x->easy, CURLOPT_SSLKEY, c->key_file);
+	}
 	curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPIDLE,
 			 (long)FG_ETCD_TCP_KEEPIDLE);
@@ -2358,6 +2365,9 @@ static void fg_destroy(struct fg_etcd *c)
 	if (c->timer)
 		event_free(c->timer);
 	curl_slist_free_all(c->hdrs);
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 	for (size_t i = 0; i < c->n_ep; i++)
 		free(c->ep[i]);
 	free(c->ep);
@@ -2376,6 +2386,41 @@ void fg_etcd_free(struct fg_etcd *c)
 }
 
 /* fg_etcd_set_timeout - see the header. */
+/* fg_dup_opt - strdup of a set option, NULL for NULL or "". */
+static int fg_dup_opt(const char *v, char **out)
+{
+	*out = NULL;
+	if (!v || !v[0])
+		return 0;
+	*out = strdup(v);
+	return *out ? 0 : -ENOMEM;
+}
+
+int fg_etcd_set_tls(struct fg_etcd *c, const char *ca_file,
+		    const char *cert_file, const char *key_file)
+{
+	char *ca, *cert, *key;
+
+	if (!c || (!cert_file || !cert_file[0]) != (!key_file || !key_file[0]))
+		return -EINVAL;
+	if (fg_dup_opt(ca_file, &ca) || fg_dup_opt(cert_file, &cert)) {
+		free(ca);
+		return -ENOMEM;
+	}
+	if (fg_dup_opt(key_file, &key)) {
+		free(ca);
+		free(cert);
+		return -ENOMEM;
+	}
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
+	c->ca_file = ca;
+	c->cert_file = cert;
+	c->key_file = key;
+	return 0;
+}
+
 int fg_etcd_set_timeout(struct fg_etcd *c, int timeout_ms)
 {
 	if (!c || timeout_ms < FG_ETCD_TIMEOUT_MS_MIN ||

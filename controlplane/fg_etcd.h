@@ -203,6 +203,16 @@ void fg_etcd_free(struct fg_etcd *c);
  */
 int fg_etcd_set_timeout(struct fg_etcd *c, int timeout_ms);
 
+/*
+ * fg_etcd_set_tls - for https:// endpoints: verify the server against the
+ * CA bundle ca_file (NULL or "": the system's), and present the client
+ * certificate cert_file with key key_file (both or neither). Applies to
+ * requests, watches and keepalives submitted from now on. Returns 0,
+ * -EINVAL (one of cert/key without the other) or -ENOMEM.
+ */
+int fg_etcd_set_tls(struct fg_etcd *c, const char *ca_file,
+		    const char *cert_file, const char *key_file);
+
 /* fg_etcd_endpoint - the endpoint new requests try first. Never NULL. */
 const char *fg_etcd_endpoint(const struct fg_etcd *c);
 

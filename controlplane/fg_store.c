@@ -497,6 +497,12 @@ struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
 	st->etcd = fg_etcd_new(d->base, eps, neps, err, errlen);
 	if (!st->etcd)
 		goto err_emb;
+	if (fg_etcd_set_tls(st->etcd, c->store.ca_file, c->store.cert_file,
+			    c->store.key_file)) {
+		snprintf(err, errlen, "store: cannot set the TLS files");
+		fg_etcd_free(st->etcd);
+		goto err_emb;
+	}
 
 	fg_store_load(st);
 	fg_store_register(st);

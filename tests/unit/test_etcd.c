@@ -981,6 +981,28 @@ static void test_lease(void **state)
 			 -EINVAL);
 }
 
+/* TLS settings: a certificate needs its key and the other way round;
+ * empty strings mean none. */
+static void test_tls_args(void **state)
+{
+	char ep_closed[64], err[256];
+	const char *ep = ep_closed;
+	struct fg_etcd *c;
+
+	(void)state;
+	snprintf(ep_closed, sizeof(ep_closed), "https://127.0.0.1:%u",
+		 closed_port());
+	c = fg_etcd_new(E.base, &ep, 1, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(fg_etcd_set_tls(c, NULL, "/etc/fg/cert.pem", NULL), -EINVAL);
+	assert_int_equal(fg_etcd_set_tls(c, NULL, "", "/etc/fg/key.pem"), -EINVAL);
+	assert_int_equal(fg_etcd_set_tls(c, "", "", ""), 0);
+	assert_int_equal(fg_etcd_set_tls(c, "/etc/fg/ca.pem", "/etc/fg/cert.pem",
+					 "/etc/fg/key.pem"), 0);
+	assert_int_equal(fg_etcd_set_tls(NULL, NULL, NULL, NULL), -EINVAL);
+	fg_etcd_free(c);
+}
+
 static void test_unreachable(void **state)
 {
 	char ep_closed[64], ep_hang[64], err[256];
@@ -1338,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(test_watch_order),
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_tls_args),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_lifetimes),
