@@ -12,10 +12,14 @@
 #include <bpf/bpf_helpers.h>
 
 #include "fg_parse.h"
+#include "fg_parse_fast_kern.h"
 
 /* Written on every run: the return value of fg_parse() and its output. */
 int fg_status;
 struct fg_pkt fg_out;
+/* The same for floodgate.bpf.c's fast path (-1: it declined). */
+int fg_fast_status;
+struct fg_pkt fg_fast_out;
 /* Runs so far, so that a test can tell a run that wrote nothing. */
 __u64 fg_runs;
 
@@ -28,6 +32,7 @@ int fg_parse_xdp(struct xdp_md *ctx)
 	const void *data_end = (const void *)(long)ctx->data_end;
 
 	fg_status = fg_parse(data, data_end, &fg_out);
+	fg_fast_status = fg_parse_fast((void *)data, (void *)data_end, &fg_fast_out);
 	fg_runs++;
 	return XDP_PASS;
 }

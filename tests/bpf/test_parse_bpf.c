@@ -91,6 +91,9 @@ static int report_prog_size(int prog_fd)
 	return info.xlated_prog_len ? 0 : -EINVAL;
 }
 
+static bool fast_agrees(struct parse_prog_bpf *skel, const char *desc,
+			int user_st, const struct fg_pkt *user);
+
 /*
  * run_fixture - run one fixture through the program and compare. Returns
  * true when BPF, userspace and the fixture all agree.
@@ -153,7 +156,69 @@ static bool run_fixture(struct parse_prog_bpf *skel, int prog_fd,
 		fprintf(stderr, "FAIL %s: differs from the fixture\n", fx->desc);
 		return false;
 	}
+	return fast_agrees(skel, fx->desc, user_st, &user);
+}
+
+/* Frames the fast path took, over fixtures and mutations. */
+static unsigned int fast_taken;
+
+/*
+ * fast_agrees - floodgate.bpf.c's fg_parse_fast() on the same run either
+ * declined (-1) or produced exactly fg_parse()'s FG_PARSE_OK result.
+ */
+static bool fast_agrees(struct parse_prog_bpf *skel, const char *desc,
+			int user_st, const struct fg_pkt *user)
+{
+	int fast = skel->bss->fg_fast_status;
+
+	if (fast == -1)
+		return true;
+	fast_taken++;
+	if (fast != FG_PARSE_OK || user_st != FG_PARSE_OK ||
+	    memcmp(&skel->bss->fg_fast_out, user, sizeof(*user))) {
+		fprintf(stderr, "FAIL %s: fast path said %d with a different "
+			"struct; fg_parse said %d\n", desc, fast, user_st);
+		return false;
+	}
 	return true;
+}
+
+/*
+ * run_mutations - flip random bytes of frame (length len) in the IP and
+ * L4 headers and cut random tails, count runs whose fast path disagrees
+ * with userspace fg_parse(). Bounded: nruns runs.
+ */
+static unsigned int run_mutations(struct parse_prog_bpf *skel, int prog_fd,
+				  const uint8_t *frame, unsigned int len,
+				  unsigned int nruns, unsigned int seed)
+{
+	uint8_t buf[FG_FIXTURE_MAX_LEN], out[FG_FIXTURE_MAX_LEN + 64];
+	unsigned int r, bad = 0, n;
+	struct fg_pkt user;
+
+	srand(seed);
+	for (r = 0; r < nruns; r++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts,
+			.data_in = buf,
+			.data_out = out,
+			.data_size_out = sizeof(out),
+			.repeat = 1,
+		);
+
+		memcpy(buf, frame, len);
+		for (n = 0; n < 1 + (unsigned int)rand() % 3; n++)
+			buf[14 + (unsigned int)rand() % (len - 14)] = (uint8_t)rand();
+		opts.data_size_in = rand() % 4 ? len : 14 + (unsigned int)rand() % (len - 14);
+		if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+			bad++;
+			continue;
+		}
+		memset(&user, 0, sizeof(user));
+		if (!fast_agrees(skel, "mutation",
+				 fg_parse(buf, buf + opts.data_size_in, &user), &user))
+			bad++;
+	}
+	return bad;
 }
 
 int main(void)
@@ -212,6 +277,28 @@ int main(void)
 	printf("%u fixtures: %u ran, %u agreed, %u failed, %u too short\n",
 	       n, ran, ran - failed, failed, skipped);
 	err = failed || ran == 0 ? -EINVAL : 0;
+
+	/* The fast path against fg_parse on mutated TCP and UDP frames. */
+	{
+		static const char *const bases[] = { "ipv4 tcp syn", "ipv4 udp" };
+		unsigned int b, bad = 0, before = fast_taken;
+
+		for (b = 0; b < 2; b++) {
+			const struct fg_pkt_fixture *fx = fg_pkt_fixture_find(bases[b]);
+
+			if (!fx) {
+				fprintf(stderr, "FAIL: no fixture \"%s\"\n", bases[b]);
+				bad++;
+				continue;
+			}
+			bad += run_mutations(skel, prog_fd, fx->bytes, fx->len,
+					     5000, 7 + b);
+		}
+		printf("fast path: %u mutated frames disagreed; took %u frames "
+		       "in all (fixtures and mutations)\n", bad, fast_taken);
+		if (bad || fast_taken == before || !fast_taken)
+			err = -EINVAL;
+	}
 
 out_destroy:
 	parse_prog_bpf__destroy(skel);
