@@ -77,6 +77,7 @@
 #include "fg_tables.h"
 #include "fg_tbucket.h"
 #include "pktbuild.h"
+#include "bpf_harness.h"
 
 #include "floodgate.skel.h"
 
@@ -390,16 +391,7 @@ static const char *const fg_b_drop_names[FG_DROP_REASON_MAX] = {
 static void fg_b_percpu(int fd, __u32 key, size_t vsize, __u64 *sum,
 			unsigned int nwords)
 {
-	__u64 buf[4 * 512];
-	unsigned int c, w;
-
-	FG_B_REQUIRE(vsize / 8 * (size_t)g.ncpus <= FG_ARRAY_SIZE(buf));
-	FG_B_REQUIRE(!bpf_map_lookup_elem(fd, &key, buf));
-	for (w = 0; w < nwords; w++)
-		sum[w] = 0;
-	for (c = 0; c < (unsigned int)g.ncpus; c++)
-		for (w = 0; w < nwords; w++)
-			sum[w] += buf[c * (vsize / 8) + w];
+	FG_B_REQUIRE(!fg_h_percpu_sum(fd, key, vsize, g.ncpus, sum, nwords));
 }
 
 /* fg_b_count - entries of a hash map, by batch lookup. */
@@ -1278,28 +1270,6 @@ static void fg_b_prefill_1m(void)
 
 /* ---------------------------------------------------------------- setup */
 
-static int fg_b_sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc != 0)
-		fprintf(stderr, "bench_xdp: '%s' failed (%d)\n", cmd, rc);
-	return rc;
-}
-
-static int fg_b_write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (!f)
-		return -errno;
-	rc = fputs(val, f) < 0 ? -EIO : 0;
-	if (fclose(f))
-		rc = -errno;
-	return rc;
-}
-
 /* The namespace (test_xdp.c's topology): fgb0, where the program "runs",
  * a route to the backends via a next hop with a permanent neighbour
  * entry, and one for the NAT client, so bpf_fib_lookup() succeeds. */
@@ -1319,20 +1289,12 @@ static int fg_b_net_setup(void)
 	unsigned int i;
 
 	for (i = 0; i < FG_ARRAY_SIZE(cmds); i++)
-		if (fg_b_sh(cmds[i]))
+		if (fg_h_sh(cmds[i]))
 			return -1;
-	if (fg_b_write_file("/proc/sys/net/ipv4/ip_forward", "1"))
+	if (fg_h_write_file("/proc/sys/net/ipv4/ip_forward", "1"))
 		return -1;
 	g.ifindex = (int)if_nametoindex(FG_B_IF);
 	return g.ifindex ? 0 : -1;
-}
-
-static int fg_b_libbpf_log(enum libbpf_print_level level, const char *fmt,
-			   va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 /* The floor: XDP_PASS and nothing else (what clang makes of
@@ -1546,7 +1508,7 @@ int main(int argc, char **argv)
 	fg_b_cpus();
 	if (fg_b_net_setup())
 		fg_b_die("network namespace setup failed");
-	libbpf_set_print(fg_b_libbpf_log);
+	libbpf_set_print(fg_h_libbpf_log);
 	err = fg_b_load();
 	if (err == -EPERM) {
 		printf("SKIP: loading BPF: %s (no CAP_BPF?)\n", strerror(-err));

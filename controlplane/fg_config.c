@@ -409,28 +409,6 @@ static int fg_elem_str(struct fg_cctx *c, const config_setting_t *l,
 
 /* ---------------------------------------------------------- syntaxes */
 
-/* fg_cfg_name_valid - [a-z0-9][a-z0-9_-]{0,62}. The same rule as
- * fg_name_valid() in fg_rules_json.c, repeated so that the config library
- * does not pull in jansson. */
-static bool fg_cfg_name_valid(const char *name)
-{
-	size_t i;
-
-	if (!((name[0] >= 'a' && name[0] <= 'z') ||
-	      (name[0] >= '0' && name[0] <= '9')))
-		return false;
-	for (i = 1; name[i]; i++) {
-		char ch = name[i];
-
-		if (i >= FG_NAME_MAX - 1)
-			return false;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* fg_parse_ip - an IPv4 or IPv6 literal into *a. Returns 0 or -1. */
 static int fg_parse_ip(const char *s, struct fg_addr *a)
 {
@@ -836,7 +814,7 @@ static void fg_load_node(struct fg_cctx *c, const config_setting_t *root,
 			fg_cerr(c, g, path, "required");
 		if (rc <= 0)
 			continue;
-		if (!fg_cfg_name_valid(v)) {
+		if (!fg_name_valid(v)) {
 			fg_cerr(c, s, path,
 				"\"%.64s\" is not a valid name: must match %s",
 				v, FG_NAME_RE);

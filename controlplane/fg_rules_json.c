@@ -148,26 +148,6 @@ static int fg_http_errno(int http)
 
 /* ----------------------------------------------------------- names */
 
-/* fg_name_valid - see the header. */
-bool fg_name_valid(const char *name)
-{
-	size_t i;
-
-	if (!name || !((name[0] >= 'a' && name[0] <= 'z') ||
-		       (name[0] >= '0' && name[0] <= '9')))
-		return false;
-	for (i = 1; name[i]; i++) {
-		char ch = name[i];
-
-		if (i >= FG_NAME_MAX - 1)
-			return false;
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* ------------------------------------------------------ body parsing */
 
 /* fg_json_parse_body - see the header. */

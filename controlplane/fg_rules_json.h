@@ -74,8 +74,6 @@ void fg_api_error_set(struct fg_api_error *err, int http, const char *field,
  */
 json_t *fg_api_error_json(const struct fg_api_error *err);
 
-/* fg_name_valid - true when name matches [a-z0-9][a-z0-9_-]{0,62}. */
-bool fg_name_valid(const char *name);
 
 /*
  * fg_json_parse_body - parse a request body of len bytes (need not be NUL

@@ -159,26 +159,6 @@ static void fg_state_clear(struct fg_compile_state *st)
 	st->nsvcs = st->nbes = st->nlims = 0;
 }
 
-/* API.md names: [a-z0-9][a-z0-9_-]{0,62}. */
-static bool fg_name_valid(const char *s)
-{
-	size_t i, len;
-
-	if (!memchr(s, '\0', FG_NAME_MAX))
-		return false;
-	len = strlen(s);
-	if (len == 0 || len > FG_NAME_MAX - 1)
-		return false;
-	for (i = 0; i < len; i++) {
-		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-
-		if (!alnum && (i == 0 || (ch != '_' && ch != '-')))
-			return false;
-	}
-	return true;
-}
-
 /* AF_INET or AF_INET6: the only families the tables hold. */
 static bool fg_family_valid(int family)
 {

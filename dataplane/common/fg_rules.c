@@ -2,6 +2,7 @@
 /*
  * fg_rules.c - ownership of the in-memory rule model (fg_rules.h).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,4 +26,29 @@ void fg_ruleset_free(struct fg_ruleset *rs)
 	}
 	free(rs->limits);
 	memset(rs, 0, sizeof(*rs));
+}
+
+/*
+ * fg_name_valid - true when name matches [a-z0-9][a-z0-9_-]{0,62}
+ * (API.md), the rule for node, service and limit names alike. Reads at
+ * most FG_NAME_MAX bytes, so a fixed-size name array needs no NUL past
+ * that. NULL is not valid. Context: userspace.
+ */
+bool fg_name_valid(const char *name)
+{
+	size_t i;
+
+	if (!name || !((name[0] >= 'a' && name[0] <= 'z') ||
+		       (name[0] >= '0' && name[0] <= '9')))
+		return false;
+	for (i = 1; name[i]; i++) {
+		char ch = name[i];
+
+		if (i >= FG_NAME_MAX - 1)
+			return false;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
 }

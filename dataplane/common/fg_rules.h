@@ -101,6 +101,9 @@ struct fg_ruleset {
 	struct fg_rule_limit *limits;
 };
 
+/* fg_name_valid - true when name matches [a-z0-9][a-z0-9_-]{0,62}. */
+bool fg_name_valid(const char *name);
+
 /* fg_ruleset_free - free what *rs owns and zero it. Accepts NULL. */
 void fg_ruleset_free(struct fg_ruleset *rs);
 

@@ -42,6 +42,7 @@
 #include "fg_tables.h"
 #include "fg_tbucket.h"
 #include "pktbuild.h"
+#include "bpf_harness.h"
 
 #include "floodgate.skel.h"
 
@@ -499,16 +500,7 @@ struct fg_snap {
 static void fg_percpu(int fd, __u32 key, size_t vsize, __u64 *sum,
 		      unsigned int nwords)
 {
-	__u64 buf[4 * 512];
-	unsigned int c, w;
-
-	FG_REQUIRE(vsize / 8 * (size_t)g.ncpus <= sizeof(buf) / 8);
-	FG_REQUIRE(!bpf_map_lookup_elem(fd, &key, buf));
-	for (w = 0; w < nwords; w++)
-		sum[w] = 0;
-	for (c = 0; c < (unsigned int)g.ncpus; c++)
-		for (w = 0; w < nwords; w++)
-			sum[w] += buf[c * (vsize / 8) + w];
+	FG_REQUIRE(!fg_h_percpu_sum(fd, key, vsize, g.ncpus, sum, nwords));
 }
 
 static void fg_snap_take(struct fg_snap *s)
@@ -2024,28 +2016,6 @@ static void fg_t_generations(void)
 
 /* ---------------------------------------------------------------- setup */
 
-static int fg_sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc != 0)
-		fprintf(stderr, "test_xdp: '%s' failed (%d)\n", cmd, rc);
-	return rc;
-}
-
-static int fg_write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int rc;
-
-	if (!f)
-		return -errno;
-	rc = fputs(val, f) < 0 ? -EIO : 0;
-	if (fclose(f))
-		rc = -errno;
-	return rc;
-}
-
 /* The namespace: fgx0 (where the program "runs") <-> fgx1, routes to the
  * backend networks via next hops with permanent neighbour entries, one
  * next hop without any (198.18.0.3, 2001:db8::3), and nothing towards
@@ -2072,23 +2042,15 @@ static int fg_net_setup(void)
 	unsigned int i;
 
 	for (i = 0; i < FG_ARRAY_SIZE(cmds); i++)
-		if (fg_sh(cmds[i]))
+		if (fg_h_sh(cmds[i]))
 			return -1;
 	/* bpf_fib_lookup answers FWD_DISABLED unless the ingress device
 	 * forwards. */
-	if (fg_write_file("/proc/sys/net/ipv4/ip_forward", "1") ||
-	    fg_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
+	if (fg_h_write_file("/proc/sys/net/ipv4/ip_forward", "1") ||
+	    fg_h_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
 		return -1;
 	g.ifindex = (int)if_nametoindex(FG_T_IF);
 	return g.ifindex ? 0 : -1;
-}
-
-static int fg_libbpf_log(enum libbpf_print_level level, const char *fmt,
-			 va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 static int fg_load(void)
@@ -2199,7 +2161,7 @@ int main(void)
 	}
 	g.ncpus = libbpf_num_possible_cpus();
 	FG_REQUIRE(g.ncpus > 0);
-	libbpf_set_print(fg_libbpf_log);
+	libbpf_set_print(fg_h_libbpf_log);
 	err = fg_load();
 	/* EPERM: the kernel refuses BPF to this root (a container without
 	 * CAP_BPF). EACCES is the verifier rejecting the program: a failure. */
