@@ -272,6 +272,14 @@ int main(int argc, char **argv)
 		fg_config_errors_print(&errs, stderr);
 		return 1;
 	}
+	/* The boot-file syntax has a DPDK dataplane (API.md); this build
+	 * does not. Refuse it here, so --check tells the operator too. */
+	if (d->cfg.dataplane.kind != FG_DATAPLANE_XDP) {
+		fprintf(stderr, "%s: dataplane.kind \"dpdk\": the DPDK dataplane "
+			"is not available in this build (use \"xdp\")\n",
+			d->config_path);
+		return 1;
+	}
 	if (check) {
 		printf("%s: ok\n", d->config_path);
 		return 0;
@@ -280,10 +288,6 @@ int main(int argc, char **argv)
 	fg_log_route_libbpf();
 	signal(SIGPIPE, SIG_IGN);
 
-	if (d->cfg.dataplane.kind != FG_DATAPLANE_XDP) {
-		fg_log(FG_LOG_ERROR, "dataplane.kind \"dpdk\" is not available in this build");
-		goto out_cfg;
-	}
 	d->dp = fg_dp_xdp_open(&d->cfg, err, sizeof(err));
 	if (!d->dp) {
 		fg_log(FG_LOG_ERROR, "dataplane: %s", err);
