@@ -60,6 +60,10 @@ const volatile __be32 fg_snat6[4] = {};
 const volatile __u64 fg_ct_timeout_tcp_ns = 300ULL * 1000000000ULL;
 const volatile __u64 fg_ct_timeout_udp_ns = 30ULL * 1000000000ULL;
 const volatile __be16 fg_gue_port = FG_BE16(6080);
+/* Entries of fg_ct and fg_ct_syn (powers of two; the loader sets them
+ * with the maps' max_entries). */
+const volatile __u32 fg_ct_slots = FG_CT_DEFAULT;
+const volatile __u32 fg_ct_syn_slots = FG_CT_SYN_DEFAULT;
 
 /* -------------------------------------------------------------- maps */
 
@@ -70,11 +74,12 @@ struct {
 	__type(value, struct fg_config);
 } fg_config SEC(".maps");
 
+/* fg_services[gen * FG_SVC_SLOTS + slot]: see fg_tables.h. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FG_SVC_MAX * FG_GENERATIONS);
-	__type(key, struct fg_svc_key);
-	__type(value, struct fg_svc);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_SVC_SLOTS * FG_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct fg_svc_slot);
 } fg_services SEC(".maps");
 
 struct {
@@ -98,23 +103,23 @@ struct {
 	__type(value, struct fg_limit);
 } fg_limits SEC(".maps");
 
-/* Shared tables with per-CPU LRU lists (BPF_F_NO_COMMON_LRU): a flow
- * whose packets arrive on two CPUs still finds its entry, and eviction
- * takes no global lock. */
+/* Set-associative connection tables (fg_tables.h), shared by the CPUs:
+ * a flow whose packets arrive on two CPUs still finds its entry.
+ * Mappable, so tools and tests read them without a syscall per entry. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_CT_DEFAULT);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct fg_flow_key);
-	__type(value, struct fg_ct);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fg_ct_entry);
 } fg_ct SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_CT_SYN_DEFAULT);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct fg_flow_key);
-	__type(value, struct fg_ct);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fg_ct_entry);
 } fg_ct_syn SEC(".maps");
 
 struct {
@@ -133,30 +138,32 @@ struct {
 	__type(value, struct fg_tb_state);
 } fg_buckets SEC(".maps");
 
+/* Counters, per CPU by layout (fg_tables.h): max_entries below is one
+ * CPU's; the loader multiplies it by the number of possible CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_SVC_MAX);
 	__type(key, __u32);
 	__type(value, struct fg_counter);
 } fg_svc_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_BACKEND_MAX);
 	__type(key, __u32);
 	__type(value, struct fg_counter);
 } fg_be_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_LIMIT_MAX);
 	__type(key, __u32);
 	__type(value, struct fg_limit_counter);
 } fg_limit_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FG_DROP_REASON_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FG_DROPS_STRIDE);
 	__type(key, __u32);
 	__type(value, __u64);
 } fg_drops SEC(".maps");
@@ -642,8 +649,10 @@ struct {
 	__type(value, struct fg_nh);
 } fg_nh_cache SEC(".maps");
 
+/* fg_nh_client[cpu * FG_NH_CLIENT_SLOTS + slot]: per CPU by layout, as
+ * the counters; the loader multiplies max_entries by the CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_NH_CLIENT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct fg_nh_cl);

@@ -14,7 +14,12 @@
 #define FG_TABLES_H
 
 #include "fg_types.h"
+#include "fg_flow.h"
 #include "fg_tbucket.h"
+
+#ifndef __bpf__
+#include <errno.h>
+#endif
 
 /* ------------------------------------------------------------ limits */
 
@@ -24,8 +29,8 @@
 #define FG_SVC_LIMITS_MAX   8U       /* limits evaluated per service */
 #define FG_GLOBAL_LIMITS_MAX 8U      /* limits with no service */
 #define FG_RING_SLOTS_DEFAULT (1U << 22) /* ring slot array, u32 each */
-#define FG_CT_DEFAULT       (1U << 20) /* established flows */
-#define FG_CT_SYN_DEFAULT   (1U << 18) /* embryonic (SYN seen) flows */
+#define FG_CT_DEFAULT       (1U << 21) /* established-flow slots (2^n) */
+#define FG_CT_SYN_DEFAULT   (1U << 18) /* embryonic-flow slots (2^n) */
 #define FG_NAT_DEFAULT      (1U << 20) /* full-NAT reverse entries */
 #define FG_BUCKETS_DEFAULT  (1U << 20) /* token-bucket states */
 
@@ -60,7 +65,7 @@ struct fg_svc_key {
 };
 FG_ASSERT_SIZE(struct fg_svc_key, 24);
 
-/* Value of fg_services. */
+/* Value part of a fg_services slot. */
 struct fg_svc {
 	__u32 id;          /* 0..FG_SVC_MAX-1: stable across generations;
 			    * indexes per-service counters */
@@ -74,6 +79,94 @@ struct fg_svc {
 	__u16 pad;
 };
 FG_ASSERT_SIZE(struct fg_svc, 36);
+
+/*
+ * fg_services is an open-addressed table in a plain array, one cache
+ * line per slot: fg_services[gen * FG_SVC_SLOTS + slot]. A key lives in
+ * one of the FG_SVC_PROBES slots from fg_svc_key_slot(); a slot whose
+ * key.family is 0 is empty and ends the search (services are never
+ * deleted from a live generation: a generation is rebuilt whole). Kept at
+ * most a quarter full, so nearly every lookup, hit or miss, reads one
+ * line. Why not a BPF hash map: a hash-map lookup cost ~70 ns on the XDP
+ * path, two array reads ~3 ns.
+ */
+#define FG_SVC_SLOTS  (4U * FG_SVC_MAX) /* per generation; a power of two */
+#define FG_SVC_PROBES 8U
+
+struct fg_svc_slot {
+	struct fg_svc_key key; /* key.gen unused (0); family 0 = empty */
+	struct fg_svc svc;
+	__u32 pad;
+} __attribute__((aligned(8)));
+FG_ASSERT_SIZE(struct fg_svc_slot, 64);
+
+/* fg_svc_key_slot - the first slot of key k in its generation's table.
+ * Unkeyed: the table's contents are the operator's, and a probe run is
+ * bounded by FG_SVC_PROBES whatever arrives. Context: any. */
+FG_INLINE __u32 fg_svc_key_slot(const __be32 *vip, __be16 port, __u8 proto)
+{
+	__u64 h = (__u64)(vip[0] ^ vip[1] ^ vip[2] ^ vip[3]) << 32 |
+		  ((__u32)port << 8 | proto);
+
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (__u32)(h >> 40) & (FG_SVC_SLOTS - 1);
+}
+
+/* fg_svc_key_eq - slot key a is the packet's (vip, port, proto, family). */
+FG_INLINE int fg_svc_key_eq(const struct fg_svc_key *a, const __be32 *vip,
+			    __be16 port, __u8 proto, __u8 family)
+{
+	return a->vip[0] == vip[0] && a->port == port && a->proto == proto &&
+	       a->family == family && a->vip[1] == vip[1] &&
+	       a->vip[2] == vip[2] && a->vip[3] == vip[3];
+}
+
+#ifndef __bpf__
+/*
+ * fg_svc_table_put - place (k, v) in tab, one generation's FG_SVC_SLOTS
+ * slots (zeroed before the first put). Returns 0, -EEXIST when the key is
+ * there already, or -ENOSPC when its FG_SVC_PROBES slots are all taken
+ * (the rule compiler keeps the table a quarter full at most, where that
+ * does not happen in practice). Context: userspace.
+ */
+FG_INLINE int fg_svc_table_put(struct fg_svc_slot *tab,
+			       const struct fg_svc_key *k, const struct fg_svc *v)
+{
+	__u32 first = fg_svc_key_slot(k->vip, k->port, k->proto), i;
+
+	for (i = 0; i < FG_SVC_PROBES; i++) {
+		struct fg_svc_slot *s = &tab[(first + i) & (FG_SVC_SLOTS - 1)];
+
+		if (!s->key.family) {
+			s->key = *k;
+			s->key.gen = 0;
+			s->svc = *v;
+			return 0;
+		}
+		if (fg_svc_key_eq(&s->key, k->vip, k->port, k->proto, k->family))
+			return -EEXIST;
+	}
+	return -ENOSPC;
+}
+
+/* fg_svc_table_get - the value of key k in tab, or NULL. */
+FG_INLINE const struct fg_svc *fg_svc_table_get(const struct fg_svc_slot *tab,
+						const struct fg_svc_key *k)
+{
+	__u32 first = fg_svc_key_slot(k->vip, k->port, k->proto), i;
+
+	for (i = 0; i < FG_SVC_PROBES; i++) {
+		const struct fg_svc_slot *s =
+			&tab[(first + i) & (FG_SVC_SLOTS - 1)];
+
+		if (!s->key.family)
+			return NULL;
+		if (fg_svc_key_eq(&s->key, k->vip, k->port, k->proto, k->family))
+			return &s->svc;
+	}
+	return NULL;
+}
+#endif
 
 /* ---------------------------------------------------------- backends */
 
@@ -96,8 +189,8 @@ FG_ASSERT_SIZE(struct fg_backend, 24);
 #define FG_CT_F_NAT 0x01 /* a full-NAT flow: nat_port/snat valid */
 #define FG_CT_F_NEW 0x80 /* transient in the dataplane, never stored */
 
-/* Value of fg_ct (established) and fg_ct_syn (embryonic), keyed by the
- * client-side struct fg_flow_key. */
+/* The state of one flow in fg_ct (established) and fg_ct_syn
+ * (embryonic). */
 struct fg_ct {
 	__u64 last_seen;   /* coarse ns; refreshed at most once a second */
 	__u32 backend_id;
@@ -107,6 +200,41 @@ struct fg_ct {
 	__u8 pad[5];
 };
 FG_ASSERT_SIZE(struct fg_ct, 24);
+
+/*
+ * fg_ct and fg_ct_syn are set-associative tables in plain arrays, one
+ * cache line per entry: a flow lives in one of the FG_CT_WAYS entries
+ * from (flow hash & (slots - 1)), slots a power of two. An entry whose
+ * key.family is 0 is free; one older than its timeout is as good as free.
+ * A new flow takes its key's entry if present, else a free one, else
+ * evicts the least recently seen of the FG_CT_WAYS (a sampled LRU). The
+ * flow hash is keyed, so nobody can aim flows at one set. Why not a BPF
+ * LRU hash map: its lookup cost ~80 ns on the XDP path and an insert
+ * ~400 ns; one array line costs a few ns hot and one cache miss cold.
+ */
+#define FG_CT_WAYS 4U
+
+struct fg_ct_entry {
+	struct fg_flow_key key; /* client side; family 0 = free */
+	struct fg_ct ct;
+} __attribute__((aligned(8)));
+FG_ASSERT_SIZE(struct fg_ct_entry, 64);
+
+/* fg_ct_set - the first entry of the set a flow hash names. */
+FG_INLINE __u32 fg_ct_set(__u64 hash, __u32 slots)
+{
+	return (__u32)hash & (slots - 1);
+}
+
+/* fg_ct_key_eq - entry key a is b (both zero-padded flow keys). */
+FG_INLINE int fg_ct_key_eq(const struct fg_flow_key *a,
+			   const struct fg_flow_key *b)
+{
+	const fg_word_t *x = (const fg_word_t *)a, *y = (const fg_word_t *)b;
+
+	return x[0] == y[0] && x[2] == y[2] && x[4] == y[4] &&
+	       x[1] == y[1] && x[3] == y[3];
+}
 
 /* Value of fg_nat, keyed by the backend-side flow key (backend -> snat
  * address): what to restore on the way back to the client. */
@@ -191,7 +319,24 @@ FG_ASSERT_SIZE(struct fg_config, 32);
 
 /* --------------------------------------------------------- counters */
 
-/* Per-CPU: fg_svc_stats[svc_id], fg_be_stats[backend_id]. */
+/*
+ * Counters are per CPU by layout, in plain arrays of max_entries =
+ * stride x CPUs (the loader sets it): CPU c's counter of id is entry
+ * c * stride + id, so CPUs never share a cache line. Why not per-CPU
+ * arrays: the first per-CPU access of a packet cost ~30 ns on the XDP
+ * path (a page walk into the per-CPU area), a plain array line ~3 ns.
+ * Strides: FG_SVC_MAX (fg_svc_stats), FG_BACKEND_MAX (fg_be_stats),
+ * FG_LIMIT_MAX (fg_limit_stats), FG_DROPS_STRIDE (fg_drops).
+ */
+#define FG_DROPS_STRIDE 16U /* >= FG_DROP_REASON_MAX; 128 bytes */
+
+FG_INLINE __u32 fg_cpu_index(__u32 cpu, __u32 stride, __u32 id)
+{
+	return cpu * stride + id;
+}
+
+/* fg_svc_stats[c * FG_SVC_MAX + svc_id], fg_be_stats[c * FG_BACKEND_MAX +
+ * backend_id]. */
 struct fg_counter {
 	__u64 packets;
 	__u64 bytes;
@@ -200,14 +345,14 @@ struct fg_counter {
 };
 FG_ASSERT_SIZE(struct fg_counter, 32);
 
-/* Per-CPU: fg_limit_stats[limit_id]. */
+/* fg_limit_stats[c * FG_LIMIT_MAX + limit_id]. */
 struct fg_limit_counter {
 	__u64 passed;
 	__u64 limited;
 };
 FG_ASSERT_SIZE(struct fg_limit_counter, 16);
 
-/* Per-CPU: fg_drops[reason]. */
+/* fg_drops[c * FG_DROPS_STRIDE + reason], one __u64 each. */
 enum fg_drop_reason {
 	FG_DROP_MALFORMED = 0,  /* parse error */
 	FG_DROP_NO_SERVICE,     /* never a drop: counts non-VIP packets passed */
@@ -220,6 +365,7 @@ enum fg_drop_reason {
 	FG_DROP_ENCAP,          /* could not grow or shrink the frame */
 	FG_DROP_REASON_MAX
 };
+_Static_assert(FG_DROP_REASON_MAX <= FG_DROPS_STRIDE, "fg_drops stride");
 
 /* fg_drop_reason_name - the reason as the API, metrics and tools spell it
  * ("malformed", ...); "unknown" out of range. Context: userspace (string

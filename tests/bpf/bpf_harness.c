@@ -5,9 +5,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
+#include "fg_flow.h"
+#include "fg_tables.h"
 #include "bpf_harness.h"
 
 extern char *program_invocation_short_name;
@@ -35,22 +39,115 @@ int fg_h_write_file(const char *path, const char *val)
 	return rc;
 }
 
-int fg_h_percpu_sum(int fd, __u32 key, size_t vsize, int ncpus,
-		    __u64 *sum, unsigned int nwords)
+int fg_h_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize, int ncpus,
+		 __u64 *sum, unsigned int nwords)
 {
-	__u64 buf[4 * 512];
-	unsigned int c, w;
+	__u64 buf[8];
+	unsigned int w;
+	int c;
 
-	if (ncpus <= 0 || vsize / 8 * (size_t)ncpus > sizeof(buf) / 8)
+	if (vsize > sizeof(buf) || nwords > vsize / 8)
 		return -E2BIG;
-	if (bpf_map_lookup_elem(fd, &key, buf))
-		return -errno;
 	for (w = 0; w < nwords; w++)
 		sum[w] = 0;
-	for (c = 0; c < (unsigned int)ncpus; c++)
+	for (c = 0; c < ncpus; c++) {
+		__u32 key = fg_cpu_index((__u32)c, stride, id);
+
+		if (bpf_map_lookup_elem(fd, &key, buf))
+			return -errno;
 		for (w = 0; w < nwords; w++)
-			sum[w] += buf[c * (vsize / 8) + w];
+			sum[w] += buf[w];
+	}
 	return 0;
+}
+
+int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus)
+{
+	static const char *const names[] = {
+		"fg_svc_stats", "fg_be_stats", "fg_limit_stats", "fg_drops",
+		"fg_nh_client",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
+		int err;
+
+		if (!m)
+			return -ENOENT;
+		err = bpf_map__set_max_entries(m, bpf_map__max_entries(m) *
+						  (__u32)ncpus);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The table of fd, mapped read-write; *n receives its entries. */
+static struct fg_ct_entry *fg_h_ct_map(int fd, __u32 *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *p;
+
+	if (bpf_map_get_info_by_fd(fd, &info, &len))
+		return NULL;
+	if (info.value_size != sizeof(struct fg_ct_entry)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = mmap(NULL, (size_t)info.max_entries * sizeof(struct fg_ct_entry),
+		 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*n = info.max_entries;
+	return p;
+}
+
+long fg_h_ct_count(int fd)
+{
+	struct fg_ct_entry *t;
+	long count = 0;
+	__u32 n, i;
+
+	t = fg_h_ct_map(fd, &n);
+	if (!t)
+		return -errno;
+	for (i = 0; i < n; i++)
+		count += t[i].key.family != 0;
+	munmap(t, (size_t)n * sizeof(*t));
+	return count;
+}
+
+int fg_h_ct_find(int fd, __u32 slots, const struct fg_flow_key *k,
+		 const struct fg_hash_seed *seed, struct fg_ct *out)
+{
+	__u32 set = fg_ct_set(fg_flow_hash(k, seed), slots), w;
+	struct fg_ct_entry e;
+
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		__u32 idx = (set + w) & (slots - 1);
+
+		if (bpf_map_lookup_elem(fd, &idx, &e))
+			return -errno;
+		if (e.key.family && fg_ct_key_eq(&e.key, k)) {
+			*out = e.ct;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int fg_h_ct_put(int fd, __u32 slots, const struct fg_flow_key *k,
+		const struct fg_hash_seed *seed, __u32 way,
+		const struct fg_ct *ct)
+{
+	__u32 idx = (fg_ct_set(fg_flow_hash(k, seed), slots) + way) & (slots - 1);
+	struct fg_ct_entry e = { .key = *k, .ct = *ct };
+
+	if (way >= FG_CT_WAYS)
+		return -EINVAL;
+	return bpf_map_update_elem(fd, &idx, &e, BPF_ANY) ? -errno : 0;
 }
 
 int fg_h_libbpf_log(enum libbpf_print_level level, const char *fmt,

@@ -19,14 +19,52 @@ int fg_h_sh(const char *cmd);
 /* fg_h_write_file - write val to path (a sysctl). 0 or -errno. */
 int fg_h_write_file(const char *path, const char *val);
 
+struct fg_flow_key;
+struct fg_hash_seed;
+struct fg_ct;
+struct bpf_object;
+
 /*
- * fg_h_percpu_sum - sum the first nwords 64-bit words of the per-CPU
- * value of key over ncpus CPUs into sum[0..nwords). vsize is the value's
- * size (a multiple of 8). Returns 0, -E2BIG when the values of all CPUs
- * do not fit the helper's buffer, or the lookup's -errno.
+ * fg_h_cpu_sum - sum the first nwords 64-bit words of counter id over
+ * ncpus CPUs into sum[0..nwords): the counter maps are per CPU by layout
+ * (fg_tables.h), CPU c's copy at entry c * stride + id. vsize is the
+ * value's size (a multiple of 8, at most 64). Returns 0 or the first
+ * lookup's -errno.
  */
-int fg_h_percpu_sum(int fd, __u32 key, size_t vsize, int ncpus,
-		    __u64 *sum, unsigned int nwords);
+int fg_h_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize, int ncpus,
+		 __u64 *sum, unsigned int nwords);
+
+/*
+ * fg_h_size_cpu_maps - multiply max_entries of the maps that are per CPU
+ * by layout (fg_svc_stats, fg_be_stats, fg_limit_stats, fg_drops,
+ * fg_nh_client) by ncpus, as the loader does. Call between open and load,
+ * after any other size change to them. Returns 0 or -errno.
+ */
+int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus);
+
+/*
+ * fg_h_ct_count - entries in use (key.family != 0) of a connection table
+ * (fg_ct, fg_ct_syn: BPF_F_MMAPABLE arrays of struct fg_ct_entry).
+ * Returns the count or -errno.
+ */
+long fg_h_ct_count(int fd);
+
+/*
+ * fg_h_ct_find - the state of flow k in a connection table of `slots`
+ * entries, found as the dataplane finds it (fg_flow_hash with seed, the
+ * FG_CT_WAYS entries of its set). Timeouts are not judged. Returns 0 and
+ * fills *out, -ENOENT, or -errno.
+ */
+int fg_h_ct_find(int fd, __u32 slots, const struct fg_flow_key *k,
+		 const struct fg_hash_seed *seed, struct fg_ct *out);
+
+/*
+ * fg_h_ct_put - write flow k's state into entry way (0..FG_CT_WAYS-1) of
+ * its set, as the dataplane would have. Returns 0 or -errno.
+ */
+int fg_h_ct_put(int fd, __u32 slots, const struct fg_flow_key *k,
+		const struct fg_hash_seed *seed, __u32 way,
+		const struct fg_ct *ct);
 
 /* fg_h_libbpf_log - libbpf's messages but its debug output, to stderr. */
 int fg_h_libbpf_log(enum libbpf_print_level level, const char *fmt,
