@@ -52,8 +52,8 @@
  *                                     interface's own address (API.md)
  *     snat_addresses = none           the same shape; none = tunnel_source
  *     conntrack = {
- *       established   = 1048576       1024..67108864 entries
- *       syn           = 262144        1024..67108864
+ *       established   = 2097152       1024..67108864 entries; xdp rounds
+ *       syn           = 262144        1024..67108864   these two up to 2^n
  *       nat           = 1048576       1024..67108864
  *       tcp_timeout_s = 300           10..86400
  *       udp_timeout_s = 30            1..3600

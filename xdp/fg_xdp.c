@@ -38,7 +38,7 @@
 
 #define FG_XDP_STATE_NAME "fg_state"
 #define FG_XDP_STATE_MAGIC 0x46475354U /* "FGST" */
-#define FG_XDP_STATE_LAYOUT 1U
+#define FG_XDP_STATE_LAYOUT 2U /* 2: 48-byte NH seed, array tables */
 #define FG_XDP_STATE_VAL_SIZE 128U
 #define FG_XDP_STATE_MAX (FG_SVC_MAX + FG_LIMIT_MAX + 16U)
 #define FG_XDP_LINK_PREFIX "link_"
@@ -91,6 +91,12 @@ struct fg_xdp {
 	 * first by the next apply, before their ids can be handed out. */
 	__u32 npending;
 	__u32 *pending;
+	/* fg_services, generation g: svc_img[g] is what the map holds when
+	 * svc_known[g] (apply writes only the slots that change); svc_next
+	 * is the image being built. FG_SVC_SLOTS slots each. */
+	struct fg_svc_slot *svc_img[FG_GENERATIONS];
+	struct fg_svc_slot *svc_next;
+	bool svc_known[FG_GENERATIONS];
 };
 
 /* Format a message into err (if any) and return ret. */
@@ -153,85 +159,258 @@ static int fg_xdp_update_many(int fd, const void *keys, const void *vals,
 	return 0;
 }
 
-/* Per-CPU value buffers are ncpus slots of the value size rounded to 8. */
-static size_t fg_xdp_percpu_size(const struct fg_xdp *x, size_t vsz)
+/*
+ * Read entries 0..n-1 of the array map fd into vals (n values of vsz
+ * bytes, vals[i] = entry i). Batches first (one syscall for the 32 Ki
+ * service slots); single lookups where the kernel lacks the batch op.
+ */
+static int fg_xdp_read_array(int fd, __u32 n, size_t vsz, void *vals)
 {
-	return (size_t)x->ncpus * ((vsz + 7) & ~(size_t)7);
-}
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 *keys, done = 0, in, out, i;
+	char *buf, *v = vals;
+	int ret = 0;
 
-/* Sum the per-CPU values of key `id` as arrays of n u64 counters. */
-static int fg_xdp_percpu_sum(const struct fg_xdp *x, const struct bpf_map *m,
-			     __u32 id, __u64 *out, unsigned int n)
-{
-	size_t vsz = bpf_map__value_size(m), stride = (vsz + 7) & ~(size_t)7;
-	__u64 *buf;
-	int cpu, ret;
-	unsigned int i;
-
-	if (id >= bpf_map__max_entries(m) || vsz != n * sizeof(__u64))
-		return -EINVAL;
-	buf = calloc(1, fg_xdp_percpu_size(x, vsz));
-	if (!buf)
-		return -ENOMEM;
-	ret = bpf_map_lookup_elem(bpf_map__fd(m), &id, buf);
-	if (!ret) {
-		memset(out, 0, n * sizeof(*out));
-		for (cpu = 0; cpu < x->ncpus; cpu++)
-			for (i = 0; i < n; i++)
-				out[i] += buf[cpu * stride / sizeof(__u64) + i];
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	buf = calloc(n ? n : 1, vsz);
+	if (!keys || !buf) {
+		ret = -ENOMEM;
+		goto out_free;
 	}
+	while (done < n) {
+		__u32 cnt = n - done;
+
+		ret = bpf_map_lookup_batch(fd, done ? &in : NULL, &out,
+					   keys + done, buf + done * vsz, &cnt,
+					   &bo);
+		if (ret && ret != -ENOENT)
+			break;
+		done += cnt;
+		if (ret == -ENOENT || !cnt) { /* the last batch */
+			ret = 0;
+			break;
+		}
+		in = out;
+	}
+	if (ret == -EINVAL || ret == -ENOTSUP || ret == -EOPNOTSUPP) {
+		for (i = 0, ret = 0; i < n && !ret; i++)
+			ret = bpf_map_lookup_elem(fd, &i, v + i * vsz);
+		goto out_free;
+	}
+	if (ret)
+		goto out_free;
+	if (done != n) {
+		ret = -EIO;
+		goto out_free;
+	}
+	for (i = 0; i < n; i++) {
+		if (keys[i] >= n) {
+			ret = -EIO;
+			break;
+		}
+		memcpy(v + keys[i] * vsz, buf + i * vsz, vsz);
+	}
+out_free:
+	free(keys);
 	free(buf);
 	return ret;
 }
 
-/* Zero the per-CPU counters of each id (a new name starts from 0). */
-static int fg_xdp_percpu_zero(const struct fg_xdp *x, const struct bpf_map *m,
-			      const struct fg_id_list *ids)
+/*
+ * Counter maps are per CPU by layout (fg_tables.h): CPU c's counter of
+ * id is entry c * stride + id of a plain array. The program declares one
+ * CPU's entries; the loader multiplies max_entries of these by the
+ * possible CPUs before load.
+ */
+static const char *const fg_xdp_cpu_maps[] = {
+	"fg_svc_stats", "fg_be_stats", "fg_limit_stats", "fg_drops",
+	"fg_nh_client",
+};
+#define FG_XDP_NCPU_MAPS (sizeof(fg_xdp_cpu_maps) / sizeof(fg_xdp_cpu_maps[0]))
+
+/* Whether map name is one of fg_xdp_cpu_maps. */
+static bool fg_xdp_is_cpu_map(const char *name)
 {
+	size_t i;
+
+	for (i = 0; i < FG_XDP_NCPU_MAPS; i++)
+		if (!strcmp(name, fg_xdp_cpu_maps[i]))
+			return true;
+	return false;
+}
+
+/* Size every per-CPU-by-layout map for x->ncpus (before load). */
+static int fg_xdp_size_cpu_maps(struct fg_xdp *x)
+{
+	size_t i;
+
+	for (i = 0; i < FG_XDP_NCPU_MAPS; i++) {
+		const char *name = fg_xdp_cpu_maps[i];
+		struct bpf_map *m;
+		__u64 n;
+		int ret;
+
+		m = bpf_object__find_map_by_name(x->skel->obj, name);
+		if (!m)
+			return -ENOENT;
+		n = (__u64)bpf_map__max_entries(m) * (__u64)x->ncpus;
+		if (n > UINT32_MAX)
+			return -E2BIG;
+		ret = bpf_map__set_max_entries(m, (__u32)n);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Sum id's counters over the CPUs: entries c * stride + id of m, each n
+ * u64 counters. 0, -EINVAL (id or value size out of range) or a map-read
+ * error.
+ */
+static int fg_xdp_cpu_sum(const struct fg_xdp *x, const struct bpf_map *m,
+			  __u32 stride, __u32 id, __u64 *out, unsigned int n)
+{
+	__u64 buf[sizeof(struct fg_counter) / sizeof(__u64)];
+	int fd = bpf_map__fd(m), cpu, ret;
+	unsigned int i;
+
+	if (id >= stride || n > sizeof(buf) / sizeof(buf[0]) ||
+	    bpf_map__value_size(m) != n * sizeof(__u64) ||
+	    bpf_map__max_entries(m) < (__u64)stride * (__u64)x->ncpus)
+		return -EINVAL;
+	memset(out, 0, n * sizeof(*out));
+	for (cpu = 0; cpu < x->ncpus; cpu++) {
+		__u32 key = fg_cpu_index((__u32)cpu, stride, id);
+
+		ret = bpf_map_lookup_elem(fd, &key, buf);
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++)
+			out[i] += buf[i];
+	}
+	return 0;
+}
+
+/* Entries zeroed per batch by fg_xdp_cpu_zero. */
+#define FG_XDP_ZERO_BATCH 4096U
+
+/* Zero every CPU's counters of each id in m (a new name starts from 0). */
+static int fg_xdp_cpu_zero(const struct fg_xdp *x, const struct bpf_map *m,
+			   __u32 stride, const struct fg_id_list *ids)
+{
+	size_t vsz = bpf_map__value_size(m);
+	__u32 *keys, i, n = 0;
+	int cpu, ret = 0;
 	void *zero;
-	__u32 i;
-	int ret = 0;
 
 	if (!ids->n)
 		return 0;
-	zero = calloc(1, fg_xdp_percpu_size(x, bpf_map__value_size(m)));
-	if (!zero)
-		return -ENOMEM;
-	for (i = 0; i < ids->n && !ret; i++)
-		ret = bpf_map_update_elem(bpf_map__fd(m), &ids->ids[i], zero,
-					  BPF_ANY);
+	keys = calloc(FG_XDP_ZERO_BATCH, sizeof(*keys));
+	zero = calloc(FG_XDP_ZERO_BATCH, vsz);
+	if (!keys || !zero) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < ids->n && !ret; i++) {
+		if (ids->ids[i] >= stride) {
+			ret = -EINVAL;
+			break;
+		}
+		for (cpu = 0; cpu < x->ncpus && !ret; cpu++) {
+			keys[n++] = fg_cpu_index((__u32)cpu, stride,
+						 ids->ids[i]);
+			if (n == FG_XDP_ZERO_BATCH) {
+				ret = fg_xdp_update_many(bpf_map__fd(m), keys,
+							 zero, n, sizeof(*keys),
+							 vsz);
+				n = 0;
+			}
+		}
+	}
+	if (!ret && n)
+		ret = fg_xdp_update_many(bpf_map__fd(m), keys, zero, n,
+					 sizeof(*keys), vsz);
+out_free:
+	free(keys);
 	free(zero);
 	return ret;
 }
 
-/*
- * Delete every fg_services key of generation gen. Keys are collected
- * first: deleting the key get_next_key stands on restarts a hash walk.
+/* ---------------------------------------------------------------------
+ * Services: each generation's FG_SVC_SLOTS-slot image (fg_tables.h)
  */
-static int fg_xdp_sweep_gen(struct fg_xdp *x, __u32 gen)
+
+/*
+ * Build cp's services into img (FG_SVC_SLOTS slots) with
+ * fg_svc_table_put. 0, or -EEXIST / -ENOSPC with the service named in
+ * err; nothing is written to the map.
+ */
+static int fg_xdp_svc_image(const struct fg_compiled *cp,
+			    struct fg_svc_slot *img, char *err, size_t errlen)
 {
-	const struct bpf_map *m = x->skel->maps.fg_services;
-	__u32 max = bpf_map__max_entries(m), n = 0, i;
-	struct fg_svc_key *keys, cur, next;
-	int fd = bpf_map__fd(m), ret = 0;
-	void *prev = NULL;
+	__u32 i;
+	int ret;
 
-	keys = calloc(max ? max : 1, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
-		if (next.gen == gen)
-			keys[n++] = next;
-		cur = next;
-		prev = &cur;
+	memset(img, 0, FG_SVC_SLOTS * sizeof(*img));
+	for (i = 0; i < cp->nsvcs; i++) {
+		ret = fg_svc_table_put(img, &cp->svcs[i].key, &cp->svcs[i].val);
+		if (ret == -ENOSPC)
+			return fg_xdp_fail(err, errlen, ret,
+					   "services.%s: no free slot in fg_services among the %u its vip, port and proto may take (a rare collision); change one of them",
+					   cp->svcs[i].name, FG_SVC_PROBES);
+		if (ret)
+			return fg_xdp_fail(err, errlen, ret,
+					   "services.%s: fg_services: %s",
+					   cp->svcs[i].name,
+					   ret == -EEXIST ?
+					   "another service has the same address, port and protocol" :
+					   strerror(-ret));
 	}
-	for (i = 0; i < n; i++) {
-		int r = bpf_map_delete_elem(fd, &keys[i]);
+	return 0;
+}
 
-		if (r && r != -ENOENT && !ret)
-			ret = r;
+/*
+ * Make generation gen's slots in fg_services the image img: write the
+ * slots that differ from x->svc_img[gen] when that is known to be what
+ * the map holds, else all of them, in batches. On success img becomes
+ * x->svc_img[gen] (the buffers are swapped); on failure the generation's
+ * contents are unknown until a write succeeds.
+ */
+static int fg_xdp_write_services(struct fg_xdp *x, __u32 gen,
+				 struct fg_svc_slot **img)
+{
+	const struct fg_svc_slot *old = x->svc_known[gen] ? x->svc_img[gen] :
+				       NULL;
+	const struct fg_svc_slot *cur = *img;
+	struct fg_svc_slot *vals, *t;
+	__u32 *keys, i, n = 0;
+	int ret;
+
+	keys = calloc(FG_SVC_SLOTS, sizeof(*keys));
+	vals = calloc(FG_SVC_SLOTS, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out_free;
 	}
+	for (i = 0; i < FG_SVC_SLOTS; i++) {
+		if (old && !memcmp(&old[i], &cur[i], sizeof(cur[i])))
+			continue;
+		keys[n] = gen * FG_SVC_SLOTS + i;
+		vals[n++] = cur[i];
+	}
+	x->svc_known[gen] = false;
+	ret = fg_xdp_update_many(bpf_map__fd(x->skel->maps.fg_services), keys,
+				 vals, n, sizeof(*keys), sizeof(*vals));
+	if (!ret) {
+		t = x->svc_img[gen];
+		x->svc_img[gen] = *img;
+		*img = t;
+		x->svc_known[gen] = true;
+	}
+out_free:
 	free(keys);
+	free(vals);
 	return ret;
 }
 
@@ -476,7 +655,8 @@ static int fg_xdp_settings_from_opts(struct fg_xdp_settings *s,
 
 	memset(s, 0, sizeof(*s));
 	s->seed = o->seed;
-	if (!s->seed.k0 && !s->seed.k1) {
+	if (fg_xdp_zero(&s->seed, sizeof(s->seed))) {
+		/* All of it: k0, k1 and every lane key the hash. */
 		ssize_t n = getrandom(&s->seed, sizeof(s->seed), 0);
 
 		if (n != (ssize_t)sizeof(s->seed))
@@ -527,6 +707,45 @@ static void fg_xdp_rodata_set(struct floodgate_bpf *skel,
 static int fg_xdp_set_size(struct bpf_map *m, __u32 want, __u32 dflt)
 {
 	return bpf_map__set_max_entries(m, want ? want : dflt);
+}
+
+/*
+ * Entries of a conntrack table asked for as want (0 = dflt): rounded up
+ * to a power of two of at least FG_CT_WAYS, as the program masks flow
+ * hashes with slots - 1. 0 when that does not fit in 32 bits.
+ */
+static __u32 fg_xdp_ct_slots(__u32 want, __u32 dflt)
+{
+	__u32 n = FG_CT_WAYS;
+
+	if (!want)
+		want = dflt;
+	while (n < want) {
+		if (n & 0x80000000U)
+			return 0;
+		n <<= 1;
+	}
+	return n;
+}
+
+/*
+ * The conntrack tables' final sizes (fresh, or taken from the pins) into
+ * rodata fg_ct_slots / fg_ct_syn_slots, before load. -EINVAL when one is
+ * not a power of two of at least FG_CT_WAYS.
+ */
+static int fg_xdp_ct_rodata(struct fg_xdp *x, char *err, size_t errlen)
+{
+	__u32 ct = bpf_map__max_entries(x->skel->maps.fg_ct);
+	__u32 syn = bpf_map__max_entries(x->skel->maps.fg_ct_syn);
+
+	if (ct < FG_CT_WAYS || (ct & (ct - 1)) ||
+	    syn < FG_CT_WAYS || (syn & (syn - 1)))
+		return fg_xdp_fail(err, errlen, -EINVAL,
+				   "fg_ct has %u entries, fg_ct_syn %u: each must be a power of two of at least %u",
+				   ct, syn, FG_CT_WAYS);
+	x->skel->rodata->fg_ct_slots = ct;
+	x->skel->rodata->fg_ct_syn_slots = syn;
+	return 0;
 }
 
 /* Give every shared map its pin path: reuse if pinned, else pin. */
@@ -587,7 +806,9 @@ static struct fg_compiler *fg_xdp_compiler_new(const struct fg_xdp *x)
 {
 	struct fg_compile_opts co = { 0 };
 	__u32 be = bpf_map__max_entries(x->skel->maps.fg_backends);
-	__u32 sv = bpf_map__max_entries(x->skel->maps.fg_svc_stats);
+	/* Per CPU by layout: one CPU's share is the id range. */
+	__u32 sv = bpf_map__max_entries(x->skel->maps.fg_svc_stats) /
+		   (__u32)x->ncpus;
 
 	/* Ids index these arrays: never hand out one beyond them. */
 	co.ring_slots = bpf_map__max_entries(x->skel->maps.fg_ring);
@@ -602,18 +823,24 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 {
 	/* The skeleton's maps struct is anonymous. */
 	__typeof__(x->skel->maps) *mp = &x->skel->maps;
+	__u32 ct = fg_xdp_ct_slots(o->ct_max, FG_CT_DEFAULT);
+	__u32 syn = fg_xdp_ct_slots(o->ct_syn_max, FG_CT_SYN_DEFAULT);
 	int ret;
 
 	ret = fg_xdp_settings_from_opts(&x->settings, o, x->skel, err, errlen);
 	if (ret)
 		return ret;
 	fg_xdp_rodata_set(x->skel, &x->settings);
-	if (fg_xdp_set_size(mp->fg_ring, o->ring_slots, FG_RING_SLOTS_DEFAULT) ||
-	    fg_xdp_set_size(mp->fg_ct, o->ct_max, FG_CT_DEFAULT) ||
-	    fg_xdp_set_size(mp->fg_ct_syn, o->ct_syn_max, FG_CT_SYN_DEFAULT) ||
+	if (!ct || !syn ||
+	    fg_xdp_set_size(mp->fg_ring, o->ring_slots, FG_RING_SLOTS_DEFAULT) ||
+	    bpf_map__set_max_entries(mp->fg_ct, ct) ||
+	    bpf_map__set_max_entries(mp->fg_ct_syn, syn) ||
 	    fg_xdp_set_size(mp->fg_nat, o->nat_max, FG_NAT_DEFAULT) ||
 	    fg_xdp_set_size(mp->fg_buckets, o->buckets_max, FG_BUCKETS_DEFAULT))
 		return fg_xdp_fail(err, errlen, -EINVAL, "bad table sizes");
+	ret = fg_xdp_ct_rodata(x, err, errlen);
+	if (ret)
+		return ret;
 	ret = fg_xdp_pin_paths(x);
 	if (ret)
 		return fg_xdp_fail(err, errlen, ret, "pin paths: %s",
@@ -626,6 +853,9 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	ret = fg_xdp_state_create(x, err, errlen);
 	if (ret)
 		return ret;
+	/* New maps are zeroed: both generations' service slots are empty,
+	 * as x->svc_img says. */
+	x->svc_known[0] = x->svc_known[1] = true;
 	x->comp = fg_xdp_compiler_new(x);
 	if (!x->comp)
 		return fg_xdp_fail(err, errlen, -ENOMEM, "compiler: out of memory");
@@ -636,7 +866,8 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
  * Open: adoption
  */
 
-/* The settings from a pinned fg_state; -EINVAL if it is not ours. */
+/* The settings from a pinned fg_state; -EINVAL if it is not ours,
+ * -EPROTO if another build's layout wrote it. */
 static int fg_xdp_state_read_hdr(int fd, struct fg_xdp_settings *s)
 {
 	struct fg_xdp_state_key k = { .kind = FG_XDP_STATE_HDR };
@@ -650,15 +881,18 @@ static int fg_xdp_state_read_hdr(int fd, struct fg_xdp_settings *s)
 	    info.value_size != sizeof(v))
 		return -EINVAL;
 	if (bpf_map_lookup_elem(fd, &k, &v) ||
-	    v.hdr.magic != FG_XDP_STATE_MAGIC ||
-	    v.hdr.layout != FG_XDP_STATE_LAYOUT)
+	    v.hdr.magic != FG_XDP_STATE_MAGIC)
 		return -EINVAL;
+	if (v.hdr.layout != FG_XDP_STATE_LAYOUT)
+		return -EPROTO;
 	*s = v.hdr.settings;
 	return 0;
 }
 
 /* Sizes come from the pins: libbpf reuses a pinned map only when its
- * definition matches, max_entries included. */
+ * definition matches, max_entries included. The maps whose layout the
+ * program indexes by constants (per CPU counters, the service slots) must
+ * have the sizes this build and these CPUs give them. */
 static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -666,6 +900,7 @@ static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
 	int fd, ret;
 
 	bpf_object__for_each_map(m, x->skel->obj) {
+		__u32 want = bpf_map__max_entries(m); /* per CPU maps: sized */
 		struct bpf_map_info info;
 		__u32 len = sizeof(info);
 
@@ -681,6 +916,13 @@ static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
 		if (ret)
 			return fg_xdp_fail(err, errlen, ret, "%s: %s", path,
 					   strerror(-ret));
+		if ((fg_xdp_is_cpu_map(bpf_map__name(m)) ||
+		     m == x->skel->maps.fg_services) &&
+		    info.max_entries != want)
+			return fg_xdp_fail(err, errlen, -EINVAL,
+					   "%s has %u entries, this build wants %u (%d CPUs); open with fresh to start over",
+					   path, info.max_entries, want,
+					   x->ncpus);
 		ret = bpf_map__set_max_entries(m, info.max_entries);
 		/* The kernel adds BPF_F_RDONLY_PROG to every devmap it
 		 * creates, so the pinned one never matches the object's
@@ -779,30 +1021,57 @@ out_free:
 }
 
 /*
+ * Both generations' fg_services slots into x->svc_img (so the next apply
+ * writes only what changes): one batch read of the whole array.
+ */
+static int fg_xdp_read_services(struct fg_xdp *x)
+{
+	struct fg_svc_slot *all;
+	__u32 g;
+	int ret;
+
+	all = calloc((size_t)FG_SVC_SLOTS * FG_GENERATIONS, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	ret = fg_xdp_read_array(bpf_map__fd(x->skel->maps.fg_services),
+				FG_SVC_SLOTS * FG_GENERATIONS, sizeof(*all),
+				all);
+	for (g = 0; !ret && g < FG_GENERATIONS; g++) {
+		memcpy(x->svc_img[g], all + (size_t)g * FG_SVC_SLOTS,
+		       FG_SVC_SLOTS * sizeof(*all));
+		x->svc_known[g] = true;
+	}
+	free(all);
+	return ret;
+}
+
+/*
  * Rebuild the compiler from the active generation: fg_config for the
- * generation and global limits, its fg_services entries, every valid
+ * generation and global limits, its fg_services slots in use, every valid
  * fg_backends entry, the limit ids the lists name, names from fg_state.
  */
 static int fg_xdp_rebuild(struct fg_xdp *x, char *err, size_t errlen)
 {
 	const __typeof__(x->skel->maps) *mp = &x->skel->maps;
-	__u32 nsvc_max = bpf_map__max_entries(mp->fg_services);
 	__u32 nbe_max = bpf_map__max_entries(mp->fg_backends), zero = 0, i, j;
 	struct fg_xdp_readback r = { 0 };
 	struct fg_adopt a = { 0 };
-	struct fg_svc_key cur, next;
 	__u8 lim_seen[FG_LIMIT_MAX] = { 0 };
+	const struct fg_svc_slot *tab;
 	struct fg_config cfg;
-	void *prev = NULL;
 	int ret;
 
 	ret = bpf_map_lookup_elem(bpf_map__fd(mp->fg_config), &zero, &cfg);
 	if (ret)
 		return fg_xdp_fail(err, errlen, ret, "read fg_config: %s",
 				   strerror(-ret));
+	ret = fg_xdp_read_services(x);
+	if (ret)
+		return fg_xdp_fail(err, errlen, ret, "read fg_services: %s",
+				   strerror(-ret));
 	ret = -ENOMEM;
-	r.svcs = calloc(nsvc_max + 1, sizeof(*r.svcs));
-	r.svc_names = calloc(nsvc_max + 1, sizeof(*r.svc_names));
+	r.svcs = calloc(FG_SVC_SLOTS, sizeof(*r.svcs));
+	r.svc_names = calloc(FG_SVC_SLOTS, sizeof(*r.svc_names));
 	r.bes = calloc(nbe_max + 1, sizeof(*r.bes));
 	r.lims = calloc(FG_LIMIT_MAX, sizeof(*r.lims));
 	r.lim_names = calloc(FG_LIMIT_MAX, sizeof(*r.lim_names));
@@ -813,18 +1082,15 @@ static int fg_xdp_rebuild(struct fg_xdp *x, char *err, size_t errlen)
 	a.version = cfg.version;
 	for (i = 0; i < cfg.nglobal_limits && i < FG_GLOBAL_LIMITS_MAX; i++)
 		fg_xdp_add_limit(x, &r, &a, lim_seen, cfg.global_limits[i]);
-	while (a.nsvcs < nsvc_max &&
-	       !bpf_map_get_next_key(bpf_map__fd(mp->fg_services), prev, &next)) {
+	tab = x->svc_img[cfg.gen & 1];
+	for (i = 0; i < FG_SVC_SLOTS; i++) {
 		struct fg_adopt_svc *s = &r.svcs[a.nsvcs];
 
-		cur = next;
-		prev = &cur;
-		if (cur.gen != cfg.gen)
+		if (!tab[i].key.family)
 			continue;
-		if (bpf_map_lookup_elem(bpf_map__fd(mp->fg_services), &cur,
-					&s->val))
-			continue; /* deleted under us: not live any more */
-		s->key = cur;
+		s->key = tab[i].key;
+		s->key.gen = cfg.gen; /* slots leave it 0 */
+		s->val = tab[i].svc;
 		if (fg_xdp_state_name(x->state_fd, FG_XDP_STATE_SVC, s->val.id,
 				      r.svc_names[a.nsvcs]) == 0)
 			s->name = r.svc_names[a.nsvcs];
@@ -859,6 +1125,9 @@ static int fg_xdp_load_adopt(struct fg_xdp *x, char *err, size_t errlen)
 
 	fg_xdp_rodata_set(x->skel, &x->settings);
 	ret = fg_xdp_sizes_from_pins(x, err, errlen);
+	if (ret)
+		return ret;
+	ret = fg_xdp_ct_rodata(x, err, errlen);
 	if (ret)
 		return ret;
 	ret = fg_xdp_pin_paths(x);
@@ -944,6 +1213,13 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 		goto err_free_x;
 	}
 	x->ncpus = ret;
+	x->svc_img[0] = calloc(FG_SVC_SLOTS, sizeof(struct fg_svc_slot));
+	x->svc_img[1] = calloc(FG_SVC_SLOTS, sizeof(struct fg_svc_slot));
+	x->svc_next = calloc(FG_SVC_SLOTS, sizeof(struct fg_svc_slot));
+	if (!x->svc_img[0] || !x->svc_img[1] || !x->svc_next) {
+		ret = fg_xdp_fail(err, errlen, -ENOMEM, "out of memory");
+		goto err_free_x;
+	}
 	ret = fg_xdp_set_dir(x, o, err, errlen);
 	if (ret)
 		goto err_free_x;
@@ -971,17 +1247,32 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 				  strerror(errno));
 		goto err_close_dir;
 	}
+	/* Pinned sizes override these on adoption (and must agree). */
+	ret = fg_xdp_size_cpu_maps(x);
+	if (ret) {
+		fg_xdp_fail(err, errlen, ret,
+			    "size the per-CPU maps for %d CPUs: %s", x->ncpus,
+			    strerror(-ret));
+		goto err_destroy_skel;
+	}
 
 	/* Adopt, refuse, or start clean. */
 	fg_xdp_path(x, FG_XDP_STATE_NAME, path, sizeof(path));
 	sfd = fg_xdp_exists(path) ? bpf_obj_get(path) : -ENOENT;
 	if (!o->fresh && fg_xdp_count_link_pins(x)) {
-		if (sfd < 0 || fg_xdp_state_read_hdr(sfd, &x->settings)) {
+		ret = sfd < 0 ? sfd : fg_xdp_state_read_hdr(sfd, &x->settings);
+		if (ret) {
 			if (sfd >= 0)
 				close(sfd);
-			ret = fg_xdp_fail(err, errlen, -EBUSY,
-					  "%s has attached links but no usable %s; open with fresh to start over",
-					  x->pin_dir, FG_XDP_STATE_NAME);
+			if (ret == -EPROTO)
+				ret = fg_xdp_fail(err, errlen, -EBUSY,
+						  "%s holds a dataplane of another build (%s layout is not %u); open with fresh to start over",
+						  x->pin_dir, FG_XDP_STATE_NAME,
+						  FG_XDP_STATE_LAYOUT);
+			else
+				ret = fg_xdp_fail(err, errlen, -EBUSY,
+						  "%s has attached links but no usable %s; open with fresh to start over",
+						  x->pin_dir, FG_XDP_STATE_NAME);
 			goto err_destroy_skel;
 		}
 		x->state_fd = sfd;
@@ -1021,6 +1312,9 @@ err_destroy_skel:
 err_close_dir:
 	close(x->dir_fd);
 err_free_x:
+	free(x->svc_img[0]);
+	free(x->svc_img[1]);
+	free(x->svc_next);
 	free(x);
 err_out:
 	if (errp)
@@ -1039,6 +1333,9 @@ void fg_xdp_close(struct fg_xdp *x)
 	floodgate_bpf__destroy(x->skel);
 	fg_compiler_free(x->comp);
 	free(x->pending);
+	free(x->svc_img[0]);
+	free(x->svc_img[1]);
+	free(x->svc_next);
 	close(x->dir_fd);
 	free(x);
 }
@@ -1351,21 +1648,6 @@ static int fg_xdp_write_limits(struct fg_xdp *x, const struct fg_compiled *cp)
 	return 0;
 }
 
-/* Every service key of the new generation. */
-static int fg_xdp_write_services(struct fg_xdp *x, const struct fg_compiled *cp)
-{
-	int fd = bpf_map__fd(x->skel->maps.fg_services), ret;
-	__u32 i;
-
-	for (i = 0; i < cp->nsvcs; i++) {
-		ret = bpf_map_update_elem(fd, &cp->svcs[i].key,
-					  &cp->svcs[i].val, BPF_ANY);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 /* Names of the new generation's services and limits into fg_state. */
 static int fg_xdp_write_names(struct fg_xdp *x, const struct fg_compiled *cp)
 {
@@ -1402,12 +1684,12 @@ static void fg_xdp_drop_names(struct fg_xdp *x, __u32 kind,
 	}
 }
 
-/* After the switch: the clean-up that cannot undo the apply. */
+/* After the switch: the clean-up that cannot undo the apply. The old
+ * generation's service slots stay as they are: nothing reads them once
+ * packets in flight are done, and the next apply rewrites only the slots
+ * that differ. */
 static void fg_xdp_after_switch(struct fg_xdp *x, const struct fg_compiled *cp)
 {
-	/* Stale keys of the old generation are harmless while it is
-	 * inactive, and the next apply sweeps that generation first. */
-	fg_xdp_sweep_gen(x, cp->prev_gen);
 	if (fg_xdp_retire_backends(x, cp->retired_backends.ids,
 				   cp->retired_backends.n)) {
 		memcpy(x->pending, cp->retired_backends.ids,
@@ -1416,6 +1698,33 @@ static void fg_xdp_after_switch(struct fg_xdp *x, const struct fg_compiled *cp)
 	}
 	fg_xdp_drop_names(x, FG_XDP_STATE_SVC, &cp->retired_svcs);
 	fg_xdp_drop_names(x, FG_XDP_STATE_LIMIT, &cp->retired_limits);
+}
+
+/*
+ * fg_xdp_filter_prepare - put the new generation's VIP filter bits (its
+ * VIPs, from the compiler, and the SNAT addresses, whose return traffic
+ * must reach the program) into fg_config before anything of that
+ * generation is written, and make next carry the live generation's bits
+ * unchanged: the switch then rewrites every filter word with the value it
+ * already has, so no packet ever meets a half-written filter.
+ * Returns 0 or -errno.
+ */
+static int fg_xdp_filter_prepare(struct fg_xdp *x, struct fg_config *next)
+{
+	int fd = bpf_map__fd(x->skel->maps.fg_config);
+	__u32 zero = 0, g = next->gen & 1;
+	__be32 a4[4] = { x->settings.snat4 };
+	struct fg_config cur;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cur))
+		return -errno;
+	if (a4[0])
+		fg_vip_filter_add(next, g, a4);
+	if (!fg_xdp_zero(x->settings.snat6, 16))
+		fg_vip_filter_add(next, g, x->settings.snat6);
+	memcpy(next->vip_filter[!g], cur.vip_filter[!g], sizeof(cur.vip_filter[0]));
+	memcpy(cur.vip_filter[g], next->vip_filter[g], sizeof(cur.vip_filter[0]));
+	return bpf_map_update_elem(fd, &zero, &cur, BPF_ANY) ? -errno : 0;
 }
 
 int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
@@ -1428,6 +1737,9 @@ int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
 		return fg_xdp_fail(err, errlen, -EINVAL, "no dataplane or rules");
 	ret = fg_compile(x->comp, rs, fg_compiler_version(x->comp) + 1, &cp,
 			 err, errlen);
+	/* The services must also fit fg_services' probe runs. */
+	if (!ret)
+		ret = fg_xdp_svc_image(cp, x->svc_next, err, errlen);
 	fg_compiled_free(cp);
 	return ret;
 }
@@ -1462,18 +1774,27 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 	ret = fg_compile(x->comp, rs, version, &cp, err, errlen);
 	if (ret)
 		return ret;
+	/* Placed before anything is written: a service that does not fit
+	 * fails the apply with nothing changed. */
+	ret = fg_xdp_svc_image(cp, x->svc_next, err, errlen);
+	if (ret) {
+		fg_compiled_free(cp);
+		return ret;
+	}
 
-	what = "fg_services (sweep)";
-	ret = fg_xdp_sweep_gen(x, cp->gen);
+	what = "fg_config (VIP filter)";
+	ret = fg_xdp_filter_prepare(x, &cp->config);
 	if (!ret) {
 		what = "counters";
-		ret = fg_xdp_percpu_zero(x, mp->fg_svc_stats, &cp->fresh_svcs);
+		ret = fg_xdp_cpu_zero(x, mp->fg_svc_stats, FG_SVC_MAX,
+				      &cp->fresh_svcs);
 	}
 	if (!ret)
-		ret = fg_xdp_percpu_zero(x, mp->fg_be_stats, &cp->fresh_backends);
+		ret = fg_xdp_cpu_zero(x, mp->fg_be_stats, FG_BACKEND_MAX,
+				      &cp->fresh_backends);
 	if (!ret)
-		ret = fg_xdp_percpu_zero(x, mp->fg_limit_stats,
-					 &cp->fresh_limits);
+		ret = fg_xdp_cpu_zero(x, mp->fg_limit_stats, FG_LIMIT_MAX,
+				      &cp->fresh_limits);
 	if (!ret) {
 		what = "fg_backends";
 		ret = fg_xdp_write_backends(x, cp);
@@ -1488,7 +1809,7 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 	}
 	if (!ret) {
 		what = "fg_services";
-		ret = fg_xdp_write_services(x, cp);
+		ret = fg_xdp_write_services(x, cp->gen, &x->svc_next);
 	}
 	if (!ret) {
 		what = FG_XDP_STATE_NAME;
@@ -1503,10 +1824,10 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 	if (ret) {
 		fg_xdp_fail(err, errlen, ret, "%s: %s (version %llu not applied)",
 			    what, strerror(-ret), (unsigned long long)version);
-		/* Leave nothing of the half-written generation that a later
-		 * switch could expose; new backend ids go back to their
-		 * queue, so their entries are invalidated too. */
-		fg_xdp_sweep_gen(x, cp->gen);
+		/* The half-written generation stays inactive, and the next
+		 * apply rewrites its service slots before any switch to it;
+		 * new backend ids go back to their queue, so their entries
+		 * are invalidated. */
 		fg_xdp_retire_backends(x, cp->fresh_backends.ids,
 				       cp->fresh_backends.n);
 		fg_compiled_free(cp);
@@ -1549,8 +1870,8 @@ int fg_xdp_stats_service(const struct fg_xdp *x, uint32_t id,
 {
 	if (!x || !out)
 		return -EINVAL;
-	return fg_xdp_percpu_sum(x, x->skel->maps.fg_svc_stats, id,
-				 (__u64 *)out, sizeof(*out) / sizeof(__u64));
+	return fg_xdp_cpu_sum(x, x->skel->maps.fg_svc_stats, FG_SVC_MAX, id,
+			      (__u64 *)out, sizeof(*out) / sizeof(__u64));
 }
 
 int fg_xdp_stats_backend(const struct fg_xdp *x, uint32_t id,
@@ -1558,8 +1879,8 @@ int fg_xdp_stats_backend(const struct fg_xdp *x, uint32_t id,
 {
 	if (!x || !out)
 		return -EINVAL;
-	return fg_xdp_percpu_sum(x, x->skel->maps.fg_be_stats, id,
-				 (__u64 *)out, sizeof(*out) / sizeof(__u64));
+	return fg_xdp_cpu_sum(x, x->skel->maps.fg_be_stats, FG_BACKEND_MAX,
+			      id, (__u64 *)out, sizeof(*out) / sizeof(__u64));
 }
 
 int fg_xdp_stats_limit(const struct fg_xdp *x, uint32_t id,
@@ -1567,8 +1888,8 @@ int fg_xdp_stats_limit(const struct fg_xdp *x, uint32_t id,
 {
 	if (!x || !out)
 		return -EINVAL;
-	return fg_xdp_percpu_sum(x, x->skel->maps.fg_limit_stats, id,
-				 (__u64 *)out, sizeof(*out) / sizeof(__u64));
+	return fg_xdp_cpu_sum(x, x->skel->maps.fg_limit_stats, FG_LIMIT_MAX,
+			      id, (__u64 *)out, sizeof(*out) / sizeof(__u64));
 }
 
 int fg_xdp_stats_drops(const struct fg_xdp *x, uint64_t *out)
@@ -1581,7 +1902,8 @@ int fg_xdp_stats_drops(const struct fg_xdp *x, uint64_t *out)
 	for (i = 0; i < FG_DROP_REASON_MAX; i++) {
 		__u64 v;
 
-		ret = fg_xdp_percpu_sum(x, x->skel->maps.fg_drops, i, &v, 1);
+		ret = fg_xdp_cpu_sum(x, x->skel->maps.fg_drops, FG_DROPS_STRIDE,
+				     i, &v, 1);
 		if (ret)
 			return ret;
 		out[i] = v;

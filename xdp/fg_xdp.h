@@ -15,14 +15,22 @@
  * fg_state (created and pinned by this library, not part of the BPF
  * object; the program never reads it): HASH, key struct
  * { __u32 kind; __u32 id; }, value 128 bytes.
- *   kind 0, id 0: header { __u32 magic 0x46475354 "FGST"; __u32 layout 1;
+ *   kind 0, id 0: header { __u32 magic 0x46475354 "FGST"; __u32 layout 2;
  *                 the load-time settings (seed, tunnel and SNAT sources,
  *                 conntrack timeouts, GUE port) }
  *   kind 1, id N: name of service id N (NUL-terminated, <= 63 bytes)
  *   kind 2, id N: name of limit id N
  * Names are written before the switch and the retired ones deleted after
  * it, so the entries always cover the active generation; entries for ids
- * the active generation does not use are ignored.
+ * the active generation does not use are ignored. A pin directory written
+ * with another layout (another map layout) is not adopted: open it with
+ * fresh.
+ *
+ * Sizes. The counter maps and fg_nh_client are per CPU by layout
+ * (fg_tables.h): the loader multiplies their max_entries by
+ * libbpf_num_possible_cpus(). fg_ct and fg_ct_syn hold a power of two of
+ * entries, which the program learns from rodata fg_ct_slots and
+ * fg_ct_syn_slots, set from the maps' sizes (fresh or pinned).
  *
  * Errors: negative errno, and where an err buffer is taken a message in
  * it. The library never logs; libbpf's own output goes wherever the
@@ -59,7 +67,7 @@ struct fg_xdp_opts {
 	bool fresh;              /* do not adopt: remove every pin in the
 				  * directory first (detaches a pinned
 				  * program) and load anew */
-	struct fg_hash_seed seed;      /* zero = random (getrandom) */
+	struct fg_hash_seed seed;      /* all zero = random (getrandom) */
 	const char *addr_ifname; /* where default addresses come from; NULL
 				  * = the first interface that has one */
 	struct in_addr tunnel_src4;    /* zero = that interface's IPv4 */
@@ -71,8 +79,10 @@ struct fg_xdp_opts {
 	uint16_t gue_port;             /* host order; zero = the program's
 					* default (FG_GUE_PORT_DEFAULT) */
 	uint32_t ring_slots;     /* fg_ring entries; 0 = FG_RING_SLOTS_DEFAULT */
-	uint32_t ct_max;         /* fg_ct; 0 = FG_CT_DEFAULT */
-	uint32_t ct_syn_max;     /* fg_ct_syn; 0 = FG_CT_SYN_DEFAULT */
+	uint32_t ct_max;         /* fg_ct; 0 = FG_CT_DEFAULT; rounded up
+				  * to a power of two (>= FG_CT_WAYS) */
+	uint32_t ct_syn_max;     /* fg_ct_syn; 0 = FG_CT_SYN_DEFAULT;
+				  * rounded up likewise */
 	uint32_t nat_max;        /* fg_nat; 0 = FG_NAT_DEFAULT */
 	uint32_t buckets_max;    /* fg_buckets; 0 = FG_BUCKETS_DEFAULT */
 };
@@ -157,27 +167,32 @@ int fg_xdp_detach(struct fg_xdp *x, const char *ifname);
 /*
  * fg_xdp_apply - make rs (as `version`) the dataplane's rule set.
  *
- * Compiles on the side, then writes the inactive generation - its
- * service keys swept first (left-overs of a failed apply), counters of
- * new ids zeroed, backends, rings, limits, services, names in fg_state -
- * and flips fg_config in one update. After the switch it deletes the old
- * generation's service keys and invalidates retired backends (flows on
- * them re-hash). Packets see either the old or the new set, never a mix.
+ * Compiles on the side and places the services in the inactive
+ * generation's FG_SVC_SLOTS-slot image (fg_svc_table_put), then writes
+ * that generation - counters of new ids zeroed on every CPU, backends,
+ * rings, limits, the service slots that differ from what the generation
+ * held, names in fg_state - and flips fg_config in one update. After the
+ * switch it invalidates retired backends (flows on them re-hash); the old
+ * generation's slots stay until the next apply rewrites them. Packets see
+ * either the old or the new set, never a mix.
  *
  * Returns 0 once the new set is live; on failure before the switch a
  * negative errno with a message and the old set stays live (-EINVAL and
- * -ENOSPC from the compiler, or a map-write error). Failures after the
- * switch are not errors of the apply: the stale keys are swept by the
- * next apply, and backend invalidations that failed are retried first
- * thing by the next apply (which fails if they still cannot be written).
+ * -ENOSPC from the compiler, -ENOSPC or -EEXIST when a service finds no
+ * slot in fg_services - then nothing is written - or a map-write error).
+ * Failures after the switch are not errors of the apply: backend
+ * invalidations that failed are retried first thing by the next apply
+ * (which fails if they still cannot be written).
  */
 int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 		 uint64_t version, char *err, size_t errlen);
 
 /*
- * fg_xdp_check - compile rs on the side and throw the result away: would
- * fg_xdp_apply() accept it? Returns 0 or the compiler's -EINVAL/-ENOSPC
- * with a message. Changes nothing. Context: userspace.
+ * fg_xdp_check - compile rs on the side, place its services in a
+ * fg_services image and throw the result away: would fg_xdp_apply()
+ * accept it? Returns 0, the compiler's -EINVAL/-ENOSPC or the placing's
+ * -ENOSPC/-EEXIST, with a message. Changes nothing in the dataplane.
+ * Context: userspace.
  */
 int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
 		 char *err, size_t errlen);
@@ -195,10 +210,11 @@ const struct fg_xdp_settings *fg_xdp_settings(const struct fg_xdp *x);
 const char *fg_xdp_pin_dir(const struct fg_xdp *x);
 
 /*
- * Counters, summed over CPUs. Ids index the per-CPU arrays: per service
- * id, backend id, limit id. Return 0, -EINVAL (NULL or id out of range)
- * or a map-read error. Context: userspace, any time (reads are racy
- * per CPU but never go backwards while the program stays attached).
+ * Counters, summed over CPUs: CPU c's counter of id is entry
+ * c * stride + id of its map (fg_tables.h), per service id, backend id,
+ * limit id. Return 0, -EINVAL (NULL or id out of range) or a map-read
+ * error. Context: userspace, any time (reads are racy per CPU but never
+ * go backwards while the program stays attached).
  */
 int fg_xdp_stats_service(const struct fg_xdp *x, uint32_t id,
 			 struct fg_counter *out);

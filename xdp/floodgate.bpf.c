@@ -177,18 +177,24 @@ struct {
 
 /* ---------------------------------------------------------- counters */
 
+/* Counters are per CPU by layout (fg_tables.h): bpf_get_smp_processor_id()
+ * is inlined by the verifier, and a plain array line costs a fraction of
+ * a per-CPU map's first access. */
 static __always_inline void fg_count_drop(__u32 reason)
 {
-	__u64 *c = bpf_map_lookup_elem(&fg_drops, &reason);
+	__u32 idx = fg_cpu_index(bpf_get_smp_processor_id(), FG_DROPS_STRIDE,
+				 reason);
+	__u64 *c = bpf_map_lookup_elem(&fg_drops, &idx);
 
 	if (c)
 		*c += 1;
 }
 
-static __always_inline void fg_count(void *map, __u32 id, __u64 bytes,
-				     int new_flow)
+static __always_inline void fg_count(void *map, __u32 stride, __u32 id,
+				     __u64 bytes, int new_flow)
 {
-	struct fg_counter *c = bpf_map_lookup_elem(map, &id);
+	__u32 idx = fg_cpu_index(bpf_get_smp_processor_id(), stride, id);
+	struct fg_counter *c = bpf_map_lookup_elem(map, &idx);
 
 	if (!c)
 		return;
@@ -216,23 +222,37 @@ static __always_inline int fg_is_snat_dst(const struct fg_pkt *pkt)
 	       fg_addr_eq(pkt->dst, fg_snat6, FG_AF_INET6);
 }
 
+/* The service slot run of (vip, port) in generation gen: FG_SVC_PROBES
+ * slots from the key's first, the search ending at the first empty one. */
+static __always_inline struct fg_svc *fg_svc_probe(const struct fg_pkt *pkt,
+						   __u32 gen, __be16 port)
+{
+	__u32 first = fg_svc_key_slot(pkt->dst, port, pkt->l4_proto), i;
+
+	FG_UNROLL
+	for (i = 0; i < FG_SVC_PROBES; i++) {
+		__u32 idx = gen * FG_SVC_SLOTS + ((first + i) & (FG_SVC_SLOTS - 1));
+		struct fg_svc_slot *sl = bpf_map_lookup_elem(&fg_services, &idx);
+
+		if (!sl || !sl->key.family)
+			return NULL;
+		if (fg_svc_key_eq(&sl->key, pkt->dst, port, pkt->l4_proto,
+				  pkt->family))
+			return &sl->svc;
+	}
+	return NULL;
+}
+
 static __always_inline struct fg_svc *fg_lookup_service(const struct fg_pkt *pkt,
 							const struct fg_config *cfg)
 {
 	__u32 gen = cfg->gen & 1;
-	struct fg_svc_key k = {};
 	struct fg_svc *svc;
 
-	__builtin_memcpy(k.vip, pkt->dst, sizeof(k.vip));
-	k.port = pkt->dport;
-	k.proto = pkt->l4_proto;
-	k.family = pkt->family;
-	k.gen = gen;
-	svc = bpf_map_lookup_elem(&fg_services, &k);
+	svc = fg_svc_probe(pkt, gen, pkt->dport);
 	if (svc || !(cfg->flags & FG_CFG_F_WILDCARD))
 		return svc;
-	k.port = 0;
-	return bpf_map_lookup_elem(&fg_services, &k);
+	return fg_svc_probe(pkt, gen, 0);
 }
 
 /* A backend id still usable for flows of service svc_id. */
@@ -250,11 +270,10 @@ static __always_inline struct fg_backend *fg_backend_usable(__u32 id,
 /*
  * What the forwarding path learns about a packet once and hands down
  * (BPF functions take five arguments at most):
- *  - now: the coarse clock, read once per packet; the connection table
+ *  - now: the coarse clock, read once per packet; the connection tables
  *    and the next-hop cache both compare against it;
- *  - hash: the flow hash, computed on first use: a connection-table hit
- *    over IPIP to an IPv4 backend never needs it, and SipHash is a good
- *    part of that path's cost;
+ *  - hash: the 5-tuple's flow hash: the connection-table set, and the
+ *    outer header's entropy (IPv6 flow label, GUE source port);
  *  - nh_slot: where the next hop is cached: the backend id in
  *    fg_nh_cache, or FG_NH_CLIENT | slot in fg_nh_client;
  *  - gue_port: the GUE destination port (network order), 0 for IPIP.
@@ -262,26 +281,35 @@ static __always_inline struct fg_backend *fg_backend_usable(__u32 id,
 struct fg_fwd {
 	__u64 now;
 	__u64 hash;
-	__u32 hash_done;
 	__u32 nh_slot;
 	__be16 gue_port;
-	__u16 pad[3];
+	__u16 pad;
 };
 
-static __always_inline __u64 fg_hash_for(const struct fg_svc *svc,
-					 const struct fg_flow_key *key,
-					 struct fg_fwd *fw)
+/* The load-time hash key, read from rodata (volatile: its value is only
+ * known once the loader has set it). */
+static __always_inline void fg_seed_get(struct fg_hash_seed *seed)
 {
-	struct fg_hash_seed seed = { fg_seed.k0, fg_seed.k1 };
+	seed->k0 = fg_seed.k0;
+	seed->k1 = fg_seed.k1;
+	seed->lane[0] = fg_seed.lane[0];
+	seed->lane[1] = fg_seed.lane[1];
+	seed->lane[2] = fg_seed.lane[2];
+	seed->lane[3] = fg_seed.lane[3];
+}
 
-	if (fw->hash_done)
+/* The hash Maglev picks with: the 5-tuple's, or for client affinity the
+ * source address's. */
+static __always_inline __u64 fg_pick_hash(const struct fg_svc *svc,
+					  const struct fg_flow_key *key,
+					  const struct fg_fwd *fw)
+{
+	struct fg_hash_seed seed;
+
+	if (svc->hash != FG_HASH_SRC_IP)
 		return fw->hash;
-	if (svc->hash == FG_HASH_SRC_IP)
-		fw->hash = fg_flow_hash_src(key, &seed);
-	else
-		fw->hash = fg_flow_hash(key, &seed);
-	fw->hash_done = 1;
-	return fw->hash;
+	fg_seed_get(&seed);
+	return fg_flow_hash_src(key, &seed);
 }
 
 /* Maglev: the backend id the ring gives this flow, or FG_NO_BACKEND. */
@@ -435,7 +463,7 @@ __noinline int fg_limit_one(struct fg_limit_ctx *lc, __u32 id)
 		bpf_map_update_elem(&fg_buckets, &bk, &fresh, BPF_NOEXIST);
 	}
 
-	lid = lim->id;
+	lid = fg_cpu_index(bpf_get_smp_processor_id(), FG_LIMIT_MAX, lim->id);
 	cnt = bpf_map_lookup_elem(&fg_limit_stats, &lid);
 	if (ok) {
 		if (cnt)
@@ -719,6 +747,8 @@ static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
 	int rc, i;
 
 	if (fw->nh_slot & FG_NH_CLIENT) {
+		slot = fg_cpu_index(bpf_get_smp_processor_id(),
+				    FG_NH_CLIENT_SLOTS, slot);
 		cl = bpf_map_lookup_elem(&fg_nh_client, &slot);
 		nh = cl ? &cl->nh : NULL;
 	} else {
@@ -1031,7 +1061,7 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 	t.dport = rev->client_port;
 	svc_id = rev->svc_id;
 	len = (__u32)((long)ctx->data_end - (long)ctx->data);
-	fg_count(&fg_svc_stats, svc_id, len, 0);
+	fg_count(&fg_svc_stats, FG_SVC_MAX, svc_id, len, 0);
 	if (fg_nat_rewrite(ctx, pkt, &t))
 		return XDP_DROP;
 	fw.now = bpf_ktime_get_coarse_ns();
@@ -1042,8 +1072,88 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 
 /* ----------------------------------------------------- flow handling */
 
-/* An entry of fg_ct or fg_ct_syn still good for a packet of svc: recorded
- * for this service, seen within the timeout, its backend usable. */
+/* The idle time after which an entry of protocol proto is gone. */
+static __always_inline __u64 fg_ct_timeout(__u8 proto)
+{
+	return proto == IPPROTO_TCP ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
+}
+
+/*
+ * fg_ct_probe - one pass over the FG_CT_WAYS entries of key's set in a
+ * connection table (fg_ct or fg_ct_syn, `slots` entries). Returns the
+ * entry holding key, or NULL with *victim set to the entry a new flow of
+ * that set should take: a free one, else one idle past its timeout, else
+ * the least recently seen.
+ */
+static __always_inline struct fg_ct_entry *
+fg_ct_probe(void *map, __u32 slots, const struct fg_flow_key *key, __u64 hash,
+	    __u64 now, struct fg_ct_entry **victim)
+{
+	__u32 set = fg_ct_set(hash, slots), i;
+	struct fg_ct_entry *v = NULL;
+	__u64 oldest = ~0ULL;
+
+	FG_UNROLL
+	for (i = 0; i < FG_CT_WAYS; i++) {
+		__u32 idx = (set + i) & (slots - 1);
+		struct fg_ct_entry *e = bpf_map_lookup_elem(map, &idx);
+		__u64 seen;
+
+		if (!e)
+			continue;
+		if (fg_ct_key_eq(&e->key, key))
+			return e;
+		if (!e->key.family) {
+			seen = 0;
+		} else {
+			seen = e->ct.last_seen;
+			if (now - seen > fg_ct_timeout(e->key.proto))
+				seen = 0;
+		}
+		if (seen < oldest) {
+			oldest = seen;
+			v = e;
+		}
+	}
+	*victim = v;
+	return NULL;
+}
+
+/*
+ * fg_ct_write - record flow key with state ct in entry e.
+ * Deliberate race: the tables are shared by the CPUs and written without
+ * a lock. The key's last word (family, protocol, ports) is cleared first
+ * and written last, so a reader on another CPU meeting the entry mid-write
+ * sees no match, as on a miss; a reader that matched the old key just
+ * before may take the new flow's state for one packet, and then only if
+ * it names a backend of the reader's own service (fg_ct_live).
+ */
+static __always_inline void fg_ct_write(struct fg_ct_entry *e,
+					const struct fg_flow_key *key,
+					const struct fg_ct *ct)
+{
+	fg_word_t *dst = (fg_word_t *)&e->key;
+	const fg_word_t *src = (const fg_word_t *)key;
+
+	*(volatile __u64 *)&dst[4] = 0;
+	asm volatile("" ::: "memory");
+	e->ct = *ct;
+	dst[0] = src[0];
+	dst[1] = src[1];
+	dst[2] = src[2];
+	dst[3] = src[3];
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)&dst[4] = src[4];
+}
+
+/* fg_ct_free - give entry e back (its flow moved on). */
+static __always_inline void fg_ct_free(struct fg_ct_entry *e)
+{
+	*(volatile __u64 *)&((fg_word_t *)&e->key)[4] = 0;
+}
+
+/* An entry still good for a packet of svc: recorded for this service,
+ * seen within the timeout, its backend usable. */
 static __always_inline int fg_ct_live(const struct fg_ct *ct,
 				      const struct fg_svc *svc, __u64 now,
 				      __u64 timeout)
@@ -1073,85 +1183,77 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 {
 	int is_syn = !!(fb_flags & FG_FB_SYN), is_tcp = !!(fb_flags & FG_FB_TCP);
 	int nat = svc->forward == FG_FWD_NAT;
-	__u64 now = fw->now;
+	__u64 now = fw->now, hash = fw->hash;
 	__u64 timeout = is_tcp ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
+	struct fg_ct_entry *e, *victim = NULL, *syn_victim = NULL;
 	struct fg_ct *ct, fresh = {};
 	__u32 id;
 
-	if (is_tcp && is_syn && !nat) {
-		/* A DSR SYN is recorded insert-first: nearly every SYN opens
-		 * a flow, and a BPF_NOEXIST insert that fails is how a
-		 * retransmission shows, so the common case costs one table
-		 * operation instead of a lookup and an insert (the lookup
-		 * was about a ninth of the SYN path).
-		 * Deliberate: an LRU insert takes its free node before it
-		 * looks for the key (and gives it back on -EEXIST), so on a
-		 * CPU whose share of fg_ct_syn is full a retransmission now
-		 * evicts the oldest unreferenced embryonic entries as a new
-		 * SYN does, one SYN earlier than they would have gone. */
-		id = fg_maglev_pick(svc, fg_hash_for(svc, key, fw));
-		if (id != FG_NO_BACKEND && !fg_backend_usable(id, svc->id))
-			id = FG_NO_BACKEND;
+	if (is_tcp && is_syn) {
+		/* A TCP SYN never takes an established entry: on a live
+		 * connection the stack answers a SYN with a challenge ACK,
+		 * so a SYN that meets one is a new connection reusing the
+		 * 4-tuple (TIME_WAIT reuse) and is judged afresh - a drained
+		 * backend gets no new connection that way. A retransmitted
+		 * SYN keeps the backend (and NAT source port) recorded in
+		 * fg_ct_syn: a fresh pick could allocate a second port, and
+		 * the backend's SYN-ACK to the first one would meet a client
+		 * ACK sent on the second. */
+		e = fg_ct_probe(&fg_ct_syn, fg_ct_syn_slots, key, hash, now,
+				&syn_victim);
+		if (e && fg_ct_live(&e->ct, svc, now, timeout)) {
+			*ct_out = e->ct;
+			return e->ct.backend_id;
+		}
+		/* An embryonic entry idle past the timeout, or whose backend
+		 * went, is no handshake any more: the SYN takes it over. */
+		if (e)
+			syn_victim = e;
+		id = fg_maglev_pick(svc, fg_pick_hash(svc, key, fw));
+		if (id == FG_NO_BACKEND || !fg_backend_usable(id, svc->id))
+			return FG_NO_BACKEND;
 		fresh.backend_id = id;
 		fresh.svc_id = svc->id;
 		fresh.last_seen = now;
-		if (id != FG_NO_BACKEND &&
-		    !bpf_map_update_elem(&fg_ct_syn, key, &fresh, BPF_NOEXIST))
-			goto new_flow;
-		/* A retransmitted SYN keeps the recorded backend. An
-		 * embryonic entry older than the TCP timeout, or whose
-		 * backend went, is no handshake any more: replaced. */
-		ct = bpf_map_lookup_elem(&fg_ct_syn, key);
-		if (ct && fg_ct_live(ct, svc, now, timeout)) {
-			*ct_out = *ct;
-			return ct->backend_id;
-		}
-		if (id == FG_NO_BACKEND)
-			return FG_NO_BACKEND;
-		bpf_map_update_elem(&fg_ct_syn, key, &fresh, BPF_ANY);
+		if (!nat && syn_victim)
+			fg_ct_write(syn_victim, key, &fresh);
 		goto new_flow;
 	}
 
-	/* A TCP SYN never takes an established entry: on a live connection
-	 * the stack answers a SYN with a challenge ACK, so a SYN that meets
-	 * one is a new connection reusing the 4-tuple (TIME_WAIT reuse) and
-	 * is judged afresh - a drained backend gets no new connection that
-	 * way. */
-	ct = is_tcp && is_syn ? NULL : bpf_map_lookup_elem(&fg_ct, key);
-	if (ct && fg_ct_live(ct, svc, now, timeout)) {
-		if (now - ct->last_seen > FG_CT_REFRESH_NS)
-			ct->last_seen = now;
-		*ct_out = *ct;
-		return ct->backend_id;
+	e = fg_ct_probe(&fg_ct, fg_ct_slots, key, hash, now, &victim);
+	if (e) {
+		ct = &e->ct;
+		if (fg_ct_live(ct, svc, now, timeout)) {
+			if (now - ct->last_seen > FG_CT_REFRESH_NS)
+				ct->last_seen = now;
+			*ct_out = *ct;
+			return ct->backend_id;
+		}
+		/* Stale, or its backend went: the entry is this flow's to
+		 * rewrite. */
+		victim = e;
 	}
 	if (is_tcp) {
-		/* An embryonic entry older than the TCP timeout is no
-		 * handshake any more: a SYN picks afresh, an ACK is stateless. */
-		ct = bpf_map_lookup_elem(&fg_ct_syn, key);
-		if (ct && fg_ct_live(ct, svc, now, timeout)) {
-			/* A retransmitted SYN keeps the recorded backend and
-			 * NAT source port: a fresh pick would allocate a
-			 * second port, and the backend's SYN-ACK to the first
-			 * one would meet a client ACK sent on the second. */
-			if (is_syn) {
-				*ct_out = *ct;
-				return ct->backend_id;
-			}
-			fresh = *ct;
+		/* The first non-SYN of a recorded handshake promotes it. An
+		 * embryonic entry older than the TCP timeout is no handshake
+		 * any more, and the ACK is then stateless. */
+		e = fg_ct_probe(&fg_ct_syn, fg_ct_syn_slots, key, hash, now,
+				&syn_victim);
+		if (e && fg_ct_live(&e->ct, svc, now, timeout)) {
+			fresh = e->ct;
 			fresh.last_seen = now;
-			bpf_map_update_elem(&fg_ct, key, &fresh, BPF_ANY);
-			bpf_map_delete_elem(&fg_ct_syn, key);
+			if (victim)
+				fg_ct_write(victim, key, &fresh);
+			fg_ct_free(e);
 			*ct_out = fresh;
 			return fresh.backend_id;
 		}
-	}
-	if (is_tcp && !is_syn) {
 		/* No state: the ring decides, and no entry is created, so
 		 * forged mid-flow packets cannot fill the table. A slot
 		 * still naming a backend that is down (or no longer this
 		 * service's) until the control plane flips the ring gets
 		 * nothing, as a SYN would. */
-		id = fg_maglev_pick(svc, fg_hash_for(svc, key, fw));
+		id = fg_maglev_pick(svc, fg_pick_hash(svc, key, fw));
 		if (id != FG_NO_BACKEND && !fg_backend_usable(id, svc->id))
 			id = FG_NO_BACKEND;
 		ct_out->backend_id = id;
@@ -1159,28 +1261,40 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		return id;
 	}
 
-	/* A new flow: a NAT SYN, or UDP (recorded here unless NAT). */
-	id = fg_maglev_pick(svc, fg_hash_for(svc, key, fw));
+	/* A new UDP flow (recorded here unless NAT). */
+	id = fg_maglev_pick(svc, fg_pick_hash(svc, key, fw));
 	if (id == FG_NO_BACKEND || !fg_backend_usable(id, svc->id))
 		return FG_NO_BACKEND;
 	fresh.backend_id = id;
 	fresh.svc_id = svc->id;
 	fresh.last_seen = now;
-	if (!nat)
-		bpf_map_update_elem(&fg_ct, key, &fresh, BPF_ANY);
+	if (!nat && victim)
+		fg_ct_write(victim, key, &fresh);
 new_flow:
 	fresh.flags = FG_CT_F_NEW;
 	*ct_out = fresh;
 	return id;
 }
 
-/* Record the new NAT flow ct (FG_CT_F_NEW) with its source port. */
-static __always_inline void fg_flow_commit(const struct fg_flow_key *key,
-					   struct fg_ct *ct, int is_tcp)
+/* Record the new NAT flow ct (FG_CT_F_NEW) with its source port: a TCP
+ * one in fg_ct_syn until its handshake completes, UDP in fg_ct. */
+static __noinline void fg_flow_commit(const struct fg_flow_key *key,
+				      struct fg_ct *ct, int is_tcp,
+				      const struct fg_fwd *fw)
 {
+	struct fg_ct_entry *e, *victim = NULL;
+
 	ct->flags &= ~FG_CT_F_NEW;
-	bpf_map_update_elem(is_tcp ? (void *)&fg_ct_syn : (void *)&fg_ct, key, ct,
-			    BPF_ANY);
+	if (is_tcp)
+		e = fg_ct_probe(&fg_ct_syn, fg_ct_syn_slots, key, fw->hash,
+				fw->now, &victim);
+	else
+		e = fg_ct_probe(&fg_ct, fg_ct_slots, key, fw->hash, fw->now,
+				&victim);
+	if (e)
+		victim = e;
+	if (victim)
+		fg_ct_write(victim, key, ct);
 }
 
 /* ------------------------------------------------------------- main */
@@ -1225,6 +1339,12 @@ int fg_xdp_main(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&fg_config, &zero);
 	if (!cfg)
 		return XDP_PASS;
+	/* Neither a VIP nor the SNAT address: not ours, and known without
+	 * a look at the service table. */
+	if (!fg_vip_filter_has(cfg, cfg->gen, pkt.dst)) {
+		fg_count_drop(FG_DROP_NO_SERVICE);
+		return XDP_PASS;
+	}
 
 	if (fg_is_snat_dst(&pkt) && (pkt.flags & FG_PKT_F_L4)) {
 		rc = fg_nat_reverse(ctx, &pkt);
@@ -1264,6 +1384,12 @@ int fg_xdp_main(struct xdp_md *ctx)
 		}
 	}
 
+	{
+		struct fg_hash_seed seed;
+
+		fg_seed_get(&seed);
+		fw.hash = fg_flow_hash(key, &seed);
+	}
 	fw.now = bpf_ktime_get_coarse_ns();
 	be_id = fg_flow_backend(svc, key, (is_syn ? FG_FB_SYN : 0) |
 				(is_tcp ? FG_FB_TCP : 0), &fw, &ct);
@@ -1287,8 +1413,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (new_flow) {
-			ct.nat_port = fg_nat_new(key, be, svc->id,
-						 fg_hash_for(svc, key, &fw),
+			ct.nat_port = fg_nat_new(key, be, svc->id, fw.hash,
 						 ct.last_seen);
 			if (!ct.nat_port) {
 				fg_count_drop(FG_DROP_NAT_PORTS);
@@ -1302,9 +1427,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (new_flow)
-			fg_flow_commit(key, &ct, is_tcp);
-		fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
-		fg_count(&fg_be_stats, be_id, frame_len, new_flow);
+			fg_flow_commit(key, &ct, is_tcp, &fw);
+		fg_count(&fg_svc_stats, FG_SVC_MAX, svc->id, frame_len, new_flow);
+		fg_count(&fg_be_stats, FG_BACKEND_MAX, be_id, frame_len, new_flow);
 		fg_snat_addr(pkt.family, t.saddr);
 		__builtin_memcpy(t.daddr, be->addr, sizeof(t.daddr));
 		t.sport = ct.nat_port;
@@ -1316,12 +1441,8 @@ int fg_xdp_main(struct xdp_md *ctx)
 	}
 
 	/* A new DSR flow is recorded already (fg_flow_backend). */
-	fg_count(&fg_svc_stats, svc->id, frame_len, new_flow);
-	fg_count(&fg_be_stats, be_id, frame_len, new_flow);
-	/* IPv6 outer headers carry the hash as flow label, GUE as source
-	 * port; IPIP over IPv4 needs none. */
-	if (be->family == FG_AF_INET6 || svc->forward == FG_FWD_DSR_GUE)
-		fg_hash_for(svc, key, &fw);
+	fg_count(&fg_svc_stats, FG_SVC_MAX, svc->id, frame_len, new_flow);
+	fg_count(&fg_be_stats, FG_BACKEND_MAX, be_id, frame_len, new_flow);
 	if (svc->forward == FG_FWD_DSR_GUE)
 		fw.gue_port = svc->gue_port ? svc->gue_port : fg_gue_port;
 	return fg_encap(ctx, &pkt, be, &fw);

@@ -1193,6 +1193,8 @@ static int fg_build_limits(struct fg_cctx *x)
 	for (i = 0; i < rs->nservices; i++)
 		if (rs->services[i].port == 0)
 			cp->config.flags |= FG_CFG_F_WILDCARD;
+	for (i = 0; i < cp->nsvcs; i++)
+		fg_vip_filter_add(&cp->config, x->nx->gen, cp->svcs[i].key.vip);
 	cp->config.gen = x->nx->gen;
 	cp->config.version = x->cp->version;
 	return 0;

@@ -150,13 +150,17 @@ FG_INLINE __u64 fg_flow_hash_src(const struct fg_flow_key *key,
 				 const struct fg_hash_seed *seed)
 {
 	/* src is the key's first 16 bytes, 8-aligned; the family joins the
-	 * sum so an IPv4 and an IPv6 source never collide by construction. */
+	 * sum so an IPv4 and an IPv6 source never collide by construction.
+	 * Each lane pair is (word, word ^ next word): an IPv4 source, whose
+	 * other words are zero, then multiplies itself, where a zero partner
+	 * lane would leave the sum linear in it. */
 	const fg_word_t *w = (const fg_word_t *)key;
 	__u64 s0 = w[0], s1 = w[1];
+	__u32 a0 = (__u32)s0, a1 = (__u32)s1;
 	__u64 h = seed->lane[3] + key->family;
 
-	h += fg_nh_term((__u32)s0, (__u32)(s0 >> 32), seed->k0);
-	h += fg_nh_term((__u32)s1, (__u32)(s1 >> 32), seed->k1);
+	h += fg_nh_term(a0, a0 ^ (__u32)(s0 >> 32), seed->k0);
+	h += fg_nh_term(a1, a1 ^ (__u32)(s1 >> 32), seed->k1);
 	return fg_hash_fmix64(h);
 }
 

@@ -17,9 +17,7 @@
 #include "fg_flow.h"
 #include "fg_tbucket.h"
 
-#ifndef __bpf__
-#include <errno.h>
-#endif
+#include <linux/errno.h>
 
 /* ------------------------------------------------------------ limits */
 
@@ -90,7 +88,8 @@ FG_ASSERT_SIZE(struct fg_svc, 36);
  * line. Why not a BPF hash map: a hash-map lookup cost ~70 ns on the XDP
  * path, two array reads ~3 ns.
  */
-#define FG_SVC_SLOTS  (4U * FG_SVC_MAX) /* per generation; a power of two */
+#define FG_SVC_SLOT_BITS 14U
+#define FG_SVC_SLOTS  (1U << FG_SVC_SLOT_BITS) /* per generation */
 #define FG_SVC_PROBES 8U
 
 struct fg_svc_slot {
@@ -99,6 +98,7 @@ struct fg_svc_slot {
 	__u32 pad;
 } __attribute__((aligned(8)));
 FG_ASSERT_SIZE(struct fg_svc_slot, 64);
+_Static_assert(FG_SVC_SLOTS >= 4 * FG_SVC_MAX, "fg_services at most 1/4 full");
 
 /* fg_svc_key_slot - the first slot of key k in its generation's table.
  * Unkeyed: the table's contents are the operator's, and a probe run is
@@ -108,8 +108,10 @@ FG_INLINE __u32 fg_svc_key_slot(const __be32 *vip, __be16 port, __u8 proto)
 	__u64 h = (__u64)(vip[0] ^ vip[1] ^ vip[2] ^ vip[3]) << 32 |
 		  ((__u32)port << 8 | proto);
 
+	/* Fibonacci hashing: the product's top bits depend on every input
+	 * bit (its low bits only on the input's low bits). */
 	h *= 0x9e3779b97f4a7c15ULL;
-	return (__u32)(h >> 40) & (FG_SVC_SLOTS - 1);
+	return (__u32)(h >> (64 - FG_SVC_SLOT_BITS));
 }
 
 /* fg_svc_key_eq - slot key a is the packet's (vip, port, proto, family). */
@@ -160,11 +162,11 @@ FG_INLINE const struct fg_svc *fg_svc_table_get(const struct fg_svc_slot *tab,
 			&tab[(first + i) & (FG_SVC_SLOTS - 1)];
 
 		if (!s->key.family)
-			return NULL;
+			return 0;
 		if (fg_svc_key_eq(&s->key, k->vip, k->port, k->proto, k->family))
 			return &s->svc;
 	}
-	return NULL;
+	return 0;
 }
 #endif
 
@@ -304,8 +306,18 @@ FG_ASSERT_SIZE(struct fg_bucket_key, 48);
 
 /* ------------------------------------------------------------ config */
 
-/* fg_config[0]: the switch. Written by one map update. */
+/* fg_config[0]: the switch. Written by one map update.
+ *
+ * vip_filter[gen] has a bit set for every VIP of generation gen and the
+ * appliance's SNAT addresses (fg_vip_filter_bit): a packet whose
+ * destination's bit is clear is for no service and passes without
+ * touching the service table. Small enough (~1 KiB) that the map lives
+ * in the kernel's directly mapped memory, the cheapest there is to reach
+ * from the XDP path. The inactive generation's bits are written before
+ * the switch, so the switch itself rewrites them with the same values. */
 #define FG_CFG_F_WILDCARD 0x01 /* a service of this generation has port 0 */
+#define FG_VIP_FILTER_BITS 12U
+#define FG_VIP_FILTER_WORDS ((1U << FG_VIP_FILTER_BITS) / 64U)
 
 struct fg_config {
 	__u8 gen;             /* active generation, 0 or 1 */
@@ -314,8 +326,37 @@ struct fg_config {
 	__u16 nglobal_limits;
 	__u16 global_limits[FG_GLOBAL_LIMITS_MAX];
 	__u64 version;        /* rule version this generation carries */
+	__u64 vip_filter[FG_GENERATIONS][FG_VIP_FILTER_WORDS];
 };
-FG_ASSERT_SIZE(struct fg_config, 32);
+FG_ASSERT_SIZE(struct fg_config, 32 + 8 * FG_GENERATIONS * FG_VIP_FILTER_WORDS);
+
+/* fg_vip_filter_bit - the vip_filter bit of address a (16 bytes, IPv4 in
+ * word 0). Context: any. */
+FG_INLINE __u32 fg_vip_filter_bit(const __be32 *a)
+{
+	__u64 h = (__u64)(a[0] ^ a[1] ^ a[2] ^ a[3]) * 0x9e3779b97f4a7c15ULL;
+
+	return (__u32)(h >> (64 - FG_VIP_FILTER_BITS));
+}
+
+/* fg_vip_filter_has - address a may be a VIP of generation gen (or the
+ * SNAT address); 0 means it certainly is neither. Context: any. */
+FG_INLINE int fg_vip_filter_has(const struct fg_config *c, __u32 gen,
+				const __be32 *a)
+{
+	__u32 b = fg_vip_filter_bit(a);
+
+	return (c->vip_filter[gen & 1][b >> 6] >> (b & 63)) & 1;
+}
+
+/* fg_vip_filter_add - mark address a in generation gen's filter. */
+FG_INLINE void fg_vip_filter_add(struct fg_config *c, __u32 gen,
+				 const __be32 *a)
+{
+	__u32 b = fg_vip_filter_bit(a);
+
+	c->vip_filter[gen & 1][b >> 6] |= 1ULL << (b & 63);
+}
 
 /* --------------------------------------------------------- counters */
 

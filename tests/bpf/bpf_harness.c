@@ -90,7 +90,8 @@ static struct fg_ct_entry *fg_h_ct_map(int fd, __u32 *n)
 	__u32 len = sizeof(info);
 	void *p;
 
-	if (bpf_map_get_info_by_fd(fd, &info, &len))
+	/* bpf_obj_get_info_by_fd: bpf_map_get_info_by_fd is libbpf >= 1.2. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return NULL;
 	if (info.value_size != sizeof(struct fg_ct_entry)) {
 		errno = EINVAL;

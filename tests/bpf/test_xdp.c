@@ -15,8 +15,8 @@
  * own checksum code, not dataplane/core's), so a checksum the dataplane
  * updates incrementally is compared against one computed over the whole
  * packet. Expected backends come from the Maglev rings the test itself
- * built and the core's keyed flow hash, which test_flow checks against
- * SipHash reference vectors.
+ * built and the core's keyed flow hash (NH, fg_flow.h), which test_flow
+ * checks on its own.
  *
  * Needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for unshare); exits 77
  * when it cannot have them. Prints "N passed, M failed"; exit 1 on any
@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -63,15 +64,21 @@ static const __u8 fg_cli_mac[6]  = { 0x02, 0, 0, 0, 0, 0x64 }; /* client */
 #define FG_T_SNAT6  "2001:db8:19:ff::2"
 #define FG_T_GUE_PORT 9000
 static const struct fg_hash_seed fg_t_seed = {
-	0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL
+	.k0 = 0x0706050403020100ULL, .k1 = 0x0f0e0d0c0b0a0908ULL,
+	.lane = { 0x1716151413121110ULL, 0x1f1e1d1c1b1a1918ULL,
+		  0x2726252423222120ULL, 0x2f2e2d2c2b2a2928ULL },
 };
 
 /* Clients whose neighbour entries exist (NAT replies are routed to them). */
 #define FG_T_CLI4 "198.18.0.100"
 #define FG_T_CLI6 "2001:db8::100"
 
-/* Maps are shrunk to these (the defaults preallocate hundreds of MB). */
+/* Maps are shrunk to these (the defaults preallocate hundreds of MB). The
+ * connection tables are powers of two (fg_tables.h), roomy enough that
+ * the few hundred flows of the run never fill one set of FG_CT_WAYS. */
 #define FG_T_LRU_PER_CPU 2048U
+#define FG_T_CT_SLOTS    (1U << 14)
+#define FG_T_CT_SYN_SLOTS (1U << 14)
 #define FG_T_RING_SLOTS  (1U << 16)
 #define FG_T_BACKENDS    1024U
 
@@ -93,6 +100,8 @@ static struct {
 	int svcst_fd, best_fd, limst_fd, drops_fd;
 	__u32 next_svc, next_be, next_ring;
 	struct fg_config cfg;
+	/* What fg_services holds, one FG_SVC_SLOTS image per generation. */
+	struct fg_svc_slot svc_tab[FG_GENERATIONS][FG_SVC_SLOTS];
 	unsigned int passed, failed, n;
 	int cur_failed;
 	const char *cur;
@@ -348,10 +357,36 @@ struct fg_tsvc {
 	__u32 *ring[FG_GENERATIONS]; /* backend id per slot */
 };
 
+/* The slot of key k in generation image tab, or -ENOENT. */
+static int fg_svc_slot_find(const struct fg_svc_slot *tab,
+			    const struct fg_svc_key *k)
+{
+	__u32 first = fg_svc_key_slot(k->vip, k->port, k->proto), i, slot;
+
+	for (i = 0; i < FG_SVC_PROBES; i++) {
+		slot = (first + i) & (FG_SVC_SLOTS - 1);
+		if (!tab[slot].key.family)
+			break;
+		if (fg_svc_key_eq(&tab[slot].key, k->vip, k->port, k->proto,
+				  k->family))
+			return (int)slot;
+	}
+	return -ENOENT;
+}
+
+/*
+ * fg_svc_write - put s into the test's image of generation gen (replacing
+ * the value when its key is there already, as a rebuilt generation
+ * would), then write the slot it occupies to fg_services[gen *
+ * FG_SVC_SLOTS + slot]. Returns 0 or -errno.
+ */
 static int fg_svc_write(const struct fg_tsvc *s, __u32 gen)
 {
+	struct fg_svc_slot *tab = g.svc_tab[gen];
 	struct fg_svc_key k = { 0 };
 	struct fg_svc v = { 0 };
+	__u32 idx;
+	int slot, err;
 
 	fg_addr(s->vip, (__u8 *)k.vip);
 	k.port = htons(s->port);
@@ -366,7 +401,29 @@ static int fg_svc_write(const struct fg_tsvc *s, __u32 gen)
 	v.nlimits = s->nlimits;
 	memcpy(v.limits, s->limits, sizeof(v.limits));
 	v.gue_port = htons(s->gue_port);
-	return bpf_map_update_elem(g.svc_fd, &k, &v, BPF_ANY);
+	slot = fg_svc_slot_find(tab, &k);
+	if (slot >= 0) {
+		tab[slot].svc = v;
+	} else {
+		err = fg_svc_table_put(tab, &k, &v);
+		if (err)
+			return err;
+		slot = fg_svc_slot_find(tab, &k);
+		if (slot < 0)
+			return slot;
+	}
+	/* What the dataplane will read is what fg_svc_table_get sees. */
+	if (!fg_svc_table_get(tab, &k) ||
+	    memcmp(fg_svc_table_get(tab, &k), &v, sizeof(v)))
+		return -EINVAL;
+	idx = gen * FG_SVC_SLOTS + (__u32)slot;
+	if (bpf_map_update_elem(g.svc_fd, &idx, &tab[slot], BPF_ANY))
+		return -errno;
+	/* The VIP filter learns the VIP, as the loader does before it
+	 * writes a generation's services. */
+	fg_vip_filter_add(&g.cfg, gen, k.vip);
+	return bpf_map_update_elem(g.cfg_fd, &(__u32){ 0 }, &g.cfg, BPF_ANY) ?
+	       -errno : 0;
 }
 
 /* fg_ring_write - build the ring of generation gen from the backends with
@@ -376,6 +433,7 @@ static void fg_ring_write(struct fg_tsvc *s, __u32 gen, const __u32 *w)
 {
 	struct fg_maglev_backend mb[FG_T_BE_PER_SVC];
 	__u32 *idx, i;
+	int err;
 
 	free(s->ring[gen]);
 	s->ring[gen] = NULL;
@@ -401,7 +459,11 @@ static void fg_ring_write(struct fg_tsvc *s, __u32 gen, const __u32 *w)
 		free(idx);
 		g.next_ring += s->m;
 	}
-	FG_REQUIRE(!fg_svc_write(s, gen));
+	err = fg_svc_write(s, gen);
+	if (err)
+		fprintf(stderr, "test_xdp: service %s port %u gen %u: %s\n",
+			s->vip, s->port, gen, strerror(-err));
+	FG_REQUIRE(!err);
 }
 
 static void fg_be_write(const struct fg_tsvc *s, unsigned int i, __u8 flags)
@@ -496,11 +558,12 @@ struct fg_snap {
 	__u64 lim[FG_T_LIM_MAX][2];  /* passed, limited */
 };
 
-/* Sum the first nwords 64-bit words of a per-CPU value over every CPU. */
-static void fg_percpu(int fd, __u32 key, size_t vsize, __u64 *sum,
-		      unsigned int nwords)
+/* Sum the first nwords 64-bit words of counter id over every CPU: the
+ * counter maps are per CPU by layout, CPU c's copy at c * stride + id. */
+static void fg_percpu(int fd, __u32 stride, __u32 id, size_t vsize,
+		      __u64 *sum, unsigned int nwords)
 {
-	FG_REQUIRE(!fg_h_percpu_sum(fd, key, vsize, g.ncpus, sum, nwords));
+	FG_REQUIRE(!fg_h_cpu_sum(fd, stride, id, vsize, g.ncpus, sum, nwords));
 }
 
 static void fg_snap_take(struct fg_snap *s)
@@ -508,14 +571,16 @@ static void fg_snap_take(struct fg_snap *s)
 	__u32 i;
 
 	for (i = 0; i < FG_DROP_REASON_MAX; i++)
-		fg_percpu(g.drops_fd, i, 8, &s->drops[i], 1);
+		fg_percpu(g.drops_fd, FG_DROPS_STRIDE, i, 8, &s->drops[i], 1);
 	for (i = 0; i < FG_T_SVC_MAX; i++)
-		fg_percpu(g.svcst_fd, i, sizeof(struct fg_counter), s->svc[i], 3);
+		fg_percpu(g.svcst_fd, FG_SVC_MAX, i, sizeof(struct fg_counter),
+			  s->svc[i], 3);
 	for (i = 0; i < FG_T_BE_MAX; i++)
-		fg_percpu(g.best_fd, i, sizeof(struct fg_counter), s->be[i], 3);
+		fg_percpu(g.best_fd, FG_BACKEND_MAX, i,
+			  sizeof(struct fg_counter), s->be[i], 3);
 	for (i = 0; i < FG_T_LIM_MAX; i++)
-		fg_percpu(g.limst_fd, i, sizeof(struct fg_limit_counter),
-			  s->lim[i], 2);
+		fg_percpu(g.limst_fd, FG_LIMIT_MAX, i,
+			  sizeof(struct fg_limit_counter), s->lim[i], 2);
 }
 
 /* Expected counter deltas; everything not named must not move. */
@@ -753,12 +818,29 @@ static __u32 fg_exp_rst(__u8 *out, const struct fg_ps *ps)
 
 /* -------------------------------------------------------- map helpers */
 
+/* Entries of the connection table fd (fg_ct or fg_ct_syn). */
+static __u32 fg_ct_slots_of(int fd)
+{
+	FG_REQUIRE(fd == g.ct_fd || fd == g.ctsyn_fd);
+	return fd == g.ct_fd ? FG_T_CT_SLOTS : FG_T_CT_SYN_SLOTS;
+}
+
+/* The state of ps's flow in connection table fd: 0, -ENOENT or -errno. */
 static int fg_ct_get(int fd, const struct fg_ps *ps, struct fg_ct *v)
 {
 	struct fg_flow_key k;
 
 	fg_key_of(ps, &k);
-	return bpf_map_lookup_elem(fd, &k, v) ? -errno : 0;
+	return fg_h_ct_find(fd, fg_ct_slots_of(fd), &k, &fg_t_seed, v);
+}
+
+/* Entries in use in connection table fd. */
+static long fg_ct_count(int fd)
+{
+	long n = fg_h_ct_count(fd);
+
+	FG_REQUIRE(n >= 0);
+	return n;
 }
 
 /* ------------------------------------------------------------ services */
@@ -951,8 +1033,40 @@ static void fg_t_passthrough(void)
 	struct fg_case c = { 0 };
 	int i;
 
+	{
+		__u8 d[16] = { 0 };
+
+		fg_addr(p4.dst, d);
+		FG_EXPECT(!fg_vip_filter_has(&g.cfg, g.cfg.gen, (__be32 *)d),
+			  "the VIP filter has no bit for %s", p4.dst);
+	}
 	fg_plain("ipv4 tcp syn to a non-VIP passes untouched", &p4, XDP_PASS,
 		 fg_x_drop(FG_DROP_NO_SERVICE));
+	{
+		/* An address that shares a VIP's filter bit is only a
+		 * maybe: the service table says no. */
+		static char addr[INET_ADDRSTRLEN];
+		__u8 vip[16] = { 0 }, d[16] = { 0 };
+		__u32 n;
+
+		fg_addr(s_tcp4.vip, vip);
+		for (n = 1; n < 65536; n++) {
+			__be32 x = htonl(0xc6130000U | n); /* 198.19.n */
+
+			memset(d, 0, sizeof(d));
+			memcpy(d, &x, 4);
+			if (x != *(__be32 *)vip &&
+			    fg_vip_filter_bit((__be32 *)d) ==
+			    fg_vip_filter_bit((__be32 *)vip))
+				break;
+		}
+		FG_REQUIRE(n < 65536);
+		inet_ntop(AF_INET, d, addr, sizeof(addr));
+		p = p4;
+		p.dst = addr;
+		fg_plain("ipv4 tcp syn to a non-VIP sharing a VIP's filter bit passes",
+			 &p, XDP_PASS, fg_x_drop(FG_DROP_NO_SERVICE));
+	}
 	fg_plain("ipv6 tcp syn to a non-VIP passes untouched", &p6, XDP_PASS,
 		 fg_x_drop(FG_DROP_NO_SERVICE));
 	p = p4;
@@ -1048,6 +1162,7 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = cport,
 			   .dport = s->port, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN, .seq = 1000, .mss = 1 };
+	long nsyn, nct;
 	__u32 be;
 
 	snprintf(d, sizeof(d), "%s syn to VIP: %s, new flow", fam,
@@ -1064,10 +1179,20 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	p.mss = 0;
 	p.seq = 1001;
 	p.ack = 5001;
+	nsyn = fg_ct_count(g.ctsyn_fd);
+	nct = fg_ct_count(g.ct_fd);
 	snprintf(d, sizeof(d), "%s ack of the flow: same backend", fam);
 	fg_dsr(d, s, 0, &p, 0, be, 0);
 	snprintf(d, sizeof(d), "%s ack promoted fg_ct_syn to fg_ct", fam);
 	fg_check_state(d, &p, s, 0, 1, be);
+	snprintf(d, sizeof(d), "%s promotion: one fg_ct_syn entry freed, one "
+		 "fg_ct entry taken", fam);
+	fg_begin(d);
+	FG_EXPECT(fg_ct_count(g.ctsyn_fd) == nsyn - 1, "fg_ct_syn %ld -> %ld",
+		  nsyn, fg_ct_count(g.ctsyn_fd));
+	FG_EXPECT(fg_ct_count(g.ct_fd) == nct + 1, "fg_ct %ld -> %ld", nct,
+		  fg_ct_count(g.ct_fd));
+	fg_end();
 	p.flags = FG_TCP_ACK | FG_TCP_PSH;
 	p.plen = 200;
 	snprintf(d, sizeof(d), "%s data segment: established backend", fam);
@@ -1399,6 +1524,7 @@ static void fg_t_flood(void)
 	struct fg_ps p = { .src = "198.18.0.100", .dst = s_empty.vip,
 			   .sport = 43000, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	long nsyn, nct;
 
 	fg_plain("syn to a service without backends: flood_guard drop", &p,
 		 XDP_DROP, fg_x_drop(FG_DROP_FLOOD_GUARD));
@@ -1411,10 +1537,17 @@ static void fg_t_flood(void)
 	p.dst = s_tcp4.vip;
 	p.seq = 123;
 	p.ack = 456;
+	nsyn = fg_ct_count(g.ctsyn_fd);
+	nct = fg_ct_count(g.ct_fd);
 	fg_dsr("forged ack without state: forwarded per ring", &s_tcp4, 0, &p,
 	       0, 0, 0);
 	fg_check_state("forged ack created no fg_ct/fg_ct_syn entry", &p,
 		       &s_tcp4, 0, 0, 0);
+	fg_begin("forged ack: no entry in use anywhere moved");
+	FG_EXPECT(fg_ct_count(g.ctsyn_fd) == nsyn && fg_ct_count(g.ct_fd) == nct,
+		  "fg_ct_syn %ld -> %ld, fg_ct %ld -> %ld", nsyn,
+		  fg_ct_count(g.ctsyn_fd), nct, fg_ct_count(g.ct_fd));
+	fg_end();
 	p.flags = FG_TCP_SYN | FG_TCP_ACK;
 	p.sport = 43001;
 	fg_dsr("syn-ack to a VIP: stateless, per ring", &s_tcp4, 0, &p, 0, 0, 0);
@@ -2014,6 +2147,306 @@ static void fg_t_generations(void)
 	       0, &a, 0, s_gen.be_id[0], 0);
 }
 
+/* ------------------------------------------------ connection-table sets */
+
+/* The dataplane's clock (bpf_ktime_get_coarse_ns) as userspace reads it. */
+static __u64 fg_now_coarse(void)
+{
+	struct timespec ts;
+
+	FG_REQUIRE(!clock_gettime(CLOCK_MONOTONIC_COARSE, &ts));
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void fg_ct_entry_at(int fd, __u32 idx, struct fg_ct_entry *e)
+{
+	FG_REQUIRE(!bpf_map_lookup_elem(fd, &idx, e));
+}
+
+/* Free entry idx of connection table fd, as an entry is given back. */
+static void fg_ct_entry_clear(int fd, __u32 idx)
+{
+	struct fg_ct_entry e;
+
+	memset(&e, 0, sizeof(e));
+	FG_REQUIRE(!bpf_map_update_elem(fd, &idx, &e, BPF_ANY));
+}
+
+/* A family of flows that differ in the client port only. */
+struct fg_ct_pick {
+	struct fg_ps ps;      /* template: everything but sport */
+	unsigned int need;    /* ports wanted in the set */
+	__u16 port[8];        /* filled by fg_ct_pick_set() */
+};
+
+static __u32 fg_ct_set_of(const struct fg_ps *ps, __u32 slots)
+{
+	struct fg_flow_key k;
+
+	fg_key_of(ps, &k);
+	return fg_ct_set(fg_flow_hash(&k, &fg_t_seed), slots);
+}
+
+/*
+ * fg_ct_pick_set - choose a set of connection table fd whose FG_CT_WAYS
+ * entries are all free and into which, for each i < n, at least
+ * pk[i].need client ports of flow family pk[i] hash (fg_flow_hash over
+ * every port); those ports go to pk[i].port. Returns the set's first
+ * entry.
+ */
+static __u32 fg_ct_pick_set(int fd, struct fg_ct_pick *pk, unsigned int n)
+{
+	__u32 slots = fg_ct_slots_of(fd), set, port, w;
+	__u8 *cnt = calloc((size_t)n * slots, 1);
+	struct fg_ct_entry e;
+	unsigned int i, got;
+
+	FG_REQUIRE(cnt);
+	for (i = 0; i < n; i++) {
+		FG_REQUIRE(pk[i].need <= FG_ARRAY_SIZE(pk[i].port));
+		for (port = 1; port < 65536; port++) {
+			pk[i].ps.sport = (__u16)port;
+			set = fg_ct_set_of(&pk[i].ps, slots);
+			if (cnt[i * slots + set] < 255)
+				cnt[i * slots + set]++;
+		}
+	}
+	for (set = 0; set < slots; set++) {
+		for (i = 0; i < n; i++)
+			if (cnt[i * slots + set] < pk[i].need)
+				break;
+		if (i < n)
+			continue;
+		for (w = 0; w < FG_CT_WAYS; w++) {
+			fg_ct_entry_at(fd, (set + w) & (slots - 1), &e);
+			if (e.key.family)
+				break;
+		}
+		if (w == FG_CT_WAYS)
+			break;
+	}
+	FG_REQUIRE(set < slots);
+	free(cnt);
+	for (i = 0; i < n; i++) {
+		got = 0;
+		for (port = 1; port < 65536 && got < pk[i].need; port++) {
+			pk[i].ps.sport = (__u16)port;
+			if (fg_ct_set_of(&pk[i].ps, slots) == set)
+				pk[i].port[got++] = (__u16)port;
+		}
+		FG_REQUIRE(got == pk[i].need);
+	}
+	return set;
+}
+
+/* Record flow ps (service s, backend be, seen at last_seen) in entry way
+ * of its set, as the dataplane would have. */
+static void fg_ct_seed(int fd, const struct fg_ps *ps, const struct fg_tsvc *s,
+		       __u32 way, __u32 be, __u64 last_seen)
+{
+	struct fg_flow_key k;
+	struct fg_ct ct;
+
+	memset(&ct, 0, sizeof(ct));
+	ct.backend_id = be;
+	ct.svc_id = s->id;
+	ct.last_seen = last_seen;
+	fg_key_of(ps, &k);
+	FG_REQUIRE(!fg_h_ct_put(fd, fg_ct_slots_of(fd), &k, &fg_t_seed, way,
+				&ct));
+}
+
+/* Entry way of the set starting at `set` holds flow ps. */
+static int fg_ct_way_holds(int fd, __u32 set, __u32 way,
+			   const struct fg_ps *ps)
+{
+	struct fg_flow_key k;
+	struct fg_ct_entry e;
+
+	fg_key_of(ps, &k);
+	fg_ct_entry_at(fd, (set + way) & (fg_ct_slots_of(fd) - 1), &e);
+	return e.key.family && fg_ct_key_eq(&e.key, &k);
+}
+
+/* The backend of s that is not the ring's pick for ps (s has two). */
+static __u32 fg_other_be(const struct fg_tsvc *s, const struct fg_ps *ps)
+{
+	__u32 be = fg_ring_pick(s, g.cfg.gen, ps);
+
+	return be == s->be_id[0] ? s->be_id[1] : s->be_id[0];
+}
+
+#define FG_SEC 1000000000ULL
+
+/*
+ * fg_t_ct_sets - the set-associative replacement rule (fg_tables.h): a
+ * new flow takes a free entry of its set, else one idle past its
+ * protocol's timeout, else the least recently seen of the FG_CT_WAYS;
+ * entries already there win over the ring. Sets are filled by hand with
+ * flows whose hash lands in them.
+ */
+static void fg_t_ct_sets(void)
+{
+	struct fg_ct_pick pk[2] = {
+		{ .ps = { .src = "198.18.0.140", .dst = s_udp4.vip, .dport = 53,
+			  .proto = FG_IPPROTO_UDP, .plen = 16 }, .need = 6 },
+		{ .ps = { .src = "198.18.0.140", .dst = s_tcp4.vip, .dport = 80,
+			  .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK },
+		  .need = 1 },
+	};
+	struct fg_ct_pick sp = {
+		.ps = { .src = "198.18.0.141", .dst = s_tcp4.vip, .dport = 80,
+			.proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN, .mss = 1 },
+		.need = 5,
+	};
+	static const __u64 age[FG_CT_WAYS] = { 2, 3, 6, 4 }; /* seconds */
+	static const __u64 sage[FG_CT_WAYS] = { 2, 5, 3, 4 };
+	struct fg_ps f[6], t, sf[5];
+	__u32 set, be[6], w;
+	long nsyn, nct;
+	__u64 now;
+	unsigned int i;
+	struct fg_ct v;
+	int rc;
+
+	/* Entries are aged by back-dating last_seen up to 100 s. */
+	if (fg_now_coarse() < 200 * FG_SEC) {
+		printf("# connection-table set tests skipped: uptime under "
+		       "200 s\n");
+		return;
+	}
+
+	/* fg_ct: six UDP flows of s_udp4 and one TCP flow in one set. */
+	set = fg_ct_pick_set(g.ct_fd, pk, 2);
+	for (i = 0; i < 6; i++) {
+		f[i] = pk[0].ps;
+		f[i].sport = pk[0].port[i];
+		be[i] = fg_other_be(&s_udp4, &f[i]);
+	}
+	t = pk[1].ps;
+	t.sport = pk[1].port[0];
+	printf("# fg_ct set %u: udp ports %u %u %u %u %u %u, tcp port %u\n",
+	       set, f[0].sport, f[1].sport, f[2].sport, f[3].sport,
+	       f[4].sport, f[5].sport, t.sport);
+
+	/* Full set, no entry past its timeout: the oldest (way 2) goes. */
+	now = fg_now_coarse();
+	for (w = 0; w < FG_CT_WAYS; w++)
+		fg_ct_seed(g.ct_fd, &f[w], &s_udp4, w, be[w], now - age[w] * FG_SEC);
+	fg_dsr("ct set: a recorded udp flow keeps its backend over the ring",
+	       &s_udp4, 0, &f[0], 0, be[0], 0);
+	fg_dsr("ct set full: a new udp flow goes where the ring says",
+	       &s_udp4, 0, &f[4], 1, 0, 0);
+	be[4] = fg_ring_pick(&s_udp4, 0, &f[4]);
+	fg_begin("ct set full: the new flow evicted the least recently seen "
+		 "entry");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 2, &f[4]),
+		  "way 2 (seen 6 s ago) does not hold the new flow");
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		if (w == 2)
+			continue;
+		FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, w, &f[w]),
+			  "way %u (seen %llu s ago) lost its flow", w,
+			  (unsigned long long)age[w]);
+	}
+	rc = fg_ct_get(g.ct_fd, &f[2], &v);
+	FG_EXPECT(rc == -ENOENT, "evicted flow still found (%d)", rc);
+	rc = fg_ct_get(g.ct_fd, &f[4], &v);
+	FG_EXPECT(rc == 0 && v.backend_id == be[4] && v.svc_id == s_udp4.id &&
+		  v.last_seen >= now && !v.flags,
+		  "new entry: rc %d backend %u svc %u last_seen %+lld flags %#x",
+		  rc, v.backend_id, v.svc_id,
+		  (long long)(v.last_seen - now), v.flags);
+	rc = fg_ct_get(g.ct_fd, &f[0], &v);
+	FG_EXPECT(rc == 0 && v.last_seen >= now,
+		  "hit 2 s after last_seen not refreshed (rc %d, %+lld ns)",
+		  rc, (long long)(v.last_seen - now));
+	fg_end();
+
+	/* A free entry wins over the oldest live one (way 3, 4 s). */
+	fg_ct_entry_clear(g.ct_fd, set & (FG_T_CT_SLOTS - 1));
+	fg_dsr("ct set with a free entry: the evicted flow comes back new",
+	       &s_udp4, 0, &f[2], 1, 0, 0);
+	fg_begin("ct set with a free entry: the new flow took it");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 0, &f[2]),
+		  "way 0 (free) does not hold the new flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 1, &f[1]), "way 1 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 2, &f[4]), "way 2 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 3, &f[3]), "way 3 lost its flow");
+	fg_end();
+
+	/* An entry past its protocol's timeout is as good as free: UDP seen
+	 * 31 s ago (timeout 30 s) goes before TCP seen 100 s ago (300 s). */
+	now = fg_now_coarse();
+	fg_ct_seed(g.ct_fd, &t, &s_tcp4, 0, s_tcp4.be_id[0], now - 100 * FG_SEC);
+	fg_ct_seed(g.ct_fd, &f[1], &s_udp4, 1, be[1], now - 31 * FG_SEC);
+	fg_dsr("ct set: a udp flow idle past its timeout is re-picked, new",
+	       &s_udp4, 0, &f[5], 1, 0, 0);
+	fg_begin("ct set: the new flow took the expired entry, not the oldest");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 1, &f[5]),
+		  "way 1 (udp, expired) does not hold the new flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 0, &t),
+		  "way 0 (tcp, 100 s, live) lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 2, &f[4]), "way 2 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 3, &f[3]), "way 3 lost its flow");
+	fg_end();
+
+	/* An expired entry of the flow itself is no state: re-picked from the
+	 * ring and rewritten in place. */
+	fg_ct_seed(g.ct_fd, &f[3], &s_udp4, 3, be[3], now - 31 * FG_SEC);
+	nct = fg_ct_count(g.ct_fd);
+	fg_dsr("ct: a udp flow whose own entry expired is re-picked, new",
+	       &s_udp4, 0, &f[3], 1, 0, 0);
+	fg_begin("ct: the expired flow's entry rewritten in place");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 3, &f[3]),
+		  "way 3 does not hold the flow");
+	rc = fg_ct_get(g.ct_fd, &f[3], &v);
+	FG_EXPECT(rc == 0 && v.backend_id == fg_ring_pick(&s_udp4, 0, &f[3]) &&
+		  v.last_seen >= now, "rc %d backend %u", rc, v.backend_id);
+	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
+		  fg_ct_count(g.ct_fd));
+	fg_end();
+	for (w = 0; w < FG_CT_WAYS; w++)
+		fg_ct_entry_clear(g.ct_fd, (set + w) & (FG_T_CT_SLOTS - 1));
+
+	/* fg_ct_syn follows the same rule: a fifth SYN evicts the oldest
+	 * embryonic entry (way 1, 5 s) and touches nothing in fg_ct. */
+	set = fg_ct_pick_set(g.ctsyn_fd, &sp, 1);
+	for (i = 0; i < 5; i++) {
+		sf[i] = sp.ps;
+		sf[i].sport = sp.port[i];
+	}
+	printf("# fg_ct_syn set %u: tcp ports %u %u %u %u %u\n", set,
+	       sf[0].sport, sf[1].sport, sf[2].sport, sf[3].sport, sf[4].sport);
+	now = fg_now_coarse();
+	for (w = 0; w < FG_CT_WAYS; w++)
+		fg_ct_seed(g.ctsyn_fd, &sf[w], &s_tcp4, w,
+			   fg_ring_pick(&s_tcp4, 0, &sf[w]),
+			   now - sage[w] * FG_SEC);
+	nsyn = fg_ct_count(g.ctsyn_fd);
+	nct = fg_ct_count(g.ct_fd);
+	fg_dsr("ct_syn set full: a new syn goes where the ring says", &s_tcp4,
+	       0, &sf[4], 1, 0, 0);
+	fg_begin("ct_syn set full: the syn evicted the least recently seen "
+		 "entry, fg_ct untouched");
+	FG_EXPECT(fg_ct_way_holds(g.ctsyn_fd, set, 1, &sf[4]),
+		  "way 1 (seen 5 s ago) does not hold the new syn");
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		if (w == 1)
+			continue;
+		FG_EXPECT(fg_ct_way_holds(g.ctsyn_fd, set, w, &sf[w]),
+			  "way %u (seen %llu s ago) lost its flow", w,
+			  (unsigned long long)sage[w]);
+	}
+	FG_EXPECT(fg_ct_count(g.ctsyn_fd) == nsyn, "fg_ct_syn %ld -> %ld",
+		  nsyn, fg_ct_count(g.ctsyn_fd));
+	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
+		  fg_ct_count(g.ct_fd));
+	fg_end();
+	for (w = 0; w < FG_CT_WAYS; w++)
+		fg_ct_entry_clear(g.ctsyn_fd, (set + w) & (FG_T_CT_SYN_SLOTS - 1));
+}
+
 /* ---------------------------------------------------------------- setup */
 
 /* The namespace: fgx0 (where the program "runs") <-> fgx1, routes to the
@@ -2058,6 +2491,7 @@ static int fg_load(void)
 	struct floodgate_bpf *skel;
 	__u32 lru = FG_T_LRU_PER_CPU * (__u32)g.ncpus;
 	__u8 a[16];
+	__u32 gen;
 	int err;
 
 	skel = floodgate_bpf__open();
@@ -2073,14 +2507,22 @@ static int fg_load(void)
 	fg_addr(FG_T_SNAT6, a);
 	memcpy((void *)skel->rodata->fg_snat6, a, 16);
 	skel->rodata->fg_gue_port = htons(FG_T_GUE_PORT);
+	skel->rodata->fg_ct_slots = FG_T_CT_SLOTS;
+	skel->rodata->fg_ct_syn_slots = FG_T_CT_SYN_SLOTS;
 
 	bpf_map__set_max_entries(skel->maps.fg_ring, FG_T_RING_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_backends, FG_T_BACKENDS);
-	bpf_map__set_max_entries(skel->maps.fg_be_stats, FG_T_BACKENDS);
-	bpf_map__set_max_entries(skel->maps.fg_ct, lru);
-	bpf_map__set_max_entries(skel->maps.fg_ct_syn, lru);
+	/* fg_be_stats keeps its FG_BACKEND_MAX entries per CPU: the program
+	 * indexes it with that stride whatever fg_backends holds. */
+	bpf_map__set_max_entries(skel->maps.fg_ct, FG_T_CT_SLOTS);
+	bpf_map__set_max_entries(skel->maps.fg_ct_syn, FG_T_CT_SYN_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_nat, lru);
 	bpf_map__set_max_entries(skel->maps.fg_buckets, lru);
+	err = fg_h_size_cpu_maps(skel->obj, g.ncpus);
+	if (err) {
+		floodgate_bpf__destroy(skel);
+		return err;
+	}
 
 	err = floodgate_bpf__load(skel);
 	if (err) {
@@ -2101,6 +2543,19 @@ static int fg_load(void)
 	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
 	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
 	g.drops_fd = bpf_map__fd(skel->maps.fg_drops);
+	/* The SNAT addresses are in both generations' VIP filters (the
+	 * loader adds them to every generation it writes). */
+	for (gen = 0; gen < FG_GENERATIONS; gen++) {
+		__be32 w[4];
+
+		fg_addr(FG_T_SNAT4, a);
+		memset(w, 0, sizeof(w));
+		memcpy(w, a, 4);
+		fg_vip_filter_add(&g.cfg, gen, w);
+		fg_addr(FG_T_SNAT6, a);
+		memcpy(w, a, 16);
+		fg_vip_filter_add(&g.cfg, gen, w);
+	}
 	return 0;
 }
 
@@ -2123,7 +2578,8 @@ static void fg_prog_info(void)
 	fg_end();
 }
 
-/* Stay on one CPU: per-CPU LRU lists and counters then behave as one. */
+/* Stay on one CPU: the per-CPU LRU lists of fg_nat and fg_buckets then
+ * behave as one. */
 static void fg_pin_cpu(void)
 {
 	cpu_set_t set;
@@ -2189,6 +2645,7 @@ int main(void)
 	fg_t_limits();
 	fg_t_reset();
 	fg_t_generations();
+	fg_t_ct_sets();
 
 	printf("%u passed, %u failed\n", g.passed, g.failed);
 	floodgate_bpf__destroy(g.skel);

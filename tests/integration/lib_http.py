@@ -30,7 +30,9 @@ Subcommands (each bounded in time; JSON results go to stdout):
       (default 198.18.128.0/17), at most R packets/s: stops after N
       packets or S seconds, whichever first.
   mapcount PATH
-      The number of entries in the pinned BPF map PATH.
+      The number of entries in the pinned BPF map PATH: keys of a hash
+      map (fg_nat), entries in use (key.family != 0) of a connection
+      table (fg_ct, fg_ct_syn: mappable arrays of struct fg_ct_entry).
   q FILE EXPR
       Print the Python expression EXPR evaluated with d = the JSON of FILE
       (the shell scripts' JSON query tool).
@@ -375,11 +377,29 @@ def cmd_synflood(a):
 BPF_NR = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361,
           "s390x": 351, "loongarch64": 280}
 BPF_MAP_GET_NEXT_KEY, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 4, 7, 15
+BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE = 2, 1 << 10
+# struct fg_ct_entry (dataplane/core/fg_tables.h): 64 bytes, the flow
+# key first; fg_flow_key.family at byte 37, 0 = a free entry.
+FG_CT_ENTRY_SIZE, FG_CT_FAMILY_OFF = 64, 37
+
+
+def ct_in_use(fd, max_entries):
+    """Entries of a connection table (mapped, read-only) whose key's
+    family is set."""
+    import mmap
+    m = mmap.mmap(fd, max_entries * FG_CT_ENTRY_SIZE, mmap.MAP_SHARED,
+                  mmap.PROT_READ)
+    try:
+        fam = m[FG_CT_FAMILY_OFF::FG_CT_ENTRY_SIZE]
+    finally:
+        m.close()
+    return len(fam) - fam.count(0)
 
 
 def cmd_mapcount(a):
-    """Entries of a pinned BPF map, walked with BPF_MAP_GET_NEXT_KEY:
-    bpftool's formatted dump takes half a minute for 200k entries."""
+    """Entries of a pinned BPF map: a hash map's keys walked with
+    BPF_MAP_GET_NEXT_KEY (bpftool's formatted dump takes half a minute for
+    200k entries); a connection table's entries in use, from a mapping."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     nr = BPF_NR[os.uname().machine]
@@ -398,7 +418,19 @@ def cmd_mapcount(a):
                  struct.pack("<IIQ", fd, 80, ctypes.addressof(info)))
     if r < 0:
         sys.exit("mapcount: info: %s" % os.strerror(err))
-    key_size, _, max_entries = struct.unpack_from("<III", info.raw, 8)
+    mtype = struct.unpack_from("<I", info.raw, 0)[0]
+    key_size, value_size, max_entries, flags = struct.unpack_from(
+        "<IIII", info.raw, 8)
+    if mtype == BPF_MAP_TYPE_ARRAY:
+        # An array has every key: only a connection table says which
+        # entries are in use.
+        if value_size != FG_CT_ENTRY_SIZE or not flags & BPF_F_MMAPABLE:
+            sys.exit("mapcount: %s: an array but not a connection table"
+                     % a.path)
+        n = ct_in_use(fd, max_entries)
+        os.close(fd)
+        print(n)
+        return
     key = ctypes.create_string_buffer(key_size)
     nxt = ctypes.create_string_buffer(key_size)
     n, prev = 0, 0

@@ -174,7 +174,9 @@ lb_stats() {
 	topo_nsenter lb "$FGXDP" --node "$NODE" stats --json >"$1" 2>"$TMP/stats.err"
 }
 
-# ct_count MAP: entries in the node's pinned MAP (fg_ct, fg_ct_syn, ...).
+# ct_count MAP: entries in the node's pinned MAP: flows held by a
+# connection table (fg_ct, fg_ct_syn: entries whose key is set, expired
+# ones included until reused), keys of a hash map (fg_nat).
 ct_count() {
 	"$PY" "$LIB_HTTP" mapcount "/sys/fs/bpf/floodgate/$NODE/$1"
 }

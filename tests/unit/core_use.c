@@ -10,6 +10,7 @@
 #include "fg_flow.h"
 #include "fg_maglev.h"
 #include "fg_tbucket.h"
+#include "fg_tables.h"
 
 /* BPF functions take at most five arguments: everything comes in one struct. */
 struct fg_core_use_args {
@@ -19,14 +20,20 @@ struct fg_core_use_args {
 	const __u32 *ring;
 	const struct fg_tb_profile *prof;
 	struct fg_tb_state *st;
+	const struct fg_svc_slot *svc_tab;  /* one generation's slots */
+	const struct fg_ct_entry *ct;       /* a connection table */
+	__u32 ct_slots;                     /* its entries, a power of two */
+	__u32 cpu;
 	__u64 now;
-	__u64 out[4];
+	__u64 out[8];
 };
 
 int fg_core_use(struct fg_core_use_args *a);
 
 int fg_core_use(struct fg_core_use_args *a)
 {
+	const struct fg_svc_slot *slot;
+	const struct fg_ct_entry *e;
 	struct fg_flow_key key, rev;
 	struct fg_pkt pkt;
 	int rc;
@@ -40,5 +47,15 @@ int fg_core_use(struct fg_core_use_args *a)
 	a->out[1] = fg_flow_hash_sym(&rev, a->seed);
 	a->out[2] = fg_flow_hash_src(&key, a->seed);
 	a->out[3] = a->ring[fg_maglev_slot(a->out[0], FG_MAGLEV_M_DEFAULT)];
+	/* The service table's first probe and the connection table's set,
+	 * as the dataplane reads them. */
+	slot = &a->svc_tab[fg_svc_key_slot(pkt.dst, pkt.dport, pkt.l4_proto)];
+	a->out[4] = ~0U;
+	if (fg_svc_key_eq(&slot->key, pkt.dst, pkt.dport, pkt.l4_proto,
+			  pkt.family))
+		a->out[4] = slot->svc.id;
+	e = &a->ct[fg_ct_set(a->out[0], a->ct_slots)];
+	a->out[5] = fg_ct_key_eq(&e->key, &key) ? e->ct.backend_id : ~0U;
+	a->out[6] = fg_cpu_index(a->cpu, FG_DROPS_STRIDE, FG_DROP_NO_SERVICE);
 	return fg_tb_consume(a->prof, a->st, a->now, pkt.l3_len);
 }

@@ -188,7 +188,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.dataplane.mode, FG_CONFIG_XDP_NATIVE);
 	assert_false(cfg.dataplane.tunnel_source.has4);
 	assert_false(cfg.dataplane.snat.has6);
-	assert_int_equal(cfg.dataplane.ct_established, 1048576);
+	assert_int_equal(cfg.dataplane.ct_established, 2097152);
 	assert_int_equal(cfg.dataplane.ct_syn, 262144);
 	assert_int_equal(cfg.dataplane.ct_nat, 1048576);
 	assert_int_equal(cfg.dataplane.tcp_timeout_s, 300);

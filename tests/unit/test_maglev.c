@@ -541,17 +541,89 @@ static void test_deterministic(void **state)
 	free(ra);
 }
 
-/* The dataplane side: hash % m, both halves of the hash matter. */
+/*
+ * The dataplane side: the high 32 bits of the hash scaled onto [0, m),
+ * ((hash >> 32) * m) >> 32. In range for every m; the low word (the
+ * connection table's bits) plays no part; slot order follows the high
+ * word; and every slot is the image of a run of floor(2^32 / m) or
+ * ceil(2^32 / m) consecutive high words, so uniform hashes fill the ring
+ * evenly.
+ */
+
+/* The first high word whose slot is s: ceil(s * 2^32 / m). */
+static __u64 slot_first(__u64 s, __u32 m)
+{
+	return ((s << 32) + m - 1) / m;
+}
+
 static void test_slot(void **state)
 {
+	static const __u32 ms[] = { 1, 2, 3, 7, 251, 65521, FG_MAGLEV_M_DEFAULT,
+				    1048573, FG_MAGLEV_M_MAX, 4294967291U };
+	__u64 rng = 0x9e3779b97f4a7c15ULL, lo_run, hi_run;
+	__u32 k, i, s, lo;
+
 	(void)state;
-	assert_int_equal(fg_maglev_slot(0, M_DEF), 0);
-	assert_int_equal(fg_maglev_slot(M_DEF + 5, M_DEF), 5);
-	assert_true(fg_maglev_slot(1ULL << 40, M_DEF) !=
-		    fg_maglev_slot(1ULL << 41, M_DEF));
-	assert_true(fg_maglev_slot(~0ULL, M_DEF) < M_DEF);
-	assert_int_equal(fg_maglev_slot(0xdeadbeefULL << 32, 7),
-			 (0xdeadbeefULL << 32 ^ 0xdeadbeefULL) % 7);
+	for (k = 0; k < FG_ARRAY_SIZE(ms); k++) {
+		__u32 m = ms[k];
+
+		/* Ends of the high word: slot 0 and slot m - 1. */
+		assert_int_equal(fg_maglev_slot(0, m), 0);
+		assert_int_equal(fg_maglev_slot(0xffffffffULL, m), 0);
+		assert_int_equal(fg_maglev_slot(~0ULL, m), m - 1);
+		assert_int_equal(fg_maglev_slot(0xffffffffULL << 32, m), m - 1);
+		for (i = 0; i < 100000; i++) {
+			__u64 h, h2;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			h = rng;
+			s = fg_maglev_slot(h, m);
+			assert_true(s < m);
+			/* The low word is ignored. */
+			lo = (__u32)(rng >> 7);
+			assert_int_equal(fg_maglev_slot(h >> 32 << 32, m), s);
+			assert_int_equal(fg_maglev_slot(h | 0xffffffffULL, m),
+					 s);
+			assert_int_equal(fg_maglev_slot(h ^ lo, m), s);
+			/* Monotonic in the high word. */
+			h2 = h + (1ULL << 32);
+			if (h2 > h)
+				assert_true(fg_maglev_slot(h2, m) >= s);
+			h2 = h - (1ULL << 32);
+			if (h2 < h)
+				assert_true(fg_maglev_slot(h2, m) <= s);
+			/* It is floor(hi * m / 2^32): hi lies in the run of
+			 * high words that slot_first() gives slot s. */
+			assert_true(slot_first(s, m) <= (h >> 32) &&
+				    (h >> 32) < slot_first((__u64)s + 1, m));
+		}
+	}
+
+	/* Every slot of small and default rings is the image of one run of
+	 * consecutive high words, of length floor or ceil of 2^32 / m: the
+	 * slot changes exactly at slot_first(s). */
+	for (k = 0; k < 7; k++) {
+		__u32 m = ms[k];
+
+		lo_run = (1ULL << 32) / m;
+		hi_run = lo_run + ((1ULL << 32) % m != 0);
+		for (s = 0; s < m; s++) {
+			__u64 first = slot_first(s, m);
+			__u64 next = slot_first((__u64)s + 1, m);
+
+			assert_true(next - first >= lo_run &&
+				    next - first <= hi_run);
+			assert_int_equal(fg_maglev_slot(first << 32, m), s);
+			assert_int_equal(fg_maglev_slot((next - 1) << 32, m),
+					 s);
+			if (s)
+				assert_int_equal(fg_maglev_slot((first - 1) << 32,
+								m),
+						 s - 1);
+		}
+	}
 }
 
 int main(void)
