@@ -53,9 +53,8 @@ core)
 	pin "$builddir/bench/bench_core"
 	;;
 xdp)
-	# Not through pin: bench_xdp pins itself (sched_setaffinity), and it
-	# must reach every CPU to spread its 1M-flow prefill over fg_ct's
-	# per-CPU LRU lists before settling on the last one.
+	# Not through pin: bench_xdp pins itself (sched_setaffinity) to the
+	# highest CPU it may use, which taskset would hide from it.
 	build bench/bench_xdp
 	"$builddir/bench/bench_xdp"
 	;;
