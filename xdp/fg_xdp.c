@@ -835,6 +835,9 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	    fg_xdp_set_size(mp->fg_ring, o->ring_slots, FG_RING_SLOTS_DEFAULT) ||
 	    bpf_map__set_max_entries(mp->fg_ct, ct) ||
 	    bpf_map__set_max_entries(mp->fg_ct_syn, syn) ||
+	    /* NAT flows' reverse entries during the handshake: as many as
+	     * fg_ct_syn holds handshakes. */
+	    bpf_map__set_max_entries(mp->fg_nat_syn, syn) ||
 	    fg_xdp_set_size(mp->fg_nat, o->nat_max, FG_NAT_DEFAULT) ||
 	    fg_xdp_set_size(mp->fg_buckets, o->buckets_max, FG_BUCKETS_DEFAULT))
 		return fg_xdp_fail(err, errlen, -EINVAL, "bad table sizes");

@@ -130,6 +130,18 @@ struct {
 	__type(value, struct fg_nat_rev);
 } fg_nat SEC(".maps");
 
+/* Reverse entries of NAT flows still in their handshake, moved to fg_nat
+ * by the client's first non-SYN (as fg_ct_syn's entries to fg_ct): a SYN
+ * flood at a NAT service churns this table only, and never evicts an
+ * established flow's way back. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FG_CT_SYN_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct fg_flow_key);
+	__type(value, struct fg_nat_rev);
+} fg_nat_syn SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FG_BUCKETS_DEFAULT);
@@ -1003,17 +1015,35 @@ static __always_inline void fg_snat_addr(int family, __be32 *out)
 	}
 }
 
+/* The backend-side key of a NAT flow: backend -> SNAT address, from the
+ * backend's port to the flow's SNAT source port. */
+static __always_inline void fg_nat_rkey(const struct fg_flow_key *key,
+					const struct fg_backend *be,
+					__be16 nat_port, struct fg_flow_key *rk)
+{
+	__builtin_memcpy(rk->src, be->addr, sizeof(rk->src));
+	fg_snat_addr(key->family, rk->dst);
+	rk->sport = be->port;
+	rk->dport = nat_port;
+	rk->proto = key->proto;
+	rk->family = key->family;
+	rk->pad = 0;
+}
+
 /*
  * fg_nat_new - pick a free SNAT source port for a new NAT flow and record
- * the reverse mapping. Returns the port (network order) or 0 when all
+ * the reverse mapping: a TCP flow's in fg_nat_syn until its handshake
+ * completes (fg_nat_promote), a UDP flow's in fg_nat. A port is free when
+ * neither table holds it. Returns the port (network order) or 0 when all
  * FG_NAT_PROBES candidates are taken.
  */
 static __noinline __be16 fg_nat_new(const struct fg_flow_key *key,
 				    const struct fg_backend *be, __u32 svc_id,
-				    __u64 hash, __u64 now)
+				    const struct fg_fwd *fw, int is_tcp)
 {
+	void *table = is_tcp ? (void *)&fg_nat_syn : (void *)&fg_nat;
 	struct fg_nat_rev rev = {};
-	struct fg_flow_key rk = {};
+	struct fg_flow_key rk;
 	__u32 i;
 
 	__builtin_memcpy(rev.client, key->src, sizeof(rev.client));
@@ -1021,22 +1051,38 @@ static __noinline __be16 fg_nat_new(const struct fg_flow_key *key,
 	rev.client_port = key->sport;
 	rev.vip_port = key->dport;
 	rev.svc_id = svc_id;
-	rev.last_seen = now;
+	rev.last_seen = fw->now;
 
-	__builtin_memcpy(rk.src, be->addr, sizeof(rk.src));
-	fg_snat_addr(key->family, rk.dst);
-	rk.sport = be->port;
-	rk.proto = key->proto;
-	rk.family = key->family;
+	fg_nat_rkey(key, be, 0, &rk);
 	for (i = 0; i < FG_NAT_PROBES; i++) {
 		__u32 port = FG_NAT_PORT_MIN +
-			     (__u32)((hash >> 20) + i * 7919U) % FG_NAT_PORT_SPAN;
+			     (__u32)((fw->hash >> 20) + i * 7919U) % FG_NAT_PORT_SPAN;
 
 		rk.dport = fg_htons(port);
-		if (!bpf_map_update_elem(&fg_nat, &rk, &rev, BPF_NOEXIST))
+		if (is_tcp && bpf_map_lookup_elem(&fg_nat, &rk))
+			continue;
+		if (!bpf_map_update_elem(table, &rk, &rev, BPF_NOEXIST))
 			return rk.dport;
 	}
 	return 0;
+}
+
+/* The client's first non-SYN completed a NAT flow's handshake (ct): its
+ * reverse entry moves from fg_nat_syn to fg_nat. */
+static __noinline void fg_nat_promote(const struct fg_flow_key *key,
+				      const struct fg_backend *be,
+				      const struct fg_ct *ct)
+{
+	struct fg_nat_rev *rev, copy;
+	struct fg_flow_key rk;
+
+	fg_nat_rkey(key, be, ct->nat_port, &rk);
+	rev = bpf_map_lookup_elem(&fg_nat_syn, &rk);
+	if (!rev)
+		return;
+	copy = *rev;
+	if (!bpf_map_update_elem(&fg_nat, &rk, &copy, BPF_ANY))
+		bpf_map_delete_elem(&fg_nat_syn, &rk);
 }
 
 /* The return leg of a NAT flow: backend -> SNAT address becomes
@@ -1053,6 +1099,8 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 
 	fg_flow_key_from_pkt(pkt, &key);
 	rev = bpf_map_lookup_elem(&fg_nat, &key);
+	if (!rev)
+		rev = bpf_map_lookup_elem(&fg_nat_syn, &key); /* a SYN-ACK */
 	if (!rev)
 		return -1;
 	__builtin_memcpy(t.saddr, rev->vip, sizeof(t.saddr));
@@ -1246,6 +1294,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 				fg_ct_write(victim, key, &fresh);
 			fg_ct_free(e);
 			*ct_out = fresh;
+			ct_out->flags |= FG_CT_F_PROMOTED;
 			return fresh.backend_id;
 		}
 		/* No state: the ring decides, and no entry is created, so
@@ -1413,8 +1462,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (new_flow) {
-			ct.nat_port = fg_nat_new(key, be, svc->id, fw.hash,
-						 ct.last_seen);
+			ct.nat_port = fg_nat_new(key, be, svc->id, &fw, is_tcp);
 			if (!ct.nat_port) {
 				fg_count_drop(FG_DROP_NAT_PORTS);
 				return XDP_DROP;
@@ -1428,6 +1476,8 @@ int fg_xdp_main(struct xdp_md *ctx)
 		}
 		if (new_flow)
 			fg_flow_commit(key, &ct, is_tcp, &fw);
+		else if (ct.flags & FG_CT_F_PROMOTED)
+			fg_nat_promote(key, be, &ct);
 		fg_count(&fg_svc_stats, FG_SVC_MAX, svc->id, frame_len, new_flow);
 		fg_count(&fg_be_stats, FG_BACKEND_MAX, be_id, frame_len, new_flow);
 		fg_snat_addr(pkt.family, t.saddr);

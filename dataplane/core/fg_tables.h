@@ -190,6 +190,8 @@ FG_ASSERT_SIZE(struct fg_backend, 24);
 
 #define FG_CT_F_NAT 0x01 /* a full-NAT flow: nat_port/snat valid */
 #define FG_CT_F_NEW 0x80 /* transient in the dataplane, never stored */
+#define FG_CT_F_PROMOTED 0x40 /* transient: this packet completed the
+			       * handshake (fg_ct_syn -> fg_ct) */
 
 /* The state of one flow in fg_ct (established) and fg_ct_syn
  * (embryonic). */

@@ -96,7 +96,7 @@ static struct {
 	struct floodgate_bpf *skel;
 	int prog_fd, ifindex, ncpus;
 	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd;
-	int ct_fd, ctsyn_fd, nat_fd;
+	int ct_fd, ctsyn_fd, nat_fd, natsyn_fd;
 	int svcst_fd, best_fd, limst_fd, drops_fd;
 	__u32 next_svc, next_be, next_ring;
 	struct fg_config cfg;
@@ -1315,7 +1315,7 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 			   .nocsum = nocsum, .plen = tcp ? 0 : 40 };
 	struct fg_ps f, r, rx;
 	struct fg_flow_key rk;
-	struct fg_nat_rev rev;
+	struct fg_nat_rev rev, rev2;
 	struct fg_pb pb;
 	struct fg_case c;
 	struct fg_ct v;
@@ -1372,8 +1372,15 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	rk.dport = htons(nport);
 	rk.proto = p.proto;
 	rk.family = fg_fam(cli) == 4 ? FG_AF_INET : FG_AF_INET6;
-	rc = bpf_map_lookup_elem(g.nat_fd, &rk, &rev) ? -errno : 0;
-	FG_EXPECT(rc == 0, "no fg_nat reverse entry (%d)", rc);
+	/* A TCP flow's reverse entry waits in fg_nat_syn for the end of
+	 * the handshake; a UDP flow's goes straight to fg_nat. */
+	rc = bpf_map_lookup_elem(tcp ? g.natsyn_fd : g.nat_fd, &rk, &rev) ?
+	     -errno : 0;
+	FG_EXPECT(rc == 0, "no %s reverse entry (%d)",
+		  tcp ? "fg_nat_syn" : "fg_nat", rc);
+	FG_EXPECT(bpf_map_lookup_elem(tcp ? g.nat_fd : g.natsyn_fd, &rk,
+				      &rev2) && errno == ENOENT,
+		  "reverse entry in %s too", tcp ? "fg_nat" : "fg_nat_syn");
 	if (rc == 0) {
 		struct fg_flow_key ck;
 
@@ -1462,7 +1469,81 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 		fg_case_run(&c, NULL, NULL);
 		snprintf(d, sizeof(d), "%s tcp nat ack: entry in fg_ct", fam);
 		fg_check_state(d, &p, s, 0, 1, be);
+		snprintf(d, sizeof(d), "%s tcp nat ack: reverse entry moved "
+			 "from fg_nat_syn to fg_nat", fam);
+		fg_begin(d);
+		FG_EXPECT(!bpf_map_lookup_elem(g.nat_fd, &rk, &rev2) &&
+			  !memcmp(&rev2, &rev, sizeof(rev)),
+			  "fg_nat entry missing or changed");
+		FG_EXPECT(bpf_map_lookup_elem(g.natsyn_fd, &rk, &rev2) &&
+			  errno == ENOENT, "still in fg_nat_syn");
+		fg_end();
+
+		/* The backend's next segment still finds its way back. */
+		r.flags = FG_TCP_ACK;
+		r.seq = 90001;
+		rx.flags = r.flags;
+		rx.seq = r.seq;
+		r.dport = nport;
+		memset(&c, 0, sizeof(c));
+		snprintf(d, sizeof(d), "%s tcp nat reply after the handshake: "
+			 "rewritten to VIP -> client", fam);
+		c.desc = d;
+		c.in = in;
+		c.in_len = (__u32)fg_build(&r, in, &pb);
+		c.verdict = XDP_TX;
+		c.out = exp;
+		c.out_len = (__u32)fg_build(&rx, exp, &pb);
+		c.x.svc = s->id;
+		c.x.svc_pkts = 1;
+		fg_case_run(&c, NULL, NULL);
 	}
+}
+
+/*
+ * A SYN flood at a NAT service: four times fg_nat's size of spoofed SYNs,
+ * each opening a flow and taking a source port, churn fg_nat_syn only;
+ * every established flow's reverse entry stays in fg_nat.
+ */
+static void fg_nat_syn_flood(void)
+{
+	__u32 n = 4 * bpf_map__max_entries(g.skel->maps.fg_nat), i, tx = 0;
+	struct fg_flow_key *keys = NULL, k, next, *prev = NULL;
+	struct fg_nat_rev rev;
+	size_t nkeys = 0, j, lost = 0;
+	__u8 in[FG_PKT_MAX], out[FG_PKT_MAX];
+	char src[INET_ADDRSTRLEN];
+	struct fg_ps p = { .dst = s_nat4.vip, .dport = 80,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
+	struct fg_pb pb;
+	__u32 len, out_len, verdict;
+
+	while (!bpf_map_get_next_key(g.nat_fd, prev, &next)) {
+		keys = realloc(keys, (nkeys + 1) * sizeof(*keys));
+		FG_REQUIRE(keys);
+		keys[nkeys++] = next;
+		k = next;
+		prev = &k;
+	}
+	for (i = 0; i < n; i++) {
+		__be32 a = htonl(0xc6128000U | (i & 0x7fff)); /* 198.18.128/17 */
+
+		inet_ntop(AF_INET, &a, src, sizeof(src));
+		p.src = src;
+		p.sport = (__u16)(1024 + i / 0x8000);
+		len = (__u32)fg_build(&p, in, &pb);
+		FG_REQUIRE(!fg_run(in, len, out, &out_len, &verdict));
+		tx += verdict == XDP_TX;
+	}
+	for (j = 0; j < nkeys; j++)
+		lost += bpf_map_lookup_elem(g.nat_fd, &keys[j], &rev) != 0;
+	fg_begin("nat syn flood: fg_nat_syn churned, established reverse "
+		 "entries all kept");
+	FG_EXPECT(nkeys > 0, "no established NAT flow to watch");
+	FG_EXPECT(tx == n, "%u of %u flood SYNs forwarded", tx, n);
+	FG_EXPECT(lost == 0, "%zu of %zu fg_nat entries evicted", lost, nkeys);
+	fg_end();
+	free(keys);
 }
 
 static void fg_t_nat(void)
@@ -1479,6 +1560,7 @@ static void fg_t_nat(void)
 	/* A mid-flow segment without NAT state has no source port to use. */
 	fg_plain("ipv4 nat: ack without state dropped (flood guard)", &p,
 		 XDP_DROP, fg_x_drop(FG_DROP_FLOOD_GUARD));
+	fg_nat_syn_flood();
 }
 
 /* ----------------------------------------------------------------- FIB */
@@ -2517,6 +2599,7 @@ static int fg_load(void)
 	bpf_map__set_max_entries(skel->maps.fg_ct, FG_T_CT_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_ct_syn, FG_T_CT_SYN_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_nat, lru);
+	bpf_map__set_max_entries(skel->maps.fg_nat_syn, lru);
 	bpf_map__set_max_entries(skel->maps.fg_buckets, lru);
 	err = fg_h_size_cpu_maps(skel->obj, g.ncpus);
 	if (err) {
@@ -2539,6 +2622,7 @@ static int fg_load(void)
 	g.ct_fd = bpf_map__fd(skel->maps.fg_ct);
 	g.ctsyn_fd = bpf_map__fd(skel->maps.fg_ct_syn);
 	g.nat_fd = bpf_map__fd(skel->maps.fg_nat);
+	g.natsyn_fd = bpf_map__fd(skel->maps.fg_nat_syn);
 	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
 	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
 	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
