@@ -81,8 +81,8 @@ struct fg_xdp_opts {
 	uint32_t ring_slots;     /* fg_ring entries; 0 = FG_RING_SLOTS_DEFAULT */
 	uint32_t ct_max;         /* fg_ct; 0 = FG_CT_DEFAULT; rounded up
 				  * to a power of two (>= FG_CT_WAYS) */
-	uint32_t ct_syn_max;     /* fg_ct_syn; 0 = FG_CT_SYN_DEFAULT;
-				  * rounded up likewise */
+	uint32_t ct_syn_max;     /* fg_ct_syn and fg_nat_syn; 0 =
+				  * FG_CT_SYN_DEFAULT; rounded up likewise */
 	uint32_t nat_max;        /* fg_nat; 0 = FG_NAT_DEFAULT */
 	uint32_t buckets_max;    /* fg_buckets; 0 = FG_BUCKETS_DEFAULT */
 };
