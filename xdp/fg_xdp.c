@@ -1579,11 +1579,22 @@ static int fg_xdp_retire_backends(struct fg_xdp *x, const __u32 *ids, __u32 n)
 	return 0;
 }
 
-/* Every backend entry of cp, in batches. */
-static int fg_xdp_write_backends(struct fg_xdp *x, const struct fg_compiled *cp)
+/*
+ * fg_xdp_write_backends - write cp's backend entries, in batches: before
+ * the switch (after_switch false) every one but those going down now
+ * (live and up in the map, down in cp), and after the switch those.
+ * A backend that health checks fail is still in the live ring until the
+ * switch; marked down before it, a SYN that the ring sends there would be
+ * refused, and its client would wait for a retransmission. Marked down
+ * after it, its established flows are re-hashed a moment later, to the
+ * new ring. Returns 0 or -errno.
+ */
+static int fg_xdp_write_backends(struct fg_xdp *x, const struct fg_compiled *cp,
+				 bool after_switch)
 {
-	struct fg_backend *vals;
-	__u32 *keys, i;
+	int fd = bpf_map__fd(x->skel->maps.fg_backends);
+	struct fg_backend *vals, cur;
+	__u32 *keys, i, n = 0;
 	int ret;
 
 	if (!cp->nbackends)
@@ -1595,12 +1606,22 @@ static int fg_xdp_write_backends(struct fg_xdp *x, const struct fg_compiled *cp)
 		goto out_free;
 	}
 	for (i = 0; i < cp->nbackends; i++) {
-		keys[i] = cp->backends[i].id;
-		vals[i] = cp->backends[i].val;
+		const struct fg_compiled_backend *b = &cp->backends[i];
+		/* Going down now: the live ring still names it until the
+		 * switch, and a SYN the ring sends it would be refused. */
+		bool going_down = (b->val.flags & FG_BE_F_DOWN) &&
+				  !bpf_map_lookup_elem(fd, &b->id, &cur) &&
+				  (cur.flags & FG_BE_F_VALID) &&
+				  !(cur.flags & FG_BE_F_DOWN) &&
+				  cur.svc_id == b->val.svc_id;
+
+		if (going_down != after_switch)
+			continue;
+		keys[n] = b->id;
+		vals[n++] = b->val;
 	}
-	ret = fg_xdp_update_many(bpf_map__fd(x->skel->maps.fg_backends), keys,
-				 vals, cp->nbackends, sizeof(*keys),
-				 sizeof(*vals));
+	ret = n ? fg_xdp_update_many(fd, keys, vals, n, sizeof(*keys),
+				     sizeof(*vals)) : 0;
 out_free:
 	free(keys);
 	free(vals);
@@ -1693,6 +1714,9 @@ static void fg_xdp_drop_names(struct fg_xdp *x, __u32 kind,
  * that differ. */
 static void fg_xdp_after_switch(struct fg_xdp *x, const struct fg_compiled *cp)
 {
+	/* Updating existing array entries does not fail; if it did, the
+	 * next apply would find them still up and write them again. */
+	fg_xdp_write_backends(x, cp, true);
 	if (fg_xdp_retire_backends(x, cp->retired_backends.ids,
 				   cp->retired_backends.n)) {
 		memcpy(x->pending, cp->retired_backends.ids,
@@ -1800,7 +1824,7 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 				      &cp->fresh_limits);
 	if (!ret) {
 		what = "fg_backends";
-		ret = fg_xdp_write_backends(x, cp);
+		ret = fg_xdp_write_backends(x, cp, false);
 	}
 	if (!ret) {
 		what = "fg_ring";
