@@ -453,7 +453,7 @@ static void fg_b_bucket_empty(const struct fg_b_svc *s, __u32 id)
 	bk.limit_id = id;
 	st.tat = fg_b_clock(CLOCK_MONOTONIC) + fg_b_lim[id].prof.window_ns;
 	st.frac = fg_b_lim[id].prof.window_frac;
-	FG_B_REQUIRE(!bpf_map_update_elem(g.bkt_fd, &bk, &st, BPF_ANY));
+	FG_B_REQUIRE(!fg_h_bucket_put(g.bkt_fd, &bk, &fg_b_seed, &st));
 }
 
 /* ------------------------------------------------------------ counters */

@@ -729,22 +729,25 @@ static __u32 fg_xdp_ct_slots(__u32 want, __u32 dflt)
 }
 
 /*
- * The conntrack tables' final sizes (fresh, or taken from the pins) into
- * rodata fg_ct_slots / fg_ct_syn_slots, before load. -EINVAL when one is
- * not a power of two of at least FG_CT_WAYS.
+ * The set-associative tables' final sizes (fresh, or taken from the pins)
+ * into rodata fg_ct_slots / fg_ct_syn_slots / fg_bucket_slots, before
+ * load. -EINVAL when one is not a power of two of at least FG_CT_WAYS.
  */
 static int fg_xdp_ct_rodata(struct fg_xdp *x, char *err, size_t errlen)
 {
 	__u32 ct = bpf_map__max_entries(x->skel->maps.fg_ct);
 	__u32 syn = bpf_map__max_entries(x->skel->maps.fg_ct_syn);
+	__u32 bkt = bpf_map__max_entries(x->skel->maps.fg_buckets);
 
 	if (ct < FG_CT_WAYS || (ct & (ct - 1)) ||
-	    syn < FG_CT_WAYS || (syn & (syn - 1)))
+	    syn < FG_CT_WAYS || (syn & (syn - 1)) ||
+	    bkt < FG_CT_WAYS || (bkt & (bkt - 1)))
 		return fg_xdp_fail(err, errlen, -EINVAL,
-				   "fg_ct has %u entries, fg_ct_syn %u: each must be a power of two of at least %u",
-				   ct, syn, FG_CT_WAYS);
+				   "fg_ct has %u entries, fg_ct_syn %u, fg_buckets %u: each must be a power of two of at least %u",
+				   ct, syn, bkt, FG_CT_WAYS);
 	x->skel->rodata->fg_ct_slots = ct;
 	x->skel->rodata->fg_ct_syn_slots = syn;
+	x->skel->rodata->fg_bucket_slots = bkt;
 	return 0;
 }
 
@@ -825,6 +828,7 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	__typeof__(x->skel->maps) *mp = &x->skel->maps;
 	__u32 ct = fg_xdp_ct_slots(o->ct_max, FG_CT_DEFAULT);
 	__u32 syn = fg_xdp_ct_slots(o->ct_syn_max, FG_CT_SYN_DEFAULT);
+	__u32 bkt = fg_xdp_ct_slots(o->buckets_max, FG_BUCKETS_DEFAULT);
 	int ret;
 
 	ret = fg_xdp_settings_from_opts(&x->settings, o, x->skel, err, errlen);
@@ -839,7 +843,8 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	     * fg_ct_syn holds handshakes. */
 	    bpf_map__set_max_entries(mp->fg_nat_syn, syn) ||
 	    fg_xdp_set_size(mp->fg_nat, o->nat_max, FG_NAT_DEFAULT) ||
-	    fg_xdp_set_size(mp->fg_buckets, o->buckets_max, FG_BUCKETS_DEFAULT))
+	    !bkt ||
+	    bpf_map__set_max_entries(mp->fg_buckets, bkt))
 		return fg_xdp_fail(err, errlen, -EINVAL, "bad table sizes");
 	ret = fg_xdp_ct_rodata(x, err, errlen);
 	if (ret)

@@ -84,7 +84,8 @@ struct fg_xdp_opts {
 	uint32_t ct_syn_max;     /* fg_ct_syn and fg_nat_syn; 0 =
 				  * FG_CT_SYN_DEFAULT; rounded up likewise */
 	uint32_t nat_max;        /* fg_nat; 0 = FG_NAT_DEFAULT */
-	uint32_t buckets_max;    /* fg_buckets; 0 = FG_BUCKETS_DEFAULT */
+	uint32_t buckets_max;    /* fg_buckets; 0 = FG_BUCKETS_DEFAULT;
+				  * rounded up to a power of two */
 };
 
 /* The load-time settings in force (fresh or adopted). */

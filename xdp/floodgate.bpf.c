@@ -64,6 +64,8 @@ const volatile __be16 fg_gue_port = FG_BE16(6080);
  * with the maps' max_entries). */
 const volatile __u32 fg_ct_slots = FG_CT_DEFAULT;
 const volatile __u32 fg_ct_syn_slots = FG_CT_SYN_DEFAULT;
+/* Entries of fg_buckets (a power of two, as the map's max_entries). */
+const volatile __u32 fg_bucket_slots = FG_BUCKETS_DEFAULT;
 
 /* -------------------------------------------------------------- maps */
 
@@ -142,12 +144,13 @@ struct {
 	__type(value, struct fg_nat_rev);
 } fg_nat_syn SEC(".maps");
 
+/* Token buckets, set-associative (fg_tables.h), shared by the CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FG_BUCKETS_DEFAULT);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct fg_bucket_key);
-	__type(value, struct fg_tb_state);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fg_bucket_entry);
 } fg_buckets SEC(".maps");
 
 /* Counters, per CPU by layout (fg_tables.h): max_entries below is one
@@ -424,6 +427,54 @@ static __always_inline void fg_bucket_key_fill(struct fg_bucket_key *bk,
 }
 
 /*
+ * fg_bucket_probe - one pass over the FG_CT_WAYS entries of bk's set in
+ * fg_buckets. Returns the entry holding bk, or NULL with *victim set to
+ * the entry a new bucket should take: one already refilled (tat <= now:
+ * a fresh bucket would say the same), else the nearest to refilled.
+ */
+static __always_inline struct fg_bucket_entry *
+fg_bucket_probe(const struct fg_bucket_key *bk, __u64 now,
+		struct fg_bucket_entry **victim)
+{
+	struct fg_hash_seed seed;
+	struct fg_bucket_entry *v = NULL;
+	__u64 lowest = ~0ULL;
+	__u32 set, i;
+
+	fg_seed_get(&seed);
+	set = (__u32)fg_bucket_hash(bk, &seed) & (fg_bucket_slots - 1);
+	FG_UNROLL
+	for (i = 0; i < FG_CT_WAYS; i++) {
+		__u32 idx = (set + i) & (fg_bucket_slots - 1);
+		struct fg_bucket_entry *e = bpf_map_lookup_elem(&fg_buckets, &idx);
+		__u64 tat;
+
+		if (!e)
+			continue;
+		if (fg_bucket_key_eq(&e->key, bk))
+			return e;
+		tat = e->st.tat <= now ? 0 : e->st.tat;
+		if (tat < lowest) {
+			lowest = tat;
+			v = e;
+		}
+	}
+	*victim = v;
+	return NULL;
+}
+
+/* fg_bucket_write - record bucket bk with state st in entry e. The race
+ * is fg_limit_one's (below): a reader meeting the entry mid-write judges
+ * one packet by the old or the new bucket. */
+static __always_inline void fg_bucket_write(struct fg_bucket_entry *e,
+					    const struct fg_bucket_key *bk,
+					    const struct fg_tb_state *st)
+{
+	e->key = *bk;
+	e->st = *st;
+}
+
+/*
  * fg_limit_one - judge the packet against limit `id` of generation gen.
  * Returns FG_LIMIT_PASS, or the action when the limit refuses it (dry-run
  * limits count and pass). A limit whose unit does not apply to the packet
@@ -436,9 +487,10 @@ static __always_inline void fg_bucket_key_fill(struct fg_bucket_key *bk,
  */
 __noinline int fg_limit_one(struct fg_limit_ctx *lc, __u32 id)
 {
+	struct fg_bucket_entry *e, *victim = NULL;
 	struct fg_bucket_key bk = {};
 	struct fg_limit_counter *cnt;
-	struct fg_tb_state *st, fresh = {};
+	struct fg_tb_state fresh = {};
 	struct fg_limit *lim;
 	__u32 idx, cost, lid;
 	int ok;
@@ -467,12 +519,13 @@ __noinline int fg_limit_one(struct fg_limit_ctx *lc, __u32 id)
 	}
 
 	fg_bucket_key_fill(&bk, lim, lc);
-	st = bpf_map_lookup_elem(&fg_buckets, &bk);
-	if (st) {
-		ok = fg_tb_consume(&lim->prof, st, lc->now, cost);
+	e = fg_bucket_probe(&bk, lc->now, &victim);
+	if (e) {
+		ok = fg_tb_consume(&lim->prof, &e->st, lc->now, cost);
 	} else {
 		ok = fg_tb_consume(&lim->prof, &fresh, lc->now, cost);
-		bpf_map_update_elem(&fg_buckets, &bk, &fresh, BPF_NOEXIST);
+		if (victim)
+			fg_bucket_write(victim, &bk, &fresh);
 	}
 
 	lid = fg_cpu_index(bpf_get_smp_processor_id(), FG_LIMIT_MAX, lim->id);

@@ -303,8 +303,52 @@ struct fg_bucket_key {
 	__u8 proto;
 	__u8 family;
 	__u8 pad[6];
-};
+} __attribute__((aligned(8)));
 FG_ASSERT_SIZE(struct fg_bucket_key, 48);
+
+/*
+ * fg_buckets is a set-associative table in a plain array like fg_ct:
+ * FG_CT_WAYS entries per set from (fg_bucket_hash & (slots - 1)), one
+ * cache line each, slots a power of two. A bucket that has refilled
+ * (tat <= now) holds nothing a fresh one would not, so its entry is free;
+ * a new key takes a free way, else the one nearest to refilled. Why not a
+ * BPF LRU hash map: a source-keyed limit meets a new key for every
+ * spoofed SYN of a flood, and an LRU insert cost 400-600 ns.
+ */
+struct fg_bucket_entry {
+	struct fg_bucket_key key;
+	struct fg_tb_state st;
+} __attribute__((aligned(8)));
+FG_ASSERT_SIZE(struct fg_bucket_entry, 64);
+
+/* fg_bucket_hash - keyed hash of a bucket key, NH as fg_flow_hash (the
+ * address words pair as source and destination do there; limit id and
+ * ports make the fifth pair, protocol and family start the sum).
+ * Context: any. */
+FG_INLINE __u64 fg_bucket_hash(const struct fg_bucket_key *k,
+			       const struct fg_hash_seed *seed)
+{
+	const fg_word_t *w = (const fg_word_t *)k;
+	__u64 a0 = w[0], a1 = w[1], d0 = w[2], d1 = w[3], t = w[4];
+	__u64 h = seed->lane[3] + w[5];
+
+	h += fg_nh_term((__u32)a0, (__u32)d0, seed->k0);
+	h += fg_nh_term((__u32)(a0 >> 32), (__u32)(d0 >> 32), seed->k1);
+	h += fg_nh_term((__u32)a1, (__u32)d1, seed->lane[0]);
+	h += fg_nh_term((__u32)(a1 >> 32), (__u32)(d1 >> 32), seed->lane[1]);
+	h += fg_nh_term((__u32)t, (__u32)(t >> 32), seed->lane[2]);
+	return fg_hash_fmix64(h);
+}
+
+/* fg_bucket_key_eq - bucket keys a and b are the same (all 48 bytes). */
+FG_INLINE int fg_bucket_key_eq(const struct fg_bucket_key *a,
+			       const struct fg_bucket_key *b)
+{
+	const fg_word_t *x = (const fg_word_t *)a, *y = (const fg_word_t *)b;
+
+	return x[0] == y[0] && x[4] == y[4] && x[2] == y[2] &&
+	       x[1] == y[1] && x[3] == y[3] && x[5] == y[5];
+}
 
 /* ------------------------------------------------------------ config */
 

@@ -151,6 +151,33 @@ int fg_h_ct_put(int fd, __u32 slots, const struct fg_flow_key *k,
 	return bpf_map_update_elem(fd, &idx, &e, BPF_ANY) ? -errno : 0;
 }
 
+int fg_h_bucket_put(int fd, const struct fg_bucket_key *bk,
+		    const struct fg_hash_seed *seed,
+		    const struct fg_tb_state *st)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), set, w, idx;
+	struct fg_bucket_entry e;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (!info.max_entries || (info.max_entries & (info.max_entries - 1)))
+		return -EINVAL;
+	set = (__u32)fg_bucket_hash(bk, seed) & (info.max_entries - 1);
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		idx = (set + w) & (info.max_entries - 1);
+		if (bpf_map_lookup_elem(fd, &idx, &e))
+			return -errno;
+		if (fg_bucket_key_eq(&e.key, bk))
+			break;
+	}
+	if (w == FG_CT_WAYS)
+		idx = set;
+	e.key = *bk;
+	e.st = *st;
+	return bpf_map_update_elem(fd, &idx, &e, BPF_ANY) ? -errno : 0;
+}
+
 int fg_h_libbpf_log(enum libbpf_print_level level, const char *fmt,
 		    va_list ap)
 {

@@ -70,4 +70,17 @@ int fg_h_ct_put(int fd, __u32 slots, const struct fg_flow_key *k,
 int fg_h_libbpf_log(enum libbpf_print_level level, const char *fmt,
 		    va_list ap);
 
+struct fg_bucket_key;
+struct fg_tb_state;
+
+/*
+ * fg_h_bucket_put - set the state of bucket bk in fg_buckets (fd) to st:
+ * in the entry of its set that holds it, else in the set's first entry,
+ * as the dataplane finds it (fg_bucket_hash with seed). Returns 0 or
+ * -errno.
+ */
+int fg_h_bucket_put(int fd, const struct fg_bucket_key *bk,
+		    const struct fg_hash_seed *seed,
+		    const struct fg_tb_state *st);
+
 #endif /* FG_BPF_HARNESS_H */

@@ -77,6 +77,7 @@ static const struct fg_hash_seed fg_t_seed = {
  * connection tables are powers of two (fg_tables.h), roomy enough that
  * the few hundred flows of the run never fill one set of FG_CT_WAYS. */
 #define FG_T_LRU_PER_CPU 2048U
+#define FG_T_BUCKET_SLOTS 4096U /* fg_buckets: a power of two */
 #define FG_T_CT_SLOTS    (1U << 14)
 #define FG_T_CT_SYN_SLOTS (1U << 14)
 #define FG_T_RING_SLOTS  (1U << 16)
@@ -96,7 +97,7 @@ static struct {
 	struct floodgate_bpf *skel;
 	int prog_fd, ifindex, ncpus;
 	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd;
-	int ct_fd, ctsyn_fd, nat_fd, natsyn_fd;
+	int ct_fd, ctsyn_fd, nat_fd, natsyn_fd, bkt_fd;
 	int svcst_fd, best_fd, limst_fd, drops_fd;
 	__u32 next_svc, next_be, next_ring;
 	struct fg_config cfg;
@@ -1813,6 +1814,112 @@ static void fg_lim_pkt(const char *desc, struct fg_tsvc *s,
 	fg_case_run(&c, NULL, NULL);
 }
 
+/* Write bucket state st for (limit 1, src) into entry `way` of its set. */
+static void fg_bucket_at(__u32 set, __u32 way, const char *src, __u64 tat)
+{
+	struct fg_bucket_entry e = { 0 };
+	__u32 idx = (set + way) & (FG_T_BUCKET_SLOTS - 1);
+
+	fg_addr(src, (__u8 *)e.key.addr);
+	e.key.family = FG_AF_INET;
+	e.key.limit_id = 1;
+	e.st.tat = tat;
+	FG_REQUIRE(!bpf_map_update_elem(g.bkt_fd, &idx, &e, BPF_ANY));
+}
+
+/* The way of set that holds (limit 1, src), or -1. */
+static int fg_bucket_way(__u32 set, const char *src)
+{
+	struct fg_bucket_entry e;
+	__u8 a[16] = { 0 };
+	__u32 w, idx;
+
+	fg_addr(src, a);
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		idx = (set + w) & (FG_T_BUCKET_SLOTS - 1);
+		FG_REQUIRE(!bpf_map_lookup_elem(g.bkt_fd, &idx, &e));
+		if (e.key.limit_id == 1 && e.key.family == FG_AF_INET &&
+		    !memcmp(e.key.addr, a, 16))
+			return (int)w;
+	}
+	return -1;
+}
+
+/*
+ * fg_t_bucket_sets - fg_buckets' set rules (fg_tables.h), on limit 1
+ * (pps, key src_ip, burst 3): a new source takes the way whose bucket has
+ * refilled, else the one nearest to refilling; the others stay.
+ */
+static void fg_t_bucket_sets(void)
+{
+	static char src[6][INET_ADDRSTRLEN];
+	struct fg_bucket_key k;
+	struct fg_ps p = { .dst = s_l_pps.vip, .dport = 80, .sport = 3000,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
+	struct timespec ts;
+	__u32 set = 0, n = 0, i, first = 0;
+	__u64 now;
+	int w;
+
+	/* Six sources whose buckets share one set. */
+	for (i = 1; i < 65536 && n < 6; i++) {
+		__be32 a = htonl(0xc6120000U | 0x9000U | (i & 0xfff)) ^
+			   htonl((i >> 12) << 16);
+		__u32 s;
+
+		memset(&k, 0, sizeof(k));
+		k.addr[0] = a;
+		k.family = FG_AF_INET;
+		k.limit_id = 1;
+		s = (__u32)fg_bucket_hash(&k, &fg_t_seed) & (FG_T_BUCKET_SLOTS - 1);
+		if (!n)
+			first = s;
+		if (s != first)
+			continue;
+		set = s;
+		inet_ntop(AF_INET, &a, src[n++], sizeof(src[0]));
+	}
+	FG_REQUIRE(n == 6);
+	FG_REQUIRE(!clock_gettime(CLOCK_MONOTONIC, &ts));
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+
+	/* Ways: 0 and 1 refill in 10 s, 2 refilled a second ago, 3 in 5 s. */
+	fg_bucket_at(set, 0, src[0], now + 10000000000ULL);
+	fg_bucket_at(set, 1, src[1], now + 10000000000ULL);
+	fg_bucket_at(set, 2, src[2], now - 1000000000ULL);
+	fg_bucket_at(set, 3, src[3], now + 5000000000ULL);
+	p.src = src[0];
+	fg_lim_pkt("bucket sets: a source whose bucket is recorded empty is "
+		   "limited", &s_l_pps, &p, 0, 1, 0, 0);
+	p.src = src[4];
+	fg_lim_pkt("bucket sets: a new source is admitted", &s_l_pps, &p, 1, 1,
+		   0, 0);
+	fg_begin("bucket sets: the new source took the refilled way, the "
+		 "others stayed");
+	w = fg_bucket_way(set, src[4]);
+	FG_EXPECT(w == 2, "new source in way %d, want 2", w);
+	FG_EXPECT(fg_bucket_way(set, src[0]) == 0 &&
+		  fg_bucket_way(set, src[1]) == 1 &&
+		  fg_bucket_way(set, src[3]) == 3, "a live bucket moved or went");
+	fg_end();
+	/* Way 2 now refills 1 s from now (one packet of burst 3 at 1/s):
+	 * make way 3 the nearest, 0.5 s off. */
+	FG_REQUIRE(!clock_gettime(CLOCK_MONOTONIC, &ts));
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	fg_bucket_at(set, 3, src[3], now + 500000000ULL);
+	p.src = src[5];
+	fg_lim_pkt("bucket sets: another new source in a full set is admitted",
+		   &s_l_pps, &p, 1, 1, 0, 0);
+	fg_begin("bucket sets: in a full set it takes the way nearest to "
+		 "refilled");
+	w = fg_bucket_way(set, src[5]);
+	FG_EXPECT(w == 3, "second new source in way %d, want 3", w);
+	FG_EXPECT(fg_bucket_way(set, src[3]) < 0, "way 3's bucket still there");
+	FG_EXPECT(fg_bucket_way(set, src[4]) == 2 &&
+		  fg_bucket_way(set, src[0]) == 0, "other buckets moved");
+	fg_end();
+}
+
 static void fg_t_limits(void)
 {
 	struct fg_limit l;
@@ -2591,6 +2698,7 @@ static int fg_load(void)
 	skel->rodata->fg_gue_port = htons(FG_T_GUE_PORT);
 	skel->rodata->fg_ct_slots = FG_T_CT_SLOTS;
 	skel->rodata->fg_ct_syn_slots = FG_T_CT_SYN_SLOTS;
+	skel->rodata->fg_bucket_slots = FG_T_BUCKET_SLOTS;
 
 	bpf_map__set_max_entries(skel->maps.fg_ring, FG_T_RING_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_backends, FG_T_BACKENDS);
@@ -2600,7 +2708,7 @@ static int fg_load(void)
 	bpf_map__set_max_entries(skel->maps.fg_ct_syn, FG_T_CT_SYN_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_nat, lru);
 	bpf_map__set_max_entries(skel->maps.fg_nat_syn, lru);
-	bpf_map__set_max_entries(skel->maps.fg_buckets, lru);
+	bpf_map__set_max_entries(skel->maps.fg_buckets, FG_T_BUCKET_SLOTS);
 	err = fg_h_size_cpu_maps(skel->obj, g.ncpus);
 	if (err) {
 		floodgate_bpf__destroy(skel);
@@ -2623,6 +2731,7 @@ static int fg_load(void)
 	g.ctsyn_fd = bpf_map__fd(skel->maps.fg_ct_syn);
 	g.nat_fd = bpf_map__fd(skel->maps.fg_nat);
 	g.natsyn_fd = bpf_map__fd(skel->maps.fg_nat_syn);
+	g.bkt_fd = bpf_map__fd(skel->maps.fg_buckets);
 	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
 	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
 	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
@@ -2662,7 +2771,7 @@ static void fg_prog_info(void)
 	fg_end();
 }
 
-/* Stay on one CPU: the per-CPU LRU lists of fg_nat and fg_buckets then
+/* Stay on one CPU: the per-CPU LRU lists of fg_nat and fg_nat_syn then
  * behave as one. */
 static void fg_pin_cpu(void)
 {
@@ -2727,6 +2836,7 @@ int main(void)
 	fg_t_frag();
 	fg_t_malformed();
 	fg_t_limits();
+	fg_t_bucket_sets();
 	fg_t_reset();
 	fg_t_generations();
 	fg_t_ct_sets();
