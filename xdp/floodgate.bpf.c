@@ -426,41 +426,89 @@ static __always_inline void fg_bucket_key_fill(struct fg_bucket_key *bk,
 	}
 }
 
-/*
- * fg_bucket_probe - one pass over the FG_CT_WAYS entries of bk's set in
- * fg_buckets. Returns the entry holding bk, or NULL with *victim set to
- * the entry a new bucket should take: one already refilled (tat <= now:
- * a fresh bucket would say the same), else the nearest to refilled.
- */
-static __always_inline struct fg_bucket_entry *
-fg_bucket_probe(const struct fg_bucket_key *bk, __u64 now,
-		struct fg_bucket_entry **victim)
-{
-	struct fg_hash_seed seed;
-	struct fg_bucket_entry *v = NULL;
-	__u64 lowest = ~0ULL;
-	__u32 set, i;
+/* ------------------------------------------ set-associative tables */
 
-	fg_seed_get(&seed);
-	set = (__u32)fg_bucket_hash(bk, &seed) & (fg_bucket_slots - 1);
+/* The idle time after which a conntrack entry of protocol proto is gone. */
+static __always_inline __u64 fg_ct_timeout(__u8 proto)
+{
+	return proto == IPPROTO_TCP ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
+}
+
+/* Which table a set probe walks (fg_tables.h: both are FG_CT_WAYS-way
+ * sets of 64-byte entries with the key first). */
+enum fg_set_kind {
+	FG_SET_CT,     /* fg_ct, fg_ct_syn: struct fg_ct_entry */
+	FG_SET_BUCKET, /* fg_buckets: struct fg_bucket_entry */
+};
+
+/* The age a way competes with for eviction: 0 when it holds nothing worth
+ * keeping (free, idle past its timeout, a refilled bucket); else the
+ * lower, the sooner it goes. */
+static __always_inline __u64 fg_way_age(const void *entry,
+					enum fg_set_kind kind, __u64 now)
+{
+	if (kind == FG_SET_BUCKET) {
+		const struct fg_bucket_entry *b = entry;
+
+		return b->st.tat <= now ? 0 : b->st.tat;
+	} else {
+		const struct fg_ct_entry *c = entry;
+
+		if (!c->key.family ||
+		    now - c->ct.last_seen > fg_ct_timeout(c->key.proto))
+			return 0;
+		return c->ct.last_seen;
+	}
+}
+
+/*
+ * fg_set_probe - one pass over the FG_CT_WAYS entries of the set `hash`
+ * names in map (`slots` entries, a power of two). Returns the entry
+ * holding key, or NULL with *victim set to the entry a new key should
+ * take: the way of lowest fg_way_age (free, expired or refilled first,
+ * then the least recently seen or the nearest to refilled).
+ */
+static __always_inline void *fg_set_probe(void *map, __u32 slots, __u64 hash,
+					  const void *key,
+					  enum fg_set_kind kind, __u64 now,
+					  void **victim)
+{
+	__u32 set = fg_ct_set(hash, slots), i;
+	__u64 lowest = ~0ULL;
+	void *v = NULL;
+
 	FG_UNROLL
 	for (i = 0; i < FG_CT_WAYS; i++) {
-		__u32 idx = (set + i) & (fg_bucket_slots - 1);
-		struct fg_bucket_entry *e = bpf_map_lookup_elem(&fg_buckets, &idx);
-		__u64 tat;
+		__u32 idx = (set + i) & (slots - 1);
+		void *e = bpf_map_lookup_elem(map, &idx);
+		__u64 age;
 
 		if (!e)
 			continue;
-		if (fg_bucket_key_eq(&e->key, bk))
+		if (kind == FG_SET_BUCKET ?
+		    fg_bucket_key_eq(e, key) : fg_ct_key_eq(e, key))
 			return e;
-		tat = e->st.tat <= now ? 0 : e->st.tat;
-		if (tat < lowest) {
-			lowest = tat;
+		age = fg_way_age(e, kind, now);
+		if (age < lowest) {
+			lowest = age;
 			v = e;
 		}
 	}
 	*victim = v;
 	return NULL;
+}
+
+/* fg_bucket_probe - fg_set_probe over fg_buckets for bucket key bk. */
+static __always_inline struct fg_bucket_entry *
+fg_bucket_probe(const struct fg_bucket_key *bk, __u64 now,
+		struct fg_bucket_entry **victim)
+{
+	struct fg_hash_seed seed;
+
+	fg_seed_get(&seed);
+	return fg_set_probe(&fg_buckets, fg_bucket_slots,
+			    fg_bucket_hash(bk, &seed), bk, FG_SET_BUCKET, now,
+			    (void **)victim);
 }
 
 /* fg_bucket_write - record bucket bk with state st in entry e. The race
@@ -1173,51 +1221,14 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 
 /* ----------------------------------------------------- flow handling */
 
-/* The idle time after which an entry of protocol proto is gone. */
-static __always_inline __u64 fg_ct_timeout(__u8 proto)
-{
-	return proto == IPPROTO_TCP ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
-}
-
-/*
- * fg_ct_probe - one pass over the FG_CT_WAYS entries of key's set in a
- * connection table (fg_ct or fg_ct_syn, `slots` entries). Returns the
- * entry holding key, or NULL with *victim set to the entry a new flow of
- * that set should take: a free one, else one idle past its timeout, else
- * the least recently seen.
- */
+/* fg_ct_probe - fg_set_probe over a connection table (fg_ct or
+ * fg_ct_syn, `slots` entries) for flow key. */
 static __always_inline struct fg_ct_entry *
 fg_ct_probe(void *map, __u32 slots, const struct fg_flow_key *key, __u64 hash,
 	    __u64 now, struct fg_ct_entry **victim)
 {
-	__u32 set = fg_ct_set(hash, slots), i;
-	struct fg_ct_entry *v = NULL;
-	__u64 oldest = ~0ULL;
-
-	FG_UNROLL
-	for (i = 0; i < FG_CT_WAYS; i++) {
-		__u32 idx = (set + i) & (slots - 1);
-		struct fg_ct_entry *e = bpf_map_lookup_elem(map, &idx);
-		__u64 seen;
-
-		if (!e)
-			continue;
-		if (fg_ct_key_eq(&e->key, key))
-			return e;
-		if (!e->key.family) {
-			seen = 0;
-		} else {
-			seen = e->ct.last_seen;
-			if (now - seen > fg_ct_timeout(e->key.proto))
-				seen = 0;
-		}
-		if (seen < oldest) {
-			oldest = seen;
-			v = e;
-		}
-	}
-	*victim = v;
-	return NULL;
+	return fg_set_probe(map, slots, hash, key, FG_SET_CT, now,
+			    (void **)victim);
 }
 
 /*

@@ -119,6 +119,26 @@ FG_INLINE __u64 fg_nh_term(__u32 a, __u32 b, __u64 k)
 }
 
 /*
+ * fg_nh_pairs - NH over the first five 64-bit words of w, from sum init:
+ * word 0's halves pair with word 2's, word 1's with word 3's (source with
+ * destination, in a flow key), word 4's low half with its high half; the
+ * seed keys the five pairs. Context: any.
+ */
+FG_INLINE __u64 fg_nh_pairs(const fg_word_t *w, __u64 init,
+			    const struct fg_hash_seed *seed)
+{
+	__u64 s0 = w[0], s1 = w[1], d0 = w[2], d1 = w[3], t = w[4];
+	__u64 h = init;
+
+	h += fg_nh_term((__u32)s0, (__u32)d0, seed->k0);
+	h += fg_nh_term((__u32)(s0 >> 32), (__u32)(d0 >> 32), seed->k1);
+	h += fg_nh_term((__u32)s1, (__u32)d1, seed->lane[0]);
+	h += fg_nh_term((__u32)(s1 >> 32), (__u32)(d1 >> 32), seed->lane[1]);
+	h += fg_nh_term((__u32)t, (__u32)(t >> 32), seed->lane[2]);
+	return h;
+}
+
+/*
  * fg_flow_hash - keyed hash of the whole 5-tuple. Returns a 64-bit hash;
  * the same key and seed always give the same value. The low bits index
  * connection-table buckets, the high 32 pick the Maglev slot
@@ -130,16 +150,8 @@ FG_INLINE __u64 fg_nh_term(__u32 a, __u32 b, __u64 k)
 FG_INLINE __u64 fg_flow_hash(const struct fg_flow_key *key,
 			     const struct fg_hash_seed *seed)
 {
-	const fg_word_t *w = (const fg_word_t *)key;
-	__u64 s0 = w[0], s1 = w[1], d0 = w[2], d1 = w[3], t = w[4];
-	__u64 h = seed->lane[3];
-
-	h += fg_nh_term((__u32)s0, (__u32)d0, seed->k0);
-	h += fg_nh_term((__u32)(s0 >> 32), (__u32)(d0 >> 32), seed->k1);
-	h += fg_nh_term((__u32)s1, (__u32)d1, seed->lane[0]);
-	h += fg_nh_term((__u32)(s1 >> 32), (__u32)(d1 >> 32), seed->lane[1]);
-	h += fg_nh_term((__u32)t, (__u32)(t >> 32), seed->lane[2]);
-	return fg_hash_fmix64(h);
+	return fg_hash_fmix64(fg_nh_pairs((const fg_word_t *)key,
+					  seed->lane[3], seed));
 }
 
 /*

@@ -329,15 +329,8 @@ FG_INLINE __u64 fg_bucket_hash(const struct fg_bucket_key *k,
 			       const struct fg_hash_seed *seed)
 {
 	const fg_word_t *w = (const fg_word_t *)k;
-	__u64 a0 = w[0], a1 = w[1], d0 = w[2], d1 = w[3], t = w[4];
-	__u64 h = seed->lane[3] + w[5];
 
-	h += fg_nh_term((__u32)a0, (__u32)d0, seed->k0);
-	h += fg_nh_term((__u32)(a0 >> 32), (__u32)(d0 >> 32), seed->k1);
-	h += fg_nh_term((__u32)a1, (__u32)d1, seed->lane[0]);
-	h += fg_nh_term((__u32)(a1 >> 32), (__u32)(d1 >> 32), seed->lane[1]);
-	h += fg_nh_term((__u32)t, (__u32)(t >> 32), seed->lane[2]);
-	return fg_hash_fmix64(h);
+	return fg_hash_fmix64(fg_nh_pairs(w, seed->lane[3] + w[5], seed));
 }
 
 /* fg_bucket_key_eq - bucket keys a and b are the same (all 48 bytes). */
