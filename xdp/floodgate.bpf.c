@@ -1417,19 +1417,21 @@ int fg_xdp_main(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct fg_limit_ctx lc = {};
 	/* The limit context holds the packet's flow key, used by everything
 	 * below: one copy keeps the stack of the deepest call chain under the
-	 * verifier's 512 bytes. */
+	 * verifier's 512 bytes. It, ct and fw are zeroed once the packet is
+	 * known to be for a service, not before: a packet for none (most of
+	 * what an edge box sees) has no use for them. */
+	struct fg_limit_ctx lc;
 	struct fg_flow_key *key = &lc.key;
 	struct fg_backend *be;
 	struct fg_config *cfg;
-	struct fg_ct ct = {};
+	struct fg_ct ct;
 	struct fg_pkt pkt;
 	struct fg_svc *svc;
 	__u32 zero = 0, be_id, frame_len;
 	int rc, is_tcp, is_syn, new_flow;
-	struct fg_fwd fw = {};
+	struct fg_fwd fw;
 
 	rc = fg_parse_fast(data, data_end, &pkt);
 	if (rc != FG_PARSE_OK)
@@ -1476,6 +1478,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 
+	__builtin_memset(&lc, 0, sizeof(lc));
+	__builtin_memset(&ct, 0, sizeof(ct));
+	__builtin_memset(&fw, 0, sizeof(fw));
 	frame_len = (__u32)(data_end - data);
 	is_tcp = pkt.l4_proto == IPPROTO_TCP;
 	is_syn = is_tcp && (pkt.tcp_flags & (FG_TCP_SYN | FG_TCP_ACK)) == FG_TCP_SYN;
