@@ -931,7 +931,8 @@ static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
 	__u32 inner_len = pkt->l3_len;
 	__u8 inner_proto = pkt->family == FG_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	int delta = (int)(sizeof(struct ethhdr) + outer) - (int)pkt->l3_off;
-	__be32 src[4] = {}, dst[4];
+	const __be32 *dst = be->addr; /* a map value: adjust_head keeps it */
+	__be32 src[4] = {};
 	__u8 macs[2 * ETH_ALEN];
 	void *data, *data_end;
 	struct ethhdr *eth;
@@ -949,7 +950,6 @@ static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
 		return XDP_DROP;
 	__builtin_memcpy(macs, eth, sizeof(macs));
 
-	__builtin_memcpy(dst, be->addr, sizeof(dst));
 	if (bpf_xdp_adjust_head(ctx, -delta)) {
 		fg_count_drop(FG_DROP_ENCAP);
 		return XDP_DROP;
