@@ -2457,6 +2457,26 @@ static int fg_ct_way_holds(int fd, __u32 set, __u32 way,
 	return e.key.family && fg_ct_key_eq(&e.key, &k);
 }
 
+/* After a new flow evicted way `victim` of a full set: that way holds
+ * the new flow, every other way still its own flows[w] (age[w] s old). */
+static void fg_expect_evicted(int fd, __u32 set, __u32 victim,
+			      const struct fg_ps *newflow,
+			      const struct fg_ps *flows, const __u64 *age)
+{
+	__u32 w;
+
+	FG_EXPECT(fg_ct_way_holds(fd, set, victim, newflow),
+		  "way %u (seen %llu s ago) does not hold the new flow", victim,
+		  (unsigned long long)age[victim]);
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		if (w == victim)
+			continue;
+		FG_EXPECT(fg_ct_way_holds(fd, set, w, &flows[w]),
+			  "way %u (seen %llu s ago) lost its flow", w,
+			  (unsigned long long)age[w]);
+	}
+}
+
 /* The backend of s that is not the ring's pick for ps (s has two). */
 static __u32 fg_other_be(const struct fg_tsvc *s, const struct fg_ps *ps)
 {
@@ -2529,15 +2549,7 @@ static void fg_t_ct_sets(void)
 	be[4] = fg_ring_pick(&s_udp4, 0, &f[4]);
 	fg_begin("ct set full: the new flow evicted the least recently seen "
 		 "entry");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 2, &f[4]),
-		  "way 2 (seen 6 s ago) does not hold the new flow");
-	for (w = 0; w < FG_CT_WAYS; w++) {
-		if (w == 2)
-			continue;
-		FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, w, &f[w]),
-			  "way %u (seen %llu s ago) lost its flow", w,
-			  (unsigned long long)age[w]);
-	}
+	fg_expect_evicted(g.ct_fd, set, 2, &f[4], f, age);
 	rc = fg_ct_get(g.ct_fd, &f[2], &v);
 	FG_EXPECT(rc == -ENOENT, "evicted flow still found (%d)", rc);
 	rc = fg_ct_get(g.ct_fd, &f[4], &v);
@@ -2618,15 +2630,7 @@ static void fg_t_ct_sets(void)
 	       0, &sf[4], 1, 0, 0);
 	fg_begin("ct_syn set full: the syn evicted the least recently seen "
 		 "entry, fg_ct untouched");
-	FG_EXPECT(fg_ct_way_holds(g.ctsyn_fd, set, 1, &sf[4]),
-		  "way 1 (seen 5 s ago) does not hold the new syn");
-	for (w = 0; w < FG_CT_WAYS; w++) {
-		if (w == 1)
-			continue;
-		FG_EXPECT(fg_ct_way_holds(g.ctsyn_fd, set, w, &sf[w]),
-			  "way %u (seen %llu s ago) lost its flow", w,
-			  (unsigned long long)sage[w]);
-	}
+	fg_expect_evicted(g.ctsyn_fd, set, 1, &sf[4], sf, sage);
 	FG_EXPECT(fg_ct_count(g.ctsyn_fd) == nsyn, "fg_ct_syn %ld -> %ld",
 		  nsyn, fg_ct_count(g.ctsyn_fd));
 	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
