@@ -28,7 +28,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "fg_err.h"
 #include "fg_etcd.h"
 
 /* etcd's default --max-txn-ops. */
@@ -84,19 +84,6 @@ static struct timeval fg_ms_tv(uint64_t ms)
 	return tv;
 }
 
-/* fg_errf - format into err (if any). */
-static void fg_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fg_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* A growable byte buffer, always NUL-terminated when len > 0. */
 struct fg_buf {
@@ -2267,7 +2254,7 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 	struct fg_etcd *c;
 
 	if (!base || !endpoints || !n || n > FG_ETCD_ENDPOINTS_MAX) {
-		fg_errf(err, errlen, "need 1 to %d etcd endpoints",
+		fg_fail(err, errlen, 0, "need 1 to %d etcd endpoints",
 			FG_ETCD_ENDPOINTS_MAX);
 		return NULL;
 	}
@@ -2277,7 +2264,7 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 		if (!e || (strncmp(e, "http://", 7) &&
 			   strncmp(e, "https://", 8)) ||
 		    strlen(e) > 256 || strlen(e) < 9) {
-			fg_errf(err, errlen, "etcd endpoint %zu: want "
+			fg_fail(err, errlen, 0, "etcd endpoint %zu: want "
 				"http(s)://host:port, got \"%s\"",
 				i, e ? e : "(null)");
 			return NULL;
@@ -2288,7 +2275,7 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 		goto oom;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		free(c);
-		fg_errf(err, errlen, "curl_global_init failed");
+		fg_fail(err, errlen, 0, "curl_global_init failed");
 		return NULL;
 	}
 	c->base = base;
@@ -2331,7 +2318,7 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 fail:
 	fg_destroy(c);
 oom:
-	fg_errf(err, errlen, "out of memory");
+	fg_fail(err, errlen, 0, "out of memory");
 	return NULL;
 }
 

@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "fg_err.h"
 #include "fg_etcd.h"
 #include "fg_etcd_embedded.h"
 
@@ -84,18 +85,6 @@ static void fg_emb_sleep_ms(uint64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-static void fg_emb_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fg_emb_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* fg_emb_strf - malloc'd printf; NULL on failure. */
 static char *fg_emb_strf(const char *fmt, ...)
@@ -165,24 +154,24 @@ static int fg_emb_check_dir(const char *dir, char *err, size_t errlen)
 		e = errno;
 		if (e != ENOENT || mkdir(dir, 0700) < 0) {
 			e = errno;
-			fg_emb_errf(err, errlen, "data dir %s: %s", dir,
-				    strerror(e));
+			fg_fail(err, errlen, 0, "data dir %s: %s", dir,
+				strerror(e));
 			return -e;
 		}
 	} else if (!S_ISDIR(st.st_mode)) {
-		fg_emb_errf(err, errlen, "data dir %s: not a directory", dir);
+		fg_fail(err, errlen, 0, "data dir %s: not a directory", dir);
 		return -ENOTDIR;
 	}
 	probe = fg_emb_strf("%s/.fg-write-test-XXXXXX", dir);
 	if (!probe) {
-		fg_emb_errf(err, errlen, "out of memory");
+		fg_fail(err, errlen, 0, "out of memory");
 		return -ENOMEM;
 	}
 	fd = mkstemp(probe);
 	if (fd < 0) {
 		e = errno;
-		fg_emb_errf(err, errlen, "data dir %s is not writable: %s", dir,
-			    strerror(e));
+		fg_fail(err, errlen, 0, "data dir %s is not writable: %s", dir,
+			strerror(e));
 		free(probe);
 		return -e;
 	}
@@ -198,13 +187,13 @@ static int fg_emb_check_etcd(const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fg_emb_errf(err, errlen,
-			    "etcd not found at %s (install etcd-server, or "
-			    "set the etcd path)", path);
+		fg_fail(err, errlen, 0,
+			"etcd not found at %s (install etcd-server, or "
+			"set the etcd path)", path);
 		return -ENOENT;
 	}
 	if (access(path, X_OK) < 0) {
-		fg_emb_errf(err, errlen, "etcd at %s is not executable", path);
+		fg_fail(err, errlen, 0, "etcd at %s is not executable", path);
 		return -EACCES;
 	}
 	return 0;
@@ -233,7 +222,7 @@ static int fg_emb_ports(uint16_t *ports[2], char *err, size_t errlen)
 		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fds[i] < 0) {
 			r = -errno;
-			fg_emb_errf(err, errlen, "socket: %s", strerror(-r));
+			fg_fail(err, errlen, 0, "socket: %s", strerror(-r));
 			break;
 		}
 		/* etcd binds with SO_REUSEADDR too: TIME_WAIT is no
@@ -242,8 +231,8 @@ static int fg_emb_ports(uint16_t *ports[2], char *err, size_t errlen)
 		if (bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 		    getsockname(fds[i], (struct sockaddr *)&sa, &len) < 0) {
 			r = -errno;
-			fg_emb_errf(err, errlen, "127.0.0.1:%u: %s",
-				    (unsigned int)*ports[i], strerror(-r));
+			fg_fail(err, errlen, 0, "127.0.0.1:%u: %s",
+				(unsigned int)*ports[i], strerror(-r));
 			break;
 		}
 		*ports[i] = ntohs(sa.sin_port);
@@ -444,32 +433,32 @@ static int fg_emb_spawn(struct fg_etcd_embedded *e, char *err, size_t errlen)
 	nullfd = fg_emb_open_high("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0) {
 		r = nullfd;
-		fg_emb_errf(err, errlen, "/dev/null: %s", strerror(-r));
+		fg_fail(err, errlen, 0, "/dev/null: %s", strerror(-r));
 		goto out;
 	}
 	logfd = fg_emb_open_high(e->log_path, O_WRONLY | O_CREAT | O_APPEND |
 				 O_CLOEXEC);
 	if (logfd < 0) {
 		r = logfd;
-		fg_emb_errf(err, errlen, "%s: %s", e->log_path, strerror(-r));
+		fg_fail(err, errlen, 0, "%s: %s", e->log_path, strerror(-r));
 		goto out;
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		r = -errno;
-		fg_emb_errf(err, errlen, "pipe: %s", strerror(-r));
+		fg_fail(err, errlen, 0, "pipe: %s", strerror(-r));
 		goto out;
 	}
 	pfd[0] = fg_emb_fd_high(pfd[0]);
 	pfd[1] = fg_emb_fd_high(pfd[1]);
 	if (pfd[0] < 0 || pfd[1] < 0) {
 		r = pfd[0] < 0 ? pfd[0] : pfd[1];
-		fg_emb_errf(err, errlen, "pipe: %s", strerror(-r));
+		fg_fail(err, errlen, 0, "pipe: %s", strerror(-r));
 		goto out;
 	}
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
-		fg_emb_errf(err, errlen, "fork: %s", strerror(errno));
+		fg_fail(err, errlen, 0, "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
@@ -484,8 +473,8 @@ static int fg_emb_spawn(struct fg_etcd_embedded *e, char *err, size_t errlen)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		r = -er;
-		fg_emb_errf(err, errlen, "exec %s: %s", e->etcd_path,
-			    strerror(er));
+		fg_fail(err, errlen, 0, "exec %s: %s", e->etcd_path,
+			strerror(er));
 		goto out;
 	}
 	e->pid = pid;
@@ -573,8 +562,8 @@ static int fg_emb_wait_ready(struct fg_etcd_embedded *e, int timeout_ms,
 			e->pid = 0;
 			fg_emb_status(status, st, sizeof(st));
 			fg_emb_log_reason(e, log_from, why, sizeof(why));
-			fg_emb_errf(err, errlen, "etcd %s during startup: %s",
-				    st, why);
+			fg_fail(err, errlen, 0, "etcd %s during startup: %s",
+				st, why);
 			return -ECHILD;
 		}
 		if (now >= deadline)
@@ -586,8 +575,8 @@ static int fg_emb_wait_ready(struct fg_etcd_embedded *e, int timeout_ms,
 			return 0;
 	}
 	fg_emb_log_reason(e, log_from, why, sizeof(why));
-	fg_emb_errf(err, errlen, "etcd not ready at %s after %d ms: %s",
-		    e->endpoint, timeout_ms, why);
+	fg_fail(err, errlen, 0, "etcd not ready at %s after %d ms: %s",
+		e->endpoint, timeout_ms, why);
 	return -ETIMEDOUT;
 }
 
@@ -607,14 +596,14 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 	    (o->name && !fg_emb_valid_name(o->name)) ||
 	    (o->auto_compaction_retention && !*o->auto_compaction_retention) ||
 	    (o->client_port && o->client_port == o->peer_port)) {
-		fg_emb_errf(err, errlen, "embedded etcd: bad options (data "
-			    "dir required; name [A-Za-z0-9._-]{1,63}; "
-			    "distinct ports)");
+		fg_fail(err, errlen, 0, "embedded etcd: bad options (data "
+			"dir required; name [A-Za-z0-9._-]{1,63}; "
+			"distinct ports)");
 		return -EINVAL;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
-		fg_emb_errf(err, errlen, "out of memory");
+		fg_fail(err, errlen, 0, "out of memory");
 		return -ENOMEM;
 	}
 	e->etcd_path = strdup(o->etcd_path ? o->etcd_path
@@ -629,7 +618,7 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 				       : FG_ETCD_EMBEDDED_READY_MS;
 	if (!e->etcd_path || !e->name) {
 		r = -ENOMEM;
-		fg_emb_errf(err, errlen, "out of memory");
+		fg_fail(err, errlen, 0, "out of memory");
 		goto fail;
 	}
 	r = fg_emb_check_etcd(e->etcd_path, err, errlen);
@@ -642,8 +631,8 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 	abs = realpath(o->data_dir, NULL);
 	if (!abs) {
 		r = -errno;
-		fg_emb_errf(err, errlen, "data dir %s: %s", o->data_dir,
-			    strerror(errno));
+		fg_fail(err, errlen, 0, "data dir %s: %s", o->data_dir,
+			strerror(errno));
 		goto fail;
 	}
 	e->data_dir = abs;
@@ -660,7 +649,7 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 			 o->auto_compaction_retention :
 			 FG_ETCD_EMBEDDED_COMPACTION)) {
 		r = -ENOMEM;
-		fg_emb_errf(err, errlen, "out of memory");
+		fg_fail(err, errlen, 0, "out of memory");
 		goto fail;
 	}
 	log_from = fg_emb_log_size(e);
@@ -710,21 +699,21 @@ int fg_etcd_embedded_check(struct fg_etcd_embedded *e, char *err,
 			e->backoff_ms = FG_ETCD_EMBEDDED_BACKOFF_MAX_MS;
 	}
 	if (now < e->restart_at) {
-		fg_emb_errf(err, errlen, "etcd %s; restarting in %llu ms",
-			    e->last_exit,
-			    (unsigned long long)(e->restart_at - now));
+		fg_fail(err, errlen, 0, "etcd %s; restarting in %llu ms",
+			e->last_exit,
+			(unsigned long long)(e->restart_at - now));
 		return -EAGAIN;
 	}
 	r = fg_emb_spawn(e, why, sizeof(why));
 	if (r) {
 		e->restart_at = now + e->backoff_ms;
-		fg_emb_errf(err, errlen, "etcd %s; restart failed: %s",
-			    e->last_exit, why);
+		fg_fail(err, errlen, 0, "etcd %s; restart failed: %s",
+			e->last_exit, why);
 		return r;
 	}
 	e->restarts++;
-	fg_emb_errf(err, errlen, "etcd %s; restarted as pid %d", e->last_exit,
-		    (int)e->pid);
+	fg_fail(err, errlen, 0, "etcd %s; restarted as pid %d", e->last_exit,
+		(int)e->pid);
 	return 1;
 }
 

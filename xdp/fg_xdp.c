@@ -13,7 +13,6 @@
 #include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "fg_parse.h"
+#include "fg_err.h"
 #include "fg_xdp.h"
 #include "floodgate.skel.h"
 
@@ -98,20 +98,6 @@ struct fg_xdp {
 	struct fg_svc_slot *svc_next;
 	bool svc_known[FG_GENERATIONS];
 };
-
-/* Format a message into err (if any) and return ret. */
-__attribute__((format(printf, 4, 5)))
-static int fg_xdp_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /* path = pin_dir/name. Names are short (map names, link_<ifname>). */
 static void fg_xdp_path(const struct fg_xdp *x, const char *name, char *path,
@@ -356,16 +342,16 @@ static int fg_xdp_svc_image(const struct fg_compiled *cp,
 	for (i = 0; i < cp->nsvcs; i++) {
 		ret = fg_svc_table_put(img, &cp->svcs[i].key, &cp->svcs[i].val);
 		if (ret == -ENOSPC)
-			return fg_xdp_fail(err, errlen, ret,
-					   "services.%s: no free slot in fg_services among the %u its vip, port and proto may take (a rare collision); change one of them",
-					   cp->svcs[i].name, FG_SVC_PROBES);
+			return fg_fail(err, errlen, ret,
+				       "services.%s: no free slot in fg_services among the %u its vip, port and proto may take (a rare collision); change one of them",
+				       cp->svcs[i].name, FG_SVC_PROBES);
 		if (ret)
-			return fg_xdp_fail(err, errlen, ret,
-					   "services.%s: fg_services: %s",
-					   cp->svcs[i].name,
-					   ret == -EEXIST ?
-					   "another service has the same address, port and protocol" :
-					   strerror(-ret));
+			return fg_fail(err, errlen, ret,
+				       "services.%s: fg_services: %s",
+				       cp->svcs[i].name,
+				       ret == -EEXIST ?
+				       "another service has the same address, port and protocol" :
+				       strerror(-ret));
 	}
 	return 0;
 }
@@ -472,19 +458,19 @@ static int fg_xdp_mkdirs(const char *dir, char *err, size_t errlen)
 			continue;
 		buf[i] = '\0';
 		if (mkdir(buf, 0700) && errno != EEXIST)
-			return fg_xdp_fail(err, errlen, -errno, "mkdir %s: %s",
-					   buf, strerror(errno));
+			return fg_fail(err, errlen, -errno, "mkdir %s: %s",
+				       buf, strerror(errno));
 		buf[i] = '/';
 	}
 	if (mkdir(buf, 0700) && errno != EEXIST)
-		return fg_xdp_fail(err, errlen, -errno, "mkdir %s: %s", buf,
-				   strerror(errno));
+		return fg_fail(err, errlen, -errno, "mkdir %s: %s", buf,
+			       strerror(errno));
 	if (statfs(buf, &sfs))
-		return fg_xdp_fail(err, errlen, -errno, "statfs %s: %s", buf,
-				   strerror(errno));
+		return fg_fail(err, errlen, -errno, "statfs %s: %s", buf,
+			       strerror(errno));
 	if (sfs.f_type != BPF_FS_MAGIC)
-		return fg_xdp_fail(err, errlen, -ENOTSUP,
-				   "%s is not on a bpf filesystem", buf);
+		return fg_fail(err, errlen, -ENOTSUP,
+			       "%s is not on a bpf filesystem", buf);
 	return 0;
 }
 
@@ -553,8 +539,8 @@ static int fg_xdp_open_link_pins(struct fg_xdp *x, char *err, size_t errlen)
 
 	d = opendir(x->pin_dir);
 	if (!d)
-		return fg_xdp_fail(err, errlen, -errno, "opendir %s: %s",
-				   x->pin_dir, strerror(errno));
+		return fg_fail(err, errlen, -errno, "opendir %s: %s",
+			       x->pin_dir, strerror(errno));
 	while ((de = readdir(d))) {
 		const char *ifname = de->d_name + strlen(FG_XDP_LINK_PREFIX);
 		struct fg_xdp_link *l;
@@ -564,16 +550,16 @@ static int fg_xdp_open_link_pins(struct fg_xdp *x, char *err, size_t errlen)
 			continue;
 		if (x->nlinks == FG_XDP_LINKS_MAX || !*ifname ||
 		    strlen(ifname) >= IF_NAMESIZE) {
-			ret = fg_xdp_fail(err, errlen, -EINVAL,
-					  "%s/%s: too many links or a bad name",
-					  x->pin_dir, de->d_name);
+			ret = fg_fail(err, errlen, -EINVAL,
+				      "%s/%s: too many links or a bad name",
+				      x->pin_dir, de->d_name);
 			break;
 		}
 		fg_xdp_path(x, de->d_name, path, sizeof(path));
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
-			ret = fg_xdp_fail(err, errlen, fd, "open %s: %s", path,
-					  strerror(-fd));
+			ret = fg_fail(err, errlen, fd, "open %s: %s", path,
+				      strerror(-fd));
 			break;
 		}
 		l = &x->links[x->nlinks++];
@@ -660,8 +646,8 @@ static int fg_xdp_settings_from_opts(struct fg_xdp_settings *s,
 		ssize_t n = getrandom(&s->seed, sizeof(s->seed), 0);
 
 		if (n != (ssize_t)sizeof(s->seed))
-			return fg_xdp_fail(err, errlen, n < 0 ? -errno : -EIO,
-					   "getrandom: no hash seed");
+			return fg_fail(err, errlen, n < 0 ? -errno : -EIO,
+				       "getrandom: no hash seed");
 	}
 	fg_xdp_iface_addrs(o->addr_ifname, &if4, if6);
 	s->tunnel_src4 = o->tunnel_src4.s_addr ? o->tunnel_src4.s_addr : if4;
@@ -742,9 +728,9 @@ static int fg_xdp_ct_rodata(struct fg_xdp *x, char *err, size_t errlen)
 	if (ct < FG_CT_WAYS || (ct & (ct - 1)) ||
 	    syn < FG_CT_WAYS || (syn & (syn - 1)) ||
 	    bkt < FG_CT_WAYS || (bkt & (bkt - 1)))
-		return fg_xdp_fail(err, errlen, -EINVAL,
-				   "fg_ct has %u entries, fg_ct_syn %u, fg_buckets %u: each must be a power of two of at least %u",
-				   ct, syn, bkt, FG_CT_WAYS);
+		return fg_fail(err, errlen, -EINVAL,
+			       "fg_ct has %u entries, fg_ct_syn %u, fg_buckets %u: each must be a power of two of at least %u",
+			       ct, syn, bkt, FG_CT_WAYS);
 	x->skel->rodata->fg_ct_slots = ct;
 	x->skel->rodata->fg_ct_syn_slots = syn;
 	x->skel->rodata->fg_bucket_slots = bkt;
@@ -781,8 +767,8 @@ static int fg_xdp_state_create(struct fg_xdp *x, char *err, size_t errlen)
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, FG_XDP_STATE_NAME, sizeof(k),
 			    sizeof(v), FG_XDP_STATE_MAX, NULL);
 	if (fd < 0)
-		return fg_xdp_fail(err, errlen, fd, "create %s: %s",
-				   FG_XDP_STATE_NAME, strerror(-fd));
+		return fg_fail(err, errlen, fd, "create %s: %s",
+			       FG_XDP_STATE_NAME, strerror(-fd));
 	memset(&v, 0, sizeof(v));
 	v.hdr.magic = FG_XDP_STATE_MAGIC;
 	v.hdr.layout = FG_XDP_STATE_LAYOUT;
@@ -790,15 +776,15 @@ static int fg_xdp_state_create(struct fg_xdp *x, char *err, size_t errlen)
 	ret = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
 	if (ret) {
 		close(fd);
-		return fg_xdp_fail(err, errlen, ret, "write %s: %s",
-				   FG_XDP_STATE_NAME, strerror(-ret));
+		return fg_fail(err, errlen, ret, "write %s: %s",
+			       FG_XDP_STATE_NAME, strerror(-ret));
 	}
 	fg_xdp_path(x, FG_XDP_STATE_NAME, path, sizeof(path));
 	ret = bpf_obj_pin(fd, path);
 	if (ret) {
 		close(fd);
-		return fg_xdp_fail(err, errlen, ret, "pin %s: %s", path,
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret, "pin %s: %s", path,
+			       strerror(-ret));
 	}
 	x->state_fd = fd;
 	return 0;
@@ -845,19 +831,19 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	    fg_xdp_set_size(mp->fg_nat, o->nat_max, FG_NAT_DEFAULT) ||
 	    !bkt ||
 	    bpf_map__set_max_entries(mp->fg_buckets, bkt))
-		return fg_xdp_fail(err, errlen, -EINVAL, "bad table sizes");
+		return fg_fail(err, errlen, -EINVAL, "bad table sizes");
 	ret = fg_xdp_ct_rodata(x, err, errlen);
 	if (ret)
 		return ret;
 	ret = fg_xdp_pin_paths(x);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret, "pin paths: %s",
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret, "pin paths: %s",
+			       strerror(-ret));
 	ret = floodgate_bpf__load(x->skel);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret,
-				   "load floodgate.bpf: %s (libbpf output has the verifier log)",
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret,
+			       "load floodgate.bpf: %s (libbpf output has the verifier log)",
+			       strerror(-ret));
 	ret = fg_xdp_state_create(x, err, errlen);
 	if (ret)
 		return ret;
@@ -866,7 +852,7 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	x->svc_known[0] = x->svc_known[1] = true;
 	x->comp = fg_xdp_compiler_new(x);
 	if (!x->comp)
-		return fg_xdp_fail(err, errlen, -ENOMEM, "compiler: out of memory");
+		return fg_fail(err, errlen, -ENOMEM, "compiler: out of memory");
 	return 0;
 }
 
@@ -922,15 +908,15 @@ static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
 		ret = bpf_obj_get_info_by_fd(fd, &info, &len);
 		close(fd);
 		if (ret)
-			return fg_xdp_fail(err, errlen, ret, "%s: %s", path,
-					   strerror(-ret));
+			return fg_fail(err, errlen, ret, "%s: %s", path,
+				       strerror(-ret));
 		if ((fg_xdp_is_cpu_map(bpf_map__name(m)) ||
 		     m == x->skel->maps.fg_services) &&
 		    info.max_entries != want)
-			return fg_xdp_fail(err, errlen, -EINVAL,
-					   "%s has %u entries, this build wants %u (%d CPUs); open with fresh to start over",
-					   path, info.max_entries, want,
-					   x->ncpus);
+			return fg_fail(err, errlen, -EINVAL,
+				       "%s has %u entries, this build wants %u (%d CPUs); open with fresh to start over",
+				       path, info.max_entries, want,
+				       x->ncpus);
 		ret = bpf_map__set_max_entries(m, info.max_entries);
 		/* The kernel adds BPF_F_RDONLY_PROG to every devmap it
 		 * creates, so the pinned one never matches the object's
@@ -942,8 +928,8 @@ static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
 						     (info.map_flags &
 						      BPF_F_RDONLY_PROG));
 		if (ret)
-			return fg_xdp_fail(err, errlen, ret, "%s: size: %s",
-					   path, strerror(-ret));
+			return fg_fail(err, errlen, ret, "%s: size: %s",
+				       path, strerror(-ret));
 	}
 	return 0;
 }
@@ -1071,12 +1057,12 @@ static int fg_xdp_rebuild(struct fg_xdp *x, char *err, size_t errlen)
 
 	ret = bpf_map_lookup_elem(bpf_map__fd(mp->fg_config), &zero, &cfg);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret, "read fg_config: %s",
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret, "read fg_config: %s",
+			       strerror(-ret));
 	ret = fg_xdp_read_services(x);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret, "read fg_services: %s",
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret, "read fg_services: %s",
+			       strerror(-ret));
 	ret = -ENOMEM;
 	r.svcs = calloc(FG_SVC_SLOTS, sizeof(*r.svcs));
 	r.svc_names = calloc(FG_SVC_SLOTS, sizeof(*r.svc_names));
@@ -1108,8 +1094,8 @@ static int fg_xdp_rebuild(struct fg_xdp *x, char *err, size_t errlen)
 	}
 	ret = fg_xdp_read_backends(x, &r, &a);
 	if (ret) {
-		fg_xdp_fail(err, errlen, ret, "read fg_backends: %s",
-			    strerror(-ret));
+		fg_fail(err, errlen, ret, "read fg_backends: %s",
+			strerror(-ret));
 		goto out_free;
 	}
 	a.svcs = r.svcs;
@@ -1118,7 +1104,7 @@ static int fg_xdp_rebuild(struct fg_xdp *x, char *err, size_t errlen)
 	ret = fg_compiler_adopt(x->comp, &a, err, errlen);
 out_free:
 	if (ret == -ENOMEM && err && errlen)
-		fg_xdp_fail(err, errlen, ret, "adopt: out of memory");
+		fg_fail(err, errlen, ret, "adopt: out of memory");
 	fg_xdp_readback_free(&r);
 	return ret;
 }
@@ -1140,19 +1126,19 @@ static int fg_xdp_load_adopt(struct fg_xdp *x, char *err, size_t errlen)
 		return ret;
 	ret = fg_xdp_pin_paths(x);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret, "pin paths: %s",
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret, "pin paths: %s",
+			       strerror(-ret));
 	ret = floodgate_bpf__load(x->skel);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret,
-				   "load floodgate.bpf against the pinned maps in %s: %s",
-				   x->pin_dir, strerror(-ret));
+		return fg_fail(err, errlen, ret,
+			       "load floodgate.bpf against the pinned maps in %s: %s",
+			       x->pin_dir, strerror(-ret));
 	ret = fg_xdp_open_link_pins(x, err, errlen);
 	if (ret)
 		return ret;
 	x->comp = fg_xdp_compiler_new(x);
 	if (!x->comp)
-		return fg_xdp_fail(err, errlen, -ENOMEM, "compiler: out of memory");
+		return fg_fail(err, errlen, -ENOMEM, "compiler: out of memory");
 	return fg_xdp_rebuild(x, err, errlen);
 }
 
@@ -1173,24 +1159,24 @@ static int fg_xdp_set_dir(struct fg_xdp *x, const struct fg_xdp_opts *o,
 		while (n > 1 && o->pin_dir[n - 1] == '/')
 			n--;
 		if (!n || n >= sizeof(x->pin_dir))
-			return fg_xdp_fail(err, errlen, -EINVAL,
-					   "pin_dir: empty or too long");
+			return fg_fail(err, errlen, -EINVAL,
+				       "pin_dir: empty or too long");
 		memcpy(x->pin_dir, o->pin_dir, n);
 		x->pin_dir[n] = '\0';
 		return 0;
 	}
 	if (!node) {
 		if (gethostname(host, sizeof(host)))
-			return fg_xdp_fail(err, errlen, -errno,
-					   "gethostname: %s", strerror(errno));
+			return fg_fail(err, errlen, -errno,
+				       "gethostname: %s", strerror(errno));
 		host[sizeof(host) - 1] = '\0';
 		node = host;
 	}
 	if (!*node || strchr(node, '/') || !strcmp(node, ".") ||
 	    !strcmp(node, "..") || strlen(node) > NAME_MAX)
-		return fg_xdp_fail(err, errlen, -EINVAL,
-				   "node name \"%s\" cannot name a directory",
-				   node);
+		return fg_fail(err, errlen, -EINVAL,
+			       "node name \"%s\" cannot name a directory",
+			       node);
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s/%s", FG_XDP_PIN_ROOT,
 		 node);
 	return 0;
@@ -1210,14 +1196,14 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 		err[0] = '\0';
 	x = calloc(1, sizeof(*x));
 	if (!x) {
-		ret = fg_xdp_fail(err, errlen, -ENOMEM, "out of memory");
+		ret = fg_fail(err, errlen, -ENOMEM, "out of memory");
 		goto err_out;
 	}
 	x->state_fd = -1;
 	x->dir_fd = -1;
 	ret = libbpf_num_possible_cpus();
 	if (ret < 0) {
-		fg_xdp_fail(err, errlen, ret, "possible CPUs: %s", strerror(-ret));
+		fg_fail(err, errlen, ret, "possible CPUs: %s", strerror(-ret));
 		goto err_free_x;
 	}
 	x->ncpus = ret;
@@ -1225,7 +1211,7 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 	x->svc_img[1] = calloc(FG_SVC_SLOTS, sizeof(struct fg_svc_slot));
 	x->svc_next = calloc(FG_SVC_SLOTS, sizeof(struct fg_svc_slot));
 	if (!x->svc_img[0] || !x->svc_img[1] || !x->svc_next) {
-		ret = fg_xdp_fail(err, errlen, -ENOMEM, "out of memory");
+		ret = fg_fail(err, errlen, -ENOMEM, "out of memory");
 		goto err_free_x;
 	}
 	ret = fg_xdp_set_dir(x, o, err, errlen);
@@ -1238,29 +1224,29 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 	 * the other's feet. The lock dies with the process (kill -9 too). */
 	x->dir_fd = open(x->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (x->dir_fd < 0) {
-		ret = fg_xdp_fail(err, errlen, -errno, "open %s: %s",
-				  x->pin_dir, strerror(errno));
+		ret = fg_fail(err, errlen, -errno, "open %s: %s",
+			      x->pin_dir, strerror(errno));
 		goto err_free_x;
 	}
 	if (flock(x->dir_fd, LOCK_EX | LOCK_NB)) {
-		ret = fg_xdp_fail(err, errlen, errno == EWOULDBLOCK ? -EBUSY :
-				  -errno, "%s: another loader holds it",
-				  x->pin_dir);
+		ret = fg_fail(err, errlen, errno == EWOULDBLOCK ? -EBUSY :
+			      -errno, "%s: another loader holds it",
+			      x->pin_dir);
 		goto err_close_dir;
 	}
 
 	x->skel = floodgate_bpf__open();
 	if (!x->skel) {
-		ret = fg_xdp_fail(err, errlen, -errno, "open floodgate.bpf: %s",
-				  strerror(errno));
+		ret = fg_fail(err, errlen, -errno, "open floodgate.bpf: %s",
+			      strerror(errno));
 		goto err_close_dir;
 	}
 	/* Pinned sizes override these on adoption (and must agree). */
 	ret = fg_xdp_size_cpu_maps(x);
 	if (ret) {
-		fg_xdp_fail(err, errlen, ret,
-			    "size the per-CPU maps for %d CPUs: %s", x->ncpus,
-			    strerror(-ret));
+		fg_fail(err, errlen, ret,
+			"size the per-CPU maps for %d CPUs: %s", x->ncpus,
+			strerror(-ret));
 		goto err_destroy_skel;
 	}
 
@@ -1273,14 +1259,14 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 			if (sfd >= 0)
 				close(sfd);
 			if (ret == -EPROTO)
-				ret = fg_xdp_fail(err, errlen, -EBUSY,
-						  "%s holds a dataplane of another build (%s layout is not %u); open with fresh to start over",
-						  x->pin_dir, FG_XDP_STATE_NAME,
-						  FG_XDP_STATE_LAYOUT);
+				ret = fg_fail(err, errlen, -EBUSY,
+					      "%s holds a dataplane of another build (%s layout is not %u); open with fresh to start over",
+					      x->pin_dir, FG_XDP_STATE_NAME,
+					      FG_XDP_STATE_LAYOUT);
 			else
-				ret = fg_xdp_fail(err, errlen, -EBUSY,
-						  "%s has attached links but no usable %s; open with fresh to start over",
-						  x->pin_dir, FG_XDP_STATE_NAME);
+				ret = fg_fail(err, errlen, -EBUSY,
+					      "%s has attached links but no usable %s; open with fresh to start over",
+					      x->pin_dir, FG_XDP_STATE_NAME);
 			goto err_destroy_skel;
 		}
 		x->state_fd = sfd;
@@ -1293,8 +1279,8 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 			close(sfd);
 		ret = fg_xdp_remove_pins(x, x->skel->obj);
 		if (ret) {
-			fg_xdp_fail(err, errlen, ret, "remove stale pins in %s: %s",
-				    x->pin_dir, strerror(-ret));
+			fg_fail(err, errlen, ret, "remove stale pins in %s: %s",
+				x->pin_dir, strerror(-ret));
 			goto err_destroy_skel;
 		}
 		created = true;
@@ -1439,8 +1425,8 @@ static int fg_xdp_keep_link(struct fg_xdp *x, struct fg_xdp_link *l,
 	memset(&info, 0, sizeof(info));
 	ret = bpf_obj_get_info_by_fd(l->fd, &info, &len);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret, "link %s: %s", l->ifname,
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret, "link %s: %s", l->ifname,
+			       strerror(-ret));
 	if (info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex != (__u32)ifindex) {
 		snprintf(name, sizeof(name), FG_XDP_LINK_PREFIX "%s", l->ifname);
 		fg_xdp_path(x, name, path, sizeof(path));
@@ -1450,8 +1436,8 @@ static int fg_xdp_keep_link(struct fg_xdp *x, struct fg_xdp_link *l,
 	}
 	fd = bpf_prog_get_fd_by_id(info.prog_id);
 	if (fd < 0)
-		return fg_xdp_fail(err, errlen, fd, "link %s: program: %s",
-				   l->ifname, strerror(-fd));
+		return fg_fail(err, errlen, fd, "link %s: program: %s",
+			       l->ifname, strerror(-fd));
 	ret = fg_xdp_prog_tag(fd, theirs);
 	close(fd);
 	if (!ret)
@@ -1459,9 +1445,9 @@ static int fg_xdp_keep_link(struct fg_xdp *x, struct fg_xdp_link *l,
 	if (!ret && memcmp(ours, theirs, sizeof(ours)))
 		ret = bpf_link_update(l->fd, prog_fd, NULL);
 	if (ret)
-		return fg_xdp_fail(err, errlen, ret,
-				   "link %s: update program: %s", l->ifname,
-				   strerror(-ret));
+		return fg_fail(err, errlen, ret,
+			       "link %s: update program: %s", l->ifname,
+			       strerror(-ret));
 	return 0;
 }
 
@@ -1475,11 +1461,11 @@ int fg_xdp_attach(struct fg_xdp *x, const char *ifname, enum fg_xdp_mode mode,
 
 	if (!x || !ifname || strlen(ifname) >= IF_NAMESIZE ||
 	    (mode != FG_XDP_MODE_NATIVE && mode != FG_XDP_MODE_GENERIC))
-		return fg_xdp_fail(err, errlen, -EINVAL, "bad arguments");
+		return fg_fail(err, errlen, -EINVAL, "bad arguments");
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex)
-		return fg_xdp_fail(err, errlen, -ENODEV, "%s: no such device",
-				   ifname);
+		return fg_fail(err, errlen, -ENODEV, "%s: no such device",
+			       ifname);
 
 	l = fg_xdp_find_link(x, ifname);
 	if (l) {
@@ -1488,35 +1474,35 @@ int fg_xdp_attach(struct fg_xdp *x, const char *ifname, enum fg_xdp_mode mode,
 			return ret;
 		if (ret == 0) {
 			ret = fg_xdp_tx_port_add(x, (__u32)ifindex);
-			return ret ? fg_xdp_fail(err, errlen, ret,
-						 "fg_tx_ports: %s",
-						 strerror(-ret)) : 0;
+			return ret ? fg_fail(err, errlen, ret,
+					     "fg_tx_ports: %s",
+					     strerror(-ret)) : 0;
 		}
 	}
 	if (x->nlinks == FG_XDP_LINKS_MAX)
-		return fg_xdp_fail(err, errlen, -E2BIG, "at most %d devices",
-				   FG_XDP_LINKS_MAX);
+		return fg_fail(err, errlen, -E2BIG, "at most %d devices",
+			       FG_XDP_LINKS_MAX);
 
 	lo.flags = mode == FG_XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
 						 XDP_FLAGS_DRV_MODE;
 	fd = bpf_link_create(bpf_program__fd(x->skel->progs.fg_xdp_main),
 			     ifindex, BPF_XDP, &lo);
 	if (fd < 0)
-		return fg_xdp_fail(err, errlen, fd, "%s: attach (%s mode): %s",
-				   ifname, mode == FG_XDP_MODE_GENERIC ?
-				   "generic" : "native", strerror(-fd));
+		return fg_fail(err, errlen, fd, "%s: attach (%s mode): %s",
+			       ifname, mode == FG_XDP_MODE_GENERIC ?
+			       "generic" : "native", strerror(-fd));
 	snprintf(name, sizeof(name), FG_XDP_LINK_PREFIX "%s", ifname);
 	fg_xdp_path(x, name, path, sizeof(path));
 	unlink(path); /* a stale pin of a link whose device went away */
 	ret = bpf_obj_pin(fd, path);
 	if (ret) {
-		fg_xdp_fail(err, errlen, ret, "pin %s: %s", path,
-			    strerror(-ret));
+		fg_fail(err, errlen, ret, "pin %s: %s", path,
+			strerror(-ret));
 		goto err_detach;
 	}
 	ret = fg_xdp_tx_port_add(x, (__u32)ifindex);
 	if (ret) {
-		fg_xdp_fail(err, errlen, ret, "fg_tx_ports: %s", strerror(-ret));
+		fg_fail(err, errlen, ret, "fg_tx_ports: %s", strerror(-ret));
 		goto err_unpin;
 	}
 	l = &x->links[x->nlinks++];
@@ -1766,7 +1752,7 @@ int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
 	int ret;
 
 	if (!x || !rs)
-		return fg_xdp_fail(err, errlen, -EINVAL, "no dataplane or rules");
+		return fg_fail(err, errlen, -EINVAL, "no dataplane or rules");
 	ret = fg_compile(x->comp, rs, fg_compiler_version(x->comp) + 1, &cp,
 			 err, errlen);
 	/* The services must also fit fg_services' probe runs. */
@@ -1786,20 +1772,20 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 	int ret;
 
 	if (!x || !rs)
-		return fg_xdp_fail(err, errlen, -EINVAL, "no dataplane or rules");
+		return fg_fail(err, errlen, -EINVAL, "no dataplane or rules");
 	mp = &x->skel->maps;
 	if (!x->pending) {
 		x->pending = calloc(fg_compiler_opts(x->comp)->backend_max,
 				    sizeof(*x->pending));
 		if (!x->pending)
-			return fg_xdp_fail(err, errlen, -ENOMEM, "out of memory");
+			return fg_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	if (x->npending) {
 		ret = fg_xdp_retire_backends(x, x->pending, x->npending);
 		if (ret)
-			return fg_xdp_fail(err, errlen, ret,
-					   "fg_backends: invalidating retired backends: %s",
-					   strerror(-ret));
+			return fg_fail(err, errlen, ret,
+				       "fg_backends: invalidating retired backends: %s",
+				       strerror(-ret));
 		x->npending = 0;
 	}
 
@@ -1854,8 +1840,8 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 					  &cp->config, BPF_ANY);
 	}
 	if (ret) {
-		fg_xdp_fail(err, errlen, ret, "%s: %s (version %llu not applied)",
-			    what, strerror(-ret), (unsigned long long)version);
+		fg_fail(err, errlen, ret, "%s: %s (version %llu not applied)",
+			what, strerror(-ret), (unsigned long long)version);
 		/* The half-written generation stays inactive, and the next
 		 * apply rewrites its service slots before any switch to it;
 		 * new backend ids go back to their queue, so their entries

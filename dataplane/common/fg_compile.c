@@ -9,13 +9,13 @@
  * cannot fail half-way after the dataplane has switched.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fg_compile.h"
+#include "fg_err.h"
 #include "fg_maglev.h"
 #include "fg_parse.h"
 #include "fg_tbucket.h"
@@ -94,20 +94,6 @@ struct fg_compiler {
 /* ---------------------------------------------------------------------
  * Helpers
  */
-
-/* fg_fail - format a message into err (if any) and return ret. */
-__attribute__((format(printf, 4, 5)))
-static int fg_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /* A queue holding every id 0..cap-1, lowest first. 0 or -ENOMEM. */
 static int fg_idq_init(struct fg_idq *q, __u32 cap)
