@@ -38,7 +38,8 @@
 
 #define FG_XDP_STATE_NAME "fg_state"
 #define FG_XDP_STATE_MAGIC 0x46475354U /* "FGST" */
-#define FG_XDP_STATE_LAYOUT 2U /* 2: 48-byte NH seed, array tables */
+#define FG_XDP_STATE_LAYOUT 3U /* 2: 48-byte NH seed, array tables;
+				* 3: conntrack lines of tagged ways */
 #define FG_XDP_STATE_VAL_SIZE 128U
 #define FG_XDP_STATE_MAX (FG_SVC_MAX + FG_LIMIT_MAX + 16U)
 #define FG_XDP_LINK_PREFIX "link_"
@@ -716,8 +717,9 @@ static __u32 fg_xdp_ct_slots(__u32 want, __u32 dflt)
 
 /*
  * The set-associative tables' final sizes (fresh, or taken from the pins)
- * into rodata fg_ct_slots / fg_ct_syn_slots / fg_bucket_slots, before
- * load. -EINVAL when one is not a power of two of at least FG_CT_WAYS.
+ * into rodata fg_ct_lines / fg_ct_syn_lines / fg_bucket_slots, before
+ * load. -EINVAL when one is not a power of two (of lines; of at least
+ * FG_CT_WAYS entries for fg_buckets).
  */
 static int fg_xdp_ct_rodata(struct fg_xdp *x, char *err, size_t errlen)
 {
@@ -725,14 +727,13 @@ static int fg_xdp_ct_rodata(struct fg_xdp *x, char *err, size_t errlen)
 	__u32 syn = bpf_map__max_entries(x->skel->maps.fg_ct_syn);
 	__u32 bkt = bpf_map__max_entries(x->skel->maps.fg_buckets);
 
-	if (ct < FG_CT_WAYS || (ct & (ct - 1)) ||
-	    syn < FG_CT_WAYS || (syn & (syn - 1)) ||
+	if (!ct || (ct & (ct - 1)) || !syn || (syn & (syn - 1)) ||
 	    bkt < FG_CT_WAYS || (bkt & (bkt - 1)))
 		return fg_fail(err, errlen, -EINVAL,
-			       "fg_ct has %u entries, fg_ct_syn %u, fg_buckets %u: each must be a power of two of at least %u",
+			       "fg_ct has %u lines, fg_ct_syn %u, fg_buckets %u entries: each must be a power of two, fg_buckets at least %u",
 			       ct, syn, bkt, FG_CT_WAYS);
-	x->skel->rodata->fg_ct_slots = ct;
-	x->skel->rodata->fg_ct_syn_slots = syn;
+	x->skel->rodata->fg_ct_lines = ct;
+	x->skel->rodata->fg_ct_syn_lines = syn;
 	x->skel->rodata->fg_bucket_slots = bkt;
 	return 0;
 }
@@ -823,8 +824,9 @@ static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 	fg_xdp_rodata_set(x->skel, &x->settings);
 	if (!ct || !syn ||
 	    fg_xdp_set_size(mp->fg_ring, o->ring_slots, FG_RING_SLOTS_DEFAULT) ||
-	    bpf_map__set_max_entries(mp->fg_ct, ct) ||
-	    bpf_map__set_max_entries(mp->fg_ct_syn, syn) ||
+	    /* Connection tables: lines of FG_CT_WAYS flows. */
+	    bpf_map__set_max_entries(mp->fg_ct, ct / FG_CT_WAYS) ||
+	    bpf_map__set_max_entries(mp->fg_ct_syn, syn / FG_CT_WAYS) ||
 	    /* NAT flows' reverse entries during the handshake: as many as
 	     * fg_ct_syn holds handshakes. */
 	    bpf_map__set_max_entries(mp->fg_nat_syn, syn) ||

@@ -29,8 +29,9 @@
  * Sizes. The counter maps and fg_nh_client are per CPU by layout
  * (fg_tables.h): the loader multiplies their max_entries by
  * libbpf_num_possible_cpus(). fg_ct and fg_ct_syn hold a power of two of
- * entries, which the program learns from rodata fg_ct_slots and
- * fg_ct_syn_slots, set from the maps' sizes (fresh or pinned).
+ * lines of FG_CT_WAYS flows each (struct fg_ct_line), which the program
+ * learns from rodata fg_ct_lines and fg_ct_syn_lines, set from the maps'
+ * sizes (fresh or pinned).
  *
  * Errors: negative errno, and where an err buffer is taken a message in
  * it. The library never logs; libbpf's own output goes wherever the
@@ -79,8 +80,9 @@ struct fg_xdp_opts {
 	uint16_t gue_port;             /* host order; zero = the program's
 					* default (FG_GUE_PORT_DEFAULT) */
 	uint32_t ring_slots;     /* fg_ring entries; 0 = FG_RING_SLOTS_DEFAULT */
-	uint32_t ct_max;         /* fg_ct; 0 = FG_CT_DEFAULT; rounded up
-				  * to a power of two (>= FG_CT_WAYS) */
+	uint32_t ct_max;         /* flows in fg_ct; 0 = FG_CT_DEFAULT;
+				  * rounded up to a power of two (>=
+				  * FG_CT_WAYS) */
 	uint32_t ct_syn_max;     /* fg_ct_syn and fg_nat_syn; 0 =
 				  * FG_CT_SYN_DEFAULT; rounded up likewise */
 	uint32_t nat_max;        /* fg_nat; 0 = FG_NAT_DEFAULT */

@@ -44,9 +44,9 @@
 #define FG_NAT_PORT_MIN 1024U
 #define FG_NAT_PORT_SPAN (65536U - FG_NAT_PORT_MIN)
 
-/* Conntrack last_seen is refreshed at most this often: a write per packet
- * would bounce the entry's cache line between CPUs. */
-#define FG_CT_REFRESH_NS 1000000000ULL
+/* A conntrack way's seen tick is refreshed at most this often (~1 s): a
+ * write per packet would bounce the line between CPUs. */
+#define FG_CT_REFRESH_TICKS ((__u32)(1000000000ULL >> FG_CT_TICK_SHIFT))
 
 #define FG_LIMITS_PER_PKT (FG_GLOBAL_LIMITS_MAX + FG_SVC_LIMITS_MAX)
 
@@ -60,10 +60,10 @@ const volatile __be32 fg_snat6[4] = {};
 const volatile __u64 fg_ct_timeout_tcp_ns = 300ULL * 1000000000ULL;
 const volatile __u64 fg_ct_timeout_udp_ns = 30ULL * 1000000000ULL;
 const volatile __be16 fg_gue_port = FG_BE16(6080);
-/* Entries of fg_ct and fg_ct_syn (powers of two; the loader sets them
+/* Lines of fg_ct and fg_ct_syn (powers of two; the loader sets them
  * with the maps' max_entries). */
-const volatile __u32 fg_ct_slots = FG_CT_DEFAULT;
-const volatile __u32 fg_ct_syn_slots = FG_CT_SYN_DEFAULT;
+const volatile __u32 fg_ct_lines = FG_CT_DEFAULT / FG_CT_WAYS;
+const volatile __u32 fg_ct_syn_lines = FG_CT_SYN_DEFAULT / FG_CT_WAYS;
 /* Entries of fg_buckets (a power of two, as the map's max_entries). */
 const volatile __u32 fg_bucket_slots = FG_BUCKETS_DEFAULT;
 
@@ -110,18 +110,18 @@ struct {
  * Mappable, so tools and tests read them without a syscall per entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FG_CT_DEFAULT);
+	__uint(max_entries, FG_CT_DEFAULT / FG_CT_WAYS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct fg_ct_entry);
+	__type(value, struct fg_ct_line);
 } fg_ct SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FG_CT_SYN_DEFAULT);
+	__uint(max_entries, FG_CT_SYN_DEFAULT / FG_CT_WAYS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct fg_ct_entry);
+	__type(value, struct fg_ct_line);
 } fg_ct_syn SEC(".maps");
 
 struct {
@@ -428,67 +428,33 @@ static __always_inline void fg_bucket_key_fill(struct fg_bucket_key *bk,
 
 /* ------------------------------------------ set-associative tables */
 
-/* The idle time after which a conntrack entry of protocol proto is gone. */
-static __always_inline __u64 fg_ct_timeout(__u8 proto)
-{
-	return proto == IPPROTO_TCP ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
-}
-
-/* Which table a set probe walks (fg_tables.h: both are FG_CT_WAYS-way
- * sets of 64-byte entries with the key first). */
-enum fg_set_kind {
-	FG_SET_CT,     /* fg_ct, fg_ct_syn: struct fg_ct_entry */
-	FG_SET_BUCKET, /* fg_buckets: struct fg_bucket_entry */
-};
-
-/* The age a way competes with for eviction: 0 when it holds nothing worth
- * keeping (free, idle past its timeout, a refilled bucket); else the
- * lower, the sooner it goes. */
-static __always_inline __u64 fg_way_age(const void *entry,
-					enum fg_set_kind kind, __u64 now)
-{
-	if (kind == FG_SET_BUCKET) {
-		const struct fg_bucket_entry *b = entry;
-
-		return b->st.tat <= now ? 0 : b->st.tat;
-	} else {
-		const struct fg_ct_entry *c = entry;
-
-		if (!c->key.family ||
-		    now - c->ct.last_seen > fg_ct_timeout(c->key.proto))
-			return 0;
-		return c->ct.last_seen;
-	}
-}
-
 /*
- * fg_set_probe - one pass over the FG_CT_WAYS entries of the set `hash`
- * names in map (`slots` entries, a power of two). Returns the entry
- * holding key, or NULL with *victim set to the entry a new key should
- * take: the way of lowest fg_way_age (free, expired or refilled first,
- * then the least recently seen or the nearest to refilled).
+ * fg_set_probe - one pass over the FG_CT_WAYS entries of fg_buckets from
+ * the one `hash` names. Returns the entry holding key bk, or NULL with
+ * *victim set to the entry a new key should take: a refilled one (tat <=
+ * now holds nothing a fresh bucket would not) first, else the one
+ * nearest to refilled.
  */
-static __always_inline void *fg_set_probe(void *map, __u32 slots, __u64 hash,
-					  const void *key,
-					  enum fg_set_kind kind, __u64 now,
-					  void **victim)
+static __always_inline struct fg_bucket_entry *
+fg_set_probe(__u64 hash, const struct fg_bucket_key *bk, __u64 now,
+	     struct fg_bucket_entry **victim)
 {
-	__u32 set = fg_ct_set(hash, slots), i;
+	__u32 set = fg_set_first(hash, fg_bucket_slots), i;
+	struct fg_bucket_entry *v = NULL;
 	__u64 lowest = ~0ULL;
-	void *v = NULL;
 
 	FG_UNROLL
 	for (i = 0; i < FG_CT_WAYS; i++) {
-		__u32 idx = (set + i) & (slots - 1);
-		void *e = bpf_map_lookup_elem(map, &idx);
+		__u32 idx = (set + i) & (fg_bucket_slots - 1);
+		struct fg_bucket_entry *e = bpf_map_lookup_elem(&fg_buckets,
+								&idx);
 		__u64 age;
 
 		if (!e)
 			continue;
-		if (kind == FG_SET_BUCKET ?
-		    fg_bucket_key_eq(e, key) : fg_ct_key_eq(e, key))
+		if (fg_bucket_key_eq(&e->key, bk))
 			return e;
-		age = fg_way_age(e, kind, now);
+		age = e->st.tat <= now ? 0 : e->st.tat;
 		if (age < lowest) {
 			lowest = age;
 			v = e;
@@ -506,9 +472,7 @@ fg_bucket_probe(const struct fg_bucket_key *bk, __u64 now,
 	struct fg_hash_seed seed;
 
 	fg_seed_get(&seed);
-	return fg_set_probe(&fg_buckets, fg_bucket_slots,
-			    fg_bucket_hash(bk, &seed), bk, FG_SET_BUCKET, now,
-			    (void **)victim);
+	return fg_set_probe(fg_bucket_hash(bk, &seed), bk, now, victim);
 }
 
 /* fg_bucket_write - record bucket bk with state st in entry e. The race
@@ -1224,56 +1188,107 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 
 /* ----------------------------------------------------- flow handling */
 
-/* fg_ct_probe - fg_set_probe over a connection table (fg_ct or
- * fg_ct_syn, `slots` entries) for flow key. */
-static __always_inline struct fg_ct_entry *
-fg_ct_probe(void *map, __u32 slots, const struct fg_flow_key *key, __u64 hash,
-	    __u64 now, struct fg_ct_entry **victim)
+/* The idle ticks after which a conntrack way of a flow is gone. */
+static __always_inline __u32 fg_ct_timeout(int udp)
 {
-	return fg_set_probe(map, slots, hash, key, FG_SET_CT, now,
-			    (void **)victim);
+	return fg_ct_tick(udp ? fg_ct_timeout_udp_ns : fg_ct_timeout_tcp_ns);
+}
+
+/* A way's first word, tag and backend, read at once (fg_ct_write). */
+union fg_ct_word0 {
+	__u64 w;
+	struct {
+		__u32 tag;
+		__u32 backend_id;
+	};
+};
+
+/*
+ * fg_ct_probe - the way of line `hash` names in map (`lines` lines) that
+ * holds the flow's tag, its state unpacked into *ct; or NULL with *victim
+ * set to the way a new flow should take: a free or expired one first,
+ * else the one idle longest. One cache line either way.
+ */
+static __always_inline struct fg_ct_way *
+fg_ct_probe(void *map, __u32 lines, __u64 hash, __u32 now, struct fg_ct *ct,
+	    struct fg_ct_way **victim)
+{
+	__u32 idx = fg_ct_line_of(hash, lines), tag = fg_ct_tag(hash), i;
+	__u32 tcp_to = fg_ct_timeout(0), udp_to = fg_ct_timeout(1);
+	struct fg_ct_line *l = bpf_map_lookup_elem(map, &idx);
+	__u32 oldest = 0, vi = 0;
+
+	*victim = NULL;
+	if (!l)
+		return NULL;
+	/* The victim is tracked as an index, not a pointer: one verifier
+	 * state per way instead of one per (way, victim) pair. */
+	FG_UNROLL
+	for (i = 0; i < FG_CT_WAYS; i++) {
+		struct fg_ct_way *w = &l->way[i];
+		union fg_ct_word0 w0 = { .w = *(const volatile __u64 *)w };
+		__u32 idle;
+
+		if (w0.tag == tag) {
+			fg_ct_unpack(w, ct);
+			ct->backend_id = w0.backend_id;
+			return w;
+		}
+		idle = fg_ct_idle(now, w->seen);
+		if (!w0.tag ||
+		    idle > (w->svc & FG_CT_W_UDP ? udp_to : tcp_to))
+			idle = ~0U;
+		/* Ties go to the earlier way; way 0 starts as the pick. */
+		if (!i || idle > oldest) {
+			oldest = idle;
+			vi = i;
+		}
+	}
+	*victim = &l->way[vi & (FG_CT_WAYS - 1)];
+	return NULL;
 }
 
 /*
- * fg_ct_write - record flow key with state ct in entry e.
+ * fg_ct_write - record the flow of hash with state ct in way w.
  * Deliberate race: the tables are shared by the CPUs and written without
- * a lock. The key's last word (family, protocol, ports) is cleared first
- * and written last, so a reader on another CPU meeting the entry mid-write
- * sees no match, as on a miss; a reader that matched the old key just
- * before may take the new flow's state for one packet, and then only if
- * it names a backend of the reader's own service (fg_ct_live).
+ * a lock. The first word (tag, backend) is cleared first and written
+ * last, so a reader on another CPU meeting the way mid-write sees no
+ * match, as on a miss, and a match always pairs a tag with its own
+ * backend; a reader that matched just before may take the new flow's
+ * service, NAT port or tick for one packet, and the state is then only
+ * used if it names a backend of the reader's own service (fg_ct_live).
  */
-static __always_inline void fg_ct_write(struct fg_ct_entry *e,
-					const struct fg_flow_key *key,
+static __always_inline void fg_ct_write(struct fg_ct_way *w, __u64 hash,
 					const struct fg_ct *ct)
 {
-	fg_word_t *dst = (fg_word_t *)&e->key;
-	const fg_word_t *src = (const fg_word_t *)key;
+	struct fg_ct_way n;
+	__u64 w0;
 
-	*(volatile __u64 *)&dst[4] = 0;
+	fg_ct_pack(&n, fg_ct_tag(hash), ct);
+	*(volatile __u64 *)w = 0;
 	asm volatile("" ::: "memory");
-	e->ct = *ct;
-	dst[0] = src[0];
-	dst[1] = src[1];
-	dst[2] = src[2];
-	dst[3] = src[3];
+	w->svc = n.svc;
+	w->nat_port = n.nat_port;
+	w->seen = n.seen;
 	asm volatile("" ::: "memory");
-	*(volatile __u64 *)&dst[4] = src[4];
+	__builtin_memcpy(&w0, &n, sizeof(w0));
+	*(volatile __u64 *)w = w0;
 }
 
-/* fg_ct_free - give entry e back (its flow moved on). */
-static __always_inline void fg_ct_free(struct fg_ct_entry *e)
+/* fg_ct_free - give way w back (its flow moved on). */
+static __always_inline void fg_ct_free(struct fg_ct_way *w)
 {
-	*(volatile __u64 *)&((fg_word_t *)&e->key)[4] = 0;
+	*(volatile __u64 *)w = 0;
 }
 
-/* An entry still good for a packet of svc: recorded for this service,
- * seen within the timeout, its backend usable. */
+/* A way's state still good for a packet of svc: recorded for this
+ * service, seen within the timeout, its backend usable. */
 static __always_inline int fg_ct_live(const struct fg_ct *ct,
-				      const struct fg_svc *svc, __u64 now,
-				      __u64 timeout)
+				      const struct fg_svc *svc, __u32 now,
+				      __u32 timeout)
 {
-	return ct->svc_id == svc->id && now - ct->last_seen <= timeout &&
+	return ct->svc_id == svc->id &&
+	       fg_ct_idle(now, ct->seen) <= timeout &&
 	       fg_backend_usable(ct->backend_id, svc->id);
 }
 
@@ -1298,10 +1313,11 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 {
 	int is_syn = !!(fb_flags & FG_FB_SYN), is_tcp = !!(fb_flags & FG_FB_TCP);
 	int nat = svc->forward == FG_FWD_NAT;
-	__u64 now = fw->now, hash = fw->hash;
-	__u64 timeout = is_tcp ? fg_ct_timeout_tcp_ns : fg_ct_timeout_udp_ns;
-	struct fg_ct_entry *e, *victim = NULL, *syn_victim = NULL;
-	struct fg_ct *ct, fresh = {};
+	__u32 now = fg_ct_tick(fw->now);
+	__u64 hash = fw->hash;
+	__u32 timeout = fg_ct_timeout(!is_tcp);
+	struct fg_ct_way *w, *victim, *syn_victim;
+	struct fg_ct ct = {}, fresh = {};
 	__u32 id;
 
 	if (is_tcp && is_syn) {
@@ -1314,52 +1330,52 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		 * fg_ct_syn: a fresh pick could allocate a second port, and
 		 * the backend's SYN-ACK to the first one would meet a client
 		 * ACK sent on the second. */
-		e = fg_ct_probe(&fg_ct_syn, fg_ct_syn_slots, key, hash, now,
+		w = fg_ct_probe(&fg_ct_syn, fg_ct_syn_lines, hash, now, &ct,
 				&syn_victim);
-		if (e && fg_ct_live(&e->ct, svc, now, timeout)) {
-			*ct_out = e->ct;
-			return e->ct.backend_id;
+		if (w && fg_ct_live(&ct, svc, now, timeout)) {
+			*ct_out = ct;
+			return ct.backend_id;
 		}
 		/* An embryonic entry idle past the timeout, or whose backend
 		 * went, is no handshake any more: the SYN takes it over. */
-		if (e)
-			syn_victim = e;
+		if (w)
+			syn_victim = w;
 		id = fg_maglev_pick(svc, fg_pick_hash(svc, key, fw));
 		if (id == FG_NO_BACKEND || !fg_backend_usable(id, svc->id))
 			return FG_NO_BACKEND;
 		fresh.backend_id = id;
 		fresh.svc_id = svc->id;
-		fresh.last_seen = now;
+		fresh.seen = now;
 		if (!nat && syn_victim)
-			fg_ct_write(syn_victim, key, &fresh);
+			fg_ct_write(syn_victim, hash, &fresh);
 		goto new_flow;
 	}
 
-	e = fg_ct_probe(&fg_ct, fg_ct_slots, key, hash, now, &victim);
-	if (e) {
-		ct = &e->ct;
-		if (fg_ct_live(ct, svc, now, timeout)) {
-			if (now - ct->last_seen > FG_CT_REFRESH_NS)
-				ct->last_seen = now;
-			*ct_out = *ct;
-			return ct->backend_id;
+	w = fg_ct_probe(&fg_ct, fg_ct_lines, hash, now, &ct, &victim);
+	if (w) {
+		if (fg_ct_live(&ct, svc, now, timeout)) {
+			if (fg_ct_idle(now, ct.seen) > FG_CT_REFRESH_TICKS)
+				w->seen = now;
+			ct.seen = now;
+			*ct_out = ct;
+			return ct.backend_id;
 		}
-		/* Stale, or its backend went: the entry is this flow's to
+		/* Stale, or its backend went: the way is this flow's to
 		 * rewrite. */
-		victim = e;
+		victim = w;
 	}
 	if (is_tcp) {
 		/* The first non-SYN of a recorded handshake promotes it. An
 		 * embryonic entry older than the TCP timeout is no handshake
 		 * any more, and the ACK is then stateless. */
-		e = fg_ct_probe(&fg_ct_syn, fg_ct_syn_slots, key, hash, now,
+		w = fg_ct_probe(&fg_ct_syn, fg_ct_syn_lines, hash, now, &ct,
 				&syn_victim);
-		if (e && fg_ct_live(&e->ct, svc, now, timeout)) {
-			fresh = e->ct;
-			fresh.last_seen = now;
+		if (w && fg_ct_live(&ct, svc, now, timeout)) {
+			fresh = ct;
+			fresh.seen = now;
 			if (victim)
-				fg_ct_write(victim, key, &fresh);
-			fg_ct_free(e);
+				fg_ct_write(victim, hash, &fresh);
+			fg_ct_free(w);
 			*ct_out = fresh;
 			ct_out->flags |= FG_CT_F_PROMOTED;
 			return fresh.backend_id;
@@ -1383,34 +1399,36 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		return FG_NO_BACKEND;
 	fresh.backend_id = id;
 	fresh.svc_id = svc->id;
-	fresh.last_seen = now;
+	fresh.seen = now;
+	fresh.flags = FG_CT_F_UDP;
 	if (!nat && victim)
-		fg_ct_write(victim, key, &fresh);
+		fg_ct_write(victim, hash, &fresh);
 new_flow:
-	fresh.flags = FG_CT_F_NEW;
+	fresh.flags |= FG_CT_F_NEW;
 	*ct_out = fresh;
 	return id;
 }
 
 /* Record the new NAT flow ct (FG_CT_F_NEW) with its source port: a TCP
  * one in fg_ct_syn until its handshake completes, UDP in fg_ct. */
-static __noinline void fg_flow_commit(const struct fg_flow_key *key,
-				      struct fg_ct *ct, int is_tcp,
+static __noinline void fg_flow_commit(struct fg_ct *ct, int is_tcp,
 				      const struct fg_fwd *fw)
 {
-	struct fg_ct_entry *e, *victim = NULL;
+	struct fg_ct_way *w, *victim;
+	__u32 now = fg_ct_tick(fw->now);
+	struct fg_ct old;
 
 	ct->flags &= ~FG_CT_F_NEW;
 	if (is_tcp)
-		e = fg_ct_probe(&fg_ct_syn, fg_ct_syn_slots, key, fw->hash,
-				fw->now, &victim);
+		w = fg_ct_probe(&fg_ct_syn, fg_ct_syn_lines, fw->hash, now,
+				&old, &victim);
 	else
-		e = fg_ct_probe(&fg_ct, fg_ct_slots, key, fw->hash, fw->now,
+		w = fg_ct_probe(&fg_ct, fg_ct_lines, fw->hash, now, &old,
 				&victim);
-	if (e)
-		victim = e;
+	if (w)
+		victim = w;
 	if (victim)
-		fg_ct_write(victim, key, ct);
+		fg_ct_write(victim, fw->hash, ct);
 }
 
 /* ------------------------------------------------------------- main */
@@ -1547,7 +1565,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (new_flow)
-			fg_flow_commit(key, &ct, is_tcp, &fw);
+			fg_flow_commit(&ct, is_tcp, &fw);
 		else if (ct.flags & FG_CT_F_PROMOTED)
 			fg_nat_promote(key, be, &ct);
 		fg_count(&fg_svc_stats, FG_SVC_MAX, svc->id, frame_len, new_flow);

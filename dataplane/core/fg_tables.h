@@ -189,55 +189,133 @@ FG_ASSERT_SIZE(struct fg_backend, 24);
 /* --------------------------------------------------------- conntrack */
 
 #define FG_CT_F_NAT 0x01 /* a full-NAT flow: nat_port/snat valid */
+#define FG_CT_F_UDP 0x02 /* a UDP flow (its timeout is UDP's) */
 #define FG_CT_F_NEW 0x80 /* transient in the dataplane, never stored */
 #define FG_CT_F_PROMOTED 0x40 /* transient: this packet completed the
 			       * handshake (fg_ct_syn -> fg_ct) */
 
+/*
+ * Conntrack time is kept in ticks of 2^FG_CT_TICK_SHIFT ns (~16.8 ms) of
+ * the coarse monotonic clock, in 32 bits: they wrap every ~2.3 years, so
+ * ticks are only ever compared as differences (fg_ct_idle), good for
+ * idle times up to half that.
+ */
+#define FG_CT_TICK_SHIFT 24
+
+/* fg_ct_tick - the tick of a monotonic time in ns. */
+FG_INLINE __u32 fg_ct_tick(__u64 ns)
+{
+	return (__u32)(ns >> FG_CT_TICK_SHIFT);
+}
+
+/* fg_ct_idle - ticks from seen to now (wrap-safe); 0 when seen is
+ * ahead of now, as when another CPU wrote the way just after this one
+ * read the clock. */
+FG_INLINE __u32 fg_ct_idle(__u32 now, __u32 seen)
+{
+	__s32 d = (__s32)(now - seen);
+
+	return d > 0 ? (__u32)d : 0;
+}
+
 /* The state of one flow in fg_ct (established) and fg_ct_syn
- * (embryonic). */
+ * (embryonic), unpacked from its way (struct fg_ct_way). */
 struct fg_ct {
-	__u64 last_seen;   /* coarse ns; refreshed at most once a second */
 	__u32 backend_id;
 	__u32 svc_id;
-	__be16 nat_port;   /* source port toward the backend (NAT) */
+	__u32 seen;        /* tick; refreshed about once a second */
+	__be16 nat_port;   /* source port toward the backend (NAT); 0 = DSR */
 	__u8 flags;        /* FG_CT_F_* */
-	__u8 pad[5];
+	__u8 pad;
 };
-FG_ASSERT_SIZE(struct fg_ct, 24);
+FG_ASSERT_SIZE(struct fg_ct, 16);
 
 /*
- * fg_ct and fg_ct_syn are set-associative tables in plain arrays, one
- * cache line per entry: a flow lives in one of the FG_CT_WAYS entries
- * from (flow hash & (slots - 1)), slots a power of two. An entry whose
- * key.family is 0 is free; one older than its timeout is as good as free.
- * A new flow takes its key's entry if present, else a free one, else
- * evicts the least recently seen of the FG_CT_WAYS (a sampled LRU). The
- * flow hash is keyed, so nobody can aim flows at one set. Why not a BPF
- * LRU hash map: its lookup cost ~80 ns on the XDP path and an insert
- * ~400 ns; one array line costs a few ns hot and one cache miss cold.
+ * fg_ct and fg_ct_syn are set-associative tables in plain arrays of cache
+ * lines: a flow lives in one of the FG_CT_WAYS ways of line (flow hash &
+ * (lines - 1)), lines a power of two, and is known there by its tag, the
+ * hash's high 32 bits (fg_ct_tag) - not by its key. A way with tag 0 is
+ * free; one idle past its timeout is as good as free. A new flow takes
+ * its tag's way if present, else a free one, else evicts the least
+ * recently seen of the line (a sampled LRU). One probe is one cache line,
+ * hit or miss, and 2^21 flows take 32 MiB. The flow hash is keyed, so
+ * nobody can aim flows at one line or tag.
+ *
+ * A tag is not a key: a packet of a flow with no entry matches another
+ * flow's way of its line with probability (ways in use) / 2^32, and then
+ * only one of the same service (svc_id is checked) whose hash shares the
+ * top 32 bits, which also choose the Maglev slot - so such a packet goes
+ * where the ring sends it anyway while the ring is unchanged. VPP's lb
+ * plugin keeps its flow table the same way (a 32-bit hash per entry, four
+ * to a bucket). Why not a BPF LRU hash map: its lookup costs ~80 ns on the
+ * XDP path and an insert ~400 ns; one array line costs a few ns hot and
+ * one cache miss cold.
  */
 #define FG_CT_WAYS 4U
 
-struct fg_ct_entry {
-	struct fg_flow_key key; /* client side; family 0 = free */
-	struct fg_ct ct;
-} __attribute__((aligned(8)));
-FG_ASSERT_SIZE(struct fg_ct_entry, 64);
+struct fg_ct_way {
+	__u32 tag;         /* fg_ct_tag of the flow's hash; 0 = free */
+	__u32 backend_id;  /* the same 8-byte word as the tag: a reader
+			    * never pairs one flow's tag with another's
+			    * backend */
+	__u16 svc;         /* service id | FG_CT_W_UDP */
+	__be16 nat_port;   /* 0 = DSR */
+	__u32 seen;        /* tick */
+};
+FG_ASSERT_SIZE(struct fg_ct_way, 16);
 
-/* fg_ct_set - the first entry of the set a flow hash names. */
-FG_INLINE __u32 fg_ct_set(__u64 hash, __u32 slots)
+#define FG_CT_W_UDP 0x8000U /* fg_ct_way.svc: a UDP flow */
+_Static_assert(FG_SVC_MAX <= FG_CT_W_UDP, "service ids fit fg_ct_way.svc");
+
+struct fg_ct_line {
+	struct fg_ct_way way[FG_CT_WAYS];
+};
+FG_ASSERT_SIZE(struct fg_ct_line, 64);
+
+/* fg_ct_line_of - the line a flow hash names in a table of `lines`. */
+FG_INLINE __u32 fg_ct_line_of(__u64 hash, __u32 lines)
 {
-	return (__u32)hash & (slots - 1);
+	return (__u32)hash & (lines - 1);
 }
 
-/* fg_ct_key_eq - entry key a is b (both zero-padded flow keys). */
-FG_INLINE int fg_ct_key_eq(const struct fg_flow_key *a,
-			   const struct fg_flow_key *b)
+/* fg_ct_tag - a flow hash's tag: its high 32 bits, never 0 (free). */
+FG_INLINE __u32 fg_ct_tag(__u64 hash)
 {
-	const fg_word_t *x = (const fg_word_t *)a, *y = (const fg_word_t *)b;
+	__u32 t = (__u32)(hash >> 32);
 
-	return x[0] == y[0] && x[2] == y[2] && x[4] == y[4] &&
-	       x[1] == y[1] && x[3] == y[3];
+	return t ? t : 1;
+}
+
+/* fg_ct_unpack - the state way w holds (w->tag != 0). */
+FG_INLINE void fg_ct_unpack(const struct fg_ct_way *w, struct fg_ct *ct)
+{
+	ct->backend_id = w->backend_id;
+	ct->svc_id = w->svc & ~FG_CT_W_UDP;
+	ct->seen = w->seen;
+	ct->nat_port = w->nat_port;
+	ct->flags = (w->nat_port ? FG_CT_F_NAT : 0) |
+		    (w->svc & FG_CT_W_UDP ? FG_CT_F_UDP : 0);
+	ct->pad = 0;
+}
+
+/* fg_ct_pack - way w holding state ct under tag (no ordering: the XDP
+ * program writes shared ways itself, see fg_ct_write there). */
+FG_INLINE void fg_ct_pack(struct fg_ct_way *w, __u32 tag,
+			  const struct fg_ct *ct)
+{
+	w->tag = tag;
+	w->backend_id = ct->backend_id;
+	w->svc = (__u16)(ct->svc_id |
+			 (ct->flags & FG_CT_F_UDP ? FG_CT_W_UDP : 0));
+	w->nat_port = ct->nat_port;
+	w->seen = ct->seen;
+}
+
+/* fg_set_first - the first entry of the FG_CT_WAYS-entry window a hash
+ * names in fg_buckets (`slots` entries, a power of two). */
+FG_INLINE __u32 fg_set_first(__u64 hash, __u32 slots)
+{
+	return (__u32)hash & (slots - 1);
 }
 
 /* Value of fg_nat, keyed by the backend-side flow key (backend -> snat

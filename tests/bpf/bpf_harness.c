@@ -83,8 +83,9 @@ int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus)
 	return 0;
 }
 
-/* The table of fd, mapped read-write; *n receives its entries. */
-static struct fg_ct_entry *fg_h_ct_map(int fd, __u32 *n)
+/* The lines of connection table fd, mapped read-only; *n receives their
+ * number. NULL with errno set on failure. */
+static struct fg_ct_line *fg_h_ct_map(int fd, __u32 *n)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -93,12 +94,12 @@ static struct fg_ct_entry *fg_h_ct_map(int fd, __u32 *n)
 	/* bpf_obj_get_info_by_fd: bpf_map_get_info_by_fd is libbpf >= 1.2. */
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return NULL;
-	if (info.value_size != sizeof(struct fg_ct_entry)) {
+	if (info.value_size != sizeof(struct fg_ct_line)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	p = mmap(NULL, (size_t)info.max_entries * sizeof(struct fg_ct_entry),
-		 PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, (size_t)info.max_entries * sizeof(struct fg_ct_line),
+		 PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	*n = info.max_entries;
@@ -107,48 +108,54 @@ static struct fg_ct_entry *fg_h_ct_map(int fd, __u32 *n)
 
 long fg_h_ct_count(int fd)
 {
-	struct fg_ct_entry *t;
+	struct fg_ct_line *t;
 	long count = 0;
-	__u32 n, i;
+	__u32 n, i, w;
 
 	t = fg_h_ct_map(fd, &n);
 	if (!t)
 		return -errno;
 	for (i = 0; i < n; i++)
-		count += t[i].key.family != 0;
+		for (w = 0; w < FG_CT_WAYS; w++)
+			count += t[i].way[w].tag != 0;
 	munmap(t, (size_t)n * sizeof(*t));
 	return count;
 }
 
-int fg_h_ct_find(int fd, __u32 slots, const struct fg_flow_key *k,
+int fg_h_ct_find(int fd, __u32 lines, const struct fg_flow_key *k,
 		 const struct fg_hash_seed *seed, struct fg_ct *out)
 {
-	__u32 set = fg_ct_set(fg_flow_hash(k, seed), slots), w;
-	struct fg_ct_entry e;
+	__u64 hash = fg_flow_hash(k, seed);
+	__u32 idx = fg_ct_line_of(hash, lines), tag = fg_ct_tag(hash), w;
+	struct fg_ct_line l;
 
+	if (bpf_map_lookup_elem(fd, &idx, &l))
+		return -errno;
 	for (w = 0; w < FG_CT_WAYS; w++) {
-		__u32 idx = (set + w) & (slots - 1);
-
-		if (bpf_map_lookup_elem(fd, &idx, &e))
-			return -errno;
-		if (e.key.family && fg_ct_key_eq(&e.key, k)) {
-			*out = e.ct;
+		if (l.way[w].tag == tag) {
+			fg_ct_unpack(&l.way[w], out);
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
-int fg_h_ct_put(int fd, __u32 slots, const struct fg_flow_key *k,
+int fg_h_ct_put(int fd, __u32 lines, const struct fg_flow_key *k,
 		const struct fg_hash_seed *seed, __u32 way,
 		const struct fg_ct *ct)
 {
-	__u32 idx = (fg_ct_set(fg_flow_hash(k, seed), slots) + way) & (slots - 1);
-	struct fg_ct_entry e = { .key = *k, .ct = *ct };
+	__u64 hash = fg_flow_hash(k, seed);
+	__u32 idx = fg_ct_line_of(hash, lines);
+	struct fg_ct_line l;
 
 	if (way >= FG_CT_WAYS)
 		return -EINVAL;
-	return bpf_map_update_elem(fd, &idx, &e, BPF_ANY) ? -errno : 0;
+	/* Read-modify-write of the whole line: an array map's value is
+	 * written whole, and the line's other ways must stay as they are. */
+	if (bpf_map_lookup_elem(fd, &idx, &l))
+		return -errno;
+	fg_ct_pack(&l.way[way], fg_ct_tag(hash), ct);
+	return bpf_map_update_elem(fd, &idx, &l, BPF_ANY) ? -errno : 0;
 }
 
 int fg_h_bucket_put(int fd, const struct fg_bucket_key *bk,

@@ -43,26 +43,31 @@ int fg_h_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize, int ncpus,
 int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus);
 
 /*
- * fg_h_ct_count - entries in use (key.family != 0) of a connection table
- * (fg_ct, fg_ct_syn: BPF_F_MMAPABLE arrays of struct fg_ct_entry).
- * Returns the count or -errno.
+ * fg_h_ct_count - flows in a connection table (fg_ct, fg_ct_syn:
+ * BPF_F_MMAPABLE arrays of struct fg_ct_line): ways whose tag is not 0,
+ * live or expired alike. Returns the count or -errno (-EINVAL when the
+ * map's value is not a struct fg_ct_line).
  */
 long fg_h_ct_count(int fd);
 
 /*
- * fg_h_ct_find - the state of flow k in a connection table of `slots`
- * entries, found as the dataplane finds it (fg_flow_hash with seed, the
- * FG_CT_WAYS entries of its set). Timeouts are not judged. Returns 0 and
+ * fg_h_ct_find - the state of flow k in a connection table of `lines`
+ * lines, found as the dataplane finds it: the way of line
+ * fg_ct_line_of(fg_flow_hash(k, seed)) whose tag is the hash's fg_ct_tag,
+ * unpacked. Neither timeouts nor the service are judged. Returns 0 and
  * fills *out, -ENOENT, or -errno.
  */
-int fg_h_ct_find(int fd, __u32 slots, const struct fg_flow_key *k,
+int fg_h_ct_find(int fd, __u32 lines, const struct fg_flow_key *k,
 		 const struct fg_hash_seed *seed, struct fg_ct *out);
 
 /*
- * fg_h_ct_put - write flow k's state into entry way (0..FG_CT_WAYS-1) of
- * its set, as the dataplane would have. Returns 0 or -errno.
+ * fg_h_ct_put - write flow k's state ct, packed under its tag, into way
+ * `way` (0..FG_CT_WAYS-1) of its line, as the dataplane would have; the
+ * line's other ways are left alone. ct->flags gives the protocol
+ * (FG_CT_F_UDP); FG_CT_F_NAT follows from ct->nat_port. Returns 0 or
+ * -errno.
  */
-int fg_h_ct_put(int fd, __u32 slots, const struct fg_flow_key *k,
+int fg_h_ct_put(int fd, __u32 lines, const struct fg_flow_key *k,
 		const struct fg_hash_seed *seed, __u32 way,
 		const struct fg_ct *ct);
 

@@ -74,12 +74,13 @@ static const struct fg_hash_seed fg_t_seed = {
 #define FG_T_CLI6 "2001:db8::100"
 
 /* Maps are shrunk to these (the defaults preallocate hundreds of MB). The
- * connection tables are powers of two (fg_tables.h), roomy enough that
- * the few hundred flows of the run never fill one set of FG_CT_WAYS. */
+ * connection tables hold a power of two of lines of FG_CT_WAYS flows
+ * (fg_tables.h), 2^14 flows each: roomy enough that the few hundred flows
+ * of the run never fill one line. */
 #define FG_T_LRU_PER_CPU 2048U
 #define FG_T_BUCKET_SLOTS 4096U /* fg_buckets: a power of two */
-#define FG_T_CT_SLOTS    (1U << 14)
-#define FG_T_CT_SYN_SLOTS (1U << 14)
+#define FG_T_CT_LINES    ((1U << 14) / FG_CT_WAYS)
+#define FG_T_CT_SYN_LINES ((1U << 14) / FG_CT_WAYS)
 #define FG_T_RING_SLOTS  (1U << 16)
 #define FG_T_BACKENDS    1024U
 
@@ -819,11 +820,39 @@ static __u32 fg_exp_rst(__u8 *out, const struct fg_ps *ps)
 
 /* -------------------------------------------------------- map helpers */
 
-/* Entries of the connection table fd (fg_ct or fg_ct_syn). */
-static __u32 fg_ct_slots_of(int fd)
+#define FG_SEC 1000000000ULL
+
+/* The dataplane's clock (bpf_ktime_get_coarse_ns) as userspace reads it. */
+static __u64 fg_now_coarse(void)
+{
+	struct timespec ts;
+
+	FG_REQUIRE(!clock_gettime(CLOCK_MONOTONIC_COARSE, &ts));
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Ticks from tick `seen` to tick `now`, signed: negative when seen is
+ * later. Ticks wrap, so they are only compared by difference. */
+static __s32 fg_tick_diff(__u32 now, __u32 seen)
+{
+	return (__s32)fg_ct_idle(now, seen);
+}
+
+/* A state recorded by a packet of this run: seen no later than now and
+ * no more than FG_T_RECENT_SEC ago (the whole run takes seconds). */
+#define FG_T_RECENT_SEC 60ULL
+static int fg_ct_recent(const struct fg_ct *v)
+{
+	__s32 d = fg_tick_diff(fg_ct_tick(fg_now_coarse()), v->seen);
+
+	return d >= 0 && (__u32)d <= fg_ct_tick(FG_T_RECENT_SEC * FG_SEC);
+}
+
+/* Lines of the connection table fd (fg_ct or fg_ct_syn). */
+static __u32 fg_ct_lines_of(int fd)
 {
 	FG_REQUIRE(fd == g.ct_fd || fd == g.ctsyn_fd);
-	return fd == g.ct_fd ? FG_T_CT_SLOTS : FG_T_CT_SYN_SLOTS;
+	return fd == g.ct_fd ? FG_T_CT_LINES : FG_T_CT_SYN_LINES;
 }
 
 /* The state of ps's flow in connection table fd: 0, -ENOENT or -errno. */
@@ -832,10 +861,10 @@ static int fg_ct_get(int fd, const struct fg_ps *ps, struct fg_ct *v)
 	struct fg_flow_key k;
 
 	fg_key_of(ps, &k);
-	return fg_h_ct_find(fd, fg_ct_slots_of(fd), &k, &fg_t_seed, v);
+	return fg_h_ct_find(fd, fg_ct_lines_of(fd), &k, &fg_t_seed, v);
 }
 
-/* Entries in use in connection table fd. */
+/* Ways in use (flows) in connection table fd. */
 static long fg_ct_count(int fd)
 {
 	long n = fg_h_ct_count(fd);
@@ -1142,7 +1171,9 @@ static void fg_check_state(const char *desc, const struct fg_ps *ps,
 			  v.backend_id, be);
 		FG_EXPECT(v.svc_id == s->id, "fg_ct_syn svc %u", v.svc_id);
 		FG_EXPECT(!(v.flags & FG_CT_F_NEW), "FG_CT_F_NEW stored");
-		FG_EXPECT(v.last_seen != 0, "last_seen 0");
+		FG_EXPECT(!(v.flags & FG_CT_F_UDP), "fg_ct_syn way marked udp");
+		FG_EXPECT(fg_ct_recent(&v), "fg_ct_syn seen tick %u, now %u",
+			  v.seen, fg_ct_tick(fg_now_coarse()));
 	}
 	rc = fg_ct_get(g.ct_fd, ps, &v);
 	FG_EXPECT(in_ct ? rc == 0 : rc == -ENOENT, "fg_ct lookup %d", rc);
@@ -1151,6 +1182,12 @@ static void fg_check_state(const char *desc, const struct fg_ps *ps,
 			  v.backend_id, be);
 		FG_EXPECT(v.svc_id == s->id, "fg_ct svc %u", v.svc_id);
 		FG_EXPECT(!(v.flags & FG_CT_F_NEW), "FG_CT_F_NEW stored");
+		/* The way's protocol bit chooses the timeout it expires by. */
+		FG_EXPECT(!!(v.flags & FG_CT_F_UDP) ==
+			  (ps->proto == FG_IPPROTO_UDP),
+			  "fg_ct flags %#x for protocol %u", v.flags, ps->proto);
+		FG_EXPECT(fg_ct_recent(&v), "fg_ct seen tick %u, now %u",
+			  v.seen, fg_ct_tick(fg_now_coarse()));
 	}
 	fg_end();
 }
@@ -1361,7 +1398,10 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	rc = fg_ct_get(tcp ? g.ctsyn_fd : g.ct_fd, &p, &v);
 	FG_EXPECT(rc == 0, "no conntrack entry (%d)", rc);
 	if (rc == 0) {
-		FG_EXPECT(v.flags == FG_CT_F_NAT, "flags %#x", v.flags);
+		/* NAT from the port recorded; a UDP way expires by UDP's
+		 * timeout. */
+		FG_EXPECT(v.flags == (FG_CT_F_NAT | (tcp ? 0 : FG_CT_F_UDP)),
+			  "flags %#x", v.flags);
 		FG_EXPECT(ntohs(v.nat_port) == nport, "nat_port %u, want %u",
 			  ntohs(v.nat_port), nport);
 		FG_EXPECT(v.backend_id == be, "backend %u", v.backend_id);
@@ -2336,102 +2376,133 @@ static void fg_t_generations(void)
 	       0, &a, 0, s_gen.be_id[0], 0);
 }
 
-/* ------------------------------------------------ connection-table sets */
+/* ----------------------------------------------- connection-table lines */
 
-/* The dataplane's clock (bpf_ktime_get_coarse_ns) as userspace reads it. */
-static __u64 fg_now_coarse(void)
+static void fg_ct_line_at(int fd, __u32 idx, struct fg_ct_line *l)
 {
-	struct timespec ts;
-
-	FG_REQUIRE(!clock_gettime(CLOCK_MONOTONIC_COARSE, &ts));
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	FG_REQUIRE(!bpf_map_lookup_elem(fd, &idx, l));
 }
 
-static void fg_ct_entry_at(int fd, __u32 idx, struct fg_ct_entry *e)
+static void fg_ct_line_put(int fd, __u32 idx, const struct fg_ct_line *l)
 {
-	FG_REQUIRE(!bpf_map_lookup_elem(fd, &idx, e));
+	FG_REQUIRE(!bpf_map_update_elem(fd, &idx, l, BPF_ANY));
 }
 
-/* Free entry idx of connection table fd, as an entry is given back. */
-static void fg_ct_entry_clear(int fd, __u32 idx)
+/* Free every way of line idx of connection table fd. */
+static void fg_ct_line_clear(int fd, __u32 idx)
 {
-	struct fg_ct_entry e;
+	struct fg_ct_line l;
 
-	memset(&e, 0, sizeof(e));
-	FG_REQUIRE(!bpf_map_update_elem(fd, &idx, &e, BPF_ANY));
+	memset(&l, 0, sizeof(l));
+	fg_ct_line_put(fd, idx, &l);
+}
+
+/* Free way `way` of line idx as the dataplane gives one back
+ * (fg_ct_free): tag and backend zeroed, service, port and seen tick left
+ * stale - a free way must be free by its tag alone. */
+static void fg_ct_way_free(int fd, __u32 idx, __u32 way)
+{
+	struct fg_ct_line l;
+
+	fg_ct_line_at(fd, idx, &l);
+	l.way[way].tag = 0;
+	l.way[way].backend_id = 0;
+	fg_ct_line_put(fd, idx, &l);
+}
+
+/* The keyed flow hash the dataplane files ps's flow under. */
+static __u64 fg_ct_hash(const struct fg_ps *ps)
+{
+	struct fg_flow_key k;
+
+	fg_key_of(ps, &k);
+	return fg_flow_hash(&k, &fg_t_seed);
+}
+
+static __u32 fg_ct_line_of_ps(const struct fg_ps *ps, __u32 lines)
+{
+	return fg_ct_line_of(fg_ct_hash(ps), lines);
 }
 
 /* A family of flows that differ in the client port only. */
 struct fg_ct_pick {
 	struct fg_ps ps;      /* template: everything but sport */
-	unsigned int need;    /* ports wanted in the set */
-	__u16 port[8];        /* filled by fg_ct_pick_set() */
+	unsigned int need;    /* ports wanted in the line */
+	__u16 port[8];        /* filled by fg_ct_pick_line() */
 };
 
-static __u32 fg_ct_set_of(const struct fg_ps *ps, __u32 slots)
+/* Line idx of fd has no way in use. */
+static int fg_ct_line_free(int fd, __u32 idx)
 {
-	struct fg_flow_key k;
+	struct fg_ct_line l;
+	__u32 w;
 
-	fg_key_of(ps, &k);
-	return fg_ct_set(fg_flow_hash(&k, &fg_t_seed), slots);
+	fg_ct_line_at(fd, idx, &l);
+	for (w = 0; w < FG_CT_WAYS; w++)
+		if (l.way[w].tag)
+			return 0;
+	return 1;
 }
 
 /*
- * fg_ct_pick_set - choose a set of connection table fd whose FG_CT_WAYS
- * entries are all free and into which, for each i < n, at least
- * pk[i].need client ports of flow family pk[i] hash (fg_flow_hash over
- * every port); those ports go to pk[i].port. Returns the set's first
- * entry.
+ * fg_ct_pick_line - choose a line of connection table fd whose ways are
+ * all free (and so is the line of the same index in fd2, unless fd2 is
+ * -1; both tables have as many lines) into which, for each i < n, at
+ * least pk[i].need client ports of flow family pk[i] hash (fg_flow_hash
+ * over every port); those ports go to pk[i].port. Their tags are all
+ * distinct, so each way a test fills is one flow's. Returns the line.
  */
-static __u32 fg_ct_pick_set(int fd, struct fg_ct_pick *pk, unsigned int n)
+static __u32 fg_ct_pick_line(int fd, int fd2, struct fg_ct_pick *pk,
+			     unsigned int n)
 {
-	__u32 slots = fg_ct_slots_of(fd), set, port, w;
-	__u8 *cnt = calloc((size_t)n * slots, 1);
-	struct fg_ct_entry e;
-	unsigned int i, got;
+	__u32 lines = fg_ct_lines_of(fd), line, port, tags[32];
+	__u8 *cnt = calloc((size_t)n * lines, 1);
+	unsigned int i, j, got, ntags = 0;
 
 	FG_REQUIRE(cnt);
+	FG_REQUIRE(fd2 < 0 || fg_ct_lines_of(fd2) == lines);
 	for (i = 0; i < n; i++) {
 		FG_REQUIRE(pk[i].need <= FG_ARRAY_SIZE(pk[i].port));
 		for (port = 1; port < 65536; port++) {
 			pk[i].ps.sport = (__u16)port;
-			set = fg_ct_set_of(&pk[i].ps, slots);
-			if (cnt[i * slots + set] < 255)
-				cnt[i * slots + set]++;
+			line = fg_ct_line_of_ps(&pk[i].ps, lines);
+			if (cnt[i * lines + line] < 255)
+				cnt[i * lines + line]++;
 		}
 	}
-	for (set = 0; set < slots; set++) {
+	for (line = 0; line < lines; line++) {
 		for (i = 0; i < n; i++)
-			if (cnt[i * slots + set] < pk[i].need)
+			if (cnt[i * lines + line] < pk[i].need)
 				break;
-		if (i < n)
-			continue;
-		for (w = 0; w < FG_CT_WAYS; w++) {
-			fg_ct_entry_at(fd, (set + w) & (slots - 1), &e);
-			if (e.key.family)
-				break;
-		}
-		if (w == FG_CT_WAYS)
+		if (i == n && fg_ct_line_free(fd, line) &&
+		    (fd2 < 0 || fg_ct_line_free(fd2, line)))
 			break;
 	}
-	FG_REQUIRE(set < slots);
+	FG_REQUIRE(line < lines);
 	free(cnt);
 	for (i = 0; i < n; i++) {
 		got = 0;
 		for (port = 1; port < 65536 && got < pk[i].need; port++) {
 			pk[i].ps.sport = (__u16)port;
-			if (fg_ct_set_of(&pk[i].ps, slots) == set)
-				pk[i].port[got++] = (__u16)port;
+			if (fg_ct_line_of_ps(&pk[i].ps, lines) != line)
+				continue;
+			pk[i].port[got++] = (__u16)port;
+			FG_REQUIRE(ntags < FG_ARRAY_SIZE(tags));
+			tags[ntags] = fg_ct_tag(fg_ct_hash(&pk[i].ps));
+			for (j = 0; j < ntags; j++)
+				FG_REQUIRE(tags[j] != tags[ntags]);
+			ntags++;
 		}
 		FG_REQUIRE(got == pk[i].need);
 	}
-	return set;
+	return line;
 }
 
-/* Record flow ps (service s, backend be, seen at last_seen) in entry way
- * of its set, as the dataplane would have. */
+/* Record flow ps (service s, backend be, seen at tick `seen`, UDP or TCP
+ * by ps's protocol) in way `way` of its line, as the dataplane would
+ * have. */
 static void fg_ct_seed(int fd, const struct fg_ps *ps, const struct fg_tsvc *s,
-		       __u32 way, __u32 be, __u64 last_seen)
+		       __u32 way, __u32 be, __u32 seen)
 {
 	struct fg_flow_key k;
 	struct fg_ct ct;
@@ -2439,39 +2510,55 @@ static void fg_ct_seed(int fd, const struct fg_ps *ps, const struct fg_tsvc *s,
 	memset(&ct, 0, sizeof(ct));
 	ct.backend_id = be;
 	ct.svc_id = s->id;
-	ct.last_seen = last_seen;
+	ct.seen = seen;
+	ct.flags = ps->proto == FG_IPPROTO_UDP ? FG_CT_F_UDP : 0;
 	fg_key_of(ps, &k);
-	FG_REQUIRE(!fg_h_ct_put(fd, fg_ct_slots_of(fd), &k, &fg_t_seed, way,
+	FG_REQUIRE(!fg_h_ct_put(fd, fg_ct_lines_of(fd), &k, &fg_t_seed, way,
 				&ct));
 }
 
-/* Entry way of the set starting at `set` holds flow ps. */
-static int fg_ct_way_holds(int fd, __u32 set, __u32 way,
-			   const struct fg_ps *ps)
+/* The tick of `sec` seconds before the time now (ns). */
+static __u32 fg_tick_ago(__u64 now, __u64 sec)
 {
-	struct fg_flow_key k;
-	struct fg_ct_entry e;
-
-	fg_key_of(ps, &k);
-	fg_ct_entry_at(fd, (set + way) & (fg_ct_slots_of(fd) - 1), &e);
-	return e.key.family && fg_ct_key_eq(&e.key, &k);
+	return fg_ct_tick(now - sec * FG_SEC);
 }
 
-/* After a new flow evicted way `victim` of a full set: that way holds
+/* Way `way` of line `line` holds flow ps: its tag, in ps's own line. */
+static int fg_ct_way_holds(int fd, __u32 line, __u32 way,
+			   const struct fg_ps *ps)
+{
+	__u64 hash = fg_ct_hash(ps);
+	struct fg_ct_line l;
+
+	FG_REQUIRE(fg_ct_line_of(hash, fg_ct_lines_of(fd)) == line);
+	fg_ct_line_at(fd, line, &l);
+	return l.way[way].tag == fg_ct_tag(hash);
+}
+
+/* Way `way` of line `line` is free (tag 0). */
+static int fg_ct_way_is_free(int fd, __u32 line, __u32 way)
+{
+	struct fg_ct_line l;
+
+	fg_ct_line_at(fd, line, &l);
+	return l.way[way].tag == 0;
+}
+
+/* After a new flow evicted way `victim` of a full line: that way holds
  * the new flow, every other way still its own flows[w] (age[w] s old). */
-static void fg_expect_evicted(int fd, __u32 set, __u32 victim,
+static void fg_expect_evicted(int fd, __u32 line, __u32 victim,
 			      const struct fg_ps *newflow,
 			      const struct fg_ps *flows, const __u64 *age)
 {
 	__u32 w;
 
-	FG_EXPECT(fg_ct_way_holds(fd, set, victim, newflow),
+	FG_EXPECT(fg_ct_way_holds(fd, line, victim, newflow),
 		  "way %u (seen %llu s ago) does not hold the new flow", victim,
 		  (unsigned long long)age[victim]);
 	for (w = 0; w < FG_CT_WAYS; w++) {
 		if (w == victim)
 			continue;
-		FG_EXPECT(fg_ct_way_holds(fd, set, w, &flows[w]),
+		FG_EXPECT(fg_ct_way_holds(fd, line, w, &flows[w]),
 			  "way %u (seen %llu s ago) lost its flow", w,
 			  (unsigned long long)age[w]);
 	}
@@ -2485,14 +2572,145 @@ static __u32 fg_other_be(const struct fg_tsvc *s, const struct fg_ps *ps)
 	return be == s->be_id[0] ? s->be_id[1] : s->be_id[0];
 }
 
-#define FG_SEC 1000000000ULL
+/*
+ * fg_t_ct_tag - a flow is known in its line by its tag, not its key: the
+ * way carrying its tag is its state (kept over the ring, and a hit within
+ * a second of seen leaves seen alone), and the very same way under
+ * another tag is a miss, which leaves that way be and takes a free one.
+ */
+static void fg_t_ct_tag(__u32 line, const struct fg_ps *f, __u32 be)
+{
+	__u32 tag = fg_ct_tag(fg_ct_hash(f)), other = tag ^ 1U, w, ring;
+	struct fg_ct_line seeded, hit, missed;
+	struct fg_ct v;
+	int rc, hit_clean;
+	__u64 now;
+
+	if (!other)
+		other = 2;
+	ring = fg_ring_pick(&s_udp4, 0, f);
+	FG_REQUIRE(be != ring);
+	/* In way 2, behind free ways; seen ~100 ms ago: live, and too
+	 * recent to be refreshed. */
+	now = fg_now_coarse();
+	fg_ct_seed(g.ct_fd, f, &s_udp4, 2, be, fg_ct_tick(now) - 6);
+	fg_ct_line_at(g.ct_fd, line, &seeded);
+	fg_dsr("ct line: the way with a flow's tag is its state, kept over "
+	       "the ring", &s_udp4, 0, f, 0, be, 0);
+	fg_ct_line_at(g.ct_fd, line, &hit);
+	hit_clean = !memcmp(&hit, &seeded, sizeof(hit));
+
+	/* The very same way, but another flow's tag. */
+	seeded.way[2].tag = other;
+	fg_ct_line_put(g.ct_fd, line, &seeded);
+	fg_dsr("ct line: the same way under another tag is a miss: a new "
+	       "flow, per ring", &s_udp4, 0, f, 1, ring, 0);
+	fg_ct_line_at(g.ct_fd, line, &missed);
+	fg_begin("ct line: a tag is what matches: the hit wrote nothing, the "
+		 "miss left the foreign tag's way alone and took a free one");
+	FG_EXPECT(hit_clean, "a hit ~100 ms after seen changed the line: way "
+		  "2 tag %#x (want %#x) seen %u -> %u", hit.way[2].tag, tag,
+		  seeded.way[2].seen, hit.way[2].seen);
+	FG_EXPECT(!memcmp(&missed.way[2], &seeded.way[2], sizeof(missed.way[2])),
+		  "the way under tag %#x changed (tag %#x backend %u seen %u)",
+		  other, missed.way[2].tag, missed.way[2].backend_id,
+		  missed.way[2].seen);
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 0, f),
+		  "way 0 (the first free) does not hold the flow");
+	for (w = 1; w < FG_CT_WAYS; w++)
+		if (w != 2)
+			FG_EXPECT(fg_ct_way_is_free(g.ct_fd, line, w),
+				  "way %u taken", w);
+	rc = fg_ct_get(g.ct_fd, f, &v);
+	FG_EXPECT(rc == 0 && v.backend_id == ring &&
+		  fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  "rc %d backend %u (ring %u) seen %u", rc, v.backend_id, ring,
+		  v.seen);
+	fg_end();
+}
+
+/*
+ * fg_t_ct_promote - the first ACK of a recorded handshake moves it: its
+ * way in fg_ct_syn is freed and one way of fg_ct, chosen by the same
+ * rule, takes it. The fg_ct line is full and mixed: TCP idle 100 s (past
+ * UDP's timeout, within TCP's: live) in way 0, UDP idle 31 s (expired by
+ * its own, UDP, timeout though this packet is TCP) in way 1.
+ */
+static void fg_t_ct_promote(__u64 now)
+{
+	struct fg_ct_pick pk[2] = {
+		{ .ps = { .src = "198.18.0.142", .dst = s_udp4.vip, .dport = 53,
+			  .proto = FG_IPPROTO_UDP, .plen = 16 }, .need = 3 },
+		{ .ps = { .src = "198.18.0.142", .dst = s_tcp4.vip, .dport = 80,
+			  .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
+			  .seq = 501, .ack = 9001 }, .need = 5 },
+	};
+	static const __u64 age[FG_CT_WAYS] = { 100, 31, 2, 3 };
+	static const __u64 sage[FG_CT_WAYS] = { 2, 3, 1, 4 };
+	struct fg_ps f[FG_CT_WAYS], sf[FG_CT_WAYS], p;
+	__u32 line, w, be;
+	long nsyn, nct;
+	struct fg_ct v;
+	int rc;
+
+	line = fg_ct_pick_line(g.ct_fd, g.ctsyn_fd, pk, 2);
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		f[w] = w ? pk[0].ps : pk[1].ps;
+		f[w].sport = w ? pk[0].port[w - 1] : pk[1].port[0];
+		sf[w] = pk[1].ps;
+		sf[w].sport = pk[1].port[w + 1];
+	}
+	p = sf[2];
+	be = fg_other_be(&s_tcp4, &p);
+	printf("# promotion line %u: fg_ct tcp port %u, udp ports %u %u %u; "
+	       "fg_ct_syn tcp ports %u %u %u %u\n", line, f[0].sport,
+	       f[1].sport, f[2].sport, f[3].sport, sf[0].sport, sf[1].sport,
+	       sf[2].sport, sf[3].sport);
+	fg_ct_seed(g.ct_fd, &f[0], &s_tcp4, 0, fg_other_be(&s_tcp4, &f[0]),
+		   fg_tick_ago(now, age[0]));
+	for (w = 1; w < FG_CT_WAYS; w++)
+		fg_ct_seed(g.ct_fd, &f[w], &s_udp4, w,
+			   fg_other_be(&s_udp4, &f[w]), fg_tick_ago(now, age[w]));
+	for (w = 0; w < FG_CT_WAYS; w++)
+		fg_ct_seed(g.ctsyn_fd, &sf[w], &s_tcp4, w,
+			   w == 2 ? be : fg_ring_pick(&s_tcp4, 0, &sf[w]),
+			   fg_tick_ago(now, sage[w]));
+	nsyn = fg_ct_count(g.ctsyn_fd);
+	nct = fg_ct_count(g.ct_fd);
+	fg_dsr("ct promotion: the ack of a recorded handshake keeps its "
+	       "backend over the ring", &s_tcp4, 0, &p, 0, be, 0);
+	fg_begin("ct promotion: one fg_ct_syn way freed, the expired udp way "
+		 "of fg_ct took the flow, nothing else moved");
+	fg_expect_evicted(g.ct_fd, line, 1, &p, f, age);
+	for (w = 0; w < FG_CT_WAYS; w++) {
+		if (w == 2)
+			FG_EXPECT(fg_ct_way_is_free(g.ctsyn_fd, line, w),
+				  "fg_ct_syn way 2 not freed");
+		else
+			FG_EXPECT(fg_ct_way_holds(g.ctsyn_fd, line, w, &sf[w]),
+				  "fg_ct_syn way %u lost its flow", w);
+	}
+	rc = fg_ct_get(g.ct_fd, &p, &v);
+	FG_EXPECT(rc == 0 && v.backend_id == be && v.svc_id == s_tcp4.id &&
+		  !v.flags && fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  "promoted: rc %d backend %u svc %u seen %+d ticks flags %#x",
+		  rc, v.backend_id, v.svc_id,
+		  fg_tick_diff(v.seen, fg_ct_tick(now)), v.flags);
+	FG_EXPECT(fg_ct_count(g.ctsyn_fd) == nsyn - 1, "fg_ct_syn %ld -> %ld",
+		  nsyn, fg_ct_count(g.ctsyn_fd));
+	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
+		  fg_ct_count(g.ct_fd));
+	fg_end();
+	fg_ct_line_clear(g.ct_fd, line);
+	fg_ct_line_clear(g.ctsyn_fd, line);
+}
 
 /*
  * fg_t_ct_sets - the set-associative replacement rule (fg_tables.h): a
- * new flow takes a free entry of its set, else one idle past its
- * protocol's timeout, else the least recently seen of the FG_CT_WAYS;
- * entries already there win over the ring. Sets are filled by hand with
- * flows whose hash lands in them.
+ * new flow takes a free way of its line, else one idle past its own
+ * protocol's timeout, else the one idle longest; among equals the first
+ * in way order. Ways already there win over the ring. Lines are filled
+ * by hand with flows whose hash lands in them.
  */
 static void fg_t_ct_sets(void)
 {
@@ -2509,24 +2727,25 @@ static void fg_t_ct_sets(void)
 		.need = 5,
 	};
 	static const __u64 age[FG_CT_WAYS] = { 2, 3, 6, 4 }; /* seconds */
-	static const __u64 sage[FG_CT_WAYS] = { 2, 5, 3, 4 };
+	/* Ways 1 and 3 equally old: the first of them goes. */
+	static const __u64 sage[FG_CT_WAYS] = { 2, 5, 3, 5 };
 	struct fg_ps f[6], t, sf[5];
-	__u32 set, be[6], w;
+	__u32 line, be[6], w;
 	long nsyn, nct;
 	__u64 now;
 	unsigned int i;
 	struct fg_ct v;
 	int rc;
 
-	/* Entries are aged by back-dating last_seen up to 100 s. */
+	/* Ways are aged by back-dating seen up to 100 s. */
 	if (fg_now_coarse() < 200 * FG_SEC) {
-		printf("# connection-table set tests skipped: uptime under "
+		printf("# connection-table line tests skipped: uptime under "
 		       "200 s\n");
 		return;
 	}
 
-	/* fg_ct: six UDP flows of s_udp4 and one TCP flow in one set. */
-	set = fg_ct_pick_set(g.ct_fd, pk, 2);
+	/* fg_ct: six UDP flows of s_udp4 and one TCP flow in one line. */
+	line = fg_ct_pick_line(g.ct_fd, -1, pk, 2);
 	for (i = 0; i < 6; i++) {
 		f[i] = pk[0].ps;
 		f[i].sport = pk[0].port[i];
@@ -2534,110 +2753,126 @@ static void fg_t_ct_sets(void)
 	}
 	t = pk[1].ps;
 	t.sport = pk[1].port[0];
-	printf("# fg_ct set %u: udp ports %u %u %u %u %u %u, tcp port %u\n",
-	       set, f[0].sport, f[1].sport, f[2].sport, f[3].sport,
+	printf("# fg_ct line %u: udp ports %u %u %u %u %u %u, tcp port %u\n",
+	       line, f[0].sport, f[1].sport, f[2].sport, f[3].sport,
 	       f[4].sport, f[5].sport, t.sport);
 
-	/* Full set, no entry past its timeout: the oldest (way 2) goes. */
+	/* Full line, no way past its timeout: the oldest (way 2) goes. */
 	now = fg_now_coarse();
 	for (w = 0; w < FG_CT_WAYS; w++)
-		fg_ct_seed(g.ct_fd, &f[w], &s_udp4, w, be[w], now - age[w] * FG_SEC);
-	fg_dsr("ct set: a recorded udp flow keeps its backend over the ring",
+		fg_ct_seed(g.ct_fd, &f[w], &s_udp4, w, be[w],
+			   fg_tick_ago(now, age[w]));
+	fg_dsr("ct line: a recorded udp flow keeps its backend over the ring",
 	       &s_udp4, 0, &f[0], 0, be[0], 0);
-	fg_dsr("ct set full: a new udp flow goes where the ring says",
+	fg_dsr("ct line full: a new udp flow goes where the ring says",
 	       &s_udp4, 0, &f[4], 1, 0, 0);
 	be[4] = fg_ring_pick(&s_udp4, 0, &f[4]);
-	fg_begin("ct set full: the new flow evicted the least recently seen "
-		 "entry");
-	fg_expect_evicted(g.ct_fd, set, 2, &f[4], f, age);
+	fg_begin("ct line full: the new flow evicted the way idle longest");
+	fg_expect_evicted(g.ct_fd, line, 2, &f[4], f, age);
 	rc = fg_ct_get(g.ct_fd, &f[2], &v);
 	FG_EXPECT(rc == -ENOENT, "evicted flow still found (%d)", rc);
 	rc = fg_ct_get(g.ct_fd, &f[4], &v);
 	FG_EXPECT(rc == 0 && v.backend_id == be[4] && v.svc_id == s_udp4.id &&
-		  v.last_seen >= now && !v.flags,
-		  "new entry: rc %d backend %u svc %u last_seen %+lld flags %#x",
+		  fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0 &&
+		  v.flags == FG_CT_F_UDP,
+		  "new way: rc %d backend %u svc %u seen %+d ticks flags %#x",
 		  rc, v.backend_id, v.svc_id,
-		  (long long)(v.last_seen - now), v.flags);
+		  fg_tick_diff(v.seen, fg_ct_tick(now)), v.flags);
 	rc = fg_ct_get(g.ct_fd, &f[0], &v);
-	FG_EXPECT(rc == 0 && v.last_seen >= now,
-		  "hit 2 s after last_seen not refreshed (rc %d, %+lld ns)",
-		  rc, (long long)(v.last_seen - now));
+	FG_EXPECT(rc == 0 && fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  "hit 2 s after seen not refreshed (rc %d, %+d ticks)",
+		  rc, fg_tick_diff(v.seen, fg_ct_tick(now)));
 	fg_end();
 
-	/* A free entry wins over the oldest live one (way 3, 4 s). */
-	fg_ct_entry_clear(g.ct_fd, set & (FG_T_CT_SLOTS - 1));
-	fg_dsr("ct set with a free entry: the evicted flow comes back new",
+	/* A free way wins over the oldest live one (way 3, 4 s), though it
+	 * was freed as the dataplane frees one: its seen tick, refreshed a
+	 * moment ago, stays. */
+	fg_ct_way_free(g.ct_fd, line, 0);
+	fg_dsr("ct line with a free way: the evicted flow comes back new",
 	       &s_udp4, 0, &f[2], 1, 0, 0);
-	fg_begin("ct set with a free entry: the new flow took it");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 0, &f[2]),
+	fg_begin("ct line with a free way: the new flow took it");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 0, &f[2]),
 		  "way 0 (free) does not hold the new flow");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 1, &f[1]), "way 1 lost its flow");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 2, &f[4]), "way 2 lost its flow");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 3, &f[3]), "way 3 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 1, &f[1]), "way 1 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 2, &f[4]), "way 2 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 3, &f[3]), "way 3 lost its flow");
 	fg_end();
 
-	/* An entry past its protocol's timeout is as good as free: UDP seen
-	 * 31 s ago (timeout 30 s) goes before TCP seen 100 s ago (300 s). */
+	/* A way past its own protocol's timeout is as good as free: UDP seen
+	 * 31 s ago (timeout 30 s) goes before TCP seen 100 s ago (300 s),
+	 * and the first expired way goes, not the one idle longer (UDP,
+	 * 40 s, way 3). */
 	now = fg_now_coarse();
-	fg_ct_seed(g.ct_fd, &t, &s_tcp4, 0, s_tcp4.be_id[0], now - 100 * FG_SEC);
-	fg_ct_seed(g.ct_fd, &f[1], &s_udp4, 1, be[1], now - 31 * FG_SEC);
-	fg_dsr("ct set: a udp flow idle past its timeout is re-picked, new",
+	fg_ct_seed(g.ct_fd, &t, &s_tcp4, 0, s_tcp4.be_id[0],
+		   fg_tick_ago(now, 100));
+	fg_ct_seed(g.ct_fd, &f[1], &s_udp4, 1, be[1], fg_tick_ago(now, 31));
+	fg_ct_seed(g.ct_fd, &f[3], &s_udp4, 3, be[3], fg_tick_ago(now, 40));
+	fg_dsr("ct line: a udp flow idle past its timeout is re-picked, new",
 	       &s_udp4, 0, &f[5], 1, 0, 0);
-	fg_begin("ct set: the new flow took the expired entry, not the oldest");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 1, &f[5]),
+	fg_begin("ct line: the new flow took the first expired way, not the "
+		 "oldest");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 1, &f[5]),
 		  "way 1 (udp, expired) does not hold the new flow");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 0, &t),
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 0, &t),
 		  "way 0 (tcp, 100 s, live) lost its flow");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 2, &f[4]), "way 2 lost its flow");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 3, &f[3]), "way 3 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 2, &f[4]), "way 2 lost its flow");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 3, &f[3]),
+		  "way 3 (udp, expired 40 s) lost its flow");
 	fg_end();
 
-	/* An expired entry of the flow itself is no state: re-picked from the
-	 * ring and rewritten in place. */
-	fg_ct_seed(g.ct_fd, &f[3], &s_udp4, 3, be[3], now - 31 * FG_SEC);
+	/* An expired way of the flow itself is no state: re-picked from the
+	 * ring and rewritten in place, not in way 0 freed ahead of it. */
+	fg_ct_way_free(g.ct_fd, line, 0);
+	fg_ct_seed(g.ct_fd, &f[3], &s_udp4, 3, be[3], fg_tick_ago(now, 31));
 	nct = fg_ct_count(g.ct_fd);
-	fg_dsr("ct: a udp flow whose own entry expired is re-picked, new",
+	fg_dsr("ct: a udp flow whose own way expired is re-picked, new",
 	       &s_udp4, 0, &f[3], 1, 0, 0);
-	fg_begin("ct: the expired flow's entry rewritten in place");
-	FG_EXPECT(fg_ct_way_holds(g.ct_fd, set, 3, &f[3]),
+	fg_begin("ct: the expired flow's way rewritten in place");
+	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 3, &f[3]),
 		  "way 3 does not hold the flow");
+	FG_EXPECT(fg_ct_way_is_free(g.ct_fd, line, 0), "way 0 (free) taken");
 	rc = fg_ct_get(g.ct_fd, &f[3], &v);
 	FG_EXPECT(rc == 0 && v.backend_id == fg_ring_pick(&s_udp4, 0, &f[3]) &&
-		  v.last_seen >= now, "rc %d backend %u", rc, v.backend_id);
+		  fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  "rc %d backend %u", rc, v.backend_id);
 	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
 		  fg_ct_count(g.ct_fd));
 	fg_end();
-	for (w = 0; w < FG_CT_WAYS; w++)
-		fg_ct_entry_clear(g.ct_fd, (set + w) & (FG_T_CT_SLOTS - 1));
+	fg_ct_line_clear(g.ct_fd, line);
+
+	fg_t_ct_tag(line, &f[0], be[0]);
+	fg_ct_line_clear(g.ct_fd, line);
 
 	/* fg_ct_syn follows the same rule: a fifth SYN evicts the oldest
-	 * embryonic entry (way 1, 5 s) and touches nothing in fg_ct. */
-	set = fg_ct_pick_set(g.ctsyn_fd, &sp, 1);
+	 * embryonic way (way 1, 5 s, tied with way 3) and touches nothing
+	 * in fg_ct. */
+	line = fg_ct_pick_line(g.ctsyn_fd, -1, &sp, 1);
 	for (i = 0; i < 5; i++) {
 		sf[i] = sp.ps;
 		sf[i].sport = sp.port[i];
 	}
-	printf("# fg_ct_syn set %u: tcp ports %u %u %u %u %u\n", set,
+	printf("# fg_ct_syn line %u: tcp ports %u %u %u %u %u\n", line,
 	       sf[0].sport, sf[1].sport, sf[2].sport, sf[3].sport, sf[4].sport);
 	now = fg_now_coarse();
 	for (w = 0; w < FG_CT_WAYS; w++)
 		fg_ct_seed(g.ctsyn_fd, &sf[w], &s_tcp4, w,
 			   fg_ring_pick(&s_tcp4, 0, &sf[w]),
-			   now - sage[w] * FG_SEC);
+			   fg_tick_ago(now, sage[w]));
 	nsyn = fg_ct_count(g.ctsyn_fd);
 	nct = fg_ct_count(g.ct_fd);
-	fg_dsr("ct_syn set full: a new syn goes where the ring says", &s_tcp4,
+	fg_dsr("ct_syn line full: a new syn goes where the ring says", &s_tcp4,
 	       0, &sf[4], 1, 0, 0);
-	fg_begin("ct_syn set full: the syn evicted the least recently seen "
-		 "entry, fg_ct untouched");
-	fg_expect_evicted(g.ctsyn_fd, set, 1, &sf[4], sf, sage);
+	fg_begin("ct_syn line full: the syn evicted the first of the ways idle "
+		 "longest, fg_ct untouched");
+	fg_expect_evicted(g.ctsyn_fd, line, 1, &sf[4], sf, sage);
 	FG_EXPECT(fg_ct_count(g.ctsyn_fd) == nsyn, "fg_ct_syn %ld -> %ld",
 		  nsyn, fg_ct_count(g.ctsyn_fd));
 	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
 		  fg_ct_count(g.ct_fd));
 	fg_end();
-	for (w = 0; w < FG_CT_WAYS; w++)
-		fg_ct_entry_clear(g.ctsyn_fd, (set + w) & (FG_T_CT_SYN_SLOTS - 1));
+	fg_ct_line_clear(g.ctsyn_fd, line);
+
+	fg_t_ct_promote(fg_now_coarse());
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -2700,16 +2935,17 @@ static int fg_load(void)
 	fg_addr(FG_T_SNAT6, a);
 	memcpy((void *)skel->rodata->fg_snat6, a, 16);
 	skel->rodata->fg_gue_port = htons(FG_T_GUE_PORT);
-	skel->rodata->fg_ct_slots = FG_T_CT_SLOTS;
-	skel->rodata->fg_ct_syn_slots = FG_T_CT_SYN_SLOTS;
+	skel->rodata->fg_ct_lines = FG_T_CT_LINES;
+	skel->rodata->fg_ct_syn_lines = FG_T_CT_SYN_LINES;
 	skel->rodata->fg_bucket_slots = FG_T_BUCKET_SLOTS;
 
 	bpf_map__set_max_entries(skel->maps.fg_ring, FG_T_RING_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_backends, FG_T_BACKENDS);
 	/* fg_be_stats keeps its FG_BACKEND_MAX entries per CPU: the program
 	 * indexes it with that stride whatever fg_backends holds. */
-	bpf_map__set_max_entries(skel->maps.fg_ct, FG_T_CT_SLOTS);
-	bpf_map__set_max_entries(skel->maps.fg_ct_syn, FG_T_CT_SYN_SLOTS);
+	/* The connection tables' entries are lines, as the rodata says. */
+	bpf_map__set_max_entries(skel->maps.fg_ct, FG_T_CT_LINES);
+	bpf_map__set_max_entries(skel->maps.fg_ct_syn, FG_T_CT_SYN_LINES);
 	bpf_map__set_max_entries(skel->maps.fg_nat, lru);
 	bpf_map__set_max_entries(skel->maps.fg_nat_syn, lru);
 	bpf_map__set_max_entries(skel->maps.fg_buckets, FG_T_BUCKET_SLOTS);

@@ -31,8 +31,8 @@ Subcommands (each bounded in time; JSON results go to stdout):
       packets or S seconds, whichever first.
   mapcount PATH
       The number of entries in the pinned BPF map PATH: keys of a hash
-      map (fg_nat), entries in use (key.family != 0) of a connection
-      table (fg_ct, fg_ct_syn: mappable arrays of struct fg_ct_entry).
+      map (fg_nat), flows in use (ways with a tag) of a connection
+      table (fg_ct, fg_ct_syn: mappable arrays of struct fg_ct_line).
   q FILE EXPR
       Print the Python expression EXPR evaluated with d = the JSON of FILE
       (the shell scripts' JSON query tool).
@@ -378,22 +378,25 @@ BPF_NR = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361,
           "s390x": 351, "loongarch64": 280}
 BPF_MAP_GET_NEXT_KEY, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD = 4, 7, 15
 BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE = 2, 1 << 10
-# struct fg_ct_entry (dataplane/core/fg_tables.h): 64 bytes, the flow
-# key first; fg_flow_key.family at byte 37, 0 = a free entry.
-FG_CT_ENTRY_SIZE, FG_CT_FAMILY_OFF = 64, 37
+# struct fg_ct_line (dataplane/core/fg_tables.h): 64 bytes, four 16-byte
+# struct fg_ct_way, each starting with its 32-bit tag, 0 = a free way.
+FG_CT_LINE_SIZE, FG_CT_WAY_SIZE = 64, 16
 
 
 def ct_in_use(fd, max_entries):
-    """Entries of a connection table (mapped, read-only) whose key's
-    family is set."""
+    """Ways in use (tag != 0) of a connection table of max_entries lines
+    (mapped, read-only)."""
+    import array
     import mmap
-    m = mmap.mmap(fd, max_entries * FG_CT_ENTRY_SIZE, mmap.MAP_SHARED,
+    m = mmap.mmap(fd, max_entries * FG_CT_LINE_SIZE, mmap.MAP_SHARED,
                   mmap.PROT_READ)
     try:
-        fam = m[FG_CT_FAMILY_OFF::FG_CT_ENTRY_SIZE]
+        words = array.array("I")  # native order, as the program wrote
+        words.frombytes(m[:])
     finally:
         m.close()
-    return len(fam) - fam.count(0)
+    tags = words[::FG_CT_WAY_SIZE // 4]
+    return len(tags) - tags.count(0)
 
 
 def cmd_mapcount(a):
@@ -424,7 +427,7 @@ def cmd_mapcount(a):
     if mtype == BPF_MAP_TYPE_ARRAY:
         # An array has every key: only a connection table says which
         # entries are in use.
-        if value_size != FG_CT_ENTRY_SIZE or not flags & BPF_F_MMAPABLE:
+        if value_size != FG_CT_LINE_SIZE or not flags & BPF_F_MMAPABLE:
             sys.exit("mapcount: %s: an array but not a connection table"
                      % a.path)
         n = ct_in_use(fd, max_entries)

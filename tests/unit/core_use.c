@@ -21,8 +21,8 @@ struct fg_core_use_args {
 	const struct fg_tb_profile *prof;
 	struct fg_tb_state *st;
 	const struct fg_svc_slot *svc_tab;  /* one generation's slots */
-	const struct fg_ct_entry *ct;       /* a connection table */
-	__u32 ct_slots;                     /* its entries, a power of two */
+	const struct fg_ct_line *ct;        /* a connection table */
+	__u32 ct_lines;                     /* its lines, a power of two */
 	__u32 cpu;
 	__u64 now;
 	__u64 out[8];
@@ -33,7 +33,8 @@ int fg_core_use(struct fg_core_use_args *a);
 int fg_core_use(struct fg_core_use_args *a)
 {
 	const struct fg_svc_slot *slot;
-	const struct fg_ct_entry *e;
+	const struct fg_ct_line *l;
+	struct fg_ct ct;
 	struct fg_flow_key key, rev;
 	struct fg_pkt pkt;
 	int rc;
@@ -47,15 +48,19 @@ int fg_core_use(struct fg_core_use_args *a)
 	a->out[1] = fg_flow_hash_sym(&rev, a->seed);
 	a->out[2] = fg_flow_hash_src(&key, a->seed);
 	a->out[3] = a->ring[fg_maglev_slot(a->out[0], FG_MAGLEV_M_DEFAULT)];
-	/* The service table's first probe and the connection table's set,
-	 * as the dataplane reads them. */
+	/* The service table's first probe and the connection table's first
+	 * way, as the dataplane reads them. */
 	slot = &a->svc_tab[fg_svc_key_slot(pkt.dst, pkt.dport, pkt.l4_proto)];
 	a->out[4] = ~0U;
 	if (fg_svc_key_eq(&slot->key, pkt.dst, pkt.dport, pkt.l4_proto,
 			  pkt.family))
 		a->out[4] = slot->svc.id;
-	e = &a->ct[fg_ct_set(a->out[0], a->ct_slots)];
-	a->out[5] = fg_ct_key_eq(&e->key, &key) ? e->ct.backend_id : ~0U;
+	l = &a->ct[fg_ct_line_of(a->out[0], a->ct_lines)];
+	a->out[5] = ~0U;
+	if (l->way[0].tag == fg_ct_tag(a->out[0])) {
+		fg_ct_unpack(&l->way[0], &ct);
+		a->out[5] = ct.backend_id + fg_ct_idle(fg_ct_tick(a->now), ct.seen);
+	}
 	a->out[6] = fg_cpu_index(a->cpu, FG_DROPS_STRIDE, FG_DROP_NO_SERVICE);
 	return fg_tb_consume(a->prof, a->st, a->now, pkt.l3_len);
 }

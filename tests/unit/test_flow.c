@@ -10,7 +10,8 @@
  * on random keys and seeds; then for what the dataplane relies on: every
  * seed word and every key byte matters, and a million sequential flows
  * spread evenly over connection-table buckets (the low bits) and over a
- * Maglev ring (the high bits, fg_maglev_slot).
+ * Maglev ring (the high bits, fg_maglev_slot). Last, the connection
+ * table's way helpers: tags, packing and tick arithmetic.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 
 #include "fg_flow.h"
 #include "fg_maglev.h"
+#include "fg_tables.h"
 
 /* ------------------------------------------------------------ reference */
 
@@ -595,6 +597,76 @@ static void test_key_from_pkt(void **state)
 	assert_int_equal(k.dport, 0);
 }
 
+/* ------------------------------------------------------- conntrack ways */
+
+/* A tag is the hash's high half, never 0 (0 marks a free way), and does
+ * not depend on the bits that chose the line. */
+static void test_ct_tag_and_line(void **state)
+{
+	struct fg_ct_line tab[64];
+	uint64_t s = 7;
+	int i;
+
+	assert_int_equal(fg_ct_tag(0x00000000deadbeefULL), 1);
+	assert_int_equal(fg_ct_tag(0x1234567800000000ULL), 0x12345678);
+	assert_int_equal(fg_ct_line_of(0x12345678deadbeefULL, 1U << 19),
+			 0xdeadbeefU & ((1U << 19) - 1));
+	/* Flows of one line still carry distinct tags. */
+	for (i = 0; i < 1000; i++) {
+		uint64_t a = rnd(&s), b = (rnd(&s) & ~0xffffffffULL) |
+					  (a & 0xffffffffULL);
+
+		assert_int_equal(fg_ct_line_of(a, 64), fg_ct_line_of(b, 64));
+		if ((a >> 32) != (b >> 32) && (a >> 32) && (b >> 32))
+			assert_int_not_equal(fg_ct_tag(a), fg_ct_tag(b));
+	}
+	assert_int_equal(sizeof(tab[0]), 64);
+	assert_int_equal(sizeof(tab[0].way[0]), 16);
+}
+
+/* fg_ct_pack / fg_ct_unpack round trip, with the UDP bit carried in the
+ * service field and NAT told by the port. */
+static void test_ct_pack_roundtrip(void **state)
+{
+	struct fg_ct a = { .backend_id = 65535, .svc_id = FG_SVC_MAX - 1,
+			   .seen = 0xfffffff0U, .nat_port = htons(40000),
+			   .flags = FG_CT_F_UDP | FG_CT_F_NAT };
+	struct fg_ct b;
+	struct fg_ct_way w;
+
+	fg_ct_pack(&w, 0xabcdef01U, &a);
+	assert_int_equal(w.tag, 0xabcdef01U);
+	assert_int_equal(w.svc, (FG_SVC_MAX - 1) | FG_CT_W_UDP);
+	fg_ct_unpack(&w, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+
+	a.flags = 0;
+	a.nat_port = 0;
+	fg_ct_pack(&w, 1, &a);
+	assert_int_equal(w.svc, FG_SVC_MAX - 1);
+	fg_ct_unpack(&w, &b);
+	assert_int_equal(b.flags, 0);
+	assert_int_equal(b.svc_id, FG_SVC_MAX - 1);
+}
+
+/* Ticks are compared by difference, so idle time survives the 32-bit
+ * wrap of the tick counter, and a tick ahead of now is no idle time. */
+static void test_ct_tick_wrap(void **state)
+{
+	uint64_t sec = 1000000000ULL;
+	uint32_t seen = fg_ct_tick((1ULL << (32 + FG_CT_TICK_SHIFT)) - sec);
+	uint32_t now = fg_ct_tick((1ULL << (32 + FG_CT_TICK_SHIFT)) + 2 * sec);
+
+	assert_true(now < seen); /* wrapped */
+	assert_in_range(fg_ct_idle(now, seen), fg_ct_tick(3 * sec) - 1,
+			fg_ct_tick(3 * sec) + 1);
+	assert_int_equal(fg_ct_idle(seen, seen), 0);
+	/* A way another CPU stamped a tick ahead of this one's clock is not
+	 * idle for ~2^32 ticks. */
+	assert_int_equal(fg_ct_idle(seen, seen + 1), 0);
+	assert_int_equal(fg_ct_idle(now, now + 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +679,9 @@ int main(void)
 		cmocka_unit_test(test_reverse_and_symmetric_hash),
 		cmocka_unit_test(test_src_hash_ignores_everything_but_source),
 		cmocka_unit_test(test_key_from_pkt),
+		cmocka_unit_test(test_ct_tag_and_line),
+		cmocka_unit_test(test_ct_pack_roundtrip),
+		cmocka_unit_test(test_ct_tick_wrap),
 	};
 
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
