@@ -22,40 +22,70 @@
  *    median of the floor figures, above_floor the median over runs of
  *    (row - floor) within the run.
  *  - Path proof: the counters (fg_drops, fg_svc_stats, fg_be_stats,
- *    fg_limit_stats: per CPU by layout, summed over the CPUs) and the
- *    entry counts of fg_ct, fg_ct_syn and fg_nat are read before and after
- *    each run and must have moved by exactly what `calls` packets of the
- *    claimed path move them by, and nothing else may move; every call's
- *    verdict is checked, and the first output frame of each run is
- *    inspected. Established rows point their conntrack entries at a
- *    backend that is *not* in the service's ring, so a packet that missed
- *    the table (and went through Maglev) would count on another backend
- *    and fail the check. The SYN rows then find every SYN of the run in
- *    fg_ct_syn, in its set, on one of the service's backends.
+ *    fg_limit_stats: per CPU by layout, summed over the CPUs), the ways
+ *    in use (tag != 0) of fg_ct and fg_ct_syn and the entries of fg_nat
+ *    are read before and after each run and must have moved by exactly
+ *    what `calls` packets of the claimed path move them by, and nothing
+ *    else may move; every call's verdict is checked, and the first output
+ *    frame of each run is inspected. Established rows point their
+ *    conntrack ways at a backend that is *not* in the service's ring, so a
+ *    packet that missed the table (and went through Maglev) would count
+ *    on another backend and fail the check. The SYN rows then find every
+ *    SYN of the run in fg_ct_syn, by its tag in its line, on one of the
+ *    service's backends.
+ *  - Two loads of the program, one alive at a time, each on fresh maps
+ *    given the same services, backends, rings, config and limits; every
+ *    map but fg_ct and fg_ct_syn keeps its compiled-in production size in
+ *    both, and fg_ct (the established flows) has its production size in
+ *    both: 2^19 lines of 4 ways (FG_CT_DEFAULT, 2^21 flows, 32 MiB).
+ *     1. The hot rows (syn_new_flow, tcp_established, udp_established,
+ *        non_vip_pass, syn_limited_drop, syn_limited_reset, nat_forward,
+ *        nat_reverse) run first, against a load with every table at its
+ *        production size, as xdp/fg_xdp.c sizes them by default: fg_ct_syn
+ *        2^16 lines (FG_CT_SYN_DEFAULT, 2^18 flows, 4 MiB). A new
+ *        SYN's cost grows with the table it lands in (cache and TLB
+ *        misses over 32 MiB rather than 4 MiB): in load 2's 8x table
+ *        syn_new_flow would pay more than production does.
+ *     2. The realistic rows (tcp_established_1m, syn_new_1m) then run
+ *        against a second load, made after the first is destroyed, with
+ *        fg_ct_syn 2^19 lines (2^21 flows, 32 MiB: 8x production) so that
+ *        syn_new_1m's million SYNs of a run fill under half of it and none
+ *        has to evict another (production's 2^18 could not hold them).
+ *        tcp_established_1m does not write fg_ct_syn; it runs on this load
+ *        with syn_new_1m because both need the same 1M prefill of fg_ct.
+ *    A load is made only when one of its rows is selected.
  *  - Hot rows: one flow (established, NAT, limited, non-VIP), or for
- *    syn_new_flow a new flow per call (fg_ct_syn emptied between runs).
- *  - Both connection tables are read once through the kernel, a page at a
- *    time, before any row (fg_b_ct_warm): on a guest with shadow page
- *    tables the kernel's first touch of each page of a fresh map traps to
- *    the hypervisor, which a running dataplane pays once at start.
- *  - Realistic rows: 1M flows in fg_ct at its production size (2^21
- *    entries, 4-way sets, so 48 % full), written straight into the mapped
- *    table the way the dataplane places a new flow: the first free entry
- *    of its set (fg_ct_set of its keyed flow hash). With 4-way sets a few
- *    percent of any million flows find their set full; the dataplane would
- *    then evict the set's least recently seen flow, so the prefill skips
- *    such a candidate flow and takes the next, until 1M flows are resident
- *    (the skipped count is printed). ACKs of a random permutation of them,
- *    each run its own 300k, so every ACK is the flow's first in the run
- *    (cold cache; last_seen is then over a second old and gets refreshed,
- *    as for a real flow). The tables are shared by the CPUs, so the
+ *    syn_new_flow a new flow per call (fg_ct_syn emptied between runs):
+ *    -n calls per run, but at most half of what fg_ct_syn holds (2^17 at
+ *    production size), like syn_new_1m's million in its 2^21.
+ *  - Both connection tables of each load are read once through the
+ *    kernel, a page at a time, before its first row (fg_b_ct_warm): on a
+ *    guest with shadow page tables the kernel's first touch of each page
+ *    of a fresh map traps to the hypervisor, which a running dataplane
+ *    pays once at start.
+ *  - Realistic rows, on load 2: 1M flows in fg_ct at its production size
+ *    (2^21 flows: 2^19 lines of 4 ways, 32 MiB; so 48 % full), written
+ *    straight into the mapped table the way the dataplane places a new
+ *    flow: the first free way of its line (fg_ct_line_of its keyed flow
+ *    hash), under its tag (fg_ct_tag). With 4-way lines a few percent of
+ *    any million flows find their line full; the dataplane would then
+ *    evict the line's least recently seen flow, so the prefill skips such
+ *    a candidate flow and takes the next, until 1M flows are resident
+ *    (the skipped count is printed); likewise a candidate whose tag
+ *    another flow of its line holds already, which the dataplane could
+ *    not tell from that flow. ACKs of a random permutation of them, each
+ *    run its own 300k, so every ACK is the flow's first in the run (cold
+ *    cache). The prefill dates the flows FG_B_PREFILL_AGO_NS back, so
+ *    every ACK finds its flow idle over a second and refreshes its seen
+ *    tick, as a real flow's first packet of a new second does, whatever
+ *    the time the prefill took. The tables are shared by the CPUs, so the
  *    prefill runs on the bench CPU like everything else. syn_new_1m: 1M
- *    distinct new SYNs per run on top of them, into fg_ct_syn sized 2^21
- *    (8x production, so a run's million fit) and emptied between runs;
- *    the SYN rows' flows are chosen the same way, so that from an empty
- *    table each SYN finds a free entry in its set and none evicts another
- *    (the entry count then grows by exactly `calls`). All rows share that
- *    one load: other maps keep their production sizes.
+ *    distinct new SYNs per run on top of them, into load 2's fg_ct_syn
+ *    (2^19 lines, above), emptied between runs. The SYN rows' flows (both
+ *    rows, each planned for the fg_ct_syn of its own load) are chosen the
+ *    same way, so that from an empty table each SYN finds a free way in
+ *    its line and none evicts another or matches another's tag (the
+ *    count of ways in use then grows by exactly `calls`).
  *
  * Output: one line per row,
  *   bench=xdp case=<case> value=<ns> unit=ns floor=<ns> above_floor=<ns>
@@ -65,7 +95,8 @@
  * not root or BPF is refused.
  *
  * Usage: bench_xdp [-n calls] [-r runs] [case...]
- *   -n  calls per run of the hot rows (default 200000)
+ *   -n  calls per run of the hot rows (default 200000; syn_new_flow
+ *       at most 2^17, half its fg_ct_syn)
  *   -r  runs per row (default 3)
  *   case  run only these rows (default all)
  */
@@ -103,9 +134,17 @@
 #define FG_B_CALLS_DEFAULT 200000U
 #define FG_B_FLOWS         1000000U  /* the "1M" rows */
 #define FG_B_CALLS_1M_EST  300000U   /* ACKs per run of tcp_established_1m */
-#define FG_B_CT_SLOTS      FG_CT_DEFAULT /* fg_ct: production size */
-#define FG_B_CTSYN_SLOTS   (1U << 21) /* fg_ct_syn: a run's 1M SYNs fit */
-#define FG_B_CAND_MAX      (2U * FG_B_FLOWS) /* candidate flows per set */
+/* Connection-table sizes in lines of FG_CT_WAYS flows (the maps'
+ * max_entries; see the top): fg_ct at production size in both loads,
+ * fg_ct_syn at production size for the hot rows and 8x production for the
+ * 1M rows, so that a run's 1M SYNs fill under half of it. */
+#define FG_B_CT_LINES      (FG_CT_DEFAULT / FG_CT_WAYS)
+#define FG_B_CTSYN_LINES_HOT (FG_CT_SYN_DEFAULT / FG_CT_WAYS)
+#define FG_B_CTSYN_LINES_1M  (1U << 19)
+#define FG_B_CAND_MAX      (2U * FG_B_FLOWS) /* candidates per flow set */
+/* The prefilled flows were last seen this long before the prefill: over
+ * the dataplane's ~1 s refresh interval, well under the TCP timeout. */
+#define FG_B_PREFILL_AGO_NS 2000000000ULL
 #define FG_B_REARM         4096U     /* limited rows: re-empty the bucket */
 #define FG_B_BATCH         65536U    /* map batch operations */
 #define FG_B_PKT_MAX       2048U
@@ -150,8 +189,8 @@ static struct {
 	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd, bkt_fd;
 	int ct_fd, ctsyn_fd, nat_fd;
 	int svcst_fd, best_fd, limst_fd, drops_fd;
-	__u32 ct_slots, ctsyn_slots;
-	struct fg_ct_entry *ct, *ctsyn; /* the tables, mapped */
+	__u32 ct_lines, ctsyn_lines;
+	struct fg_ct_line *ct, *ctsyn; /* the tables, mapped */
 	struct fg_svc_slot *svc_img;   /* generation 0 of fg_services */
 	__u32 next_svc, next_be, next_ring;
 	__u32 calls, runs;
@@ -463,7 +502,7 @@ struct fg_b_snap {
 	__u64 svc[FG_B_ID_MAX][3];  /* packets, bytes, new_flows */
 	__u64 be[FG_B_ID_MAX][3];
 	__u64 lim[FG_B_ID_MAX][2];  /* passed, limited */
-	__u64 ct, ctsyn, nat;       /* entries */
+	__u64 ct, ctsyn, nat;       /* ways in use; fg_nat entries */
 };
 
 static const char *const fg_b_drop_names[FG_DROP_REASON_MAX] = {
@@ -480,14 +519,18 @@ static void fg_b_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize,
 				   nwords));
 }
 
-/* fg_b_ct_count - entries in use in a connection table. */
-static __u64 fg_b_ct_count(int fd)
+/* fg_b_ct_count - ways in use (tag != 0) in connection table t of
+ * `lines` lines, through the mapping the benchmark holds (fg_h_ct_count
+ * would map the table afresh on every call). */
+static __u64 fg_b_ct_count(const struct fg_ct_line *t, __u32 lines)
 {
-	long n = fg_h_ct_count(fd);
+	__u64 n = 0;
+	__u32 i, w;
 
-	if (n < 0)
-		fg_b_die("fg_h_ct_count: %s", strerror((int)-n));
-	return (__u64)n;
+	for (i = 0; i < lines; i++)
+		for (w = 0; w < FG_CT_WAYS; w++)
+			n += t[i].way[w].tag != 0;
+	return n;
 }
 
 /* fg_b_count - entries of a hash map (fg_nat), by batch lookup. */
@@ -542,8 +585,8 @@ static void fg_b_snap_take(struct fg_b_snap *s, int counts)
 	}
 	s->ct = s->ctsyn = s->nat = 0;
 	if (counts) {
-		s->ct = fg_b_ct_count(g.ct_fd);
-		s->ctsyn = fg_b_ct_count(g.ctsyn_fd);
+		s->ct = fg_b_ct_count(g.ct, g.ct_lines);
+		s->ctsyn = fg_b_ct_count(g.ctsyn, g.ctsyn_lines);
 		s->nat = fg_b_count(g.nat_fd, sizeof(struct fg_flow_key),
 				    sizeof(struct fg_nat_rev));
 	}
@@ -564,7 +607,7 @@ struct fg_b_expect {
 struct fg_b_row {
 	const char *name;
 	double peer;                 /* BENCH.md above-floor ns; 0: none */
-	int big;                     /* needs the 1M prefill */
+	int big;                     /* load 2 and the 1M prefill */
 	__u32 verdict;
 	struct fg_b_expect x;
 	/* calls per run (0: g.calls) */
@@ -759,117 +802,136 @@ static const char *fg_b_out_natr(const __u8 *in, __u32 in_len,
 
 /* -- conntrack state */
 
-/*
- * fg_b_ct_slot - where flow k is, or would go, in connection table t of
- * `slots` entries (mapped): its entry when present (*found = 1), else the
- * first free entry of its set (*found = 0), which is where the dataplane
- * records a new flow when its set has room. Returns the entry's index, or
- * -1 when k is absent and its set full.
- */
-static long fg_b_ct_slot(const struct fg_ct_entry *t, __u32 slots,
-			 const struct fg_flow_key *k, int *found)
+/* The line and tag of flow k in a connection table of `lines` lines. */
+static __u32 fg_b_ct_locate(const struct fg_flow_key *k, __u32 lines,
+			    __u32 *tag)
 {
-	__u32 set = fg_ct_set(fg_flow_hash(k, &fg_b_seed), slots), w;
-	long free_idx = -1;
+	__u64 h = fg_flow_hash(k, &fg_b_seed);
+
+	*tag = fg_ct_tag(h);
+	return fg_ct_line_of(h, lines);
+}
+
+/*
+ * fg_b_ct_way - where flow k is, or would go, in connection table t of
+ * `lines` lines (mapped): the way of its line holding its tag when there
+ * is one (*found = 1), else the first free way of the line (*found = 0),
+ * which is where the dataplane records a new flow when its line has room.
+ * Returns NULL when neither: k is absent and its line full.
+ */
+static struct fg_ct_way *fg_b_ct_way(struct fg_ct_line *t, __u32 lines,
+				     const struct fg_flow_key *k, int *found)
+{
+	struct fg_ct_way *free_way = NULL;
+	__u32 tag, w;
+	struct fg_ct_line *l = &t[fg_b_ct_locate(k, lines, &tag)];
 
 	for (w = 0; w < FG_CT_WAYS; w++) {
-		__u32 idx = (set + w) & (slots - 1);
-
-		if (t[idx].key.family && fg_ct_key_eq(&t[idx].key, k)) {
+		if (l->way[w].tag == tag) {
 			*found = 1;
-			return idx;
+			return &l->way[w];
 		}
-		if (!t[idx].key.family && free_idx < 0)
-			free_idx = idx;
+		if (!l->way[w].tag && !free_way)
+			free_way = &l->way[w];
 	}
 	*found = 0;
-	return free_idx;
+	return free_way;
 }
 
-/* fg_b_ct_write - entry e holds flow k with state ct (state first, key
- * last, as the dataplane writes). */
-static void fg_b_ct_write(struct fg_ct_entry *e, const struct fg_flow_key *k,
+/* fg_b_ct_write - way w holds flow k with state ct: the rest under tag
+ * 0 first, the tag last, as the dataplane writes (nothing runs it
+ * meanwhile: the calls are this thread's). */
+static void fg_b_ct_write(struct fg_ct_way *w, const struct fg_flow_key *k,
 			  const struct fg_ct *ct)
 {
-	e->ct = *ct;
+	struct fg_ct_way n;
+
+	fg_ct_pack(&n, 0, ct);
+	*w = n;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	e->key = *k;
+	__atomic_store_n(&w->tag, fg_ct_tag(fg_flow_hash(k, &fg_b_seed)),
+			 __ATOMIC_RELAXED);
 }
 
-/* fg_b_ct_put - record p's flow in fg_ct (its entry, or a free one of its
- * set) on backend be_id of service svc_id, seen now. */
+/* fg_b_ct_put - record p's flow in fg_ct (its way, or a free one of its
+ * line) on backend be_id of service svc_id, seen now; flags FG_CT_F_UDP
+ * for a UDP flow. */
 static void fg_b_ct_put(const struct fg_b_pkt *p, __u32 be_id, __u32 svc_id,
 			__be16 nat_port, __u8 flags)
 {
 	struct fg_flow_key k;
 	struct fg_ct v = { 0 };
-	long idx;
+	struct fg_ct_way *w;
 	int found;
 
 	fg_b_key(p, &k);
-	v.last_seen = fg_b_clock(CLOCK_MONOTONIC_COARSE);
+	v.seen = fg_ct_tick(fg_b_clock(CLOCK_MONOTONIC_COARSE));
 	v.backend_id = be_id;
 	v.svc_id = svc_id;
 	v.nat_port = nat_port;
 	v.flags = flags;
-	idx = fg_b_ct_slot(g.ct, g.ct_slots, &k, &found);
-	if (idx < 0)
-		fg_b_die("fg_ct: the set of a hot flow is full");
-	fg_b_ct_write(&g.ct[idx], &k, &v);
+	w = fg_b_ct_way(g.ct, g.ct_lines, &k, &found);
+	if (!w)
+		fg_b_die("fg_ct: the line of a hot flow is full");
+	fg_b_ct_write(w, &k, &v);
 }
 
 /*
  * fg_b_syn_plan - choose the n SYN flows of client block net into
- * *cand: candidate c is taken when its set still has a free entry in an
- * empty fg_ct_syn holding the candidates taken before it, so that the
- * dataplane, given them in order on an empty table, records every one in
- * a free entry and evicts none. Says how many it skipped.
+ * *cand: candidate c is taken when its line still has a free way in an
+ * empty fg_ct_syn holding the candidates taken before it, and none of
+ * them holds its tag there, so that the dataplane, given them in order on
+ * an empty table, records every one in a free way and evicts none. Says
+ * how many it skipped.
  */
 static void fg_b_syn_plan(__u32 net, __u32 n, __u32 **cand)
 {
-	__u8 *used = calloc(g.ctsyn_slots, 1);
+	/* The tags planned in each way of each line; 0 = free. */
+	__u32 *tags = calloc((size_t)g.ctsyn_lines * FG_CT_WAYS,
+			     sizeof(*tags));
 	__u32 *out = malloc((size_t)n * sizeof(*out));
-	__u32 i = 0, c, w, skipped = 0;
+	__u32 i = 0, c, w, full = 0, same_tag = 0;
 	struct fg_flow_key k;
 	struct fg_b_pkt p;
 
-	FG_B_REQUIRE(used && out);
+	FG_B_REQUIRE(tags && out);
 	for (c = 0; i < n && c < FG_B_CAND_MAX; c++) {
-		__u32 set;
+		__u32 tag, *line;
 
 		p = fg_b_syn_cand(net, c);
 		fg_b_key(&p, &k);
-		set = fg_ct_set(fg_flow_hash(&k, &fg_b_seed), g.ctsyn_slots);
-		for (w = 0; w < FG_CT_WAYS; w++) {
-			__u32 idx = (set + w) & (g.ctsyn_slots - 1);
-
-			if (!used[idx]) {
-				used[idx] = 1;
-				break;
-			}
-		}
+		line = &tags[(size_t)fg_b_ct_locate(&k, g.ctsyn_lines, &tag) *
+			     FG_CT_WAYS];
+		for (w = 0; w < FG_CT_WAYS && line[w] && line[w] != tag; w++)
+			;
 		if (w == FG_CT_WAYS) {
-			skipped++;
+			full++;
 			continue;
 		}
+		if (line[w]) {
+			same_tag++;
+			continue;
+		}
+		line[w] = tag;
 		out[i++] = c;
 	}
 	if (i < n)
 		fg_b_die("SYN plan: only %u of %u SYN flows fit fg_ct_syn", i,
 			 n);
 	fprintf(stderr, "bench_xdp: %u SYN flows planned for fg_ct_syn (%u "
-		"entries); %u candidates skipped, their set full\n", n,
-		g.ctsyn_slots, skipped);
-	free(used);
+		"lines, %u flows); %u candidates skipped, their line full, %u "
+		"their tag taken in it\n", n, g.ctsyn_lines,
+		g.ctsyn_lines * FG_CT_WAYS, full, same_tag);
+	free(tags);
 	*cand = out;
 }
 
 /*
  * fg_b_syn_clean - after a run of a SYN row: each of its `calls` SYNs
- * (the candidates cand[] of client block net) must be in fg_ct_syn, in
- * its set, recorded for s_dsr on one of its backends; their entries are
- * then freed, leaving the table as the run found it. Returns 0, or -1
- * after saying what was missing or wrong.
+ * (the candidates cand[] of client block net) must be in fg_ct_syn, by
+ * its tag in its line, recorded for s_dsr (a TCP DSR flow) on one of its
+ * backends; their ways are then freed, leaving the table as the run
+ * found it. Returns 0, or -1 after saying what was missing or wrong.
  */
 static int fg_b_syn_clean(const char *name, __u32 run, __u32 net,
 			  const __u32 *cand, __u32 calls)
@@ -880,27 +942,27 @@ static int fg_b_syn_clean(const char *name, __u32 run, __u32 net,
 	int rc = 0;
 
 	for (i = 0; i < calls; i++) {
-		struct fg_ct_entry *e;
+		struct fg_ct_way *w;
+		struct fg_ct ct;
 		int found, ok = 0;
-		long idx;
 
 		p = fg_b_syn_cand(net, cand[i]);
 		fg_b_key(&p, &k);
-		idx = fg_b_ct_slot(g.ctsyn, g.ctsyn_slots, &k, &found);
+		w = fg_b_ct_way(g.ctsyn, g.ctsyn_lines, &k, &found);
 		if (!found) {
 			missing++;
 			continue;
 		}
-		e = &g.ctsyn[idx];
+		fg_ct_unpack(w, &ct);
 		for (j = 0; j < s_dsr.nbe; j++)
-			ok |= e->ct.backend_id == s_dsr.be_id[j];
-		if (!ok || e->ct.svc_id != s_dsr.id || e->ct.flags)
+			ok |= ct.backend_id == s_dsr.be_id[j];
+		if (!ok || ct.svc_id != s_dsr.id || ct.flags)
 			wrong++;
-		memset(e, 0, sizeof(*e));
+		memset(w, 0, sizeof(*w));
 	}
 	if (missing || wrong)
 		rc = fg_b_fail(name, run, "fg_ct_syn: %u of %u SYN flows not "
-			       "found in their set, %u with the wrong state",
+			       "found in their line, %u with the wrong state",
 			       missing, calls, wrong);
 	return rc;
 }
@@ -912,10 +974,14 @@ static __u32 fg_b_calls_hot(void)
 	return g.calls;
 }
 
-/* New SYNs: at most what fg_ct_syn holds without evicting. */
+/* New SYNs per run of syn_new_flow: at most half of what the load's
+ * fg_ct_syn holds (2^17 at production size), so that the plan finds them
+ * each a free way without picking over nearly full lines. */
 static __u32 fg_b_calls_syn(void)
 {
-	return g.calls < FG_B_FLOWS ? g.calls : FG_B_FLOWS;
+	__u32 half = g.ctsyn_lines * FG_CT_WAYS / 2;
+
+	return g.calls < half ? g.calls : half;
 }
 
 static __u32 fg_b_calls_1m_est(void)
@@ -1007,7 +1073,7 @@ static void fg_b_prep_udp(__u32 run)
 	struct fg_b_pkt p = fg_b_udp_pkt();
 
 	(void)run;
-	fg_b_ct_put(&p, s_udp.be_id[1], s_udp.id, 0, 0);
+	fg_b_ct_put(&p, s_udp.be_id[1], s_udp.id, 0, FG_CT_F_UDP);
 	fg_b_one_set(p);
 }
 
@@ -1052,7 +1118,7 @@ static void fg_b_prep_lrst(__u32 run)
 	fg_b_one_set(p);
 }
 
-/* The established NAT flow: its fg_ct entry and its fg_nat reverse entry,
+/* The established NAT flow: its fg_ct way and its fg_nat reverse entry,
  * as fg_nat_new() and the promotion leave them. */
 static void fg_b_nat_state(void)
 {
@@ -1236,10 +1302,10 @@ static int fg_b_check(const struct fg_b_row *row, __u32 run, __u32 calls,
 				       FG_B_DELTA(lim[i][1]),
 				       (unsigned long long)want);
 	}
-	/* Entry counts: only new SYNs add state (to fg_ct_syn). */
+	/* Flows held: only new SYNs add state (to fg_ct_syn). */
 	want = x->syn_entries ? calls : 0;
 	if (b->ct != a->ct || b->nat != a->nat || b->ctsyn - a->ctsyn != want)
-		rc = fg_b_fail(row->name, run, "entries: fg_ct %llu -> %llu, "
+		rc = fg_b_fail(row->name, run, "in use: fg_ct %llu -> %llu, "
 			       "fg_nat %llu -> %llu, fg_ct_syn %llu -> %llu "
 			       "(want +%llu)", (unsigned long long)a->ct,
 			       (unsigned long long)b->ct,
@@ -1380,16 +1446,16 @@ static int fg_b_run(const struct fg_b_row *row, __u32 run,
 	if (row->cleanup && row->cleanup(row, run, calls))
 		rc = -1;
 	if (row->x.syn_entries) {
-		__u64 left = fg_b_ct_count(g.ctsyn_fd);
+		__u64 left = fg_b_ct_count(g.ctsyn, g.ctsyn_lines);
 
 		if (left != a->ctsyn) {
 			rc = fg_b_fail(row->name, run, "fg_ct_syn holds %llu "
-				       "entries after cleanup, had %llu",
+				       "flows after cleanup, had %llu",
 				       (unsigned long long)left,
 				       (unsigned long long)a->ctsyn);
 			/* Only the SYN rows write fg_ct_syn: start the next
 			 * run on an empty table all the same. */
-			memset(g.ctsyn, 0, (size_t)g.ctsyn_slots *
+			memset(g.ctsyn, 0, (size_t)g.ctsyn_lines *
 			       sizeof(*g.ctsyn));
 		}
 	}
@@ -1435,62 +1501,68 @@ static int fg_b_pin(int cpu)
 /*
  * fg_b_prefill_1m - record FG_B_FLOWS established flows of s_est in fg_ct
  * (on backend be[1]), written into the mapped table where the dataplane
- * would have put them: the first free entry of the flow's set. A
- * candidate whose set is full is skipped for the next (the dataplane
- * would have evicted a resident flow for it). Checks the count, and that
- * a sample of the flows is found through the map as the harness finds
- * them. Then the permutation of the flows the ACK rows walk.
+ * would have put them: the first free way of the flow's line, under its
+ * tag. A candidate whose line is full is skipped for the next (the
+ * dataplane would have evicted a resident flow for it), and so is one
+ * whose tag a flow of its line holds already (the dataplane would take
+ * the two for one flow). Checks the count, and that a sample of the flows
+ * is found through the map as the dataplane finds them. Then the
+ * permutation of the flows the ACK rows walk.
  */
 static void fg_b_prefill_1m(void)
 {
-	__u64 before, after, now, seed = 0x9e3779b97f4a7c15ULL;
-	__u32 f = 0, c, skipped = 0;
+	__u64 before, after, seed = 0x9e3779b97f4a7c15ULL;
+	__u32 f = 0, c, full = 0, same_tag = 0;
 	struct fg_flow_key k;
 	struct fg_ct v = { 0 };
 	struct fg_b_pkt p;
 
-	before = fg_b_ct_count(g.ct_fd);
+	before = fg_b_ct_count(g.ct, g.ct_lines);
 	g.est = malloc(FG_B_FLOWS * sizeof(*g.est));
 	FG_B_REQUIRE(g.est);
-	now = fg_b_clock(CLOCK_MONOTONIC_COARSE);
+	v.seen = fg_ct_tick(fg_b_clock(CLOCK_MONOTONIC_COARSE) -
+			    FG_B_PREFILL_AGO_NS);
 	v.backend_id = s_est.be_id[1];
 	v.svc_id = s_est.id;
 	for (c = 0; f < FG_B_FLOWS && c < FG_B_CAND_MAX; c++) {
+		struct fg_ct_way *w;
 		int found;
-		long idx;
 
 		p = fg_b_est_cand(c);
 		fg_b_key(&p, &k);
-		idx = fg_b_ct_slot(g.ct, g.ct_slots, &k, &found);
-		if (found)
-			fg_b_die("prefill: flow %u is in fg_ct already", c);
-		if (idx < 0) {
-			skipped++;
+		w = fg_b_ct_way(g.ct, g.ct_lines, &k, &found);
+		if (found) {
+			same_tag++;
 			continue;
 		}
-		v.last_seen = now;
-		fg_b_ct_write(&g.ct[idx], &k, &v);
+		if (!w) {
+			full++;
+			continue;
+		}
+		fg_b_ct_write(w, &k, &v);
 		g.est[f++] = c;
 	}
-	after = fg_b_ct_count(g.ct_fd);
-	fprintf(stderr, "bench_xdp: prefill: %u flows in fg_ct (%u entries, "
-		"%.1f%% in use), %u not placed; %u candidates skipped, their "
-		"set full\n", f, g.ct_slots, 100.0 * (double)after / g.ct_slots,
-		FG_B_FLOWS - f, skipped);
+	after = fg_b_ct_count(g.ct, g.ct_lines);
+	fprintf(stderr, "bench_xdp: prefill: %u flows in fg_ct (%u lines, "
+		"%.1f%% of %u ways in use), %u not placed; candidates skipped: "
+		"%u their line full, %u their tag taken in it\n", f,
+		g.ct_lines, 100.0 * (double)after / (g.ct_lines * FG_CT_WAYS),
+		g.ct_lines * FG_CT_WAYS, FG_B_FLOWS - f, full, same_tag);
 	if (f < FG_B_FLOWS)
 		fg_b_die("prefill: %u of %u flows could not be placed",
 			 FG_B_FLOWS - f, FG_B_FLOWS);
 	if (after != before + FG_B_FLOWS)
-		fg_b_die("prefill: fg_ct holds %llu entries, want %llu",
+		fg_b_die("prefill: fg_ct holds %llu flows, want %llu",
 			 (unsigned long long)after,
 			 (unsigned long long)(before + FG_B_FLOWS));
 	for (f = 0; f < FG_B_FLOWS; f += 997) {
-		struct fg_ct got;
+		struct fg_ct got = { 0 };
 
 		p = fg_b_flow1m(f);
 		fg_b_key(&p, &k);
-		if (fg_h_ct_find(g.ct_fd, g.ct_slots, &k, &fg_b_seed, &got) ||
-		    got.backend_id != s_est.be_id[1] || got.svc_id != s_est.id)
+		if (fg_h_ct_find(g.ct_fd, g.ct_lines, &k, &fg_b_seed, &got) ||
+		    got.backend_id != s_est.be_id[1] || got.svc_id != s_est.id ||
+		    got.flags || got.seen != v.seen)
 			fg_b_die("prefill: flow %u not found through the map",
 				 f);
 	}
@@ -1552,11 +1624,11 @@ static int fg_b_floor_load(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/* fg_b_ct_map - connection table fd of `slots` entries, mapped
- * read-write (the maps are BPF_F_MMAPABLE arrays). */
-static struct fg_ct_entry *fg_b_ct_map(int fd, __u32 slots)
+/* fg_b_ct_map - connection table fd of `lines` lines, mapped read-write
+ * (the maps are BPF_F_MMAPABLE arrays). */
+static struct fg_ct_line *fg_b_ct_map(int fd, __u32 lines)
 {
-	void *p = mmap(NULL, (size_t)slots * sizeof(struct fg_ct_entry),
+	void *p = mmap(NULL, (size_t)lines * sizeof(struct fg_ct_line),
 		       PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	FG_B_REQUIRE(p != MAP_FAILED);
@@ -1564,29 +1636,57 @@ static struct fg_ct_entry *fg_b_ct_map(int fd, __u32 slots)
 }
 
 /*
- * fg_b_ct_warm - read one entry of every page of connection table fd
- * (`slots` entries) through the kernel's own mapping of it. On this
- * benchmark's usual machine, a guest with shadow page tables, the kernel's
- * first touch of each page of a fresh map traps to the hypervisor (~80 us
- * each, some 4000 of them over a 2^21-entry table), a cost a running
- * dataplane pays once at start; unwarmed, the first run of the first row
- * to use a table measured it (syn_new_flow ~80 us per call for its first
- * ~3000 calls). Writes through the user mapping do not count: another
- * mapping of the same pages.
+ * fg_b_ct_warm - read one line of every page of connection table fd
+ * (`lines` lines, 64 to a 4 KiB page) through the kernel's own mapping
+ * of it. On this benchmark's usual machine, a guest with shadow page
+ * tables, the kernel's first touch of each page of a fresh map traps to
+ * the hypervisor (~80 us each, up to 8192 of them over a 2^19-line,
+ * 32 MiB table), a cost a running dataplane pays once at start; unwarmed,
+ * the first run of the first row to use a table measured it
+ * (syn_new_flow ~80 us per call for its first ~3000 calls). Writes
+ * through the user mapping do not count: another mapping of the same
+ * pages.
  */
-static void fg_b_ct_warm(int fd, __u32 slots)
+static void fg_b_ct_warm(int fd, __u32 lines)
 {
-	__u32 step = (__u32)sysconf(_SC_PAGESIZE) / sizeof(struct fg_ct_entry);
-	struct fg_ct_entry e;
+	__u32 step = (__u32)sysconf(_SC_PAGESIZE) / sizeof(struct fg_ct_line);
+	struct fg_ct_line l;
 	__u32 i;
 
 	if (!step)
 		step = 1;
-	for (i = 0; i < slots; i += step)
-		FG_B_REQUIRE(!bpf_map_lookup_elem(fd, &i, &e));
+	for (i = 0; i < lines; i += step)
+		FG_B_REQUIRE(!bpf_map_lookup_elem(fd, &i, &l));
 }
 
-static int fg_b_load(void)
+/* The two loads (see the top): the rows each runs and its tables' sizes
+ * in lines. */
+struct fg_b_load_spec {
+	const char *what;
+	int big;                  /* runs the rows whose .big is this */
+	__u32 ct_lines, ctsyn_lines;
+};
+
+static const struct fg_b_load_spec fg_b_loads[] = {
+	{ "hot rows, every table at production size", 0, FG_B_CT_LINES,
+	  FG_B_CTSYN_LINES_HOT },
+	{ "1M rows, fg_ct_syn 8x production", 1, FG_B_CT_LINES,
+	  FG_B_CTSYN_LINES_1M },
+};
+
+_Static_assert((FG_B_CT_LINES & (FG_B_CT_LINES - 1)) == 0 &&
+	       (FG_B_CTSYN_LINES_HOT & (FG_B_CTSYN_LINES_HOT - 1)) == 0 &&
+	       (FG_B_CTSYN_LINES_1M & (FG_B_CTSYN_LINES_1M - 1)) == 0,
+	       "connection tables hold a power of two of lines");
+_Static_assert(FG_B_FLOWS <= FG_B_CT_LINES * FG_CT_WAYS / 2 &&
+	       FG_B_FLOWS <= FG_B_CTSYN_LINES_1M * FG_CT_WAYS / 2,
+	       "a million flows fill at most half a table");
+
+/*
+ * fg_b_load - load the program with the tables of ls, map and warm both
+ * connection tables. Returns 0 or -errno (nothing left loaded).
+ */
+static int fg_b_load(const struct fg_b_load_spec *ls)
 {
 	struct floodgate_bpf *skel;
 	__u32 a;
@@ -1606,15 +1706,17 @@ static int fg_b_load(void)
 			       (void *)skel->rodata->fg_snat6) == 1);
 	skel->rodata->fg_gue_port = htons(FG_B_GUE_PORT);
 
-	/* Production sizes but for fg_ct_syn (see the top); the program
-	 * learns the table sizes from rodata. The counters are per CPU by
-	 * layout: one CPU's entries times the possible CPUs, as the loader
-	 * sizes them. */
-	FG_B_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct, g.ct_slots));
+	/* The connection tables as ls says (see the top), the other maps
+	 * at their compiled-in production sizes; the program learns the
+	 * table sizes from rodata. The counters are per CPU by layout: one
+	 * CPU's entries times the possible CPUs, as the loader sizes them. */
+	g.ct_lines = ls->ct_lines;
+	g.ctsyn_lines = ls->ctsyn_lines;
+	FG_B_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct, g.ct_lines));
 	FG_B_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct_syn,
-					       g.ctsyn_slots));
-	skel->rodata->fg_ct_slots = g.ct_slots;
-	skel->rodata->fg_ct_syn_slots = g.ctsyn_slots;
+					       g.ctsyn_lines));
+	skel->rodata->fg_ct_lines = g.ct_lines;
+	skel->rodata->fg_ct_syn_lines = g.ctsyn_lines;
 	err = fg_h_size_cpu_maps(skel->obj, g.ncpus);
 	if (!err)
 		err = floodgate_bpf__load(skel);
@@ -1637,19 +1739,60 @@ static int fg_b_load(void)
 	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
 	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
 	g.drops_fd = bpf_map__fd(skel->maps.fg_drops);
-	g.ct = fg_b_ct_map(g.ct_fd, g.ct_slots);
-	g.ctsyn = fg_b_ct_map(g.ctsyn_fd, g.ctsyn_slots);
-	fg_b_ct_warm(g.ct_fd, g.ct_slots);
-	fg_b_ct_warm(g.ctsyn_fd, g.ctsyn_slots);
+	g.ct = fg_b_ct_map(g.ct_fd, g.ct_lines);
+	g.ctsyn = fg_b_ct_map(g.ctsyn_fd, g.ctsyn_lines);
+	fg_b_ct_warm(g.ct_fd, g.ct_lines);
+	fg_b_ct_warm(g.ctsyn_fd, g.ctsyn_lines);
 	return 0;
 }
 
 /*
+ * fg_b_setup - what every load holds before its first row: the services
+ * (the same ids, backends and rings each time), generation 0 of the
+ * config and the two limits.
+ */
+static void fg_b_setup(void)
+{
+	unsigned int i;
+
+	g.next_svc = g.next_be = g.next_ring = 0;
+	g.svc_img = calloc(FG_SVC_SLOTS, sizeof(*g.svc_img));
+	FG_B_REQUIRE(g.svc_img);
+	for (i = 0; i < FG_ARRAY_SIZE(fg_b_svcs); i++)
+		fg_b_svc_add(fg_b_svcs[i]);
+	fg_b_svc_commit();
+	fg_b_config();
+	fg_b_limit_add(s_ldrop.limit, FG_LACT_DROP);
+	fg_b_limit_add(s_lrst.limit, FG_LACT_RESET);
+}
+
+/*
+ * fg_b_unload - destroy the load and what was made for its tables (the
+ * SYN plans, planned for its fg_ct_syn; the 1M prefill), so that the
+ * next load starts alone and from nothing.
+ */
+static void fg_b_unload(void)
+{
+	free(g.perm);
+	free(g.est);
+	free(g.syn_cand[0]);
+	free(g.syn_cand[1]);
+	free(g.svc_img);
+	g.perm = g.est = g.syn_cand[0] = g.syn_cand[1] = NULL;
+	g.svc_img = NULL;
+	g.have_1m = 0;
+	munmap(g.ct, (size_t)g.ct_lines * sizeof(*g.ct));
+	munmap(g.ctsyn, (size_t)g.ctsyn_lines * sizeof(*g.ctsyn));
+	g.ct = g.ctsyn = NULL;
+	floodgate_bpf__destroy(g.skel);
+	g.skel = NULL;
+	g.ct_lines = g.ctsyn_lines = 0;
+}
+
+/*
  * fg_b_cpus - choose the bench CPU (the highest one allowed: CPU 0 takes
- * most interrupts) and the connection-table sizes: fg_ct at its production
- * size, fg_ct_syn large enough for syn_new_1m's million SYNs (see the
- * top). The tables are shared by the CPUs: nothing depends on which CPU
- * writes them.
+ * most interrupts). The tables are shared by the CPUs: nothing depends on
+ * which CPU writes them.
  */
 static void fg_b_cpus(void)
 {
@@ -1662,14 +1805,6 @@ static void fg_b_cpus(void)
 		if (CPU_ISSET(c, &set))
 			g.cpu = c;
 	FG_B_REQUIRE(g.cpu >= 0);
-	g.ct_slots = FG_B_CT_SLOTS;
-	g.ctsyn_slots = FG_B_CTSYN_SLOTS;
-	_Static_assert((FG_B_CT_SLOTS & (FG_B_CT_SLOTS - 1)) == 0 &&
-		       (FG_B_CTSYN_SLOTS & (FG_B_CTSYN_SLOTS - 1)) == 0,
-		       "connection tables hold a power of two of entries");
-	_Static_assert(FG_B_FLOWS <= FG_B_CT_SLOTS / 2 &&
-		       FG_B_FLOWS <= FG_B_CTSYN_SLOTS / 2,
-		       "a million flows fill at most half a table");
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1734,8 +1869,8 @@ static void fg_b_table(const struct fg_b_result *res, const int *sel,
 int main(int argc, char **argv)
 {
 	static struct fg_b_result res[FG_ARRAY_SIZE(fg_b_rows)];
-	int sel[FG_ARRAY_SIZE(fg_b_rows)], opt, err;
-	unsigned int i, j;
+	int sel[FG_ARRAY_SIZE(fg_b_rows)], opt, err, loaded = 0;
+	unsigned int i, j, l;
 	__u32 r;
 	double load0 = fg_b_loadavg();
 
@@ -1794,72 +1929,76 @@ int main(int argc, char **argv)
 	if (fg_b_net_setup())
 		fg_b_die("network namespace setup failed");
 	libbpf_set_print(fg_h_libbpf_log);
-	err = fg_b_load();
-	if (err == -EPERM) {
-		printf("SKIP: loading BPF: %s (no CAP_BPF?)\n", strerror(-err));
-		return 77;
-	}
-	if (err)
-		fg_b_die("loading floodgate.bpf.o: %s", strerror(-err));
-	g.floor_fd = fg_b_floor_load();
-	if (g.floor_fd < 0)
-		fg_b_die("loading the floor program: %s", strerror(-g.floor_fd));
 	FG_B_REQUIRE(!fg_b_pin(g.cpu));
 
-	g.svc_img = calloc(FG_SVC_SLOTS, sizeof(*g.svc_img));
-	FG_B_REQUIRE(g.svc_img);
-	for (i = 0; i < FG_ARRAY_SIZE(fg_b_svcs); i++)
-		fg_b_svc_add(fg_b_svcs[i]);
-	fg_b_svc_commit();
-	fg_b_config();
-	fg_b_limit_add(s_ldrop.limit, FG_LACT_DROP);
-	fg_b_limit_add(s_lrst.limit, FG_LACT_RESET);
-	fprintf(stderr, "bench_xdp: CPU %d, %d possible CPUs, fg_ct %u, "
-		"fg_ct_syn %u entries, %u runs\n", g.cpu, g.ncpus, g.ct_slots,
-		g.ctsyn_slots, g.runs);
+	/* The loads in turn, each made only when one of its rows is
+	 * selected and destroyed before the next (see the top). */
+	for (l = 0; l < FG_ARRAY_SIZE(fg_b_loads); l++) {
+		const struct fg_b_load_spec *ls = &fg_b_loads[l];
+		int need = 0;
 
-	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
-		const struct fg_b_row *row = &fg_b_rows[i];
-		struct fg_b_result *rs = &res[i];
+		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++)
+			need |= sel[i] && fg_b_rows[i].big == ls->big;
+		if (!need)
+			continue;
+		err = fg_b_load(ls);
+		if (err == -EPERM && !loaded) {
+			printf("SKIP: loading BPF: %s (no CAP_BPF?)\n",
+			       strerror(-err));
+			return 77;
+		}
+		if (err)
+			fg_b_die("loading floodgate.bpf.o (load %u): %s", l + 1,
+				 strerror(-err));
+		if (!loaded++) {
+			g.floor_fd = fg_b_floor_load();
+			if (g.floor_fd < 0)
+				fg_b_die("loading the floor program: %s",
+					 strerror(-g.floor_fd));
+		}
+		fg_b_setup();
+		fprintf(stderr, "bench_xdp: load %u (%s): CPU %d, %d possible "
+			"CPUs, fg_ct %u, fg_ct_syn %u lines of %u flows, %u "
+			"runs\n", l + 1, ls->what, g.cpu, g.ncpus, g.ct_lines,
+			g.ctsyn_lines, FG_CT_WAYS, g.runs);
 
-		if (!sel[i])
-			continue;
-		if (row->big && !g.have_1m) {
-			fprintf(stderr, "bench_xdp: prefilling %u flows\n",
-				FG_B_FLOWS);
-			fg_b_prefill_1m();
+		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
+			const struct fg_b_row *row = &fg_b_rows[i];
+			struct fg_b_result *rs = &res[i];
+
+			if (!sel[i] || row->big != ls->big)
+				continue;
+			if (row->big && !g.have_1m) {
+				fprintf(stderr, "bench_xdp: prefilling %u "
+					"flows\n", FG_B_FLOWS);
+				fg_b_prefill_1m();
+			}
+			rs->ok = 1;
+			for (r = 0; r < g.runs; r++)
+				if (fg_b_run(row, r, rs))
+					rs->ok = 0;
+			rs->med_value = fg_b_median(rs->value, g.runs);
+			rs->med_floor = fg_b_median(rs->floor, g.runs);
+			rs->med_above = fg_b_median(rs->above, g.runs);
+			if (!rs->ok) {
+				g.path_failed = 1;
+				continue;
+			}
+			printf("bench=xdp case=%s value=%.1f unit=ns floor=%.1f "
+			       "above_floor=%.1f\n", row->name, rs->med_value,
+			       rs->med_floor, rs->med_above);
+			fprintf(stderr, "#   %s:", row->name);
+			for (r = 0; r < g.runs; r++)
+				fprintf(stderr, " [%.1f - %.1f = %.1f, p50 %.0f, "
+					"%u cut]", rs->value[r], rs->floor[r],
+					rs->above[r], rs->p50[r],
+					rs->dropped[r]);
+			fprintf(stderr, " (%u calls/run)\n", row->ncalls());
 		}
-		rs->ok = 1;
-		for (r = 0; r < g.runs; r++)
-			if (fg_b_run(row, r, rs))
-				rs->ok = 0;
-		rs->med_value = fg_b_median(rs->value, g.runs);
-		rs->med_floor = fg_b_median(rs->floor, g.runs);
-		rs->med_above = fg_b_median(rs->above, g.runs);
-		if (!rs->ok) {
-			g.path_failed = 1;
-			continue;
-		}
-		printf("bench=xdp case=%s value=%.1f unit=ns floor=%.1f "
-		       "above_floor=%.1f\n", row->name, rs->med_value,
-		       rs->med_floor, rs->med_above);
-		fprintf(stderr, "#   %s:", row->name);
-		for (r = 0; r < g.runs; r++)
-			fprintf(stderr, " [%.1f - %.1f = %.1f, p50 %.0f, %u cut]",
-				rs->value[r], rs->floor[r], rs->above[r],
-				rs->p50[r], rs->dropped[r]);
-		fprintf(stderr, " (%u calls/run)\n", row->ncalls());
+		fg_b_unload();
 	}
 	fg_b_table(res, sel, load0);
 
-	free(g.perm);
-	free(g.est);
-	free(g.syn_cand[0]);
-	free(g.syn_cand[1]);
-	free(g.svc_img);
-	munmap(g.ct, (size_t)g.ct_slots * sizeof(*g.ct));
-	munmap(g.ctsyn, (size_t)g.ctsyn_slots * sizeof(*g.ctsyn));
-	floodgate_bpf__destroy(g.skel);
 	close(g.floor_fd);
 	if (g.path_failed) {
 		fprintf(stderr, "bench_xdp: a path check failed\n");
