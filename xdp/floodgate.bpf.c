@@ -190,6 +190,60 @@ struct {
 	__type(value, __u32);
 } fg_tx_ports SEC(".maps");
 
+/*
+ * The dataplane's clock: a BPF timer stamps the coarse monotonic time
+ * into fg_clock every FG_CLOCK_PERIOD_NS, so a packet reads the time from
+ * a map line instead of calling bpf_ktime_get_coarse_ns() (~14 ns on the
+ * XDP path here, most of an established flow's conntrack work). The
+ * first packet to find the clock stopped starts it; until it ticks,
+ * packets read the kernel's clock themselves. The timer lives as long as
+ * the map (pinned), across restarts of the daemon. A write to fg_clock
+ * from user space stops it (the kernel frees a map value's timer on
+ * update) and leaves the time where it was written: write now = 0, and
+ * the next packet starts it again.
+ */
+#define FG_CLOCK_PERIOD_NS (4ULL * 1000 * 1000) /* 4 ms: ~1/4 tick */
+#define FG_CLOCK_MONOTONIC 1                    /* CLOCK_MONOTONIC */
+
+struct fg_clock {
+	struct bpf_timer timer;
+	__u64 now; /* coarse ns at the last tick; 0 = not ticking yet */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fg_clock);
+} fg_clock SEC(".maps");
+
+/* ------------------------------------------------------------- clock */
+
+static int fg_clock_tick(void *map, __u32 *key, struct fg_clock *c)
+{
+	c->now = bpf_ktime_get_coarse_ns();
+	bpf_timer_start(&c->timer, FG_CLOCK_PERIOD_NS, 0);
+	return 0;
+}
+
+/* fg_now - the coarse monotonic time in ns, at most FG_CLOCK_PERIOD_NS
+ * behind (fg_clock). */
+static __always_inline __u64 fg_now(void)
+{
+	__u32 zero = 0;
+	struct fg_clock *c = bpf_map_lookup_elem(&fg_clock, &zero);
+
+	if (c && c->now)
+		return c->now;
+	/* Stopped: start it. Of CPUs racing here one initialises the timer,
+	 * the others get -EBUSY; a timer that cannot start (the map has no
+	 * holder in user space) leaves every packet on the kernel clock. */
+	if (c && !bpf_timer_init(&c->timer, &fg_clock, FG_CLOCK_MONOTONIC) &&
+	    !bpf_timer_set_callback(&c->timer, fg_clock_tick))
+		bpf_timer_start(&c->timer, FG_CLOCK_PERIOD_NS, 0);
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* ---------------------------------------------------------- counters */
 
 /* Counters are per CPU by layout (fg_tables.h): bpf_get_smp_processor_id()
@@ -1180,7 +1234,7 @@ static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 	fg_count(&fg_svc_stats, FG_SVC_MAX, svc_id, len, 0);
 	if (fg_nat_rewrite(ctx, pkt, &t))
 		return XDP_DROP;
-	fw.now = bpf_ktime_get_coarse_ns();
+	fw.now = fg_now();
 	fw.nh_slot = fg_nh_client_slot(t.daddr);
 	return fg_fib_out(ctx, t.saddr, t.daddr, FG_FIB_META(pkt->family, pkt->l3_len),
 			  &fw);
@@ -1529,7 +1583,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 		fg_seed_get(&seed);
 		fw.hash = fg_flow_hash(key, &seed);
 	}
-	fw.now = bpf_ktime_get_coarse_ns();
+	fw.now = fg_now();
 	be_id = fg_flow_backend(svc, key, (is_syn ? FG_FB_SYN : 0) |
 				(is_tcp ? FG_FB_TCP : 0), &fw, &ct);
 	if (be_id == FG_NO_BACKEND) {

@@ -835,7 +835,18 @@ static __u64 fg_now_coarse(void)
  * later. Ticks wrap, so they are only compared by difference. */
 static __s32 fg_tick_diff(__u32 now, __u32 seen)
 {
-	return (__s32)fg_ct_idle(now, seen);
+	return (__s32)(now - seen);
+}
+
+/* Tick seen was stamped at or after monotonic time now (ns), as far as
+ * the dataplane's clock tells: fg_clock trails the kernel's coarse clock
+ * by up to its 4 ms period, more when a loaded machine delays the timer;
+ * 250 ms of slack still tells a stamp from the ages of whole seconds the
+ * tests give old entries. */
+#define FG_T_CLOCK_LAG_NS 250000000ULL
+static int fg_ct_fresh(__u32 seen, __u64 now)
+{
+	return fg_tick_diff(seen, fg_ct_tick(now - FG_T_CLOCK_LAG_NS)) >= 0;
 }
 
 /* A state recorded by a packet of this run: seen no later than now and
@@ -2623,7 +2634,7 @@ static void fg_t_ct_tag(__u32 line, const struct fg_ps *f, __u32 be)
 				  "way %u taken", w);
 	rc = fg_ct_get(g.ct_fd, f, &v);
 	FG_EXPECT(rc == 0 && v.backend_id == ring &&
-		  fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  fg_ct_fresh(v.seen, now),
 		  "rc %d backend %u (ring %u) seen %u", rc, v.backend_id, ring,
 		  v.seen);
 	fg_end();
@@ -2692,7 +2703,7 @@ static void fg_t_ct_promote(__u64 now)
 	}
 	rc = fg_ct_get(g.ct_fd, &p, &v);
 	FG_EXPECT(rc == 0 && v.backend_id == be && v.svc_id == s_tcp4.id &&
-		  !v.flags && fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  !v.flags && fg_ct_fresh(v.seen, now),
 		  "promoted: rc %d backend %u svc %u seen %+d ticks flags %#x",
 		  rc, v.backend_id, v.svc_id,
 		  fg_tick_diff(v.seen, fg_ct_tick(now)), v.flags);
@@ -2712,6 +2723,109 @@ static void fg_t_ct_promote(__u64 now)
  * in way order. Ways already there win over the ring. Lines are filled
  * by hand with flows whose hash lands in them.
  */
+/* fg_clock's value (floodgate.bpf.c): the timer, then the time. */
+struct fg_t_clock {
+	struct bpf_timer timer;
+	__u64 now;
+};
+
+static void fg_clock_write(int fd, __u64 now)
+{
+	struct fg_t_clock c;
+	__u32 zero = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.now = now;
+	FG_REQUIRE(!bpf_map_update_elem(fd, &zero, &c, BPF_ANY));
+}
+
+static __u64 fg_clock_read(int fd)
+{
+	struct fg_t_clock c;
+	__u32 zero = 0;
+
+	FG_REQUIRE(!bpf_map_lookup_elem(fd, &zero, &c));
+	return c.now;
+}
+
+/*
+ * The dataplane's clock: a timer the first conntrack packet starts keeps
+ * fg_clock within a few ms of the kernel's coarse clock with no packets
+ * at all, and packets take their time from it (a new flow's tick is the
+ * one fg_clock says, not the kernel's).
+ */
+static void fg_t_clock(void)
+{
+	int fd = bpf_map__fd(g.skel->maps.fg_clock);
+	struct fg_ps ps = { .src = "198.18.7.1", .dst = s_udp4.vip,
+			    .sport = 40000, .dport = s_udp4.port,
+			    .proto = FG_IPPROTO_UDP };
+	__u8 in[FG_PKT_MAX], out[FG_PKT_MAX];
+	__u32 len, out_len, verdict;
+	__u64 t0, t1, fake;
+	struct fg_pb pb;
+	struct fg_ct v;
+	int i;
+
+	FG_REQUIRE(bpf_map__value_size(g.skel->maps.fg_clock) ==
+		   sizeof(struct fg_t_clock));
+	len = (__u32)fg_build(&ps, in, &pb);
+	fg_begin("fg_clock ticks by itself once a packet started it");
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "udp packet: verdict %u", verdict);
+	for (i = 0; i < 100 && !(t0 = fg_clock_read(fd)); i++)
+		usleep(10000);
+	FG_EXPECT(t0 != 0, "fg_clock still 0 after 1 s");
+	usleep(300000);
+	t1 = fg_clock_read(fd);
+	FG_EXPECT(t1 > t0, "fg_clock did not move in 300 ms: %llu -> %llu",
+		  (unsigned long long)t0, (unsigned long long)t1);
+	/* Within a second of the kernel's coarse clock: it trails by up to
+	 * a period, or by a delayed timer on a loaded machine. */
+	t0 = fg_now_coarse();
+	t1 = fg_clock_read(fd);
+	FG_EXPECT(t1 <= t0 + 10000000ULL && t0 - t1 < FG_SEC,
+		  "fg_clock %llu, kernel coarse clock %llu",
+		  (unsigned long long)t1, (unsigned long long)t0);
+	fg_end();
+
+	/* A write from user space stops the timer (the kernel frees a map
+	 * value's timer on update), so the clock stays where it is set. */
+	fg_begin("a new flow takes its tick from fg_clock");
+	fake = fg_now_coarse() - 100 * FG_SEC;
+	fg_clock_write(fd, fake);
+	usleep(20000);
+	FG_EXPECT(fg_clock_read(fd) == fake, "fg_clock moved after a write");
+	ps.sport = 41000;
+	len = (__u32)fg_build(&ps, in, &pb);
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "udp packet: verdict %u", verdict);
+	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) && v.seen == fg_ct_tick(fake),
+		  "new flow stamped %+d ticks from fg_clock",
+		  fg_tick_diff(v.seen, fg_ct_tick(fake)));
+	fg_end();
+
+	/* 0 says stopped: the next packet starts the timer again. */
+	fg_begin("fg_clock set to 0 restarts with the next packet");
+	fg_clock_write(fd, 0);
+	ps.sport = 41001;
+	len = (__u32)fg_build(&ps, in, &pb);
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "udp packet: verdict %u", verdict);
+	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) &&
+		  abs(fg_tick_diff(v.seen, fg_ct_tick(fg_now_coarse()))) <= 1,
+		  "new flow stamped %+d ticks from the kernel's clock",
+		  fg_tick_diff(v.seen, fg_ct_tick(fg_now_coarse())));
+	for (i = 0; i < 100 && !(t0 = fg_clock_read(fd)); i++)
+		usleep(10000);
+	usleep(300000);
+	t1 = fg_clock_read(fd);
+	FG_EXPECT(t0 && t1 > t0 && fg_now_coarse() - t1 < FG_SEC,
+		  "fg_clock %llu -> %llu after the restart",
+		  (unsigned long long)t0, (unsigned long long)t1);
+	fg_end();
+}
+
 static void fg_t_ct_sets(void)
 {
 	struct fg_ct_pick pk[2] = {
@@ -2773,13 +2887,13 @@ static void fg_t_ct_sets(void)
 	FG_EXPECT(rc == -ENOENT, "evicted flow still found (%d)", rc);
 	rc = fg_ct_get(g.ct_fd, &f[4], &v);
 	FG_EXPECT(rc == 0 && v.backend_id == be[4] && v.svc_id == s_udp4.id &&
-		  fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0 &&
+		  fg_ct_fresh(v.seen, now) &&
 		  v.flags == FG_CT_F_UDP,
 		  "new way: rc %d backend %u svc %u seen %+d ticks flags %#x",
 		  rc, v.backend_id, v.svc_id,
 		  fg_tick_diff(v.seen, fg_ct_tick(now)), v.flags);
 	rc = fg_ct_get(g.ct_fd, &f[0], &v);
-	FG_EXPECT(rc == 0 && fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+	FG_EXPECT(rc == 0 && fg_ct_fresh(v.seen, now),
 		  "hit 2 s after seen not refreshed (rc %d, %+d ticks)",
 		  rc, fg_tick_diff(v.seen, fg_ct_tick(now)));
 	fg_end();
@@ -2833,7 +2947,7 @@ static void fg_t_ct_sets(void)
 	FG_EXPECT(fg_ct_way_is_free(g.ct_fd, line, 0), "way 0 (free) taken");
 	rc = fg_ct_get(g.ct_fd, &f[3], &v);
 	FG_EXPECT(rc == 0 && v.backend_id == fg_ring_pick(&s_udp4, 0, &f[3]) &&
-		  fg_tick_diff(v.seen, fg_ct_tick(now)) >= 0,
+		  fg_ct_fresh(v.seen, now),
 		  "rc %d backend %u", rc, v.backend_id);
 	FG_EXPECT(fg_ct_count(g.ct_fd) == nct, "fg_ct %ld -> %ld", nct,
 		  fg_ct_count(g.ct_fd));
@@ -3080,6 +3194,7 @@ int main(void)
 	fg_t_reset();
 	fg_t_generations();
 	fg_t_ct_sets();
+	fg_t_clock();
 
 	printf("%u passed, %u failed\n", g.passed, g.failed);
 	floodgate_bpf__destroy(g.skel);
