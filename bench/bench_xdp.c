@@ -102,7 +102,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -124,13 +123,13 @@
 #include "fg_tbucket.h"
 #include "pktbuild.h"
 #include "bpf_harness.h"
+#include "bench_util.h"
 
 #include "floodgate.skel.h"
 
 /* ------------------------------------------------------------ settings */
 
 #define FG_B_RUNS_DEFAULT  3
-#define FG_B_RUNS_MAX      15
 #define FG_B_CALLS_DEFAULT 200000U
 #define FG_B_FLOWS         1000000U  /* the "1M" rows */
 #define FG_B_CALLS_1M_EST  300000U   /* ACKs per run of tcp_established_1m */
@@ -201,26 +200,6 @@ static struct {
 	int path_failed;
 } g;
 
-static void __attribute__((format(printf, 1, 2))) fg_b_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "bench_xdp: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-/* A broken setup (the benchmark's own bug or the machine's): stop. */
-#define FG_B_REQUIRE(cond)                                                 \
-	do {                                                               \
-		if (!(cond))                                               \
-			fg_b_die("%s:%d: %s (errno %d: %s)", __FILE__,     \
-				 __LINE__, #cond, errno, strerror(errno)); \
-	} while (0)
-
 static __u64 fg_b_clock(clockid_t id)
 {
 	struct timespec ts;
@@ -233,17 +212,8 @@ static __u32 fg_b_ip4h(const char *a)
 {
 	struct in_addr in;
 
-	FG_B_REQUIRE(inet_pton(AF_INET, a, &in) == 1);
+	FG_BENCH_REQUIRE(inet_pton(AF_INET, a, &in) == 1);
 	return ntohl(in.s_addr);
-}
-
-/* xorshift64*: reproducible permutations. */
-static __u64 fg_b_rand(__u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
 }
 
 /* ------------------------------------------------------------- packets */
@@ -287,7 +257,7 @@ static __u32 fg_b_build(const struct fg_b_pkt *p, __u8 *buf)
 	if (p->plen)
 		fg_pb_bytes(&pb, NULL, p->plen);
 	len = fg_pb_finish(&pb);
-	FG_B_REQUIRE(len > 0);
+	FG_BENCH_REQUIRE(len > 0);
 	return (__u32)len;
 }
 
@@ -361,28 +331,28 @@ static void fg_b_svc_add(struct fg_b_svc *s)
 		struct fg_backend b = { 0 };
 
 		s->be_id[i] = ++g.next_be;
-		FG_B_REQUIRE(s->be_id[i] < FG_B_ID_MAX);
+		FG_BENCH_REQUIRE(s->be_id[i] < FG_B_ID_MAX);
 		b.addr[0] = htonl(fg_b_ip4h(s->be_addr[i]));
 		b.port = htons(s->be_port[i]);
 		b.family = FG_AF_INET;
 		b.flags = FG_BE_F_VALID;
 		b.svc_id = s->id;
-		FG_B_REQUIRE(!bpf_map_update_elem(g.be_fd, &s->be_id[i], &b,
-						  BPF_ANY));
+		FG_BENCH_REQUIRE(!bpf_map_update_elem(g.be_fd, &s->be_id[i], &b,
+						      BPF_ANY));
 		mb[i].id = s->be_id[i];
 		mb[i].weight = 1;
 	}
 	idx = calloc(FG_B_RING_M, sizeof(*idx));
 	keys = calloc(FG_B_RING_M, sizeof(*keys));
-	FG_B_REQUIRE(idx && keys);
-	FG_B_REQUIRE(fg_maglev_build(mb, s->nring, idx, FG_B_RING_M) == 0);
+	FG_BENCH_REQUIRE(idx && keys);
+	FG_BENCH_REQUIRE(fg_maglev_build(mb, s->nring, idx, FG_B_RING_M) == 0);
 	for (i = 0; i < FG_B_RING_M; i++) {
 		keys[i] = g.next_ring + i;
 		idx[i] = s->be_id[idx[i]];
 	}
 	n = FG_B_RING_M;
-	FG_B_REQUIRE(!bpf_map_update_batch(g.ring_fd, keys, idx, &n, &bo) &&
-		     n == FG_B_RING_M);
+	FG_BENCH_REQUIRE(!bpf_map_update_batch(g.ring_fd, keys, idx, &n, &bo) &&
+			 n == FG_B_RING_M);
 	free(idx);
 	free(keys);
 
@@ -397,7 +367,7 @@ static void fg_b_svc_add(struct fg_b_svc *s)
 	v.forward = s->forward;
 	v.nlimits = s->limit ? 1 : 0;
 	v.limits[0] = s->limit;
-	FG_B_REQUIRE(fg_svc_table_put(g.svc_img, &k, &v) == 0);
+	FG_BENCH_REQUIRE(fg_svc_table_put(g.svc_img, &k, &v) == 0);
 	g.next_ring += FG_B_RING_M;
 }
 
@@ -411,14 +381,14 @@ static void fg_b_svc_commit(void)
 
 	keys = calloc(FG_SVC_SLOTS, sizeof(*keys));
 	back = calloc(FG_SVC_SLOTS, sizeof(*back));
-	FG_B_REQUIRE(keys && back);
+	FG_BENCH_REQUIRE(keys && back);
 	for (i = 0; i < FG_SVC_SLOTS; i++)
 		keys[i] = i; /* generation 0: entries 0..FG_SVC_SLOTS-1 */
-	FG_B_REQUIRE(!bpf_map_update_batch(g.svc_fd, keys, g.svc_img, &n,
-					   &bo) && n == FG_SVC_SLOTS);
+	FG_BENCH_REQUIRE(!bpf_map_update_batch(g.svc_fd, keys, g.svc_img, &n,
+					       &bo) && n == FG_SVC_SLOTS);
 	for (i = 0; i < FG_SVC_SLOTS; i++)
-		FG_B_REQUIRE(!bpf_map_lookup_elem(g.svc_fd, &keys[i],
-						  &back[i]));
+		FG_BENCH_REQUIRE(!bpf_map_lookup_elem(g.svc_fd, &keys[i],
+						      &back[i]));
 	for (i = 0; i < FG_ARRAY_SIZE(fg_b_svcs); i++) {
 		const struct fg_b_svc *s = fg_b_svcs[i];
 		struct fg_svc_key k = { 0 };
@@ -429,7 +399,7 @@ static void fg_b_svc_commit(void)
 		k.proto = s->proto;
 		k.family = FG_AF_INET;
 		v = fg_svc_table_get(back, &k);
-		FG_B_REQUIRE(v && v->id == s->id);
+		FG_BENCH_REQUIRE(v && v->id == s->id);
 	}
 	free(back);
 	free(keys);
@@ -453,12 +423,12 @@ static void fg_b_config(void)
 	}
 	a[0] = htonl(fg_b_ip4h(FG_B_SNAT4));
 	fg_vip_filter_add(&cfg, 0, a);
-	FG_B_REQUIRE(inet_pton(AF_INET6, FG_B_SNAT6, a) == 1);
+	FG_BENCH_REQUIRE(inet_pton(AF_INET6, FG_B_SNAT6, a) == 1);
 	fg_vip_filter_add(&cfg, 0, a);
 	memset(a, 0, sizeof(a));
 	a[0] = htonl(fg_b_ip4h(FG_B_NONVIP));
-	FG_B_REQUIRE(!fg_vip_filter_has(&cfg, 0, a));
-	FG_B_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &cfg, BPF_ANY));
+	FG_BENCH_REQUIRE(!fg_vip_filter_has(&cfg, 0, a));
+	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &cfg, BPF_ANY));
 }
 
 /* ------------------------------------------------------------- limits */
@@ -476,8 +446,8 @@ static void fg_b_limit_add(__u32 id, __u8 action)
 	l->key = FG_LKEY_SERVICE;
 	l->unit = FG_LUNIT_CPS;
 	l->action = action;
-	FG_B_REQUIRE(fg_tb_profile_init(&l->prof, 1, 1) == 0);
-	FG_B_REQUIRE(!bpf_map_update_elem(g.lim_fd, &idx, l, BPF_ANY));
+	FG_BENCH_REQUIRE(fg_tb_profile_init(&l->prof, 1, 1) == 0);
+	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.lim_fd, &idx, l, BPF_ANY));
 }
 
 /* fg_b_bucket_empty - write the service bucket of limit id for s as
@@ -492,7 +462,7 @@ static void fg_b_bucket_empty(const struct fg_b_svc *s, __u32 id)
 	bk.limit_id = id;
 	st.tat = fg_b_clock(CLOCK_MONOTONIC) + fg_b_lim[id].prof.window_ns;
 	st.frac = fg_b_lim[id].prof.window_frac;
-	FG_B_REQUIRE(!fg_h_bucket_put(g.bkt_fd, &bk, &fg_b_seed, &st));
+	FG_BENCH_REQUIRE(!fg_h_bucket_put(g.bkt_fd, &bk, &fg_b_seed, &st));
 }
 
 /* ------------------------------------------------------------ counters */
@@ -515,8 +485,8 @@ static const char *const fg_b_drop_names[FG_DROP_REASON_MAX] = {
 static void fg_b_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize,
 			 __u64 *sum, unsigned int nwords)
 {
-	FG_B_REQUIRE(!fg_h_cpu_sum(fd, stride, id, vsize, g.ncpus, sum,
-				   nwords));
+	FG_BENCH_REQUIRE(!fg_h_cpu_sum(fd, stride, id, vsize, g.ncpus, sum,
+				       nwords));
 }
 
 /* fg_b_ct_count - ways in use (tag != 0) in connection table t of
@@ -552,14 +522,15 @@ static __u64 fg_b_count(int fd, size_t ksize, size_t vsize)
 		vcap = vsize * FG_B_BATCH;
 		vals = malloc(vcap);
 	}
-	FG_B_REQUIRE(keys && vals);
+	FG_BENCH_REQUIRE(keys && vals);
 	for (;;) {
 		__u32 n = FG_B_BATCH;
 
 		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
 					   vals, &n, &bo);
 		if (err && errno != ENOENT)
-			fg_b_die("bpf_map_lookup_batch: %s", strerror(errno));
+			fg_bench_die("bpf_map_lookup_batch: %s",
+				     strerror(errno));
 		total += n;
 		if (err)
 			break;
@@ -872,7 +843,7 @@ static void fg_b_ct_put(const struct fg_b_pkt *p, __u32 be_id, __u32 svc_id,
 	v.flags = flags;
 	w = fg_b_ct_way(g.ct, g.ct_lines, &k, &found);
 	if (!w)
-		fg_b_die("fg_ct: the line of a hot flow is full");
+		fg_bench_die("fg_ct: the line of a hot flow is full");
 	fg_b_ct_write(w, &k, &v);
 }
 
@@ -894,7 +865,7 @@ static void fg_b_syn_plan(__u32 net, __u32 n, __u32 **cand)
 	struct fg_flow_key k;
 	struct fg_b_pkt p;
 
-	FG_B_REQUIRE(tags && out);
+	FG_BENCH_REQUIRE(tags && out);
 	for (c = 0; i < n && c < FG_B_CAND_MAX; c++) {
 		__u32 tag, *line;
 
@@ -916,8 +887,8 @@ static void fg_b_syn_plan(__u32 net, __u32 n, __u32 **cand)
 		out[i++] = c;
 	}
 	if (i < n)
-		fg_b_die("SYN plan: only %u of %u SYN flows fit fg_ct_syn", i,
-			 n);
+		fg_bench_die("SYN plan: only %u of %u SYN flows fit "
+			     "fg_ct_syn", i, n);
 	fprintf(stderr, "bench_xdp: %u SYN flows planned for fg_ct_syn (%u "
 		"lines, %u flows); %u candidates skipped, their line full, %u "
 		"their tag taken in it\n", n, g.ctsyn_lines,
@@ -1135,7 +1106,7 @@ static void fg_b_nat_state(void)
 	rev.vip_port = htons(f.dport);
 	rev.svc_id = s_nat.id;
 	rev.last_seen = fg_b_clock(CLOCK_MONOTONIC_COARSE);
-	FG_B_REQUIRE(!bpf_map_update_elem(g.nat_fd, &rk, &rev, BPF_ANY));
+	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.nat_fd, &rk, &rev, BPF_ANY));
 }
 
 static void fg_b_prep_natf(__u32 run)
@@ -1319,70 +1290,15 @@ static int fg_b_check(const struct fg_b_row *row, __u32 run, __u32 calls,
 
 /* --------------------------------------------------------------- timing */
 
-/* One repeat=1 run of prog fd on the frame; duration in ns. */
+/* One repeat=1 run of prog fd on the frame, from fgb0; duration in ns.
+ * out: NULL, or FG_B_PKT_MAX bytes for the output frame. */
 static int fg_b_call(int fd, const __u8 *in, __u32 len, __u8 *out,
 		     __u32 *out_len, __u32 *verdict, __u32 *ns)
 {
-	struct xdp_md ctx = { .data = 0, .data_end = len,
-			      .ingress_ifindex = (__u32)g.ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in, .data_size_in = len,
-		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		.repeat = 1);
-	int err;
-
-	if (out) {
-		o.data_out = out;
-		o.data_size_out = FG_B_PKT_MAX;
-	}
-	err = bpf_prog_test_run_opts(fd, &o);
-	if (err)
-		return err;
-	if (out_len)
-		*out_len = o.data_size_out;
-	*verdict = o.retval;
-	*ns = o.duration;
-	return 0;
-}
-
-struct fg_b_result {
-	double value[FG_B_RUNS_MAX];   /* mean ns per call */
-	double floor[FG_B_RUNS_MAX];
-	double above[FG_B_RUNS_MAX];
-	double p50[FG_B_RUNS_MAX];     /* the row's median call */
-	__u32 dropped[FG_B_RUNS_MAX];  /* interrupted calls left out */
-	double med_value, med_floor, med_above;
-	int ok;
-};
-
-static int fg_b_cmp_u32(const void *pa, const void *pb)
-{
-	__u32 x = *(const __u32 *)pa, y = *(const __u32 *)pb;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * fg_b_mean - mean of the n durations in d (sorted in place) over the
- * calls not longer than FG_B_OUTLIER x their median: a call that long was
- * interrupted or lost its vCPU (0.1-0.5% of calls here, 20-200 us each,
- * ~10% of a plain mean), which is the machine, not the program; a cold
- * cache miss costs a fraction of the median. *p50 receives the median,
- * *dropped the number of calls left out.
- */
-#define FG_B_OUTLIER 10U
-static double fg_b_mean(__u32 *d, __u32 n, double *p50, __u32 *dropped)
-{
-	__u64 sum = 0, cut;
-	__u32 i;
-
-	qsort(d, n, sizeof(*d), fg_b_cmp_u32);
-	*p50 = d[n / 2];
-	cut = (__u64)d[n / 2] * FG_B_OUTLIER;
-	for (i = 0; i < n && d[i] <= cut; i++)
-		sum += d[i];
-	*dropped = n - i;
-	return i ? (double)sum / i : 0;
+	if (out)
+		*out_len = FG_B_PKT_MAX;
+	return fg_bench_call(fd, in, len, g.ifindex, out, out_len, verdict,
+			     ns);
 }
 
 /*
@@ -1391,19 +1307,18 @@ static double fg_b_mean(__u32 *d, __u32 n, double *p50, __u32 *dropped)
  * Fills res->value/floor/above[run]. Returns 0 or -1 (path check).
  */
 static int fg_b_run(const struct fg_b_row *row, __u32 run,
-		    struct fg_b_result *res)
+		    struct fg_bench_result *res)
 {
 	static __u8 in[FG_B_PKT_MAX], out[FG_B_PKT_MAX];
 	struct fg_b_snap *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
 	__u32 calls = row->ncalls(), i, len = 0, first_len = 0, out_len = 0;
-	__u32 verdict, bad = 0, bad_verdict = 0, bad_floor = 0, fdrop;
+	__u32 verdict, bad = 0, bad_verdict = 0, bad_floor = 0;
 	__u32 *d_row = malloc(calls * sizeof(__u32));
 	__u32 *d_floor = malloc(calls * sizeof(__u32));
 	const char *why = NULL;
-	double fp50;
 	int rc = 0;
 
-	FG_B_REQUIRE(a && b && d_row && d_floor);
+	FG_BENCH_REQUIRE(a && b && d_row && d_floor);
 	row->prepare(run);
 	if (row->rearm)
 		row->rearm();
@@ -1414,18 +1329,20 @@ static int fg_b_run(const struct fg_b_row *row, __u32 run,
 		len = row->packet(run, i, in);
 		if (!i)
 			first_len = len;
-		FG_B_REQUIRE(!fg_b_call(g.floor_fd, in, len, NULL, NULL,
-					&verdict, &d_floor[i]));
+		FG_BENCH_REQUIRE(!fg_b_call(g.floor_fd, in, len, NULL, NULL,
+					    &verdict, &d_floor[i]));
 		if (verdict != XDP_PASS)
 			bad_floor++;
 		if (!i) {
-			FG_B_REQUIRE(!fg_b_call(g.prog_fd, in, len, out, &out_len,
-						&verdict, &d_row[i]));
+			FG_BENCH_REQUIRE(!fg_b_call(g.prog_fd, in, len, out,
+						    &out_len, &verdict,
+						    &d_row[i]));
 			if (verdict == row->verdict && row->check_out)
 				why = row->check_out(in, len, out, out_len);
 		} else {
-			FG_B_REQUIRE(!fg_b_call(g.prog_fd, in, len, NULL, NULL,
-						&verdict, &d_row[i]));
+			FG_BENCH_REQUIRE(!fg_b_call(g.prog_fd, in, len, NULL,
+						    NULL, &verdict,
+						    &d_row[i]));
 		}
 		if (verdict != row->verdict && !bad++)
 			bad_verdict = verdict;
@@ -1459,10 +1376,7 @@ static int fg_b_run(const struct fg_b_row *row, __u32 run,
 			       sizeof(*g.ctsyn));
 		}
 	}
-	res->value[run] = fg_b_mean(d_row, calls, &res->p50[run],
-				    &res->dropped[run]);
-	res->floor[run] = fg_b_mean(d_floor, calls, &fp50, &fdrop);
-	res->above[run] = res->value[run] - res->floor[run];
+	fg_bench_run_end(res, run, d_row, d_floor, calls);
 	free(d_row);
 	free(d_floor);
 	free(a);
@@ -1470,33 +1384,7 @@ static int fg_b_run(const struct fg_b_row *row, __u32 run,
 	return rc;
 }
 
-static int fg_b_cmp_double(const void *pa, const void *pb)
-{
-	double x = *(const double *)pa, y = *(const double *)pb;
-
-	return (x > y) - (x < y);
-}
-
-static double fg_b_median(const double *v, __u32 n)
-{
-	double s[FG_B_RUNS_MAX];
-
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), fg_b_cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* --------------------------------------------------------- 1M flows */
-
-/* fg_b_pin - run on cpu from now on. Returns 0 or -errno. */
-static int fg_b_pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
 
 /*
  * fg_b_prefill_1m - record FG_B_FLOWS established flows of s_est in fg_ct
@@ -1519,7 +1407,7 @@ static void fg_b_prefill_1m(void)
 
 	before = fg_b_ct_count(g.ct, g.ct_lines);
 	g.est = malloc(FG_B_FLOWS * sizeof(*g.est));
-	FG_B_REQUIRE(g.est);
+	FG_BENCH_REQUIRE(g.est);
 	v.seen = fg_ct_tick(fg_b_clock(CLOCK_MONOTONIC_COARSE) -
 			    FG_B_PREFILL_AGO_NS);
 	v.backend_id = s_est.be_id[1];
@@ -1549,12 +1437,12 @@ static void fg_b_prefill_1m(void)
 		g.ct_lines, 100.0 * (double)after / (g.ct_lines * FG_CT_WAYS),
 		g.ct_lines * FG_CT_WAYS, FG_B_FLOWS - f, full, same_tag);
 	if (f < FG_B_FLOWS)
-		fg_b_die("prefill: %u of %u flows could not be placed",
-			 FG_B_FLOWS - f, FG_B_FLOWS);
+		fg_bench_die("prefill: %u of %u flows could not be placed",
+			     FG_B_FLOWS - f, FG_B_FLOWS);
 	if (after != before + FG_B_FLOWS)
-		fg_b_die("prefill: fg_ct holds %llu flows, want %llu",
-			 (unsigned long long)after,
-			 (unsigned long long)(before + FG_B_FLOWS));
+		fg_bench_die("prefill: fg_ct holds %llu flows, want %llu",
+			     (unsigned long long)after,
+			     (unsigned long long)(before + FG_B_FLOWS));
 	for (f = 0; f < FG_B_FLOWS; f += 997) {
 		struct fg_ct got = { 0 };
 
@@ -1563,16 +1451,17 @@ static void fg_b_prefill_1m(void)
 		if (fg_h_ct_find(g.ct_fd, g.ct_lines, &k, &fg_b_seed, &got) ||
 		    got.backend_id != s_est.be_id[1] || got.svc_id != s_est.id ||
 		    got.flags || got.seen != v.seen)
-			fg_b_die("prefill: flow %u not found through the map",
-				 f);
+			fg_bench_die("prefill: flow %u not found through the "
+				     "map", f);
 	}
 
 	g.perm = malloc(FG_B_FLOWS * sizeof(*g.perm));
-	FG_B_REQUIRE(g.perm);
+	FG_BENCH_REQUIRE(g.perm);
 	for (f = 0; f < FG_B_FLOWS; f++)
 		g.perm[f] = f;
 	for (f = FG_B_FLOWS - 1; f > 0; f--) {
-		__u32 j = (__u32)(fg_b_rand(&seed) % (f + 1)), t = g.perm[f];
+		__u32 j = (__u32)(fg_bench_rand(&seed) % (f + 1));
+		__u32 t = g.perm[f];
 
 		g.perm[f] = g.perm[j];
 		g.perm[j] = t;
@@ -1609,21 +1498,6 @@ static int fg_b_net_setup(void)
 	return g.ifindex ? 0 : -1;
 }
 
-/* The floor: XDP_PASS and nothing else (what clang makes of
- * tests/integration/xdp_pass.bpf.c), loaded from its two instructions. */
-static int fg_b_floor_load(void)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
-		  .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fg_bench_floor", "GPL",
-			       insns, FG_ARRAY_SIZE(insns), NULL);
-
-	return fd < 0 ? -errno : fd;
-}
-
 /* fg_b_ct_map - connection table fd of `lines` lines, mapped read-write
  * (the maps are BPF_F_MMAPABLE arrays). */
 static struct fg_ct_line *fg_b_ct_map(int fd, __u32 lines)
@@ -1631,7 +1505,7 @@ static struct fg_ct_line *fg_b_ct_map(int fd, __u32 lines)
 	void *p = mmap(NULL, (size_t)lines * sizeof(struct fg_ct_line),
 		       PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-	FG_B_REQUIRE(p != MAP_FAILED);
+	FG_BENCH_REQUIRE(p != MAP_FAILED);
 	return p;
 }
 
@@ -1656,7 +1530,7 @@ static void fg_b_ct_warm(int fd, __u32 lines)
 	if (!step)
 		step = 1;
 	for (i = 0; i < lines; i += step)
-		FG_B_REQUIRE(!bpf_map_lookup_elem(fd, &i, &l));
+		FG_BENCH_REQUIRE(!bpf_map_lookup_elem(fd, &i, &l));
 }
 
 /* The two loads (see the top): the rows each runs and its tables' sizes
@@ -1698,12 +1572,12 @@ static int fg_b_load(const struct fg_b_load_spec *ls)
 	skel->rodata->fg_seed = fg_b_seed;
 	a = htonl(fg_b_ip4h(FG_B_TUN4));
 	memcpy((void *)&skel->rodata->fg_tunnel_src4, &a, 4);
-	FG_B_REQUIRE(inet_pton(AF_INET6, FG_B_TUN6,
-			       (void *)skel->rodata->fg_tunnel_src6) == 1);
+	FG_BENCH_REQUIRE(inet_pton(AF_INET6, FG_B_TUN6,
+				   (void *)skel->rodata->fg_tunnel_src6) == 1);
 	a = htonl(fg_b_ip4h(FG_B_SNAT4));
 	memcpy((void *)&skel->rodata->fg_snat4, &a, 4);
-	FG_B_REQUIRE(inet_pton(AF_INET6, FG_B_SNAT6,
-			       (void *)skel->rodata->fg_snat6) == 1);
+	FG_BENCH_REQUIRE(inet_pton(AF_INET6, FG_B_SNAT6,
+				   (void *)skel->rodata->fg_snat6) == 1);
 	skel->rodata->fg_gue_port = htons(FG_B_GUE_PORT);
 
 	/* The connection tables as ls says (see the top), the other maps
@@ -1712,9 +1586,10 @@ static int fg_b_load(const struct fg_b_load_spec *ls)
 	 * CPU's entries times the possible CPUs, as the loader sizes them. */
 	g.ct_lines = ls->ct_lines;
 	g.ctsyn_lines = ls->ctsyn_lines;
-	FG_B_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct, g.ct_lines));
-	FG_B_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct_syn,
-					       g.ctsyn_lines));
+	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct,
+						   g.ct_lines));
+	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct_syn,
+						   g.ctsyn_lines));
 	skel->rodata->fg_ct_lines = g.ct_lines;
 	skel->rodata->fg_ct_syn_lines = g.ctsyn_lines;
 	err = fg_h_size_cpu_maps(skel->obj, g.ncpus);
@@ -1757,7 +1632,7 @@ static void fg_b_setup(void)
 
 	g.next_svc = g.next_be = g.next_ring = 0;
 	g.svc_img = calloc(FG_SVC_SLOTS, sizeof(*g.svc_img));
-	FG_B_REQUIRE(g.svc_img);
+	FG_BENCH_REQUIRE(g.svc_img);
 	for (i = 0; i < FG_ARRAY_SIZE(fg_b_svcs); i++)
 		fg_b_svc_add(fg_b_svcs[i]);
 	fg_b_svc_commit();
@@ -1789,24 +1664,6 @@ static void fg_b_unload(void)
 	g.ct_lines = g.ctsyn_lines = 0;
 }
 
-/*
- * fg_b_cpus - choose the bench CPU (the highest one allowed: CPU 0 takes
- * most interrupts). The tables are shared by the CPUs: nothing depends on
- * which CPU writes them.
- */
-static void fg_b_cpus(void)
-{
-	cpu_set_t set;
-	int c;
-
-	FG_B_REQUIRE(!sched_getaffinity(0, sizeof(set), &set));
-	g.cpu = -1;
-	for (c = 0; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &set))
-			g.cpu = c;
-	FG_B_REQUIRE(g.cpu >= 0);
-}
-
 /* ---------------------------------------------------------------- main */
 
 static const char *fg_b_peer_str(double v, char *buf, size_t n)
@@ -1817,22 +1674,7 @@ static const char *fg_b_peer_str(double v, char *buf, size_t n)
 	return buf;
 }
 
-/* The 1-minute load average, or -1: other work on these CPUs inflates
- * every figure (shared machines), so the table says how busy it was. */
-static double fg_b_loadavg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
-static void fg_b_table(const struct fg_b_result *res, const int *sel,
+static void fg_b_table(const struct fg_bench_result *res, const int *sel,
 		       double load0)
 {
 	unsigned int i;
@@ -1842,7 +1684,7 @@ static void fg_b_table(const struct fg_b_result *res, const int *sel,
 	       "above floor", "peer above", "target", "verdict");
 	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
 		const struct fg_b_row *row = &fg_b_rows[i];
-		const struct fg_b_result *r = &res[i];
+		const struct fg_bench_result *r = &res[i];
 		const char *verdict = "-";
 
 		if (!sel[i])
@@ -1863,53 +1705,28 @@ static void fg_b_table(const struct fg_b_result *res, const int *sel,
 	       "above floor: median of the per-run differences; target = half "
 	       "the peer's above-floor figure (BENCH.md); CPU %d of %d; load "
 	       "average %.2f before, %.2f after)\n", g.runs, g.cpu, g.ncpus,
-	       load0, fg_b_loadavg());
+	       load0, fg_bench_loadavg());
 }
 
 int main(int argc, char **argv)
 {
-	static struct fg_b_result res[FG_ARRAY_SIZE(fg_b_rows)];
-	int sel[FG_ARRAY_SIZE(fg_b_rows)], opt, err, loaded = 0;
-	unsigned int i, j, l;
+	static struct fg_bench_result res[FG_ARRAY_SIZE(fg_b_rows)];
+	const char *names[FG_ARRAY_SIZE(fg_b_rows)];
+	int sel[FG_ARRAY_SIZE(fg_b_rows)], err, loaded = 0;
+	unsigned int i, l;
 	__u32 r;
-	double load0 = fg_b_loadavg();
+	double load0 = fg_bench_loadavg();
+	char detail[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	g.calls = FG_B_CALLS_DEFAULT;
 	g.runs = FG_B_RUNS_DEFAULT;
-	while ((opt = getopt(argc, argv, "n:r:")) != -1) {
-		switch (opt) {
-		case 'n':
-			g.calls = (__u32)strtoul(optarg, NULL, 10);
-			break;
-		case 'r':
-			g.runs = (__u32)strtoul(optarg, NULL, 10);
-			break;
-		default:
-			fprintf(stderr, "usage: %s [-n calls] [-r runs] "
-				"[case...]\n", argv[0]);
-			return 2;
-		}
-	}
-	if (!g.calls || !g.runs || g.runs > FG_B_RUNS_MAX) {
-		fprintf(stderr, "bench_xdp: -n must be > 0, -r 1..%d\n",
-			FG_B_RUNS_MAX);
-		return 2;
-	}
-	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
-		sel[i] = optind >= argc;
-		for (j = (unsigned int)optind; j < (unsigned int)argc; j++)
-			sel[i] |= !strcmp(argv[j], fg_b_rows[i].name);
-	}
-	for (j = (unsigned int)optind; j < (unsigned int)argc; j++) {
-		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++)
-			if (!strcmp(argv[j], fg_b_rows[i].name))
-				break;
-		if (i == FG_ARRAY_SIZE(fg_b_rows)) {
-			fprintf(stderr, "bench_xdp: no case '%s'\n", argv[j]);
-			return 2;
-		}
-	}
+	for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++)
+		names[i] = fg_b_rows[i].name;
+	err = fg_bench_args(argc, argv, names, FG_ARRAY_SIZE(fg_b_rows), sel,
+			    &g.calls, &g.runs);
+	if (err)
+		return err;
 
 	if (geteuid() != 0) {
 		printf("SKIP: needs root (CAP_BPF, CAP_NET_ADMIN, unshare)\n");
@@ -1924,12 +1741,15 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	g.ncpus = libbpf_num_possible_cpus();
-	FG_B_REQUIRE(g.ncpus > 0);
-	fg_b_cpus();
+	FG_BENCH_REQUIRE(g.ncpus > 0);
+	/* The bench CPU; the tables are shared by the CPUs: nothing depends
+	 * on which CPU writes them. */
+	g.cpu = fg_bench_cpu();
+	FG_BENCH_REQUIRE(g.cpu >= 0);
 	if (fg_b_net_setup())
-		fg_b_die("network namespace setup failed");
+		fg_bench_die("network namespace setup failed");
 	libbpf_set_print(fg_h_libbpf_log);
-	FG_B_REQUIRE(!fg_b_pin(g.cpu));
+	FG_BENCH_REQUIRE(!fg_bench_pin(g.cpu));
 
 	/* The loads in turn, each made only when one of its rows is
 	 * selected and destroyed before the next (see the top). */
@@ -1948,13 +1768,13 @@ int main(int argc, char **argv)
 			return 77;
 		}
 		if (err)
-			fg_b_die("loading floodgate.bpf.o (load %u): %s", l + 1,
-				 strerror(-err));
+			fg_bench_die("loading floodgate.bpf.o (load %u): %s",
+					 l + 1, strerror(-err));
 		if (!loaded++) {
-			g.floor_fd = fg_b_floor_load();
+			g.floor_fd = fg_bench_floor_load();
 			if (g.floor_fd < 0)
-				fg_b_die("loading the floor program: %s",
-					 strerror(-g.floor_fd));
+				fg_bench_die("loading the floor program: %s",
+						 strerror(-g.floor_fd));
 		}
 		fg_b_setup();
 		fprintf(stderr, "bench_xdp: load %u (%s): CPU %d, %d possible "
@@ -1964,7 +1784,7 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
 			const struct fg_b_row *row = &fg_b_rows[i];
-			struct fg_b_result *rs = &res[i];
+			struct fg_bench_result *rs = &res[i];
 
 			if (!sel[i] || row->big != ls->big)
 				continue;
@@ -1977,23 +1797,11 @@ int main(int argc, char **argv)
 			for (r = 0; r < g.runs; r++)
 				if (fg_b_run(row, r, rs))
 					rs->ok = 0;
-			rs->med_value = fg_b_median(rs->value, g.runs);
-			rs->med_floor = fg_b_median(rs->floor, g.runs);
-			rs->med_above = fg_b_median(rs->above, g.runs);
-			if (!rs->ok) {
+			snprintf(detail, sizeof(detail), "%u calls/run",
+				 row->ncalls());
+			if (fg_bench_row_end(rs, g.runs, "xdp", row->name,
+					     detail))
 				g.path_failed = 1;
-				continue;
-			}
-			printf("bench=xdp case=%s value=%.1f unit=ns floor=%.1f "
-			       "above_floor=%.1f\n", row->name, rs->med_value,
-			       rs->med_floor, rs->med_above);
-			fprintf(stderr, "#   %s:", row->name);
-			for (r = 0; r < g.runs; r++)
-				fprintf(stderr, " [%.1f - %.1f = %.1f, p50 %.0f, "
-					"%u cut]", rs->value[r], rs->floor[r],
-					rs->above[r], rs->p50[r],
-					rs->dropped[r]);
-			fprintf(stderr, " (%u calls/run)\n", row->ncalls());
 		}
 		fg_b_unload();
 	}

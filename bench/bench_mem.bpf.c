@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_mem.bpf.c - the memory floor of the XDP dataplane (bench_mem.c):
+ * one read of one 64-byte line of a BPF array, the kind of read a
+ * connection-table lookup (fg_ct, fg_ct_syn) cannot avoid.
+ *
+ * The frame's first 4 bytes (host order; nothing else reads the frame)
+ * carry the index of the line to read. The loader sizes fg_mem_lines
+ * (max_entries) per row and writes i into the first word of line i, so a
+ * right read answers XDP_PASS; a wrong one, or an index out of range (the
+ * lookup returns NULL), XDP_DROP: the path check.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* One cache line, as a line of fg_ct or fg_ct_syn is. */
+struct fg_mem_line {
+	__u32 idx;
+	__u32 pad[15];
+};
+
+/* Like the connection tables: a mappable array, so the loader fills it
+ * through mmap. Values of a mappable array start on a page, each line
+ * in one cache line. max_entries is set per row before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fg_mem_line);
+} fg_mem_lines SEC(".maps");
+
+/* fg_mem_read - XDP_PASS when line idx holds idx, XDP_DROP otherwise
+ * (short frame, index out of range, wrong line). */
+SEC("xdp")
+int fg_mem_read(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct fg_mem_line *l;
+	__u32 idx;
+
+	if (data + sizeof(idx) > data_end)
+		return XDP_DROP;
+	idx = *(__u32 *)data;
+	l = bpf_map_lookup_elem(&fg_mem_lines, &idx);
+	return l && l->idx == idx ? XDP_PASS : XDP_DROP;
+}

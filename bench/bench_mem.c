@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_mem.c - the memory floor of the XDP dataplane: what one read of
+ * one random 64-byte line of a BPF array costs under BPF_PROG_TEST_RUN,
+ * by the array's size. The connection tables are such arrays (fg_ct
+ * 32 MiB, fg_ct_syn 4 MiB at production size), and bench_xdp's cold rows
+ * read one random line of one per packet: this is the part of their cost
+ * no code change removes.
+ *
+ * Method: bench_xdp's (BENCH.md). Every call is a repeat=1
+ * bpf_prog_test_run_opts() of bench_mem.bpf.c's fg_mem_read on a 64-byte
+ * frame carrying the line index, timed by the kernel-reported duration,
+ * right after the same call of a trivial XDP_PASS program (the floor) on
+ * the same frame. Pinned to the highest CPU allowed (CPU 0 takes most
+ * interrupts). A run's figure is the mean over the calls not longer than
+ * 10x the run's median call (the others lost the vCPU or took an
+ * interrupt), the floor's likewise; a row's value is the median over
+ * runs, its floor the median floor, above_floor the median of the
+ * per-run differences.
+ *
+ * Rows: the program is loaded once per row with an array of the row's
+ * size, line i holding i in its first word (written through mmap), and
+ * every page of it read once through the kernel before the first call
+ * (on a guest with shadow page tables the kernel's first touch of a page
+ * of a fresh map traps to the hypervisor; see fg_b_ct_warm in
+ * bench_xdp.c). Each call reads a line chosen at random (xorshift64*, in
+ * userspace, outside the timed call), hot_line the same line every call.
+ * Path check: every call must answer XDP_PASS (line idx holds idx), and,
+ * before the fill, a call must answer XDP_DROP (so the verdict is not
+ * constant).
+ *
+ * Output: one line per row,
+ *   bench=xdp_mem case=<case> value=<ns> unit=ns floor=<ns> above_floor=<ns>
+ * then a human table. Timing never gates: exit 0 when every path check
+ * passed, 1 on a path-check failure or a setup error, 77 (skip) when not
+ * root or BPF is refused.
+ *
+ * Usage: bench_mem [-n calls] [-r runs] [case...]
+ *   -n  calls per run (default 200000)
+ *   -r  runs per row (default 3)
+ *   case  run only these rows (default all)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "fg_tables.h"
+#include "fg_types.h"
+#include "bench_util.h"
+
+#include "bench_mem.skel.h"
+
+/* ------------------------------------------------------------ settings */
+
+#define FG_M_RUNS_DEFAULT  3
+#define FG_M_CALLS_DEFAULT 200000U
+#define FG_M_LINE          64U   /* bytes per line, = struct fg_ct_line */
+#define FG_M_FRAME         64U   /* bytes per frame */
+#define FG_M_LINES(mib)    ((mib) * (1U << 20) / FG_M_LINE)
+
+struct fg_m_row {
+	const char *name;
+	__u32 lines;        /* the array's max_entries (2^n) */
+	int hot;            /* 1: the same line every call */
+	const char *what;
+};
+
+static const struct fg_m_row fg_m_rows[] = {
+	{ "hot_line", FG_M_LINES(32), 1, "one line, every call" },
+	{ "line_1mib", FG_M_LINES(1), 0, "" },
+	{ "line_4mib", FG_M_LINES(4), 0, "fg_ct_syn, production" },
+	{ "line_32mib", FG_M_LINES(32), 0, "fg_ct, production" },
+	{ "line_128mib", FG_M_LINES(128), 0, "fg_ct of 64-byte flows" },
+};
+
+/* The rows named after the connection tables must stay their size. */
+_Static_assert(sizeof(struct fg_ct_line) == FG_M_LINE, "one line");
+_Static_assert(FG_CT_SYN_DEFAULT / FG_CT_WAYS == FG_M_LINES(4), "line_4mib");
+_Static_assert(FG_CT_DEFAULT / FG_CT_WAYS == FG_M_LINES(32), "line_32mib");
+
+static struct {
+	int floor_fd, cpu;
+	__u32 calls, runs;
+	int path_failed;
+} g;
+
+/* ---------------------------------------------------------------- setup */
+
+/* fg_m_call - one repeat=1 run of prog fd on frame; its verdict and
+ * duration (ns). Returns 0 or -errno. */
+static int fg_m_call(int fd, const __u8 *frame, __u32 *verdict, __u32 *ns)
+{
+	return fg_bench_call(fd, frame, FG_M_FRAME, 0, NULL, NULL, verdict, ns);
+}
+
+/*
+ * fg_m_load - the program with an array of row->lines lines, line i
+ * holding i, every page read once through the kernel. Checks first that
+ * a line not holding its index answers XDP_DROP. Returns the skeleton,
+ * or NULL with errno set when the load failed (a failed check dies).
+ */
+static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
+{
+	__u32 step = (__u32)sysconf(_SC_PAGESIZE) / FG_M_LINE, i, verdict, ns;
+	size_t size = (size_t)row->lines * FG_M_LINE;
+	__u8 frame[FG_M_FRAME] = { 0 };
+	struct bench_mem_bpf *skel;
+	__u32 *lines;
+	__u8 line[FG_M_LINE];
+	int err, fd;
+
+	skel = bench_mem_bpf__open();
+	if (!skel)
+		return NULL;
+	FG_BENCH_REQUIRE(bpf_map__value_size(skel->maps.fg_mem_lines) ==
+			 FG_M_LINE);
+	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_mem_lines,
+						   row->lines));
+	err = bench_mem_bpf__load(skel);
+	if (err) {
+		bench_mem_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	fd = bpf_map__fd(skel->maps.fg_mem_lines);
+
+	/* Empty, line 1 holds 0: the path check must be able to fail. */
+	i = 1;
+	memcpy(frame, &i, sizeof(i));
+	FG_BENCH_REQUIRE(!fg_m_call(bpf_program__fd(skel->progs.fg_mem_read),
+				    frame, &verdict, &ns));
+	if (verdict != XDP_DROP)
+		fg_bench_die("%s: a line not holding its index answered %u, "
+			     "not XDP_DROP", row->name, verdict);
+
+	lines = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	FG_BENCH_REQUIRE(lines != MAP_FAILED);
+	for (i = 0; i < row->lines; i++)
+		lines[(size_t)i * (FG_M_LINE / sizeof(*lines))] = i;
+	munmap(lines, size);
+	/* Writes through the user mapping do not warm the kernel's. */
+	for (i = 0; i < row->lines; i += step ? step : 1)
+		FG_BENCH_REQUIRE(!bpf_map_lookup_elem(fd, &i, line));
+	return skel;
+}
+
+/* ---------------------------------------------------------------- timing */
+
+/*
+ * fg_m_run - run `run` of row on prog fd: g.calls frames, each through
+ * the floor and then the program. Fills res's [run] figures. Returns 0,
+ * or -1 when a call answered other than XDP_PASS (said on stderr).
+ */
+static int fg_m_run(const struct fg_m_row *row, int fd, __u32 run,
+		    struct fg_bench_result *res)
+{
+	__u32 *d_row = malloc(g.calls * sizeof(__u32));
+	__u32 *d_floor = malloc(g.calls * sizeof(__u32));
+	__u32 i, idx, verdict, bad = 0, bad_floor = 0;
+	__u64 seed = 0x9e3779b97f4a7c15ULL * (run + 1);
+	__u8 frame[FG_M_FRAME] = { 0 };
+
+	FG_BENCH_REQUIRE(d_row && d_floor);
+	for (i = 0; i < g.calls; i++) {
+		idx = row->hot ? row->lines / 2 :
+		      (__u32)(fg_bench_rand(&seed) >> 32) & (row->lines - 1);
+		memcpy(frame, &idx, sizeof(idx));
+		FG_BENCH_REQUIRE(!fg_m_call(g.floor_fd, frame, &verdict,
+					    &d_floor[i]));
+		bad_floor += verdict != XDP_PASS;
+		FG_BENCH_REQUIRE(!fg_m_call(fd, frame, &verdict, &d_row[i]));
+		bad += verdict != XDP_PASS;
+	}
+	fg_bench_run_end(res, run, d_row, d_floor, g.calls);
+	free(d_row);
+	free(d_floor);
+	if (bad || bad_floor) {
+		fprintf(stderr, "bench_mem: %s run %u: PATH CHECK FAILED: %u "
+			"of %u calls not XDP_PASS (floor: %u)\n", row->name,
+			run + 1, bad, g.calls, bad_floor);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void fg_m_table(const struct fg_bench_result *res, const int *sel,
+		       double load0)
+{
+	unsigned int i;
+
+	printf("\n%-12s %9s %9s %9s %12s  %s\n", "case", "table", "value",
+	       "floor", "above floor", "note");
+	for (i = 0; i < FG_ARRAY_SIZE(fg_m_rows); i++) {
+		const struct fg_m_row *row = &fg_m_rows[i];
+		const struct fg_bench_result *r = &res[i];
+
+		if (!sel[i])
+			continue;
+		printf("%-12s %5u MiB %9.1f %9.1f %12.1f  %s\n", row->name,
+		       (__u32)((__u64)row->lines * FG_M_LINE >> 20),
+		       r->med_value, r->med_floor, r->med_above,
+		       r->ok ? row->what : "PATH CHECK FAILED");
+	}
+	printf("(ns per packet: each row reads one 64-byte line of a BPF "
+	       "array of the size shown, at a random index per packet "
+	       "(hot_line: the same line every packet): above floor is the "
+	       "cost of that one read (data cache and TLB misses included, "
+	       "the more of them the larger the table) and the program "
+	       "around it, over a trivial XDP_PASS program called before "
+	       "each call on the same frame. bench_xdp's cold rows pay at "
+	       "least one such read: tcp_established_1m a random line of "
+	       "fg_ct (line_32mib), syn_new_1m one of fg_ct_syn (32 MiB in "
+	       "that row's load; line_4mib at production size); their "
+	       "above-floor cost less this one is what the dataplane adds. "
+	       "Kernel-reported BPF_PROG_TEST_RUN duration of repeat=1 "
+	       "calls; value/floor: median over %u runs of the per-run mean "
+	       "of calls <= 10x the median call; above floor: median of the "
+	       "per-run differences; %u calls per run; CPU %d; load average "
+	       "%.2f before, %.2f after)\n", g.runs, g.calls, g.cpu, load0,
+	       fg_bench_loadavg());
+}
+
+int main(int argc, char **argv)
+{
+	static struct fg_bench_result res[FG_ARRAY_SIZE(fg_m_rows)];
+	const char *names[FG_ARRAY_SIZE(fg_m_rows)];
+	int sel[FG_ARRAY_SIZE(fg_m_rows)], err;
+	double load0 = fg_bench_loadavg();
+	char detail[64];
+	unsigned int i;
+	__u32 r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g.calls = FG_M_CALLS_DEFAULT;
+	g.runs = FG_M_RUNS_DEFAULT;
+	for (i = 0; i < FG_ARRAY_SIZE(fg_m_rows); i++)
+		names[i] = fg_m_rows[i].name;
+	err = fg_bench_args(argc, argv, names, FG_ARRAY_SIZE(fg_m_rows), sel,
+			    &g.calls, &g.runs);
+	if (err)
+		return err;
+
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (CAP_BPF)\n");
+		return 77;
+	}
+	g.cpu = fg_bench_cpu();
+	err = g.cpu < 0 ? g.cpu : fg_bench_pin(g.cpu);
+	if (err)
+		fg_bench_die("pinning to a CPU: %s", strerror(-err));
+	g.floor_fd = fg_bench_floor_load();
+	if (g.floor_fd == -EPERM) {
+		printf("SKIP: loading BPF: %s (no CAP_BPF?)\n",
+		       strerror(EPERM));
+		return 77;
+	}
+	if (g.floor_fd < 0)
+		fg_bench_die("loading the floor program: %s",
+			     strerror(-g.floor_fd));
+
+	for (i = 0; i < FG_ARRAY_SIZE(fg_m_rows); i++) {
+		const struct fg_m_row *row = &fg_m_rows[i];
+		struct fg_bench_result *rs = &res[i];
+		struct bench_mem_bpf *skel;
+		int fd;
+
+		if (!sel[i])
+			continue;
+		skel = fg_m_load(row);
+		if (!skel)
+			fg_bench_die("%s: loading bench_mem.bpf.o: %s",
+				     row->name, strerror(errno));
+		fd = bpf_program__fd(skel->progs.fg_mem_read);
+		rs->ok = 1;
+		for (r = 0; r < g.runs; r++)
+			if (fg_m_run(row, fd, r, rs))
+				rs->ok = 0;
+		bench_mem_bpf__destroy(skel);
+		snprintf(detail, sizeof(detail), "%u lines, %u calls/run",
+			 row->lines, g.calls);
+		if (fg_bench_row_end(rs, g.runs, "xdp_mem", row->name, detail))
+			g.path_failed = 1;
+	}
+	fg_m_table(res, sel, load0);
+
+	close(g.floor_fd);
+	if (g.path_failed) {
+		fprintf(stderr, "bench_mem: a path check failed\n");
+		return 1;
+	}
+	return 0;
+}
