@@ -427,7 +427,7 @@ static void fg_b_config(void)
 	fg_vip_filter_add(&cfg, 0, a);
 	memset(a, 0, sizeof(a));
 	a[0] = htonl(fg_b_ip4h(FG_B_NONVIP));
-	FG_BENCH_REQUIRE(!fg_vip_filter_has(&cfg, 0, a));
+	FG_BENCH_REQUIRE(!fg_vip_filter_has(&cfg, a));
 	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &cfg, BPF_ANY));
 }
 

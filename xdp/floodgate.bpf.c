@@ -1531,7 +1531,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 		return XDP_PASS;
 	/* Neither a VIP nor the SNAT address: not ours, and known without
 	 * a look at the service table. */
-	if (!fg_vip_filter_has(cfg, cfg->gen, pkt.dst)) {
+	if (!fg_vip_filter_has(cfg, pkt.dst)) {
 		fg_count_drop(FG_DROP_NO_SERVICE);
 		return XDP_PASS;
 	}

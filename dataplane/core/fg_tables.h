@@ -427,8 +427,8 @@ FG_INLINE int fg_bucket_key_eq(const struct fg_bucket_key *a,
  *
  * vip_filter[gen] has a bit set for every VIP of generation gen and the
  * appliance's SNAT addresses (fg_vip_filter_bit): a packet whose
- * destination's bit is clear is for no service and passes without
- * touching the service table. Small enough (~1 KiB) that the map lives
+ * destination's bit is clear in both is for no service and passes
+ * without touching the service table. Small enough (~1 KiB) that the map lives
  * in the kernel's directly mapped memory, the cheapest there is to reach
  * from the XDP path. The inactive generation's bits are written before
  * the switch, so the switch itself rewrites them with the same values. */
@@ -456,14 +456,18 @@ FG_INLINE __u32 fg_vip_filter_bit(const __be32 *a)
 	return (__u32)(h >> (64 - FG_VIP_FILTER_BITS));
 }
 
-/* fg_vip_filter_has - address a may be a VIP of generation gen (or the
- * SNAT address); 0 means it certainly is neither. Context: any. */
-FG_INLINE int fg_vip_filter_has(const struct fg_config *c, __u32 gen,
-				const __be32 *a)
+/* fg_vip_filter_has - address a may be a VIP of either generation (or
+ * the SNAT address); 0 means it certainly is none. Both generations'
+ * words, not the active one's: their loads do not wait for the load of
+ * gen (~7 ns on a packet for no service), and a VIP of the inactive
+ * generation only costs its packets the service lookup that turns them
+ * away. Context: any. */
+FG_INLINE int fg_vip_filter_has(const struct fg_config *c, const __be32 *a)
 {
 	__u32 b = fg_vip_filter_bit(a);
 
-	return (c->vip_filter[gen & 1][b >> 6] >> (b & 63)) & 1;
+	return ((c->vip_filter[0][b >> 6] | c->vip_filter[1][b >> 6]) >>
+		(b & 63)) & 1;
 }
 
 /* fg_vip_filter_add - mark address a in generation gen's filter. */
