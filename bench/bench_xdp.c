@@ -794,11 +794,12 @@ static struct fg_ct_way *fg_b_ct_way(struct fg_ct_line *t, __u32 lines,
 				     const struct fg_flow_key *k, int *found)
 {
 	struct fg_ct_way *free_way = NULL;
-	__u32 tag, w;
-	struct fg_ct_line *l = &t[fg_b_ct_locate(k, lines, &tag)];
+	__u64 h = fg_flow_hash(k, &fg_b_seed);
+	struct fg_ct_line *l = &t[fg_ct_line_of(h, lines)];
+	__u32 w;
 
 	for (w = 0; w < FG_CT_WAYS; w++) {
-		if (l->way[w].tag == tag) {
+		if (fg_ct_way_is(&l->way[w], h)) {
 			*found = 1;
 			return &l->way[w];
 		}
@@ -816,12 +817,14 @@ static void fg_b_ct_write(struct fg_ct_way *w, const struct fg_flow_key *k,
 			  const struct fg_ct *ct)
 {
 	struct fg_ct_way n;
+	__u32 tag;
 
-	fg_ct_pack(&n, 0, ct);
+	fg_ct_pack(&n, fg_flow_hash(k, &fg_b_seed), ct);
+	tag = n.tag;
+	n.tag = 0;
 	*w = n;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&w->tag, fg_ct_tag(fg_flow_hash(k, &fg_b_seed)),
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&w->tag, tag, __ATOMIC_RELAXED);
 }
 
 /* fg_b_ct_put - record p's flow in fg_ct (its way, or a free one of its

@@ -15,7 +15,7 @@
  * fg_state (created and pinned by this library, not part of the BPF
  * object; the program never reads it): HASH, key struct
  * { __u32 kind; __u32 id; }, value 128 bytes.
- *   kind 0, id 0: header { __u32 magic 0x46475354 "FGST"; __u32 layout 2;
+ *   kind 0, id 0: header { __u32 magic 0x46475354 "FGST"; __u32 layout 3;
  *                 the load-time settings (seed, tunnel and SNAT sources,
  *                 conntrack timeouts, GUE port) }
  *   kind 1, id N: name of service id N (NUL-terminated, <= 63 bytes)

@@ -197,10 +197,15 @@ struct {
  * XDP path here, most of an established flow's conntrack work). The
  * first packet to find the clock stopped starts it; until it ticks,
  * packets read the kernel's clock themselves. The timer lives as long as
- * the map (pinned), across restarts of the daemon. A write to fg_clock
- * from user space stops it (the kernel frees a map value's timer on
- * update) and leaves the time where it was written: write now = 0, and
- * the next packet starts it again.
+ * the map (pinned), across restarts of the daemon, and runs the callback
+ * of the program instance that started it: that instance stays loaded
+ * while fg_clock is pinned, and a later build's tick applies once the
+ * dataplane is opened fresh. A write to fg_clock from user space stops
+ * the timer (the kernel frees a map value's timer on update) and leaves
+ * the time where it was written - unless a tick running at that moment
+ * stores its own; so write it, wait a few ms for such a tick to end (it
+ * cannot re-arm a freed timer), and write it again. now = 0 makes the
+ * next packet start the timer again.
  */
 #define FG_CLOCK_PERIOD_NS (4ULL * 1000 * 1000) /* 4 ms: ~1/4 tick */
 #define FG_CLOCK_MONOTONIC 1                    /* CLOCK_MONOTONIC */
@@ -1280,7 +1285,8 @@ union fg_ct_word0 {
 	__u64 w;
 	struct {
 		__u32 tag;
-		__u32 backend_id;
+		__u16 tag_lo;
+		__u16 backend_id;
 	};
 };
 
@@ -1295,6 +1301,7 @@ fg_ct_probe(void *map, __u32 lines, __u64 hash, __u32 now, struct fg_ct *ct,
 	    struct fg_ct_way **victim)
 {
 	__u32 idx = fg_ct_line_of(hash, lines), tag = fg_ct_tag(hash), i;
+	__u16 tag_lo = fg_ct_tag_lo(hash);
 	__u32 tcp_to = fg_ct_timeout(0), udp_to = fg_ct_timeout(1);
 	struct fg_ct_line *l = bpf_map_lookup_elem(map, &idx);
 	__u32 oldest = 0, vi = 0;
@@ -1310,7 +1317,7 @@ fg_ct_probe(void *map, __u32 lines, __u64 hash, __u32 now, struct fg_ct *ct,
 		union fg_ct_word0 w0 = { .w = *(const volatile __u64 *)w };
 		__u32 idle;
 
-		if (w0.tag == tag) {
+		if (w0.tag == tag && w0.tag_lo == tag_lo) {
 			fg_ct_unpack(w, ct);
 			ct->backend_id = w0.backend_id;
 			return w;
@@ -1338,6 +1345,11 @@ fg_ct_probe(void *map, __u32 lines, __u64 hash, __u32 now, struct fg_ct *ct,
  * backend; a reader that matched just before may take the new flow's
  * service, NAT port or tick for one packet, and the state is then only
  * used if it names a backend of the reader's own service (fg_ct_live).
+ * Two CPUs taking the same way for two new flows at the same instant can
+ * leave one flow's tag and backend with the other's service, port and
+ * tick until the way is next written; the same check bounds what that
+ * state can do. The barriers order the compiler only: on a CPU that
+ * reorders stores (not x86) the window is wider, not different.
  */
 static __always_inline void fg_ct_write(struct fg_ct_way *w, __u64 hash,
 					const struct fg_ct *ct)
@@ -1345,7 +1357,7 @@ static __always_inline void fg_ct_write(struct fg_ct_way *w, __u64 hash,
 	struct fg_ct_way n;
 	__u64 w0;
 
-	fg_ct_pack(&n, fg_ct_tag(hash), ct);
+	fg_ct_pack(&n, hash, ct);
 	*(volatile __u64 *)w = 0;
 	asm volatile("" ::: "memory");
 	w->svc = n.svc;
@@ -1440,7 +1452,11 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 	w = fg_ct_probe(&fg_ct, fg_ct_lines, hash, now, &ct, &victim);
 	if (w) {
 		if (fg_ct_live(&ct, svc, now, timeout)) {
-			if (fg_ct_idle(now, ct.seen) > FG_CT_REFRESH_TICKS)
+			/* Within half the timeout too: a short UDP timeout
+			 * must see its flows refreshed before it ends. */
+			if (fg_ct_idle(now, ct.seen) >
+			    (timeout / 2 < FG_CT_REFRESH_TICKS ?
+			     timeout / 2 : FG_CT_REFRESH_TICKS))
 				w->seen = now;
 			ct.seen = now;
 			*ct_out = ct;

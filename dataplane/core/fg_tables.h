@@ -198,7 +198,7 @@ FG_ASSERT_SIZE(struct fg_backend, 24);
  * Conntrack time is kept in ticks of 2^FG_CT_TICK_SHIFT ns (~16.8 ms) of
  * the coarse monotonic clock, in 32 bits: they wrap every ~2.3 years, so
  * ticks are only ever compared as differences (fg_ct_idle), good for
- * idle times up to half that.
+ * idle times up to half that; a way idle longer reads as expired.
  */
 #define FG_CT_TICK_SHIFT 24
 
@@ -208,14 +208,21 @@ FG_INLINE __u32 fg_ct_tick(__u64 ns)
 	return (__u32)(ns >> FG_CT_TICK_SHIFT);
 }
 
-/* fg_ct_idle - ticks from seen to now (wrap-safe); 0 when seen is
- * ahead of now, as when another CPU wrote the way just after this one
- * read the clock. */
+/* A seen tick at most this far ahead of now was stamped by another CPU
+ * that read the clock just after this one (~1 s). */
+#define FG_CT_SKEW_TICKS 64
+
+/* fg_ct_idle - ticks from seen to now (wrap-safe): 0 when seen is a
+ * little ahead of now (another CPU's stamp); ~0 when it is further ahead,
+ * which only a way left alone for over 2^31 ticks (~417 days) reads -
+ * it is long expired, not fresh. */
 FG_INLINE __u32 fg_ct_idle(__u32 now, __u32 seen)
 {
 	__s32 d = (__s32)(now - seen);
 
-	return d > 0 ? (__u32)d : 0;
+	if (d >= 0)
+		return (__u32)d;
+	return d >= -FG_CT_SKEW_TICKS ? 0 : ~0U;
 }
 
 /* The state of one flow in fg_ct (established) and fg_ct_syn
@@ -234,30 +241,35 @@ FG_ASSERT_SIZE(struct fg_ct, 16);
  * fg_ct and fg_ct_syn are set-associative tables in plain arrays of cache
  * lines: a flow lives in one of the FG_CT_WAYS ways of line (flow hash &
  * (lines - 1)), lines a power of two, and is known there by its tag, the
- * hash's high 32 bits (fg_ct_tag) - not by its key. A way with tag 0 is
- * free; one idle past its timeout is as good as free. A new flow takes
- * its tag's way if present, else a free one, else evicts the least
- * recently seen of the line (a sampled LRU). One probe is one cache line,
- * hit or miss, and 2^21 flows take 32 MiB. The flow hash is keyed, so
- * nobody can aim flows at one line or tag.
+ * hash's other bits: the high 32 (fg_ct_tag) and bits 16-31 (fg_ct_tag_lo)
+ * - not by its key. A way with tag 0 is free; one idle past its timeout
+ * is as good as free. A new flow takes its tag's way if present, else a
+ * free one, else evicts the least recently seen of the line (a sampled
+ * LRU). One probe is one cache line, hit or miss, and 2^21 flows take
+ * 32 MiB. The flow hash is keyed, so nobody can aim flows at one line or
+ * tag.
  *
  * A tag is not a key: a packet of a flow with no entry matches another
- * flow's way of its line with probability (ways in use) / 2^32, and then
- * only one of the same service (svc_id is checked) whose hash shares the
- * top 32 bits, which also choose the Maglev slot - so such a packet goes
- * where the ring sends it anyway while the ring is unchanged. VPP's lb
- * plugin keeps its flow table the same way (a 32-bit hash per entry, four
- * to a bucket). Why not a BPF LRU hash map: its lookup costs ~80 ns on the
- * XDP path and an insert ~400 ns; one array line costs a few ns hot and
- * one cache miss cold.
+ * flow's way of its line when the two hashes agree in every bit the line
+ * and the tag take - 64 bits while the table has at most 2^16 lines, 45
+ * at production size (2^19). With 4 ways in use that is one new flow in
+ * ~10^13, and then only a way of the same service (svc_id is checked).
+ * That packet would take the other flow's state: its backend (the one the
+ * ring gives it anyway while the ring is unchanged, as the high bits also
+ * choose the Maglev slot, unless the service hashes source addresses)
+ * and, for full NAT, its source port. VPP's lb plugin keeps its flow
+ * table the same way, with 32-bit hashes. Why not a BPF LRU hash map: its
+ * lookup costs ~80 ns on the XDP path and an insert ~400 ns; one array
+ * line costs a few ns hot and one cache miss cold.
  */
 #define FG_CT_WAYS 4U
 
 struct fg_ct_way {
 	__u32 tag;         /* fg_ct_tag of the flow's hash; 0 = free */
-	__u32 backend_id;  /* the same 8-byte word as the tag: a reader
-			    * never pairs one flow's tag with another's
-			    * backend */
+	__u16 tag_lo;      /* fg_ct_tag_lo of it */
+	__u16 backend_id;  /* tag, tag_lo and backend share one 8-byte word:
+			    * a reader never pairs one flow's tag with
+			    * another's backend */
 	__u16 svc;         /* service id | FG_CT_W_UDP */
 	__be16 nat_port;   /* 0 = DSR */
 	__u32 seen;        /* tick */
@@ -266,6 +278,7 @@ FG_ASSERT_SIZE(struct fg_ct_way, 16);
 
 #define FG_CT_W_UDP 0x8000U /* fg_ct_way.svc: a UDP flow */
 _Static_assert(FG_SVC_MAX <= FG_CT_W_UDP, "service ids fit fg_ct_way.svc");
+_Static_assert(FG_BACKEND_MAX <= 65536U, "backend ids fit fg_ct_way");
 
 struct fg_ct_line {
 	struct fg_ct_way way[FG_CT_WAYS];
@@ -286,6 +299,19 @@ FG_INLINE __u32 fg_ct_tag(__u64 hash)
 	return t ? t : 1;
 }
 
+/* fg_ct_tag_lo - the rest of a flow hash's tag: bits 16-31 (those below
+ * the table's line bits tell flows of one line apart). */
+FG_INLINE __u16 fg_ct_tag_lo(__u64 hash)
+{
+	return (__u16)(hash >> 16);
+}
+
+/* fg_ct_way_is - way w holds the flow of hash. */
+FG_INLINE int fg_ct_way_is(const struct fg_ct_way *w, __u64 hash)
+{
+	return w->tag == fg_ct_tag(hash) && w->tag_lo == fg_ct_tag_lo(hash);
+}
+
 /* fg_ct_unpack - the state way w holds (w->tag != 0). */
 FG_INLINE void fg_ct_unpack(const struct fg_ct_way *w, struct fg_ct *ct)
 {
@@ -298,13 +324,15 @@ FG_INLINE void fg_ct_unpack(const struct fg_ct_way *w, struct fg_ct *ct)
 	ct->pad = 0;
 }
 
-/* fg_ct_pack - way w holding state ct under tag (no ordering: the XDP
- * program writes shared ways itself, see fg_ct_write there). */
-FG_INLINE void fg_ct_pack(struct fg_ct_way *w, __u32 tag,
+/* fg_ct_pack - way w holding the flow of hash with state ct (no
+ * ordering: the XDP program writes shared ways itself, see fg_ct_write
+ * there). */
+FG_INLINE void fg_ct_pack(struct fg_ct_way *w, __u64 hash,
 			  const struct fg_ct *ct)
 {
-	w->tag = tag;
-	w->backend_id = ct->backend_id;
+	w->tag = fg_ct_tag(hash);
+	w->tag_lo = fg_ct_tag_lo(hash);
+	w->backend_id = (__u16)ct->backend_id;
 	w->svc = (__u16)(ct->svc_id |
 			 (ct->flags & FG_CT_F_UDP ? FG_CT_W_UDP : 0));
 	w->nat_port = ct->nat_port;

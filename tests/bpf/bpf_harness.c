@@ -126,13 +126,13 @@ int fg_h_ct_find(int fd, __u32 lines, const struct fg_flow_key *k,
 		 const struct fg_hash_seed *seed, struct fg_ct *out)
 {
 	__u64 hash = fg_flow_hash(k, seed);
-	__u32 idx = fg_ct_line_of(hash, lines), tag = fg_ct_tag(hash), w;
+	__u32 idx = fg_ct_line_of(hash, lines), w;
 	struct fg_ct_line l;
 
 	if (bpf_map_lookup_elem(fd, &idx, &l))
 		return -errno;
 	for (w = 0; w < FG_CT_WAYS; w++) {
-		if (l.way[w].tag == tag) {
+		if (fg_ct_way_is(&l.way[w], hash)) {
 			fg_ct_unpack(&l.way[w], out);
 			return 0;
 		}
@@ -154,7 +154,7 @@ int fg_h_ct_put(int fd, __u32 lines, const struct fg_flow_key *k,
 	 * written whole, and the line's other ways must stay as they are. */
 	if (bpf_map_lookup_elem(fd, &idx, &l))
 		return -errno;
-	fg_ct_pack(&l.way[way], fg_ct_tag(hash), ct);
+	fg_ct_pack(&l.way[way], hash, ct);
 	return bpf_map_update_elem(fd, &idx, &l, BPF_ANY) ? -errno : 0;
 }
 

@@ -53,7 +53,8 @@ long fg_h_ct_count(int fd);
 /*
  * fg_h_ct_find - the state of flow k in a connection table of `lines`
  * lines, found as the dataplane finds it: the way of line
- * fg_ct_line_of(fg_flow_hash(k, seed)) whose tag is the hash's fg_ct_tag,
+ * fg_ct_line_of(fg_flow_hash(k, seed)) that holds the hash's tag
+ * (fg_ct_way_is),
  * unpacked. Neither timeouts nor the service are judged. Returns 0 and
  * fills *out, -ENOENT, or -errno.
  */

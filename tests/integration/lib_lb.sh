@@ -175,7 +175,7 @@ lb_stats() {
 }
 
 # ct_count MAP: entries in the node's pinned MAP: flows held by a
-# connection table (fg_ct, fg_ct_syn: entries whose key is set, expired
+# connection table (fg_ct, fg_ct_syn: ways whose tag is set, expired
 # ones included until reused), keys of a hash map (fg_nat).
 ct_count() {
 	"$PY" "$LIB_HTTP" mapcount "/sys/fs/bpf/floodgate/$NODE/$1"

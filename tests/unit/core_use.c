@@ -57,7 +57,7 @@ int fg_core_use(struct fg_core_use_args *a)
 		a->out[4] = slot->svc.id;
 	l = &a->ct[fg_ct_line_of(a->out[0], a->ct_lines)];
 	a->out[5] = ~0U;
-	if (l->way[0].tag == fg_ct_tag(a->out[0])) {
+	if (fg_ct_way_is(&l->way[0], a->out[0])) {
 		fg_ct_unpack(&l->way[0], &ct);
 		a->out[5] = ct.backend_id + fg_ct_idle(fg_ct_tick(a->now), ct.seen);
 	}

@@ -599,8 +599,10 @@ static void test_key_from_pkt(void **state)
 
 /* ------------------------------------------------------- conntrack ways */
 
-/* A tag is the hash's high half, never 0 (0 marks a free way), and does
- * not depend on the bits that chose the line. */
+/* A tag is the hash's high half (never 0: 0 marks a free way) and bits
+ * 16-31, and does not depend on the bits that chose the line: flows of
+ * one line whose hashes differ anywhere above the line bits are told
+ * apart. */
 static void test_ct_tag_and_line(void **state)
 {
 	struct fg_ct_line tab[64];
@@ -620,6 +622,20 @@ static void test_ct_tag_and_line(void **state)
 		if ((a >> 32) != (b >> 32) && (a >> 32) && (b >> 32))
 			assert_int_not_equal(fg_ct_tag(a), fg_ct_tag(b));
 	}
+	/* Same line, same high half, bits 16-31 apart: still two flows. */
+	{
+		uint64_t a = 0x12345678abcd0042ULL, b = 0x12345678abce0042ULL;
+		struct fg_ct ct = { .backend_id = 7, .svc_id = 1 };
+
+		assert_int_equal(fg_ct_line_of(a, 1U << 16),
+				 fg_ct_line_of(b, 1U << 16));
+		fg_ct_pack(&tab[0].way[0], a, &ct);
+		assert_true(fg_ct_way_is(&tab[0].way[0], a));
+		assert_false(fg_ct_way_is(&tab[0].way[0], b));
+		fg_ct_pack(&tab[0].way[0], b, &ct);
+		assert_true(fg_ct_way_is(&tab[0].way[0], b));
+		assert_false(fg_ct_way_is(&tab[0].way[0], a));
+	}
 	assert_int_equal(sizeof(tab[0]), 64);
 	assert_int_equal(sizeof(tab[0].way[0]), 16);
 }
@@ -634,8 +650,10 @@ static void test_ct_pack_roundtrip(void **state)
 	struct fg_ct b;
 	struct fg_ct_way w;
 
-	fg_ct_pack(&w, 0xabcdef01U, &a);
+	fg_ct_pack(&w, 0xabcdef0155aa1234ULL, &a);
 	assert_int_equal(w.tag, 0xabcdef01U);
+	assert_int_equal(w.tag_lo, 0x55aa);
+	assert_int_equal(w.backend_id, 65535);
 	assert_int_equal(w.svc, (FG_SVC_MAX - 1) | FG_CT_W_UDP);
 	fg_ct_unpack(&w, &b);
 	assert_memory_equal(&a, &b, sizeof(a));
@@ -643,6 +661,7 @@ static void test_ct_pack_roundtrip(void **state)
 	a.flags = 0;
 	a.nat_port = 0;
 	fg_ct_pack(&w, 1, &a);
+	assert_int_equal(w.tag, 1); /* a hash with a zero high half */
 	assert_int_equal(w.svc, FG_SVC_MAX - 1);
 	fg_ct_unpack(&w, &b);
 	assert_int_equal(b.flags, 0);
@@ -665,6 +684,12 @@ static void test_ct_tick_wrap(void **state)
 	 * idle for ~2^32 ticks. */
 	assert_int_equal(fg_ct_idle(seen, seen + 1), 0);
 	assert_int_equal(fg_ct_idle(now, now + 1), 0);
+	assert_int_equal(fg_ct_idle(now, now + FG_CT_SKEW_TICKS), 0);
+	/* Further ahead only a way untouched for over 2^31 ticks (~417
+	 * days) can be: it reads as idle for ever, not as fresh. */
+	assert_int_equal(fg_ct_idle(now, now + FG_CT_SKEW_TICKS + 1), ~0U);
+	assert_int_equal(fg_ct_idle(now, now - 0x80000000U), ~0U);
+	assert_int_equal(fg_ct_idle(now, now - 0x7fffffffU), 0x7fffffffU);
 }
 
 int main(void)
