@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "fg_flow.h"
 #include "fg_maglev.h"
 
 /* ---------------------------------------------------------------------
@@ -35,14 +36,7 @@ static __u64 fg_maglev_h1(__u64 id)
 
 static __u64 fg_maglev_h2(__u64 id)
 {
-	__u64 k = id ^ 0x6a09e667f3bcc909ULL;
-
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
+	return fg_hash_fmix64(id ^ 0x6a09e667f3bcc909ULL);
 }
 
 /*
