@@ -1058,6 +1058,23 @@ static void fg_plain(const char *desc, const struct fg_ps *ps, __u32 verdict,
 	fg_case_run(&c, NULL, NULL);
 }
 
+/* Set c to a fixture answered XDP_TX with frame `out` built from out_ps
+ * (a rewrite in place: NAT), the input built from in_ps into in. pb
+ * receives the output's layout. Counters are the caller's to set. */
+static void fg_rewrite_case(struct fg_case *c, const char *desc,
+			    const struct fg_ps *in_ps, __u8 *in,
+			    const struct fg_ps *out_ps, __u8 *out,
+			    struct fg_pb *pb)
+{
+	memset(c, 0, sizeof(*c));
+	c->desc = desc;
+	c->in = in;
+	c->in_len = (__u32)fg_build(in_ps, in, pb);
+	c->verdict = XDP_TX;
+	c->out = out;
+	c->out_len = (__u32)fg_build(out_ps, out, pb);
+}
+
 /* ------------------------------------------------------- pass-through */
 
 static void fg_t_passthrough(void)
@@ -1386,16 +1403,10 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	f.dport = s->be_port[0];
 	f.dmac = fg_nh_mac;
 	f.smac = fg_if_mac;
-	memset(&c, 0, sizeof(c));
 	snprintf(d, sizeof(d), "%s %s%s nat: first packet rewritten to "
 		 "snat -> backend", fam, tcp ? "tcp syn" : "udp",
 		 nocsum ? " (no checksum)" : "");
-	c.desc = d;
-	c.in = in;
-	c.in_len = (__u32)fg_build(&p, in, &pb);
-	c.verdict = XDP_TX;
-	c.out = exp;
-	c.out_len = (__u32)fg_build(&f, exp, &pb);
+	fg_rewrite_case(&c, d, &p, in, &f, exp, &pb);
 	c.x = fg_x_fwd(s, be, 1);
 	fg_case_run(&c, got, &got_len);
 
@@ -1475,15 +1486,9 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	rx.dport = p.sport;
 	rx.dmac = fg_cli_mac;
 	rx.smac = fg_if_mac;
-	memset(&c, 0, sizeof(c));
 	snprintf(d, sizeof(d), "%s %s nat reply: rewritten to VIP -> client",
 		 fam, tcp ? "tcp syn-ack" : "udp");
-	c.desc = d;
-	c.in = in;
-	c.in_len = (__u32)fg_build(&r, in, &pb);
-	c.verdict = XDP_TX;
-	c.out = exp;
-	c.out_len = (__u32)fg_build(&rx, exp, &pb);
+	fg_rewrite_case(&c, d, &r, in, &rx, exp, &pb);
 	c.x.svc = s->id;
 	c.x.svc_pkts = 1;
 	fg_case_run(&c, got, &got_len);
@@ -1509,14 +1514,8 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 		f.dport = s->be_port[0];
 		f.dmac = fg_nh_mac;
 		f.smac = fg_if_mac;
-		memset(&c, 0, sizeof(c));
 		snprintf(d, sizeof(d), "%s tcp nat ack: same port, promoted", fam);
-		c.desc = d;
-		c.in = in;
-		c.in_len = (__u32)fg_build(&p, in, &pb);
-		c.verdict = XDP_TX;
-		c.out = exp;
-		c.out_len = (__u32)fg_build(&f, exp, &pb);
+		fg_rewrite_case(&c, d, &p, in, &f, exp, &pb);
 		c.x = fg_x_fwd(s, be, 0);
 		fg_case_run(&c, NULL, NULL);
 		snprintf(d, sizeof(d), "%s tcp nat ack: entry in fg_ct", fam);
@@ -1537,15 +1536,9 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 		rx.flags = r.flags;
 		rx.seq = r.seq;
 		r.dport = nport;
-		memset(&c, 0, sizeof(c));
 		snprintf(d, sizeof(d), "%s tcp nat reply after the handshake: "
 			 "rewritten to VIP -> client", fam);
-		c.desc = d;
-		c.in = in;
-		c.in_len = (__u32)fg_build(&r, in, &pb);
-		c.verdict = XDP_TX;
-		c.out = exp;
-		c.out_len = (__u32)fg_build(&rx, exp, &pb);
+		fg_rewrite_case(&c, d, &r, in, &rx, exp, &pb);
 		c.x.svc = s->id;
 		c.x.svc_pkts = 1;
 		fg_case_run(&c, NULL, NULL);
