@@ -386,15 +386,23 @@ static __always_inline __u64 fg_pick_hash(const struct fg_svc *svc,
 	return fg_flow_hash_src(key, &seed);
 }
 
-/* Maglev: the backend id the ring gives this flow, or FG_NO_BACKEND. */
-static __always_inline __u32 fg_maglev_pick(const struct fg_svc *svc, __u64 hash)
+/* Maglev: the ring slot of this flow, or NULL (no ring). */
+static __always_inline __u32 *fg_maglev_slot_of(const struct fg_svc *svc,
+						__u64 hash)
 {
-	__u32 idx, *slot;
+	__u32 idx;
 
 	if (!svc->ring_size)
-		return FG_NO_BACKEND;
+		return NULL;
 	idx = svc->ring_off + fg_maglev_slot(hash, svc->ring_size);
-	slot = bpf_map_lookup_elem(&fg_ring, &idx);
+	return bpf_map_lookup_elem(&fg_ring, &idx);
+}
+
+/* The backend id the ring gives this flow, or FG_NO_BACKEND. */
+static __always_inline __u32 fg_maglev_pick(const struct fg_svc *svc, __u64 hash)
+{
+	__u32 *slot = fg_maglev_slot_of(svc, hash);
+
 	return slot ? *slot : FG_NO_BACKEND;
 }
 
@@ -415,12 +423,8 @@ static __always_inline void fg_touch(const void *p)
 static __always_inline void fg_maglev_touch(const struct fg_svc *svc,
 					    __u64 hash)
 {
-	__u32 idx, *slot;
+	__u32 *slot = fg_maglev_slot_of(svc, hash);
 
-	if (!svc->ring_size)
-		return;
-	idx = svc->ring_off + fg_maglev_slot(hash, svc->ring_size);
-	slot = bpf_map_lookup_elem(&fg_ring, &idx);
 	if (slot)
 		fg_touch(slot);
 }
