@@ -475,13 +475,39 @@ struct fg_config {
 };
 FG_ASSERT_SIZE(struct fg_config, 32 + 8 * FG_GENERATIONS * FG_VIP_FILTER_WORDS);
 
+/* fg_vip_fold - an address's four words folded into the one its filter
+ * bit is taken from (16 bytes, IPv4 in word 0: the IPv4 address itself).
+ * Context: any. */
+FG_INLINE __u32 fg_vip_fold(const __be32 *a)
+{
+	return a[0] ^ a[1] ^ a[2] ^ a[3];
+}
+
+/* fg_vip_filter_bit_of - the vip_filter bit of an address folded by
+ * fg_vip_fold. Context: any. */
+FG_INLINE __u32 fg_vip_filter_bit_of(__u32 fold)
+{
+	__u64 h = (__u64)fold * 0x9e3779b97f4a7c15ULL;
+
+	return (__u32)(h >> (64 - FG_VIP_FILTER_BITS));
+}
+
 /* fg_vip_filter_bit - the vip_filter bit of address a (16 bytes, IPv4 in
  * word 0). Context: any. */
 FG_INLINE __u32 fg_vip_filter_bit(const __be32 *a)
 {
-	__u64 h = (__u64)(a[0] ^ a[1] ^ a[2] ^ a[3]) * 0x9e3779b97f4a7c15ULL;
+	return fg_vip_filter_bit_of(fg_vip_fold(a));
+}
 
-	return (__u32)(h >> (64 - FG_VIP_FILTER_BITS));
+/* fg_vip_filter_has_fold - fg_vip_filter_has() of an address folded by
+ * fg_vip_fold: the XDP path folds a destination straight from the
+ * frame, before any parse. Context: any. */
+FG_INLINE int fg_vip_filter_has_fold(const struct fg_config *c, __u32 fold)
+{
+	__u32 b = fg_vip_filter_bit_of(fold);
+
+	return ((c->vip_filter[0][b >> 6] | c->vip_filter[1][b >> 6]) >>
+		(b & 63)) & 1;
 }
 
 /* fg_vip_filter_has - address a may be a VIP of either generation (or
@@ -492,10 +518,7 @@ FG_INLINE __u32 fg_vip_filter_bit(const __be32 *a)
  * away. Context: any. */
 FG_INLINE int fg_vip_filter_has(const struct fg_config *c, const __be32 *a)
 {
-	__u32 b = fg_vip_filter_bit(a);
-
-	return ((c->vip_filter[0][b >> 6] | c->vip_filter[1][b >> 6]) >>
-		(b & 63)) & 1;
+	return fg_vip_filter_has_fold(c, fg_vip_fold(a));
 }
 
 /* fg_vip_filter_add - mark address a in generation gen's filter. */

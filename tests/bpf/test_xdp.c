@@ -1127,6 +1127,15 @@ static void fg_t_passthrough(void)
 	}
 	fg_plain("ipv6 tcp syn to a non-VIP passes untouched", &p6, XDP_PASS,
 		 fg_x_drop(FG_DROP_NO_SERVICE));
+	/* A tagged frame's destination is judged after the parse. */
+	p = p4;
+	p.vlan = 0x0064;
+	fg_plain("vlan-tagged ipv4 syn to a non-VIP passes untouched", &p,
+		 XDP_PASS, fg_x_drop(FG_DROP_NO_SERVICE));
+	p = p6;
+	p.vlan = 0x0064;
+	fg_plain("vlan-tagged ipv6 syn to a non-VIP passes untouched", &p,
+		 XDP_PASS, fg_x_drop(FG_DROP_NO_SERVICE));
 	p = p4;
 	p.dst = s_tcp4.vip;
 	p.dport = 81;
@@ -1778,6 +1787,49 @@ static void fg_t_malformed(void)
 			c.x = fg_x_drop(FG_DROP_MALFORMED);
 			fg_case_run(&c, NULL, NULL);
 		}
+	}
+	{
+		/* Malformed, but to no VIP: the kernel's traffic, handed to
+		 * it as it came (the address alone decides, before any
+		 * parse), where the same frames to a VIP are dropped above. */
+		static const struct {
+			const char *desc;
+			int v6;
+			__u32 off;     /* from the L3 header */
+			__u8 val;
+		} other[] = {
+			{ "ipv4 version 5 to a non-VIP", 0, 0, 0x55 },
+			{ "ipv4 total length beyond the frame to a non-VIP", 0, 2, 0xff },
+			{ "ipv4 tcp doff 4 to a non-VIP", 0, 20 + 12, 0x40 },
+			{ "ipv6 payload length beyond the frame to a non-VIP", 1, 4, 0x7f },
+		};
+		struct fg_ps o4 = p4, o6 = p6;
+		unsigned int i;
+
+		o4.dst = "198.18.0.200";
+		o6.dst = "2001:db8::200";
+		for (i = 0; i < FG_ARRAY_SIZE(other); i++) {
+			len = (__u32)fg_build(other[i].v6 ? &o6 : &o4, in, &pb);
+			in[pb.l3_off + other[i].off] = other[i].val;
+			memset(&c, 0, sizeof(c));
+			snprintf(d, sizeof(d), "%s: passes untouched",
+				 other[i].desc);
+			c.desc = d;
+			c.in = in;
+			c.in_len = len;
+			c.verdict = XDP_PASS;
+			c.x = fg_x_drop(FG_DROP_NO_SERVICE);
+			fg_case_run(&c, NULL, NULL);
+		}
+		/* Cut inside the IP header, the address is out of reach. */
+		len = (__u32)fg_build(&o4, in, &pb);
+		memset(&c, 0, sizeof(c));
+		c.desc = "ipv4 cut inside the header to a non-VIP: malformed drop";
+		c.in = in;
+		c.in_len = pb.l3_off + 19;
+		c.verdict = XDP_DROP;
+		c.x = fg_x_drop(FG_DROP_MALFORMED);
+		fg_case_run(&c, NULL, NULL);
 	}
 	{
 		struct fg_ps u = { .src = "198.18.0.100", .dst = s_udp4.vip,
