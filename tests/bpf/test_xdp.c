@@ -3077,7 +3077,9 @@ static int fg_net_setup(void)
 	return g.ifindex ? 0 : -1;
 }
 
-static int fg_load(void)
+/* fg_load - open, configure and load the dataplane into g; a udp_timeout_ns
+ * other than 0 replaces the default UDP timeout. Returns 0 or -errno. */
+static int fg_load(__u64 udp_timeout_ns)
 {
 	struct floodgate_bpf *skel;
 	__u32 lru = FG_T_LRU_PER_CPU * (__u32)g.ncpus;
@@ -3101,6 +3103,8 @@ static int fg_load(void)
 	skel->rodata->fg_ct_lines = FG_T_CT_LINES;
 	skel->rodata->fg_ct_syn_lines = FG_T_CT_SYN_LINES;
 	skel->rodata->fg_bucket_slots = FG_T_BUCKET_SLOTS;
+	if (udp_timeout_ns)
+		skel->rodata->fg_ct_timeout_udp_ns = udp_timeout_ns;
 
 	bpf_map__set_max_entries(skel->maps.fg_ring, FG_T_RING_SLOTS);
 	bpf_map__set_max_entries(skel->maps.fg_backends, FG_T_BACKENDS);
@@ -3153,6 +3157,62 @@ static int fg_load(void)
 		fg_vip_filter_add(&g.cfg, gen, w);
 	}
 	return 0;
+}
+
+/*
+ * A UDP timeout under two seconds: an established flow's tick is
+ * refreshed once it has been idle half the timeout, not after the usual
+ * second, which would let every active flow expire (and a NAT flow take
+ * a new port) at each timeout. Needs a load of its own (the timeout is
+ * load-time config): the dataplane is reloaded with a 1 s UDP timeout
+ * and only s_udp4, and time is what fg_clock is set to.
+ */
+static void fg_t_short_timeout(void)
+{
+	struct fg_ps ps = { .src = "198.18.7.2", .dst = s_udp4.vip,
+			    .sport = 40000, .dport = s_udp4.port,
+			    .proto = FG_IPPROTO_UDP };
+	const __u64 ms = 1000000ULL;
+	__u8 in[FG_PKT_MAX], out[FG_PKT_MAX];
+	__u32 len, out_len, verdict;
+	struct fg_pb pb;
+	struct fg_ct v;
+	__u64 t0;
+	int fd;
+
+	floodgate_bpf__destroy(g.skel);
+	g.skel = NULL;
+	memset(&g.cfg, 0, sizeof(g.cfg));
+	memset(g.svc_tab, 0, sizeof(g.svc_tab));
+	g.next_svc = g.next_be = g.next_ring = 0;
+	FG_REQUIRE(!fg_load(FG_SEC));
+	fg_gen_set(0);
+	fg_svc_add(&s_udp4);
+	fd = bpf_map__fd(g.skel->maps.fg_clock);
+	len = (__u32)fg_build(&ps, in, &pb);
+	t0 = fg_now_coarse() - 100 * FG_SEC;
+
+	fg_begin("udp timeout 1 s: a flow idle under half of it keeps its tick");
+	fg_clock_write(fd, t0);
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "new flow: verdict %u", verdict);
+	fg_clock_write(fd, t0 + 300 * ms);
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "after 300 ms: verdict %u", verdict);
+	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) && v.seen == fg_ct_tick(t0),
+		  "seen %+d ticks from the first packet",
+		  fg_tick_diff(v.seen, fg_ct_tick(t0)));
+	fg_end();
+
+	fg_begin("udp timeout 1 s: a flow idle past half of it is refreshed");
+	fg_clock_write(fd, t0 + 700 * ms);
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "after 700 ms: verdict %u", verdict);
+	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) &&
+		  v.seen == fg_ct_tick(t0 + 700 * ms),
+		  "seen %+d ticks from the packet 700 ms on",
+		  fg_tick_diff(v.seen, fg_ct_tick(t0 + 700 * ms)));
+	fg_end();
 }
 
 static void fg_prog_info(void)
@@ -3214,7 +3274,7 @@ int main(void)
 	g.ncpus = libbpf_num_possible_cpus();
 	FG_REQUIRE(g.ncpus > 0);
 	libbpf_set_print(fg_h_libbpf_log);
-	err = fg_load();
+	err = fg_load(0);
 	/* EPERM: the kernel refuses BPF to this root (a container without
 	 * CAP_BPF). EACCES is the verifier rejecting the program: a failure. */
 	if (err == -EPERM) {
@@ -3244,6 +3304,7 @@ int main(void)
 	fg_t_generations();
 	fg_t_ct_sets();
 	fg_t_clock();
+	fg_t_short_timeout();
 
 	printf("%u passed, %u failed\n", g.passed, g.failed);
 	floodgate_bpf__destroy(g.skel);
