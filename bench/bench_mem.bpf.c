@@ -9,6 +9,13 @@
  * (max_entries) per row and writes i into the first word of line i, so a
  * right read answers XDP_PASS; a wrong one, or an index out of range (the
  * lookup returns NULL), XDP_DROP: the path check.
+ *
+ * fg_mem_read8 reads FG_MEM_READS lines instead, the frame's second 4
+ * bytes apart: lines of one page, or one line in each of as many pages,
+ * to tell what a page costs from what a line does. Each read's index
+ * comes from the line before, as a packet's service slot names its
+ * conntrack line's service and that line its backend: the reads wait for
+ * each other.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -47,4 +54,32 @@ int fg_mem_read(struct xdp_md *ctx)
 	idx = *(__u32 *)data;
 	l = bpf_map_lookup_elem(&fg_mem_lines, &idx);
 	return l && l->idx == idx ? XDP_PASS : XDP_DROP;
+}
+
+#define FG_MEM_READS 8
+
+/* fg_mem_read8 - XDP_PASS when each of the lines idx + k * stride
+ * (k < FG_MEM_READS) holds its index, XDP_DROP otherwise. Line k + 1 is
+ * the index line k holds plus stride. */
+SEC("xdp")
+int fg_mem_read8(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 idx, stride, k, i;
+
+	if (data + 2 * sizeof(idx) > data_end)
+		return XDP_DROP;
+	idx = *(__u32 *)data;
+	stride = *(__u32 *)(data + sizeof(idx));
+	i = idx;
+#pragma unroll
+	for (k = 0; k < FG_MEM_READS; k++) {
+		struct fg_mem_line *l = bpf_map_lookup_elem(&fg_mem_lines, &i);
+
+		if (!l || l->idx != idx + k * stride)
+			return XDP_DROP;
+		i = l->idx + stride;
+	}
+	return XDP_PASS;
 }

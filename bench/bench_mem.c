@@ -25,9 +25,18 @@
  * of a fresh map traps to the hypervisor; see fg_b_ct_warm in
  * bench_xdp.c). Each call reads a line chosen at random (xorshift64*, in
  * userspace, outside the timed call), hot_line the same line every call.
- * Path check: every call must answer XDP_PASS (line idx holds idx), and,
- * before the fill, a call must answer XDP_DROP (so the verdict is not
- * constant).
+ * hot_8_lines and hot_8_pages read eight lines every call (fg_mem_read8),
+ * the same eight each time, each read's index taken from the line before:
+ * adjacent lines of one page, or one line in each of eight adjacent
+ * pages. Their difference is what seven more pages cost a packet whose
+ * data is all in cache, reached one after another as a packet reaches
+ * its tables' lines: a TLB refill each, when
+ * the syscall around every call empties the TLB (page-table isolation
+ * without PCID, as on the machines BENCH.md describes), which bench_xdp's
+ * rows pay for every page of every table a packet touches.
+ * Path check: every call must answer XDP_PASS (each line read holds its
+ * index), and, before the fill, a call must answer XDP_DROP (so the
+ * verdict is not constant).
  *
  * Output: one line per row,
  *   bench=xdp_mem case=<case> value=<ns> unit=ns floor=<ns> above_floor=<ns>
@@ -64,20 +73,27 @@
 #define FG_M_LINE          64U   /* bytes per line, = struct fg_ct_line */
 #define FG_M_FRAME         64U   /* bytes per frame */
 #define FG_M_LINES(mib)    ((mib) * (1U << 20) / FG_M_LINE)
+#define FG_M_PAGE_LINES    (4096U / FG_M_LINE) /* lines per 4 KiB page */
+#define FG_M_READS         8U    /* lines fg_mem_read8 reads */
 
 struct fg_m_row {
 	const char *name;
 	__u32 lines;        /* the array's max_entries (2^n) */
-	int hot;            /* 1: the same line every call */
+	int hot;            /* 1: the same line(s) every call */
+	__u32 stride;       /* 0: one read (fg_mem_read); else FG_M_READS
+			     * reads this many lines apart (fg_mem_read8) */
 	const char *what;
 };
 
 static const struct fg_m_row fg_m_rows[] = {
-	{ "hot_line", FG_M_LINES(32), 1, "one line, every call" },
-	{ "line_1mib", FG_M_LINES(1), 0, "" },
-	{ "line_4mib", FG_M_LINES(4), 0, "fg_ct_syn, production" },
-	{ "line_32mib", FG_M_LINES(32), 0, "fg_ct, production" },
-	{ "line_128mib", FG_M_LINES(128), 0, "fg_ct of 64-byte flows" },
+	{ "hot_line", FG_M_LINES(32), 1, 0, "one line, every call" },
+	{ "hot_8_lines", FG_M_LINES(32), 1, 1, "8 lines of one page, every call" },
+	{ "hot_8_pages", FG_M_LINES(32), 1, FG_M_PAGE_LINES,
+	  "a line in each of 8 pages, every call" },
+	{ "line_1mib", FG_M_LINES(1), 0, 0, "" },
+	{ "line_4mib", FG_M_LINES(4), 0, 0, "fg_ct_syn, production" },
+	{ "line_32mib", FG_M_LINES(32), 0, 0, "fg_ct, production" },
+	{ "line_128mib", FG_M_LINES(128), 0, 0, "fg_ct of 64-byte flows" },
 };
 
 /* The rows named after the connection tables must stay their size. */
@@ -100,6 +116,21 @@ static int fg_m_call(int fd, const __u8 *frame, __u32 *verdict, __u32 *ns)
 	return fg_bench_call(fd, frame, FG_M_FRAME, 0, NULL, NULL, verdict, ns);
 }
 
+/* fg_m_frame - the frame asking row's program for line idx (and the
+ * lines row->stride apart from it). */
+static void fg_m_frame(__u8 *frame, const struct fg_m_row *row, __u32 idx)
+{
+	memcpy(frame, &idx, sizeof(idx));
+	memcpy(frame + sizeof(idx), &row->stride, sizeof(row->stride));
+}
+
+/* The program row runs. */
+static int fg_m_prog(struct bench_mem_bpf *skel, const struct fg_m_row *row)
+{
+	return bpf_program__fd(row->stride ? skel->progs.fg_mem_read8 :
+			       skel->progs.fg_mem_read);
+}
+
 /*
  * fg_m_load - the program with an array of row->lines lines, line i
  * holding i, every page read once through the kernel. Checks first that
@@ -108,6 +139,9 @@ static int fg_m_call(int fd, const __u8 *frame, __u32 *verdict, __u32 *ns)
  */
 static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
 {
+	/* A hot row's reads stay in the array. */
+	_Static_assert(FG_M_LINES(32) / 2 + (FG_M_READS - 1) * FG_M_PAGE_LINES <
+		       FG_M_LINES(32), "hot rows in range");
 	__u32 step = (__u32)sysconf(_SC_PAGESIZE) / FG_M_LINE, i, verdict, ns;
 	size_t size = (size_t)row->lines * FG_M_LINE;
 	__u8 frame[FG_M_FRAME] = { 0 };
@@ -132,10 +166,9 @@ static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
 	fd = bpf_map__fd(skel->maps.fg_mem_lines);
 
 	/* Empty, line 1 holds 0: the path check must be able to fail. */
-	i = 1;
-	memcpy(frame, &i, sizeof(i));
-	FG_BENCH_REQUIRE(!fg_m_call(bpf_program__fd(skel->progs.fg_mem_read),
-				    frame, &verdict, &ns));
+	fg_m_frame(frame, row, 1);
+	FG_BENCH_REQUIRE(!fg_m_call(fg_m_prog(skel, row), frame, &verdict,
+				    &ns));
 	if (verdict != XDP_DROP)
 		fg_bench_die("%s: a line not holding its index answered %u, "
 			     "not XDP_DROP", row->name, verdict);
@@ -171,7 +204,7 @@ static int fg_m_run(const struct fg_m_row *row, int fd, __u32 run,
 	for (i = 0; i < g.calls; i++) {
 		idx = row->hot ? row->lines / 2 :
 		      (__u32)(fg_bench_rand(&seed) >> 32) & (row->lines - 1);
-		memcpy(frame, &idx, sizeof(idx));
+		fg_m_frame(frame, row, idx);
 		FG_BENCH_REQUIRE(!fg_m_call(g.floor_fd, frame, &verdict,
 					    &d_floor[i]));
 		bad_floor += verdict != XDP_PASS;
@@ -212,7 +245,11 @@ static void fg_m_table(const struct fg_bench_result *res, const int *sel,
 	}
 	printf("(ns per packet: each row reads one 64-byte line of a BPF "
 	       "array of the size shown, at a random index per packet "
-	       "(hot_line: the same line every packet): above floor is the "
+	       "(hot_line: the same line every packet; hot_8_lines, "
+	       "hot_8_pages: the same 8 lines every packet, each read's "
+	       "index from the line before, in one page or one per page, "
+	       "their difference what 7 more pages cost with every line in "
+	       "cache): above floor is the "
 	       "cost of that one read (data cache and TLB misses included, "
 	       "the more of them the larger the table) and the program "
 	       "around it, over a trivial XDP_PASS program called before "
@@ -279,7 +316,7 @@ int main(int argc, char **argv)
 		if (!skel)
 			fg_bench_die("%s: loading bench_mem.bpf.o: %s",
 				     row->name, strerror(errno));
-		fd = bpf_program__fd(skel->progs.fg_mem_read);
+		fd = fg_m_prog(skel, row);
 		rs->ok = 1;
 		for (r = 0; r < g.runs; r++)
 			if (fg_m_run(row, fd, r, rs))
