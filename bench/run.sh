@@ -10,8 +10,8 @@
 #
 # Suites: core (dataplane/core micro-benchmarks), xdp (bench_xdp, the XDP
 # dataplane under BPF_PROG_TEST_RUN, then bench_mem, its memory floor: one
-# random line read of arrays the size of its connection tables; root only,
-# exits 77 otherwise), api (floodgated: REST write to applied rules; root
+# random line read of arrays the size of its connection tables, and what
+# each page a packet touches costs; root only, exits 77 otherwise), api (floodgated: REST write to applied rules; root
 # only). Add a suite as one more case below.
 set -euo pipefail
 
