@@ -1543,9 +1543,10 @@ static __noinline void fg_flow_commit(struct fg_ct *ct, int is_tcp,
  * fg_dst_not_ours - the frame is untagged IPv4 or IPv6 to an address that
  * is neither a VIP nor the SNAT address (the VIP filter says no): the
  * kernel's, known from the destination address alone, before any parse.
- * Most of what an edge box sees is such traffic, and the full parse it
- * skips is about half of its cost here. What the kernel gets is the frame
- * as it came, malformed or not: the kernel judges its own traffic. A
+ * Most of what an edge box sees is such traffic, and it has no use for
+ * the parse (measured: 26-30 -> 22-26 ns a packet in bench_xdp's
+ * non_vip_pass). What the kernel gets is the frame as it came, malformed
+ * or not: the kernel judges its own traffic. A
  * frame this cannot tell (tagged, another ethertype, an IP header cut
  * short) returns 0 and is parsed.
  */
