@@ -1801,18 +1801,35 @@ static void fg_t_malformed(void)
 		}
 	}
 	{
-		struct fg_ps o4 = p4;
+		/* Cut short to a non-VIP: once the whole IP header is there
+		 * the address decides and the frame passes as it came; cut
+		 * inside it, the address is out of reach and the parse judges
+		 * the frame malformed. */
+		struct fg_ps o4 = p4, o6 = p6;
+		__u32 whole;
+		int ok;
 
 		o4.dst = "198.18.0.200";
-		/* Cut inside the IP header, the address is out of reach. */
-		len = (__u32)fg_build(&o4, in, &pb);
-		memset(&c, 0, sizeof(c));
-		c.desc = "ipv4 cut inside the header to a non-VIP: malformed drop";
-		c.in = in;
-		c.in_len = pb.l3_off + 19;
-		c.verdict = XDP_DROP;
-		c.x = fg_x_drop(FG_DROP_MALFORMED);
-		fg_case_run(&c, NULL, NULL);
+		o6.dst = "2001:db8::200";
+		for (v = 0; v < 2; v++) {
+			len = (__u32)fg_build(v ? &o6 : &o4, in, &pb);
+			whole = pb.l3_off + (v ? 40U : 20U);
+			for (l = 14; l < len; l++) {
+				ok = l >= whole;
+				snprintf(d, sizeof(d), "%s syn to a non-VIP cut to "
+					 "%u of %u bytes: %s", v ? "ipv6" : "ipv4",
+					 l, len, ok ? "passes untouched" :
+					 "malformed drop");
+				memset(&c, 0, sizeof(c));
+				c.desc = d;
+				c.in = in;
+				c.in_len = l;
+				c.verdict = ok ? XDP_PASS : XDP_DROP;
+				c.x = fg_x_drop(ok ? FG_DROP_NO_SERVICE :
+						FG_DROP_MALFORMED);
+				fg_case_run(&c, NULL, NULL);
+			}
+		}
 	}
 	{
 		struct fg_ps u = { .src = "198.18.0.100", .dst = s_udp4.vip,
