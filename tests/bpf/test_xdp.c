@@ -1724,40 +1724,62 @@ static void fg_t_frag(void)
 
 /* ----------------------------------------------------------- malformed */
 
+/* One fixture of frame in (len bytes): the verdict, the output (unless
+ * XDP_DROP) the input unchanged, and drop counter `reason` moved by one. */
+static void fg_frame_case(const char *desc, const __u8 *in, __u32 len,
+			  __u32 verdict, __u32 reason)
+{
+	struct fg_case c = { .desc = desc, .in = in, .in_len = len,
+			     .verdict = verdict, .x = fg_x_drop(reason) };
+
+	fg_case_run(&c, NULL, NULL);
+}
+
+/*
+ * Malformed frames are dropped when they are to a VIP. To no VIP, a frame
+ * is the kernel's traffic, handed to it as it came once its IP header is
+ * there to name the address (fg_dst_not_ours); cut inside that header the
+ * address is out of reach, and the parse judges the frame malformed.
+ */
 static void fg_t_malformed(void)
 {
 	struct fg_ps p4 = { .src = "198.18.0.100", .dst = s_tcp4.vip,
 			    .sport = 45000, .dport = 80, .mss = 1,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
-	struct fg_ps p6 = p4;
+	struct fg_ps p6 = p4, o4, o6;
+	const struct fg_ps *ps;
 	__u8 in[FG_PKT_MAX];
 	struct fg_pb pb;
-	struct fg_case c;
 	char d[128];
-	__u32 len, l;
-	int v;
+	__u32 len, l, whole;
+	int v, v6, other, ok;
 
 	p6.src = "2001:db8::100";
 	p6.dst = s_tcp6.vip;
-	for (v = 0; v < 2; v++) {
-		len = (__u32)fg_build(v ? &p6 : &p4, in, &pb);
+	o4 = p4;
+	o4.dst = "198.18.0.200";
+	o6 = p6;
+	o6.dst = "2001:db8::200";
+	/* v: bit 0 IPv6, bit 1 to a non-VIP. */
+	for (v = 0; v < 4; v++) {
+		v6 = v & 1;
+		other = v >> 1;
+		ps = v6 ? (other ? &o6 : &p6) : (other ? &o4 : &p4);
+		len = (__u32)fg_build(ps, in, &pb);
+		whole = pb.l3_off + (v6 ? 40U : 20U);
 		/* BPF_PROG_TEST_RUN refuses frames under ETH_HLEN itself. */
 		for (l = 14; l < len; l++) {
-			snprintf(d, sizeof(d), "%s syn cut to %u of %u bytes: "
-				 "malformed, never TX", v ? "ipv6" : "ipv4", l, len);
-			memset(&c, 0, sizeof(c));
-			c.desc = d;
-			c.in = in;
-			c.in_len = l;
-			c.verdict = XDP_DROP;
-			c.x = fg_x_drop(FG_DROP_MALFORMED);
-			fg_case_run(&c, NULL, NULL);
+			ok = other && l >= whole;
+			snprintf(d, sizeof(d), "%s syn%s cut to %u of %u bytes: %s",
+				 v6 ? "ipv6" : "ipv4", other ? " to a non-VIP" : "",
+				 l, len, ok ? "passes untouched" :
+				 "malformed, never TX");
+			fg_frame_case(d, in, l, ok ? XDP_PASS : XDP_DROP,
+				      ok ? FG_DROP_NO_SERVICE : FG_DROP_MALFORMED);
 		}
 	}
 
-	/* Header fields that lie: dropped as malformed when to a VIP. To
-	 * no VIP, the same frame is the kernel's traffic, handed to it as it
-	 * came: the address alone decides, before any parse. */
+	/* Header fields that lie, once to a VIP and once to a non-VIP. */
 	{
 		static const struct {
 			const char *desc;
@@ -1775,60 +1797,20 @@ static void fg_t_malformed(void)
 			{ "ipv6 payload length beyond the frame", 1, 4, 0x7f },
 			{ "ipv6 tcp doff 3", 1, 40 + 12, 0x30 },
 		};
-		struct fg_ps o4 = p4, o6 = p6;
-		unsigned int i, other;
+		unsigned int i, b;
 
-		o4.dst = "198.18.0.200";
-		o6.dst = "2001:db8::200";
 		for (i = 0; i < 2 * FG_ARRAY_SIZE(bad); i++) {
-			unsigned int b = i / 2;
-
+			b = i / 2;
 			other = i & 1;
-			len = (__u32)fg_build(bad[b].v6 ? (other ? &o6 : &p6) :
-					      (other ? &o4 : &p4), in, &pb);
+			ps = bad[b].v6 ? (other ? &o6 : &p6) : (other ? &o4 : &p4);
+			len = (__u32)fg_build(ps, in, &pb);
 			in[pb.l3_off + bad[b].off] = bad[b].val;
-			memset(&c, 0, sizeof(c));
 			snprintf(d, sizeof(d), "%s: %s", bad[b].desc,
 				 other ? "to a non-VIP, passes untouched" :
 				 "malformed drop");
-			c.desc = d;
-			c.in = in;
-			c.in_len = len;
-			c.verdict = other ? XDP_PASS : XDP_DROP;
-			c.x = fg_x_drop(other ? FG_DROP_NO_SERVICE :
-					FG_DROP_MALFORMED);
-			fg_case_run(&c, NULL, NULL);
-		}
-	}
-	{
-		/* Cut short to a non-VIP: once the whole IP header is there
-		 * the address decides and the frame passes as it came; cut
-		 * inside it, the address is out of reach and the parse judges
-		 * the frame malformed. */
-		struct fg_ps o4 = p4, o6 = p6;
-		__u32 whole;
-		int ok;
-
-		o4.dst = "198.18.0.200";
-		o6.dst = "2001:db8::200";
-		for (v = 0; v < 2; v++) {
-			len = (__u32)fg_build(v ? &o6 : &o4, in, &pb);
-			whole = pb.l3_off + (v ? 40U : 20U);
-			for (l = 14; l < len; l++) {
-				ok = l >= whole;
-				snprintf(d, sizeof(d), "%s syn to a non-VIP cut to "
-					 "%u of %u bytes: %s", v ? "ipv6" : "ipv4",
-					 l, len, ok ? "passes untouched" :
-					 "malformed drop");
-				memset(&c, 0, sizeof(c));
-				c.desc = d;
-				c.in = in;
-				c.in_len = l;
-				c.verdict = ok ? XDP_PASS : XDP_DROP;
-				c.x = fg_x_drop(ok ? FG_DROP_NO_SERVICE :
-						FG_DROP_MALFORMED);
-				fg_case_run(&c, NULL, NULL);
-			}
+			fg_frame_case(d, in, len, other ? XDP_PASS : XDP_DROP,
+				      other ? FG_DROP_NO_SERVICE :
+				      FG_DROP_MALFORMED);
 		}
 	}
 	{
@@ -1838,13 +1820,8 @@ static void fg_t_malformed(void)
 
 		len = (__u32)fg_build(&u, in, &pb);
 		fg_pb_put_be16(in, pb.l4_off + 4, 7);
-		memset(&c, 0, sizeof(c));
-		c.desc = "ipv4 udp length 7: malformed drop";
-		c.in = in;
-		c.in_len = len;
-		c.verdict = XDP_DROP;
-		c.x = fg_x_drop(FG_DROP_MALFORMED);
-		fg_case_run(&c, NULL, NULL);
+		fg_frame_case("ipv4 udp length 7: malformed drop", in, len,
+			      XDP_DROP, FG_DROP_MALFORMED);
 	}
 	{
 		/* Three VLAN tags: more than the parser skips. */
@@ -1862,13 +1839,9 @@ static void fg_t_malformed(void)
 			fg_pb_ip4(&pb, &ip);
 			fg_pb_tcp(&pb, &t);
 		}
-		memset(&c, 0, sizeof(c));
-		c.desc = "three vlan tags: malformed drop";
-		c.in = in;
-		c.in_len = (__u32)fg_pb_finish(&pb);
-		c.verdict = XDP_DROP;
-		c.x = fg_x_drop(FG_DROP_MALFORMED);
-		fg_case_run(&c, NULL, NULL);
+		fg_frame_case("three vlan tags: malformed drop", in,
+			      (__u32)fg_pb_finish(&pb), XDP_DROP,
+			      FG_DROP_MALFORMED);
 	}
 }
 
@@ -2797,6 +2770,29 @@ static __u64 fg_clock_read(int fd)
 	return c.now;
 }
 
+/* Set fg_clock (fd) to now, then run frame in (len bytes) through the
+ * program, which must answer XDP_TX; what names the step in a failure. */
+static void fg_clock_packet(int fd, __u64 now, const __u8 *in, __u32 len,
+			    const char *what)
+{
+	__u8 out[FG_PKT_MAX];
+	__u32 out_len, verdict;
+
+	fg_clock_write(fd, now);
+	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
+		  verdict == XDP_TX, "%s: verdict %u", what, verdict);
+}
+
+/* ps's flow is in fg_ct with tick `tick` (the tick of `what`). */
+static void fg_expect_seen(const struct fg_ps *ps, __u32 tick,
+			   const char *what)
+{
+	struct fg_ct v;
+
+	FG_EXPECT(!fg_ct_get(g.ct_fd, ps, &v) && v.seen == tick,
+		  "seen %+d ticks from %s", fg_tick_diff(v.seen, tick), what);
+}
+
 /*
  * The dataplane's clock: a timer the first conntrack packet starts keeps
  * fg_clock within a few ms of the kernel's coarse clock with no packets
@@ -2842,16 +2838,12 @@ static void fg_t_clock(void)
 	 * value's timer on update), so the clock stays where it is set. */
 	fg_begin("a new flow takes its tick from fg_clock");
 	fake = fg_now_coarse() - 100 * FG_SEC;
-	fg_clock_write(fd, fake);
-	usleep(20000);
-	FG_EXPECT(fg_clock_read(fd) == fake, "fg_clock moved after a write");
 	ps.sport = 41000;
 	len = (__u32)fg_build(&ps, in, &pb);
-	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
-		  verdict == XDP_TX, "udp packet: verdict %u", verdict);
-	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) && v.seen == fg_ct_tick(fake),
-		  "new flow stamped %+d ticks from fg_clock",
-		  fg_tick_diff(v.seen, fg_ct_tick(fake)));
+	fg_clock_packet(fd, fake, in, len, "udp packet");
+	fg_expect_seen(&ps, fg_ct_tick(fake), "fg_clock");
+	usleep(20000);
+	FG_EXPECT(fg_clock_read(fd) == fake, "fg_clock moved after a write");
 	fg_end();
 
 	/* 0 says stopped: the next packet starts the timer again. */
@@ -3173,10 +3165,9 @@ static void fg_t_short_timeout(void)
 			    .sport = 40000, .dport = s_udp4.port,
 			    .proto = FG_IPPROTO_UDP };
 	const __u64 ms = 1000000ULL;
-	__u8 in[FG_PKT_MAX], out[FG_PKT_MAX];
-	__u32 len, out_len, verdict;
+	__u8 in[FG_PKT_MAX];
 	struct fg_pb pb;
-	struct fg_ct v;
+	__u32 len;
 	__u64 t0;
 	int fd;
 
@@ -3193,25 +3184,14 @@ static void fg_t_short_timeout(void)
 	t0 = fg_now_coarse() - 100 * FG_SEC;
 
 	fg_begin("udp timeout 1 s: a flow idle under half of it keeps its tick");
-	fg_clock_write(fd, t0);
-	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
-		  verdict == XDP_TX, "new flow: verdict %u", verdict);
-	fg_clock_write(fd, t0 + 300 * ms);
-	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
-		  verdict == XDP_TX, "after 300 ms: verdict %u", verdict);
-	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) && v.seen == fg_ct_tick(t0),
-		  "seen %+d ticks from the first packet",
-		  fg_tick_diff(v.seen, fg_ct_tick(t0)));
+	fg_clock_packet(fd, t0, in, len, "new flow");
+	fg_clock_packet(fd, t0 + 300 * ms, in, len, "after 300 ms");
+	fg_expect_seen(&ps, fg_ct_tick(t0), "the first packet");
 	fg_end();
 
 	fg_begin("udp timeout 1 s: a flow idle past half of it is refreshed");
-	fg_clock_write(fd, t0 + 700 * ms);
-	FG_EXPECT(!fg_run(in, len, out, &out_len, &verdict) &&
-		  verdict == XDP_TX, "after 700 ms: verdict %u", verdict);
-	FG_EXPECT(!fg_ct_get(g.ct_fd, &ps, &v) &&
-		  v.seen == fg_ct_tick(t0 + 700 * ms),
-		  "seen %+d ticks from the packet 700 ms on",
-		  fg_tick_diff(v.seen, fg_ct_tick(t0 + 700 * ms)));
+	fg_clock_packet(fd, t0 + 700 * ms, in, len, "after 700 ms");
+	fg_expect_seen(&ps, fg_ct_tick(t0 + 700 * ms), "the packet 700 ms on");
 	fg_end();
 }
 
