@@ -73,7 +73,7 @@
 #define FG_M_LINE          64U   /* bytes per line, = struct fg_ct_line */
 #define FG_M_FRAME         64U   /* bytes per frame */
 #define FG_M_LINES(mib)    ((mib) * (1U << 20) / FG_M_LINE)
-#define FG_M_PAGE_LINES    (4096U / FG_M_LINE) /* lines per 4 KiB page */
+#define FG_M_PAGE_LINES    (4096U / FG_M_LINE) /* lines per 4 KiB page (x86-64's) */
 #define FG_M_READS         8U    /* lines fg_mem_read8 reads */
 
 struct fg_m_row {
