@@ -1092,11 +1092,15 @@ static void fg_t_passthrough(void)
 	int i;
 
 	{
+		/* fg_t_malformed sends to these addresses too. */
 		__u8 d[16] = { 0 };
 
 		fg_addr(p4.dst, d);
 		FG_EXPECT(!fg_vip_filter_has(&g.cfg, (__be32 *)d),
 			  "the VIP filter has no bit for %s", p4.dst);
+		fg_addr(p6.dst, d);
+		FG_EXPECT(!fg_vip_filter_has(&g.cfg, (__be32 *)d),
+			  "the VIP filter has no bit for %s", p6.dst);
 	}
 	fg_plain("ipv4 tcp syn to a non-VIP passes untouched", &p4, XDP_PASS,
 		 fg_x_drop(FG_DROP_NO_SERVICE));
