@@ -21,7 +21,7 @@
  *    the floor. A row's value is the median over runs, its floor the
  *    median of the floor figures, above_floor the median over runs of
  *    (row - floor) within the run.
- *  - Path proof: the counters (fg_drops, fg_svc_stats, fg_be_stats,
+ *  - Path proof: the counters (drops in fg_config, fg_svc_stats, fg_be_stats,
  *    fg_limit_stats: per CPU by layout, summed over the CPUs), the ways
  *    in use (tag != 0) of fg_ct and fg_ct_syn and the entries of fg_nat
  *    are read before and after each run and must have moved by exactly
@@ -187,7 +187,7 @@ static struct {
 	int prog_fd, floor_fd, ifindex, ncpus, cpu;
 	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd, bkt_fd;
 	int ct_fd, ctsyn_fd, nat_fd;
-	int svcst_fd, best_fd, limst_fd, drops_fd;
+	int svcst_fd, best_fd, limst_fd;
 	__u32 ct_lines, ctsyn_lines;
 	struct fg_ct_line *ct, *ctsyn; /* the tables, mapped */
 	struct fg_svc_slot *svc_img;   /* generation 0 of fg_services */
@@ -544,8 +544,7 @@ static void fg_b_snap_take(struct fg_b_snap *s, int counts)
 {
 	__u32 i;
 
-	for (i = 0; i < FG_DROP_REASON_MAX; i++)
-		fg_b_cpu_sum(g.drops_fd, FG_DROPS_STRIDE, i, 8, &s->drops[i], 1);
+	FG_BENCH_REQUIRE(!fg_h_drops_sum(g.cfg_fd, g.ncpus, s->drops));
 	for (i = 0; i < FG_B_ID_MAX; i++) {
 		fg_b_cpu_sum(g.svcst_fd, FG_SVC_MAX, i, sizeof(struct fg_counter),
 			     s->svc[i], 3);
@@ -1616,7 +1615,6 @@ static int fg_b_load(const struct fg_b_load_spec *ls)
 	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
 	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
 	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
-	g.drops_fd = bpf_map__fd(skel->maps.fg_drops);
 	g.ct = fg_b_ct_map(g.ct_fd, g.ct_lines);
 	g.ctsyn = fg_b_ct_map(g.ctsyn_fd, g.ctsyn_lines);
 	fg_b_ct_warm(g.ct_fd, g.ct_lines);

@@ -38,8 +38,9 @@
 
 #define FG_XDP_STATE_NAME "fg_state"
 #define FG_XDP_STATE_MAGIC 0x46475354U /* "FGST" */
-#define FG_XDP_STATE_LAYOUT 3U /* 2: 48-byte NH seed, array tables;
-				* 3: conntrack lines of tagged ways */
+#define FG_XDP_STATE_LAYOUT 4U /* 2: 48-byte NH seed, array tables;
+				* 3: conntrack lines of tagged ways;
+				* 4: drop counters in fg_config */
 #define FG_XDP_STATE_VAL_SIZE 128U
 #define FG_XDP_STATE_MAX (FG_SVC_MAX + FG_LIMIT_MAX + 16U)
 #define FG_XDP_LINK_PREFIX "link_"
@@ -210,8 +211,7 @@ out_free:
  * possible CPUs before load.
  */
 static const char *const fg_xdp_cpu_maps[] = {
-	"fg_svc_stats", "fg_be_stats", "fg_limit_stats", "fg_drops",
-	"fg_nh_client",
+	"fg_svc_stats", "fg_be_stats", "fg_limit_stats", "fg_nh_client",
 };
 #define FG_XDP_NCPU_MAPS (sizeof(fg_xdp_cpu_maps) / sizeof(fg_xdp_cpu_maps[0]))
 
@@ -247,7 +247,9 @@ static int fg_xdp_size_cpu_maps(struct fg_xdp *x)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	/* The config, then each CPU's drop counters (fg_tables.h). */
+	return bpf_map__set_max_entries(x->skel->maps.fg_config,
+					fg_config_drops_index((__u32)x->ncpus));
 }
 
 /*
@@ -913,6 +915,7 @@ static int fg_xdp_sizes_from_pins(struct fg_xdp *x, char *err, size_t errlen)
 			return fg_fail(err, errlen, ret, "%s: %s", path,
 				       strerror(-ret));
 		if ((fg_xdp_is_cpu_map(bpf_map__name(m)) ||
+		     m == x->skel->maps.fg_config ||
 		     m == x->skel->maps.fg_services) &&
 		    info.max_entries != want)
 			return fg_fail(err, errlen, -EINVAL,
@@ -1914,20 +1917,22 @@ int fg_xdp_stats_limit(const struct fg_xdp *x, uint32_t id,
 
 int fg_xdp_stats_drops(const struct fg_xdp *x, uint64_t *out)
 {
-	__u32 i;
-	int ret;
+	__u64 sum[FG_DROP_REASON_MAX] = { 0 };
+	union fg_config_entry e;
+	int cpu, fd, ret;
 
 	if (!x || !out)
 		return -EINVAL;
-	for (i = 0; i < FG_DROP_REASON_MAX; i++) {
-		__u64 v;
+	fd = bpf_map__fd(x->skel->maps.fg_config);
+	for (cpu = 0; cpu < x->ncpus; cpu++) {
+		__u32 key = fg_config_drops_index((__u32)cpu);
 
-		ret = fg_xdp_cpu_sum(x, x->skel->maps.fg_drops, FG_DROPS_STRIDE,
-				     i, &v, 1);
+		ret = bpf_map_lookup_elem(fd, &key, &e);
 		if (ret)
 			return ret;
-		out[i] = v;
+		fg_drops_add(sum, &e);
 	}
+	memcpy(out, sum, sizeof(sum));
 	return 0;
 }
 

@@ -15,7 +15,7 @@
  * fg_state (created and pinned by this library, not part of the BPF
  * object; the program never reads it): HASH, key struct
  * { __u32 kind; __u32 id; }, value 128 bytes.
- *   kind 0, id 0: header { __u32 magic 0x46475354 "FGST"; __u32 layout 3;
+ *   kind 0, id 0: header { __u32 magic 0x46475354 "FGST"; __u32 layout 4;
  *                 the load-time settings (seed, tunnel and SNAT sources,
  *                 conntrack timeouts, GUE port) }
  *   kind 1, id N: name of service id N (NUL-terminated, <= 63 bytes)
@@ -28,7 +28,8 @@
  *
  * Sizes. The counter maps and fg_nh_client are per CPU by layout
  * (fg_tables.h): the loader multiplies their max_entries by
- * libbpf_num_possible_cpus(). fg_ct and fg_ct_syn hold a power of two of
+ * libbpf_num_possible_cpus(). fg_config holds the config (entry 0), then
+ * one entry of drop counters per CPU. fg_ct and fg_ct_syn hold a power of two of
  * lines of FG_CT_WAYS flows each (struct fg_ct_line), which the program
  * learns from rodata fg_ct_lines and fg_ct_syn_lines, set from the maps'
  * sizes (fresh or pinned).
@@ -225,7 +226,8 @@ int fg_xdp_stats_backend(const struct fg_xdp *x, uint32_t id,
 			 struct fg_counter *out);
 int fg_xdp_stats_limit(const struct fg_xdp *x, uint32_t id,
 		       struct fg_limit_counter *out);
-/* out[FG_DROP_REASON_MAX], indexed by enum fg_drop_reason. */
+/* out[FG_DROP_REASON_MAX], indexed by enum fg_drop_reason: CPU c's
+ * drop counters are entry FG_CONFIG_DROPS + c of fg_config. */
 int fg_xdp_stats_drops(const struct fg_xdp *x, uint64_t *out);
 
 /*

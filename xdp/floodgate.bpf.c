@@ -69,11 +69,14 @@ const volatile __u32 fg_bucket_slots = FG_BUCKETS_DEFAULT;
 
 /* -------------------------------------------------------------- maps */
 
+/* fg_config[0]: the config; then the drop counters, one entry per CPU
+ * (union fg_config_entry): max_entries below is the config's, the loader
+ * adds the CPUs' entries. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, FG_CONFIG_DROPS);
 	__type(key, __u32);
-	__type(value, struct fg_config);
+	__type(value, union fg_config_entry);
 } fg_config SEC(".maps");
 
 /* fg_services[gen * FG_SVC_SLOTS + slot]: see fg_tables.h. */
@@ -177,13 +180,6 @@ struct {
 } fg_limit_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FG_DROPS_STRIDE);
-	__type(key, __u32);
-	__type(value, __u64);
-} fg_drops SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, 64);
 	__type(key, __u32);
@@ -253,15 +249,15 @@ static __always_inline __u64 fg_now(void)
 
 /* Counters are per CPU by layout (fg_tables.h): bpf_get_smp_processor_id()
  * is inlined by the verifier, and a plain array line costs a fraction of
- * a per-CPU map's first access. */
+ * a per-CPU map's first access. The drop counters sit in the config's
+ * map, whose line every packet has read already. */
 static __always_inline void fg_count_drop(__u32 reason)
 {
-	__u32 idx = fg_cpu_index(bpf_get_smp_processor_id(), FG_DROPS_STRIDE,
-				 reason);
-	__u64 *c = bpf_map_lookup_elem(&fg_drops, &idx);
+	__u32 idx = fg_config_drops_index(bpf_get_smp_processor_id());
+	union fg_config_entry *e = bpf_map_lookup_elem(&fg_config, &idx);
 
-	if (c)
-		*c += 1;
+	if (e && reason < FG_DROPS_STRIDE)
+		e->drops.n[reason] += 1;
 }
 
 static __always_inline void fg_count(void *map, __u32 stride, __u32 id,

@@ -451,18 +451,24 @@ FG_INLINE int fg_bucket_key_eq(const struct fg_bucket_key *a,
 
 /* ------------------------------------------------------------ config */
 
-/* fg_config[0]: the switch. Written by one map update.
+/* fg_config[0]: the switch. Written by one map update. (The map's other
+ * entries hold the drop counters: union fg_config_entry.)
  *
  * vip_filter[gen] has a bit set for every VIP of generation gen and the
  * appliance's SNAT addresses (fg_vip_filter_bit): a packet whose
  * destination's bit is clear in both is for no service and passes
- * without touching the service table. Small enough (~1 KiB) that the map lives
- * in the kernel's directly mapped memory, the cheapest there is to reach
- * from the XDP path. The inactive generation's bits are written before
- * the switch, so the switch itself rewrites them with the same values. */
+ * without touching the service table. The inactive generation's bits
+ * are written before the switch, so the switch itself rewrites them with
+ * the same values. */
 #define FG_CFG_F_WILDCARD 0x01 /* a service of this generation has port 0 */
 #define FG_VIP_FILTER_BITS 12U
 #define FG_VIP_FILTER_WORDS ((1U << FG_VIP_FILTER_BITS) / 64U)
+
+/* The config's size: a multiple of 128 bytes (two cache lines), its tail
+ * padding, so that the drop counters after it in the map (union
+ * fg_config_entry) never share a line with a word every CPU reads. */
+#define FG_CONFIG_USED (32U + 8U * FG_GENERATIONS * FG_VIP_FILTER_WORDS)
+#define FG_CONFIG_SIZE 1152U
 
 struct fg_config {
 	__u8 gen;             /* active generation, 0 or 1 */
@@ -472,8 +478,12 @@ struct fg_config {
 	__u16 global_limits[FG_GLOBAL_LIMITS_MAX];
 	__u64 version;        /* rule version this generation carries */
 	__u64 vip_filter[FG_GENERATIONS][FG_VIP_FILTER_WORDS];
+	__u8 pad[FG_CONFIG_SIZE - FG_CONFIG_USED]; /* 0 */
 };
-FG_ASSERT_SIZE(struct fg_config, 32 + 8 * FG_GENERATIONS * FG_VIP_FILTER_WORDS);
+FG_ASSERT_SIZE(struct fg_config, FG_CONFIG_SIZE);
+_Static_assert(FG_CONFIG_SIZE % 128 == 0 &&
+	       FG_CONFIG_SIZE - FG_CONFIG_USED >= 64,
+	       "the config ends in a cache line of its own padding");
 
 /* fg_vip_fold - an address's four words folded into the one its filter
  * bit is taken from (16 bytes, IPv4 in word 0: the IPv4 address itself).
@@ -539,7 +549,8 @@ FG_INLINE void fg_vip_filter_add(struct fg_config *c, __u32 gen,
  * arrays: the first per-CPU access of a packet cost ~30 ns on the XDP
  * path (a page walk into the per-CPU area), a plain array line ~3 ns.
  * Strides: FG_SVC_MAX (fg_svc_stats), FG_BACKEND_MAX (fg_be_stats),
- * FG_LIMIT_MAX (fg_limit_stats), FG_DROPS_STRIDE (fg_drops).
+ * FG_LIMIT_MAX (fg_limit_stats). The drop counters are per CPU too, in
+ * the config's map (union fg_config_entry).
  */
 #define FG_DROPS_STRIDE 16U /* >= FG_DROP_REASON_MAX; 128 bytes */
 
@@ -565,7 +576,8 @@ struct fg_limit_counter {
 };
 FG_ASSERT_SIZE(struct fg_limit_counter, 16);
 
-/* fg_drops[c * FG_DROPS_STRIDE + reason], one __u64 each. */
+/* Drop counters: fg_config[FG_CONFIG_DROPS + c].drops.n[reason] for CPU
+ * c (union fg_config_entry, below). */
 enum fg_drop_reason {
 	FG_DROP_MALFORMED = 0,  /* parse error */
 	FG_DROP_NO_SERVICE,     /* never a drop: counts non-VIP packets passed */
@@ -578,7 +590,51 @@ enum fg_drop_reason {
 	FG_DROP_ENCAP,          /* could not grow or shrink the frame */
 	FG_DROP_REASON_MAX
 };
-_Static_assert(FG_DROP_REASON_MAX <= FG_DROPS_STRIDE, "fg_drops stride");
+_Static_assert(FG_DROP_REASON_MAX <= FG_DROPS_STRIDE, "drops stride");
+
+/*
+ * The drop counters live in the config's map: fg_config[0] is the config
+ * (struct fg_config), fg_config[FG_CONFIG_DROPS + c] holds CPU c's drop
+ * counters (the loader makes it FG_CONFIG_DROPS + CPUs entries). Every
+ * packet reads the config first; a counter in the same page spares a
+ * packet that is dropped, or passed for want of a service, a page walk of
+ * its own. That holds for the CPUs whose entry shares the config's page:
+ * CPUs 0-1 at least (entries are FG_CONFIG_SIZE bytes). With more than
+ * ~27 possible CPUs the map outgrows the kernel's 32 KiB kmalloc limit
+ * and is vmalloc'd; measured here, a page of either costs a packet the
+ * same (~16 ns). The control plane writes entry 0 only, so a rule switch
+ * never touches a counter. Entries end in padding (struct fg_config), so
+ * no CPU's counters share a cache line with the config's words or with
+ * another CPU's counters.
+ */
+#define FG_CONFIG_DROPS 1U
+
+struct fg_drop_counters {
+	__u64 n[FG_DROPS_STRIDE];
+};
+
+union fg_config_entry {
+	struct fg_config cfg;          /* entry 0 */
+	struct fg_drop_counters drops; /* entry FG_CONFIG_DROPS + CPU */
+};
+_Static_assert(sizeof(union fg_config_entry) == sizeof(struct fg_config),
+	       "the config's entry is the config");
+
+/* fg_config_drops_index - the fg_config entry of CPU cpu's drop counters. */
+FG_INLINE __u32 fg_config_drops_index(__u32 cpu)
+{
+	return FG_CONFIG_DROPS + cpu;
+}
+
+/* fg_drops_add - add one CPU's drop counters (entry e of fg_config) to
+ * sum[FG_DROP_REASON_MAX]. Context: any. */
+FG_INLINE void fg_drops_add(__u64 *sum, const union fg_config_entry *e)
+{
+	__u32 i;
+
+	for (i = 0; i < FG_DROP_REASON_MAX; i++)
+		sum[i] += e->drops.n[i];
+}
 
 /* fg_drop_reason_name - the reason as the API, metrics and tools spell it
  * ("malformed", ...); "unknown" out of range. Context: userspace (string

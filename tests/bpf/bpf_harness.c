@@ -61,12 +61,30 @@ int fg_h_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize, int ncpus,
 	return 0;
 }
 
+int fg_h_drops_sum(int cfg_fd, int ncpus, __u64 *sum)
+{
+	union fg_config_entry e;
+	__u32 i;
+	int c;
+
+	for (i = 0; i < FG_DROP_REASON_MAX; i++)
+		sum[i] = 0;
+	for (c = 0; c < ncpus; c++) {
+		__u32 key = fg_config_drops_index((__u32)c);
+
+		if (bpf_map_lookup_elem(cfg_fd, &key, &e))
+			return -errno;
+		fg_drops_add(sum, &e);
+	}
+	return 0;
+}
+
 int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus)
 {
 	static const char *const names[] = {
-		"fg_svc_stats", "fg_be_stats", "fg_limit_stats", "fg_drops",
-		"fg_nh_client",
+		"fg_svc_stats", "fg_be_stats", "fg_limit_stats", "fg_nh_client",
 	};
+	struct bpf_map *cfg = bpf_object__find_map_by_name(obj, "fg_config");
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -80,7 +98,11 @@ int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus)
 		if (err)
 			return err;
 	}
-	return 0;
+	/* The config, then each CPU's drop counters (fg_tables.h). */
+	if (!cfg)
+		return -ENOENT;
+	return bpf_map__set_max_entries(cfg,
+					fg_config_drops_index((__u32)ncpus));
 }
 
 /* The lines of connection table fd, mapped read-only; *n receives their

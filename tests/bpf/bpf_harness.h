@@ -35,10 +35,18 @@ int fg_h_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize, int ncpus,
 		 __u64 *sum, unsigned int nwords);
 
 /*
+ * fg_h_drops_sum - sum[FG_DROP_REASON_MAX]: the drop counters, summed over
+ * ncpus CPUs, from fg_config (fd cfg_fd; entry FG_CONFIG_DROPS + c holds
+ * CPU c's). Returns 0 or the first lookup's -errno.
+ */
+int fg_h_drops_sum(int cfg_fd, int ncpus, __u64 *sum);
+
+/*
  * fg_h_size_cpu_maps - multiply max_entries of the maps that are per CPU
- * by layout (fg_svc_stats, fg_be_stats, fg_limit_stats, fg_drops,
- * fg_nh_client) by ncpus, as the loader does. Call between open and load,
- * after any other size change to them. Returns 0 or -errno.
+ * by layout (fg_svc_stats, fg_be_stats, fg_limit_stats, fg_nh_client) by
+ * ncpus, and give fg_config its CPUs' drop counter entries, as the loader
+ * does. Call between open and load, after any other size change to them.
+ * Returns 0 or -errno.
  */
 int fg_h_size_cpu_maps(struct bpf_object *obj, int ncpus);
 

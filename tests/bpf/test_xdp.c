@@ -99,7 +99,7 @@ static struct {
 	int prog_fd, ifindex, ncpus;
 	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd;
 	int ct_fd, ctsyn_fd, nat_fd, natsyn_fd, bkt_fd;
-	int svcst_fd, best_fd, limst_fd, drops_fd;
+	int svcst_fd, best_fd, limst_fd;
 	__u32 next_svc, next_be, next_ring;
 	struct fg_config cfg;
 	/* What fg_services holds, one FG_SVC_SLOTS image per generation. */
@@ -572,8 +572,7 @@ static void fg_snap_take(struct fg_snap *s)
 {
 	__u32 i;
 
-	for (i = 0; i < FG_DROP_REASON_MAX; i++)
-		fg_percpu(g.drops_fd, FG_DROPS_STRIDE, i, 8, &s->drops[i], 1);
+	FG_REQUIRE(!fg_h_drops_sum(g.cfg_fd, g.ncpus, s->drops));
 	for (i = 0; i < FG_T_SVC_MAX; i++)
 		fg_percpu(g.svcst_fd, FG_SVC_MAX, i, sizeof(struct fg_counter),
 			  s->svc[i], 3);
@@ -3138,7 +3137,6 @@ static int fg_load(__u64 udp_timeout_ns)
 	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
 	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
 	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
-	g.drops_fd = bpf_map__fd(skel->maps.fg_drops);
 	/* The SNAT addresses are in both generations' VIP filters (the
 	 * loader adds them to every generation it writes). */
 	for (gen = 0; gen < FG_GENERATIONS; gen++) {

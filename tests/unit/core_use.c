@@ -61,6 +61,7 @@ int fg_core_use(struct fg_core_use_args *a)
 		fg_ct_unpack(&l->way[0], &ct);
 		a->out[5] = ct.backend_id + fg_ct_idle(fg_ct_tick(a->now), ct.seen);
 	}
-	a->out[6] = fg_cpu_index(a->cpu, FG_DROPS_STRIDE, FG_DROP_NO_SERVICE);
+	a->out[6] = fg_cpu_index(a->cpu, FG_SVC_MAX, a->out[4]) +
+		    fg_config_drops_index(a->cpu);
 	return fg_tb_consume(a->prof, a->st, a->now, pkt.l3_len);
 }
