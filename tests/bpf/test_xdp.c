@@ -1155,6 +1155,52 @@ static void fg_t_passthrough(void)
 	p.sport = 7;
 	fg_plain("icmpv6 echo to a VIP passes to the kernel", &p, XDP_PASS,
 		 fg_x_drop(FG_DROP_NO_SERVICE));
+	{
+		/* The drop counters share fg_config with the config, one
+		 * entry per CPU after it: counting never writes the config,
+		 * and the rule switch, one update of entry 0, leaves the
+		 * counters be. On CPU 0 (when this process may run there), whose
+		 * entry is the config's neighbour. */
+		struct fg_xctr none = { 0 };
+		union fg_config_entry e;
+		struct fg_snap a, b;
+		cpu_set_t was, cpu0;
+		__u32 zero = 0, mine;
+		__u64 n0;
+
+		FG_REQUIRE(!sched_getaffinity(0, sizeof(was), &was));
+		CPU_ZERO(&cpu0);
+		CPU_SET(0, &cpu0);
+		if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+			printf("# CPU 0 not allowed: the drop counter checks "
+			       "run on CPU %d\n", sched_getcpu());
+		mine = fg_config_drops_index((__u32)sched_getcpu());
+		FG_REQUIRE(!bpf_map_lookup_elem(g.cfg_fd, &mine, &e));
+		n0 = e.drops.n[FG_DROP_NO_SERVICE];
+		fg_plain("ipv4 tcp syn to a non-VIP, on CPU 0", &p4, XDP_PASS,
+			 fg_x_drop(FG_DROP_NO_SERVICE));
+
+		fg_begin("drop counters: in this CPU's entry, never in the config's");
+		FG_REQUIRE(!bpf_map_lookup_elem(g.cfg_fd, &mine, &e));
+		FG_EXPECT(e.drops.n[FG_DROP_NO_SERVICE] == n0 + 1,
+			  "entry %u (this CPU's) no_service moved by %llu, "
+			  "want 1", mine,
+			  (unsigned long long)(e.drops.n[FG_DROP_NO_SERVICE] -
+					       n0));
+		FG_REQUIRE(!bpf_map_lookup_elem(g.cfg_fd, &zero, &e));
+		FG_EXPECT(!memcmp(&e.cfg, &g.cfg, sizeof(g.cfg)),
+			  "entry 0 is not the config last written");
+		fg_end();
+		FG_REQUIRE(!sched_setaffinity(0, sizeof(was), &was));
+
+		fg_snap_take(&a);
+		fg_begin("a config write leaves the drop counters be");
+		FG_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &g.cfg,
+						BPF_ANY));
+		fg_snap_take(&b);
+		fg_snap_check(&a, &b, &none, 0);
+		fg_end();
+	}
 
 	/* ARP: not IP, not counted anywhere. */
 	fg_pb_init(&pb, in, FG_PKT_MAX);
