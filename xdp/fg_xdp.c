@@ -477,16 +477,56 @@ static int fg_xdp_mkdirs(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* Maps an older layout pinned that this one has no more: they are this
+ * library's pins too, so a fresh start after an upgrade (and an unload)
+ * leaves none of them behind. */
+static const struct fg_xdp_retired_map {
+	const char *name;
+	__u32 type;
+} fg_xdp_retired_maps[] = {
+	/* layout <= 3: the drop counters, now in fg_config */
+	{ "fg_drops", BPF_MAP_TYPE_ARRAY },
+};
+
+/* Unlink the pin of retired map r if it is that map (its name and type):
+ * pin_dir may be shared, and another tool's pin of that name stays.
+ * 0 or -errno. */
+static int fg_xdp_unpin_retired(const struct fg_xdp *x,
+				const struct fg_xdp_retired_map *r)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, ret;
+
+	fg_xdp_path(x, r->name, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	memset(&info, 0, sizeof(info));
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (ret == -EINVAL)
+		return 0; /* not a map */
+	if (ret)
+		return ret;
+	if (info.type != r->type || strcmp(info.name, r->name))
+		return 0;
+	return unlink(path) && errno != ENOENT ? -errno : 0;
+}
+
 /*
  * Remove the pins this library owns in the directory: the object's maps,
- * fg_state and link_* (a link whose last holder was the pin detaches).
- * Nothing else is touched, in case pin_dir is shared.
+ * those of older layouts (fg_xdp_retired_maps), fg_state and link_* (a
+ * link whose last holder was the pin detaches). Nothing else is touched,
+ * in case pin_dir is shared.
  */
 static int fg_xdp_remove_pins(struct fg_xdp *x, struct bpf_object *obj)
 {
 	char path[PATH_MAX];
 	struct bpf_map *m;
 	struct dirent *de;
+	size_t i;
 	DIR *d;
 	int ret = 0;
 
@@ -498,6 +538,12 @@ static int fg_xdp_remove_pins(struct fg_xdp *x, struct bpf_object *obj)
 			if (unlink(path) && errno != ENOENT && !ret)
 				ret = -errno;
 		}
+	}
+	for (i = 0; i < FG_ARRAY_SIZE(fg_xdp_retired_maps); i++) {
+		int r = fg_xdp_unpin_retired(x, &fg_xdp_retired_maps[i]);
+
+		if (r && !ret)
+			ret = r;
 	}
 	fg_xdp_path(x, FG_XDP_STATE_NAME, path, sizeof(path));
 	if (unlink(path) && errno != ENOENT && !ret)

@@ -116,12 +116,21 @@ setup() {
 	done
 	warm_neigh 6
 	client_ports 40000 60999
+	# A pin an older layout left (layout 3's drop counters): the fresh
+	# load must remove it with its own.
+	mkdir -p "/sys/fs/bpf/floodgate/$NODE" &&
+		bpftool map create "/sys/fs/bpf/floodgate/$NODE/fg_drops" \
+			type array key 4 value 8 entries 32 name fg_drops ||
+		return 1
 	lb_load || return 1
 	rules "$TMP/r1.json" 1:100:active 2:100:active 3:200:active
 	lb_apply "$TMP/r1.json" || return 1
 }
 if setup; then
 	ok "setup (6 backends, fgxdp loaded on lb eth0 native)"
+	[ ! -e "/sys/fs/bpf/floodgate/$NODE/fg_drops" ]
+	check "a fresh load removes the pin of an older layout's map" $? \
+		"fg_drops, layout 3's drop counters"
 else
 	notok "setup failed"
 	lb_finish
