@@ -34,10 +34,16 @@
  *    SYN of the run in fg_ct_syn, by its tag in its line, on one of the
  *    service's backends.
  *  - Two loads of the program, one alive at a time, each on fresh maps
- *    given the same services, backends, rings, config and limits; every
- *    map but fg_ct and fg_ct_syn keeps its compiled-in production size in
- *    both, and fg_ct (the established flows) has its production size in
- *    both: 2^19 lines of 4 ways (FG_CT_DEFAULT, 2^21 flows, 32 MiB).
+ *    given the same services, backends, rings, config and limits. Load 1
+ *    is made anew for every run (a copy per run; each copy runs every
+ *    selected hot row once): where the kernel places a fresh load's
+ *    code and small maps moves a hot row by up to ~15 ns (non_vip_pass
+ *    read 15-30 ns from one load to the next), so a row's median over
+ *    runs is one over placements too. Load 2 is made once, for its 1M
+ *    prefill (several seconds). In both, every map but fg_ct and
+ *    fg_ct_syn keeps its compiled-in production size, and fg_ct (the
+ *    established flows) has its production size: 2^19 lines of 4 ways
+ *    (FG_CT_DEFAULT, 2^21 flows, 32 MiB).
  *     1. The hot rows (syn_new_flow, tcp_established, udp_established,
  *        non_vip_pass, syn_limited_drop, syn_limited_reset, nat_forward,
  *        nat_reverse) run first, against a load with every table at its
@@ -1702,7 +1708,8 @@ static void fg_b_table(const struct fg_bench_result *res, const int *sel,
 	printf("(ns per packet: kernel-reported BPF_PROG_TEST_RUN duration of "
 	       "repeat=1 calls; floor = a trivial XDP_PASS program on the same "
 	       "frames, called before each one; value/floor: median over %u "
-	       "runs of the per-run mean of calls <= 10x the median call; "
+	       "runs (the hot rows' each on a fresh load of the program) "
+	       "of the per-run mean of calls <= 10x the median call; "
 	       "above floor: median of the per-run differences; target = half "
 	       "the peer's above-floor figure (BENCH.md); CPU %d of %d; load "
 	       "average %.2f before, %.2f after)\n", g.runs, g.cpu, g.ncpus,
@@ -1714,6 +1721,7 @@ int main(int argc, char **argv)
 	static struct fg_bench_result res[FG_ARRAY_SIZE(fg_b_rows)];
 	const char *names[FG_ARRAY_SIZE(fg_b_rows)];
 	int sel[FG_ARRAY_SIZE(fg_b_rows)], err, loaded = 0;
+	__u32 ncalls[FG_ARRAY_SIZE(fg_b_rows)]; /* a load's, kept past it */
 	unsigned int i, l;
 	__u32 r;
 	double load0 = fg_bench_loadavg();
@@ -1753,58 +1761,75 @@ int main(int argc, char **argv)
 	FG_BENCH_REQUIRE(!fg_bench_pin(g.cpu));
 
 	/* The loads in turn, each made only when one of its rows is
-	 * selected and destroyed before the next (see the top). */
+	 * selected and destroyed before the next (see the top): the hot
+	 * rows' anew for every run, the realistic rows' once. */
 	for (l = 0; l < FG_ARRAY_SIZE(fg_b_loads); l++) {
 		const struct fg_b_load_spec *ls = &fg_b_loads[l];
+		__u32 copies = ls->big ? 1 : g.runs, k, r0, r1;
 		int need = 0;
 
-		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++)
-			need |= sel[i] && fg_b_rows[i].big == ls->big;
+		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
+			if (!sel[i] || fg_b_rows[i].big != ls->big)
+				continue;
+			need = 1;
+			res[i].ok = 1;
+		}
 		if (!need)
 			continue;
-		err = fg_b_load(ls);
-		if (err == -EPERM && !loaded) {
-			printf("SKIP: loading BPF: %s (no CAP_BPF?)\n",
-			       strerror(-err));
-			return 77;
-		}
-		if (err)
-			fg_bench_die("loading floodgate.bpf.o (load %u): %s",
-					 l + 1, strerror(-err));
-		if (!loaded++) {
-			g.floor_fd = fg_bench_floor_load();
-			if (g.floor_fd < 0)
-				fg_bench_die("loading the floor program: %s",
-						 strerror(-g.floor_fd));
-		}
-		fg_b_setup();
-		fprintf(stderr, "bench_xdp: load %u (%s): CPU %d, %d possible "
-			"CPUs, fg_ct %u, fg_ct_syn %u lines of %u flows, %u "
-			"runs\n", l + 1, ls->what, g.cpu, g.ncpus, g.ct_lines,
-			g.ctsyn_lines, FG_CT_WAYS, g.runs);
+		for (k = 0; k < copies; k++) {
+			err = fg_b_load(ls);
+			if (err == -EPERM && !loaded) {
+				printf("SKIP: loading BPF: %s (no CAP_BPF?)\n",
+				       strerror(-err));
+				return 77;
+			}
+			if (err)
+				fg_bench_die("loading floodgate.bpf.o (load %u, "
+					     "copy %u): %s", l + 1, k + 1,
+					     strerror(-err));
+			if (!loaded++) {
+				g.floor_fd = fg_bench_floor_load();
+				if (g.floor_fd < 0)
+					fg_bench_die("loading the floor program: %s",
+						     strerror(-g.floor_fd));
+			}
+			fg_b_setup();
+			fprintf(stderr, "bench_xdp: load %u (%s), copy %u of %u: "
+				"CPU %d, %d possible CPUs, fg_ct %u, fg_ct_syn %u "
+				"lines of %u flows, %u runs\n", l + 1, ls->what,
+				k + 1, copies, g.cpu, g.ncpus, g.ct_lines,
+				g.ctsyn_lines, FG_CT_WAYS, g.runs);
+			/* Copy k of a load made per run holds run k only. */
+			r0 = copies == 1 ? 0 : k;
+			r1 = copies == 1 ? g.runs : k + 1;
+			for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
+				const struct fg_b_row *row = &fg_b_rows[i];
 
+				if (!sel[i] || row->big != ls->big)
+					continue;
+				if (row->big && !g.have_1m) {
+					fprintf(stderr, "bench_xdp: prefilling "
+						"%u flows\n", FG_B_FLOWS);
+					fg_b_prefill_1m();
+				}
+				for (r = r0; r < r1; r++)
+					if (fg_b_run(row, r, &res[i]))
+						res[i].ok = 0;
+				ncalls[i] = row->ncalls();
+			}
+			fg_b_unload();
+		}
 		for (i = 0; i < FG_ARRAY_SIZE(fg_b_rows); i++) {
 			const struct fg_b_row *row = &fg_b_rows[i];
-			struct fg_bench_result *rs = &res[i];
 
 			if (!sel[i] || row->big != ls->big)
 				continue;
-			if (row->big && !g.have_1m) {
-				fprintf(stderr, "bench_xdp: prefilling %u "
-					"flows\n", FG_B_FLOWS);
-				fg_b_prefill_1m();
-			}
-			rs->ok = 1;
-			for (r = 0; r < g.runs; r++)
-				if (fg_b_run(row, r, rs))
-					rs->ok = 0;
 			snprintf(detail, sizeof(detail), "%u calls/run",
-				 row->ncalls());
-			if (fg_bench_row_end(rs, g.runs, "xdp", row->name,
+				 ncalls[i]);
+			if (fg_bench_row_end(&res[i], g.runs, "xdp", row->name,
 					     detail))
 				g.path_failed = 1;
 		}
-		fg_b_unload();
 	}
 	fg_b_table(res, sel, load0);
 
