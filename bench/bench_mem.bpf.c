@@ -15,7 +15,10 @@
  * to tell what a page costs from what a line does. Each read's index
  * comes from the line before, as a packet's service slot names its
  * conntrack line's service and that line its backend: the reads wait for
- * each other.
+ * each other. fg_mem_read8_small does the same on fg_mem_small, a plain
+ * (not mappable) array: the kernel allocates one of up to 32 KiB with
+ * kmalloc, in its directly mapped memory, a larger one with vmalloc, as
+ * it does the dataplane's small maps (fg_config, the counters).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -38,6 +41,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fg_mem_line);
 } fg_mem_lines SEC(".maps");
+
+/* Like the dataplane's small maps: a plain array, filled by map updates.
+ * max_entries is set per row before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fg_mem_line);
+} fg_mem_small SEC(".maps");
 
 /* fg_mem_read - XDP_PASS when line idx holds idx, XDP_DROP otherwise
  * (short frame, index out of range, wrong line). */
@@ -64,8 +76,7 @@ int fg_mem_read(struct xdp_md *ctx)
  * at the end: a branch on each would let the compiler take the index it
  * compared with for the one it loaded, and the reads would no longer
  * wait for each other. */
-SEC("xdp")
-int fg_mem_read8(struct xdp_md *ctx)
+static __always_inline int fg_mem_chain(struct xdp_md *ctx, void *map)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -78,7 +89,7 @@ int fg_mem_read8(struct xdp_md *ctx)
 	i = idx;
 #pragma unroll
 	for (k = 0; k < FG_MEM_READS; k++) {
-		struct fg_mem_line *l = bpf_map_lookup_elem(&fg_mem_lines, &i);
+		struct fg_mem_line *l = bpf_map_lookup_elem(map, &i);
 
 		if (!l)
 			return XDP_DROP;
@@ -86,4 +97,17 @@ int fg_mem_read8(struct xdp_md *ctx)
 		i = l->idx + stride;
 	}
 	return bad ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int fg_mem_read8(struct xdp_md *ctx)
+{
+	return fg_mem_chain(ctx, &fg_mem_lines);
+}
+
+/* fg_mem_read8_small - fg_mem_read8 on fg_mem_small. */
+SEC("xdp")
+int fg_mem_read8_small(struct xdp_md *ctx)
+{
+	return fg_mem_chain(ctx, &fg_mem_small);
 }

@@ -34,6 +34,13 @@
  * the syscall around every call empties the TLB (page-table isolation
  * without PCID, as on the machines BENCH.md describes), which bench_xdp's
  * rows pay for every page of every table a packet touches.
+ * kmalloc_8_lines, kmalloc_8_pages and vmalloc_8_pages do the same on a
+ * plain (not mappable) array, fg_mem_small (fg_mem_read8_small), from
+ * line 0: 30 KiB, which the kernel kmallocs in its directly mapped
+ * memory (2 MiB pages in the guest), or 60 KiB, which it vmallocs - as
+ * it allocates the dataplane's small maps (fg_config, the counters)
+ * one way or the other by their size. Whether a small map's page costs
+ * less than a vmalloc'd one is what they tell.
  * Path check: every call must answer XDP_PASS (each line read holds its
  * index), and, before the fill, a call must answer XDP_DROP (so the
  * verdict is not constant).
@@ -78,22 +85,35 @@
 
 struct fg_m_row {
 	const char *name;
-	__u32 lines;        /* the array's max_entries (2^n) */
+	__u32 lines;        /* the array's max_entries (2^n, but for small) */
 	int hot;            /* 1: the same line(s) every call */
 	__u32 stride;       /* 0: one read (fg_mem_read); else FG_M_READS
 			     * reads this many lines apart (fg_mem_read8) */
 	const char *what;
+	int small;          /* 1: fg_mem_small, the plain array
+			     * (fg_mem_read8_small); hot from line 0 */
 };
 
+/* Lines of a plain array the kernel still kmallocs: 30 KiB of values,
+ * under its 32 KiB limit with the map's header. */
+#define FG_M_KMALLOC_LINES 480U
+
 static const struct fg_m_row fg_m_rows[] = {
-	{ "hot_line", FG_M_LINES(32), 1, 0, "one line, every call" },
-	{ "hot_8_lines", FG_M_LINES(32), 1, 1, "8 lines of one page, every call" },
+	{ "hot_line", FG_M_LINES(32), 1, 0, "one line, every call", 0 },
+	{ "hot_8_lines", FG_M_LINES(32), 1, 1,
+	  "8 lines of one page, every call", 0 },
 	{ "hot_8_pages", FG_M_LINES(32), 1, FG_M_PAGE_LINES,
-	  "a line in each of 8 pages, every call" },
-	{ "line_1mib", FG_M_LINES(1), 0, 0, "" },
-	{ "line_4mib", FG_M_LINES(4), 0, 0, "fg_ct_syn, production" },
-	{ "line_32mib", FG_M_LINES(32), 0, 0, "fg_ct, production" },
-	{ "line_128mib", FG_M_LINES(128), 0, 0, "fg_ct of 64-byte flows" },
+	  "a line in each of 8 pages, every call", 0 },
+	{ "kmalloc_8_lines", FG_M_KMALLOC_LINES, 1, 1,
+	  "as hot_8_lines, plain array kmalloc'd", 1 },
+	{ "kmalloc_8_pages", FG_M_KMALLOC_LINES, 1, FG_M_PAGE_LINES,
+	  "as hot_8_pages, plain array kmalloc'd", 1 },
+	{ "vmalloc_8_pages", 2 * FG_M_KMALLOC_LINES, 1, FG_M_PAGE_LINES,
+	  "as hot_8_pages, plain array vmalloc'd", 1 },
+	{ "line_1mib", FG_M_LINES(1), 0, 0, "", 0 },
+	{ "line_4mib", FG_M_LINES(4), 0, 0, "fg_ct_syn, production", 0 },
+	{ "line_32mib", FG_M_LINES(32), 0, 0, "fg_ct, production", 0 },
+	{ "line_128mib", FG_M_LINES(128), 0, 0, "fg_ct of 64-byte flows", 0 },
 };
 
 /* The rows named after the connection tables must stay their size. */
@@ -127,21 +147,39 @@ static void fg_m_frame(__u8 *frame, const struct fg_m_row *row, __u32 idx)
 /* The program row runs. */
 static int fg_m_prog(struct bench_mem_bpf *skel, const struct fg_m_row *row)
 {
+	if (row->small)
+		return bpf_program__fd(skel->progs.fg_mem_read8_small);
 	return bpf_program__fd(row->stride ? skel->progs.fg_mem_read8 :
 			       skel->progs.fg_mem_read);
 }
 
+/* The array row reads. */
+static struct bpf_map *fg_m_map(struct bench_mem_bpf *skel,
+				const struct fg_m_row *row)
+{
+	return row->small ? skel->maps.fg_mem_small : skel->maps.fg_mem_lines;
+}
+
+/* The first line a hot row reads. */
+static __u32 fg_m_first(const struct fg_m_row *row)
+{
+	return row->small ? 0 : row->lines / 2;
+}
+
 /*
- * fg_m_load - the program with an array of row->lines lines, line i
- * holding i, every page read once through the kernel. Checks first that
- * a line not holding its index answers XDP_DROP. Returns the skeleton,
- * or NULL with errno set when the load failed (a failed check dies).
+ * fg_m_load - the program with an array of row->lines lines (fg_mem_lines,
+ * or fg_mem_small for a small row), line i holding i, every page read
+ * once through the kernel. Checks first that a line not holding its index
+ * answers XDP_DROP. Returns the skeleton, or NULL with errno set when the
+ * load failed (a failed check dies).
  */
 static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
 {
 	/* A hot row's reads stay in the array. */
 	_Static_assert(FG_M_LINES(32) / 2 + (FG_M_READS - 1) * FG_M_PAGE_LINES <
 		       FG_M_LINES(32), "hot rows in range");
+	_Static_assert((FG_M_READS - 1) * FG_M_PAGE_LINES < FG_M_KMALLOC_LINES,
+		       "small rows in range");
 	__u32 step = (__u32)sysconf(_SC_PAGESIZE) / FG_M_LINE, i, verdict, ns;
 	size_t size = (size_t)row->lines * FG_M_LINE;
 	__u8 frame[FG_M_FRAME] = { 0 };
@@ -153,9 +191,9 @@ static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
 	skel = bench_mem_bpf__open();
 	if (!skel)
 		return NULL;
-	FG_BENCH_REQUIRE(bpf_map__value_size(skel->maps.fg_mem_lines) ==
+	FG_BENCH_REQUIRE(bpf_map__value_size(fg_m_map(skel, row)) ==
 			 FG_M_LINE);
-	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_mem_lines,
+	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(fg_m_map(skel, row),
 						   row->lines));
 	err = bench_mem_bpf__load(skel);
 	if (err) {
@@ -163,7 +201,7 @@ static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
 		errno = -err;
 		return NULL;
 	}
-	fd = bpf_map__fd(skel->maps.fg_mem_lines);
+	fd = bpf_map__fd(fg_m_map(skel, row));
 
 	/* Empty, line 1 holds 0: the path check must be able to fail. */
 	fg_m_frame(frame, row, 1);
@@ -173,6 +211,16 @@ static struct bench_mem_bpf *fg_m_load(const struct fg_m_row *row)
 		fg_bench_die("%s: a line not holding its index answered %u, "
 			     "not XDP_DROP", row->name, verdict);
 
+	if (row->small) {
+		/* Not mappable: written through the kernel, which warms it. */
+		memset(line, 0, sizeof(line));
+		for (i = 0; i < row->lines; i++) {
+			memcpy(line, &i, sizeof(i));
+			FG_BENCH_REQUIRE(!bpf_map_update_elem(fd, &i, line,
+							      BPF_ANY));
+		}
+		return skel;
+	}
 	lines = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	FG_BENCH_REQUIRE(lines != MAP_FAILED);
 	for (i = 0; i < row->lines; i++)
@@ -202,7 +250,7 @@ static int fg_m_run(const struct fg_m_row *row, int fd, __u32 run,
 
 	FG_BENCH_REQUIRE(d_row && d_floor);
 	for (i = 0; i < g.calls; i++) {
-		idx = row->hot ? row->lines / 2 :
+		idx = row->hot ? fg_m_first(row) :
 		      (__u32)(fg_bench_rand(&seed) >> 32) & (row->lines - 1);
 		fg_m_frame(frame, row, idx);
 		FG_BENCH_REQUIRE(!fg_m_call(g.floor_fd, frame, &verdict,
@@ -230,7 +278,7 @@ static void fg_m_table(const struct fg_bench_result *res, const int *sel,
 {
 	unsigned int i;
 
-	printf("\n%-12s %9s %9s %9s %12s  %s\n", "case", "table", "value",
+	printf("\n%-15s %10s %9s %9s %12s  %s\n", "case", "table", "value",
 	       "floor", "above floor", "note");
 	for (i = 0; i < FG_ARRAY_SIZE(fg_m_rows); i++) {
 		const struct fg_m_row *row = &fg_m_rows[i];
@@ -238,8 +286,8 @@ static void fg_m_table(const struct fg_bench_result *res, const int *sel,
 
 		if (!sel[i])
 			continue;
-		printf("%-12s %5u MiB %9.1f %9.1f %12.1f  %s\n", row->name,
-		       (__u32)((__u64)row->lines * FG_M_LINE >> 20),
+		printf("%-15s %6u KiB %9.1f %9.1f %12.1f  %s\n", row->name,
+		       (__u32)((__u64)row->lines * FG_M_LINE >> 10),
 		       r->med_value, r->med_floor, r->med_above,
 		       r->ok ? row->what : "PATH CHECK FAILED");
 	}
@@ -249,7 +297,9 @@ static void fg_m_table(const struct fg_bench_result *res, const int *sel,
 	       "hot_8_pages: the same 8 lines every packet, each read's "
 	       "index from the line before, in one page or one per page, "
 	       "their difference what 7 more pages cost with every line in "
-	       "cache): above floor is the "
+	       "cache; kmalloc_8_lines, kmalloc_8_pages and vmalloc_8_pages "
+	       "the same on a plain array the kernel allocates as it does "
+	       "the dataplane's small maps): above floor is the "
 	       "cost of that one read (data cache and TLB misses included, "
 	       "the more of them the larger the table) and the program "
 	       "around it, over a trivial XDP_PASS program called before "
