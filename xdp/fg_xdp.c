@@ -1400,7 +1400,8 @@ int fg_xdp_unpin_all(struct fg_xdp *x)
 	r = fg_xdp_remove_pins(x, x->skel->obj);
 	if (r && !ret)
 		ret = r;
-	if (rmdir(x->pin_dir) && errno != ENOENT && !ret)
+	/* A directory shared with another tool's pins stays theirs. */
+	if (rmdir(x->pin_dir) && errno != ENOENT && errno != ENOTEMPTY && !ret)
 		ret = -errno;
 	return ret;
 }

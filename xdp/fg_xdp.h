@@ -141,7 +141,8 @@ void fg_xdp_close(struct fg_xdp *x);
 
 /*
  * fg_xdp_unpin_all - detach every link this handle holds and remove every
- * pin (maps, links, fg_state) and the directory. The handle stays usable
+ * pin (maps, links, fg_state, those of older layouts' maps) and the
+ * directory, unless it holds something else. The handle stays usable
  * for reading until fg_xdp_close(), which then frees the maps.
  * Returns 0 or the first error (it still tries the rest).
  */

@@ -15,6 +15,7 @@
 #   5  full NAT (IPv4 and IPv6, VIP port 80 -> backend port 8080, plain
 #      backends): the backend sees the SNAT address, the client the VIP
 #   6  DSR over IPv6 (ip6ip6) and DSR with GUE
+#   7  unload removes every pin of the dataplane, and only those
 #
 # Topology (topo.sh): cli, lb, sw, be1..be6. be1..be4 are DSR backends
 # (VIPs on lo, fg-backend-decap on eth0, HTTP on port 80); be5 and be6 are
@@ -287,5 +288,21 @@ spread "$TMP/sp7.json" "$VIP_GUE" 150 17000
 check "6 DSR GUE: 150 connections over the 3 backends, client address kept" \
 	"$([ "$(q "$TMP/sp7.json" "d['errors'] == 0 and len(d['backends']) == 3 and list(d['peers']) == ['198.18.0.100']")" = True ]; echo $?)" \
 	"$(q "$TMP/sp7.json" "d['backends']") peers $(q "$TMP/sp7.json" "d['peers']") errors $(q "$TMP/sp7.json" "d['errors']")"
+
+# ----------------------------------------------------------- 7. unload
+
+echo "# 7. unload: every pin of the dataplane goes, another tool's stays"
+# A pin with a retired map's name that is not that map (a hash, not
+# layout 3's array): the directory may be shared, so it must stay.
+pins=/sys/fs/bpf/floodgate/$NODE
+bpftool map create "$pins/fg_drops" type hash key 4 value 8 entries 4 \
+	name fg_drops
+topo_nsenter lb "$FGXDP" --node "$NODE" unload >"$TMP/unload7.log" 2>&1
+rc=$?
+[ "$rc" = 0 ] && LB_LOADED=0
+left=$(cd "$pins" 2>/dev/null && echo *)
+check "7 unload: only the foreign fg_drops pin is left" \
+	"$([ "$rc" = 0 ] && [ "$left" = fg_drops ]; echo $?)" \
+	"exit $rc, left: ${left:-nothing} $(cat "$TMP/unload7.log")"
 
 lb_finish
