@@ -250,7 +250,8 @@ static __always_inline __u64 fg_now(void)
 /* Counters are per CPU by layout (fg_tables.h): bpf_get_smp_processor_id()
  * is inlined by the verifier, and a plain array line costs a fraction of
  * a per-CPU map's first access. The drop counters sit in the config's
- * map, whose line every packet has read already. */
+ * map, whose page every packet has reached already (for the CPUs whose
+ * entry shares it: fg_tables.h). */
 static __always_inline void fg_count_drop(__u32 reason)
 {
 	__u32 idx = fg_config_drops_index(bpf_get_smp_processor_id());
