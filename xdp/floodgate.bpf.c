@@ -1618,6 +1618,10 @@ int fg_xdp_main(struct xdp_md *ctx)
 		fg_count_drop(FG_DROP_NO_SERVICE);
 		return XDP_PASS;
 	}
+	/* Looked up again, not kept from fg_dst_not_ours(): an inlined
+	 * array lookup costs a few instructions, a pointer live across the
+	 * parse a stack slot, and the deepest call chain would then exceed
+	 * the verifier's 512 bytes (528). */
 	cfg = bpf_map_lookup_elem(&fg_config, &zero);
 	if (!cfg)
 		return XDP_PASS;
