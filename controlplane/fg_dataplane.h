@@ -47,6 +47,8 @@ struct fg_dp_ops {
 struct fg_dataplane {
 	const struct fg_dp_ops *ops;
 	bool adopted;          /* took over a running dataplane */
+	char setup[160];       /* what open prepared on the host (e.g. mounted
+				* bpffs), for the caller's log; "" if nothing */
 	void *priv;
 };
 

@@ -151,6 +151,10 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 	}
 	dp->ops = &fg_dp_xdp_ops;
 	dp->adopted = fg_xdp_adopted(x);
+	if (fg_xdp_mounted_bpffs(x))
+		snprintf(dp->setup, sizeof(dp->setup), "no bpf filesystem was "
+			 "mounted on %s: mounted one (mode 0700) for the pins",
+			 FG_XDP_BPFFS);
 	dp->priv = x;
 	return dp;
 }

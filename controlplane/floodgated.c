@@ -293,6 +293,8 @@ int main(int argc, char **argv)
 		fg_log(FG_LOG_ERROR, "dataplane: %s", err);
 		goto out_cfg;
 	}
+	if (d->dp->setup[0])
+		fg_log(FG_LOG_INFO, "dataplane: %s", d->dp->setup);
 	if (detach) {
 		rc = d->dp->ops->detach(d->dp);
 		if (rc)

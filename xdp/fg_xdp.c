@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -86,6 +87,7 @@ struct fg_xdp {
 	int dir_fd;      /* holds flock(LOCK_EX) on pin_dir: one owner */
 	int state_fd;
 	bool adopted;
+	bool mounted_bpffs; /* open mounted bpffs at FG_XDP_BPFFS */
 	int ncpus;
 	unsigned int nlinks;
 	struct fg_xdp_link links[FG_XDP_LINKS_MAX];
@@ -448,12 +450,50 @@ static bool fg_xdp_exists(const char *path)
 	return !stat(path, &st);
 }
 
+/* Whether path is on a bpf filesystem. Returns 1, 0, or -errno. */
+static int fg_xdp_on_bpffs(const char *path)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs))
+		return -errno;
+	return sfs.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * fg_xdp_mount_bpffs - mount bpffs on FG_XDP_BPFFS when dir lies below it
+ * and nothing is mounted there yet, as systemd does at boot: a box as it
+ * comes (a minimal install, a fresh mount namespace, a container) may have
+ * none, and pins need one. Mode 0700 as systemd mounts it. Returns 1 when
+ * it mounted, 0 when there was nothing to do, or -errno with a message.
+ */
+static int fg_xdp_mount_bpffs(const char *dir, char *err, size_t errlen)
+{
+	size_t n = strlen(FG_XDP_BPFFS);
+	int rc;
+
+	if (strncmp(dir, FG_XDP_BPFFS, n) || (dir[n] != '/' && dir[n]))
+		return 0;
+	rc = fg_xdp_on_bpffs(FG_XDP_BPFFS);
+	if (rc < 0)
+		return fg_fail(err, errlen, rc, "statfs %s: %s (is sysfs mounted "
+			       "on /sys?)", FG_XDP_BPFFS, strerror(-rc));
+	if (rc)
+		return 0;
+	if (mount("bpf", FG_XDP_BPFFS, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0700"))
+		return fg_fail(err, errlen, -errno, "no bpf filesystem on %s and "
+			       "mounting one failed: %s", FG_XDP_BPFFS,
+			       strerror(errno));
+	return 1;
+}
+
 /* mkdir -p for the pin directory, which must be on bpffs. */
 static int fg_xdp_mkdirs(const char *dir, char *err, size_t errlen)
 {
 	char buf[PATH_MAX];
-	struct statfs sfs;
 	size_t i;
+	int rc;
 
 	snprintf(buf, sizeof(buf), "%s", dir);
 	for (i = 1; buf[i]; i++) {
@@ -468,10 +508,11 @@ static int fg_xdp_mkdirs(const char *dir, char *err, size_t errlen)
 	if (mkdir(buf, 0700) && errno != EEXIST)
 		return fg_fail(err, errlen, -errno, "mkdir %s: %s", buf,
 			       strerror(errno));
-	if (statfs(buf, &sfs))
-		return fg_fail(err, errlen, -errno, "statfs %s: %s", buf,
-			       strerror(errno));
-	if (sfs.f_type != BPF_FS_MAGIC)
+	rc = fg_xdp_on_bpffs(buf);
+	if (rc < 0)
+		return fg_fail(err, errlen, rc, "statfs %s: %s", buf,
+			       strerror(-rc));
+	if (!rc)
 		return fg_fail(err, errlen, -ENOTSUP,
 			       "%s is not on a bpf filesystem", buf);
 	return 0;
@@ -1268,6 +1309,10 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 	ret = fg_xdp_set_dir(x, o, err, errlen);
 	if (ret)
 		goto err_free_x;
+	ret = fg_xdp_mount_bpffs(x->pin_dir, err, errlen);
+	if (ret < 0)
+		goto err_free_x;
+	x->mounted_bpffs = ret == 1;
 	ret = fg_xdp_mkdirs(x->pin_dir, err, errlen);
 	if (ret)
 		goto err_free_x;
@@ -1918,6 +1963,11 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 uint64_t fg_xdp_applied_version(const struct fg_xdp *x)
 {
 	return x ? fg_compiler_version(x->comp) : 0;
+}
+
+bool fg_xdp_mounted_bpffs(const struct fg_xdp *x)
+{
+	return x->mounted_bpffs;
 }
 
 bool fg_xdp_adopted(const struct fg_xdp *x)

@@ -52,7 +52,8 @@
 #include "fg_rules.h"
 #include "fg_tables.h"
 
-#define FG_XDP_PIN_ROOT "/sys/fs/bpf/floodgate"
+#define FG_XDP_BPFFS "/sys/fs/bpf" /* mounted by fg_xdp_open() if missing */
+#define FG_XDP_PIN_ROOT FG_XDP_BPFFS "/floodgate"
 #define FG_XDP_LINKS_MAX 64 /* interfaces per node (fg_tx_ports size) */
 
 enum fg_xdp_mode {
@@ -127,7 +128,10 @@ struct fg_xdp;
  * for bad options or
  * inconsistent pinned state, -EPERM without CAP_BPF/CAP_SYS_ADMIN,
  * -ENOMEM, or what libbpf or the kernel returned.
- * Context: userspace; needs bpffs mounted at the pin root.
+ * When the pin directory lies below FG_XDP_BPFFS and no bpffs is mounted
+ * there, it mounts one first (fg_xdp_mounted_bpffs() then says so, for the
+ * caller's log); mounting needs CAP_SYS_ADMIN.
+ * Context: userspace.
  */
 struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 			   char *err, size_t errlen);
@@ -204,6 +208,9 @@ int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
 
 /* fg_xdp_applied_version - version of the live generation (0: none). */
 uint64_t fg_xdp_applied_version(const struct fg_xdp *x);
+
+/* fg_xdp_mounted_bpffs - true when open mounted bpffs on FG_XDP_BPFFS. */
+bool fg_xdp_mounted_bpffs(const struct fg_xdp *x);
 
 /* fg_xdp_adopted - true when open adopted a running dataplane. */
 bool fg_xdp_adopted(const struct fg_xdp *x);

@@ -58,7 +58,6 @@ lb_find FGCTL controlplane/fgctl
 lb_find FG_XDP_PASS_OBJ tests/integration/xdp_pass.o
 lb_find FG_DECAP_LOADER xdp/fg-decap-loader
 [ -x /usr/bin/etcd ] || command -v etcd >/dev/null || lb_skip "etcd not installed (etcd-server)"
-mountpoint -q /sys/fs/bpf || lb_skip "no bpffs on /sys/fs/bpf"
 PY=$(python3 -c 'import sys; print(sys.executable)') || lb_skip "python3 broken"
 
 TOPO=fgdm$$
