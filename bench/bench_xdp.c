@@ -481,11 +481,6 @@ struct fg_b_snap {
 	__u64 ct, ctsyn, nat;       /* ways in use; fg_nat entries */
 };
 
-static const char *const fg_b_drop_names[FG_DROP_REASON_MAX] = {
-	"malformed", "no_service", "flood_guard", "no_backend", "limited",
-	"fragment", "no_route", "nat_ports", "encap",
-};
-
 /* Sum the first nwords 64-bit words of counter id over the CPUs (the
  * counter maps are per CPU by layout: CPU c's at c * stride + id). */
 static void fg_b_cpu_sum(int fd, __u32 stride, __u32 id, size_t vsize,
@@ -1226,7 +1221,7 @@ static int fg_b_check(const struct fg_b_row *row, __u32 run, __u32 calls,
 		want = (int)i == x->drop ? calls : 0;
 		if (FG_B_DELTA(drops[i]) != want)
 			rc = fg_b_fail(row->name, run, "drops.%s moved by %llu, "
-				       "want %llu", fg_b_drop_names[i],
+				       "want %llu", fg_drop_reason_name(i),
 				       FG_B_DELTA(drops[i]),
 				       (unsigned long long)want);
 	}

@@ -893,9 +893,13 @@ static __always_inline int fg_send(struct xdp_md *ctx, const __u8 *dmac,
  * fg_fib_out - route the (rewritten) packet whose outer addresses are
  * src/dst, fill in the Ethernet addresses, and return the XDP verdict:
  * XDP_TX back out of the ingress interface, a redirect to another
- * interface (through fg_tx_ports when registered there), or XDP_PASS
- * when the neighbour is not resolved yet (the kernel forwards this packet
- * and resolves it for the next). The next hop is cached in the slot
+ * interface (through fg_tx_ports when registered there), or XDP_DROP:
+ * no route (counted no_route) or no resolved neighbour (counted
+ * no_neigh). Passing the rewritten packet to the kernel would not help:
+ * its source is this host's own address, so the kernel drops it as a
+ * martian and never resolves the neighbour. The daemon keeps every next
+ * hop the rules need resolved instead (kernel-managed neighbour entries),
+ * so no_neigh counts what it missed. The next hop is cached in the slot
  * fw->nh_slot names, against fw->now.
  */
 static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
@@ -938,8 +942,10 @@ static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
 		__builtin_memcpy(fib.ipv6_dst, dst, 16);
 	}
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
-		return XDP_PASS;
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		fg_count_drop(FG_DROP_NO_NEIGH);
+		return XDP_DROP;
+	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		fg_count_drop(FG_DROP_NO_ROUTE);
 		return XDP_DROP;
@@ -984,23 +990,12 @@ static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
 	int delta = (int)(sizeof(struct ethhdr) + outer) - (int)pkt->l3_off;
 	const __be32 *dst = be->addr; /* a map value: adjust_head keeps it */
 	__be32 src[4] = {};
-	__u8 macs[2 * ETH_ALEN];
 	void *data, *data_end;
 	struct ethhdr *eth;
 	struct udphdr *uh;
 
-	/* The frame's own addresses go on the new Ethernet header: when the
-	 * next hop is unresolved fg_fib_out() answers XDP_PASS without
-	 * writing any, and the kernel must still see a frame addressed to
-	 * this host (not headroom garbage, dropped as PACKET_OTHERHOST) to
-	 * route it and resolve the neighbour. */
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(macs, eth, sizeof(macs));
-
+	/* fg_fib_out() writes both Ethernet addresses before the frame
+	 * leaves; a frame it cannot address is dropped, never passed. */
 	if (bpf_xdp_adjust_head(ctx, -delta)) {
 		fg_count_drop(FG_DROP_ENCAP);
 		return XDP_DROP;
@@ -1010,7 +1005,6 @@ static __noinline int fg_encap(struct xdp_md *ctx, const struct fg_pkt *pkt,
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return XDP_DROP;
-	__builtin_memcpy(eth, macs, sizeof(macs));
 
 	if (be->family == FG_AF_INET) {
 		struct iphdr *iph = (void *)(eth + 1);

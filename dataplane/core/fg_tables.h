@@ -588,6 +588,7 @@ enum fg_drop_reason {
 	FG_DROP_NO_ROUTE,       /* FIB lookup failed */
 	FG_DROP_NAT_PORTS,      /* no free NAT source port */
 	FG_DROP_ENCAP,          /* could not grow or shrink the frame */
+	FG_DROP_NO_NEIGH,       /* next hop's neighbour not resolved */
 	FG_DROP_REASON_MAX
 };
 _Static_assert(FG_DROP_REASON_MAX <= FG_DROPS_STRIDE, "drops stride");
@@ -651,6 +652,7 @@ FG_INLINE const char *fg_drop_reason_name(unsigned int reason)
 	case FG_DROP_NO_ROUTE:    return "no_route";
 	case FG_DROP_NAT_PORTS:   return "nat_ports";
 	case FG_DROP_ENCAP:       return "encap";
+	case FG_DROP_NO_NEIGH:    return "no_neigh";
 	default:                  return "unknown";
 	}
 }

@@ -733,13 +733,12 @@ static int fg_case_run(const struct fg_case *c, __u8 *got, __u32 *got_len)
 /*
  * fg_exp_encap - the frame fg_encap() must make of the input frame `in`
  * (built as ipb) for backend be_id of s: one Ethernet header (next hop
- * MACs, or the input's own when no_neigh), the outer IPv4/IPv6 header from
+ * MACs), the outer IPv4/IPv6 header from
  * the tunnel source, a UDP header for GUE, then the input's IP packet
  * unchanged. Returns the length.
  */
 static __u32 fg_exp_encap(__u8 *out, const __u8 *in, const struct fg_pb *ipb,
-			  const struct fg_tsvc *s, __u32 be_id, __u64 hash,
-			  int no_neigh)
+			  const struct fg_tsvc *s, __u32 be_id, __u64 hash)
 {
 	const char *ba = s->be_addr[fg_be_index(s, be_id)];
 	const __u8 *inner = in + ipb->l3_off;
@@ -752,10 +751,7 @@ static __u32 fg_exp_encap(__u8 *out, const __u8 *in, const struct fg_pb *ipb,
 	if (s->forward == FG_FWD_DSR_GUE)
 		gport = s->gue_port ? s->gue_port : FG_T_GUE_PORT;
 	fg_pb_init(&pb, out, FG_PKT_MAX);
-	if (no_neigh)
-		fg_pb_eth(&pb, in, in + 6);
-	else
-		fg_pb_eth(&pb, fg_nh_mac, fg_if_mac);
+	fg_pb_eth(&pb, fg_nh_mac, fg_if_mac);
 	if (fg_fam(ba) == 4) {
 		struct fg_pb_ip4 ip = { .src = fg_ip4h(FG_T_TUN4),
 					.dst = fg_ip4h(ba), .ttl = 64 };
@@ -1022,12 +1018,10 @@ static struct fg_xctr fg_x_drop(int reason)
 /*
  * fg_dsr - one DSR fixture: ps to service s must be encapsulated to the
  * backend the ring of generation gen picks (or to want_be when non-zero),
- * with XDP_TX (or XDP_PASS with the input's MACs when no_neigh). Returns
- * the backend id it expected.
+ * with XDP_TX. Returns the backend id it expected.
  */
 static __u32 fg_dsr(const char *desc, struct fg_tsvc *s, __u32 gen,
-		    const struct fg_ps *ps, int new_flow, __u32 want_be,
-		    int no_neigh)
+		    const struct fg_ps *ps, int new_flow, __u32 want_be)
 {
 	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
 	struct fg_pb pb;
@@ -1037,9 +1031,9 @@ static __u32 fg_dsr(const char *desc, struct fg_tsvc *s, __u32 gen,
 	FG_REQUIRE(be != FG_NO_BACKEND);
 	c.in = in;
 	c.in_len = (__u32)fg_build(ps, in, &pb);
-	c.verdict = no_neigh ? XDP_PASS : XDP_TX;
+	c.verdict = XDP_TX;
 	c.out = exp;
-	c.out_len = fg_exp_encap(exp, in, &pb, s, be, fg_hash_of(s, ps), no_neigh);
+	c.out_len = fg_exp_encap(exp, in, &pb, s, be, fg_hash_of(s, ps));
 	c.x = fg_x_fwd(s, be, new_flow);
 	fg_case_run(&c, NULL, NULL);
 	return be;
@@ -1291,12 +1285,12 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 
 	snprintf(d, sizeof(d), "%s syn to VIP: %s, new flow", fam,
 		 s->forward == FG_FWD_DSR_GUE ? "gue" : "ipip");
-	be = fg_dsr(d, s, 0, &p, 1, 0, 0);
+	be = fg_dsr(d, s, 0, &p, 1, 0);
 	snprintf(d, sizeof(d), "%s syn: state in fg_ct_syn only", fam);
 	fg_check_state(d, &p, s, 1, 0, be);
 	snprintf(d, sizeof(d), "%s retransmitted syn: same backend, no new flow",
 		 fam);
-	fg_dsr(d, s, 0, &p, 0, be, 0);
+	fg_dsr(d, s, 0, &p, 0, be);
 	snprintf(d, sizeof(d), "%s retransmitted syn: fg_ct_syn unchanged", fam);
 	fg_check_state(d, &p, s, 1, 0, be);
 	p.flags = FG_TCP_ACK;
@@ -1306,7 +1300,7 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	nsyn = fg_ct_count(g.ctsyn_fd);
 	nct = fg_ct_count(g.ct_fd);
 	snprintf(d, sizeof(d), "%s ack of the flow: same backend", fam);
-	fg_dsr(d, s, 0, &p, 0, be, 0);
+	fg_dsr(d, s, 0, &p, 0, be);
 	snprintf(d, sizeof(d), "%s ack promoted fg_ct_syn to fg_ct", fam);
 	fg_check_state(d, &p, s, 0, 1, be);
 	snprintf(d, sizeof(d), "%s promotion: one fg_ct_syn entry freed, one "
@@ -1320,7 +1314,7 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 	p.flags = FG_TCP_ACK | FG_TCP_PSH;
 	p.plen = 200;
 	snprintf(d, sizeof(d), "%s data segment: established backend", fam);
-	fg_dsr(d, s, 0, &p, 0, be, 0);
+	fg_dsr(d, s, 0, &p, 0, be);
 }
 
 static void fg_udp_flow(const char *fam, struct fg_tsvc *s, const char *cli)
@@ -1331,11 +1325,11 @@ static void fg_udp_flow(const char *fam, struct fg_tsvc *s, const char *cli)
 	__u32 be;
 
 	snprintf(d, sizeof(d), "%s udp to VIP: ipip, new flow", fam);
-	be = fg_dsr(d, s, 0, &p, 1, 0, 0);
+	be = fg_dsr(d, s, 0, &p, 1, 0);
 	snprintf(d, sizeof(d), "%s udp: state straight in fg_ct", fam);
 	fg_check_state(d, &p, s, 0, 1, be);
 	snprintf(d, sizeof(d), "%s udp second datagram: same backend", fam);
-	fg_dsr(d, s, 0, &p, 0, be, 0);
+	fg_dsr(d, s, 0, &p, 0, be);
 }
 
 static void fg_t_dsr(void)
@@ -1355,33 +1349,33 @@ static void fg_t_dsr(void)
 			    .sport = 40002, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("ipv4 VIP, ipv6 backend: ipv4-in-ipv6 (next header 4)", &s_4in6,
-	       0, &p, 1, 0, 0);
+	       0, &p, 1, 0);
 	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_6in4.vip,
 			    .sport = 40002, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("ipv6 VIP, ipv4 backend: ipv6-in-ipv4 (protocol 41)", &s_6in4,
-	       0, &p, 1, 0, 0);
+	       0, &p, 1, 0);
 	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_tcp4.vip,
 			    .sport = 40003, .dport = 80, .vlan = 0x0064,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("ipv4 syn with an 802.1Q tag: tag replaced by the outer frame",
-	       &s_tcp4, 0, &p, 1, 0, 0);
+	       &s_tcp4, 0, &p, 1, 0);
 
 	/* Port 0 serves every port; an exact port wins over it. */
 	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_wild.vip,
 			    .sport = 40004, .dport = 8080,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
-	fg_dsr("port-0 service takes port 8080", &s_wild, 0, &p, 1, 0, 0);
+	fg_dsr("port-0 service takes port 8080", &s_wild, 0, &p, 1, 0);
 	p.dport = 443;
-	fg_dsr("port-0 service takes port 443", &s_wild, 0, &p, 1, 0, 0);
+	fg_dsr("port-0 service takes port 443", &s_wild, 0, &p, 1, 0);
 	p.dport = 22;
 	fg_dsr("exact port 22 wins over the port-0 service", &s_wild22, 0, &p,
-	       1, 0, 0);
+	       1, 0);
 	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_tcp4x.vip,
 			    .sport = 40004, .dport = 22,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("second port of a VIP is its own service", &s_tcp4x, 0, &p, 1,
-	       0, 0);
+	       0);
 
 	/* 64 flows: each lands where the ring built here says. */
 	for (i = 0; i < 64; i++) {
@@ -1392,7 +1386,7 @@ static void fg_t_dsr(void)
 				    .proto = FG_IPPROTO_TCP,
 				    .flags = FG_TCP_SYN };
 		snprintf(d, sizeof(d), "maglev: flow %u follows the ring", i);
-		be = fg_dsr(d, &s_tcp4, 0, &p, 1, 0, 0);
+		be = fg_dsr(d, &s_tcp4, 0, &p, 1, 0);
 		seen[fg_be_index(&s_tcp4, be)]++;
 	}
 	fg_begin("maglev: 64 flows use both backends");
@@ -1410,7 +1404,7 @@ static void fg_t_dsr(void)
 				    .proto = FG_IPPROTO_TCP,
 				    .flags = FG_TCP_SYN };
 		snprintf(d, sizeof(d), "hash src_ip: client port %u", 1000 + i);
-		be = fg_dsr(d, &s_src, 0, &p, 1, 0, 0);
+		be = fg_dsr(d, &s_src, 0, &p, 1, 0);
 		if (i == 0)
 			first = be;
 		ok &= be == first;
@@ -1674,12 +1668,25 @@ static void fg_t_fib(void)
 			   .sport = 42000, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 
-	fg_dsr("ipv4 next hop unresolved: XDP_PASS, encapsulated, own MACs",
-	       &s_noneigh4, 0, &p, 1, 0, 1);
+	/* No neighbour: dropped and counted (passing the rewritten packet,
+	 * whose source is this host's, would make a martian); the flow was
+	 * admitted first. */
+	{
+		struct fg_xctr x = fg_x_fwd(&s_noneigh4, s_noneigh4.be_id[0], 1);
+
+		x.drop[FG_DROP_NO_NEIGH] = 1;
+		fg_plain("ipv4 next hop unresolved: XDP_DROP, no_neigh", &p,
+			 XDP_DROP, x);
+	}
 	p.src = "2001:db8::100";
 	p.dst = s_noneigh6.vip;
-	fg_dsr("ipv6 next hop unresolved: XDP_PASS, encapsulated, own MACs",
-	       &s_noneigh6, 0, &p, 1, 0, 1);
+	{
+		struct fg_xctr x = fg_x_fwd(&s_noneigh6, s_noneigh6.be_id[0], 1);
+
+		x.drop[FG_DROP_NO_NEIGH] = 1;
+		fg_plain("ipv6 next hop unresolved: XDP_DROP, no_neigh", &p,
+			 XDP_DROP, x);
+	}
 
 	/* No route: dropped and counted; the flow was admitted first. */
 	p.src = "198.18.0.100";
@@ -1725,7 +1732,7 @@ static void fg_t_flood(void)
 	nsyn = fg_ct_count(g.ctsyn_fd);
 	nct = fg_ct_count(g.ct_fd);
 	fg_dsr("forged ack without state: forwarded per ring", &s_tcp4, 0, &p,
-	       0, 0, 0);
+	       0, 0);
 	fg_check_state("forged ack created no fg_ct/fg_ct_syn entry", &p,
 		       &s_tcp4, 0, 0, 0);
 	fg_begin("forged ack: no entry in use anywhere moved");
@@ -1735,7 +1742,7 @@ static void fg_t_flood(void)
 	fg_end();
 	p.flags = FG_TCP_SYN | FG_TCP_ACK;
 	p.sport = 43001;
-	fg_dsr("syn-ack to a VIP: stateless, per ring", &s_tcp4, 0, &p, 0, 0, 0);
+	fg_dsr("syn-ack to a VIP: stateless, per ring", &s_tcp4, 0, &p, 0, 0);
 	fg_check_state("syn-ack created no entry", &p, &s_tcp4, 0, 0, 0);
 }
 
@@ -1768,7 +1775,7 @@ static void fg_t_frag(void)
 			    .sport = 5301, .dport = 53, .frag6 = 1,
 			    .frag = 0, .proto = FG_IPPROTO_UDP, .plen = 10 };
 	fg_dsr("ipv6 atomic fragment (offset 0, no M) is no fragment", &s_udp6,
-	       0, &p, 1, 0, 0);
+	       0, &p, 1, 0);
 }
 
 /* ----------------------------------------------------------- malformed */
@@ -1917,7 +1924,7 @@ static void fg_lim_pkt(const char *desc, struct fg_tsvc *s,
 	if (admitted || dry_run) {
 		c.verdict = XDP_TX;
 		c.out = exp;
-		c.out_len = fg_exp_encap(exp, in, &pb, s, be, fg_hash_of(s, ps), 0);
+		c.out_len = fg_exp_encap(exp, in, &pb, s, be, fg_hash_of(s, ps));
 		x = fg_x_fwd(s, be, new_flow);
 	} else {
 		c.verdict = XDP_DROP;
@@ -2214,7 +2221,7 @@ static void fg_t_limits(void)
 			c.out = exp;
 			c.out_len = fg_exp_encap(exp, in, &pb, &s_l_two,
 						 s_l_two.be_id[0],
-						 fg_hash_of(&s_l_two, &p), 0);
+						 fg_hash_of(&s_l_two, &p));
 			x = fg_x_fwd(&s_l_two, s_l_two.be_id[0], 0);
 		} else {
 			c.verdict = XDP_DROP;
@@ -2249,14 +2256,14 @@ static void fg_t_limits(void)
 		   &p, 0, 11, 0, 0);
 	p.src = "198.18.8.5";
 	fg_dsr("global limit: source outside match.src not counted", &s_tcp4,
-	       0, &p, 0, 0, 0);
+	       0, &p, 0, 0);
 	fg_dsr("global limit: second packet outside match.src still passes",
-	       &s_tcp4, 0, &p, 0, 0, 0);
+	       &s_tcp4, 0, &p, 0, 0);
 	p.src = "198.18.7.5";
 	p.dport = 22;
 	p.dst = s_tcp4x.vip;
 	fg_dsr("global limit: other dst_port not counted", &s_tcp4x, 0, &p, 0,
-	       0, 0);
+	       0);
 	g.cfg.nglobal_limits = 0;
 	fg_gen_set(g.cfg.gen);
 }
@@ -2378,28 +2385,28 @@ static void fg_t_generations(void)
 	a = (struct fg_ps){ .src = cli4, .dst = s_gen.vip, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	a.sport = fg_port_for(&s_gen, 0, cli4, 20000, 0);
-	fg_dsr("gen 0: flow A syn on backend 0", &s_gen, 0, &a, 1, 0, 0);
+	fg_dsr("gen 0: flow A syn on backend 0", &s_gen, 0, &a, 1, 0);
 	a.flags = FG_TCP_ACK;
-	fg_dsr("gen 0: flow A ack, established", &s_gen, 0, &a, 0, 0, 0);
+	fg_dsr("gen 0: flow A ack, established", &s_gen, 0, &a, 0, 0);
 
 	dn = (struct fg_ps){ .src = cli4, .dst = s_down.vip, .dport = 80,
 			     .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	dn.sport = fg_port_for(&s_down, 0, cli4, 21000, 0);
-	fg_dsr("down: flow on backend 0 syn", &s_down, 0, &dn, 1, 0, 0);
+	fg_dsr("down: flow on backend 0 syn", &s_down, 0, &dn, 1, 0);
 	dn.flags = FG_TCP_ACK;
-	fg_dsr("down: flow on backend 0 established", &s_down, 0, &dn, 0, 0, 0);
+	fg_dsr("down: flow on backend 0 established", &s_down, 0, &dn, 0, 0);
 
 	dr = (struct fg_ps){ .src = cli6, .dst = s_drain.vip, .dport = 80,
 			     .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	dr.sport = fg_port_for(&s_drain, 0, cli6, 22000, 0);
-	fg_dsr("drain: flow on backend 0 syn", &s_drain, 0, &dr, 1, 0, 0);
+	fg_dsr("drain: flow on backend 0 syn", &s_drain, 0, &dr, 1, 0);
 	dr.flags = FG_TCP_ACK;
-	fg_dsr("drain: flow on backend 0 established", &s_drain, 0, &dr, 0, 0, 0);
+	fg_dsr("drain: flow on backend 0 established", &s_drain, 0, &dr, 0, 0);
 
 	u = (struct fg_ps){ .src = cli4, .dst = s_downudp.vip, .dport = 53,
 			    .proto = FG_IPPROTO_UDP, .plen = 12 };
 	u.sport = fg_port_for(&s_downudp, 0, cli4, 23000, 0);
-	fg_dsr("down: udp flow on backend 0", &s_downudp, 0, &u, 1, 0, 0);
+	fg_dsr("down: udp flow on backend 0", &s_downudp, 0, &u, 1, 0);
 
 	/* Generation 1 on the side: s_gen's ring holds only backend 1;
 	 * s_down loses backend 0 (down); s_drain's backend 0 gets weight 0
@@ -2425,33 +2432,33 @@ static void fg_t_generations(void)
 
 	fg_gen_set(1);
 	fg_dsr("gen 1: established flow A keeps backend 0", &s_gen, 1, &a, 0,
-	       s_gen.be_id[0], 0);
+	       s_gen.be_id[0]);
 	b = (struct fg_ps){ .src = cli4, .dst = s_gen.vip, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	b.sport = fg_port_for(&s_gen, 0, cli4, (__u16)(a.sport + 1), 0);
 	fg_dsr("gen 1: new flow that gen 0 put on backend 0 goes to backend 1",
-	       &s_gen, 1, &b, 1, s_gen.be_id[1], 0);
+	       &s_gen, 1, &b, 1, s_gen.be_id[1]);
 
 	fg_dsr("gen 1: flow of the down backend re-hashed to backend 1",
-	       &s_down, 1, &dn, 0, s_down.be_id[1], 0);
+	       &s_down, 1, &dn, 0, s_down.be_id[1]);
 	fg_check_state("down: re-hashed ack created no state, old entry stays",
 		       &dn, &s_down, 0, 1, s_down.be_id[0]);
 	fg_dsr("gen 1: udp flow of the down backend re-hashed, new flow",
-	       &s_downudp, 1, &u, 1, s_downudp.be_id[1], 0);
+	       &s_downudp, 1, &u, 1, s_downudp.be_id[1]);
 	fg_check_state("down: udp flow now recorded on backend 1", &u,
 		       &s_downudp, 0, 1, s_downudp.be_id[1]);
 
 	fg_dsr("gen 1: drained backend keeps its established flow", &s_drain,
-	       1, &dr, 0, s_drain.be_id[0], 0);
+	       1, &dr, 0, s_drain.be_id[0]);
 	dr2 = dr;
 	dr2.flags = FG_TCP_SYN;
 	dr2.sport = fg_port_for(&s_drain, 0, cli6, (__u16)(dr.sport + 1), 0);
 	fg_dsr("gen 1: new flow avoids the drained backend", &s_drain, 1, &dr2,
-	       1, s_drain.be_id[1], 0);
+	       1, s_drain.be_id[1]);
 
 	fg_gen_set(0);
 	fg_dsr("back to gen 0: established flow A still on backend 0", &s_gen,
-	       0, &a, 0, s_gen.be_id[0], 0);
+	       0, &a, 0, s_gen.be_id[0]);
 }
 
 /* ----------------------------------------------- connection-table lines */
@@ -2674,7 +2681,7 @@ static void fg_t_ct_tag(__u32 line, const struct fg_ps *f, __u32 be)
 	fg_ct_seed(g.ct_fd, f, &s_udp4, 2, be, fg_ct_tick(now) - 6);
 	fg_ct_line_at(g.ct_fd, line, &seeded);
 	fg_dsr("ct line: the way with a flow's tag is its state, kept over "
-	       "the ring", &s_udp4, 0, f, 0, be, 0);
+	       "the ring", &s_udp4, 0, f, 0, be);
 	fg_ct_line_at(g.ct_fd, line, &hit);
 	hit_clean = !memcmp(&hit, &seeded, sizeof(hit));
 
@@ -2682,7 +2689,7 @@ static void fg_t_ct_tag(__u32 line, const struct fg_ps *f, __u32 be)
 	seeded.way[2].tag = other;
 	fg_ct_line_put(g.ct_fd, line, &seeded);
 	fg_dsr("ct line: the same way under another tag is a miss: a new "
-	       "flow, per ring", &s_udp4, 0, f, 1, ring, 0);
+	       "flow, per ring", &s_udp4, 0, f, 1, ring);
 	fg_ct_line_at(g.ct_fd, line, &missed);
 	fg_begin("ct line: a tag is what matches: the hit wrote nothing, the "
 		 "miss left the foreign tag's way alone and took a free one");
@@ -2756,7 +2763,7 @@ static void fg_t_ct_promote(__u64 now)
 	nsyn = fg_ct_count(g.ctsyn_fd);
 	nct = fg_ct_count(g.ct_fd);
 	fg_dsr("ct promotion: the ack of a recorded handshake keeps its "
-	       "backend over the ring", &s_tcp4, 0, &p, 0, be, 0);
+	       "backend over the ring", &s_tcp4, 0, &p, 0, be);
 	fg_begin("ct promotion: one fg_ct_syn way freed, the expired udp way "
 		 "of fg_ct took the flow, nothing else moved");
 	fg_expect_evicted(g.ct_fd, line, 1, &p, f, age);
@@ -2967,9 +2974,9 @@ static void fg_t_ct_sets(void)
 		fg_ct_seed(g.ct_fd, &f[w], &s_udp4, w, be[w],
 			   fg_tick_ago(now, age[w]));
 	fg_dsr("ct line: a recorded udp flow keeps its backend over the ring",
-	       &s_udp4, 0, &f[0], 0, be[0], 0);
+	       &s_udp4, 0, &f[0], 0, be[0]);
 	fg_dsr("ct line full: a new udp flow goes where the ring says",
-	       &s_udp4, 0, &f[4], 1, 0, 0);
+	       &s_udp4, 0, &f[4], 1, 0);
 	be[4] = fg_ring_pick(&s_udp4, 0, &f[4]);
 	fg_begin("ct line full: the new flow evicted the way idle longest");
 	fg_expect_evicted(g.ct_fd, line, 2, &f[4], f, age);
@@ -2993,7 +3000,7 @@ static void fg_t_ct_sets(void)
 	 * moment ago, stays. */
 	fg_ct_way_free(g.ct_fd, line, 0);
 	fg_dsr("ct line with a free way: the evicted flow comes back new",
-	       &s_udp4, 0, &f[2], 1, 0, 0);
+	       &s_udp4, 0, &f[2], 1, 0);
 	fg_begin("ct line with a free way: the new flow took it");
 	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 0, &f[2]),
 		  "way 0 (free) does not hold the new flow");
@@ -3012,7 +3019,7 @@ static void fg_t_ct_sets(void)
 	fg_ct_seed(g.ct_fd, &f[1], &s_udp4, 1, be[1], fg_tick_ago(now, 31));
 	fg_ct_seed(g.ct_fd, &f[3], &s_udp4, 3, be[3], fg_tick_ago(now, 40));
 	fg_dsr("ct line: a udp flow idle past its timeout is re-picked, new",
-	       &s_udp4, 0, &f[5], 1, 0, 0);
+	       &s_udp4, 0, &f[5], 1, 0);
 	fg_begin("ct line: the new flow took the first expired way, not the "
 		 "oldest");
 	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 1, &f[5]),
@@ -3030,7 +3037,7 @@ static void fg_t_ct_sets(void)
 	fg_ct_seed(g.ct_fd, &f[3], &s_udp4, 3, be[3], fg_tick_ago(now, 31));
 	nct = fg_ct_count(g.ct_fd);
 	fg_dsr("ct: a udp flow whose own way expired is re-picked, new",
-	       &s_udp4, 0, &f[3], 1, 0, 0);
+	       &s_udp4, 0, &f[3], 1, 0);
 	fg_begin("ct: the expired flow's way rewritten in place");
 	FG_EXPECT(fg_ct_way_holds(g.ct_fd, line, 3, &f[3]),
 		  "way 3 does not hold the flow");
@@ -3065,7 +3072,7 @@ static void fg_t_ct_sets(void)
 	nsyn = fg_ct_count(g.ctsyn_fd);
 	nct = fg_ct_count(g.ct_fd);
 	fg_dsr("ct_syn line full: a new syn goes where the ring says", &s_tcp4,
-	       0, &sf[4], 1, 0, 0);
+	       0, &sf[4], 1, 0);
 	fg_begin("ct_syn line full: the syn evicted the first of the ways idle "
 		 "longest, fg_ct untouched");
 	fg_expect_evicted(g.ctsyn_fd, line, 1, &sf[4], sf, sage);
