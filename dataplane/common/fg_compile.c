@@ -363,7 +363,7 @@ struct fg_compiler *fg_compiler_new(const struct fg_compile_opts *opts)
 		goto err_free_svcq;
 	if (fg_idq_init(&c->free_lim, c->opts.limit_max))
 		goto err_free_beq;
-	c->cluster_nodes = 1;
+	c->cluster_nodes = 0; /* not in a cluster: no cluster-scope limits */
 	return c;
 
 err_free_beq:
@@ -389,7 +389,7 @@ void fg_compiler_free(struct fg_compiler *c)
 void fg_compiler_set_cluster_nodes(struct fg_compiler *c, __u32 nodes)
 {
 	if (c)
-		c->cluster_nodes = nodes ? nodes : 1;
+		c->cluster_nodes = nodes;
 }
 
 void fg_compiled_free(struct fg_compiled *cp)
@@ -1110,6 +1110,32 @@ static int fg_build_services(struct fg_cctx *x)
 }
 
 /*
+ * Rules that are valid but that this node cannot enforce: refused, never
+ * stored and left undone. An l7 service needs the L7 engine, which no
+ * dataplane of this build has (without it the service would silently be
+ * plain L4 NAT); a cluster-scope limit needs to know how many nodes share
+ * it, which only cluster membership tells (without it every node would
+ * enforce the whole rate). Returns 0 or -EOPNOTSUPP with the field.
+ */
+static int fg_check_enforceable(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	__u32 i;
+
+	for (i = 0; i < rs->nservices; i++)
+		if (rs->services[i].mode == FG_MODE_L7)
+			return fg_fail(x->err, x->errlen, -EOPNOTSUPP,
+				       "services.%s.mode: l7 needs the L7 engine, which this build's dataplanes do not have; use l4",
+				       rs->services[i].name);
+	for (i = 0; i < rs->nlimits; i++)
+		if (rs->limits[i].cluster_scope && !x->c->cluster_nodes)
+			return fg_fail(x->err, x->errlen, -EOPNOTSUPP,
+				       "limits.%s.scope: cluster needs cluster membership to split the rate among nodes, which this node does not have; use node",
+				       rs->limits[i].name);
+	return 0;
+}
+
+/*
  * Limit entries (profiles, matches, flags) and the lists that bind them:
  * each service's, and the global one in the config. 0 or -EINVAL when
  * a profile does not fit the clock.
@@ -1276,6 +1302,8 @@ int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 	ret = fg_validate_services(&x);
 	if (!ret)
 		ret = fg_validate_limits(&x);
+	if (!ret)
+		ret = fg_check_enforceable(&x);
 	if (!ret)
 		ret = fg_plan_service_ids(&x);
 	if (!ret)

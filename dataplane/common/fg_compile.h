@@ -167,9 +167,10 @@ void fg_compiler_free(struct fg_compiler *c);
 
 /*
  * fg_compiler_set_cluster_nodes - the number of live nodes that share
- * cluster-scope limits (rate and burst are divided by it, rounded up, at
- * least 1). 0 or 1 means this node enforces the whole rate. Takes effect
- * at the next compile.
+ * cluster-scope limits (rate and burst are divided by it, rounded up);
+ * 1 means this node enforces the whole rate. 0 (the default: not in a
+ * cluster) makes fg_compile() refuse cluster-scope limits with
+ * -EOPNOTSUPP. Takes effect at the next compile.
  */
 void fg_compiler_set_cluster_nodes(struct fg_compiler *c, __u32 nodes);
 
@@ -184,7 +185,9 @@ void fg_compiler_set_cluster_nodes(struct fg_compiler *c, __u32 nodes);
  * one fails with -ESTALE.
  *
  * Returns 0; -EINVAL for invalid rules (message in err, naming the field
- * as "services.NAME.backends[I].port"); -ENOSPC when ids or ring slots are
+ * as "services.NAME.backends[I].port"); -EOPNOTSUPP for valid rules this
+ * node cannot enforce (l7 services, cluster-scope limits outside a
+ * cluster); -ENOSPC when ids or ring slots are
  * exhausted (the active generation holds the rest); -ENOMEM. On failure
  * *out is NULL and c is unchanged. err may be NULL. Context: userspace;
  * builds one Maglev ring per service (milliseconds each).

@@ -860,7 +860,7 @@ static void test_limits(void **state)
 	/* Stable across a compile; one removed is retired, its index in
 	 * the other generation's half of the table. */
 	rs.nlimits = 3;
-	fg_compiler_set_cluster_nodes(c, 0);
+	fg_compiler_set_cluster_nodes(c, 1);
 	cp = apply(c, &rs, 2);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(fg_compiler_limit_id(c, rs.limits[i].name),
@@ -1014,6 +1014,37 @@ static void mutate(struct fg_ruleset *rs, enum mutation m)
 	case M_L_WINDOW: l->rate = 1; l->burst = 1ULL << 62; break;
 	case M_COUNT: break;
 	}
+}
+
+/* Valid rules this node cannot enforce: -EOPNOTSUPP naming the field,
+ * nothing compiled; a cluster-scope limit compiles once the compiler
+ * knows the node count. */
+static void test_unenforceable_refused(void **state)
+{
+	struct fg_compiler *c = new_compiler(0, 0);
+	struct fg_compiled *cp = NULL;
+	struct fg_ruleset rs;
+	char err[256] = "";
+
+	(void)state;
+	build_good(&rs);
+	rs.services[0].mode = FG_MODE_L7;
+	assert_int_equal(fg_compile(c, &rs, 1, &cp, err, sizeof(err)),
+			 -EOPNOTSUPP);
+	assert_null(cp);
+	assert_non_null(strstr(err, "services.web.mode"));
+	rs.services[0].mode = FG_MODE_L4;
+	rs.limits[0].cluster_scope = true;
+	assert_int_equal(fg_compile(c, &rs, 1, &cp, err, sizeof(err)),
+			 -EOPNOTSUPP);
+	assert_null(cp);
+	assert_non_null(strstr(err, "limits.perip.scope"));
+	assert_int_equal(fg_compiler_version(c), 0);
+	fg_compiler_set_cluster_nodes(c, 2);
+	cp = apply(c, &rs, 1);
+	fg_compiled_free(cp);
+	fg_ruleset_free(&rs);
+	fg_compiler_free(c);
 }
 
 static void test_invalid_rejected(void **state)
@@ -1272,6 +1303,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limit_binding),
 		cmocka_unit_test(test_invalid_rejected),
+		cmocka_unit_test(test_unenforceable_refused),
 		cmocka_unit_test(test_commit_stale),
 		cmocka_unit_test(test_adopt),
 	};
