@@ -13,6 +13,7 @@
 #include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ enum fg_xdp_state_kind {
 	FG_XDP_STATE_HDR = 0,
 	FG_XDP_STATE_SVC = 1,
 	FG_XDP_STATE_LIMIT = 2,
+	FG_XDP_STATE_ORIGIN = 3, /* id 0: the rules' store (fg_xdp_origin) */
 };
 
 struct fg_xdp_state_key {
@@ -88,6 +90,8 @@ struct fg_xdp {
 	int state_fd;
 	bool adopted;
 	bool mounted_bpffs; /* open mounted bpffs at FG_XDP_BPFFS */
+	bool settings_changed; /* adoption took new settings from opts */
+	char replaced[256]; /* why open replaced a pinned dataplane, or "" */
 	int ncpus;
 	unsigned int nlinks;
 	struct fg_xdp_link links[FG_XDP_LINKS_MAX];
@@ -896,32 +900,125 @@ static struct fg_compiler *fg_xdp_compiler_new(const struct fg_xdp *x)
 	return fg_compiler_new(&co);
 }
 
+/* The entries of the tables whose sizes opts set. */
+struct fg_xdp_sizes {
+	__u32 ring, ct_lines, syn_lines, nat_syn, nat, buckets;
+};
+
+/* The sizes opts ask for (0 = the defaults). 0, or -EINVAL when one does
+ * not fit. */
+static int fg_xdp_sizes_want(const struct fg_xdp_opts *o,
+			     struct fg_xdp_sizes *z)
+{
+	__u32 ct = fg_xdp_ct_slots(o->ct_max, FG_CT_DEFAULT);
+	__u32 syn = fg_xdp_ct_slots(o->ct_syn_max, FG_CT_SYN_DEFAULT);
+
+	z->ring = o->ring_slots ? o->ring_slots : FG_RING_SLOTS_DEFAULT;
+	/* Connection tables: lines of FG_CT_WAYS flows. */
+	z->ct_lines = ct / FG_CT_WAYS;
+	z->syn_lines = syn / FG_CT_WAYS;
+	/* NAT flows' reverse entries during the handshake: as many as
+	 * fg_ct_syn holds handshakes. */
+	z->nat_syn = syn;
+	z->nat = o->nat_max ? o->nat_max : FG_NAT_DEFAULT;
+	z->buckets = fg_xdp_ct_slots(o->buckets_max, FG_BUCKETS_DEFAULT);
+	return ct && syn && z->buckets ? 0 : -EINVAL;
+}
+
+/*
+ * Adoption with opts->adopt_settings: the pinned tables' sizes against
+ * those opts ask for. Returns 0 when they agree, or -EEXIST with a
+ * message naming the first that differs (other than what the pins hold
+ * means new tables: every tracked flow would be lost).
+ */
+static int fg_xdp_sizes_check(struct fg_xdp *x, const struct fg_xdp_opts *o,
+			      char *err, size_t errlen)
+{
+	static const struct {
+		const char *map, *setting;
+		size_t off;
+		__u32 per; /* entries per unit of the setting */
+	} t[] = {
+		{ "fg_ring", "ring_slots", offsetof(struct fg_xdp_sizes, ring), 1 },
+		{ "fg_ct", "ct_established",
+		  offsetof(struct fg_xdp_sizes, ct_lines), FG_CT_WAYS },
+		{ "fg_ct_syn", "ct_syn",
+		  offsetof(struct fg_xdp_sizes, syn_lines), FG_CT_WAYS },
+		{ "fg_nat", "ct_nat", offsetof(struct fg_xdp_sizes, nat), 1 },
+		{ "fg_buckets", "limit_buckets",
+		  offsetof(struct fg_xdp_sizes, buckets), 1 },
+	};
+	struct fg_xdp_sizes z;
+	char path[PATH_MAX];
+	size_t i;
+	int fd, ret;
+
+	if (fg_xdp_sizes_want(o, &z))
+		return fg_fail(err, errlen, -EINVAL, "bad table sizes");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		__u32 want = *(const __u32 *)((const char *)&z + t[i].off);
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+
+		fg_xdp_path(x, t[i].map, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* new in this build: created anew */
+		memset(&info, 0, sizeof(info));
+		ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (ret)
+			return fg_fail(err, errlen, ret, "%s: %s", path,
+				       strerror(-ret));
+		if (info.max_entries != want)
+			return fg_fail(err, errlen, -EEXIST,
+				       "dataplane.%s asks for %llu entries, the "
+				       "running dataplane has %llu: a new size "
+				       "means new tables, and every tracked "
+				       "connection would be lost; restart with "
+				       "--replace-dataplane to do that",
+				       t[i].setting,
+				       (unsigned long long)want * t[i].per,
+				       (unsigned long long)info.max_entries *
+				       t[i].per);
+	}
+	return 0;
+}
+
+/* Write x->settings into fg_state's header (adoption with new settings). */
+static int fg_xdp_state_write_hdr(struct fg_xdp *x)
+{
+	struct fg_xdp_state_key k = { .kind = FG_XDP_STATE_HDR };
+	union fg_xdp_state_val v;
+	int ret;
+
+	ret = bpf_map_lookup_elem(x->state_fd, &k, &v);
+	if (ret)
+		return ret;
+	v.hdr.settings = x->settings;
+	return bpf_map_update_elem(x->state_fd, &k, &v, BPF_ANY);
+}
+
 /* Fresh load: settings, sizes, pin paths, load, fg_state, compiler. */
 static int fg_xdp_load_fresh(struct fg_xdp *x, const struct fg_xdp_opts *o,
 			     char *err, size_t errlen)
 {
 	/* The skeleton's maps struct is anonymous. */
 	__typeof__(x->skel->maps) *mp = &x->skel->maps;
-	__u32 ct = fg_xdp_ct_slots(o->ct_max, FG_CT_DEFAULT);
-	__u32 syn = fg_xdp_ct_slots(o->ct_syn_max, FG_CT_SYN_DEFAULT);
-	__u32 bkt = fg_xdp_ct_slots(o->buckets_max, FG_BUCKETS_DEFAULT);
+	struct fg_xdp_sizes z;
 	int ret;
 
 	ret = fg_xdp_settings_from_opts(&x->settings, o, x->skel, err, errlen);
 	if (ret)
 		return ret;
 	fg_xdp_rodata_set(x->skel, &x->settings);
-	if (!ct || !syn ||
-	    fg_xdp_set_size(mp->fg_ring, o->ring_slots, FG_RING_SLOTS_DEFAULT) ||
-	    /* Connection tables: lines of FG_CT_WAYS flows. */
-	    bpf_map__set_max_entries(mp->fg_ct, ct / FG_CT_WAYS) ||
-	    bpf_map__set_max_entries(mp->fg_ct_syn, syn / FG_CT_WAYS) ||
-	    /* NAT flows' reverse entries during the handshake: as many as
-	     * fg_ct_syn holds handshakes. */
-	    bpf_map__set_max_entries(mp->fg_nat_syn, syn) ||
-	    fg_xdp_set_size(mp->fg_nat, o->nat_max, FG_NAT_DEFAULT) ||
-	    !bkt ||
-	    bpf_map__set_max_entries(mp->fg_buckets, bkt))
+	if (fg_xdp_sizes_want(o, &z) ||
+	    bpf_map__set_max_entries(mp->fg_ring, z.ring) ||
+	    bpf_map__set_max_entries(mp->fg_ct, z.ct_lines) ||
+	    bpf_map__set_max_entries(mp->fg_ct_syn, z.syn_lines) ||
+	    bpf_map__set_max_entries(mp->fg_nat_syn, z.nat_syn) ||
+	    bpf_map__set_max_entries(mp->fg_nat, z.nat) ||
+	    bpf_map__set_max_entries(mp->fg_buckets, z.buckets))
 		return fg_fail(err, errlen, -EINVAL, "bad table sizes");
 	ret = fg_xdp_ct_rodata(x, err, errlen);
 	if (ret)
@@ -1202,6 +1299,35 @@ out_free:
 }
 
 /*
+ * Adoption with opts->adopt_settings: the tables must keep their sizes
+ * (else -EEXIST, see fg_xdp_sizes_check); the settings that keep the
+ * flows (tunnel and SNAT addresses, GUE port, timeouts) come from opts
+ * as for a fresh load, only the hash seed stays the pinned one (every
+ * flow's place depends on it). x->settings_changed says whether they
+ * differ from the pinned ones. 0 or -errno with a message.
+ */
+static int fg_xdp_adopt_settings(struct fg_xdp *x, const struct fg_xdp_opts *o,
+				 char *err, size_t errlen)
+{
+	struct fg_xdp_opts oo = *o;
+	struct fg_xdp_settings want;
+	int ret;
+
+	ret = fg_xdp_sizes_check(x, o, err, errlen);
+	if (ret)
+		return ret;
+	oo.seed = x->settings.seed;
+	ret = fg_xdp_settings_from_opts(&want, &oo, x->skel, err, errlen);
+	if (ret)
+		return ret;
+	if (memcmp(&want, &x->settings, sizeof(want))) {
+		x->settings = want;
+		x->settings_changed = true;
+	}
+	return 0;
+}
+
+/*
  * Adoption: settings were read from fg_state; sizes from the pins, load
  * against the pinned maps, open the link pins, rebuild the compiler.
  */
@@ -1367,12 +1493,36 @@ struct fg_xdp *fg_xdp_open(const struct fg_xdp_opts *opts, int *errp,
 		}
 		x->state_fd = sfd;
 		x->adopted = true;
+		if (o->adopt_settings) {
+			ret = fg_xdp_adopt_settings(x, o, err, errlen);
+			if (ret == -EEXIST && o->replace) {
+				/* The operator asked for new tables. */
+				snprintf(x->replaced, sizeof(x->replaced), "%s",
+					 err ? err : "");
+				x->adopted = false;
+				x->state_fd = -1;
+				close(sfd);
+				sfd = -1;
+				goto fresh;
+			}
+			if (ret)
+				goto err_destroy_skel;
+		}
 		ret = fg_xdp_load_adopt(x, err, errlen);
 		if (ret)
 			goto err_destroy_skel;
+		if (x->settings_changed) {
+			ret = fg_xdp_state_write_hdr(x);
+			if (ret) {
+				fg_fail(err, errlen, ret, "write %s: %s",
+					FG_XDP_STATE_NAME, strerror(-ret));
+				goto err_destroy_skel;
+			}
+		}
 	} else {
 		if (sfd >= 0)
 			close(sfd);
+fresh:
 		ret = fg_xdp_remove_pins(x, x->skel->obj);
 		if (ret) {
 			fg_fail(err, errlen, ret, "remove stale pins in %s: %s",
@@ -1965,6 +2115,26 @@ uint64_t fg_xdp_applied_version(const struct fg_xdp *x)
 	return x ? fg_compiler_version(x->comp) : 0;
 }
 
+unsigned int fg_xdp_link_names(const struct fg_xdp *x, char (*names)[IF_NAMESIZE],
+			       unsigned int max)
+{
+	unsigned int i;
+
+	for (i = 0; x && i < x->nlinks && i < max; i++)
+		memcpy(names[i], x->links[i].ifname, IF_NAMESIZE);
+	return i;
+}
+
+bool fg_xdp_settings_changed(const struct fg_xdp *x)
+{
+	return x->settings_changed;
+}
+
+const char *fg_xdp_replaced(const struct fg_xdp *x)
+{
+	return x->replaced[0] ? x->replaced : NULL;
+}
+
 bool fg_xdp_mounted_bpffs(const struct fg_xdp *x)
 {
 	return x->mounted_bpffs;
@@ -2057,6 +2227,54 @@ int fg_xdp_backend_id(const struct fg_xdp *x, const char *svc,
 		      const struct fg_addr *addr, uint16_t port)
 {
 	return x ? fg_compiler_backend_id(x->comp, svc, addr, port) : -EINVAL;
+}
+
+int fg_xdp_backend_down(const struct fg_xdp *x, const char *svc,
+			const struct fg_addr *addr, uint16_t port, bool *down)
+{
+	struct fg_backend be;
+	__u32 id;
+	int ret;
+
+	if (!x || !down)
+		return -EINVAL;
+	ret = fg_compiler_backend_id(x->comp, svc, addr, port);
+	if (ret < 0)
+		return ret;
+	id = (__u32)ret;
+	ret = bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.fg_backends), &id,
+				  &be);
+	if (ret)
+		return ret;
+	*down = be.flags & FG_BE_F_DOWN;
+	return 0;
+}
+
+int fg_xdp_origin(const struct fg_xdp *x, struct fg_xdp_origin *o)
+{
+	struct fg_xdp_state_key k = { .kind = FG_XDP_STATE_ORIGIN };
+	union fg_xdp_state_val v;
+	int ret;
+
+	if (!x || !o)
+		return -EINVAL;
+	ret = bpf_map_lookup_elem(x->state_fd, &k, &v);
+	if (ret)
+		return ret;
+	memcpy(o, v.raw, sizeof(*o));
+	return 0;
+}
+
+int fg_xdp_set_origin(struct fg_xdp *x, const struct fg_xdp_origin *o)
+{
+	struct fg_xdp_state_key k = { .kind = FG_XDP_STATE_ORIGIN };
+	union fg_xdp_state_val v;
+
+	if (!x || !o)
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	memcpy(v.raw, o, sizeof(*o));
+	return bpf_map_update_elem(x->state_fd, &k, &v, BPF_ANY);
 }
 
 int fg_xdp_map_fd(const struct fg_xdp *x, const char *name)

@@ -47,6 +47,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include <net/if.h>
+
 #include "fg_compile.h"
 #include "fg_flow.h"
 #include "fg_rules.h"
@@ -61,8 +63,9 @@ enum fg_xdp_mode {
 	FG_XDP_MODE_GENERIC = 1, /* skb mode: any device, slower */
 };
 
-/* Open options. Zero fields take defaults; only used for a fresh load:
- * an adopted dataplane keeps the settings it was loaded with. */
+/* Open options. Zero fields take defaults; only used for a fresh load
+ * unless adopt_settings: an adopted dataplane otherwise keeps the
+ * settings it was loaded with (tools that only read use that). */
 struct fg_xdp_opts {
 	const char *node;        /* pin dir FG_XDP_PIN_ROOT/<node>; NULL =
 				  * the host name */
@@ -90,6 +93,13 @@ struct fg_xdp_opts {
 	uint32_t nat_max;        /* fg_nat; 0 = FG_NAT_DEFAULT */
 	uint32_t buckets_max;    /* fg_buckets; 0 = FG_BUCKETS_DEFAULT;
 				  * rounded up to a power of two */
+	bool adopt_settings;     /* on adoption too: take the addresses,
+				  * GUE port and timeouts above (the seed
+				  * stays), and refuse (-EEXIST) sizes that
+				  * differ from the pinned tables' */
+	bool replace;            /* with adopt_settings: load anew instead
+				  * of refusing different sizes (drops
+				  * every tracked flow) */
 };
 
 /* The load-time settings in force (fresh or adopted). */
@@ -209,6 +219,17 @@ int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
 /* fg_xdp_applied_version - version of the live generation (0: none). */
 uint64_t fg_xdp_applied_version(const struct fg_xdp *x);
 
+/* fg_xdp_link_names - the interfaces this handle has links on (adopted
+ * or attached), at most max into names. Returns how many. */
+unsigned int fg_xdp_link_names(const struct fg_xdp *x, char (*names)[IF_NAMESIZE],
+			       unsigned int max);
+
+/* fg_xdp_settings_changed - true when adoption took new settings from
+ * opts (adopt_settings). fg_xdp_replaced - why open loaded anew over a
+ * pinned dataplane (opts->replace), or NULL. */
+bool fg_xdp_settings_changed(const struct fg_xdp *x);
+const char *fg_xdp_replaced(const struct fg_xdp *x);
+
 /* fg_xdp_mounted_bpffs - true when open mounted bpffs on FG_XDP_BPFFS. */
 bool fg_xdp_mounted_bpffs(const struct fg_xdp *x);
 
@@ -249,6 +270,31 @@ int fg_xdp_limit_id(const struct fg_xdp *x, const char *name);
 const char *fg_xdp_limit_name(const struct fg_xdp *x, uint32_t id);
 int fg_xdp_backend_id(const struct fg_xdp *x, const char *svc,
 		      const struct fg_addr *addr, uint16_t port);
+
+/*
+ * fg_xdp_backend_down - whether the live generation has the backend
+ * (service svc, addr, port) marked down (by its rule or by health
+ * checks). Returns 0, -ENOENT when the live set has no such backend, or
+ * a map-read error.
+ */
+int fg_xdp_backend_down(const struct fg_xdp *x, const char *svc,
+			const struct fg_addr *addr, uint16_t port, bool *down);
+
+/*
+ * The store the live rule set came from, kept with the pins (in
+ * fg_state) so that a restarted daemon can tell a store that is behind
+ * the dataplane (restored from an older backup, or a new one after the
+ * data was lost) from the one it applied. Written by the daemon after
+ * each apply. fg_xdp_origin returns 0, -ENOENT when none was recorded
+ * (a fresh dataplane, or one pinned by an older build), or a map error;
+ * fg_xdp_set_origin 0 or a map error.
+ */
+struct fg_xdp_origin {
+	uint64_t cluster_id; /* the store's etcd cluster id */
+	uint64_t revision;   /* the store revision the live set was at */
+};
+int fg_xdp_origin(const struct fg_xdp *x, struct fg_xdp_origin *o);
+int fg_xdp_set_origin(struct fg_xdp *x, const struct fg_xdp_origin *o);
 
 /*
  * fg_xdp_map_fd - fd of the program's map `name` (e.g. "fg_ct"), or
