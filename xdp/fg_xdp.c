@@ -783,12 +783,6 @@ static void fg_xdp_rodata_set(struct floodgate_bpf *skel,
  * Open: fresh load
  */
 
-/* max_entries of m: want, or dflt when want is 0. */
-static int fg_xdp_set_size(struct bpf_map *m, __u32 want, __u32 dflt)
-{
-	return bpf_map__set_max_entries(m, want ? want : dflt);
-}
-
 /*
  * Entries of a conntrack table asked for as want (0 = dflt): rounded up
  * to a power of two of at least FG_CT_WAYS, as the program masks flow
