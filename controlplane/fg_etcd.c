@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -42,6 +43,17 @@
 #include "fg_err.h"
 #include "fg_etcd.h"
 
+/* How a unix:// endpoint is written; the rest is the socket's path. */
+#define FG_ETCD_UNIX_SCHEME "unix://"
+/* The host part of requests over a Unix socket: etcd ignores it. */
+#define FG_ETCD_UNIX_URL "http://localhost"
+/* Bytes a request carries beside its keys and values (JSON keys, base64
+ * padding, revisions), per op or compare: the client's size check counts
+ * them so that a request it lets through is not refused by etcd. */
+#define FG_ETCD_OP_OVERHEAD 64U
+/* A defragmentation rewrites the whole database and blocks the member
+ * meanwhile: it gets longer than an ordinary request. */
+#define FG_ETCD_DEFRAG_TIMEOUT_MS 60000
 /* etcd's default --max-txn-ops. */
 #define FG_ETCD_TXN_OPS_MAX 128
 /* A keepalive that fails is retried this often until a TTL has passed. */
@@ -291,6 +303,33 @@ static int fg_json_i64(const json_t *obj, const char *name, int64_t *v)
 	return 0;
 }
 
+/* fg_json_u64 - a uint64 field sent as a string (cluster and member ids
+ * use all 64 bits). Absent means 0. Returns 0 or -EPROTO. */
+static int fg_json_u64(const json_t *obj, const char *name, uint64_t *v)
+{
+	const json_t *j = json_object_get(obj, name);
+	const char *s;
+	char *end;
+	unsigned long long x;
+
+	*v = 0;
+	if (!j || json_is_null(j))
+		return 0;
+	if (json_is_integer(j) && json_integer_value(j) >= 0) {
+		*v = (uint64_t)json_integer_value(j);
+		return 0;
+	}
+	if (!json_is_string(j))
+		return -EPROTO;
+	s = json_string_value(j);
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
+		return -EPROTO;
+	*v = x;
+	return 0;
+}
+
 /* fg_json_bool - a bool field; absent means false. */
 static bool fg_json_bool(const json_t *obj, const char *name)
 {
@@ -422,6 +461,15 @@ static int fg_parse_kvs(struct fg_arena *a, const json_t *arr,
  */
 static int fg_grpc_errno(int64_t code, const char *msg)
 {
+	/* Too big: etcd's own --max-request-bytes check answers
+	 * INVALID_ARGUMENT "etcdserver: request is too large", gRPC's
+	 * message limit RESOURCE_EXHAUSTED "... larger than max". Callers
+	 * must tell either from bad input and from a full store (NOSPACE,
+	 * also RESOURCE_EXHAUSTED). */
+	if ((code == 3 || code == 8) && msg &&
+	    (strstr(msg, "request is too large") ||
+	     strstr(msg, "larger than max")))
+		return -EMSGSIZE;
 	switch (code) {
 	case 1:  return -ECANCELED;	/* CANCELLED */
 	case 3:  return -EINVAL;	/* INVALID_ARGUMENT */
@@ -508,6 +556,8 @@ enum fg_req_kind {
 	FG_REQ_GRANT,
 	FG_REQ_REVOKE,
 	FG_REQ_KEEPALIVE,
+	FG_REQ_STATUS,
+	FG_REQ_DEFRAG,
 };
 
 struct fg_req {
@@ -522,6 +572,9 @@ struct fg_req {
 	fg_etcd_cb cb;
 	void *arg;
 	struct fg_etcd_keepalive *ka;	/* FG_REQ_KEEPALIVE */
+	struct event *refuse;		/* refused locally: completes later */
+	int refuse_err;
+	char refuse_msg[192];
 };
 
 struct fg_etcd_watch {
@@ -571,10 +624,13 @@ struct fg_etcd {
 	CURLM *multi;
 	struct event *timer;		/* curl's timeout */
 	struct curl_slist *hdrs;
-	char **ep;
+	char **ep;			/* as given, for messages */
+	char **url;			/* http(s) base of each endpoint */
+	char **upath;			/* Unix socket path, or NULL */
 	size_t n_ep;
 	size_t cur;			/* preferred endpoint */
 	int timeout_ms;
+	size_t request_max;		/* 0: no client-side check */
 	char *ca_file, *cert_file, *key_file;	/* TLS; NULL: none */
 	uint32_t rnd;			/* backoff jitter */
 	int depth;			/* fg_enter() nesting */
@@ -710,8 +766,11 @@ static int fg_xfer_add(struct fg_xfer *x, const char *path,
 	struct fg_etcd *c = x->c;
 	char url[512];
 
-	snprintf(url, sizeof(url), "%s%s", c->ep[x->ep], path);
+	snprintf(url, sizeof(url), "%s%s", c->url[x->ep], path);
 	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	/* Set (or cleared) on every attempt: one handle may fail over
+	 * between a socket and a TCP endpoint. */
+	curl_easy_setopt(x->easy, CURLOPT_UNIX_SOCKET_PATH, c->upath[x->ep]);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	fg_buf_free(&x->resp);
@@ -906,6 +965,8 @@ static void fg_req_free(struct fg_req *r)
 	if (!r)
 		return;
 	TAILQ_REMOVE(&r->x.c->reqs, r, link);
+	if (r->refuse)
+		event_free(r->refuse);
 	fg_xfer_release(&r->x);
 	free(r);
 }
@@ -1039,11 +1100,13 @@ static int fg_parse_txn(struct fg_arena *a, const json_t *root,
 static int fg_parse_result(struct fg_arena *a, const struct fg_req *r,
 			   const json_t *root, struct fg_etcd_result *res)
 {
+	const json_t *hdr = json_object_get(root, "header");
 	struct fg_etcd_op_result o;
 	int rc;
 
-	if (fg_json_i64(json_object_get(root, "header"), "revision",
-			&res->revision))
+	if (fg_json_i64(hdr, "revision", &res->revision) ||
+	    fg_json_u64(hdr, "cluster_id", &res->cluster_id) ||
+	    fg_json_u64(hdr, "member_id", &res->member_id))
 		return -EPROTO;
 	switch (r->kind) {
 	case FG_REQ_OP:
@@ -1058,6 +1121,13 @@ static int fg_parse_result(struct fg_arena *a, const struct fg_req *r,
 	case FG_REQ_GRANT:
 		if (fg_json_i64(root, "ID", &res->lease_id) ||
 		    fg_json_i64(root, "TTL", &res->lease_ttl))
+			return -EPROTO;
+		return 0;
+	case FG_REQ_STATUS:
+		/* StatusResponse's fields are camelCase in etcd's proto. */
+		if (fg_json_i64(root, "dbSize", &res->db_size) ||
+		    fg_json_i64(root, "dbSizeInUse", &res->db_size_in_use) ||
+		    fg_json_u64(root, "leader", &res->leader))
 			return -EPROTO;
 		return 0;
 	default:
@@ -1081,6 +1151,9 @@ static void fg_req_complete(struct fg_req *r, int err, const char *msg,
 	/* Unlinked before any user code runs, so fg_etcd_free() from the
 	 * callback cannot see it. */
 	TAILQ_REMOVE(&c->reqs, r, link);
+	if (r->refuse)
+		event_free(r->refuse);
+	r->refuse = NULL;
 	if (r->kind == FG_REQ_KEEPALIVE) {
 		struct fg_etcd_keepalive *k = r->ka;
 
@@ -1216,6 +1289,79 @@ static struct fg_req *fg_req_submit(struct fg_etcd *c, enum fg_req_kind kind,
 	return r;
 }
 
+/* fg_req_on_refuse - deliver a locally refused request's error, later
+ * as the callback contract wants. Event-loop entry. */
+static void fg_req_on_refuse(evutil_socket_t fd, short what, void *p)
+{
+	struct fg_req *r = p;
+	struct fg_etcd *c = r->x.c;
+	char msg[sizeof(r->refuse_msg)];
+
+	(void)fd;
+	(void)what;
+	/* r (and its message) is freed before the callback runs. */
+	snprintf(msg, sizeof(msg), "%s", r->refuse_msg);
+	fg_enter(c);
+	fg_req_complete(r, r->refuse_err, msg, NULL);
+	fg_leave(c);
+}
+
+/*
+ * fg_req_refuse - answer a request that is never sent with err and msg,
+ * from the event loop. Returns 0 (cb will be called) or -ENOMEM.
+ */
+static int fg_req_refuse(struct fg_etcd *c, enum fg_req_kind kind,
+			 fg_etcd_cb cb, void *arg, int err, const char *msg)
+{
+	struct fg_req *r = calloc(1, sizeof(*r));
+	struct timeval now = { 0, 0 };
+
+	if (!r)
+		return -ENOMEM;
+	r->x.c = c;
+	r->x.kind = FG_XFER_REQ;
+	r->kind = kind;
+	r->cb = cb;
+	r->arg = arg;
+	r->refuse_err = err;
+	snprintf(r->refuse_msg, sizeof(r->refuse_msg), "%s", msg);
+	r->refuse = evtimer_new(c->base, fg_req_on_refuse, r);
+	if (!r->refuse || evtimer_add(r->refuse, &now)) {
+		if (r->refuse)
+			event_free(r->refuse);
+		free(r);
+		return -ENOMEM;
+	}
+	TAILQ_INSERT_TAIL(&c->reqs, r, link);
+	return 0;
+}
+
+/* fg_op_bytes - what an op adds to a request's size, as etcd counts it
+ * (its keys and values) plus FG_ETCD_OP_OVERHEAD. */
+static size_t fg_op_bytes(const struct fg_etcd_op *op)
+{
+	size_t n = FG_ETCD_OP_OVERHEAD + (op->key ? strlen(op->key) : 0);
+
+	if (op->type == FG_ETCD_OP_PUT)
+		n += op->value_len;
+	return n;
+}
+
+/*
+ * fg_too_big - true (and msg set) when a request of `bytes` is over the
+ * client's limit (fg_etcd_set_request_max).
+ */
+static bool fg_too_big(const struct fg_etcd *c, size_t bytes, char *msg,
+		       size_t msglen)
+{
+	if (!c->request_max || bytes <= c->request_max)
+		return false;
+	snprintf(msg, msglen, "request of %zu bytes is over the store's limit "
+		 "of %zu bytes (%.1f MiB)", bytes, c->request_max,
+		 (double)c->request_max / (1024.0 * 1024.0));
+	return true;
+}
+
 /* fg_op_json - the JSON of a RangeRequest / PutRequest /
  * DeleteRangeRequest. NULL on bad op (errno-less: the caller says
  * -EINVAL) or allocation failure (*oom set). */
@@ -1301,6 +1447,15 @@ int fg_etcd_do(struct fg_etcd *c, const struct fg_etcd_op *op,
 	j = fg_op_json(op, &oom);
 	if (!j)
 		return oom ? -ENOMEM : -EINVAL;
+	if (op->type == FG_ETCD_OP_PUT) {
+		char msg[160];
+
+		if (fg_too_big(c, fg_op_bytes(op), msg, sizeof(msg))) {
+			json_decref(j);
+			return fg_req_refuse(c, FG_REQ_OP, cb, arg, -EMSGSIZE,
+					     msg);
+		}
+	}
 	r = fg_req_submit(c, FG_REQ_OP, fg_op_path[op->type], j,
 			  op->type == FG_ETCD_OP_RANGE, (uint64_t)c->timeout_ms,
 			  cb, arg);
@@ -1467,6 +1622,26 @@ int fg_etcd_txn(struct fg_etcd *c,
 		r = fg_txn_branch(fa, failure, n_failure);
 	if (r)
 		goto out;
+	{
+		size_t bytes = 0;
+		char msg[160];
+
+		for (size_t i = 0; i < n_cmps; i++)
+			bytes += FG_ETCD_OP_OVERHEAD + strlen(cmps[i].key) +
+				 cmps[i].value_len;
+		for (size_t i = 0; i < n_success; i++)
+			bytes += fg_op_bytes(&success[i]);
+		for (size_t i = 0; i < n_failure; i++)
+			bytes += fg_op_bytes(&failure[i]);
+		if (fg_too_big(c, bytes, msg, sizeof(msg))) {
+			json_decref(ca);
+			json_decref(sa);
+			json_decref(fa);
+			json_decref(body);
+			return fg_req_refuse(c, FG_REQ_TXN, cb, arg, -EMSGSIZE,
+					     msg);
+		}
+	}
 	json_decref(ca);
 	json_decref(sa);
 	json_decref(fa);
@@ -1498,6 +1673,40 @@ int fg_etcd_compact(struct fg_etcd *c, int64_t revision, bool physical,
 	}
 	return fg_req_submit(c, FG_REQ_COMPACT, "/v3/kv/compaction", j, false,
 			     (uint64_t)c->timeout_ms, cb, arg) ? 0 : -ENOMEM;
+}
+
+/* fg_etcd_status - see the header. A read: may fail over. */
+int fg_etcd_status(struct fg_etcd *c, fg_etcd_cb cb, void *arg)
+{
+	json_t *j;
+
+	if (!c || !cb || c->freeing)
+		return -EINVAL;
+	j = json_object();
+	if (!j)
+		return -ENOMEM;
+	return fg_req_submit(c, FG_REQ_STATUS, "/v3/maintenance/status", j,
+			     true, (uint64_t)c->timeout_ms, cb, arg) ?
+	       0 : -ENOMEM;
+}
+
+/* fg_etcd_defragment - see the header. Not resent: it acts on the
+ * member it reached, and a second one would only repeat the work. */
+int fg_etcd_defragment(struct fg_etcd *c, fg_etcd_cb cb, void *arg)
+{
+	uint64_t t;
+	json_t *j;
+
+	if (!c || !cb || c->freeing)
+		return -EINVAL;
+	j = json_object();
+	if (!j)
+		return -ENOMEM;
+	t = (uint64_t)c->timeout_ms;
+	if (t < FG_ETCD_DEFRAG_TIMEOUT_MS)
+		t = FG_ETCD_DEFRAG_TIMEOUT_MS;
+	return fg_req_submit(c, FG_REQ_DEFRAG, "/v3/maintenance/defragment", j,
+			     false, t, cb, arg) ? 0 : -ENOMEM;
 }
 
 /* ------------------------------------------------------------- leases */
@@ -2246,6 +2455,42 @@ static void fg_process(struct fg_etcd *c)
 
 /* ------------------------------------------------------------- client */
 
+/* fg_ep_valid - "http(s)://host[:port]" (up to 256 bytes), or
+ * "unix://" and an absolute path that fits a sockaddr_un. */
+static bool fg_ep_valid(const char *e)
+{
+	size_t n = strlen(e), u = strlen(FG_ETCD_UNIX_SCHEME);
+
+	if (!strncmp(e, FG_ETCD_UNIX_SCHEME, u))
+		return e[u] == '/' && n - u >= 2 &&
+		       n - u < sizeof(((struct sockaddr_un *)0)->sun_path);
+	return (!strncmp(e, "http://", 7) || !strncmp(e, "https://", 8)) &&
+	       n <= 256 && n >= 9;
+}
+
+/*
+ * fg_ep_split - an endpoint as given (trailing slashes dropped from an
+ * http one), the base URL requests go to, and the socket path of a
+ * unix:// one (NULL otherwise). Returns 0 or -ENOMEM.
+ */
+static int fg_ep_split(const char *e, char **ep, char **url, char **upath)
+{
+	size_t len = strlen(e), u = strlen(FG_ETCD_UNIX_SCHEME);
+
+	*ep = strdup(e);
+	if (!*ep)
+		return -ENOMEM;
+	if (!strncmp(e, FG_ETCD_UNIX_SCHEME, u)) {
+		*url = strdup(FG_ETCD_UNIX_URL);
+		*upath = strdup(e + u);
+		return *url && *upath ? 0 : -ENOMEM;
+	}
+	while (len && (*ep)[len - 1] == '/')
+		(*ep)[--len] = '\0';
+	*url = strdup(*ep);
+	return *url ? 0 : -ENOMEM;
+}
+
 /* fg_etcd_new - see the header. */
 struct fg_etcd *fg_etcd_new(struct event_base *base,
 			    const char *const *endpoints, size_t n,
@@ -2261,12 +2506,12 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 	for (size_t i = 0; i < n; i++) {
 		const char *e = endpoints[i];
 
-		if (!e || (strncmp(e, "http://", 7) &&
-			   strncmp(e, "https://", 8)) ||
-		    strlen(e) > 256 || strlen(e) < 9) {
+		if (!e || !fg_ep_valid(e)) {
 			fg_fail(err, errlen, 0, "etcd endpoint %zu: want "
-				"http(s)://host:port, got \"%s\"",
-				i, e ? e : "(null)");
+				"http(s)://host:port or unix:///socket/path "
+				"(under %zu bytes), got \"%s\"",
+				i, sizeof(((struct sockaddr_un *)0)->sun_path),
+				e ? e : "(null)");
 			return NULL;
 		}
 	}
@@ -2289,18 +2534,15 @@ struct fg_etcd *fg_etcd_new(struct event_base *base,
 	TAILQ_INIT(&c->done);
 	TAILQ_INIT(&c->socks);
 	c->ep = calloc(n, sizeof(*c->ep));
-	if (!c->ep)
+	c->url = calloc(n, sizeof(*c->url));
+	c->upath = calloc(n, sizeof(*c->upath));
+	if (!c->ep || !c->url || !c->upath)
 		goto fail;
 	c->n_ep = n;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(endpoints[i]);
-
-		c->ep[i] = strdup(endpoints[i]);
-		if (!c->ep[i])
+	for (size_t i = 0; i < n; i++)
+		if (fg_ep_split(endpoints[i], &c->ep[i], &c->url[i],
+				&c->upath[i]))
 			goto fail;
-		while (len && c->ep[i][len - 1] == '/')
-			c->ep[i][--len] = '\0';
-	}
 	/* "Expect:" off: curl would otherwise wait for a 100 Continue
 	 * before sending bodies over 1 KiB. */
 	c->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -2355,9 +2597,14 @@ static void fg_destroy(struct fg_etcd *c)
 	free(c->ca_file);
 	free(c->cert_file);
 	free(c->key_file);
-	for (size_t i = 0; i < c->n_ep; i++)
+	for (size_t i = 0; i < c->n_ep; i++) {
 		free(c->ep[i]);
+		free(c->url[i]);
+		free(c->upath[i]);
+	}
 	free(c->ep);
+	free(c->url);
+	free(c->upath);
 	free(c);
 	curl_global_cleanup();
 }
@@ -2408,6 +2655,15 @@ int fg_etcd_set_tls(struct fg_etcd *c, const char *ca_file,
 	return 0;
 }
 
+/* fg_etcd_set_request_max - see the header. */
+int fg_etcd_set_request_max(struct fg_etcd *c, size_t bytes)
+{
+	if (!c)
+		return -EINVAL;
+	c->request_max = bytes;
+	return 0;
+}
+
 int fg_etcd_set_timeout(struct fg_etcd *c, int timeout_ms)
 {
 	if (!c || timeout_ms < FG_ETCD_TIMEOUT_MS_MIN ||
@@ -2435,7 +2691,8 @@ static size_t fg_health_write(char *data, size_t size, size_t nmemb, void *p)
  * fg_health_once - one blocking GET endpoint/health. Returns 0 when etcd
  * answers {"health":"true"}, -EAGAIN otherwise.
  */
-static int fg_health_once(CURL *easy, const char *url, long timeout_ms)
+static int fg_health_once(CURL *easy, const char *url, const char *upath,
+			  long timeout_ms)
 {
 	struct fg_buf b = { 0 };
 	long http = 0;
@@ -2443,6 +2700,7 @@ static int fg_health_once(CURL *easy, const char *url, long timeout_ms)
 	int r = -EAGAIN;
 
 	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, upath);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -2469,19 +2727,29 @@ int fg_etcd_wait_ready(const char *endpoint, int timeout_ms)
 {
 	uint64_t deadline = fg_now_ms() + (uint64_t)(timeout_ms > 0 ?
 						     timeout_ms : 0);
-	char url[512];
+	char url[512], *ep = NULL, *base = NULL, *upath = NULL;
 	CURL *easy;
 	int r = -ETIMEDOUT;
 
-	if (!endpoint || timeout_ms < 0 ||
-	    (size_t)snprintf(url, sizeof(url), "%s/health", endpoint) >=
-	    sizeof(url))
+	if (!endpoint || timeout_ms < 0 || !fg_ep_valid(endpoint))
 		return -EINVAL;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+	if (fg_ep_split(endpoint, &ep, &base, &upath)) {
+		free(ep);
+		free(base);
+		free(upath);
 		return -ENOMEM;
+	}
+	snprintf(url, sizeof(url), "%s/health", base);
+	free(ep);
+	free(base);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		free(upath);
+		return -ENOMEM;
+	}
 	easy = curl_easy_init();
 	if (!easy) {
 		curl_global_cleanup();
+		free(upath);
 		return -ENOMEM;
 	}
 	for (;;) {
@@ -2493,7 +2761,7 @@ int fg_etcd_wait_ready(const char *endpoint, int timeout_ms)
 		left = deadline - now;
 		if (left > 1000)
 			left = 1000;
-		if (fg_health_once(easy, url, (long)left) == 0) {
+		if (fg_health_once(easy, url, upath, (long)left) == 0) {
 			r = 0;
 			break;
 		}
@@ -2506,5 +2774,6 @@ int fg_etcd_wait_ready(const char *endpoint, int timeout_ms)
 	}
 	curl_easy_cleanup(easy);
 	curl_global_cleanup();
+	free(upath);
 	return r;
 }

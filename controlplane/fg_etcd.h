@@ -4,7 +4,8 @@
  * loop: the JSON gRPC gateway (/v3/...) over libcurl's multi interface,
  * driven by a libevent event_base, with jansson for the JSON.
  *
- * What it does: range, put, delete, txn and compaction requests; watches
+ * What it does: range, put, delete, txn and compaction requests, member
+ * status and defragmentation; watches
  * that survive the store going away (reconnect with backoff, resume from
  * the last revision seen + 1) and report compaction; lease grant, revoke and
  * a keepalive loop run by the client; failover across endpoints.
@@ -33,7 +34,11 @@
  *   -EAGAIN        etcd is unavailable (no leader, too many requests)
  *   -EACCES        authentication or permission refused
  *   -ENOSPC        etcd's space quota is exhausted
- *   -EMSGSIZE      a response exceeded FG_ETCD_BODY_MAX
+ *   -EMSGSIZE      the request is over the store's size limit (etcd's
+ *                  --max-request-bytes: "etcdserver: request is too
+ *                  large"; or the client's own, fg_etcd_set_request_max,
+ *                  whose message names it), or a response exceeded
+ *                  FG_ETCD_BODY_MAX
  *   -EPROTO        the endpoint answered something that is not etcd's JSON
  * A range that matches nothing is not an error: it succeeds with no kvs.
  *
@@ -172,6 +177,18 @@ struct fg_etcd_result {
 	size_t n_ops;
 	int64_t lease_id;	/* lease grant */
 	int64_t lease_ttl;	/* lease grant: seconds, as etcd granted */
+	/* Every answer's header: which cluster and member answered. A
+	 * cluster id is fixed when the cluster is created (from its
+	 * members and --initial-cluster-token): a store made afresh, or
+	 * restored from a snapshot, has a new one. */
+	uint64_t cluster_id;
+	uint64_t member_id;
+	/* status */
+	int64_t db_size;	/* the database file, bytes (the quota's
+				 * measure) */
+	int64_t db_size_in_use;	/* of which in use; the rest is free pages
+				 * a defragmentation gives back */
+	uint64_t leader;	/* member id of the leader, 0: none */
 };
 
 typedef void (*fg_etcd_cb)(void *arg, const struct fg_etcd_result *res);
@@ -179,8 +196,10 @@ typedef void (*fg_etcd_cb)(void *arg, const struct fg_etcd_result *res);
 /* ------------------------------------------------------------- client */
 
 /*
- * fg_etcd_new - a client for `endpoints` ("http://host:port", 1 to
- * FG_ETCD_ENDPOINTS_MAX of them) on `base`. Nothing is connected yet.
+ * fg_etcd_new - a client for `endpoints` ("http://host:port",
+ * "https://host:port", or "unix:///path/of/socket" for a member listening
+ * on a Unix socket; 1 to FG_ETCD_ENDPOINTS_MAX of them) on `base`.
+ * Nothing is connected yet.
  * Returns NULL with a reason in err (if non-NULL) on bad arguments or
  * allocation failure. Calls curl_global_init(); keep libcurl's rules for it
  * (create the first client before starting other threads).
@@ -202,6 +221,16 @@ void fg_etcd_free(struct fg_etcd *c);
  * from now on (FG_ETCD_TIMEOUT_MS_MIN..MAX). Returns 0 or -EINVAL.
  */
 int fg_etcd_set_timeout(struct fg_etcd *c, int timeout_ms);
+
+/*
+ * fg_etcd_set_request_max - refuse, with -EMSGSIZE and a message naming
+ * the limit, puts and txns whose keys and values (plus a small allowance
+ * per op) exceed `bytes`, without sending them; 0 (the default) sends
+ * everything and lets etcd judge. Set it to the member's
+ * --max-request-bytes when it is known (the embedded member's is), so
+ * the refusal can say the number. Returns 0 or -EINVAL.
+ */
+int fg_etcd_set_request_max(struct fg_etcd *c, size_t bytes);
 
 /*
  * fg_etcd_set_tls - for https:// endpoints: verify the server against the
@@ -258,6 +287,22 @@ int fg_etcd_txn(struct fg_etcd *c,
  */
 int fg_etcd_compact(struct fg_etcd *c, int64_t revision, bool physical,
 		    fg_etcd_cb cb, void *arg);
+
+/*
+ * fg_etcd_status - the answering member's status: res->revision,
+ * cluster_id, member_id, db_size, db_size_in_use and leader. Returns 0,
+ * -EINVAL or -ENOMEM.
+ */
+int fg_etcd_status(struct fg_etcd *c, fg_etcd_cb cb, void *arg);
+
+/*
+ * fg_etcd_defragment - defragment the answering member's database: give
+ * the free pages compaction left back to the file system, so db_size
+ * falls to about db_size_in_use. The member serves nothing meanwhile
+ * (well under a second for a few tens of MB in use), so the request's
+ * timeout is at least 60 s. Returns 0, -EINVAL or -ENOMEM.
+ */
+int fg_etcd_defragment(struct fg_etcd *c, fg_etcd_cb cb, void *arg);
 
 /* ------------------------------------------------------------ watches */
 
@@ -389,7 +434,7 @@ void fg_etcd_keepalive_stop(struct fg_etcd_keepalive *k);
 
 /*
  * fg_etcd_wait_ready - BLOCKS for up to timeout_ms polling
- * endpoint/health until etcd says it is healthy (it has a leader and
+ * endpoint/health (endpoint as fg_etcd_new takes it) until etcd says it is healthy (it has a leader and
  * answers reads). For startup and tests only: never call it from the
  * running event loop. Returns 0, -ETIMEDOUT or -EINVAL/-ENOMEM.
  */

@@ -9,11 +9,9 @@
  * whose locks a forked child must not touch. A close-on-exec pipe tells
  * the parent whether execve() worked.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,9 +48,12 @@ struct fg_etcd_embedded {
 	char *data_dir;		/* absolute */
 	char *log_path;		/* <data_dir>/etcd.log */
 	char *name;
-	uint16_t client_port;
-	uint16_t peer_port;
-	char endpoint[40];
+	char *sock_dir;		/* <data_dir>/FG_ETCD_EMBEDDED_SOCK_DIR */
+	char *client_sock;	/* absolute paths of the sockets */
+	char *peer_sock;
+	char *endpoint;		/* "unix://" client_sock */
+	uint64_t quota_bytes;
+	uint64_t request_max;
 	char *argv[FG_EMB_ARGS_MAX];	/* NULL-terminated; [i] owned */
 	char **envp;		/* environ minus ETCD_*; strings borrowed */
 	int stop_timeout_ms;
@@ -200,47 +202,100 @@ static int fg_emb_check_etcd(const char *path, char *err, size_t errlen)
 }
 
 /*
- * fg_emb_ports - fill in ports: a 0 gets a free ephemeral port (both
- * sockets stay bound until both are chosen, so they differ); a fixed one
- * is probed, so "in use" is reported as such instead of as an etcd crash.
- * Another process may take a picked port before etcd binds it; start()
- * then fails with etcd's own message. Returns 0 or -errno.
+ * fg_emb_sock_dir - make <data_dir>/FG_ETCD_EMBEDDED_SOCK_DIR a directory
+ * of ours with mode 0700, whatever was there: the sockets in it are the
+ * store's only doors, and the mode is what keeps other users out (etcd
+ * creates its sockets with the umask's mode). A symlink or another
+ * owner's directory is refused rather than trusted. Returns 0 or -errno.
  */
-static int fg_emb_ports(uint16_t *ports[2], char *err, size_t errlen)
+static int fg_emb_sock_dir(const char *dir, char *err, size_t errlen)
 {
-	int fds[2] = { -1, -1 }, r = 0;
+	struct stat st;
+	int e;
 
-	for (int i = 0; i < 2; i++) {
-		struct sockaddr_in sa = {
-			.sin_family = AF_INET,
-			.sin_port = htons(*ports[i]),
-			.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-		};
-		socklen_t len = sizeof(sa);
-		int one = 1;
-
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0) {
-			r = -errno;
-			fg_fail(err, errlen, 0, "socket: %s", strerror(-r));
-			break;
-		}
-		/* etcd binds with SO_REUSEADDR too: TIME_WAIT is no
-		 * conflict. */
-		setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    getsockname(fds[i], (struct sockaddr *)&sa, &len) < 0) {
-			r = -errno;
-			fg_fail(err, errlen, 0, "127.0.0.1:%u: %s",
-				(unsigned int)*ports[i], strerror(-r));
-			break;
-		}
-		*ports[i] = ntohs(sa.sin_port);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		e = errno;
+		fg_fail(err, errlen, 0, "socket dir %s: %s", dir, strerror(e));
+		return -e;
 	}
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	if (lstat(dir, &st) < 0) {
+		e = errno;
+		fg_fail(err, errlen, 0, "socket dir %s: %s", dir, strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		fg_fail(err, errlen, 0, "socket dir %s: not a directory owned "
+			"by uid %u (remove it)", dir, (unsigned int)geteuid());
+		return -ENOTDIR;
+	}
+	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0) {
+		e = errno;
+		fg_fail(err, errlen, 0, "socket dir %s: chmod 0700: %s", dir,
+			strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * fg_emb_clear_sock - remove a socket a dead member left behind (etcd
+ * refuses to bind over it: "address already in use"), but only if
+ * nobody answers on it: a live one means another etcd serves this data
+ * dir. Returns 0, -EADDRINUSE or -errno.
+ */
+static int fg_emb_clear_sock(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r = 0;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fg_fail(err, errlen, 0, "socket path %s is too long (at most "
+			"%zu bytes): use a shorter data dir", path,
+			sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		fg_fail(err, errlen, 0, "socket: %s", strerror(-r));
+		return r;
+	}
+	if (S_ISSOCK(st.st_mode) &&
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		fg_fail(err, errlen, 0, "%s: another etcd listens there (is "
+			"another floodgated using this data dir?)", path);
+		r = -EADDRINUSE;
+	} else if (unlink(path) < 0 && errno != ENOENT) {
+		r = -errno;
+		fg_fail(err, errlen, 0, "%s: cannot remove a stale socket: %s",
+			path, strerror(-r));
+	}
+	close(fd);
 	return r;
+}
+
+/*
+ * fg_emb_token - a fresh --initial-cluster-token. etcd derives the member
+ * and cluster ids from the peer URLs and this token only, so with fixed
+ * socket names a fixed token would give every store created on this node
+ * the same cluster id, and a store made afresh could not be told from the
+ * one it replaced. etcd reads the token only when it creates the member.
+ */
+static void fg_emb_token(const char *name, char *out, size_t outlen)
+{
+	uint64_t rnd = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+		rnd = fg_emb_now_ms() ^ ((uint64_t)getpid() << 32);
+	if (fd >= 0)
+		close(fd);
+	snprintf(out, outlen, "floodgate-%s-%016llx", name,
+		 (unsigned long long)rnd);
 }
 
 /* ------------------------------------------------------------ the log */
@@ -327,30 +382,38 @@ static void fg_emb_status(int st, char *out, size_t outlen)
 
 /* fg_emb_build - argv and envp, once, for every spawn. Returns 0 or
  * -ENOMEM. */
-static int fg_emb_build(struct fg_etcd_embedded *e, const char *retention)
+static int fg_emb_build(struct fg_etcd_embedded *e, int64_t revisions)
 {
-	const char *lo = "http://127.0.0.1";
+	/* etcd binds "unix://HOST:PORT" as a socket file named HOST:PORT in
+	 * its working directory (it insists on the host:port form and
+	 * refuses paths), and the child runs in sock_dir. */
+	const char *cl = "unix://" FG_ETCD_EMBEDDED_CLIENT_SOCK;
+	const char *pe = "unix://" FG_ETCD_EMBEDDED_PEER_SOCK;
+	char token[128];
 	char *a[] = {
 		strdup(e->etcd_path),
 		strdup("--name"), strdup(e->name),
 		strdup("--data-dir"), fg_emb_strf("%s/etcd", e->data_dir),
-		strdup("--listen-client-urls"),
-		fg_emb_strf("%s:%u", lo, (unsigned int)e->client_port),
-		strdup("--advertise-client-urls"),
-		fg_emb_strf("%s:%u", lo, (unsigned int)e->client_port),
-		strdup("--listen-peer-urls"),
-		fg_emb_strf("%s:%u", lo, (unsigned int)e->peer_port),
-		strdup("--initial-advertise-peer-urls"),
-		fg_emb_strf("%s:%u", lo, (unsigned int)e->peer_port),
-		strdup("--initial-cluster"),
-		fg_emb_strf("%s=%s:%u", e->name, lo,
-			    (unsigned int)e->peer_port),
+		/* No TCP at all: etcd 3.4 serves the key-value API on the
+		 * peer listener too, so both are sockets in the 0700 dir. */
+		strdup("--listen-client-urls"), strdup(cl),
+		strdup("--advertise-client-urls"), strdup(cl),
+		strdup("--listen-peer-urls"), strdup(pe),
+		strdup("--initial-advertise-peer-urls"), strdup(pe),
+		strdup("--initial-cluster"), fg_emb_strf("%s=%s", e->name, pe),
 		/* Ignored by etcd once the data dir holds a member. */
 		strdup("--initial-cluster-state"), strdup("new"),
-		strdup("--initial-cluster-token"),
-		fg_emb_strf("floodgate-%s", e->name),
-		strdup("--auto-compaction-mode"), strdup("periodic"),
-		strdup("--auto-compaction-retention"), strdup(retention),
+		strdup("--initial-cluster-token"), NULL,
+		/* Sizing: see FG_ETCD_EMBEDDED_REQUEST_MAX in the header. */
+		strdup("--max-request-bytes"),
+		fg_emb_strf("%llu", (unsigned long long)e->request_max),
+		strdup("--quota-backend-bytes"),
+		fg_emb_strf("%llu", (unsigned long long)e->quota_bytes),
+		strdup("--auto-compaction-mode"), strdup("revision"),
+		strdup("--auto-compaction-retention"),
+		fg_emb_strf("%lld", (long long)revisions),
+		strdup("--snapshot-count"),
+		fg_emb_strf("%u", FG_ETCD_EMBEDDED_SNAPSHOT_COUNT),
 		/* Structured lines: fg_emb_log_reason() can quote them. */
 		strdup("--logger"), strdup("zap"),
 		strdup("--log-outputs"), strdup("stderr"),
@@ -360,7 +423,11 @@ static int fg_emb_build(struct fg_etcd_embedded *e, const char *retention)
 
 	_Static_assert(sizeof(a) / sizeof(a[0]) < FG_EMB_ARGS_MAX,
 		       "argv too small");
+	fg_emb_token(e->name, token, sizeof(token));
 	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && a[i - 1] &&
+		    !strcmp(a[i - 1], "--initial-cluster-token"))
+			a[i] = strdup(token);
 		e->argv[i] = a[i];
 		oom |= !a[i];
 	}
@@ -407,6 +474,9 @@ static void fg_emb_child(const struct fg_etcd_embedded *e, pid_t parent,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 		goto fail;
+	/* etcd creates its sockets relative to its working directory. */
+	if (chdir(e->sock_dir) < 0)
+		goto fail;
 	/* No daemon descriptor (listening sockets, BPF maps) may leak
 	 * into etcd; errfd stays open until execve() succeeds. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -430,6 +500,13 @@ static int fg_emb_spawn(struct fg_etcd_embedded *e, char *err, size_t errlen)
 	pid_t parent = getpid(), pid;
 	ssize_t n;
 
+	r = fg_emb_sock_dir(e->sock_dir, err, errlen);
+	if (!r)
+		r = fg_emb_clear_sock(e->client_sock, err, errlen);
+	if (!r)
+		r = fg_emb_clear_sock(e->peer_sock, err, errlen);
+	if (r)
+		return r;
 	nullfd = fg_emb_open_high("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nullfd < 0) {
 		r = nullfd;
@@ -529,6 +606,10 @@ static void fg_emb_free(struct fg_etcd_embedded *e)
 	free(e->etcd_path);
 	free(e->data_dir);
 	free(e->log_path);
+	free(e->sock_dir);
+	free(e->client_sock);
+	free(e->peer_sock);
+	free(e->endpoint);
 	free(e->name);
 	free(e);
 }
@@ -539,8 +620,6 @@ static void fg_emb_free(struct fg_etcd_embedded *e)
 void fg_etcd_embedded_opts_init(struct fg_etcd_embedded_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->client_port = FG_ETCD_EMBEDDED_CLIENT_PORT;
-	o->peer_port = FG_ETCD_EMBEDDED_PEER_PORT;
 }
 
 /*
@@ -586,7 +665,6 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 			   char *err, size_t errlen)
 {
 	struct fg_etcd_embedded *e;
-	uint16_t *ports[2];
 	char *abs;
 	off_t log_from;
 	int r, ready_ms;
@@ -594,11 +672,15 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 	if (!o || !out || !o->data_dir || !*o->data_dir ||
 	    o->ready_timeout_ms < 0 || o->stop_timeout_ms < 0 ||
 	    (o->name && !fg_emb_valid_name(o->name)) ||
-	    (o->auto_compaction_retention && !*o->auto_compaction_retention) ||
-	    (o->client_port && o->client_port == o->peer_port)) {
+	    o->compaction_revisions < 0 ||
+	    (o->request_max && o->request_max < FG_ETCD_EMBEDDED_REQUEST_MIN) ||
+	    (o->quota_bytes && o->quota_bytes < 2 * (o->request_max ?
+						     o->request_max :
+						     FG_ETCD_EMBEDDED_REQUEST_MAX))) {
 		fg_fail(err, errlen, 0, "embedded etcd: bad options (data "
-			"dir required; name [A-Za-z0-9._-]{1,63}; "
-			"distinct ports)");
+			"dir required; name [A-Za-z0-9._-]{1,63}; request "
+			"limit at least %u bytes; quota at least twice the "
+			"request limit)", FG_ETCD_EMBEDDED_REQUEST_MIN);
 		return -EINVAL;
 	}
 	e = calloc(1, sizeof(*e));
@@ -609,8 +691,10 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 	e->etcd_path = strdup(o->etcd_path ? o->etcd_path
 					   : FG_ETCD_EMBEDDED_PATH);
 	e->name = strdup(o->name ? o->name : FG_ETCD_EMBEDDED_NAME);
-	e->client_port = o->client_port;
-	e->peer_port = o->peer_port;
+	e->request_max = o->request_max ? o->request_max :
+					  FG_ETCD_EMBEDDED_REQUEST_MAX;
+	e->quota_bytes = o->quota_bytes ? o->quota_bytes :
+					  FG_ETCD_EMBEDDED_QUOTA;
 	e->stop_timeout_ms = o->stop_timeout_ms ? o->stop_timeout_ms
 						: FG_ETCD_EMBEDDED_STOP_MS;
 	e->backoff_ms = FG_ETCD_EMBEDDED_BACKOFF_MIN_MS;
@@ -637,17 +721,27 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 	}
 	e->data_dir = abs;
 	e->log_path = fg_emb_strf("%s/etcd.log", abs);
-	ports[0] = &e->client_port;
-	ports[1] = &e->peer_port;
-	r = fg_emb_ports(ports, err, errlen);
-	if (r)
+	e->sock_dir = fg_emb_strf("%s/%s", abs, FG_ETCD_EMBEDDED_SOCK_DIR);
+	e->client_sock = fg_emb_strf("%s/%s/%s", abs,
+				     FG_ETCD_EMBEDDED_SOCK_DIR,
+				     FG_ETCD_EMBEDDED_CLIENT_SOCK);
+	e->peer_sock = fg_emb_strf("%s/%s/%s", abs, FG_ETCD_EMBEDDED_SOCK_DIR,
+				   FG_ETCD_EMBEDDED_PEER_SOCK);
+	e->endpoint = e->client_sock ? fg_emb_strf("unix://%s",
+						   e->client_sock) : NULL;
+	if (e->client_sock &&
+	    strlen(e->client_sock) >=
+	    sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		r = -ENAMETOOLONG;
+		fg_fail(err, errlen, 0, "socket path %s is too long (at most "
+			"%zu bytes): use a shorter data dir", e->client_sock,
+			sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		goto fail;
-	snprintf(e->endpoint, sizeof(e->endpoint), "http://127.0.0.1:%u",
-		 (unsigned int)e->client_port);
-	if (!e->log_path ||
-	    fg_emb_build(e, o->auto_compaction_retention ?
-			 o->auto_compaction_retention :
-			 FG_ETCD_EMBEDDED_COMPACTION)) {
+	}
+	if (!e->log_path || !e->sock_dir || !e->peer_sock || !e->endpoint ||
+	    fg_emb_build(e, o->compaction_revisions ?
+			 o->compaction_revisions :
+			 FG_ETCD_EMBEDDED_COMPACTION_REVS)) {
 		r = -ENOMEM;
 		fg_fail(err, errlen, 0, "out of memory");
 		goto fail;
@@ -732,14 +826,22 @@ const char *fg_etcd_embedded_endpoint(const struct fg_etcd_embedded *e)
 	return e ? e->endpoint : "";
 }
 
-/* fg_etcd_embedded_ports - see the header. */
-void fg_etcd_embedded_ports(const struct fg_etcd_embedded *e,
-			    uint16_t *client, uint16_t *peer)
+/* fg_etcd_embedded_sock_dir - see the header. */
+const char *fg_etcd_embedded_sock_dir(const struct fg_etcd_embedded *e)
 {
-	if (client)
-		*client = e ? e->client_port : 0;
-	if (peer)
-		*peer = e ? e->peer_port : 0;
+	return e ? e->sock_dir : "";
+}
+
+/* fg_etcd_embedded_request_max - see the header. */
+uint64_t fg_etcd_embedded_request_max(const struct fg_etcd_embedded *e)
+{
+	return e ? e->request_max : 0;
+}
+
+/* fg_etcd_embedded_quota - see the header. */
+uint64_t fg_etcd_embedded_quota(const struct fg_etcd_embedded *e)
+{
+	return e ? e->quota_bytes : 0;
 }
 
 /* fg_etcd_embedded_pid - see the header. */

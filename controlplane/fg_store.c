@@ -4,13 +4,31 @@
  *
  * Everything is asynchronous on the daemon's event loop. While the store
  * cannot be reached the daemon keeps serving reads of the last rule set
- * and the dataplane keeps enforcing it; writes answer 503.
+ * and the dataplane keeps enforcing it; writes fail.
+ *
+ * Writes whose outcome is unknown. A write that timed out, or whose
+ * connection broke after it was sent, may still be applied by etcd later
+ * (it may sit in a frozen member's socket buffer). Each write therefore
+ * carries, in the same txn, a marker key of its own
+ * (<prefix>/writes/<node>/<id>) and a compare that the marker does not
+ * exist yet. To resolve an unknown outcome the store runs a second txn:
+ * "if the marker does not exist, create it as a fence". If the fence is
+ * created, the write did not land and never can (its compare now fails);
+ * if the marker exists, its value says whether it is the write's ("1":
+ * landed, at the marker's mod_revision, which is the write's revision)
+ * or an earlier fence. Markers are deleted once the outcome is known.
+ * Only when the store does not answer within st->resolve_ms is the
+ * outcome reported unknown (-ETIMEDOUT).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -26,6 +44,27 @@
 #define FG_STORE_RETRY_MS 1000
 /* How often the embedded member's process is checked. */
 #define FG_EMBEDDED_CHECK_MS 1000
+/* Resolving a write's unknown outcome: how long the store may take to
+ * answer again, and the pause between attempts (each is bounded by the
+ * client's request timeout itself). */
+#define FG_STORE_RESOLVE_MS 15000
+#define FG_STORE_RESOLVE_RETRY_MS 500
+/*
+ * Space maintenance of the embedded member (arithmetic in
+ * fg_etcd_embedded.h): compact to the current revision and defragment
+ * after FG_STORE_MAINT_BYTES of rule sets were written, and at least every
+ * FG_STORE_MAINT_PERIOD_MS while anything was. Checked every
+ * FG_STORE_MAINT_CHECK_MS. A pass costs one compaction and one copy of
+ * the live data (a rule set and the node keys: well under a second).
+ */
+#define FG_STORE_MAINT_BYTES (64ULL << 20)
+#define FG_STORE_MAINT_PERIOD_MS (10 * 60 * 1000)
+#define FG_STORE_MAINT_CHECK_MS (60 * 1000)
+/* The marker a landed write leaves, and the fence of one that did not. */
+#define FG_STORE_MARK_LANDED "1"
+#define FG_STORE_MARK_FENCE "fence"
+
+struct fg_write_req;
 
 struct fg_store {
 	struct fg_daemon *d;
@@ -43,12 +82,54 @@ struct fg_store {
 	bool healthy;
 	uint64_t node_applied;
 	char endpoint[256];
+	/* identity, from the first successful read */
+	bool id_known;
+	uint64_t cluster_id;
+	uint64_t id_revision;
+	/* write markers: <prefix>/writes/<node>/<nonce>-<seq> */
+	char *writes_prefix;
+	TAILQ_HEAD(, fg_write_req) writes;	/* not answered yet */
+	uint64_t write_nonce;
+	uint64_t write_seq;
+	int resolve_ms;
+	uint64_t request_max;	/* the embedded member's; 0: unknown */
+	/* maintenance (embedded only) */
+	struct event *maint_timer;
+	uint64_t maint_bytes;	/* written since the last pass started */
+	uint64_t maint_threshold;
+	uint64_t maint_last_ms;
+	bool maint_running;
+	bool maint_again;
+	unsigned int maint_passes;	/* completed */
+	int64_t db_size, db_size_in_use;	/* after the last pass */
+	int64_t db_size_peak;	/* largest seen, before a compaction */
 };
 
 static void fg_store_load(struct fg_store *st);
 static void fg_store_register(struct fg_store *st);
+static void fg_store_maint_wrote(struct fg_store *st, size_t bytes);
 
 /* ------------------------------------------------------------ helpers */
+
+/* fg_store_now_ms - CLOCK_MONOTONIC in milliseconds. */
+static uint64_t fg_store_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
+}
+
+/* fg_store_ms_tv - a timeval of ms milliseconds. */
+static struct timeval fg_store_ms_tv(uint64_t ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000U),
+		.tv_usec = (suseconds_t)(ms % 1000U) * 1000,
+	};
+
+	return tv;
+}
 
 static void fg_store_set_health(struct fg_store *st, int err, const char *msg)
 {
@@ -190,6 +271,11 @@ static void fg_store_load_done(void *arg, const struct fg_etcd_result *res)
 		fg_store_retry_later(st);
 		return;
 	}
+	if (!st->id_known) {
+		st->id_known = true;
+		st->cluster_id = res->cluster_id;
+		st->id_revision = (uint64_t)res->revision;
+	}
 	if (!res->n_kvs) {
 		/* A new store: every version is a revision of the rules key,
 		 * so the first rule set is written, empty. */
@@ -238,6 +324,14 @@ static void fg_store_ignore(void *arg, const struct fg_etcd_result *res)
 	struct fg_store *st = arg;
 
 	fg_store_set_health(st, res->err, res->message);
+}
+
+/* fg_store_ignore_quiet - for housekeeping whose failure changes nothing
+ * (deleting markers): not even the health. */
+static void fg_store_ignore_quiet(void *arg, const struct fg_etcd_result *res)
+{
+	(void)arg;
+	(void)res;
 }
 
 static void fg_store_node_put(struct fg_store *st)
@@ -357,59 +451,421 @@ int fg_store_nodes(struct fg_store *st, fg_store_nodes_cb cb, void *arg)
 
 struct fg_write_req {
 	struct fg_store *st;
+	TAILQ_ENTRY(fg_write_req) link;	/* st->writes */
 	fg_store_write_cb cb;
 	void *arg;
 	char *value;
+	size_t value_len;
+	char *marker;		/* this write's marker key */
+	uint64_t expected;
+	bool force;		/* no compare on the rule set's version */
+	uint64_t resolve_deadline;	/* fg_store_now_ms(); 0: not resolving */
+	struct event *resolve_timer;
+	char why[192];		/* what made the outcome unknown */
 };
+
+static void fg_store_resolve(struct fg_write_req *r);
+
+/* fg_write_free - unlink and free a write. */
+static void fg_write_free(struct fg_write_req *r)
+{
+	if (r->st)
+		TAILQ_REMOVE(&r->st->writes, r, link);
+	if (r->resolve_timer)
+		event_free(r->resolve_timer);
+	free(r->marker);
+	free(r->value);
+	free(r);
+}
+
+/* fg_store_unmark - delete a write's marker once its outcome is known
+ * (best effort: a marker left by a crash goes at the next start). */
+static void fg_store_unmark(struct fg_write_req *r)
+{
+	fg_etcd_delete(r->st->etcd, r->marker, false, fg_store_ignore_quiet,
+		       r->st);
+}
+
+/* fg_store_finish - answer the write's owner and free it. */
+static void fg_store_finish(struct fg_write_req *r, int err, uint64_t version,
+			    const char *msg)
+{
+	r->cb(r->arg, err, version, msg);
+	fg_write_free(r);
+}
+
+/* fg_store_unknown - errors after which a write may have been applied:
+ * the request was sent and no definite answer came back. -ECONNREFUSED
+ * (never sent) and etcd's refusals are definite. */
+static bool fg_store_unknown(int err)
+{
+	return err == -ETIMEDOUT || err == -EIO || err == -EAGAIN ||
+	       err == -ECANCELED || err == -EPROTO;
+}
+
+/*
+ * fg_store_not_landed - the write did not land and never will. rules is
+ * the rule set's key as the resolving txn read it (NULL: absent).
+ */
+static void fg_store_not_landed(struct fg_write_req *r,
+				const struct fg_etcd_kv *rules)
+{
+	uint64_t now_ver = rules ? (uint64_t)rules->mod_revision : 0;
+	char msg[320];
+
+	/* The fence stays (a few bytes, only after a failure): deleted, it
+	 * would let the write land after all if it is still on its way.
+	 * fg_store_open clears this node's markers. */
+	if (!r->force && now_ver != r->expected) {
+		fg_store_finish(r, -ESTALE, 0, "the rule set changed meanwhile");
+		return;
+	}
+	snprintf(msg, sizeof(msg), "the write did not land (%s); nothing "
+		 "changed", r->why);
+	fg_store_finish(r, -EIO, 0, msg);
+}
+
+/* fg_store_resolve_done - the fencing txn's answer; see the top. */
+static void fg_store_resolve_done(void *arg, const struct fg_etcd_result *res)
+{
+	struct fg_write_req *r = arg;
+	const struct fg_etcd_op_result *mark = NULL, *rules = NULL;
+	char msg[320];
+
+	fg_store_set_health(r->st, res->err, res->message);
+	if (res->err) {
+		struct timeval tv = fg_store_ms_tv(FG_STORE_RESOLVE_RETRY_MS);
+
+		if (fg_store_now_ms() + FG_STORE_RESOLVE_RETRY_MS <
+		    r->resolve_deadline && r->resolve_timer &&
+		    !evtimer_add(r->resolve_timer, &tv))
+			return;
+		snprintf(msg, sizeof(msg), "outcome unknown: the write may "
+			 "still be applied (%s; the store did not answer "
+			 "within %d ms)", r->why, r->st->resolve_ms);
+		fg_store_finish(r, -ETIMEDOUT, 0, msg);
+		return;
+	}
+	/* success: [put fence, range rules]; failure: [range marker,
+	 * range rules] */
+	if (res->n_ops == 2) {
+		mark = res->succeeded ? NULL : &res->ops[0];
+		rules = &res->ops[1];
+	}
+	if (!rules || (!res->succeeded && !mark)) {
+		fg_store_finish(r, -EPROTO, 0, "outcome unknown: the write may "
+				"still be applied (malformed answer)");
+		return;
+	}
+	if (res->succeeded) {
+		/* The fence is in: the write can no longer apply. */
+		fg_store_not_landed(r, rules->n_kvs ? &rules->kvs[0] : NULL);
+		return;
+	}
+	if (mark->n_kvs &&
+	    mark->kvs[0].value_len == strlen(FG_STORE_MARK_LANDED) &&
+	    !memcmp(mark->kvs[0].value, FG_STORE_MARK_LANDED,
+		    mark->kvs[0].value_len)) {
+		uint64_t v = (uint64_t)mark->kvs[0].mod_revision;
+
+		fg_store_unmark(r);
+		fg_store_finish(r, 0, v, "");
+		return;
+	}
+	/* Our own earlier fence (its answer was lost). */
+	fg_store_not_landed(r, rules->n_kvs ? &rules->kvs[0] : NULL);
+}
+
+/* fg_store_resolve - one attempt at fencing (see the top). */
+static void fg_store_resolve(struct fg_write_req *r)
+{
+	struct fg_store *st = r->st;
+	struct fg_etcd_cmp cmp = {
+		.key = r->marker,
+		.target = FG_ETCD_CMP_CREATE_REVISION,
+		.result = FG_ETCD_CMP_EQUAL,
+		.number = 0,
+	};
+	struct fg_etcd_op ok[2] = {
+		{ .type = FG_ETCD_OP_PUT, .key = r->marker,
+		  .value = FG_STORE_MARK_FENCE,
+		  .value_len = strlen(FG_STORE_MARK_FENCE) },
+		{ .type = FG_ETCD_OP_RANGE, .key = st->rules_key,
+		  .keys_only = true },
+	};
+	struct fg_etcd_op fail[2] = {
+		{ .type = FG_ETCD_OP_RANGE, .key = r->marker },
+		{ .type = FG_ETCD_OP_RANGE, .key = st->rules_key,
+		  .keys_only = true },
+	};
+
+	if (fg_etcd_txn(st->etcd, &cmp, 1, ok, 2, fail, 2,
+			fg_store_resolve_done, r)) {
+		char msg[320];
+
+		snprintf(msg, sizeof(msg), "outcome unknown: the write may "
+			 "still be applied (%s)", r->why);
+		fg_store_finish(r, -ETIMEDOUT, 0, msg);
+	}
+}
+
+/* fg_store_resolve_cb - the pause between attempts is over. */
+static void fg_store_resolve_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fg_store_resolve(arg);
+}
 
 static void fg_store_write_done(void *arg, const struct fg_etcd_result *res)
 {
 	struct fg_write_req *r = arg;
+	struct fg_store *st = r->st;
+	char msg[512];
 
-	fg_store_set_health(r->st, res->err, res->message);
-	if (res->err)
-		r->cb(r->arg, res->err, 0, res->message);
-	else if (!res->succeeded)
-		r->cb(r->arg, -ESTALE, 0, "the rule set changed meanwhile");
-	else
-		r->cb(r->arg, 0, (uint64_t)res->revision, "");
-	free(r->value);
-	free(r);
+	fg_store_set_health(st, res->err, res->message);
+	if (res->err == -EMSGSIZE) {
+		if (st->request_max)
+			snprintf(msg, sizeof(msg), "the rule set is %zu bytes "
+				 "as stored; the store accepts at most %" PRIu64
+				 " bytes (%.1f MiB) per write (%s)",
+				 r->value_len, st->request_max,
+				 (double)st->request_max / (1024.0 * 1024.0),
+				 res->message);
+		else
+			snprintf(msg, sizeof(msg), "the rule set is %zu bytes "
+				 "as stored, over the store's request limit "
+				 "(etcd's --max-request-bytes, 1.5 MiB unless "
+				 "set otherwise): %s", r->value_len,
+				 res->message);
+		fg_store_finish(r, -EMSGSIZE, 0, msg);
+		return;
+	}
+	if (fg_store_unknown(res->err)) {
+		/* It may have landed: it counts toward the maintenance. */
+		fg_store_maint_wrote(st, r->value_len);
+		snprintf(r->why, sizeof(r->why), "%s", res->message);
+		r->resolve_deadline = fg_store_now_ms() + (uint64_t)st->resolve_ms;
+		r->resolve_timer = evtimer_new(st->d->base, fg_store_resolve_cb, r);
+		fg_store_resolve(r);
+		return;
+	}
+	if (res->err) {
+		fg_store_finish(r, res->err, 0, res->message);
+		return;
+	}
+	if (!res->succeeded) {
+		fg_store_finish(r, -ESTALE, 0, "the rule set changed meanwhile");
+		return;
+	}
+	fg_store_maint_wrote(st, r->value_len);
+	fg_store_unmark(r);
+	fg_store_finish(r, 0, (uint64_t)res->revision, "");
+}
+
+/* fg_store_submit - the write of fg_store_write and fg_store_write_force. */
+static int fg_store_submit(struct fg_store *st, json_t *config,
+			   uint64_t expected, bool force,
+			   fg_store_write_cb cb, void *arg)
+{
+	struct fg_write_req *r;
+	struct fg_etcd_cmp cmp[2] = {
+		{
+			.target = FG_ETCD_CMP_CREATE_REVISION,
+			.result = FG_ETCD_CMP_EQUAL,
+			.number = 0,
+		},
+		{
+			.key = st->rules_key,
+			.target = expected ? FG_ETCD_CMP_MOD_REVISION :
+					     FG_ETCD_CMP_CREATE_REVISION,
+			.result = FG_ETCD_CMP_EQUAL,
+			.number = (int64_t)expected,
+		},
+	};
+	struct fg_etcd_op put[2] = {
+		{ .type = FG_ETCD_OP_PUT, .key = st->rules_key },
+		{ .type = FG_ETCD_OP_PUT, .value = FG_STORE_MARK_LANDED,
+		  .value_len = strlen(FG_STORE_MARK_LANDED) },
+	};
+	int n;
+
+	if (!st || !config || !cb)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->value = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+	n = asprintf(&r->marker, "%s/%016" PRIx64 "-%" PRIu64, st->writes_prefix,
+		     st->write_nonce, ++st->write_seq);
+	if (!r->value || n < 0) {
+		if (n < 0)
+			r->marker = NULL;
+		fg_write_free(r);
+		return -ENOMEM;
+	}
+	r->st = st;
+	TAILQ_INSERT_TAIL(&st->writes, r, link);
+	r->cb = cb;
+	r->arg = arg;
+	r->expected = expected;
+	r->force = force;
+	r->value_len = strlen(r->value);
+	cmp[0].key = r->marker;
+	put[0].value = r->value;
+	put[0].value_len = r->value_len;
+	put[1].key = r->marker;
+	if (fg_etcd_txn(st->etcd, cmp, force ? 1 : 2, put, 2, NULL, 0,
+			fg_store_write_done, r)) {
+		fg_write_free(r);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int fg_store_write(struct fg_store *st, json_t *config, uint64_t expected,
 		   fg_store_write_cb cb, void *arg)
 {
-	struct fg_write_req *r = calloc(1, sizeof(*r));
-	struct fg_etcd_cmp cmp = {
-		.key = st->rules_key,
-		.target = expected ? FG_ETCD_CMP_MOD_REVISION : FG_ETCD_CMP_CREATE_REVISION,
-		.result = FG_ETCD_CMP_EQUAL,
-		.number = (int64_t)expected,
-	};
-	struct fg_etcd_op put = {
-		.type = FG_ETCD_OP_PUT,
-		.key = st->rules_key,
-	};
+	return fg_store_submit(st, config, expected, false, cb, arg);
+}
 
-	if (!r)
-		return -ENOMEM;
-	r->value = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!r->value) {
-		free(r);
-		return -ENOMEM;
-	}
-	r->st = st;
-	r->cb = cb;
-	r->arg = arg;
-	put.value = r->value;
-	put.value_len = strlen(r->value);
-	if (fg_etcd_txn(st->etcd, &cmp, 1, &put, 1, NULL, 0, fg_store_write_done, r)) {
-		free(r->value);
-		free(r);
-		return -ENOMEM;
-	}
+int fg_store_write_force(struct fg_store *st, json_t *config,
+			 fg_store_write_cb cb, void *arg)
+{
+	return fg_store_submit(st, config, 0, true, cb, arg);
+}
+
+int fg_store_identity(const struct fg_store *st, uint64_t *cluster_id,
+		      uint64_t *revision)
+{
+	if (!st)
+		return -EINVAL;
+	if (!st->id_known)
+		return -EAGAIN;
+	if (cluster_id)
+		*cluster_id = st->cluster_id;
+	if (revision)
+		*revision = st->id_revision;
 	return 0;
+}
+
+/* -------------------------------------------------------- maintenance */
+
+/* fg_store_maint_end - a pass is over (err 0: completed). */
+static void fg_store_maint_end(struct fg_store *st, int err, const char *what,
+			       const char *msg)
+{
+	st->maint_running = false;
+	if (err) {
+		/* Counted again, so the next write or check retries. */
+		st->maint_bytes += st->maint_threshold;
+		fg_log(FG_LOG_WARN, "store: maintenance: %s failed: %s", what,
+		       msg);
+		return;
+	}
+	st->maint_passes++;
+	if (st->maint_again) {
+		st->maint_again = false;
+		fg_store_maint_wrote(st, 0);
+	}
+}
+
+static void fg_store_maint_status(void *arg, const struct fg_etcd_result *res)
+{
+	struct fg_store *st = arg;
+
+	if (!res->err) {
+		st->db_size = res->db_size;
+		st->db_size_in_use = res->db_size_in_use;
+		if (res->db_size > st->db_size_peak)
+			st->db_size_peak = res->db_size;
+	}
+	fg_store_maint_end(st, res->err, "status", res->message);
+}
+
+static void fg_store_maint_defragged(void *arg,
+				     const struct fg_etcd_result *res)
+{
+	struct fg_store *st = arg;
+
+	if (res->err) {
+		fg_store_maint_end(st, res->err, "defragmentation", res->message);
+		return;
+	}
+	if (fg_etcd_status(st->etcd, fg_store_maint_status, st))
+		fg_store_maint_end(st, -ENOMEM, "status", "out of memory");
+}
+
+static void fg_store_maint_compacted(void *arg,
+				     const struct fg_etcd_result *res)
+{
+	struct fg_store *st = arg;
+
+	/* -ESTALE: etcd's own compaction got there first; fine. */
+	if (res->err && res->err != -ESTALE) {
+		fg_store_maint_end(st, res->err, "compaction", res->message);
+		return;
+	}
+	if (fg_etcd_defragment(st->etcd, fg_store_maint_defragged, st))
+		fg_store_maint_end(st, -ENOMEM, "defragmentation",
+				   "out of memory");
+}
+
+static void fg_store_maint_begin(void *arg, const struct fg_etcd_result *res)
+{
+	struct fg_store *st = arg;
+
+	if (res->err) {
+		fg_store_maint_end(st, res->err, "status", res->message);
+		return;
+	}
+	if (res->db_size > st->db_size_peak)
+		st->db_size_peak = res->db_size;
+	/* Up to the current revision: only the live values stay. A watch
+	 * that must resume from before it re-reads the rule set (the
+	 * terminal -ESTALE path of fg_store_watch_cb). */
+	if (fg_etcd_compact(st->etcd, res->revision, true,
+			    fg_store_maint_compacted, st))
+		fg_store_maint_end(st, -ENOMEM, "compaction", "out of memory");
+}
+
+/* fg_store_maint_run - start a pass now (one at a time). */
+static void fg_store_maint_run(struct fg_store *st)
+{
+	if (st->maint_running) {
+		st->maint_again = true;
+		return;
+	}
+	st->maint_running = true;
+	st->maint_bytes = 0;
+	st->maint_last_ms = fg_store_now_ms();
+	if (fg_etcd_status(st->etcd, fg_store_maint_begin, st))
+		fg_store_maint_end(st, -ENOMEM, "status", "out of memory");
+}
+
+/* fg_store_maint_wrote - bytes more may be stored: start a pass once
+ * FG_STORE_MAINT_BYTES (st->maint_threshold) have been. Embedded only: an
+ * external cluster is its operators' to maintain. */
+static void fg_store_maint_wrote(struct fg_store *st, size_t bytes)
+{
+	if (!st->emb)
+		return;
+	st->maint_bytes += bytes;
+	if (st->maint_bytes >= st->maint_threshold)
+		fg_store_maint_run(st);
+}
+
+/* fg_store_maint_cb - the periodic check: a pass when anything was written
+ * and the last pass is FG_STORE_MAINT_PERIOD_MS old. */
+static void fg_store_maint_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fg_store *st = arg;
+
+	(void)fd;
+	(void)what;
+	if (st->maint_bytes &&
+	    fg_store_now_ms() - st->maint_last_ms >= FG_STORE_MAINT_PERIOD_MS)
+		fg_store_maint_run(st);
 }
 
 /* ---------------------------------------------------------- lifecycle */
@@ -432,11 +888,21 @@ json_t *fg_store_describe(const struct fg_store *st)
 {
 	const struct fg_boot_config *c = &st->d->cfg;
 
-	return json_pack("{s:s,s:s,s:s,s:b}",
-			 "kind", st->emb ? "embedded" : "etcd",
-			 "endpoint", st->endpoint,
-			 "prefix", c->store.prefix,
-			 "healthy", st->healthy);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:b}",
+			      "kind", st->emb ? "embedded" : "etcd",
+			      "endpoint", st->endpoint,
+			      "prefix", c->store.prefix,
+			      "healthy", st->healthy);
+
+	/* The space the embedded member uses against its quota, as of the
+	 * last maintenance pass (0 before the first). */
+	if (j && st->emb)
+		json_object_update_new(j, json_pack("{s:I,s:I,s:I,s:I}",
+			"db_size", (json_int_t)st->db_size,
+			"db_size_in_use", (json_int_t)st->db_size_in_use,
+			"db_size_peak", (json_int_t)st->db_size_peak,
+			"quota", (json_int_t)fg_etcd_embedded_quota(st->emb)));
+	return j;
 }
 
 static char *fg_strcat3(const char *a, const char *b, const char *c)
@@ -449,7 +915,28 @@ static char *fg_strcat3(const char *a, const char *b, const char *c)
 	return s;
 }
 
-struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
+/* fg_store_nonce - a random 64-bit number for marker names, so that a
+ * restarted daemon's markers never collide with its predecessor's. */
+static uint64_t fg_store_nonce(void)
+{
+	uint64_t v = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		v = fg_store_now_ms() ^ ((uint64_t)getpid() << 40);
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/*
+ * fg_store_open_with - fg_store_open with the embedded member's options
+ * (data_dir and name are filled in from d->cfg). The tests size the
+ * member through it.
+ */
+static struct fg_store *fg_store_open_with(struct fg_daemon *d,
+					   struct fg_etcd_embedded_opts *o,
+					   char *err, size_t errlen)
 {
 	const struct fg_boot_config *c = &d->cfg;
 	struct fg_store *st = calloc(1, sizeof(*st));
@@ -464,30 +951,39 @@ struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
 	st->rules_key = fg_strcat3(c->store.prefix, "/rules", "");
 	st->nodes_prefix = fg_strcat3(c->store.prefix, "/nodes/", "");
 	st->node_key = fg_strcat3(c->store.prefix, "/nodes/", c->node.name);
+	st->writes_prefix = fg_strcat3(c->store.prefix, "/writes/", c->node.name);
+	TAILQ_INIT(&st->writes);
+	st->write_nonce = fg_store_nonce();
+	st->resolve_ms = FG_STORE_RESOLVE_MS;
+	st->maint_threshold = FG_STORE_MAINT_BYTES;
+	st->maint_last_ms = fg_store_now_ms();
 	st->retry = evtimer_new(d->base, fg_store_retry_cb, st);
-	if (!st->rules_key || !st->nodes_prefix || !st->node_key || !st->retry) {
+	if (!st->rules_key || !st->nodes_prefix || !st->node_key ||
+	    !st->writes_prefix || !st->retry) {
 		snprintf(err, errlen, "out of memory");
 		goto err_free;
 	}
 
 	if (c->store.kind == FG_STORE_EMBEDDED) {
-		struct fg_etcd_embedded_opts o;
+		struct timeval tv = fg_store_ms_tv(FG_EMBEDDED_CHECK_MS);
+		struct timeval mtv = fg_store_ms_tv(FG_STORE_MAINT_CHECK_MS);
 
-		fg_etcd_embedded_opts_init(&o);
-		o.data_dir = c->store.data_dir;
-		o.name = c->node.name;
-		o.client_port = c->store.client_port;
-		o.peer_port = c->store.peer_port;
-		if (fg_etcd_embedded_start(&o, &st->emb, err, errlen))
+		o->data_dir = c->store.data_dir;
+		o->name = c->node.name;
+		if (fg_etcd_embedded_start(o, &st->emb, err, errlen))
 			goto err_free;
 		snprintf(st->endpoint, sizeof(st->endpoint), "%s",
 			 fg_etcd_embedded_endpoint(st->emb));
 		eps[neps++] = st->endpoint;
+		st->request_max = fg_etcd_embedded_request_max(st->emb);
 		st->emb_timer = event_new(d->base, -1, EV_PERSIST, fg_store_emb_check, st);
-		if (st->emb_timer) {
-			struct timeval tv = { FG_EMBEDDED_CHECK_MS / 1000, 0 };
-
-			evtimer_add(st->emb_timer, &tv);
+		st->maint_timer = event_new(d->base, -1, EV_PERSIST,
+					    fg_store_maint_cb, st);
+		if (!st->emb_timer || !st->maint_timer ||
+		    evtimer_add(st->emb_timer, &tv) ||
+		    evtimer_add(st->maint_timer, &mtv)) {
+			snprintf(err, errlen, "out of memory");
+			goto err_emb;
 		}
 	} else {
 		for (i = 0; i < c->store.nendpoints && neps < FG_ETCD_ENDPOINTS_MAX; i++)
@@ -498,7 +994,8 @@ struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
 	if (!st->etcd)
 		goto err_emb;
 	if (fg_etcd_set_tls(st->etcd, c->store.ca_file, c->store.cert_file,
-			    c->store.key_file)) {
+			    c->store.key_file) ||
+	    fg_etcd_set_request_max(st->etcd, (size_t)st->request_max)) {
 		snprintf(err, errlen, "store: cannot set the TLS files");
 		fg_etcd_free(st->etcd);
 		goto err_emb;
@@ -506,11 +1003,22 @@ struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
 
 	fg_store_load(st);
 	fg_store_register(st);
+	/* Markers of this node's earlier lives (a crash between a write and
+	 * its marker's deletion): none of their writes is still waiting. */
+	{
+		char *p = fg_strcat3(st->writes_prefix, "/", "");
+
+		if (p)
+			fg_etcd_delete(st->etcd, p, true, fg_store_ignore_quiet, st);
+		free(p);
+	}
 	return st;
 
 err_emb:
 	if (st->emb_timer)
 		event_free(st->emb_timer);
+	if (st->maint_timer)
+		event_free(st->maint_timer);
 	fg_etcd_embedded_stop(st->emb);
 err_free:
 	if (st->retry)
@@ -518,8 +1026,17 @@ err_free:
 	free(st->rules_key);
 	free(st->nodes_prefix);
 	free(st->node_key);
+	free(st->writes_prefix);
 	free(st);
 	return NULL;
+}
+
+struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
+{
+	struct fg_etcd_embedded_opts o;
+
+	fg_etcd_embedded_opts_init(&o);
+	return fg_store_open_with(d, &o, err, errlen);
 }
 
 void fg_store_close(struct fg_store *st)
@@ -532,12 +1049,18 @@ void fg_store_close(struct fg_store *st)
 	/* The node's registration expires with its lease (a few seconds);
 	 * a restarting daemon registers again under a new one. */
 	fg_etcd_free(st->etcd);
+	/* Writes not answered yet are dropped unanswered (the contract). */
+	while (!TAILQ_EMPTY(&st->writes))
+		fg_write_free(TAILQ_FIRST(&st->writes));
 	if (st->emb_timer)
 		event_free(st->emb_timer);
+	if (st->maint_timer)
+		event_free(st->maint_timer);
 	fg_etcd_embedded_stop(st->emb);
 	event_free(st->retry);
 	free(st->rules_key);
 	free(st->nodes_prefix);
 	free(st->node_key);
+	free(st->writes_prefix);
 	free(st);
 }

@@ -7,14 +7,19 @@
  *                           (GET /v1/config without "version"); its
  *                           mod_revision is the rule version
  *   <prefix>/nodes/<name>   one JSON object per live node, under a lease
+ *   <prefix>/writes/<name>/<id>  a write's marker while its outcome is
+ *                           being learned (fg_store.c); deleted after
  *
  * One key for the whole rule set makes every change one atomic etcd put
  * with a compare on the previous version: no transaction op limits, no
  * partial rule sets, and the watch hands every node the complete new set.
  *
- * Standalone (store.kind "embedded") runs a private etcd member on
- * loopback under the data directory; a cluster points at real endpoints.
- * Either way the same code runs.
+ * Standalone (store.kind "embedded") runs a private etcd member under the
+ * data directory, reachable only through Unix sockets in a 0700
+ * directory (fg_etcd_embedded.h), and keeps its space in check: it
+ * compacts and defragments it as rule sets are written. A cluster points
+ * at real endpoints, maintained by its operators. Either way the same
+ * code runs.
  */
 #ifndef FG_STORE_H
 #define FG_STORE_H
@@ -28,10 +33,24 @@ struct fg_daemon;
 struct fg_store;
 
 /*
- * The answer to a write. err: 0 (stored as `version`), -ESTALE (the rule
- * set is no longer at the expected version: someone else wrote first),
- * or another negative errno when the store could not be reached (msg says
- * why). Runs on the event loop.
+ * The answer to a write. err:
+ *   0          stored as `version` (also when the first answer was lost
+ *              and the store was asked again: the outcome is resolved)
+ *   -ESTALE    not stored: the rule set is no longer at the expected
+ *              version (someone else wrote first)
+ *   -EMSGSIZE  not stored: the rule set is larger than the store takes
+ *              in one request; msg names both sizes and the limit
+ *   -EIO       not stored: the store timed out or broke the connection,
+ *              and asking again showed the write did not land (and now
+ *              never can); nothing changed
+ *   -ETIMEDOUT outcome unknown: the store did not answer, neither the
+ *              write nor, within a bounded time, the question whether it
+ *              landed. msg starts "outcome unknown: the write may still
+ *              be applied"; a later read (or the watch) tells.
+ *   other      not stored: the store refused or could not be reached
+ *              before the write was sent (-ECONNREFUSED, -ENOSPC its
+ *              quota is full, -EACCES, ...); msg says why.
+ * Runs on the event loop.
  */
 typedef void (*fg_store_write_cb)(void *arg, int err, uint64_t version,
 				  const char *msg);
@@ -63,6 +82,29 @@ void fg_store_close(struct fg_store *st);
 int fg_store_write(struct fg_store *st, json_t *config, uint64_t expected,
 		   fg_store_write_cb cb, void *arg);
 
+/*
+ * fg_store_write_force - store config whatever the stored version is (or
+ * whether any is stored): for `--adopt-dataplane`, which writes the rule
+ * set the dataplane runs back into an empty or older store. The new
+ * version is the store's revision after the write, as for any write.
+ * Same contract and answers as fg_store_write, except -ESTALE.
+ */
+int fg_store_write_force(struct fg_store *st, json_t *config,
+			 fg_store_write_cb cb, void *arg);
+
+/*
+ * fg_store_identity - which store this is: etcd's cluster id (fixed when
+ * the store was created: a store created afresh, or restored from a
+ * snapshot with etcdctl, has another) and the store's revision as of the
+ * first successful read of the rule set after fg_store_open (an older copy
+ * of the same store's data has a lower one). Together with the version a
+ * dataplane was last given, they tell a store behind the dataplane from
+ * one ahead of it. Either pointer may be NULL. Returns 0, -EAGAIN before
+ * the first read has succeeded, or -EINVAL (st NULL).
+ */
+int fg_store_identity(const struct fg_store *st, uint64_t *cluster_id,
+		      uint64_t *revision);
+
 /* fg_store_nodes - list the registered nodes. Same contract as write. */
 int fg_store_nodes(struct fg_store *st, fg_store_nodes_cb cb, void *arg);
 
@@ -72,7 +114,10 @@ void fg_store_node_applied(struct fg_store *st, uint64_t version);
 /* fg_store_healthy - true while the last store request succeeded. */
 bool fg_store_healthy(const struct fg_store *st);
 
-/* fg_store_describe - "embedded" or "etcd" and the endpoints, for status. */
+/* fg_store_describe - "embedded" or "etcd" and the endpoints, for status;
+ * for an embedded member also db_size, db_size_in_use (as of the last
+ * maintenance pass), db_size_peak (the largest seen, just before a
+ * compaction) and quota, in bytes. */
 json_t *fg_store_describe(const struct fg_store *st);
 
 #endif /* FG_STORE_H */
