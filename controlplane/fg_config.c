@@ -74,7 +74,8 @@ static const struct fg_key fg_node_keys[] = {
 	{ "name", FG_K_ALL }, { "group", FG_K_ALL }, { NULL, 0 },
 };
 static const struct fg_key fg_api_keys[] = {
-	{ "listen", FG_K_ALL }, { "token_file", FG_K_ALL }, { NULL, 0 },
+	{ "listen", FG_K_ALL }, { "token_file", FG_K_ALL },
+	{ "allow_no_token", FG_K_ALL }, { NULL, 0 },
 };
 static const struct fg_key fg_store_keys[] = {
 	{ "kind", FG_K_ALL },
@@ -318,6 +319,28 @@ static int fg_int(struct fg_cctx *c, const config_setting_t *g,
 		return -1;
 	}
 	*out = v;
+	return 1;
+}
+
+/*
+ * fg_bool - member name of g as a boolean. Returns 1 (*out set), 0
+ * absent, -1 wrong type (error recorded).
+ */
+static int fg_bool(struct fg_cctx *c, const config_setting_t *g,
+		   const char *gpath, const char *name, bool *out)
+{
+	const config_setting_t *s = g ? config_setting_get_member(g, name) : NULL;
+	char path[128];
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		snprintf(path, sizeof(path), "%s.%s", gpath, name);
+		fg_cerr(c, s, path, "must be true or false, not %s",
+			fg_type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
 	return 1;
 }
 
@@ -820,6 +843,15 @@ static void fg_load_node(struct fg_cctx *c, const config_setting_t *root,
 				v, FG_NAME_RE);
 			continue;
 		}
+		/* Groups (cluster-scope limits and stock shared by a group,
+		 * rules that target one) are not built yet: a node put in a
+		 * group would silently act as one of "default". */
+		if (i == 1 && strcmp(v, FG_CFG_GROUP_DEF)) {
+			fg_cerr(c, s, path,
+				"\"%s\": node groups are not supported yet; only \"%s\" (or no group setting) is accepted",
+				v, FG_CFG_GROUP_DEF);
+			continue;
+		}
 		memcpy(dst[i], v, strlen(v) + 1);
 	}
 }
@@ -860,6 +892,16 @@ static void fg_load_api(struct fg_cctx *c, const config_setting_t *root,
 			out->api.token_file[0] = '\0';
 		}
 	}
+	fg_bool(c, g, "api", "allow_no_token", &out->api.allow_no_token);
+	/* An API reachable from other hosts without a token is anyone on
+	 * the network rewriting the rules: only on explicit request. Not
+	 * when token_file is set but unreadable (reported above). */
+	s = config_setting_get_member(g, "listen");
+	if (s && !config_setting_get_member(g, "token_file") &&
+	    !out->api.allow_no_token && !fg_addr_loopback(&out->api.addr))
+		fg_cerr(c, s, "api.listen",
+			"%s listens beyond loopback without a token: set api.token_file, or api.allow_no_token = true to run an open API on purpose",
+			out->api.listen);
 }
 
 static void fg_load_store(struct fg_cctx *c, const config_setting_t *root,
@@ -1309,6 +1351,7 @@ int fg_config_reload_diff(const struct fg_boot_config *old,
 			       sizeof(old->api.addr.a6)),
 		"api.listen");
 	FG_DIFF_STR(api.token_file, "api.token_file");
+	FG_DIFF_NUM(api.allow_no_token, "api.allow_no_token");
 	FG_DIFF_NUM(store.kind, "store.kind");
 	if (old->store.kind == new->store.kind &&
 	    old->store.kind == FG_STORE_EMBEDDED) {
@@ -1369,6 +1412,42 @@ int fg_config_reload_diff(const struct fg_boot_config *old,
 	if (strcmp(old->api.token, new->api.token))
 		live |= FG_CONFIG_RELOAD_TOKEN;
 	return live;
+}
+
+/* fg_config_api_sockaddr - see the header. */
+int fg_config_api_sockaddr(const struct fg_boot_config *cfg,
+			   struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (!cfg || !ss || !len)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (cfg->api.addr.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(cfg->api.port);
+		sin->sin_addr = cfg->api.addr.a4;
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (cfg->api.addr.family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(cfg->api.port);
+		sin6->sin6_addr = cfg->api.addr.a6;
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* fg_config_api_loopback - see the header. */
+bool fg_config_api_loopback(const struct fg_boot_config *cfg)
+{
+	return cfg && (cfg->api.addr.family == AF_INET ||
+		       cfg->api.addr.family == AF_INET6) &&
+	       fg_addr_loopback(&cfg->api.addr);
 }
 
 /* fg_config_log_level_name - see the header. */

@@ -14,7 +14,9 @@
  *
  *   node = {
  *     name  = required, [a-z0-9][a-z0-9_-]{0,62}
- *     group = "default", same pattern
+ *     group = "default"               the only group accepted until node
+ *                                     groups exist (any other value is an
+ *                                     error, never silently ignored)
  *   };
  *   api = {
  *     listen     = "127.0.0.1:7380"   "ADDR:PORT" or "[V6ADDR]:PORT",
@@ -24,6 +26,12 @@
  *                                     RFC 6750 characters, surrounding
  *                                     white space (a final newline) ignored,
  *                                     at most FG_CONFIG_TOKEN_MAX - 1 bytes
+ *     allow_no_token = false          true: let an API that listens
+ *                                     beyond loopback run without a
+ *                                     token. Without it such a listen
+ *                                     address and no token_file is an
+ *                                     error: on an edge box an open API
+ *                                     is anyone rewriting the rules.
  *   };                                (the whole group is optional)
  *   store = {                         (optional: embedded, defaults below)
  *     kind = "embedded"               | "etcd"
@@ -83,6 +91,7 @@
 #include <stdio.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "fg_rules.h"
 
@@ -141,6 +150,8 @@ struct fg_boot_config {
 		char token_file[FG_CONFIG_PATH_MAX]; /* "" = no auth */
 		char token[FG_CONFIG_TOKEN_MAX];     /* [live] its content,
 						      * trimmed; "" = no auth */
+		bool allow_no_token;                 /* open API beyond
+						      * loopback on purpose */
 	} api;
 	struct {
 		enum fg_store_kind kind;
@@ -234,6 +245,24 @@ unsigned fg_config_errors_print(const struct fg_config_errors *errs, FILE *f);
 int fg_config_reload_diff(const struct fg_boot_config *old,
 			  const struct fg_boot_config *new, char *err,
 			  size_t errlen);
+
+/*
+ * fg_config_api_sockaddr - api.listen of cfg as a socket address for
+ * bind(2), built from the parsed literal: no name service and no
+ * getaddrinfo(), whose AI_ADDRCONFIG (libevent's evhttp_bind_socket sets
+ * it) refuses 127.0.0.1 and ::1 while no interface but lo has an address,
+ * i.e. at boot before the network is up. Returns 0, or -EINVAL (NULL
+ * argument, or an address family other than AF_INET/AF_INET6).
+ */
+int fg_config_api_sockaddr(const struct fg_boot_config *cfg,
+			   struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * fg_config_api_loopback - true when api.listen is a loopback address
+ * (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104): only local processes reach
+ * the API. False for an unspecified (every address) or any other one.
+ */
+bool fg_config_api_loopback(const struct fg_boot_config *cfg);
 
 /* fg_config_log_level_name - "error", "warn", "info" or "debug" for a
  * syslog priority (the nearest of the four); never NULL. */

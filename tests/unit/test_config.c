@@ -11,6 +11,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,7 +91,7 @@ static int teardown(void **state)
 {
 	static const char *const names[] = {
 		"test.conf", "inc.conf", "token", "token_empty",
-		"token_space", "a.conf", "b.conf", NULL,
+		"token_space", "a.conf", "b.conf", "example.conf", NULL,
 	};
 	char path[256];
 	unsigned i;
@@ -100,6 +105,38 @@ static int teardown(void **state)
 }
 
 /* ---------------------------------------------------- good configs */
+
+/*
+ * load_example - load a shipped config as shipped, except that the token
+ * file it names (/etc/floodgate/token: an example beyond loopback must
+ * name one) is the test's: copied to example.conf with that path
+ * replaced. Returns fg_config_load's result.
+ */
+static int load_example(const char *path, struct fg_boot_config *out)
+{
+	static const char tok[] = "/etc/floodgate/token";
+	char text[16384], copy[17000], mine[128];
+	size_t n, o = 0, i;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	assert_true(n < sizeof(text) - 1);
+	text[n] = '\0';
+	snprintf(mine, sizeof(mine), "%s/token", tmpdir);
+	for (i = 0; i < n && o + sizeof(mine) < sizeof(copy); ) {
+		if (!strncmp(text + i, tok, sizeof(tok) - 1)) {
+			o += (size_t)snprintf(copy + o, sizeof(copy) - o, "%s", mine);
+			i += sizeof(tok) - 1;
+		} else {
+			copy[o++] = text[i++];
+		}
+	}
+	assert_true(i == n);
+	copy[o] = '\0';
+	return fg_config_load(write_file("example.conf", copy), out, &errs);
+}
 
 /* Every shipped config loads without an error. */
 static void test_examples_load(void **state)
@@ -131,7 +168,7 @@ static void test_examples_load(void **state)
 		if (l < 6 || strcmp(de->d_name + l - 5, ".conf"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", sub, de->d_name);
-		rc = fg_config_load(path, &cfg, &errs);
+		rc = load_example(path, &cfg);
 		if (rc) {
 			print_message("%s:\n", path);
 			dump_errors();
@@ -144,7 +181,8 @@ static void test_examples_load(void **state)
 	assert_true(n >= 4);
 
 	snprintf(path, sizeof(path), "%s/examples/standalone-xdp.conf", dir);
-	assert_int_equal(fg_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(load_example(path, &cfg), 0);
+	assert_string_equal(cfg.api.token, "s3cr3t-Token_1.~+/==");
 	assert_int_equal(cfg.dataplane.ninterfaces, 2);
 	assert_string_equal(cfg.dataplane.interfaces[1], "eth1");
 	assert_true(cfg.dataplane.tunnel_source.has4);
@@ -152,7 +190,8 @@ static void test_examples_load(void **state)
 	assert_int_equal(cfg.dataplane.ct_established, 4194304);
 
 	snprintf(path, sizeof(path), "%s/examples/cluster-etcd.conf", dir);
-	assert_int_equal(fg_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(load_example(path, &cfg), 0);
+	assert_string_equal(cfg.node.group, "default");
 	assert_int_equal(cfg.store.kind, FG_STORE_ETCD);
 	assert_int_equal(cfg.store.nendpoints, 3);
 	assert_int_equal(cfg.api.addr.family, AF_INET6);
@@ -206,14 +245,15 @@ static void test_values(void **state)
 	char a[INET6_ADDRSTRLEN];
 
 	assert_int_equal(load_text(
-		"node = { name = \"n0\"; group = \"g_1-x\"; };\n"
+		"node = { name = \"n0\"; group = \"default\"; };\n"
 		"api = { listen = \"[::1]:8443\"; token_file = \"@DIR@/token\"; };\n"
 		"dataplane = { kind = \"xdp\"; interfaces = (\"eth0\", \"veth-a.10\");\n"
 		"  mode = \"generic\"; tunnel_source = \"2001:db8::1\";\n"
 		"  snat_addresses = [\"198.19.255.7\"]; ring_slots = 65537L;\n"
 		"  conntrack = { udp_timeout_s = 1; }; };\n"
 		"log = { level = \"debug\"; };\n", &cfg), 0);
-	assert_string_equal(cfg.node.group, "g_1-x");
+	assert_string_equal(cfg.node.group, "default");
+	assert_false(cfg.api.allow_no_token);
 	assert_int_equal(cfg.api.addr.family, AF_INET6);
 	assert_int_equal(cfg.api.port, 8443);
 	assert_string_equal(cfg.api.token, "s3cr3t-Token_1.~+/==");
@@ -318,7 +358,7 @@ static const struct bad_case bad_cases[] = {
 	{ "bad enum", NODE "dataplane = { kind = \"ebpf\"; };\n", -EINVAL,
 	  { { 2, "dataplane.kind: \"ebpf\" is not one of \"xdp\" or \"dpdk\"" } } },
 	{ "missing node", XDP, -EINVAL, { { 0, "node: required" } } },
-	{ "missing name", "node = {\n group = \"g\"; };\n" XDP, -EINVAL,
+	{ "missing name", "node = {\n group = \"default\"; };\n" XDP, -EINVAL,
 	  { { 1, "node.name: required" } } },
 	{ "missing dataplane", NODE, -EINVAL, { { 0, "dataplane: required" } } },
 	{ "missing kind", NODE "dataplane = { interfaces = [\"eth0\"]; };\n", -EINVAL,
@@ -344,7 +384,18 @@ static const struct bad_case bad_cases[] = {
 	  { { 4, "store.cert_file: needs store.key_file too" } } },
 	{ "ports collide", NODE XDP "store = { client_port = 2400;\n peer_port = 2400; };\n",
 	  -EINVAL, { { 4, "store.peer_port: must differ from store.client_port" } } },
-	{ "API on the store's port", NODE XDP "api = { listen = \"[::]:2389\"; };\n", -EINVAL,
+	{ "a node group other than default", "node = { name = \"a\";\n group = \"eu-west\"; };\n" XDP,
+	  -EINVAL, { { 2, "node.group: \"eu-west\": node groups are not supported yet; only \"default\"" } } },
+	{ "API everywhere without a token", NODE XDP "api = {\n listen = \"0.0.0.0:7380\"; };\n", -EINVAL,
+	  { { 4, "api.listen: 0.0.0.0:7380 listens beyond loopback without a token: set api.token_file, or api.allow_no_token = true" } } },
+	{ "API on a v6 address without a token", NODE XDP "api = { listen = \"[2001:db8::1]:7380\";\n"
+	  " allow_no_token = false; };\n", -EINVAL,
+	  { { 3, "api.listen: [2001:db8::1]:7380 listens beyond loopback without a token" } } },
+	{ "allow_no_token not a boolean", NODE XDP "api = { listen = \"[::]:7380\";\n"
+	  " allow_no_token = \"yes\"; };\n", -EINVAL,
+	  { { 3, "api.listen: [::]:7380 listens beyond loopback without a token" },
+	    { 4, "api.allow_no_token: must be true or false, not a string" } } },
+	{ "API on the store's port", NODE XDP "api = { listen = \"[::]:2389\"; allow_no_token = true; };\n", -EINVAL,
 	  { { 3, "api.listen: port 2389 is taken by the embedded store" } } },
 	{ "many errors, all reported, in line order",
 	  "node = { name = \"Bad\"; };\n"                                 /* 1 */
@@ -487,6 +538,137 @@ static void test_error_overflow_and_print(void **state)
 	free(buf);
 }
 
+/* The API beyond loopback: with a token, or with allow_no_token; on
+ * loopback neither is needed. */
+static void test_api_open(void **state)
+{
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"0.0.0.0:7380\";\n"
+				   " token_file = \"@DIR@/token\"; };\n", &cfg), 0);
+	assert_false(fg_config_api_loopback(&cfg));
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::]:7380\";\n"
+				   " allow_no_token = true; };\n", &cfg), 0);
+	assert_true(cfg.api.allow_no_token);
+	assert_false(fg_config_api_loopback(&cfg));
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::1]:7380\"; };\n",
+				   &cfg), 0);
+	assert_true(fg_config_api_loopback(&cfg));
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"127.0.0.9:7380\"; };\n",
+				   &cfg), 0);
+	assert_true(fg_config_api_loopback(&cfg));
+	assert_int_equal(load_text("node = { name = \"a\"; group = \"default\"; };\n" XDP,
+				   &cfg), 0);
+	assert_string_equal(cfg.node.group, "default");
+	/* A reload that changes it needs a restart. */
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::]:7380\";\n"
+				   " allow_no_token = true; };\n", &cfg), 0);
+	cfg2 = cfg;
+	cfg2.api.allow_no_token = false;
+	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, NULL, 0), -EBUSY);
+}
+
+/* lo_up - bring lo up in this network namespace. Returns 0 or -errno. */
+static int lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		rc = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!rc && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* bind_listen - bind api.listen of text's config as the daemon does, from
+ * fg_config_api_sockaddr. Returns 0 or -errno. */
+static int bind_listen(const char *listen_text)
+{
+	struct sockaddr_storage ss;
+	char text[256];
+	socklen_t len;
+	int fd, rc = 0;
+
+	snprintf(text, sizeof(text), NODE XDP "api = { listen = \"%s\"; };\n",
+		 listen_text);
+	if (load_text(text, &cfg))
+		return -EINVAL;
+	if (fg_config_api_sockaddr(&cfg, &ss, &len))
+		return -EINVAL;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 1))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * The API address as a socket address, and bound in a network namespace
+ * where only lo is up and has addresses (a box at boot, before its
+ * network): libevent's evhttp_bind_socket refuses 127.0.0.1 there
+ * (evutil_getaddrinfo's AI_ADDRCONFIG finds no route, so "no IPv4"); the
+ * parsed address binds. The
+ * namespace part runs in a child (unshare changes the whole process) and
+ * skips without the privilege to make one.
+ */
+static void test_api_sockaddr(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int status;
+	pid_t pid;
+
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"127.0.0.1:7391\"; };\n",
+				   &cfg), 0);
+	assert_int_equal(fg_config_api_sockaddr(&cfg, &ss, &len), 0);
+	assert_int_equal(len, sizeof(*sin));
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 7391);
+	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::1]:7392\"; };\n",
+				   &cfg), 0);
+	assert_int_equal(fg_config_api_sockaddr(&cfg, &ss, &len), 0);
+	assert_int_equal(len, sizeof(*sin6));
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 7392);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	assert_int_equal(fg_config_api_sockaddr(NULL, &ss, &len), -EINVAL);
+
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) &&
+		    unshare(CLONE_NEWUSER | CLONE_NEWNET))
+			_exit(77);
+		if (lo_up())
+			_exit(3);
+		if (bind_listen("127.0.0.1:7391"))
+			_exit(4);
+		/* ::1 exists once lo is up, unless IPv6 is off here. */
+		if (bind_listen("[::1]:7392") && errno != EAFNOSUPPORT)
+			_exit(5);
+		fflush(stdout);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		print_message("no network namespace here (unshare: needs root or user namespaces): bind part skipped\n");
+		return;
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---------------------------------------------------------- reload */
 
 static void test_reload_diff(void **state)
@@ -556,6 +738,8 @@ int main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_error_overflow_and_print),
 		cmocka_unit_test(test_reload_diff),
+		cmocka_unit_test(test_api_open),
+		cmocka_unit_test(test_api_sockaddr),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
