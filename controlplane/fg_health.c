@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +56,8 @@ struct fg_htarget {
 	uint32_t streak;
 	uint64_t probes, failures, transitions;
 	char last_error[FG_HEALTH_ERR_MAX];
+	uint64_t local_errors;
+	char last_local_error[FG_HEALTH_ERR_MAX];
 
 	/* Schedule: when idle the timer starts the next probe, while probing
 	 * it is the probe's deadline - one event serves both because the two
@@ -318,6 +321,40 @@ static void fg_ht_finish(struct fg_htarget *t, bool ok, const char *fmt, ...)
 		h->cb(h->arg, t->svc->name, &t->addr, t->port, ok);
 }
 
+/*
+ * fg_ht_no_result - end the probe in flight without a result: it failed
+ * for a reason of this host's (fg_ht_local_errno), which says nothing of
+ * the backend. State, streak and probe counts stay as they were; the next
+ * probe comes on schedule. Must be the caller's last action, like
+ * fg_ht_finish (it fires no callback, but keeps the same rule).
+ */
+static void fg_ht_no_result(struct fg_htarget *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fg_ht_no_result(struct fg_htarget *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	fg_ht_probe_close(t);
+	evtimer_del(t->timer);
+	t->local_errors++;
+	va_start(ap, fmt);
+	vsnprintf(t->last_local_error, sizeof(t->last_local_error), fmt, ap);
+	va_end(ap);
+	fg_ht_schedule(t);
+}
+
+/*
+ * fg_ht_local_errno - errno values that mean this host could not make the
+ * probe (out of descriptors, buffers, memory or local ports), not that
+ * the backend failed it: a checker short of descriptors must not take
+ * every backend out of service.
+ */
+static bool fg_ht_local_errno(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM ||
+	       e == EADDRNOTAVAIL || e == EAGAIN;
+}
+
 /* fg_ht_watch - wait for events on the probe's socket (replacing what it
  * waited for before). Returns 0 or -ENOMEM. */
 static int fg_ht_watch(struct fg_htarget *t, short events)
@@ -397,8 +434,12 @@ static void fg_ht_send(struct fg_htarget *t)
 			if (t->phase != FG_HT_SEND) {
 				t->phase = FG_HT_SEND;
 				if (fg_ht_watch(t, EV_WRITE | EV_PERSIST))
-					fg_ht_finish(t, false, "out of memory");
+					fg_ht_no_result(t, "out of memory");
 			}
+			return;
+		}
+		if (n < 0 && (errno == ENOBUFS || errno == ENOMEM)) {
+			fg_ht_no_result(t, "send: %s", strerror(errno));
 			return;
 		}
 		if (n < 0) {
@@ -409,7 +450,7 @@ static void fg_ht_send(struct fg_htarget *t)
 	}
 	t->phase = FG_HT_READ;
 	if (fg_ht_watch(t, EV_READ | EV_PERSIST))
-		fg_ht_finish(t, false, "out of memory");
+		fg_ht_no_result(t, "out of memory");
 }
 
 /* fg_ht_recv - read what arrived of the status line; judge when enough
@@ -454,7 +495,7 @@ static void fg_ht_connected(struct fg_htarget *t)
 		return;
 	}
 	if (fg_ht_http_request(t)) {
-		fg_ht_finish(t, false, "out of memory");
+		fg_ht_no_result(t, "out of memory");
 		return;
 	}
 	fg_ht_send(t);
@@ -471,7 +512,9 @@ static void fg_ht_io_cb(evutil_socket_t fd, short what, void *arg)
 	case FG_HT_CONNECT:
 		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
-		if (err)
+		if (err == ENOBUFS || err == ENOMEM)
+			fg_ht_no_result(t, "connect: %s", strerror(err));
+		else if (err)
 			fg_ht_finish(t, false, "connect: %s", strerror(err));
 		else
 			fg_ht_connected(t);
@@ -525,7 +568,8 @@ static void fg_ht_start(struct fg_htarget *t)
 	t->fd = socket(t->addr.family,
 		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0) {
-		fg_ht_finish(t, false, "socket: %s", strerror(errno));
+		/* socket() has no peer yet: any failure is this host's. */
+		fg_ht_no_result(t, "socket: %s", strerror(errno));
 		return;
 	}
 	setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -537,12 +581,15 @@ static void fg_ht_start(struct fg_htarget *t)
 		return;
 	}
 	if (errno != EINPROGRESS) {
-		fg_ht_finish(t, false, "connect: %s", strerror(errno));
+		if (fg_ht_local_errno(errno))
+			fg_ht_no_result(t, "connect: %s", strerror(errno));
+		else
+			fg_ht_finish(t, false, "connect: %s", strerror(errno));
 		return;
 	}
 	t->phase = FG_HT_CONNECT;
 	if (fg_ht_watch(t, EV_WRITE))
-		fg_ht_finish(t, false, "out of memory");
+		fg_ht_no_result(t, "out of memory");
 }
 
 /* fg_ht_timer_cb - start a probe when idle, time it out when probing
@@ -907,7 +954,87 @@ int fg_health_get_stats(struct fg_health *h, const char *service,
 	st->transitions = t->transitions;
 	st->streak = t->streak;
 	memcpy(st->last_error, t->last_error, sizeof(st->last_error));
+	st->local_errors = t->local_errors;
+	memcpy(st->last_local_error, t->last_local_error,
+	       sizeof(st->last_local_error));
 	return 0;
+}
+
+/* fg_health_seed - see the header. */
+int fg_health_seed(struct fg_health *h, const char *service,
+		   const struct fg_addr *addr, uint16_t port, bool up)
+{
+	struct fg_htarget *t;
+
+	if (!h || !service || !addr)
+		return -EINVAL;
+	t = fg_ht_lookup(h, service, addr, port);
+	if (!t)
+		return -ENOENT;
+	if (t->up != up) {
+		t->up = up;
+		/* The next results start a fresh streak towards rise or
+		 * fall from the seeded state. */
+		t->streak = 0;
+	}
+	return 0;
+}
+
+/* fg_health_nofile - see the header. */
+rlim_t fg_health_nofile(unsigned int targets)
+{
+	if (targets > FG_HEALTH_TARGETS_MAX)
+		targets = FG_HEALTH_TARGETS_MAX;
+	return (rlim_t)targets + FG_HEALTH_NOFILE_RESERVE;
+}
+
+/* fg_health_raise_nofile - see the header. */
+int fg_health_raise_nofile(unsigned int targets, char *err, size_t errlen)
+{
+	rlim_t need = fg_health_nofile(targets);
+	struct rlimit rl, want;
+	int hard_err;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		snprintf(err, errlen, "getrlimit(RLIMIT_NOFILE): %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
+		want.rlim_cur = need;
+		want.rlim_max = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want)) {
+			snprintf(err, errlen,
+				 "setrlimit(RLIMIT_NOFILE, %llu): %s",
+				 (unsigned long long)need, strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	/* The hard limit is short: raising it takes CAP_SYS_RESOURCE (the
+	 * daemon runs as root); without it take what the hard limit
+	 * allows and say how far that falls short. */
+	want.rlim_cur = need;
+	want.rlim_max = need;
+	if (!setrlimit(RLIMIT_NOFILE, &want))
+		return 0;
+	hard_err = errno;
+	want.rlim_cur = rl.rlim_max;
+	want.rlim_max = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &want)) {
+		snprintf(err, errlen, "setrlimit(RLIMIT_NOFILE, %llu): %s",
+			 (unsigned long long)rl.rlim_max, strerror(errno));
+		return -errno;
+	}
+	snprintf(err, errlen,
+		 "RLIMIT_NOFILE is %llu (the hard limit; raising it: %s), below the %llu descriptors %u health-check targets need: probes beyond it get no result until it is raised (LimitNOFILE=%llu)",
+		 (unsigned long long)rl.rlim_max, strerror(hard_err),
+		 (unsigned long long)need, targets, (unsigned long long)need);
+	return -EMFILE;
 }
 
 /* fg_health_count - see the header. */

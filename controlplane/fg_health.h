@@ -33,7 +33,17 @@
  * same latency as any backend that dies later. `fall` consecutive failures
  * take an UP target DOWN, `rise` consecutive successes bring a DOWN one
  * back. The callback fires on each transition only, never for the initial
- * UP and never for removed targets. A changed rise/fall applies from the
+ * UP and never for removed targets. fg_health_seed() may set a new
+ * target's state otherwise (a restarted daemon keeps what the dataplane
+ * it adopts knew).
+ *
+ * Local errors. A probe this host could not make - socket() failing for
+ * want of descriptors, buffers or memory (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM), connect() finding no local address or port (EADDRNOTAVAIL,
+ * EAGAIN), no memory for its events or request - has no result: the
+ * target's state, streak and probe counts do not move, local_errors
+ * counts it, and the next probe comes on schedule. A checker short of
+ * descriptors must not take healthy backends out of service. A changed rise/fall applies from the
  * next result on; a changed interval from the next scheduling.
  *
  * Context. Single-threaded: every function runs on the thread that runs
@@ -50,6 +60,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 
@@ -59,6 +70,9 @@
  * the descriptors the checker may hold (the daemon's RLIMIT_NOFILE must
  * allow for it). 16 full services of FG_SVC_BACKENDS_MAX backends. */
 #define FG_HEALTH_TARGETS_MAX 65536U
+/* Descriptors the daemon needs besides one per target: the API's
+ * connections (128), the store's, BPF maps and links, logs, with room. */
+#define FG_HEALTH_NOFILE_RESERVE 1024U
 /* The first probe of a new target comes within this many ms. */
 #define FG_HEALTH_FIRST_SPREAD_MS 1000U
 /* Shortest interval the library accepts. The API's floor is higher (100
@@ -88,6 +102,9 @@ struct fg_health_stats {
 				 * (0 before the first result) */
 	char last_error[FG_HEALTH_ERR_MAX]; /* why the most recent failed
 					     * probe failed; "" if none has */
+	uint64_t local_errors;  /* probes without a result: local errors,
+				 * not counted in probes */
+	char last_local_error[FG_HEALTH_ERR_MAX]; /* the latest; "" if none */
 };
 
 struct fg_health;
@@ -148,5 +165,37 @@ int fg_health_get_stats(struct fg_health *h, const char *service,
 
 /* fg_health_count - the number of targets over all services. */
 size_t fg_health_count(const struct fg_health *h);
+
+/*
+ * fg_health_seed - set the state of target (service, addr, port), made by
+ * a sync, to up or down without a callback, and start its streak afresh:
+ * for a restarted daemon, whose dataplane still has the backends down
+ * that probes took out before. Returns 0, -ENOENT (no such target),
+ * -EINVAL (a NULL argument).
+ */
+int fg_health_seed(struct fg_health *h, const char *service,
+		   const struct fg_addr *addr, uint16_t port, bool up);
+
+/*
+ * fg_health_nofile - the RLIMIT_NOFILE the daemon needs to probe `targets`
+ * targets (capped at FG_HEALTH_TARGETS_MAX) at once: one descriptor each
+ * plus FG_HEALTH_NOFILE_RESERVE. For the documented maximum, 65536
+ * targets, that is 66560 - above the usual soft limit of 1024, so the
+ * daemon raises its own.
+ */
+rlim_t fg_health_nofile(unsigned int targets);
+
+/*
+ * fg_health_raise_nofile - raise this process's RLIMIT_NOFILE soft limit
+ * to fg_health_nofile(targets): up to the hard limit, and past it when
+ * the process may (CAP_SYS_RESOURCE; below the kernel's fs.nr_open).
+ * Never lowers it. Call once at start, before descriptors are opened in
+ * numbers. Returns 0 (the limit suffices now); -EMFILE when the hard
+ * limit could not be raised far enough (the soft limit is then the hard
+ * one, and err says how far short it falls: probes past it get no
+ * result, never a failure); -errno of getrlimit/setrlimit (err says
+ * which). Blocking-free; logs nothing.
+ */
+int fg_health_raise_nofile(unsigned int targets, char *err, size_t errlen);
 
 #endif /* FG_HEALTH_H */

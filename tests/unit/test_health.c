@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -957,6 +958,149 @@ static void test_limits(void **state)
 	free(be);
 }
 
+/* closed_port - a loopback port nobody listens on (bound, then closed):
+ * a probe there fails with "connection refused". */
+static uint16_t closed_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+struct local_ctx {
+	const struct fg_addr *addr;
+	uint16_t port;
+	uint64_t want;
+};
+
+static bool local_done(struct env *e, void *arg)
+{
+	struct local_ctx *l = arg;
+	struct fg_health_stats st;
+
+	assert_int_equal(fg_health_get_stats(e->h, "web", l->addr, l->port,
+					     &st), 0);
+	return st.local_errors >= l->want;
+}
+
+/*
+ * A probe this host cannot make (out of descriptors: EMFILE) has no
+ * result: with fall = 1 against a port that refuses, one real failure
+ * would take the target down, yet many probes that could not open a
+ * socket change nothing. Once descriptors are back, the same target
+ * fails for real - the probes did target a dead backend.
+ */
+static void test_local_error_no_result(void **state)
+{
+	struct env *e = *state;
+	struct fg_rule_health cfg = mkcfg(FG_HEALTH_TCP, 20, 500, 1, 1);
+	struct fg_rule_backend b;
+	struct fg_health_stats st;
+	struct rlimit old, low;
+	struct local_ctx l;
+	uint16_t port = closed_port();
+	int fd;
+
+	b = mkbackend(AF_INET, "127.0.0.1", port);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	/* The lowest free descriptor becomes the limit: socket() fails. */
+	fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	low.rlim_cur = (rlim_t)fd;
+	low.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+	assert_int_equal(fg_health_sync(e->h, "web", &cfg, &b, 1, 80), 0);
+	l.addr = &b.addr;
+	l.port = port;
+	l.want = 5;
+	run_until(e, local_done, &l, "probes without a result");
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(fg_health_get_stats(e->h, "web", &b.addr, port, &st),
+			 0);
+	assert_true(st.up);
+	assert_int_equal(st.probes, 0);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(st.streak, 0);
+	assert_int_equal(st.transitions, 0);
+	assert_string_equal(st.last_error, "");
+	assert_non_null(strstr(st.last_local_error, "Too many open files"));
+	assert_int_equal(e->nrecs, 0);
+
+	/* Descriptors back: the dead backend is found dead. */
+	run_for_recs(e, 1);
+	assert_false(e->recs[0].up);
+	assert_int_equal(e->recs[0].st.failures, 1);
+	assert_non_null(strstr(e->recs[0].st.last_error, "refused"));
+}
+
+/* fg_health_seed sets a target's state quietly; the next results count
+ * from it. */
+static void test_seed(void **state)
+{
+	struct env *e = *state;
+	struct fg_rule_health cfg = mkcfg(FG_HEALTH_TCP, 20, 500, 2, 3);
+	struct fg_rule_backend b;
+	struct srv s;
+	bool up = true;
+
+	srv_init(&s, e, AF_INET, false);
+	b = mkbackend(AF_INET, "127.0.0.1", s.port);
+	assert_int_equal(fg_health_sync(e->h, "web", &cfg, &b, 1, 80), 0);
+	assert_int_equal(fg_health_seed(e->h, "web", &b.addr, s.port, false), 0);
+	assert_int_equal(fg_health_get(e->h, "web", &b.addr, s.port, &up), 0);
+	assert_false(up);
+	assert_int_equal(fg_health_seed(e->h, "nope", &b.addr, s.port, false),
+			 -ENOENT);
+	assert_int_equal(fg_health_seed(NULL, "web", &b.addr, s.port, false),
+			 -EINVAL);
+	assert_int_equal(e->nrecs, 0);
+	/* rise = 2 successes bring it up, with a callback. */
+	run_for_recs(e, 1);
+	assert_true(e->recs[0].up);
+	assert_int_equal(e->recs[0].st.probes, 2);
+	srv_free(&s);
+}
+
+/* The descriptors for the documented target count, and raising the limit
+ * (never lowering it). */
+static void test_raise_nofile(void **state)
+{
+	struct rlimit before, after;
+	char err[256] = "";
+	int rc;
+
+	assert_int_equal(fg_health_nofile(FG_HEALTH_TARGETS_MAX),
+			 FG_HEALTH_TARGETS_MAX + FG_HEALTH_NOFILE_RESERVE);
+	assert_int_equal(fg_health_nofile(UINT32_MAX),
+			 FG_HEALTH_TARGETS_MAX + FG_HEALTH_NOFILE_RESERVE);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+	rc = fg_health_raise_nofile(100, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &after), 0);
+	assert_true(after.rlim_cur >= before.rlim_cur);
+	assert_true(after.rlim_cur >= 100 + FG_HEALTH_NOFILE_RESERVE ||
+		    after.rlim_cur == RLIM_INFINITY);
+	rc = fg_health_raise_nofile(FG_HEALTH_TARGETS_MAX, err, sizeof(err));
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &after), 0);
+	if (rc == 0) {
+		assert_true(after.rlim_cur >= fg_health_nofile(FG_HEALTH_TARGETS_MAX));
+	} else {
+		/* Not privileged and a short hard limit: up to it, said. */
+		assert_int_equal(rc, -EMFILE);
+		assert_int_equal(after.rlim_cur, after.rlim_max);
+		assert_non_null(strstr(err, "RLIMIT_NOFILE"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -984,6 +1128,11 @@ int main(void)
 						env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_limits,
 						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_local_error_no_result,
+						env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_seed,
+						env_setup, env_teardown),
+		cmocka_unit_test(test_raise_nofile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
