@@ -231,14 +231,33 @@ static const char fg_http_slash[] = "/";
 void fg_http_init(struct fg_http_req *req, const struct fg_http_conf *conf,
 		  char *buf)
 {
-	/* Only the watch slots this conf uses: the request struct is
-	 * cleared per request, on the fast path. */
-	memset(req, 0, offsetof(struct fg_http_req, hdr));
-	memset(req->hdr, 0, conf->nwatch * sizeof(req->hdr[0]));
+	static const struct fg_http_str none;
+	uint32_t i;
+
+	/* Field by field rather than one memset: this runs per request,
+	 * and a memset of the struct compiles to a slow `rep stos`. */
 	req->conf = conf;
 	req->buf = buf;
+	req->have = req->pos = req->tok = req->val = req->val_end = 0;
+	req->nheaders = 0;
 	req->slot = -1;
+	req->special = 0;
+	req->state = S_START;
+	req->err = FG_HTTP_E_NONE;
 	req->result = FG_HTTP_MORE;
+	req->seen = 0;
+	req->method = req->version = req->form = req->framing = 0;
+	req->head_len = 0;
+	req->content_length = 0;
+	req->method_str = req->target = req->path = none;
+	req->query = req->host = none;
+	/* Only the watch slots this conf uses. */
+	for (i = 0; i < conf->nwatch; i++) {
+		req->hdr[i].p = NULL;
+		req->hdr[i].len = 0;
+		req->hdr[i].count = 0;
+		req->hdr[i].differ = 0;
+	}
 }
 
 /* fg_http_fail - refuse the request for reason err; returns the status. */
@@ -400,15 +419,25 @@ static unsigned int fg_http_target(struct fg_http_req *req, uint32_t start,
 	return 0;
 }
 
-/* fg_http_method_id - the enum fg_http_method of p[0..len), or 0. */
+/* fg_http_method_id - the enum fg_http_method of p[0..len), or 0. By
+ * length first: one fixed-size compare per request. */
 static unsigned int fg_http_method_id(const uint8_t *p, uint32_t len)
 {
-	unsigned int m;
-
-	for (m = FG_HTTP_GET; m <= FG_HTTP_PATCH; m++)
-		if (strlen(fg_http_methods[m]) == len &&
-		    !memcmp(p, fg_http_methods[m], len))
-			return m;
+	switch (len) {
+	case 3:
+		return !memcmp(p, "GET", 3) ? FG_HTTP_GET :
+		       !memcmp(p, "PUT", 3) ? FG_HTTP_PUT : 0;
+	case 4:
+		return !memcmp(p, "POST", 4) ? FG_HTTP_POST :
+		       !memcmp(p, "HEAD", 4) ? FG_HTTP_HEAD : 0;
+	case 5:
+		return !memcmp(p, "PATCH", 5) ? FG_HTTP_PATCH :
+		       !memcmp(p, "TRACE", 5) ? FG_HTTP_TRACE : 0;
+	case 6:
+		return !memcmp(p, "DELETE", 6) ? FG_HTTP_DELETE : 0;
+	case 7:
+		return !memcmp(p, "OPTIONS", 7) ? FG_HTTP_OPTIONS : 0;
+	}
 	return 0;
 }
 
@@ -519,8 +548,68 @@ static int fg_http_end(struct fg_http_req *req, uint32_t pos)
 }
 
 /*
+ * Word-at-a-time scans: 8 bytes per step while no byte in them can end
+ * the run, then byte by byte to the exact stop. fg_http_haslt is the
+ * classic "has a byte below n" test (exact as a yes/no for n <= 128);
+ * fg_http_haseq "has a byte equal to c".
+ */
+#define FG_HTTP_ONES  0x0101010101010101ULL
+#define FG_HTTP_HIGHS 0x8080808080808080ULL
+
+static inline uint64_t fg_http_haslt(uint64_t x, uint8_t n)
+{
+	return (x - FG_HTTP_ONES * n) & ~x & FG_HTTP_HIGHS;
+}
+
+static inline uint64_t fg_http_haseq(uint64_t x, uint8_t c)
+{
+	return fg_http_haslt(x ^ (FG_HTTP_ONES * c), 1);
+}
+
+/* The end of the run of field-value bytes (VCHAR, obs-text, SP, HTAB)
+ * at b[pos..end): what is not a control byte, and HTAB. */
+static inline uint32_t fg_http_scan_value(const uint8_t *b, uint32_t pos,
+					  uint32_t end)
+{
+	uint64_t x;
+
+	while (end - pos >= 8) {
+		memcpy(&x, b + pos, 8);
+		if (fg_http_haslt(x, 0x20) | fg_http_haseq(x, 0x7f))
+			break;
+		pos += 8;
+	}
+	while (pos < end && IS(b[pos], C_VALUE | C_WS))
+		pos++;
+	return pos;
+}
+
+/* The end of the run of target bytes (0x21-0x7e but '#') at b[pos..lim). */
+static inline uint32_t fg_http_scan_target(const uint8_t *b, uint32_t pos,
+					   uint32_t lim)
+{
+	uint64_t x;
+
+	while (lim - pos >= 8) {
+		memcpy(&x, b + pos, 8);
+		if (fg_http_haslt(x, 0x21) | (x & FG_HTTP_HIGHS) |
+		    fg_http_haseq(x, 0x7f) | fg_http_haseq(x, '#'))
+			break;
+		pos += 8;
+	}
+	while (pos < lim && IS(b[pos], C_TARGET))
+		pos++;
+	return pos;
+}
+
+/*
  * fg_http_run - read buf[pos..have). Returns FG_HTTP_MORE, FG_HTTP_COMPLETE
  * or the refusal's status.
+ *
+ * One block per state, entered through the switch when a feed resumes
+ * and by goto from the block before it otherwise, so that a head that
+ * arrives whole runs straight through without a dispatch per token.
+ * NEED(state) stops at the end of the bytes, remembering where.
  */
 static int fg_http_run(struct fg_http_req *req)
 {
@@ -530,180 +619,185 @@ static int fg_http_run(struct fg_http_req *req)
 	unsigned int err, m;
 	uint8_t c;
 
-	while (pos < end) {
-		c = b[pos];
-		switch (req->state) {
-		case S_START:
-			if (c == '\r') {
-				req->state = S_START_LF;
-			} else if (IS(c, C_TCHAR)) {
-				req->tok = pos;
-				req->state = S_METHOD;
-				continue;
-			} else {
-				return fg_http_fail(req,
-					fg_http_bad(c, FG_HTTP_E_LINE));
-			}
-			break;
-		case S_START_LF:
-			if (c != '\n')
-				return fg_http_fail(req, FG_HTTP_E_BARE_CR);
-			req->state = S_START;
-			break;
-		case S_METHOD:
-			lim = req->tok + FG_HTTP_METHOD_LEN_MAX + 1;
-			while (pos < end && pos < lim && IS(b[pos], C_TCHAR))
-				pos++;
-			if (pos - req->tok > FG_HTTP_METHOD_LEN_MAX)
-				return fg_http_fail(req, FG_HTTP_E_METHOD);
-			if (pos == end)
-				goto more;
-			if (b[pos] != ' ')
-				return fg_http_fail(req,
-					fg_http_bad(b[pos], FG_HTTP_E_LINE));
-			m = fg_http_method_id(b + req->tok, pos - req->tok);
-			if (!m)
-				return fg_http_fail(req, FG_HTTP_E_METHOD);
-			req->method = (uint8_t)m;
-			req->method_str.p = req->buf + req->tok;
-			req->method_str.len = pos - req->tok;
-			req->tok = pos + 1;
-			req->state = S_TARGET;
-			break;
-		case S_TARGET:
-			lim = req->tok + conf->target_max + 1;
-			while (pos < end && pos < lim && IS(b[pos], C_TARGET))
-				pos++;
-			if (pos - req->tok > conf->target_max)
-				return fg_http_fail(req,
-						    FG_HTTP_E_TARGET_LONG);
-			if (pos == end)
-				goto more;
-			if (b[pos] != ' ')
-				return fg_http_fail(req,
-					fg_http_bad(b[pos], FG_HTTP_E_TARGET));
-			if (pos == req->tok)
-				return fg_http_fail(req, FG_HTTP_E_LINE);
-			err = fg_http_target(req, req->tok, pos);
-			if (err)
-				return fg_http_fail(req, err);
-			req->tok = pos + 1;
-			req->state = S_VERSION;
-			break;
-		case S_VERSION: {
-			/* "HTTP/" DIGIT "." DIGIT, case-sensitive, then CR. */
-			uint32_t off = pos - req->tok;
+#define NEED(st) \
+	do { \
+		if (pos == end) { \
+			req->state = (st); \
+			goto more; \
+		} \
+	} while (0)
+#define FAIL(e) return fg_http_fail(req, (e))
 
-			if (off < 8) {
-				int ok = off < 5 ? c == (uint8_t)"HTTP/"[off] :
-					 off == 6 ? c == '.' :
-					 !!IS(c, C_DIGIT);
+	switch (req->state) {
+	case S_START: goto s_start;
+	case S_START_LF: goto s_start_lf;
+	case S_METHOD: goto s_method;
+	case S_TARGET: goto s_target;
+	case S_VERSION: goto s_version;
+	case S_RL_LF: goto s_rl_lf;
+	case S_HDR_START: goto s_hdr_start;
+	case S_HDR_NAME: goto s_hdr_name;
+	case S_HDR_OWS: goto s_hdr_ows;
+	case S_HDR_VALUE: goto s_hdr_value;
+	case S_HDR_LF: goto s_hdr_lf;
+	case S_END_LF: goto s_end_lf;
+	default: return req->result;
+	}
 
-				if (!ok)
-					return fg_http_fail(req,
-						fg_http_bad(c, FG_HTTP_E_VERSION));
-				break;
-			}
-			if (c != '\r')
-				return fg_http_fail(req,
-					fg_http_bad(c, FG_HTTP_E_VERSION));
-			if (b[req->tok + 5] != '1' ||
-			    (b[req->tok + 7] != '0' && b[req->tok + 7] != '1'))
-				return fg_http_fail(req,
-						    FG_HTTP_E_VERSION_UNSUP);
-			req->version = (uint8_t)(10 + b[req->tok + 7] - '0');
-			req->state = S_RL_LF;
-			break;
-		}
-		case S_RL_LF:
-			if (c != '\n')
-				return fg_http_fail(req, FG_HTTP_E_BARE_CR);
-			req->state = S_HDR_START;
-			break;
-		case S_HDR_START:
-			if (c == '\r') {
-				req->state = S_END_LF;
-				break;
-			}
-			if (IS(c, C_WS))
-				return fg_http_fail(req, FG_HTTP_E_OBS_FOLD);
-			if (!IS(c, C_TCHAR))
-				return fg_http_fail(req,
-					fg_http_bad(c, FG_HTTP_E_HEADER));
-			if (++req->nheaders > conf->headers_max)
-				return fg_http_fail(req, FG_HTTP_E_TOO_MANY);
-			req->tok = pos;
-			req->state = S_HDR_NAME;
-			break;
-		case S_HDR_NAME:
-			while (pos < end && IS(b[pos], C_TCHAR))
-				pos++;
-			if (pos == end)
-				goto more;
-			/* No whitespace before the colon (RFC 9112 5.1). */
-			if (b[pos] != ':')
-				return fg_http_fail(req,
-					fg_http_bad(b[pos], FG_HTTP_E_HEADER));
-			fg_http_name(req, pos);
-			req->state = S_HDR_OWS;
-			break;
-		case S_HDR_OWS:
-			while (pos < end && IS(b[pos], C_WS))
-				pos++;
-			if (pos == end)
-				goto more;
-			c = b[pos];
-			if (c == '\r') {
-				req->val = req->val_end = pos;
-				req->state = S_HDR_LF;
-				break;
-			}
-			if (!IS(c, C_VALUE))
-				return fg_http_fail(req,
-					fg_http_bad(c, FG_HTTP_E_HEADER));
-			req->val = pos;
-			req->state = S_HDR_VALUE;
-			break;
-		case S_HDR_VALUE:
-			while (pos < end && IS(b[pos], C_VALUE | C_WS))
-				pos++;
-			if (pos == end)
-				goto more;
-			if (b[pos] != '\r')
-				return fg_http_fail(req,
-					fg_http_bad(b[pos], FG_HTTP_E_HEADER));
-			lim = pos;
-			while (lim > req->val && IS(b[lim - 1], C_WS))
-				lim--;
-			req->val_end = lim;
-			req->state = S_HDR_LF;
-			break;
-		case S_HDR_LF:
-			if (c != '\n')
-				return fg_http_fail(req, FG_HTTP_E_BARE_CR);
-			err = fg_http_field(req);
-			if (err)
-				return fg_http_fail(req, err);
-			req->state = S_HDR_START;
-			break;
-		case S_END_LF:
-			if (c != '\n')
-				return fg_http_fail(req, FG_HTTP_E_BARE_CR);
-			return fg_http_end(req, pos);
-		default:
-			return req->result;
-		}
+s_start:
+	NEED(S_START);
+	c = b[pos];
+	if (c == '\r') {
+		pos++;
+		goto s_start_lf;
+	}
+	if (!IS(c, C_TCHAR))
+		FAIL(fg_http_bad(c, FG_HTTP_E_LINE));
+	req->tok = pos;
+	goto s_method;
+s_start_lf:
+	NEED(S_START_LF);
+	if (b[pos] != '\n')
+		FAIL(FG_HTTP_E_BARE_CR);
+	pos++;
+	goto s_start;
+
+s_method:
+	lim = req->tok + FG_HTTP_METHOD_LEN_MAX + 1;
+	while (pos < end && pos < lim && IS(b[pos], C_TCHAR))
+		pos++;
+	if (pos - req->tok > FG_HTTP_METHOD_LEN_MAX)
+		FAIL(FG_HTTP_E_METHOD);
+	NEED(S_METHOD);
+	if (b[pos] != ' ')
+		FAIL(fg_http_bad(b[pos], FG_HTTP_E_LINE));
+	m = fg_http_method_id(b + req->tok, pos - req->tok);
+	if (!m)
+		FAIL(FG_HTTP_E_METHOD);
+	req->method = (uint8_t)m;
+	req->method_str.p = req->buf + req->tok;
+	req->method_str.len = pos - req->tok;
+	req->tok = ++pos;
+	goto s_target;
+
+s_target:
+	lim = req->tok + conf->target_max + 1;
+	pos = fg_http_scan_target(b, pos, lim < end ? lim : end);
+	if (pos - req->tok > conf->target_max)
+		FAIL(FG_HTTP_E_TARGET_LONG);
+	NEED(S_TARGET);
+	if (b[pos] != ' ')
+		FAIL(fg_http_bad(b[pos], FG_HTTP_E_TARGET));
+	if (pos == req->tok)
+		FAIL(FG_HTTP_E_LINE);
+	err = fg_http_target(req, req->tok, pos);
+	if (err)
+		FAIL(err);
+	req->tok = ++pos;
+	goto s_version;
+
+s_version:
+	/* "HTTP/" DIGIT "." DIGIT, case-sensitive, then CR. */
+	while (pos < end && pos - req->tok < 8) {
+		uint32_t off = pos - req->tok;
+		int ok = off < 5 ? b[pos] == (uint8_t)"HTTP/"[off] :
+			 off == 6 ? b[pos] == '.' : !!IS(b[pos], C_DIGIT);
+
+		if (!ok)
+			FAIL(fg_http_bad(b[pos], FG_HTTP_E_VERSION));
 		pos++;
 	}
+	NEED(S_VERSION);
+	if (b[pos] != '\r')
+		FAIL(fg_http_bad(b[pos], FG_HTTP_E_VERSION));
+	if (b[req->tok + 5] != '1' ||
+	    (b[req->tok + 7] != '0' && b[req->tok + 7] != '1'))
+		FAIL(FG_HTTP_E_VERSION_UNSUP);
+	req->version = (uint8_t)(10 + b[req->tok + 7] - '0');
+	pos++;
+	goto s_rl_lf;
+s_rl_lf:
+	NEED(S_RL_LF);
+	if (b[pos] != '\n')
+		FAIL(FG_HTTP_E_BARE_CR);
+	pos++;
+	goto s_hdr_start;
+
+s_hdr_start:
+	NEED(S_HDR_START);
+	c = b[pos];
+	if (c == '\r') {
+		pos++;
+		goto s_end_lf;
+	}
+	if (IS(c, C_WS))
+		FAIL(FG_HTTP_E_OBS_FOLD);
+	if (!IS(c, C_TCHAR))
+		FAIL(fg_http_bad(c, FG_HTTP_E_HEADER));
+	if (++req->nheaders > conf->headers_max)
+		FAIL(FG_HTTP_E_TOO_MANY);
+	req->tok = pos++;
+	goto s_hdr_name;
+s_hdr_name:
+	while (pos < end && IS(b[pos], C_TCHAR))
+		pos++;
+	NEED(S_HDR_NAME);
+	/* No whitespace before the colon (RFC 9112 5.1). */
+	if (b[pos] != ':')
+		FAIL(fg_http_bad(b[pos], FG_HTTP_E_HEADER));
+	fg_http_name(req, pos);
+	pos++;
+	goto s_hdr_ows;
+s_hdr_ows:
+	while (pos < end && IS(b[pos], C_WS))
+		pos++;
+	NEED(S_HDR_OWS);
+	c = b[pos];
+	if (c == '\r') {
+		req->val = req->val_end = pos++;
+		goto s_hdr_lf;
+	}
+	if (!IS(c, C_VALUE))
+		FAIL(fg_http_bad(c, FG_HTTP_E_HEADER));
+	req->val = pos++;
+	goto s_hdr_value;
+s_hdr_value:
+	pos = fg_http_scan_value(b, pos, end);
+	NEED(S_HDR_VALUE);
+	if (b[pos] != '\r')
+		FAIL(fg_http_bad(b[pos], FG_HTTP_E_HEADER));
+	lim = pos;
+	while (lim > req->val && IS(b[lim - 1], C_WS))
+		lim--;
+	req->val_end = lim;
+	pos++;
+	goto s_hdr_lf;
+s_hdr_lf:
+	NEED(S_HDR_LF);
+	if (b[pos] != '\n')
+		FAIL(FG_HTTP_E_BARE_CR);
+	err = fg_http_field(req);
+	if (err)
+		FAIL(err);
+	pos++;
+	goto s_hdr_start;
+
+s_end_lf:
+	NEED(S_END_LF);
+	if (b[pos] != '\n')
+		FAIL(FG_HTTP_E_BARE_CR);
+	return fg_http_end(req, pos);
+
 more:
 	req->pos = pos;
 	if (pos == conf->head_max)
 		/* The head did not end within the limit: a request line
 		 * still being read is a too-long target. */
-		return fg_http_fail(req, req->state < S_HDR_START ?
-				    FG_HTTP_E_TARGET_LONG :
-				    FG_HTTP_E_HEAD_LONG);
+		FAIL(req->state < S_HDR_START ? FG_HTTP_E_TARGET_LONG :
+		     FG_HTTP_E_HEAD_LONG);
 	return FG_HTTP_MORE;
+#undef NEED
+#undef FAIL
 }
 
 int fg_http_feed(struct fg_http_req *req, const void *data, size_t len,
