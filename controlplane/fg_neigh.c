@@ -294,7 +294,10 @@ typedef int (*fg_nl_cb)(const struct nlmsghdr *h, void *arg);
 static int fg_nl_talk(struct fg_neigh *n, size_t len, fg_nl_cb cb, void *arg)
 {
 	struct nlmsghdr *req = (struct nlmsghdr *)n->buf;
-	bool dump = req->nlmsg_flags & NLM_F_DUMP;
+	/* NLM_F_DUMP's bits mean NLM_F_REPLACE and NLM_F_EXCL in a NEW
+	 * request: only a GET asks for a dump. */
+	bool dump = (req->nlmsg_type & 3) == 2 &&
+		    (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	uint32_t seq = req->nlmsg_seq, msgs = 0;
 	int cbrc = 0;
 

@@ -65,7 +65,7 @@ static void fg_sc_report(struct fg_sysctl_report *rep, const char *key,
  * exist only in the initial network namespace. Open the file there (the
  * open binds the file to that namespace's table; reading and writing it
  * later need no switch) and come back. */
-static int fg_sc_open_init_ns(const char *path, int flags)
+static int fg_sc_open_init_ns(const char *path, const char *init_netns, int flags)
 {
 	struct stat s_self, s_init;
 	int self, init, fd, rc;
@@ -73,7 +73,7 @@ static int fg_sc_open_init_ns(const char *path, int flags)
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
-	init = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
+	init = open(init_netns ? init_netns : "/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
 	if (init < 0) {
 		rc = -errno;
 		close(self);
@@ -118,7 +118,7 @@ static int fg_sc_open(const struct fg_sysctl_cfg *cfg, const char *key, int flag
 		return fd;
 	if (errno != ENOENT || cfg->proc_root || !strstr(key, "/neigh/default/"))
 		return -errno;
-	return fg_sc_open_init_ns(path, flags);
+	return fg_sc_open_init_ns(path, cfg->init_netns, flags);
 }
 
 /* Read a setting into val, without the trailing newline. */
@@ -421,6 +421,18 @@ int fg_sysctl_prepare(const struct fg_sysctl_cfg *cfg,
 			else
 				rc = fg_sc_set(cfg, s, key, cur, "1", rep, err, errlen);
 		}
+		if (!rc && v6) {
+			/* Linux 6.17+: forward IPv6 on this interface alone. */
+			snprintf(key, sizeof(key), "net/ipv6/conf/%s/force_forwarding", ifn);
+			rc = fg_sc_read(cfg, key, cur, sizeof(cur));
+			if (rc == -ENOENT)
+				rc = 0;
+			else if (rc)
+				rc = fg_fail(err, errlen, rc, "read %s: %s", key,
+					     strerror(-rc));
+			else
+				rc = fg_sc_set(cfg, s, key, cur, "1", rep, err, errlen);
+		}
 		if (rc)
 			break;
 		snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", ifn);
@@ -463,9 +475,11 @@ int fg_sysctl_neigh_fit(const struct fg_sysctl_cfg *cfg, size_t nentries,
 			continue;
 		}
 		if (rc) {
-			rc = fg_fail(err, errlen, rc, "read %s: %s%s", key, strerror(-rc),
-				     rc == -EPERM ? " (the neighbour thresholds are "
-				     "kernel-wide: set from the initial network namespace)" : "");
+			rc = fg_fail(err, errlen, rc, "read %s: %s (the neighbour thresholds "
+				     "are kernel-wide, visible in the initial network "
+				     "namespace only; entering %s failed)", key,
+				     strerror(-rc), cfg->init_netns ? cfg->init_netns :
+				     "/proc/1/ns/net");
 			break;
 		}
 		e = fg_sc_find(s, key);

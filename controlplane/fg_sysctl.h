@@ -8,6 +8,15 @@
  * test_neigh.sh on a box with the kernel's defaults):
  *   net/ipv4/conf/IF/forwarding = 1   bpf_fib_lookup answers FWD_DISABLED
  *   net/ipv6/conf/IF/forwarding = 1   on an interface without forwarding
+ *   net/ipv6/conf/IF/force_forwarding = 1  (Linux 6.17+, where it exists)
+ *                      the kernel forwards IPv6 arriving on the interface,
+ *                      as IPv4's per-interface forwarding already makes
+ *                      it do: the appliance routes for its backends (DSR
+ *                      replies through it to the clients). IPv6's
+ *                      conf/IF/forwarding alone does not forward, and
+ *                      conf/all/forwarding would make every interface a
+ *                      router; on older kernels IPv6 is not routed for
+ *                      others unless the operator sets that.
  *   net/ipv6/conf/IF/accept_ra  1 -> 2  IPv6 forwarding makes the kernel
  *                      ignore router advertisements unless accept_ra is 2,
  *                      and a SLAAC-configured interface would lose its
@@ -20,8 +29,8 @@
  *                      kernel-wide (one table for every network
  *                      namespace) and their files exist only in the
  *                      initial namespace: from another one they are
- *                      written through it (setns), which needs
- *                      CAP_SYS_ADMIN there.
+ *                      written through it (setns to cfg->init_netns),
+ *                      which needs CAP_SYS_ADMIN there.
  * Not set, because nothing needs them: ip_forward / conf/all/forwarding
  * (IPv4 forwarding is per interface; the global switch would make every
  * interface a router), send_redirects, rp_filter and accept_local (the
@@ -68,6 +77,11 @@ struct fg_sysctl_cfg {
 	const char *saved_path;  /* the saved file; required */
 	const char *proc_root;   /* NULL = "/proc/sys" (tests use a tree of
 				  * plain files) */
+	const char *init_netns;  /* a network namespace file of the initial
+				  * namespace, where the kernel-wide
+				  * neighbour thresholds are visible; used
+				  * only when they are not in ours. NULL =
+				  * "/proc/1/ns/net" */
 };
 
 struct fg_sysctl_change {
@@ -93,7 +107,8 @@ int fg_sysctl_saved_path(const char *node, char *buf, size_t len);
 
 /*
  * fg_sysctl_prepare - set what the dataplane needs on the interfaces
- * ifnames[0..nif-1] (forwarding in both families, accept_ra 1 -> 2),
+ * ifnames[0..nif-1] (forwarding in both families, force_forwarding,
+ * accept_ra 1 -> 2),
  * recording originals first. IPv6 settings are skipped when IPv6 is off
  * on the box (no net/ipv6). rep (may be NULL) gets what changed.
  * Returns 0; -EINVAL (no interface, more than FG_SYSCTL_IFS_MAX, a bad
@@ -111,8 +126,9 @@ int fg_sysctl_prepare(const struct fg_sysctl_cfg *cfg,
  * room for nentries managed entries over what the box had for its own
  * traffic. nentries 0 gives the originals back. Call it before adding
  * the entries (fg_neigh_plan() says how many). Returns 0 or -errno with
- * the key in err (-EPERM: outside the initial network namespace without
- * the right to enter it).
+ * the key in err: -ENOENT or -EACCES when the thresholds are not visible
+ * here and cfg->init_netns cannot be entered (the caller may go on: adds
+ * then fail with ENOBUFS only past the kernel's gc_thresh3).
  */
 int fg_sysctl_neigh_fit(const struct fg_sysctl_cfg *cfg, size_t nentries,
 			struct fg_sysctl_report *rep, char *err, size_t errlen);

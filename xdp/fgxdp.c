@@ -6,9 +6,11 @@
  * operators use floodgated and fgctl.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,25 +18,34 @@
 #include <bpf/bpf.h>
 #include <jansson.h>
 
+#include "fg_neigh.h"
 #include "fg_rules_json.h"
+#include "fg_sysctl.h"
 #include "fg_xdp.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fgxdp [--node NAME] COMMAND [ARGS]\n"
+		"usage: fgxdp [--node NAME] [--init-netns FILE] COMMAND [ARGS]\n"
 		"\n"
 		"Drive the Floodgate XDP dataplane of one node directly (pins under\n"
 		"/sys/fs/bpf/floodgate/NAME; default NAME: the host name).\n"
+		"--init-netns FILE: the initial network namespace (default\n"
+		"/proc/1/ns/net), where the kernel-wide neighbour thresholds are\n"
+		"set from when fgxdp runs in another one.\n"
 		"\n"
 		"commands:\n"
 		"  load --dev IF [--dev IF2] [--generic] [--fresh]\n"
 		"       [--tunnel-src ADDR]... [--snat ADDR]... [--addr-dev IF]\n"
-		"                    load (or adopt) the dataplane and attach it\n"
+		"                    load (or adopt) the dataplane and attach it; set\n"
+		"                    the sysctls it needs on those interfaces (the\n"
+		"                    originals saved in " FG_SYSCTL_SAVED_DIR "/NAME)\n"
 		"  apply FILE [--version N]\n"
-		"                    make FILE (a PUT /v1/config body) the rule set\n"
+		"                    make FILE (a PUT /v1/config body) the rule set, and\n"
+		"                    keep its next hops resolved (managed neighbours)\n"
 		"  stats [--json]    counters per service, backend, limit and drop reason\n"
-		"  unload            detach from every interface and remove all pins\n"
+		"  unload            detach from every interface, remove all pins, the\n"
+		"                    managed neighbours, and give the sysctls back\n"
 		"  --help            this text\n");
 }
 
@@ -74,6 +85,170 @@ static int fg_parse_addr_opt(const char *s, struct fg_xdp_opts *o, int snat)
 	}
 	fprintf(stderr, "fgxdp: '%s' is not an IPv4 or IPv6 address\n", s);
 	return -1;
+}
+
+/* ------------------------------------------------------------ the box */
+
+/* The node's name: the pin directory's last component. */
+static const char *fg_init_netns; /* --init-netns */
+
+static const char *fg_node_of(struct fg_xdp *x)
+{
+	const char *d = fg_xdp_pin_dir(x), *slash = strrchr(d, '/');
+
+	return slash ? slash + 1 : d;
+}
+
+static int fg_sysctl_cfg_of(struct fg_xdp *x, char *path, size_t len,
+			    struct fg_sysctl_cfg *cfg)
+{
+	int rc = fg_sysctl_saved_path(fg_node_of(x), path, len);
+
+	if (rc) {
+		fprintf(stderr, "fgxdp: node '%s': %s\n", fg_node_of(x), strerror(-rc));
+		return rc;
+	}
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->saved_path = path;
+	cfg->init_netns = fg_init_netns;
+	return 0;
+}
+
+static void fg_print_sysctls(const struct fg_sysctl_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->n; i++) {
+		const struct fg_sysctl_change *c = &rep->c[i];
+
+		if (c->kept)
+			printf("sysctl %s left at %s (changed since; the original was %s)\n",
+			       c->key, c->old, c->new);
+		else
+			printf("sysctl %s: %s -> %s\n", c->key, c->old, c->new);
+	}
+	if (rep->total > rep->n)
+		printf("sysctl: %zu more changes\n", rep->total - rep->n);
+}
+
+/* The interfaces the dataplane is attached to: its link_<ifname> pins. */
+static size_t fg_attached_ifs(struct fg_xdp *x, char names[][IFNAMSIZ], size_t max)
+{
+	DIR *d = opendir(fg_xdp_pin_dir(x));
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		if (strncmp(de->d_name, "link_", 5) || !de->d_name[5] ||
+		    strlen(de->d_name + 5) >= IFNAMSIZ)
+			continue;
+		snprintf(names[n++], IFNAMSIZ, "%s", de->d_name + 5);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * fg_sync_neigh - managed neighbour entries for the next hops of rs on
+ * the attached interfaces, the neighbour thresholds grown to hold them
+ * first. Returns 0 or 1 (reported).
+ */
+static int fg_sync_neigh(struct fg_xdp *x, const struct fg_ruleset *rs)
+{
+	char names[FG_XDP_LINKS_MAX][IFNAMSIZ], path[256], err[512] = "";
+	const char *ifs[FG_XDP_LINKS_MAX];
+	struct fg_sysctl_report *rep = NULL;
+	struct fg_neigh_stats st = { 0 };
+	struct fg_addr *targets = NULL;
+	struct fg_sysctl_cfg cfg;
+	struct fg_neigh *n = NULL;
+	size_t nif, nt, i;
+	int rc, want, ret = 1;
+
+	nif = fg_attached_ifs(x, names, FG_XDP_LINKS_MAX);
+	if (!nif) {
+		fprintf(stderr, "fgxdp: no attached interface in %s: load first\n",
+			fg_xdp_pin_dir(x));
+		return 1;
+	}
+	for (i = 0; i < nif; i++)
+		ifs[i] = names[i];
+	if (fg_sysctl_cfg_of(x, path, sizeof(path), &cfg))
+		return 1;
+	rc = fg_neigh_targets(rs, &targets, &nt);
+	if (rc) {
+		fprintf(stderr, "fgxdp: next hops: %s\n", strerror(-rc));
+		return 1;
+	}
+	rep = calloc(1, sizeof(*rep));
+	n = fg_neigh_new(ifs, nif, &rc, err, sizeof(err));
+	if (!rep || !n) {
+		fprintf(stderr, "fgxdp: neighbours: %s\n", rep ? err : "out of memory");
+		goto out;
+	}
+	want = fg_neigh_plan(n, targets, nt, &st, err, sizeof(err));
+	if (want < 0) {
+		fprintf(stderr, "fgxdp: neighbours: %s\n", err);
+		goto out;
+	}
+	rc = fg_sysctl_neigh_fit(&cfg, (size_t)want, rep, err, sizeof(err));
+	fg_print_sysctls(rep);
+	/* Out of reach (another namespace, no way in) is no reason to stop:
+	 * the adds fail with ENOBUFS only past the kernel's gc_thresh3. */
+	if (rc == -ENOENT || rc == -EACCES || rc == -EPERM)
+		fprintf(stderr, "fgxdp: warning: neighbour thresholds: %s\n", err);
+	else if (rc) {
+		fprintf(stderr, "fgxdp: neighbour thresholds: %s\n", err);
+		goto out;
+	}
+	rc = fg_neigh_apply(n, &st, err, sizeof(err));
+	printf("neighbours: %u next hops (%u added, %u kept, %u owned by others), "
+	       "%u removed; %u targets without a route, %u routed elsewhere\n",
+	       st.wanted, st.added, st.kept, st.foreign, st.removed, st.unrouted,
+	       st.elsewhere);
+	if (rc) {
+		fprintf(stderr, "fgxdp: neighbours: %s\n", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	fg_neigh_free(n);
+	free(rep);
+	free(targets);
+	return ret;
+}
+
+/* Managed neighbours and sysctls back as they were before load. */
+static int fg_unprepare(struct fg_xdp *x)
+{
+	struct fg_sysctl_report *rep = calloc(1, sizeof(*rep));
+	struct fg_neigh_stats st = { 0 };
+	char path[256], err[512] = "";
+	struct fg_sysctl_cfg cfg;
+	struct fg_neigh *n;
+	int rc, ret = 0;
+
+	if (!rep || fg_sysctl_cfg_of(x, path, sizeof(path), &cfg)) {
+		free(rep);
+		return 1;
+	}
+	n = fg_neigh_new(NULL, 0, &rc, err, sizeof(err));
+	if (!n || fg_neigh_remove_all(n, &st, err, sizeof(err))) {
+		fprintf(stderr, "fgxdp: neighbours: %s\n", err);
+		ret = 1;
+	}
+	fg_neigh_free(n);
+	printf("neighbours: %u managed entries removed\n", st.removed);
+	rc = fg_sysctl_restore(&cfg, rep, err, sizeof(err));
+	fg_print_sysctls(rep);
+	if (rc) {
+		fprintf(stderr, "fgxdp: sysctls: %s\n", err);
+		ret = 1;
+	}
+	free(rep);
+	return ret;
 }
 
 static int cmd_load(const char *node, int argc, char **argv)
@@ -135,6 +310,25 @@ static int cmd_load(const char *node, int argc, char **argv)
 		rc = fg_xdp_attach(x, devs[i], mode, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "fgxdp: attach %s: %s\n", devs[i], err);
+			fg_xdp_close(x);
+			return 1;
+		}
+	}
+	{
+		struct fg_sysctl_report *rep = calloc(1, sizeof(*rep));
+		struct fg_sysctl_cfg cfg;
+		char path[256];
+
+		if (!rep || fg_sysctl_cfg_of(x, path, sizeof(path), &cfg)) {
+			free(rep);
+			fg_xdp_close(x);
+			return 1;
+		}
+		rc = fg_sysctl_prepare(&cfg, devs, (size_t)ndev, rep, err, sizeof(err));
+		fg_print_sysctls(rep);
+		free(rep);
+		if (rc) {
+			fprintf(stderr, "fgxdp: sysctls: %s\n", err);
 			fg_xdp_close(x);
 			return 1;
 		}
@@ -216,15 +410,20 @@ static int cmd_apply(const char *node, int argc, char **argv)
 	if (!version)
 		version = fg_xdp_applied_version(x) + 1;
 	rc = fg_xdp_apply(x, &rs, version, err, sizeof(err));
-	fg_ruleset_free(&rs);
 	if (rc) {
+		fg_ruleset_free(&rs);
 		fprintf(stderr, "fgxdp: apply: %s\n", err);
 		fg_xdp_close(x);
 		return 1;
 	}
 	printf("applied version %" PRIu64 "\n", version);
+	/* The rules are live; their next hops resolve within a round trip
+	 * from here (a first packet before that is a counted no_neigh drop,
+	 * which TCP retransmits). */
+	rc = fg_sync_neigh(x, &rs);
+	fg_ruleset_free(&rs);
 	fg_xdp_close(x);
-	return 0;
+	return rc;
 }
 
 static void fg_addr_str(const struct fg_backend *be, char *buf, size_t len)
@@ -365,11 +564,17 @@ static int cmd_unload(const char *node, int argc, char **argv)
 	if (fg_open(node, &o, &x))
 		return 1;
 	rc = fg_xdp_unpin_all(x);
-	fg_xdp_close(x);
 	if (rc) {
 		fprintf(stderr, "fgxdp: unload: %s\n", strerror(-rc));
+		fg_xdp_close(x);
 		return 1;
 	}
+	/* After the detach: no packet may meet the kernel's defaults while
+	 * the program still forwards. */
+	rc = fg_unprepare(x);
+	fg_xdp_close(x);
+	if (rc)
+		return 1;
 	printf("unloaded\n");
 	return 0;
 }
@@ -386,6 +591,11 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--node") && i + 1 < argc) {
 			node = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		if (!strcmp(argv[i], "--init-netns") && i + 1 < argc) {
+			fg_init_netns = argv[i + 1];
 			i += 2;
 			continue;
 		}

@@ -49,7 +49,7 @@ lb_init() {
 	lb_find FGXDP xdp/fgxdp
 	lb_find FG_XDP_PASS_OBJ tests/integration/xdp_pass.o
 	lb_find FG_DECAP_LOADER xdp/fg-decap-loader
-	mountpoint -q /sys/fs/bpf || lb_skip "no bpffs on /sys/fs/bpf"
+	# No bpffs on /sys/fs/bpf is no reason to skip: fgxdp mounts it.
 	# The interpreter itself, not a version manager's shim: the checks
 	# start it a few hundred times.
 	PY=$(python3 -c 'import sys; print(sys.executable)') || lb_skip "python3 broken"
@@ -58,6 +58,7 @@ lb_init() {
 	TOPO=$1$$
 	NODE=$1$$
 	TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+	LB_SHELL=$$
 	LB_PIDS=()
 	LB_LOADED=0
 	PASSED=0
@@ -78,8 +79,8 @@ lb_cleanup() {
 	if [ "$LB_LOADED" = 1 ]; then
 		# unload adopts the node first (loads the program again): give
 		# a transient failure on a busy host one more try.
-		topo_nsenter lb "$FGXDP" --node "$NODE" unload >"$TMP/unload.log" 2>&1 ||
-			{ sleep 1; topo_nsenter lb "$FGXDP" --node "$NODE" unload \
+		fgxdp_lb unload >"$TMP/unload.log" 2>&1 ||
+			{ sleep 1; fgxdp_lb unload \
 				>"$TMP/unload.log" 2>&1; } || unloaded=0
 		[ "$unloaded" = 1 ] ||
 			echo "# warning: fgxdp unload of node $NODE failed: $(cat "$TMP/unload.log")"
@@ -90,7 +91,18 @@ lb_cleanup() {
 		rm -f "$pins"/*
 		rmdir "$pins"
 	fi
+	# The saved sysctls of a node whose unload failed: its namespace is
+	# gone, and with it every per-interface setting.
+	rm -rf "/run/floodgate/$NODE"
 	rm -rf "$TMP"
+}
+
+# fgxdp_lb ARGS...: fgxdp for this run's node, in the appliance's network
+# namespace. The kernel-wide neighbour thresholds are visible only in the
+# initial namespace: this shell's (PID 1 may live elsewhere in a
+# container).
+fgxdp_lb() {
+	topo_nsenter lb "$FGXDP" --node "$NODE" --init-netns "/proc/$LB_SHELL/ns/net" "$@"
 }
 
 # bg CMD...: run CMD in the background, remembered for cleanup; $! as usual.
@@ -157,7 +169,7 @@ decap() {
 # source and SNAT address the appliance's backend-side addresses.
 lb_load() {
 	LB_LOADED=1
-	topo_nsenter lb "$FGXDP" --node "$NODE" load --dev eth0 --fresh \
+	fgxdp_lb load --dev eth0 --fresh \
 		--tunnel-src 198.19.255.1 --tunnel-src 2001:db8:19::ff:1 \
 		--snat 198.19.255.1 --snat 2001:db8:19::ff:1 >"$TMP/load.log" 2>&1 ||
 		{ cat "$TMP/load.log"; return 1; }
@@ -165,13 +177,13 @@ lb_load() {
 
 # lb_apply FILE: make FILE the rule set.
 lb_apply() {
-	topo_nsenter lb "$FGXDP" --node "$NODE" apply "$1" >"$TMP/apply.log" 2>&1 ||
+	fgxdp_lb apply "$1" >"$TMP/apply.log" 2>&1 ||
 		{ cat "$TMP/apply.log"; return 1; }
 }
 
 # lb_stats OUT: fgxdp stats --json into OUT.
 lb_stats() {
-	topo_nsenter lb "$FGXDP" --node "$NODE" stats --json >"$1" 2>"$TMP/stats.err"
+	fgxdp_lb stats --json >"$1" 2>"$TMP/stats.err"
 }
 
 # ct_count MAP: entries in the node's pinned MAP: flows held by a
@@ -192,9 +204,10 @@ client_ports() {
 	topo_exec cli sysctl -qw net.ipv4.ip_local_port_range="$1 $2"
 }
 
-# warm_neigh N: resolve every neighbour the dataplane's FIB lookups need
-# (backends from the appliance; the appliance from the client), so no
-# first packet takes the slow XDP_PASS path.
+# warm_neigh N: resolve the backends' neighbours from the appliance and
+# the appliance's from the client by hand. The XDP tests no longer call
+# it: fgxdp keeps the dataplane's next hops resolved itself (managed
+# neighbours), which they test that way.
 warm_neigh() {
 	local i
 	for i in $(seq 1 "$1"); do

@@ -77,7 +77,6 @@ setup() {
 		decap "be$i" || return 1
 		serve "be$i" "be$i" 80 || return 1
 	done
-	warm_neigh 3
 	lb_load || return 1
 	rules "$TMP/r0.json" ""
 	lb_apply "$TMP/r0.json" || return 1

@@ -115,10 +115,11 @@ setup() {
 	for i in 5 6; do
 		serve "be$i" "be$i" 8080 || return 1
 	done
-	warm_neigh 6
 	client_ports 40000 60999
 	# A pin an older layout left (layout 3's drop counters): the fresh
-	# load must remove it with its own.
+	# load must remove it with its own. Placing it needs bpffs before
+	# fgxdp would mount it.
+	{ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; } &&
 	mkdir -p "/sys/fs/bpf/floodgate/$NODE" &&
 		bpftool map create "/sys/fs/bpf/floodgate/$NODE/fg_drops" \
 			type array key 4 value 8 entries 32 name fg_drops ||
@@ -297,7 +298,7 @@ echo "# 7. unload: every pin of the dataplane goes, another tool's stays"
 pins=/sys/fs/bpf/floodgate/$NODE
 bpftool map create "$pins/fg_drops" type hash key 4 value 8 entries 4 \
 	name fg_drops
-topo_nsenter lb "$FGXDP" --node "$NODE" unload >"$TMP/unload7.log" 2>&1
+fgxdp_lb unload >"$TMP/unload7.log" 2>&1
 rc=$?
 [ "$rc" = 0 ] && LB_LOADED=0
 left=$(cd "$pins" 2>/dev/null && echo *)

@@ -63,10 +63,10 @@ topo_up() {
 	topo_exec lb ip addr add 198.19.255.1/16 dev eth0
 	topo_exec lb ip -6 addr add 2001:db8:18::1/64 dev eth0 nodad
 	topo_exec lb ip -6 addr add 2001:db8:19::ff:1/64 dev eth0 nodad
-	topo_exec lb sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0 \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 \
-		net.ipv4.conf.all.accept_local=1 net.ipv4.conf.eth0.accept_local=1
+	# No sysctl on the appliance: what a real box needs (forwarding on
+	# its interfaces, neighbours of its next hops) the product sets
+	# itself (fg_sysctl.h, fg_neigh.h). The topology stands in only for
+	# hardware (veth NAPI, checksum offload: topo_link).
 	# The client reaches the VIP range through the appliance.
 	topo_exec cli ip route add 198.18.0.0/26 via 198.18.0.1 2>/dev/null ||
 		topo_exec cli ip route add 198.18.0.10/32 via 198.18.0.1

@@ -390,6 +390,7 @@ static int tree_setup(void **state)
 	wr(t, "net/ipv4/conf/eth0/forwarding", "0");
 	wr(t, "net/ipv6/conf/eth0/forwarding", "0");
 	wr(t, "net/ipv6/conf/eth0/accept_ra", "1");
+	wr(t, "net/ipv6/conf/eth0/force_forwarding", "0"); /* eth1: an older kernel */
 	wr(t, "net/ipv4/conf/eth1/forwarding", "1");
 	wr(t, "net/ipv6/conf/eth1/forwarding", "0");
 	wr(t, "net/ipv6/conf/eth1/accept_ra", "0");
@@ -442,9 +443,10 @@ static void test_sysctl_cycle(void **state)
 	assert_string_equal(rd(t, "net/ipv6/conf/eth0/accept_ra"), "2");
 	assert_string_equal(rd(t, "net/ipv6/conf/eth1/forwarding"), "1");
 	assert_string_equal(rd(t, "net/ipv6/conf/eth1/accept_ra"), "0"); /* 0 stays */
+	assert_string_equal(rd(t, "net/ipv6/conf/eth0/force_forwarding"), "1");
 	/* eth1's IPv4 forwarding was on already: not a change. */
-	assert_int_equal(rep.n, 4);
-	assert_int_equal(rep.total, 4);
+	assert_int_equal(rep.n, 5);
+	assert_int_equal(rep.total, 5);
 	c = change_of(&rep, "net/ipv6/conf/eth0/accept_ra");
 	assert_non_null(c);
 	assert_string_equal(c->old, "1");
@@ -480,6 +482,7 @@ static void test_sysctl_cycle(void **state)
 	assert_string_equal(rd(t, "net/ipv4/conf/eth0/forwarding"), "0");
 	assert_string_equal(rd(t, "net/ipv6/conf/eth0/forwarding"), "0");
 	assert_string_equal(rd(t, "net/ipv6/conf/eth0/accept_ra"), "1");
+	assert_string_equal(rd(t, "net/ipv6/conf/eth0/force_forwarding"), "0");
 	assert_string_equal(rd(t, "net/ipv4/conf/eth1/forwarding"), "1");
 	assert_string_equal(rd(t, "net/ipv4/neigh/default/gc_thresh1"), "128");
 	assert_string_equal(rd(t, "net/ipv4/neigh/default/gc_thresh3"), "1024");
@@ -521,7 +524,7 @@ static void test_sysctl_bad_input(void **state)
 	fputs("net/ipv4/x 1\n", f);
 	fclose(f);
 	assert_int_equal(fg_sysctl_restore(&t->cfg, NULL, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, ":4:"));
+	assert_non_null(strstr(err, ":5:"));
 	assert_string_equal(rd(t, "net/ipv4/conf/eth0/forwarding"), "1");
 
 	/* Node names that would escape the directory. */
