@@ -9,10 +9,14 @@
  * the segments were split. Every loop is bounded by the bytes buffered,
  * which are at most conf->head_max.
  *
- * Written by hand rather than with a library: the parsers the DPDK world
- * offers (picohttpparser, llhttp) either re-scan the head on each segment
- * or allocate callbacks' state, and none refuses bare LF, obs-fold and
- * TE+CL by itself; the checks here are the product's, not an option.
+ * Written by hand rather than with a library (DESIGN.md asks why):
+ * picohttpparser needs the head contiguous and parses it again from the
+ * start on every segment (quadratic for a client that trickles bytes);
+ * llhttp is incremental but hands tokens to callbacks in pieces, so the
+ * caller copies them into a head buffer anyway, and what it accepts is
+ * its own set of leniency flags. The refusals listed in fg_http.h are the
+ * product's contract with the backends behind it, and the bound must be a
+ * fixed buffer: both are simplest to hold in a machine of our own.
  */
 #include <errno.h>
 #include <string.h>

@@ -14,13 +14,14 @@
  *
  * Userspace-only, next to dataplane/core: plain C over libc's string
  * functions, no allocation, no clock, no logging. Memory per request is
- * the fixed struct fg_http_req plus the caller's head buffer of
- * conf->head_max bytes (8 KiB by default): the caller provides the buffer
- * (from its per-connection pool, e.g. an mbuf-sized slab) so that the
- * request struct stays small and the limit stays a setting, not a
- * compile-time size. The reader copies the head into it and every string
- * it reports points into it, so segments may be freed as soon as
- * fg_http_feed returns.
+ * the fixed struct fg_http_req (664 bytes on x86-64) plus the caller's
+ * head buffer of conf->head_max bytes (8 KiB by default). The caller
+ * provides the buffer (from its per-connection pool, e.g. an mbuf-sized
+ * slab) so that the request struct stays small and the limit stays a
+ * setting, not a compile-time size. The reader copies the head into it
+ * (with whatever else the segment that ends the head holds, up to
+ * head_max) and every string it reports points into it, so segments may
+ * be freed as soon as fg_http_feed returns.
  *
  * 408 (a request that stalls) is the caller's timer: the reader never
  * reads a clock; a caller that gives up on FG_HTTP_MORE answers 408.
