@@ -8,29 +8,117 @@
  * checked exactly as for PUT /v1/config), asks the dataplane whether it
  * would accept it, and only then stores it with one conditional etcd
  * write. A request that fails changes nothing.
+ *
+ * The connection layer in front of evhttp. libevent 2.1's evhttp reads a
+ * request's whole body before it calls us, and has no hook to run before
+ * that (evhttp_set_newreqcb, which would let us set a header callback on
+ * each request, came in 2.2). So every connection's bufferevent is a
+ * filter of ours (evhttp_set_bevcb): it sees the bytes before evhttp does,
+ * holds each request head back until it is complete, and judges it -
+ * bearer token, then Content-Length against API.md's 1 MiB - before a
+ * byte of the body is read. A head it refuses is replaced by a stand-in
+ * (a bodiless GET of FG_API_REJECT_PATH) that the dispatcher answers with
+ * the JSON error; the body the client sends anyway is discarded as it
+ * arrives, never buffered. The same layer caps the connections open at
+ * once and gives a request head a deadline.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "fg_daemon.h"
 #include "fg_log.h"
 #include "fg_rules_json.h"
 #include "fg_store.h"
 
-/* evhttp refuses bodies past this with its own 413 (an HTML page: 2.1
- * has no hook for its error replies); API.md's 1 MiB limit is checked by
- * us well below it, so clients get the JSON error body for anything a
- * client would plausibly send, and memory per request stays bounded. */
-#define FG_API_EVHTTP_BODY_MAX (64U << 20)
+/* Connections open at once. fgctl, a Prometheus scraper and the cluster
+ * peers need a handful; the cap bounds what a flood of connections can
+ * take (descriptors, buffers). One past it is closed at once, counted in
+ * GET /v1/status ("api": connections_refused). */
+#define FG_API_CONNS_MAX 128U
+/* A request head (request line and headers) is at most this long... */
+#define FG_API_HEAD_MAX (64U << 10)
+/* ...and must be complete within this many seconds of the connection's
+ * opening or of its first byte: a client that trickles a head (slowloris)
+ * cannot hold one of the FG_API_CONNS_MAX slots for long. */
+#define FG_API_HEAD_TIMEOUT_S 10
+/* Idle keep-alive connections and stalled bodies: evhttp's timeout. */
+#define FG_API_IDLE_TIMEOUT_S 30
+/* A refused request's body is read and dropped (so the client, still
+ * sending it, receives the answer rather than a reset) up to this size;
+ * past it, or when its length is unknown (chunked), the connection is
+ * closed after the answer. */
+#define FG_API_DISCARD_MAX (16ULL << 20)
+/* The stand-in request a refused head becomes. */
+#define FG_API_REJECT_PATH "/.floodgate-refused"
+
+/*
+ * What the filter does with the bytes it is given next:
+ *   HEAD         hold them until a request head is complete, then judge it
+ *   BODY         pass `left` bytes of an accepted request's body to evhttp
+ *   DISCARD      drop `left` bytes of a refused request's body
+ *   DISCARD_ALL  drop everything (a refused body of unknown length, or a
+ *                connection over the cap) until the connection closes
+ *   PASS         pass everything: a chunked body, whose end only evhttp
+ *                finds, or a head too odd to judge, which evhttp refuses;
+ *                the dispatcher still checks the token of every request
+ *                and evhttp still caps the body at FG_API_BODY_MAX
+ */
+enum fg_conn_state {
+	FG_CONN_HEAD = 0,
+	FG_CONN_BODY,
+	FG_CONN_DISCARD,
+	FG_CONN_DISCARD_ALL,
+	FG_CONN_PASS,
+};
+
+/* One API connection: the context of its filter bufferevent. */
+struct fg_api_conn {
+	struct fg_api_conn *prev, *next;
+	struct fg_daemon *d;
+	struct bufferevent *bev;     /* the filter, which evhttp owns */
+	struct bufferevent *under;   /* the socket under it */
+	struct event *deadline;      /* head deadline; 0 s: over the cap */
+	struct event *flush;         /* moves evhttp's output down */
+	enum fg_conn_state st;
+	bool over_cap;
+	bool deadline_armed;
+	size_t scanned;              /* head bytes searched for its end */
+	uint64_t left;               /* BODY, DISCARD: bytes still to go */
+	int reject;                  /* 401, 413: how to answer the stand-in */
+	bool close_after;            /* close after the next answer */
+	bool close_flush;            /* answered: close once it is moved down */
+	bool close_pending;          /* ...and once the socket took it */
+	uint64_t reject_len;         /* the refused body's Content-Length */
+	char method[16];             /* the refused request, for the log */
+	char target[128];
+};
+
+/* The API's connections and counters: one API per process. */
+static struct {
+	struct fg_api_conn *conns;
+	unsigned int nconns;
+	uint64_t conns_refused;      /* closed for the cap */
+	uint64_t refused_401;        /* heads refused for the token */
+	uint64_t refused_413;        /* heads refused for the body size */
+	time_t cap_logged;           /* last "over the cap" log line */
+	uint64_t cap_unlogged;       /* refusals since */
+} fg_api;
 
 /* The kinds of rule object with their own endpoints. */
 enum fg_kind {
@@ -54,10 +142,13 @@ struct fg_api_pending {
 	json_t *candidate;
 	int created;       /* answer 201 rather than 200 */
 	int conditional;   /* the client sent If-Match */
+	uint64_t expected; /* the version the write was conditional on */
 	struct timespec start;
 };
 
 /* ---------------------------------------------------------- replies */
+
+static void fg_conn_replied(struct evhttp_request *req);
 
 static double fg_ms_since(const struct timespec *t0)
 {
@@ -89,10 +180,10 @@ static void fg_log_request(struct evhttp_request *req, int code,
 	       fg_ms_since(t0));
 }
 
-/* fg_reply_json - send body (stolen) with status code and, when version
+/* fg_send_json - send body (stolen) with status code and, when version
  * is non-zero, an ETag. */
-static void fg_reply_json(struct evhttp_request *req, int code, json_t *body,
-			  uint64_t version, const struct timespec *t0)
+static void fg_send_json(struct evhttp_request *req, int code, json_t *body,
+			 uint64_t version)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf = evbuffer_new();
@@ -110,10 +201,18 @@ static void fg_reply_json(struct evhttp_request *req, int code, json_t *body,
 		evbuffer_add(buf, "\n", 1);
 	}
 	evhttp_send_reply(req, code, NULL, buf);
-	fg_log_request(req, code, t0);
+	fg_conn_replied(req);
 	free(text);
 	if (buf)
 		evbuffer_free(buf);
+}
+
+/* fg_reply_json - fg_send_json, and log the request. */
+static void fg_reply_json(struct evhttp_request *req, int code, json_t *body,
+			  uint64_t version, const struct timespec *t0)
+{
+	fg_send_json(req, code, body, version);
+	fg_log_request(req, code, t0);
 }
 
 static void fg_reply_error(struct evhttp_request *req, int http,
@@ -135,6 +234,30 @@ static void fg_reply_error(struct evhttp_request *req, int http,
 	fg_reply_json(req, http, fg_api_error_json(&e), 0, t0);
 }
 
+/* fg_reply_error_code - fg_reply_error with a code string of its own,
+ * for the codes one status carries several of (503: unavailable,
+ * outcome_unknown). */
+static void fg_reply_error_code(struct evhttp_request *req, int http,
+				const char *code, const struct timespec *t0,
+				const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void fg_reply_error_code(struct evhttp_request *req, int http,
+				const char *code, const struct timespec *t0,
+				const char *fmt, ...)
+{
+	struct fg_api_error e = { 0 };
+	char msg[sizeof(e.message)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fg_api_error_set(&e, http, NULL, "%s", msg);
+	e.code = code;
+	fg_reply_json(req, http, fg_api_error_json(&e), 0, t0);
+}
+
 static void fg_reply_api_error(struct evhttp_request *req,
 			       const struct fg_api_error *e,
 			       const struct timespec *t0)
@@ -144,27 +267,53 @@ static void fg_reply_api_error(struct evhttp_request *req,
 
 /* ----------------------------------------------------------- helpers */
 
-/* Constant-time token comparison: the API may face untrusted peers. */
+/*
+ * fg_token_match - does an Authorization header value (h[0..hlen), NULL
+ * when absent) carry token? "" as token: no auth, always true. The scheme
+ * is case-insensitive (RFC 7235); the token is compared in constant time
+ * over a fixed FG_CONFIG_TOKEN_MAX bytes, whatever either length, so
+ * neither the position of the first difference nor the token's length
+ * shows in the time taken.
+ */
+static bool fg_token_match(const char *token, const char *h, size_t hlen)
+{
+	unsigned char a[FG_CONFIG_TOKEN_MAX], b[FG_CONFIG_TOKEN_MAX];
+	size_t tlen = strnlen(token, FG_CONFIG_TOKEN_MAX - 1), i;
+	volatile unsigned char diff = 0;
+	bool ok;
+
+	if (!token[0])
+		return true;
+	if (!h || hlen < 7 || strncasecmp(h, "Bearer ", 7))
+		return false;
+	h += 7;
+	hlen -= 7;
+	while (hlen && (*h == ' ' || *h == '\t')) {
+		h++;
+		hlen--;
+	}
+	while (hlen && (h[hlen - 1] == ' ' || h[hlen - 1] == '\t'))
+		hlen--;
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	memcpy(a, token, tlen);
+	/* A longer value cannot match; it still takes the full loop. */
+	memcpy(b, h, hlen < sizeof(b) ? hlen : sizeof(b));
+	for (i = 0; i < sizeof(a); i++)
+		diff |= a[i] ^ b[i];
+	ok = diff == 0 && hlen == tlen;
+	explicit_bzero(a, sizeof(a));
+	explicit_bzero(b, sizeof(b));
+	return ok;
+}
+
+/* fg_token_ok - the request's bearer token is the configured one. */
 static int fg_token_ok(const struct fg_daemon *d, struct evhttp_request *req)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req),
 					   "Authorization");
-	size_t n, i;
-	unsigned char diff = 0;
 
-	const char *token = d->cfg.api.token;
-
-	if (!token[0])
-		return 1;
-	if (!h || strncmp(h, "Bearer ", 7))
-		return 0;
-	h += 7;
-	n = strlen(token);
-	if (strlen(h) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		diff |= (unsigned char)(h[i] ^ token[i]);
-	return diff == 0;
+	return fg_token_match(d->cfg.api.token, h, h ? strlen(h) : 0);
 }
 
 /*
@@ -251,6 +400,18 @@ static void fg_write_done(void *arg, int err, uint64_t version, const char *msg)
 	} else if (err == -ESTALE) {
 		fg_reply_error(req, 409, NULL, &p->start,
 			       "the rule set changed concurrently; read it again and retry");
+	} else if (err == -EMSGSIZE) {
+		/* The store's own request limit (msg names it): no retry
+		 * can help, the set has to shrink. */
+		fg_reply_error(req, 413, NULL, &p->start, "%s",
+			       msg ? msg : "the rule set is larger than the rule store takes in one request");
+	} else if (err == -ETIMEDOUT) {
+		/* API.md, Versions: the store holds the request and may
+		 * still apply it; only a read tells. */
+		fg_reply_error_code(req, 503, "outcome_unknown", &p->start,
+				    "%s; read GET /v1/config, then retry with If-Match: \"%" PRIu64 "\" so that it applies at most once",
+				    msg ? msg : "outcome unknown: the write may still be applied when the rule store recovers",
+				    p->expected);
 	} else {
 		fg_reply_error(req, 503, NULL, &p->start,
 			       "rule store unavailable: %s", msg ? msg : strerror(-err));
@@ -321,6 +482,7 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 	p->candidate = candidate;
 	p->created = created;
 	p->conditional = im > 0;
+	p->expected = d->rules_version;
 	p->start = *t0;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      fg_write_client_gone, p);
@@ -505,6 +667,12 @@ static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,
 		      "store", fg_store_describe(d->store));
 	if (d->apply_error[0])
 		json_object_set_new(s, "apply_error", json_string(d->apply_error));
+	json_object_set_new(s, "api", json_pack("{s:I,s:I,s:I,s:I,s:I}",
+		"connections", (json_int_t)fg_api.nconns,
+		"connections_max", (json_int_t)FG_API_CONNS_MAX,
+		"connections_refused", (json_int_t)fg_api.conns_refused,
+		"requests_refused_unauthenticated", (json_int_t)fg_api.refused_401,
+		"requests_refused_too_large", (json_int_t)fg_api.refused_413));
 	fg_reply_json(req, 200, s, d->rules_version, t0);
 }
 
@@ -573,10 +741,564 @@ static void fg_get_metrics(struct fg_daemon *d, struct evhttp_request *req,
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, NULL, buf);
+	fg_conn_replied(req);
 	fg_log_request(req, 200, t0);
 	if (buf)
 		evbuffer_free(buf);
 	free(text);
+}
+
+/* ------------------------------------------------------ connections */
+
+/* A parsed request head: pointers into the head's bytes. */
+struct fg_head {
+	const char *method, *target, *auth;
+	size_t mlen, tlen, alen;
+	uint64_t clen;
+	bool has_clen, bad_clen, chunked, close;
+};
+
+/*
+ * fg_head_end - the length of the request head at the start of src (up
+ * to and with its empty line: "\r\n\r\n" or a bare "\n\n") in *end.
+ * Returns true when it is complete. *scanned keeps how far earlier calls
+ * searched, so a head arriving a byte at a time costs O(length) in all.
+ */
+static bool fg_head_end(struct evbuffer *src, size_t *scanned, size_t *end)
+{
+	size_t len = evbuffer_get_length(src), lf;
+	struct evbuffer_ptr p;
+	char next[3];
+	ev_ssize_t n;
+
+	/* Every pass moves *scanned past a line feed, or returns. */
+	while (*scanned < len) {
+		if (evbuffer_ptr_set(src, &p, *scanned, EVBUFFER_PTR_SET))
+			return false;
+		p = evbuffer_search(src, "\n", 1, &p);
+		if (p.pos < 0) {
+			*scanned = len;
+			return false;
+		}
+		lf = (size_t)p.pos;
+		/* The line feed and the two bytes after it. */
+		n = evbuffer_copyout_from(src, &p, next, sizeof(next));
+		if (n >= 2 && next[1] == '\n') {
+			*end = lf + 2;
+			return true;
+		}
+		if (n >= 3 && next[1] == '\r' && next[2] == '\n') {
+			*end = lf + 3;
+			return true;
+		}
+		if (n < 2 || (n < 3 && next[1] == '\r')) {
+			/* Undecided until more arrives: look here again. */
+			*scanned = lf;
+			return false;
+		}
+		*scanned = lf + 1;
+	}
+	return false;
+}
+
+/* fg_trim - [*s, *s + *n) without surrounding spaces, tabs and CR. */
+static void fg_trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' ||
+		      (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* fg_token_in - does the comma-separated list v[0..n) hold word? */
+static bool fg_token_in(const char *v, size_t n, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *end = v + n;
+
+	/* Each pass moves v past one element. */
+	while (v < end) {
+		const char *e = memchr(v, ',', (size_t)(end - v)), *t = v;
+		size_t el = (size_t)((e ? e : end) - v);
+
+		fg_trim(&t, &el);
+		if (el == wl && !strncasecmp(t, word, wl))
+			return true;
+		if (!e)
+			break;
+		v = e + 1;
+	}
+	return false;
+}
+
+/*
+ * fg_head_parse - the request line and the headers the filter judges
+ * (Authorization, Content-Length, Transfer-Encoding, Connection) of
+ * head[0..len). Returns 0, or -1 when the request line is malformed
+ * (evhttp refuses such a request itself).
+ */
+static int fg_head_parse(const char *head, size_t len, struct fg_head *h)
+{
+	const char *p = head, *end = head + len, *nl, *sp1, *sp2;
+	bool http10, keepalive = false;
+
+	memset(h, 0, sizeof(*h));
+	nl = memchr(p, '\n', len);
+	if (!nl)
+		return -1;
+	sp1 = memchr(p, ' ', (size_t)(nl - p));
+	sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(nl - sp1 - 1)) : NULL;
+	if (!sp1 || !sp2 || sp1 == p || sp2 == sp1 + 1)
+		return -1;
+	h->method = p;
+	h->mlen = (size_t)(sp1 - p);
+	h->target = sp1 + 1;
+	h->tlen = (size_t)(sp2 - sp1 - 1);
+	http10 = (size_t)(nl - sp2 - 1) >= 8 && !memcmp(sp2 + 1, "HTTP/1.0", 8);
+	/* One header per line; each pass moves p to the next line. */
+	for (p = nl + 1; p < end; p = nl + 1) {
+		const char *colon, *v;
+		size_t ll, vl;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		ll = (size_t)(nl - p);
+		colon = memchr(p, ':', ll);
+		if (!colon)
+			continue;
+		v = colon + 1;
+		vl = (size_t)(nl - v);
+		fg_trim(&v, &vl);
+#define FG_IS(name) ((size_t)(colon - p) == sizeof(name) - 1 && \
+		     !strncasecmp(p, name, sizeof(name) - 1))
+		if (FG_IS("Authorization") && !h->auth) {
+			h->auth = v;
+			h->alen = vl;
+		} else if (FG_IS("Content-Length")) {
+			uint64_t x = 0;
+			size_t i;
+
+			for (i = 0; i < vl && v[i] >= '0' && v[i] <= '9' &&
+			     x <= (UINT64_MAX - 9) / 10; i++)
+				x = x * 10 + (uint64_t)(v[i] - '0');
+			if (!vl || i != vl)
+				h->bad_clen = true;
+			else if (!h->has_clen || x > h->clen)
+				h->clen = x;   /* several: judge the largest */
+			h->has_clen = true;
+		} else if (FG_IS("Transfer-Encoding")) {
+			h->chunked = true;
+		} else if (FG_IS("Connection")) {
+			if (fg_token_in(v, vl, "close"))
+				h->close = true;
+			if (fg_token_in(v, vl, "keep-alive"))
+				keepalive = true;
+		}
+#undef FG_IS
+	}
+	if (http10 && !keepalive)
+		h->close = true;
+	return 0;
+}
+
+/* fg_copy_printable - a log-safe copy of s[0..n) into out. */
+static void fg_copy_printable(char *out, size_t outlen, const char *s,
+			      size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < outlen; i++)
+		out[i] = s[i] > ' ' && s[i] <= '~' ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static void fg_conn_arm(struct fg_api_conn *c, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	if (c->deadline && !event_add(c->deadline, &tv))
+		c->deadline_armed = true;
+}
+
+static void fg_conn_disarm(struct fg_api_conn *c)
+{
+	if (c->deadline_armed)
+		event_del(c->deadline);
+	c->deadline_armed = false;
+}
+
+/*
+ * fg_conn_head - judge the head at the start of src once it is complete:
+ * pass it on (state BODY, or HEAD again when it has no body), or put the
+ * stand-in in its place and drop the body (DISCARD, DISCARD_ALL). Returns
+ * true when it consumed bytes, false while the head is incomplete.
+ */
+static bool fg_conn_head(struct fg_api_conn *c, struct evbuffer *src,
+			 struct evbuffer *dst)
+{
+	static const char standin[] = "GET " FG_API_REJECT_PATH " HTTP/1.1\r\n"
+				      "Host: floodgate\r\n";
+	const char *token = c->d->cfg.api.token;
+	size_t len = evbuffer_get_length(src), end, plen;
+	struct fg_head h;
+	const char *head, *q;
+	bool healthz;
+
+	if (!fg_head_end(src, &c->scanned, &end)) {
+		if (len > FG_API_HEAD_MAX) {
+			/* evhttp's own header limit answers this. */
+			c->st = FG_CONN_PASS;
+			evbuffer_add_buffer(dst, src);
+			fg_conn_disarm(c);
+			return true;
+		}
+		if (!c->deadline_armed)
+			fg_conn_arm(c, FG_API_HEAD_TIMEOUT_S);
+		return false;
+	}
+	fg_conn_disarm(c);
+	c->scanned = 0;
+	head = (const char *)evbuffer_pullup(src, (ev_ssize_t)end);
+	if (!head || fg_head_parse(head, end, &h) || h.bad_clen) {
+		c->st = FG_CONN_PASS;
+		evbuffer_add_buffer(dst, src);
+		return true;
+	}
+	q = memchr(h.target, '?', h.tlen);
+	plen = q ? (size_t)(q - h.target) : h.tlen;
+	healthz = plen == 8 && !memcmp(h.target, "/healthz", 8);
+	if (!healthz && !fg_token_match(token, h.auth, h.alen))
+		c->reject = 401;
+	else if (h.has_clen && h.clen > FG_API_BODY_MAX)
+		c->reject = 413;
+	if (!c->reject && h.close) {
+		/* evhttp would close the connection itself after the answer,
+		 * and through the filter that loses the answer (libevent
+		 * 2.1 shuts the socket down when the filter has handed the
+		 * answer down, before the socket took it). It gets the head
+		 * as HTTP/1.1 keep-alive instead; we close once the socket
+		 * has the answer (fg_conn_replied). */
+		const char *line = memchr(head, '\n', end), *nl;
+
+		evbuffer_add_printf(dst, "%.*s %.*s HTTP/1.1\r\n", (int)h.mlen,
+				    h.method, (int)h.tlen, h.target);
+		/* One header line per pass. */
+		for (line = line + 1; line < head + end; line = nl + 1) {
+			nl = memchr(line, '\n', (size_t)(head + end - line));
+			if (!nl)
+				break;
+			if ((size_t)(nl - line) >= 11 &&
+			    !strncasecmp(line, "Connection:", 11))
+				continue;
+			evbuffer_add(dst, line, (size_t)(nl - line + 1));
+		}
+		evbuffer_drain(src, end);
+		c->close_after = true;
+		c->st = h.chunked ? FG_CONN_PASS : h.has_clen && h.clen ?
+			FG_CONN_BODY : FG_CONN_HEAD;
+		c->left = h.clen;
+		return true;
+	}
+	if (!c->reject) {
+		evbuffer_remove_buffer(src, dst, end);
+		if (h.chunked)
+			c->st = FG_CONN_PASS;
+		else if (h.has_clen && h.clen) {
+			c->st = FG_CONN_BODY;
+			c->left = h.clen;
+		} else {
+			c->st = FG_CONN_HEAD;
+		}
+		return true;
+	}
+
+	if (c->reject == 401)
+		fg_api.refused_401++;
+	else
+		fg_api.refused_413++;
+	c->reject_len = h.clen;
+	fg_copy_printable(c->method, sizeof(c->method), h.method, h.mlen);
+	fg_copy_printable(c->target, sizeof(c->target), h.target, h.tlen);
+	evbuffer_drain(src, end);
+	/* A body of known, modest length is dropped and the connection
+	 * kept; any other is dropped until the close after the answer. */
+	c->close_after = h.close || h.chunked ||
+			 (h.has_clen && h.clen > FG_API_DISCARD_MAX);
+	if (c->close_after) {
+		c->st = FG_CONN_DISCARD_ALL;
+	} else if (h.has_clen && h.clen) {
+		c->st = FG_CONN_DISCARD;
+		c->left = h.clen;
+	} else {
+		c->st = FG_CONN_HEAD;
+	}
+	evbuffer_add(dst, standin, sizeof(standin) - 1);
+	evbuffer_add(dst, "\r\n", 2);
+	return true;
+}
+
+/*
+ * fg_conn_filter_in - the filter between the socket (src) and evhttp
+ * (dst): see enum fg_conn_state. Runs on the event loop.
+ */
+static enum bufferevent_filter_result
+fg_conn_filter_in(struct evbuffer *src, struct evbuffer *dst,
+		  ev_ssize_t limit, enum bufferevent_flush_mode mode,
+		  void *arg)
+{
+	struct fg_api_conn *c = arg;
+	bool passed = false;
+	size_t len, n;
+
+	/* Every pass consumes bytes of src (or returns): bounded by it. */
+	while ((len = evbuffer_get_length(src)) > 0) {
+		switch (c->st) {
+		case FG_CONN_PASS:
+			evbuffer_add_buffer(dst, src);
+			return BEV_OK;
+		case FG_CONN_DISCARD_ALL:
+			evbuffer_drain(src, len);
+			break;
+		case FG_CONN_BODY:
+		case FG_CONN_DISCARD:
+			n = len < c->left ? len : (size_t)c->left;
+			if (c->st == FG_CONN_BODY) {
+				evbuffer_remove_buffer(src, dst, n);
+				passed = true;
+			} else {
+				evbuffer_drain(src, n);
+			}
+			c->left -= n;
+			if (!c->left)
+				c->st = FG_CONN_HEAD;
+			break;
+		case FG_CONN_HEAD:
+			if (!fg_conn_head(c, src, dst))
+				return passed ? BEV_OK : BEV_NEED_MORE;
+			passed = true;
+			break;
+		}
+	}
+	return passed ? BEV_OK : BEV_NEED_MORE;
+}
+
+/* fg_conn_deadline - a head not complete in time, or a connection over
+ * the cap: shut the socket down. evhttp sees the end of the stream and
+ * frees the connection (and so this context) as for any client that
+ * leaves. */
+static void fg_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct fg_api_conn *c = arg;
+	evutil_socket_t s = bufferevent_getfd(c->under);
+
+	c->deadline_armed = false;
+	c->st = FG_CONN_DISCARD_ALL;
+	if (s >= 0)
+		shutdown(s, SHUT_RDWR);
+}
+
+/*
+ * fg_conn_outbuf - evhttp added output: have it moved to the socket.
+ * libevent 2.1's filter moves output down only while its write side is
+ * enabled, and evhttp adds a reply before it enables writing: without
+ * this the reply waits for the next event on the connection (observed:
+ * a third of replies stalled). The flush runs from the loop, after
+ * evhttp's enable, never from inside evbuffer's callback.
+ */
+static void fg_conn_outbuf(struct evbuffer *buf,
+			   const struct evbuffer_cb_info *info, void *arg)
+{
+	struct fg_api_conn *c = arg;
+
+	if (info->n_added)
+		event_active(c->flush, EV_TIMEOUT, 1);
+}
+
+/* fg_conn_close_now - the answer that closes the connection is on the
+ * wire: shut our side, drop what the client still sends, and give it
+ * FG_API_HEAD_TIMEOUT_S to close its side before the deadline does. */
+static void fg_conn_close_now(struct fg_api_conn *c)
+{
+	evutil_socket_t s = bufferevent_getfd(c->under);
+
+	c->close_pending = false;
+	c->st = FG_CONN_DISCARD_ALL;
+	if (s >= 0)
+		shutdown(s, SHUT_WR);
+	fg_conn_disarm(c);
+	fg_conn_arm(c, FG_API_HEAD_TIMEOUT_S);
+}
+
+static void fg_conn_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct fg_api_conn *c = arg;
+
+	bufferevent_flush(c->bev, EV_WRITE, BEV_NORMAL);
+	if (c->close_flush &&
+	    !evbuffer_get_length(bufferevent_get_output(c->bev))) {
+		c->close_flush = false;
+		c->close_pending = true;
+		if (!evbuffer_get_length(bufferevent_get_output(c->under)))
+			fg_conn_close_now(c);
+	}
+}
+
+/* fg_conn_underout - the socket took output: close when an answer that
+ * ends the connection is all out. */
+static void fg_conn_underout(struct evbuffer *buf,
+			     const struct evbuffer_cb_info *info, void *arg)
+{
+	struct fg_api_conn *c = arg;
+
+	if (c->close_pending && info->n_deleted && !evbuffer_get_length(buf))
+		fg_conn_close_now(c);
+}
+
+/* fg_conn_free - the filter's context goes with its bufferevent. */
+static void fg_conn_free(void *arg)
+{
+	struct fg_api_conn *c = arg;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		fg_api.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	fg_api.nconns--;
+	if (c->deadline)
+		event_free(c->deadline);
+	if (c->flush)
+		event_free(c->flush);
+	free(c);
+}
+
+/*
+ * fg_conn_new - evhttp's bufferevent for a new connection (evhttp_set_bevcb):
+ * our filter over a socket bufferevent, which evhttp gives the socket.
+ * NULL (out of memory) makes evhttp use a plain one: the dispatcher still
+ * checks the token and evhttp the body size.
+ */
+static struct bufferevent *fg_conn_new(struct event_base *base, void *arg)
+{
+	struct fg_daemon *d = arg;
+	struct fg_api_conn *c = calloc(1, sizeof(*c));
+	time_t now = time(NULL);
+
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->deadline = evtimer_new(base, fg_conn_deadline, c);
+	c->flush = event_new(base, -1, 0, fg_conn_flush, c);
+	c->under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->under && c->deadline && c->flush)
+		c->bev = bufferevent_filter_new(c->under, fg_conn_filter_in,
+						NULL, BEV_OPT_CLOSE_ON_FREE,
+						fg_conn_free, c);
+	if (!c->bev || !evbuffer_add_cb(bufferevent_get_output(c->bev),
+					fg_conn_outbuf, c) ||
+	    !evbuffer_add_cb(bufferevent_get_output(c->under),
+			     fg_conn_underout, c)) {
+		if (c->bev) {
+			/* Frees under, and c through fg_conn_free: link c
+			 * first so the unlink finds it. */
+			c->next = fg_api.conns;
+			if (c->next)
+				c->next->prev = c;
+			fg_api.conns = c;
+			fg_api.nconns++;
+			bufferevent_free(c->bev);
+			return NULL;
+		}
+		if (c->under)
+			bufferevent_free(c->under);
+		if (c->deadline)
+			event_free(c->deadline);
+		if (c->flush)
+			event_free(c->flush);
+		free(c);
+		return NULL;
+	}
+	/* Linked before anything can fail: fg_conn_free unlinks. */
+	c->next = fg_api.conns;
+	if (c->next)
+		c->next->prev = c;
+	fg_api.conns = c;
+	fg_api.nconns++;
+	if (fg_api.nconns > FG_API_CONNS_MAX) {
+		c->over_cap = true;
+		c->st = FG_CONN_DISCARD_ALL;
+		fg_api.conns_refused++;
+		fg_api.cap_unlogged++;
+		if (now - fg_api.cap_logged >= 10) {
+			fg_log(FG_LOG_WARN,
+			       "api: %u connections open (the limit): closed %" PRIu64 " new connection(s)",
+			       FG_API_CONNS_MAX, fg_api.cap_unlogged);
+			fg_api.cap_logged = now;
+			fg_api.cap_unlogged = 0;
+		}
+		/* The socket is set once we return: close it next round. */
+		fg_conn_arm(c, 0);
+	} else {
+		fg_conn_arm(c, FG_API_HEAD_TIMEOUT_S);
+	}
+	return c->bev;
+}
+
+/* fg_conn_of - the context of req's connection, NULL when it has none. */
+static struct fg_api_conn *fg_conn_of(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct fg_api_conn *c;
+
+	/* At most FG_API_CONNS_MAX and a few being closed. */
+	for (c = fg_api.conns; bev && c; c = c->next)
+		if (c->bev == bev)
+			return c;
+	return NULL;
+}
+
+/* fg_conn_replied - req was answered: when its connection is to close
+ * after it, close once the answer is out (fg_conn_flush). */
+static void fg_conn_replied(struct evhttp_request *req)
+{
+	struct fg_api_conn *c = fg_conn_of(req);
+
+	if (c && c->close_after) {
+		c->close_after = false;
+		c->close_flush = true;
+	}
+}
+
+/* fg_reply_refused - answer the stand-in of a head the filter refused. */
+static void fg_reply_refused(struct fg_api_conn *c, struct evhttp_request *req,
+			     const struct timespec *t0)
+{
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	struct fg_api_error e = { 0 };
+	int code = c->reject;
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+
+	c->reject = 0;
+	if (code == 401) {
+		evhttp_add_header(oh, "WWW-Authenticate", "Bearer");
+		fg_api_error_set(&e, 401, NULL, "missing or wrong bearer token");
+	} else {
+		fg_api_error_set(&e, 413, NULL,
+				 "request body of %" PRIu64 " bytes is over the limit of %u bytes (1 MiB)",
+				 c->reject_len, FG_API_BODY_MAX);
+	}
+	fg_send_json(req, code, fg_api_error_json(&e), 0);
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
+				   &port);
+	fg_log(FG_LOG_INFO, "api %s %s %s %d %.2fms (refused on its headers)",
+	       peer ? peer : "-", c->method, c->target, code, fg_ms_since(t0));
 }
 
 /* ---------------------------------------------------------- dispatch */
@@ -616,6 +1338,14 @@ static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!path)
 		path = "/";
+	if (!strcmp(path, FG_API_REJECT_PATH)) {
+		struct fg_api_conn *c = fg_conn_of(req);
+
+		if (c && c->reject) {
+			fg_reply_refused(c, req, &t0);
+			return;
+		}
+	}
 	if (!strcmp(path, "/healthz")) {
 		if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
 			return fg_not_allowed(req, "GET", &t0);
@@ -702,16 +1432,89 @@ static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------- setup */
 
+/*
+ * fg_api_listen - a listening socket on api.listen, bound from the parsed
+ * address (fg_config_api_sockaddr): evhttp_bind_socket would resolve the
+ * literal with getaddrinfo(AI_ADDRCONFIG), which refuses 127.0.0.1 and
+ * ::1 while no interface but lo has an address - at boot, before the
+ * network is up. Returns the socket or -errno, err naming the step.
+ */
+static int fg_api_listen(const struct fg_daemon *d, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, e;
+	const char *step;
+
+	if (fg_config_api_sockaddr(&d->cfg, &ss, &sl)) {
+		snprintf(err, errlen, "cannot listen on %s: not an IPv4 or IPv6 address",
+			 d->cfg.api.listen);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		step = "socket";
+		goto fail;
+	}
+	/* A restart must not wait out TIME_WAIT of the last run's clients. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) {
+		step = "SO_REUSEADDR";
+		goto fail;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl)) {
+		step = "bind";
+		goto fail;
+	}
+	if (listen(fd, 128)) {
+		step = "listen";
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	snprintf(err, errlen, "cannot listen on %s: %s: %s", d->cfg.api.listen,
+		 step, strerror(e));
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+
+/* fg_api_warn_token_file - the token is a secret: say so when its file
+ * is open to group or others (the operator may not know). */
+static void fg_api_warn_token_file(const struct fg_daemon *d)
+{
+	struct stat st;
+
+	if (!d->cfg.api.token_file[0])
+		return;
+	if (stat(d->cfg.api.token_file, &st)) {
+		fg_log(FG_LOG_WARN, "api: token file %s: %s", d->cfg.api.token_file,
+		       strerror(errno));
+		return;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		fg_log(FG_LOG_WARN,
+		       "api: token file %s is %s by group or others (mode %04o): anyone who reads it can rewrite the rules; chmod 600 it",
+		       d->cfg.api.token_file,
+		       st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "accessible",
+		       (unsigned int)(st.st_mode & 07777));
+}
+
 int fg_api_start(struct fg_daemon *d, char *err, size_t errlen)
 {
+	int fd;
+
 	d->http = evhttp_new(d->base);
 	if (!d->http) {
-		snprintf(err, errlen, "evhttp_new failed");
+		snprintf(err, errlen, "evhttp_new: out of memory");
 		return -ENOMEM;
 	}
-	evhttp_set_max_body_size(d->http, FG_API_EVHTTP_BODY_MAX);
-	evhttp_set_max_headers_size(d->http, 64 * 1024);
-	evhttp_set_timeout(d->http, 30);
+	/* The filter refuses larger Content-Lengths with the JSON body
+	 * before reading; this catches chunked bodies, which it passes. */
+	evhttp_set_max_body_size(d->http, FG_API_BODY_MAX);
+	evhttp_set_max_headers_size(d->http, FG_API_HEAD_MAX);
+	evhttp_set_timeout(d->http, FG_API_IDLE_TIMEOUT_S);
+	evhttp_set_bevcb(d->http, fg_conn_new, d);
 	/* Every method reaches the dispatcher, which answers 405 with the
 	 * JSON error body where a path does not take it. */
 	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT |
@@ -720,22 +1523,32 @@ int fg_api_start(struct fg_daemon *d, char *err, size_t errlen)
 				   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE);
 	evhttp_set_default_content_type(d->http, "application/json");
 	evhttp_set_gencb(d->http, fg_api_dispatch, d);
-	{
-		char host[INET6_ADDRSTRLEN];
 
-		inet_ntop(d->cfg.api.addr.family, d->cfg.api.addr.family == AF_INET ?
-			  (const void *)&d->cfg.api.addr.a4 :
-			  (const void *)&d->cfg.api.addr.a6, host, sizeof(host));
-		d->http_sock = evhttp_bind_socket_with_handle(d->http, host,
-							      d->cfg.api.port);
-	}
-	if (!d->http_sock) {
-		snprintf(err, errlen, "cannot listen on %s: %s", d->cfg.api.listen,
-			 strerror(errno));
+	fd = fg_api_listen(d, err, errlen);
+	if (fd < 0) {
 		evhttp_free(d->http);
 		d->http = NULL;
-		return -EADDRINUSE;
+		return fd;
 	}
+	d->http_sock = evhttp_accept_socket_with_handle(d->http, fd);
+	if (!d->http_sock) {
+		close(fd);
+		snprintf(err, errlen, "cannot listen on %s: libevent cannot watch the socket (out of memory)",
+			 d->cfg.api.listen);
+		evhttp_free(d->http);
+		d->http = NULL;
+		return -ENOMEM;
+	}
+	fg_api_warn_token_file(d);
+	if (!d->cfg.api.token[0] && !fg_config_api_loopback(&d->cfg))
+		fg_log(FG_LOG_WARN,
+		       "api: listening on %s beyond loopback WITHOUT a token (api.allow_no_token): anyone who reaches it can rewrite the rules",
+		       d->cfg.api.listen);
+	else
+		fg_log(FG_LOG_INFO, "api: listening on %s (%s; at most %u connections)",
+		       d->cfg.api.listen, d->cfg.api.token[0] ?
+		       "bearer token required" : "loopback, no token",
+		       FG_API_CONNS_MAX);
 	return 0;
 }
 

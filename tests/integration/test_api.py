@@ -8,7 +8,11 @@ status code: auth, status, services, limits, routes/seckill (refused while
 unsupported), versions and ETags, If-Match, PUT /v1/config, a table of bad
 inputs (each must change nothing: GET /v1/config stays byte-identical and
 the version does not move), 413, 404, 405, stats, metrics, nodes, and that
-the rules survive a restart and a kill -9.
+the rules survive a restart and a kill -9. The connection layer: the token
+and the body size judged from the headers before a byte of the body is
+read, the cap on connections, the deadline on a request head. And, in a
+second namespace where no interface but lo has an address (a box at boot),
+that the daemon's API comes up on 127.0.0.1.
 
 Layout: run as root, this process (the "outer" one) makes the namespace
 fgapi<pid> with veth0/veth1, then runs itself again with --inner under
@@ -95,6 +99,15 @@ def pid_alive(pid):
 
 
 def outer():
+    rc = run_ns("fgapi%d" % os.getpid(), "--inner", True)
+    rc_lo = run_ns("fgapilo%d" % os.getpid(), "--inner-lo", False)
+    return rc or rc_lo
+
+
+def run_ns(ns, mode, addresses):
+    """Make namespace ns (lo up, veth0/veth1, with 198.18.0.1/.2 when
+    addresses), a token and a config, run this file with mode inside it,
+    clean up. Returns the inner run's exit status."""
     if os.geteuid() != 0:
         skip("needs root (network namespaces, XDP, /sys/fs/bpf)")
     fgd = find_floodgated()
@@ -108,7 +121,6 @@ def outer():
     if not os.path.isdir("/sys/fs/bpf"):
         skip("/sys/fs/bpf is not mounted")
 
-    ns = "fgapi%d" % os.getpid()
     tmp = tempfile.mkdtemp(prefix="fgapi.")
     os.chmod(tmp, 0o700)
     conf = os.path.join(tmp, "floodgate.conf")
@@ -125,8 +137,13 @@ def outer():
             sh("ip", "-n", ns, "link", "set", "lo", "up")
             sh("ip", "-n", ns, "link", "add", "veth0", "type", "veth",
                "peer", "name", "veth1")
-            sh("ip", "-n", ns, "addr", "add", "198.18.0.1/24", "dev", "veth0")
-            sh("ip", "-n", ns, "addr", "add", "198.18.0.2/24", "dev", "veth1")
+            if addresses:
+                sh("ip", "-n", ns, "addr", "add", "198.18.0.1/24", "dev", "veth0")
+                sh("ip", "-n", ns, "addr", "add", "198.18.0.2/24", "dev", "veth1")
+            else:
+                # Not even IPv6 link-local addresses: a box at boot.
+                for dev in ("veth0", "veth1"):
+                    sh("ip", "-n", ns, "link", "set", dev, "addrgenmode", "none")
             sh("ip", "-n", ns, "link", "set", "veth0", "up")
             sh("ip", "-n", ns, "link", "set", "veth1", "up")
             token = secrets.token_hex(24)
@@ -152,7 +169,7 @@ def outer():
                   "all_proxy", "ALL_PROXY", "FLOODGATE_API", "FLOODGATE_TOKEN"):
             env.pop(k, None)
         p = subprocess.Popen(["nsenter", "--net=/var/run/netns/" + ns,
-                              sys.executable, os.path.abspath(__file__), "--inner"],
+                              sys.executable, os.path.abspath(__file__), mode],
                              env=env)
         try:
             rc = p.wait(timeout=280)
@@ -1340,9 +1357,16 @@ def check_store_down(d):
         r = request("PUT", "/v1/services/store-down", {"vip": "198.18.0.90", "port": 80})
         took = time.time() - t0
         bad = ["status %s, want 503" % r.status] if r.status != 503 else []
-        bad += error_shape(r, "unavailable")
-        T.check(not bad, "a write while the store is frozen: 503 unavailable (%.1f s)" % took,
-                "response: %r" % r, *bad)
+        code = (r.json or {}).get("error", {}).get("code") if isinstance(r.json, dict) else None
+        # API.md, Versions: a write the store holds but does not answer
+        # has an unknown outcome (outcome_unknown, with If-Match advice);
+        # one that never reached it is unavailable.
+        bad += error_shape(r, code if code in ("unavailable", "outcome_unknown")
+                           else "unavailable")
+        if code == "outcome_unknown" and "If-Match" not in r.json["error"].get("message", ""):
+            bad.append("an outcome_unknown message must say to retry with If-Match")
+        T.check(not bad, "a write while the store is frozen: 503 unavailable or "
+                "outcome_unknown (%.1f s)" % took, "response: %r" % r, *bad)
         after = config_snapshot()
         T.check(after[2].status == 200 and after[0] == before[0],
                 "GET /v1/config still answers, unchanged, while the store is down",
@@ -1413,6 +1437,216 @@ def check_restart(d, node, how):
     return True
 
 
+# ====================================================================
+# inner: the connection layer (raw sockets: what a client library hides)
+# ====================================================================
+
+def raw_conn(timeout=5):
+    s = socket.create_connection(("127.0.0.1", API_PORT), timeout=timeout)
+    s.settimeout(timeout)
+    return s
+
+
+def read_response(s, timeout=5):
+    """One HTTP response from socket s: (status, headers, body) or
+    (None, {}, why). Reads up to the end of the Content-Length body."""
+    s.settimeout(timeout)
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            d = s.recv(65536)
+            if not d:
+                return None, {}, "closed before a response (%r)" % buf[:200]
+            buf += d
+        head, rest = buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        hdrs = {}
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        n = int(hdrs.get("content-length", "0"))
+        while len(rest) < n:
+            d = s.recv(65536)
+            if not d:
+                break
+            rest += d
+        return status, hdrs, rest[:n]
+    except (OSError, ValueError, IndexError) as e:
+        return None, {}, "%s: %s" % (type(e).__name__, e)
+
+
+def err_code(body):
+    try:
+        return json.loads(body.decode())["error"]["code"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def closed_within(s, timeout):
+    """True when the peer closes (or resets) s within timeout seconds."""
+    s.settimeout(timeout)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except OSError:
+        return False
+
+
+def check_early_refusal():
+    """The token and the body size are judged from the headers: the
+    answer comes before the body is sent (the old daemon read the whole
+    body first, and so waited for it)."""
+    before = config_snapshot()
+    head = ("PUT /v1/config HTTP/1.1\r\nHost: fg\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n%s\r\n")
+    s = raw_conn()
+    try:
+        s.sendall((head % (2 * MIB, "")).encode())
+        st, h, body = read_response(s, 5)
+        T.check(st == 401 and err_code(body) == "unauthenticated"
+                and (h.get("www-authenticate") or "").lower().startswith("bearer")
+                and (h.get("content-type") or "").startswith("application/json"),
+                "an unauthenticated PUT announcing a 2 MiB body: 401 JSON before the body is sent",
+                "got: %r %r %r" % (st, h, body[:300]))
+        # The client sends the body anyway: it is dropped, and the
+        # connection serves the next request.
+        s.sendall(b" " * (2 * MIB))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: fg\r\n\r\n")
+        st, h, body = read_response(s, 10)
+        T.check(st == 200, "the refused body is dropped; the same connection then answers /healthz",
+                "got: %r %r" % (st, body[:200]))
+    finally:
+        s.close()
+    s = raw_conn()
+    try:
+        s.sendall((head % (MIB + 1, "Authorization: Bearer %s\r\n" % TOKEN)).encode())
+        st, h, body = read_response(s, 5)
+        T.check(st == 413 and err_code(body) == "too_large"
+                and (h.get("content-type") or "").startswith("application/json"),
+                "an authenticated PUT announcing 1 MiB + 1 byte: 413 too_large JSON before the body",
+                "got: %r %r %r" % (st, h, body[:300]))
+    finally:
+        s.close()
+    s = raw_conn()
+    try:
+        # A wrong token of the right length, and a huge body: 401 (the
+        # token first), the connection closed after the answer.
+        s.sendall((head % (64 * MIB, "Authorization: Bearer %s\r\n"
+                           % ("x" * len(TOKEN)))).encode())
+        st, h, body = read_response(s, 5)
+        T.check(st == 401 and err_code(body) == "unauthenticated",
+                "a wrong token of the right length with a 64 MiB body: 401",
+                "got: %r %r %r" % (st, h, body[:300]))
+        T.check(closed_within(s, 15),
+                "...then the daemon closes the connection rather than read 64 MiB")
+    finally:
+        s.close()
+    for desc, req in (("Connection: close", "GET /v1/status HTTP/1.1\r\nHost: fg\r\n"
+                       "Connection: close\r\nAuthorization: Bearer %s\r\n\r\n" % TOKEN),
+                      ("HTTP/1.0", "GET /v1/status HTTP/1.0\r\n"
+                       "Authorization: Bearer %s\r\n\r\n" % TOKEN)):
+        s = raw_conn()
+        try:
+            s.sendall(req.encode())
+            st, h, body = read_response(s, 5)
+            T.check(st == 200 and b"rules_version" in body and closed_within(s, 5),
+                    "a %s request gets its whole answer, then the connection closes" % desc,
+                    "got: %r %r %r" % (st, h, body[:200]))
+        finally:
+            s.close()
+    after = config_snapshot()
+    T.check(after[0] == before[0], "refused requests changed nothing")
+    st, _ = get_json("/v1/status")
+    api = st.get("api") if isinstance(st, dict) else None
+    T.check(isinstance(api, dict) and api.get("requests_refused_unauthenticated", 0) >= 2
+            and api.get("requests_refused_too_large", 0) >= 1,
+            "status counts the requests refused on their headers", "api: %r" % api)
+
+
+def check_connection_cap():
+    st, r = get_json("/v1/status")
+    api = st.get("api") if isinstance(st, dict) else None
+    cap = api.get("connections_max") if isinstance(api, dict) else None
+    if not T.check(is_int(cap) and 0 < cap <= 1024,
+                   "status: api.connections_max is the documented cap", "response: %r" % r):
+        return
+    refused0 = api.get("connections_refused", 0)
+    held = []
+    try:
+        for _ in range(cap):
+            held.append(raw_conn())
+        time.sleep(1)  # the daemon accepts them all
+        extra = raw_conn()
+        try:
+            T.check(closed_within(extra, 5),
+                    "connection %d (one past the cap of %d) is closed at once" % (cap + 1, cap))
+        finally:
+            extra.close()
+        held[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: fg\r\n\r\n")
+        st_, _, body = read_response(held[0], 5)
+        T.check(st_ == 200, "a connection within the cap still serves", "got %r %r" % (st_, body))
+    finally:
+        for c in held:
+            c.close()
+
+    def counted():
+        st2, _ = get_json("/v1/status")
+        a = st2.get("api") if isinstance(st2, dict) else None
+        return isinstance(a, dict) and a.get("connections_refused", 0) > refused0 and a
+    a = wait_until(counted, 5)
+    T.check(bool(a), "the refused connection is counted (api.connections_refused)",
+            "api: %r" % a)
+
+
+def check_head_deadline():
+    s = raw_conn()
+    try:
+        s.sendall(b"GET /v1/status HTTP/1.1\r\nHost: fg\r\n")  # never finished
+        t0 = time.time()
+        gone = closed_within(s, 20)
+        took = time.time() - t0
+        T.check(gone and took < 15,
+                "a request head left unfinished is closed after its deadline (%.1f s)" % took)
+    finally:
+        s.close()
+
+
+def inner_lo():
+    """The namespace has lo and a veth without addresses, as a box at
+    boot: the daemon's API must come up on 127.0.0.1 (libevent's bind
+    refused it: "getaddrinfo: address family for nodename not
+    supported")."""
+    global TOKEN
+    TOKEN = os.environ["FG_API_TOKEN"]
+    ns = os.environ["FG_API_NS"]
+    tmp = os.environ["FG_API_TMP"]
+    d = Daemon(os.environ["FLOODGATED"], os.environ["FG_API_CONF"], tmp)
+    r = subprocess.run(["ip", "-o", "addr", "show"], stdout=subprocess.PIPE, text=True)
+    addrs = [ln.split()[1] for ln in r.stdout.splitlines()]
+    print("# node %s: addresses on %s only" % (ns, sorted(set(addrs))))
+    T.check(set(addrs) <= {"lo"}, "only lo has addresses in this namespace", r.stdout)
+    d.start()
+    try:
+        ok, why = d.wait_ready(30)
+        T.check(ok, "the daemon's API comes up on 127.0.0.1 where only lo has an address",
+                why, d.tail())
+        if ok:
+            check_status(ns, False)
+        rc = d.stop(signal.SIGTERM, timeout=30)
+        T.check(rc == 0, "SIGTERM: exit status 0", "exit %r" % rc, d.tail())
+        r = subprocess.run([d.fgd, "--detach", "-c", d.conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=30)
+        T.check(r.returncode == 0, "floodgated --detach", r.stdout)
+    except Exception:
+        import traceback
+        T.check(False, "the checks ran to the end", traceback.format_exc())
+    finally:
+        d.stop(signal.SIGTERM, timeout=30)
+    return T.summary()
+
+
 def inner():
     global TOKEN
     TOKEN = os.environ["FG_API_TOKEN"]
@@ -1438,6 +1672,9 @@ def inner():
         cfg = check_config()
         check_bad_inputs()
         check_sizes()
+        check_early_refusal()
+        check_connection_cap()
+        check_head_deadline()
         check_paths_methods()
         check_stats_metrics(cfg)
         check_nodes(ns)
@@ -1476,4 +1713,6 @@ def inner():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--inner":
         sys.exit(inner())
+    if len(sys.argv) > 1 and sys.argv[1] == "--inner-lo":
+        sys.exit(inner_lo())
     sys.exit(outer())
