@@ -581,7 +581,7 @@ PERIP = {"service": "web", "key": "src_ip", "unit": "pps", "rate": 1000}
 FULL_LIMIT = {"service": "web",
               "match": {"src": "198.18.64.0/18", "proto": "tcp", "dst_port": 80},
               "key": "src_prefix/24", "unit": "cps", "rate": 1000, "burst": 2000,
-              "action": "reset", "scope": "cluster", "dry_run": True}
+              "action": "reset", "scope": "node", "dry_run": True}
 GLOBAL_LIMIT = {"key": "flow", "unit": "bps", "rate": 8000000, "burst": 16000000,
                 "action": "drop", "scope": "node", "dry_run": False}
 
@@ -1035,6 +1035,10 @@ def check_bad_inputs():
          ("key", "limits.bad.key")),
         ("action block", mutate(PERIP, "action", "block"), "action"),
         ("scope global", mutate(PERIP, "scope", "global"), "scope"),
+        # Refused until cluster membership exists, never enforced as the
+        # full rate on each node.
+        ("scope cluster (no cluster membership yet)", mutate(PERIP, "scope", "cluster"),
+         DEFAULT),
         ("dry_run \"yes\"", mutate(PERIP, "dry_run", "yes"), "dry_run"),
         ("dry_run 1", mutate(PERIP, "dry_run", 1), "dry_run"),
         ("service a number", mutate(PERIP, "service", 5), "service"),
