@@ -17,7 +17,7 @@ set -euo pipefail
 
 usage() {
 	echo "usage: $0 <suite>" >&2
-	echo "suites: core xdp api" >&2
+	echo "suites: core xdp api l7" >&2
 	exit 2
 }
 
@@ -71,6 +71,10 @@ xdp)
 			exit "$rc"
 		fi
 	done
+	;;
+l7)
+	build bench/bench_http
+	pin "$builddir/bench/bench_http"
 	;;
 api)
 	# Not pinned: the daemon, its etcd and the client share the CPUs.
