@@ -36,8 +36,6 @@
 #define FG_CFG_LISTEN_DEF "127.0.0.1:7380"
 #define FG_CFG_GROUP_DEF "default"
 #define FG_CFG_DATA_DIR_DEF "/var/lib/floodgate"
-#define FG_CFG_CLIENT_PORT_DEF 2389U
-#define FG_CFG_PEER_PORT_DEF 2390U
 #define FG_CFG_PREFIX_DEF "/floodgate"
 
 /* Table sizes: below 1024 entries a table is a misconfiguration, above
@@ -80,8 +78,6 @@ static const struct fg_key fg_api_keys[] = {
 static const struct fg_key fg_store_keys[] = {
 	{ "kind", FG_K_ALL },
 	{ "data_dir", FG_K(FG_STORE_EMBEDDED) },
-	{ "client_port", FG_K(FG_STORE_EMBEDDED) },
-	{ "peer_port", FG_K(FG_STORE_EMBEDDED) },
 	{ "endpoints", FG_K(FG_STORE_ETCD) },
 	{ "prefix", FG_K(FG_STORE_ETCD) },
 	{ "ca_file", FG_K(FG_STORE_ETCD) },
@@ -236,7 +232,13 @@ static void fg_check_keys(struct fg_cctx *c, const config_setting_t *g,
 			if (name && strcmp(k->name, name) == 0)
 				break;
 		if (!k->name) {
-			fg_cerr(c, m, path, "unknown setting");
+			if (keys == fg_store_keys && name &&
+			    (!strcmp(name, "client_port") || !strcmp(name, "peer_port")))
+				fg_cerr(c, m, path, "removed: the embedded store "
+					"listens only on Unix sockets under "
+					"store.data_dir, never on a TCP port");
+			else
+				fg_cerr(c, m, path, "unknown setting");
 			continue;
 		}
 		if (kind >= 0 && k->kinds && !(k->kinds & FG_K(kind)))
@@ -911,7 +913,6 @@ static void fg_load_store(struct fg_cctx *c, const config_setting_t *root,
 	const config_setting_t *l = NULL, *e, *s = NULL;
 	char path[64];
 	const char *v;
-	long long x;
 	unsigned i, n;
 	int kind;
 
@@ -928,10 +929,6 @@ static void fg_load_store(struct fg_cctx *c, const config_setting_t *root,
 	if (kind == FG_STORE_EMBEDDED) {
 		fg_path_setting(c, g, "store", "data_dir", out->store.data_dir,
 				sizeof(out->store.data_dir), false);
-		if (fg_int(c, g, "store", "client_port", 1, 65535, &x) > 0)
-			out->store.client_port = (uint16_t)x;
-		if (fg_int(c, g, "store", "peer_port", 1, 65535, &x) > 0)
-			out->store.peer_port = (uint16_t)x;
 		return;
 	}
 
@@ -1120,45 +1117,6 @@ static void fg_load_log(struct fg_cctx *c, const config_setting_t *root,
 }
 
 /*
- * fg_cross_check - settings that must agree with each other: the embedded
- * store's ports must not collide with each other or with the API on
- * loopback (all three bind there).
- */
-static void fg_cross_check(struct fg_cctx *c, const config_setting_t *root,
-			   const struct fg_boot_config *out)
-{
-	const config_setting_t *st = config_setting_get_member(root, "store");
-	const config_setting_t *s;
-	bool api_local;
-
-	if (out->store.kind != FG_STORE_EMBEDDED)
-		return;
-	/* A missing store group means the defaults, which cannot collide
-	 * with each other; st is the group when there is one. */
-	if (st && config_setting_type(st) != CONFIG_TYPE_GROUP)
-		st = NULL;
-	if (out->store.client_port == out->store.peer_port) {
-		s = st ? config_setting_get_member(st, "peer_port") : NULL;
-		fg_cerr(c, s ? s : st, "store.peer_port",
-			"must differ from store.client_port (%u)",
-			out->store.client_port);
-	}
-	api_local = fg_addr_loopback(&out->api.addr) ||
-		    fg_addr_unspec(&out->api.addr);
-	if (api_local && (out->api.port == out->store.client_port ||
-			  out->api.port == out->store.peer_port)) {
-		const config_setting_t *api =
-			config_setting_get_member(root, "api");
-
-		s = api && config_setting_type(api) == CONFIG_TYPE_GROUP ?
-			    config_setting_get_member(api, "listen") : NULL;
-		fg_cerr(c, s, "api.listen",
-			"port %u is taken by the embedded store (store.client_port/peer_port)",
-			out->api.port);
-	}
-}
-
-/*
  * fg_errors_sort - order the kept errors by file (the main file first)
  * and line, stably: the walk goes group by group, but an operator reads
  * the file top to bottom.
@@ -1197,8 +1155,6 @@ void fg_config_defaults(struct fg_boot_config *out)
 	fg_parse_listen(FG_CFG_LISTEN_DEF, &out->api.addr, &out->api.port, &why);
 	out->store.kind = FG_STORE_EMBEDDED;
 	strcpy(out->store.data_dir, FG_CFG_DATA_DIR_DEF);
-	out->store.client_port = FG_CFG_CLIENT_PORT_DEF;
-	out->store.peer_port = FG_CFG_PEER_PORT_DEF;
 	strcpy(out->store.prefix, FG_CFG_PREFIX_DEF);
 	out->dataplane.kind = FG_DATAPLANE_XDP;
 	out->dataplane.mode = FG_CONFIG_XDP_NATIVE;
@@ -1274,7 +1230,6 @@ int fg_config_load(const char *path, struct fg_boot_config *out,
 	fg_load_store(&c, root, out);
 	fg_load_dataplane(&c, root, out);
 	fg_load_log(&c, root, out);
-	fg_cross_check(&c, root, out);
 	if (errs)
 		fg_errors_sort(errs);
 	ret = c.nerr ? -EINVAL : 0;
@@ -1356,8 +1311,6 @@ int fg_config_reload_diff(const struct fg_boot_config *old,
 	if (old->store.kind == new->store.kind &&
 	    old->store.kind == FG_STORE_EMBEDDED) {
 		FG_DIFF_STR(store.data_dir, "store.data_dir");
-		FG_DIFF_NUM(store.client_port, "store.client_port");
-		FG_DIFF_NUM(store.peer_port, "store.peer_port");
 	} else if (old->store.kind == new->store.kind) {
 		same = old->store.nendpoints == new->store.nendpoints;
 		for (i = 0; same && i < old->store.nendpoints; i++)

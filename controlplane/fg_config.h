@@ -35,12 +35,10 @@
  *   };                                (the whole group is optional)
  *   store = {                         (optional: embedded, defaults below)
  *     kind = "embedded"               | "etcd"
- *     # kind "embedded": a private etcd member on loopback
+ *     # kind "embedded": a private etcd member whose client and peer
+ *     # listeners are Unix sockets in a 0700 directory under data_dir
+ *     # (no TCP port: only floodgated can reach it)
  *     data_dir    = "/var/lib/floodgate"   absolute path
- *     client_port = 2389                   1..65535
- *     peer_port   = 2390                   1..65535, != client_port;
- *                                          neither may be api.listen's port
- *                                          when the API listens on loopback
  *                                          or on every address
  *     # kind "etcd": an etcd cluster
  *     endpoints = required, 1..FG_CONFIG_ENDPOINTS_MAX URLs
@@ -157,7 +155,6 @@ struct fg_boot_config {
 		enum fg_store_kind kind;
 		/* embedded */
 		char data_dir[FG_CONFIG_PATH_MAX];
-		uint16_t client_port, peer_port;
 		/* etcd */
 		unsigned nendpoints;
 		char endpoints[FG_CONFIG_ENDPOINTS_MAX][FG_CONFIG_URL_MAX];

@@ -221,8 +221,6 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.api.token, "");
 	assert_int_equal(cfg.store.kind, FG_STORE_EMBEDDED);
 	assert_string_equal(cfg.store.data_dir, "/var/lib/floodgate");
-	assert_int_equal(cfg.store.client_port, 2389);
-	assert_int_equal(cfg.store.peer_port, 2390);
 	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_XDP);
 	assert_int_equal(cfg.dataplane.mode, FG_CONFIG_XDP_NATIVE);
 	assert_false(cfg.dataplane.tunnel_source.has4);
@@ -308,8 +306,9 @@ static const struct bad_case bad_cases[] = {
 	{ "key of the other kind", NODE XDP "store = { kind = \"etcd\"; endpoints = [\"http://e:2379\"];\n"
 	  "  data_dir = \"/x\"; };\n", -EINVAL,
 	  { { 4, "store.data_dir: not valid with kind \"etcd\"" } } },
-	{ "integer as a string", NODE XDP "store = { client_port = \"2389\"; };\n",
-	  -EINVAL, { { 3, "store.client_port: must be an integer, not a string" } } },
+	{ "integer as a string", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  " ring_slots = \"1024\"; };\n",
+	  -EINVAL, { { 3, "dataplane.ring_slots: must be an integer, not a string" } } },
 	{ "string as an integer", NODE XDP "log = { level = 3; };\n", -EINVAL,
 	  { { 3, "log.level: must be a string, not an integer" } } },
 	{ "float as an integer", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
@@ -347,9 +346,9 @@ static const struct bad_case bad_cases[] = {
 	  "  interfaces = [\"eth0\", \"a-very-long-name0\", \"eth0\"]; };\n", -EINVAL,
 	  { { 3, "dataplane.interfaces[1]: \"a-very-long-name0\" is not an interface name" },
 	    { 3, "dataplane.interfaces[2]: \"eth0\" is listed twice" } } },
-	{ "port out of range", NODE XDP "store = {\n client_port = 0;\n peer_port = 65536; };\n",
-	  -EINVAL, { { 4, "store.client_port: 0 is out of range 1..65535" },
-		     { 5, "store.peer_port: 65536 is out of range 1..65535" } } },
+	{ "the embedded store's TCP ports, removed", NODE XDP "store = {\n client_port = 2389;\n peer_port = 2390; };\n",
+	  -EINVAL, { { 4, "store.client_port: removed: the embedded store listens only on Unix sockets" },
+		     { 5, "store.peer_port: removed: the embedded store listens only on Unix sockets" } } },
 	{ "listen port out of range", NODE XDP "api = { listen = \"127.0.0.1:65536\"; };\n",
 	  -EINVAL, { { 3, "api.listen: \"127.0.0.1:65536\" has a port outside 1..65535" } } },
 	{ "table size out of range", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
@@ -382,8 +381,6 @@ static const struct bad_case bad_cases[] = {
 	{ "cert without key", NODE XDP "store = { kind = \"etcd\"; endpoints = [\"https://e\"];\n"
 	  " cert_file = \"@DIR@/token\"; };\n", -EINVAL,
 	  { { 4, "store.cert_file: needs store.key_file too" } } },
-	{ "ports collide", NODE XDP "store = { client_port = 2400;\n peer_port = 2400; };\n",
-	  -EINVAL, { { 4, "store.peer_port: must differ from store.client_port" } } },
 	{ "a node group other than default", "node = { name = \"a\";\n group = \"eu-west\"; };\n" XDP,
 	  -EINVAL, { { 2, "node.group: \"eu-west\": node groups are not supported yet; only \"default\"" } } },
 	{ "API everywhere without a token", NODE XDP "api = {\n listen = \"0.0.0.0:7380\"; };\n", -EINVAL,
@@ -395,12 +392,10 @@ static const struct bad_case bad_cases[] = {
 	  " allow_no_token = \"yes\"; };\n", -EINVAL,
 	  { { 3, "api.listen: [::]:7380 listens beyond loopback without a token" },
 	    { 4, "api.allow_no_token: must be true or false, not a string" } } },
-	{ "API on the store's port", NODE XDP "api = { listen = \"[::]:2389\"; allow_no_token = true; };\n", -EINVAL,
-	  { { 3, "api.listen: port 2389 is taken by the embedded store" } } },
 	{ "many errors, all reported, in line order",
 	  "node = { name = \"Bad\"; };\n"                                 /* 1 */
 	  "api = { listen = \"1.2.3.4\"; token_file = \"@DIR@/nope\"; };\n" /* 2 */
-	  "store = { kind = \"embedded\"; client_port = 99999; };\n"      /* 3 */
+	  "store = { kind = \"embedded\"; data_dir = \"rel\"; };\n"     /* 3 */
 	  "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"      /* 4 */
 	  "  tunnel_source = \"nope\"; mode = 1; };\n"                    /* 5 */
 	  "log = { level = \"verbose\"; colour = true; };\n"              /* 6 */
@@ -409,7 +404,7 @@ static const struct bad_case bad_cases[] = {
 	  { { 1, "node.name: \"Bad\" is not a valid name" },
 	    { 2, "api.listen: \"1.2.3.4\" must be ADDR:PORT" },
 	    { 2, "api.token_file: cannot read " },
-	    { 3, "store.client_port: 99999 is out of range" },
+	    { 3, "store.data_dir: \"rel\" must be an absolute path" },
 	    { 5, "dataplane.mode: must be a string, not an integer" },
 	    { 5, "dataplane.tunnel_source: \"nope\" is not" },
 	    { 6, "log.colour: unknown setting" },
@@ -712,11 +707,11 @@ static void test_reload_diff(void **state)
 		"node = { name = \"a\"; };\n"
 		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
 		"  conntrack = { tcp_timeout_s = 60; }; };\n"
-		"store = { peer_port = 2391; };\n", &cfg2), 0);
+		"store = { data_dir = \"/var/lib/floodgate2\"; };\n", &cfg2), 0);
 	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)),
 			 -EBUSY);
 	assert_string_equal(err,
-			    "needs a restart to change: api.token_file, store.peer_port, dataplane.conntrack.tcp_timeout_s");
+			    "needs a restart to change: api.token_file, store.data_dir, dataplane.conntrack.tcp_timeout_s");
 
 	assert_int_equal(load_text(
 		"node = { name = \"a\"; };\n"
