@@ -462,12 +462,24 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 		fg_reply_api_error(req, &e, t0);
 		return;
 	}
+	/* A store behind the running dataplane: a write would be stored
+	 * and never applied (fg_reconcile.h); the operator chooses first. */
+	if (d->conflict[0]) {
+		json_decref(candidate);
+		fg_ruleset_free(&rs);
+		fg_reply_error(req, 409, NULL, t0, "this node takes no rules "
+			       "until the conflict is resolved: %s", d->conflict);
+		return;
+	}
 	rc = d->dp->ops->check(d->dp, &rs, err, sizeof(err));
 	fg_ruleset_free(&rs);
 	if (rc) {
 		json_decref(candidate);
-		fg_reply_error(req, rc == -ENOMEM ? 500 : 400, NULL, t0,
-			       "the dataplane cannot take this rule set: %s", err);
+		/* Valid rules this node cannot enforce are a conflict with
+		 * the node, not bad input. */
+		fg_reply_error(req, rc == -ENOMEM ? 500 : rc == -EOPNOTSUPP ? 409 :
+			       400, NULL, t0, "the dataplane cannot take this "
+			       "rule set: %s", err);
 		return;
 	}
 
@@ -667,6 +679,11 @@ static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,
 		      "store", fg_store_describe(d->store));
 	if (d->apply_error[0])
 		json_object_set_new(s, "apply_error", json_string(d->apply_error));
+	if (d->apply_backoff_ms)
+		json_object_set_new(s, "apply_retry_ms",
+				    json_integer(d->apply_backoff_ms));
+	if (d->conflict[0])
+		json_object_set_new(s, "conflict", json_string(d->conflict));
 	json_object_set_new(s, "api", json_pack("{s:I,s:I,s:I,s:I,s:I}",
 		"connections", (json_int_t)fg_api.nconns,
 		"connections_max", (json_int_t)FG_API_CONNS_MAX,

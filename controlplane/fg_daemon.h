@@ -27,15 +27,18 @@
 
 struct fg_store;
 struct fg_health;
+struct fg_host;
 
 struct fg_daemon {
 	struct event_base *base;
 	struct fg_boot_config cfg;
 	const char *config_path;
+	const char *run_dir;     /* NULL: FG_RUN_DIR (fg_reconcile.h) */
 
 	struct fg_dataplane *dp;
 	struct fg_store *store;
 	struct fg_health *health;
+	struct fg_host *host;    /* sysctls, neighbours (fg_host.h) */
 	struct evhttp *http;
 	struct evhttp_bound_socket *http_sock;
 
@@ -47,6 +50,16 @@ struct fg_daemon {
 	/* What the dataplane runs. */
 	uint64_t applied_version;
 	char apply_error[256];   /* last apply failure, "" when none */
+	struct event *apply_retry;     /* a failed apply's next try */
+	unsigned int apply_backoff_ms; /* its delay; 0: not failing */
+
+	/* The store against the dataplane (fg_reconcile.c). */
+	int start_choice;        /* enum fg_start_choice: --force, --adopt */
+	bool first_rules_seen;   /* the first rule set was checked */
+	uint64_t store_cluster_id;
+	char origin_cluster_hex[17];
+	char conflict[768];      /* why the store is not applied, "" if it is */
+	json_t *adopting;        /* --adopt-dataplane's write under way */
 
 	struct event *sig_term, *sig_int, *sig_hup, *tick;
 	bool stopping;
@@ -69,6 +82,15 @@ int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config,
  * kept in apply_error for /v1/status).
  */
 int fg_daemon_apply(struct fg_daemon *d);
+
+/* fg_daemon_health_changed - the health checker's callback (fg_health_cb):
+ * a backend went up or down; re-applies. */
+void fg_daemon_health_changed(void *arg, const char *service,
+			      const struct fg_addr *addr, uint16_t port,
+			      bool up);
+
+/* fg_reconcile_free - the reconciler's timer and pending state. */
+void fg_reconcile_free(struct fg_daemon *d);
 
 /* fg_api_start - listen on cfg.api.listen and serve API.md. 0 or -errno
  * with a message. */

@@ -7,6 +7,7 @@
 #ifndef FG_DATAPLANE_H
 #define FG_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,13 @@
 #include "fg_tables.h"
 
 struct fg_dataplane;
+
+/* The store a dataplane's live rule set came from, kept with the
+ * dataplane's own state so that it outlives the daemon. */
+struct fg_dp_origin {
+	uint64_t cluster_id; /* the store's etcd cluster id */
+	uint64_t revision;   /* the store revision the live set was at */
+};
 
 struct fg_dp_ops {
 	const char *kind; /* "xdp", "dpdk" */
@@ -38,6 +46,15 @@ struct fg_dp_ops {
 			   struct fg_limit_counter *out);
 	int (*drop_stats)(struct fg_dataplane *dp,
 			  uint64_t out[FG_DROP_REASON_MAX]);
+	/* Whether the live set has the backend marked down (by its rule or
+	 * by health checks): 0, or -ENOENT when it has no such backend. */
+	int (*backend_down)(struct fg_dataplane *dp, const char *service,
+			    const struct fg_addr *addr, uint16_t port,
+			    bool *down);
+	/* The recorded origin of the live set: 0, -ENOENT when none. */
+	int (*origin)(struct fg_dataplane *dp, struct fg_dp_origin *o);
+	/* Record the origin of the live set: 0 or -errno. */
+	int (*set_origin)(struct fg_dataplane *dp, const struct fg_dp_origin *o);
 	/* Release the handle; the dataplane keeps forwarding. */
 	void (*close)(struct fg_dataplane *dp);
 	/* Stop forwarding: detach and remove all pinned state, then close. */
@@ -47,8 +64,9 @@ struct fg_dp_ops {
 struct fg_dataplane {
 	const struct fg_dp_ops *ops;
 	bool adopted;          /* took over a running dataplane */
-	char setup[160];       /* what open prepared on the host (e.g. mounted
-				* bpffs), for the caller's log; "" if nothing */
+	char setup[640];       /* what open did beyond loading or adopting
+				* (mounted bpffs, took new settings, ...),
+				* for the caller's log; "" if nothing */
 	void *priv;
 };
 
@@ -56,10 +74,15 @@ struct fg_boot_config;
 
 /*
  * fg_dp_xdp_open - open (or adopt) the XDP dataplane described by cfg and
- * attach it to every configured interface. Returns the handle or NULL
- * with a message in err.
+ * attach it to every configured interface; an adopted one takes cfg's
+ * addresses, GUE port and timeouts and leaves interfaces cfg no longer
+ * names, but refuses other table sizes than it has unless
+ * FG_DP_OPEN_REPLACE (then it is loaded anew). Returns the handle or NULL with a message in err.
  */
+#define FG_DP_OPEN_REPLACE 0x1 /* --replace-dataplane */
+#define FG_DP_OPEN_DETACH 0x2  /* only to detach it: no attach, the
+				* pinned settings and sizes as they are */
 struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
-				    char *err, size_t errlen);
+				    unsigned int flags, char *err, size_t errlen);
 
 #endif /* FG_DATAPLANE_H */

@@ -70,6 +70,33 @@ static int fg_dp_xdp_drops(struct fg_dataplane *dp, uint64_t out[FG_DROP_REASON_
 	return fg_xdp_stats_drops(fg_x(dp), out);
 }
 
+static int fg_dp_xdp_be_down(struct fg_dataplane *dp, const char *service,
+			     const struct fg_addr *addr, uint16_t port,
+			     bool *down)
+{
+	return fg_xdp_backend_down(fg_x(dp), service, addr, port, down);
+}
+
+static int fg_dp_xdp_origin(struct fg_dataplane *dp, struct fg_dp_origin *o)
+{
+	struct fg_xdp_origin xo;
+	int rc = fg_xdp_origin(fg_x(dp), &xo);
+
+	if (rc)
+		return rc;
+	o->cluster_id = xo.cluster_id;
+	o->revision = xo.revision;
+	return 0;
+}
+
+static int fg_dp_xdp_set_origin(struct fg_dataplane *dp,
+				const struct fg_dp_origin *o)
+{
+	struct fg_xdp_origin xo = { o->cluster_id, o->revision };
+
+	return fg_xdp_set_origin(fg_x(dp), &xo);
+}
+
 static void fg_dp_xdp_close(struct fg_dataplane *dp)
 {
 	if (!dp)
@@ -95,13 +122,31 @@ static const struct fg_dp_ops fg_dp_xdp_ops = {
 	.backend_stats = fg_dp_xdp_be_stats,
 	.limit_stats = fg_dp_xdp_lim_stats,
 	.drop_stats = fg_dp_xdp_drops,
+	.backend_down = fg_dp_xdp_be_down,
+	.origin = fg_dp_xdp_origin,
+	.set_origin = fg_dp_xdp_set_origin,
 	.close = fg_dp_xdp_close,
 	.detach = fg_dp_xdp_detach,
 };
 
-struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
-				    char *err, size_t errlen)
+/* Whether ifname is one of the boot file's interfaces. */
+static bool fg_dp_xdp_configured(const struct fg_boot_config *cfg,
+				 const char *ifname)
 {
+	unsigned int i;
+
+	for (i = 0; i < cfg->dataplane.ninterfaces; i++)
+		if (!strcmp(cfg->dataplane.interfaces[i], ifname))
+			return true;
+	return false;
+}
+
+struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
+				    unsigned int flags, char *err, size_t errlen)
+{
+	char links[FG_XDP_LINKS_MAX][IF_NAMESIZE];
+	unsigned int nlinks;
+	size_t off;
 	const __typeof__(cfg->dataplane) *c = &cfg->dataplane;
 	struct fg_xdp_opts o = { 0 };
 	struct fg_dataplane *dp;
@@ -127,6 +172,10 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 	o.ct_syn_max = c->ct_syn;
 	o.nat_max = c->ct_nat;
 	o.buckets_max = c->limit_buckets;
+	/* The boot file rules an adopted dataplane too: new addresses and
+	 * timeouts apply at restart, new table sizes only on request. */
+	o.adopt_settings = !(flags & FG_DP_OPEN_DETACH);
+	o.replace = flags & FG_DP_OPEN_REPLACE;
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp) {
@@ -138,7 +187,7 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 		free(dp);
 		return NULL;
 	}
-	for (i = 0; i < c->ninterfaces; i++) {
+	for (i = 0; !(flags & FG_DP_OPEN_DETACH) && i < c->ninterfaces; i++) {
 		rc = fg_xdp_attach(x, c->interfaces[i],
 				   c->mode == FG_CONFIG_XDP_GENERIC ?
 				   FG_XDP_MODE_GENERIC : FG_XDP_MODE_NATIVE,
@@ -149,12 +198,38 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 			return NULL;
 		}
 	}
+	/* Interfaces the boot file no longer names stop forwarding. */
+	nlinks = fg_xdp_link_names(x, links, FG_XDP_LINKS_MAX);
+	for (i = 0; i < nlinks; i++)
+		if (!(flags & FG_DP_OPEN_DETACH) &&
+		    !fg_dp_xdp_configured(cfg, links[i]) &&
+		    !fg_xdp_detach(x, links[i])) {
+			off = strlen(dp->setup);
+			snprintf(dp->setup + off, sizeof(dp->setup) - off,
+				 "%sdetached from %s (not in dataplane.interfaces)",
+				 off ? "; " : "", links[i]);
+		}
+	if (fg_xdp_settings_changed(x)) {
+		off = strlen(dp->setup);
+		snprintf(dp->setup + off, sizeof(dp->setup) - off,
+			 "%sthe running dataplane took the boot file's addresses, "
+			 "GUE port and timeouts", off ? "; " : "");
+	}
+	if (fg_xdp_replaced(x)) {
+		off = strlen(dp->setup);
+		snprintf(dp->setup + off, sizeof(dp->setup) - off,
+			 "%s--replace-dataplane: loaded anew, every tracked "
+			 "connection was dropped (%s)", off ? "; " : "",
+			 fg_xdp_replaced(x));
+	}
 	dp->ops = &fg_dp_xdp_ops;
 	dp->adopted = fg_xdp_adopted(x);
-	if (fg_xdp_mounted_bpffs(x))
-		snprintf(dp->setup, sizeof(dp->setup), "no bpf filesystem was "
-			 "mounted on %s: mounted one (mode 0700) for the pins",
-			 FG_XDP_BPFFS);
+	if (fg_xdp_mounted_bpffs(x)) {
+		off = strlen(dp->setup);
+		snprintf(dp->setup + off, sizeof(dp->setup) - off, "%sno bpf "
+			 "filesystem was mounted on %s: mounted one (mode 0700) "
+			 "for the pins", off ? "; " : "", FG_XDP_BPFFS);
+	}
 	dp->priv = x;
 	return dp;
 }

@@ -24,141 +24,11 @@
 
 #include "fg_daemon.h"
 #include "fg_health.h"
+#include "fg_host.h"
 #include "fg_log.h"
+#include "fg_reconcile.h"
 #include "fg_rules_json.h"
 #include "fg_store.h"
-
-/* ------------------------------------------------------------ health */
-
-/* The port a backend is probed on: the health port, else the backend's,
- * else the service's (a DSR service keeps the VIP port). */
-static uint16_t fg_probe_port(const struct fg_rule_service *s,
-			      const struct fg_rule_backend *b)
-{
-	if (s->health.port)
-		return s->health.port;
-	return b->port ? b->port : s->port;
-}
-
-bool fg_daemon_backend_healthy(struct fg_daemon *d, const char *service,
-			       const struct fg_rule_backend *b)
-{
-	uint32_t i;
-	bool up = true;
-
-	for (i = 0; i < d->rules.nservices; i++) {
-		const struct fg_rule_service *s = &d->rules.services[i];
-
-		if (strcmp(s->name, service))
-			continue;
-		if (s->health.type == FG_HEALTH_NONE)
-			return true;
-		if (fg_health_get(d->health, service, &b->addr, fg_probe_port(s, b), &up))
-			return true;
-		return up;
-	}
-	return true;
-}
-
-static void fg_health_changed(void *arg, const char *service,
-			      const struct fg_addr *addr, uint16_t port, bool up)
-{
-	struct fg_daemon *d = arg;
-	char a[64];
-
-	inet_ntop(addr->family, addr->family == AF_INET ? (const void *)&addr->a4 :
-		  (const void *)&addr->a6, a, sizeof(a));
-	fg_log(up ? FG_LOG_INFO : FG_LOG_WARN, "health: %s backend %s port %u is %s",
-	       service, a, port, up ? "up: back in the ring" : "down: out of the ring");
-	fg_daemon_apply(d);
-}
-
-/* Tell the health checker the targets of every service; forget the
- * services that are gone. */
-static void fg_health_follow(struct fg_daemon *d, const struct fg_ruleset *old)
-{
-	uint32_t i, j;
-	int rc;
-
-	for (i = 0; i < d->rules.nservices; i++) {
-		const struct fg_rule_service *s = &d->rules.services[i];
-
-		rc = fg_health_sync(d->health, s->name, &s->health, s->backends,
-				    s->nbackends, s->port);
-		if (rc)
-			fg_log(FG_LOG_ERROR, "health: service %s: cannot probe: %s",
-			       s->name, strerror(-rc));
-	}
-	for (i = 0; old && i < old->nservices; i++) {
-		for (j = 0; j < d->rules.nservices; j++)
-			if (!strcmp(old->services[i].name, d->rules.services[j].name))
-				break;
-		if (j == d->rules.nservices)
-			fg_health_remove_service(d->health, old->services[i].name);
-	}
-}
-
-/* ------------------------------------------------------------- rules */
-
-int fg_daemon_apply(struct fg_daemon *d)
-{
-	struct fg_ruleset *rs = &d->rules;
-	char err[256] = "";
-	uint32_t i, j;
-	int rc;
-
-	if (!d->rules_version)
-		return 0;
-	/* Health is this node's own observation: it is folded into what the
-	 * dataplane runs, never into the stored rules. */
-	for (i = 0; i < rs->nservices; i++)
-		for (j = 0; j < rs->services[i].nbackends; j++)
-			rs->services[i].backends[j].health_down =
-				!fg_daemon_backend_healthy(d, rs->services[i].name,
-							   &rs->services[i].backends[j]);
-	rc = d->dp->ops->apply(d->dp, rs, d->rules_version, err, sizeof(err));
-	if (rc) {
-		snprintf(d->apply_error, sizeof(d->apply_error), "%s", err);
-		fg_log(FG_LOG_ERROR, "apply version %" PRIu64 ": %s", d->rules_version, err);
-		return rc;
-	}
-	d->apply_error[0] = '\0';
-	if (d->applied_version != d->rules_version)
-		fg_log(FG_LOG_INFO, "applied version %" PRIu64, d->rules_version);
-	d->applied_version = d->rules_version;
-	fg_store_node_applied(d->store, d->applied_version);
-	return 0;
-}
-
-int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config, uint64_t version)
-{
-	struct fg_api_error e = { 0 };
-	struct fg_ruleset rs = { 0 }, old;
-	json_t *canon;
-
-	if (version <= d->rules_version)
-		return 0;
-	if (fg_config_from_json(config, &rs, &e)) {
-		fg_log(FG_LOG_ERROR, "store: rules at version %" PRIu64
-		       " do not validate (%s); keeping version %" PRIu64,
-		       version, e.message, d->rules_version);
-		return -EINVAL;
-	}
-	canon = json_deep_copy(config);
-	if (!canon) {
-		fg_ruleset_free(&rs);
-		return -ENOMEM;
-	}
-	json_object_del(canon, "version");
-	json_decref(d->rules_json);
-	d->rules_json = canon;
-	old = d->rules;
-	d->rules = rs;
-	d->rules_version = version;
-	fg_health_follow(d, &old);
-	fg_ruleset_free(&old);
-	return fg_daemon_apply(d);
-}
 
 /* ----------------------------------------------------------- signals */
 
@@ -220,6 +90,17 @@ static void usage(FILE *f)
 		"       floodgated --check -c FILE    validate FILE and exit (0 good, 1 bad)\n"
 		"       floodgated --detach -c FILE   stop the node's dataplane: detach the XDP\n"
 		"                                     program and remove its pinned state\n"
+		"\n"
+		"When the store holds an older rule set than the running dataplane (its\n"
+		"data was lost, or restored from an older backup), the node keeps\n"
+		"forwarding with what it runs, reports the conflict in /v1/status and\n"
+		"takes no rules until restarted with one of:\n"
+		"  --adopt-dataplane   write the running rule set back to the store\n"
+		"  --force             apply the store's rule set over the dataplane\n"
+		"Table sizes in dataplane.* differ from the running dataplane's: refused,\n"
+		"unless\n"
+		"  --replace-dataplane load a new dataplane with the new sizes; every\n"
+		"                      tracked connection and NAT entry is dropped\n"
 		"       floodgated --version | --help\n"
 		"\n"
 		"SIGTERM stops the daemon and leaves the dataplane forwarding with its\n"
@@ -233,6 +114,9 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "detach", no_argument, NULL, 'D' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "adopt-dataplane", no_argument, NULL, 'A' },
+		{ "replace-dataplane", no_argument, NULL, 'R' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -240,6 +124,7 @@ int main(int argc, char **argv)
 	struct fg_daemon dd = { 0 }, *d = &dd;
 	struct fg_config_errors errs;
 	int check = 0, detach = 0, c, rc = 1;
+	bool replace = false;
 	char err[512] = "";
 
 	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
@@ -252,6 +137,18 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			detach = 1;
+			break;
+		case 'F':
+		case 'A':
+			if (d->start_choice != FG_START_NORMAL) {
+				fprintf(stderr, "floodgated: --force and "
+					"--adopt-dataplane exclude each other\n");
+				return 2;
+			}
+			d->start_choice = c == 'F' ? FG_START_FORCE : FG_START_ADOPT;
+			break;
+		case 'R':
+			replace = true;
 			break;
 		case 'V':
 			printf("floodgated %s\n", FG_SOFTWARE_VERSION);
@@ -266,6 +163,12 @@ int main(int argc, char **argv)
 	}
 	if (!d->config_path || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if ((check || detach) && (d->start_choice != FG_START_NORMAL || replace)) {
+		fprintf(stderr, "floodgated: --force, --adopt-dataplane and "
+			"--replace-dataplane go with a start, not with %s\n",
+			check ? "--check" : "--detach");
 		return 2;
 	}
 	if (fg_config_load(d->config_path, &d->cfg, &errs)) {
@@ -288,7 +191,8 @@ int main(int argc, char **argv)
 	fg_log_route_libbpf();
 	signal(SIGPIPE, SIG_IGN);
 
-	d->dp = fg_dp_xdp_open(&d->cfg, err, sizeof(err));
+	d->dp = fg_dp_xdp_open(&d->cfg, (replace ? FG_DP_OPEN_REPLACE : 0) |
+			       (detach ? FG_DP_OPEN_DETACH : 0), err, sizeof(err));
 	if (!d->dp) {
 		fg_log(FG_LOG_ERROR, "dataplane: %s", err);
 		goto out_cfg;
@@ -302,6 +206,9 @@ int main(int argc, char **argv)
 		else
 			fg_log(FG_LOG_INFO, "detached the dataplane of node %s",
 			       d->cfg.node.name);
+		/* What start set up on the box goes back as it was. */
+		if (fg_host_undo(&d->cfg) && !rc)
+			rc = -EIO;
 		rc = rc ? 1 : 0;
 		goto out_cfg;
 	}
@@ -313,7 +220,26 @@ int main(int argc, char **argv)
 	d->base = event_base_new();
 	if (!d->base)
 		goto out_dp;
-	d->health = fg_health_new(d->base, fg_health_changed, d);
+	/* Before the store opens (starting etcd can take seconds): a
+	 * SIGTERM or SIGHUP meanwhile is handled, not fatal. */
+	d->sig_term = evsignal_new(d->base, SIGTERM, fg_on_stop, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, fg_on_stop, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, fg_on_hup, d);
+	if (!d->sig_term || !d->sig_int || !d->sig_hup)
+		goto out_base;
+	evsignal_add(d->sig_term, NULL);
+	evsignal_add(d->sig_int, NULL);
+	evsignal_add(d->sig_hup, NULL);
+	/* Probes need a socket each, the API a few: the default soft limit
+	 * (1,024) is far below the documented target count. */
+	if (fg_health_raise_nofile(FG_HEALTH_TARGETS_MAX, err, sizeof(err)))
+		fg_log(FG_LOG_WARN, "%s", err);
+	d->host = fg_host_start(d->base, &d->cfg, err, sizeof(err));
+	if (!d->host) {
+		fg_log(FG_LOG_ERROR, "prepare the box: %s", err);
+		goto out_base;
+	}
+	d->health = fg_health_new(d->base, fg_daemon_health_changed, d);
 	d->rules_json = json_pack("{s:{},s:{},s:{},s:{}}", "services", "limits",
 				  "routes", "seckill");
 	if (!d->health || !d->rules_json)
@@ -327,14 +253,6 @@ int main(int argc, char **argv)
 		fg_log(FG_LOG_ERROR, "api: %s", err);
 		goto out_store;
 	}
-	d->sig_term = evsignal_new(d->base, SIGTERM, fg_on_stop, d);
-	d->sig_int = evsignal_new(d->base, SIGINT, fg_on_stop, d);
-	d->sig_hup = evsignal_new(d->base, SIGHUP, fg_on_hup, d);
-	if (!d->sig_term || !d->sig_int || !d->sig_hup)
-		goto out_api;
-	evsignal_add(d->sig_term, NULL);
-	evsignal_add(d->sig_int, NULL);
-	evsignal_add(d->sig_hup, NULL);
 	fg_log(FG_LOG_INFO, "floodgated %s: node %s, API on %s, store %s",
 	       FG_SOFTWARE_VERSION, d->cfg.node.name, d->cfg.api.listen,
 	       d->cfg.store.kind == FG_STORE_EMBEDDED ? "embedded" : "etcd");
@@ -342,18 +260,19 @@ int main(int argc, char **argv)
 	event_base_dispatch(d->base);
 	rc = d->stopping ? 0 : 1;
 
-out_api:
+	fg_api_stop(d);
+out_store:
+	fg_store_close(d->store);
+out_base:
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)
 		event_free(d->sig_int);
 	if (d->sig_hup)
 		event_free(d->sig_hup);
-	fg_api_stop(d);
-out_store:
-	fg_store_close(d->store);
-out_base:
+	fg_reconcile_free(d);
 	fg_health_free(d->health);
+	fg_host_free(d->host);
 	json_decref(d->rules_json);
 	fg_ruleset_free(&d->rules);
 	event_base_free(d->base);
