@@ -203,18 +203,3 @@ ct_count() {
 client_ports() {
 	topo_exec cli sysctl -qw net.ipv4.ip_local_port_range="$1 $2"
 }
-
-# warm_neigh N: resolve the backends' neighbours from the appliance and
-# the appliance's from the client by hand. The XDP tests no longer call
-# it: fgxdp keeps the dataplane's next hops resolved itself (managed
-# neighbours), which they test that way.
-warm_neigh() {
-	local i
-	for i in $(seq 1 "$1"); do
-		topo_exec lb ping -c1 -W1 "198.19.0.$i" >/dev/null 2>&1
-		topo_exec lb ping -6 -c1 -W1 "2001:db8:19::$i" >/dev/null 2>&1
-	done
-	topo_exec cli ping -c1 -W1 198.18.0.1 >/dev/null 2>&1
-	topo_exec cli ping -6 -c1 -W1 2001:db8:18::1 >/dev/null 2>&1
-	return 0
-}

@@ -41,7 +41,7 @@
 set -u
 
 # Reuse the XDP tests' helpers: ok/notok/check, q, wait_file, decap,
-# warm_neigh, client_ports, bg, lb_finish (lb_init is theirs alone: it
+# client_ports, bg, lb_finish (lb_init is theirs alone: it
 # needs fgxdp, which this test does not use).
 # shellcheck source=lib_lb.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib_lb.sh"
@@ -591,7 +591,6 @@ setup() {
 	for i in $(seq 1 "$NB"); do
 		wait_file "$TMP/ready.udp.be$i" 150 || { echo "# be$i: UDP sink did not start"; return 1; }
 	done
-	warm_neigh "$NB"
 	client_ports 40000 60999
 	mkdir -p "$TMP/data"
 	cat >"$CONF" <<CONF
@@ -907,6 +906,77 @@ fc "usage error" 2 "" service frobnicate
 fc "unreachable API" 3 "" --api http://127.0.0.1:9 status
 # Leave the rule set as phase 5 expects it: without fc3.
 fc "service rm fc3" 0 "deleted" service rm fc3
+
+# ------------------------------ 6. a store behind the running dataplane
+
+echo "# 6. restarts: health kept; the data dir lost: the dataplane is not rolled back"
+# be3's server down first: its health-down flag must survive a restart.
+kill "${SRV_PID[be3]}"
+wait "${SRV_PID[be3]}" 2>/dev/null
+for i in $(seq 1 60); do
+	api_json /v1/stats "$TMP/st6.h.json" &&
+		[ "$(q "$TMP/st6.h.json" "d['services']['web']['backends']['198.19.0.3:80']['healthy']")" = False ] && break
+	sleep 0.1
+done
+# wait_rules FILE: /v1/status into FILE once the store's rules are loaded.
+wait_rules() {
+	for i in $(seq 1 100); do
+		api_json /v1/status "$1" && [ "$(q "$1" "d['rules_version']")" != 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+dm_stop KILL 1
+dm_start
+wait_api 300
+wait_rules "$TMP/st6.r.json"
+# At once: probes (500 ms apart, rise 2) cannot have said anything yet.
+api_json /v1/stats "$TMP/st6.stats.json"
+check "6 a restart keeps be3 down: health starts from the dataplane's flags" \
+	"$([ "$(q "$TMP/st6.stats.json" "d['services']['web']['backends']['198.19.0.3:80']['healthy']" 2>/dev/null)" = False ]; echo $?)" \
+	"$(q "$TMP/st6.stats.json" "d['services']['web']['backends']" 2>&1 | head -c 400)"
+api_json /v1/status "$TMP/st6.before.json"
+v6=$(q "$TMP/st6.before.json" "d['applied_version']")
+dm_stop KILL 1
+mv "$TMP/data" "$TMP/data.lost"
+mkdir "$TMP/data"
+dm_start
+wait_api 300
+wait_rules "$TMP/st6.json"
+check "6 an empty store after a lost data dir: conflict reported, version $v6 kept" \
+	"$([ "$(q "$TMP/st6.json" "bool(d.get('conflict')) and d['applied_version'] == $v6 and d['dataplane']['adopted']")" = True ]; echo $?)" \
+	"$(q "$TMP/st6.json" "(d['rules_version'], d['applied_version'], d.get('conflict'))" 2>&1)"
+fails=0
+for i in $(seq 1 20); do
+	out=$(topo_exec cli curl -sS --max-time 3 "http://$VIP/" 2>&1)
+	[[ "$out" == be[124]\ * ]] || fails=$((fails + 1))
+done
+check "6 the VIP keeps answering with the running rules (20 new connections, none to be3)" \
+	"$([ "$fails" = 0 ]; echo $?)" "$fails failed; last answer: $out"
+code=$(api PUT /v1/services/late "{\"vip\": \"198.18.0.23\", \"port\": 80, \"proto\": \"tcp\", \"backends\": $(backends_json 1)}")
+check "6 a write during the conflict is refused (409), not stored and left unapplied" \
+	"$([ "$code" = 409 ]; echo $?)" "HTTP $code $(cat "$TMP/api.out")"
+grep -q 'store behind the dataplane' "$TMP/daemon.log"
+check "6 the log says why" "$?" "$(grep -i conflict "$TMP/daemon.log" | tail -n 1)"
+dm_stop TERM 150
+(exec nsenter --net="$LB_NS" "$FLOODGATED" --adopt-dataplane -c "$CONF") >>"$TMP/daemon.log" 2>&1 &
+DPID=$!
+wait_api 300
+for i in $(seq 1 100); do
+	api_json /v1/status "$TMP/st6.adopt.json" &&
+		[ "$(q "$TMP/st6.adopt.json" "not d.get('conflict') and d['rules_version'] > 0 and d['rules_version'] == d['applied_version']")" = True ] && break
+	sleep 0.1
+done
+api_json /v1/config "$TMP/st6.cfg.json"
+check "6 --adopt-dataplane writes the running rules back to the store" \
+	"$([ "$(q "$TMP/st6.cfg.json" "sorted(d['services']) == ['other', 'stream', 'web']")" = True ] &&
+	   [ "$(q "$TMP/st6.adopt.json" "not d.get('conflict') and d['rules_version'] == d['applied_version']")" = True ]; echo $?)" \
+	"services $(q "$TMP/st6.cfg.json" "sorted(d['services'])" 2>&1); status $(q "$TMP/st6.adopt.json" "(d['rules_version'], d['applied_version'], d.get('conflict'))" 2>&1)"
+srv_start be3
+put /v1/services/late "{\"vip\": \"198.18.0.23\", \"port\": 80, \"proto\": \"tcp\", \"backends\": $(backends_json 1)}"
+check "6 after the adopt, writes are applied again" "$?" "$(cat "$TMP/api.out")"
+out=$(topo_exec cli curl -sS --max-time 3 "http://$VIP/" 2>&1)
+check "6 the VIP answers after the adopt" "$([[ "$out" == be[1-4]\ * ]]; echo $?)" "answer: $out"
 
 # ------------------------------------------------ 5. SIGTERM and --detach
 
