@@ -46,7 +46,7 @@
 struct fg_api_error {
 	int http;
 	const char *code;
-	char message[256];
+	char message[1024]; /* room for a store's or a conflict's whole story */
 	char field[128];
 };
 
