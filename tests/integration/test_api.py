@@ -1069,7 +1069,8 @@ def check_bad_inputs():
                  "PUT", "/v1/limits/bad", mutate(PERIP, "scope", "cluster"), status=409,
                  msg_has="scope: cluster needs cluster membership")
     expect_error("PUT /v1/services/bad, mode l7 without the L7 engine: 409",
-                 "PUT", "/v1/services/bad", mutate(WEB, "mode", "l7"), status=409,
+                 "PUT", "/v1/services/bad",
+                 mutate(mutate(WEB, "mode", "l7"), "vip", "198.18.0.91"), status=409,
                  msg_has="l7 needs the L7 engine")
 
     raw_cases = [
