@@ -191,11 +191,27 @@ int main(int argc, char **argv)
 	fg_log_route_libbpf();
 	signal(SIGPIPE, SIG_IGN);
 
+	if (!detach) {
+		/* First of all (loading the dataplane and starting etcd take
+		 * seconds): a SIGTERM or SIGHUP meanwhile is handled, not
+		 * fatal. */
+		d->base = event_base_new();
+		if (!d->base)
+			goto out_cfg;
+		d->sig_term = evsignal_new(d->base, SIGTERM, fg_on_stop, d);
+		d->sig_int = evsignal_new(d->base, SIGINT, fg_on_stop, d);
+		d->sig_hup = evsignal_new(d->base, SIGHUP, fg_on_hup, d);
+		if (!d->sig_term || !d->sig_int || !d->sig_hup)
+			goto out_base;
+		evsignal_add(d->sig_term, NULL);
+		evsignal_add(d->sig_int, NULL);
+		evsignal_add(d->sig_hup, NULL);
+	}
 	d->dp = fg_dp_xdp_open(&d->cfg, (replace ? FG_DP_OPEN_REPLACE : 0) |
 			       (detach ? FG_DP_OPEN_DETACH : 0), err, sizeof(err));
 	if (!d->dp) {
 		fg_log(FG_LOG_ERROR, "dataplane: %s", err);
-		goto out_cfg;
+		goto out_base;
 	}
 	if (d->dp->setup[0])
 		fg_log(FG_LOG_INFO, "dataplane: %s", d->dp->setup);
@@ -217,19 +233,6 @@ int main(int argc, char **argv)
 	       d->dp->ops->kind, d->dp->adopted ? "adopted" : "loaded",
 	       d->applied_version);
 
-	d->base = event_base_new();
-	if (!d->base)
-		goto out_dp;
-	/* Before the store opens (starting etcd can take seconds): a
-	 * SIGTERM or SIGHUP meanwhile is handled, not fatal. */
-	d->sig_term = evsignal_new(d->base, SIGTERM, fg_on_stop, d);
-	d->sig_int = evsignal_new(d->base, SIGINT, fg_on_stop, d);
-	d->sig_hup = evsignal_new(d->base, SIGHUP, fg_on_hup, d);
-	if (!d->sig_term || !d->sig_int || !d->sig_hup)
-		goto out_base;
-	evsignal_add(d->sig_term, NULL);
-	evsignal_add(d->sig_int, NULL);
-	evsignal_add(d->sig_hup, NULL);
 	/* Probes need a socket each, the API a few: the default soft limit
 	 * (1,024) is far below the documented target count. */
 	if (fg_health_raise_nofile(FG_HEALTH_TARGETS_MAX, err, sizeof(err)))
@@ -275,9 +278,10 @@ out_base:
 	fg_host_free(d->host);
 	json_decref(d->rules_json);
 	fg_ruleset_free(&d->rules);
-	event_base_free(d->base);
-out_dp:
-	d->dp->ops->close(d->dp);
+	if (d->dp)
+		d->dp->ops->close(d->dp);
+	if (d->base)
+		event_base_free(d->base);
 out_cfg:
 	return rc;
 }

@@ -933,12 +933,13 @@ static int fg_xdp_sizes_check(struct fg_xdp *x, const struct fg_xdp_opts *o,
 		size_t off;
 		__u32 per; /* entries per unit of the setting */
 	} t[] = {
+		/* The setting: the boot file's name for opts' field. */
 		{ "fg_ring", "ring_slots", offsetof(struct fg_xdp_sizes, ring), 1 },
-		{ "fg_ct", "ct_established",
+		{ "fg_ct", "conntrack.established",
 		  offsetof(struct fg_xdp_sizes, ct_lines), FG_CT_WAYS },
-		{ "fg_ct_syn", "ct_syn",
+		{ "fg_ct_syn", "conntrack.syn",
 		  offsetof(struct fg_xdp_sizes, syn_lines), FG_CT_WAYS },
-		{ "fg_nat", "ct_nat", offsetof(struct fg_xdp_sizes, nat), 1 },
+		{ "fg_nat", "conntrack.nat", offsetof(struct fg_xdp_sizes, nat), 1 },
 		{ "fg_buckets", "limit_buckets",
 		  offsetof(struct fg_xdp_sizes, buckets), 1 },
 	};

@@ -927,8 +927,18 @@ wait_rules() {
 	return 1
 }
 dm_stop KILL 1
+# A SIGHUP during start-up (the dataplane is up, the store is starting):
+# handled, never fatal.
+nlog=$(grep -c 'dataplane xdp' "$TMP/daemon.log")
 dm_start
+for i in $(seq 1 300); do
+	[ "$(grep -c 'dataplane xdp' "$TMP/daemon.log")" -gt "$nlog" ] && break
+	sleep 0.01
+done
+kill -HUP "$DPID"
 wait_api 300
+check "6 a SIGHUP while the store starts does not stop the daemon" \
+	"$(kill -0 "$DPID" 2>/dev/null; echo $?)" "$(tail -n 3 "$TMP/daemon.log" | tr '\n' ' ')"
 wait_rules "$TMP/st6.r.json"
 # At once: probes (500 ms apart, rise 2) cannot have said anything yet.
 api_json /v1/stats "$TMP/st6.stats.json"
@@ -977,6 +987,35 @@ put /v1/services/late "{\"vip\": \"198.18.0.23\", \"port\": 80, \"proto\": \"tcp
 check "6 after the adopt, writes are applied again" "$?" "$(cat "$TMP/api.out")"
 out=$(topo_exec cli curl -sS --max-time 3 "http://$VIP/" 2>&1)
 check "6 the VIP answers after the adopt" "$([[ "$out" == be[1-4]\ * ]]; echo $?)" "answer: $out"
+
+echo "# 7. boot settings against the running dataplane"
+dm_stop TERM 150
+cp "$CONF" "$TMP/conf.orig"
+sed -i 's/^dataplane = { kind = "xdp"; interfaces = \["eth0"\]; };$/dataplane = { kind = "xdp"; interfaces = ["eth0"]; conntrack = { established = 4096; }; };/' "$CONF"
+timeout 60 nsenter --net="$LB_NS" "$FLOODGATED" -c "$CONF" >"$TMP/resize.log" 2>&1
+rc=$?
+out=$(topo_exec cli curl -sS --max-time 3 "http://$VIP/" 2>&1)
+check "7 a new conntrack size is refused at start, the running dataplane kept" \
+	"$([ "$rc" != 0 ] && grep -q 'dataplane.conntrack.established asks for 4096 entries.*--replace-dataplane' "$TMP/resize.log" &&
+	   [[ "$out" == be[1-4]\ * ]]; echo $?)" "exit $rc: $(tail -n 2 "$TMP/resize.log" | tr '\n' ' '); answer: $out"
+(exec nsenter --net="$LB_NS" "$FLOODGATED" --replace-dataplane -c "$CONF") >>"$TMP/daemon.log" 2>&1 &
+DPID=$!
+wait_api 300
+for i in $(seq 1 100); do
+	api_json /v1/status "$TMP/st7.json" &&
+		[ "$(q "$TMP/st7.json" "d['rules_version'] > 0 and d['rules_version'] == d['applied_version']")" = True ] && break
+	sleep 0.1
+done
+ok7=1
+for i in $(seq 1 30); do
+	out=$(topo_exec cli curl -sS --max-time 2 "http://$VIP/" 2>&1)
+	[[ "$out" == be[1-4]\ * ]] && { ok7=0; break; }
+	sleep 0.2
+done
+check "7 --replace-dataplane loads new tables (4096 flows) and forwards with the stored rules" \
+	"$([ "$ok7" = 0 ] && [ "$(q "$TMP/st7.json" "d['dataplane']['adopted']")" = False ] &&
+	   grep -q 'replace-dataplane: loaded anew' "$TMP/daemon.log"; echo $?)" \
+	"status $(q "$TMP/st7.json" "(d['dataplane']['adopted'], d['rules_version'], d['applied_version'], d.get('conflict'))" 2>&1); answer: $out"
 
 # ------------------------------------------------ 5. SIGTERM and --detach
 
