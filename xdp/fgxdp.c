@@ -61,6 +61,9 @@ static int fg_open(const char *node, struct fg_xdp_opts *o, struct fg_xdp **out)
 			strerror(-rc));
 		return 1;
 	}
+	if (fg_xdp_mounted_bpffs(*out))
+		fprintf(stderr, "fgxdp: no bpf filesystem was mounted on %s: "
+			"mounted one (mode 0700) for the pins\n", FG_XDP_BPFFS);
 	return 0;
 }
 
