@@ -1878,7 +1878,9 @@ static int fg_xdp_write_rings(struct fg_xdp *x, const struct fg_compiled *cp)
 	for (i = 0; i < cp->nsvcs && !ret; i++) {
 		const struct fg_compiled_svc *s = &cp->svcs[i];
 
-		if (!s->val.ring_size)
+		/* A shared ring is in the map already, the active
+		 * generation's: a change writes only the rings it touched. */
+		if (!s->val.ring_size || s->ring_shared)
 			continue;
 		for (j = 0; j < s->val.ring_size; j++)
 			keys[j] = s->val.ring_off + j;

@@ -32,6 +32,21 @@ struct fg_cs_svc {
 	struct fg_svc_key key;
 	__u32 ring_off;
 	__u32 ring_size;
+	/* What the ring was built from (ring_in[ring_in_off..+ring_in_n] of
+	 * the state) and where its slots are in the state's ring_buf: a
+	 * compile whose service has the same inputs shares this ring. */
+	__u32 ring_in_off, ring_in_n;
+	__u32 ring_buf_off;
+	bool ring_shared;         /* plan: the active generation's ring */
+	__u32 cur_buf_off;        /* plan, shared: its place in cur.ring_buf */
+};
+
+/* One backend as the ring builder sees it: a ring is a pure function of
+ * its size and of these, in order. */
+struct fg_ring_in {
+	__u64 ident;
+	__u32 weight;             /* 0: not usable */
+	__u32 be_id;
 };
 
 /* Backend identity, the order of the sorted backend array. */
@@ -69,6 +84,8 @@ struct fg_compile_state {
 	uint64_t base_serial;     /* compiler serial the plan was made on */
 	__u32 taken_svc, taken_be, taken_lim; /* ids taken off each queue */
 	__u32 *ring_buf;          /* every ring of the generation */
+	size_t ring_total;        /* slots in ring_buf */
+	struct fg_ring_in *ring_in; /* what each ring was built from */
 	bool committed;
 };
 
@@ -138,10 +155,12 @@ static void fg_state_clear(struct fg_compile_state *st)
 	free(st->bes);
 	free(st->lims);
 	free(st->ring_buf);
+	free(st->ring_in);
 	st->svcs = NULL;
 	st->bes = NULL;
 	st->lims = NULL;
 	st->ring_buf = NULL;
+	st->ring_in = NULL;
 	st->nsvcs = st->nbes = st->nlims = 0;
 }
 
@@ -942,6 +961,7 @@ static int fg_plan_rings(struct fg_cctx *x)
 	const struct fg_ruleset *rs = x->rs;
 	struct fg_extent *used, *gaps;
 	__u32 nused = 0, ngaps = 0, i, g, pos = 0, slots = x->c->opts.ring_slots;
+	size_t nin = 0;
 	__u64 in_use = 0;
 	int ret = 0;
 
@@ -972,19 +992,53 @@ static int fg_plan_rings(struct fg_cctx *x)
 			pos = used[i].off + used[i].len;
 	}
 
+	for (i = 0; i < rs->nservices; i++)
+		nin += rs->services[i].nbackends;
+	x->nx->ring_in = calloc(nin ? nin : 1, sizeof(*x->nx->ring_in));
+	if (!x->nx->ring_in) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	nin = 0;
 	for (i = 0; i < rs->nservices; i++) {
 		const struct fg_rule_service *s = &rs->services[i];
 		struct fg_cs_svc *ns = &x->nx->svcs[i];
+		struct fg_ring_in *in = x->nx->ring_in + nin;
+		const struct fg_cs_svc *was;
 		bool usable = false;
 		__u32 j;
 
-		for (j = 0; j < s->nbackends; j++)
-			usable |= fg_be_usable(&s->backends[j]);
+		for (j = 0; j < s->nbackends; j++) {
+			const struct fg_rule_backend *b = &s->backends[j];
+
+			usable |= fg_be_usable(b);
+			in[j].ident = fg_backend_ident(&b->addr, b->port);
+			in[j].weight = fg_be_usable(b) ? b->weight : 0;
+			in[j].be_id = x->be_ids[x->be_base[i] + j];
+		}
+		ns->ring_in_off = nin;
+		ns->ring_in_n = s->nbackends;
+		nin += s->nbackends;
 		ns->ring_off = 0;
 		ns->ring_size = 0;
+		ns->ring_shared = false;
 		if (!usable)
 			continue;
 		ns->ring_size = fg_ring_size_for(s->nbackends);
+		/* The same inputs as the active generation's ring: share its
+		 * slots (neither generation ever writes a ring in place), so
+		 * a change costs the rings it touches, not every ring. */
+		was = fg_find_svc(cur, s->name);
+		if (was && cur->ring_in && cur->ring_buf &&
+		    was->ring_size == ns->ring_size &&
+		    was->ring_in_n == ns->ring_in_n &&
+		    !memcmp(cur->ring_in + was->ring_in_off, in,
+			    (size_t)ns->ring_in_n * sizeof(*in))) {
+			ns->ring_off = was->ring_off;
+			ns->ring_shared = true;
+			ns->cur_buf_off = was->ring_buf_off;
+			continue;
+		}
 		for (g = 0; g < ngaps; g++)
 			if (gaps[g].len >= ns->ring_size)
 				break;
@@ -1017,18 +1071,18 @@ out_free:
 static int fg_build_ring(struct fg_cctx *x, __u32 i, __u32 *ring)
 {
 	const struct fg_rule_service *s = &x->rs->services[i];
+	const struct fg_cs_svc *ns = &x->nx->svcs[i];
+	const struct fg_ring_in *in = x->nx->ring_in + ns->ring_in_off;
 	struct fg_maglev_backend *mb;
-	__u32 j, m = x->nx->svcs[i].ring_size;
+	__u32 j, m = ns->ring_size;
 	int ret;
 
 	mb = calloc(s->nbackends, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
 	for (j = 0; j < s->nbackends; j++) {
-		mb[j].id = fg_backend_ident(&s->backends[j].addr,
-					    s->backends[j].port);
-		mb[j].weight = fg_be_usable(&s->backends[j]) ?
-			       s->backends[j].weight : 0;
+		mb[j].id = in[j].ident;
+		mb[j].weight = in[j].weight;
 	}
 	ret = fg_maglev_build(mb, s->nbackends, ring, m);
 	free(mb);
@@ -1040,7 +1094,7 @@ static int fg_build_ring(struct fg_cctx *x, __u32 i, __u32 *ring)
 	/* Ring indexes -> backend ids, the value the dataplane reads. */
 	for (j = 0; j < m; j++)
 		ring[j] = ring[j] == FG_MAGLEV_EMPTY ? FG_NO_BACKEND :
-			  x->be_ids[x->be_base[i] + ring[j]];
+			  in[ring[j]].be_id;
 	return 0;
 }
 
@@ -1056,6 +1110,7 @@ static int fg_build_services(struct fg_cctx *x)
 	for (i = 0; i < rs->nservices; i++)
 		total += x->nx->svcs[i].ring_size;
 	x->nx->ring_buf = malloc((total ? total : 1) * sizeof(__u32));
+	x->nx->ring_total = total;
 	cp->svcs = calloc(rs->nservices ? rs->nservices : 1, sizeof(*cp->svcs));
 	cp->backends = calloc(x->nbe_total ? x->nbe_total : 1,
 			      sizeof(*cp->backends));
@@ -1081,10 +1136,17 @@ static int fg_build_services(struct fg_cctx *x)
 		if (s->forward == FG_FWD_DSR_GUE)
 			cs->val.gue_port = fg_htons(x->c->opts.gue_port);
 		if (ns->ring_size) {
-			ret = fg_build_ring(x, i, ring);
-			if (ret)
-				return ret;
+			if (ns->ring_shared) {
+				memcpy(ring, x->c->cur.ring_buf + ns->cur_buf_off,
+				       (size_t)ns->ring_size * sizeof(*ring));
+			} else {
+				ret = fg_build_ring(x, i, ring);
+				if (ret)
+					return ret;
+			}
+			x->nx->svcs[i].ring_buf_off = (__u32)(ring - x->nx->ring_buf);
 			cs->ring = ring;
+			cs->ring_shared = ns->ring_shared;
 			ring += ns->ring_size;
 		}
 
@@ -1370,6 +1432,20 @@ int fg_compiler_commit(struct fg_compiler *c, struct fg_compiled *cp)
 	free(c->cur.svcs);
 	free(c->cur.bes);
 	free(c->cur.lims);
+	/* The rings stay cp's (its callers may read them after later
+	 * commits): the active state keeps a copy, for the next compile to
+	 * share from. Without memory for it, nothing is shared next time. */
+	free(c->cur.ring_buf);
+	free(c->cur.ring_in);
+	c->cur.ring_buf = malloc((nx->ring_total ? nx->ring_total : 1) *
+				 sizeof(*nx->ring_buf));
+	if (c->cur.ring_buf && nx->ring_total)
+		memcpy(c->cur.ring_buf, nx->ring_buf,
+		       nx->ring_total * sizeof(*nx->ring_buf));
+	c->cur.ring_in = c->cur.ring_buf ? nx->ring_in : NULL;
+	if (!c->cur.ring_buf)
+		free(nx->ring_in);
+	nx->ring_in = NULL;
 	c->cur.svcs = nx->svcs;
 	c->cur.nsvcs = nx->nsvcs;
 	c->cur.bes = nx->bes;

@@ -71,6 +71,9 @@ struct fg_compiled_svc {
 	const __u32 *ring;      /* val.ring_size backend ids, to be written to
 				 * ring slots val.ring_off..; NULL when
 				 * ring_size is 0 (no usable backend) */
+	bool ring_shared;       /* the active generation holds this very ring
+				 * at val.ring_off already (same backends,
+				 * weights and ids): nothing to write */
 };
 
 /* One backend entry: write val at fg_backends[id]. */

@@ -530,6 +530,11 @@ static void test_ring_slices_disjoint(void **state)
 	for (g = 0; g < 4; g++) {
 		if (g == 2) /* b loses its ring: the others move up */
 			rs.services[1].nbackends = 0;
+		/* c's ring changes every time; a's only at g 3 (so it is
+		 * shared at g 1 and 2). */
+		rs.services[2].backends[0].weight = 100 + g;
+		if (g == 3)
+			rs.services[0].backends[0].weight = 7;
 		cp[g] = apply(c, &rs, g + 1);
 		assert_int_equal(find_csvc(cp[g], "d")->val.ring_size, 0);
 		assert_null(find_csvc(cp[g], "d")->ring);
@@ -545,8 +550,17 @@ static void test_ring_slices_disjoint(void **state)
 			 * this one was written. */
 			if (g == 0)
 				continue;
-			for (j = 0; j < cp[g - 1]->nsvcs; j++)
-				assert_false(overlaps(v, &cp[g - 1]->svcs[j].val));
+			for (j = 0; j < cp[g - 1]->nsvcs; j++) {
+				const struct fg_compiled_svc *p = &cp[g - 1]->svcs[j];
+
+				/* A shared ring is the very same slots. */
+				if (cp[g]->svcs[i].ring_shared &&
+				    !strcmp(p->name, cp[g]->svcs[i].name)) {
+					assert_int_equal(p->val.ring_off, v->ring_off);
+					continue;
+				}
+				assert_false(overlaps(v, &p->val));
+			}
 		}
 	}
 	assert_int_equal(find_csvc(cp[0], "b")->val.ring_size, 70001);
@@ -575,7 +589,10 @@ static void test_ring_enospc(void **state)
 	fg_compiled_free(apply(c, &rs, 1));
 	a = fg_compiler_service_id(c, "a");
 
-	/* Recompiling needs two more rings while two are live. */
+	/* Changing both needs two more rings while two are live (an
+	 * unchanged one would share its live ring). */
+	rs.services[0].backends[0].weight = 50;
+	rs.services[1].backends[0].weight = 50;
 	assert_int_equal(fg_compile(c, &rs, 2, &cp, err, sizeof(err)),
 			 -ENOSPC);
 	assert_null(cp);
@@ -749,6 +766,61 @@ static void test_ring_consistency(void **state)
 	assert_true(moved >= m / 10 && moved < m / 10 + m / 20);
 	fg_compiled_free(cp1);
 	fg_compiled_free(cp2);
+	fg_ruleset_free(&rs);
+	fg_compiler_free(c);
+}
+
+/* A compile shares the active generation's ring of every service whose
+ * ring inputs (size, backends in order, weights, ids) are unchanged: the
+ * same slots, the same content, nothing to write. A change to one
+ * service rebuilds that ring alone, into free slots. */
+static void test_ring_shared(void **state)
+{
+	struct fg_compiler *c = new_compiler(0, 0);
+	struct fg_ruleset rs = { 0 };
+	struct fg_rule_service *web, *api;
+	struct fg_compiled *cp1, *cp2, *cp3;
+	const struct fg_compiled_svc *w1, *w2, *a1, *a2, *w3;
+
+	(void)state;
+	web = add_svc(&rs, "web", "198.18.0.10", 80, 10);
+	api = add_svc(&rs, "api", "198.18.0.11", 80, 10);
+	(void)api;
+	cp1 = apply(c, &rs, 1);
+	w1 = find_csvc(cp1, "web");
+	a1 = find_csvc(cp1, "api");
+	assert_false(w1->ring_shared);
+	assert_false(a1->ring_shared);
+
+	/* One weight of web changes. */
+	web = &rs.services[0];
+	web->backends[3].weight = 250;
+	cp2 = apply(c, &rs, 2);
+	w2 = find_csvc(cp2, "web");
+	a2 = find_csvc(cp2, "api");
+	assert_false(w2->ring_shared);
+	assert_true(a2->ring_shared);
+	assert_int_equal(a2->val.ring_off, a1->val.ring_off);
+	assert_int_equal(a2->val.ring_size, a1->val.ring_size);
+	assert_memory_equal(a2->ring, a1->ring, a1->val.ring_size * sizeof(uint32_t));
+	/* web's new ring does not overlap anything the active generation
+	 * (cp1's, still live until the switch) holds. */
+	assert_true(w2->val.ring_off + w2->val.ring_size <= a1->val.ring_off ||
+		    a1->val.ring_off + a1->val.ring_size <= w2->val.ring_off);
+	assert_true(w2->val.ring_off + w2->val.ring_size <= w1->val.ring_off ||
+		    w1->val.ring_off + w1->val.ring_size <= w2->val.ring_off);
+	assert_memory_not_equal(w2->ring, w1->ring, w1->val.ring_size * sizeof(uint32_t));
+
+	/* The same rules again: both shared. */
+	cp3 = apply(c, &rs, 3);
+	w3 = find_csvc(cp3, "web");
+	assert_true(w3->ring_shared);
+	assert_true(find_csvc(cp3, "api")->ring_shared);
+	assert_int_equal(w3->val.ring_off, w2->val.ring_off);
+	assert_memory_equal(w3->ring, w2->ring, w2->val.ring_size * sizeof(uint32_t));
+	fg_compiled_free(cp1);
+	fg_compiled_free(cp2);
+	fg_compiled_free(cp3);
 	fg_ruleset_free(&rs);
 	fg_compiler_free(c);
 }
@@ -1302,6 +1374,7 @@ int main(void)
 		cmocka_unit_test(test_ring_consistency),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limit_binding),
+		cmocka_unit_test(test_ring_shared),
 		cmocka_unit_test(test_invalid_rejected),
 		cmocka_unit_test(test_unenforceable_refused),
 		cmocka_unit_test(test_commit_stale),
