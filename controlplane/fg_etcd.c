@@ -42,6 +42,7 @@
 
 #include "fg_err.h"
 #include "fg_etcd.h"
+#include "fg_time.h"
 
 /* How a unix:// endpoint is written; the rest is the socket's path. */
 #define FG_ETCD_UNIX_SCHEME "unix://"
@@ -75,27 +76,6 @@
 #define FG_ETCD_TCP_KEEPCNT 3
 
 /* ------------------------------------------------------------ helpers */
-
-/* fg_now_ms - CLOCK_MONOTONIC in milliseconds. Any context. */
-static uint64_t fg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
-
-/* fg_ms_tv - a timeval of ms milliseconds. */
-static struct timeval fg_ms_tv(uint64_t ms)
-{
-	struct timeval tv = {
-		.tv_sec = (time_t)(ms / 1000U),
-		.tv_usec = (suseconds_t)(ms % 1000U) * 1000,
-	};
-
-	return tv;
-}
-
 
 /* A growable byte buffer, always NUL-terminated when len > 0. */
 struct fg_buf {

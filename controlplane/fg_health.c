@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fg_health.h"
+#include "fg_time.h"
 
 /* -------------------------------------------------------- structures */
 
@@ -102,26 +103,6 @@ struct fg_health {
 #define FG_HT_BUCKETS_MIN 64U
 
 /* ----------------------------------------------------------- helpers */
-
-/* Monotonic milliseconds: libevent schedules on the monotonic clock too,
- * so wall-clock steps move neither. */
-static uint64_t fg_ht_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
-
-static struct timeval fg_ht_tv(uint64_t ms)
-{
-	struct timeval tv = {
-		.tv_sec = (time_t)(ms / 1000U),
-		.tv_usec = (suseconds_t)((ms % 1000U) * 1000U),
-	};
-
-	return tv;
-}
 
 /* splitmix64: jitter only needs to spread probes, not to be secret. */
 static uint64_t fg_ht_rand(struct fg_health *h)
@@ -267,13 +248,13 @@ static void fg_ht_probe_close(struct fg_htarget *t)
  */
 static void fg_ht_schedule(struct fg_htarget *t)
 {
-	uint64_t now = fg_ht_now_ms(), due, delay = 0;
+	uint64_t now = fg_now_ms(), due, delay = 0;
 	struct timeval tv;
 
 	due = t->started_ms + t->svc->cfg.interval_ms;
 	if (due > now)
 		delay = due - now;
-	tv = fg_ht_tv(delay);
+	tv = fg_ms_tv(delay);
 	/* Cannot fail for want of memory: the timer was pending a moment
 	 * ago (as the deadline or the schedule), so libevent's timer heap
 	 * already has its slot. */
@@ -558,11 +539,11 @@ static void fg_ht_start(struct fg_htarget *t)
 		sslen = sizeof(*sin6);
 	}
 
-	t->started_ms = fg_ht_now_ms();
+	t->started_ms = fg_now_ms();
 	t->started = true;
 	t->rlen = 0;
 	/* The deadline covers the whole probe, connect and read together. */
-	tv = fg_ht_tv(cfg->timeout_ms);
+	tv = fg_ms_tv(cfg->timeout_ms);
 	evtimer_add(t->timer, &tv);
 
 	t->fd = socket(t->addr.family,
@@ -743,7 +724,7 @@ struct fg_health *fg_health_new(struct event_base *base, fg_health_cb cb,
 	h->base = base;
 	h->cb = cb;
 	h->arg = arg;
-	h->rng = fg_ht_now_ms() ^ (uint64_t)(uintptr_t)h;
+	h->rng = fg_now_ms() ^ (uint64_t)(uintptr_t)h;
 	return h;
 }
 
@@ -889,7 +870,7 @@ int fg_health_sync(struct fg_health *h, const char *service,
 			/* New, or still waiting for its first probe under
 			 * an interval that changed: first probe within the
 			 * (new) spread. */
-			struct timeval tv = fg_ht_tv(fg_ht_rand(h) % spread);
+			struct timeval tv = fg_ms_tv(fg_ht_rand(h) % spread);
 
 			t->fresh = false;
 			evtimer_add(t->timer, &tv);

@@ -37,6 +37,7 @@
 #include "fg_etcd_embedded.h"
 #include "fg_log.h"
 #include "fg_store.h"
+#include "fg_time.h"
 
 /* A node's registration lives this long without refreshes. */
 #define FG_NODE_LEASE_TTL_S 10
@@ -110,26 +111,6 @@ static void fg_store_register(struct fg_store *st);
 static void fg_store_maint_wrote(struct fg_store *st, size_t bytes);
 
 /* ------------------------------------------------------------ helpers */
-
-/* fg_store_now_ms - CLOCK_MONOTONIC in milliseconds. */
-static uint64_t fg_store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
-
-/* fg_store_ms_tv - a timeval of ms milliseconds. */
-static struct timeval fg_store_ms_tv(uint64_t ms)
-{
-	struct timeval tv = {
-		.tv_sec = (time_t)(ms / 1000U),
-		.tv_usec = (suseconds_t)(ms % 1000U) * 1000,
-	};
-
-	return tv;
-}
 
 static void fg_store_set_health(struct fg_store *st, int err, const char *msg)
 {
@@ -459,7 +440,7 @@ struct fg_write_req {
 	char *marker;		/* this write's marker key */
 	uint64_t expected;
 	bool force;		/* no compare on the rule set's version */
-	uint64_t resolve_deadline;	/* fg_store_now_ms(); 0: not resolving */
+	uint64_t resolve_deadline;	/* fg_now_ms(); 0: not resolving */
 	struct event *resolve_timer;
 	char why[192];		/* what made the outcome unknown */
 };
@@ -534,9 +515,9 @@ static void fg_store_resolve_done(void *arg, const struct fg_etcd_result *res)
 
 	fg_store_set_health(r->st, res->err, res->message);
 	if (res->err) {
-		struct timeval tv = fg_store_ms_tv(FG_STORE_RESOLVE_RETRY_MS);
+		struct timeval tv = fg_ms_tv(FG_STORE_RESOLVE_RETRY_MS);
 
-		if (fg_store_now_ms() + FG_STORE_RESOLVE_RETRY_MS <
+		if (fg_now_ms() + FG_STORE_RESOLVE_RETRY_MS <
 		    r->resolve_deadline && r->resolve_timer &&
 		    !evtimer_add(r->resolve_timer, &tv))
 			return;
@@ -645,7 +626,7 @@ static void fg_store_write_done(void *arg, const struct fg_etcd_result *res)
 		/* It may have landed: it counts toward the maintenance. */
 		fg_store_maint_wrote(st, r->value_len);
 		snprintf(r->why, sizeof(r->why), "%s", res->message);
-		r->resolve_deadline = fg_store_now_ms() + (uint64_t)st->resolve_ms;
+		r->resolve_deadline = fg_now_ms() + (uint64_t)st->resolve_ms;
 		r->resolve_timer = evtimer_new(st->d->base, fg_store_resolve_cb, r);
 		fg_store_resolve(r);
 		return;
@@ -838,7 +819,7 @@ static void fg_store_maint_run(struct fg_store *st)
 	}
 	st->maint_running = true;
 	st->maint_bytes = 0;
-	st->maint_last_ms = fg_store_now_ms();
+	st->maint_last_ms = fg_now_ms();
 	if (fg_etcd_status(st->etcd, fg_store_maint_begin, st))
 		fg_store_maint_end(st, -ENOMEM, "status", "out of memory");
 }
@@ -864,7 +845,7 @@ static void fg_store_maint_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (st->maint_bytes &&
-	    fg_store_now_ms() - st->maint_last_ms >= FG_STORE_MAINT_PERIOD_MS)
+	    fg_now_ms() - st->maint_last_ms >= FG_STORE_MAINT_PERIOD_MS)
 		fg_store_maint_run(st);
 }
 
@@ -923,7 +904,7 @@ static uint64_t fg_store_nonce(void)
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-		v = fg_store_now_ms() ^ ((uint64_t)getpid() << 40);
+		v = fg_now_ms() ^ ((uint64_t)getpid() << 40);
 	if (fd >= 0)
 		close(fd);
 	return v;
@@ -956,7 +937,7 @@ static struct fg_store *fg_store_open_with(struct fg_daemon *d,
 	st->write_nonce = fg_store_nonce();
 	st->resolve_ms = FG_STORE_RESOLVE_MS;
 	st->maint_threshold = FG_STORE_MAINT_BYTES;
-	st->maint_last_ms = fg_store_now_ms();
+	st->maint_last_ms = fg_now_ms();
 	st->retry = evtimer_new(d->base, fg_store_retry_cb, st);
 	if (!st->rules_key || !st->nodes_prefix || !st->node_key ||
 	    !st->writes_prefix || !st->retry) {
@@ -965,8 +946,8 @@ static struct fg_store *fg_store_open_with(struct fg_daemon *d,
 	}
 
 	if (c->store.kind == FG_STORE_EMBEDDED) {
-		struct timeval tv = fg_store_ms_tv(FG_EMBEDDED_CHECK_MS);
-		struct timeval mtv = fg_store_ms_tv(FG_STORE_MAINT_CHECK_MS);
+		struct timeval tv = fg_ms_tv(FG_EMBEDDED_CHECK_MS);
+		struct timeval mtv = fg_ms_tv(FG_STORE_MAINT_CHECK_MS);
 
 		o->data_dir = c->store.data_dir;
 		o->name = c->node.name;
