@@ -72,16 +72,32 @@ struct fg_dataplane {
 
 struct fg_boot_config;
 
-/*
- * fg_dp_xdp_open - open (or adopt) the XDP dataplane described by cfg and
- * attach it to every configured interface; an adopted one takes cfg's
- * addresses, GUE port and timeouts and leaves interfaces cfg no longer
- * names, but refuses other table sizes than it has unless
- * FG_DP_OPEN_REPLACE (then it is loaded anew). Returns the handle or NULL with a message in err.
- */
 #define FG_DP_OPEN_REPLACE 0x1 /* --replace-dataplane */
 #define FG_DP_OPEN_DETACH 0x2  /* only to detach it: no attach, the
 				* pinned settings and sizes as they are */
+
+/* fg_dp_kind_check - 0 when this build has cfg's dataplane kind, else
+ * -EOPNOTSUPP with a message naming it. */
+int fg_dp_kind_check(const struct fg_boot_config *cfg, char *err, size_t errlen);
+
+/*
+ * fg_dp_open - the dataplane of the kind cfg names (dataplane.kind),
+ * opened (or adopted) and attached as that kind does it: the factory
+ * main goes through, so the rest of the daemon never names a kind.
+ * flags: FG_DP_OPEN_*. Returns the handle, or NULL with a message in err
+ * (a kind this build does not have included).
+ */
+struct fg_dataplane *fg_dp_open(const struct fg_boot_config *cfg,
+				unsigned int flags, char *err, size_t errlen);
+
+/*
+ * fg_dp_xdp_open - the XDP kind: open (or adopt) the dataplane described
+ * by cfg and attach it to every configured interface; an adopted one
+ * takes cfg's addresses, GUE port and timeouts and leaves interfaces cfg
+ * no longer names, but refuses other table sizes than it has unless
+ * FG_DP_OPEN_REPLACE (then it is loaded anew). Returns the handle or NULL
+ * with a message in err.
+ */
 struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 				    unsigned int flags, char *err, size_t errlen);
 

@@ -233,3 +233,20 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 	dp->priv = x;
 	return dp;
 }
+
+int fg_dp_kind_check(const struct fg_boot_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->dataplane.kind == FG_DATAPLANE_XDP)
+		return 0;
+	snprintf(err, errlen, "dataplane.kind \"dpdk\": the DPDK dataplane is "
+		 "not available in this build (use \"xdp\")");
+	return -EOPNOTSUPP;
+}
+
+struct fg_dataplane *fg_dp_open(const struct fg_boot_config *cfg,
+				unsigned int flags, char *err, size_t errlen)
+{
+	if (fg_dp_kind_check(cfg, err, errlen))
+		return NULL;
+	return fg_dp_xdp_open(cfg, flags, err, errlen);
+}

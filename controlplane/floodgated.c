@@ -175,12 +175,10 @@ int main(int argc, char **argv)
 		fg_config_errors_print(&errs, stderr);
 		return 1;
 	}
-	/* The boot-file syntax has a DPDK dataplane (API.md); this build
-	 * does not. Refuse it here, so --check tells the operator too. */
-	if (d->cfg.dataplane.kind != FG_DATAPLANE_XDP) {
-		fprintf(stderr, "%s: dataplane.kind \"dpdk\": the DPDK dataplane "
-			"is not available in this build (use \"xdp\")\n",
-			d->config_path);
+	/* A kind this build does not have: refused here, so --check tells
+	 * the operator too. */
+	if (fg_dp_kind_check(&d->cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", d->config_path, err);
 		return 1;
 	}
 	if (check) {
@@ -207,8 +205,8 @@ int main(int argc, char **argv)
 		evsignal_add(d->sig_int, NULL);
 		evsignal_add(d->sig_hup, NULL);
 	}
-	d->dp = fg_dp_xdp_open(&d->cfg, (replace ? FG_DP_OPEN_REPLACE : 0) |
-			       (detach ? FG_DP_OPEN_DETACH : 0), err, sizeof(err));
+	d->dp = fg_dp_open(&d->cfg, (replace ? FG_DP_OPEN_REPLACE : 0) |
+			   (detach ? FG_DP_OPEN_DETACH : 0), err, sizeof(err));
 	if (!d->dp) {
 		fg_log(FG_LOG_ERROR, "dataplane: %s", err);
 		goto out_base;
