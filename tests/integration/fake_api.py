@@ -6,11 +6,15 @@ testing fgctl without the daemon.
 It keeps a small rule set in memory (services, limits, one version number)
 and answers like the contract says: ETag "N" on reads and writes, 412 on a
 stale If-Match, 401 without the bearer token, 404/409/400 with the API's
-error body, strict fields on PUT. Three services misbehave on purpose:
+error body, strict fields on PUT. A whole-rule-set PUT keeps its routes
+and seckill rules (unchecked) for the next GET /v1/config. Three services
+misbehave on purpose:
   flaky   - the first GET of it bumps the version afterwards (one 412),
   racy    - every GET of it bumps the version afterwards (412 forever),
   noetag  - its GET answers without an ETag;
-and GET /v1/services/broken answers 500 with a plain-text body.
+GET /v1/services/broken answers 500 with a plain-text body, and GET
+/v1/services/boxed and /v1/limits/boxed answer with the object wrapped
+({"service": {...}, "version": N}), as API.md allows.
 
 Every request is appended to the log as one JSON line: method, path,
 headers (lower-case names), body (base64 and latin-1 text), the answer's
@@ -91,6 +95,8 @@ STATE = {
                   "unit": "pps", "rate": 1000, "burst": 2000, "action": "drop",
                   "scope": "node", "dry_run": False},
     },
+    "routes": {},
+    "seckill": {},
     "flaky_bumps": 1,
 }
 LOCK = threading.Lock()
@@ -222,8 +228,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/v1/config":
             if m == "GET":
                 return self.answer(200, {"version": v, "services": STATE["services"],
-                                         "limits": STATE["limits"], "routes": {},
-                                         "seckill": {}}, self.etag())
+                                         "limits": STATE["limits"],
+                                         "routes": STATE["routes"],
+                                         "seckill": STATE["seckill"]}, self.etag())
             if m == "PUT":
                 self.check_if_match()
                 cfg = self.json_body()
@@ -238,6 +245,8 @@ class Handler(BaseHTTPRequestHandler):
                                        f"services.{name}.{e.field}")
                 STATE["services"] = cfg.get("services", {})
                 STATE["limits"] = cfg.get("limits", {})
+                STATE["routes"] = cfg.get("routes", {})
+                STATE["seckill"] = cfg.get("seckill", {})
                 ans = self.bump()
                 return self.answer(200, ans, self.etag())
         if path == "/v1/stats" and m == "GET":
@@ -251,7 +260,8 @@ class Handler(BaseHTTPRequestHandler):
                         "198.19.0.2:8080": {"packets": 345, "new_flows": 21,
                                             "healthy": False}}}},
                 "limits": {"perip": {"passed": 900, "limited": 100}},
-                "seckill": {},
+                "seckill": {"sale": {"admitted": 500, "shed": 70000, "sold_out": 3,
+                                     "stock_left": 0}},
                 "drops": {"malformed": 7, "no_service": 8, "flood_guard": 9}})
         if path == "/v1/nodes" and m == "GET":
             return self.answer(200, {"nodes": [
@@ -261,6 +271,10 @@ class Handler(BaseHTTPRequestHandler):
                  "applied_version": v - 1, "alive": False}]})
         if path == "/v1/services/broken" and m == "GET":
             return self.answer(500, raw=b"internal kaboom\nstack trace follows")
+        if path == "/v1/services/boxed" and m == "GET":
+            return self.answer(200, {"service": plain_service("198.18.0.23"), "version": v})
+        if path == "/v1/limits/boxed" and m == "GET":
+            return self.answer(200, {"limit": {"unit": "pps", "rate": 7}, "version": v})
         for kind in ("services", "limits"):
             coll = STATE[kind]
             if path == f"/v1/{kind}" and m == "GET":

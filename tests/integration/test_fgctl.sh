@@ -200,7 +200,8 @@ usage_case() {
 	check "usage: $desc" 'rc_is 2 && err_has "$pat" && out_empty && no_req'
 }
 fgx
-check "usage: no command" 'rc_is 2 && err_has "missing the command"'
+check "usage: no command, the main help on stderr" \
+	'rc_is 2 && err_has "missing the command" && err_has "^commands:" && err_has "^  --timeout SECONDS   give up" && out_empty'
 usage_case "unknown command" "unknown command 'frobnicate'" frobnicate
 usage_case "unknown global option" "unknown option '--frob'" --frob status
 usage_case "unknown command option" "unknown option '--frob'" service ls --frob
@@ -237,6 +238,13 @@ usage_case "set-weight without weight" "missing the weight W" backend set-weight
 usage_case "set-weight weight not a number" "weight: 'heavy' is not a whole number" \
 	backend set-weight web 198.19.0.1 heavy
 usage_case "--weight on drain" "unknown option '--weight'" backend drain web 198.19.0.1 --weight 3
+usage_case "limit set without a name" "missing the limit NAME" limit set --unit pps
+usage_case "service set with an empty name" "the service NAME is empty" service set '' --vip 198.18.0.1
+usage_case "limit set without fields" "give --file FILE or the limit's fields" limit set l1
+usage_case "limit set --file with flags" "--file and --rate exclude each other: the file is the whole limit" \
+	limit set l1 --file x.json --rate 3
+usage_case "--health-* before --health is missing" "--health-rise needs --health tcp\|http" \
+	service set web --vip 198.18.0.1 --health-rise 3
 usage_case "limit --rate not a number" "--rate: 'fast' is not a whole number" \
 	limit set l1 --unit pps --rate fast
 usage_case "limit --match-src not a CIDR" "--match-src: '198.18.0.0/x' is not ADDR or ADDR/LEN" \
@@ -257,6 +265,11 @@ fgx --api "$API" --token-file "$TMP/badtoken" status
 check "usage: token with an inner newline" 'rc_is 2 && err_has "control character" && no_req'
 fgx --api "$API" --timeout 0 status
 check "usage: --timeout 0" 'rc_is 2 && err_has "at least 1 second" && no_req'
+fgx --api "$API" --timeout 3601 status
+check "usage: --timeout over an hour" 'rc_is 2 && err_has "--timeout: .3601. is larger than 3600" && no_req'
+printf '\n' >"$TMP/emptytoken"
+fgx --api "$API" --token-file "$TMP/emptytoken" status
+check "usage: empty token file" 'rc_is 2 && err_has "the token is empty" && no_req'
 
 # ------------------------------------------------------- reach and auth
 
@@ -326,6 +339,12 @@ fg --json service get nosuch
 check "service get missing --json: the error body byte for byte" 'rc_is 1 && out_is_answer && err_has "not_found"'
 fg service get broken
 check "a 500 with a plain-text body" 'rc_is 1 && err_has "HTTP 500: internal kaboom$"'
+fg service get boxed
+check "service get of a wrapped answer: unwrapped, named, no version" \
+	'rc_is 0 && out_has "^name: +boxed$" && out_has "^vip: +198\.18\.0\.23$" && out_has "^no backends$" && ! out_has "^version:" && ! out_has "^service"'
+fg limit get boxed
+check "limit get of a wrapped answer: unwrapped" \
+	'rc_is 0 && out_has "^name: +boxed$" && out_has "^rate: +7$" && ! out_has "^version:" && ! out_has "^no backends"'
 fg service get 'a/b?c'
 check "names are percent-encoded into the path" 'rc_is 1 && req "R[0][\"path\"] == \"/v1/services/a%2Fb%3Fc\""'
 
@@ -446,6 +465,7 @@ check "stats: GET /v1/stats" 'rc_is 0 && req "len(R) == 1 and R[0][\"path\"] == 
 check "stats: services" 'out_has "^SERVICE +PACKETS +BYTES +NEW_FLOWS$" && out_has "^web +12345 +6789000 +321$"'
 check "stats: backends" 'out_has "^web +198\.19\.0\.1:8080 +12000 +300 +yes$" && out_has "^web +198\.19\.0\.2:8080 +345 +21 +no$"'
 check "stats: limits and drops" 'out_has "^perip +900 +100$" && out_has "^malformed +7$" && out_has "^no_service +8$" && out_has "^flood_guard +9$"'
+check "stats: flash-sale rules" 'out_has "^SECKILL +ADMITTED +SHED +SOLD_OUT +STOCK_LEFT$" && out_has "^sale +500 +70000 +3 +0$"'
 fg --json stats
 check "stats --json: byte for byte" 'rc_is 0 && out_is_answer'
 fg stats --watch 0.1 --count 3
@@ -499,7 +519,7 @@ cat >"$TMP/rules.json" <<'EOF'
   "services": {"shop": {"vip": "198.18.0.40", "port": 443,
                         "backends": [{"addr": "198.19.0.40", "port": 8443}]}},
   "limits":   {"shoplim": {"service": "shop", "unit": "cps", "rate": 50}},
-  "routes": {}, "seckill": {}
+  "routes": {"r1": {}}, "seckill": {"s1": {}, "s2": {}}
 }
 EOF
 fg apply -f "$TMP/rules.json" --if-version "$ver"
@@ -515,6 +535,9 @@ fg apply -f "$TMP/bad.json"
 check "apply refused by the server: message and field" 'rc_is 1 && err_has "version: not allowed .*\(field: version\)"'
 fg service ls
 check "the applied rule set is what the API now lists" 'rc_is 0 && out_has "^shop +198\.18\.0\.40 +443" && ! out_has "^web "'
+fg config get
+check "config get: rule kinds without a table are counted" \
+	'rc_is 0 && out_has "^shoplim +shop +- +cps +50" && out_has "^routes: 1 \(see --json\)$" && out_has "^seckill: 2 \(see --json\)$"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
