@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * fg_limits.bpf.h - token-bucket limits: which limit a packet meets, its
- * bucket in the set-associative fg_buckets, the verdict.
+ * fg_limits.bpf.h - token-bucket limits over the set-associative
+ * fg_buckets: the limit's entry, its bucket, its counters. Which limits a
+ * packet meets, in which order, its bucket key and what a refusal does
+ * are the core's (fg_verdict.h), shared with the DPDK worker.
  *
  * BPF only (*.bpf.h): a part of floodgate.bpf.c, included by it alone;
  * it includes what it uses.
@@ -9,15 +11,11 @@
 #ifndef FG_LIMITS_BPF_H
 #define FG_LIMITS_BPF_H
 
+#include "fg_verdict.h"
+
 #include "fg_util.bpf.h"
 
 /* ------------------------------------------------------------ limits */
-
-enum fg_limit_verdict {
-	FG_LIMIT_PASS = 0,
-	FG_LIMIT_DROP,
-	FG_LIMIT_RESET,
-};
 
 /* Everything a limit looks at, by value: fg_limit_one is a global
  * function, verified once on its own rather than at each of its call
@@ -33,70 +31,6 @@ struct fg_limit_ctx {
 	__u8 tcp_flags;
 	__u16 pad;
 };
-
-static __always_inline int fg_limit_matches(const struct fg_limit *lim,
-					    const struct fg_flow_key *pkt)
-{
-	if (lim->match_proto && lim->match_proto != pkt->proto)
-		return 0;
-	if (lim->match_dport && lim->match_dport != pkt->dport)
-		return 0;
-	if (lim->flags & FG_LIM_F_MATCH_SRC) {
-		__u32 bits = lim->match_src_len;
-		int i;
-
-		if (lim->match_family != pkt->family)
-			return 0;
-		FG_UNROLL
-		for (i = 0; i < 4; i++) {
-			__u32 take = bits > 32 ? 32 : bits;
-			__u32 mask = take ? (__u32)(0xffffffffULL << (32 - take)) : 0;
-
-			if ((fg_ntohl(pkt->src[i]) & mask) != fg_ntohl(lim->match_src[i]))
-				return 0;
-			bits -= take;
-		}
-	}
-	return 1;
-}
-
-static __always_inline void fg_bucket_key_fill(struct fg_bucket_key *bk,
-					       const struct fg_limit *lim,
-					       const struct fg_limit_ctx *lc)
-{
-	const struct fg_flow_key *key = &lc->key;
-	__u32 bits = lim->prefix_len;
-	int i;
-
-	bk->limit_id = lim->id;
-	bk->family = key->family;
-	switch (lim->key) {
-	case FG_LKEY_SRC_IP:
-		__builtin_memcpy(bk->addr, key->src, sizeof(bk->addr));
-		break;
-	case FG_LKEY_SRC_PREFIX:
-		FG_UNROLL
-		for (i = 0; i < 4; i++) {
-			__u32 take = bits > 32 ? 32 : bits;
-			__u32 mask = take ? (__u32)(0xffffffffULL << (32 - take)) : 0;
-
-			bk->addr[i] = fg_htonl(fg_ntohl(key->src[i]) & mask);
-			bits -= take;
-		}
-		break;
-	case FG_LKEY_FLOW:
-		__builtin_memcpy(bk->addr, key->src, sizeof(bk->addr));
-		__builtin_memcpy(bk->dst, key->dst, sizeof(bk->dst));
-		bk->sport = key->sport;
-		bk->dport = key->dport;
-		bk->proto = key->proto;
-		break;
-	default: /* FG_LKEY_SERVICE: one bucket per (limit, service) */
-		bk->dst[0] = lc->svc_id;
-		bk->family = 0;
-		break;
-	}
-}
 
 /* ------------------------------------------ set-associative tables */
 
@@ -188,21 +122,11 @@ __noinline int fg_limit_one(struct fg_limit_ctx *lc, __u32 id)
 	if (!lim || !fg_limit_matches(lim, &lc->key))
 		return FG_LIMIT_PASS;
 
-	switch (lim->unit) {
-	case FG_LUNIT_CPS:
-		if (!lc->is_syn)
-			return FG_LIMIT_PASS;
-		cost = 1;
-		break;
-	case FG_LUNIT_BPS:
-		cost = lc->frame_len * 8;
-		break;
-	default:
-		cost = 1;
-		break;
-	}
+	cost = fg_limit_cost(lim, lc->is_syn, lc->frame_len);
+	if (!cost)
+		return FG_LIMIT_PASS;
 
-	fg_bucket_key_fill(&bk, lim, lc);
+	fg_bucket_key_fill(&bk, lim, &lc->key, lc->svc_id);
 	e = fg_bucket_probe(&bk, lc->now, &victim);
 	if (e) {
 		ok = fg_tb_consume(&lim->prof, &e->st, lc->now, cost);
@@ -221,38 +145,25 @@ __noinline int fg_limit_one(struct fg_limit_ctx *lc, __u32 id)
 	}
 	if (cnt)
 		cnt->limited += 1;
-	if (lim->flags & FG_LIM_F_DRY_RUN)
-		return FG_LIMIT_PASS;
-	/* A segment carrying RST is discarded, never answered with one
-	 * (RFC 9293 3.10.7.1). */
-	if (lim->action == FG_LACT_RESET && lc->key.proto == IPPROTO_TCP &&
-	    !(lc->tcp_flags & FG_TCP_RST))
-		return FG_LIMIT_RESET;
-	return FG_LIMIT_DROP;
+	return fg_limit_refusal(lim, lc->key.proto, lc->tcp_flags);
 }
 
-/* fg_limits_apply - every global limit, then the service's own. Returns
- * the first refusal's action or FG_LIMIT_PASS. */
+/* fg_limits_apply - the packet's limits in fg_limit_nth's order (every
+ * global limit, then the service's own). Returns the first refusal's
+ * action or FG_LIMIT_PASS. */
 static __always_inline int fg_limits_apply(struct fg_limit_ctx *lc,
 					   const struct fg_config *cfg,
 					   const struct fg_svc *svc)
 {
-	__u32 i, n;
+	__u32 i, id;
 	int v;
 
-	n = cfg->nglobal_limits;
-	for (i = 0; i < FG_GLOBAL_LIMITS_MAX; i++) {
-		if (i >= n)
-			break;
-		v = fg_limit_one(lc, cfg->global_limits[i]);
-		if (v != FG_LIMIT_PASS)
-			return v;
-	}
-	n = svc->nlimits;
-	for (i = 0; i < FG_SVC_LIMITS_MAX; i++) {
-		if (i >= n)
-			break;
-		v = fg_limit_one(lc, svc->limits[i]);
+	FG_UNROLL
+	for (i = 0; i < FG_LIMITS_PER_PKT; i++) {
+		id = fg_limit_nth(cfg, svc, i);
+		if (id == FG_LIMIT_NONE)
+			continue;
+		v = fg_limit_one(lc, id);
 		if (v != FG_LIMIT_PASS)
 			return v;
 	}

@@ -4,7 +4,9 @@
  * tracking, DSR (IPIP / ip6ip6 / GUE) and full NAT, token-bucket limits
  * and the SYN flood guard.
  *
- * Order of work for a packet (DESIGN.md "Admission before state"):
+ * Order of work for a packet (DESIGN.md "Admission before state"; the
+ * order and every decision that needs no map are dataplane/core/
+ * fg_verdict.h's, which the DPDK worker runs too):
  *   parse -> VIP filter -> reverse-NAT? -> service lookup (active
  *   generation) -> fragment -> limits -> connection table / Maglev (flood
  *   guard) -> rewrite -> FIB -> TX/redirect.
@@ -57,6 +59,18 @@
 #include "fg_conntrack.bpf.h"
 
 /* ------------------------------------------------------------- main */
+
+/*
+ * fg_xdp_stop - the XDP verdict of a core check's verdict v that stopped
+ * the packet (fg_verdict.h): count its reason, pass or drop. A reset is
+ * the limits' alone, answered where they are applied.
+ */
+static __always_inline int fg_xdp_stop(__u32 v)
+{
+	if (fg_verdict_reason(v) != FG_REASON_NONE)
+		fg_count_drop(fg_verdict_reason(v));
+	return fg_verdict_act(v) == FG_ACT_PASS ? XDP_PASS : XDP_DROP;
+}
 
 /*
  * fg_dst_not_ours - the frame is untagged IPv4 or IPv6 to an address that
@@ -113,7 +127,7 @@ int fg_xdp_main(struct xdp_md *ctx)
 	struct fg_ct ct;
 	struct fg_pkt pkt;
 	struct fg_svc *svc;
-	__u32 zero = 0, be_id, frame_len;
+	__u32 zero = 0, be_id, frame_len, v;
 	int rc, is_tcp, is_syn, new_flow;
 	struct fg_fwd fw;
 
@@ -125,21 +139,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 	rc = fg_parse_fast(data, data_end, &pkt);
 	if (rc != FG_PARSE_OK)
 		rc = fg_parse(data, data_end, &pkt);
-	if (rc == FG_PARSE_NOT_IP)
-		return XDP_PASS;
-	if (rc == FG_PARSE_ERR_IP6_EXT_DEPTH) {
-		/* Legal but longer than we walk: not ours to judge. */
-		fg_count_drop(FG_DROP_NO_SERVICE);
-		return XDP_PASS;
-	}
-	if (rc != FG_PARSE_OK) {
-		fg_count_drop(FG_DROP_MALFORMED);
-		return XDP_DROP;
-	}
-	if (pkt.l4_proto != IPPROTO_TCP && pkt.l4_proto != IPPROTO_UDP) {
-		fg_count_drop(FG_DROP_NO_SERVICE);
-		return XDP_PASS;
-	}
+	v = fg_verdict_parsed(rc, &pkt);
+	if (v != FG_VERDICT_NEXT)
+		return fg_xdp_stop(v);
 	/* Looked up again, not kept from fg_dst_not_ours(): an inlined
 	 * array lookup costs a few instructions, a pointer live across the
 	 * parse a stack slot, and the deepest call chain would then exceed
@@ -147,13 +149,12 @@ int fg_xdp_main(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&fg_config, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	/* A tagged frame's destination, which fg_dst_not_ours() could not
-	 * see: neither a VIP nor the SNAT address is not ours, and known
-	 * without a look at the service table. */
-	if (pkt.l3_off != sizeof(struct ethhdr) &&
-	    !fg_vip_filter_has(cfg, pkt.dst)) {
-		fg_count_drop(FG_DROP_NO_SERVICE);
-		return XDP_PASS;
+	/* The VIP filter on a tagged frame's destination, which
+	 * fg_dst_not_ours() could not see (an untagged one has passed it). */
+	if (pkt.l3_off != sizeof(struct ethhdr)) {
+		v = fg_verdict_vip(&pkt, cfg);
+		if (v != FG_VERDICT_NEXT)
+			return fg_xdp_stop(v);
 	}
 
 	if (fg_is_snat_dst(&pkt) && (pkt.flags & FG_PKT_F_L4)) {
@@ -163,22 +164,16 @@ int fg_xdp_main(struct xdp_md *ctx)
 	}
 
 	svc = fg_lookup_service(&pkt, cfg);
-	if (!svc) {
-		fg_count_drop(FG_DROP_NO_SERVICE);
-		return XDP_PASS;
-	}
-	if (pkt.flags & FG_PKT_F_FRAG) {
-		/* Later fragments carry no ports, so no flow to follow. */
-		fg_count_drop(FG_DROP_FRAGMENT);
-		return XDP_DROP;
-	}
+	v = fg_verdict_service(&pkt, svc);
+	if (v != FG_VERDICT_NEXT)
+		return fg_xdp_stop(v);
 
 	__builtin_memset(&lc, 0, sizeof(lc));
 	__builtin_memset(&ct, 0, sizeof(ct));
 	__builtin_memset(&fw, 0, sizeof(fw));
 	frame_len = (__u32)(data_end - data);
 	is_tcp = pkt.l4_proto == IPPROTO_TCP;
-	is_syn = is_tcp && (pkt.tcp_flags & (FG_TCP_SYN | FG_TCP_ACK)) == FG_TCP_SYN;
+	is_syn = fg_pkt_is_syn(&pkt);
 	fg_flow_key_from_pkt(&pkt, key);
 
 	lc.tcp_flags = pkt.tcp_flags;
@@ -206,10 +201,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 	fw.now = fg_now();
 	be_id = fg_flow_backend(svc, key, (is_syn ? FG_FB_SYN : 0) |
 				(is_tcp ? FG_FB_TCP : 0), &fw, &ct);
-	if (be_id == FG_NO_BACKEND) {
-		fg_count_drop(is_syn ? FG_DROP_FLOOD_GUARD : FG_DROP_NO_BACKEND);
-		return XDP_DROP;
-	}
+	v = fg_verdict_backend(be_id, is_syn);
+	if (v != FG_VERDICT_NEXT)
+		return fg_xdp_stop(v);
 	be = bpf_map_lookup_elem(&fg_backends, &be_id);
 	if (!be) {
 		fg_count_drop(FG_DROP_NO_BACKEND);
@@ -229,10 +223,9 @@ int fg_xdp_main(struct xdp_md *ctx)
 	if (svc->forward == FG_FWD_NAT) {
 		struct fg_nat_tuple t;
 
-		if (be->family != pkt.family) {
-			fg_count_drop(FG_DROP_NO_BACKEND);
-			return XDP_DROP;
-		}
+		v = fg_verdict_nat(&pkt, be, &ct, new_flow);
+		if (v != FG_VERDICT_NEXT)
+			return fg_xdp_stop(v);
 		if (new_flow) {
 			ct.nat_port = fg_nat_new(key, be, svc->id, &fw, is_tcp);
 			if (!ct.nat_port) {
@@ -240,11 +233,6 @@ int fg_xdp_main(struct xdp_md *ctx)
 				return XDP_DROP;
 			}
 			ct.flags |= FG_CT_F_NAT;
-		} else if (!(ct.flags & FG_CT_F_NAT)) {
-			/* A mid-flow packet with no NAT state has no source
-			 * port to use: the backend would only answer RST. */
-			fg_count_drop(FG_DROP_FLOOD_GUARD);
-			return XDP_DROP;
 		}
 		if (new_flow)
 			fg_flow_commit(&ct, is_tcp, &fw);
