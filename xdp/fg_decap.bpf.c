@@ -64,7 +64,7 @@ struct {
 
 /* Set by the loader before load (found by name through BTF). */
 const volatile struct fg_decap_cfg fg_decap_cfg = {
-	.gue_port = FG_BE16(FG_DECAP_GUE_PORT_DEFAULT),
+	.gue_port = FG_BE16(FG_GUE_PORT_DEFAULT),
 	.decap_any = 0,
 };
 
@@ -150,7 +150,7 @@ int fg_decap_xdp(struct xdp_md *ctx)
 	int act;
 
 	act = fg_decap_decide(data, data_end, (__u32)(data_end - data),
-			      FG_DECAP_VLAN_MAX, &plan);
+			      FG_VLAN_MAX_DEPTH, &plan);
 	if (act == FG_DECAP_ACT_PASS)
 		return XDP_PASS;
 	if (act == FG_DECAP_ACT_DROP)

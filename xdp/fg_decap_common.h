@@ -28,33 +28,24 @@
 #include <linux/udp.h>
 
 #include "fg_types.h"
+#include "fg_parse.h"
 
 /* ------------------------------------------------------------ constants */
-
-/* Default GUE port, as the appliance's dsr-gue default. */
-#define FG_DECAP_GUE_PORT_DEFAULT 6080
 
 /* At most this many local tunnel addresses (fg_decap_addrs entries). */
 #define FG_DECAP_ADDRS_MAX 64
 
-/* VLAN tags the XDP variant looks through (802.1Q / 802.1ad QinQ). The TC
- * variant sees none: the stack has moved the outer tag to skb->vlan_tci
- * before clsact ingress runs. */
-#define FG_DECAP_VLAN_MAX 2
-
-/* The longest L2 header kept in front of the inner packet. */
-#define FG_DECAP_L2_MAX (ETH_HLEN + 4 * FG_DECAP_VLAN_MAX)
+/* The longest L2 header kept in front of the inner packet: the XDP
+ * variant looks through the core parser's FG_VLAN_MAX_DEPTH tags (802.1Q /
+ * 802.1ad QinQ). The TC variant sees none: the stack has moved the outer
+ * tag to skb->vlan_tci before clsact ingress runs. */
+#define FG_DECAP_L2_MAX (ETH_HLEN + \
+			 sizeof(struct fg_vlan_hdr) * FG_VLAN_MAX_DEPTH)
 
 /* Bytes the classifier may read from the frame start: L2, the longest
  * IPv4 header, UDP, the first byte of a GUE payload and an IPv6 inner
  * header. The TC variant pulls this much into the linear area. */
 #define FG_DECAP_HDR_MAX (FG_DECAP_L2_MAX + 60 + 8 + 40)
-
-/* IP protocol numbers, spelled here so that userspace need not mix
- * linux/in.h with netinet/in.h. */
-#define FG_DECAP_PROTO_IPIP 4   /* IPv4 inside */
-#define FG_DECAP_PROTO_IPV6 41  /* IPv6 inside */
-#define FG_DECAP_PROTO_UDP  17
 
 /* Program names as the kernel reports them (BPF_OBJ_NAME_LEN - 1 chars at
  * most): the loader recognises its own attachments by them. */
@@ -137,7 +128,7 @@ struct fg_decap_plan {
 	__u16 outer_len;    /* outer IP header (+ UDP): the bytes removed */
 	__be16 inner_proto; /* EtherType of the inner packet, network order */
 	__u8 kind;          /* FG_DECAP_KIND_* */
-	__u8 vlan_count;    /* tags in the L2 header, 0..FG_DECAP_VLAN_MAX */
+	__u8 vlan_count;    /* tags in the L2 header, 0..FG_VLAN_MAX_DEPTH */
 	__u8 outer_family;  /* 4 or 6 */
 	__u8 inner_family;  /* 4 or 6 */
 };
@@ -188,7 +179,7 @@ FG_INLINE int fg_decap_check_inner(const __u8 *inner, const void *data_end,
  * skb->len in TC, where data_end may end at the linear part. Headers are
  * read below data_end only; lengths are checked against frame_len.
  * vlan_max is how many VLAN tags to look through (at most
- * FG_DECAP_VLAN_MAX); gue_port is the GUE UDP port in network order, 0 for
+ * FG_VLAN_MAX_DEPTH); gue_port is the GUE UDP port in network order, 0 for
  * none.
  *
  * Returns an enum fg_decap_class. Anything that does not parse as a
@@ -205,43 +196,33 @@ FG_INLINE int fg_decap_check_inner(const __u8 *inner, const void *data_end,
  * plan.dst is local, what to do with TUNNEL_BAD and TUNNEL_FRAG.
  *
  * Context: any (BPF program, userspace tests). Pure; no loops beyond the
- * unrolled VLAN walk.
+ * core parser's unrolled VLAN walk (fg_parse_eth).
  */
 FG_INLINE int fg_decap_classify(const void *data, const void *data_end,
 				__u32 frame_len, __u32 vlan_max,
 				__be16 gue_port, struct fg_decap_plan *plan)
 {
 	const __u8 *p = data;
-	const struct ethhdr *eth = data;
 	const __u8 *l3, *nxt;
-	__u32 l2_len = ETH_HLEN, l3_hlen, avail;
+	struct fg_parse_cur cur;
+	struct fg_pkt l2;
+	__u32 l2_len, l3_hlen, avail;
 	__be16 proto;
 	__u8 nh, frag = 0, inner_family;
-	int i;
 
-	if ((const void *)(eth + 1) > data_end || frame_len < ETH_HLEN)
+	/* L2 by the core parser: Ethernet and up to FG_VLAN_MAX_DEPTH tags.
+	 * A frame cut short, or with more tags than we may look through
+	 * (vlan_max: none for TC), is not one of ours. */
+	if (frame_len < ETH_HLEN)
 		return FG_DECAP_NOT_TUNNEL;
-	proto = eth->h_proto;
-	plan->vlan_count = 0;
-
-	FG_UNROLL
-	for (i = 0; i < FG_DECAP_VLAN_MAX; i++) {
-		const __be16 *tag;
-
-		if ((__u32)i >= vlan_max)
-			break;
-		if (proto != FG_BE16(ETH_P_8021Q) &&
-		    proto != FG_BE16(ETH_P_8021AD))
-			break;
-		/* The TPID was the EtherType just read; tag[0] is the TCI,
-		 * tag[1] the next EtherType. */
-		tag = (const void *)(p + l2_len);
-		if ((const void *)(tag + 2) > data_end)
-			return FG_DECAP_NOT_TUNNEL;
-		proto = tag[1];
-		l2_len += 4;
-		plan->vlan_count++;
-	}
+	l2.flags = 0;
+	l2.vlan_count = 0;
+	if (fg_parse_eth(data, data_end, &l2, &cur) != FG_PARSE_OK ||
+	    l2.vlan_count > vlan_max)
+		return FG_DECAP_NOT_TUNNEL;
+	proto = l2.eth_proto;
+	plan->vlan_count = l2.vlan_count;
+	l2_len = cur.off;
 	l3 = p + l2_len;
 
 	if (proto == FG_BE16(ETH_P_IP)) {
@@ -261,7 +242,7 @@ FG_INLINE int fg_decap_classify(const void *data, const void *data_end,
 		if (ip->frag_off & FG_BE16(0x3fff)) {
 			/* MF or an offset: a non-first UDP fragment carries no
 			 * port, so it cannot be told from other UDP. */
-			if (nh == FG_DECAP_PROTO_UDP &&
+			if (nh == FG_IPPROTO_UDP &&
 			    (ip->frag_off & FG_BE16(0x1fff)))
 				return FG_DECAP_NOT_TUNNEL;
 			frag = 1;
@@ -301,7 +282,7 @@ FG_INLINE int fg_decap_classify(const void *data, const void *data_end,
 	nxt = l3 + l3_hlen;
 	plan->l2_len = l2_len;
 
-	if (nh == FG_DECAP_PROTO_UDP) {
+	if (nh == FG_IPPROTO_UDP) {
 		const struct udphdr *udp = (const void *)nxt;
 		__u32 ulen;
 
@@ -332,11 +313,11 @@ FG_INLINE int fg_decap_classify(const void *data, const void *data_end,
 			return FG_DECAP_TUNNEL_BAD;
 		avail = ulen - sizeof(*udp);
 		plan->outer_len = l3_hlen + sizeof(*udp);
-	} else if (nh == FG_DECAP_PROTO_IPIP || nh == FG_DECAP_PROTO_IPV6) {
+	} else if (nh == FG_IPPROTO_IPIP || nh == FG_IPPROTO_IPV6) {
 		plan->kind = FG_DECAP_KIND_IPIP;
 		if (frag)
 			return FG_DECAP_TUNNEL_FRAG;
-		inner_family = nh == FG_DECAP_PROTO_IPIP ? 4 : 6;
+		inner_family = nh == FG_IPPROTO_IPIP ? 4 : 6;
 		plan->outer_len = l3_hlen;
 	} else {
 		return FG_DECAP_NOT_TUNNEL;

@@ -968,7 +968,7 @@ static void fg_decap_usage(FILE *f)
 "\n"
 "  --tc           clsact ingress instead of XDP (devices without XDP)\n"
 "  --generic      XDP in generic (skb) mode instead of native\n"
-"  --gue-port N   UDP port of GUE, 0 to disable (default %d)\n"
+"  --gue-port N   UDP port of GUE, 0 to disable (default %u)\n"
 "  --any          decapsulate tunnel packets to any destination address,\n"
 "                 not only DEV's (only on hosts that do not forward)\n"
 "  --addr ADDR    also accept tunnel packets to ADDR (repeatable)\n"
@@ -976,7 +976,7 @@ static void fg_decap_usage(FILE *f)
 "  --verbose      libbpf debug output and verifier statistics\n"
 "\n"
 "Exit status: 0 done, 1 error, 2 usage; status: 3 when not attached.\n",
-		FG_DECAP_GUE_PORT_DEFAULT);
+		FG_GUE_PORT_DEFAULT);
 }
 
 /*
@@ -1002,7 +1002,7 @@ static int fg_decap_parse(int argc, char **argv, struct fg_decap_opts *opts)
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
-	opts->gue_port = FG_DECAP_GUE_PORT_DEFAULT;
+	opts->gue_port = FG_GUE_PORT_DEFAULT;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fg_decap_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? FG_DECAP_EXIT_USAGE : -1;

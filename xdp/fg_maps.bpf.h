@@ -27,7 +27,7 @@ const volatile __be32 fg_snat4 = 0;
 const volatile __be32 fg_snat6[4] = {};
 const volatile __u64 fg_ct_timeout_tcp_ns = 300ULL * 1000000000ULL;
 const volatile __u64 fg_ct_timeout_udp_ns = 30ULL * 1000000000ULL;
-const volatile __be16 fg_gue_port = FG_BE16(6080);
+const volatile __be16 fg_gue_port = FG_BE16(FG_GUE_PORT_DEFAULT);
 /* Lines of fg_ct and fg_ct_syn (powers of two; the loader sets them
  * with the maps' max_entries). */
 const volatile __u32 fg_ct_lines = FG_CT_DEFAULT / FG_CT_WAYS;

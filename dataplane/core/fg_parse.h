@@ -120,8 +120,10 @@ FG_ASSERT_SIZE(struct fg_pkt, 60);
 /* IP protocol numbers (IANA) that the parser dispatches on. */
 #define FG_IPPROTO_HOPOPTS  0
 #define FG_IPPROTO_ICMP     1
+#define FG_IPPROTO_IPIP     4  /* IPv4 in IP (tunnels) */
 #define FG_IPPROTO_TCP      6
 #define FG_IPPROTO_UDP      17
+#define FG_IPPROTO_IPV6     41 /* IPv6 in IP (tunnels) */
 #define FG_IPPROTO_ROUTING  43
 #define FG_IPPROTO_FRAGMENT 44
 #define FG_IPPROTO_GRE      47

@@ -31,6 +31,11 @@
 #define FG_UNROLL _Pragma("GCC unroll 16")
 #endif
 
+/* The UDP port GUE tunnels go to unless configured otherwise: the
+ * appliance's dsr-gue default and the backend decap program's, one value
+ * for both ends (host order). */
+#define FG_GUE_PORT_DEFAULT 6080U
+
 #define FG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Compile-time size checks on every struct the dataplanes and the control

@@ -236,12 +236,12 @@ static struct t_pkt t_tunnel(char kind, int ofam, const char *odst, int ifam,
 {
 	struct t_pkt inner = t_inner(ifam), udp = { .len = 0 }, out = { .len = 0 };
 	const struct t_pkt *payload = &inner;
-	__u8 proto = ifam == 4 ? FG_DECAP_PROTO_IPIP : FG_DECAP_PROTO_IPV6;
+	__u8 proto = ifam == 4 ? FG_IPPROTO_IPIP : FG_IPPROTO_IPV6;
 
 	if (kind == 'g') {
 		t_udp(&udp, 50000, gue_port, &inner);
 		payload = &udp;
-		proto = FG_DECAP_PROTO_UDP;
+		proto = FG_IPPROTO_UDP;
 	}
 	if (ofam == 4)
 		t_ip4(&out, T_TUN4, odst, proto, 0, 0, payload);
@@ -391,7 +391,7 @@ static void t_build_cases(void)
 
 	/* Outer IPv4 options go with the outer header. */
 	body = (struct t_pkt){ .len = 0 };
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_IPIP, 0, 2, &in4);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_IPIP, 0, 2, &in4);
 	f = t_frame(0, &body);
 	t_add_decap("IPIP: outer IPv4 with 8 bytes of options", &f, &want4,
 		    FG_DECAP_CNT_IPIP);
@@ -427,7 +427,7 @@ static void t_build_cases(void)
 
 	tun = t_tunnel('i', 4, T_LOCAL4, 4, 0);
 	f = t_frame(3, &tun);
-	t_add_pass("IPIP behind three tags (beyond FG_DECAP_VLAN_MAX)", &f,
+	t_add_pass("IPIP behind three tags (beyond FG_VLAN_MAX_DEPTH)", &f,
 		   FG_DECAP_CNT_PASSED);
 
 	/* --- not ours: passed unchanged */
@@ -492,7 +492,7 @@ static void t_build_cases(void)
 	/* Hop-by-hop header (PadN) before the inner packet: not walked. */
 	body = (struct t_pkt){ .len = 0 };
 	tmp = (struct t_pkt){ .len = 0 };
-	t_put8(&tmp, FG_DECAP_PROTO_IPV6);
+	t_put8(&tmp, FG_IPPROTO_IPV6);
 	t_put8(&tmp, 0);
 	t_put8(&tmp, 1);
 	t_put8(&tmp, 4);
@@ -507,31 +507,31 @@ static void t_build_cases(void)
 	tmp = (struct t_pkt){ .len = 0 };
 	t_put16(&tmp, 50000);
 	t_put16(&tmp, 6080);
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_UDP, 0, 0, &tmp);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_UDP, 0, 0, &tmp);
 	f = t_frame(0, &body);
 	t_add_pass("UDP header cut at 4 bytes", &f, FG_DECAP_CNT_PASSED);
 
 	/* A later UDP fragment has no port: cannot be told from other UDP. */
 	body = (struct t_pkt){ .len = 0 };
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_UDP, 0x0010, 0, &in4);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_UDP, 0x0010, 0, &in4);
 	f = t_frame(0, &body);
 	t_add_pass("non-first IPv4 fragment of UDP", &f, FG_DECAP_CNT_PASSED);
 
 	/* --- outer fragments of tunnel packets for us: passed, counted */
 	body = (struct t_pkt){ .len = 0 };
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_IPIP, 0x2000, 0, &in4);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_IPIP, 0x2000, 0, &in4);
 	f = t_frame(0, &body);
 	t_add_pass("IPIP first fragment (MF)", &f, FG_DECAP_CNT_FRAGMENT);
 
 	body = (struct t_pkt){ .len = 0 };
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_IPIP, 0x0008, 0, &in4);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_IPIP, 0x0008, 0, &in4);
 	f = t_frame(0, &body);
 	t_add_pass("IPIP later fragment (offset 64)", &f, FG_DECAP_CNT_FRAGMENT);
 
 	body = (struct t_pkt){ .len = 0 };
 	tmp = (struct t_pkt){ .len = 0 };
 	t_udp(&tmp, 50000, 6080, &in4);
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_UDP, 0x2000, 0, &tmp);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_UDP, 0x2000, 0, &tmp);
 	f = t_frame(0, &body);
 	t_add_pass("GUE first fragment (MF)", &f, FG_DECAP_CNT_FRAGMENT);
 
@@ -557,7 +557,7 @@ static void t_build_cases(void)
 	body = (struct t_pkt){ .len = 0 };
 	tmp = in4;
 	tmp.len = 10;
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_IPIP, 0, 0, &tmp);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_IPIP, 0, 0, &tmp);
 	f = t_frame(0, &body);
 	t_add_drop("IPIP: inner header cut at 10 bytes", &f);
 
@@ -582,7 +582,7 @@ static void t_build_cases(void)
 	body = (struct t_pkt){ .len = 0 };
 	tmp = (struct t_pkt){ .len = 0 };
 	t_udp(&tmp, 50000, 6080, &(struct t_pkt){ .len = 0 });
-	t_ip4(&body, T_TUN4, T_LOCAL4, FG_DECAP_PROTO_UDP, 0, 0, &tmp);
+	t_ip4(&body, T_TUN4, T_LOCAL4, FG_IPPROTO_UDP, 0, 0, &tmp);
 	f = t_frame(0, &body);
 	t_add_drop("GUE: empty UDP payload", &f);
 
@@ -920,7 +920,7 @@ int main(void)
 		return T_SKIP;
 	}
 	libbpf_set_print(t_silent);
-	if (t_load(&def, "default", FG_DECAP_GUE_PORT_DEFAULT, false) == T_SKIP) {
+	if (t_load(&def, "default", FG_GUE_PORT_DEFAULT, false) == T_SKIP) {
 		printf("SKIP: the kernel refused to load BPF programs (EPERM)\n");
 		return T_SKIP;
 	}
