@@ -1221,6 +1221,63 @@ def counters(st):
     return out
 
 
+DNS_PKTS = ("services", "dns", "packets")
+DNS_BACKEND = "198.19.0.5:53"
+TRAFFIC_SRC = "198.18.0.2"
+TRAFFIC_DNS = 20
+TRAFFIC_WEB = 5
+TRAFFIC_PAYLOAD = b"floodgate-test-api-traffic-0123"
+
+
+def send_vip_traffic():
+    """Send TRAFFIC_DNS UDP datagrams (one flow) at the dns VIP and
+    TRAFFIC_WEB TCP SYNs (one flow each) at the web VIP, from veth1 into
+    veth0, where the daemon's XDP program runs: host routes and permanent
+    neighbours for the two VIPs point veth1 at veth0's MAC, since the
+    kernel would otherwise deliver between two local addresses over lo.
+    The DSR encapsulation toward the backends goes nowhere (198.19.0.0/16
+    is not routed here); the counters are bumped before it. Returns
+    ({"dns", "dns_bytes", "web"}, "") or (None, why)."""
+    vips = (DNS_SVC["vip"], WEB_CANON["vip"])
+    try:
+        link = json.loads(sh("ip", "-j", "link", "show", "dev", "veth0").stdout)
+        mac = link[0]["address"]
+        for vip in vips:
+            sh("ip", "route", "replace", vip + "/32", "dev", "veth1", "src", TRAFFIC_SRC)
+            sh("ip", "neigh", "replace", vip, "lladdr", mac, "dev", "veth1",
+               "nud", "permanent")
+    except (RuntimeError, ValueError, KeyError, IndexError, OSError) as e:
+        return None, "setting up routes to the VIPs: %s" % e
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind((TRAFFIC_SRC, 0))
+            for _ in range(TRAFFIC_DNS):
+                u.sendto(TRAFFIC_PAYLOAD, (DNS_SVC["vip"], DNS_SVC["port"]))
+        syns = []
+        try:
+            for _ in range(TRAFFIC_WEB):
+                t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                syns.append(t)
+                t.setblocking(False)
+                t.bind((TRAFFIC_SRC, 0))
+                t.connect_ex((WEB_CANON["vip"], WEB_CANON["port"]))
+            # Let the SYNs leave before the sockets go (a socket closed in
+            # SYN_SENT sends nothing more).
+            time.sleep(0.2)
+        finally:
+            for t in syns:
+                t.close()
+    except OSError as e:
+        return None, "sending: %s" % e
+    finally:
+        for vip in vips:
+            sh("ip", "neigh", "del", vip, "dev", "veth1", check=False)
+            sh("ip", "route", "del", vip + "/32", "dev", "veth1", check=False)
+    # Ethernet, IPv4 and UDP headers: the dataplane counts whole frames.
+    frame = 14 + 20 + 8 + len(TRAFFIC_PAYLOAD)
+    return {"dns": TRAFFIC_DNS, "dns_bytes": TRAFFIC_DNS * frame, "web": TRAFFIC_WEB}, ""
+
+
 def check_stats_metrics(cfg):
     s1, r = get_json("/v1/stats")
     if not T.check(isinstance(s1, dict), "GET /v1/stats: 200 with a JSON object",
@@ -1263,13 +1320,41 @@ def check_stats_metrics(cfg):
             "stats.drops has malformed, no_service, flood_guard", "got: %r" % drops)
     T.check(is_int(s1.get("version")), "stats carries the version", "got: %r" % s1.get("version"))
 
+    sent, why = send_vip_traffic()
+    T.check(sent, "traffic sent at the dns and web VIPs through veth0's XDP", why)
     m = request("GET", "/metrics")
-    time.sleep(0.3)
-    s2, _ = get_json("/v1/stats")
-    c1, c2 = counters(s1), counters(s2 or {})
+    c1, last = counters(s1), [{}]
+
+    def moved():
+        s, _ = get_json("/v1/stats")
+        last[0] = counters(s) if isinstance(s, dict) else {}
+        return not sent or \
+            last[0].get(DNS_PKTS, 0) - c1.get(DNS_PKTS, 0) >= sent["dns"]
+    wait_until(moved, 5)
+    c2 = last[0]
     back = ["%s: %d -> %s" % (".".join(k), v, c2.get(k)) for k, v in c1.items()
             if not is_int(c2.get(k)) or c2[k] < v]
-    T.check(s2 and not back, "stats counters never go backwards", *back)
+    T.check(c2 and not back, "stats counters never go backwards under traffic", *back)
+    if sent:
+        d = {k: c2.get(k, 0) - c1.get(k, 0) for k in c1}
+        want = {
+            DNS_PKTS: (sent["dns"], sent["dns"]),
+            ("services", "dns", "bytes"): (sent["dns_bytes"], sent["dns_bytes"]),
+            ("services", "dns", "new_flows"): (1, 1),
+            ("services", "dns", "backends", DNS_BACKEND, "packets"): (sent["dns"], sent["dns"]),
+            # SYNs: the kernel may retransmit one before the read.
+            ("services", "web", "packets"): (sent["web"], None),
+            ("services", "web", "new_flows"): (sent["web"], None),
+            ("limits", "perip", "passed"): (sent["web"], None),
+            ("limits", "perip", "limited"): (0, 0),
+        }
+        off = ["%s moved by %s, want %s" % (".".join(k), d.get(k),
+                                             lo if lo == hi else "at least %d" % lo)
+               for k, (lo, hi) in want.items()
+               if d.get(k) is None or d[k] < lo or (hi is not None and d[k] > hi)]
+        T.check(not off, "the traffic moved the counters it should: dns by %d datagrams "
+                "(%d bytes, one flow), web and its perip limit by %d SYNs"
+                % (sent["dns"], sent["dns_bytes"], sent["web"]), *off)
 
     T.check(m.status == 200 and (m.h("content-type") or "").startswith("text/plain"),
             "GET /metrics: 200 text/plain", "response: %r" % m)
