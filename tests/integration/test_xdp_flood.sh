@@ -8,12 +8,13 @@
 #      opens connections as fast as it can is admitted burst + rate * t
 #      (within 10 %); the limit's counters match the client's view; another
 #      source address is not limited; action reset answers with RST
-#   7  flood guard: a slow 32 MB download keeps going, byte for byte,
-#      while 200k spoofed SYNs (sources random in 198.18.128.0/17) hit the
-#      VIP, first under a service-wide cps limit (most are limited), then
-#      with no limit at all (the SYN table takes them); then 100k spoofed
-#      bare ACKs (sources in 198.18.64.0/18). None of it lands in the
-#      established table fg_ct.
+#   7  flood guard: a slow 32 MB download keeps going, byte for byte (its
+#      sha256 against what a backend sends), while 200k spoofed SYNs
+#      (sources random in 198.18.128.0/17) hit the VIP, first under a
+#      service-wide cps limit (most are limited), then with no limit at
+#      all (the SYN table takes them); then 100k spoofed bare ACKs
+#      (sources in 198.18.64.0/18). None of it lands in the established
+#      table fg_ct.
 #
 # Topology (topo.sh): cli (198.18.0.100, and 198.18.0.101 as a second
 # client address), lb, sw, be1..be3 as DSR backends (VIP on lo,
@@ -148,8 +149,9 @@ rules "$TMP/r2.json" "$PERIP, $SVC"
 lb_apply "$TMP/r2.json"; rc=$?
 check "7 apply the perip and service-wide cps limits" "$rc" "$(cat "$TMP/apply.log")"
 BIG=32000000
-# 32 MB at 3 MB/s: about 11 s, long enough for all three floods.
-bg topo_exec cli curl -sS --max-time 40 -o /dev/null \
+# 32 MB at 3 MB/s: about 11 s, long enough for all three floods. The body
+# is kept: its checksum is compared with what a backend sends.
+bg topo_exec cli curl -sS --max-time 40 -o "$TMP/big.body" \
 	-w '%{size_download} %{http_code}' "http://$VIP/big?n=$BIG&rate=3000000" \
 	>"$TMP/big.out" 2>"$TMP/big.err"
 big_pid=$!
@@ -205,8 +207,18 @@ check "7 spoofed ACK flood creates no state" \
 
 wait "$big_pid"
 big=$(cat "$TMP/big.out")
-check "7 the download survived the floods intact" "$([ "$big" = "$BIG 200" ]; echo $?)" \
+check "7 the download survived the floods: whole, status 200" "$([ "$big" = "$BIG 200" ]; echo $?)" \
 	"got '$big' $(head -c 200 "$TMP/big.err")"
+# What a backend sends for the same request, fetched on the backend itself
+# (the VIP is on its lo: no dataplane, no flood on the way), against what
+# reached the client through the floods.
+want_sum=$(topo_exec be1 curl -sS --max-time 20 "http://$VIP/big?n=$BIG&rate=0" 2>"$TMP/big-ref.err" |
+	sha256sum | cut -d' ' -f1)
+got_sum=$(sha256sum <"$TMP/big.body" 2>/dev/null | cut -d' ' -f1)
+check "7 the download arrived byte for byte (sha256 of what the client got = what a backend sends)" \
+	"$([ "$got_sum" = "$want_sum" ] && [ -s "$TMP/big.body" ] && [ -z "$(cat "$TMP/big-ref.err")" ]; echo $?)" \
+	"client ${got_sum:-none}, backend ${want_sum:-none} $(head -c 200 "$TMP/big-ref.err")"
+rm -f "$TMP/big.body"
 sleep 1
 out=$(topo_exec cli curl -sS --max-time 5 "http://$VIP/" 2>&1)
 check "7 new connections work after the floods" "$([[ "$out" == be[123]\ * ]]; echo $?)" "answer: $out"
