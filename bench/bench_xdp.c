@@ -190,10 +190,8 @@ static const struct fg_hash_seed fg_b_seed = {
 
 static struct {
 	struct floodgate_bpf *skel;
-	int prog_fd, floor_fd, ifindex, ncpus, cpu;
-	int cfg_fd, svc_fd, ring_fd, be_fd, lim_fd, bkt_fd;
-	int ct_fd, ctsyn_fd, nat_fd;
-	int svcst_fd, best_fd, limst_fd;
+	struct fg_h_fds fd;
+	int floor_fd, ifindex, ncpus, cpu;
 	__u32 ct_lines, ctsyn_lines;
 	struct fg_ct_line *ct, *ctsyn; /* the tables, mapped */
 	struct fg_svc_slot *svc_img;   /* generation 0 of fg_services */
@@ -343,7 +341,7 @@ static void fg_b_svc_add(struct fg_b_svc *s)
 		b.family = FG_AF_INET;
 		b.flags = FG_BE_F_VALID;
 		b.svc_id = s->id;
-		FG_BENCH_REQUIRE(!bpf_map_update_elem(g.be_fd, &s->be_id[i], &b,
+		FG_BENCH_REQUIRE(!bpf_map_update_elem(g.fd.be, &s->be_id[i], &b,
 						      BPF_ANY));
 		mb[i].id = s->be_id[i];
 		mb[i].weight = 1;
@@ -357,7 +355,7 @@ static void fg_b_svc_add(struct fg_b_svc *s)
 		idx[i] = s->be_id[idx[i]];
 	}
 	n = FG_B_RING_M;
-	FG_BENCH_REQUIRE(!bpf_map_update_batch(g.ring_fd, keys, idx, &n, &bo) &&
+	FG_BENCH_REQUIRE(!bpf_map_update_batch(g.fd.ring, keys, idx, &n, &bo) &&
 			 n == FG_B_RING_M);
 	free(idx);
 	free(keys);
@@ -390,10 +388,10 @@ static void fg_b_svc_commit(void)
 	FG_BENCH_REQUIRE(keys && back);
 	for (i = 0; i < FG_SVC_SLOTS; i++)
 		keys[i] = i; /* generation 0: entries 0..FG_SVC_SLOTS-1 */
-	FG_BENCH_REQUIRE(!bpf_map_update_batch(g.svc_fd, keys, g.svc_img, &n,
+	FG_BENCH_REQUIRE(!bpf_map_update_batch(g.fd.svc, keys, g.svc_img, &n,
 					       &bo) && n == FG_SVC_SLOTS);
 	for (i = 0; i < FG_SVC_SLOTS; i++)
-		FG_BENCH_REQUIRE(!bpf_map_lookup_elem(g.svc_fd, &keys[i],
+		FG_BENCH_REQUIRE(!bpf_map_lookup_elem(g.fd.svc, &keys[i],
 						      &back[i]));
 	for (i = 0; i < FG_ARRAY_SIZE(fg_b_svcs); i++) {
 		const struct fg_b_svc *s = fg_b_svcs[i];
@@ -434,7 +432,7 @@ static void fg_b_config(void)
 	memset(a, 0, sizeof(a));
 	a[0] = htonl(fg_b_ip4h(FG_B_NONVIP));
 	FG_BENCH_REQUIRE(!fg_vip_filter_has(&cfg, a));
-	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.cfg_fd, &zero, &cfg, BPF_ANY));
+	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.fd.cfg, &zero, &cfg, BPF_ANY));
 }
 
 /* ------------------------------------------------------------- limits */
@@ -453,7 +451,7 @@ static void fg_b_limit_add(__u32 id, __u8 action)
 	l->unit = FG_LUNIT_CPS;
 	l->action = action;
 	FG_BENCH_REQUIRE(fg_tb_profile_init(&l->prof, 1, 1) == 0);
-	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.lim_fd, &idx, l, BPF_ANY));
+	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.fd.lim, &idx, l, BPF_ANY));
 }
 
 /* fg_b_bucket_empty - write the service bucket of limit id for s as
@@ -468,7 +466,7 @@ static void fg_b_bucket_empty(const struct fg_b_svc *s, __u32 id)
 	bk.limit_id = id;
 	st.tat = fg_b_clock(CLOCK_MONOTONIC) + fg_b_lim[id].prof.window_ns;
 	st.frac = fg_b_lim[id].prof.window_frac;
-	FG_BENCH_REQUIRE(!fg_h_bucket_put(g.bkt_fd, &bk, &fg_b_seed, &st));
+	FG_BENCH_REQUIRE(!fg_h_bucket_put(g.fd.bkt, &bk, &fg_b_seed, &st));
 }
 
 /* ------------------------------------------------------------ counters */
@@ -545,20 +543,20 @@ static void fg_b_snap_take(struct fg_b_snap *s, int counts)
 {
 	__u32 i;
 
-	FG_BENCH_REQUIRE(!fg_h_drops_sum(g.cfg_fd, g.ncpus, s->drops));
+	FG_BENCH_REQUIRE(!fg_h_drops_sum(g.fd.cfg, g.ncpus, s->drops));
 	for (i = 0; i < FG_B_ID_MAX; i++) {
-		fg_b_cpu_sum(g.svcst_fd, FG_SVC_MAX, i, sizeof(struct fg_counter),
+		fg_b_cpu_sum(g.fd.svcst, FG_SVC_MAX, i, sizeof(struct fg_counter),
 			     s->svc[i], 3);
-		fg_b_cpu_sum(g.best_fd, FG_BACKEND_MAX, i,
+		fg_b_cpu_sum(g.fd.best, FG_BACKEND_MAX, i,
 			     sizeof(struct fg_counter), s->be[i], 3);
-		fg_b_cpu_sum(g.limst_fd, FG_LIMIT_MAX, i,
+		fg_b_cpu_sum(g.fd.limst, FG_LIMIT_MAX, i,
 			     sizeof(struct fg_limit_counter), s->lim[i], 2);
 	}
 	s->ct = s->ctsyn = s->nat = 0;
 	if (counts) {
 		s->ct = fg_b_ct_count(g.ct, g.ct_lines);
 		s->ctsyn = fg_b_ct_count(g.ctsyn, g.ctsyn_lines);
-		s->nat = fg_b_count(g.nat_fd, sizeof(struct fg_flow_key),
+		s->nat = fg_b_count(g.fd.nat, sizeof(struct fg_flow_key),
 				    sizeof(struct fg_nat_rev));
 	}
 }
@@ -1109,7 +1107,7 @@ static void fg_b_nat_state(void)
 	rev.vip_port = htons(f.dport);
 	rev.svc_id = s_nat.id;
 	rev.last_seen = fg_b_clock(CLOCK_MONOTONIC_COARSE);
-	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.nat_fd, &rk, &rev, BPF_ANY));
+	FG_BENCH_REQUIRE(!bpf_map_update_elem(g.fd.nat, &rk, &rev, BPF_ANY));
 }
 
 static void fg_b_prep_natf(__u32 run)
@@ -1337,13 +1335,13 @@ static int fg_b_run(const struct fg_b_row *row, __u32 run,
 		if (verdict != XDP_PASS)
 			bad_floor++;
 		if (!i) {
-			FG_BENCH_REQUIRE(!fg_b_call(g.prog_fd, in, len, out,
+			FG_BENCH_REQUIRE(!fg_b_call(g.fd.prog, in, len, out,
 						    &out_len, &verdict,
 						    &d_row[i]));
 			if (verdict == row->verdict && row->check_out)
 				why = row->check_out(in, len, out, out_len);
 		} else {
-			FG_BENCH_REQUIRE(!fg_b_call(g.prog_fd, in, len, NULL,
+			FG_BENCH_REQUIRE(!fg_b_call(g.fd.prog, in, len, NULL,
 						    NULL, &verdict,
 						    &d_row[i]));
 		}
@@ -1451,7 +1449,7 @@ static void fg_b_prefill_1m(void)
 
 		p = fg_b_flow1m(f);
 		fg_b_key(&p, &k);
-		if (fg_h_ct_find(g.ct_fd, g.ct_lines, &k, &fg_b_seed, &got) ||
+		if (fg_h_ct_find(g.fd.ct, g.ct_lines, &k, &fg_b_seed, &got) ||
 		    got.backend_id != s_est.be_id[1] || got.svc_id != s_est.id ||
 		    got.flags || got.seen != v.seen)
 			fg_bench_die("prefill: flow %u not found through the "
@@ -1480,25 +1478,14 @@ static void fg_b_prefill_1m(void)
 static int fg_b_net_setup(void)
 {
 	static const char *const cmds[] = {
-		"ip link set lo up",
-		"ip link add " FG_B_IF " address 02:00:00:00:00:01 type veth "
-		"peer name " FG_B_PEER " address 02:00:00:00:00:09",
-		"ip link set " FG_B_IF " up",
-		"ip link set " FG_B_PEER " up",
-		"ip addr add 198.18.0.1/24 dev " FG_B_IF,
 		"ip neigh replace 198.18.0.2 lladdr 02:00:00:00:00:02 nud permanent dev " FG_B_IF,
 		"ip neigh replace " FG_B_CLI4 " lladdr 02:00:00:00:00:64 nud permanent dev " FG_B_IF,
 		"ip route add 198.19.0.0/24 via 198.18.0.2 dev " FG_B_IF,
 	};
-	unsigned int i;
 
-	for (i = 0; i < FG_ARRAY_SIZE(cmds); i++)
-		if (fg_h_sh(cmds[i]))
-			return -1;
-	if (fg_h_write_file("/proc/sys/net/ipv4/ip_forward", "1"))
-		return -1;
-	g.ifindex = (int)if_nametoindex(FG_B_IF);
-	return g.ifindex ? 0 : -1;
+	g.ifindex = fg_h_net_setup(FG_B_IF, FG_B_PEER, cmds,
+				   FG_ARRAY_SIZE(cmds));
+	return g.ifindex > 0 ? 0 : -1;
 }
 
 /* fg_b_ct_map - connection table fd of `lines` lines, mapped read-write
@@ -1565,61 +1552,29 @@ _Static_assert(FG_B_FLOWS <= FG_B_CT_LINES * FG_CT_WAYS / 2 &&
  */
 static int fg_b_load(const struct fg_b_load_spec *ls)
 {
-	struct floodgate_bpf *skel;
-	__u32 a;
-	int err;
-
-	skel = floodgate_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->fg_seed = fg_b_seed;
-	a = htonl(fg_b_ip4h(FG_B_TUN4));
-	memcpy((void *)&skel->rodata->fg_tunnel_src4, &a, 4);
-	FG_BENCH_REQUIRE(inet_pton(AF_INET6, FG_B_TUN6,
-				   (void *)skel->rodata->fg_tunnel_src6) == 1);
-	a = htonl(fg_b_ip4h(FG_B_SNAT4));
-	memcpy((void *)&skel->rodata->fg_snat4, &a, 4);
-	FG_BENCH_REQUIRE(inet_pton(AF_INET6, FG_B_SNAT6,
-				   (void *)skel->rodata->fg_snat6) == 1);
-	skel->rodata->fg_gue_port = htons(FG_B_GUE_PORT);
-
 	/* The connection tables as ls says (see the top), the other maps
 	 * at their compiled-in production sizes; the program learns the
-	 * table sizes from rodata. The counters are per CPU by layout: one
-	 * CPU's entries times the possible CPUs, as the loader sizes them. */
+	 * table sizes from rodata. */
+	const struct fg_h_load_opts o = {
+		.seed = &fg_b_seed,
+		.tun4 = FG_B_TUN4, .tun6 = FG_B_TUN6,
+		.snat4 = FG_B_SNAT4, .snat6 = FG_B_SNAT6,
+		.gue_port = FG_B_GUE_PORT,
+		.ct_lines = ls->ct_lines,
+		.ct_syn_lines = ls->ctsyn_lines,
+		.ncpus = g.ncpus,
+	};
+	int err;
+
+	err = fg_h_load(&o, &g.skel, &g.fd);
+	if (err)
+		return err;
 	g.ct_lines = ls->ct_lines;
 	g.ctsyn_lines = ls->ctsyn_lines;
-	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct,
-						   g.ct_lines));
-	FG_BENCH_REQUIRE(!bpf_map__set_max_entries(skel->maps.fg_ct_syn,
-						   g.ctsyn_lines));
-	skel->rodata->fg_ct_lines = g.ct_lines;
-	skel->rodata->fg_ct_syn_lines = g.ctsyn_lines;
-	err = fg_h_size_cpu_maps(skel->obj, g.ncpus);
-	if (!err)
-		err = floodgate_bpf__load(skel);
-	if (err) {
-		floodgate_bpf__destroy(skel);
-		return err;
-	}
-	g.skel = skel;
-	g.prog_fd = bpf_program__fd(skel->progs.fg_xdp_main);
-	g.cfg_fd = bpf_map__fd(skel->maps.fg_config);
-	g.svc_fd = bpf_map__fd(skel->maps.fg_services);
-	g.ring_fd = bpf_map__fd(skel->maps.fg_ring);
-	g.be_fd = bpf_map__fd(skel->maps.fg_backends);
-	g.lim_fd = bpf_map__fd(skel->maps.fg_limits);
-	g.bkt_fd = bpf_map__fd(skel->maps.fg_buckets);
-	g.ct_fd = bpf_map__fd(skel->maps.fg_ct);
-	g.ctsyn_fd = bpf_map__fd(skel->maps.fg_ct_syn);
-	g.nat_fd = bpf_map__fd(skel->maps.fg_nat);
-	g.svcst_fd = bpf_map__fd(skel->maps.fg_svc_stats);
-	g.best_fd = bpf_map__fd(skel->maps.fg_be_stats);
-	g.limst_fd = bpf_map__fd(skel->maps.fg_limit_stats);
-	g.ct = fg_b_ct_map(g.ct_fd, g.ct_lines);
-	g.ctsyn = fg_b_ct_map(g.ctsyn_fd, g.ctsyn_lines);
-	fg_b_ct_warm(g.ct_fd, g.ct_lines);
-	fg_b_ct_warm(g.ctsyn_fd, g.ctsyn_lines);
+	g.ct = fg_b_ct_map(g.fd.ct, g.ct_lines);
+	g.ctsyn = fg_b_ct_map(g.fd.ctsyn, g.ctsyn_lines);
+	fg_b_ct_warm(g.fd.ct, g.ct_lines);
+	fg_b_ct_warm(g.fd.ctsyn, g.ctsyn_lines);
 	return 0;
 }
 

@@ -2,9 +2,12 @@
 /*
  * bpf_harness.c - see bpf_harness.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include <bpf/bpf.h>
@@ -13,6 +16,7 @@
 #include "fg_flow.h"
 #include "fg_tables.h"
 #include "bpf_harness.h"
+#include "floodgate.skel.h"
 
 extern char *program_invocation_short_name;
 
@@ -213,4 +217,138 @@ int fg_h_libbpf_log(enum libbpf_print_level level, const char *fmt,
 	if (level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+/* ------------------------------------------- the dataplane under test */
+
+int fg_h_net_setup(const char *ifname, const char *peer,
+		   const char *const *cmds, unsigned int ncmds)
+{
+	char cmd[256];
+	unsigned int i;
+	int idx;
+
+	if (fg_h_sh("ip link set lo up"))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "ip link add %s address 02:00:00:00:00:01 "
+		 "type veth peer name %s address 02:00:00:00:00:09", ifname,
+		 peer);
+	if (fg_h_sh(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "ip link set %s up", ifname);
+	if (fg_h_sh(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "ip link set %s up", peer);
+	if (fg_h_sh(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "ip addr add 198.18.0.1/24 dev %s", ifname);
+	if (fg_h_sh(cmd))
+		return -1;
+	if (fg_h_write_file("/proc/sys/net/ipv4/ip_forward", "1") ||
+	    fg_h_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1"))
+		return -1;
+	for (i = 0; i < ncmds; i++)
+		if (fg_h_sh(cmds[i]))
+			return -1;
+	idx = (int)if_nametoindex(ifname);
+	if (!idx)
+		fprintf(stderr, "if_nametoindex(%s): %s\n", ifname,
+			strerror(errno));
+	return idx ? idx : -1;
+}
+
+/* fg_h_addr - address string a into 16 bytes (IPv4 in the first 4, the
+ * rest zero). 0 or -EINVAL. */
+static int fg_h_addr(const char *a, void *out)
+{
+	memset(out, 0, 16);
+	if (strchr(a, ':'))
+		return inet_pton(AF_INET6, a, out) == 1 ? 0 : -EINVAL;
+	return inet_pton(AF_INET, a, out) == 1 ? 0 : -EINVAL;
+}
+
+/* fg_h_resize - set map m's max_entries to n, unless n is 0. */
+static int fg_h_resize(struct bpf_map *m, __u32 n)
+{
+	return n ? bpf_map__set_max_entries(m, n) : 0;
+}
+
+int fg_h_load(const struct fg_h_load_opts *o, struct floodgate_bpf **out,
+	      struct fg_h_fds *fds)
+{
+	struct floodgate_bpf *skel;
+	__u8 a[16];
+	int err = 0;
+
+	*out = NULL;
+	skel = floodgate_bpf__open();
+	if (!skel)
+		return -errno;
+	if (o->seed)
+		skel->rodata->fg_seed = *o->seed;
+	if (o->tun4 && !(err = fg_h_addr(o->tun4, a)))
+		memcpy((void *)&skel->rodata->fg_tunnel_src4, a, 4);
+	if (!err && o->tun6 && !(err = fg_h_addr(o->tun6, a)))
+		memcpy((void *)skel->rodata->fg_tunnel_src6, a, 16);
+	if (!err && o->snat4 && !(err = fg_h_addr(o->snat4, a)))
+		memcpy((void *)&skel->rodata->fg_snat4, a, 4);
+	if (!err && o->snat6 && !(err = fg_h_addr(o->snat6, a)))
+		memcpy((void *)skel->rodata->fg_snat6, a, 16);
+	if (err)
+		goto destroy;
+	if (o->gue_port)
+		skel->rodata->fg_gue_port = htons(o->gue_port);
+	if (o->ct_lines)
+		skel->rodata->fg_ct_lines = o->ct_lines;
+	if (o->ct_syn_lines)
+		skel->rodata->fg_ct_syn_lines = o->ct_syn_lines;
+	if (o->bucket_slots)
+		skel->rodata->fg_bucket_slots = o->bucket_slots;
+	if (o->udp_timeout_ns)
+		skel->rodata->fg_ct_timeout_udp_ns = o->udp_timeout_ns;
+
+	/* fg_be_stats keeps its FG_BACKEND_MAX entries per CPU: the program
+	 * indexes it with that stride whatever fg_backends holds. The
+	 * connection tables' entries are lines, as the rodata says. */
+	err = fg_h_resize(skel->maps.fg_ring, o->ring_slots);
+	if (!err)
+		err = fg_h_resize(skel->maps.fg_backends, o->backends);
+	if (!err)
+		err = fg_h_resize(skel->maps.fg_ct, o->ct_lines);
+	if (!err)
+		err = fg_h_resize(skel->maps.fg_ct_syn, o->ct_syn_lines);
+	if (!err)
+		err = fg_h_resize(skel->maps.fg_nat, o->nat_entries);
+	if (!err)
+		err = fg_h_resize(skel->maps.fg_nat_syn, o->nat_entries);
+	if (!err)
+		err = fg_h_resize(skel->maps.fg_buckets, o->bucket_slots);
+	if (!err)
+		err = fg_h_size_cpu_maps(skel->obj, o->ncpus);
+	if (!err)
+		err = floodgate_bpf__load(skel);
+	if (err)
+		goto destroy;
+
+	fds->prog = bpf_program__fd(skel->progs.fg_xdp_main);
+	fds->cfg = bpf_map__fd(skel->maps.fg_config);
+	fds->svc = bpf_map__fd(skel->maps.fg_services);
+	fds->ring = bpf_map__fd(skel->maps.fg_ring);
+	fds->be = bpf_map__fd(skel->maps.fg_backends);
+	fds->lim = bpf_map__fd(skel->maps.fg_limits);
+	fds->bkt = bpf_map__fd(skel->maps.fg_buckets);
+	fds->ct = bpf_map__fd(skel->maps.fg_ct);
+	fds->ctsyn = bpf_map__fd(skel->maps.fg_ct_syn);
+	fds->nat = bpf_map__fd(skel->maps.fg_nat);
+	fds->natsyn = bpf_map__fd(skel->maps.fg_nat_syn);
+	fds->svcst = bpf_map__fd(skel->maps.fg_svc_stats);
+	fds->best = bpf_map__fd(skel->maps.fg_be_stats);
+	fds->limst = bpf_map__fd(skel->maps.fg_limit_stats);
+	fds->clock = bpf_map__fd(skel->maps.fg_clock);
+	*out = skel;
+	return 0;
+
+destroy:
+	floodgate_bpf__destroy(skel);
+	return err < 0 ? err : -EINVAL;
 }

@@ -97,4 +97,54 @@ int fg_h_bucket_put(int fd, const struct fg_bucket_key *bk,
 		    const struct fg_hash_seed *seed,
 		    const struct fg_tb_state *st);
 
+/* ------------------------------------------- the dataplane under test */
+
+struct floodgate_bpf;
+
+/*
+ * fg_h_net_setup - the private namespace the program "runs" in: lo up,
+ * veth ifname (02:00:00:00:00:01, 198.18.0.1/24) <-> peer
+ * (02:00:00:00:00:09), both up, IPv4 and IPv6 forwarding on (without it
+ * bpf_fib_lookup answers FWD_DISABLED), then the caller's own commands
+ * (next hops, routes, neighbours) in order. Returns ifname's ifindex, or
+ * -1 after saying which step failed.
+ */
+int fg_h_net_setup(const char *ifname, const char *peer,
+		   const char *const *cmds, unsigned int ncmds);
+
+/* What fg_h_load sets before the load. Addresses are strings; a size of
+ * 0 keeps the object's compiled-in (production) size, a timeout of 0 the
+ * default. */
+struct fg_h_load_opts {
+	const struct fg_hash_seed *seed;
+	const char *tun4, *tun6, *snat4, *snat6;
+	__u16 gue_port;          /* host order */
+	__u32 ct_lines;          /* fg_ct, in lines (rodata and map) */
+	__u32 ct_syn_lines;      /* fg_ct_syn, in lines */
+	__u32 bucket_slots;      /* fg_buckets (rodata and map) */
+	__u32 ring_slots;        /* fg_ring */
+	__u32 backends;          /* fg_backends */
+	__u32 nat_entries;       /* fg_nat and fg_nat_syn, each */
+	__u64 udp_timeout_ns;
+	int ncpus;               /* possible CPUs: the per-CPU layouts */
+};
+
+/* The descriptors of a loaded dataplane's program and maps. */
+struct fg_h_fds {
+	int prog;
+	int cfg, svc, ring, be, lim, bkt;
+	int ct, ctsyn, nat, natsyn;
+	int svcst, best, limst, clock;
+};
+
+/*
+ * fg_h_load - open floodgate.bpf.o's skeleton, set its load-time
+ * settings and table sizes from o as the loader would (the per-CPU maps
+ * sized for o->ncpus), load it, and fill *fds. Returns 0 with *skel set,
+ * or -errno with nothing left loaded (-EPERM: no CAP_BPF; -EACCES: the
+ * verifier refused the program).
+ */
+int fg_h_load(const struct fg_h_load_opts *o, struct floodgate_bpf **skel,
+	      struct fg_h_fds *fds);
+
 #endif /* FG_BPF_HARNESS_H */
