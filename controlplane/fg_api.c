@@ -42,6 +42,9 @@
 #include <event2/listener.h>
 
 #include "fg_daemon.h"
+#include "fg_api.h"
+#include "fg_reconcile.h"
+#include "fg_stats.h"
 #include "fg_log.h"
 #include "fg_rules_json.h"
 #include "fg_store.h"

@@ -24,7 +24,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "fg_dataplane.h"
+#include "fg_rules.h"
+
+struct fg_daemon;
 
 /* The run directory: lives exactly as long as the pins (both go at
  * reboot), holds the copy of the running rule set per node. */
@@ -80,5 +85,37 @@ static inline bool fg_origin_conflict(uint64_t dp_version,
 	}
 	return false;
 }
+
+/*
+ * fg_daemon_rules_changed - the store holds `config` (a canonical config
+ * object, without "version") at `version`. Parses it, keeps it as the
+ * current rule set when it is newer than what the daemon has, and applies
+ * it to the dataplane with the health checker's view of the backends.
+ * Takes a reference to config. Returns 0, or -errno when the stored rules
+ * do not parse (logged; the old rules stay live).
+ */
+int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config,
+			    uint64_t version);
+
+/*
+ * fg_daemon_apply - compile the current rule set with the current health
+ * states and switch the dataplane to it. Returns 0 or -errno (logged, and
+ * kept in apply_error for /v1/status).
+ */
+int fg_daemon_apply(struct fg_daemon *d);
+
+/* fg_daemon_health_changed - the health checker's callback (fg_health_cb):
+ * a backend went up or down; re-applies. */
+void fg_daemon_health_changed(void *arg, const char *service,
+			      const struct fg_addr *addr, uint16_t port,
+			      bool up);
+
+/* fg_reconcile_free - the reconciler's timer and pending state. */
+void fg_reconcile_free(struct fg_daemon *d);
+
+/* fg_daemon_backend_healthy - the health checker's view: true when the
+ * backend is not marked down by probes (true without health checks). */
+bool fg_daemon_backend_healthy(struct fg_daemon *d, const char *service,
+			       const struct fg_rule_backend *b);
 
 #endif /* FG_RECONCILE_H */

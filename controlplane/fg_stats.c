@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "fg_daemon.h"
+#include "fg_stats.h"
+#include "fg_reconcile.h"
 
 /* "198.19.0.1:8080" or "[2001:db8::1]:8080", as API.md keys backends. */
 static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t len)

@@ -32,12 +32,13 @@
 
 #include <event2/event.h>
 
-#include "fg_daemon.h"
+#include "fg_config.h"
 #include "fg_etcd.h"
 #include "fg_etcd_embedded.h"
 #include "fg_log.h"
 #include "fg_store.h"
 #include "fg_time.h"
+#include "fg_version.h"
 
 /* A node's registration lives this long without refreshes. */
 #define FG_NODE_LEASE_TTL_S 10
@@ -68,7 +69,10 @@
 struct fg_write_req;
 
 struct fg_store {
-	struct fg_daemon *d;
+	struct event_base *base;
+	const struct fg_boot_config *cfg;
+	fg_store_rules_cb rules_cb; /* a rule set and its version, upward */
+	void *rules_arg;
 	struct fg_etcd *etcd;
 	struct fg_etcd_embedded *emb;
 	char *rules_key;
@@ -178,7 +182,7 @@ static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 		j = fg_store_parse(&ev->kv);
 		if (!j)
 			continue;
-		fg_daemon_rules_changed(st->d, j, (uint64_t)ev->kv.mod_revision);
+		st->rules_cb(st->rules_arg, j, (uint64_t)ev->kv.mod_revision);
 		json_decref(j);
 	}
 }
@@ -223,7 +227,7 @@ static void fg_store_init_done(void *arg, const struct fg_etcd_result *res)
 			  "seckill");
 	fg_log(FG_LOG_INFO, "store: created an empty rule set at version %" PRId64,
 	       res->revision);
-	fg_daemon_rules_changed(st->d, empty, (uint64_t)res->revision);
+	st->rules_cb(st->rules_arg, empty, (uint64_t)res->revision);
 	json_decref(empty);
 	fg_store_watch_from(st, res->revision + 1);
 }
@@ -267,7 +271,7 @@ static void fg_store_load_done(void *arg, const struct fg_etcd_result *res)
 	}
 	j = fg_store_parse(&res->kvs[0]);
 	if (j) {
-		fg_daemon_rules_changed(st->d, j, (uint64_t)res->kvs[0].mod_revision);
+		st->rules_cb(st->rules_arg, j, (uint64_t)res->kvs[0].mod_revision);
 		json_decref(j);
 	}
 	fg_store_watch_from(st, res->revision + 1);
@@ -292,7 +296,7 @@ static void fg_store_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 static json_t *fg_store_node_json(struct fg_store *st)
 {
-	const struct fg_boot_config *c = &st->d->cfg;
+	const struct fg_boot_config *c = st->cfg;
 
 	return json_pack("{s:s,s:s,s:s,s:I,s:s}", "name", c->node.name,
 			 "group", c->node.group, "address", c->api.listen,
@@ -627,7 +631,7 @@ static void fg_store_write_done(void *arg, const struct fg_etcd_result *res)
 		fg_store_maint_wrote(st, r->value_len);
 		snprintf(r->why, sizeof(r->why), "%s", res->message);
 		r->resolve_deadline = fg_now_ms() + (uint64_t)st->resolve_ms;
-		r->resolve_timer = evtimer_new(st->d->base, fg_store_resolve_cb, r);
+		r->resolve_timer = evtimer_new(st->base, fg_store_resolve_cb, r);
 		fg_store_resolve(r);
 		return;
 	}
@@ -867,7 +871,7 @@ bool fg_store_healthy(const struct fg_store *st)
 
 json_t *fg_store_describe(const struct fg_store *st)
 {
-	const struct fg_boot_config *c = &st->d->cfg;
+	const struct fg_boot_config *c = st->cfg;
 
 	json_t *j = json_pack("{s:s,s:s,s:s,s:b}",
 			      "kind", st->emb ? "embedded" : "etcd",
@@ -912,14 +916,15 @@ static uint64_t fg_store_nonce(void)
 
 /*
  * fg_store_open_with - fg_store_open with the embedded member's options
- * (data_dir and name are filled in from d->cfg). The tests size the
- * member through it.
+ * (data_dir and name are filled in from cfg). The tests size the member
+ * through it.
  */
-static struct fg_store *fg_store_open_with(struct fg_daemon *d,
+static struct fg_store *fg_store_open_with(struct event_base *base,
+					   const struct fg_boot_config *c,
+					   fg_store_rules_cb cb, void *arg,
 					   struct fg_etcd_embedded_opts *o,
 					   char *err, size_t errlen)
 {
-	const struct fg_boot_config *c = &d->cfg;
 	struct fg_store *st = calloc(1, sizeof(*st));
 	const char *eps[FG_ETCD_ENDPOINTS_MAX];
 	size_t neps = 0, i;
@@ -928,7 +933,10 @@ static struct fg_store *fg_store_open_with(struct fg_daemon *d,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	st->d = d;
+	st->base = base;
+	st->cfg = c;
+	st->rules_cb = cb;
+	st->rules_arg = arg;
 	st->rules_key = fg_strcat3(c->store.prefix, "/rules", "");
 	st->nodes_prefix = fg_strcat3(c->store.prefix, "/nodes/", "");
 	st->node_key = fg_strcat3(c->store.prefix, "/nodes/", c->node.name);
@@ -938,7 +946,7 @@ static struct fg_store *fg_store_open_with(struct fg_daemon *d,
 	st->resolve_ms = FG_STORE_RESOLVE_MS;
 	st->maint_threshold = FG_STORE_MAINT_BYTES;
 	st->maint_last_ms = fg_now_ms();
-	st->retry = evtimer_new(d->base, fg_store_retry_cb, st);
+	st->retry = evtimer_new(base, fg_store_retry_cb, st);
 	if (!st->rules_key || !st->nodes_prefix || !st->node_key ||
 	    !st->writes_prefix || !st->retry) {
 		snprintf(err, errlen, "out of memory");
@@ -957,8 +965,8 @@ static struct fg_store *fg_store_open_with(struct fg_daemon *d,
 			 fg_etcd_embedded_endpoint(st->emb));
 		eps[neps++] = st->endpoint;
 		st->request_max = fg_etcd_embedded_request_max(st->emb);
-		st->emb_timer = event_new(d->base, -1, EV_PERSIST, fg_store_emb_check, st);
-		st->maint_timer = event_new(d->base, -1, EV_PERSIST,
+		st->emb_timer = event_new(base, -1, EV_PERSIST, fg_store_emb_check, st);
+		st->maint_timer = event_new(base, -1, EV_PERSIST,
 					    fg_store_maint_cb, st);
 		if (!st->emb_timer || !st->maint_timer ||
 		    evtimer_add(st->emb_timer, &tv) ||
@@ -971,7 +979,7 @@ static struct fg_store *fg_store_open_with(struct fg_daemon *d,
 			eps[neps++] = c->store.endpoints[i];
 		snprintf(st->endpoint, sizeof(st->endpoint), "%s", eps[0]);
 	}
-	st->etcd = fg_etcd_new(d->base, eps, neps, err, errlen);
+	st->etcd = fg_etcd_new(base, eps, neps, err, errlen);
 	if (!st->etcd)
 		goto err_emb;
 	if (fg_etcd_set_tls(st->etcd, c->store.ca_file, c->store.cert_file,
@@ -1012,12 +1020,15 @@ err_free:
 	return NULL;
 }
 
-struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen)
+struct fg_store *fg_store_open(struct event_base *base,
+			       const struct fg_boot_config *cfg,
+			       fg_store_rules_cb cb, void *arg, char *err,
+			       size_t errlen)
 {
 	struct fg_etcd_embedded_opts o;
 
 	fg_etcd_embedded_opts_init(&o);
-	return fg_store_open_with(d, &o, err, errlen);
+	return fg_store_open_with(base, cfg, cb, arg, &o, err, errlen);
 }
 
 void fg_store_close(struct fg_store *st)

@@ -29,7 +29,8 @@
 
 #include <jansson.h>
 
-struct fg_daemon;
+struct event_base;
+struct fg_boot_config;
 struct fg_store;
 
 /*
@@ -60,13 +61,24 @@ typedef void (*fg_store_nodes_cb)(void *arg, int err, json_t *nodes,
 				  const char *msg);
 
 /*
- * fg_store_open - connect to the store named by d->cfg (starting the
- * embedded member first when configured), then, on the event loop, read
- * the rule set, watch it and register this node. Rule sets reach the
- * daemon through fg_daemon_rules_changed(). Returns the handle or NULL
- * with a message (the embedded member could not start).
+ * A rule set the store holds (first read, watch): config is borrowed for
+ * the call (a canonical config object, without "version"), version its
+ * revision. Runs on the event loop. The store reports upward through it
+ * and never calls into the daemon.
  */
-struct fg_store *fg_store_open(struct fg_daemon *d, char *err, size_t errlen);
+typedef void (*fg_store_rules_cb)(void *arg, json_t *config, uint64_t version);
+
+/*
+ * fg_store_open - connect to the store cfg names (starting the embedded
+ * member first when configured), then, on base's loop, read the rule
+ * set, watch it and register this node. Rule sets reach the caller
+ * through cb(arg, ...). cfg must outlive the store. Returns the handle or
+ * NULL with a message (the embedded member could not start).
+ */
+struct fg_store *fg_store_open(struct event_base *base,
+			       const struct fg_boot_config *cfg,
+			       fg_store_rules_cb cb, void *arg, char *err,
+			       size_t errlen);
 
 /* fg_store_close - stop watching and refreshing the node's lease (its
  * registration then expires within the lease TTL), stop the embedded

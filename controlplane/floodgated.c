@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "fg_daemon.h"
+#include "fg_api.h"
 #include "fg_health.h"
 #include "fg_host.h"
 #include "fg_log.h"
@@ -40,6 +41,12 @@ static enum fg_log_level fg_level_of(int prio)
 	if (prio == LOG_WARNING || prio == LOG_NOTICE)
 		return FG_LOG_WARN;
 	return prio == LOG_INFO ? FG_LOG_INFO : FG_LOG_DEBUG;
+}
+
+/* The store's rule sets go to the reconciler. */
+static void fg_on_rules(void *arg, json_t *config, uint64_t version)
+{
+	fg_daemon_rules_changed(arg, config, version);
 }
 
 static void fg_on_stop(evutil_socket_t sig, short what, void *arg)
@@ -245,7 +252,8 @@ int main(int argc, char **argv)
 				  "routes", "seckill");
 	if (!d->health || !d->rules_json)
 		goto out_base;
-	d->store = fg_store_open(d, err, sizeof(err));
+	d->store = fg_store_open(d->base, &d->cfg, fg_on_rules, d, err,
+				 sizeof(err));
 	if (!d->store) {
 		fg_log(FG_LOG_ERROR, "store: %s", err);
 		goto out_base;
