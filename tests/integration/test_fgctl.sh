@@ -50,7 +50,7 @@ fi
 if [ -z "${FGCTL:-}" ]; then
 	CC=${CC:-gcc}
 	command -v "$CC" >/dev/null || skip "fgctl not built (set FGCTL) and no $CC"
-	if ! "$CC" -O2 -Wall -Wextra -Werror -std=gnu11 "$top/controlplane/fgctl.c" \
+	if ! "$CC" -O2 -Wall -Wextra -Werror -std=gnu11 "$top"/controlplane/fgctl*.c \
 	     -lcurl -ljansson -o "$TMP/fgctl"; then
 		echo "FAIL: cannot compile fgctl"
 		exit 1
@@ -239,6 +239,7 @@ usage_case "set-weight weight not a number" "weight: 'heavy' is not a whole numb
 	backend set-weight web 198.19.0.1 heavy
 usage_case "--weight on drain" "unknown option '--weight'" backend drain web 198.19.0.1 --weight 3
 usage_case "limit set without a name" "missing the limit NAME" limit set --unit pps
+usage_case "limit set with an empty name" "the limit NAME is empty" limit set '' --unit pps
 usage_case "service set with an empty name" "the service NAME is empty" service set '' --vip 198.18.0.1
 usage_case "limit set without fields" "give --file FILE or the limit's fields" limit set l1
 usage_case "limit set --file with flags" "--file and --rate exclude each other: the file is the whole limit" \
