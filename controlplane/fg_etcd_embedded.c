@@ -31,6 +31,8 @@
 #include "fg_err.h"
 #include "fg_etcd.h"
 #include "fg_etcd_embedded.h"
+#include "fg_strf.h"
+#include "fg_time.h"
 
 extern char **environ;
 
@@ -58,7 +60,7 @@ struct fg_etcd_embedded {
 	char **envp;		/* environ minus ETCD_*; strings borrowed */
 	int stop_timeout_ms;
 	pid_t pid;		/* 0: down */
-	uint64_t started_at;	/* fg_emb_now_ms() of the last spawn */
+	uint64_t started_at;	/* fg_now_ms() of the last spawn */
 	uint64_t restart_at;	/* while down: when to respawn */
 	uint64_t backoff_ms;
 	unsigned int restarts;
@@ -66,15 +68,6 @@ struct fg_etcd_embedded {
 };
 
 /* ---------------------------------------------------------- helpers */
-
-/* fg_emb_now_ms - CLOCK_MONOTONIC in milliseconds. */
-static uint64_t fg_emb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
 
 /* fg_emb_sleep_ms - nanosleep, for the bounded waits of start/stop. */
 static void fg_emb_sleep_ms(uint64_t ms)
@@ -85,22 +78,6 @@ static void fg_emb_sleep_ms(uint64_t ms)
 	};
 
 	nanosleep(&ts, NULL);
-}
-
-
-/* fg_emb_strf - malloc'd printf; NULL on failure. */
-static char *fg_emb_strf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static char *fg_emb_strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
 }
 
 /*
@@ -164,7 +141,7 @@ static int fg_emb_check_dir(const char *dir, char *err, size_t errlen)
 		fg_fail(err, errlen, 0, "data dir %s: not a directory", dir);
 		return -ENOTDIR;
 	}
-	probe = fg_emb_strf("%s/.fg-write-test-XXXXXX", dir);
+	probe = fg_strf("%s/.fg-write-test-XXXXXX", dir);
 	if (!probe) {
 		fg_fail(err, errlen, 0, "out of memory");
 		return -ENOMEM;
@@ -291,7 +268,7 @@ static void fg_emb_token(const char *name, char *out, size_t outlen)
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || read(fd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-		rnd = fg_emb_now_ms() ^ ((uint64_t)getpid() << 32);
+		rnd = fg_now_ms() ^ ((uint64_t)getpid() << 32);
 	if (fd >= 0)
 		close(fd);
 	snprintf(out, outlen, "floodgate-%s-%016llx", name,
@@ -393,27 +370,27 @@ static int fg_emb_build(struct fg_etcd_embedded *e, int64_t revisions)
 	char *a[] = {
 		strdup(e->etcd_path),
 		strdup("--name"), strdup(e->name),
-		strdup("--data-dir"), fg_emb_strf("%s/etcd", e->data_dir),
+		strdup("--data-dir"), fg_strf("%s/etcd", e->data_dir),
 		/* No TCP at all: etcd 3.4 serves the key-value API on the
 		 * peer listener too, so both are sockets in the 0700 dir. */
 		strdup("--listen-client-urls"), strdup(cl),
 		strdup("--advertise-client-urls"), strdup(cl),
 		strdup("--listen-peer-urls"), strdup(pe),
 		strdup("--initial-advertise-peer-urls"), strdup(pe),
-		strdup("--initial-cluster"), fg_emb_strf("%s=%s", e->name, pe),
+		strdup("--initial-cluster"), fg_strf("%s=%s", e->name, pe),
 		/* Ignored by etcd once the data dir holds a member. */
 		strdup("--initial-cluster-state"), strdup("new"),
 		strdup("--initial-cluster-token"), NULL,
 		/* Sizing: see FG_ETCD_EMBEDDED_REQUEST_MAX in the header. */
 		strdup("--max-request-bytes"),
-		fg_emb_strf("%llu", (unsigned long long)e->request_max),
+		fg_strf("%llu", (unsigned long long)e->request_max),
 		strdup("--quota-backend-bytes"),
-		fg_emb_strf("%llu", (unsigned long long)e->quota_bytes),
+		fg_strf("%llu", (unsigned long long)e->quota_bytes),
 		strdup("--auto-compaction-mode"), strdup("revision"),
 		strdup("--auto-compaction-retention"),
-		fg_emb_strf("%lld", (long long)revisions),
+		fg_strf("%lld", (long long)revisions),
 		strdup("--snapshot-count"),
-		fg_emb_strf("%u", FG_ETCD_EMBEDDED_SNAPSHOT_COUNT),
+		fg_strf("%u", FG_ETCD_EMBEDDED_SNAPSHOT_COUNT),
 		/* Structured lines: fg_emb_log_reason() can quote them. */
 		strdup("--logger"), strdup("zap"),
 		strdup("--log-outputs"), strdup("stderr"),
@@ -555,7 +532,7 @@ static int fg_emb_spawn(struct fg_etcd_embedded *e, char *err, size_t errlen)
 		goto out;
 	}
 	e->pid = pid;
-	e->started_at = fg_emb_now_ms();
+	e->started_at = fg_now_ms();
 	r = 0;
 out:
 	if (nullfd >= 0)
@@ -575,7 +552,7 @@ out:
  */
 static void fg_emb_kill(struct fg_etcd_embedded *e, int timeout_ms)
 {
-	uint64_t deadline = fg_emb_now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = fg_now_ms() + (uint64_t)timeout_ms;
 	pid_t r;
 
 	if (e->pid <= 0)
@@ -585,7 +562,7 @@ static void fg_emb_kill(struct fg_etcd_embedded *e, int timeout_ms)
 		r = waitpid(e->pid, NULL, WNOHANG);
 		if (r == e->pid || (r < 0 && errno == ECHILD))
 			break;
-		if (fg_emb_now_ms() >= deadline) {
+		if (fg_now_ms() >= deadline) {
 			kill(e->pid, SIGKILL);
 			while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
 				;
@@ -630,11 +607,11 @@ void fg_etcd_embedded_opts_init(struct fg_etcd_embedded_opts *o)
 static int fg_emb_wait_ready(struct fg_etcd_embedded *e, int timeout_ms,
 			     off_t log_from, char *err, size_t errlen)
 {
-	uint64_t deadline = fg_emb_now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = fg_now_ms() + (uint64_t)timeout_ms;
 	char why[320], st[96];
 
 	for (;;) {
-		uint64_t now = fg_emb_now_ms();
+		uint64_t now = fg_now_ms();
 		int status;
 
 		if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
@@ -720,14 +697,14 @@ int fg_etcd_embedded_start(const struct fg_etcd_embedded_opts *o,
 		goto fail;
 	}
 	e->data_dir = abs;
-	e->log_path = fg_emb_strf("%s/etcd.log", abs);
-	e->sock_dir = fg_emb_strf("%s/%s", abs, FG_ETCD_EMBEDDED_SOCK_DIR);
-	e->client_sock = fg_emb_strf("%s/%s/%s", abs,
+	e->log_path = fg_strf("%s/etcd.log", abs);
+	e->sock_dir = fg_strf("%s/%s", abs, FG_ETCD_EMBEDDED_SOCK_DIR);
+	e->client_sock = fg_strf("%s/%s/%s", abs,
 				     FG_ETCD_EMBEDDED_SOCK_DIR,
 				     FG_ETCD_EMBEDDED_CLIENT_SOCK);
-	e->peer_sock = fg_emb_strf("%s/%s/%s", abs, FG_ETCD_EMBEDDED_SOCK_DIR,
+	e->peer_sock = fg_strf("%s/%s/%s", abs, FG_ETCD_EMBEDDED_SOCK_DIR,
 				   FG_ETCD_EMBEDDED_PEER_SOCK);
-	e->endpoint = e->client_sock ? fg_emb_strf("unix://%s",
+	e->endpoint = e->client_sock ? fg_strf("unix://%s",
 						   e->client_sock) : NULL;
 	if (e->client_sock &&
 	    strlen(e->client_sock) >=
@@ -766,7 +743,7 @@ fail:
 int fg_etcd_embedded_check(struct fg_etcd_embedded *e, char *err,
 			   size_t errlen)
 {
-	uint64_t now = fg_emb_now_ms();
+	uint64_t now = fg_now_ms();
 	char why[256];
 	int status, r;
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fg_strf.h"
 #include "fgctl_util.h"
 
 void fg_oom(void)
@@ -42,12 +43,11 @@ char *fg_xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = fg_vstrf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!s)
 		fg_oom();
 	return s;
 }
