@@ -1175,7 +1175,7 @@ static void test_error_json(void **state)
 {
 	struct fg_api_error err;
 	json_t *j, *want;
-	char longf[300];
+	char longf[sizeof(((struct fg_api_error *)0)->message) + 100];
 
 	(void)state;
 	memset(&err, 0, sizeof(err));
