@@ -143,6 +143,7 @@ struct fg_api_pending {
 	struct fg_daemon *d;
 	struct evhttp_request *req;
 	json_t *candidate;
+	struct fg_ruleset rs; /* candidate, parsed and checked once */
 	int created;       /* answer 201 rather than 200 */
 	int conditional;   /* the client sent If-Match */
 	uint64_t expected; /* the version the write was conditional on */
@@ -390,7 +391,7 @@ static void fg_write_done(void *arg, int err, uint64_t version, const char *msg)
 	if (!err) {
 		/* Read-your-writes: the daemon takes the new set now rather
 		 * than when the watch brings it back. */
-		fg_daemon_rules_changed(d, p->candidate, version);
+		fg_daemon_rules_set(d, p->candidate, &p->rs, version);
 		if (req)
 			fg_reply_json(req, p->created ? 201 : 200,
 				      json_pack("{s:I}", "version", (json_int_t)version),
@@ -419,6 +420,7 @@ static void fg_write_done(void *arg, int err, uint64_t version, const char *msg)
 		fg_reply_error(req, 503, NULL, &p->start,
 			       "rule store unavailable: %s", msg ? msg : strerror(-err));
 	}
+	fg_ruleset_free(&p->rs); /* empty when the reconciler took it */
 	json_decref(p->candidate);
 	free(p);
 }
@@ -475,8 +477,8 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 		return;
 	}
 	rc = d->dp->ops->check(d->dp, &rs, err, sizeof(err));
-	fg_ruleset_free(&rs);
 	if (rc) {
+		fg_ruleset_free(&rs);
 		json_decref(candidate);
 		/* Valid rules this node cannot enforce are a conflict with
 		 * the node, not bad input. */
@@ -488,10 +490,12 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 
 	p = calloc(1, sizeof(*p));
 	if (!p) {
+		fg_ruleset_free(&rs);
 		json_decref(candidate);
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
 		return;
 	}
+	p->rs = rs; /* kept for the reconciler: parsed once */
 	p->d = d;
 	p->req = req;
 	p->candidate = candidate;
@@ -504,6 +508,7 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 	if (fg_store_write(d->store, candidate, d->rules_version, fg_write_done, p)) {
 		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 					      NULL, NULL);
+		fg_ruleset_free(&p->rs);
 		json_decref(candidate);
 		free(p);
 		fg_reply_error(req, 500, NULL, t0, "out of memory");

@@ -37,24 +37,16 @@ static uint16_t fg_probe_port(const struct fg_rule_service *s,
 	return b->port ? b->port : s->port;
 }
 
-bool fg_daemon_backend_healthy(struct fg_daemon *d, const char *service,
-			       const struct fg_rule_backend *b)
+bool fg_daemon_backend_up(struct fg_daemon *d, const struct fg_rule_service *s,
+			  const struct fg_rule_backend *b)
 {
-	uint32_t i;
 	bool up = true;
 
-	for (i = 0; i < d->rules.nservices; i++) {
-		const struct fg_rule_service *s = &d->rules.services[i];
-
-		if (strcmp(s->name, service))
-			continue;
-		if (s->health.type == FG_HEALTH_NONE)
-			return true;
-		if (fg_health_get(d->health, service, &b->addr, fg_probe_port(s, b), &up))
-			return true;
-		return up;
-	}
-	return true;
+	if (s->health.type == FG_HEALTH_NONE)
+		return true;
+	if (fg_health_get(d->health, s->name, &b->addr, fg_probe_port(s, b), &up))
+		return true;
+	return up;
 }
 
 void fg_daemon_health_changed(void *arg, const char *service,
@@ -148,6 +140,7 @@ static void fg_applied_path(const struct fg_daemon *d, char *buf, size_t len)
 static void fg_applied_save(struct fg_daemon *d)
 {
 	char path[512], tmp[520], dir[512];
+	char *text;
 	json_t *o;
 	int rc;
 
@@ -165,9 +158,27 @@ static void fg_applied_save(struct fg_daemon *d)
 		       path);
 		return;
 	}
-	rc = json_dump_file(o, tmp, JSON_COMPACT | JSON_SORT_KEYS);
+	/* One buffer, one write: json_dump_file writes piece by piece. */
+	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (rc || chmod(tmp, 0600) || rename(tmp, path)) {
+	rc = -1;
+	if (text) {
+		size_t len = strlen(text), off = 0;
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		while (fd >= 0 && off < len) {
+			ssize_t n = write(fd, text + off, len - off);
+
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		rc = fd >= 0 && off == len ? 0 : -1;
+		if (fd >= 0 && close(fd))
+			rc = -1;
+		free(text);
+	}
+	if (rc || rename(tmp, path)) {
 		fg_log(FG_LOG_WARN, "keep the running rules in %s: %s "
 		       "(--adopt-dataplane will not have them)", path,
 		       strerror(errno));
@@ -252,8 +263,8 @@ int fg_daemon_apply(struct fg_daemon *d)
 	for (i = 0; i < rs->nservices; i++)
 		for (j = 0; j < rs->services[i].nbackends; j++)
 			rs->services[i].backends[j].health_down =
-				!fg_daemon_backend_healthy(d, rs->services[i].name,
-							   &rs->services[i].backends[j]);
+				!fg_daemon_backend_up(d, &rs->services[i],
+						      &rs->services[i].backends[j]);
 	/* The next hops first: the kernel resolves them while the apply
 	 * runs, so the first packets find them. */
 	fg_host_follow(d->host, rs);
@@ -385,9 +396,7 @@ static void fg_first_rules(struct fg_daemon *d)
 int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config, uint64_t version)
 {
 	struct fg_api_error e = { 0 };
-	struct fg_ruleset rs = { 0 }, old;
-	bool first = !d->first_rules_seen;
-	json_t *canon;
+	struct fg_ruleset rs = { 0 };
 
 	if (version <= d->rules_version)
 		return 0;
@@ -397,16 +406,28 @@ int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config, uint64_t versio
 		       version, e.message, d->rules_version);
 		return -EINVAL;
 	}
-	canon = json_deep_copy(config);
-	if (!canon) {
-		fg_ruleset_free(&rs);
-		return -ENOMEM;
+	return fg_daemon_rules_set(d, config, &rs, version);
+}
+
+int fg_daemon_rules_set(struct fg_daemon *d, json_t *config,
+			struct fg_ruleset *rs, uint64_t version)
+{
+	struct fg_ruleset old;
+	bool first = !d->first_rules_seen;
+
+	if (version <= d->rules_version) {
+		fg_ruleset_free(rs);
+		return 0;
 	}
-	json_object_del(canon, "version");
+	/* The canonical GET /v1/config body: the caller's object, without a
+	 * version (a reference, not a copy: nobody changes it after). */
+	json_incref(config);
+	json_object_del(config, "version");
 	json_decref(d->rules_json);
-	d->rules_json = canon;
+	d->rules_json = config;
 	old = d->rules;
-	d->rules = rs;
+	d->rules = *rs;
+	memset(rs, 0, sizeof(*rs));
 	d->rules_version = version;
 	d->apply_backoff_ms = 0; /* a new version: try it at once */
 	fg_health_follow(d, &old);

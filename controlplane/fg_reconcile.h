@@ -98,6 +98,14 @@ int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config,
 			    uint64_t version);
 
 /*
+ * fg_daemon_rules_set - fg_daemon_rules_changed for a rule set the caller
+ * parsed and checked already (the API's own write): takes rs over (it is
+ * left empty) and a reference to config. Same returns.
+ */
+int fg_daemon_rules_set(struct fg_daemon *d, json_t *config,
+			struct fg_ruleset *rs, uint64_t version);
+
+/*
  * fg_daemon_apply - compile the current rule set with the current health
  * states and switch the dataplane to it. Returns 0 or -errno (logged, and
  * kept in apply_error for /v1/status).
@@ -113,9 +121,10 @@ void fg_daemon_health_changed(void *arg, const char *service,
 /* fg_reconcile_free - the reconciler's timer and pending state. */
 void fg_reconcile_free(struct fg_daemon *d);
 
-/* fg_daemon_backend_healthy - the health checker's view: true when the
- * backend is not marked down by probes (true without health checks). */
-bool fg_daemon_backend_healthy(struct fg_daemon *d, const char *service,
-			       const struct fg_rule_backend *b);
+/* fg_daemon_backend_up - the health checker's view of backend b of
+ * service s: true unless probes mark it down (true without health
+ * checks). */
+bool fg_daemon_backend_up(struct fg_daemon *d, const struct fg_rule_service *s,
+			  const struct fg_rule_backend *b);
 
 #endif /* FG_RECONCILE_H */

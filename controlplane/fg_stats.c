@@ -60,7 +60,7 @@ json_t *fg_stats_json(struct fg_daemon *d)
 				"packets", (json_int_t)bc.packets,
 				"bytes", (json_int_t)bc.bytes,
 				"new_flows", (json_int_t)bc.new_flows,
-				"healthy", fg_daemon_backend_healthy(d, s->name, b),
+				"healthy", fg_daemon_backend_up(d, s, b),
 				"state", b->state == FG_BACKEND_DRAIN ? "drain" :
 					 b->state == FG_BACKEND_DOWN ? "down" : "active"));
 		}

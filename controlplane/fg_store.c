@@ -72,6 +72,8 @@ struct fg_store {
 	struct event_base *base;
 	const struct fg_boot_config *cfg;
 	fg_store_rules_cb rules_cb; /* a rule set and its version, upward */
+	uint64_t known_rev;      /* highest rule set revision delivered or
+				  * written: the watch skips up to it */
 	void *rules_arg;
 	struct fg_etcd *etcd;
 	struct fg_etcd_embedded *emb;
@@ -152,6 +154,15 @@ static json_t *fg_store_parse(const struct fg_etcd_kv *kv)
 
 /* -------------------------------------------------------------- watch */
 
+/* Hand a rule set up, and remember its revision as known. */
+static void fg_store_deliver(struct fg_store *st, json_t *config,
+			     uint64_t version)
+{
+	if (version > st->known_rev)
+		st->known_rev = version;
+	st->rules_cb(st->rules_arg, config, version);
+}
+
 static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 {
 	struct fg_store *st = arg;
@@ -179,10 +190,15 @@ static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 			       ev->kv.mod_revision);
 			continue;
 		}
+		/* This node's own write, answered already (or a set it
+		 * has): its caller holds it parsed; a second parse of the
+		 * whole set would buy nothing. */
+		if ((uint64_t)ev->kv.mod_revision <= st->known_rev)
+			continue;
 		j = fg_store_parse(&ev->kv);
 		if (!j)
 			continue;
-		st->rules_cb(st->rules_arg, j, (uint64_t)ev->kv.mod_revision);
+		fg_store_deliver(st, j, (uint64_t)ev->kv.mod_revision);
 		json_decref(j);
 	}
 }
@@ -227,7 +243,7 @@ static void fg_store_init_done(void *arg, const struct fg_etcd_result *res)
 			  "seckill");
 	fg_log(FG_LOG_INFO, "store: created an empty rule set at version %" PRId64,
 	       res->revision);
-	st->rules_cb(st->rules_arg, empty, (uint64_t)res->revision);
+	fg_store_deliver(st, empty, (uint64_t)res->revision);
 	json_decref(empty);
 	fg_store_watch_from(st, res->revision + 1);
 }
@@ -271,7 +287,7 @@ static void fg_store_load_done(void *arg, const struct fg_etcd_result *res)
 	}
 	j = fg_store_parse(&res->kvs[0]);
 	if (j) {
-		st->rules_cb(st->rules_arg, j, (uint64_t)res->kvs[0].mod_revision);
+		fg_store_deliver(st, j, (uint64_t)res->kvs[0].mod_revision);
 		json_decref(j);
 	}
 	fg_store_watch_from(st, res->revision + 1);
@@ -475,6 +491,10 @@ static void fg_store_unmark(struct fg_write_req *r)
 static void fg_store_finish(struct fg_write_req *r, int err, uint64_t version,
 			    const char *msg)
 {
+	/* The writer gets the set it wrote at this version: the watch's
+	 * copy of it is not parsed again. */
+	if (!err && version > r->st->known_rev)
+		r->st->known_rev = version;
 	r->cb(r->arg, err, version, msg);
 	fg_write_free(r);
 }
