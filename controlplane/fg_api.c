@@ -1436,7 +1436,7 @@ static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (strlen(slash + 1) > FG_NAME_MAX - 1 || !fg_name_valid(slash + 1)) {
 		fg_reply_error(req, 400, "name", &t0,
-			       "name: must match [a-z0-9][a-z0-9_-]{0,62}");
+			       "name: must match " FG_NAME_RE);
 		return;
 	}
 	snprintf(name, sizeof(name), "%s", slash + 1);

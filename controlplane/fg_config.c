@@ -31,7 +31,6 @@
 
 /* -------------------------------------------------------- constants */
 
-#define FG_NAME_RE "[a-z0-9][a-z0-9_-]{0,62}"
 
 #define FG_CFG_LISTEN_DEF "127.0.0.1:7380"
 #define FG_CFG_GROUP_DEF "default"

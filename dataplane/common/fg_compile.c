@@ -604,7 +604,7 @@ static int fg_validate_services(struct fg_cctx *x)
 
 		if (!fg_name_valid(s->name))
 			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services[%u]: invalid name (must match [a-z0-9][a-z0-9_-]{0,62})",
+				       "services[%u]: invalid name (must match " FG_NAME_RE ")",
 				       i);
 		if (!fg_family_valid(s->vip.family))
 			return fg_fail(x->err, x->errlen, -EINVAL,

@@ -101,7 +101,10 @@ struct fg_ruleset {
 	struct fg_rule_limit *limits;
 };
 
-/* fg_name_valid - true when name matches [a-z0-9][a-z0-9_-]{0,62}. */
+/* The names of rules and nodes, as messages spell the rule. */
+#define FG_NAME_RE "[a-z0-9][a-z0-9_-]{0,62}"
+
+/* fg_name_valid - true when name matches FG_NAME_RE. */
 bool fg_name_valid(const char *name);
 
 /* fg_ruleset_free - free what *rs owns and zero it. Accepts NULL. */

@@ -20,7 +20,6 @@
 
 /* -------------------------------------------------------- constants */
 
-#define FG_NAME_RE "[a-z0-9][a-z0-9_-]{0,62}"
 
 /* Health-check ranges: probes faster than 100 ms are a load test, not a
  * health check; slower than an hour detect nothing useful. */
