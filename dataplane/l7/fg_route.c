@@ -1,0 +1,1027 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_route.c - routes compiled into hyperscan databases, and the
+ * per-request matcher (fg_route.h says what a route means).
+ *
+ * How the fields reach hyperscan: one database per field kind - host,
+ * path, and one per distinct header name - each scanned over its own
+ * field, all shipped in one blob. Not one composed buffer
+ * ("host\npath\n..."): path_regex and header regexes are the user's, and
+ * only a database of its own keeps their `^` and `$` at the field's
+ * edges and stops a `\s`, `[^x]` or `.*` from matching across a
+ * separator into the next field. Hyperscan has no look-behind that
+ * could pin a pattern to a region of a buffer, and rewriting a user's
+ * regex to do so is a parser of its own to get wrong. The cost is one
+ * hs_scan call per field a route names, and each database holds only
+ * the patterns that can match its field, so none scans patterns meant
+ * for another.
+ *
+ * Pattern ids encode (route, condition): id = route index << 4 | bit,
+ * bit 0 host, 1 path_prefix, 2 path_regex, 3 + k the route's k-th
+ * header. A route holds once all the bits in its `need` mask are seen in
+ * this request. Hyperscan's logical combinations (HS_FLAG_COMBINATION)
+ * would AND the conditions inside hyperscan, but only within one scan of
+ * one database: the conditions live in separate fields, so the AND is a
+ * per-route bitmask in the worker's scratch instead, stamped with a
+ * generation number so that nothing is cleared per request.
+ *
+ * Method is no pattern: the reader already reduced it to one of eight
+ * values (enum fg_http_method), so a route keeps a bitmask of the methods
+ * it takes and the test is one AND, not an hs_scan of a 3-7 byte field.
+ *
+ * Flags: HS_FLAG_SINGLEMATCH on every pattern (a condition either holds
+ * or not; a second report of it is wasted work); HS_FLAG_CASELESS on
+ * hosts; HS_FLAG_ALLOWEMPTY on user regexes (`.*` - "the header is
+ * present" - is a valid regex the API accepts, and `^$` matches an empty
+ * value). Never HS_FLAG_PREFILTER: it would accept back-references by
+ * matching a superset, and a route must match exactly what it says
+ * (API.md: such a pattern is refused).
+ *
+ * Priority: the route table is sorted once, at compile time, by
+ * priority (highest first), then id (lowest first); a route's index is
+ * its rank, and the best route of a request is the lowest index that
+ * holds. A match of an index at or above the best so far is dropped at
+ * once in the callback.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs.h>
+
+#include "fg_err.h"
+#include "fg_route.h"
+
+/* The blob: a header, the route table, the header names, then per
+ * database a 64-bit size and hyperscan's serialised bytes (size 0: the
+ * field has no pattern). Native byte order: hyperscan's own serialised
+ * databases only load on the CPU type they were built for anyway. */
+#define FG_ROUTE_MAGIC  0x54524746u /* "FGRT" */
+#define FG_ROUTE_FORMAT 1u
+
+/* Databases: host, path, then one per header name. */
+#define FG_ROUTE_DB_HOST 0u
+#define FG_ROUTE_DB_PATH 1u
+#define FG_ROUTE_DB_HDR  2u
+#define FG_ROUTE_DB_MAX  (FG_ROUTE_DB_HDR + FG_HTTP_WATCH_MAX)
+
+/* Condition bits, and the id encoding. */
+#define FG_ROUTE_C_HOST   0u
+#define FG_ROUTE_C_PREFIX 1u
+#define FG_ROUTE_C_REGEX  2u
+#define FG_ROUTE_C_HDR    3u
+#define FG_ROUTE_ID_SHIFT 4u
+#define FG_ROUTE_ID_MASK  ((1u << FG_ROUTE_ID_SHIFT) - 1u)
+
+/* Methods: bit m for enum fg_http_method m. */
+#define FG_ROUTE_METHODS_ALL \
+	((uint16_t)(((1u << (FG_HTTP_PATCH + 1)) - 1u) & ~1u))
+
+struct fg_route_blob_hdr {
+	uint32_t magic;
+	uint32_t format;
+	uint32_t nroutes;
+	uint32_t nnames;
+};
+
+/* One route, in rank order: what the fast path reads. */
+struct fg_route_ent {
+	uint32_t id;
+	int32_t priority;
+	uint16_t need;    /* condition bits that must all be seen */
+	uint16_t methods; /* bit per enum fg_http_method */
+};
+
+struct fg_route_name {
+	uint8_t len;
+	char name[FG_HTTP_NAME_MAX];
+};
+
+struct fg_route_matcher {
+	uint32_t nroutes;
+	uint32_t nnames;
+	struct fg_route_ent *routes;
+	/* Per method, the lowest index of a route with no pattern
+	 * condition that takes the method (nroutes: none): such a route
+	 * holds for every request, so it is where the search starts. */
+	uint32_t first_any[FG_HTTP_PATCH + 1];
+	int16_t slot[FG_HTTP_WATCH_MAX]; /* name j's watch slot in conf */
+	hs_database_t *db[FG_ROUTE_DB_MAX];
+};
+
+/* Per route, per worker: the conditions seen in request `gen`. */
+struct fg_route_state {
+	uint32_t gen;
+	uint16_t bits;
+	uint16_t pad;
+};
+
+struct fg_route_scratch {
+	const struct fg_route_matcher *m;
+	hs_scratch_t *hs;
+	uint32_t gen;
+	struct fg_route_state *st;
+	/* The normalised path: never longer than the raw one, which is
+	 * never longer than a head (FG_HTTP_HEAD_LIMIT). */
+	char path[FG_HTTP_HEAD_LIMIT];
+};
+
+/* ---------------------------------------------------------------------
+ * Path normalisation (RFC 3986 6.2.2.2), shared by both sides
+ */
+
+static int fg_route_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int fg_route_unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	       c == '~';
+}
+
+/*
+ * fg_route_normalise - copy in[0..len) to out (len bytes at least),
+ * decoding %XX of unreserved characters and upper-casing the hex digits
+ * of the other %XX. A '%' not followed by two hex digits is copied as it
+ * is (the compile side refuses it in a prefix first). Returns the bytes
+ * written (<= len). Bounded by len; no allocation.
+ */
+static uint32_t fg_route_normalise(const char *in, uint32_t len, char *out)
+{
+	uint32_t i = 0, o = 0;
+	int hi, lo;
+
+	while (i < len) {
+		if (in[i] != '%' || len - i < 3 ||
+		    (hi = fg_route_hex((unsigned char)in[i + 1])) < 0 ||
+		    (lo = fg_route_hex((unsigned char)in[i + 2])) < 0) {
+			out[o++] = in[i++];
+			continue;
+		}
+		if (fg_route_unreserved((unsigned char)(hi << 4 | lo))) {
+			out[o++] = (char)(hi << 4 | lo);
+		} else {
+			out[o++] = '%';
+			out[o++] = "0123456789ABCDEF"[hi];
+			out[o++] = "0123456789ABCDEF"[lo];
+		}
+		i += 3;
+	}
+	return o;
+}
+
+/* ---------------------------------------------------------------------
+ * Control side: validation and compile
+ */
+
+/* A pattern on its way to hs_compile_multi. */
+struct fg_route_pat {
+	char *expr;       /* owned when `owned` */
+	unsigned int flags;
+	unsigned int id;
+	uint32_t db;      /* FG_ROUTE_DB_* */
+	uint32_t spec;    /* index into the caller's routes, for errors */
+	uint8_t cond;     /* FG_ROUTE_C_* (+ k) */
+	uint8_t owned;
+};
+
+struct fg_route_rank {
+	int32_t priority;
+	uint32_t id;
+	uint32_t spec;
+};
+
+struct fg_route_build {
+	const struct fg_route_spec *routes;
+	size_t n;
+	struct fg_route_rank *rank;   /* n, sorted */
+	uint32_t *index;              /* spec -> rank index */
+	struct fg_route_ent *ent;     /* n, rank order */
+	struct fg_route_pat *pat;
+	size_t npat;
+	struct fg_route_name names[FG_HTTP_WATCH_MAX];
+	uint32_t nnames;
+	void *ser[FG_ROUTE_DB_MAX];   /* hs_serialize_database output */
+	size_t ser_len[FG_ROUTE_DB_MAX];
+};
+
+static int fg_route_rank_cmp(const void *a, const void *b)
+{
+	const struct fg_route_rank *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int fg_route_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int fg_route_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static unsigned char fg_route_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* Append the bytes of s[0..len) to out as a hyperscan literal: letters
+ * and digits as they are, every other byte as \xHH. Returns the new end
+ * of out (which holds 4 bytes per input byte). */
+static char *fg_route_escape(char *out, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9')) {
+			*out++ = (char)c;
+		} else {
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = "0123456789abcdef"[c >> 4];
+			*out++ = "0123456789abcdef"[c & 15];
+		}
+	}
+	*out = '\0';
+	return out;
+}
+
+static int fg_route_add(struct fg_route_build *b, char *expr, int owned,
+			unsigned int flags, uint32_t db, uint32_t spec,
+			unsigned int cond)
+{
+	struct fg_route_pat *p = &b->pat[b->npat++];
+
+	p->expr = expr;
+	p->owned = (uint8_t)owned;
+	p->flags = flags;
+	p->db = db;
+	p->spec = spec;
+	p->cond = (uint8_t)cond;
+	p->id = b->index[spec] << FG_ROUTE_ID_SHIFT | cond;
+	return 0;
+}
+
+/* The host condition: an anchored, case-insensitive pattern for an exact
+ * name or a `*.` suffix (fg_route.h), one trailing dot of the request's
+ * host optional. */
+static int fg_route_host(struct fg_route_build *b, uint32_t spec,
+			 char *err, size_t errlen)
+{
+	const struct fg_route_spec *r = &b->routes[spec];
+	const char *h = r->host, *lit;
+	size_t len = strlen(h), i, llen;
+	int wild = len >= 2 && h[0] == '*' && h[1] == '.';
+	char *expr, *e;
+
+	/* A trailing dot names the same DNS name: drop it. */
+	if (len && h[len - 1] == '.')
+		len--;
+	lit = wild ? h + 2 : h;
+	llen = wild ? len - 2 : len;
+	if (!len || len > FG_ROUTE_HOST_MAX || !llen || lit[0] == '.')
+		return fg_fail(err, errlen, -EINVAL,
+			       "route %u: host: \"%s\" is not a host name or "
+			       "a \"*.\" wildcard of one", r->id, h);
+	for (i = 0; i < llen; i++) {
+		unsigned char c = (unsigned char)lit[i];
+
+		/* What could never be in a request's host (the reader
+		 * refuses it), and '*' anywhere but the leading "*.". */
+		if (c <= 0x20 || c >= 0x7f || strchr("*/?#@\"<>\\^`{|}", c))
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: host: \"%s\": '%c' is not "
+				       "allowed%s", r->id, h, c >= 0x21 &&
+				       c < 0x7f ? c : '?', c == '*' ?
+				       " (only a leading \"*.\" is a wildcard)"
+				       : "");
+	}
+	expr = malloc(sizeof("^[^.]+(?:\\.[^.]+)*\\.") + 4 * llen +
+		      sizeof("\\.?$"));
+	if (!expr)
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	e = expr;
+	e = stpcpy(e, wild ? "^[^.]+(?:\\.[^.]+)*\\." : "^");
+	e = fg_route_escape(e, lit, llen);
+	strcpy(e, "\\.?$");
+	return fg_route_add(b, expr, 1, HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH,
+			    FG_ROUTE_DB_HOST, spec, FG_ROUTE_C_HOST);
+}
+
+/* The path_prefix condition: normalised like request paths, then an
+ * anchored literal. */
+static int fg_route_prefix(struct fg_route_build *b, uint32_t spec,
+			   char *err, size_t errlen)
+{
+	const struct fg_route_spec *r = &b->routes[spec];
+	const char *p = r->path_prefix;
+	size_t len = strlen(p), i;
+	uint32_t nlen;
+	char *norm, *expr;
+
+	if (!len || len > FG_ROUTE_LITERAL_MAX || p[0] != '/')
+		return fg_fail(err, errlen, -EINVAL,
+			       "route %u: path_prefix: must start with '/' "
+			       "and be at most %u bytes", r->id,
+			       FG_ROUTE_LITERAL_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#')
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: path_prefix: byte %zu is "
+				       "not allowed in a path (encode it as "
+				       "%%XX)", r->id, i);
+		if (c == '%' && (len - i < 3 ||
+				 fg_route_hex((unsigned char)p[i + 1]) < 0 ||
+				 fg_route_hex((unsigned char)p[i + 2]) < 0))
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: path_prefix: '%%' at byte "
+				       "%zu is not followed by two hex "
+				       "digits", r->id, i);
+	}
+	norm = malloc(len);
+	expr = malloc(2 + 4 * len);
+	if (!norm || !expr) {
+		free(norm);
+		free(expr);
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	nlen = fg_route_normalise(p, (uint32_t)len, norm);
+	expr[0] = '^';
+	fg_route_escape(expr + 1, norm, nlen);
+	free(norm);
+	return fg_route_add(b, expr, 1, HS_FLAG_SINGLEMATCH, FG_ROUTE_DB_PATH,
+			    spec, FG_ROUTE_C_PREFIX);
+}
+
+/* The database index of header name `name`, added when new. */
+static int fg_route_name_db(struct fg_route_build *b, const char *name,
+			    size_t len)
+{
+	uint32_t j;
+	size_t i;
+
+	for (j = 0; j < b->nnames; j++) {
+		if (b->names[j].len != len)
+			continue;
+		for (i = 0; i < len; i++)
+			if (b->names[j].name[i] !=
+			    (char)fg_route_lower((unsigned char)name[i]))
+				break;
+		if (i == len)
+			return (int)(FG_ROUTE_DB_HDR + j);
+	}
+	if (b->nnames == FG_HTTP_WATCH_MAX)
+		return -ENOSPC;
+	b->names[j].len = (uint8_t)len;
+	for (i = 0; i < len; i++)
+		b->names[j].name[i] =
+			(char)fg_route_lower((unsigned char)name[i]);
+	b->nnames++;
+	return (int)(FG_ROUTE_DB_HDR + j);
+}
+
+/* Every condition of route `spec`: checked, then added as patterns; its
+ * table entry (need, methods) filled. */
+static int fg_route_conds(struct fg_route_build *b, uint32_t spec,
+			  char *err, size_t errlen)
+{
+	const struct fg_route_spec *r = &b->routes[spec];
+	struct fg_route_ent *e = &b->ent[b->index[spec]];
+	unsigned int m, k;
+	int rc, db;
+
+	e->id = r->id;
+	e->priority = r->priority;
+	e->methods = FG_ROUTE_METHODS_ALL;
+	e->need = 0;
+	if (r->method) {
+		for (m = FG_HTTP_GET; m <= FG_HTTP_PATCH; m++)
+			if (!strcmp(r->method, fg_http_method_name(m)))
+				break;
+		if (m > FG_HTTP_PATCH)
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: method: \"%s\" is not one "
+				       "of GET HEAD POST PUT DELETE OPTIONS "
+				       "TRACE PATCH", r->id, r->method);
+		e->methods = (uint16_t)(1u << m);
+	}
+	if (r->host) {
+		rc = fg_route_host(b, spec, err, errlen);
+		if (rc)
+			return rc;
+		e->need |= 1u << FG_ROUTE_C_HOST;
+	}
+	if (r->path_prefix) {
+		rc = fg_route_prefix(b, spec, err, errlen);
+		if (rc)
+			return rc;
+		e->need |= 1u << FG_ROUTE_C_PREFIX;
+	}
+	if (r->path_regex) {
+		if (strlen(r->path_regex) > FG_ROUTE_REGEX_MAX)
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: path_regex: longer than %u "
+				       "bytes", r->id, FG_ROUTE_REGEX_MAX);
+		fg_route_add(b, (char *)r->path_regex, 0,
+			     HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY,
+			     FG_ROUTE_DB_PATH, spec, FG_ROUTE_C_REGEX);
+		e->need |= 1u << FG_ROUTE_C_REGEX;
+	}
+	if (r->nheaders > FG_ROUTE_HEADERS_MAX || (r->nheaders && !r->headers))
+		return fg_fail(err, errlen, -EINVAL,
+			       "route %u: headers: at most %u", r->id,
+			       FG_ROUTE_HEADERS_MAX);
+	for (k = 0; k < r->nheaders; k++) {
+		const struct fg_route_header *h = &r->headers[k];
+		size_t i, nlen = h->name ? strlen(h->name) : 0;
+
+		for (i = 0; i < nlen; i++)
+			if (!fg_route_tchar((unsigned char)h->name[i]))
+				break;
+		if (!nlen || nlen > FG_HTTP_NAME_MAX || i < nlen)
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: headers[%u].name: not a "
+				       "header name of 1 to %u token "
+				       "characters", r->id, k,
+				       FG_HTTP_NAME_MAX);
+		if (!h->regex || strlen(h->regex) > FG_ROUTE_REGEX_MAX)
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: headers[%u].regex: missing "
+				       "or longer than %u bytes", r->id, k,
+				       FG_ROUTE_REGEX_MAX);
+		db = fg_route_name_db(b, h->name, nlen);
+		if (db < 0)
+			return fg_fail(err, errlen, -EINVAL,
+				       "route %u: headers[%u].name: the "
+				       "routes name more than %u distinct "
+				       "headers", r->id, k, FG_HTTP_WATCH_MAX);
+		fg_route_add(b, (char *)h->regex, 0,
+			     HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY,
+			     (uint32_t)db, spec, FG_ROUTE_C_HDR + k);
+		e->need |= (uint16_t)(1u << (FG_ROUTE_C_HDR + k));
+	}
+	return 0;
+}
+
+/* The field a pattern's condition names, for an error message. */
+static void fg_route_field(const struct fg_route_pat *p, char *out,
+			   size_t outlen)
+{
+	switch (p->cond) {
+	case FG_ROUTE_C_HOST:
+		snprintf(out, outlen, "host");
+		break;
+	case FG_ROUTE_C_PREFIX:
+		snprintf(out, outlen, "path_prefix");
+		break;
+	case FG_ROUTE_C_REGEX:
+		snprintf(out, outlen, "path_regex");
+		break;
+	default:
+		snprintf(out, outlen, "headers[%u].regex",
+			 (unsigned int)(p->cond - FG_ROUTE_C_HDR));
+		break;
+	}
+}
+
+/* Compile database `db` from its patterns and serialise it into
+ * b->ser[db] (left NULL when the field has no pattern). */
+static int fg_route_compile_db(struct fg_route_build *b, uint32_t db,
+			       const char **expr, unsigned int *flags,
+			       unsigned int *ids, uint32_t *which,
+			       char *err, size_t errlen)
+{
+	hs_compile_error_t *cerr = NULL;
+	hs_database_t *hdb = NULL;
+	char field[32];
+	unsigned int cnt = 0;
+	size_t i;
+	hs_error_t hrc;
+	int rc = 0;
+
+	for (i = 0; i < b->npat; i++) {
+		if (b->pat[i].db != db)
+			continue;
+		expr[cnt] = b->pat[i].expr;
+		flags[cnt] = b->pat[i].flags;
+		ids[cnt] = b->pat[i].id;
+		which[cnt++] = (uint32_t)i;
+	}
+	if (!cnt)
+		return 0;
+	hrc = hs_compile_multi(expr, flags, ids, cnt, HS_MODE_BLOCK, NULL,
+			       &hdb, &cerr);
+	if (hrc != HS_SUCCESS) {
+		if (cerr && cerr->expression >= 0 &&
+		    (unsigned int)cerr->expression < cnt) {
+			const struct fg_route_pat *p =
+				&b->pat[which[cerr->expression]];
+
+			fg_route_field(p, field, sizeof(field));
+			rc = fg_fail(err, errlen, -EINVAL, "route %u: %s: %s",
+				     b->routes[p->spec].id, field,
+				     cerr->message);
+		} else {
+			rc = fg_fail(err, errlen,
+				     hrc == HS_NOMEM ? -ENOMEM : -EINVAL,
+				     "routes: hyperscan: %s",
+				     cerr ? cerr->message : "compile failed");
+		}
+		hs_free_compile_error(cerr);
+		return rc;
+	}
+	hrc = hs_serialize_database(hdb, (char **)&b->ser[db],
+				    &b->ser_len[db]);
+	hs_free_database(hdb);
+	if (hrc != HS_SUCCESS)
+		return fg_fail(err, errlen, -ENOMEM,
+			       "routes: hyperscan: serialising failed (%d)",
+			       (int)hrc);
+	return 0;
+}
+
+/* Write the blob: header, table, names, databases. */
+static int fg_route_write(struct fg_route_build *b, void **blob,
+			  size_t *len, char *err, size_t errlen)
+{
+	struct fg_route_blob_hdr hdr = {
+		.magic = FG_ROUTE_MAGIC,
+		.format = FG_ROUTE_FORMAT,
+		.nroutes = (uint32_t)b->n,
+		.nnames = b->nnames,
+	};
+	uint32_t ndb = FG_ROUTE_DB_HDR + b->nnames, i;
+	size_t total = sizeof(hdr) + b->n * sizeof(struct fg_route_ent) +
+		       b->nnames * sizeof(struct fg_route_name);
+	uint64_t sz;
+	char *out, *o;
+
+	for (i = 0; i < ndb; i++)
+		total += sizeof(uint64_t) + b->ser_len[i];
+	out = malloc(total);
+	if (!out)
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	o = out;
+	memcpy(o, &hdr, sizeof(hdr));
+	o += sizeof(hdr);
+	if (b->n)
+		memcpy(o, b->ent, b->n * sizeof(struct fg_route_ent));
+	o += b->n * sizeof(struct fg_route_ent);
+	if (b->nnames)
+		memcpy(o, b->names, b->nnames * sizeof(struct fg_route_name));
+	o += b->nnames * sizeof(struct fg_route_name);
+	for (i = 0; i < ndb; i++) {
+		sz = b->ser_len[i];
+		memcpy(o, &sz, sizeof(sz));
+		o += sizeof(sz);
+		if (sz)
+			memcpy(o, b->ser[i], sz);
+		o += sz;
+	}
+	*blob = out;
+	*len = total;
+	return 0;
+}
+
+int fg_route_compile(const struct fg_route_spec *routes, size_t n,
+		     void **blob, size_t *len, char *err, size_t errlen)
+{
+	struct fg_route_build b = {.routes = routes, .n = n};
+	const char **expr = NULL;
+	unsigned int *flags = NULL, *ids = NULL;
+	uint32_t *which = NULL, *sorted_ids = NULL, db;
+	size_t i;
+	int rc = -ENOMEM;
+
+	if (!blob || !len || (n && !routes))
+		return fg_fail(err, errlen, -EINVAL, "routes: no output");
+	*blob = NULL;
+	*len = 0;
+	if (n > FG_ROUTE_MAX)
+		return fg_fail(err, errlen, -E2BIG,
+			       "routes: %zu routes, at most %u", n,
+			       FG_ROUTE_MAX);
+	/* calloc(0) may return NULL: ask for at least one of each. */
+	b.rank = calloc(n + 1, sizeof(*b.rank));
+	b.index = calloc(n + 1, sizeof(*b.index));
+	b.ent = calloc(n + 1, sizeof(*b.ent));
+	sorted_ids = calloc(n + 1, sizeof(*sorted_ids));
+	b.pat = calloc(n * (FG_ROUTE_C_HDR + FG_ROUTE_HEADERS_MAX) + 1,
+		       sizeof(*b.pat));
+	if (!b.rank || !b.index || !b.ent || !sorted_ids || !b.pat) {
+		fg_fail(err, errlen, rc, "out of memory");
+		goto out;
+	}
+
+	/* Ranks, and unique ids. */
+	for (i = 0; i < n; i++) {
+		b.rank[i].priority = routes[i].priority;
+		b.rank[i].id = routes[i].id;
+		b.rank[i].spec = (uint32_t)i;
+	}
+	qsort(b.rank, n, sizeof(*b.rank), fg_route_rank_cmp);
+	for (i = 0; i < n; i++) {
+		b.index[b.rank[i].spec] = (uint32_t)i;
+		sorted_ids[i] = b.rank[i].id;
+	}
+	/* Duplicate ids: a copy sorted by id alone. */
+	qsort(sorted_ids, n, sizeof(*sorted_ids), fg_route_u32_cmp);
+	for (i = 1; i < n; i++) {
+		if (sorted_ids[i] == sorted_ids[i - 1]) {
+			rc = fg_fail(err, errlen, -EINVAL,
+				     "route %u: id: used by two routes",
+				     sorted_ids[i]);
+			goto out;
+		}
+	}
+
+	/* Conditions, in the caller's order: the first bad route is the
+	 * one the error names. */
+	for (i = 0; i < n; i++) {
+		rc = fg_route_conds(&b, (uint32_t)i, err, errlen);
+		if (rc)
+			goto out;
+	}
+
+	rc = -ENOMEM;
+	expr = calloc(b.npat + 1, sizeof(*expr));
+	flags = calloc(b.npat + 1, sizeof(*flags));
+	ids = calloc(b.npat + 1, sizeof(*ids));
+	which = calloc(b.npat + 1, sizeof(*which));
+	if (!expr || !flags || !ids || !which) {
+		fg_fail(err, errlen, rc, "out of memory");
+		goto out;
+	}
+	for (db = 0; db < FG_ROUTE_DB_HDR + b.nnames; db++) {
+		rc = fg_route_compile_db(&b, db, expr, flags, ids, which,
+					 err, errlen);
+		if (rc)
+			goto out;
+	}
+	rc = fg_route_write(&b, blob, len, err, errlen);
+out:
+	for (i = 0; i < b.npat; i++)
+		if (b.pat[i].owned)
+			free(b.pat[i].expr);
+	for (db = 0; db < FG_ROUTE_DB_MAX; db++)
+		free(b.ser[db]);
+	free(expr);
+	free(flags);
+	free(ids);
+	free(which);
+	free(sorted_ids);
+	free(b.pat);
+	free(b.ent);
+	free(b.index);
+	free(b.rank);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Control side: load a version, make scratches
+ */
+
+void fg_route_matcher_free(struct fg_route_matcher *m)
+{
+	uint32_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < FG_ROUTE_DB_MAX; i++)
+		hs_free_database(m->db[i]);
+	free(m->routes);
+	free(m);
+}
+
+/* Take len bytes at *p if that many are left before end. */
+static const char *fg_route_take(const char **p, const char *end,
+				 uint64_t len)
+{
+	const char *at = *p;
+
+	if ((uint64_t)(end - at) < len)
+		return NULL;
+	*p = at + len;
+	return at;
+}
+
+static const char *fg_route_hs_err(hs_error_t e)
+{
+	switch (e) {
+	case HS_DB_VERSION_ERROR:
+		return "built by another hyperscan version";
+	case HS_DB_PLATFORM_ERROR:
+		return "built for another CPU type";
+	case HS_DB_MODE_ERROR:
+		return "not a block-mode database";
+	case HS_NOMEM:
+		return "out of memory";
+	default:
+		return "not a hyperscan database";
+	}
+}
+
+struct fg_route_matcher *fg_route_load(const void *blob, size_t len,
+				       struct fg_http_conf *conf,
+				       char *err, size_t errlen)
+{
+	const char *p = blob, *end = p + len, *at;
+	struct fg_route_blob_hdr hdr;
+	struct fg_route_matcher *m;
+	struct fg_route_name name;
+	uint64_t sz;
+	uint32_t i, ndb;
+	unsigned int k;
+	hs_error_t hrc;
+	int slot;
+
+	if (!blob || !conf) {
+		fg_fail(err, errlen, 0, "routes: no blob or reader settings");
+		return NULL;
+	}
+	at = fg_route_take(&p, end, sizeof(hdr));
+	if (!at)
+		goto trunc;
+	memcpy(&hdr, at, sizeof(hdr));
+	if (hdr.magic != FG_ROUTE_MAGIC || hdr.format != FG_ROUTE_FORMAT ||
+	    hdr.nroutes > FG_ROUTE_MAX || hdr.nnames > FG_HTTP_WATCH_MAX) {
+		fg_fail(err, errlen, 0, "routes: not a route table of format "
+			"%u", FG_ROUTE_FORMAT);
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->routes = calloc(hdr.nroutes + 1, sizeof(*m->routes)))) {
+		free(m);
+		fg_fail(err, errlen, 0, "out of memory");
+		return NULL;
+	}
+	m->nroutes = hdr.nroutes;
+	m->nnames = hdr.nnames;
+	at = fg_route_take(&p, end, (uint64_t)hdr.nroutes *
+			   sizeof(struct fg_route_ent));
+	if (!at)
+		goto trunc_free;
+	if (hdr.nroutes)
+		memcpy(m->routes, at, hdr.nroutes * sizeof(*m->routes));
+
+	/* The table must be in rank order with sane masks: what the fast
+	 * path's "lowest index wins" relies on. */
+	for (k = 0; k <= FG_HTTP_PATCH; k++)
+		m->first_any[k] = m->nroutes;
+	for (i = 0; i < m->nroutes; i++) {
+		const struct fg_route_ent *e = &m->routes[i];
+
+		if ((i && (e->priority > e[-1].priority ||
+			   (e->priority == e[-1].priority &&
+			    e->id <= e[-1].id))) ||
+		    !e->methods || (e->methods & ~FG_ROUTE_METHODS_ALL) ||
+		    (e->need >> (FG_ROUTE_C_HDR + FG_ROUTE_HEADERS_MAX))) {
+			fg_fail(err, errlen, 0, "routes: route table entry "
+				"%u is out of order or malformed", i);
+			goto fail;
+		}
+		if (e->need)
+			continue;
+		for (k = FG_HTTP_GET; k <= FG_HTTP_PATCH; k++)
+			if ((e->methods & (1u << k)) &&
+			    m->first_any[k] == m->nroutes)
+				m->first_any[k] = i;
+	}
+
+	for (i = 0; i < m->nnames; i++) {
+		at = fg_route_take(&p, end, sizeof(name));
+		if (!at)
+			goto trunc_free;
+		memcpy(&name, at, sizeof(name));
+		if (name.len > FG_HTTP_NAME_MAX)
+			name.len = 0; /* refused by fg_http_watch_add */
+		slot = fg_http_watch_add(conf, name.name, name.len);
+		if (slot < 0) {
+			fg_fail(err, errlen, 0, "routes: header \"%.*s\": "
+				"%s", (int)name.len, name.name,
+				slot == -ENOSPC ? "the reader watches too "
+				"many header names" : "not a header name");
+			goto fail;
+		}
+		m->slot[i] = (int16_t)slot;
+	}
+
+	ndb = FG_ROUTE_DB_HDR + m->nnames;
+	for (i = 0; i < ndb; i++) {
+		at = fg_route_take(&p, end, sizeof(sz));
+		if (!at)
+			goto trunc_free;
+		memcpy(&sz, at, sizeof(sz));
+		at = fg_route_take(&p, end, sz);
+		if (!at)
+			goto trunc_free;
+		if (!sz)
+			continue;
+		hrc = hs_deserialize_database(at, sz, &m->db[i]);
+		if (hrc != HS_SUCCESS) {
+			m->db[i] = NULL;
+			fg_fail(err, errlen, 0, "routes: database %u: %s", i,
+				fg_route_hs_err(hrc));
+			goto fail;
+		}
+	}
+	if (p != end) {
+		fg_fail(err, errlen, 0, "routes: %zu bytes after the route "
+			"table", (size_t)(end - p));
+		goto fail;
+	}
+	return m;
+
+trunc_free:
+	fg_fail(err, errlen, 0, "routes: the route table is truncated");
+fail:
+	fg_route_matcher_free(m);
+	return NULL;
+trunc:
+	fg_fail(err, errlen, 0, "routes: the route table is truncated");
+	return NULL;
+}
+
+uint32_t fg_route_count(const struct fg_route_matcher *m)
+{
+	return m->nroutes;
+}
+
+uint32_t fg_route_id(const struct fg_route_matcher *m, uint32_t idx)
+{
+	return m->routes[idx].id;
+}
+
+void fg_route_scratch_free(struct fg_route_scratch *s)
+{
+	if (!s)
+		return;
+	hs_free_scratch(s->hs);
+	free(s->st);
+	free(s);
+}
+
+struct fg_route_scratch *fg_route_scratch_new(const struct fg_route_matcher *m,
+					      char *err, size_t errlen)
+{
+	struct fg_route_scratch *s;
+	uint32_t i;
+
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->st = calloc(m->nroutes + 1, sizeof(*s->st))))
+		goto nomem;
+	s->m = m;
+	/* One scratch grown to fit every database of the version: the
+	 * scans of one request run one after the other. */
+	for (i = 0; i < FG_ROUTE_DB_MAX; i++)
+		if (m->db[i] && hs_alloc_scratch(m->db[i], &s->hs) !=
+		    HS_SUCCESS)
+			goto nomem;
+	return s;
+nomem:
+	fg_route_scratch_free(s);
+	fg_fail(err, errlen, 0, "routes: out of memory for a scratch");
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Fast path
+ */
+
+struct fg_route_ctx {
+	const struct fg_route_ent *routes;
+	struct fg_route_state *st;
+	uint32_t gen;
+	uint32_t best;  /* lowest index that holds so far; nroutes: none */
+	uint16_t mbit;  /* the request's method bit */
+};
+
+/* hyperscan's match callback: record condition `id` of this request;
+ * a route whose conditions are all seen becomes the best when it ranks
+ * above it. Never stops the scan (returns 0): a later match may rank
+ * higher. */
+static int fg_route_on_match(unsigned int id, unsigned long long from,
+			     unsigned long long to, unsigned int flags,
+			     void *ctx)
+{
+	struct fg_route_ctx *c = ctx;
+	uint32_t r = id >> FG_ROUTE_ID_SHIFT;
+	struct fg_route_state *st;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	/* Also drops an index beyond the table: best <= nroutes. */
+	if (r >= c->best || !(c->routes[r].methods & c->mbit))
+		return 0;
+	st = &c->st[r];
+	if (st->gen != c->gen) {
+		st->gen = c->gen;
+		st->bits = 0;
+	}
+	st->bits |= (uint16_t)(1u << (id & FG_ROUTE_ID_MASK));
+	if (st->bits == c->routes[r].need)
+		c->best = r;
+	return 0;
+}
+
+static int fg_route_scan(const hs_database_t *db, const char *p,
+			 uint32_t len, hs_scratch_t *hs,
+			 struct fg_route_ctx *c)
+{
+	if (!db)
+		return 0;
+	return hs_scan(db, p ? p : "", len, 0, hs, fg_route_on_match, c) ==
+	       HS_SUCCESS ? 0 : -EINVAL;
+}
+
+int fg_route_match(const struct fg_route_matcher *m,
+		   struct fg_route_scratch *s, const struct fg_http_req *req,
+		   uint32_t *id)
+{
+	struct fg_route_ctx c;
+	const char *path;
+	uint32_t plen, j;
+	unsigned int method = req->method;
+
+	if (s->m != m)
+		return -EINVAL;
+	if (method > FG_HTTP_PATCH)
+		method = 0;
+	c.routes = m->routes;
+	c.st = s->st;
+	c.mbit = (uint16_t)(1u << method);
+	c.best = method ? m->first_any[method] : m->nroutes;
+	/* A new generation: every route's bits from earlier requests are
+	 * stale without being cleared. On wrap (every 2^32 requests) the
+	 * stamps are cleared once, so an old stamp never looks current. */
+	if (++s->gen == 0) {
+		memset(s->st, 0, (size_t)m->nroutes * sizeof(*s->st));
+		s->gen = 1;
+	}
+	c.gen = s->gen;
+
+	if (req->host.p && req->host.len &&
+	    fg_route_scan(m->db[FG_ROUTE_DB_HOST], req->host.p, req->host.len,
+			  s->hs, &c))
+		return -EINVAL;
+
+	path = req->path.p;
+	plen = req->path.len;
+	if (m->db[FG_ROUTE_DB_PATH] && path) {
+		if (plen > sizeof(s->path))
+			plen = sizeof(s->path); /* never: path <= head */
+		if (memchr(path, '%', plen)) {
+			plen = fg_route_normalise(path, plen, s->path);
+			path = s->path;
+		}
+		if (fg_route_scan(m->db[FG_ROUTE_DB_PATH], path, plen, s->hs,
+				  &c))
+			return -EINVAL;
+	}
+
+	for (j = 0; j < m->nnames; j++) {
+		const struct fg_http_field *f;
+		int slot = m->slot[j];
+
+		/* A request read with other settings than the ones the
+		 * names were registered in has no such slot. */
+		if (slot >= (int)req->conf->nwatch)
+			return -EINVAL;
+		f = &req->hdr[slot];
+		if (!f->count || f->differ)
+			continue;
+		if (fg_route_scan(m->db[FG_ROUTE_DB_HDR + j], f->p, f->len,
+				  s->hs, &c))
+			return -EINVAL;
+	}
+
+	if (c.best >= m->nroutes)
+		return FG_ROUTE_NONE;
+	if (id)
+		*id = m->routes[c.best].id;
+	return (int)c.best;
+}
