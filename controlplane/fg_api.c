@@ -219,54 +219,87 @@ static void fg_reply_json(struct evhttp_request *req, int code, json_t *body,
 	fg_log_request(req, code, t0);
 }
 
-static void fg_reply_error(struct evhttp_request *req, int http,
-			   const char *field, const struct timespec *t0,
-			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void fg_reply_error(struct evhttp_request *req, int http,
-			   const char *field, const struct timespec *t0,
-			   const char *fmt, ...)
+/*
+ * fg_api_code - the API.md code string for an HTTP status. One status
+ * carries several codes only for 503 (unavailable, outcome_unknown),
+ * whose callers name theirs. method_not_allowed (405) extends API.md's
+ * list, which has no code for a method a path does not take.
+ */
+static const char *fg_api_code(int http)
 {
-	struct fg_api_error e = { 0 };
+	switch (http) {
+	case 400: return "invalid_argument";
+	case 401: return "unauthenticated";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 409: return "conflict";
+	case 412: return "version_mismatch";
+	case 413: return "too_large";
+	case 503: return "unavailable";
+	default:  return "internal";
+	}
+}
+
+/* fg_rule_http - the HTTP status of a rule error's kind: the one place
+ * the rule model's errors meet HTTP. */
+static int fg_rule_http(enum fg_rule_err kind)
+{
+	switch (kind) {
+	case FG_RULE_EINVAL:    return 400;
+	case FG_RULE_ECONFLICT: return 409;
+	case FG_RULE_ETOOBIG:   return 413;
+	default:                return 500;
+	}
+}
+
+/*
+ * fg_error_body - {"error": {"code", "message", "field"}} ("field" left
+ * out when empty). A new reference, or NULL when out of memory.
+ */
+static json_t *fg_error_body(const char *code, const char *message,
+			     const char *field)
+{
+	if (field && field[0])
+		return json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code,
+				 "message", message, "field", field);
+	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
+			 message);
+}
+
+/* fg_reply_error_code - the error body with status http and code, the
+ * message printf-formatted, prefixed "field: " when there is a field. */
+static void fg_reply_error_code(struct evhttp_request *req, int http,
+				const char *code, const char *field,
+				const struct timespec *t0, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void fg_reply_error_code(struct evhttp_request *req, int http,
+				const char *code, const char *field,
+				const struct timespec *t0, const char *fmt, ...)
+{
+	struct fg_rule_error e = { 0 };
 	char msg[sizeof(e.message)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fg_api_error_set(&e, http, field, "%s", msg);
-	fg_reply_json(req, http, fg_api_error_json(&e), 0, t0);
+	/* The rule library's formatting: the same prefix and truncation. */
+	fg_rule_error_set(&e, FG_RULE_EINVAL, field, "%s", msg);
+	fg_reply_json(req, http, fg_error_body(code, e.message, e.field), 0, t0);
 }
 
-/* fg_reply_error_code - fg_reply_error with a code string of its own,
- * for the codes one status carries several of (503: unavailable,
- * outcome_unknown). */
-static void fg_reply_error_code(struct evhttp_request *req, int http,
-				const char *code, const struct timespec *t0,
-				const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void fg_reply_error_code(struct evhttp_request *req, int http,
-				const char *code, const struct timespec *t0,
-				const char *fmt, ...)
-{
-	struct fg_api_error e = { 0 };
-	char msg[sizeof(e.message)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fg_api_error_set(&e, http, NULL, "%s", msg);
-	e.code = code;
-	fg_reply_json(req, http, fg_api_error_json(&e), 0, t0);
-}
+#define fg_reply_error(req, http, field, t0, ...) \
+	fg_reply_error_code(req, http, fg_api_code(http), field, t0, __VA_ARGS__)
 
 static void fg_reply_api_error(struct evhttp_request *req,
-			       const struct fg_api_error *e,
+			       const struct fg_rule_error *e,
 			       const struct timespec *t0)
 {
-	fg_reply_json(req, e->http ? e->http : 500, fg_api_error_json(e), 0, t0);
+	int http = fg_rule_http(e->kind);
+
+	fg_reply_json(req, http, fg_error_body(fg_api_code(http), e->message,
+					       e->field), 0, t0);
 }
 
 /* ----------------------------------------------------------- helpers */
@@ -358,7 +391,7 @@ static int fg_if_match(struct evhttp_request *req, uint64_t *version)
 }
 
 /* The request body as JSON (413 / 400 through e). NULL on error. */
-static json_t *fg_body_json(struct evhttp_request *req, struct fg_api_error *e)
+static json_t *fg_body_json(struct evhttp_request *req, struct fg_rule_error *e)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
@@ -412,7 +445,7 @@ static void fg_write_done(void *arg, int err, uint64_t version, const char *msg)
 	} else if (err == -ETIMEDOUT) {
 		/* API.md, Versions: the store holds the request and may
 		 * still apply it; only a read tells. */
-		fg_reply_error_code(req, 503, "outcome_unknown", &p->start,
+		fg_reply_error_code(req, 503, "outcome_unknown", NULL, &p->start,
 				    "%s; read GET /v1/config, then retry with If-Match: \"%" PRIu64 "\" so that it applies at most once",
 				    msg ? msg : "outcome unknown: the write may still be applied when the rule store recovers",
 				    p->expected);
@@ -441,7 +474,7 @@ static void fg_write_client_gone(struct evhttp_connection *conn, void *arg)
 static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 		     json_t *candidate, int created, const struct timespec *t0)
 {
-	struct fg_api_error e = { 0 };
+	struct fg_rule_error e = { 0 };
 	struct fg_ruleset rs = { 0 };
 	struct fg_api_pending *p;
 	char err[256] = "";
@@ -529,7 +562,7 @@ static void fg_get_config(struct fg_daemon *d, struct evhttp_request *req,
 static void fg_put_config(struct fg_daemon *d, struct evhttp_request *req,
 			  const struct timespec *t0)
 {
-	struct fg_api_error e = { 0 };
+	struct fg_rule_error e = { 0 };
 	struct fg_ruleset rs = { 0 };
 	json_t *body, *canon;
 
@@ -587,7 +620,7 @@ static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
 		       enum fg_kind kind, const char *name,
 		       const struct timespec *t0)
 {
-	struct fg_api_error e = { 0 };
+	struct fg_rule_error e = { 0 };
 	json_t *body, *obj = NULL, *cand, *map;
 	int created;
 
@@ -611,7 +644,7 @@ static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
 		if (!fg_limit_from_json(name, body, &lim, &e))
 			obj = fg_limit_to_json(&lim);
 	} else {
-		fg_api_error_set(&e, 400, fg_kind_names[kind],
+		fg_rule_error_set(&e, FG_RULE_EINVAL, fg_kind_names[kind],
 				 "%s are not supported yet by this build",
 				 fg_kind_names[kind]);
 	}
@@ -1305,7 +1338,7 @@ static void fg_reply_refused(struct fg_api_conn *c, struct evhttp_request *req,
 			     const struct timespec *t0)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-	struct fg_api_error e = { 0 };
+	struct fg_rule_error e = { 0 };
 	int code = c->reject;
 	char *peer = NULL;
 	ev_uint16_t port = 0;
@@ -1313,13 +1346,14 @@ static void fg_reply_refused(struct fg_api_conn *c, struct evhttp_request *req,
 	c->reject = 0;
 	if (code == 401) {
 		evhttp_add_header(oh, "WWW-Authenticate", "Bearer");
-		fg_api_error_set(&e, 401, NULL, "missing or wrong bearer token");
+		fg_rule_error_set(&e, FG_RULE_EINVAL, NULL, "missing or wrong bearer token");
 	} else {
-		fg_api_error_set(&e, 413, NULL,
+		fg_rule_error_set(&e, FG_RULE_ETOOBIG, NULL,
 				 "request body of %" PRIu64 " bytes is over the limit of %u bytes (1 MiB)",
 				 c->reject_len, FG_API_BODY_MAX);
 	}
-	fg_send_json(req, code, fg_api_error_json(&e), 0);
+	fg_send_json(req, code, fg_error_body(fg_api_code(code), e.message,
+					      e.field), 0);
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer,
 				   &port);
 	fg_log(FG_LOG_INFO, "api %s %s %s %d %.2fms (refused on its headers)",

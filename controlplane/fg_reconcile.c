@@ -395,7 +395,7 @@ static void fg_first_rules(struct fg_daemon *d)
 
 int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config, uint64_t version)
 {
-	struct fg_api_error e = { 0 };
+	struct fg_rule_error e = { 0 };
 	struct fg_ruleset rs = { 0 };
 
 	if (version <= d->rules_version)

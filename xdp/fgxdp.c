@@ -351,7 +351,7 @@ static int cmd_apply(const char *node, int argc, char **argv)
 		{ "version", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fg_api_error aerr = { 0 };
+	struct fg_rule_error aerr = { 0 };
 	struct fg_ruleset rs = { 0 };
 	struct fg_xdp_opts o = { 0 };
 	uint64_t version = 0;

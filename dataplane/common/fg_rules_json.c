@@ -39,38 +39,18 @@
 /* Backend defaults (API.md). */
 #define FG_WEIGHT_DEF 100U
 
-/* ------------------------------------------------------- API errors */
+/* ----------------------------------------------------------- errors */
 
 /*
- * fg_api_error_code - see the header. A table would be longer than the
- * switch for nine codes. method_not_allowed (405) extends API.md's list,
- * which has no code for a method a path does not take.
- */
-const char *fg_api_error_code(int http)
-{
-	switch (http) {
-	case 400: return "invalid_argument";
-	case 401: return "unauthenticated";
-	case 404: return "not_found";
-	case 405: return "method_not_allowed";
-	case 409: return "conflict";
-	case 412: return "version_mismatch";
-	case 413: return "too_large";
-	case 503: return "unavailable";
-	default:  return "internal";
-	}
-}
-
-/*
- * fg_api_error_vset - fg_api_error_set with a va_list. The message is
+ * fg_rule_error_vset - fg_rule_error_set with a va_list. The message is
  * formatted once into a scratch buffer so that the field prefix and the
  * text truncate together at the end, never in the middle of the field.
  */
-static void fg_api_error_vset(struct fg_api_error *err, int http,
-			      const char *field, const char *fmt, va_list ap)
+static void fg_rule_error_vset(struct fg_rule_error *err, enum fg_rule_err kind,
+			       const char *field, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
-static void fg_api_error_vset(struct fg_api_error *err, int http,
-			      const char *field, const char *fmt, va_list ap)
+static void fg_rule_error_vset(struct fg_rule_error *err, enum fg_rule_err kind,
+			       const char *field, const char *fmt, va_list ap)
 {
 	char text[sizeof(err->message)];
 	size_t len = 0, tlen;
@@ -78,11 +58,10 @@ static void fg_api_error_vset(struct fg_api_error *err, int http,
 	if (!err)
 		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
-	err->http = http;
-	err->code = fg_api_error_code(http);
+	err->kind = kind;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-	/* field is < 128 bytes, so "field: " always fits the 256-byte
-	 * message and only the text is ever cut short. */
+	/* field is < 128 bytes, so "field: " always fits the message and
+	 * only the text is ever cut short. */
 	if (err->field[0]) {
 		len = strlen(err->field);
 		memcpy(err->message, err->field, len);
@@ -94,53 +73,23 @@ static void fg_api_error_vset(struct fg_api_error *err, int http,
 	err->message[len + tlen] = '\0';
 }
 
-/* fg_api_error_set - see the header. */
-void fg_api_error_set(struct fg_api_error *err, int http, const char *field,
-		      const char *fmt, ...)
+/* fg_rule_error_set - see the header. */
+void fg_rule_error_set(struct fg_rule_error *err, enum fg_rule_err kind,
+		       const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fg_api_error_vset(err, http, field, fmt, ap);
+	fg_rule_error_vset(err, kind, field, fmt, ap);
 	va_end(ap);
 }
 
-/* fg_api_error_json - see the header. */
-json_t *fg_api_error_json(const struct fg_api_error *err)
+/* Map an error kind to this file's negative errno returns. */
+static int fg_kind_errno(enum fg_rule_err kind)
 {
-	json_t *inner, *root;
-
-	if (!err)
-		return NULL;
-	inner = json_object();
-	if (!inner)
-		return NULL;
-	if (json_object_set_new(inner, "code",
-				json_string(err->code ? err->code :
-					    fg_api_error_code(err->http))) ||
-	    json_object_set_new(inner, "message", json_string(err->message)) ||
-	    (err->field[0] &&
-	     json_object_set_new(inner, "field", json_string(err->field)))) {
-		json_decref(inner);
-		return NULL;
-	}
-	root = json_object();
-	if (!root || json_object_set_new(root, "error", inner)) {
-		/* set_new consumed inner even when it failed */
-		if (!root)
-			json_decref(inner);
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* Map an HTTP status to this file's negative errno returns. */
-static int fg_http_errno(int http)
-{
-	if (http == 409)
+	if (kind == FG_RULE_ECONFLICT)
 		return -EEXIST;
-	if (http == 500)
+	if (kind == FG_RULE_ENOMEM)
 		return -ENOMEM;
 	return -EINVAL;
 }
@@ -151,19 +100,19 @@ static int fg_http_errno(int http)
 
 /* fg_json_parse_body - see the header. */
 json_t *fg_json_parse_body(const char *buf, size_t len,
-			   struct fg_api_error *err)
+			   struct fg_rule_error *err)
 {
 	json_error_t jerr;
 	json_t *root;
 
 	if (len > FG_API_BODY_MAX) {
-		fg_api_error_set(err, 413, NULL,
+		fg_rule_error_set(err, FG_RULE_ETOOBIG, NULL,
 				 "request body is %zu bytes; at most %u allowed",
 				 len, FG_API_BODY_MAX);
 		return NULL;
 	}
 	if (!buf && len) {
-		fg_api_error_set(err, 400, NULL, "no request body");
+		fg_rule_error_set(err, FG_RULE_EINVAL, NULL, "no request body");
 		return NULL;
 	}
 	/* Duplicate keys are refused rather than resolved: which of two
@@ -171,16 +120,16 @@ json_t *fg_json_parse_body(const char *buf, size_t len,
 	root = json_loadb(buf ? buf : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (json_error_code(&jerr) == json_error_out_of_memory)
-			fg_api_error_set(err, 500, NULL, "out of memory");
+			fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
 		else
-			fg_api_error_set(err, 400, NULL,
+			fg_rule_error_set(err, FG_RULE_EINVAL, NULL,
 					 "invalid JSON at line %d column %d: %s",
 					 jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		fg_api_error_set(err, 400, NULL,
+		fg_rule_error_set(err, FG_RULE_EINVAL, NULL,
 				 "request body must be a JSON object");
 		return NULL;
 	}
@@ -196,13 +145,13 @@ json_t *fg_json_parse_body(const char *buf, size_t len,
  * buffer is truncated (only user-chosen unknown keys get that long).
  */
 struct fg_pctx {
-	struct fg_api_error *err;
-	char path[sizeof(((struct fg_api_error *)0)->field)];
+	struct fg_rule_error *err;
+	char path[sizeof(((struct fg_rule_error *)0)->field)];
 	size_t len;
 };
 
 /* Start a context at the top level: empty path, errors into err. */
-static void fg_pctx_init(struct fg_pctx *c, struct fg_api_error *err)
+static void fg_pctx_init(struct fg_pctx *c, struct fg_rule_error *err)
 {
 	c->err = err;
 	c->path[0] = '\0';
@@ -248,20 +197,20 @@ static void fg_path_pop(struct fg_pctx *c, size_t old)
 }
 
 /*
- * fg_perr - record an error at the current path. Returns the negative
- * errno for http (-EINVAL for 400, -EEXIST for 409, -ENOMEM for 500), so
+ * fg_perr - record an error of kind at the current path. Returns the
+ * negative errno for it (-EINVAL, -EEXIST for a conflict, -ENOMEM), so
  * parsers can `return fg_perr(...)`.
  */
-static int fg_perr(struct fg_pctx *c, int http, const char *fmt, ...)
+static int fg_perr(struct fg_pctx *c, enum fg_rule_err kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fg_perr(struct fg_pctx *c, int http, const char *fmt, ...)
+static int fg_perr(struct fg_pctx *c, enum fg_rule_err kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fg_api_error_vset(c->err, http, c->path, fmt, ap);
+	fg_rule_error_vset(c->err, kind, c->path, fmt, ap);
 	va_end(ap);
-	return fg_http_errno(http);
+	return fg_kind_errno(kind);
 }
 
 /* fg_perr at member `key` of the current path. */
@@ -273,15 +222,15 @@ static int fg_perr_at(struct fg_pctx *c, const char *key, const char *fmt, ...)
 
 	fg_path_key(c, key);
 	va_start(ap, fmt);
-	fg_api_error_vset(c->err, 400, c->path, fmt, ap);
+	fg_rule_error_vset(c->err, FG_RULE_EINVAL, c->path, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
 
-/* Record an allocation failure (500 internal, no field); -ENOMEM. */
+/* Record an allocation failure (no field); -ENOMEM. */
 static int fg_enomem(struct fg_pctx *c)
 {
-	fg_api_error_set(c->err, 500, NULL, "out of memory");
+	fg_rule_error_set(c->err, FG_RULE_ENOMEM, NULL, "out of memory");
 	return -ENOMEM;
 }
 
@@ -742,11 +691,11 @@ static int fg_backends_dups(struct fg_pctx *c, const struct fg_rule_service *s)
 		fg_path_push(c, c->len ? ".backends[%td]" : "backends[%td]",
 			     b - s->backends);
 		if (nat)
-			rc = fg_perr(c, 400, "duplicates backends[%td] (%s port %u)",
+			rc = fg_perr(c, FG_RULE_EINVAL, "duplicates backends[%td] (%s port %u)",
 				     a - s->backends,
 				     fg_addr_str(&a->addr, abuf), a->port);
 		else
-			rc = fg_perr(c, 400,
+			rc = fg_perr(c, FG_RULE_EINVAL,
 				     "same address as backends[%td] (%s): in DSR modes the port is ignored, so they are one backend",
 				     a - s->backends,
 				     fg_addr_str(&a->addr, abuf));
@@ -769,7 +718,7 @@ static int fg_parse_backend(struct fg_pctx *c, json_t *obj,
 	int rc, v;
 
 	if (!json_is_object(obj))
-		return fg_perr(c, 400, "must be an object");
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
 	rc = fg_check_keys(c, obj, fg_backend_keys);
 	if (rc)
 		return rc;
@@ -832,10 +781,10 @@ static int fg_parse_backends(struct fg_pctx *c, json_t *obj,
 		return 0;
 	old = fg_path_key(c, "backends");
 	if (!json_is_array(arr))
-		return fg_perr(c, 400, "must be an array");
+		return fg_perr(c, FG_RULE_EINVAL, "must be an array");
 	n = json_array_size(arr);
 	if (n > FG_SVC_BACKENDS_MAX)
-		return fg_perr(c, 400, "at most %u backends per service",
+		return fg_perr(c, FG_RULE_EINVAL, "at most %u backends per service",
 			       FG_SVC_BACKENDS_MAX);
 	fg_path_pop(c, old);
 	if (n == 0)
@@ -886,7 +835,7 @@ static int fg_parse_health(struct fg_pctx *c, json_t *obj,
 		return 0;
 	old = fg_path_key(c, "health");
 	if (!json_is_object(h))
-		return fg_perr(c, 400, "must be an object");
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
 	rc = fg_check_keys(c, h, fg_health_keys);
 	if (rc)
 		return rc;
@@ -1006,7 +955,7 @@ static int fg_parse_service(struct fg_pctx *c, json_t *obj,
 
 	memset(&s, 0, sizeof(s));
 	if (!json_is_object(obj))
-		return fg_perr(c, 400, "must be an object");
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
 	rc = fg_check_keys(c, obj, fg_service_keys);
 	if (rc)
 		return rc;
@@ -1075,7 +1024,7 @@ static int fg_parse_service(struct fg_pctx *c, json_t *obj,
 
 /* fg_service_from_json - see the header. */
 int fg_service_from_json(const char *name, json_t *obj,
-			 struct fg_rule_service *out, struct fg_api_error *err)
+			 struct fg_rule_service *out, struct fg_rule_error *err)
 {
 	struct fg_rule_service s;
 	struct fg_pctx c;
@@ -1083,13 +1032,13 @@ int fg_service_from_json(const char *name, json_t *obj,
 
 	fg_pctx_init(&c, err);
 	if (!fg_name_valid(name)) {
-		fg_api_error_set(err, 400, "name",
+		fg_rule_error_set(err, FG_RULE_EINVAL, "name",
 				 "\"%.64s\" is not a valid name: must match %s",
 				 name ? name : "", FG_NAME_RE);
 		return -EINVAL;
 	}
 	if (!out) {
-		fg_api_error_set(err, 500, NULL, "no output for the service");
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "no output for the service");
 		return -EINVAL;
 	}
 	rc = fg_parse_service(&c, obj, &s);
@@ -1126,7 +1075,7 @@ static int fg_parse_match(struct fg_pctx *c, json_t *obj,
 		return 0;
 	old = fg_path_key(c, "match");
 	if (!json_is_object(m))
-		return fg_perr(c, 400, "must be an object");
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
 	rc = fg_check_keys(c, m, fg_match_keys);
 	if (rc)
 		return rc;
@@ -1212,7 +1161,7 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 
 	memset(&l, 0, sizeof(l));
 	if (!json_is_object(obj))
-		return fg_perr(c, 400, "must be an object");
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
 	rc = fg_check_keys(c, obj, fg_limit_keys);
 	if (rc)
 		return rc;
@@ -1309,7 +1258,7 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 
 /* fg_limit_from_json - see the header. */
 int fg_limit_from_json(const char *name, json_t *obj,
-		       struct fg_rule_limit *out, struct fg_api_error *err)
+		       struct fg_rule_limit *out, struct fg_rule_error *err)
 {
 	struct fg_rule_limit l;
 	struct fg_pctx c;
@@ -1317,13 +1266,13 @@ int fg_limit_from_json(const char *name, json_t *obj,
 
 	fg_pctx_init(&c, err);
 	if (!fg_name_valid(name)) {
-		fg_api_error_set(err, 400, "name",
+		fg_rule_error_set(err, FG_RULE_EINVAL, "name",
 				 "\"%.64s\" is not a valid name: must match %s",
 				 name ? name : "", FG_NAME_RE);
 		return -EINVAL;
 	}
 	if (!out) {
-		fg_api_error_set(err, 500, NULL, "no output for the limit");
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "no output for the limit");
 		return -EINVAL;
 	}
 	rc = fg_parse_limit(&c, obj, &l);
@@ -1460,7 +1409,7 @@ static int fg_ruleset_check_limits(struct fg_pctx *c,
 		if (strcmp(lv[i - 1]->name, lv[i]->name))
 			continue;
 		fg_path_push(c, "limits.%s", lv[i]->name);
-		rc = fg_perr(c, 409, "two limits have this name");
+		rc = fg_perr(c, FG_RULE_ECONFLICT, "two limits have this name");
 		goto out;
 	}
 
@@ -1503,7 +1452,7 @@ out:
 }
 
 /* fg_ruleset_check - see the header. */
-int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_api_error *err)
+int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_rule_error *err)
 {
 	const struct fg_rule_service **byname = NULL, **bykey = NULL;
 	char abuf[INET6_ADDRSTRLEN];
@@ -1516,19 +1465,19 @@ int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_api_error *err)
 	if (!rs)
 		return 0;
 	if (rs->nservices > FG_SVC_MAX) {
-		fg_api_error_set(err, 400, "services",
+		fg_rule_error_set(err, FG_RULE_EINVAL, "services",
 				 "at most %u services", FG_SVC_MAX);
 		return -EINVAL;
 	}
 	if (rs->nlimits > FG_LIMIT_MAX) {
-		fg_api_error_set(err, 400, "limits", "at most %u limits",
+		fg_rule_error_set(err, FG_RULE_EINVAL, "limits", "at most %u limits",
 				 FG_LIMIT_MAX);
 		return -EINVAL;
 	}
 	for (i = 0; i < rs->nservices; i++)
 		nbackends += rs->services[i].nbackends;
 	if (nbackends > FG_BACKEND_MAX) {
-		fg_api_error_set(err, 400, "services",
+		fg_rule_error_set(err, FG_RULE_EINVAL, "services",
 				 "at most %u backends in all services together",
 				 FG_BACKEND_MAX);
 		return -EINVAL;
@@ -1552,7 +1501,7 @@ int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_api_error *err)
 		if (strcmp(byname[i - 1]->name, byname[i]->name))
 			continue;
 		fg_path_push(&c, "services.%s", byname[i]->name);
-		rc = fg_perr(&c, 409, "two services have this name");
+		rc = fg_perr(&c, FG_RULE_ECONFLICT, "two services have this name");
 		goto out;
 	}
 	for (i = 1; i < rs->nservices; i++) {
@@ -1562,7 +1511,7 @@ int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_api_error *err)
 		    a->proto != b->proto)
 			continue;
 		fg_path_push(&c, "services.%s.vip", b->name);
-		rc = fg_perr(&c, 409,
+		rc = fg_perr(&c, FG_RULE_ECONFLICT,
 			     "%s port %u %s is already used by service %s",
 			     fg_addr_str(&b->vip, abuf), b->port,
 			     fg_enum_name(fg_proto_enum, b->proto), a->name);
@@ -1635,7 +1584,7 @@ static int fg_config_names(struct fg_pctx *c, json_t *map, const char *what)
 	json_object_foreach(map, key, val) {
 		if (!fg_name_valid(key)) {
 			fg_path_key(c, what);
-			return fg_perr(c, 400,
+			return fg_perr(c, FG_RULE_EINVAL,
 				       "\"%.64s\" is not a valid name: must match %s",
 				       key, FG_NAME_RE);
 		}
@@ -1645,7 +1594,7 @@ static int fg_config_names(struct fg_pctx *c, json_t *map, const char *what)
 
 /* fg_config_from_json - see the header. */
 int fg_config_from_json(json_t *root, struct fg_ruleset *out,
-			struct fg_api_error *err)
+			struct fg_rule_error *err)
 {
 	json_t *svcs, *lims, *routes, *seckill, *val;
 	struct fg_ruleset rs;
@@ -1657,11 +1606,11 @@ int fg_config_from_json(json_t *root, struct fg_ruleset *out,
 	memset(&rs, 0, sizeof(rs));
 	fg_pctx_init(&c, err);
 	if (!out) {
-		fg_api_error_set(err, 500, NULL, "no output for the rule set");
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "no output for the rule set");
 		return -EINVAL;
 	}
 	if (!json_is_object(root))
-		return fg_perr(&c, 400, "request body must be a JSON object");
+		return fg_perr(&c, FG_RULE_EINVAL, "request body must be a JSON object");
 	/* Named before the generic unknown-field check: the version is the
 	 * server's, and the operator should learn where it goes instead. */
 	if (json_object_get(root, "version"))

@@ -14,13 +14,13 @@
  * Two levels of checks:
  *  - fg_service_from_json / fg_limit_from_json check one object on its own;
  *  - fg_ruleset_check checks a whole candidate rule set: (vip, port, proto)
- *    clashes (409), limits naming missing or incompatible services (400),
+ *    clashes (a conflict), limits naming missing or incompatible services,
  *    dataplane capacity. fg_config_from_json runs both. The API layer runs
  *    fg_ruleset_check on the candidate set for single-object writes too.
  *
  * Library code: nothing here logs; errors go to the caller in an
  * fg_api_error (which may be NULL). A NULL output pointer is a caller bug:
- * -EINVAL with 500 internal. Userspace only; reentrant.
+ * -EINVAL with FG_RULE_ENOMEM. Userspace only; reentrant.
  */
 #ifndef FG_RULES_JSON_H
 #define FG_RULES_JSON_H
@@ -33,59 +33,51 @@
 
 #include "fg_rules.h"
 
-/* Largest request body the API accepts (API.md: larger is 413). */
+/* Largest request body the API accepts (API.md: larger is too large). */
 #define FG_API_BODY_MAX (1U << 20)
 
 /*
- * An API error: the HTTP status, its code string (API.md: invalid_argument,
- * unauthenticated, not_found, conflict, version_mismatch, too_large,
- * unavailable, internal), a message that starts with the field path when
- * there is one ("backends[2].port: must be 1..65535"), and the path ("" when
- * the error concerns no one field). code points to a string literal.
+ * What a rule operation ran into. The rule model knows nothing of HTTP:
+ * the API maps each kind to its status and code (fg_api.c).
  */
-struct fg_api_error {
-	int http;
-	const char *code;
+enum fg_rule_err {
+	FG_RULE_EINVAL = 1, /* a bad value, type, field or reference */
+	FG_RULE_ECONFLICT,  /* clashes with another rule (vip, port, proto) */
+	FG_RULE_ETOOBIG,    /* a body over FG_API_BODY_MAX */
+	FG_RULE_ENOMEM,     /* out of memory, or a caller bug */
+};
+
+/*
+ * A rule error: its kind, a message that starts with the field path when
+ * there is one ("backends[2].port: must be 1..65535"), and the path (""
+ * when the error concerns no one field).
+ */
+struct fg_rule_error {
+	enum fg_rule_err kind;
 	char message[1024]; /* room for a store's or a conflict's whole story */
 	char field[128];
 };
 
 /*
- * fg_api_error_code - the API code string for an HTTP status: 400
- * invalid_argument, 401 unauthenticated, 404 not_found, 409 conflict, 412
- * version_mismatch, 413 too_large, 503 unavailable; anything else
- * "internal". Never NULL.
- */
-const char *fg_api_error_code(int http);
-
-/*
- * fg_api_error_set - fill *err: http, its code, field (NULL or "" for none,
+ * fg_rule_error_set - fill *err: kind, field (NULL or "" for none,
  * truncated to fit) and the printf-formatted message, prefixed with
  * "field: " when there is a field. Accepts a NULL err (does nothing).
  */
-void fg_api_error_set(struct fg_api_error *err, int http, const char *field,
-		      const char *fmt, ...)
+void fg_rule_error_set(struct fg_rule_error *err, enum fg_rule_err kind,
+		       const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /*
- * fg_api_error_json - the error body {"error": {"code", "message", "field"}}
- * ("field" left out when empty). Returns a new reference, NULL when out of
- * memory or err is NULL.
- */
-json_t *fg_api_error_json(const struct fg_api_error *err);
-
-
-/*
  * fg_json_parse_body - parse a request body of len bytes (need not be NUL
- * terminated). Rejects bodies over FG_API_BODY_MAX (413 too_large), and
- * with 400 invalid_argument: text that is not JSON, duplicate keys in an
+ * terminated). Rejects bodies over FG_API_BODY_MAX (FG_RULE_ETOOBIG), and
+ * with FG_RULE_EINVAL: text that is not JSON, duplicate keys in an
  * object (jansson would silently keep the last one), integers beyond 64-bit
  * range ("too big integer"), NUL in strings, and a top level that is not an
- * object. Returns a new reference, or NULL with *err set (500 internal when
+ * object. Returns a new reference, or NULL with *err set (FG_RULE_ENOMEM when
  * out of memory).
  */
 json_t *fg_json_parse_body(const char *buf, size_t len,
-			   struct fg_api_error *err);
+			   struct fg_rule_error *err);
 
 /*
  * fg_service_from_json - parse the Service object `obj` named `name` (the
@@ -100,11 +92,11 @@ json_t *fg_json_parse_body(const char *buf, size_t len,
  * expect_status 200. Required: vip, port.
  *
  * Returns 0 and overwrites *out (the caller then owns out->backends; free()
- * it), or -EINVAL (400) / -ENOMEM (500) with *err set and *out untouched.
+ * it), or -EINVAL / -ENOMEM with *err set and *out untouched.
  * Does not look at other services: see fg_ruleset_check.
  */
 int fg_service_from_json(const char *name, json_t *obj,
-			 struct fg_rule_service *out, struct fg_api_error *err);
+			 struct fg_rule_service *out, struct fg_rule_error *err);
 
 /*
  * fg_limit_from_json - parse the Limit object `obj` named `name`.
@@ -116,12 +108,12 @@ int fg_service_from_json(const char *name, json_t *obj,
  * meant. rps units, the respond action and key item are refused (the first
  * two are not supported yet by this build, item belongs to seckill rules).
  *
- * Returns 0 and overwrites *out, or -EINVAL (400) with *err set and *out
+ * Returns 0 and overwrites *out, or -EINVAL with *err set and *out
  * untouched. Whether the named service exists and suits the limit is
  * fg_ruleset_check's job.
  */
 int fg_limit_from_json(const char *name, json_t *obj,
-		       struct fg_rule_limit *out, struct fg_api_error *err);
+		       struct fg_rule_limit *out, struct fg_rule_error *err);
 
 /*
  * fg_config_from_json - parse a PUT /v1/config body: {"services": {name:
@@ -133,19 +125,19 @@ int fg_limit_from_json(const char *name, json_t *obj,
  * come out sorted by name; the whole set passes fg_ruleset_check.
  *
  * Returns 0 and overwrites *out (version 0; release it with
- * fg_ruleset_free()), or -EINVAL (400), -EEXIST (409 conflict) or -ENOMEM
- * (500) with *err set and *out untouched. *out must own nothing on entry
+ * fg_ruleset_free()), or -EINVAL, -EEXIST (a conflict) or -ENOMEM with
+ * *err set and *out untouched. *out must own nothing on entry
  * that the caller has not kept a pointer to: it is overwritten, not freed.
  */
 int fg_config_from_json(json_t *root, struct fg_ruleset *out,
-			struct fg_api_error *err);
+			struct fg_rule_error *err);
 
 /*
  * fg_ruleset_check - the checks across objects of a whole candidate rule
  * set, as a write would leave it:
- *  - 409 conflict: two services with one name, or sharing (vip, port,
+ *  - a conflict (FG_RULE_ECONFLICT): two services with one name, or sharing (vip, port,
  *    proto) (field "services.<later name>.vip"); two limits with one name;
- *  - 400: a limit naming a missing service, or one whose match, key, unit
+ *  - invalid (FG_RULE_EINVAL): a limit naming a missing service, or one whose match, key, unit
  *    or action cannot work on that service (proto, port or address family
  *    that never matches, src_prefix/N longer than the vip family, cps or
  *    reset on udp); more services, limits, backends, limits on one service
@@ -153,14 +145,14 @@ int fg_config_from_json(json_t *root, struct fg_ruleset *out,
  *    FG_LIMIT_MAX, FG_BACKEND_MAX, FG_SVC_LIMITS_MAX,
  *    FG_GLOBAL_LIMITS_MAX).
  * Fields are full paths ("limits.perip.service"). Does not re-run the
- * per-object checks. Returns 0, -EINVAL, -EEXIST, or -ENOMEM (500).
+ * per-object checks. Returns 0, -EINVAL, -EEXIST, or -ENOMEM.
  */
-int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_api_error *err);
+int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_rule_error *err);
 
 /*
  * fg_ruleset_service_user - the name of the first limit in rs that names
  * service `service`, or NULL when none does (deleting a service that rules
- * still name is 409). The pointer is into rs.
+ * still name is a conflict). The pointer is into rs.
  */
 const char *fg_ruleset_service_user(const struct fg_ruleset *rs,
 				    const char *service);

@@ -133,7 +133,7 @@ static void assert_set_equal(const struct fg_ruleset *a,
 /* Parse a service that must be good. */
 static void svc_ok(const char *text, struct fg_rule_service *out)
 {
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	json_t *j = jq(text);
 	int rc = fg_service_from_json("web", j, out, &err);
 
@@ -144,7 +144,7 @@ static void svc_ok(const char *text, struct fg_rule_service *out)
 
 static void lim_ok(const char *text, struct fg_rule_limit *out)
 {
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	json_t *j = jq(text);
 	int rc = fg_limit_from_json("perip", j, out, &err);
 
@@ -155,7 +155,7 @@ static void lim_ok(const char *text, struct fg_rule_limit *out)
 
 static void cfg_ok(const char *text, struct fg_ruleset *out)
 {
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	json_t *j = jq(text);
 	int rc = fg_config_from_json(j, out, &err);
 
@@ -171,7 +171,7 @@ enum kind { K_SVC, K_LIM, K_CFG };
 struct bad_case {
 	enum kind kind;
 	const char *json;
-	int http;
+	enum fg_rule_err err;
 	const char *field;  /* exact; "" for none */
 	const char *msg;    /* a substring the message must hold */
 };
@@ -183,292 +183,292 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	/* ---- service: shape, vip, port, enums */
-	{ K_SVC, "[]", 400, "", "must be an object" },
-	{ K_SVC, "{'port':80}", 400, "vip", "required" },
-	{ K_SVC, "{'vip':1,'port':80}", 400, "vip", "must be a string" },
-	{ K_SVC, "{'vip':'198.18.0.300','port':80}", 400, "vip",
+	{ K_SVC, "[]", FG_RULE_EINVAL, "", "must be an object" },
+	{ K_SVC, "{'port':80}", FG_RULE_EINVAL, "vip", "required" },
+	{ K_SVC, "{'vip':1,'port':80}", FG_RULE_EINVAL, "vip", "must be a string" },
+	{ K_SVC, "{'vip':'198.18.0.300','port':80}", FG_RULE_EINVAL, "vip",
 	  "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{'vip':'198.18.0.10/32','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'198.18.0.10/32','port':80}", FG_RULE_EINVAL, "vip",
 	  "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{'vip':'198.018.0.10','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'198.018.0.10','port':80}", FG_RULE_EINVAL, "vip",
 	  "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{'vip':'fe80::1%eth0','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'fe80::1%eth0','port':80}", FG_RULE_EINVAL, "vip",
 	  "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{'vip':'[2001:db8::1]','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'[2001:db8::1]','port':80}", FG_RULE_EINVAL, "vip",
 	  "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{'vip':'','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'','port':80}", FG_RULE_EINVAL, "vip",
 	  "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{'vip':'0.0.0.0','port':80}", 400, "vip", "unspecified" },
-	{ K_SVC, "{'vip':'::','port':80}", 400, "vip", "unspecified" },
-	{ K_SVC, "{'vip':'224.0.0.1','port':80}", 400, "vip", "multicast" },
-	{ K_SVC, "{'vip':'ff02::1','port':80}", 400, "vip", "multicast" },
-	{ K_SVC, "{'vip':'255.255.255.255','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'0.0.0.0','port':80}", FG_RULE_EINVAL, "vip", "unspecified" },
+	{ K_SVC, "{'vip':'::','port':80}", FG_RULE_EINVAL, "vip", "unspecified" },
+	{ K_SVC, "{'vip':'224.0.0.1','port':80}", FG_RULE_EINVAL, "vip", "multicast" },
+	{ K_SVC, "{'vip':'ff02::1','port':80}", FG_RULE_EINVAL, "vip", "multicast" },
+	{ K_SVC, "{'vip':'255.255.255.255','port':80}", FG_RULE_EINVAL, "vip",
 	  "broadcast" },
-	{ K_SVC, "{'vip':'::ffff:198.18.0.10','port':80}", 400, "vip",
+	{ K_SVC, "{'vip':'::ffff:198.18.0.10','port':80}", FG_RULE_EINVAL, "vip",
 	  "IPv4-mapped" },
-	{ K_SVC, "{'vip':'198.18.0.10'}", 400, "port", "required" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':65536}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10'}", FG_RULE_EINVAL, "port", "required" },
+	{ K_SVC, "{'vip':'198.18.0.10','port':65536}", FG_RULE_EINVAL, "port",
 	  "must be 0..65535" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':-1}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10','port':-1}", FG_RULE_EINVAL, "port",
 	  "must be 0..65535" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':99999999999999999}", 400,
+	{ K_SVC, "{'vip':'198.18.0.10','port':99999999999999999}", FG_RULE_EINVAL,
 	  "port", "must be 0..65535" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':9223372036854775807}", 400,
+	{ K_SVC, "{'vip':'198.18.0.10','port':9223372036854775807}", FG_RULE_EINVAL,
 	  "port", "must be 0..65535" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':80.0}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10','port':80.0}", FG_RULE_EINVAL, "port",
 	  "must be an integer" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':1e3}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10','port':1e3}", FG_RULE_EINVAL, "port",
 	  "must be an integer" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':'80'}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10','port':'80'}", FG_RULE_EINVAL, "port",
 	  "must be an integer" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':true}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10','port':true}", FG_RULE_EINVAL, "port",
 	  "must be an integer" },
-	{ K_SVC, "{'vip':'198.18.0.10','port':null}", 400, "port",
+	{ K_SVC, "{'vip':'198.18.0.10','port':null}", FG_RULE_EINVAL, "port",
 	  "must be an integer" },
-	{ K_SVC, "{" V4 ",'proto':'icmp'}", 400, "proto",
+	{ K_SVC, "{" V4 ",'proto':'icmp'}", FG_RULE_EINVAL, "proto",
 	  "must be one of tcp, udp" },
-	{ K_SVC, "{" V4 ",'proto':'TCP'}", 400, "proto",
+	{ K_SVC, "{" V4 ",'proto':'TCP'}", FG_RULE_EINVAL, "proto",
 	  "must be one of tcp, udp" },
-	{ K_SVC, "{" V4 ",'proto':6}", 400, "proto", "must be a string" },
-	{ K_SVC, "{" V4 ",'mode':'l5'}", 400, "mode",
+	{ K_SVC, "{" V4 ",'proto':6}", FG_RULE_EINVAL, "proto", "must be a string" },
+	{ K_SVC, "{" V4 ",'mode':'l5'}", FG_RULE_EINVAL, "mode",
 	  "must be one of l4, l7" },
-	{ K_SVC, "{" V4 ",'forward':'dsr'}", 400, "forward",
+	{ K_SVC, "{" V4 ",'forward':'dsr'}", FG_RULE_EINVAL, "forward",
 	  "must be one of dsr-ipip, dsr-gue, nat" },
-	{ K_SVC, "{" V4 ",'hash':'rr'}", 400, "hash",
+	{ K_SVC, "{" V4 ",'hash':'rr'}", FG_RULE_EINVAL, "hash",
 	  "must be one of 5tuple, src_ip" },
-	{ K_SVC, "{" V4 ",'mode':'l7','proto':'udp'}", 400, "proto",
+	{ K_SVC, "{" V4 ",'mode':'l7','proto':'udp'}", FG_RULE_EINVAL, "proto",
 	  "must be tcp for mode l7" },
-	{ K_SVC, "{" V4 ",'mode':'l7','forward':'dsr-gue'}", 400, "forward",
+	{ K_SVC, "{" V4 ",'mode':'l7','forward':'dsr-gue'}", FG_RULE_EINVAL, "forward",
 	  "must be nat for mode l7" },
-	{ K_SVC, "{" V4 ",'vips':[]}", 400, "vips", "unknown field" },
-	{ K_SVC, "{" V4 ",'name':'web'}", 400, "name", "unknown field" },
+	{ K_SVC, "{" V4 ",'vips':[]}", FG_RULE_EINVAL, "vips", "unknown field" },
+	{ K_SVC, "{" V4 ",'name':'web'}", FG_RULE_EINVAL, "name", "unknown field" },
 	/* ---- backends */
-	{ K_SVC, "{" V4 ",'backends':{}}", 400, "backends",
+	{ K_SVC, "{" V4 ",'backends':{}}", FG_RULE_EINVAL, "backends",
 	  "must be an array" },
-	{ K_SVC, "{" V4 ",'backends':['198.19.0.1']}", 400, "backends[0]",
+	{ K_SVC, "{" V4 ",'backends':['198.19.0.1']}", FG_RULE_EINVAL, "backends[0]",
 	  "must be an object" },
-	{ K_SVC, "{" V4 ",'backends':[{'port':80}]}", 400, "backends[0].addr",
+	{ K_SVC, "{" V4 ",'backends':[{'port':80}]}", FG_RULE_EINVAL, "backends[0].addr",
 	  "required" },
-	{ K_SVC, "{" V4 ",'backends':[" B1 ",{'addr':'198.19.0'}]}", 400,
+	{ K_SVC, "{" V4 ",'backends':[" B1 ",{'addr':'198.19.0'}]}", FG_RULE_EINVAL,
 	  "backends[1].addr", "is not an IPv4 or IPv6 address" },
-	{ K_SVC, "{" V4 ",'backends':[{'addr':'2001:db8::1'}]}", 400,
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'2001:db8::1'}]}", FG_RULE_EINVAL,
 	  "backends[0].addr", "must be IPv4 like the vip" },
-	{ K_SVC, "{" V6 ",'backends':[{'addr':'198.19.0.1'}]}", 400,
+	{ K_SVC, "{" V6 ",'backends':[{'addr':'198.19.0.1'}]}", FG_RULE_EINVAL,
 	  "backends[0].addr", "must be IPv6 like the vip" },
-	{ K_SVC, "{" V4 ",'backends':[{'addr':'0.0.0.0'}]}", 400,
+	{ K_SVC, "{" V4 ",'backends':[{'addr':'0.0.0.0'}]}", FG_RULE_EINVAL,
 	  "backends[0].addr", "unspecified" },
 	{ K_SVC, "{" V4 ",'backends':[" B1 ",{'addr':'198.19.0.2'},"
-		 "{'addr':'198.19.0.3','port':0}]}", 400, "backends[2].port",
+		 "{'addr':'198.19.0.3','port':0}]}", FG_RULE_EINVAL, "backends[2].port",
 	  "must be 1..65535" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','port':65536}]}",
-	  400, "backends[0].port", "must be 1..65535" },
+	  FG_RULE_EINVAL, "backends[0].port", "must be 1..65535" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','port':8080.5}]}",
-	  400, "backends[0].port", "must be an integer" },
+	  FG_RULE_EINVAL, "backends[0].port", "must be an integer" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','weight':65536}]}",
-	  400, "backends[0].weight", "must be 0..65535" },
+	  FG_RULE_EINVAL, "backends[0].weight", "must be 0..65535" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','weight':-1}]}",
-	  400, "backends[0].weight", "must be 0..65535" },
+	  FG_RULE_EINVAL, "backends[0].weight", "must be 0..65535" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','weight':1.5}]}",
-	  400, "backends[0].weight", "must be an integer" },
+	  FG_RULE_EINVAL, "backends[0].weight", "must be an integer" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','state':'up'}]}",
-	  400, "backends[0].state", "must be one of active, drain, down" },
+	  FG_RULE_EINVAL, "backends[0].state", "must be one of active, drain, down" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','prio':1}]}",
-	  400, "backends[0].prio", "unknown field" },
+	  FG_RULE_EINVAL, "backends[0].prio", "unknown field" },
 	{ K_SVC, "{'vip':'198.18.0.10','port':0,'forward':'nat',"
-		 "'backends':[" B1 "]}", 400, "backends[0].port",
+		 "'backends':[" B1 "]}", FG_RULE_EINVAL, "backends[0].port",
 	  "required with forward nat" },
 	{ K_SVC, "{" V4 ",'forward':'nat','backends':["
 		 "{'addr':'198.19.0.1','port':8080},{'addr':'198.19.0.2'},"
-		 "{'addr':'198.19.0.1','port':8080}]}", 400, "backends[2]",
+		 "{'addr':'198.19.0.1','port':8080}]}", FG_RULE_EINVAL, "backends[2]",
 	  "duplicates backends[0]" },
 	{ K_SVC, "{" V4 ",'backends':[{'addr':'198.19.0.1','port':8080},"
-		 "{'addr':'198.19.0.1','port':8081}]}", 400, "backends[1]",
+		 "{'addr':'198.19.0.1','port':8081}]}", FG_RULE_EINVAL, "backends[1]",
 	  "same address as backends[0]" },
 	/* ---- health */
-	{ K_SVC, "{" V4 ",'health':'tcp'}", 400, "health",
+	{ K_SVC, "{" V4 ",'health':'tcp'}", FG_RULE_EINVAL, "health",
 	  "must be an object" },
-	{ K_SVC, "{" V4 ",'health':{'retries':3}}", 400, "health.retries",
+	{ K_SVC, "{" V4 ",'health':{'retries':3}}", FG_RULE_EINVAL, "health.retries",
 	  "unknown field" },
-	{ K_SVC, "{" V4 ",'health':{'type':'icmp'}}", 400, "health.type",
+	{ K_SVC, "{" V4 ",'health':{'type':'icmp'}}", FG_RULE_EINVAL, "health.type",
 	  "must be one of tcp, http" },
-	{ K_SVC, "{" V4 ",'health':{'interval_ms':50}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'interval_ms':50}}", FG_RULE_EINVAL,
 	  "health.interval_ms", "must be 100..3600000" },
 	{ K_SVC, "{" V4 ",'health':{'interval_ms':1000,'timeout_ms':1000}}",
-	  400, "health.timeout_ms", "must be less than interval_ms (1000)" },
-	{ K_SVC, "{" V4 ",'health':{'timeout_ms':2000}}", 400,
+	  FG_RULE_EINVAL, "health.timeout_ms", "must be less than interval_ms (1000)" },
+	{ K_SVC, "{" V4 ",'health':{'timeout_ms':2000}}", FG_RULE_EINVAL,
 	  "health.timeout_ms", "must be less than interval_ms (1000)" },
-	{ K_SVC, "{" V4 ",'health':{'timeout_ms':0}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'timeout_ms':0}}", FG_RULE_EINVAL,
 	  "health.timeout_ms", "must be 1..3600000" },
-	{ K_SVC, "{" V4 ",'health':{'rise':0}}", 400, "health.rise",
+	{ K_SVC, "{" V4 ",'health':{'rise':0}}", FG_RULE_EINVAL, "health.rise",
 	  "must be 1..1000" },
-	{ K_SVC, "{" V4 ",'health':{'fall':1001}}", 400, "health.fall",
+	{ K_SVC, "{" V4 ",'health':{'fall':1001}}", FG_RULE_EINVAL, "health.fall",
 	  "must be 1..1000" },
-	{ K_SVC, "{" V4 ",'health':{'port':0}}", 400, "health.port",
+	{ K_SVC, "{" V4 ",'health':{'port':0}}", FG_RULE_EINVAL, "health.port",
 	  "must be 1..65535" },
-	{ K_SVC, "{" V4 ",'health':{'path':'/'}}", 400, "health.path",
+	{ K_SVC, "{" V4 ",'health':{'path':'/'}}", FG_RULE_EINVAL, "health.path",
 	  "only valid with type http" },
-	{ K_SVC, "{" V4 ",'health':{'type':'tcp','expect_status':200}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'type':'tcp','expect_status':200}}", FG_RULE_EINVAL,
 	  "health.expect_status", "only valid with type http" },
-	{ K_SVC, "{" V4 ",'health':{'type':'http','path':'healthz'}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'type':'http','path':'healthz'}}", FG_RULE_EINVAL,
 	  "health.path", "must start with /" },
-	{ K_SVC, "{" V4 ",'health':{'type':'http','path':'/a b'}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'type':'http','path':'/a b'}}", FG_RULE_EINVAL,
 	  "health.path", "printable ASCII" },
-	{ K_SVC, "{" V4 ",'health':{'type':'http','path':7}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'type':'http','path':7}}", FG_RULE_EINVAL,
 	  "health.path", "must be a string" },
-	{ K_SVC, "{" V4 ",'health':{'type':'http','expect_status':600}}", 400,
+	{ K_SVC, "{" V4 ",'health':{'type':'http','expect_status':600}}", FG_RULE_EINVAL,
 	  "health.expect_status", "must be 100..599" },
 	{ K_SVC, "{'vip':'198.18.0.10','port':0,'backends':[" B1 "],"
-		 "'health':{}}", 400, "health.port",
+		 "'health':{}}", FG_RULE_EINVAL, "health.port",
 	  "required: backends[0] has no port" },
 
 	/* ---- limit */
-	{ K_LIM, "'pps'", 400, "", "must be an object" },
-	{ K_LIM, "{" LB ",'foo':1}", 400, "foo", "unknown field" },
-	{ K_LIM, "{" LB ",'respond':{'status':429}}", 400, "respond",
+	{ K_LIM, "'pps'", FG_RULE_EINVAL, "", "must be an object" },
+	{ K_LIM, "{" LB ",'foo':1}", FG_RULE_EINVAL, "foo", "unknown field" },
+	{ K_LIM, "{" LB ",'respond':{'status':429}}", FG_RULE_EINVAL, "respond",
 	  "not supported yet by this build" },
-	{ K_LIM, "{" LB ",'service':1}", 400, "service", "must be a string" },
-	{ K_LIM, "{" LB ",'service':'Web'}", 400, "service",
+	{ K_LIM, "{" LB ",'service':1}", FG_RULE_EINVAL, "service", "must be a string" },
+	{ K_LIM, "{" LB ",'service':'Web'}", FG_RULE_EINVAL, "service",
 	  "is not a valid service name" },
-	{ K_LIM, "{" LB ",'match':[]}", 400, "match", "must be an object" },
-	{ K_LIM, "{" LB ",'match':{'dst':80}}", 400, "match.dst",
+	{ K_LIM, "{" LB ",'match':[]}", FG_RULE_EINVAL, "match", "must be an object" },
+	{ K_LIM, "{" LB ",'match':{'dst':80}}", FG_RULE_EINVAL, "match.dst",
 	  "unknown field" },
-	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/33'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/33'}}", FG_RULE_EINVAL, "match.src",
 	  "prefix length must be 0..32" },
-	{ K_LIM, "{" LB ",'match':{'src':'2001:db8::/129'}}", 400,
+	{ K_LIM, "{" LB ",'match':{'src':'2001:db8::/129'}}", FG_RULE_EINVAL,
 	  "match.src", "prefix length must be 0..128" },
-	{ K_LIM, "{" LB ",'match':{'src':'198.18.64.5/18'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.64.5/18'}}", FG_RULE_EINVAL, "match.src",
 	  "198.18.64.5/18 has host bits set; the network is 198.18.64.0/18" },
-	{ K_LIM, "{" LB ",'match':{'src':'2001:db8::1/32'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'2001:db8::1/32'}}", FG_RULE_EINVAL, "match.src",
 	  "the network is 2001:db8::/32" },
-	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/'}}", FG_RULE_EINVAL, "match.src",
 	  "is not an IPv4 or IPv6 prefix" },
-	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/016'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/016'}}", FG_RULE_EINVAL, "match.src",
 	  "is not an IPv4 or IPv6 prefix" },
-	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/-1'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/-1'}}", FG_RULE_EINVAL, "match.src",
 	  "is not an IPv4 or IPv6 prefix" },
-	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/16/1'}}", 400,
+	{ K_LIM, "{" LB ",'match':{'src':'198.18.0.0/16/1'}}", FG_RULE_EINVAL,
 	  "match.src", "is not an IPv4 or IPv6 prefix" },
-	{ K_LIM, "{" LB ",'match':{'src':'any'}}", 400, "match.src",
+	{ K_LIM, "{" LB ",'match':{'src':'any'}}", FG_RULE_EINVAL, "match.src",
 	  "is not an IPv4 or IPv6 prefix" },
-	{ K_LIM, "{" LB ",'match':{'proto':'icmp'}}", 400, "match.proto",
+	{ K_LIM, "{" LB ",'match':{'proto':'icmp'}}", FG_RULE_EINVAL, "match.proto",
 	  "must be one of tcp, udp" },
-	{ K_LIM, "{" LB ",'match':{'dst_port':0}}", 400, "match.dst_port",
+	{ K_LIM, "{" LB ",'match':{'dst_port':0}}", FG_RULE_EINVAL, "match.dst_port",
 	  "must be 1..65535" },
-	{ K_LIM, "{" LB ",'match':{'dst_port':'80'}}", 400, "match.dst_port",
+	{ K_LIM, "{" LB ",'match':{'dst_port':'80'}}", FG_RULE_EINVAL, "match.dst_port",
 	  "must be an integer" },
-	{ K_LIM, "{" LB ",'key':'item'}", 400, "key",
+	{ K_LIM, "{" LB ",'key':'item'}", FG_RULE_EINVAL, "key",
 	  "item is only for seckill rules" },
-	{ K_LIM, "{" LB ",'key':'dst_ip'}", 400, "key",
+	{ K_LIM, "{" LB ",'key':'dst_ip'}", FG_RULE_EINVAL, "key",
 	  "must be one of src_ip, flow, service, src_prefix/N" },
 	{ K_LIM, "{" LB ",'key':'src_prefix/33',"
-		 "'match':{'src':'198.18.0.0/16'}}", 400, "key",
+		 "'match':{'src':'198.18.0.0/16'}}", FG_RULE_EINVAL, "key",
 	  "N must be 0..32" },
-	{ K_LIM, "{" LB ",'key':'src_prefix/129'}", 400, "key", "0..128" },
-	{ K_LIM, "{" LB ",'key':'src_prefix/'}", 400, "key", "0..128" },
-	{ K_LIM, "{" LB ",'key':'src_prefix/024'}", 400, "key", "0..128" },
-	{ K_LIM, "{" LB ",'key':'src_prefix/64'}", 400, "key",
+	{ K_LIM, "{" LB ",'key':'src_prefix/129'}", FG_RULE_EINVAL, "key", "0..128" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/'}", FG_RULE_EINVAL, "key", "0..128" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/024'}", FG_RULE_EINVAL, "key", "0..128" },
+	{ K_LIM, "{" LB ",'key':'src_prefix/64'}", FG_RULE_EINVAL, "key",
 	  "N above 32 needs an IPv6 match.src or an IPv6 service" },
-	{ K_LIM, "{'rate':100}", 400, "unit", "required" },
-	{ K_LIM, "{'unit':'rps','rate':100}", 400, "unit",
+	{ K_LIM, "{'rate':100}", FG_RULE_EINVAL, "unit", "required" },
+	{ K_LIM, "{'unit':'rps','rate':100}", FG_RULE_EINVAL, "unit",
 	  "rps is not supported yet by this build" },
-	{ K_LIM, "{'unit':'qps','rate':100}", 400, "unit",
+	{ K_LIM, "{'unit':'qps','rate':100}", FG_RULE_EINVAL, "unit",
 	  "must be one of pps, bps, cps" },
-	{ K_LIM, "{'unit':'cps','rate':100,'match':{'proto':'udp'}}", 400,
+	{ K_LIM, "{'unit':'cps','rate':100,'match':{'proto':'udp'}}", FG_RULE_EINVAL,
 	  "unit", "cps counts new TCP connections" },
-	{ K_LIM, "{'unit':'pps'}", 400, "rate", "required" },
-	{ K_LIM, "{'unit':'pps','rate':0}", 400, "rate",
+	{ K_LIM, "{'unit':'pps'}", FG_RULE_EINVAL, "rate", "required" },
+	{ K_LIM, "{'unit':'pps','rate':0}", FG_RULE_EINVAL, "rate",
 	  "must be 1..100000000000" },
-	{ K_LIM, "{'unit':'pps','rate':100000000001}", 400, "rate",
+	{ K_LIM, "{'unit':'pps','rate':100000000001}", FG_RULE_EINVAL, "rate",
 	  "must be 1..100000000000" },
-	{ K_LIM, "{'unit':'pps','rate':-5}", 400, "rate",
+	{ K_LIM, "{'unit':'pps','rate':-5}", FG_RULE_EINVAL, "rate",
 	  "must be 1..100000000000" },
-	{ K_LIM, "{'unit':'pps','rate':1.5}", 400, "rate",
+	{ K_LIM, "{'unit':'pps','rate':1.5}", FG_RULE_EINVAL, "rate",
 	  "must be an integer" },
-	{ K_LIM, "{'unit':'pps','rate':'100'}", 400, "rate",
+	{ K_LIM, "{'unit':'pps','rate':'100'}", FG_RULE_EINVAL, "rate",
 	  "must be an integer" },
-	{ K_LIM, "{" LB ",'burst':0}", 400, "burst",
+	{ K_LIM, "{" LB ",'burst':0}", FG_RULE_EINVAL, "burst",
 	  "must be 1..9223372036854775807" },
-	{ K_LIM, "{'unit':'pps','rate':1,'burst':4611686019}", 400, "burst",
+	{ K_LIM, "{'unit':'pps','rate':1,'burst':4611686019}", FG_RULE_EINVAL, "burst",
 	  "too long a window" },
-	{ K_LIM, "{" LB ",'action':'respond'}", 400, "action",
+	{ K_LIM, "{" LB ",'action':'respond'}", FG_RULE_EINVAL, "action",
 	  "respond is not supported yet by this build" },
-	{ K_LIM, "{" LB ",'action':'reject'}", 400, "action",
+	{ K_LIM, "{" LB ",'action':'reject'}", FG_RULE_EINVAL, "action",
 	  "must be one of drop, reset" },
-	{ K_LIM, "{" LB ",'action':'reset'}", 400, "action",
+	{ K_LIM, "{" LB ",'action':'reset'}", FG_RULE_EINVAL, "action",
 	  "reset sends a TCP RST" },
-	{ K_LIM, "{" LB ",'action':'reset','match':{'proto':'udp'}}", 400,
+	{ K_LIM, "{" LB ",'action':'reset','match':{'proto':'udp'}}", FG_RULE_EINVAL,
 	  "action", "reset sends a TCP RST" },
-	{ K_LIM, "{" LB ",'scope':'global'}", 400, "scope",
+	{ K_LIM, "{" LB ",'scope':'global'}", FG_RULE_EINVAL, "scope",
 	  "must be one of node, cluster" },
-	{ K_LIM, "{" LB ",'dry_run':'yes'}", 400, "dry_run",
+	{ K_LIM, "{" LB ",'dry_run':'yes'}", FG_RULE_EINVAL, "dry_run",
 	  "must be true or false" },
-	{ K_LIM, "{" LB ",'dry_run':0}", 400, "dry_run",
+	{ K_LIM, "{" LB ",'dry_run':0}", FG_RULE_EINVAL, "dry_run",
 	  "must be true or false" },
 
 	/* ---- config body */
-	{ K_CFG, "[]", 400, "", "request body must be a JSON object" },
-	{ K_CFG, "{'version':3,'services':{}}", 400, "version",
+	{ K_CFG, "[]", FG_RULE_EINVAL, "", "request body must be a JSON object" },
+	{ K_CFG, "{'version':3,'services':{}}", FG_RULE_EINVAL, "version",
 	  "not allowed in a PUT body" },
-	{ K_CFG, "{'service':{}}", 400, "service", "unknown field" },
-	{ K_CFG, "{'services':[]}", 400, "services", "must be an object" },
-	{ K_CFG, "{'limits':[]}", 400, "limits", "must be an object" },
-	{ K_CFG, "{'routes':[]}", 400, "routes", "must be an object" },
-	{ K_CFG, "{'routes':{'r':{'service':'shop'}}}", 400, "routes",
+	{ K_CFG, "{'service':{}}", FG_RULE_EINVAL, "service", "unknown field" },
+	{ K_CFG, "{'services':[]}", FG_RULE_EINVAL, "services", "must be an object" },
+	{ K_CFG, "{'limits':[]}", FG_RULE_EINVAL, "limits", "must be an object" },
+	{ K_CFG, "{'routes':[]}", FG_RULE_EINVAL, "routes", "must be an object" },
+	{ K_CFG, "{'routes':{'r':{'service':'shop'}}}", FG_RULE_EINVAL, "routes",
 	  "routes are not supported yet by this build" },
-	{ K_CFG, "{'seckill':{'s':{}}}", 400, "seckill",
+	{ K_CFG, "{'seckill':{'s':{}}}", FG_RULE_EINVAL, "seckill",
 	  "seckill rules are not supported yet by this build" },
-	{ K_CFG, "{'services':{'Web':{" V4 "}}}", 400, "services",
+	{ K_CFG, "{'services':{'Web':{" V4 "}}}", FG_RULE_EINVAL, "services",
 	  "\"Web\" is not a valid name" },
-	{ K_CFG, "{'services':{'':{" V4 "}}}", 400, "services",
+	{ K_CFG, "{'services':{'':{" V4 "}}}", FG_RULE_EINVAL, "services",
 	  "\"\" is not a valid name" },
-	{ K_CFG, "{'limits':{'_x':{" LB "}}}", 400, "limits",
+	{ K_CFG, "{'limits':{'_x':{" LB "}}}", FG_RULE_EINVAL, "limits",
 	  "\"_x\" is not a valid name" },
-	{ K_CFG, "{'services':{'web':7}}", 400, "services.web",
+	{ K_CFG, "{'services':{'web':7}}", FG_RULE_EINVAL, "services.web",
 	  "must be an object" },
 	{ K_CFG, "{'services':{'web':{" V4 ",'backends':[" B1 ","
 		 "{'addr':'198.19.0.2'},{'addr':'198.19.0.3','port':0}]}}}",
-	  400, "services.web.backends[2].port", "must be 1..65535" },
+	  FG_RULE_EINVAL, "services.web.backends[2].port", "must be 1..65535" },
 	{ K_CFG, "{'services':{'web':{" V4 ",'backends':[{'addr':'198.19.0.1',"
-		 "'foo':1}]}}}", 400, "services.web.backends[0].foo",
+		 "'foo':1}]}}}", FG_RULE_EINVAL, "services.web.backends[0].foo",
 	  "unknown field" },
 	{ K_CFG, "{'services':{'web':{" V4 ",'health':{'interval_ms':1.0}}}}",
-	  400, "services.web.health.interval_ms", "must be an integer" },
+	  FG_RULE_EINVAL, "services.web.health.interval_ms", "must be an integer" },
 	{ K_CFG, "{'services':{'a':{" V4 "},'b':{" V4 ",'forward':'nat',"
 		 "'backends':[{'addr':'198.19.0.1'},{'addr':'198.19.0.1'}]}}}",
-	  400, "services.b.backends[1]", "duplicates backends[0]" },
+	  FG_RULE_EINVAL, "services.b.backends[1]", "duplicates backends[0]" },
 	{ K_CFG, "{'limits':{'perip':{" LB ",'match':{'src':'198.18.0.1/15'}}}}",
-	  400, "limits.perip.match.src", "the network is 198.18.0.0/15" },
-	{ K_CFG, "{'limits':{'perip':{" LB ",'service':'web'}}}", 400,
+	  FG_RULE_EINVAL, "limits.perip.match.src", "the network is 198.18.0.0/15" },
+	{ K_CFG, "{'limits':{'perip':{" LB ",'service':'web'}}}", FG_RULE_EINVAL,
 	  "limits.perip.service", "no service named web" },
 	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'perip':{" LB ","
-		 "'service':'shop'}}}", 400, "limits.perip.service",
+		 "'service':'shop'}}}", FG_RULE_EINVAL, "limits.perip.service",
 	  "no service named shop" },
-	{ K_CFG, "{'services':{'b':{" V4 "},'a':{" V4 "}}}", 409,
+	{ K_CFG, "{'services':{'b':{" V4 "},'a':{" V4 "}}}", FG_RULE_ECONFLICT,
 	  "services.b.vip", "198.18.0.10 port 80 tcp is already used by service a" },
 	{ K_CFG, "{'services':{'a':{'vip':'2001:db8:0::10','port':443},"
-		 "'z':{'vip':'2001:DB8::10','port':443,'proto':'tcp'}}}", 409,
+		 "'z':{'vip':'2001:DB8::10','port':443,'proto':'tcp'}}}", FG_RULE_ECONFLICT,
 	  "services.z.vip", "2001:db8::10 port 443 tcp is already used by service a" },
 	{ K_CFG, "{'services':{'web':{" V4 ",'proto':'udp'}},'limits':{'l':{"
-		 LB ",'service':'web','match':{'proto':'tcp'}}}}", 400,
+		 LB ",'service':'web','match':{'proto':'tcp'}}}}", FG_RULE_EINVAL,
 	  "limits.l.match.proto", "service web is udp" },
 	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{" LB ","
-		 "'service':'web','match':{'dst_port':443}}}}", 400,
+		 "'service':'web','match':{'dst_port':443}}}}", FG_RULE_EINVAL,
 	  "limits.l.match.dst_port", "service web is on port 80 only" },
 	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{" LB ","
-		 "'service':'web','match':{'src':'2001:db8::/32'}}}}", 400,
+		 "'service':'web','match':{'src':'2001:db8::/32'}}}}", FG_RULE_EINVAL,
 	  "limits.l.match.src", "an IPv6 prefix would never match" },
 	{ K_CFG, "{'services':{'web':{" V6 "}},'limits':{'l':{" LB ","
-		 "'service':'web','match':{'src':'198.18.0.0/15'}}}}", 400,
+		 "'service':'web','match':{'src':'198.18.0.0/15'}}}}", FG_RULE_EINVAL,
 	  "limits.l.match.src", "an IPv4 prefix would never match" },
 	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{" LB ","
-		 "'service':'web','key':'src_prefix/64'}}}", 400, "limits.l.key",
+		 "'service':'web','key':'src_prefix/64'}}}", FG_RULE_EINVAL, "limits.l.key",
 	  "N must be 0..32 for service web's IPv4 vip" },
 	{ K_CFG, "{'services':{'dns':{'vip':'198.18.0.53','port':53,"
 		 "'proto':'udp'}},'limits':{'l':{'unit':'cps','rate':10,"
-		 "'service':'dns'}}}", 400, "limits.l.unit", "service dns is udp" },
+		 "'service':'dns'}}}", FG_RULE_EINVAL, "limits.l.unit", "service dns is udp" },
 	{ K_CFG, "{'services':{'dns':{'vip':'198.18.0.53','port':53,"
 		 "'proto':'udp'}},'limits':{'l':{" LB ",'action':'reset',"
-		 "'service':'dns'}}}", 400, "limits.l.action",
+		 "'service':'dns'}}}", FG_RULE_EINVAL, "limits.l.action",
 	  "reset sends a TCP RST; service dns is udp" },
 };
 
@@ -480,9 +480,9 @@ static void run_bad_case(const struct bad_case *bc)
 	struct fg_rule_service svc, svc_sentinel;
 	struct fg_rule_limit lim, lim_sentinel;
 	struct fg_ruleset rs, rs_sentinel;
-	struct fg_api_error err;
+	struct fg_rule_error err;
 	json_t *j = jq(bc->json);
-	int rc = 0, want = bc->http == 409 ? -EEXIST : -EINVAL;
+	int rc = 0, want = bc->err == FG_RULE_ECONFLICT ? -EEXIST : -EINVAL;
 
 	memset(&err, 0, sizeof(err));
 	memset(&svc_sentinel, SENTINEL, sizeof(svc_sentinel));
@@ -503,14 +503,12 @@ static void run_bad_case(const struct bad_case *bc)
 		break;
 	}
 	json_decref(j);
-	if (rc != want || err.http != bc->http ||
-	    strcmp(err.code, fg_api_error_code(bc->http)) ||
+	if (rc != want || err.kind != bc->err ||
 	    strcmp(err.field, bc->field) || !strstr(err.message, bc->msg))
-		fail_msg("%s\n  want rc %d http %d field '%s' msg ~'%s'\n"
-			 "  got  rc %d http %d code %s field '%s' msg '%s'",
-			 bc->json, want, bc->http, bc->field, bc->msg, rc,
-			 err.http, err.code ? err.code : "(null)", err.field,
-			 err.message);
+		fail_msg("%s\n  want rc %d kind %d field '%s' msg ~'%s'\n"
+			 "  got  rc %d kind %d field '%s' msg '%s'",
+			 bc->json, want, bc->err, bc->field, bc->msg, rc,
+			 err.kind, err.field, err.message);
 	/* The message names its field first, as API.md's example does. */
 	if (bc->field[0] && strncmp(err.message, bc->field, strlen(bc->field)))
 		fail_msg("%s: message '%s' does not start with the field",
@@ -537,7 +535,7 @@ static void test_names(void **state)
 	char n63[64], n64[65];
 	struct fg_rule_service svc;
 	struct fg_rule_limit lim;
-	struct fg_api_error err;
+	struct fg_rule_error err;
 	json_t *j;
 
 	(void)state;
@@ -562,8 +560,7 @@ static void test_names(void **state)
 	j = jq("{" V4 "}");
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(fg_service_from_json("Web", j, &svc, &err), -EINVAL);
-	assert_int_equal(err.http, 400);
-	assert_string_equal(err.code, "invalid_argument");
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 	assert_string_equal(err.field, "name");
 	assert_non_null(strstr(err.message, "\"Web\" is not a valid name"));
 	assert_int_equal(fg_service_from_json(n64, j, &svc, &err), -EINVAL);
@@ -676,7 +673,7 @@ static void test_service_extremes(void **state)
 {
 	struct fg_rule_service s;
 	json_t *j, *arr;
-	struct fg_api_error err;
+	struct fg_rule_error err;
 	char addr[32];
 	int i;
 
@@ -707,7 +704,7 @@ static void test_service_extremes(void **state)
 	free(s.backends);
 	json_array_append_new(arr, json_pack("{s:s}", "addr", "198.19.200.1"));
 	assert_int_equal(fg_service_from_json("web", j, &s, &err), -EINVAL);
-	assert_int_equal(err.http, 400);
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 	assert_string_equal(err.field, "backends");
 	assert_non_null(strstr(err.message, "at most 4096 backends"));
 	json_decref(j);
@@ -906,7 +903,7 @@ static void test_config_good(void **state)
 static void round_trip(const char *text)
 {
 	struct fg_ruleset a, b;
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	json_t *ja, *jb;
 	char *dumped;
 	json_t *reparsed;
@@ -986,18 +983,17 @@ static void test_limit_to_json(void **state)
 
 /* ------------------------------------------------- rule-set checks */
 
-static void check_err(const struct fg_ruleset *rs, int rc_want, int http,
-		      const char *field, const char *msg)
+static void check_err(const struct fg_ruleset *rs, int rc_want,
+		      enum fg_rule_err kind, const char *field, const char *msg)
 {
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	int rc = fg_ruleset_check(rs, &err);
 
-	if (rc != rc_want || err.http != http || strcmp(err.field, field) ||
+	if (rc != rc_want || err.kind != kind || strcmp(err.field, field) ||
 	    !strstr(err.message, msg))
 		fail_msg("want %d %d '%s' ~'%s', got %d %d '%s' '%s'", rc_want,
-			 http, field, msg, rc, err.http, err.field,
+			 kind, field, msg, rc, err.kind, err.field,
 			 err.message);
-	assert_string_equal(err.code, fg_api_error_code(http));
 }
 
 /* Capacity limits and duplicate names, on sets built directly (the API
@@ -1007,7 +1003,7 @@ static void test_ruleset_check(void **state)
 	struct fg_ruleset rs;
 	struct fg_rule_service svc[2];
 	struct fg_rule_limit lims[FG_LIMIT_MAX + 1];
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	uint32_t i;
 
 	(void)state;
@@ -1018,7 +1014,7 @@ static void test_ruleset_check(void **state)
 	svc_ok("{'vip':'198.18.0.11','port':80}", &svc[1]);
 	rs.services = svc;
 	rs.nservices = 2;
-	check_err(&rs, -EEXIST, 409, "services.web", "two services");
+	check_err(&rs, -EEXIST, FG_RULE_ECONFLICT, "services.web", "two services");
 	strcpy(svc[1].name, "web2");
 	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
 
@@ -1033,7 +1029,7 @@ static void test_ruleset_check(void **state)
 	rs.nlimits = FG_SVC_LIMITS_MAX;
 	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
 	rs.nlimits = FG_SVC_LIMITS_MAX + 1;
-	check_err(&rs, -EINVAL, 400, "limits.l008.service",
+	check_err(&rs, -EINVAL, FG_RULE_EINVAL, "limits.l008.service",
 		  "service web already has 8 limits");
 
 	/* Eight limits on no service fit; the ninth is refused. */
@@ -1042,34 +1038,34 @@ static void test_ruleset_check(void **state)
 	rs.nlimits = FG_GLOBAL_LIMITS_MAX;
 	assert_int_equal(fg_ruleset_check(&rs, &err), 0);
 	rs.nlimits = FG_GLOBAL_LIMITS_MAX + 1;
-	check_err(&rs, -EINVAL, 400, "limits.l008.service",
+	check_err(&rs, -EINVAL, FG_RULE_EINVAL, "limits.l008.service",
 		  "at most 8 limits may name no service");
 
 	/* Duplicate limit names are a conflict. */
 	rs.nlimits = 2;
 	strcpy(lims[1].name, lims[0].name);
-	check_err(&rs, -EEXIST, 409, "limits.l000", "two limits");
+	check_err(&rs, -EEXIST, FG_RULE_ECONFLICT, "limits.l000", "two limits");
 
 	rs.nlimits = FG_LIMIT_MAX + 1;
-	check_err(&rs, -EINVAL, 400, "limits", "at most 256 limits");
+	check_err(&rs, -EINVAL, FG_RULE_EINVAL, "limits", "at most 256 limits");
 
 	/* Backends across all services. */
 	rs.nlimits = 0;
 	svc[0].nbackends = FG_BACKEND_MAX / 2 + 1;
 	svc[1].nbackends = FG_BACKEND_MAX / 2;
-	check_err(&rs, -EINVAL, 400, "services", "at most 65536 backends");
+	check_err(&rs, -EINVAL, FG_RULE_EINVAL, "services", "at most 65536 backends");
 	svc[0].nbackends = 0;
 	svc[1].nbackends = 0;
 
 	rs.nservices = FG_SVC_MAX + 1;
-	check_err(&rs, -EINVAL, 400, "services", "at most 4096 services");
+	check_err(&rs, -EINVAL, FG_RULE_EINVAL, "services", "at most 4096 services");
 }
 
 /* A config body with more limits than the tables hold is refused before
  * anything is allocated for them. */
 static void test_config_too_many(void **state)
 {
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	struct fg_ruleset rs;
 	json_t *root = json_object(), *lims = json_object();
 	char name[16];
@@ -1107,7 +1103,7 @@ static void test_config_too_many(void **state)
 
 static void test_parse_body(void **state)
 {
-	struct fg_api_error err;
+	struct fg_rule_error err;
 	const char *s;
 	char *big;
 	json_t *j;
@@ -1122,32 +1118,31 @@ static void test_parse_body(void **state)
 	/* Beyond 64 bits: jansson's own error, reported as 400. */
 	s = "{\"port\": 9223372036854775808}";
 	assert_null(fg_json_parse_body(s, strlen(s), &err));
-	assert_int_equal(err.http, 400);
-	assert_string_equal(err.code, "invalid_argument");
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 	assert_string_equal(err.field, "");
 	assert_non_null(strstr(err.message, "too big integer"));
 
 	s = "{\"port\": 80, \"port\": 81}";
 	assert_null(fg_json_parse_body(s, strlen(s), &err));
-	assert_int_equal(err.http, 400);
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 	assert_non_null(strstr(err.message, "duplicate"));
 
 	s = "{\"vip\": \"a\\u0000b\"}";
 	assert_null(fg_json_parse_body(s, strlen(s), &err));
-	assert_int_equal(err.http, 400);
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 
 	s = "{\"a\": ";
 	assert_null(fg_json_parse_body(s, strlen(s), &err));
-	assert_int_equal(err.http, 400);
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 	assert_non_null(strstr(err.message, "invalid JSON at line 1"));
 
 	s = "[1]";
 	assert_null(fg_json_parse_body(s, strlen(s), &err));
-	assert_int_equal(err.http, 400);
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 	assert_non_null(strstr(err.message, "must be a JSON object"));
 
 	assert_null(fg_json_parse_body("", 0, &err));
-	assert_int_equal(err.http, 400);
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
 
 	/* Not NUL-terminated: only len bytes count. */
 	s = "{}garbage";
@@ -1161,8 +1156,7 @@ static void test_parse_body(void **state)
 	big[0] = '{';
 	big[FG_API_BODY_MAX] = '}';
 	assert_null(fg_json_parse_body(big, FG_API_BODY_MAX + 1, &err));
-	assert_int_equal(err.http, 413);
-	assert_string_equal(err.code, "too_large");
+	assert_int_equal(err.kind, FG_RULE_ETOOBIG);
 	/* Exactly the limit is fine. */
 	big[FG_API_BODY_MAX - 1] = '}';
 	j = fg_json_parse_body(big, FG_API_BODY_MAX, &err);
@@ -1171,56 +1165,38 @@ static void test_parse_body(void **state)
 	free(big);
 }
 
-static void test_error_json(void **state)
+static void test_error_format(void **state)
 {
-	struct fg_api_error err;
-	json_t *j, *want;
-	char longf[sizeof(((struct fg_api_error *)0)->message) + 100];
+	struct fg_rule_error err;
+	char longf[sizeof(((struct fg_rule_error *)0)->message) + 100];
 
 	(void)state;
 	memset(&err, 0, sizeof(err));
-	fg_api_error_set(&err, 400, "backends[2].port", "must be %s",
-			 "1..65535");
-	assert_string_equal(err.code, "invalid_argument");
+	fg_rule_error_set(&err, FG_RULE_EINVAL, "backends[2].port", "must be %s",
+			  "1..65535");
+	assert_int_equal(err.kind, FG_RULE_EINVAL);
+	assert_string_equal(err.field, "backends[2].port");
 	assert_string_equal(err.message, "backends[2].port: must be 1..65535");
-	j = fg_api_error_json(&err);
-	want = jq("{'error':{'code':'invalid_argument',"
-		  "'message':'backends[2].port: must be 1..65535',"
-		  "'field':'backends[2].port'}}");
-	assert_true(json_equal(j, want));
-	json_decref(j);
-	json_decref(want);
-
-	fg_api_error_set(&err, 412, NULL, "version is %d, not %d", 7, 6);
-	j = fg_api_error_json(&err);
-	want = jq("{'error':{'code':'version_mismatch',"
-		  "'message':'version is 7, not 6'}}");
-	assert_true(json_equal(j, want));
-	json_decref(j);
-	json_decref(want);
-
-	assert_string_equal(fg_api_error_code(401), "unauthenticated");
-	assert_string_equal(fg_api_error_code(404), "not_found");
-	assert_string_equal(fg_api_error_code(409), "conflict");
-	assert_string_equal(fg_api_error_code(413), "too_large");
-	assert_string_equal(fg_api_error_code(503), "unavailable");
-	assert_string_equal(fg_api_error_code(500), "internal");
-	assert_null(fg_api_error_json(NULL));
+	fg_rule_error_set(&err, FG_RULE_ECONFLICT, NULL, "version is %d, not %d",
+			  7, 6);
+	assert_int_equal(err.kind, FG_RULE_ECONFLICT);
+	assert_string_equal(err.field, "");
+	assert_string_equal(err.message, "version is 7, not 6");
 
 	/* Over-long fields and messages are cut, never overflowed. */
 	memset(longf, 'x', sizeof(longf) - 1);
 	longf[sizeof(longf) - 1] = '\0';
-	fg_api_error_set(&err, 400, longf, "%s", longf);
+	fg_rule_error_set(&err, FG_RULE_EINVAL, longf, "%s", longf);
 	assert_int_equal(strlen(err.field), sizeof(err.field) - 1);
 	assert_int_equal(strlen(err.message), sizeof(err.message) - 1);
 	assert_memory_equal(err.message + strlen(err.field), ": ", 2);
-	fg_api_error_set(NULL, 400, "x", "y"); /* accepted, does nothing */
+	fg_rule_error_set(NULL, FG_RULE_EINVAL, "x", "y"); /* does nothing */
 }
 
 /* An unknown key far longer than the field buffer is named, truncated. */
 static void test_long_unknown_key(void **state)
 {
-	struct fg_api_error err = { 0 };
+	struct fg_rule_error err = { 0 };
 	struct fg_ruleset rs;
 	char key[400];
 	json_t *root, *svc;
@@ -1254,7 +1230,7 @@ int main(void)
 		cmocka_unit_test(test_ruleset_check),
 		cmocka_unit_test(test_config_too_many),
 		cmocka_unit_test(test_parse_body),
-		cmocka_unit_test(test_error_json),
+		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_long_unknown_key),
 	};
 
