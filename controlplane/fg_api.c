@@ -124,19 +124,6 @@ static struct {
 } fg_api;
 
 /* The kinds of rule object with their own endpoints. */
-enum fg_kind {
-	FG_KIND_SERVICES,
-	FG_KIND_LIMITS,
-	FG_KIND_ROUTES,
-	FG_KIND_SECKILL,
-};
-
-static const char *const fg_kind_names[] = {
-	[FG_KIND_SERVICES] = "services",
-	[FG_KIND_LIMITS] = "limits",
-	[FG_KIND_ROUTES] = "routes",
-	[FG_KIND_SECKILL] = "seckill",
-};
 
 /* A write waiting for the store. req is NULL once the client is gone. */
 struct fg_api_pending {
@@ -590,34 +577,34 @@ static void fg_put_config(struct fg_daemon *d, struct evhttp_request *req,
 }
 
 static void fg_get_list(struct fg_daemon *d, struct evhttp_request *req,
-			enum fg_kind kind, const struct timespec *t0)
+			const struct fg_rule_kind *kind, const struct timespec *t0)
 {
-	json_t *objs = json_object_get(d->rules_json, fg_kind_names[kind]);
+	json_t *objs = json_object_get(d->rules_json, kind->name);
 
 	fg_reply_json(req, 200, json_pack("{s:I,s:O}", "version",
 					  (json_int_t)d->rules_version,
-					  fg_kind_names[kind],
+					  kind->name,
 					  objs ? objs : json_object()),
 		      d->rules_version, t0);
 }
 
 static void fg_get_one(struct fg_daemon *d, struct evhttp_request *req,
-		       enum fg_kind kind, const char *name,
+		       const struct fg_rule_kind *kind, const char *name,
 		       const struct timespec *t0)
 {
 	json_t *o = json_object_get(json_object_get(d->rules_json,
-						    fg_kind_names[kind]), name);
+						    kind->name), name);
 
 	if (!o) {
 		fg_reply_error(req, 404, NULL, t0, "%s %s: not found",
-			       fg_kind_names[kind], name);
+			       kind->name, name);
 		return;
 	}
 	fg_reply_json(req, 200, json_incref(o), d->rules_version, t0);
 }
 
 static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
-		       enum fg_kind kind, const char *name,
+		       const struct fg_rule_kind *kind, const char *name,
 		       const struct timespec *t0)
 {
 	struct fg_rule_error e = { 0 };
@@ -631,30 +618,19 @@ static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
 	}
 	/* The object alone first, so errors name fields as the client
 	 * wrote them (backends[2].port), then the whole set. */
-	if (kind == FG_KIND_SERVICES) {
-		struct fg_rule_service svc;
-
-		if (!fg_service_from_json(name, body, &svc, &e)) {
-			obj = fg_service_to_json(&svc);
-			free(svc.backends);
-		}
-	} else if (kind == FG_KIND_LIMITS) {
-		struct fg_rule_limit lim;
-
-		if (!fg_limit_from_json(name, body, &lim, &e))
-			obj = fg_limit_to_json(&lim);
-	} else {
-		fg_rule_error_set(&e, FG_RULE_EINVAL, fg_kind_names[kind],
-				 "%s are not supported yet by this build",
-				 fg_kind_names[kind]);
-	}
+	if (kind->canon)
+		obj = kind->canon(name, body, &e);
+	else
+		fg_rule_error_set(&e, FG_RULE_EINVAL, kind->name,
+				  "%s are not supported yet by this build",
+				  kind->name);
 	json_decref(body);
 	if (!obj) {
 		fg_reply_api_error(req, &e, t0);
 		return;
 	}
 	cand = fg_rules_copy(d);
-	map = cand ? json_object_get(cand, fg_kind_names[kind]) : NULL;
+	map = cand ? json_object_get(cand, kind->name) : NULL;
 	if (!map) {
 		json_decref(obj);
 		json_decref(cand);
@@ -667,29 +643,26 @@ static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
 }
 
 static void fg_delete_one(struct fg_daemon *d, struct evhttp_request *req,
-			  enum fg_kind kind, const char *name,
+			  const struct fg_rule_kind *kind, const char *name,
 			  const struct timespec *t0)
 {
 	json_t *cand, *map;
 	const char *user;
 
-	if (!json_object_get(json_object_get(d->rules_json, fg_kind_names[kind]),
+	if (!json_object_get(json_object_get(d->rules_json, kind->name),
 			     name)) {
 		fg_reply_error(req, 404, NULL, t0, "%s %s: not found",
-			       fg_kind_names[kind], name);
+			       kind->name, name);
 		return;
 	}
-	if (kind == FG_KIND_SERVICES) {
-		user = fg_ruleset_service_user(&d->rules, name);
-		if (user) {
-			fg_reply_error(req, 409, NULL, t0,
-				       "service %s is still named by limit %s",
-				       name, user);
-			return;
-		}
+	user = kind->user ? kind->user(&d->rules, name) : NULL;
+	if (user) {
+		fg_reply_error(req, 409, NULL, t0, "%s %s is still named by %s %s",
+			       kind->one, name, kind->user_kind, user);
+		return;
 	}
 	cand = fg_rules_copy(d);
-	map = cand ? json_object_get(cand, fg_kind_names[kind]) : NULL;
+	map = cand ? json_object_get(cand, kind->name) : NULL;
 	if (!map) {
 		json_decref(cand);
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
@@ -1370,18 +1343,6 @@ static void fg_not_allowed(struct evhttp_request *req, const char *allow,
 		       allow);
 }
 
-static int fg_kind_from(const char *s, size_t n, enum fg_kind *kind)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(fg_kind_names) / sizeof(fg_kind_names[0]); i++) {
-		if (strlen(fg_kind_names[i]) == n && !strncmp(s, fg_kind_names[i], n)) {
-			*kind = (enum fg_kind)i;
-			return 1;
-		}
-	}
-	return 0;
-}
 
 static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -1390,7 +1351,7 @@ static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	struct timespec t0;
-	enum fg_kind kind;
+	const struct fg_rule_kind *kind;
 	const char *rest, *slash;
 	char name[FG_NAME_MAX + 1];
 
@@ -1458,7 +1419,8 @@ static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	slash = strchr(rest, '/');
-	if (!fg_kind_from(rest, slash ? (size_t)(slash - rest) : strlen(rest), &kind)) {
+	kind = fg_rule_kind_find(rest, slash ? (size_t)(slash - rest) : strlen(rest));
+	if (!kind) {
 		fg_reply_error(req, 404, NULL, &t0, "no such endpoint: %s", path);
 		return;
 	}

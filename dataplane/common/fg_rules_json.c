@@ -1892,3 +1892,54 @@ json_t *fg_config_to_json(const struct fg_ruleset *rs, uint64_t version)
 	}
 	return o;
 }
+
+/* ------------------------------------------------------------ kinds */
+
+static json_t *fg_service_canon(const char *name, json_t *obj,
+				struct fg_rule_error *err)
+{
+	struct fg_rule_service svc;
+	json_t *out;
+
+	if (fg_service_from_json(name, obj, &svc, err))
+		return NULL;
+	out = fg_service_to_json(&svc);
+	free(svc.backends);
+	if (!out)
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
+	return out;
+}
+
+static json_t *fg_limit_canon(const char *name, json_t *obj,
+			      struct fg_rule_error *err)
+{
+	struct fg_rule_limit lim;
+	json_t *out;
+
+	if (fg_limit_from_json(name, obj, &lim, err))
+		return NULL;
+	out = fg_limit_to_json(&lim);
+	if (!out)
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
+	return out;
+}
+
+static const struct fg_rule_kind fg_rule_kinds[] = {
+	{ "services", "service", fg_service_canon, fg_ruleset_service_user,
+	  "limit" },
+	{ "limits", "limit", fg_limit_canon, NULL, NULL },
+	/* Known to the API and refused until the L7 engine takes them. */
+	{ "routes", "route", NULL, NULL, NULL },
+	{ "seckill", "seckill rule", NULL, NULL, NULL },
+};
+
+const struct fg_rule_kind *fg_rule_kind_find(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fg_rule_kinds) / sizeof(fg_rule_kinds[0]); i++)
+		if (strlen(fg_rule_kinds[i].name) == n &&
+		    !strncmp(s, fg_rule_kinds[i].name, n))
+			return &fg_rule_kinds[i];
+	return NULL;
+}

@@ -68,6 +68,31 @@ void fg_rule_error_set(struct fg_rule_error *err, enum fg_rule_err kind,
 	__attribute__((format(printf, 4, 5)));
 
 /*
+ * The kinds of rules, as one table of operations: a kind is its name (the
+ * API path /v1/<name> and the rule set's member) and what turns one
+ * object of it into its canonical JSON, checked on its own (defaults
+ * filled in; errors name fields as the client wrote them). A new kind
+ * (routes, seckill) is one entry here, not another copy of the service
+ * and limit code in every layer. A kind without canon is known to the
+ * API but not taken by this build.
+ */
+struct fg_rule_kind {
+	const char *name;
+	const char *one;       /* one object of it, for messages: "service" */
+	/* Returns a new reference, or NULL with *err set. */
+	json_t *(*canon)(const char *name, json_t *obj,
+			 struct fg_rule_error *err);
+	/* May the rule set drop object `name` of this kind? NULL when so;
+	 * else the name of a rule (of kind user_kind) that still names it
+	 * (borrowed from rs). */
+	const char *(*user)(const struct fg_ruleset *rs, const char *name);
+	const char *user_kind; /* "limit" */
+};
+
+/* fg_rule_kind_find - the kind named s[0..n), or NULL. */
+const struct fg_rule_kind *fg_rule_kind_find(const char *s, size_t n);
+
+/*
  * fg_json_parse_body - parse a request body of len bytes (need not be NUL
  * terminated). Rejects bodies over FG_API_BODY_MAX (FG_RULE_ETOOBIG), and
  * with FG_RULE_EINVAL: text that is not JSON, duplicate keys in an
