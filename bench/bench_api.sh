@@ -21,8 +21,13 @@
 #                  and flip all tables) and the time until applied_version
 #                  matches (the same plus one status read); median, worst.
 #   put_applied_1000svc  5 single-service changes with those 1,000
-#                  services in place: every apply recompiles the whole
-#                  table set, so this is the per-change cost at that size.
+#                  services in place: the per-change cost at that size
+#                  (rings of unchanged services are shared, the rest of
+#                  the set is still parsed, stored and compiled whole).
+#   store_floor_*  the store's own floor: a bare etcd put of the same
+#                  bytes (one small service; the 1,000-service set) until
+#                  the watch brings it back, on the embedded member's
+#                  socket. Then the ratios the targets are stated in.
 #
 # Prints bench=api case=<case> value=<ms> unit=ms floor=0 lines, then a
 # table. Path checks (exit 1): every write succeeds, applied_version
@@ -125,7 +130,7 @@ EOF
 DPID=$!
 
 # The measurements, in the daemon's namespace; python's output is ours.
-nsenter --net="/var/run/netns/$NS" python3 - "$DPID" <<'PY'
+nsenter --net="/var/run/netns/$NS" python3 - "$DPID" "$TMP/data" <<'PY'
 import http.client
 import json
 import os
@@ -275,6 +280,58 @@ for i in range(5):
     big_app.append(b)
 rows.append(("put_applied_1000svc", "PUT -> applied, 1000 services live (5)", big_app))
 
+# (d) the store's own floor: a bare etcd write of the same bytes and the
+# watch event that brings it back, on the embedded member's client
+# socket, beside the daemon's figures.
+import base64
+import socket
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=60)
+        self.upath = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.upath)
+
+
+def etcd_floor(value, n):
+    """ms from a bare put of value to its watch event, n times."""
+    sockpath = os.path.join(data_dir, "etcd-sock", "client:0")
+    key = base64.b64encode(b"/bench/floor").decode()
+    out = []
+    for i in range(n):
+        w = UnixHTTP(sockpath)
+        w.request("POST", "/v3/watch", body=json.dumps(
+            {"create_request": {"key": key}}))
+        wr = w.getresponse()
+        wr.fp.readline()  # the created response
+        p = UnixHTTP(sockpath)
+        t0 = time.monotonic()
+        p.request("POST", "/v3/kv/put", body=json.dumps(
+            {"key": key, "value": base64.b64encode(value + b"%d" % i).decode()}))
+        p.getresponse().read()
+        while True:
+            line = wr.fp.readline()
+            if not line:
+                die("etcd watch ended")
+            if b'"events"' in line:
+                break
+        out.append((time.monotonic() - t0) * 1000)
+        w.close()
+        p.close()
+    return out
+
+
+data_dir = sys.argv[2]
+small = json.dumps(service("198.18.0.10", 80, bk, 7)).encode()
+rows.append(("store_floor_small", "etcd put -> watch, %d bytes (20)" % len(small),
+             etcd_floor(small, 20)))
+rows.append(("store_floor_1000svc", "etcd put -> watch, %d bytes (5)" % size,
+             etcd_floor(json.dumps(big(100)).encode(), 5)))
+
 for case, _, xs in rows:
     med, worst = summary(xs)
     print("bench=api case=%s_median value=%.2f unit=ms floor=0" % (case, med))
@@ -284,6 +341,14 @@ print("%-44s %10s %10s %10s" % ("floodgated API, ms", "median", "worst", "best")
 for _, label, xs in rows:
     med, worst = summary(xs)
     print("%-44s %10.2f %10.2f %10.2f" % (label, med, worst, min(xs)))
+med = {case: summary(xs)[0] for case, _, xs in rows}
+print()
+print("ratios (medians): one change among 1,000 services / one among a few "
+      "= %.1f (target <= 2); the 1,000-service set / one small change = %.1f "
+      "(target <= 20); store floor, large / small = %.1f" % (
+          med["put_applied_1000svc"] / med["put_applied"],
+          med["config_1000x10_applied"] / med["put_applied"],
+          med["store_floor_1000svc"] / med["store_floor_small"]))
 print()
 print("PUT /v1/config body: %d bytes; status reads after a PUT that were "
       "not already applied: %d of 100" % (size, extra_reads))
