@@ -39,6 +39,10 @@
  * the compiler can give each of N lcores and M nodes an exact share of a
  * rule's cluster-wide `rate`/`burst` (500/s over 12 instances is 41666
  * milli-requests/s each). A share's burst must hold one whole request.
+ * per_client is per instance too: a client's connections (one per
+ * purchase, Connection: close) reach one lcore only when RSS hashes the
+ * source address alone for `l7` VIPs; otherwise the compiler gives each
+ * lcore a share of the client's rate, as for items.
  *
  * Concurrency: one engine per lcore, one writer. Only the worker lcore
  * calls fg_seckill_judge; its state (buckets, counters, the dynamic item
