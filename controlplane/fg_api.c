@@ -295,14 +295,14 @@ static void fg_reply_api_error(struct evhttp_request *req,
  * fg_token_match - does an Authorization header value (h[0..hlen), NULL
  * when absent) carry token? "" as token: no auth, always true. The scheme
  * is case-insensitive (RFC 7235); the token is compared in constant time
- * over a fixed FG_CONFIG_TOKEN_MAX bytes, whatever either length, so
+ * over a fixed FG_BOOT_TOKEN_MAX bytes, whatever either length, so
  * neither the position of the first difference nor the token's length
  * shows in the time taken.
  */
 static bool fg_token_match(const char *token, const char *h, size_t hlen)
 {
-	unsigned char a[FG_CONFIG_TOKEN_MAX], b[FG_CONFIG_TOKEN_MAX];
-	size_t tlen = strnlen(token, FG_CONFIG_TOKEN_MAX - 1), i;
+	unsigned char a[FG_BOOT_TOKEN_MAX], b[FG_BOOT_TOKEN_MAX];
+	size_t tlen = strnlen(token, FG_BOOT_TOKEN_MAX - 1), i;
 	volatile unsigned char diff = 0;
 	bool ok;
 
@@ -482,7 +482,7 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 			       d->rules_version, want);
 		return;
 	}
-	if (fg_config_from_json(candidate, &rs, &e)) {
+	if (fg_ruleset_from_json(candidate, &rs, &e)) {
 		json_decref(candidate);
 		fg_reply_api_error(req, &e, t0);
 		return;
@@ -560,13 +560,13 @@ static void fg_put_config(struct fg_daemon *d, struct evhttp_request *req,
 	}
 	/* Parse for validation and to store the canonical form (defaults
 	 * filled in) rather than what the client happened to send. */
-	if (fg_config_from_json(body, &rs, &e)) {
+	if (fg_ruleset_from_json(body, &rs, &e)) {
 		json_decref(body);
 		fg_reply_api_error(req, &e, t0);
 		return;
 	}
 	json_decref(body);
-	canon = fg_config_to_json(&rs, 0);
+	canon = fg_ruleset_to_json(&rs, 0);
 	fg_ruleset_free(&rs);
 	if (!canon) {
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
@@ -685,7 +685,7 @@ static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,
 		      "group", d->cfg.node.group,
 		      "software_version", FG_SOFTWARE_VERSION,
 		      "dataplane", "kind", d->dp->ops->kind, "interfaces", ifs,
-		      "mode", d->cfg.dataplane.mode == FG_CONFIG_XDP_GENERIC ?
+		      "mode", d->cfg.dataplane.mode == FG_BOOT_XDP_GENERIC ?
 			      "generic" : "native",
 		      "adopted", d->dp->adopted,
 		      "rules_version", (json_int_t)d->rules_version,
@@ -1455,7 +1455,7 @@ static void fg_api_dispatch(struct evhttp_request *req, void *arg)
 
 /*
  * fg_api_listen - a listening socket on api.listen, bound from the parsed
- * address (fg_config_api_sockaddr): evhttp_bind_socket would resolve the
+ * address (fg_boot_api_sockaddr): evhttp_bind_socket would resolve the
  * literal with getaddrinfo(AI_ADDRCONFIG), which refuses 127.0.0.1 and
  * ::1 while no interface but lo has an address - at boot, before the
  * network is up. Returns the socket or -errno, err naming the step.
@@ -1467,7 +1467,7 @@ static int fg_api_listen(const struct fg_daemon *d, char *err, size_t errlen)
 	int fd, one = 1, e;
 	const char *step;
 
-	if (fg_config_api_sockaddr(&d->cfg, &ss, &sl)) {
+	if (fg_boot_api_sockaddr(&d->cfg, &ss, &sl)) {
 		snprintf(err, errlen, "cannot listen on %s: not an IPv4 or IPv6 address",
 			 d->cfg.api.listen);
 		return -EINVAL;
@@ -1561,7 +1561,7 @@ int fg_api_start(struct fg_daemon *d, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	fg_api_warn_token_file(d);
-	if (!d->cfg.api.token[0] && !fg_config_api_loopback(&d->cfg))
+	if (!d->cfg.api.token[0] && !fg_boot_api_loopback(&d->cfg))
 		fg_log(FG_LOG_WARN,
 		       "api: listening on %s beyond loopback WITHOUT a token (api.allow_no_token): anyone who reaches it can rewrite the rules",
 		       d->cfg.api.listen);

@@ -23,7 +23,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "fg_config.h"
+#include "fg_boot.h"
 #include "fg_dataplane.h"
 #include "fg_rules.h"
 #include "fg_version.h"

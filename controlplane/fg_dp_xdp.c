@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fg_config.h"
+#include "fg_boot.h"
 #include "fg_dataplane.h"
 #include "fg_xdp.h"
 
@@ -189,7 +189,7 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 	}
 	for (i = 0; !(flags & FG_DP_OPEN_DETACH) && i < c->ninterfaces; i++) {
 		rc = fg_xdp_attach(x, c->interfaces[i],
-				   c->mode == FG_CONFIG_XDP_GENERIC ?
+				   c->mode == FG_BOOT_XDP_GENERIC ?
 				   FG_XDP_MODE_GENERIC : FG_XDP_MODE_NATIVE,
 				   err, errlen);
 		if (rc) {

@@ -126,7 +126,7 @@ struct fg_host *fg_host_start(struct event_base *base,
 			      const struct fg_boot_config *cfg, char *err,
 			      size_t errlen)
 {
-	const char *ifs[FG_CONFIG_IFACES_MAX];
+	const char *ifs[FG_BOOT_IFACES_MAX];
 	struct fg_sysctl_report *rep;
 	struct fg_host *h;
 	unsigned int i;

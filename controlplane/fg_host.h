@@ -14,7 +14,7 @@
 
 #include <event2/event.h>
 
-#include "fg_config.h"
+#include "fg_boot.h"
 #include "fg_rules.h"
 
 struct fg_host;

@@ -400,7 +400,7 @@ int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config, uint64_t versio
 
 	if (version <= d->rules_version)
 		return 0;
-	if (fg_config_from_json(config, &rs, &e)) {
+	if (fg_ruleset_from_json(config, &rs, &e)) {
 		fg_log(FG_LOG_ERROR, "store: rules at version %" PRIu64
 		       " do not validate (%s); keeping version %" PRIu64,
 		       version, e.message, d->rules_version);

@@ -32,7 +32,7 @@
 
 #include <event2/event.h>
 
-#include "fg_config.h"
+#include "fg_boot.h"
 #include "fg_etcd.h"
 #include "fg_etcd_embedded.h"
 #include "fg_log.h"

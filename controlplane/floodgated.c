@@ -64,18 +64,18 @@ static void fg_on_stop(evutil_socket_t sig, short what, void *arg)
 static void fg_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct fg_daemon *d = arg;
-	struct fg_config_errors errs;
+	struct fg_boot_errors errs;
 	struct fg_boot_config nc;
 	char err[512] = "";
 	int rc;
 
-	if (fg_config_load(d->config_path, &nc, &errs)) {
+	if (fg_boot_load(d->config_path, &nc, &errs)) {
 		fg_log(FG_LOG_ERROR, "SIGHUP: %s does not load; nothing changed",
 		       d->config_path);
-		fg_config_errors_print(&errs, stderr);
+		fg_boot_errors_print(&errs, stderr);
 		return;
 	}
-	rc = fg_config_reload_diff(&d->cfg, &nc, err, sizeof(err));
+	rc = fg_boot_reload_diff(&d->cfg, &nc, err, sizeof(err));
 	if (rc < 0) {
 		fg_log(FG_LOG_ERROR, "SIGHUP: %s; nothing changed", err);
 		return;
@@ -84,8 +84,8 @@ static void fg_on_hup(evutil_socket_t sig, short what, void *arg)
 	fg_log_set_level(fg_level_of(d->cfg.log.level));
 	fg_log(FG_LOG_INFO, "SIGHUP: reloaded %s (%s%s%s)", d->config_path,
 	       rc ? "" : "no live setting changed",
-	       rc & FG_CONFIG_RELOAD_LOG_LEVEL ? "log.level " : "",
-	       rc & FG_CONFIG_RELOAD_TOKEN ? "api token" : "");
+	       rc & FG_BOOT_RELOAD_LOG_LEVEL ? "log.level " : "",
+	       rc & FG_BOOT_RELOAD_TOKEN ? "api token" : "");
 }
 
 /* --------------------------------------------------------------- main */
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fg_daemon dd = { 0 }, *d = &dd;
-	struct fg_config_errors errs;
+	struct fg_boot_errors errs;
 	int check = 0, detach = 0, c, rc = 1;
 	bool replace = false;
 	char err[512] = "";
@@ -178,8 +178,8 @@ int main(int argc, char **argv)
 			check ? "--check" : "--detach");
 		return 2;
 	}
-	if (fg_config_load(d->config_path, &d->cfg, &errs)) {
-		fg_config_errors_print(&errs, stderr);
+	if (fg_boot_load(d->config_path, &d->cfg, &errs)) {
+		fg_boot_errors_print(&errs, stderr);
 		return 1;
 	}
 	/* A kind this build does not have: refused here, so --check tells

@@ -400,7 +400,7 @@ static int cmd_apply(const char *node, int argc, char **argv)
 	}
 	root = fg_json_parse_body(buf, len, &aerr);
 	free(buf);
-	if (!root || fg_config_from_json(root, &rs, &aerr)) {
+	if (!root || fg_ruleset_from_json(root, &rs, &aerr)) {
 		fprintf(stderr, "fgxdp: %s: %s\n", argv[optind], aerr.message);
 		json_decref(root);
 		return 1;

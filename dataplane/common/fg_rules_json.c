@@ -1540,15 +1540,15 @@ const char *fg_ruleset_service_user(const struct fg_ruleset *rs,
 
 /* ----------------------------------------------------------- config */
 
-static const char *const fg_config_keys[] = {
+static const char *const fg_ruleset_keys[] = {
 	"services", "limits", "routes", "seckill", NULL,
 };
 
 /*
- * fg_config_member - member `key` of the body as an object (NULL when
+ * fg_ruleset_member - member `key` of the body as an object (NULL when
  * absent). Returns 0 or -EINVAL.
  */
-static int fg_config_member(struct fg_pctx *c, json_t *root, const char *key,
+static int fg_ruleset_member(struct fg_pctx *c, json_t *root, const char *key,
 			    json_t **out)
 {
 	*out = json_object_get(root, key);
@@ -1572,11 +1572,11 @@ static int fg_lim_sort_name(const void *pa, const void *pb)
 }
 
 /*
- * fg_config_names - refuse a member of `map` whose name is invalid; the
+ * fg_ruleset_names - refuse a member of `map` whose name is invalid; the
  * field is the map ("services"), since a bad name makes a bad path.
  * Returns 0 or -EINVAL.
  */
-static int fg_config_names(struct fg_pctx *c, json_t *map, const char *what)
+static int fg_ruleset_names(struct fg_pctx *c, json_t *map, const char *what)
 {
 	const char *key;
 	json_t *val;
@@ -1592,8 +1592,8 @@ static int fg_config_names(struct fg_pctx *c, json_t *map, const char *what)
 	return 0;
 }
 
-/* fg_config_from_json - see the header. */
-int fg_config_from_json(json_t *root, struct fg_ruleset *out,
+/* fg_ruleset_from_json - see the header. */
+int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
 			struct fg_rule_error *err)
 {
 	json_t *svcs, *lims, *routes, *seckill, *val;
@@ -1616,13 +1616,13 @@ int fg_config_from_json(json_t *root, struct fg_ruleset *out,
 	if (json_object_get(root, "version"))
 		return fg_perr_at(&c, "version",
 				  "not allowed in a PUT body: the server assigns versions (send If-Match: \"N\" for a conditional write)");
-	rc = fg_check_keys(&c, root, fg_config_keys);
+	rc = fg_check_keys(&c, root, fg_ruleset_keys);
 	if (rc)
 		return rc;
-	if ((rc = fg_config_member(&c, root, "services", &svcs)) ||
-	    (rc = fg_config_member(&c, root, "limits", &lims)) ||
-	    (rc = fg_config_member(&c, root, "routes", &routes)) ||
-	    (rc = fg_config_member(&c, root, "seckill", &seckill)))
+	if ((rc = fg_ruleset_member(&c, root, "services", &svcs)) ||
+	    (rc = fg_ruleset_member(&c, root, "limits", &lims)) ||
+	    (rc = fg_ruleset_member(&c, root, "routes", &routes)) ||
+	    (rc = fg_ruleset_member(&c, root, "seckill", &seckill)))
 		return rc;
 	/* L7 rules need the DPDK L7 dataplane: refusing them is honest,
 	 * storing them unenforced would not be. */
@@ -1642,8 +1642,8 @@ int fg_config_from_json(json_t *root, struct fg_ruleset *out,
 	if (lims && json_object_size(lims) > FG_LIMIT_MAX)
 		return fg_perr_at(&c, "limits", "at most %u limits",
 				  FG_LIMIT_MAX);
-	if ((svcs && (rc = fg_config_names(&c, svcs, "services"))) ||
-	    (lims && (rc = fg_config_names(&c, lims, "limits"))))
+	if ((svcs && (rc = fg_ruleset_names(&c, svcs, "services"))) ||
+	    (lims && (rc = fg_ruleset_names(&c, lims, "limits"))))
 		return rc;
 
 	if (svcs && json_object_size(svcs)) {
@@ -1861,8 +1861,8 @@ json_t *fg_limit_to_json(const struct fg_rule_limit *lim)
 	return o;
 }
 
-/* fg_config_to_json - see the header. */
-json_t *fg_config_to_json(const struct fg_ruleset *rs, uint64_t version)
+/* fg_ruleset_to_json - see the header. */
+json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version)
 {
 	json_t *o, *svcs, *lims;
 	bool ok = true;

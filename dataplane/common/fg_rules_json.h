@@ -15,7 +15,7 @@
  *  - fg_service_from_json / fg_limit_from_json check one object on its own;
  *  - fg_ruleset_check checks a whole candidate rule set: (vip, port, proto)
  *    clashes (a conflict), limits naming missing or incompatible services,
- *    dataplane capacity. fg_config_from_json runs both. The API layer runs
+ *    dataplane capacity. fg_ruleset_from_json runs both. The API layer runs
  *    fg_ruleset_check on the candidate set for single-object writes too.
  *
  * Library code: nothing here logs; errors go to the caller in an
@@ -141,7 +141,7 @@ int fg_limit_from_json(const char *name, json_t *obj,
 		       struct fg_rule_limit *out, struct fg_rule_error *err);
 
 /*
- * fg_config_from_json - parse a PUT /v1/config body: {"services": {name:
+ * fg_ruleset_from_json - parse a PUT /v1/config body: {"services": {name:
  * Service}, "limits": {name: Limit}, "routes": {}, "seckill": {}}, every
  * member optional (absent = none). A "version" member is refused (versions
  * are the server's; a conditional write uses If-Match). Non-empty routes or
@@ -154,7 +154,7 @@ int fg_limit_from_json(const char *name, json_t *obj,
  * *err set and *out untouched. *out must own nothing on entry
  * that the caller has not kept a pointer to: it is overwritten, not freed.
  */
-int fg_config_from_json(json_t *root, struct fg_ruleset *out,
+int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
 			struct fg_rule_error *err);
 
 /*
@@ -193,11 +193,11 @@ json_t *fg_service_to_json(const struct fg_rule_service *svc);
 json_t *fg_limit_to_json(const struct fg_rule_limit *lim);
 
 /*
- * fg_config_to_json - the GET /v1/config body: {"version": version,
+ * fg_ruleset_to_json - the GET /v1/config body: {"version": version,
  * "services": {...}, "limits": {...}, "routes": {}, "seckill": {}}, objects
  * in the rule set's order. Returns a new reference, or NULL when out of
  * memory.
  */
-json_t *fg_config_to_json(const struct fg_ruleset *rs, uint64_t version);
+json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version);
 
 #endif /* FG_RULES_JSON_H */

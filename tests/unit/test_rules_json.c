@@ -157,7 +157,7 @@ static void cfg_ok(const char *text, struct fg_ruleset *out)
 {
 	struct fg_rule_error err = { 0 };
 	json_t *j = jq(text);
-	int rc = fg_config_from_json(j, out, &err);
+	int rc = fg_ruleset_from_json(j, out, &err);
 
 	json_decref(j);
 	if (rc)
@@ -499,7 +499,7 @@ static void run_bad_case(const struct bad_case *bc)
 		rc = fg_limit_from_json("perip", j, &lim, &err);
 		break;
 	case K_CFG:
-		rc = fg_config_from_json(j, &rs, &err);
+		rc = fg_ruleset_from_json(j, &rs, &err);
 		break;
 	}
 	json_decref(j);
@@ -849,7 +849,7 @@ static const char *full_config =
 	" 'dnsflood':{'service':'dns','key':'flow','unit':'pps','rate':10}},"
 	"'routes':{},'seckill':{}}";
 
-static void test_config_good(void **state)
+static void test_ruleset_good(void **state)
 {
 	struct fg_ruleset rs;
 
@@ -911,7 +911,7 @@ static void round_trip(const char *text)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	cfg_ok(text, &a);
-	ja = fg_config_to_json(&a, 42);
+	ja = fg_ruleset_to_json(&a, 42);
 	assert_non_null(ja);
 	assert_int_equal(json_integer_value(json_object_get(ja, "version")), 42);
 	assert_true(json_is_object(json_object_get(ja, "routes")));
@@ -924,10 +924,10 @@ static void round_trip(const char *text)
 	assert_non_null(dumped);
 	reparsed = fg_json_parse_body(dumped, strlen(dumped), &err);
 	assert_non_null(reparsed);
-	if (fg_config_from_json(reparsed, &b, &err))
+	if (fg_ruleset_from_json(reparsed, &b, &err))
 		fail_msg("round trip refused: %s: %s", err.message, dumped);
 	assert_set_equal(&a, &b);
-	jb = fg_config_to_json(&b, 42);
+	jb = fg_ruleset_to_json(&b, 42);
 	assert_non_null(jb);
 	assert_int_equal(json_object_del(jb, "version"), 0);
 	assert_true(json_equal(ja, jb));
@@ -1063,7 +1063,7 @@ static void test_ruleset_check(void **state)
 
 /* A config body with more limits than the tables hold is refused before
  * anything is allocated for them. */
-static void test_config_too_many(void **state)
+static void test_ruleset_too_many(void **state)
 {
 	struct fg_rule_error err = { 0 };
 	struct fg_ruleset rs;
@@ -1080,7 +1080,7 @@ static void test_config_too_many(void **state)
 					      "rate", 10));
 	}
 	json_object_set_new(root, "limits", lims);
-	assert_int_equal(fg_config_from_json(root, &rs, &err), -EINVAL);
+	assert_int_equal(fg_ruleset_from_json(root, &rs, &err), -EINVAL);
 	assert_string_equal(err.field, "limits");
 	assert_non_null(strstr(err.message, "at most 256 limits"));
 	assert_null(rs.limits);
@@ -1093,7 +1093,7 @@ static void test_config_too_many(void **state)
 				    json_pack("{s:s,s:i}", "unit", "pps",
 					      "rate", 10));
 	}
-	assert_int_equal(fg_config_from_json(root, &rs, &err), -EINVAL);
+	assert_int_equal(fg_ruleset_from_json(root, &rs, &err), -EINVAL);
 	assert_string_equal(err.field, "limits.g8.service");
 	assert_null(rs.limits);
 	json_decref(root);
@@ -1208,7 +1208,7 @@ static void test_long_unknown_key(void **state)
 	json_object_set_new(svc, key, json_true());
 	root = json_pack("{s:{s:o}}", "services", "web", svc);
 	memset(&rs, 0, sizeof(rs));
-	assert_int_equal(fg_config_from_json(root, &rs, &err), -EINVAL);
+	assert_int_equal(fg_ruleset_from_json(root, &rs, &err), -EINVAL);
 	assert_int_equal(strlen(err.field), sizeof(err.field) - 1);
 	assert_memory_equal(err.field, "services.web.kkk", 16);
 	json_decref(root);
@@ -1224,11 +1224,11 @@ int main(void)
 		cmocka_unit_test(test_service_extremes),
 		cmocka_unit_test(test_ipv6_service),
 		cmocka_unit_test(test_limit_defaults),
-		cmocka_unit_test(test_config_good),
+		cmocka_unit_test(test_ruleset_good),
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_limit_to_json),
 		cmocka_unit_test(test_ruleset_check),
-		cmocka_unit_test(test_config_too_many),
+		cmocka_unit_test(test_ruleset_too_many),
 		cmocka_unit_test(test_parse_body),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_long_unknown_key),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * test_config.c - the boot file loader: every shipped config (under
+ * test_boot.c - the boot file loader: every shipped config (under
  * $FG_CONFIG_EXAMPLES, the source tree's configs/) loads; defaults and
  * parsed values; a table of bad files, each with the exact lines and
  * messages it must produce, several errors reported together; the
@@ -30,7 +30,7 @@
 
 #include <cmocka.h>
 
-#include "fg_config.h"
+#include "fg_boot.h"
 
 static char tmpdir[64];
 
@@ -60,17 +60,17 @@ static const char *write_file(const char *name, const char *text)
 }
 
 static struct fg_boot_config cfg, cfg2;
-static struct fg_config_errors errs;
+static struct fg_boot_errors errs;
 
 /* load_text - write text as test.conf and load it. */
 static int load_text(const char *text, struct fg_boot_config *out)
 {
-	return fg_config_load(write_file("test.conf", text), out, &errs);
+	return fg_boot_load(write_file("test.conf", text), out, &errs);
 }
 
 static void dump_errors(void)
 {
-	fg_config_errors_print(&errs, stdout);
+	fg_boot_errors_print(&errs, stdout);
 }
 
 static const char *minimal =
@@ -79,7 +79,7 @@ static const char *minimal =
 
 static int setup(void **state)
 {
-	strcpy(tmpdir, "/tmp/fg_test_config.XXXXXX");
+	strcpy(tmpdir, "/tmp/fg_test_boot.XXXXXX");
 	assert_non_null(mkdtemp(tmpdir));
 	write_file("token", "s3cr3t-Token_1.~+/==\n");
 	write_file("token_empty", "\n  \n");
@@ -110,7 +110,7 @@ static int teardown(void **state)
  * load_example - load a shipped config as shipped, except that the token
  * file it names (/etc/floodgate/token: an example beyond loopback must
  * name one) is the test's: copied to example.conf with that path
- * replaced. Returns fg_config_load's result.
+ * replaced. Returns fg_boot_load's result.
  */
 static int load_example(const char *path, struct fg_boot_config *out)
 {
@@ -135,7 +135,7 @@ static int load_example(const char *path, struct fg_boot_config *out)
 	}
 	assert_true(i == n);
 	copy[o] = '\0';
-	return fg_config_load(write_file("example.conf", copy), out, &errs);
+	return fg_boot_load(write_file("example.conf", copy), out, &errs);
 }
 
 /* Every shipped config loads without an error. */
@@ -151,7 +151,7 @@ static void test_examples_load(void **state)
 	if (!dir)
 		fail_msg("FG_CONFIG_EXAMPLES is not set: the source tree's configs/ directory");
 	snprintf(path, sizeof(path), "%s/floodgate.conf", dir);
-	rc = fg_config_load(path, &cfg, &errs);
+	rc = fg_boot_load(path, &cfg, &errs);
 	if (rc)
 		dump_errors();
 	assert_int_equal(rc, 0);
@@ -198,7 +198,7 @@ static void test_examples_load(void **state)
 	assert_int_equal(cfg.log.level, LOG_WARNING);
 
 	snprintf(path, sizeof(path), "%s/examples/dpdk.conf", dir);
-	assert_int_equal(fg_config_load(path, &cfg, &errs), 0);
+	assert_int_equal(fg_boot_load(path, &cfg, &errs), 0);
 	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_DPDK);
 	assert_string_equal(cfg.dataplane.control_socket,
 			    "/run/floodgate/dpdk.sock");
@@ -222,7 +222,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.store.kind, FG_STORE_EMBEDDED);
 	assert_string_equal(cfg.store.data_dir, "/var/lib/floodgate");
 	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_XDP);
-	assert_int_equal(cfg.dataplane.mode, FG_CONFIG_XDP_NATIVE);
+	assert_int_equal(cfg.dataplane.mode, FG_BOOT_XDP_NATIVE);
 	assert_false(cfg.dataplane.tunnel_source.has4);
 	assert_false(cfg.dataplane.snat.has6);
 	assert_int_equal(cfg.dataplane.ct_established, 2097152);
@@ -257,7 +257,7 @@ static void test_values(void **state)
 	assert_string_equal(cfg.api.token, "s3cr3t-Token_1.~+/==");
 	assert_int_equal(cfg.dataplane.ninterfaces, 2);
 	assert_string_equal(cfg.dataplane.interfaces[1], "veth-a.10");
-	assert_int_equal(cfg.dataplane.mode, FG_CONFIG_XDP_GENERIC);
+	assert_int_equal(cfg.dataplane.mode, FG_BOOT_XDP_GENERIC);
 	assert_false(cfg.dataplane.tunnel_source.has4);
 	assert_true(cfg.dataplane.tunnel_source.has6);
 	assert_string_equal(inet_ntop(AF_INET6, &cfg.dataplane.tunnel_source.a6,
@@ -269,8 +269,8 @@ static void test_values(void **state)
 	assert_int_equal(cfg.dataplane.udp_timeout_s, 1);
 	assert_int_equal(cfg.dataplane.tcp_timeout_s, 300);
 	assert_int_equal(cfg.log.level, LOG_DEBUG);
-	assert_string_equal(fg_config_log_level_name(cfg.log.level), "debug");
-	assert_string_equal(fg_config_log_level_name(LOG_WARNING), "warn");
+	assert_string_equal(fg_boot_log_level_name(cfg.log.level), "debug");
+	assert_string_equal(fg_boot_log_level_name(LOG_WARNING), "warn");
 }
 
 /* ----------------------------------------------------- bad configs */
@@ -425,7 +425,7 @@ static void test_bad_files(void **state)
 		int rc;
 
 		path = write_file("test.conf", bc->text);
-		rc = fg_config_load(path, &cfg, &errs);
+		rc = fg_boot_load(path, &cfg, &errs);
 		for (nwant = 0; nwant < 10 && bc->want[nwant].msg; nwant++)
 			;
 		ok = errs.n == nwant;
@@ -450,18 +450,18 @@ static void test_unreadable(void **state)
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
-	assert_int_equal(fg_config_load(path, &cfg, &errs), -ENOENT);
+	assert_int_equal(fg_boot_load(path, &cfg, &errs), -ENOENT);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.e[0].line, 0);
 	assert_string_equal(errs.e[0].message,
 			    "cannot read: No such file or directory");
-	assert_int_equal(fg_config_load(tmpdir, &cfg, &errs), -EINVAL);
+	assert_int_equal(fg_boot_load(tmpdir, &cfg, &errs), -EINVAL);
 	assert_string_equal(errs.e[0].message,
 			    "cannot read: not a regular file");
 	/* errs is optional. */
-	assert_int_equal(fg_config_load(path, &cfg, NULL), -ENOENT);
+	assert_int_equal(fg_boot_load(path, &cfg, NULL), -ENOENT);
 	assert_int_equal(load_text("node = {", &cfg), -EINVAL);
-	assert_int_equal(fg_config_load(write_file("test.conf", "node = 1;\n"),
+	assert_int_equal(fg_boot_load(write_file("test.conf", "node = 1;\n"),
 					&cfg, NULL), -EINVAL);
 }
 
@@ -474,7 +474,7 @@ static void test_include(void **state)
 	write_file("inc.conf", "log = {\n level = \"chatty\"; };\n");
 	snprintf(inc, sizeof(inc), "%s/inc.conf", tmpdir);
 	path = write_file("test.conf", NODE XDP "@include \"inc.conf\"\n");
-	assert_int_equal(fg_config_load(path, &cfg, &errs), -EINVAL);
+	assert_int_equal(fg_boot_load(path, &cfg, &errs), -EINVAL);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.e[0].file, inc);
 	assert_int_equal(errs.e[0].line, 2);
@@ -490,19 +490,19 @@ static void test_error_overflow_and_print(void **state)
 	FILE *f;
 
 	off = (size_t)snprintf(text, sizeof(text), "%s", NODE XDP);
-	for (i = 0; i < FG_CONFIG_ERRORS_MAX + 8; i++)
+	for (i = 0; i < FG_BOOT_ERRORS_MAX + 8; i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"junk%u = 1;\n", i);
 	path = write_file("test.conf", text);
-	assert_int_equal(fg_config_load(path, &cfg, &errs), -EINVAL);
-	assert_int_equal(errs.n, FG_CONFIG_ERRORS_MAX);
+	assert_int_equal(fg_boot_load(path, &cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, FG_BOOT_ERRORS_MAX);
 	assert_int_equal(errs.dropped, 8);
 
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	lines = fg_config_errors_print(&errs, f);
+	lines = fg_boot_errors_print(&errs, f);
 	fclose(f);
-	assert_int_equal(lines, FG_CONFIG_ERRORS_MAX + 1);
+	assert_int_equal(lines, FG_BOOT_ERRORS_MAX + 1);
 	{
 		char first[512], last[512];
 
@@ -516,11 +516,11 @@ static void test_error_overflow_and_print(void **state)
 
 	/* A line-less error prints as "file: message". */
 	path = write_file("test.conf", XDP);
-	assert_int_equal(fg_config_load(path, &cfg, &errs), -EINVAL);
+	assert_int_equal(fg_boot_load(path, &cfg, &errs), -EINVAL);
 	buf = NULL;
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	assert_int_equal(fg_config_errors_print(&errs, f), 1);
+	assert_int_equal(fg_boot_errors_print(&errs, f), 1);
 	fclose(f);
 	{
 		char want[512];
@@ -539,17 +539,17 @@ static void test_api_open(void **state)
 {
 	assert_int_equal(load_text(NODE XDP "api = { listen = \"0.0.0.0:7380\";\n"
 				   " token_file = \"@DIR@/token\"; };\n", &cfg), 0);
-	assert_false(fg_config_api_loopback(&cfg));
+	assert_false(fg_boot_api_loopback(&cfg));
 	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::]:7380\";\n"
 				   " allow_no_token = true; };\n", &cfg), 0);
 	assert_true(cfg.api.allow_no_token);
-	assert_false(fg_config_api_loopback(&cfg));
+	assert_false(fg_boot_api_loopback(&cfg));
 	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::1]:7380\"; };\n",
 				   &cfg), 0);
-	assert_true(fg_config_api_loopback(&cfg));
+	assert_true(fg_boot_api_loopback(&cfg));
 	assert_int_equal(load_text(NODE XDP "api = { listen = \"127.0.0.9:7380\"; };\n",
 				   &cfg), 0);
-	assert_true(fg_config_api_loopback(&cfg));
+	assert_true(fg_boot_api_loopback(&cfg));
 	assert_int_equal(load_text("node = { name = \"a\"; group = \"default\"; };\n" XDP,
 				   &cfg), 0);
 	assert_string_equal(cfg.node.group, "default");
@@ -558,7 +558,7 @@ static void test_api_open(void **state)
 				   " allow_no_token = true; };\n", &cfg), 0);
 	cfg2 = cfg;
 	cfg2.api.allow_no_token = false;
-	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, NULL, 0), -EBUSY);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, NULL, 0), -EBUSY);
 }
 
 /* lo_up - bring lo up in this network namespace. Returns 0 or -errno. */
@@ -581,7 +581,7 @@ static int lo_up(void)
 }
 
 /* bind_listen - bind api.listen of text's config as the daemon does, from
- * fg_config_api_sockaddr. Returns 0 or -errno. */
+ * fg_boot_api_sockaddr. Returns 0 or -errno. */
 static int bind_listen(const char *listen_text)
 {
 	struct sockaddr_storage ss;
@@ -593,7 +593,7 @@ static int bind_listen(const char *listen_text)
 		 listen_text);
 	if (load_text(text, &cfg))
 		return -EINVAL;
-	if (fg_config_api_sockaddr(&cfg, &ss, &len))
+	if (fg_boot_api_sockaddr(&cfg, &ss, &len))
 		return -EINVAL;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -624,19 +624,19 @@ static void test_api_sockaddr(void **state)
 
 	assert_int_equal(load_text(NODE XDP "api = { listen = \"127.0.0.1:7391\"; };\n",
 				   &cfg), 0);
-	assert_int_equal(fg_config_api_sockaddr(&cfg, &ss, &len), 0);
+	assert_int_equal(fg_boot_api_sockaddr(&cfg, &ss, &len), 0);
 	assert_int_equal(len, sizeof(*sin));
 	assert_int_equal(sin->sin_family, AF_INET);
 	assert_int_equal(ntohs(sin->sin_port), 7391);
 	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
 	assert_int_equal(load_text(NODE XDP "api = { listen = \"[::1]:7392\"; };\n",
 				   &cfg), 0);
-	assert_int_equal(fg_config_api_sockaddr(&cfg, &ss, &len), 0);
+	assert_int_equal(fg_boot_api_sockaddr(&cfg, &ss, &len), 0);
 	assert_int_equal(len, sizeof(*sin6));
 	assert_int_equal(sin6->sin6_family, AF_INET6);
 	assert_int_equal(ntohs(sin6->sin6_port), 7392);
 	assert_true(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
-	assert_int_equal(fg_config_api_sockaddr(NULL, &ss, &len), -EINVAL);
+	assert_int_equal(fg_boot_api_sockaddr(NULL, &ss, &len), -EINVAL);
 
 	fflush(stdout);
 	pid = fork();
@@ -677,7 +677,7 @@ static void test_reload_diff(void **state)
 		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"]; };\n"
 		"log = { level = \"info\"; };\n", &cfg), 0);
 	cfg2 = cfg;
-	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)), 0);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)), 0);
 
 	/* Live: the level, and the token file's content. */
 	write_file("token", "rotated\n");
@@ -687,8 +687,8 @@ static void test_reload_diff(void **state)
 		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"]; };\n"
 		"log = { level = \"debug\"; };\n", &cfg2), 0);
 	assert_string_equal(cfg2.api.token, "rotated");
-	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)),
-			 FG_CONFIG_RELOAD_LOG_LEVEL | FG_CONFIG_RELOAD_TOKEN);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)),
+			 FG_BOOT_RELOAD_LOG_LEVEL | FG_BOOT_RELOAD_TOKEN);
 	write_file("token", "s3cr3t-Token_1.~+/==\n");
 
 	/* Not live: interfaces (order matters: the first one lends its
@@ -698,7 +698,7 @@ static void test_reload_diff(void **state)
 		"api = { token_file = \"@DIR@/token\"; };\n"
 		"dataplane = { kind = \"xdp\"; interfaces = [\"eth1\"]; };\n"
 		"log = { level = \"debug\"; };\n", &cfg2), 0);
-	rc = fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err));
+	rc = fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err));
 	assert_int_equal(rc, -EBUSY);
 	assert_string_equal(err,
 			    "needs a restart to change: dataplane.interfaces");
@@ -708,7 +708,7 @@ static void test_reload_diff(void **state)
 		"dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
 		"  conntrack = { tcp_timeout_s = 60; }; };\n"
 		"store = { data_dir = \"/var/lib/floodgate2\"; };\n", &cfg2), 0);
-	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, err, sizeof(err)),
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)),
 			 -EBUSY);
 	assert_string_equal(err,
 			    "needs a restart to change: api.token_file, store.data_dir, dataplane.conntrack.tcp_timeout_s");
@@ -718,8 +718,8 @@ static void test_reload_diff(void **state)
 		"api = { token_file = \"@DIR@/token\"; };\n"
 		"dataplane = { kind = \"dpdk\"; control_socket = \"/run/x.sock\"; };\n",
 		&cfg2), 0);
-	assert_int_equal(fg_config_reload_diff(&cfg, &cfg2, NULL, 0), -EBUSY);
-	assert_int_equal(fg_config_reload_diff(NULL, &cfg2, NULL, 0), -EINVAL);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, NULL, 0), -EBUSY);
+	assert_int_equal(fg_boot_reload_diff(NULL, &cfg2, NULL, 0), -EINVAL);
 }
 
 int main(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * fg_config.h - floodgated's boot file (libconfig syntax): the one place
+ * fg_boot.h - floodgated's boot file (libconfig syntax): the one place
  * that parses it (STYLE.md) into a validated, flat struct fg_boot_config.
  *
  * Every problem found is collected with the file and line it concerns -
@@ -25,7 +25,7 @@
  *                                     non-empty file: the bearer token,
  *                                     RFC 6750 characters, surrounding
  *                                     white space (a final newline) ignored,
- *                                     at most FG_CONFIG_TOKEN_MAX - 1 bytes
+ *                                     at most FG_BOOT_TOKEN_MAX - 1 bytes
  *     allow_no_token = false          true: let an API that listens
  *                                     beyond loopback run without a
  *                                     token. Without it such a listen
@@ -41,7 +41,7 @@
  *     data_dir    = "/var/lib/floodgate"   absolute path
  *                                          or on every address
  *     # kind "etcd": an etcd cluster
- *     endpoints = required, 1..FG_CONFIG_ENDPOINTS_MAX URLs
+ *     endpoints = required, 1..FG_BOOT_ENDPOINTS_MAX URLs
  *                 "http[s]://HOST[:PORT]" (HOST a name or an IP literal,
  *                 IPv6 in brackets)
  *     prefix    = "/floodgate"     "/seg[/seg...]", seg of [A-Za-z0-9._-]
@@ -51,7 +51,7 @@
  *   dataplane = {                     (required)
  *     kind = required, "xdp" | "dpdk"
  *     # kind "xdp"
- *     interfaces     = required, 1..FG_CONFIG_IFACES_MAX distinct names
+ *     interfaces     = required, 1..FG_BOOT_IFACES_MAX distinct names
  *     mode           = "native"       | "generic" (skb mode, any driver)
  *     tunnel_source  = none           an address, or a list of at most one
  *                                     IPv4 and one IPv6; none = the first
@@ -76,12 +76,12 @@
  * api.listen which may be unspecified (listen everywhere).
  *
  * @include works; a relative path is taken from the directory of the file
- * given to fg_config_load(). Errors in an included file name that file.
+ * given to fg_boot_load(). Errors in an included file name that file.
  *
  * Library code: nothing here logs or exits. Reentrant.
  */
-#ifndef FG_CONFIG_H
-#define FG_CONFIG_H
+#ifndef FG_BOOT_H
+#define FG_BOOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,16 +93,16 @@
 
 #include "fg_rules.h"
 
-#define FG_CONFIG_PATH_MAX 256     /* paths in the file, NUL included */
-#define FG_CONFIG_SUN_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
-#define FG_CONFIG_IFACES_MAX 64    /* = FG_XDP_LINKS_MAX (fg_xdp.h) */
-#define FG_CONFIG_ENDPOINTS_MAX 16
-#define FG_CONFIG_URL_MAX 256
-#define FG_CONFIG_PREFIX_MAX 128
-#define FG_CONFIG_TOKEN_MAX 512    /* token bytes, NUL included */
-#define FG_CONFIG_LISTEN_MAX 64    /* "[v6]:port" as written */
-#define FG_CONFIG_ERRORS_MAX 32    /* kept; more are only counted */
-#define FG_CONFIG_MSG_MAX 256
+#define FG_BOOT_PATH_MAX 256     /* paths in the file, NUL included */
+#define FG_BOOT_SUN_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
+#define FG_BOOT_IFACES_MAX 64    /* = FG_XDP_LINKS_MAX (fg_xdp.h) */
+#define FG_BOOT_ENDPOINTS_MAX 16
+#define FG_BOOT_URL_MAX 256
+#define FG_BOOT_PREFIX_MAX 128
+#define FG_BOOT_TOKEN_MAX 512    /* token bytes, NUL included */
+#define FG_BOOT_LISTEN_MAX 64    /* "[v6]:port" as written */
+#define FG_BOOT_ERRORS_MAX 32    /* kept; more are only counted */
+#define FG_BOOT_MSG_MAX 256
 
 enum fg_store_kind {
 	FG_STORE_EMBEDDED = 0,
@@ -115,13 +115,13 @@ enum fg_dataplane_kind {
 };
 
 /* Values equal those of enum fg_xdp_mode (fg_xdp.h), so a cast converts. */
-enum fg_config_xdp_mode {
-	FG_CONFIG_XDP_NATIVE = 0,
-	FG_CONFIG_XDP_GENERIC = 1,
+enum fg_boot_xdp_mode {
+	FG_BOOT_XDP_NATIVE = 0,
+	FG_BOOT_XDP_GENERIC = 1,
 };
 
 /* At most one address per family; has4/has6 say which are set. */
-struct fg_config_addrs {
+struct fg_boot_addrs {
 	bool has4, has6;
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -129,12 +129,12 @@ struct fg_config_addrs {
 
 /*
  * The validated boot settings. Flat (no pointers): copy it by assignment,
- * compare two with fg_config_reload_diff(), nothing to free.
+ * compare two with fg_boot_reload_diff(), nothing to free.
  *
  * SIGHUP: only the fields marked [live] may change in a running daemon:
  * log.level, and the *content* of api.token_file (api.token). Every other
  * field, api.token_file's path included, needs a restart;
- * fg_config_reload_diff() refuses a reload that changes one.
+ * fg_boot_reload_diff() refuses a reload that changes one.
  */
 struct fg_boot_config {
 	struct {
@@ -142,11 +142,11 @@ struct fg_boot_config {
 		char group[FG_NAME_MAX];
 	} node;
 	struct {
-		char listen[FG_CONFIG_LISTEN_MAX]; /* as written */
+		char listen[FG_BOOT_LISTEN_MAX]; /* as written */
 		struct fg_addr addr;               /* parsed from listen */
 		uint16_t port;
-		char token_file[FG_CONFIG_PATH_MAX]; /* "" = no auth */
-		char token[FG_CONFIG_TOKEN_MAX];     /* [live] its content,
+		char token_file[FG_BOOT_PATH_MAX]; /* "" = no auth */
+		char token[FG_BOOT_TOKEN_MAX];     /* [live] its content,
 						      * trimmed; "" = no auth */
 		bool allow_no_token;                 /* open API beyond
 						      * loopback on purpose */
@@ -154,30 +154,30 @@ struct fg_boot_config {
 	struct {
 		enum fg_store_kind kind;
 		/* embedded */
-		char data_dir[FG_CONFIG_PATH_MAX];
+		char data_dir[FG_BOOT_PATH_MAX];
 		/* etcd */
 		unsigned nendpoints;
-		char endpoints[FG_CONFIG_ENDPOINTS_MAX][FG_CONFIG_URL_MAX];
-		char prefix[FG_CONFIG_PREFIX_MAX];
-		char ca_file[FG_CONFIG_PATH_MAX];   /* "" = none */
-		char cert_file[FG_CONFIG_PATH_MAX];
-		char key_file[FG_CONFIG_PATH_MAX];
+		char endpoints[FG_BOOT_ENDPOINTS_MAX][FG_BOOT_URL_MAX];
+		char prefix[FG_BOOT_PREFIX_MAX];
+		char ca_file[FG_BOOT_PATH_MAX];   /* "" = none */
+		char cert_file[FG_BOOT_PATH_MAX];
+		char key_file[FG_BOOT_PATH_MAX];
 	} store;
 	struct {
 		enum fg_dataplane_kind kind;
 		/* xdp */
 		unsigned ninterfaces;
-		char interfaces[FG_CONFIG_IFACES_MAX][IF_NAMESIZE];
-		enum fg_config_xdp_mode mode;
-		struct fg_config_addrs tunnel_source;  /* none = interface's */
-		struct fg_config_addrs snat;           /* none = tunnel's */
+		char interfaces[FG_BOOT_IFACES_MAX][IF_NAMESIZE];
+		enum fg_boot_xdp_mode mode;
+		struct fg_boot_addrs tunnel_source;  /* none = interface's */
+		struct fg_boot_addrs snat;           /* none = tunnel's */
 		uint32_t ct_established, ct_syn, ct_nat;
 		uint32_t tcp_timeout_s, udp_timeout_s;
 		uint32_t ring_slots;
 		uint32_t limit_buckets;
 		uint16_t gue_port;
 		/* dpdk */
-		char control_socket[FG_CONFIG_SUN_PATH_MAX];
+		char control_socket[FG_BOOT_SUN_PATH_MAX];
 	} dataplane;
 	struct {
 		int level; /* [live] syslog priority: LOG_ERR, LOG_WARNING,
@@ -187,33 +187,33 @@ struct fg_boot_config {
 
 /* One problem: where (line 0 when it concerns no line, e.g. a missing
  * group or an unreadable file) and what. */
-struct fg_config_error {
-	char file[FG_CONFIG_PATH_MAX];
+struct fg_boot_error {
+	char file[FG_BOOT_PATH_MAX];
 	unsigned line;
-	char message[FG_CONFIG_MSG_MAX];
+	char message[FG_BOOT_MSG_MAX];
 };
 
 /* The problems of one load, in the order found. About 16 KiB: keep it
  * off small stacks. */
-struct fg_config_errors {
-	char file[FG_CONFIG_PATH_MAX];   /* the file loaded */
+struct fg_boot_errors {
+	char file[FG_BOOT_PATH_MAX];   /* the file loaded */
 	unsigned n;                      /* entries in e[] */
-	unsigned dropped;                /* found beyond FG_CONFIG_ERRORS_MAX */
-	struct fg_config_error e[FG_CONFIG_ERRORS_MAX];
+	unsigned dropped;                /* found beyond FG_BOOT_ERRORS_MAX */
+	struct fg_boot_error e[FG_BOOT_ERRORS_MAX];
 };
 
-/* fg_config_reload_diff() bits: live settings that changed. */
-#define FG_CONFIG_RELOAD_LOG_LEVEL 0x1
-#define FG_CONFIG_RELOAD_TOKEN     0x2
+/* fg_boot_reload_diff() bits: live settings that changed. */
+#define FG_BOOT_RELOAD_LOG_LEVEL 0x1
+#define FG_BOOT_RELOAD_TOKEN     0x2
 
 /*
- * fg_config_defaults - fill *out with every default above (node.name and
+ * fg_boot_defaults - fill *out with every default above (node.name and
  * the required settings left empty). Never fails.
  */
-void fg_config_defaults(struct fg_boot_config *out);
+void fg_boot_defaults(struct fg_boot_config *out);
 
 /*
- * fg_config_load - read and validate the boot file at path into *out.
+ * fg_boot_load - read and validate the boot file at path into *out.
  * errs (may be NULL) is reset and receives every problem found.
  * Returns 0 (valid; *out filled), -EINVAL (invalid: syntax or settings),
  * or the errno of an unreadable file (-ENOENT, -EACCES, ...), also
@@ -221,48 +221,48 @@ void fg_config_defaults(struct fg_boot_config *out);
  * valid, and must not be used. Blocking file I/O: call it at start and on
  * SIGHUP, not from a hot path.
  */
-int fg_config_load(const char *path, struct fg_boot_config *out,
-		   struct fg_config_errors *errs);
+int fg_boot_load(const char *path, struct fg_boot_config *out,
+		   struct fg_boot_errors *errs);
 
 /*
- * fg_config_errors_print - write each error as "file:line: message\n"
+ * fg_boot_errors_print - write each error as "file:line: message\n"
  * ("file: message" when line is 0) to f, then "file: N more errors" when
  * some were dropped. Returns the number of lines written.
  */
-unsigned fg_config_errors_print(const struct fg_config_errors *errs, FILE *f);
+unsigned fg_boot_errors_print(const struct fg_boot_errors *errs, FILE *f);
 
 /*
- * fg_config_reload_diff - may the running daemon, started with *old, take
+ * fg_boot_reload_diff - may the running daemon, started with *old, take
  * *new (a SIGHUP) without a restart? Returns the FG_CONFIG_RELOAD_* bits
  * of the live settings that changed (0: nothing to do), or -EBUSY when a
  * setting that needs a restart changed: err (may be NULL) then names every
  * such setting, "needs a restart to change: dataplane.interfaces, ...".
  * -EINVAL for a NULL config.
  */
-int fg_config_reload_diff(const struct fg_boot_config *old,
+int fg_boot_reload_diff(const struct fg_boot_config *old,
 			  const struct fg_boot_config *new, char *err,
 			  size_t errlen);
 
 /*
- * fg_config_api_sockaddr - api.listen of cfg as a socket address for
+ * fg_boot_api_sockaddr - api.listen of cfg as a socket address for
  * bind(2), built from the parsed literal: no name service and no
  * getaddrinfo(), whose AI_ADDRCONFIG (libevent's evhttp_bind_socket sets
  * it) refuses 127.0.0.1 and ::1 while no interface but lo has an address,
  * i.e. at boot before the network is up. Returns 0, or -EINVAL (NULL
  * argument, or an address family other than AF_INET/AF_INET6).
  */
-int fg_config_api_sockaddr(const struct fg_boot_config *cfg,
+int fg_boot_api_sockaddr(const struct fg_boot_config *cfg,
 			   struct sockaddr_storage *ss, socklen_t *len);
 
 /*
- * fg_config_api_loopback - true when api.listen is a loopback address
+ * fg_boot_api_loopback - true when api.listen is a loopback address
  * (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104): only local processes reach
  * the API. False for an unspecified (every address) or any other one.
  */
-bool fg_config_api_loopback(const struct fg_boot_config *cfg);
+bool fg_boot_api_loopback(const struct fg_boot_config *cfg);
 
-/* fg_config_log_level_name - "error", "warn", "info" or "debug" for a
+/* fg_boot_log_level_name - "error", "warn", "info" or "debug" for a
  * syslog priority (the nearest of the four); never NULL. */
-const char *fg_config_log_level_name(int level);
+const char *fg_boot_log_level_name(int level);
 
-#endif /* FG_CONFIG_H */
+#endif /* FG_BOOT_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * fg_config.c - the boot file: libconfig in, struct fg_boot_config out,
- * every problem collected with its file and line. See fg_config.h for the
+ * every problem collected with its file and line. See fg_boot.h for the
  * settings and their defaults.
  *
  * The walk never stops at the first problem: each group's unknown
@@ -25,7 +25,7 @@
 #include <libconfig.h>
 
 #include "fg_compile.h"
-#include "fg_config.h"
+#include "fg_boot.h"
 #include "fg_maglev.h"
 #include "fg_tables.h"
 
@@ -125,7 +125,7 @@ static const struct fg_level fg_levels[] = {
 /* The state of one load: where errors go and how many there were (also
  * counted when the caller passed no errs). */
 struct fg_cctx {
-	struct fg_config_errors *errs;
+	struct fg_boot_errors *errs;
 	const char *path;
 	const char *incdir;   /* where relative @include paths start */
 	unsigned nerr;
@@ -133,7 +133,7 @@ struct fg_cctx {
 
 /*
  * fg_cerr_at - record an error at file:line (file NULL = the loaded
- * file). Keeps the first FG_CONFIG_ERRORS_MAX, counts the rest.
+ * file). Keeps the first FG_BOOT_ERRORS_MAX, counts the rest.
  */
 static void fg_cerr_at(struct fg_cctx *c, const char *file, unsigned line,
 		       const char *fmt, ...)
@@ -141,13 +141,13 @@ static void fg_cerr_at(struct fg_cctx *c, const char *file, unsigned line,
 static void fg_cerr_at(struct fg_cctx *c, const char *file, unsigned line,
 		       const char *fmt, ...)
 {
-	struct fg_config_error *e;
+	struct fg_boot_error *e;
 	va_list ap;
 
 	c->nerr++;
 	if (!c->errs)
 		return;
-	if (c->errs->n >= FG_CONFIG_ERRORS_MAX) {
+	if (c->errs->n >= FG_BOOT_ERRORS_MAX) {
 		c->errs->dropped++;
 		return;
 	}
@@ -174,7 +174,7 @@ static void fg_cerr(struct fg_cctx *c, const config_setting_t *s,
 static void fg_cerr(struct fg_cctx *c, const config_setting_t *s,
 		    const char *path, const char *fmt, ...)
 {
-	char msg[FG_CONFIG_MSG_MAX];
+	char msg[FG_BOOT_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -647,14 +647,14 @@ static bool fg_token_char(char ch)
 }
 
 /*
- * fg_read_token - the token in file path into out (FG_CONFIG_TOKEN_MAX
+ * fg_read_token - the token in file path into out (FG_BOOT_TOKEN_MAX
  * bytes), surrounding white space trimmed. Returns 0, or -1 with why
  * filled. The scratch buffer is wiped: it held a secret.
  */
 static int fg_read_token(const char *path, char *out, char *why,
 			 size_t whylen)
 {
-	char buf[FG_CONFIG_TOKEN_MAX + 1];
+	char buf[FG_BOOT_TOKEN_MAX + 1];
 	size_t len = 0, b, e, i;
 	int fd = fg_open_regular(path), ret = -1;
 	ssize_t n;
@@ -682,9 +682,9 @@ static int fg_read_token(const char *path, char *out, char *why,
 	for (e = len; e > b && (buf[e - 1] == ' ' ||
 				(buf[e - 1] >= '\t' && buf[e - 1] <= '\r')); e--)
 		;
-	if (e - b >= FG_CONFIG_TOKEN_MAX) {
+	if (e - b >= FG_BOOT_TOKEN_MAX) {
 		snprintf(why, whylen, "%.128s: the token is longer than %d bytes",
-			 path, FG_CONFIG_TOKEN_MAX - 1);
+			 path, FG_BOOT_TOKEN_MAX - 1);
 		goto wipe;
 	}
 	if (e == b) {
@@ -758,7 +758,7 @@ static int fg_path_setting(struct fg_cctx *c, const config_setting_t *g,
  */
 static void fg_addrs_setting(struct fg_cctx *c, const config_setting_t *g,
 			     const char *gpath, const char *name,
-			     struct fg_config_addrs *out)
+			     struct fg_boot_addrs *out)
 {
 	const config_setting_t *l = NULL, *e;
 	char lpath[128], path[160];
@@ -862,7 +862,7 @@ static void fg_load_api(struct fg_cctx *c, const config_setting_t *root,
 {
 	const config_setting_t *g = fg_group(c, root, "api", "api"), *s = NULL;
 	const char *v, *why;
-	char msg[FG_CONFIG_MSG_MAX];
+	char msg[FG_BOOT_MSG_MAX];
 	struct fg_addr a;
 	uint16_t port;
 
@@ -936,15 +936,15 @@ static void fg_load_store(struct fg_cctx *c, const config_setting_t *root,
 			"required with kind \"etcd\": [\"http://HOST:PORT\", ...]");
 	if (l) {
 		n = (unsigned)config_setting_length(l);
-		if (n == 0 || n > FG_CONFIG_ENDPOINTS_MAX)
+		if (n == 0 || n > FG_BOOT_ENDPOINTS_MAX)
 			fg_cerr(c, l, "store.endpoints",
 				"must hold 1..%d URLs, not %u",
-				FG_CONFIG_ENDPOINTS_MAX, n);
-		for (i = 0; i < n && i < FG_CONFIG_ENDPOINTS_MAX; i++) {
+				FG_BOOT_ENDPOINTS_MAX, n);
+		for (i = 0; i < n && i < FG_BOOT_ENDPOINTS_MAX; i++) {
 			if (fg_elem_str(c, l, "store.endpoints", i, &v, &e,
 					path, sizeof(path)))
 				continue;
-			if (strlen(v) >= FG_CONFIG_URL_MAX || fg_parse_url(v)) {
+			if (strlen(v) >= FG_BOOT_URL_MAX || fg_parse_url(v)) {
 				fg_cerr(c, e, path,
 					"\"%.128s\" is not http://HOST[:PORT] or https://HOST[:PORT]",
 					v);
@@ -1024,10 +1024,10 @@ static void fg_load_interfaces(struct fg_cctx *c, const config_setting_t *g,
 	if (!l)
 		return;
 	n = (unsigned)config_setting_length(l);
-	if (n == 0 || n > FG_CONFIG_IFACES_MAX)
+	if (n == 0 || n > FG_BOOT_IFACES_MAX)
 		fg_cerr(c, l, lp, "must hold 1..%d interface names, not %u",
-			FG_CONFIG_IFACES_MAX, n);
-	for (i = 0; i < n && i < FG_CONFIG_IFACES_MAX; i++) {
+			FG_BOOT_IFACES_MAX, n);
+	for (i = 0; i < n && i < FG_BOOT_IFACES_MAX; i++) {
 		if (fg_elem_str(c, l, lp, i, &v, &e, path, sizeof(path)))
 			continue;
 		if (!fg_ifname_valid(v)) {
@@ -1084,7 +1084,7 @@ static void fg_load_dataplane(struct fg_cctx *c, const config_setting_t *root,
 	fg_load_interfaces(c, g, out);
 	mode = fg_enum(c, g, gp, "mode", fg_xdp_mode_names);
 	if (mode >= 0)
-		out->dataplane.mode = (enum fg_config_xdp_mode)mode;
+		out->dataplane.mode = (enum fg_boot_xdp_mode)mode;
 	fg_addrs_setting(c, g, gp, "tunnel_source",
 			 &out->dataplane.tunnel_source);
 	fg_addrs_setting(c, g, gp, "snat_addresses", &out->dataplane.snat);
@@ -1120,15 +1120,15 @@ static void fg_load_log(struct fg_cctx *c, const config_setting_t *root,
  * and line, stably: the walk goes group by group, but an operator reads
  * the file top to bottom.
  */
-static void fg_errors_sort(struct fg_config_errors *errs)
+static void fg_errors_sort(struct fg_boot_errors *errs)
 {
-	struct fg_config_error tmp;
+	struct fg_boot_error tmp;
 	unsigned i, j;
 
 	for (i = 1; i < errs->n; i++) {
 		tmp = errs->e[i];
 		for (j = i; j > 0; j--) {
-			const struct fg_config_error *p = &errs->e[j - 1];
+			const struct fg_boot_error *p = &errs->e[j - 1];
 			int pm = strcmp(p->file, errs->file) != 0;
 			int tm = strcmp(tmp.file, errs->file) != 0;
 			int fc = pm != tm ? pm - tm : strcmp(p->file, tmp.file);
@@ -1143,8 +1143,8 @@ static void fg_errors_sort(struct fg_config_errors *errs)
 
 /* ------------------------------------------------------------ public */
 
-/* fg_config_defaults - see the header. */
-void fg_config_defaults(struct fg_boot_config *out)
+/* fg_boot_defaults - see the header. */
+void fg_boot_defaults(struct fg_boot_config *out)
 {
 	const char *why;
 
@@ -1156,7 +1156,7 @@ void fg_config_defaults(struct fg_boot_config *out)
 	strcpy(out->store.data_dir, FG_CFG_DATA_DIR_DEF);
 	strcpy(out->store.prefix, FG_CFG_PREFIX_DEF);
 	out->dataplane.kind = FG_DATAPLANE_XDP;
-	out->dataplane.mode = FG_CONFIG_XDP_NATIVE;
+	out->dataplane.mode = FG_BOOT_XDP_NATIVE;
 	out->dataplane.ct_established = FG_CT_DEFAULT;
 	out->dataplane.ct_syn = FG_CT_SYN_DEFAULT;
 	out->dataplane.ct_nat = FG_NAT_DEFAULT;
@@ -1168,9 +1168,9 @@ void fg_config_defaults(struct fg_boot_config *out)
 	out->log.level = LOG_INFO;
 }
 
-/* fg_config_load - see the header. */
-int fg_config_load(const char *path, struct fg_boot_config *out,
-		   struct fg_config_errors *errs)
+/* fg_boot_load - see the header. */
+int fg_boot_load(const char *path, struct fg_boot_config *out,
+		   struct fg_boot_errors *errs)
 {
 	struct fg_cctx c = { .errs = errs, .path = path ? path : "" };
 	const config_setting_t *root;
@@ -1186,7 +1186,7 @@ int fg_config_load(const char *path, struct fg_boot_config *out,
 		fg_cerr_at(&c, NULL, 0, "no configuration file given");
 		return -EINVAL;
 	}
-	fg_config_defaults(out);
+	fg_boot_defaults(out);
 
 	/* libconfig reports an unopenable file as a bare "file I/O error":
 	 * open it first to say why. */
@@ -1238,15 +1238,15 @@ destroy:
 	return ret;
 }
 
-/* fg_config_errors_print - see the header. */
-unsigned fg_config_errors_print(const struct fg_config_errors *errs, FILE *f)
+/* fg_boot_errors_print - see the header. */
+unsigned fg_boot_errors_print(const struct fg_boot_errors *errs, FILE *f)
 {
 	unsigned i;
 
 	if (!errs || !f)
 		return 0;
 	for (i = 0; i < errs->n; i++) {
-		const struct fg_config_error *e = &errs->e[i];
+		const struct fg_boot_error *e = &errs->e[i];
 
 		if (e->line)
 			fprintf(f, "%s:%u: %s\n", e->file, e->line, e->message);
@@ -1269,21 +1269,21 @@ static void fg_diff_add(char *buf, size_t len, unsigned *n, const char *name)
 		snprintf(buf + l, len - l, "%s%s", (*n)++ ? ", " : "", name);
 }
 
-static bool fg_addrs_eq(const struct fg_config_addrs *a,
-			const struct fg_config_addrs *b)
+static bool fg_addrs_eq(const struct fg_boot_addrs *a,
+			const struct fg_boot_addrs *b)
 {
 	return a->has4 == b->has4 && a->has6 == b->has6 &&
 	       (!a->has4 || a->a4.s_addr == b->a4.s_addr) &&
 	       (!a->has6 || !memcmp(&a->a6, &b->a6, sizeof(a->a6)));
 }
 
-/* fg_config_reload_diff - see the header. */
-int fg_config_reload_diff(const struct fg_boot_config *old,
+/* fg_boot_reload_diff - see the header. */
+int fg_boot_reload_diff(const struct fg_boot_config *old,
 			  const struct fg_boot_config *new, char *err,
 			  size_t errlen)
 {
 	const char *pfx = "needs a restart to change: ";
-	char names[FG_CONFIG_MSG_MAX] = "";
+	char names[FG_BOOT_MSG_MAX] = "";
 	unsigned n = 0, i;
 	int live = 0;
 	bool same;
@@ -1360,14 +1360,14 @@ int fg_config_reload_diff(const struct fg_boot_config *old,
 		return -EBUSY;
 	}
 	if (old->log.level != new->log.level)
-		live |= FG_CONFIG_RELOAD_LOG_LEVEL;
+		live |= FG_BOOT_RELOAD_LOG_LEVEL;
 	if (strcmp(old->api.token, new->api.token))
-		live |= FG_CONFIG_RELOAD_TOKEN;
+		live |= FG_BOOT_RELOAD_TOKEN;
 	return live;
 }
 
-/* fg_config_api_sockaddr - see the header. */
-int fg_config_api_sockaddr(const struct fg_boot_config *cfg,
+/* fg_boot_api_sockaddr - see the header. */
+int fg_boot_api_sockaddr(const struct fg_boot_config *cfg,
 			   struct sockaddr_storage *ss, socklen_t *len)
 {
 	if (!cfg || !ss || !len)
@@ -1394,16 +1394,16 @@ int fg_config_api_sockaddr(const struct fg_boot_config *cfg,
 	return -EINVAL;
 }
 
-/* fg_config_api_loopback - see the header. */
-bool fg_config_api_loopback(const struct fg_boot_config *cfg)
+/* fg_boot_api_loopback - see the header. */
+bool fg_boot_api_loopback(const struct fg_boot_config *cfg)
 {
 	return cfg && (cfg->api.addr.family == AF_INET ||
 		       cfg->api.addr.family == AF_INET6) &&
 	       fg_addr_loopback(&cfg->api.addr);
 }
 
-/* fg_config_log_level_name - see the header. */
-const char *fg_config_log_level_name(int level)
+/* fg_boot_log_level_name - see the header. */
+const char *fg_boot_log_level_name(int level)
 {
 	if (level <= LOG_ERR)
 		return "error";
