@@ -73,8 +73,9 @@ xdp)
 	done
 	;;
 l7)
-	build bench/bench_http
+	build bench/bench_http bench/bench_seckill
 	pin "$builddir/bench/bench_http"
+	pin "$builddir/bench/bench_seckill"
 	;;
 api)
 	# Not pinned: the daemon, its etcd and the client share the CPUs.
