@@ -1022,31 +1022,41 @@ static int fg_parse_service(struct fg_pctx *c, json_t *obj,
 	return 0;
 }
 
+/*
+ * fg_named_begin - what parsing any named object starts with: a valid
+ * name and somewhere to put the result (`what` names it in the message).
+ * 0 or -EINVAL with *err set.
+ */
+static int fg_named_begin(const char *name, const void *out, const char *what,
+			  struct fg_rule_error *err)
+{
+	if (!fg_name_valid(name)) {
+		fg_rule_error_set(err, FG_RULE_EINVAL, "name",
+				  "\"%.64s\" is not a valid name: must match %s",
+				  name ? name : "", FG_NAME_RE);
+		return -EINVAL;
+	}
+	if (!out) {
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL,
+				  "no output for the %s", what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* fg_service_from_json - see the header. */
 int fg_service_from_json(const char *name, json_t *obj,
 			 struct fg_rule_service *out, struct fg_rule_error *err)
 {
-	struct fg_rule_service s;
 	struct fg_pctx c;
-	int rc;
+	int rc = fg_named_begin(name, out, "service", err);
 
 	fg_pctx_init(&c, err);
-	if (!fg_name_valid(name)) {
-		fg_rule_error_set(err, FG_RULE_EINVAL, "name",
-				 "\"%.64s\" is not a valid name: must match %s",
-				 name ? name : "", FG_NAME_RE);
-		return -EINVAL;
-	}
-	if (!out) {
-		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "no output for the service");
-		return -EINVAL;
-	}
-	rc = fg_parse_service(&c, obj, &s);
-	if (rc)
-		return rc;
-	strcpy(s.name, name);
-	*out = s;
-	return 0;
+	if (!rc)
+		rc = fg_parse_service(&c, obj, out);
+	if (!rc)
+		strcpy(out->name, name);
+	return rc;
 }
 
 /* ----------------------------------------------------------- limits */
@@ -1260,27 +1270,15 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 int fg_limit_from_json(const char *name, json_t *obj,
 		       struct fg_rule_limit *out, struct fg_rule_error *err)
 {
-	struct fg_rule_limit l;
 	struct fg_pctx c;
-	int rc;
+	int rc = fg_named_begin(name, out, "limit", err);
 
 	fg_pctx_init(&c, err);
-	if (!fg_name_valid(name)) {
-		fg_rule_error_set(err, FG_RULE_EINVAL, "name",
-				 "\"%.64s\" is not a valid name: must match %s",
-				 name ? name : "", FG_NAME_RE);
-		return -EINVAL;
-	}
-	if (!out) {
-		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "no output for the limit");
-		return -EINVAL;
-	}
-	rc = fg_parse_limit(&c, obj, &l);
-	if (rc)
-		return rc;
-	strcpy(l.name, name);
-	*out = l;
-	return 0;
+	if (!rc)
+		rc = fg_parse_limit(&c, obj, out);
+	if (!rc)
+		strcpy(out->name, name);
+	return rc;
 }
 
 /* -------------------------------------------------- rule-set checks */
