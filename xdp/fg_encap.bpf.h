@@ -9,6 +9,14 @@
 #ifndef FG_ENCAP_BPF_H
 #define FG_ENCAP_BPF_H
 
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+
+#include "fg_csum.h"
+#include "fg_parse.h"
+
 #include "fg_fib.bpf.h"
 
 /* ------------------------------------------------------ encapsulation */

@@ -9,6 +9,15 @@
 #ifndef FG_NAT_BPF_H
 #define FG_NAT_BPF_H
 
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "fg_csum.h"
+#include "fg_parse.h"
+
 #include "fg_fib.bpf.h"
 
 /* How many source ports a new NAT flow tries before giving up. */

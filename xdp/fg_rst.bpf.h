@@ -9,6 +9,14 @@
 #ifndef FG_RST_BPF_H
 #define FG_RST_BPF_H
 
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+
+#include "fg_csum.h"
+#include "fg_parse.h"
+
 #include "fg_util.bpf.h"
 
 /* --------------------------------------------------------- TCP reset */

@@ -9,6 +9,9 @@
 #ifndef FG_SERVICE_BPF_H
 #define FG_SERVICE_BPF_H
 
+#include "fg_parse.h"
+#include "fg_maglev.h"
+
 #include "fg_util.bpf.h"
 
 /* The service slot run of (vip, port) in generation gen: FG_SVC_PROBES
