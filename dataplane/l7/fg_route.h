@@ -26,13 +26,14 @@
  *    lists them in. Ids are unique within a compile.
  *  - host: exact and case-insensitive against the request's host (the
  *    Host header without its port, or the absolute-form target's host).
- *    One trailing dot on the request's side is ignored ("shop.example."
- *    is the same DNS name as "shop.example"; a backend reads them alike).
+ *    One trailing dot on either side is ignored ("shop.example." is the
+ *    same DNS name as "shop.example"; a backend reads them alike).
  *    `*.example.com` matches any subdomain, at any depth: a.example.com
  *    and a.b.example.com, never example.com itself ("any subdomain", as
- *    API.md says; DNS labels are not empty, so "..example.com" neither).
- *    A request without a host (HTTP/1.0 without Host, an empty Host)
- *    matches no route that names a host.
+ *    API.md says). DNS labels are not empty: a route's host with an
+ *    empty label ("a..b", ".a") is refused, and a request's host with
+ *    one, longer than FG_ROUTE_HOST_MAX, or absent (HTTP/1.0 without
+ *    Host, an empty Host) matches no route that names a host.
  *  - path_prefix: an anchored, case-sensitive literal; path_regex: the
  *    user's hyperscan expression, unanchored unless it anchors itself.
  *    Both see the path (no query) after RFC 3986 section 6.2.2.2
@@ -101,6 +102,11 @@ struct fg_route_scratch;
  * and the serialised hyperscan databases, for the host of the calling
  * process's CPU type (hyperscan refuses to load a database built for
  * another; floodgated compiles on the box it ships to). Control side.
+ *
+ * Identical patterns (the same prefix under many hosts) are compiled
+ * once; the blob grows with the distinct patterns. 1,000 routes took
+ * 0.6-2.6 s on this (shared, 2-core) machine: compile off the request
+ * path, once per change.
  *
  * Returns 0 with *blob (malloc'd, the caller frees it) and *len set, or
  * -EINVAL with err naming the route and field ("route 7: path_regex:

@@ -163,6 +163,10 @@ static void test_host_wildcard(void **state)
 	/* Empty labels are no subdomain. */
 	assert_int_equal(get(t, ".example.com", "/", ""), NONE);
 	assert_int_equal(get(t, "a..example.com", "/", ""), NONE);
+	assert_int_equal(get(t, "..a.example.com", "/", ""), NONE);
+	assert_int_equal(get(t, "b..a.example.com", "/", ""), NONE);
+	assert_int_equal(get(t, "a.example.com..", "/", ""), NONE);
+	assert_int_equal(get(t, "b.a-1.example.com", "/", ""), 9);
 	rt_free(t);
 }
 
@@ -618,6 +622,15 @@ static void test_refused(void **state)
 	refused(r, 2, "route 8: host:", NULL);
 	r[1] = (struct fg_route_spec){.id = 8, .host = "a b"};
 	refused(r, 2, "route 8: host:", NULL);
+	/* Empty labels: no request's host could be that name. */
+	r[1] = (struct fg_route_spec){.id = 8, .host = "a..example"};
+	refused(r, 2, "route 8: host:", "empty label");
+	r[1] = (struct fg_route_spec){.id = 8, .host = "*..example"};
+	refused(r, 2, "route 8: host:", "empty label");
+	r[1] = (struct fg_route_spec){.id = 8, .host = ".example"};
+	refused(r, 2, "route 8: host:", "empty label");
+	r[1] = (struct fg_route_spec){.id = 8, .host = "a.example.."};
+	refused(r, 2, "route 8: host:", "empty label");
 	r[1] = (struct fg_route_spec){.id = 9, .path_prefix = "api/"};
 	refused(r, 2, "route 9: path_prefix:", NULL);
 	r[1] = (struct fg_route_spec){.id = 9, .path_prefix = "/a%2"};
