@@ -431,8 +431,8 @@ static const char *const rt_requests[] = {
 	"GET /api/v1/x HTTP/1.1\r\nHost: shop.example\r\nX-Canary: 1\r\n\r\n",
 	"GET /api/v1/x HTTP/1.1\r\nHost: shop.example\r\n\r\n",
 	"GET /static/a.css HTTP/1.1\r\nHost: cdn.shop.example\r\n\r\n",
-	"POST /seckill/1234/buy HTTP/1.1\r\nHost: shop.example\r\n"
-	"Content-Length: 0\r\n\r\n",
+	("POST /seckill/1234/buy HTTP/1.1\r\nHost: shop.example\r\n"
+	 "Content-Length: 0\r\n\r\n"),
 	"GET /seckill/1234/buy HTTP/1.1\r\nHost: shop.example\r\n\r\n",
 	"GET / HTTP/1.0\r\n\r\n",
 	"GET /x HTTP/1.1\r\nHost: other\r\nX-Tenant: gold-7\r\n\r\n",
