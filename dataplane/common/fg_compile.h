@@ -40,10 +40,6 @@
 #include "fg_rules.h"
 #include "fg_tables.h"
 
-/* GUE has no IANA port; the default the dataplanes and backends agree on
- * unless the operator sets another (the XDP program's fg_gue_port). */
-#define FG_GUE_PORT_DEFAULT 6080U
-
 /* Sizes and settings of the target tables. Zero fields take defaults. */
 struct fg_compile_opts {
 	__u32 ring_slots;  /* entries of the ring array (fg_ring);
