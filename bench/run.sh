@@ -73,9 +73,10 @@ xdp)
 	done
 	;;
 l7)
-	build bench/bench_http bench/bench_seckill
+	build bench/bench_http bench/bench_seckill bench/bench_route
 	pin "$builddir/bench/bench_http"
 	pin "$builddir/bench/bench_seckill"
+	pin "$builddir/bench/bench_route"
 	;;
 api)
 	# Not pinned: the daemon, its etcd and the client share the CPUs.
