@@ -24,16 +24,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_loop.h"
 #include "fg_http.h"
 #include "fg_item.h"
 
-#define FG_BENCH_REPEATS 5
-#define FG_BENCH_MIN_NS 200000000ULL /* 0.2 s per repeat */
-#define FG_BENCH_CALIBRATE_MAX 40
 #define FG_BENCH_ROWS 3
 
 /* Make the compiler forget what it knows about x. */
-#define FG_BENCH_HIDE(x) __asm__ volatile("" : "+r"(x))
 
 static const char fg_bench_get[] =
 	"GET /api/v1/products?page=2&sort=price HTTP/1.1\r\n"
@@ -76,15 +73,6 @@ struct fg_bench_ctx {
 	char out[FG_ITEM_MAX];
 };
 
-static volatile uint64_t fg_bench_sink;
-
-static uint64_t fg_bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* One request: init, feed, (item). Returns a value derived from the
  * result so that nothing is dead code. */
@@ -104,8 +92,9 @@ static inline uint64_t fg_bench_one(struct fg_bench_ctx *c)
 	return (uint64_t)rc + used + olen;
 }
 
-static uint64_t fg_bench_loop(struct fg_bench_ctx *c, uint64_t iters)
+static uint64_t fg_bench_loop(void *ctx, uint64_t iters)
 {
+	struct fg_bench_ctx *c = ctx;
 	uint64_t i, acc = 0;
 
 	for (i = 0; i < iters; i++)
@@ -113,38 +102,10 @@ static uint64_t fg_bench_loop(struct fg_bench_ctx *c, uint64_t iters)
 	return acc;
 }
 
-static int fg_bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* ns per request: the median of the repeats. Returns -ERANGE when the
- * loop never takes FG_BENCH_MIN_NS (the compiler removed it). */
+/* ns per request (bench_loop.h). */
 static int fg_bench_measure(struct fg_bench_ctx *c, double *ns)
 {
-	double v[FG_BENCH_REPEATS];
-	uint64_t iters = 1024, t0;
-	unsigned int i;
-
-	for (i = 0; i < FG_BENCH_CALIBRATE_MAX; i++) {
-		t0 = fg_bench_now_ns();
-		fg_bench_sink = fg_bench_loop(c, iters);
-		if (fg_bench_now_ns() - t0 >= FG_BENCH_MIN_NS)
-			break;
-		iters *= 2;
-	}
-	if (i == FG_BENCH_CALIBRATE_MAX)
-		return -ERANGE;
-	for (i = 0; i < FG_BENCH_REPEATS; i++) {
-		t0 = fg_bench_now_ns();
-		fg_bench_sink = fg_bench_loop(c, iters);
-		v[i] = (double)(fg_bench_now_ns() - t0) / (double)iters;
-	}
-	qsort(v, FG_BENCH_REPEATS, sizeof(v[0]), fg_bench_cmp);
-	*ns = v[FG_BENCH_REPEATS / 2];
-	return 0;
+	return fg_bench_time(fg_bench_loop, c, ns, NULL);
 }
 
 /* The path check: the row's request gives what the row claims. */

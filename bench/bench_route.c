@@ -31,18 +31,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_loop.h"
 #include "fg_http.h"
 #include "fg_route.h"
 
-#define FG_BENCH_REPEATS 5
-#define FG_BENCH_MIN_NS 200000000ULL /* 0.2 s per repeat */
-#define FG_BENCH_CALIBRATE_MAX 40
 #define FG_BENCH_ROWS 3
 #define FG_BENCH_ROUTES_MAX 1000u
 #define FG_BENCH_REQS 4u
 
 /* Make the compiler forget what it knows about x. */
-#define FG_BENCH_HIDE(x) __asm__ volatile("" : "+r"(x))
 
 struct fg_bench_row {
 	uint32_t nroutes;
@@ -63,15 +60,6 @@ static char fg_bench_host[FG_BENCH_ROUTES_MAX][32];
 static char fg_bench_prefix[FG_BENCH_ROUTES_MAX][32];
 static char fg_bench_regex[FG_BENCH_ROUTES_MAX][64];
 static char fg_bench_hre[FG_BENCH_ROUTES_MAX][32];
-static volatile uint64_t fg_bench_sink;
-
-static uint64_t fg_bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Routes 0..n-1 of the shop set, plus the catch-all (id 0). */
 static void fg_bench_routes(uint32_t n)
@@ -208,8 +196,9 @@ static int fg_bench_setup(struct fg_bench_row *row)
 }
 
 /* iters requests, cycling through the mix. */
-static uint64_t fg_bench_loop(struct fg_bench_row *row, uint64_t iters)
+static uint64_t fg_bench_loop(void *ctx, uint64_t iters)
 {
+	struct fg_bench_row *row = ctx;
 	uint64_t i, acc = 0;
 	uint32_t id = 0;
 
@@ -222,38 +211,10 @@ static uint64_t fg_bench_loop(struct fg_bench_row *row, uint64_t iters)
 	return acc;
 }
 
-static int fg_bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* ns per request: the median of the repeats. Returns -ERANGE when the
- * loop never takes FG_BENCH_MIN_NS (the compiler removed it). */
+/* ns per request (bench_loop.h). */
 static int fg_bench_measure(struct fg_bench_row *row, double *ns)
 {
-	double v[FG_BENCH_REPEATS];
-	uint64_t iters = 1024, t0;
-	unsigned int i;
-
-	for (i = 0; i < FG_BENCH_CALIBRATE_MAX; i++) {
-		t0 = fg_bench_now_ns();
-		fg_bench_sink = fg_bench_loop(row, iters);
-		if (fg_bench_now_ns() - t0 >= FG_BENCH_MIN_NS)
-			break;
-		iters *= 2;
-	}
-	if (i == FG_BENCH_CALIBRATE_MAX)
-		return -ERANGE;
-	for (i = 0; i < FG_BENCH_REPEATS; i++) {
-		t0 = fg_bench_now_ns();
-		fg_bench_sink = fg_bench_loop(row, iters);
-		v[i] = (double)(fg_bench_now_ns() - t0) / (double)iters;
-	}
-	qsort(v, FG_BENCH_REPEATS, sizeof(v[0]), fg_bench_cmp);
-	*ns = v[FG_BENCH_REPEATS / 2];
-	return 0;
+	return fg_bench_time(fg_bench_loop, row, ns, NULL);
 }
 
 int main(void)

@@ -34,13 +34,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_loop.h"
 #include "fg_http.h"
 #include "fg_item.h"
 #include "fg_seckill.h"
 
-#define FG_BENCH_REPEATS 5
-#define FG_BENCH_MIN_NS 200000000ULL /* 0.2 s per repeat */
-#define FG_BENCH_CALIBRATE_MAX 40
 #define FG_BENCH_ITEMS 1000u
 #define FG_BENCH_CLIENTS 4096u
 #define FG_BENCH_STEP_NS 20u
@@ -85,15 +83,6 @@ struct fg_bench_ctx {
 };
 
 static struct fg_http_conf fg_bench_conf;
-static volatile uint64_t fg_bench_sink;
-
-static uint64_t fg_bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* One request: read, judge. Returns a value derived from the verdict so
  * that nothing is dead code. */
@@ -123,20 +112,14 @@ static inline uint64_t fg_bench_one(struct fg_bench_ctx *c)
 	return (uint64_t)rc + v.resp_len + used;
 }
 
-static uint64_t fg_bench_loop(struct fg_bench_ctx *c, uint64_t iters)
+static uint64_t fg_bench_loop(void *ctx, uint64_t iters)
 {
+	struct fg_bench_ctx *c = ctx;
 	uint64_t i, acc = 0;
 
 	for (i = 0; i < iters; i++)
 		acc += fg_bench_one(c);
 	return acc;
-}
-
-static int fg_bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* The path check: one request gives the verdict and reason the row
@@ -168,27 +151,13 @@ static int fg_bench_check(struct fg_bench_ctx *c)
 static int fg_bench_measure(struct fg_bench_ctx *c, double *ns)
 {
 	struct fg_seckill_stats st0, st;
-	double v[FG_BENCH_REPEATS];
-	uint64_t iters = 1024, t0, total = 0;
-	unsigned int i;
+	uint64_t total = 0;
+	int rc;
 
 	fg_seckill_stats(c->e, &st0);
-	for (i = 0; i < FG_BENCH_CALIBRATE_MAX; i++) {
-		t0 = fg_bench_now_ns();
-		fg_bench_sink = fg_bench_loop(c, iters);
-		total += iters;
-		if (fg_bench_now_ns() - t0 >= FG_BENCH_MIN_NS)
-			break;
-		iters *= 2;
-	}
-	if (i == FG_BENCH_CALIBRATE_MAX)
-		return -ERANGE;
-	for (i = 0; i < FG_BENCH_REPEATS; i++) {
-		t0 = fg_bench_now_ns();
-		fg_bench_sink = fg_bench_loop(c, iters);
-		v[i] = (double)(fg_bench_now_ns() - t0) / (double)iters;
-		total += iters;
-	}
+	rc = fg_bench_time(fg_bench_loop, c, ns, &total);
+	if (rc)
+		return rc;
 	fg_seckill_stats(c->e, &st);
 	if (!c->read_only && st.reason[c->reason] - st0.reason[c->reason] != total) {
 		fprintf(stderr, "bench_seckill: %s: %llu of %llu requests took "
@@ -198,8 +167,6 @@ static int fg_bench_measure(struct fg_bench_ctx *c, double *ns)
 			(unsigned long long)total);
 		return -EPROTO;
 	}
-	qsort(v, FG_BENCH_REPEATS, sizeof(v[0]), fg_bench_cmp);
-	*ns = v[FG_BENCH_REPEATS / 2];
 	return 0;
 }
 
