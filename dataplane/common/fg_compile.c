@@ -720,9 +720,11 @@ static int fg_validate_limits(struct fg_cctx *x)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "limits.%s.key: src_prefix length must be 1..128",
 				       l->name);
-		if ((unsigned int)l->unit > FG_LUNIT_CPS)
+		/* rps and respond are valid, and refused as not
+		 * enforceable (fg_check_enforceable), not as invalid. */
+		if ((unsigned int)l->unit > (unsigned int)FG_LUNIT_RPS)
 			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.unit: must be pps, bps or cps",
+				       "limits.%s.unit: must be pps, bps, cps or rps",
 				       l->name);
 		if (l->rate < FG_TB_RATE_MIN || l->rate > FG_TB_RATE_MAX)
 			return fg_fail(x->err, x->errlen, -EINVAL,
@@ -731,9 +733,9 @@ static int fg_validate_limits(struct fg_cctx *x)
 		if (l->burst < 1)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "limits.%s.burst: must be >= 1", l->name);
-		if ((unsigned int)l->action > FG_LACT_RESET)
+		if ((unsigned int)l->action > (unsigned int)FG_LACT_RESPOND)
 			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.action: must be drop or reset",
+				       "limits.%s.action: must be drop, reset or respond",
 				       l->name);
 		if (l->match_proto && l->match_proto != IPPROTO_TCP &&
 		    l->match_proto != IPPROTO_UDP)
@@ -1177,13 +1179,39 @@ static int fg_build_services(struct fg_cctx *x)
  * dataplane of this build has (without it the service would silently be
  * plain L4 NAT); a cluster-scope limit needs to know how many nodes share
  * it, which only cluster membership tells (without it every node would
- * enforce the whole rate). Returns 0 or -EOPNOTSUPP with the field.
+ * enforce the whole rate). Routes, seckill rules, rps limits and the
+ * respond action are judged per HTTP request by the L7 engine, which
+ * reads requests only once its TCP side (SYN proxy, splice) exists.
+ * Returns 0 or -EOPNOTSUPP with the field.
  */
+#define FG_NEEDS_L7_TCP \
+	"needs the L7 engine's TCP side, which this build does not have"
+
 static int fg_check_enforceable(struct fg_cctx *x)
 {
 	const struct fg_ruleset *rs = x->rs;
 	__u32 i;
 
+	/* The L7 rules first: each needs an l7 service too, and naming the
+	 * rule tells the operator more than naming its service. */
+	if (rs->nroutes)
+		return fg_fail(x->err, x->errlen, -EOPNOTSUPP,
+			       "routes.%s: %s", rs->routes[0].name,
+			       FG_NEEDS_L7_TCP);
+	if (rs->nseckill)
+		return fg_fail(x->err, x->errlen, -EOPNOTSUPP,
+			       "seckill.%s: %s", rs->seckill[0].name,
+			       FG_NEEDS_L7_TCP);
+	for (i = 0; i < rs->nlimits; i++) {
+		if (rs->limits[i].unit == FG_LUNIT_RPS)
+			return fg_fail(x->err, x->errlen, -EOPNOTSUPP,
+				       "limits.%s.unit: rps %s",
+				       rs->limits[i].name, FG_NEEDS_L7_TCP);
+		if (rs->limits[i].action == FG_LACT_RESPOND)
+			return fg_fail(x->err, x->errlen, -EOPNOTSUPP,
+				       "limits.%s.action: respond %s",
+				       rs->limits[i].name, FG_NEEDS_L7_TCP);
+	}
 	for (i = 0; i < rs->nservices; i++)
 		if (rs->services[i].mode == FG_MODE_L7)
 			return fg_fail(x->err, x->errlen, -EOPNOTSUPP,

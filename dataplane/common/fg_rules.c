@@ -8,10 +8,48 @@
 
 #include "fg_rules.h"
 
+/* fg_http_match_free - see the header. */
+void fg_http_match_free(struct fg_rule_http_match *m)
+{
+	uint32_t i;
+
+	if (!m)
+		return;
+	free(m->path_prefix);
+	free(m->path_regex);
+	for (i = 0; i < m->nheaders && i < FG_HTTP_MATCH_HEADERS_MAX; i++)
+		free(m->headers[i].regex);
+	memset(m, 0, sizeof(*m));
+}
+
+/* fg_rule_route_free - see the header. */
+void fg_rule_route_free(struct fg_rule_route *r)
+{
+	if (!r)
+		return;
+	fg_http_match_free(&r->match);
+	free(r->backends);
+	memset(r, 0, sizeof(*r));
+}
+
+/* fg_rule_seckill_free - see the header. */
+void fg_rule_seckill_free(struct fg_rule_seckill *sk)
+{
+	uint32_t i;
+
+	if (!sk)
+		return;
+	fg_http_match_free(&sk->match);
+	for (i = 0; sk->items && i < sk->nitems; i++)
+		free(sk->items[i]);
+	free(sk->items);
+	memset(sk, 0, sizeof(*sk));
+}
+
 /*
- * fg_ruleset_free - free the services (and each one's backends) and limits
- * that *rs owns, then zero *rs so a second call is harmless. The struct
- * itself belongs to the caller. Accepts NULL. Context: userspace.
+ * fg_ruleset_free - free the services (and each one's backends), limits,
+ * routes and seckill rules that *rs owns, then zero *rs so a second call
+ * is harmless. The struct itself belongs to the caller. Accepts NULL. Context: userspace.
  */
 void fg_ruleset_free(struct fg_ruleset *rs)
 {
@@ -25,6 +63,12 @@ void fg_ruleset_free(struct fg_ruleset *rs)
 		free(rs->services);
 	}
 	free(rs->limits);
+	for (i = 0; rs->routes && i < rs->nroutes; i++)
+		fg_rule_route_free(&rs->routes[i]);
+	free(rs->routes);
+	for (i = 0; rs->seckill && i < rs->nseckill; i++)
+		fg_rule_seckill_free(&rs->seckill[i]);
+	free(rs->seckill);
 	memset(rs, 0, sizeof(*rs));
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fg_rules_json.h"
 #include "fg_tbucket.h"
@@ -349,14 +350,14 @@ static const struct fg_enum fg_key_enum[] = {
 	{ "src_ip", FG_LKEY_SRC_IP }, { "flow", FG_LKEY_FLOW },
 	{ "service", FG_LKEY_SERVICE }, { NULL, 0 },
 };
-/* rps is refused apart: it needs the L7 dataplane. */
+/* rps and respond are the L7 engine's (fg_rules.h). */
 static const struct fg_enum fg_unit_enum[] = {
 	{ "pps", FG_LUNIT_PPS }, { "bps", FG_LUNIT_BPS },
-	{ "cps", FG_LUNIT_CPS }, { NULL, 0 },
+	{ "cps", FG_LUNIT_CPS }, { "rps", FG_LUNIT_RPS }, { NULL, 0 },
 };
-/* respond is refused apart: it needs the L7 dataplane. */
 static const struct fg_enum fg_action_enum[] = {
-	{ "drop", FG_LACT_DROP }, { "reset", FG_LACT_RESET }, { NULL, 0 },
+	{ "drop", FG_LACT_DROP }, { "reset", FG_LACT_RESET },
+	{ "respond", FG_LACT_RESPOND }, { NULL, 0 },
 };
 static const struct fg_enum fg_scope_enum[] = {
 	{ "node", 0 }, { "cluster", 1 }, { NULL, 0 },
@@ -708,7 +709,9 @@ static int fg_backends_dups(struct fg_pctx *c, const struct fg_rule_service *s)
 /*
  * fg_parse_backend - one backend object into *b (zeroed by the caller).
  * svc supplies the vip family, port and forward mode the defaults and
- * checks depend on. Returns 0 or -EINVAL.
+ * checks depend on; NULL for a route's backend, whose service is not
+ * known yet (port 0: the service's; fg_ruleset_check settles both).
+ * Returns 0 or -EINVAL.
  */
 static int fg_parse_backend(struct fg_pctx *c, json_t *obj,
 			    const struct fg_rule_service *svc,
@@ -730,7 +733,7 @@ static int fg_parse_backend(struct fg_pctx *c, json_t *obj,
 		return fg_perr_at(c, "addr", "required");
 	/* One family per service: the dataplane encapsulates IPv4 in IPv4
 	 * and IPv6 in IPv6, and NAT does not translate families. */
-	if (b->addr.family != svc->vip.family)
+	if (svc && b->addr.family != svc->vip.family)
 		return fg_perr_at(c, "addr", "must be IPv%d like the vip",
 				  svc->vip.family == AF_INET ? 4 : 6);
 
@@ -741,7 +744,7 @@ static int fg_parse_backend(struct fg_pctx *c, json_t *obj,
 		return rc;
 	if (rc) {
 		b->port = (uint16_t)u;
-	} else {
+	} else if (svc) {
 		if (svc->port == 0 && svc->forward == FG_FWD_NAT)
 			return fg_perr_at(c, "port",
 					  "required with forward nat when the service port is 0 (every port)");
@@ -1059,6 +1062,433 @@ int fg_service_from_json(const char *name, json_t *obj,
 	return rc;
 }
 
+/* Defined with the serialisers; the L7 objects' builders use it too. */
+static void fg_jset(json_t *obj, const char *key, json_t *val, bool *ok);
+
+/* ---------------------------------------------------- regex checking */
+
+/*
+ * The regex syntax check is a hook, not a call into hyperscan: this
+ * library is linked by tools (fgxdp) and tests that have no use for
+ * hyperscan, and the route compiler (dataplane/l7/fg_route.c) holds the
+ * flags its patterns are compiled with. The daemon sets the hook to a
+ * compile of the one pattern with those flags; without a hook a pattern
+ * is checked for its length only.
+ */
+static fg_regex_check_fn fg_regex_check;
+
+/* fg_rules_set_regex_check - see the header. */
+void fg_rules_set_regex_check(fg_regex_check_fn fn)
+{
+	fg_regex_check = fn;
+}
+
+/* ----------------------------------------------------------- respond */
+
+static const char *const fg_respond_keys[] = {
+	"status", "retry_after", "content_type", "body", NULL,
+};
+
+#define FG_RESPOND_CTYPE_DEF "text/plain; charset=utf-8"
+
+/*
+ * Why status s cannot be an answer the dataplane builds itself, or NULL
+ * when it can: a 1xx-3xx would tell a buyer's client something happened
+ * that did not (or needs a Location), and these five need a header the
+ * answer does not carry.
+ */
+static const char *fg_respond_status_bad(uint64_t s)
+{
+	if (s < FG_RESPOND_STATUS_MIN || s > FG_RESPOND_STATUS_MAX)
+		return "must be 400..599 (an answer that admits nothing)";
+	if (s == 401 || s == 405 || s == 407 || s == 416 || s == 426)
+		return "needs a header this answer does not carry (401 WWW-Authenticate, 405 Allow, 407 Proxy-Authenticate, 416 Content-Range, 426 Upgrade)";
+	return NULL;
+}
+
+/* A content type: visible ASCII and inner spaces, "type/subtype" first
+ * (no CR, LF or other control byte: it goes into a header verbatim). */
+static bool fg_ctype_valid(const char *s)
+{
+	size_t n = strlen(s), i, slash = 0;
+
+	if (n == 0 || n > FG_RESPOND_CTYPE_LEN_MAX || s[0] == ' ' ||
+	    s[n - 1] == ' ')
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < ' ' || s[i] > '~')
+			return false;
+		if (s[i] == '/' && !slash)
+			slash = i;
+		if ((s[i] == ';' || s[i] == ' ') && !slash)
+			return false;
+	}
+	return slash > 0 && slash + 1 < n && s[slash + 1] != ';' &&
+	       s[slash + 1] != ' ';
+}
+
+/*
+ * fg_parse_respond - the optional object at member `key` of obj into
+ * *out, starting from the defaults in *def (status, retry_after; -1 is
+ * "none"). Returns 0 or -EINVAL.
+ */
+static int fg_parse_respond(struct fg_pctx *c, json_t *obj, const char *key,
+			    const struct fg_rule_respond *def,
+			    struct fg_rule_respond *out)
+{
+	json_t *r = json_object_get(obj, key);
+	const char *s, *why;
+	uint64_t u;
+	size_t old;
+	int rc;
+
+	*out = *def;
+	if (!r)
+		return 0;
+	old = fg_path_key(c, key);
+	if (!json_is_object(r))
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
+	rc = fg_check_keys(c, r, fg_respond_keys);
+	if (rc)
+		return rc;
+	rc = fg_get_uint(c, r, "status", 0, 999, &u);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		why = fg_respond_status_bad(u);
+		if (why)
+			return fg_perr_at(c, "status", "%s", why);
+		out->status = (uint16_t)u;
+	}
+	rc = fg_get_uint(c, r, "retry_after", 0, FG_RESPOND_RETRY_AFTER_MAX,
+			 &u);
+	if (rc < 0)
+		return rc;
+	if (rc)
+		out->retry_after = (int32_t)u;
+	rc = fg_get_str(c, r, "body", &s);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		if (strlen(s) > FG_RESPOND_BODY_LEN_MAX)
+			return fg_perr_at(c, "body", "at most %u bytes",
+					  FG_RESPOND_BODY_LEN_MAX);
+		out->body_len = (uint32_t)strlen(s);
+		memcpy(out->body, s, out->body_len + 1);
+	}
+	rc = fg_get_str(c, r, "content_type", &s);
+	if (rc < 0)
+		return rc;
+	if (rc && !out->body_len)
+		return fg_perr_at(c, "content_type",
+				  "only valid with a non-empty body (it would describe nothing)");
+	if (rc && !fg_ctype_valid(s))
+		return fg_perr_at(c, "content_type",
+				  "must be type/subtype[; parameters], 1..%u printable ASCII bytes",
+				  FG_RESPOND_CTYPE_LEN_MAX);
+	if (out->body_len)
+		snprintf(out->content_type, sizeof(out->content_type), "%s",
+			 rc ? s : FG_RESPOND_CTYPE_DEF);
+	fg_path_pop(c, old);
+	return 0;
+}
+
+/* The respond object, every default written out. NULL on ENOMEM. */
+static json_t *fg_respond_to_json(const struct fg_rule_respond *r)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	if (!o)
+		return NULL;
+	fg_jset(o, "status", json_integer(r->status), &ok);
+	if (r->retry_after >= 0)
+		fg_jset(o, "retry_after", json_integer(r->retry_after), &ok);
+	if (r->body_len) {
+		fg_jset(o, "content_type", json_string(r->content_type), &ok);
+		fg_jset(o, "body", json_stringn(r->body, r->body_len), &ok);
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Defaults (fg_seckill.h: a shed request gets 429 with Retry-After 1, a
+ * sold-out item 410 and nothing to retry). */
+static const struct fg_rule_respond fg_respond_def = {
+	.status = 429, .retry_after = 1,
+};
+static const struct fg_rule_respond fg_sold_out_def = {
+	.status = 410, .retry_after = -1,
+};
+
+/* ------------------------------------------------------- http match */
+
+static const char *const fg_http_match_keys[] = {
+	"host", "method", "path_prefix", "path_regex", "headers", NULL,
+};
+static const char *const fg_http_header_keys[] = { "name", "regex", NULL };
+
+/* The methods the request reader takes (RFC 9110, case-sensitive). */
+static const char *const fg_http_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+	NULL,
+};
+
+/* An RFC 9110 tchar. */
+static bool fg_tchar(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* A token (header name) of 1..max bytes. */
+static bool fg_token_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!fg_tchar(s[i]))
+			return false;
+	return true;
+}
+
+static int fg_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Why host h is no host a request can carry, or NULL. One trailing dot
+ * is the same DNS name; "*." only leads; labels are never empty.
+ */
+static const char *fg_host_bad(const char *h)
+{
+	size_t len = strlen(h), i;
+	const char *lit = h;
+
+	if (len && h[len - 1] == '.')
+		len--;
+	if (len > FG_HTTP_HOST_LEN_MAX || len == 0)
+		return "must be a host name of 1..255 bytes";
+	if (len >= 2 && h[0] == '*' && h[1] == '.') {
+		lit += 2;
+		len -= 2;
+	}
+	if (!len || lit[0] == '.' || lit[len - 1] == '.' ||
+	    memmem(lit, len, "..", 2))
+		return "is not a host name or a \"*.\" wildcard of one (an empty label)";
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)lit[i];
+
+		if (ch == '*')
+			return "only a leading \"*.\" is a wildcard";
+		if (ch <= 0x20 || ch >= 0x7f || strchr("/?#@\"<>\\^`{|}", ch))
+			return "holds a character no Host header can carry";
+	}
+	return NULL;
+}
+
+/*
+ * fg_get_regex - member `key` as a regex of 1..FG_HTTP_REGEX_LEN_MAX
+ * bytes that the regex hook accepts; *out is a new copy. Returns 1, 0
+ * when absent, -EINVAL or -ENOMEM.
+ */
+static int fg_get_regex(struct fg_pctx *c, json_t *obj, const char *key,
+			char **out)
+{
+	char msg[512];
+	const char *s;
+	int rc;
+
+	rc = fg_get_str(c, obj, key, &s);
+	if (rc <= 0)
+		return rc;
+	if (!s[0] || strlen(s) > FG_HTTP_REGEX_LEN_MAX)
+		return fg_perr_at(c, key, "must be a regex of 1..%u bytes",
+				  FG_HTTP_REGEX_LEN_MAX);
+	msg[0] = '\0';
+	if (fg_regex_check && fg_regex_check(s, msg, sizeof(msg)))
+		return fg_perr_at(c, key, "hyperscan cannot compile it: %s",
+				  msg[0] ? msg : "refused");
+	*out = strdup(s);
+	if (!*out)
+		return fg_enomem(c);
+	return 1;
+}
+
+/*
+ * fg_parse_http_match - the optional "match" object of a route or seckill
+ * rule into *m (zeroed by the caller; on error what it owns is freed by
+ * the caller). Returns 0, -EINVAL or -ENOMEM.
+ */
+static int fg_parse_http_match(struct fg_pctx *c, json_t *obj,
+			       struct fg_rule_http_match *m)
+{
+	json_t *mo = json_object_get(obj, "match"), *arr, *el;
+	const char *s, *why;
+	const char *const *meth;
+	size_t old, old2, i;
+	int rc;
+
+	if (!mo)
+		return 0;
+	old = fg_path_key(c, "match");
+	if (!json_is_object(mo))
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
+	rc = fg_check_keys(c, mo, fg_http_match_keys);
+	if (rc)
+		return rc;
+
+	rc = fg_get_str(c, mo, "host", &s);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		why = fg_host_bad(s);
+		if (why)
+			return fg_perr_at(c, "host", "\"%.64s\" %s", s, why);
+		strcpy(m->host, s);
+	}
+
+	rc = fg_get_str(c, mo, "method", &s);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		for (meth = fg_http_methods; *meth; meth++)
+			if (!strcmp(*meth, s))
+				break;
+		if (!*meth)
+			return fg_perr_at(c, "method",
+					  "must be one of GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH");
+		strcpy(m->method, s);
+	}
+
+	rc = fg_get_str(c, mo, "path_prefix", &s);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		size_t n = strlen(s);
+
+		if (s[0] != '/' || n > FG_HTTP_PATH_LEN_MAX)
+			return fg_perr_at(c, "path_prefix",
+					  "must start with / and be at most %u bytes",
+					  FG_HTTP_PATH_LEN_MAX);
+		for (i = 0; i < n; i++) {
+			if (s[i] <= ' ' || s[i] > '~' || s[i] == '?' ||
+			    s[i] == '#')
+				return fg_perr_at(c, "path_prefix",
+						  "byte %zu is not allowed in a path (encode it as %%XX)",
+						  i);
+			if (s[i] == '%' && (n - i < 3 || fg_hexval(s[i + 1]) < 0 ||
+					    fg_hexval(s[i + 2]) < 0))
+				return fg_perr_at(c, "path_prefix",
+						  "'%%' at byte %zu is not followed by two hex digits",
+						  i);
+		}
+		m->path_prefix = strdup(s);
+		if (!m->path_prefix)
+			return fg_enomem(c);
+	}
+
+	rc = fg_get_regex(c, mo, "path_regex", &m->path_regex);
+	if (rc < 0)
+		return rc;
+
+	arr = json_object_get(mo, "headers");
+	if (arr) {
+		old2 = fg_path_key(c, "headers");
+		if (!json_is_array(arr))
+			return fg_perr(c, FG_RULE_EINVAL, "must be an array");
+		if (json_array_size(arr) > FG_HTTP_MATCH_HEADERS_MAX)
+			return fg_perr(c, FG_RULE_EINVAL, "at most %u headers",
+				       FG_HTTP_MATCH_HEADERS_MAX);
+		fg_path_pop(c, old2);
+		json_array_foreach(arr, i, el) {
+			struct fg_rule_http_header *h = &m->headers[i];
+
+			old2 = fg_path_push(c, ".headers[%zu]", i);
+			if (!json_is_object(el))
+				return fg_perr(c, FG_RULE_EINVAL,
+					       "must be an object");
+			rc = fg_check_keys(c, el, fg_http_header_keys);
+			if (rc)
+				return rc;
+			rc = fg_get_str(c, el, "name", &s);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return fg_perr_at(c, "name", "required");
+			if (!fg_token_valid(s, FG_HTTP_HNAME_LEN_MAX))
+				return fg_perr_at(c, "name",
+						  "must be a header name of 1..%u token characters",
+						  FG_HTTP_HNAME_LEN_MAX);
+			rc = fg_get_regex(c, el, "regex", &h->regex);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return fg_perr_at(c, "regex",
+						  "required (\".*\": the header is present)");
+			strcpy(h->name, s);
+			m->nheaders++;
+			fg_path_pop(c, old2);
+		}
+	}
+	fg_path_pop(c, old);
+	return 0;
+}
+
+/* The match object, only the fields set. NULL on ENOMEM. */
+static json_t *fg_http_match_to_json(const struct fg_rule_http_match *m)
+{
+	json_t *o = json_object(), *arr;
+	bool ok = o != NULL;
+	uint32_t i;
+
+	if (!o)
+		return NULL;
+	if (m->host[0])
+		fg_jset(o, "host", json_string(m->host), &ok);
+	if (m->method[0])
+		fg_jset(o, "method", json_string(m->method), &ok);
+	if (m->path_prefix)
+		fg_jset(o, "path_prefix", json_string(m->path_prefix), &ok);
+	if (m->path_regex)
+		fg_jset(o, "path_regex", json_string(m->path_regex), &ok);
+	if (m->nheaders) {
+		arr = json_array();
+		for (i = 0; arr && ok && i < m->nheaders; i++) {
+			json_t *h = json_object();
+
+			if (!h) {
+				ok = false;
+				break;
+			}
+			fg_jset(h, "name", json_string(m->headers[i].name), &ok);
+			fg_jset(h, "regex", json_string(m->headers[i].regex),
+				&ok);
+			if (json_array_append_new(arr, h))
+				ok = false;
+		}
+		fg_jset(o, "headers", arr, &ok);
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* ----------------------------------------------------------- limits */
 
 static const char *const fg_limit_keys[] = {
@@ -1175,10 +1605,6 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 	rc = fg_check_keys(c, obj, fg_limit_keys);
 	if (rc)
 		return rc;
-	if (json_object_get(obj, "respond"))
-		return fg_perr_at(c, "respond",
-				  "respond is not supported yet by this build");
-
 	rc = fg_get_str(c, obj, "service", &s);
 	if (rc < 0)
 		return rc;
@@ -1201,10 +1627,7 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return fg_perr_at(c, "unit", "required (pps, bps or cps)");
-	if (!strcmp(s, "rps"))
-		return fg_perr_at(c, "unit",
-				  "rps is not supported yet by this build");
+		return fg_perr_at(c, "unit", "required (pps, bps, cps or rps)");
 	rc = fg_get_enum(c, obj, "unit", fg_unit_enum, &v);
 	if (rc < 0)
 		return rc;
@@ -1212,6 +1635,13 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 	if (l.unit == FG_LUNIT_CPS && l.match_proto == IPPROTO_UDP)
 		return fg_perr_at(c, "unit",
 				  "cps counts new TCP connections; match.proto is udp");
+	/* HTTP requests exist only on an l7 service, which is tcp. */
+	if (l.unit == FG_LUNIT_RPS && !l.service[0])
+		return fg_perr_at(c, "unit",
+				  "rps counts HTTP requests: the limit needs an l7 service");
+	if (l.unit == FG_LUNIT_RPS && l.match_proto == IPPROTO_UDP)
+		return fg_perr_at(c, "unit",
+				  "rps counts HTTP requests; match.proto is udp");
 
 	rc = fg_get_uint(c, obj, "rate", FG_TB_RATE_MIN, FG_TB_RATE_MAX, &u);
 	if (rc < 0)
@@ -1234,17 +1664,22 @@ static int fg_parse_limit(struct fg_pctx *c, json_t *obj,
 				  "burst/rate is too long a window (at most 2^62 ns, about 146 years)");
 
 	l.action = FG_LACT_DROP;
-	rc = fg_get_str(c, obj, "action", &s);
-	if (rc < 0)
-		return rc;
-	if (rc && !strcmp(s, "respond"))
-		return fg_perr_at(c, "action",
-				  "respond is not supported yet by this build");
 	rc = fg_get_enum(c, obj, "action", fg_action_enum, &v);
 	if (rc < 0)
 		return rc;
 	if (rc)
 		l.action = (enum fg_limit_action)v;
+	/* An HTTP answer needs an HTTP request to answer: rps only. */
+	if (l.action == FG_LACT_RESPOND && l.unit != FG_LUNIT_RPS)
+		return fg_perr_at(c, "action",
+				  "respond sends an HTTP answer: only with unit rps");
+	if (json_object_get(obj, "respond") && l.action != FG_LACT_RESPOND)
+		return fg_perr_at(c, "respond", "only valid with action respond");
+	rc = fg_parse_respond(c, obj, "respond", &fg_respond_def, &l.respond);
+	if (rc)
+		return rc;
+	if (l.action != FG_LACT_RESPOND)
+		memset(&l.respond, 0, sizeof(l.respond));
 	/* A RST answers TCP only. With a service the service's proto may
 	 * settle it: fg_ruleset_check looks then. */
 	if (l.action == FG_LACT_RESET &&
@@ -1276,6 +1711,553 @@ int fg_limit_from_json(const char *name, json_t *obj,
 	fg_pctx_init(&c, err);
 	if (!rc)
 		rc = fg_parse_limit(&c, obj, out);
+	if (!rc)
+		strcpy(out->name, name);
+	return rc;
+}
+
+/* ----------------------------------------------------------- routes */
+
+static const char *const fg_route_keys[] = {
+	"service", "priority", "match", "backends", NULL,
+};
+
+/* fg_get_service_ref - the required "service" member: a valid name
+ * copied into out. 0 or -EINVAL. */
+static int fg_get_service_ref(struct fg_pctx *c, json_t *obj, char *out)
+{
+	const char *s;
+	int rc = fg_get_str(c, obj, "service", &s);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return fg_perr_at(c, "service", "required (an l7 service)");
+	if (!fg_name_valid(s))
+		return fg_perr_at(c, "service",
+				  "\"%.64s\" is not a valid service name: must match %s",
+				  s, FG_NAME_RE);
+	strcpy(out, s);
+	return 0;
+}
+
+/*
+ * fg_parse_route_backends - the route's required, non-empty "backends"
+ * array. A backend's port defaults to 0, the service's port (settled by
+ * fg_ruleset_check, which knows the service). 0, -EINVAL or -ENOMEM.
+ */
+static int fg_parse_route_backends(struct fg_pctx *c, json_t *obj,
+				   struct fg_rule_route *r)
+{
+	json_t *arr = json_object_get(obj, "backends"), *el;
+	struct fg_rule_service tmp;
+	size_t old, n, i;
+	int rc;
+
+	if (!arr)
+		return fg_perr_at(c, "backends",
+				  "required: the backends this route picks");
+	old = fg_path_key(c, "backends");
+	if (!json_is_array(arr))
+		return fg_perr(c, FG_RULE_EINVAL, "must be an array");
+	n = json_array_size(arr);
+	if (n == 0 || n > FG_ROUTE_BACKENDS_MAX)
+		return fg_perr(c, FG_RULE_EINVAL, "must hold 1..%u backends",
+			       FG_ROUTE_BACKENDS_MAX);
+	fg_path_pop(c, old);
+	r->backends = calloc(n, sizeof(*r->backends));
+	if (!r->backends)
+		return fg_enomem(c);
+	json_array_foreach(arr, i, el) {
+		old = fg_path_push(c, c->len ? ".backends[%zu]" :
+					      "backends[%zu]", i);
+		rc = fg_parse_backend(c, el, NULL, &r->backends[i]);
+		if (rc)
+			return rc;
+		fg_path_pop(c, old);
+	}
+	r->nbackends = (uint32_t)n;
+	/* Routes are l7, so nat: one backend is an address and a port. */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.forward = FG_FWD_NAT;
+	tmp.nbackends = r->nbackends;
+	tmp.backends = r->backends;
+	return fg_backends_dups(c, &tmp);
+}
+
+/*
+ * fg_parse_route - the Route object into *out (name excepted). Returns 0
+ * with *out overwritten (owning its strings and backends), or -EINVAL /
+ * -ENOMEM with *out untouched.
+ */
+static int fg_parse_route(struct fg_pctx *c, json_t *obj,
+			  struct fg_rule_route *out)
+{
+	struct fg_rule_route r;
+	uint64_t u;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (!json_is_object(obj))
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
+	rc = fg_check_keys(c, obj, fg_route_keys);
+	if (rc)
+		return rc;
+	rc = fg_get_service_ref(c, obj, r.service);
+	if (rc)
+		return rc;
+	rc = fg_get_uint(c, obj, "priority", 0, FG_ROUTE_PRIORITY_MAX, &u);
+	if (rc < 0)
+		return rc;
+	if (rc)
+		r.priority = (uint32_t)u;
+	rc = fg_parse_http_match(c, obj, &r.match);
+	if (!rc)
+		rc = fg_parse_route_backends(c, obj, &r);
+	if (rc) {
+		fg_rule_route_free(&r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* fg_route_from_json - see the header. */
+int fg_route_from_json(const char *name, json_t *obj,
+		       struct fg_rule_route *out, struct fg_rule_error *err)
+{
+	struct fg_pctx c;
+	int rc = fg_named_begin(name, out, "route", err);
+
+	fg_pctx_init(&c, err);
+	if (!rc)
+		rc = fg_parse_route(&c, obj, out);
+	if (!rc)
+		strcpy(out->name, name);
+	return rc;
+}
+
+/* ---------------------------------------------------------- seckill */
+
+static const char *const fg_seckill_keys[] = {
+	"service", "match", "item", "items", "max_items", "rate", "burst",
+	"stock", "per_client", "start", "end", "respond", "sold_out", NULL,
+};
+static const char *const fg_per_client_keys[] = {
+	"key", "rate", "burst", NULL,
+};
+
+/*
+ * Why spec (after "segment:", "query:" or "header:") is no item spec, or
+ * NULL with sk's item fields set. The same rules as the engine's
+ * extractor: a NAME it could never find is refused here.
+ */
+static const char *fg_item_spec_bad(const char *spec,
+				    struct fg_rule_seckill *sk)
+{
+	const char *v;
+	size_t n, i;
+
+	if (!strncmp(spec, "segment:", 8)) {
+		v = spec + 8;
+		n = strlen(v);
+		if (n == 0 || n > 2 || v[0] == '0' ||
+		    strspn(v, "0123456789") != n ||
+		    (unsigned int)atoi(v) > FG_SECKILL_SEGMENT_MAX)
+			return "segment:N needs N of 1..64 (no leading zero)";
+		sk->item_from = FG_ITEM_FROM_SEGMENT;
+		sk->item_segment = (uint16_t)atoi(v);
+		return NULL;
+	}
+	if (!strncmp(spec, "query:", 6)) {
+		v = spec + 6;
+		n = strlen(v);
+		if (n == 0 || n > FG_SECKILL_ITEM_NAME_MAX)
+			return "query:NAME needs a NAME of 1..64 bytes";
+		for (i = 0; i < n; i++)
+			if (v[i] <= ' ' || v[i] > '~' || strchr("&=#%+", v[i]))
+				return "query:NAME: NAME must be visible ASCII without & = # % + (write it decoded)";
+		sk->item_from = FG_ITEM_FROM_QUERY;
+		strcpy(sk->item_name, v);
+		return NULL;
+	}
+	if (!strncmp(spec, "header:", 7)) {
+		v = spec + 7;
+		if (!fg_token_valid(v, FG_SECKILL_ITEM_NAME_MAX))
+			return "header:NAME needs a header name of 1..64 token characters";
+		sk->item_from = FG_ITEM_FROM_HEADER;
+		strcpy(sk->item_name, v);
+		return NULL;
+	}
+	return "must be segment:N, query:NAME or header:NAME";
+}
+
+/* An item ID and where it was listed: duplicates sort next to each other,
+ * the earlier listing first. */
+struct fg_item_ref {
+	const char *id;
+	size_t pos;
+};
+
+static int fg_item_ref_cmp(const void *pa, const void *pb)
+{
+	const struct fg_item_ref *a = pa, *b = pb;
+	int r = strcmp(a->id, b->id);
+
+	return r ? r : (a->pos < b->pos ? -1 : a->pos > b->pos);
+}
+
+/*
+ * fg_parse_items - the optional "items" array: 1..FG_SECKILL_ITEMS_MAX
+ * unique IDs of 1..FG_SECKILL_ITEM_LEN_MAX bytes, none with a control
+ * byte (the extractor calls such an item malformed). 0, -EINVAL, -ENOMEM.
+ */
+static int fg_parse_items(struct fg_pctx *c, json_t *obj,
+			  struct fg_rule_seckill *sk)
+{
+	json_t *arr = json_object_get(obj, "items"), *el;
+	struct fg_item_ref *refs;
+	size_t old, old2, n, i, k;
+	int rc = 0;
+
+	if (!arr)
+		return 0;
+	old = fg_path_key(c, "items");
+	if (!json_is_array(arr))
+		return fg_perr(c, FG_RULE_EINVAL, "must be an array");
+	n = json_array_size(arr);
+	if (n == 0 || n > FG_SECKILL_ITEMS_MAX)
+		return fg_perr(c, FG_RULE_EINVAL,
+			       "must hold 1..%u item IDs (leave it out for any item, up to max_items)",
+			       FG_SECKILL_ITEMS_MAX);
+	sk->items = calloc(n, sizeof(*sk->items));
+	if (!sk->items)
+		return fg_enomem(c);
+	json_array_foreach(arr, i, el) {
+		const char *s;
+
+		old2 = fg_path_push(c, "[%zu]", i);
+		if (!json_is_string(el) ||
+		    strlen(json_string_value(el)) != json_string_length(el))
+			return fg_perr(c, FG_RULE_EINVAL,
+				       "must be a string without NUL characters");
+		s = json_string_value(el);
+		if (!s[0] || strlen(s) > FG_SECKILL_ITEM_LEN_MAX)
+			return fg_perr(c, FG_RULE_EINVAL,
+				       "must be 1..%u bytes",
+				       FG_SECKILL_ITEM_LEN_MAX);
+		for (k = 0; s[k]; k++)
+			if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f)
+				return fg_perr(c, FG_RULE_EINVAL,
+					       "must not hold control characters (no request could name it)");
+		sk->items[i] = strdup(s);
+		if (!sk->items[i])
+			return fg_enomem(c);
+		sk->nitems++;
+		fg_path_pop(c, old2);
+	}
+	refs = malloc(n * sizeof(*refs));
+	if (!refs)
+		return fg_enomem(c);
+	for (i = 0; i < n; i++) {
+		refs[i].id = sk->items[i];
+		refs[i].pos = i;
+	}
+	qsort(refs, n, sizeof(*refs), fg_item_ref_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(refs[i - 1].id, refs[i].id))
+			continue;
+		fg_path_push(c, "[%zu]", refs[i].pos);
+		rc = fg_perr(c, FG_RULE_EINVAL,
+			     "\"%.64s\" is already items[%zu]", refs[i].id,
+			     refs[i - 1].pos);
+		break;
+	}
+	free(refs);
+	if (rc)
+		return rc;
+	fg_path_pop(c, old);
+	return 0;
+}
+
+/*
+ * Parse an RFC 3339 UTC instant "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into ns
+ * since the epoch (1970..9999). Only "Z": the window is the same instant
+ * on every node, and an offset is one more thing to get wrong. 0 or -1.
+ */
+static int fg_rfc3339_parse(const char *s, uint64_t *ns)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+				       31, 30, 31 };
+	unsigned int y, mo, d, h, mi, sec, i;
+	uint64_t days, frac = 0, scale = 100000000ULL;
+	const char *p;
+	bool leap;
+	int n = 0;
+
+	if (strlen(s) < 20 ||
+	    sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec,
+		   &n) != 6 || n != 19)
+		return -1;
+	for (i = 0; i < 19; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : i == 10 ? s[i] != 'T' :
+		    (i == 13 || i == 16) ? s[i] != ':' :
+		    (s[i] < '0' || s[i] > '9'))
+			return -1;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (i = 0; *p >= '0' && *p <= '9'; p++, i++) {
+			if (i >= 9)
+				return -1;
+			frac += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (strcmp(p, "Z"))
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > (unsigned int)mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
+	    mi > 59 || sec > 59)
+		return -1;
+	/* Days from the civil date (Howard Hinnant's algorithm). */
+	{
+		unsigned int yy = mo <= 2 ? y - 1 : y;
+		unsigned int era = yy / 400, yoe = yy - era * 400;
+		unsigned int doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 +
+				   d - 1;
+		unsigned int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+		days = (uint64_t)era * 146097 + doe - 719468;
+	}
+	*ns = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000000ULL) +
+	      frac;
+	return 0;
+}
+
+/* ns since the epoch as RFC 3339 UTC, the fraction only when not 0. */
+static void fg_rfc3339_format(uint64_t ns, char *buf, size_t size)
+{
+	time_t t = (time_t)(ns / 1000000000ULL);
+	unsigned int frac = (unsigned int)(ns % 1000000000ULL), digits = 9;
+	struct tm tm;
+	size_t len;
+
+	gmtime_r(&t, &tm);
+	len = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac) {
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		len += (size_t)snprintf(buf + len, size - len, ".%0*u",
+					(int)digits, frac);
+	}
+	snprintf(buf + len, size - len, "Z");
+}
+
+/* fg_get_time - member `key` as an RFC 3339 UTC instant. 1, 0, -EINVAL. */
+static int fg_get_time(struct fg_pctx *c, json_t *obj, const char *key,
+		       uint64_t *ns)
+{
+	const char *s;
+	int rc = fg_get_str(c, obj, key, &s);
+
+	if (rc <= 0)
+		return rc;
+	if (fg_rfc3339_parse(s, ns))
+		return fg_perr_at(c, key,
+				  "\"%.64s\" is not an RFC 3339 UTC instant like 2026-11-11T12:00:00Z",
+				  s);
+	return 1;
+}
+
+/*
+ * fg_get_rate_burst - required "rate" and optional "burst" (default one
+ * second's worth) of obj, as a token bucket the dataplane can build. 0 or
+ * -EINVAL.
+ */
+static int fg_get_rate_burst(struct fg_pctx *c, json_t *obj, uint64_t *rate,
+			     uint64_t *burst)
+{
+	struct fg_tb_profile prof;
+	uint64_t u;
+	int rc;
+
+	rc = fg_get_uint(c, obj, "rate", FG_TB_RATE_MIN, FG_TB_RATE_MAX, &u);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return fg_perr_at(c, "rate", "required");
+	*rate = u;
+	*burst = u;
+	rc = fg_get_uint(c, obj, "burst", 1, INT64_MAX, &u);
+	if (rc < 0)
+		return rc;
+	if (rc)
+		*burst = u;
+	if (fg_tb_profile_init(&prof, *rate, *burst))
+		return fg_perr_at(c, "burst",
+				  "burst/rate is too long a window (at most 2^62 ns, about 146 years)");
+	return 0;
+}
+
+/*
+ * fg_parse_client_key - "key" of per_client: src_ip (default) or
+ * src_prefix/N. 0 or -EINVAL.
+ */
+static int fg_parse_client_key(struct fg_pctx *c, json_t *obj,
+			       struct fg_rule_seckill *sk)
+{
+	const char *s;
+	int rc, n;
+
+	sk->client_key = FG_LKEY_SRC_IP;
+	rc = fg_get_str(c, obj, "key", &s);
+	if (rc <= 0)
+		return rc;
+	if (!strcmp(s, "src_ip"))
+		return 0;
+	if (strncmp(s, "src_prefix/", 11))
+		return fg_perr_at(c, "key",
+				  "must be src_ip or src_prefix/N (a client is an address)");
+	n = fg_parse_plen(s + 11);
+	if (n < 0 || n > 128)
+		return fg_perr_at(c, "key",
+				  "src_prefix/N needs a prefix length N of 0..128");
+	sk->client_key = FG_LKEY_SRC_PREFIX;
+	sk->client_prefix_len = (uint8_t)n;
+	return 0;
+}
+
+/*
+ * fg_parse_seckill_body - the fields of a seckill rule after its match
+ * into *sk. 0, -EINVAL or -ENOMEM; the caller frees what sk owns.
+ */
+static int fg_parse_seckill_body(struct fg_pctx *c, json_t *obj,
+				 struct fg_rule_seckill *sk)
+{
+	json_t *pc;
+	const char *s, *why;
+	uint64_t u;
+	size_t old;
+	int rc;
+
+	rc = fg_get_str(c, obj, "item", &s);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		why = fg_item_spec_bad(s, sk);
+		if (why)
+			return fg_perr_at(c, "item", "%s", why);
+	}
+	if (json_object_get(obj, "items") && sk->item_from == FG_ITEM_FROM_NONE)
+		return fg_perr_at(c, "items",
+				  "needs item (how a request names its item)");
+	rc = fg_parse_items(c, obj, sk);
+	if (rc)
+		return rc;
+	sk->max_items = FG_SECKILL_MAX_ITEMS_DEF;
+	rc = fg_get_uint(c, obj, "max_items", 1, FG_SECKILL_ITEMS_MAX, &u);
+	if (rc < 0)
+		return rc;
+	if (rc && sk->nitems)
+		return fg_perr_at(c, "max_items",
+				  "only without items (items already bound the items on sale)");
+	if (rc)
+		sk->max_items = (uint32_t)u;
+	if (sk->nitems)
+		sk->max_items = 0;
+
+	rc = fg_get_rate_burst(c, obj, &sk->rate, &sk->burst);
+	if (rc)
+		return rc;
+	rc = fg_get_uint(c, obj, "stock", 0, INT64_MAX, &u);
+	if (rc < 0)
+		return rc;
+	sk->has_stock = rc == 1;
+	sk->stock = sk->has_stock ? u : 0;
+
+	pc = json_object_get(obj, "per_client");
+	if (pc) {
+		old = fg_path_key(c, "per_client");
+		if (!json_is_object(pc))
+			return fg_perr(c, FG_RULE_EINVAL, "must be an object");
+		rc = fg_check_keys(c, pc, fg_per_client_keys);
+		if (!rc)
+			rc = fg_parse_client_key(c, pc, sk);
+		if (!rc)
+			rc = fg_get_rate_burst(c, pc, &sk->client_rate,
+					       &sk->client_burst);
+		if (rc)
+			return rc;
+		sk->has_per_client = true;
+		fg_path_pop(c, old);
+	}
+
+	rc = fg_get_time(c, obj, "start", &sk->start_ns);
+	if (rc < 0)
+		return rc;
+	rc = fg_get_time(c, obj, "end", &sk->end_ns);
+	if (rc < 0)
+		return rc;
+	if (rc && sk->end_ns <= sk->start_ns)
+		return fg_perr_at(c, "end", "must be after start");
+
+	rc = fg_parse_respond(c, obj, "respond", &fg_respond_def,
+			      &sk->respond);
+	if (rc)
+		return rc;
+	return fg_parse_respond(c, obj, "sold_out", &fg_sold_out_def,
+				&sk->sold_out);
+}
+
+/*
+ * fg_parse_seckill - the Seckill object into *out (name excepted).
+ * Returns 0 with *out overwritten (owning what it points to), or -EINVAL
+ * / -ENOMEM with *out untouched.
+ */
+static int fg_parse_seckill(struct fg_pctx *c, json_t *obj,
+			    struct fg_rule_seckill *out)
+{
+	struct fg_rule_seckill *sk;
+	int rc;
+
+	if (!json_is_object(obj))
+		return fg_perr(c, FG_RULE_EINVAL, "must be an object");
+	rc = fg_check_keys(c, obj, fg_seckill_keys);
+	if (rc)
+		return rc;
+	/* Two answers of 4 KiB each: on the heap, not the stack. */
+	sk = calloc(1, sizeof(*sk));
+	if (!sk)
+		return fg_enomem(c);
+	rc = fg_get_service_ref(c, obj, sk->service);
+	if (!rc)
+		rc = fg_parse_http_match(c, obj, &sk->match);
+	if (!rc)
+		rc = fg_parse_seckill_body(c, obj, sk);
+	if (rc)
+		fg_rule_seckill_free(sk);
+	else
+		*out = *sk;
+	free(sk);
+	return rc;
+}
+
+/* fg_seckill_from_json - see the header. */
+int fg_seckill_from_json(const char *name, json_t *obj,
+			 struct fg_rule_seckill *out, struct fg_rule_error *err)
+{
+	struct fg_pctx c;
+	int rc = fg_named_begin(name, out, "seckill rule", err);
+
+	fg_pctx_init(&c, err);
+	if (!rc)
+		rc = fg_parse_seckill(&c, obj, out);
 	if (!rc)
 		strcpy(out->name, name);
 	return rc;
@@ -1449,6 +2431,150 @@ out:
 	return rc;
 }
 
+/*
+ * fg_l7_service - the service an L7 rule (route, seckill rule, rps or
+ * respond limit) names at member `field` of the current path: it must
+ * exist and be mode l7, since only an HTTP-aware service has requests to
+ * route, admit or count. Returns 0 with *out set, or -EINVAL.
+ */
+static int fg_l7_service(struct fg_pctx *c,
+			 const struct fg_rule_service *const *byname,
+			 uint32_t nservices, const char *name,
+			 const char *field, const char *what,
+			 const struct fg_rule_service **out)
+{
+	const struct fg_rule_service *s = fg_svc_find(byname, nservices, name);
+
+	if (!s)
+		return fg_perr_at(c, field, "no service named %s", name);
+	if (s->mode != FG_MODE_L7)
+		return fg_perr_at(c, field,
+				  "service %s is mode l4: %s needs an l7 (HTTP) service",
+				  name, what);
+	*out = s;
+	return 0;
+}
+
+/* qsort over pointers to names (a rule's name is its first member). */
+static int fg_name_ptr_cmp(const void *pa, const void *pb)
+{
+	const char *a = *(const char *const *)pa, *b = *(const char *const *)pb;
+	int r = strcmp(a, b);
+
+	return r ? r : (a < b ? -1 : a > b);
+}
+
+/*
+ * fg_names_dup - n rules of `size` bytes each at base, whose name is the
+ * first member: a conflict at "<kind>.<name>" when two share a name.
+ * Returns 0, -EEXIST or -ENOMEM.
+ */
+static int fg_names_dup(struct fg_pctx *c, const void *base, uint32_t n,
+			size_t size, const char *kind, const char *what)
+{
+	const char **v;
+	uint32_t i;
+	int rc = 0;
+
+	if (n < 2)
+		return 0;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return fg_enomem(c);
+	for (i = 0; i < n; i++)
+		v[i] = (const char *)base + (size_t)i * size;
+	qsort(v, n, sizeof(*v), fg_name_ptr_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(v[i - 1], v[i]))
+			continue;
+		fg_path_push(c, "%s.%s", kind, v[i]);
+		rc = fg_perr(c, FG_RULE_ECONFLICT, "two %s have this name",
+			     what);
+		break;
+	}
+	free(v);
+	return rc;
+}
+
+/*
+ * fg_ruleset_check_l7 - names, service references and backend families
+ * of the routes and seckill rules, and the services of rps and respond
+ * limits. Returns 0, -EINVAL, -EEXIST or -ENOMEM.
+ */
+static int fg_ruleset_check_l7(struct fg_pctx *c, const struct fg_ruleset *rs,
+			       const struct fg_rule_service *const *byname)
+{
+	const struct fg_rule_service *s;
+	uint32_t i, k;
+	size_t old;
+	int rc;
+
+	rc = fg_names_dup(c, rs->routes, rs->nroutes, sizeof(*rs->routes),
+			  "routes", "routes");
+	if (!rc)
+		rc = fg_names_dup(c, rs->seckill, rs->nseckill,
+				  sizeof(*rs->seckill), "seckill",
+				  "seckill rules");
+	if (rc)
+		return rc;
+	for (i = 0; i < rs->nlimits; i++) {
+		const struct fg_rule_limit *l = &rs->limits[i];
+		bool rps = l->unit == FG_LUNIT_RPS;
+
+		if (!rps && l->action != FG_LACT_RESPOND)
+			continue;
+		old = fg_path_push(c, "limits.%s", l->name);
+		rc = fg_l7_service(c, byname, rs->nservices, l->service,
+				   "service", rps ? "unit rps" : "action respond",
+				   &s);
+		if (rc)
+			return rc;
+		fg_path_pop(c, old);
+	}
+	for (i = 0; i < rs->nroutes; i++) {
+		const struct fg_rule_route *r = &rs->routes[i];
+
+		old = fg_path_push(c, "routes.%s", r->name);
+		rc = fg_l7_service(c, byname, rs->nservices, r->service,
+				   "service", "a route", &s);
+		if (rc)
+			return rc;
+		for (k = 0; k < r->nbackends; k++) {
+			const struct fg_rule_backend *b = &r->backends[k];
+			size_t old2 = fg_path_push(c, ".backends[%u]", k);
+
+			/* NAT does not translate families. */
+			if (b->addr.family != s->vip.family)
+				return fg_perr_at(c, "addr",
+						  "must be IPv%d like service %s's vip",
+						  s->vip.family == AF_INET ? 4 : 6,
+						  s->name);
+			if (!b->port && !s->port)
+				return fg_perr_at(c, "port",
+						  "required: service %s is on every port (0)",
+						  s->name);
+			fg_path_pop(c, old2);
+		}
+		fg_path_pop(c, old);
+	}
+	for (i = 0; i < rs->nseckill; i++) {
+		const struct fg_rule_seckill *sk = &rs->seckill[i];
+
+		old = fg_path_push(c, "seckill.%s", sk->name);
+		rc = fg_l7_service(c, byname, rs->nservices, sk->service,
+				   "service", "a seckill rule", &s);
+		if (rc)
+			return rc;
+		if (sk->has_per_client && sk->client_key == FG_LKEY_SRC_PREFIX &&
+		    s->vip.family == AF_INET && sk->client_prefix_len > 32)
+			return fg_perr_at(c, "per_client.key",
+					  "src_prefix/%u: N must be 0..32 for service %s's IPv4 vip",
+					  sk->client_prefix_len, s->name);
+		fg_path_pop(c, old);
+	}
+	return 0;
+}
+
 /* fg_ruleset_check - see the header. */
 int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_rule_error *err)
 {
@@ -1474,6 +2600,16 @@ int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_rule_error *err)
 	}
 	for (i = 0; i < rs->nservices; i++)
 		nbackends += rs->services[i].nbackends;
+	if (rs->nroutes > FG_ROUTES_MAX) {
+		fg_rule_error_set(err, FG_RULE_EINVAL, "routes", "at most %u routes",
+				  FG_ROUTES_MAX);
+		return -EINVAL;
+	}
+	if (rs->nseckill > FG_SECKILLS_MAX) {
+		fg_rule_error_set(err, FG_RULE_EINVAL, "seckill",
+				  "at most %u seckill rules", FG_SECKILLS_MAX);
+		return -EINVAL;
+	}
 	if (nbackends > FG_BACKEND_MAX) {
 		fg_rule_error_set(err, FG_RULE_EINVAL, "services",
 				 "at most %u backends in all services together",
@@ -1516,6 +2652,8 @@ int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_rule_error *err)
 		goto out;
 	}
 	rc = fg_ruleset_check_limits(&c, rs, byname);
+	if (!rc)
+		rc = fg_ruleset_check_l7(&c, rs, byname);
 out:
 	free(byname);
 	free(bykey);
@@ -1533,6 +2671,12 @@ const char *fg_ruleset_service_user(const struct fg_ruleset *rs,
 	for (i = 0; i < rs->nlimits; i++)
 		if (!strcmp(rs->limits[i].service, service))
 			return rs->limits[i].name;
+	for (i = 0; i < rs->nroutes; i++)
+		if (!strcmp(rs->routes[i].service, service))
+			return rs->routes[i].name;
+	for (i = 0; i < rs->nseckill; i++)
+		if (!strcmp(rs->seckill[i].service, service))
+			return rs->seckill[i].name;
 	return NULL;
 }
 
@@ -1567,6 +2711,13 @@ static int fg_lim_sort_name(const void *pa, const void *pb)
 {
 	return strcmp(((const struct fg_rule_limit *)pa)->name,
 		      ((const struct fg_rule_limit *)pb)->name);
+}
+
+/* qsort over routes or seckill rules themselves, by name (the first
+ * member; unique by then). */
+static int fg_name_sort(const void *pa, const void *pb)
+{
+	return strcmp((const char *)pa, (const char *)pb);
 }
 
 /*
@@ -1622,15 +2773,6 @@ int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
 	    (rc = fg_ruleset_member(&c, root, "routes", &routes)) ||
 	    (rc = fg_ruleset_member(&c, root, "seckill", &seckill)))
 		return rc;
-	/* L7 rules need the DPDK L7 dataplane: refusing them is honest,
-	 * storing them unenforced would not be. */
-	if (routes && json_object_size(routes))
-		return fg_perr_at(&c, "routes",
-				  "routes are not supported yet by this build");
-	if (seckill && json_object_size(seckill))
-		return fg_perr_at(&c, "seckill",
-				  "seckill rules are not supported yet by this build");
-
 	/* Bound the allocations before making them (each JSON object has
 	 * unique keys: fg_json_parse_body refuses duplicates and jansson
 	 * keeps one value per key in any case). */
@@ -1640,8 +2782,16 @@ int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
 	if (lims && json_object_size(lims) > FG_LIMIT_MAX)
 		return fg_perr_at(&c, "limits", "at most %u limits",
 				  FG_LIMIT_MAX);
+	if (routes && json_object_size(routes) > FG_ROUTES_MAX)
+		return fg_perr_at(&c, "routes", "at most %u routes",
+				  FG_ROUTES_MAX);
+	if (seckill && json_object_size(seckill) > FG_SECKILLS_MAX)
+		return fg_perr_at(&c, "seckill", "at most %u seckill rules",
+				  FG_SECKILLS_MAX);
 	if ((svcs && (rc = fg_ruleset_names(&c, svcs, "services"))) ||
-	    (lims && (rc = fg_ruleset_names(&c, lims, "limits"))))
+	    (lims && (rc = fg_ruleset_names(&c, lims, "limits"))) ||
+	    (routes && (rc = fg_ruleset_names(&c, routes, "routes"))) ||
+	    (seckill && (rc = fg_ruleset_names(&c, seckill, "seckill"))))
 		return rc;
 
 	if (svcs && json_object_size(svcs)) {
@@ -1682,6 +2832,47 @@ int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
 		}
 		qsort(rs.limits, rs.nlimits, sizeof(*rs.limits),
 		      fg_lim_sort_name);
+	}
+	if (routes && json_object_size(routes)) {
+		rs.routes = calloc(json_object_size(routes), sizeof(*rs.routes));
+		if (!rs.routes) {
+			rc = fg_enomem(&c);
+			goto fail;
+		}
+		json_object_foreach(routes, key, val) {
+			struct fg_rule_route *r = &rs.routes[rs.nroutes];
+
+			old = fg_path_push(&c, "routes.%s", key);
+			rc = fg_parse_route(&c, val, r);
+			if (rc)
+				goto fail;
+			strcpy(r->name, key);
+			rs.nroutes++;
+			fg_path_pop(&c, old);
+		}
+		qsort(rs.routes, rs.nroutes, sizeof(*rs.routes),
+		      fg_name_sort);
+	}
+	if (seckill && json_object_size(seckill)) {
+		rs.seckill = calloc(json_object_size(seckill),
+				    sizeof(*rs.seckill));
+		if (!rs.seckill) {
+			rc = fg_enomem(&c);
+			goto fail;
+		}
+		json_object_foreach(seckill, key, val) {
+			struct fg_rule_seckill *sk = &rs.seckill[rs.nseckill];
+
+			old = fg_path_push(&c, "seckill.%s", key);
+			rc = fg_parse_seckill(&c, val, sk);
+			if (rc)
+				goto fail;
+			strcpy(sk->name, key);
+			rs.nseckill++;
+			fg_path_pop(&c, old);
+		}
+		qsort(rs.seckill, rs.nseckill, sizeof(*rs.seckill),
+		      fg_name_sort);
 	}
 	rc = fg_ruleset_check(&rs, err);
 	if (rc)
@@ -1849,6 +3040,8 @@ json_t *fg_limit_to_json(const struct fg_rule_limit *lim)
 	fg_jset(o, "burst", json_integer((json_int_t)lim->burst), &ok);
 	fg_jset(o, "action",
 		json_string(fg_enum_name(fg_action_enum, lim->action)), &ok);
+	if (lim->action == FG_LACT_RESPOND)
+		fg_jset(o, "respond", fg_respond_to_json(&lim->respond), &ok);
 	fg_jset(o, "scope", json_string(lim->cluster_scope ? "cluster" : "node"),
 		&ok);
 	fg_jset(o, "dry_run", json_boolean(lim->dry_run), &ok);
@@ -1859,10 +3052,113 @@ json_t *fg_limit_to_json(const struct fg_rule_limit *lim)
 	return o;
 }
 
+/* fg_route_to_json - see the header. */
+json_t *fg_route_to_json(const struct fg_rule_route *r)
+{
+	json_t *o, *arr;
+	bool ok = true;
+	uint32_t i;
+
+	if (!r)
+		return NULL;
+	o = json_object();
+	if (!o)
+		return NULL;
+	fg_jset(o, "service", json_string(r->service), &ok);
+	fg_jset(o, "priority", json_integer(r->priority), &ok);
+	fg_jset(o, "match", fg_http_match_to_json(&r->match), &ok);
+	arr = json_array();
+	for (i = 0; arr && ok && i < r->nbackends; i++)
+		if (json_array_append_new(arr,
+					  fg_backend_to_json(&r->backends[i])))
+			ok = false;
+	fg_jset(o, "backends", arr, &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* fg_seckill_to_json - see the header. */
+json_t *fg_seckill_to_json(const struct fg_rule_seckill *sk)
+{
+	char buf[FG_SECKILL_ITEM_NAME_MAX + 16];
+	json_t *o, *arr, *pc;
+	bool ok = true;
+	uint32_t i;
+
+	if (!sk)
+		return NULL;
+	o = json_object();
+	if (!o)
+		return NULL;
+	fg_jset(o, "service", json_string(sk->service), &ok);
+	fg_jset(o, "match", fg_http_match_to_json(&sk->match), &ok);
+	if (sk->item_from != FG_ITEM_FROM_NONE) {
+		if (sk->item_from == FG_ITEM_FROM_SEGMENT)
+			snprintf(buf, sizeof(buf), "segment:%u",
+				 sk->item_segment);
+		else
+			snprintf(buf, sizeof(buf), "%s:%s",
+				 sk->item_from == FG_ITEM_FROM_QUERY ?
+				 "query" : "header", sk->item_name);
+		fg_jset(o, "item", json_string(buf), &ok);
+	}
+	if (sk->nitems) {
+		arr = json_array();
+		for (i = 0; arr && ok && i < sk->nitems; i++)
+			if (json_array_append_new(arr,
+						  json_string(sk->items[i])))
+				ok = false;
+		fg_jset(o, "items", arr, &ok);
+	} else {
+		fg_jset(o, "max_items", json_integer(sk->max_items), &ok);
+	}
+	/* rate <= 1e11 and burst, stock < 2^63 by validation. */
+	fg_jset(o, "rate", json_integer((json_int_t)sk->rate), &ok);
+	fg_jset(o, "burst", json_integer((json_int_t)sk->burst), &ok);
+	if (sk->has_stock)
+		fg_jset(o, "stock", json_integer((json_int_t)sk->stock), &ok);
+	if (sk->has_per_client) {
+		pc = json_object();
+		if (pc && sk->client_key == FG_LKEY_SRC_PREFIX) {
+			snprintf(buf, sizeof(buf), "src_prefix/%u",
+				 sk->client_prefix_len);
+			fg_jset(pc, "key", json_string(buf), &ok);
+		} else if (pc) {
+			fg_jset(pc, "key", json_string("src_ip"), &ok);
+		}
+		if (pc) {
+			fg_jset(pc, "rate",
+				json_integer((json_int_t)sk->client_rate), &ok);
+			fg_jset(pc, "burst",
+				json_integer((json_int_t)sk->client_burst),
+				&ok);
+		}
+		fg_jset(o, "per_client", pc, &ok);
+	}
+	if (sk->start_ns) {
+		fg_rfc3339_format(sk->start_ns, buf, sizeof(buf));
+		fg_jset(o, "start", json_string(buf), &ok);
+	}
+	if (sk->end_ns) {
+		fg_rfc3339_format(sk->end_ns, buf, sizeof(buf));
+		fg_jset(o, "end", json_string(buf), &ok);
+	}
+	fg_jset(o, "respond", fg_respond_to_json(&sk->respond), &ok);
+	fg_jset(o, "sold_out", fg_respond_to_json(&sk->sold_out), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* fg_ruleset_to_json - see the header. */
 json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version)
 {
-	json_t *o, *svcs, *lims;
+	json_t *o, *svcs, *lims, *routes, *sks;
 	bool ok = true;
 	uint32_t i;
 
@@ -1882,8 +3178,16 @@ json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version)
 		fg_jset(lims, rs->limits[i].name,
 			fg_limit_to_json(&rs->limits[i]), &ok);
 	fg_jset(o, "limits", lims, &ok);
-	fg_jset(o, "routes", json_object(), &ok);
-	fg_jset(o, "seckill", json_object(), &ok);
+	routes = json_object();
+	for (i = 0; routes && ok && i < rs->nroutes; i++)
+		fg_jset(routes, rs->routes[i].name,
+			fg_route_to_json(&rs->routes[i]), &ok);
+	fg_jset(o, "routes", routes, &ok);
+	sks = json_object();
+	for (i = 0; sks && ok && i < rs->nseckill; i++)
+		fg_jset(sks, rs->seckill[i].name,
+			fg_seckill_to_json(&rs->seckill[i]), &ok);
+	fg_jset(o, "seckill", sks, &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -1922,13 +3226,49 @@ static json_t *fg_limit_canon(const char *name, json_t *obj,
 	return out;
 }
 
+static json_t *fg_route_canon(const char *name, json_t *obj,
+			      struct fg_rule_error *err)
+{
+	struct fg_rule_route r;
+	json_t *out;
+
+	if (fg_route_from_json(name, obj, &r, err))
+		return NULL;
+	out = fg_route_to_json(&r);
+	fg_rule_route_free(&r);
+	if (!out)
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
+	return out;
+}
+
+static json_t *fg_seckill_canon(const char *name, json_t *obj,
+				struct fg_rule_error *err)
+{
+	struct fg_rule_seckill *sk = malloc(sizeof(*sk));
+	json_t *out = NULL;
+
+	if (!sk) {
+		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	if (!fg_seckill_from_json(name, obj, sk, err)) {
+		out = fg_seckill_to_json(sk);
+		fg_rule_seckill_free(sk);
+		if (!out)
+			fg_rule_error_set(err, FG_RULE_ENOMEM, NULL,
+					  "out of memory");
+	}
+	free(sk);
+	return out;
+}
+
 static const struct fg_rule_kind fg_rule_kinds[] = {
+	/* A service is named by limits, routes and seckill rules alike. */
 	{ "services", "service", fg_service_canon, fg_ruleset_service_user,
-	  "limit" },
+	  "rule" },
 	{ "limits", "limit", fg_limit_canon, NULL, NULL },
-	/* Known to the API and refused until the L7 engine takes them. */
-	{ "routes", "route", NULL, NULL, NULL },
-	{ "seckill", "seckill rule", NULL, NULL, NULL },
+	{ "routes", "route", fg_route_canon, NULL, NULL },
+	{ "seckill", "seckill rule", fg_seckill_canon, NULL, NULL },
 };
 
 const struct fg_rule_kind *fg_rule_kind_find(const char *s, size_t n)

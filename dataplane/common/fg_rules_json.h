@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * fg_rules_json.h - the API's JSON shapes (shared/API.md: Service, Limit,
- * the PUT /v1/config body) to and from the rule model (fg_rules.h), with
+ * Route, Seckill, the PUT /v1/config body) to and from the rule model (fg_rules.h), with
  * the API's error objects.
  *
  * Parsing is strict: unknown fields, wrong JSON types, floats or negatives
@@ -12,10 +12,14 @@
  * equals x for everything the model holds.
  *
  * Two levels of checks:
- *  - fg_service_from_json / fg_limit_from_json check one object on its own;
+ *  - fg_service_from_json, fg_limit_from_json, fg_route_from_json and
+ *    fg_seckill_from_json check one object on its own;
  *  - fg_ruleset_check checks a whole candidate rule set: (vip, port, proto)
  *    clashes (a conflict), limits naming missing or incompatible services,
- *    dataplane capacity. fg_ruleset_from_json runs both. The API layer runs
+ *    dataplane capacity; routes, seckill rules and rps/respond limits
+ *    naming a missing or non-l7 service. fg_ruleset_from_json runs both.
+ *    Whether a node's dataplane can enforce a valid set is the
+ *    dataplane's check (fg_compile.c), not this file's. The API layer runs
  *    fg_ruleset_check on the candidate set for single-object writes too.
  *
  * Library code: nothing here logs; errors go to the caller in an
@@ -130,8 +134,10 @@ int fg_service_from_json(const char *name, json_t *obj,
  * scope node, dry_run false; no service and no match filter. Required:
  * unit, rate. match.src is a CIDR or a bare address (a host: /32 or /128);
  * a prefix with host bits set is refused with the network it probably
- * meant. rps units, the respond action and key item are refused (the first
- * two are not supported yet by this build, item belongs to seckill rules).
+ * meant. key item is refused (it belongs to seckill rules). unit rps
+ * needs a service (an l7 one: fg_ruleset_check); action respond needs
+ * unit rps and takes a "respond" object (as in Seckill; default status
+ * 429, retry_after 1, no body), which any other action refuses.
  *
  * Returns 0 and overwrites *out, or -EINVAL with *err set and *out
  * untouched. Whether the named service exists and suits the limit is
@@ -141,13 +147,66 @@ int fg_limit_from_json(const char *name, json_t *obj,
 		       struct fg_rule_limit *out, struct fg_rule_error *err);
 
 /*
+ * A regex syntax check: 0 when regex compiles as the route matcher
+ * compiles it, else nonzero with the compiler's message in msg.
+ */
+typedef int (*fg_regex_check_fn)(const char *regex, char *msg, size_t msglen);
+
+/*
+ * fg_rules_set_regex_check - the check every path_regex and header regex
+ * must pass (API.md: a pattern hyperscan cannot compile is refused with
+ * its message; field "match.path_regex", message "hyperscan cannot
+ * compile it: <message>"). A hook rather than a call, so that this
+ * library does not link hyperscan for every tool that parses rules: the
+ * daemon sets it once at start, before any parse, to a compile with the
+ * matcher's flags. NULL (the default): patterns are checked for length
+ * only. Not thread-safe against concurrent parses.
+ */
+void fg_rules_set_regex_check(fg_regex_check_fn fn);
+
+/*
+ * fg_route_from_json - parse the Route object `obj` named `name`:
+ * required service and backends (1..FG_ROUTE_BACKENDS_MAX, Service
+ * backends without health: port defaults to 0, the service's port);
+ * priority 0..FG_ROUTE_PRIORITY_MAX (default 0); match (default: every
+ * request) with host (a name or "*." wildcard), method (GET HEAD POST PUT
+ * DELETE OPTIONS TRACE PATCH), path_prefix (starts with /), path_regex
+ * and headers (0..FG_HTTP_MATCH_HEADERS_MAX of {name, regex}).
+ *
+ * Returns 0 and overwrites *out (the caller owns what it points to:
+ * fg_rule_route_free()), or -EINVAL / -ENOMEM with *err set and *out
+ * untouched. The service is fg_ruleset_check's to look up.
+ */
+int fg_route_from_json(const char *name, json_t *obj,
+		       struct fg_rule_route *out, struct fg_rule_error *err);
+
+/*
+ * fg_seckill_from_json - parse the Seckill object `obj` named `name`:
+ * required service and rate; match as a route's; item segment:N,
+ * query:NAME or header:NAME (absent: one item); items (needs item; 1..
+ * FG_SECKILL_ITEMS_MAX unique IDs) or max_items (default 100000, only
+ * without items); burst (default rate); stock (absent: none); per_client
+ * {key src_ip (default) | src_prefix/N, rate, burst (default rate)};
+ * start, end (RFC 3339 UTC, "Z"; end after start); respond (default 429,
+ * retry_after 1, no body) and sold_out (default 410, no Retry-After):
+ * {status 400..599 but 401 405 407 416 426, retry_after 0..604800,
+ * content_type (only with a body; default "text/plain; charset=utf-8"),
+ * body (0..4096 bytes)}.
+ *
+ * Returns 0 and overwrites *out (free with fg_rule_seckill_free()), or
+ * -EINVAL / -ENOMEM with *err set and *out untouched.
+ */
+int fg_seckill_from_json(const char *name, json_t *obj,
+			 struct fg_rule_seckill *out, struct fg_rule_error *err);
+
+/*
  * fg_ruleset_from_json - parse a PUT /v1/config body: {"services": {name:
  * Service}, "limits": {name: Limit}, "routes": {}, "seckill": {}}, every
  * member optional (absent = none). A "version" member is refused (versions
- * are the server's; a conditional write uses If-Match). Non-empty routes or
- * seckill are refused: not supported yet by this build. Error fields carry
- * the object's path ("services.web.backends[2].port"). Services and limits
- * come out sorted by name; the whole set passes fg_ruleset_check.
+ * are the server's; a conditional write uses If-Match). Error fields carry
+ * the object's path ("services.web.backends[2].port"). Services, limits,
+ * routes and seckill rules come out sorted by name; the whole set passes
+ * fg_ruleset_check.
  *
  * Returns 0 and overwrites *out (version 0; release it with
  * fg_ruleset_free()), or -EINVAL, -EEXIST (a conflict) or -ENOMEM with
@@ -168,15 +227,21 @@ int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
  *    reset on udp); more services, limits, backends, limits on one service
  *    or limits on no service than the dataplane tables hold (FG_SVC_MAX,
  *    FG_LIMIT_MAX, FG_BACKEND_MAX, FG_SVC_LIMITS_MAX,
- *    FG_GLOBAL_LIMITS_MAX).
+ *    FG_GLOBAL_LIMITS_MAX); a route, seckill rule, rps or respond limit
+ *    naming a missing service or one that is not mode l7 (field
+ *    "<kind>.<name>.service"); a route backend of another family than
+ *    its service's vip, or without a port when the service has none;
+ *    more than FG_ROUTES_MAX routes or FG_SECKILLS_MAX seckill rules;
+ *  - a conflict: two routes or two seckill rules with one name.
  * Fields are full paths ("limits.perip.service"). Does not re-run the
  * per-object checks. Returns 0, -EINVAL, -EEXIST, or -ENOMEM.
  */
 int fg_ruleset_check(const struct fg_ruleset *rs, struct fg_rule_error *err);
 
 /*
- * fg_ruleset_service_user - the name of the first limit in rs that names
- * service `service`, or NULL when none does (deleting a service that rules
+ * fg_ruleset_service_user - the name of the first limit, route or seckill
+ * rule in rs (in that order) that names service `service`, or NULL when
+ * none does (deleting a service that rules
  * still name is a conflict). The pointer is into rs.
  */
 const char *fg_ruleset_service_user(const struct fg_ruleset *rs,
@@ -193,8 +258,18 @@ json_t *fg_service_to_json(const struct fg_rule_service *svc);
 json_t *fg_limit_to_json(const struct fg_rule_limit *lim);
 
 /*
+ * fg_route_to_json, fg_seckill_to_json - the canonical API objects,
+ * every default written out (priority, match {}, max_items without
+ * items, burst, both answers in full); unset optional fields (stock,
+ * per_client, start, end, match fields, a backend port of 0) left out.
+ * Returns a new reference, or NULL when out of memory.
+ */
+json_t *fg_route_to_json(const struct fg_rule_route *r);
+json_t *fg_seckill_to_json(const struct fg_rule_seckill *sk);
+
+/*
  * fg_ruleset_to_json - the GET /v1/config body: {"version": version,
- * "services": {...}, "limits": {...}, "routes": {}, "seckill": {}}, objects
+ * "services": {...}, "limits": {...}, "routes": {...}, "seckill": {...}}, objects
  * in the rule set's order. Returns a new reference, or NULL when out of
  * memory.
  */

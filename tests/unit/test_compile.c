@@ -1080,12 +1080,66 @@ static void mutate(struct fg_ruleset *rs, enum mutation m)
 	case M_L_SRCLEN: l->match_src_len = 33; break;
 	case M_L_PREFIX0: l->key = FG_LKEY_SRC_PREFIX; l->prefix_len = 0; break;
 	case M_L_KEY: l->key = (enum fg_limit_key)4; break;
-	case M_L_UNIT: l->unit = (enum fg_limit_unit)3; break;
-	case M_L_ACTION: l->action = (enum fg_limit_action)2; break;
+	/* One past the model's last (rps, respond): no such value. */
+	case M_L_UNIT: l->unit = (enum fg_limit_unit)4; break;
+	case M_L_ACTION: l->action = (enum fg_limit_action)3; break;
 	case M_L_PROTO: l->match_proto = IPPROTO_ICMP; break;
 	case M_L_WINDOW: l->rate = 1; l->burst = 1ULL << 62; break;
 	case M_COUNT: break;
 	}
+}
+
+/* fg_compile of rs refused -EOPNOTSUPP, nothing compiled, err holding
+ * `field` and the reason. */
+static void refused_l7(struct fg_compiler *c, const struct fg_ruleset *rs,
+		       const char *field)
+{
+	struct fg_compiled *cp = NULL;
+	char err[256] = "";
+
+	assert_int_equal(fg_compile(c, rs, 1, &cp, err, sizeof(err)),
+			 -EOPNOTSUPP);
+	assert_null(cp);
+	if (strncmp(err, field, strlen(field)) ||
+	    !strstr(err, "needs the L7 engine's TCP side, which this build does not have"))
+		fail_msg("want '%s: ... TCP side', got '%s'", field, err);
+}
+
+/* A valid route, seckill rule, rps limit and respond limit (each on an
+ * l7 service, as the JSON layer requires) are each refused naming
+ * themselves, not their service; rs is left as it came. */
+static void l7_refused(struct fg_compiler *c, struct fg_ruleset *rs)
+{
+	struct fg_rule_route route;
+	struct fg_rule_seckill sk;
+	struct fg_rule_limit lim = rs->limits[0];
+
+	memset(&route, 0, sizeof(route));
+	memset(&sk, 0, sizeof(sk));
+	strcpy(route.name, "r1");
+	strcpy(route.service, "web");
+	strcpy(sk.name, "s1");
+	strcpy(sk.service, "web");
+	sk.rate = sk.burst = 10;
+	rs->services[0].mode = FG_MODE_L7;
+	rs->routes = &route;
+	rs->nroutes = 1;
+	refused_l7(c, rs, "routes.r1");
+	rs->routes = NULL;
+	rs->nroutes = 0;
+	rs->seckill = &sk;
+	rs->nseckill = 1;
+	refused_l7(c, rs, "seckill.s1");
+	rs->seckill = NULL;
+	rs->nseckill = 0;
+	rs->limits[0].unit = FG_LUNIT_RPS;
+	refused_l7(c, rs, "limits.perip.unit");
+	rs->limits[0].unit = lim.unit;
+	rs->limits[0].action = FG_LACT_RESPOND;
+	refused_l7(c, rs, "limits.perip.action");
+	rs->limits[0] = lim;
+	rs->services[0].mode = FG_MODE_L4;
+	assert_int_equal(fg_compiler_version(c), 0);
 }
 
 /* Valid rules this node cannot enforce: -EOPNOTSUPP naming the field,
@@ -1112,6 +1166,9 @@ static void test_unenforceable_refused(void **state)
 	assert_null(cp);
 	assert_non_null(strstr(err, "limits.perip.scope"));
 	assert_int_equal(fg_compiler_version(c), 0);
+	rs.limits[0].cluster_scope = false;
+	l7_refused(c, &rs);
+	rs.limits[0].cluster_scope = true;
 	fg_compiler_set_cluster_nodes(c, 2);
 	cp = apply(c, &rs, 1);
 	fg_compiled_free(cp);

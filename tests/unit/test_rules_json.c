@@ -126,8 +126,45 @@ static void assert_set_equal(const struct fg_ruleset *a,
 	assert_int_equal(a->nlimits, b->nlimits);
 	for (i = 0; i < a->nservices; i++)
 		assert_svc_equal(&a->services[i], &b->services[i]);
-	for (i = 0; i < a->nlimits; i++)
+	for (i = 0; i < a->nlimits; i++) {
 		assert_lim_equal(&a->limits[i], &b->limits[i]);
+		assert_memory_equal(&a->limits[i].respond, &b->limits[i].respond,
+				    sizeof(a->limits[i].respond));
+	}
+	assert_int_equal(a->nroutes, b->nroutes);
+	for (i = 0; i < a->nroutes; i++) {
+		const struct fg_rule_route *x = &a->routes[i], *y = &b->routes[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_string_equal(x->service, y->service);
+		assert_int_equal(x->priority, y->priority);
+		assert_string_equal(x->match.host, y->match.host);
+		assert_int_equal(x->match.nheaders, y->match.nheaders);
+		assert_int_equal(x->nbackends, y->nbackends);
+		assert_memory_equal(x->backends, y->backends,
+				    x->nbackends * sizeof(*x->backends));
+	}
+	assert_int_equal(a->nseckill, b->nseckill);
+	for (i = 0; i < a->nseckill; i++) {
+		const struct fg_rule_seckill *x = &a->seckill[i],
+					     *y = &b->seckill[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->item_from, y->item_from);
+		assert_int_equal(x->nitems, y->nitems);
+		assert_int_equal(x->max_items, y->max_items);
+		assert_int_equal(x->rate, y->rate);
+		assert_int_equal(x->burst, y->burst);
+		assert_int_equal(x->has_stock, y->has_stock);
+		assert_int_equal(x->stock, y->stock);
+		assert_int_equal(x->client_key, y->client_key);
+		assert_int_equal(x->client_prefix_len, y->client_prefix_len);
+		assert_int_equal(x->start_ns, y->start_ns);
+		assert_int_equal(x->end_ns, y->end_ns);
+		assert_memory_equal(&x->respond, &y->respond, sizeof(x->respond));
+		assert_memory_equal(&x->sold_out, &y->sold_out,
+				    sizeof(x->sold_out));
+	}
 }
 
 /* Parse a service that must be good. */
@@ -164,9 +201,26 @@ static void cfg_ok(const char *text, struct fg_ruleset *out)
 		fail_msg("config refused (%d): %s: %s", rc, err.message, text);
 }
 
+/*
+ * The regex hook as the daemon sets it, but without hyperscan: refuses a
+ * back-reference (which hyperscan refuses too) with a message of its own,
+ * so the tests see the message carried into the error.
+ */
+static int test_regex_check(const char *re, char *msg, size_t msglen)
+{
+	const char *p;
+
+	for (p = re; *p; p++)
+		if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9') {
+			snprintf(msg, msglen, "test hook refuses back-references");
+			return -1;
+		}
+	return 0;
+}
+
 /* ------------------------------------------------------ bad inputs */
 
-enum kind { K_SVC, K_LIM, K_CFG };
+enum kind { K_SVC, K_LIM, K_CFG, K_ROUTE, K_SK };
 
 struct bad_case {
 	enum kind kind;
@@ -180,6 +234,12 @@ struct bad_case {
 #define V6 "'vip':'2001:db8::10','port':80"
 #define B1 "{'addr':'198.19.0.1'}"
 #define LB "'unit':'pps','rate':100"
+#define RS "'service':'shop','backends':[{'addr':'198.19.0.5'}]"
+#define RB "'backends':[{'addr':'198.19.0.5'}]"
+#define SB "'service':'shop','rate':500"
+#define HX(n) "{'name':'X" #n "','regex':'1'}"
+#define H9 HX(1) "," HX(2) "," HX(3) "," HX(4) "," HX(5) "," HX(6) "," \
+	   HX(7) "," HX(8) "," HX(9)
 
 static const struct bad_case bad_cases[] = {
 	/* ---- service: shape, vip, port, enums */
@@ -325,7 +385,7 @@ static const struct bad_case bad_cases[] = {
 	{ K_LIM, "'pps'", FG_RULE_EINVAL, "", "must be an object" },
 	{ K_LIM, "{" LB ",'foo':1}", FG_RULE_EINVAL, "foo", "unknown field" },
 	{ K_LIM, "{" LB ",'respond':{'status':429}}", FG_RULE_EINVAL, "respond",
-	  "not supported yet by this build" },
+	  "only valid with action respond" },
 	{ K_LIM, "{" LB ",'service':1}", FG_RULE_EINVAL, "service", "must be a string" },
 	{ K_LIM, "{" LB ",'service':'Web'}", FG_RULE_EINVAL, "service",
 	  "is not a valid service name" },
@@ -370,7 +430,7 @@ static const struct bad_case bad_cases[] = {
 	  "N above 32 needs an IPv6 match.src or an IPv6 service" },
 	{ K_LIM, "{'rate':100}", FG_RULE_EINVAL, "unit", "required" },
 	{ K_LIM, "{'unit':'rps','rate':100}", FG_RULE_EINVAL, "unit",
-	  "rps is not supported yet by this build" },
+	  "the limit needs an l7 service" },
 	{ K_LIM, "{'unit':'qps','rate':100}", FG_RULE_EINVAL, "unit",
 	  "must be one of pps, bps, cps" },
 	{ K_LIM, "{'unit':'cps','rate':100,'match':{'proto':'udp'}}", FG_RULE_EINVAL,
@@ -391,7 +451,7 @@ static const struct bad_case bad_cases[] = {
 	{ K_LIM, "{'unit':'pps','rate':1,'burst':4611686019}", FG_RULE_EINVAL, "burst",
 	  "too long a window" },
 	{ K_LIM, "{" LB ",'action':'respond'}", FG_RULE_EINVAL, "action",
-	  "respond is not supported yet by this build" },
+	  "only with unit rps" },
 	{ K_LIM, "{" LB ",'action':'reject'}", FG_RULE_EINVAL, "action",
 	  "must be one of drop, reset" },
 	{ K_LIM, "{" LB ",'action':'reset'}", FG_RULE_EINVAL, "action",
@@ -413,10 +473,10 @@ static const struct bad_case bad_cases[] = {
 	{ K_CFG, "{'services':[]}", FG_RULE_EINVAL, "services", "must be an object" },
 	{ K_CFG, "{'limits':[]}", FG_RULE_EINVAL, "limits", "must be an object" },
 	{ K_CFG, "{'routes':[]}", FG_RULE_EINVAL, "routes", "must be an object" },
-	{ K_CFG, "{'routes':{'r':{'service':'shop'}}}", FG_RULE_EINVAL, "routes",
-	  "routes are not supported yet by this build" },
-	{ K_CFG, "{'seckill':{'s':{}}}", FG_RULE_EINVAL, "seckill",
-	  "seckill rules are not supported yet by this build" },
+	{ K_CFG, "{'routes':{'r':{'service':'shop'}}}", FG_RULE_EINVAL,
+	  "routes.r.backends", "required" },
+	{ K_CFG, "{'seckill':{'s':{}}}", FG_RULE_EINVAL, "seckill.s.service",
+	  "required" },
 	{ K_CFG, "{'services':{'Web':{" V4 "}}}", FG_RULE_EINVAL, "services",
 	  "\"Web\" is not a valid name" },
 	{ K_CFG, "{'services':{'':{" V4 "}}}", FG_RULE_EINVAL, "services",
@@ -470,6 +530,209 @@ static const struct bad_case bad_cases[] = {
 		 "'proto':'udp'}},'limits':{'l':{" LB ",'action':'reset',"
 		 "'service':'dns'}}}", FG_RULE_EINVAL, "limits.l.action",
 	  "reset sends a TCP RST; service dns is udp" },
+
+	/* ---- limit: rps and the respond action */
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'match':{'proto':'udp'}}",
+	  FG_RULE_EINVAL, "unit", "match.proto is udp" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':[]}", FG_RULE_EINVAL, "respond", "must be an object" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'code':429}}", FG_RULE_EINVAL, "respond.code", "unknown field" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'status':200}}", FG_RULE_EINVAL, "respond.status",
+	  "must be 400..599" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'status':405}}", FG_RULE_EINVAL, "respond.status",
+	  "needs a header" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'status':'429'}}", FG_RULE_EINVAL, "respond.status",
+	  "must be an integer" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'retry_after':604801}}", FG_RULE_EINVAL,
+	  "respond.retry_after", "must be 0..604800" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'retry_after':-1}}", FG_RULE_EINVAL,
+	  "respond.retry_after", "must be 0..604800" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'content_type':'text/plain'}}", FG_RULE_EINVAL,
+	  "respond.content_type", "only valid with a non-empty body" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'body':'x','content_type':'text\\r\\nX: y'}}",
+	  FG_RULE_EINVAL, "respond.content_type", "type/subtype" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'body':'x','content_type':'plain'}}",
+	  FG_RULE_EINVAL, "respond.content_type", "type/subtype" },
+	{ K_LIM, "{'service':'shop','unit':'rps','rate':10,'action':'respond',"
+		 "'respond':{'body':7}}", FG_RULE_EINVAL, "respond.body",
+	  "must be a string" },
+	{ K_CFG, "{'services':{'web':{" V4 "}},'limits':{'l':{'service':'web',"
+		 "'unit':'rps','rate':10}}}", FG_RULE_EINVAL, "limits.l.service",
+	  "service web is mode l4: unit rps needs an l7 (HTTP) service" },
+
+	/* ---- route */
+	{ K_ROUTE, "[]", FG_RULE_EINVAL, "", "must be an object" },
+	{ K_ROUTE, "{" RB "}", FG_RULE_EINVAL, "service", "required" },
+	{ K_ROUTE, "{'service':'Shop'," RB "}", FG_RULE_EINVAL, "service",
+	  "is not a valid service name" },
+	{ K_ROUTE, "{'service':'shop'}", FG_RULE_EINVAL, "backends", "required" },
+	{ K_ROUTE, "{'service':'shop','backends':[]}", FG_RULE_EINVAL, "backends",
+	  "must hold 1..4096 backends" },
+	{ K_ROUTE, "{'service':'shop','backends':{}}", FG_RULE_EINVAL, "backends",
+	  "must be an array" },
+	{ K_ROUTE, "{'service':'shop','backends':[{'addr':'198.19.0.5','port':0}]}",
+	  FG_RULE_EINVAL, "backends[0].port", "must be 1..65535" },
+	{ K_ROUTE, "{'service':'shop','backends':[{'addr':'x'}]}",
+	  FG_RULE_EINVAL, "backends[0].addr", "is not an IPv4 or IPv6 address" },
+	{ K_ROUTE, "{'service':'shop','backends':[{'addr':'198.19.0.5','port':80},"
+		 "{'addr':'198.19.0.5','port':80}]}", FG_RULE_EINVAL,
+	  "backends[1]", "duplicates backends[0]" },
+	{ K_ROUTE, "{'service':'shop','backends':[{'addr':'198.19.0.5','health':1}]}",
+	  FG_RULE_EINVAL, "backends[0].health", "unknown field" },
+	{ K_ROUTE, "{" RS ",'weight':1}", FG_RULE_EINVAL, "weight", "unknown field" },
+	{ K_ROUTE, "{" RS ",'priority':-1}", FG_RULE_EINVAL, "priority",
+	  "must be 0..1000000" },
+	{ K_ROUTE, "{" RS ",'priority':1.5}", FG_RULE_EINVAL, "priority",
+	  "must be an integer" },
+	{ K_ROUTE, "{" RS ",'match':[]}", FG_RULE_EINVAL, "match", "must be an object" },
+	{ K_ROUTE, "{" RS ",'match':{'path':'/'}}", FG_RULE_EINVAL, "match.path",
+	  "unknown field" },
+	{ K_ROUTE, "{" RS ",'match':{'host':'a..b'}}", FG_RULE_EINVAL, "match.host",
+	  "an empty label" },
+	{ K_ROUTE, "{" RS ",'match':{'host':'*.'}}", FG_RULE_EINVAL, "match.host",
+	  "only a leading" },
+	{ K_ROUTE, "{" RS ",'match':{'host':'*..a'}}", FG_RULE_EINVAL, "match.host",
+	  "an empty label" },
+	{ K_ROUTE, "{" RS ",'match':{'host':'a.*.example'}}", FG_RULE_EINVAL,
+	  "match.host", "only a leading" },
+	{ K_ROUTE, "{" RS ",'match':{'host':'shop example'}}", FG_RULE_EINVAL,
+	  "match.host", "no Host header can carry" },
+	{ K_ROUTE, "{" RS ",'match':{'host':''}}", FG_RULE_EINVAL, "match.host",
+	  "1..255 bytes" },
+	{ K_ROUTE, "{" RS ",'match':{'method':'get'}}", FG_RULE_EINVAL,
+	  "match.method", "must be one of GET" },
+	{ K_ROUTE, "{" RS ",'match':{'method':'CONNECT'}}", FG_RULE_EINVAL,
+	  "match.method", "must be one of GET" },
+	{ K_ROUTE, "{" RS ",'match':{'path_prefix':'api/'}}", FG_RULE_EINVAL,
+	  "match.path_prefix", "must start with /" },
+	{ K_ROUTE, "{" RS ",'match':{'path_prefix':'/a b'}}", FG_RULE_EINVAL,
+	  "match.path_prefix", "byte 2 is not allowed" },
+	{ K_ROUTE, "{" RS ",'match':{'path_prefix':'/a?b'}}", FG_RULE_EINVAL,
+	  "match.path_prefix", "byte 2 is not allowed" },
+	{ K_ROUTE, "{" RS ",'match':{'path_prefix':'/a%2'}}", FG_RULE_EINVAL,
+	  "match.path_prefix", "not followed by two hex digits" },
+	{ K_ROUTE, "{" RS ",'match':{'path_regex':''}}", FG_RULE_EINVAL,
+	  "match.path_regex", "1..4096 bytes" },
+	{ K_ROUTE, "{" RS ",'match':{'path_regex':5}}", FG_RULE_EINVAL,
+	  "match.path_regex", "must be a string" },
+	{ K_ROUTE, "{" RS ",'match':{'path_regex':'(a)\\\\1'}}", FG_RULE_EINVAL,
+	  "match.path_regex", "hyperscan cannot compile it: test hook refuses" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':{}}}", FG_RULE_EINVAL,
+	  "match.headers", "must be an array" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[1]}}", FG_RULE_EINVAL,
+	  "match.headers[0]", "must be an object" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[{'regex':'1'}]}}", FG_RULE_EINVAL,
+	  "match.headers[0].name", "required" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[{'name':'X Y','regex':'1'}]}}",
+	  FG_RULE_EINVAL, "match.headers[0].name", "token characters" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[{'name':'X'}]}}", FG_RULE_EINVAL,
+	  "match.headers[0].regex", "required" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[{'name':'X','regex':'1'},"
+		   "{'name':'Y','regex':'(a)\\\\1'}]}}", FG_RULE_EINVAL,
+	  "match.headers[1].regex", "hyperscan cannot compile it" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[{'name':'X','regex':'1','x':1}]}}",
+	  FG_RULE_EINVAL, "match.headers[0].x", "unknown field" },
+	{ K_ROUTE, "{" RS ",'match':{'headers':[" H9 "]}}", FG_RULE_EINVAL,
+	  "match.headers", "at most 8 headers" },
+	{ K_CFG, "{'routes':{'r':{" RS "}}}", FG_RULE_EINVAL, "routes.r.service",
+	  "no service named shop" },
+	{ K_CFG, "{'services':{'shop':{" V4 "}},'routes':{'r':{" RS "}}}",
+	  FG_RULE_EINVAL, "routes.r.service", "service shop is mode l4" },
+	{ K_CFG, "{'services':{'shop':{" V4 ",'mode':'l7'}},'routes':{'r':{"
+		 "'service':'shop','backends':[{'addr':'2001:db8::5'}]}}}",
+	  FG_RULE_EINVAL, "routes.r.backends[0].addr", "must be IPv4 like service shop's vip" },
+	{ K_CFG, "{'services':{'shop':{'vip':'198.18.0.10','port':0,'mode':'l7',"
+		 "'backends':[{'addr':'198.19.0.1','port':80}]}},'routes':{'r':{"
+		 "'service':'shop','backends':[{'addr':'198.19.0.5'}]}}}",
+	  FG_RULE_EINVAL, "routes.r.backends[0].port", "required" },
+	{ K_CFG, "{'routes':{'R':{" RS "}}}", FG_RULE_EINVAL, "routes",
+	  "is not a valid name" },
+
+	/* ---- seckill */
+	{ K_SK, "{'service':'shop'}", FG_RULE_EINVAL, "rate", "required" },
+	{ K_SK, "{'rate':1}", FG_RULE_EINVAL, "service", "required" },
+	{ K_SK, "{" SB ",'stock_left':1}", FG_RULE_EINVAL, "stock_left", "unknown field" },
+	{ K_SK, "{" SB ",'item':'segment:0'}", FG_RULE_EINVAL, "item", "segment:N" },
+	{ K_SK, "{" SB ",'item':'segment:65'}", FG_RULE_EINVAL, "item", "segment:N" },
+	{ K_SK, "{" SB ",'item':'segment:02'}", FG_RULE_EINVAL, "item", "segment:N" },
+	{ K_SK, "{" SB ",'item':'query:'}", FG_RULE_EINVAL, "item", "query:NAME" },
+	{ K_SK, "{" SB ",'item':'query:a=b'}", FG_RULE_EINVAL, "item", "query:NAME" },
+	{ K_SK, "{" SB ",'item':'header:X Y'}", FG_RULE_EINVAL, "item", "header:NAME" },
+	{ K_SK, "{" SB ",'item':'path'}", FG_RULE_EINVAL, "item",
+	  "must be segment:N, query:NAME or header:NAME" },
+	{ K_SK, "{" SB ",'items':['1']}", FG_RULE_EINVAL, "items", "needs item" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':[]}", FG_RULE_EINVAL, "items",
+	  "must hold 1..1000000" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':'1'}", FG_RULE_EINVAL, "items",
+	  "must be an array" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':['1',2]}", FG_RULE_EINVAL,
+	  "items[1]", "must be a string" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':['1','']}", FG_RULE_EINVAL,
+	  "items[1]", "must be 1..128 bytes" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':['a\\tb']}", FG_RULE_EINVAL,
+	  "items[0]", "control characters" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':['2','1','3','1']}",
+	  FG_RULE_EINVAL, "items[3]", "is already items[1]" },
+	{ K_SK, "{" SB ",'item':'segment:2','items':['1'],'max_items':5}",
+	  FG_RULE_EINVAL, "max_items", "only without items" },
+	{ K_SK, "{" SB ",'max_items':0}", FG_RULE_EINVAL, "max_items",
+	  "must be 1..1000000" },
+	{ K_SK, "{'service':'shop','rate':0}", FG_RULE_EINVAL, "rate",
+	  "must be 1..100000000000" },
+	{ K_SK, "{" SB ",'burst':0}", FG_RULE_EINVAL, "burst", "must be 1.." },
+	{ K_SK, "{" SB ",'stock':-1}", FG_RULE_EINVAL, "stock", "must be 0.." },
+	{ K_SK, "{" SB ",'stock':1.0}", FG_RULE_EINVAL, "stock", "must be an integer" },
+	{ K_SK, "{" SB ",'per_client':2}", FG_RULE_EINVAL, "per_client",
+	  "must be an object" },
+	{ K_SK, "{" SB ",'per_client':{'rate':1,'unit':'rps'}}", FG_RULE_EINVAL,
+	  "per_client.unit", "unknown field" },
+	{ K_SK, "{" SB ",'per_client':{}}", FG_RULE_EINVAL, "per_client.rate",
+	  "required" },
+	{ K_SK, "{" SB ",'per_client':{'key':'flow','rate':1}}", FG_RULE_EINVAL,
+	  "per_client.key", "must be src_ip or src_prefix/N" },
+	{ K_SK, "{" SB ",'per_client':{'key':'src_prefix/129','rate':1}}",
+	  FG_RULE_EINVAL, "per_client.key", "0..128" },
+	{ K_SK, "{" SB ",'per_client':{'rate':1,'burst':0}}", FG_RULE_EINVAL,
+	  "per_client.burst", "must be 1.." },
+	{ K_SK, "{" SB ",'start':'2026-11-11 12:00:00Z'}", FG_RULE_EINVAL, "start",
+	  "RFC 3339 UTC" },
+	{ K_SK, "{" SB ",'start':'2026-11-11T12:00:00+08:00'}", FG_RULE_EINVAL,
+	  "start", "RFC 3339 UTC" },
+	{ K_SK, "{" SB ",'start':'2026-02-29T12:00:00Z'}", FG_RULE_EINVAL, "start",
+	  "RFC 3339 UTC" },
+	{ K_SK, "{" SB ",'end':'2026-11-11T24:00:00Z'}", FG_RULE_EINVAL, "end",
+	  "RFC 3339 UTC" },
+	{ K_SK, "{" SB ",'start':1}", FG_RULE_EINVAL, "start", "must be a string" },
+	{ K_SK, "{" SB ",'start':'2026-11-11T12:00:00Z','end':'2026-11-11T12:00:00Z'}",
+	  FG_RULE_EINVAL, "end", "must be after start" },
+	{ K_SK, "{" SB ",'respond':{'status':302}}", FG_RULE_EINVAL, "respond.status",
+	  "must be 400..599" },
+	{ K_SK, "{" SB ",'sold_out':{'status':401}}", FG_RULE_EINVAL,
+	  "sold_out.status", "needs a header" },
+	{ K_SK, "{" SB ",'sold_out':{'body':'" "x" "','extra':1}}", FG_RULE_EINVAL,
+	  "sold_out.extra", "unknown field" },
+	{ K_SK, "{" SB ",'match':{'method':'BUY'}}", FG_RULE_EINVAL, "match.method",
+	  "must be one of GET" },
+	{ K_SK, "{" SB ",'match':{'path_regex':'(a)\\\\1'}}", FG_RULE_EINVAL,
+	  "match.path_regex", "hyperscan cannot compile it" },
+	{ K_CFG, "{'seckill':{'s':{" SB "}}}", FG_RULE_EINVAL, "seckill.s.service",
+	  "no service named shop" },
+	{ K_CFG, "{'services':{'shop':{" V4 "}},'seckill':{'s':{" SB "}}}",
+	  FG_RULE_EINVAL, "seckill.s.service", "service shop is mode l4" },
+	{ K_CFG, "{'services':{'shop':{" V4 ",'mode':'l7'}},'seckill':{'s':{" SB ","
+		 "'per_client':{'key':'src_prefix/64','rate':1}}}}", FG_RULE_EINVAL,
+	  "seckill.s.per_client.key", "N must be 0..32" },
+	{ K_CFG, "{'seckill':{'s':{" SB ",'sold_out':{'status':200}}}}",
+	  FG_RULE_EINVAL, "seckill.s.sold_out.status", "must be 400..599" },
 };
 
 /* Fill a struct with a pattern that a parser would never write. */
@@ -480,6 +743,8 @@ static void run_bad_case(const struct bad_case *bc)
 	struct fg_rule_service svc, svc_sentinel;
 	struct fg_rule_limit lim, lim_sentinel;
 	struct fg_ruleset rs, rs_sentinel;
+	static struct fg_rule_route route, route_sentinel;
+	static struct fg_rule_seckill sk, sk_sentinel;
 	struct fg_rule_error err;
 	json_t *j = jq(bc->json);
 	int rc = 0, want = bc->err == FG_RULE_ECONFLICT ? -EEXIST : -EINVAL;
@@ -488,6 +753,10 @@ static void run_bad_case(const struct bad_case *bc)
 	memset(&svc_sentinel, SENTINEL, sizeof(svc_sentinel));
 	memset(&lim_sentinel, SENTINEL, sizeof(lim_sentinel));
 	memset(&rs_sentinel, SENTINEL, sizeof(rs_sentinel));
+	memset(&route_sentinel, SENTINEL, sizeof(route_sentinel));
+	memset(&sk_sentinel, SENTINEL, sizeof(sk_sentinel));
+	route = route_sentinel;
+	sk = sk_sentinel;
 	svc = svc_sentinel;
 	lim = lim_sentinel;
 	rs = rs_sentinel;
@@ -500,6 +769,12 @@ static void run_bad_case(const struct bad_case *bc)
 		break;
 	case K_CFG:
 		rc = fg_ruleset_from_json(j, &rs, &err);
+		break;
+	case K_ROUTE:
+		rc = fg_route_from_json("r1", j, &route, &err);
+		break;
+	case K_SK:
+		rc = fg_seckill_from_json("s1", j, &sk, &err);
 		break;
 	}
 	json_decref(j);
@@ -517,6 +792,8 @@ static void run_bad_case(const struct bad_case *bc)
 	assert_memory_equal(&svc, &svc_sentinel, sizeof(svc));
 	assert_memory_equal(&lim, &lim_sentinel, sizeof(lim));
 	assert_memory_equal(&rs, &rs_sentinel, sizeof(rs));
+	assert_memory_equal(&route, &route_sentinel, sizeof(route));
+	assert_memory_equal(&sk, &sk_sentinel, sizeof(sk));
 }
 
 static void test_bad_inputs(void **state)
@@ -915,8 +1192,10 @@ static void round_trip(const char *text)
 	assert_non_null(ja);
 	assert_int_equal(json_integer_value(json_object_get(ja, "version")), 42);
 	assert_true(json_is_object(json_object_get(ja, "routes")));
-	assert_int_equal(json_object_size(json_object_get(ja, "routes")), 0);
-	assert_int_equal(json_object_size(json_object_get(ja, "seckill")), 0);
+	assert_int_equal(json_object_size(json_object_get(ja, "routes")),
+			 a.nroutes);
+	assert_int_equal(json_object_size(json_object_get(ja, "seckill")),
+			 a.nseckill);
 
 	/* Through text, as a client would send it back. */
 	assert_int_equal(json_object_del(ja, "version"), 0);
@@ -1214,8 +1493,245 @@ static void test_long_unknown_key(void **state)
 	json_decref(root);
 }
 
+
+/* ----------------------------------------------------------- L7 rules */
+
+#define L7SVC "'shop':{'vip':'198.18.0.20','port':80,'mode':'l7'}"
+
+static json_t *canon(const char *kind, const char *name, const char *text)
+{
+	const struct fg_rule_kind *k = fg_rule_kind_find(kind, strlen(kind));
+	struct fg_rule_error err = { 0 };
+	json_t *j = jq(text), *out;
+
+	assert_non_null(k);
+	assert_non_null(k->canon);
+	out = k->canon(name, j, &err);
+	json_decref(j);
+	if (!out)
+		fail_msg("%s refused: %s: %s", kind, err.message, text);
+	return out;
+}
+
+/* The canonical form equals `want` (test JSON), every default out. */
+static void canon_is(const char *kind, const char *text, const char *want)
+{
+	json_t *got = canon(kind, "x1", text), *w = jq(want);
+
+	if (!json_equal(got, w)) {
+		char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+
+		fail_msg("%s: canonical form\n  got  %s\n  want %s", text, g,
+			 want);
+	}
+	json_decref(got);
+	json_decref(w);
+}
+
+static void test_route_defaults(void **state)
+{
+	struct fg_rule_error err = { 0 };
+	struct fg_rule_route r;
+	json_t *j;
+
+	(void)state;
+	j = jq("{" RS "}");
+	assert_int_equal(fg_route_from_json("r1", j, &r, &err), 0);
+	json_decref(j);
+	assert_string_equal(r.name, "r1");
+	assert_string_equal(r.service, "shop");
+	assert_int_equal(r.priority, 0);
+	assert_string_equal(r.match.host, "");
+	assert_null(r.match.path_regex);
+	assert_int_equal(r.nbackends, 1);
+	assert_int_equal(r.backends[0].port, 0);
+	assert_int_equal(r.backends[0].weight, 100);
+	fg_rule_route_free(&r);
+	canon_is("routes", "{" RS "}",
+		 "{'service':'shop','priority':0,'match':{},'backends':"
+		 "[{'addr':'198.19.0.5','weight':100,'state':'active'}]}");
+	/* API.md's example, whole. */
+	canon_is("routes",
+		 "{'service':'shop','priority':100,'match':{'host':'shop.example',"
+		 "'method':'GET','path_prefix':'/api/','path_regex':'^/api/v[12]/',"
+		 "'headers':[{'name':'X-Canary','regex':'^1$'}]},'backends':"
+		 "[{'addr':'198.19.0.5','port':8080,'weight':100}]}",
+		 "{'service':'shop','priority':100,'match':{'host':'shop.example',"
+		 "'method':'GET','path_prefix':'/api/','path_regex':'^/api/v[12]/',"
+		 "'headers':[{'name':'X-Canary','regex':'^1$'}]},'backends':"
+		 "[{'addr':'198.19.0.5','port':8080,'weight':100,'state':'active'}]}");
+	canon_is("routes", "{" RS ",'match':{'host':'*.example.com.'}}",
+		 "{'service':'shop','priority':0,'match':{'host':'*.example.com.'},"
+		 "'backends':[{'addr':'198.19.0.5','weight':100,'state':'active'}]}");
+}
+
+static void test_seckill_defaults(void **state)
+{
+	struct fg_rule_error err = { 0 };
+	struct fg_rule_seckill *sk = calloc(1, sizeof(*sk));
+	json_t *j;
+
+	(void)state;
+	assert_non_null(sk);
+	j = jq("{" SB "}");
+	assert_int_equal(fg_seckill_from_json("s1", j, sk, &err), 0);
+	json_decref(j);
+	assert_int_equal(sk->item_from, FG_ITEM_FROM_NONE);
+	assert_int_equal(sk->max_items, 100000);
+	assert_int_equal(sk->rate, 500);
+	assert_int_equal(sk->burst, 500);
+	assert_false(sk->has_stock);
+	assert_false(sk->has_per_client);
+	assert_int_equal(sk->start_ns, 0);
+	assert_int_equal(sk->respond.status, 429);
+	assert_int_equal(sk->respond.retry_after, 1);
+	assert_int_equal(sk->sold_out.status, 410);
+	assert_int_equal(sk->sold_out.retry_after, -1);
+	fg_rule_seckill_free(sk);
+	free(sk);
+	canon_is("seckill", "{" SB "}",
+		 "{'service':'shop','match':{},'max_items':100000,'rate':500,"
+		 "'burst':500,'respond':{'status':429,'retry_after':1},"
+		 "'sold_out':{'status':410}}");
+	/* API.md's example, whole: the instants in ns since the epoch. */
+	canon_is("seckill",
+		 "{'service':'shop','match':{'method':'POST','path_regex':"
+		 "'^/seckill/[0-9]+/buy$'},'item':'segment:2','rate':500,'burst':100,"
+		 "'stock':1000,'per_client':{'key':'src_ip','rate':2,'burst':2},"
+		 "'start':'2026-11-11T12:00:00Z','end':'2026-11-11T13:00:00Z',"
+		 "'respond':{'status':429,'retry_after':1,'content_type':"
+		 "'application/json','body':'{\\'error\\': \\'busy, try again\\'}'},"
+		 "'sold_out':{'status':410,'content_type':'application/json',"
+		 "'body':'{\\'error\\': \\'sold out\\'}'}}",
+		 "{'service':'shop','match':{'method':'POST','path_regex':"
+		 "'^/seckill/[0-9]+/buy$'},'item':'segment:2','max_items':100000,"
+		 "'rate':500,'burst':100,'stock':1000,'per_client':{'key':'src_ip',"
+		 "'rate':2,'burst':2},'start':'2026-11-11T12:00:00Z',"
+		 "'end':'2026-11-11T13:00:00Z','respond':{'status':429,"
+		 "'retry_after':1,'content_type':'application/json','body':"
+		 "'{\\'error\\': \\'busy, try again\\'}'},'sold_out':{'status':410,"
+		 "'content_type':'application/json','body':'{\\'error\\': \\'sold out\\'}'}}");
+	j = jq("{" SB ",'start':'2026-11-11T12:00:00Z','end':'2026-11-11T12:00:00.5Z'}");
+	sk = calloc(1, sizeof(*sk));
+	assert_non_null(sk);
+	assert_int_equal(fg_seckill_from_json("s1", j, sk, &err), 0);
+	json_decref(j);
+	/* date -u -d 2026-11-11T12:00:00Z +%s */
+	assert_int_equal(sk->start_ns, 1794398400ULL * 1000000000ULL);
+	assert_int_equal(sk->end_ns, sk->start_ns + 500000000ULL);
+	fg_rule_seckill_free(sk);
+	free(sk);
+	/* A body without a type takes the default; items drop max_items;
+	 * prefix keys and the query item spelled back as given. */
+	canon_is("seckill",
+		 "{" SB ",'item':'query:id','items':['1002','1001'],"
+		 "'per_client':{'key':'src_prefix/24','rate':1},"
+		 "'end':'2027-01-01T00:00:00.250Z','sold_out':{'body':'gone'}}",
+		 "{'service':'shop','match':{},'item':'query:id','items':['1002',"
+		 "'1001'],'rate':500,'burst':500,'per_client':{'key':"
+		 "'src_prefix/24','rate':1,'burst':1},'end':'2027-01-01T00:00:00.25Z',"
+		 "'respond':{'status':429,'retry_after':1},'sold_out':{'status':410,"
+		 "'content_type':'text/plain; charset=utf-8','body':'gone'}}");
+}
+
+static void test_rps_respond(void **state)
+{
+	(void)state;
+	canon_is("limits", "{'service':'shop','unit':'rps','rate':10}",
+		 "{'service':'shop','key':'src_ip','unit':'rps','rate':10,"
+		 "'burst':10,'action':'drop','scope':'node','dry_run':false}");
+	canon_is("limits", "{'service':'shop','unit':'rps','rate':10,"
+			   "'action':'respond'}",
+		 "{'service':'shop','key':'src_ip','unit':'rps','rate':10,"
+		 "'burst':10,'action':'respond','respond':{'status':429,"
+		 "'retry_after':1},'scope':'node','dry_run':false}");
+	canon_is("limits", "{'service':'shop','unit':'rps','rate':10,"
+			   "'action':'respond','respond':{'status':503,"
+			   "'retry_after':0,'content_type':'text/html','body':'<p>'}}",
+		 "{'service':'shop','key':'src_ip','unit':'rps','rate':10,"
+		 "'burst':10,'action':'respond','respond':{'status':503,"
+		 "'retry_after':0,'content_type':'text/html','body':'<p>'},"
+		 "'scope':'node','dry_run':false}");
+}
+
+static const char *l7_config =
+	"{'services':{" L7SVC ",'v6':{'vip':'2001:db8::20','port':0,'mode':'l7',"
+	"'backends':[{'addr':'2001:db8:1::1','port':80}]}},"
+	"'limits':{'api':{'service':'shop','unit':'rps','rate':50,'burst':5,"
+	"'action':'respond','respond':{'status':503,'body':'slow down'}},"
+	"'conns':{'service':'shop','unit':'cps','rate':100}},"
+	"'routes':{'b':{'service':'shop','priority':7,'match':{'host':'*.shop.example',"
+	"'method':'PUT','path_prefix':'/a%2F','path_regex':'x+',"
+	"'headers':[{'name':'A','regex':'.*'},{'name':'B','regex':'^$'}]},"
+	"'backends':[{'addr':'198.19.0.7','port':81,'weight':0,'state':'drain'},"
+	"{'addr':'198.19.0.7'}]},'a':{'service':'v6','backends':"
+	"[{'addr':'2001:db8:1::2','port':8080}]}},"
+	"'seckill':{'flash':{'service':'shop','match':{'path_prefix':'/buy/'},"
+	"'item':'header:X-Item','items':['a','b'],'rate':3,'burst':1,'stock':0,"
+	"'per_client':{'key':'src_prefix/16','rate':1,'burst':4},"
+	"'start':'2026-11-11T12:00:00.123456789Z','respond':{'status':503,"
+	"'retry_after':604800},'sold_out':{'status':404,'retry_after':9}},"
+	"'v6sale':{'service':'v6','item':'segment:64','max_items':1000000,"
+	"'rate':100000000000,'per_client':{'key':'src_prefix/128','rate':1}}}}";
+
+static void test_l7_round_trip(void **state)
+{
+	struct fg_ruleset rs;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	cfg_ok(l7_config, &rs);
+	assert_int_equal(rs.nroutes, 2);
+	assert_string_equal(rs.routes[0].name, "a"); /* sorted by name */
+	assert_int_equal(rs.nseckill, 2);
+	assert_int_equal(rs.seckill[0].item_from, FG_ITEM_FROM_HEADER);
+	assert_string_equal(rs.seckill[0].item_name, "X-Item");
+	assert_true(rs.seckill[0].has_stock);
+	assert_int_equal(rs.seckill[0].stock, 0);
+	assert_int_equal(rs.seckill[0].start_ns % 1000000000ULL, 123456789);
+	assert_int_equal(rs.limits[0].action, FG_LACT_RESPOND);
+	assert_int_equal(rs.limits[0].respond.status, 503);
+	assert_string_equal(rs.limits[0].respond.content_type,
+			    "text/plain; charset=utf-8");
+	fg_ruleset_free(&rs);
+	fg_ruleset_free(&rs); /* harmless twice */
+	round_trip(l7_config);
+}
+
+static void test_l7_service_user(void **state)
+{
+	struct fg_ruleset rs;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	cfg_ok(l7_config, &rs);
+	assert_string_equal(fg_ruleset_service_user(&rs, "shop"), "api");
+	assert_string_equal(fg_ruleset_service_user(&rs, "v6"), "a");
+	fg_ruleset_free(&rs);
+	cfg_ok("{'services':{" L7SVC "},'seckill':{'s':{" SB "}}}", &rs);
+	assert_string_equal(fg_ruleset_service_user(&rs, "shop"), "s");
+	fg_ruleset_free(&rs);
+	/* Two rules of a kind cannot share a name (a set built by hand). */
+	cfg_ok("{'services':{" L7SVC "},'routes':{'r':{" RS "}}}", &rs);
+	{
+		struct fg_rule_route two[2];
+		struct fg_rule_error err = { 0 };
+		struct fg_rule_route *keep = rs.routes;
+
+		two[0] = two[1] = rs.routes[0];
+		rs.routes = two;
+		rs.nroutes = 2;
+		assert_int_equal(fg_ruleset_check(&rs, &err), -EEXIST);
+		assert_string_equal(err.field, "routes.r");
+		rs.routes = keep;
+		rs.nroutes = 1;
+	}
+	fg_ruleset_free(&rs);
+}
+
 int main(void)
 {
+	fg_rules_set_regex_check(test_regex_check);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_names),
@@ -1232,6 +1748,11 @@ int main(void)
 		cmocka_unit_test(test_parse_body),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_long_unknown_key),
+		cmocka_unit_test(test_route_defaults),
+		cmocka_unit_test(test_seckill_defaults),
+		cmocka_unit_test(test_rps_respond),
+		cmocka_unit_test(test_l7_round_trip),
+		cmocka_unit_test(test_l7_service_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
