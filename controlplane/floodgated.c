@@ -28,6 +28,7 @@
 #include "fg_host.h"
 #include "fg_log.h"
 #include "fg_reconcile.h"
+#include "fg_route.h"
 #include "fg_rules_json.h"
 #include "fg_store.h"
 
@@ -41,6 +42,28 @@ static enum fg_log_level fg_level_of(int prio)
 	if (prio == LOG_WARNING || prio == LOG_NOTICE)
 		return FG_LOG_WARN;
 	return prio == LOG_INFO ? FG_LOG_INFO : FG_LOG_DEBUG;
+}
+
+/*
+ * The rule library's regex check (fg_rules_set_regex_check): compile the
+ * pattern exactly as the route matcher does, so a pattern hyperscan
+ * refuses is a 400 naming the field with hyperscan's own message. Header
+ * regexes take the same flags, so one check serves both.
+ */
+static int fg_hs_regex_check(const char *re, char *msg, size_t msglen)
+{
+	static const char pfx[] = "route 0: path_regex: ";
+	struct fg_route_spec r = { .id = 0, .path_regex = re };
+	char err[512] = "";
+	void *blob = NULL;
+	size_t len = 0;
+	int rc = fg_route_compile(&r, 1, &blob, &len, err, sizeof(err));
+
+	free(blob);
+	if (rc)
+		snprintf(msg, msglen, "%s", strncmp(err, pfx, sizeof(pfx) - 1) ?
+			 err : err + sizeof(pfx) - 1);
+	return rc;
 }
 
 /* The store's rule sets go to the reconciler. */
@@ -194,6 +217,7 @@ int main(int argc, char **argv)
 	}
 	fg_log_set_level(fg_level_of(d->cfg.log.level));
 	fg_log_route_libbpf();
+	fg_rules_set_regex_check(fg_hs_regex_check);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!detach) {

@@ -681,6 +681,14 @@ def check_l7_rules(base):
             ("limit, action respond with pps", "/v1/limits/l7rps",
              mutate(mutate(rps, "unit", "pps"), "respond", DEL), "action")]:
         expect_error("PUT %s: 400" % desc, "PUT", path, body, field=field)
+    # A pattern hyperscan refuses: 400 on the field, with its message.
+    expect_error("PUT /v1/routes/r1, a back-reference hyperscan refuses: 400", "PUT",
+                 "/v1/routes/r1", mutate(ROUTE, "match.path_regex", "(a)\\1"),
+                 field="match.path_regex", msg_has="hyperscan cannot compile it")
+    expect_error("PUT /v1/routes/r1, a header regex hyperscan refuses: 400", "PUT",
+                 "/v1/routes/r1", mutate(ROUTE, "match.headers",
+                                         [{"name": "X-Canary", "regex": "(b)\\1"}]),
+                 field="match.headers[0].regex", msg_has="hyperscan cannot compile it")
     # Valid alone, but the service they name is not stored (an l7 service
     # is refused itself): a 400 naming the reference, not a 409.
     expect_error("PUT /v1/routes/r1 (valid; no service shop): 400", "PUT", "/v1/routes/r1",
