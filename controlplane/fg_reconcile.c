@@ -442,6 +442,18 @@ int fg_daemon_rules_set(struct fg_daemon *d, json_t *config,
 	return fg_daemon_apply(d);
 }
 
+void fg_reconcile_forget(const char *node)
+{
+	char path[512];
+
+	/* The copy of the running rules goes with the dataplane; the
+	 * directory too, once the host preparation gave its file back. */
+	snprintf(path, sizeof(path), "%s/%s/applied.json", FG_RUN_DIR, node);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", FG_RUN_DIR, node);
+	rmdir(path);
+}
+
 void fg_reconcile_free(struct fg_daemon *d)
 {
 	if (d->apply_retry)

@@ -127,4 +127,8 @@ void fg_reconcile_free(struct fg_daemon *d);
 bool fg_daemon_backend_up(struct fg_daemon *d, const struct fg_rule_service *s,
 			  const struct fg_rule_backend *b);
 
+/* fg_reconcile_forget - for --detach: remove node's copy of the running
+ * rules (and its run directory when nothing else is left in it). */
+void fg_reconcile_forget(const char *node);
+
 #endif /* FG_RECONCILE_H */

@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 		/* What start set up on the box goes back as it was. */
 		if (fg_host_undo(&d->cfg) && !rc)
 			rc = -EIO;
+		fg_reconcile_forget(d->cfg.node.name);
 		rc = rc ? 1 : 0;
 		goto out_cfg;
 	}

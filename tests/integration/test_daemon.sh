@@ -1032,6 +1032,10 @@ xdp=$(topo_exec lb ip -d link show dev eth0 | grep -c 'prog/xdp')
 check "5 floodgated --detach removes the program and the node's pins" \
 	"$([ "$rc" = 0 ] && [ ! -e "$PINS" ] && [ "$xdp" = 0 ]; echo $?)" \
 	"exit $rc, pins $([ -e "$PINS" ] && echo left || echo gone), xdp on eth0: $xdp; $(tail -n 2 "$TMP/detach.log" | tr '\n' ' ')"
+fwd=$(topo_exec lb sysctl -n net.ipv4.conf.eth0.forwarding)
+check "5 --detach gives the sysctls back and leaves nothing in /run/floodgate/$NODE" \
+	"$([ "$fwd" = 0 ] && [ ! -e "/run/floodgate/$NODE" ]; echo $?)" \
+	"eth0 forwarding $fwd; left: $(ls -A "/run/floodgate/$NODE" 2>&1 | tr '\n' ' ')"
 out=$(topo_exec cli curl -sS --max-time 2 "http://$VIP/" 2>&1)
 check "5 without the dataplane the VIP no longer answers" \
 	"$([[ "$out" != be[1-4]\ * ]]; echo $?)" "answer: $out"
