@@ -26,6 +26,7 @@
 
 #include "fg_http.h"
 #include "fg_item.h"
+#include "http_snap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,22 +45,6 @@ static void fz_fail(const char *what, int line)
 		if (!(cond)) \
 			fz_fail(#cond, __LINE__); \
 	} while (0)
-
-/* Results as offsets into the head buffer, comparable between runs with
- * different buffers. No padding: compared with memcmp. */
-struct fz_str {
-	int64_t off; /* -1 NULL, -2 outside the buffer (the static "/") */
-	uint64_t len;
-};
-
-struct fz_snap {
-	int64_t rc;
-	uint64_t err, method, version, form, framing, head_len;
-	uint64_t content_length;
-	struct fz_str method_str, target, path, query, host;
-	struct fz_str hdr[FG_HTTP_WATCH_MAX];
-	uint64_t count[FG_HTTP_WATCH_MAX], differ[FG_HTTP_WATCH_MAX];
-};
 
 static struct fg_http_conf fz_conf[2];
 static struct fg_item fz_items[5];
@@ -88,53 +73,40 @@ static void fz_setup(void)
 	fz_ready = 1;
 }
 
-static struct fz_str fz_str(const struct fg_http_req *r, const char *p,
-			    uint32_t len)
+/* A string the reader returns: the absolute form's static "/", or inside
+ * the head, before its final CRLF CRLF, with no CR or LF in it. */
+static void fz_str_check(const struct fg_http_req *r, const char *p,
+			 uint32_t len)
 {
-	struct fz_str s = {-1, len};
 	size_t off;
 
 	if (!p)
-		return s;
+		return;
 	if (p < r->buf || p >= r->buf + r->conf->head_max) {
-		/* Only the absolute form's empty path lives elsewhere. */
 		FZ_CHECK(len == 1 && p[0] == '/');
-		s.off = -2;
-		return s;
+		return;
 	}
 	off = (size_t)(p - r->buf);
-	/* Inside the head, before its final CRLF CRLF. */
 	FZ_CHECK(off + len <= r->head_len);
 	FZ_CHECK(!memchr(p, '\r', len) && !memchr(p, '\n', len));
-	s.off = (int64_t)off;
-	return s;
 }
 
-static void fz_snap(struct fz_snap *s, const struct fg_http_req *r, int rc)
+/* The snapshot (http_snap.h; used bytes are not compared here) after
+ * checking every string of a complete request. */
+static void fz_snap(struct fg_http_snap *s, const struct fg_http_req *r, int rc)
 {
 	unsigned int i;
 
-	memset(s, 0, sizeof(*s));
-	s->rc = rc;
-	s->err = r->err;
-	if (rc != FG_HTTP_COMPLETE)
-		return;
-	s->method = r->method;
-	s->version = r->version;
-	s->form = r->form;
-	s->framing = r->framing;
-	s->head_len = r->head_len;
-	s->content_length = r->content_length;
-	s->method_str = fz_str(r, r->method_str.p, r->method_str.len);
-	s->target = fz_str(r, r->target.p, r->target.len);
-	s->path = fz_str(r, r->path.p, r->path.len);
-	s->query = fz_str(r, r->query.p, r->query.len);
-	s->host = fz_str(r, r->host.p, r->host.len);
-	for (i = 0; i < r->conf->nwatch; i++) {
-		s->hdr[i] = fz_str(r, r->hdr[i].p, r->hdr[i].len);
-		s->count[i] = r->hdr[i].count;
-		s->differ[i] = r->hdr[i].differ;
+	if (rc == FG_HTTP_COMPLETE) {
+		fz_str_check(r, r->method_str.p, r->method_str.len);
+		fz_str_check(r, r->target.p, r->target.len);
+		fz_str_check(r, r->path.p, r->path.len);
+		fz_str_check(r, r->query.p, r->query.len);
+		fz_str_check(r, r->host.p, r->host.len);
+		for (i = 0; i < r->conf->nwatch; i++)
+			fz_str_check(r, r->hdr[i].p, r->hdr[i].len);
 	}
+	fg_http_snap_take(s, r, rc, 0);
 }
 
 /* Read data[0..size) cut at cuts[0..ncuts) (ascending) into a fresh
@@ -260,7 +232,7 @@ static void fz_one(const struct fg_http_conf *conf, const uint8_t *data,
 	static char buf_a[FG_HTTP_HEAD_LIMIT], buf_b[FG_HTTP_HEAD_LIMIT];
 	static size_t cuts[FZ_BYTEWISE_MAX];
 	struct fg_http_req a, b;
-	struct fz_snap sa, sb;
+	struct fg_http_snap sa, sb;
 	size_t used, i, ncuts;
 	uint32_t h = 2166136261u;
 	int rc, rc2;

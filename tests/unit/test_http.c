@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "fg_http.h"
+#include "http_snap.h"
 #include "fg_item.h"
 
 #define CORPUS_FILES_MAX 1024
@@ -51,65 +52,6 @@ static void conf_default(void)
  * Results as offsets, comparable between runs with different buffers
  */
 
-/* No padding: snapshots are compared with memcmp. */
-struct snap_str {
-	int64_t off;  /* into the head buffer; -1 NULL; -2 elsewhere ("/") */
-	uint64_t len;
-};
-
-struct snap {
-	int rc;
-	unsigned int err;
-	unsigned int method, version, form, framing;
-	uint64_t head_len;
-	uint64_t content_length;
-	size_t used;  /* sum of *used over the calls */
-	struct snap_str method_str, target, path, query, host;
-	struct snap_str hdr[FG_HTTP_WATCH_MAX];
-	unsigned int count[FG_HTTP_WATCH_MAX], differ[FG_HTTP_WATCH_MAX];
-};
-
-static struct snap_str snap_str(const struct fg_http_req *r, const char *p,
-				uint32_t len)
-{
-	struct snap_str s = {-1, len};
-
-	if (p && p >= r->buf && p < r->buf + r->conf->head_max)
-		s.off = (int64_t)(p - r->buf);
-	else if (p)
-		s.off = -2;
-	return s;
-}
-
-static void snap_take(struct snap *s, const struct fg_http_req *r, int rc,
-		      size_t used)
-{
-	unsigned int i;
-
-	memset(s, 0, sizeof(*s));
-	s->rc = rc;
-	s->err = r->err;
-	s->used = used;
-	if (rc != FG_HTTP_COMPLETE)
-		return;
-	s->method = r->method;
-	s->version = r->version;
-	s->form = r->form;
-	s->framing = r->framing;
-	s->head_len = r->head_len;
-	s->content_length = r->content_length;
-	s->method_str = snap_str(r, r->method_str.p, r->method_str.len);
-	s->target = snap_str(r, r->target.p, r->target.len);
-	s->path = snap_str(r, r->path.p, r->path.len);
-	s->query = snap_str(r, r->query.p, r->query.len);
-	s->host = snap_str(r, r->host.p, r->host.len);
-	for (i = 0; i < r->conf->nwatch; i++) {
-		s->hdr[i] = snap_str(r, r->hdr[i].p, r->hdr[i].len);
-		s->count[i] = r->hdr[i].count;
-		s->differ[i] = r->hdr[i].differ;
-	}
-}
-
 /* Feed data[0..len) in segments cut at cuts[0..ncuts) (ascending), into
  * a fresh request on buf. */
 static int feed_cuts(struct fg_http_req *r, char *buf, const char *data,
@@ -135,12 +77,12 @@ static int feed_cuts(struct fg_http_req *r, char *buf, const char *data,
 }
 
 static int feed_whole(struct fg_http_req *r, const char *data, size_t len,
-		      struct snap *s)
+		      struct fg_http_snap *s)
 {
 	size_t used;
 	int rc = feed_cuts(r, head, data, len, NULL, 0, &used);
 
-	snap_take(s, r, rc, used);
+	fg_http_snap_take(s, r, rc, used);
 	return rc;
 }
 
@@ -155,11 +97,11 @@ static void check_sticky(struct fg_http_req *r, int rc)
 
 /* Read data whole, at every split point and byte by byte; all alike. */
 static void check_splits(const char *name, const char *data, size_t len,
-			 struct snap *whole)
+			 struct fg_http_snap *whole)
 {
 	static char buf2[FG_HTTP_HEAD_LIMIT];
 	struct fg_http_req r;
-	struct snap s;
+	struct fg_http_snap s;
 	size_t cut, used, *cuts;
 	int rc;
 
@@ -173,13 +115,13 @@ static void check_splits(const char *name, const char *data, size_t len,
 	}
 	for (cut = 1; cut < len; cut++) {
 		rc = feed_cuts(&r, buf2, data, len, &cut, 1, &used);
-		snap_take(&s, &r, rc, used);
+		fg_http_snap_take(&s, &r, rc, used);
 		if (rc != FG_HTTP_COMPLETE)
 			s.used = whole->used = 0; /* bytes copied: by split */
 		if (memcmp(&s, whole, sizeof(s)))
 			fail_msg("%s: split at %zu gives rc %d err %s, whole "
-				 "gives rc %d err %s", name, cut, s.rc,
-				 fg_http_err_name(s.err), whole->rc,
+				 "gives rc %d err %s", name, cut, (int)s.rc,
+				 fg_http_err_name(s.err), (int)whole->rc,
 				 fg_http_err_name(whole->err));
 	}
 	cuts = malloc((len ? len : 1) * sizeof(*cuts));
@@ -188,13 +130,13 @@ static void check_splits(const char *name, const char *data, size_t len,
 		cuts[cut - 1] = cut;
 	rc = feed_cuts(&r, buf2, data, len, cuts, len ? len - 1 : 0, &used);
 	free(cuts);
-	snap_take(&s, &r, rc, used);
+	fg_http_snap_take(&s, &r, rc, used);
 	if (rc != FG_HTTP_COMPLETE)
 		s.used = whole->used = 0;
 	if (memcmp(&s, whole, sizeof(s)))
 		fail_msg("%s: byte by byte gives rc %d err %s, whole gives "
-			 "rc %d err %s", name, s.rc, fg_http_err_name(s.err),
-			 whole->rc, fg_http_err_name(whole->err));
+			 "rc %d err %s", name, (int)s.rc, fg_http_err_name(s.err),
+			 (int)whole->rc, fg_http_err_name(whole->err));
 }
 
 /* ---------------------------------------------------------------------
@@ -250,7 +192,7 @@ static void test_corpus(void **state)
 	unsigned int n = 0, nok = 0, nbad = 0, nmore = 0;
 	char path[4096], reason[64];
 	struct dirent *de;
-	struct snap whole;
+	struct fg_http_snap whole;
 	size_t len;
 	char *data;
 	int want;
@@ -274,7 +216,7 @@ static void test_corpus(void **state)
 		check_splits(de->d_name, data, len, &whole);
 		if (whole.rc != want || (reason[0] &&
 		    strcmp(fg_http_err_name(whole.err), reason)))
-			fail_msg("%s: gives %d (%s)", de->d_name, whole.rc,
+			fail_msg("%s: gives %d (%s)", de->d_name, (int)whole.rc,
 				 fg_http_err_name(whole.err));
 		if (want >= 400)
 			assert_int_equal(fg_http_err_status(whole.err), want);
@@ -300,7 +242,7 @@ static struct fg_http_req req;
 /* Read the NUL-terminated s whole with the default settings. */
 static int parse(const char *s)
 {
-	struct snap sn;
+	struct fg_http_snap sn;
 
 	conf_default();
 	return feed_whole(&req, s, strlen(s), &sn);
@@ -490,11 +432,11 @@ static char *make_head(size_t total, unsigned int nhdr)
 static void expect_all(const char *name, const char *s, size_t len, int want,
 		       unsigned int err)
 {
-	struct snap whole;
+	struct fg_http_snap whole;
 
 	check_splits(name, s, len, &whole);
 	if (whole.rc != want || (want >= 400 && whole.err != err))
-		fail_msg("%s: gives %d (%s), want %d (%s)", name, whole.rc,
+		fail_msg("%s: gives %d (%s), want %d (%s)", name, (int)whole.rc,
 			 fg_http_err_name(whole.err), want,
 			 fg_http_err_name(err));
 }
@@ -709,7 +651,7 @@ static void item_case(const char *spec, const char *s, int result,
 {
 	char out[512];
 	struct fg_item it;
-	struct snap sn;
+	struct fg_http_snap sn;
 	size_t olen = 0;
 	int rc;
 
