@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * floodgate_dpdk.c - floodgate-dpdk, the DPDK L4 dataplane process.
+ *
+ *   floodgate-dpdk [EAL options] -- --rules FILE [options]
+ *
+ * The EAL starts on real ports or virtual devices (--vdev net_ring0,
+ * net_null0, net_pcap0,..., net_af_xdp0,iface=..., net_af_packet0,...),
+ * with --no-huge too: the mbuf pool is sized explicitly (--mbufs), as the
+ * default pool of net_af_xdp fails at -m 512. Every port present at
+ * start is a data port, with one RX and one TX queue per worker and RSS
+ * when the device has more than one queue. Every lcore but the main one
+ * is a run-to-completion worker with its own connection, NAT and
+ * neighbour tables (fg_dpdk_path.h); the main lcore handles signals and
+ * rte_telemetry (/floodgate/stats). Each data port gets an exception
+ * port, a net_tap interface carrying the port's MAC, through which
+ * whatever is not the dataplane's (management, routing protocols, ARP
+ * for the kernel's addresses) reaches the kernel and the kernel's answers
+ * leave; worker 0 polls it.
+ *
+ * Idle workers back off: after --idle-polls empty polls in a row they
+ * rte_pause() between polls, after ten times that they sleep
+ * --idle-sleep-us per poll (0: never sleep), so a quiet worker leaves a
+ * small box's CPUs to the daemon, etcd and the tests.
+ *
+ * Tables come from a rule-set JSON file (the API's PUT /v1/config body)
+ * compiled at start; fg_dp_tables_new() takes the compiled images, so
+ * the control socket will feed the same function.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_telemetry.h>
+
+#include "fg_compile.h"
+#include "fg_dpdk_path.h"
+#include "fg_dpdk_rules.h"
+
+#define FG_BURST 32U
+#define FG_RXD 1024U
+#define FG_TXD 1024U
+#define FG_RING_SIZE 4096U     /* hand-off ring per worker */
+#define FG_MBUF_CACHE 256U
+
+/* ----------------------------------------------------------- options */
+
+struct fg_opts {
+	const char *rules;
+	unsigned int mbufs;        /* 0 = computed */
+	unsigned int idle_polls;
+	unsigned int idle_sleep_us;
+	int no_tap;
+	struct fg_dp_settings s;
+};
+
+static void fg_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+"usage: %s [EAL options] -- --rules FILE [options]\n"
+"  --rules FILE          rule set, the API's JSON (PUT /v1/config body)\n"
+"  --tunnel-src4 ADDR    DSR outer source (IPv4); --tunnel-src6 ADDR\n"
+"  --snat4 ADDR          full-NAT source (default: the tunnel source); --snat6\n"
+"  --route P/LEN@PORT[,GW]  a route out of data port PORT, through GW\n"
+"                        (none: connected); repeat; both families\n"
+"  --gue-port N          GUE destination port (default %u)\n"
+"  --ct-max N            established flows per worker (default %u)\n"
+"  --ct-syn-max N        embryonic flows per worker (default %u)\n"
+"  --nat-max N           NAT reverse entries per worker (default %u)\n"
+"  --buckets-max N       token buckets, shared (default %u)\n"
+"  --tcp-timeout S, --udp-timeout S   idle seconds before a flow is gone\n"
+"  --mtu N               largest IP packet sent (default: each port's MTU)\n"
+"  --mbufs N             mbufs in the pool (default: from ports and queues)\n"
+"  --idle-polls N        empty polls before pausing (default 100)\n"
+"  --idle-sleep-us N     sleep per poll when idle long (default 100; 0 spins)\n"
+"  --no-tap              no exception ports: what is the kernel's is dropped\n",
+		prog, FG_GUE_PORT_DEFAULT, FG_CT_DEFAULT, FG_CT_SYN_DEFAULT,
+		FG_NAT_DEFAULT, FG_BUCKETS_DEFAULT);
+}
+
+static int fg_parse_u32(const char *s, unsigned long max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* fg_parse_addr - an IPv4 or IPv6 literal of family (0: either) into
+ * a[4]; returns its family or -EINVAL. */
+static int fg_parse_addr(const char *s, int family, __be32 *a)
+{
+	memset(a, 0, 16);
+	if ((!family || family == FG_AF_INET) && inet_pton(AF_INET, s, a) == 1)
+		return FG_AF_INET;
+	if ((!family || family == FG_AF_INET6) && inet_pton(AF_INET6, s, a) == 1)
+		return FG_AF_INET6;
+	return -EINVAL;
+}
+
+/* fg_parse_route - "P/LEN@PORT[,GW]". */
+static int fg_parse_route(const char *arg, struct fg_dp_route *r)
+{
+	char buf[160], *slash, *at, *comma;
+	unsigned int len, port;
+	int fam;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	at = strchr(buf, '@');
+	if (!slash || !at || at < slash)
+		return -EINVAL;
+	*slash = *at = '\0';
+	comma = strchr(at + 1, ',');
+	if (comma)
+		*comma = '\0';
+	memset(r, 0, sizeof(*r));
+	fam = fg_parse_addr(buf, 0, r->prefix);
+	if (fam < 0 || fg_parse_u32(slash + 1, fam == FG_AF_INET ? 32 : 128, &len) ||
+	    fg_parse_u32(at + 1, FG_DP_PORTS_MAX - 1, &port))
+		return -EINVAL;
+	if (comma && fg_parse_addr(comma + 1, fam, r->gw) < 0)
+		return -EINVAL;
+	r->family = (uint8_t)fam;
+	r->len = (uint8_t)len;
+	r->port = (uint16_t)port;
+	return 0;
+}
+
+enum {
+	O_RULES = 256, O_TUN4, O_TUN6, O_SNAT4, O_SNAT6, O_ROUTE, O_GUE, O_CT,
+	O_CTSYN, O_NAT, O_BUCKETS, O_TCPTO, O_UDPTO, O_MTU, O_MBUFS, O_IDLE,
+	O_SLEEP, O_NOTAP, O_HELP,
+};
+
+static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
+			 unsigned int *mtu)
+{
+	static const struct option lo[] = {
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "tunnel-src4", required_argument, NULL, O_TUN4 },
+		{ "tunnel-src6", required_argument, NULL, O_TUN6 },
+		{ "snat4", required_argument, NULL, O_SNAT4 },
+		{ "snat6", required_argument, NULL, O_SNAT6 },
+		{ "route", required_argument, NULL, O_ROUTE },
+		{ "gue-port", required_argument, NULL, O_GUE },
+		{ "ct-max", required_argument, NULL, O_CT },
+		{ "ct-syn-max", required_argument, NULL, O_CTSYN },
+		{ "nat-max", required_argument, NULL, O_NAT },
+		{ "buckets-max", required_argument, NULL, O_BUCKETS },
+		{ "tcp-timeout", required_argument, NULL, O_TCPTO },
+		{ "udp-timeout", required_argument, NULL, O_UDPTO },
+		{ "mtu", required_argument, NULL, O_MTU },
+		{ "mbufs", required_argument, NULL, O_MBUFS },
+		{ "idle-polls", required_argument, NULL, O_IDLE },
+		{ "idle-sleep-us", required_argument, NULL, O_SLEEP },
+		{ "no-tap", no_argument, NULL, O_NOTAP },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int v;
+	__be32 a[4];
+	int c, bad;
+
+	o->idle_polls = 100;
+	o->idle_sleep_us = 100;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		bad = 0;
+		switch (c) {
+		case O_RULES: o->rules = optarg; break;
+		case O_TUN4:
+			bad = fg_parse_addr(optarg, FG_AF_INET, a) < 0;
+			o->s.tunnel_src4 = a[0];
+			break;
+		case O_TUN6:
+			bad = fg_parse_addr(optarg, FG_AF_INET6, o->s.tunnel_src6) < 0;
+			break;
+		case O_SNAT4:
+			bad = fg_parse_addr(optarg, FG_AF_INET, a) < 0;
+			o->s.snat4 = a[0];
+			break;
+		case O_SNAT6:
+			bad = fg_parse_addr(optarg, FG_AF_INET6, o->s.snat6) < 0;
+			break;
+		case O_ROUTE:
+			bad = o->s.nroutes >= FG_DP_ROUTES_MAX ||
+			      fg_parse_route(optarg, &o->s.route[o->s.nroutes]);
+			if (!bad)
+				o->s.nroutes++;
+			break;
+		case O_GUE:
+			bad = fg_parse_u32(optarg, 65535, &v) || !v;
+			o->s.gue_port = (uint16_t)v;
+			break;
+		case O_CT: bad = fg_parse_u32(optarg, 1U << 30, &o->s.ct_max); break;
+		case O_CTSYN:
+			bad = fg_parse_u32(optarg, 1U << 30, &o->s.ct_syn_max);
+			break;
+		case O_NAT: bad = fg_parse_u32(optarg, 1U << 30, &o->s.nat_max); break;
+		case O_BUCKETS:
+			bad = fg_parse_u32(optarg, 1U << 30, &o->s.buckets_max);
+			break;
+		case O_TCPTO:
+			bad = fg_parse_u32(optarg, 86400 * 7, &v) || !v;
+			o->s.ct_timeout_tcp_ns = (uint64_t)v * 1000000000ULL;
+			break;
+		case O_UDPTO:
+			bad = fg_parse_u32(optarg, 86400 * 7, &v) || !v;
+			o->s.ct_timeout_udp_ns = (uint64_t)v * 1000000000ULL;
+			break;
+		case O_MTU: bad = fg_parse_u32(optarg, 65535, mtu) || *mtu < 576; break;
+		case O_MBUFS:
+			bad = fg_parse_u32(optarg, 1U << 26, &o->mbufs) ||
+			      o->mbufs < 1024;
+			break;
+		case O_IDLE: bad = fg_parse_u32(optarg, 1U << 30, &o->idle_polls); break;
+		case O_SLEEP:
+			bad = fg_parse_u32(optarg, 1000000, &o->idle_sleep_us);
+			break;
+		case O_NOTAP: o->no_tap = 1; break;
+		case O_HELP: fg_usage(stdout, argv[0]); exit(0);
+		default: return -EINVAL;
+		}
+		if (bad) {
+			fprintf(stderr, "floodgate-dpdk: bad value for --%s: %s\n",
+				lo[c - O_RULES].name, optarg);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "floodgate-dpdk: unexpected argument %s\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->rules) {
+		fprintf(stderr, "floodgate-dpdk: --rules FILE is required\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- state */
+
+struct fg_worker {
+	unsigned int index;
+	unsigned int lcore;
+	struct fg_dp_lcore *lc;
+	struct rte_ring *handoff;  /* NAT return legs owned here */
+	struct rte_ring *learn;    /* ARP/ND answers other workers took */
+} __rte_cache_aligned;
+
+static volatile int fg_quit;
+static struct fg_opts fg_o;
+static const struct fg_dp_tables *fg_tab;
+static struct fg_dp_buckets *fg_bk;
+static struct fg_worker fg_w[FG_DP_LCORES_MAX];
+static unsigned int fg_nworkers;
+static uint16_t fg_nports;
+static uint16_t fg_port_id[FG_DP_PORTS_MAX];
+static uint16_t fg_tap_id[FG_DP_PORTS_MAX];
+static int fg_has_tap[FG_DP_PORTS_MAX];
+static uint16_t fg_nrxq[FG_DP_PORTS_MAX];
+static uint64_t fg_tsc_hz;
+
+static void fg_on_signal(int sig)
+{
+	(void)sig;
+	fg_quit = 1;
+}
+
+/* fg_now_ns - the monotonic clock in ns from the TSC (no system call). */
+static inline uint64_t fg_now_ns(void)
+{
+	uint64_t c = rte_rdtsc();
+
+	return (uint64_t)((unsigned __int128)c * 1000000000ULL / fg_tsc_hz);
+}
+
+/* ------------------------------------------------------------ worker */
+
+/* Frames to send, by destination, flushed once per burst. */
+struct fg_txq {
+	uint16_t n;
+	struct rte_mbuf *m[FG_BURST * 2];
+};
+
+static void fg_tx_flush(uint16_t port, uint16_t queue, struct fg_txq *q)
+{
+	uint16_t sent;
+
+	if (!q->n)
+		return;
+	sent = rte_eth_tx_burst(port, queue, q->m, q->n);
+	if (sent < q->n)
+		rte_pktmbuf_free_bulk(&q->m[sent], q->n - sent);
+	q->n = 0;
+}
+
+static inline void fg_tx_add(struct fg_txq *q, struct rte_mbuf *m,
+			     uint16_t port, uint16_t queue)
+{
+	q->m[q->n++] = m;
+	if (q->n == RTE_DIM(q->m))
+		fg_tx_flush(port, queue, q);
+}
+
+/*
+ * fg_dispatch - carry out the verdicts of n mbufs that came in on data
+ * port in_port: send, hand to the exception port, hand off, share an
+ * ARP/ND answer with the other workers, or free.
+ */
+static void fg_dispatch(struct fg_worker *w, uint16_t in_port,
+			struct rte_mbuf **m, const uint32_t *v, uint16_t n,
+			struct fg_txq *tx, struct fg_txq *exc)
+{
+	uint16_t i;
+	unsigned int k;
+
+	for (i = 0; i < n; i++) {
+		uint32_t arg = fg_dp_arg(v[i]);
+
+		switch (fg_dp_act(v[i])) {
+		case FG_DP_TX:
+			fg_tx_add(&tx[arg], m[i], fg_port_id[arg], (uint16_t)w->index);
+			break;
+		case FG_DP_EXCEPTION:
+			if (fg_has_tap[arg])
+				fg_tx_add(&exc[arg], m[i], fg_tap_id[arg],
+					  (uint16_t)w->index);
+			else
+				rte_pktmbuf_free(m[i]);
+			break;
+		case FG_DP_HANDOFF:
+			m[i]->port = in_port;
+			if (arg >= fg_nworkers ||
+			    rte_ring_mp_enqueue(fg_w[arg].handoff, m[i]))
+				rte_pktmbuf_free(m[i]);
+			break;
+		case FG_DP_NEIGH:
+			/* Every worker needs the answer: the same mbuf, read
+			 * only, one reference each. */
+			m[i]->port = in_port;
+			for (k = 0; k < fg_nworkers; k++) {
+				if (k == w->index)
+					continue;
+				rte_mbuf_refcnt_update(m[i], 1);
+				if (rte_ring_mp_enqueue(fg_w[k].learn, m[i]))
+					rte_pktmbuf_free(m[i]);
+			}
+			rte_pktmbuf_free(m[i]);
+			break;
+		default:
+			rte_pktmbuf_free(m[i]);
+			break;
+		}
+	}
+}
+
+static int fg_worker_main(void *arg)
+{
+	struct fg_worker *w = arg;
+	struct fg_txq tx[FG_DP_PORTS_MAX], exc[FG_DP_PORTS_MAX];
+	struct rte_mbuf *m[FG_BURST];
+	uint32_t v[FG_BURST];
+	uint64_t idle = 0;
+	uint16_t p, n, i;
+
+	memset(tx, 0, sizeof(tx));
+	memset(exc, 0, sizeof(exc));
+	while (!fg_quit) {
+		uint64_t now = fg_now_ns();
+		unsigned int got = 0;
+
+		/* Answers other workers learned from first: they may be
+		 * what this worker's next packets wait for. */
+		n = (uint16_t)rte_ring_sc_dequeue_burst(w->learn, (void **)m,
+							 FG_BURST, NULL);
+		for (i = 0; i < n; i++) {
+			fg_dp_learn(w->lc, fg_tab, m[i]->port, m[i], now);
+			rte_pktmbuf_free(m[i]);
+		}
+		got += n;
+		n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)m,
+							 FG_BURST, NULL);
+		/* Hand-offs come from every port: one at a time, each with
+		 * the port it came in on. */
+		for (i = 0; i < n; i++) {
+			fg_dp_burst(w->lc, fg_tab, m[i]->port, &m[i], 1, now, &v[i]);
+			fg_dispatch(w, m[i]->port, &m[i], &v[i], 1, tx, exc);
+		}
+		got += n;
+		for (p = 0; p < fg_nports; p++) {
+			if (w->index >= fg_nrxq[p])
+				continue;
+			n = rte_eth_rx_burst(fg_port_id[p], (uint16_t)w->index, m,
+					     FG_BURST);
+			if (!n)
+				continue;
+			got += n;
+			fg_dp_burst(w->lc, fg_tab, p, m, n, now, v);
+			fg_dispatch(w, p, m, v, n, tx, exc);
+		}
+		/* The kernel's frames out of the data ports (worker 0). */
+		if (w->index == 0) {
+			for (p = 0; p < fg_nports; p++) {
+				if (!fg_has_tap[p])
+					continue;
+				n = rte_eth_rx_burst(fg_tap_id[p], 0, m, FG_BURST);
+				for (i = 0; i < n; i++)
+					fg_tx_add(&tx[p], m[i], fg_port_id[p], 0);
+				got += n;
+			}
+		}
+		for (p = 0; p < fg_nports; p++) {
+			fg_tx_flush(fg_port_id[p], (uint16_t)w->index, &tx[p]);
+			if (fg_has_tap[p])
+				fg_tx_flush(fg_tap_id[p], (uint16_t)w->index, &exc[p]);
+		}
+		if (got) {
+			idle = 0;
+			continue;
+		}
+		/* Adaptive polling: spin a little, then pause, then sleep
+		 * (the only system call, and only with no packet waiting). */
+		idle++;
+		if (idle <= fg_o.idle_polls)
+			continue;
+		if (idle <= 10ULL * fg_o.idle_polls || !fg_o.idle_sleep_us)
+			rte_pause();
+		else
+			usleep(fg_o.idle_sleep_us);
+	}
+	for (p = 0; p < fg_nports; p++) {
+		fg_tx_flush(fg_port_id[p], (uint16_t)w->index, &tx[p]);
+		if (fg_has_tap[p])
+			fg_tx_flush(fg_tap_id[p], (uint16_t)w->index, &exc[p]);
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- telemetry */
+
+/* /floodgate/stats: the counters summed over the workers. */
+static int fg_tel_stats(const char *cmd, const char *params,
+			struct rte_tel_data *d)
+{
+	uint64_t drops[FG_DROPS_STRIDE] = { 0 }, rx = 0, tx = 0, exc = 0,
+		 handoff = 0;
+	unsigned int k, r;
+	uint16_t p;
+
+	(void)cmd;
+	(void)params;
+	for (k = 0; k < fg_nworkers; k++) {
+		const struct fg_dp_counters *c = fg_dp_lcore_counters(fg_w[k].lc);
+
+		for (r = 0; r < FG_DROP_REASON_MAX; r++)
+			drops[r] += c->drops[r];
+		for (p = 0; p < fg_nports; p++) {
+			rx += c->port[p].rx;
+			tx += c->port[p].tx;
+			exc += c->port[p].exception;
+		}
+		handoff += c->handoff;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "version", fg_dp_tables_version(fg_tab));
+	rte_tel_data_add_dict_u64(d, "workers", fg_nworkers);
+	rte_tel_data_add_dict_u64(d, "rx", rx);
+	rte_tel_data_add_dict_u64(d, "tx", tx);
+	rte_tel_data_add_dict_u64(d, "exception", exc);
+	rte_tel_data_add_dict_u64(d, "handoff", handoff);
+	for (r = 0; r < FG_DROP_REASON_MAX; r++)
+		rte_tel_data_add_dict_u64(d, fg_drop_reason_name(r), drops[r]);
+	return 0;
+}
+
+/* ------------------------------------------------------------- ports */
+
+/* fg_port_setup - configure port id with up to want_rx RX queues (RSS
+ * when more than one) and nq TX queues, from pool mp; *nrxq receives the
+ * RX queues it got. */
+static int fg_port_setup(uint16_t id, unsigned int want_rx, unsigned int nq,
+			 struct rte_mempool *mp, uint16_t *nrxq, char *err,
+			 size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t rxq, txq, q, nrxd = FG_RXD, ntxd = FG_TXD;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(id, &info);
+	if (rc)
+		goto fail;
+	rxq = (uint16_t)RTE_MIN(want_rx, (unsigned int)info.max_rx_queues);
+	txq = (uint16_t)nq;
+	if (info.max_tx_queues < nq) {
+		snprintf(err, errlen, "port %u (%s): %u TX queues, %u workers need "
+			 "one each", id, info.driver_name, info.max_tx_queues, nq);
+		return -EINVAL;
+	}
+	if (rxq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+						    RTE_ETH_RSS_UDP) &
+						   info.flow_type_rss_offloads;
+		if (!conf.rx_adv_conf.rss_conf.rss_hf)
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+	}
+	rc = rte_eth_dev_configure(id, rxq, txq, &conf);
+	if (rc)
+		goto fail;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrxd, &ntxd);
+	if (rc)
+		goto fail;
+	for (q = 0; q < rxq; q++) {
+		rc = rte_eth_rx_queue_setup(id, q, nrxd, rte_eth_dev_socket_id(id),
+					    NULL, mp);
+		if (rc)
+			goto fail;
+	}
+	for (q = 0; q < txq; q++) {
+		rc = rte_eth_tx_queue_setup(id, q, ntxd, rte_eth_dev_socket_id(id),
+					    NULL);
+		if (rc)
+			goto fail;
+	}
+	rc = rte_eth_dev_start(id);
+	if (rc)
+		goto fail;
+	rte_eth_promiscuous_enable(id);
+	*nrxq = rxq;
+	return 0;
+fail:
+	snprintf(err, errlen, "port %u: %s", id, rte_strerror(-rc));
+	return rc < 0 ? rc : -EIO;
+}
+
+/* fg_tap_create - the exception port of data port i: net_tap fg<i> with
+ * the data port's MAC, as many queues as workers. */
+static int fg_tap_create(unsigned int i, const struct rte_ether_addr *mac,
+			 uint16_t *tap_id)
+{
+	char name[32], devargs[160];
+	int rc;
+
+	snprintf(name, sizeof(name), "net_tap_fg%u", i);
+	snprintf(devargs, sizeof(devargs), "%s,iface=fg%u,mac=" RTE_ETHER_ADDR_PRT_FMT,
+		 name, i, RTE_ETHER_ADDR_BYTES(mac));
+	rc = rte_dev_probe(devargs);
+	if (rc)
+		return rc;
+	return rte_eth_dev_get_port_by_name(name, tap_id);
+}
+
+/* -------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+	struct fg_compiler *comp = NULL;
+	struct fg_compiled *cp = NULL;
+	struct rte_mempool *mp = NULL;
+	struct fg_dp_tables *tab = NULL;
+	unsigned int mtu = 0, lcore, k, nmbufs;
+	uint16_t id, p;
+	char err[512];
+	int rc, e, ret = 1;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "floodgate-dpdk: EAL: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+	argv[0] = (char *)"floodgate-dpdk";
+	if (fg_parse_opts(argc, argv, &fg_o, &mtu)) {
+		fg_usage(stderr, argv[0]);
+		goto out;
+	}
+	fg_tsc_hz = rte_get_tsc_hz();
+	fg_nworkers = rte_lcore_count() - 1;
+	if (!fg_nworkers || fg_nworkers > FG_DP_LCORES_MAX) {
+		fprintf(stderr, "floodgate-dpdk: %u lcores: give the main lcore and "
+			"1 to %u workers (-l 0,1)\n", rte_lcore_count(),
+			FG_DP_LCORES_MAX);
+		goto out;
+	}
+	RTE_ETH_FOREACH_DEV(id) {
+		if (fg_nports == FG_DP_PORTS_MAX) {
+			fprintf(stderr, "floodgate-dpdk: more than %u ports\n",
+				FG_DP_PORTS_MAX);
+			goto out;
+		}
+		fg_port_id[fg_nports++] = id;
+	}
+	if (!fg_nports) {
+		fprintf(stderr, "floodgate-dpdk: no ports (give --vdev or a NIC)\n");
+		goto out;
+	}
+
+	/* Explicit pool: RX rings full on every data and exception port,
+	 * TX rings, each lcore's cache and bursts in flight. */
+	nmbufs = fg_o.mbufs;
+	if (!nmbufs)
+		nmbufs = (unsigned int)fg_nports * 2 *
+			 (fg_nworkers * (FG_RXD + FG_TXD)) +
+			 (fg_nworkers + 1) * (FG_MBUF_CACHE + 4 * FG_BURST) +
+			 FG_DP_LCORES_MAX * FG_RING_SIZE / 16;
+	mp = rte_pktmbuf_pool_create("fg_mbufs", nmbufs, FG_MBUF_CACHE, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!mp) {
+		fprintf(stderr, "floodgate-dpdk: mbuf pool of %u: %s (--mbufs, -m)\n",
+			nmbufs, rte_strerror(rte_errno));
+		goto out;
+	}
+
+	fg_o.s.nports = fg_nports;
+	fg_o.s.nworkers = fg_nworkers;
+	for (p = 0; p < fg_nports; p++) {
+		struct rte_ether_addr mac;
+		uint16_t port_mtu = 1500;
+
+		if (rte_eth_macaddr_get(fg_port_id[p], &mac)) {
+			fprintf(stderr, "floodgate-dpdk: port %u: no MAC\n", fg_port_id[p]);
+			goto out;
+		}
+		memcpy(fg_o.s.port[p].mac, mac.addr_bytes, 6);
+		if (rte_eth_dev_get_mtu(fg_port_id[p], &port_mtu) || port_mtu < 576)
+			port_mtu = 1500;
+		fg_o.s.port[p].mtu = (uint16_t)(mtu ? mtu : port_mtu);
+		if (fg_port_setup(fg_port_id[p], fg_nworkers, fg_nworkers, mp,
+				  &fg_nrxq[p], err, sizeof(err))) {
+			fprintf(stderr, "floodgate-dpdk: %s\n", err);
+			goto out;
+		}
+		printf("floodgate-dpdk: port %u: %u RX queues, MAC "
+		       RTE_ETHER_ADDR_PRT_FMT ", MTU %u\n", fg_port_id[p], fg_nrxq[p],
+		       RTE_ETHER_ADDR_BYTES(&mac), fg_o.s.port[p].mtu);
+		if (fg_o.no_tap)
+			continue;
+		rc = fg_tap_create(p, &mac, &fg_tap_id[p]);
+		if (rc) {
+			fprintf(stderr, "floodgate-dpdk: exception port fg%u: %s "
+				"(--no-tap to run without)\n", p, rte_strerror(-rc));
+			goto out;
+		}
+		/* One RX queue (worker 0 polls it: the kernel's traffic is
+		 * light), a TX queue per worker. */
+		if (fg_port_setup(fg_tap_id[p], 1, fg_nworkers, mp, &id, err,
+				  sizeof(err))) {
+			fprintf(stderr, "floodgate-dpdk: exception port: %s\n", err);
+			goto out;
+		}
+		fg_has_tap[p] = 1;
+	}
+	if (fg_dp_settings_check(&fg_o.s, err, sizeof(err))) {
+		fprintf(stderr, "floodgate-dpdk: %s\n", err);
+		goto out;
+	}
+
+	comp = fg_compiler_new(NULL);
+	if (!comp) {
+		fprintf(stderr, "floodgate-dpdk: out of memory\n");
+		goto out;
+	}
+	rc = fg_dp_rules_load(comp, fg_o.rules, 1, &cp, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "floodgate-dpdk: %s\n", err);
+		goto out;
+	}
+	tab = fg_dp_tables_new(cp, &fg_o.s, rte_socket_id(), &e, err, sizeof(err));
+	if (!tab) {
+		fprintf(stderr, "floodgate-dpdk: tables: %s\n", err);
+		goto out;
+	}
+	fg_compiler_commit(comp, cp);
+	fg_compiled_free(cp);
+	cp = NULL;
+	fg_tab = tab;
+	fg_bk = fg_dp_buckets_new(&fg_o.s, rte_socket_id());
+	if (!fg_bk) {
+		fprintf(stderr, "floodgate-dpdk: out of memory for token buckets\n");
+		goto out;
+	}
+	k = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct fg_worker *w = &fg_w[k];
+		char name[32];
+
+		w->index = k;
+		w->lcore = lcore;
+		w->lc = fg_dp_lcore_new(&fg_o.s, k, fg_bk,
+					(int)rte_lcore_to_socket_id(lcore), &e);
+		snprintf(name, sizeof(name), "fg_handoff%u", k);
+		w->handoff = rte_ring_create(name, FG_RING_SIZE,
+					     (int)rte_lcore_to_socket_id(lcore),
+					     RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "fg_learn%u", k);
+		w->learn = rte_ring_create(name, FG_RING_SIZE / 16,
+					   (int)rte_lcore_to_socket_id(lcore),
+					   RING_F_SC_DEQ);
+		if (!w->lc || !w->handoff || !w->learn) {
+			fprintf(stderr, "floodgate-dpdk: worker %u: out of memory "
+				"(-m, --ct-max, --nat-max)\n", k);
+			goto out;
+		}
+		k++;
+	}
+	rte_telemetry_register_cmd("/floodgate/stats", fg_tel_stats,
+				   "Counters summed over the workers. No parameters");
+	signal(SIGINT, fg_on_signal);
+	signal(SIGTERM, fg_on_signal);
+	printf("floodgate-dpdk: %u ports, %u workers, rules version %llu; running\n",
+	       fg_nports, fg_nworkers,
+	       (unsigned long long)fg_dp_tables_version(fg_tab));
+	fflush(stdout);
+	for (k = 0; k < fg_nworkers; k++)
+		rte_eal_remote_launch(fg_worker_main, &fg_w[k], fg_w[k].lcore);
+	while (!fg_quit)
+		usleep(100000);
+	rte_eal_mp_wait_lcore();
+	ret = 0;
+out:
+	fg_quit = 1;
+	rte_eal_mp_wait_lcore();
+	for (p = 0; p < fg_nports; p++) {
+		rte_eth_dev_stop(fg_port_id[p]);
+		rte_eth_dev_close(fg_port_id[p]);
+		if (fg_has_tap[p]) {
+			rte_eth_dev_stop(fg_tap_id[p]);
+			rte_eth_dev_close(fg_tap_id[p]);
+		}
+	}
+	for (k = 0; k < FG_DP_LCORES_MAX; k++) {
+		fg_dp_lcore_free(fg_w[k].lc);
+		rte_ring_free(fg_w[k].handoff);
+		rte_ring_free(fg_w[k].learn);
+	}
+	fg_dp_buckets_free(fg_bk);
+	fg_dp_tables_free(tab);
+	fg_compiled_free(cp);
+	fg_compiler_free(comp);
+	rte_mempool_free(mp);
+	rte_eal_cleanup();
+	return ret;
+}
