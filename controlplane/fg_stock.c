@@ -29,6 +29,13 @@
 #define FG_STOCK_VALUE_MAX 128u
 /* Signals taken from fg_seckill_wants per call. */
 #define FG_STOCK_WANTS_CHUNK 256u
+/* Items waiting out a backoff sit in a timing wheel of 1 ms slots that
+ * spans more than the longest backoff, so a tick touches only the items
+ * due (a store outage puts every item there at once). */
+#define FG_STOCK_WHEEL 8192u
+_Static_assert(FG_STOCK_WHEEL > FG_STOCK_ERR_BACKOFF_MAX_MS &&
+	       FG_STOCK_WHEEL > FG_STOCK_BACKOFF_MAX_MS,
+	       "the wheel spans every backoff");
 /* The characters an encoded item starts with (fg_stock_key_item): the
  * children a full page of records is split into. */
 static const char fg_stock_key_chars[] =
@@ -38,11 +45,11 @@ struct fg_stock_rule;
 
 struct fg_stock_item {
 	TAILQ_ENTRY(fg_stock_item) link;    /* rule's items (all) */
-	TAILQ_ENTRY(fg_stock_item) qlink;   /* s->ready or s->waiting */
+	TAILQ_ENTRY(fg_stock_item) qlink;   /* s->ready or a wheel slot */
 	struct fg_stock_rule *r;
 	uint32_t idx;            /* in r->engine; FG_SECKILL_NO_ITEM: none */
 	uint8_t queued;          /* on s->ready */
-	uint8_t waiting;         /* on s->waiting (backoff) */
+	uint8_t waiting;         /* on a wheel slot (backoff) */
 	uint8_t inflight;
 	uint8_t g_known, rec_known;
 	uint8_t newline;         /* start a new lineage for this item */
@@ -60,6 +67,7 @@ struct fg_stock_item {
 	uint64_t eng_granted;
 	/* In flight: what the transaction writes. */
 	uint64_t tx_n, tx_loss, tx_claimed, tx_admitted;
+	uint64_t tx_gclaimed, tx_glost;   /* items/I as written */
 	uint8_t name_len;
 	char name[];
 };
@@ -109,7 +117,8 @@ struct fg_stock {
 	struct fg_stock_rule_list rules;
 	struct fg_stock_rule_list zombies; /* removed, requests in flight */
 	struct fg_stock_item_list ready;
-	struct fg_stock_item_list waiting;
+	struct fg_stock_item_list *wheel;  /* FG_STOCK_WHEEL slots */
+	uint64_t wheel_at;                 /* ms: slots before it are done */
 };
 
 static void fg_stock_dispatch(struct fg_stock *s);
@@ -343,7 +352,8 @@ static void fg_stock_unqueue(struct fg_stock *s, struct fg_stock_item *it)
 	if (it->queued)
 		TAILQ_REMOVE(&s->ready, it, qlink);
 	if (it->waiting)
-		TAILQ_REMOVE(&s->waiting, it, qlink);
+		TAILQ_REMOVE(&s->wheel[it->retry_at % FG_STOCK_WHEEL], it,
+			     qlink);
 	it->queued = it->waiting = 0;
 }
 
@@ -371,8 +381,12 @@ static void fg_stock_later(struct fg_stock *s, struct fg_stock_item *it,
 	s->rnd = s->rnd * 1103515245u + 12345u;
 	ms = ms / 2 + (s->rnd >> 8) % (ms / 2 + 1);
 	fg_stock_unqueue(s, it);
-	it->retry_at = fg_stock_now_ms() + ms;
-	TAILQ_INSERT_TAIL(&s->waiting, it, qlink);
+	/* Never behind the wheel's hand, so the slot is still to come. */
+	it->retry_at = fg_stock_now_ms() + (ms ? ms : 1);
+	if (it->retry_at < s->wheel_at)
+		it->retry_at = s->wheel_at;
+	TAILQ_INSERT_TAIL(&s->wheel[it->retry_at % FG_STOCK_WHEEL], it,
+			  qlink);
 	it->waiting = 1;
 }
 
@@ -489,8 +503,8 @@ static void fg_stock_on_txn(void *arg, const struct fg_etcd_result *res)
 	it->errs = 0;
 	if (res->succeeded) {
 		it->g_mod = it->rec_mod = res->revision;
-		it->g_claimed += it->tx_n;
-		it->g_lost += it->tx_loss;
+		it->g_claimed = it->tx_gclaimed;
+		it->g_lost = it->tx_glost;
 		it->g_known = it->rec_known = 1;
 		it->rec_epoch = r->epoch;
 		it->rec_claimed = it->tx_claimed;
@@ -595,14 +609,14 @@ static int fg_stock_send(struct fg_stock *s, struct fg_stock_item *it)
 	it->tx_loss = loss;
 	it->tx_claimed = base + n;
 	it->tx_admitted = es.admitted;
+	it->tx_gclaimed = (it->g_known ? it->g_claimed : 0) + n;
+	it->tx_glost = (it->g_known ? it->g_lost : 0) + loss;
 
 	if (fg_stock_item_key(r, it, false, gkey, sizeof(gkey)) ||
 	    fg_stock_item_key(r, it, true, hkey, sizeof(hkey)))
 		return -ENAMETOOLONG;
 	snprintf(gval, sizeof(gval), "{\"claimed\":%" PRIu64
-		 ",\"lost\":%" PRIu64 "}",
-		 (it->g_known ? it->g_claimed : 0) + n,
-		 (it->g_known ? it->g_lost : 0) + loss);
+		 ",\"lost\":%" PRIu64 "}", it->tx_gclaimed, it->tx_glost);
 	snprintf(hval, sizeof(hval), "{\"epoch\":\"%016" PRIx64
 		 "\",\"claimed\":%" PRIu64 ",\"admitted\":%" PRIu64 "}",
 		 r->epoch, it->tx_claimed, it->tx_admitted);
@@ -1081,15 +1095,25 @@ static void fg_stock_tick(evutil_socket_t fd, short what, void *arg)
 		} while (n == FG_STOCK_WANTS_CHUNK &&
 			 taken < FG_STOCK_WANTS_PER_POLL);
 	}
-	for (it = TAILQ_FIRST(&s->waiting); it; it = next) {
-		next = TAILQ_NEXT(it, qlink);
-		if (it->retry_at > now)
-			continue;
-		TAILQ_REMOVE(&s->waiting, it, qlink);
-		it->waiting = 0;
-		TAILQ_INSERT_TAIL(&s->ready, it, qlink);
-		it->queued = 1;
+	/* The wheel's slots from its hand up to now, at most one lap (a
+	 * tick late by more finds every slot due anyway). */
+	for (i = 0; s->wheel_at <= now && i < FG_STOCK_WHEEL;
+	     i++, s->wheel_at++) {
+		struct fg_stock_item_list *slot =
+			&s->wheel[s->wheel_at % FG_STOCK_WHEEL];
+
+		for (it = TAILQ_FIRST(slot); it; it = next) {
+			next = TAILQ_NEXT(it, qlink);
+			if (it->retry_at > now)
+				continue;
+			TAILQ_REMOVE(slot, it, qlink);
+			it->waiting = 0;
+			TAILQ_INSERT_TAIL(&s->ready, it, qlink);
+			it->queued = 1;
+		}
 	}
+	if (s->wheel_at <= now)
+		s->wheel_at = now + 1;
 	fg_stock_dispatch(s);
 }
 
@@ -1152,7 +1176,14 @@ struct fg_stock *fg_stock_new(struct event_base *base, struct fg_etcd *etcd,
 	TAILQ_INIT(&s->rules);
 	TAILQ_INIT(&s->zombies);
 	TAILQ_INIT(&s->ready);
-	TAILQ_INIT(&s->waiting);
+	s->wheel = calloc(FG_STOCK_WHEEL, sizeof(*s->wheel));
+	if (!s->wheel) {
+		rc = fg_fail(err, errlen, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (n = 0; n < FG_STOCK_WHEEL; n++)
+		TAILQ_INIT(&s->wheel[n]);
+	s->wheel_at = fg_stock_now_ms();
 	s->tick = event_new(base, -1, EV_PERSIST, fg_stock_tick, s);
 	if (!s->tick) {
 		rc = fg_fail(err, errlen, -ENOMEM, "out of memory");
@@ -1169,6 +1200,7 @@ fail:
 	if (s) {
 		if (s->tick)
 			event_free(s->tick);
+		free(s->wheel);
 		free(s);
 	}
 	fg_etcd_free(etcd);
@@ -1194,5 +1226,6 @@ void fg_stock_free(struct fg_stock *s)
 		TAILQ_REMOVE(&s->zombies, r, link);
 		fg_stock_rule_free(r);
 	}
+	free(s->wheel);
 	free(s);
 }

@@ -643,6 +643,49 @@ static void test_sold_out(void **state)
 	fg_seckill_free(e);
 }
 
+/*
+ * The store unreachable: the claimer keeps trying with backoff, grants
+ * nothing and counts the errors; the engine answers `respond`, never
+ * sold_out (the stock is not known to be gone).
+ */
+static void test_unreachable(void **state)
+{
+	char ep[256], err[256], head[FG_HTTP_HEAD_MAX_DEFAULT];
+	const char *epp = ep;
+	struct fg_seckill *e = new_engine(NULL, 0, 0, 100, 10);
+	struct fg_stock_conf sc;
+	struct fg_stock_rule_stats st;
+	struct fg_stock *s;
+	struct fg_etcd *c;
+	struct fg_flow_key k;
+	struct fg_verdict_l7 v;
+	struct fg_http_req req;
+
+	(void)state;
+	snprintf(ep, sizeof(ep), "unix://%s/no-such-socket", E.root);
+	c = fg_etcd_new(E.base, &epp, 1, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(fg_etcd_set_timeout(c, 200), 0);
+	memset(&sc, 0, sizeof(sc));
+	sc.prefix = "/t5";
+	sc.holder = "n5.0";
+	s = fg_stock_new(E.base, c, &sc, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(attach(s, "away", 100, 10, 3, true, e), 0);
+	run_until(E.base, never, NULL, 600);
+	assert_int_equal(fg_stock_rule_stats(s, "away", &st), 0);
+	assert_false(st.ready);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.granted, 0);
+	memset(&k, 0, sizeof(k));
+	k.family = FG_AF_INET;
+	read_buy(&req, head, "x");
+	assert_int_equal(fg_seckill_judge(e, &req, &k, 1, &v), FG_L7_SHED);
+	assert_int_equal(v.reason, FG_SK_SHED_ALLOWANCE);
+	fg_stock_free(s);
+	fg_seckill_free(e);
+}
+
 /* ------------------------------------------------------------- crowd */
 
 static size_t heap_in_use(void)
@@ -1102,6 +1145,7 @@ int main(void)
 		cmocka_unit_test(test_claimer_restart_recovers),
 		cmocka_unit_test(test_engine_restart_settles),
 		cmocka_unit_test(test_sold_out),
+		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_crowd),
 		cmocka_unit_test(test_sale),
 	};
