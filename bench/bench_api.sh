@@ -22,8 +22,10 @@
 #                  matches (the same plus one status read); median, worst.
 #   put_applied_1000svc  5 single-service changes with those 1,000
 #                  services in place: the per-change cost at that size
-#                  (rings of unchanged services are shared, the rest of
-#                  the set is still parsed, stored and compiled whole).
+#                  (one object parsed, one store shard of 64 written and
+#                  watched, the set checked as a view, compiled once with
+#                  the rings of unchanged services shared, and only the
+#                  map entries that differ written).
 #   store_floor_*  the store's own floor: a bare etcd put of the same
 #                  bytes (one small service; the 1,000-service set) until
 #                  the watch brings it back, on the embedded member's

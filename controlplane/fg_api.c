@@ -126,11 +126,21 @@ static struct {
 /* The kinds of rule object with their own endpoints. */
 
 /* A write waiting for the store. req is NULL once the client is gone. */
+/*
+ * A write on its way to the store: one object (kind, name, obj; obj NULL
+ * deletes it), or a whole rule set (whole). Parsed and checked once; on
+ * success the daemon takes the parsed objects and the shard texts.
+ */
 struct fg_api_pending {
 	struct fg_daemon *d;
 	struct evhttp_request *req;
-	json_t *candidate;
-	struct fg_ruleset rs; /* candidate, parsed and checked once */
+	const struct fg_rule_kind *kind; /* one object; NULL: whole */
+	char name[FG_NAME_MAX];
+	void *obj;         /* the new object (owned), NULL to delete */
+	struct fg_ruleset whole; /* PUT /v1/config: the new set (owned) */
+	uint64_t shards;   /* the shards the write changes */
+	char *texts[FG_RULES_SHARDS]; /* their new texts */
+	uint64_t tag;      /* what the dataplane checked (fg_ruleset.tag) */
 	int created;       /* answer 201 rather than 200 */
 	int conditional;   /* the client sent If-Match */
 	uint64_t expected; /* the version the write was conditional on */
@@ -387,31 +397,70 @@ static json_t *fg_body_json(struct evhttp_request *req, struct fg_rule_error *e)
 	return fg_json_parse_body(data, len, e);
 }
 
-/* The current canonical config without version: a deep copy to edit. */
-static json_t *fg_rules_copy(const struct fg_daemon *d)
-{
-	json_t *c = json_deep_copy(d->rules_json);
+/* ------------------------------------------------------------ writes */
 
-	if (c)
-		json_object_del(c, "version");
-	return c;
+/* fg_pending_free - a write's leftovers: what the daemon did not take. */
+static void fg_pending_free(struct fg_api_pending *p)
+{
+	if (p->obj) {
+		p->kind->free(p->obj);
+		free(p->obj);
+	}
+	fg_ruleset_free(&p->whole);
+	fg_ruleset_shard_texts_free(p->texts);
+	free(p);
 }
 
-/* ------------------------------------------------------------ writes */
+/*
+ * fg_pending_view - the rule set p makes of the daemon's current one:
+ * a view of it with p's object (fg_ruleset_view_edit), or p's whole set
+ * moved into *out. 0 or -ENOMEM.
+ */
+static int fg_pending_view(struct fg_api_pending *p, struct fg_ruleset *out)
+{
+	if (!p->kind) {
+		*out = p->whole;
+		memset(&p->whole, 0, sizeof(p->whole));
+		return 0;
+	}
+	return fg_ruleset_view_edit(&p->d->rules, p->kind, p->name, p->obj, out);
+}
+
+/* fg_pending_unview - give back what fg_pending_view made. */
+static void fg_pending_unview(struct fg_api_pending *p, struct fg_ruleset *v)
+{
+	if (!p->kind) {
+		p->whole = *v;
+		memset(v, 0, sizeof(*v));
+		return;
+	}
+	fg_ruleset_view_free(v);
+}
 
 static void fg_write_done(void *arg, int err, uint64_t version, const char *msg)
 {
 	struct fg_api_pending *p = arg;
 	struct fg_daemon *d = p->d;
 	struct evhttp_request *req = p->req;
+	struct fg_ruleset rs;
 
 	if (req)
 		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 					      NULL, NULL);
 	if (!err) {
 		/* Read-your-writes: the daemon takes the new set now rather
-		 * than when the watch brings it back. */
-		fg_daemon_rules_set(d, p->candidate, &p->rs, version);
+		 * than when the watch brings it back - the objects parsed
+		 * for this write, not parsed again. */
+		if (!fg_pending_view(p, &rs)) {
+			rs.tag = p->tag;
+			if (!fg_daemon_rules_set(d, &rs, p->shards, p->texts,
+						 version)) {
+				free(p->obj); /* its owned parts were taken */
+				p->obj = NULL;
+			} else {
+				fg_pending_unview(p, &rs);
+			}
+		}
 		if (req)
 			fg_reply_json(req, p->created ? 201 : 200,
 				      json_pack("{s:I}", "version", (json_int_t)version),
@@ -440,9 +489,7 @@ static void fg_write_done(void *arg, int err, uint64_t version, const char *msg)
 		fg_reply_error(req, 503, NULL, &p->start,
 			       "rule store unavailable: %s", msg ? msg : strerror(-err));
 	}
-	fg_ruleset_free(&p->rs); /* empty when the reconciler took it */
-	json_decref(p->candidate);
-	free(p);
+	fg_pending_free(p);
 }
 
 static void fg_write_client_gone(struct evhttp_connection *conn, void *arg)
@@ -453,84 +500,90 @@ static void fg_write_client_gone(struct evhttp_connection *conn, void *arg)
 }
 
 /*
- * fg_write - validate candidate (stolen) as a whole rule set, check the
- * dataplane would take it, and store it conditionally on the version the
- * daemon holds (or If-Match). Answers the request, now or when the store
+ * fg_write - check the rule set p makes as a whole, check that the
+ * dataplane would take it (the compile is kept for the apply), and store
+ * the shards it changes, conditionally on the version the daemon holds
+ * (or If-Match). Takes p; answers the request, now or when the store
  * answers.
  */
 static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
-		     json_t *candidate, int created, const struct timespec *t0)
+		     struct fg_api_pending *p, const struct timespec *t0)
 {
 	struct fg_rule_error e = { 0 };
-	struct fg_ruleset rs = { 0 };
-	struct fg_api_pending *p;
+	char *all[FG_RULES_SHARDS];
+	struct fg_ruleset view;
 	char err[256] = "";
 	uint64_t want = 0;
+	unsigned int i;
 	int im, rc;
 
+	p->d = d;
 	im = fg_if_match(req, &want);
 	if (im < 0) {
-		json_decref(candidate);
+		fg_pending_free(p);
 		fg_reply_error(req, 400, "If-Match", t0,
 			       "If-Match: must be a version, e.g. \"12\"");
 		return;
 	}
 	if (im > 0 && want != d->rules_version) {
-		json_decref(candidate);
+		fg_pending_free(p);
 		fg_reply_error(req, 412, "If-Match", t0,
 			       "version is %" PRIu64 ", not %" PRIu64,
 			       d->rules_version, want);
 		return;
 	}
-	if (fg_ruleset_from_json(candidate, &rs, &e)) {
-		json_decref(candidate);
+	if (fg_pending_view(p, &view)) {
+		fg_pending_free(p);
+		fg_reply_error(req, 500, NULL, t0, "out of memory");
+		return;
+	}
+	/* The checks across objects, on the set as the write leaves it. */
+	rc = fg_ruleset_check(&view, &e);
+	if (rc) {
+		fg_pending_unview(p, &view);
+		fg_pending_free(p);
 		fg_reply_api_error(req, &e, t0);
 		return;
 	}
 	/* A store behind the running dataplane: a write would be stored
 	 * and never applied (fg_reconcile.h); the operator chooses first. */
 	if (d->conflict[0]) {
-		json_decref(candidate);
-		fg_ruleset_free(&rs);
+		fg_pending_unview(p, &view);
+		fg_pending_free(p);
 		fg_reply_error(req, 409, NULL, t0, "this node takes no rules "
 			       "until the conflict is resolved: %s", d->conflict);
 		return;
 	}
-	rc = d->dp->ops->check(d->dp, &rs, err, sizeof(err));
+	view.tag = p->tag = ++d->tag_seq;
+	rc = d->dp->ops->check(d->dp, &view, err, sizeof(err));
+	if (!rc)
+		rc = fg_ruleset_shard_texts(&view, p->shards, p->texts) ? -ENOMEM : 0;
+	fg_pending_unview(p, &view);
 	if (rc) {
-		fg_ruleset_free(&rs);
-		json_decref(candidate);
+		fg_pending_free(p);
 		/* Valid rules this node cannot enforce are a conflict with
 		 * the node, not bad input. */
 		fg_reply_error(req, rc == -ENOMEM ? 500 : rc == -EOPNOTSUPP ? 409 :
 			       400, NULL, t0, "the dataplane cannot take this "
-			       "rule set: %s", err);
+			       "rule set: %s", rc == -ENOMEM && !err[0] ?
+			       "out of memory" : err);
 		return;
 	}
-
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		fg_ruleset_free(&rs);
-		json_decref(candidate);
-		fg_reply_error(req, 500, NULL, t0, "out of memory");
-		return;
-	}
-	p->rs = rs; /* kept for the reconciler: parsed once */
-	p->d = d;
+	/* The store gets every shard's text: a store of the earlier layout
+	 * is rewritten whole. */
+	for (i = 0; i < FG_RULES_SHARDS; i++)
+		all[i] = p->shards & (1ULL << i) ? p->texts[i] : d->shard_text[i];
 	p->req = req;
-	p->candidate = candidate;
-	p->created = created;
 	p->conditional = im > 0;
 	p->expected = d->rules_version;
 	p->start = *t0;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      fg_write_client_gone, p);
-	if (fg_store_write(d->store, candidate, d->rules_version, fg_write_done, p)) {
+	if (fg_store_write(d->store, all, p->shards, d->rules_version,
+			   fg_write_done, p)) {
 		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 					      NULL, NULL);
-		fg_ruleset_free(&p->rs);
-		json_decref(candidate);
-		free(p);
+		fg_pending_free(p);
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
 	}
 }
@@ -540,9 +593,12 @@ static void fg_write(struct fg_daemon *d, struct evhttp_request *req,
 static void fg_get_config(struct fg_daemon *d, struct evhttp_request *req,
 			  const struct timespec *t0)
 {
-	json_t *c = json_deep_copy(d->rules_json);
+	json_t *c = fg_ruleset_to_json(&d->rules, d->rules_version);
 
-	json_object_set_new(c, "version", json_integer((json_int_t)d->rules_version));
+	if (!c) {
+		fg_reply_error(req, 500, NULL, t0, "out of memory");
+		return;
+	}
 	fg_reply_json(req, 200, c, d->rules_version, t0);
 }
 
@@ -550,41 +606,54 @@ static void fg_put_config(struct fg_daemon *d, struct evhttp_request *req,
 			  const struct timespec *t0)
 {
 	struct fg_rule_error e = { 0 };
-	struct fg_ruleset rs = { 0 };
-	json_t *body, *canon;
+	struct fg_api_pending *p;
+	json_t *body;
+	int rc;
 
 	body = fg_body_json(req, &e);
 	if (!body) {
 		fg_reply_api_error(req, &e, t0);
 		return;
 	}
-	/* Parse for validation and to store the canonical form (defaults
-	 * filled in) rather than what the client happened to send. */
-	if (fg_ruleset_from_json(body, &rs, &e)) {
+	p = calloc(1, sizeof(*p));
+	if (!p) {
 		json_decref(body);
-		fg_reply_api_error(req, &e, t0);
-		return;
-	}
-	json_decref(body);
-	canon = fg_ruleset_to_json(&rs, 0);
-	fg_ruleset_free(&rs);
-	if (!canon) {
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
 		return;
 	}
-	json_object_del(canon, "version");
-	fg_write(d, req, canon, 0, t0);
+	/* Each object checked on its own here (errors name their path);
+	 * the set as a whole in fg_write. */
+	rc = fg_ruleset_objects_from_json(body, &p->whole, &e);
+	json_decref(body);
+	if (rc) {
+		fg_pending_free(p);
+		fg_reply_api_error(req, &e, t0);
+		return;
+	}
+	p->shards = FG_RULES_SHARDS_ALL;
+	fg_write(d, req, p, t0);
 }
 
 static void fg_get_list(struct fg_daemon *d, struct evhttp_request *req,
 			const struct fg_rule_kind *kind, const struct timespec *t0)
 {
-	json_t *objs = json_object_get(d->rules_json, kind->name);
+	json_t *objs = json_object();
+	bool ok = objs != NULL;
+	uint32_t i;
 
-	fg_reply_json(req, 200, json_pack("{s:I,s:O}", "version",
+	for (i = 0; ok && i < fg_rule_count(&d->rules, kind); i++) {
+		const char *o = fg_rule_at(&d->rules, kind, i);
+
+		ok = !json_object_set_new(objs, o, kind->to_json(o));
+	}
+	if (!ok) {
+		json_decref(objs);
+		fg_reply_error(req, 500, NULL, t0, "out of memory");
+		return;
+	}
+	fg_reply_json(req, 200, json_pack("{s:I,s:o}", "version",
 					  (json_int_t)d->rules_version,
-					  kind->name,
-					  objs ? objs : json_object()),
+					  kind->name, objs),
 		      d->rules_version, t0);
 }
 
@@ -592,15 +661,20 @@ static void fg_get_one(struct fg_daemon *d, struct evhttp_request *req,
 		       const struct fg_rule_kind *kind, const char *name,
 		       const struct timespec *t0)
 {
-	json_t *o = json_object_get(json_object_get(d->rules_json,
-						    kind->name), name);
+	const void *o = fg_rule_find(&d->rules, kind, name);
+	json_t *j;
 
 	if (!o) {
 		fg_reply_error(req, 404, NULL, t0, "%s %s: not found",
 			       kind->name, name);
 		return;
 	}
-	fg_reply_json(req, 200, json_incref(o), d->rules_version, t0);
+	j = kind->to_json(o);
+	if (!j) {
+		fg_reply_error(req, 500, NULL, t0, "out of memory");
+		return;
+	}
+	fg_reply_json(req, 200, j, d->rules_version, t0);
 }
 
 static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
@@ -608,49 +682,49 @@ static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
 		       const struct timespec *t0)
 {
 	struct fg_rule_error e = { 0 };
-	json_t *body, *obj = NULL, *cand, *map;
-	int created;
+	struct fg_api_pending *p;
+	json_t *body;
+	int rc;
 
 	body = fg_body_json(req, &e);
 	if (!body) {
 		fg_reply_api_error(req, &e, t0);
 		return;
 	}
-	/* The object alone first, so errors name fields as the client
-	 * wrote them (backends[2].port), then the whole set. */
-	if (kind->canon)
-		obj = kind->canon(name, body, &e);
-	else
-		fg_rule_error_set(&e, FG_RULE_EINVAL, kind->name,
-				  "%s are not supported yet by this build",
-				  kind->name);
-	json_decref(body);
-	if (!obj) {
-		fg_reply_api_error(req, &e, t0);
-		return;
-	}
-	cand = fg_rules_copy(d);
-	map = cand ? json_object_get(cand, kind->name) : NULL;
-	if (!map) {
-		json_decref(obj);
-		json_decref(cand);
+	p = calloc(1, sizeof(*p));
+	if (p)
+		p->obj = calloc(1, kind->size);
+	if (!p || !p->obj) {
+		free(p);
+		json_decref(body);
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
 		return;
 	}
-	created = json_object_get(map, name) == NULL;
-	json_object_set_new(map, name, obj);
-	fg_write(d, req, cand, created, t0);
+	/* The object alone first, so errors name fields as the client
+	 * wrote them (backends[2].port); the whole set in fg_write. */
+	rc = kind->from_json(name, body, p->obj, &e);
+	json_decref(body);
+	if (rc) {
+		free(p->obj);
+		free(p);
+		fg_reply_api_error(req, &e, t0);
+		return;
+	}
+	p->kind = kind;
+	snprintf(p->name, sizeof(p->name), "%.63s", name);
+	p->created = !fg_rule_find(&d->rules, kind, name);
+	p->shards = fg_rules_shard_bit(name);
+	fg_write(d, req, p, t0);
 }
 
 static void fg_delete_one(struct fg_daemon *d, struct evhttp_request *req,
 			  const struct fg_rule_kind *kind, const char *name,
 			  const struct timespec *t0)
 {
-	json_t *cand, *map;
+	struct fg_api_pending *p;
 	const char *user;
 
-	if (!json_object_get(json_object_get(d->rules_json, kind->name),
-			     name)) {
+	if (!fg_rule_find(&d->rules, kind, name)) {
 		fg_reply_error(req, 404, NULL, t0, "%s %s: not found",
 			       kind->name, name);
 		return;
@@ -661,15 +735,15 @@ static void fg_delete_one(struct fg_daemon *d, struct evhttp_request *req,
 			       kind->one, name, kind->user_kind, user);
 		return;
 	}
-	cand = fg_rules_copy(d);
-	map = cand ? json_object_get(cand, kind->name) : NULL;
-	if (!map) {
-		json_decref(cand);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
 		fg_reply_error(req, 500, NULL, t0, "out of memory");
 		return;
 	}
-	json_object_del(map, name);
-	fg_write(d, req, cand, 0, t0);
+	p->kind = kind;
+	snprintf(p->name, sizeof(p->name), "%.63s", name);
+	p->shards = fg_rules_shard_bit(name);
+	fg_write(d, req, p, t0);
 }
 
 static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,

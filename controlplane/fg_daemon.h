@@ -26,12 +26,14 @@
 #include "fg_boot.h"
 #include "fg_dataplane.h"
 #include "fg_rules.h"
+#include "fg_rules_json.h"
 #include "fg_version.h"
 
 
 struct fg_store;
 struct fg_health;
 struct fg_host;
+struct fg_adopting;
 
 struct fg_daemon {
 	struct event_base *base;
@@ -46,15 +48,22 @@ struct fg_daemon {
 	struct evhttp *http;
 	struct evhttp_bound_socket *http_sock;
 
-	/* The stored rule set as last seen (own write or watch). */
-	json_t *rules_json;      /* canonical GET /v1/config body, no version */
-	struct fg_ruleset rules; /* the same, parsed */
+	/* The stored rule set as last seen (own write or watch), parsed
+	 * once; GETs print it from here. */
+	struct fg_ruleset rules;
 	uint64_t rules_version;  /* 0: store not read yet */
+	/* Its shards' canonical texts (NULL: empty shard), as the store
+	 * holds them: the next write sends the unchanged ones to a store of
+	 * the earlier layout, and the copy of the running rules
+	 * (applied.json) is their concatenation. */
+	char *shard_text[FG_RULES_SHARDS];
+	uint64_t tag_seq;        /* the last fg_ruleset.tag handed out */
 
 	/* What the dataplane runs. */
 	uint64_t applied_version;
 	char apply_error[256];   /* last apply failure, "" when none */
 	struct event *apply_retry;     /* a failed apply's next try */
+	struct event *save_ev;   /* the copy of the running rules, due */
 	unsigned int apply_backoff_ms; /* its delay; 0: not failing */
 
 	/* The store against the dataplane (fg_reconcile.c). */
@@ -63,7 +72,7 @@ struct fg_daemon {
 	uint64_t store_cluster_id;
 	char origin_cluster_hex[17];
 	char conflict[768];      /* why the store is not applied, "" if it is */
-	json_t *adopting;        /* --adopt-dataplane's write under way */
+	struct fg_adopting *adopting; /* --adopt-dataplane's write under way */
 
 	struct event *sig_term, *sig_int, *sig_hup, *tick;
 	bool stopping;

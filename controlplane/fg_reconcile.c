@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -94,13 +95,15 @@ static void fg_health_seed_from_dataplane(struct fg_daemon *d)
 
 /* Tell the health checker the targets of every service; forget the
  * services that are gone. */
-static void fg_health_follow(struct fg_daemon *d, const struct fg_ruleset *old)
+static void fg_health_follow(struct fg_daemon *d, const struct fg_ruleset *rs,
+			     const struct fg_ruleset *old)
 {
-	uint32_t i, j;
+	const struct fg_rule_kind *k = &fg_rule_kinds[0];
+	uint32_t i;
 	int rc;
 
-	for (i = 0; i < d->rules.nservices; i++) {
-		const struct fg_rule_service *s = &d->rules.services[i];
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
 
 		rc = fg_health_sync(d->health, s->name, &s->health, s->backends,
 				    s->nbackends, s->port);
@@ -108,13 +111,9 @@ static void fg_health_follow(struct fg_daemon *d, const struct fg_ruleset *old)
 			fg_log(FG_LOG_ERROR, "health: service %s: cannot probe: %s",
 			       s->name, strerror(-rc));
 	}
-	for (i = 0; old && i < old->nservices; i++) {
-		for (j = 0; j < d->rules.nservices; j++)
-			if (!strcmp(old->services[i].name, d->rules.services[j].name))
-				break;
-		if (j == d->rules.nservices)
+	for (i = 0; old && i < old->nservices; i++)
+		if (!fg_rule_find(rs, k, old->services[i].name))
 			fg_health_remove_service(d->health, old->services[i].name);
-	}
 }
 
 /* ---------------------------------------------- the running rule copy */
@@ -132,17 +131,18 @@ static void fg_applied_path(const struct fg_daemon *d, char *buf, size_t len)
 }
 
 /*
- * Keep a copy of the rule set the dataplane runs, with its version and
- * origin, for --adopt-dataplane: the dataplane holds compiled tables, not
- * the rules. Written atomically (rename); a failure is logged and costs
- * only the adopt option.
+ * fg_applied_save - keep a copy of the rules the dataplane runs, with its
+ * version and store, where --adopt-dataplane finds it after the store was
+ * lost: {"version":V,"store_cluster_id":"...","shards":[{...},...]}, the
+ * shard texts as the store holds them, so a change costs a concatenation,
+ * not a serialisation of the whole set. Written to a temporary file and
+ * renamed over the old one; a failure is logged and changes nothing.
  */
 static void fg_applied_save(struct fg_daemon *d)
 {
-	char path[512], tmp[520], dir[512];
-	char *text;
-	json_t *o;
-	int rc;
+	char path[512], tmp[520], dir[512], head[128];
+	int fd, rc = -1;
+	unsigned int i;
 
 	snprintf(dir, sizeof(dir), "%s", fg_run_dir(d));
 	mkdir(dir, 0700);
@@ -150,33 +150,32 @@ static void fg_applied_save(struct fg_daemon *d)
 	mkdir(dir, 0700);
 	fg_applied_path(d, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	o = json_pack("{s:I,s:s,s:O}", "version", (json_int_t)d->applied_version,
-		      "store_cluster_id", d->origin_cluster_hex, "config",
-		      d->rules_json);
-	if (!o) {
-		fg_log(FG_LOG_WARN, "keep the running rules in %s: out of memory",
-		       path);
-		return;
-	}
-	/* One buffer, one write: json_dump_file writes piece by piece. */
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	rc = -1;
-	if (text) {
-		size_t len = strlen(text), off = 0;
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(head, sizeof(head), "{\"version\":%" PRIu64 ",\"store_cluster_id\":"
+		 "\"%s\",\"shards\":[", d->applied_version, d->origin_cluster_hex);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		struct iovec iov[2 * FG_RULES_SHARDS + 1];
+		size_t want = 0;
+		int n = 0;
+		ssize_t w;
 
-		while (fd >= 0 && off < len) {
-			ssize_t n = write(fd, text + off, len - off);
+		iov[n++] = (struct iovec){ head, strlen(head) };
+		for (i = 0; i < FG_RULES_SHARDS; i++) {
+			const char *t = d->shard_text[i] ? d->shard_text[i] : "{}";
 
-			if (n <= 0)
-				break;
-			off += (size_t)n;
+			iov[n++] = (struct iovec){ (void *)t, strlen(t) };
+			iov[n++] = (struct iovec){ (void *)(i + 1 < FG_RULES_SHARDS ?
+							    "," : "]}"),
+						   i + 1 < FG_RULES_SHARDS ? 1 : 2 };
 		}
-		rc = fd >= 0 && off == len ? 0 : -1;
-		if (fd >= 0 && close(fd))
+		for (i = 0; i < (unsigned int)n; i++)
+			want += iov[i].iov_len;
+		/* One writev of well under the size a local file takes in
+		 * one go; anything shorter counts as a failure. */
+		w = writev(fd, iov, n);
+		rc = w == (ssize_t)want ? 0 : -1;
+		if (close(fd))
 			rc = -1;
-		free(text);
 	}
 	if (rc || rename(tmp, path)) {
 		fg_log(FG_LOG_WARN, "keep the running rules in %s: %s "
@@ -186,15 +185,63 @@ static void fg_applied_save(struct fg_daemon *d)
 	}
 }
 
-/* The copy of the running rules, if it is of version `version`: a new
- * reference, or NULL with a reason in why. */
+static void fg_applied_save_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	fg_applied_save(arg);
+}
+
+/* The copy of the running rules trails the dataplane by at most this
+ * much, so that writing it (about a millisecond for a large set) never
+ * delays a write's answer or the read that follows it, and a burst of
+ * changes is written once. */
+#define FG_APPLIED_SAVE_DELAY_MS 20
+
+/* fg_applied_save_soon - save the copy FG_APPLIED_SAVE_DELAY_MS after the
+ * first apply not saved yet (at once when no timer can be had). */
+static void fg_applied_save_soon(struct fg_daemon *d)
+{
+	struct timeval tv = { 0, FG_APPLIED_SAVE_DELAY_MS * 1000 };
+
+	if (!d->save_ev)
+		d->save_ev = evtimer_new(d->base, fg_applied_save_cb, d);
+	if (d->save_ev && evtimer_pending(d->save_ev, NULL))
+		return;
+	if (!d->save_ev || evtimer_add(d->save_ev, &tv))
+		fg_applied_save(d);
+}
+
+/* Merge config body src's members into dst (kind maps are united). */
+static int fg_config_unite(json_t *dst, json_t *src)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(src, key, val) {
+		json_t *have = json_object_get(dst, key);
+
+		if (have && json_is_object(have) && json_is_object(val)) {
+			if (json_object_update(have, val))
+				return -ENOMEM;
+		} else if (json_object_set(dst, key, val)) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The copy of the running rules (a config body), if it is of version
+ * `version`: a new reference, or NULL with the reason in why. Reads the
+ * earlier releases' {"config": {...}} as well. */
 static json_t *fg_applied_load(const struct fg_daemon *d, uint64_t version,
 			       char *why, size_t len)
 {
 	char path[512];
 	json_error_t je;
-	json_t *o, *config;
+	json_t *o, *config, *shards, *sh;
 	json_int_t v = 0;
+	size_t i;
 
 	fg_applied_path(d, path, sizeof(path));
 	o = json_load_file(path, 0, &je);
@@ -202,14 +249,31 @@ static json_t *fg_applied_load(const struct fg_daemon *d, uint64_t version,
 		snprintf(why, len, "%.200s: %.150s", path, je.text);
 		return NULL;
 	}
-	if (json_unpack(o, "{s:I,s:o}", "version", &v, "config", &config) ||
-	    (uint64_t)v != version) {
+	if (json_unpack(o, "{s:I}", "version", &v) || (uint64_t)v != version) {
 		snprintf(why, len, "%.200s holds version %" PRId64 ", the dataplane "
 			 "runs %" PRIu64, path, (int64_t)v, version);
 		json_decref(o);
 		return NULL;
 	}
-	json_incref(config);
+	config = json_object_get(o, "config");
+	shards = json_object_get(o, "shards");
+	if (json_is_object(config)) {
+		json_incref(config);
+	} else if (json_is_array(shards)) {
+		config = json_object();
+		json_array_foreach(shards, i, sh) {
+			if (!config || !json_is_object(sh) ||
+			    fg_config_unite(config, sh)) {
+				json_decref(config);
+				config = NULL;
+				break;
+			}
+		}
+	} else {
+		config = NULL;
+	}
+	if (!config)
+		snprintf(why, len, "%.200s: no readable rule set in it", path);
 	json_decref(o);
 	return config;
 }
@@ -261,10 +325,15 @@ int fg_daemon_apply(struct fg_daemon *d)
 	/* Health is this node's own observation: it is folded into what the
 	 * dataplane runs, never into the stored rules. */
 	for (i = 0; i < rs->nservices; i++)
-		for (j = 0; j < rs->services[i].nbackends; j++)
-			rs->services[i].backends[j].health_down =
-				!fg_daemon_backend_up(d, &rs->services[i],
-						      &rs->services[i].backends[j]);
+		for (j = 0; j < rs->services[i].nbackends; j++) {
+			struct fg_rule_backend *b = &rs->services[i].backends[j];
+			bool down = !fg_daemon_backend_up(d, &rs->services[i], b);
+
+			/* Other content than the dataplane checked. */
+			if (b->health_down != down)
+				rs->tag = 0;
+			b->health_down = down;
+		}
 	/* The next hops first: the kernel resolves them while the apply
 	 * runs, so the first packets find them. */
 	fg_host_follow(d->host, rs);
@@ -290,19 +359,35 @@ int fg_daemon_apply(struct fg_daemon *d)
 		fg_log(FG_LOG_WARN, "record the rules' origin with the dataplane: %s",
 		       strerror(-rc));
 	if (moved)
-		fg_applied_save(d);
+		fg_applied_save_soon(d);
 	fg_store_node_applied(d->store, d->applied_version);
 	return 0;
 }
 
 /* ------------------------------------------------- the first rule set */
 
+/* --adopt-dataplane's write under way: the running rules, parsed, and
+ * their shard texts. */
+struct fg_adopting {
+	struct fg_ruleset rs;
+	char *texts[FG_RULES_SHARDS];
+};
+
+static void fg_adopting_free(struct fg_adopting *a)
+{
+	if (!a)
+		return;
+	fg_ruleset_free(&a->rs);
+	fg_ruleset_shard_texts_free(a->texts);
+	free(a);
+}
+
 /* The answer to --adopt-dataplane's write of the running rules. */
 static void fg_adopt_written(void *arg, int err, uint64_t version,
 			     const char *msg)
 {
 	struct fg_daemon *d = arg;
-	json_t *config = d->adopting;
+	struct fg_adopting *a = d->adopting;
 
 	d->adopting = NULL;
 	if (err) {
@@ -310,7 +395,7 @@ static void fg_adopt_written(void *arg, int err, uint64_t version,
 			 "writing the running rules to the store failed: %s",
 			 msg && msg[0] ? msg : strerror(-err));
 		fg_log(FG_LOG_ERROR, "%s", d->conflict);
-		json_decref(config);
+		fg_adopting_free(a);
 		return;
 	}
 	fg_log(FG_LOG_INFO, "--adopt-dataplane: the running rules are in the "
@@ -319,10 +404,45 @@ static void fg_adopt_written(void *arg, int err, uint64_t version,
 	d->conflict[0] = '\0';
 	/* The watch may have brought the version first (held back then by
 	 * the conflict): apply what the daemon holds either way. */
-	fg_daemon_rules_changed(d, config, version);
-	json_decref(config);
+	fg_daemon_rules_set(d, &a->rs, FG_RULES_SHARDS_ALL, a->texts, version);
+	fg_adopting_free(a);
 	if (d->applied_version != d->rules_version)
 		fg_daemon_apply(d);
+}
+
+/*
+ * fg_adopt_start - write `running` (a config body) to the store as the
+ * next version, for --adopt-dataplane. 0, or -errno with why.
+ */
+static int fg_adopt_start(struct fg_daemon *d, json_t *running, char *why,
+			  size_t len)
+{
+	struct fg_adopting *a = calloc(1, sizeof(*a));
+	struct fg_rule_error e = { 0 };
+	int rc;
+
+	if (!a) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	rc = fg_ruleset_from_json(running, &a->rs, &e);
+	if (rc) {
+		snprintf(why, len, "the copy of the running rules does not "
+			 "read: %.300s", e.message);
+		free(a);
+		return rc;
+	}
+	rc = fg_ruleset_shard_texts(&a->rs, FG_RULES_SHARDS_ALL, a->texts);
+	if (!rc)
+		rc = fg_store_write(d->store, a->texts, FG_RULES_SHARDS_ALL,
+				    d->rules_version, fg_adopt_written, d);
+	if (rc) {
+		snprintf(why, len, "out of memory");
+		fg_adopting_free(a);
+		return rc;
+	}
+	d->adopting = a;
+	return 0;
 }
 
 /*
@@ -338,6 +458,7 @@ static void fg_first_rules(struct fg_daemon *d)
 	bool have_o = !d->dp->ops->origin(d->dp, &o);
 	char why[384];
 	json_t *running;
+	int rc;
 
 	d->first_rules_seen = true;
 	if (fg_store_identity(d->store, &d->store_cluster_id, &rev))
@@ -366,14 +487,10 @@ static void fg_first_rules(struct fg_daemon *d)
 			 "writing the running rules (version %" PRIu64 ") to "
 			 "the store", live);
 		fg_log(FG_LOG_WARN, "%s", d->conflict);
-		d->adopting = running;
-		if (fg_store_write(d->store, running, d->rules_version,
-				   fg_adopt_written, d)) {
-			d->adopting = NULL;
-			json_decref(running);
-			snprintf(why, sizeof(why), "out of memory");
+		rc = fg_adopt_start(d, running, why, sizeof(why));
+		json_decref(running);
+		if (rc)
 			break;
-		}
 		return;
 	case FG_START_NORMAL:
 		snprintf(d->conflict, sizeof(d->conflict), "%s; the dataplane "
@@ -393,45 +510,105 @@ static void fg_first_rules(struct fg_daemon *d)
 
 /* ------------------------------------------------------------- rules */
 
-int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config, uint64_t version)
+int fg_daemon_rules_changed(struct fg_daemon *d,
+			    const struct fg_store_change *ch, uint64_t version)
 {
+	struct fg_ruleset objs = { 0 }, view = { 0 };
+	char *texts[FG_RULES_SHARDS] = { NULL };
 	struct fg_rule_error e = { 0 };
-	struct fg_ruleset rs = { 0 };
-
-	if (version <= d->rules_version)
-		return 0;
-	if (fg_ruleset_from_json(config, &rs, &e)) {
-		fg_log(FG_LOG_ERROR, "store: rules at version %" PRIu64
-		       " do not validate (%s); keeping version %" PRIu64,
-		       version, e.message, d->rules_version);
-		return -EINVAL;
-	}
-	return fg_daemon_rules_set(d, config, &rs, version);
-}
-
-int fg_daemon_rules_set(struct fg_daemon *d, json_t *config,
-			struct fg_ruleset *rs, uint64_t version)
-{
-	struct fg_ruleset old;
-	bool first = !d->first_rules_seen;
+	json_t *all = json_object();
+	const char *what = "out of memory";
+	unsigned int i;
+	int rc = -ENOMEM;
 
 	if (version <= d->rules_version) {
-		fg_ruleset_free(rs);
+		json_decref(all);
 		return 0;
 	}
-	/* The canonical GET /v1/config body: the caller's object, without a
-	 * version (a reference, not a copy: nobody changes it after). */
-	json_incref(config);
-	json_object_del(config, "version");
-	json_decref(d->rules_json);
-	d->rules_json = config;
-	old = d->rules;
-	d->rules = *rs;
-	memset(rs, 0, sizeof(*rs));
+	/* The changed shards as one body: parsed once, each object on its
+	 * own; the checks across objects run on the whole view. */
+	for (i = 0; all && i < FG_RULES_SHARDS; i++) {
+		json_error_t je;
+		json_t *j;
+
+		if (!(ch->shards & (1ULL << i)) || !ch->text[i])
+			continue;
+		j = json_loadb(ch->text[i], ch->len[i], 0, &je);
+		if (!json_is_object(j)) {
+			fg_log(FG_LOG_ERROR, "store: rules at version %" PRIu64
+			       ": shard %u is not a JSON object (%s); keeping "
+			       "version %" PRIu64, version, i,
+			       j ? "wrong type" : je.text, d->rules_version);
+			json_decref(j);
+			json_decref(all);
+			return -EINVAL;
+		}
+		rc = fg_config_unite(all, j);
+		json_decref(j);
+		if (rc)
+			goto fail;
+	}
+	if (!all)
+		goto fail;
+	rc = fg_ruleset_objects_from_json(all, &objs, &e);
+	if (!rc) {
+		rc = fg_ruleset_view_merge(&d->rules, ch->shards, &objs, &view);
+		if (!rc && (rc = fg_ruleset_check(&view, &e)))
+			fg_ruleset_view_free(&view);
+		else if (rc)
+			e.message[0] = '\0';
+		if (rc)
+			fg_ruleset_free(&objs);
+	}
+	if (rc) {
+		if (e.message[0])
+			what = e.message;
+		goto fail;
+	}
+	json_decref(all);
+	all = NULL;
+	/* The texts as this node writes them (canonical), not as found. */
+	rc = fg_ruleset_shard_texts(&view, ch->shards, texts);
+	if (!rc)
+		rc = fg_daemon_rules_set(d, &view, ch->shards, texts, version);
+	if (rc) {
+		/* Nothing taken: the parsed objects go with the view. */
+		fg_ruleset_shard_texts_free(texts);
+		fg_ruleset_view_free(&view);
+		fg_ruleset_free(&objs);
+		return rc == -ESTALE ? 0 : rc;
+	}
+	/* Their owned parts belong to d->rules now. */
+	fg_ruleset_view_free(&objs);
+	return 0;
+fail:
+	json_decref(all);
+	fg_log(FG_LOG_ERROR, "store: rules at version %" PRIu64
+	       " do not validate (%s); keeping version %" PRIu64,
+	       version, what, d->rules_version);
+	return rc;
+}
+
+int fg_daemon_rules_set(struct fg_daemon *d, struct fg_ruleset *rs,
+			uint64_t shards, char *texts[FG_RULES_SHARDS],
+			uint64_t version)
+{
+	bool first = !d->first_rules_seen;
+	unsigned int i;
+
+	if (version <= d->rules_version)
+		return -ESTALE;
+	fg_health_follow(d, rs, &d->rules);
+	fg_ruleset_take(&d->rules, rs);
+	for (i = 0; i < FG_RULES_SHARDS; i++) {
+		if (!(shards & (1ULL << i)))
+			continue;
+		free(d->shard_text[i]);
+		d->shard_text[i] = texts[i];
+		texts[i] = NULL;
+	}
 	d->rules_version = version;
 	d->apply_backoff_ms = 0; /* a new version: try it at once */
-	fg_health_follow(d, &old);
-	fg_ruleset_free(&old);
 	if (first) {
 		if (d->dp->adopted)
 			fg_health_seed_from_dataplane(d);
@@ -439,7 +616,8 @@ int fg_daemon_rules_set(struct fg_daemon *d, json_t *config,
 	}
 	if (d->conflict[0])
 		return 0;
-	return fg_daemon_apply(d);
+	fg_daemon_apply(d);
+	return 0;
 }
 
 void fg_reconcile_forget(const char *node)
@@ -459,6 +637,14 @@ void fg_reconcile_free(struct fg_daemon *d)
 	if (d->apply_retry)
 		event_free(d->apply_retry);
 	d->apply_retry = NULL;
-	json_decref(d->adopting);
+	fg_adopting_free(d->adopting);
 	d->adopting = NULL;
+	if (d->save_ev) {
+		/* A copy still to be written goes now. */
+		if (evtimer_pending(d->save_ev, NULL))
+			fg_applied_save(d);
+		event_free(d->save_ev);
+		d->save_ev = NULL;
+	}
+	fg_ruleset_shard_texts_free(d->shard_text);
 }

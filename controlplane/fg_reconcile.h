@@ -28,6 +28,8 @@
 
 #include "fg_dataplane.h"
 #include "fg_rules.h"
+#include "fg_rules_json.h"
+#include "fg_store.h"
 
 struct fg_daemon;
 
@@ -87,23 +89,31 @@ static inline bool fg_origin_conflict(uint64_t dp_version,
 }
 
 /*
- * fg_daemon_rules_changed - the store holds `config` (a canonical config
- * object, without "version") at `version`. Parses it, keeps it as the
- * current rule set when it is newer than what the daemon has, and applies
- * it to the dataplane with the health checker's view of the backends.
- * Takes a reference to config. Returns 0, or -errno when the stored rules
- * do not parse (logged; the old rules stay live).
+ * fg_daemon_rules_changed - the store holds version `version`, changed
+ * from the last one delivered as ch says. Parses the changed shards (each
+ * object once), merges them into a view of the current rule set, checks
+ * the whole, keeps it as the current rule set when it is newer than what
+ * the daemon has, and applies it to the dataplane with the health
+ * checker's view of the backends. Returns 0, or -errno when the stored
+ * rules do not parse or check (logged; the old rules stay live).
  */
-int fg_daemon_rules_changed(struct fg_daemon *d, json_t *config,
-			    uint64_t version);
+struct fg_daemon;
+
+int fg_daemon_rules_changed(struct fg_daemon *d,
+			    const struct fg_store_change *ch, uint64_t version);
 
 /*
- * fg_daemon_rules_set - fg_daemon_rules_changed for a rule set the caller
- * parsed and checked already (the API's own write): takes rs over (it is
- * left empty) and a reference to config. Same returns.
+ * fg_daemon_rules_set - make rs, checked already, the rule set of
+ * `version` and apply it: rs is a view of d->rules (fg_ruleset_view_*) or
+ * a rule set of its own, taken with fg_ruleset_take; texts[i] for each
+ * shard i in the mask `shards` is that shard's new text (NULL: empty),
+ * taken too (the entries are cleared). Returns 0, or -ESTALE when the
+ * daemon has version `version` or a later one already: then nothing is
+ * taken and nothing changes.
  */
-int fg_daemon_rules_set(struct fg_daemon *d, json_t *config,
-			struct fg_ruleset *rs, uint64_t version);
+int fg_daemon_rules_set(struct fg_daemon *d, struct fg_ruleset *rs,
+			uint64_t shards, char *texts[FG_RULES_SHARDS],
+			uint64_t version);
 
 /*
  * fg_daemon_apply - compile the current rule set with the current health

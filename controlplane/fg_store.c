@@ -74,6 +74,9 @@ struct fg_store {
 	fg_store_rules_cb rules_cb; /* a rule set and its version, upward */
 	uint64_t known_rev;      /* highest rule set revision delivered or
 				  * written: the watch skips up to it */
+	bool legacy;             /* the head holds a whole rule set (an
+				  * earlier release's layout): the next
+				  * write rewrites every shard */
 	void *rules_arg;
 	struct fg_etcd *etcd;
 	struct fg_etcd_embedded *emb;
@@ -136,36 +139,124 @@ static void fg_store_retry_later(struct fg_store *st)
 	evtimer_add(st->retry, &tv);
 }
 
-/* Parse a stored rule set; NULL (logged) when it is not a JSON object. */
+/* Parse a stored value; NULL (logged) when it is not a JSON object. */
 static json_t *fg_store_parse(const struct fg_etcd_kv *kv)
 {
 	json_error_t jerr;
 	json_t *j = json_loadb(kv->value, kv->value_len, 0, &jerr);
 
 	if (!j || !json_is_object(j)) {
-		fg_log(FG_LOG_ERROR, "store: rules at revision %" PRId64
-		       " are not a JSON object (%s); ignored", kv->mod_revision,
-		       j ? "wrong type" : jerr.text);
+		fg_log(FG_LOG_ERROR, "store: %.*s at revision %" PRId64
+		       " is not a JSON object (%s)", (int)kv->key_len, kv->key,
+		       kv->mod_revision, j ? "wrong type" : jerr.text);
 		json_decref(j);
 		return NULL;
 	}
 	return j;
 }
 
+/* The head's value in this layout. A write adds "writer": its marker
+ * key, so that the watch knows the write as this node's own. */
+static const char fg_store_head[] = "{\"layout\":\"shards\",\"shards\":64}";
+#define FG_STORE_HEAD_WRITER "{\"layout\":\"shards\",\"shards\":64,\"writer\":\"%s\"}"
+
+static bool fg_store_writing(const struct fg_store *st, const char *marker);
+
+/* Is head (parsed) of this layout? Else it is an earlier release's whole
+ * rule set. */
+static bool fg_store_head_sharded(json_t *head)
+{
+	return json_is_string(json_object_get(head, "layout"));
+}
+
+/* The shard a key under the rules prefix names (0..63), or -1 for the
+ * head and for keys that are not shards. */
+static int fg_store_shard_of_key(const struct fg_store *st,
+				 const struct fg_etcd_kv *kv)
+{
+	size_t n = strlen(st->rules_key);
+	unsigned int v = 0;
+	size_t i;
+
+	if (kv->key_len != n + 3 || memcmp(kv->key, st->rules_key, n) ||
+	    kv->key[n] != '/')
+		return -1;
+	for (i = n + 1; i < n + 3; i++) {
+		if (kv->key[i] < '0' || kv->key[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned int)(kv->key[i] - '0');
+	}
+	return v < FG_RULES_SHARDS ? (int)v : -1;
+}
+
+static bool fg_store_is_head(const struct fg_store *st,
+			     const struct fg_etcd_kv *kv)
+{
+	return kv->key_len == strlen(st->rules_key) &&
+	       !memcmp(kv->key, st->rules_key, kv->key_len);
+}
+
+/*
+ * fg_store_change_add - one key of the rules prefix (a put, or with del a
+ * deletion) into ch; kv's memory must outlive ch. A head of the earlier
+ * layout stands for the whole set. Returns false (logged) when the head
+ * cannot be read: the version is then not delivered.
+ */
+static bool fg_store_change_add(struct fg_store *st, struct fg_store_change *ch,
+				const struct fg_etcd_kv *kv, bool del, bool *own)
+{
+	int sh = fg_store_shard_of_key(st, kv);
+	json_t *j;
+
+	if (fg_store_is_head(st, kv)) {
+		bool sharded;
+
+		if (del)
+			return true; /* fg_store_watch_cb says what it means */
+		j = fg_store_parse(kv);
+		if (!j)
+			return false;
+		sharded = fg_store_head_sharded(j);
+		if (own)
+			*own = fg_store_writing(st, json_string_value(
+				json_object_get(j, "writer")));
+		json_decref(j);
+		st->legacy = !sharded;
+		if (sharded)
+			return true;
+		/* An earlier release's whole set: it replaces everything. */
+		memset(ch, 0, sizeof(*ch));
+		ch->shards = FG_RULES_SHARDS_ALL;
+		ch->text[0] = kv->value;
+		ch->len[0] = kv->value_len;
+		return true;
+	}
+	/* Not ours; or left over from before an earlier release wrote its
+	 * whole set into the head: ignored. */
+	if (sh < 0 || st->legacy)
+		return true;
+	ch->shards |= 1ULL << sh;
+	ch->text[sh] = del ? NULL : kv->value;
+	ch->len[sh] = del ? 0 : kv->value_len;
+	return true;
+}
+
 /* -------------------------------------------------------------- watch */
 
-/* Hand a rule set up, and remember its revision as known. */
-static void fg_store_deliver(struct fg_store *st, json_t *config,
-			     uint64_t version)
+/* Hand a change up, and remember its revision as known. */
+static void fg_store_deliver(struct fg_store *st,
+			     const struct fg_store_change *ch, uint64_t version)
 {
 	if (version > st->known_rev)
 		st->known_rev = version;
-	st->rules_cb(st->rules_arg, config, version);
+	st->rules_cb(st->rules_arg, ch, version);
 }
 
 static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 {
 	struct fg_store *st = arg;
+	struct fg_store_change ch;
+	bool ok = true, head_gone = false, own = false;
 	size_t i;
 
 	if (res->err) {
@@ -180,26 +271,45 @@ static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 		return;
 	}
 	fg_store_set_health(st, 0, NULL);
+	memset(&ch, 0, sizeof(ch));
+	/* The events of one revision are one transaction: delivered
+	 * together (etcd never splits a revision across responses). */
 	for (i = 0; i < res->n_events; i++) {
 		const struct fg_etcd_event *ev = &res->events[i];
-		json_t *j;
+		uint64_t rev = (uint64_t)ev->kv.mod_revision;
 
-		if (ev->type == FG_ETCD_EVENT_DELETE) {
-			fg_log(FG_LOG_WARN, "store: the rule set key was deleted at "
-			       "revision %" PRId64 "; keeping the current rules",
-			       ev->kv.mod_revision);
-			continue;
+		/* This node's own write, answered already (or a version it
+		 * has): its caller holds it parsed. */
+		if (rev > st->known_rev) {
+			bool del = ev->type == FG_ETCD_EVENT_DELETE;
+
+			if (del && fg_store_is_head(st, &ev->kv))
+				head_gone = true;
+			ok &= fg_store_change_add(st, &ch, &ev->kv, del, &own);
 		}
-		/* This node's own write, answered already (or a set it
-		 * has): its caller holds it parsed; a second parse of the
-		 * whole set would buy nothing. */
-		if ((uint64_t)ev->kv.mod_revision <= st->known_rev)
+		if (i + 1 < res->n_events &&
+		    res->events[i + 1].kv.mod_revision == ev->kv.mod_revision)
 			continue;
-		j = fg_store_parse(&ev->kv);
-		if (!j)
+		if (rev <= st->known_rev)
 			continue;
-		fg_store_deliver(st, j, (uint64_t)ev->kv.mod_revision);
-		json_decref(j);
+		/* A write of this node's still waiting for its answer: it
+		 * delivers itself then, parsed already; taken here, the set
+		 * would be parsed and compiled a second time. */
+		if (own)
+			;
+		else if (head_gone)
+			fg_log(FG_LOG_WARN, "store: the rule set's head was "
+			       "deleted at revision %" PRIu64 "; keeping the "
+			       "current rules", rev);
+		else if (!ok)
+			fg_log(FG_LOG_ERROR, "store: version %" PRIu64 " not "
+			       "taken: its head does not read as JSON", rev);
+		else if (ch.shards)
+			fg_store_deliver(st, &ch, rev);
+		memset(&ch, 0, sizeof(ch));
+		ok = true;
+		head_gone = false;
+		own = false;
 	}
 }
 
@@ -207,6 +317,7 @@ static void fg_store_watch_from(struct fg_store *st, int64_t rev)
 {
 	struct fg_etcd_watch_opts o = {
 		.key = st->rules_key,
+		.prefix = true,
 		.start_revision = rev,
 	};
 	int rc;
@@ -227,7 +338,7 @@ static void fg_store_watch_from(struct fg_store *st, int64_t rev)
 static void fg_store_init_done(void *arg, const struct fg_etcd_result *res)
 {
 	struct fg_store *st = arg;
-	json_t *empty;
+	struct fg_store_change ch = { .shards = FG_RULES_SHARDS_ALL };
 
 	fg_store_set_health(st, res->err, res->message);
 	if (res->err) {
@@ -239,20 +350,15 @@ static void fg_store_init_done(void *arg, const struct fg_etcd_result *res)
 		fg_store_load(st);
 		return;
 	}
-	empty = json_pack("{s:{},s:{},s:{},s:{}}", "services", "limits", "routes",
-			  "seckill");
 	fg_log(FG_LOG_INFO, "store: created an empty rule set at version %" PRId64,
 	       res->revision);
-	fg_store_deliver(st, empty, (uint64_t)res->revision);
-	json_decref(empty);
+	fg_store_deliver(st, &ch, (uint64_t)res->revision);
 	fg_store_watch_from(st, res->revision + 1);
 }
 
 static void fg_store_load_done(void *arg, const struct fg_etcd_result *res)
 {
 	struct fg_store *st = arg;
-	static const char empty[] =
-		"{\"services\":{},\"limits\":{},\"routes\":{},\"seckill\":{}}";
 	struct fg_etcd_cmp cmp = {
 		.key = st->rules_key,
 		.target = FG_ETCD_CMP_CREATE_REVISION,
@@ -262,10 +368,13 @@ static void fg_store_load_done(void *arg, const struct fg_etcd_result *res)
 	struct fg_etcd_op put = {
 		.type = FG_ETCD_OP_PUT,
 		.key = st->rules_key,
-		.value = empty,
-		.value_len = sizeof(empty) - 1,
+		.value = fg_store_head,
+		.value_len = sizeof(fg_store_head) - 1,
 	};
-	json_t *j;
+	const struct fg_etcd_kv *head = NULL;
+	struct fg_store_change ch;
+	bool ok = true;
+	size_t i;
 
 	fg_store_set_health(st, res->err, res->message);
 	if (res->err) {
@@ -277,25 +386,35 @@ static void fg_store_load_done(void *arg, const struct fg_etcd_result *res)
 		st->cluster_id = res->cluster_id;
 		st->id_revision = (uint64_t)res->revision;
 	}
-	if (!res->n_kvs) {
-		/* A new store: every version is a revision of the rules key,
-		 * so the first rule set is written, empty. */
+	for (i = 0; i < res->n_kvs; i++)
+		if (fg_store_is_head(st, &res->kvs[i]))
+			head = &res->kvs[i];
+	if (!head) {
+		/* A new store: every version is a revision of the head, so
+		 * the first rule set is written, empty. */
 		if (fg_etcd_txn(st->etcd, &cmp, 1, &put, 1, NULL, 0,
 				fg_store_init_done, st))
 			fg_store_retry_later(st);
 		return;
 	}
-	j = fg_store_parse(&res->kvs[0]);
-	if (j) {
-		fg_store_deliver(st, j, (uint64_t)res->kvs[0].mod_revision);
-		json_decref(j);
-	}
+	memset(&ch, 0, sizeof(ch));
+	for (i = 0; i < res->n_kvs && ok; i++)
+		ok = fg_store_change_add(st, &ch, &res->kvs[i], false, NULL);
+	/* Every shard, present or not: the first read replaces all. */
+	ch.shards = FG_RULES_SHARDS_ALL;
+	if (ok)
+		fg_store_deliver(st, &ch, (uint64_t)head->mod_revision);
+	else
+		fg_log(FG_LOG_ERROR, "store: the rule set at version %" PRId64
+		       " does not read; keeping the current rules",
+		       head->mod_revision);
 	fg_store_watch_from(st, res->revision + 1);
 }
 
 static void fg_store_load(struct fg_store *st)
 {
-	if (fg_etcd_range(st->etcd, st->rules_key, false, fg_store_load_done, st))
+	/* The head and every shard, at one revision. */
+	if (fg_etcd_range(st->etcd, st->rules_key, true, fg_store_load_done, st))
 		fg_store_retry_later(st);
 }
 
@@ -455,8 +574,8 @@ struct fg_write_req {
 	TAILQ_ENTRY(fg_write_req) link;	/* st->writes */
 	fg_store_write_cb cb;
 	void *arg;
-	char *value;
-	size_t value_len;
+	size_t value_len;	/* bytes of the shards written */
+	char *head;		/* the head's value, naming the marker */
 	char *marker;		/* this write's marker key */
 	uint64_t expected;
 	bool force;		/* no compare on the rule set's version */
@@ -475,8 +594,22 @@ static void fg_write_free(struct fg_write_req *r)
 	if (r->resolve_timer)
 		event_free(r->resolve_timer);
 	free(r->marker);
-	free(r->value);
+	free(r->head);
 	free(r);
+}
+
+/* fg_store_writing - whether marker names a write of this store that is
+ * still waiting for its answer. */
+static bool fg_store_writing(const struct fg_store *st, const char *marker)
+{
+	const struct fg_write_req *r;
+
+	if (!marker)
+		return false;
+	TAILQ_FOREACH(r, &st->writes, link)
+		if (r->marker && !strcmp(r->marker, marker))
+			return true;
+	return false;
 }
 
 /* fg_store_unmark - delete a write's marker once its outcome is known
@@ -495,6 +628,8 @@ static void fg_store_finish(struct fg_write_req *r, int err, uint64_t version,
 	 * copy of it is not parsed again. */
 	if (!err && version > r->st->known_rev)
 		r->st->known_rev = version;
+	if (!err)
+		r->st->legacy = false; /* every shard was written */
 	r->cb(r->arg, err, version, msg);
 	fg_write_free(r);
 }
@@ -631,14 +766,14 @@ static void fg_store_write_done(void *arg, const struct fg_etcd_result *res)
 	fg_store_set_health(st, res->err, res->message);
 	if (res->err == -EMSGSIZE) {
 		if (st->request_max)
-			snprintf(msg, sizeof(msg), "the rule set is %zu bytes "
+			snprintf(msg, sizeof(msg), "the change is %zu bytes "
 				 "as stored; the store accepts at most %" PRIu64
 				 " bytes (%.1f MiB) per write (%s)",
 				 r->value_len, st->request_max,
 				 (double)st->request_max / (1024.0 * 1024.0),
 				 res->message);
 		else
-			snprintf(msg, sizeof(msg), "the rule set is %zu bytes "
+			snprintf(msg, sizeof(msg), "the change is %zu bytes "
 				 "as stored, over the store's request limit "
 				 "(etcd's --max-request-bytes, 1.5 MiB unless "
 				 "set otherwise): %s", r->value_len,
@@ -668,9 +803,11 @@ static void fg_store_write_done(void *arg, const struct fg_etcd_result *res)
 	fg_store_finish(r, 0, (uint64_t)res->revision, "");
 }
 
-/* fg_store_submit - the write of fg_store_write and fg_store_write_force. */
-static int fg_store_submit(struct fg_store *st, json_t *config,
-			   uint64_t expected, bool force,
+/* fg_store_submit - the write of fg_store_write and fg_store_write_force:
+ * the head, the shards in the mask (put, or deleted when empty) and the
+ * write's marker, in one transaction. */
+static int fg_store_submit(struct fg_store *st, char *const text[FG_RULES_SHARDS],
+			   uint64_t shards, uint64_t expected, bool force,
 			   fg_store_write_cb cb, void *arg)
 {
 	struct fg_write_req *r;
@@ -681,46 +818,74 @@ static int fg_store_submit(struct fg_store *st, json_t *config,
 			.number = 0,
 		},
 		{
-			.key = st->rules_key,
+			.key = st ? st->rules_key : NULL,
 			.target = expected ? FG_ETCD_CMP_MOD_REVISION :
 					     FG_ETCD_CMP_CREATE_REVISION,
 			.result = FG_ETCD_CMP_EQUAL,
 			.number = (int64_t)expected,
 		},
 	};
-	struct fg_etcd_op put[2] = {
-		{ .type = FG_ETCD_OP_PUT, .key = st->rules_key },
-		{ .type = FG_ETCD_OP_PUT, .value = FG_STORE_MARK_LANDED,
-		  .value_len = strlen(FG_STORE_MARK_LANDED) },
-	};
+	struct fg_etcd_op ops[FG_RULES_SHARDS + 2];
+	char keys[FG_RULES_SHARDS][320];
+	size_t nops = 0;
+	unsigned int i;
 	int n;
 
-	if (!st || !config || !cb)
+	if (!st || !text || !cb)
 		return -EINVAL;
+	if (st->legacy)
+		shards = FG_RULES_SHARDS_ALL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->value = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
 	n = asprintf(&r->marker, "%s/%016" PRIx64 "-%" PRIu64, st->writes_prefix,
 		     st->write_nonce, ++st->write_seq);
-	if (!r->value || n < 0) {
-		if (n < 0)
-			r->marker = NULL;
+	if (n < 0) {
+		free(r);
+		return -ENOMEM;
+	}
+	memset(ops, 0, sizeof(ops));
+	if (asprintf(&r->head, FG_STORE_HEAD_WRITER, r->marker) < 0) {
+		r->head = NULL;
 		fg_write_free(r);
 		return -ENOMEM;
 	}
+	ops[nops++] = (struct fg_etcd_op){
+		.type = FG_ETCD_OP_PUT, .key = st->rules_key,
+		.value = r->head, .value_len = strlen(r->head),
+	};
+	for (i = 0; i < FG_RULES_SHARDS; i++) {
+		const char *t = text[i];
+
+		if (!(shards & (1ULL << i)))
+			continue;
+		snprintf(keys[i], sizeof(keys[i]), "%s/%02u", st->rules_key, i);
+		if (!t || !strcmp(t, "{}")) {
+			ops[nops++] = (struct fg_etcd_op){
+				.type = FG_ETCD_OP_DELETE, .key = keys[i],
+			};
+			continue;
+		}
+		ops[nops++] = (struct fg_etcd_op){
+			.type = FG_ETCD_OP_PUT, .key = keys[i],
+			.value = t, .value_len = strlen(t),
+		};
+		r->value_len += ops[nops - 1].value_len;
+	}
+	ops[nops++] = (struct fg_etcd_op){
+		.type = FG_ETCD_OP_PUT, .key = r->marker,
+		.value = FG_STORE_MARK_LANDED,
+		.value_len = strlen(FG_STORE_MARK_LANDED),
+	};
 	r->st = st;
 	TAILQ_INSERT_TAIL(&st->writes, r, link);
 	r->cb = cb;
 	r->arg = arg;
 	r->expected = expected;
 	r->force = force;
-	r->value_len = strlen(r->value);
 	cmp[0].key = r->marker;
-	put[0].value = r->value;
-	put[0].value_len = r->value_len;
-	put[1].key = r->marker;
-	if (fg_etcd_txn(st->etcd, cmp, force ? 1 : 2, put, 2, NULL, 0,
+	/* The request is encoded now: keys and texts need not outlive it. */
+	if (fg_etcd_txn(st->etcd, cmp, force ? 1 : 2, ops, nops, NULL, 0,
 			fg_store_write_done, r)) {
 		fg_write_free(r);
 		return -ENOMEM;
@@ -728,16 +893,17 @@ static int fg_store_submit(struct fg_store *st, json_t *config,
 	return 0;
 }
 
-int fg_store_write(struct fg_store *st, json_t *config, uint64_t expected,
-		   fg_store_write_cb cb, void *arg)
+int fg_store_write(struct fg_store *st, char *const text[FG_RULES_SHARDS],
+		   uint64_t shards, uint64_t expected, fg_store_write_cb cb,
+		   void *arg)
 {
-	return fg_store_submit(st, config, expected, false, cb, arg);
+	return fg_store_submit(st, text, shards, expected, false, cb, arg);
 }
 
-int fg_store_write_force(struct fg_store *st, json_t *config,
+int fg_store_write_force(struct fg_store *st, char *const text[FG_RULES_SHARDS],
 			 fg_store_write_cb cb, void *arg)
 {
-	return fg_store_submit(st, config, 0, true, cb, arg);
+	return fg_store_submit(st, text, FG_RULES_SHARDS_ALL, 0, true, cb, arg);
 }
 
 int fg_store_identity(const struct fg_store *st, uint64_t *cluster_id,

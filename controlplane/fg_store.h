@@ -3,16 +3,27 @@
  * fg_store.h - the rule store on etcd.
  *
  * Layout under the configured prefix (default "/floodgate"):
- *   <prefix>/rules          the whole rule set, one canonical JSON object
- *                           (GET /v1/config without "version"); its
- *                           mod_revision is the rule version
+ *   <prefix>/rules          the head: {"layout":"shards","shards":64}.
+ *                           Every write of rules rewrites it, so its
+ *                           mod_revision is the rule version.
+ *   <prefix>/rules/NN       shard NN (00..63): the rule objects whose
+ *                           names hash to it (fg_rules_shard), as a
+ *                           canonical config body holding only the kinds
+ *                           present; absent when the shard is empty
  *   <prefix>/nodes/<name>   one JSON object per live node, under a lease
  *   <prefix>/writes/<name>/<id>  a write's marker while its outcome is
  *                           being learned (fg_store.c); deleted after
  *
- * One key for the whole rule set makes every change one atomic etcd put
- * with a compare on the previous version: no transaction op limits, no
- * partial rule sets, and the watch hands every node the complete new set.
+ * Shards make a change cost what it touches: one object is one shard
+ * and the head in one transaction (about 1/64 of a large set), a whole
+ * set at most 64 shard writes and the head in one transaction (etcd takes
+ * at most 128 operations in one): either way atomic, with a compare on
+ * the head's version, and the watch hands every node the shards that
+ * changed at each version.
+ *
+ * A store written by an earlier release holds the whole rule set in the
+ * head (no "layout"): it is read as it is, and the first write rewrites
+ * every shard and the head, after which the layout above holds.
  *
  * Standalone (store.kind "embedded") runs a private etcd member under the
  * data directory, reachable only through Unix sockets in a 0700
@@ -28,6 +39,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "fg_rules_json.h"
 
 struct event_base;
 struct fg_boot_config;
@@ -61,12 +74,26 @@ typedef void (*fg_store_nodes_cb)(void *arg, int err, json_t *nodes,
 				  const char *msg);
 
 /*
- * A rule set the store holds (first read, watch): config is borrowed for
- * the call (a canonical config object, without "version"), version its
- * revision. Runs on the event loop. The store reports upward through it
- * and never calls into the daemon.
+ * What the store holds now, as far as it changed: the shards in the mask
+ * `shards`, each given whole as the stored text (text[i], len[i] bytes,
+ * not NUL-terminated: a config body of the objects in it, for the caller
+ * to parse; NULL when the shard is empty). The first read gives every
+ * shard. A store of the earlier layout gives its whole rule set as
+ * text[0] with every bit set. Borrowed for the callback.
  */
-typedef void (*fg_store_rules_cb)(void *arg, json_t *config, uint64_t version);
+struct fg_store_change {
+	uint64_t shards;
+	const char *text[FG_RULES_SHARDS];
+	size_t len[FG_RULES_SHARDS];
+};
+
+/*
+ * The store holds a new version (first read, watch): ch says what
+ * changed since the last version delivered. Runs on the event loop. The
+ * store reports upward through it and never calls into the daemon.
+ */
+typedef void (*fg_store_rules_cb)(void *arg, const struct fg_store_change *ch,
+				  uint64_t version);
 
 /*
  * fg_store_open - connect to the store cfg names (starting the embedded
@@ -86,22 +113,27 @@ struct fg_store *fg_store_open(struct event_base *base,
 void fg_store_close(struct fg_store *st);
 
 /*
- * fg_store_write - store config (a canonical rule set without version)
- * if the stored version is still expected (0: no rule set stored yet).
- * Calls cb exactly once, later, on the event loop - unless the store is
- * closed first. Returns 0, or -ENOMEM (cb not called).
+ * fg_store_write - store a rule set given as its shards' texts (text[i]
+ * for shard i, NUL-terminated, "{}" or NULL when empty: every shard of the
+ * new set, see fg_ruleset_shard_to_json) if the stored version is still
+ * `expected`, in one transaction: the shards in the mask `shards` (the
+ * others are as stored), or every shard when the store is of the earlier
+ * layout. The texts are copied before the call returns. Calls cb exactly
+ * once, later, on the event loop - unless the store is closed first.
+ * Returns 0, or -ENOMEM (cb not called).
  */
-int fg_store_write(struct fg_store *st, json_t *config, uint64_t expected,
-		   fg_store_write_cb cb, void *arg);
+int fg_store_write(struct fg_store *st, char *const text[FG_RULES_SHARDS],
+		   uint64_t shards, uint64_t expected, fg_store_write_cb cb,
+		   void *arg);
 
 /*
- * fg_store_write_force - store config whatever the stored version is (or
- * whether any is stored): for `--adopt-dataplane`, which writes the rule
- * set the dataplane runs back into an empty or older store. The new
+ * fg_store_write_force - store every shard whatever the stored version is
+ * (or whether any is stored): for `--adopt-dataplane`, which writes the
+ * rule set the dataplane runs back into an empty or older store. The new
  * version is the store's revision after the write, as for any write.
  * Same contract and answers as fg_store_write, except -ESTALE.
  */
-int fg_store_write_force(struct fg_store *st, json_t *config,
+int fg_store_write_force(struct fg_store *st, char *const text[FG_RULES_SHARDS],
 			 fg_store_write_cb cb, void *arg);
 
 /*

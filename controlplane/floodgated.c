@@ -67,9 +67,10 @@ static int fg_hs_regex_check(const char *re, char *msg, size_t msglen)
 }
 
 /* The store's rule sets go to the reconciler. */
-static void fg_on_rules(void *arg, json_t *config, uint64_t version)
+static void fg_on_rules(void *arg, const struct fg_store_change *ch,
+			uint64_t version)
 {
-	fg_daemon_rules_changed(arg, config, version);
+	fg_daemon_rules_changed(arg, ch, version);
 }
 
 static void fg_on_stop(evutil_socket_t sig, short what, void *arg)
@@ -273,9 +274,7 @@ int main(int argc, char **argv)
 		goto out_base;
 	}
 	d->health = fg_health_new(d->base, fg_daemon_health_changed, d);
-	d->rules_json = json_pack("{s:{},s:{},s:{},s:{}}", "services", "limits",
-				  "routes", "seckill");
-	if (!d->health || !d->rules_json)
+	if (!d->health)
 		goto out_base;
 	d->store = fg_store_open(d->base, &d->cfg, fg_on_rules, d, err,
 				 sizeof(err));
@@ -307,7 +306,6 @@ out_base:
 	fg_reconcile_free(d);
 	fg_health_free(d->health);
 	fg_host_free(d->host);
-	json_decref(d->rules_json);
 	fg_ruleset_free(&d->rules);
 	if (d->dp)
 		d->dp->ops->close(d->dp);

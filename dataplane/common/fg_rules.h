@@ -197,6 +197,12 @@ struct fg_rule_seckill {
 /* A whole rule set. Arrays are owned; fg_ruleset_free() releases them. */
 struct fg_ruleset {
 	uint64_t version;
+	/* Nonzero: names this content, so that a dataplane that compiled it
+	 * to check it can apply that result when the same content comes
+	 * back (fg_dataplane.h); whoever changes the content after tagging
+	 * it clears the tag. 0: no such promise. Views and parses start
+	 * untagged. */
+	uint64_t tag;
 	uint32_t nservices;
 	struct fg_rule_service *services;
 	uint32_t nlimits;

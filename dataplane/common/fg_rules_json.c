@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2699,22 +2700,8 @@ static int fg_ruleset_member(struct fg_pctx *c, json_t *root, const char *key,
 	return 0;
 }
 
-/* qsort over the services themselves, by name (unique by then). */
-static int fg_svc_sort_name(const void *pa, const void *pb)
-{
-	return strcmp(((const struct fg_rule_service *)pa)->name,
-		      ((const struct fg_rule_service *)pb)->name);
-}
-
-/* qsort over the limits themselves, by name (unique by then). */
-static int fg_lim_sort_name(const void *pa, const void *pb)
-{
-	return strcmp(((const struct fg_rule_limit *)pa)->name,
-		      ((const struct fg_rule_limit *)pb)->name);
-}
-
-/* qsort over routes or seckill rules themselves, by name (the first
- * member; unique by then). */
+/* qsort over objects of any kind, by name (the first member of every
+ * kind; unique by then). */
 static int fg_name_sort(const void *pa, const void *pb)
 {
 	return strcmp((const char *)pa, (const char *)pb);
@@ -2741,14 +2728,42 @@ static int fg_ruleset_names(struct fg_pctx *c, json_t *map, const char *what)
 	return 0;
 }
 
-/* fg_ruleset_from_json - see the header. */
-int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
-			struct fg_rule_error *err)
+/* The per-kind parsers under a path context, in fg_rule_kinds' order. */
+static int fg_parse_service_any(struct fg_pctx *c, json_t *o, void *out)
 {
-	json_t *svcs, *lims, *routes, *seckill, *val;
+	return fg_parse_service(c, o, out);
+}
+
+static int fg_parse_limit_any(struct fg_pctx *c, json_t *o, void *out)
+{
+	return fg_parse_limit(c, o, out);
+}
+
+static int fg_parse_route_any(struct fg_pctx *c, json_t *o, void *out)
+{
+	return fg_parse_route(c, o, out);
+}
+
+static int fg_parse_seckill_any(struct fg_pctx *c, json_t *o, void *out)
+{
+	return fg_parse_seckill(c, o, out);
+}
+
+static int (*const fg_kind_parse[FG_RULE_KINDS])(struct fg_pctx *, json_t *,
+						  void *) = {
+	fg_parse_service_any, fg_parse_limit_any, fg_parse_route_any,
+	fg_parse_seckill_any,
+};
+
+/* fg_ruleset_objects_from_json - see the header. */
+int fg_ruleset_objects_from_json(json_t *root, struct fg_ruleset *out,
+				 struct fg_rule_error *err)
+{
+	json_t *maps[FG_RULE_KINDS], *val;
 	struct fg_ruleset rs;
 	struct fg_pctx c;
 	const char *key;
+	unsigned int k;
 	size_t old;
 	int rc;
 
@@ -2768,120 +2783,73 @@ int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
 	rc = fg_check_keys(&c, root, fg_ruleset_keys);
 	if (rc)
 		return rc;
-	if ((rc = fg_ruleset_member(&c, root, "services", &svcs)) ||
-	    (rc = fg_ruleset_member(&c, root, "limits", &lims)) ||
-	    (rc = fg_ruleset_member(&c, root, "routes", &routes)) ||
-	    (rc = fg_ruleset_member(&c, root, "seckill", &seckill)))
-		return rc;
 	/* Bound the allocations before making them (each JSON object has
 	 * unique keys: fg_json_parse_body refuses duplicates and jansson
 	 * keeps one value per key in any case). */
-	if (svcs && json_object_size(svcs) > FG_SVC_MAX)
-		return fg_perr_at(&c, "services", "at most %u services",
-				  FG_SVC_MAX);
-	if (lims && json_object_size(lims) > FG_LIMIT_MAX)
-		return fg_perr_at(&c, "limits", "at most %u limits",
-				  FG_LIMIT_MAX);
-	if (routes && json_object_size(routes) > FG_ROUTES_MAX)
-		return fg_perr_at(&c, "routes", "at most %u routes",
-				  FG_ROUTES_MAX);
-	if (seckill && json_object_size(seckill) > FG_SECKILLS_MAX)
-		return fg_perr_at(&c, "seckill", "at most %u seckill rules",
-				  FG_SECKILLS_MAX);
-	if ((svcs && (rc = fg_ruleset_names(&c, svcs, "services"))) ||
-	    (lims && (rc = fg_ruleset_names(&c, lims, "limits"))) ||
-	    (routes && (rc = fg_ruleset_names(&c, routes, "routes"))) ||
-	    (seckill && (rc = fg_ruleset_names(&c, seckill, "seckill"))))
-		return rc;
+	for (k = 0; k < FG_RULE_KINDS; k++) {
+		const struct fg_rule_kind *kd = &fg_rule_kinds[k];
 
-	if (svcs && json_object_size(svcs)) {
-		rs.services = calloc(json_object_size(svcs),
-				     sizeof(*rs.services));
-		if (!rs.services)
-			return fg_enomem(&c);
-		json_object_foreach(svcs, key, val) {
-			struct fg_rule_service *s = &rs.services[rs.nservices];
-
-			old = fg_path_push(&c, "services.%s", key);
-			rc = fg_parse_service(&c, val, s);
-			if (rc)
-				goto fail;
-			strcpy(s->name, key);
-			rs.nservices++;
-			fg_path_pop(&c, old);
-		}
-		qsort(rs.services, rs.nservices, sizeof(*rs.services),
-		      fg_svc_sort_name);
+		rc = fg_ruleset_member(&c, root, kd->name, &maps[k]);
+		if (rc)
+			return rc;
+		if (maps[k] && json_object_size(maps[k]) > kd->max)
+			return fg_perr_at(&c, kd->name, "at most %u %s", kd->max,
+					  kd->name);
 	}
-	if (lims && json_object_size(lims)) {
-		rs.limits = calloc(json_object_size(lims), sizeof(*rs.limits));
-		if (!rs.limits) {
+	for (k = 0; k < FG_RULE_KINDS; k++)
+		if (maps[k] && (rc = fg_ruleset_names(&c, maps[k],
+						      fg_rule_kinds[k].name)))
+			return rc;
+
+	for (k = 0; k < FG_RULE_KINDS; k++) {
+		const struct fg_rule_kind *kd = &fg_rule_kinds[k];
+		uint32_t *n = (uint32_t *)((char *)&rs + kd->off_n);
+		char **arr = (char **)((char *)&rs + kd->off_arr);
+
+		if (!maps[k] || !json_object_size(maps[k]))
+			continue;
+		*arr = calloc(json_object_size(maps[k]), kd->size);
+		if (!*arr) {
 			rc = fg_enomem(&c);
 			goto fail;
 		}
-		json_object_foreach(lims, key, val) {
-			struct fg_rule_limit *l = &rs.limits[rs.nlimits];
+		json_object_foreach(maps[k], key, val) {
+			char *obj = *arr + (size_t)*n * kd->size;
 
-			old = fg_path_push(&c, "limits.%s", key);
-			rc = fg_parse_limit(&c, val, l);
+			old = fg_path_push(&c, "%s.%s", kd->name, key);
+			rc = fg_kind_parse[k](&c, val, obj);
 			if (rc)
 				goto fail;
-			strcpy(l->name, key);
-			rs.nlimits++;
+			strcpy(obj, key); /* the name, every kind's first member */
+			(*n)++;
 			fg_path_pop(&c, old);
 		}
-		qsort(rs.limits, rs.nlimits, sizeof(*rs.limits),
-		      fg_lim_sort_name);
+		qsort(*arr, *n, kd->size, fg_name_sort);
 	}
-	if (routes && json_object_size(routes)) {
-		rs.routes = calloc(json_object_size(routes), sizeof(*rs.routes));
-		if (!rs.routes) {
-			rc = fg_enomem(&c);
-			goto fail;
-		}
-		json_object_foreach(routes, key, val) {
-			struct fg_rule_route *r = &rs.routes[rs.nroutes];
-
-			old = fg_path_push(&c, "routes.%s", key);
-			rc = fg_parse_route(&c, val, r);
-			if (rc)
-				goto fail;
-			strcpy(r->name, key);
-			rs.nroutes++;
-			fg_path_pop(&c, old);
-		}
-		qsort(rs.routes, rs.nroutes, sizeof(*rs.routes),
-		      fg_name_sort);
-	}
-	if (seckill && json_object_size(seckill)) {
-		rs.seckill = calloc(json_object_size(seckill),
-				    sizeof(*rs.seckill));
-		if (!rs.seckill) {
-			rc = fg_enomem(&c);
-			goto fail;
-		}
-		json_object_foreach(seckill, key, val) {
-			struct fg_rule_seckill *sk = &rs.seckill[rs.nseckill];
-
-			old = fg_path_push(&c, "seckill.%s", key);
-			rc = fg_parse_seckill(&c, val, sk);
-			if (rc)
-				goto fail;
-			strcpy(sk->name, key);
-			rs.nseckill++;
-			fg_path_pop(&c, old);
-		}
-		qsort(rs.seckill, rs.nseckill, sizeof(*rs.seckill),
-		      fg_name_sort);
-	}
-	rc = fg_ruleset_check(&rs, err);
-	if (rc)
-		goto fail;
 	*out = rs;
 	return 0;
 fail:
 	fg_ruleset_free(&rs);
 	return rc;
+}
+
+/* fg_ruleset_from_json - see the header. */
+int fg_ruleset_from_json(json_t *root, struct fg_ruleset *out,
+			struct fg_rule_error *err)
+{
+	struct fg_ruleset rs;
+	int rc;
+
+	rc = fg_ruleset_objects_from_json(root, &rs, err);
+	if (rc)
+		return rc;
+	rc = fg_ruleset_check(&rs, err);
+	if (rc) {
+		fg_ruleset_free(&rs);
+		return rc;
+	}
+	*out = rs;
+	return 0;
 }
 
 /* ---------------------------------------------------- serialisation */
@@ -3158,9 +3126,10 @@ json_t *fg_seckill_to_json(const struct fg_rule_seckill *sk)
 /* fg_ruleset_to_json - see the header. */
 json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version)
 {
-	json_t *o, *svcs, *lims, *routes, *sks;
 	bool ok = true;
+	unsigned int k;
 	uint32_t i;
+	json_t *o;
 
 	if (!rs)
 		return NULL;
@@ -3168,26 +3137,17 @@ json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version)
 	if (!o)
 		return NULL;
 	fg_jset(o, "version", json_integer((json_int_t)version), &ok);
-	svcs = json_object();
-	for (i = 0; svcs && ok && i < rs->nservices; i++)
-		fg_jset(svcs, rs->services[i].name,
-			fg_service_to_json(&rs->services[i]), &ok);
-	fg_jset(o, "services", svcs, &ok);
-	lims = json_object();
-	for (i = 0; lims && ok && i < rs->nlimits; i++)
-		fg_jset(lims, rs->limits[i].name,
-			fg_limit_to_json(&rs->limits[i]), &ok);
-	fg_jset(o, "limits", lims, &ok);
-	routes = json_object();
-	for (i = 0; routes && ok && i < rs->nroutes; i++)
-		fg_jset(routes, rs->routes[i].name,
-			fg_route_to_json(&rs->routes[i]), &ok);
-	fg_jset(o, "routes", routes, &ok);
-	sks = json_object();
-	for (i = 0; sks && ok && i < rs->nseckill; i++)
-		fg_jset(sks, rs->seckill[i].name,
-			fg_seckill_to_json(&rs->seckill[i]), &ok);
-	fg_jset(o, "seckill", sks, &ok);
+	for (k = 0; ok && k < FG_RULE_KINDS; k++) {
+		const struct fg_rule_kind *kd = &fg_rule_kinds[k];
+		json_t *map = json_object();
+
+		for (i = 0; map && ok && i < fg_rule_count(rs, kd); i++) {
+			const char *obj = fg_rule_at(rs, kd, i);
+
+			fg_jset(map, obj, kd->to_json(obj), &ok);
+		}
+		fg_jset(o, kd->name, map, &ok);
+	}
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -3197,85 +3157,123 @@ json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version)
 
 /* ------------------------------------------------------------ kinds */
 
-static json_t *fg_service_canon(const char *name, json_t *obj,
-				struct fg_rule_error *err)
+static int fg_service_from_any(const char *name, json_t *obj, void *out,
+			       struct fg_rule_error *err)
 {
-	struct fg_rule_service svc;
-	json_t *out;
-
-	if (fg_service_from_json(name, obj, &svc, err))
-		return NULL;
-	out = fg_service_to_json(&svc);
-	free(svc.backends);
-	if (!out)
-		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
-	return out;
+	return fg_service_from_json(name, obj, out, err);
 }
 
-static json_t *fg_limit_canon(const char *name, json_t *obj,
-			      struct fg_rule_error *err)
+static int fg_limit_from_any(const char *name, json_t *obj, void *out,
+			     struct fg_rule_error *err)
 {
-	struct fg_rule_limit lim;
-	json_t *out;
-
-	if (fg_limit_from_json(name, obj, &lim, err))
-		return NULL;
-	out = fg_limit_to_json(&lim);
-	if (!out)
-		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
-	return out;
+	return fg_limit_from_json(name, obj, out, err);
 }
 
-static json_t *fg_route_canon(const char *name, json_t *obj,
-			      struct fg_rule_error *err)
+static int fg_route_from_any(const char *name, json_t *obj, void *out,
+			     struct fg_rule_error *err)
 {
-	struct fg_rule_route r;
-	json_t *out;
-
-	if (fg_route_from_json(name, obj, &r, err))
-		return NULL;
-	out = fg_route_to_json(&r);
-	fg_rule_route_free(&r);
-	if (!out)
-		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
-	return out;
+	return fg_route_from_json(name, obj, out, err);
 }
 
-static json_t *fg_seckill_canon(const char *name, json_t *obj,
-				struct fg_rule_error *err)
+static int fg_seckill_from_any(const char *name, json_t *obj, void *out,
+			       struct fg_rule_error *err)
 {
-	struct fg_rule_seckill *sk = malloc(sizeof(*sk));
+	return fg_seckill_from_json(name, obj, out, err);
+}
+
+static json_t *fg_service_to_any(const void *o)
+{
+	return fg_service_to_json(o);
+}
+
+static json_t *fg_limit_to_any(const void *o)
+{
+	return fg_limit_to_json(o);
+}
+
+static json_t *fg_route_to_any(const void *o)
+{
+	return fg_route_to_json(o);
+}
+
+static json_t *fg_seckill_to_any(const void *o)
+{
+	return fg_seckill_to_json(o);
+}
+
+static void fg_service_free_any(void *o)
+{
+	struct fg_rule_service *s = o;
+
+	free(s->backends);
+	s->backends = NULL;
+	s->nbackends = 0;
+}
+
+/* A limit owns nothing. */
+static void fg_limit_free_any(void *o)
+{
+	(void)o;
+}
+
+static void fg_route_free_any(void *o)
+{
+	fg_rule_route_free(o);
+}
+
+static void fg_seckill_free_any(void *o)
+{
+	fg_rule_seckill_free(o);
+}
+
+#define FG_KIND_AT(member, nmember) \
+	offsetof(struct fg_ruleset, nmember), offsetof(struct fg_ruleset, member)
+
+const struct fg_rule_kind fg_rule_kinds[FG_RULE_KINDS] = {
+	/* A service is named by limits, routes and seckill rules alike. */
+	{ "services", "service", sizeof(struct fg_rule_service),
+	  FG_KIND_AT(services, nservices), FG_SVC_MAX, fg_service_from_any,
+	  fg_service_to_any, fg_service_free_any, fg_ruleset_service_user,
+	  "rule" },
+	{ "limits", "limit", sizeof(struct fg_rule_limit),
+	  FG_KIND_AT(limits, nlimits), FG_LIMIT_MAX, fg_limit_from_any,
+	  fg_limit_to_any, fg_limit_free_any, NULL, NULL },
+	{ "routes", "route", sizeof(struct fg_rule_route),
+	  FG_KIND_AT(routes, nroutes), FG_ROUTES_MAX, fg_route_from_any,
+	  fg_route_to_any, fg_route_free_any, NULL, NULL },
+	{ "seckill", "seckill rule", sizeof(struct fg_rule_seckill),
+	  FG_KIND_AT(seckill, nseckill), FG_SECKILLS_MAX,
+	  fg_seckill_from_any, fg_seckill_to_any, fg_seckill_free_any, NULL,
+	  NULL },
+};
+
+json_t *fg_rule_canon(const struct fg_rule_kind *k, const char *name,
+		      json_t *obj, struct fg_rule_error *err)
+{
+	/* Heap, not stack: a seckill rule holds two 4 KiB answers. */
+	void *o = calloc(1, k->size);
 	json_t *out = NULL;
 
-	if (!sk) {
+	if (!o) {
 		fg_rule_error_set(err, FG_RULE_ENOMEM, NULL, "out of memory");
 		return NULL;
 	}
-	if (!fg_seckill_from_json(name, obj, sk, err)) {
-		out = fg_seckill_to_json(sk);
-		fg_rule_seckill_free(sk);
+	if (!k->from_json(name, obj, o, err)) {
+		out = k->to_json(o);
+		k->free(o);
 		if (!out)
 			fg_rule_error_set(err, FG_RULE_ENOMEM, NULL,
 					  "out of memory");
 	}
-	free(sk);
+	free(o);
 	return out;
 }
-
-static const struct fg_rule_kind fg_rule_kinds[] = {
-	/* A service is named by limits, routes and seckill rules alike. */
-	{ "services", "service", fg_service_canon, fg_ruleset_service_user,
-	  "rule" },
-	{ "limits", "limit", fg_limit_canon, NULL, NULL },
-	{ "routes", "route", fg_route_canon, NULL, NULL },
-	{ "seckill", "seckill rule", fg_seckill_canon, NULL, NULL },
-};
 
 const struct fg_rule_kind *fg_rule_kind_find(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(fg_rule_kinds) / sizeof(fg_rule_kinds[0]); i++)
+	for (i = 0; i < FG_RULE_KINDS; i++)
 		if (strlen(fg_rule_kinds[i].name) == n &&
 		    !strncmp(s, fg_rule_kinds[i].name, n))
 			return &fg_rule_kinds[i];

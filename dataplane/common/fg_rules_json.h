@@ -73,25 +73,44 @@ void fg_rule_error_set(struct fg_rule_error *err, enum fg_rule_err kind,
 
 /*
  * The kinds of rules, as one table of operations: a kind is its name (the
- * API path /v1/<name> and the rule set's member) and what turns one
- * object of it into its canonical JSON, checked on its own (defaults
- * filled in; errors name fields as the client wrote them). A new kind
- * (routes, seckill) is one entry here, not another copy of the service
- * and limit code in every layer. A kind without canon is known to the
- * API but not taken by this build.
+ * API path /v1/<name> and the rule set's member), where its objects sit
+ * in struct fg_ruleset (an array sorted by name, each object starting
+ * with its char name[FG_NAME_MAX]), and what parses, prints and frees one
+ * object. A new kind is one entry here, not another copy of the service
+ * code in every layer: the API, the store's shards and the rule set edits
+ * below all go through the table.
  */
 struct fg_rule_kind {
-	const char *name;
+	const char *name;      /* "services" */
 	const char *one;       /* one object of it, for messages: "service" */
-	/* Returns a new reference, or NULL with *err set. */
-	json_t *(*canon)(const char *name, json_t *obj,
+	size_t size;           /* sizeof one object */
+	size_t off_n;          /* offsetof(struct fg_ruleset, nservices) */
+	size_t off_arr;        /* offsetof(struct fg_ruleset, services) */
+	uint32_t max;          /* objects per rule set (FG_SVC_MAX, ...) */
+	/* Parse one object (checked on its own, defaults filled in, errors
+	 * naming fields as the client wrote them) into *out: 0, or -EINVAL
+	 * / -ENOMEM with *err set and *out untouched. */
+	int (*from_json)(const char *name, json_t *obj, void *out,
 			 struct fg_rule_error *err);
+	/* The canonical JSON of one object: a new reference, or NULL. */
+	json_t *(*to_json)(const void *obj);
+	/* Free what one object owns (not the object). */
+	void (*free)(void *obj);
 	/* May the rule set drop object `name` of this kind? NULL when so;
 	 * else the name of a rule (of kind user_kind) that still names it
 	 * (borrowed from rs). */
 	const char *(*user)(const struct fg_ruleset *rs, const char *name);
 	const char *user_kind; /* "limit" */
 };
+
+/* The kinds, in the order of the rule set's members. */
+#define FG_RULE_KINDS 4
+extern const struct fg_rule_kind fg_rule_kinds[FG_RULE_KINDS];
+
+/* fg_rule_canon - the canonical JSON of the object `obj` of kind k named
+ * name: a new reference, or NULL with *err set. */
+json_t *fg_rule_canon(const struct fg_rule_kind *k, const char *name,
+		      json_t *obj, struct fg_rule_error *err);
 
 /* fg_rule_kind_find - the kind named s[0..n), or NULL. */
 const struct fg_rule_kind *fg_rule_kind_find(const char *s, size_t n);
@@ -274,5 +293,112 @@ json_t *fg_seckill_to_json(const struct fg_rule_seckill *sk);
  * memory.
  */
 json_t *fg_ruleset_to_json(const struct fg_ruleset *rs, uint64_t version);
+
+/* ------------------------------------------------ edits and shards */
+
+/*
+ * A change costs what it touches. The daemon holds the live rule set
+ * parsed; a write or a store change is checked and compiled against a
+ * *view*: a rule set whose arrays are its own but whose objects' owned
+ * parts (backends, strings, items) are borrowed from the rule sets it was
+ * built from. A view is released with fg_ruleset_view_free (the arrays
+ * only), or made the live set with fg_ruleset_take, which frees what the
+ * old live set owned and the view no longer carries. Nothing is copied
+ * deeply and nothing is parsed twice.
+ */
+
+/* fg_rule_count, fg_rule_at - the objects of kind k in rs. */
+uint32_t fg_rule_count(const struct fg_ruleset *rs, const struct fg_rule_kind *k);
+void *fg_rule_at(const struct fg_ruleset *rs, const struct fg_rule_kind *k,
+		 uint32_t i);
+
+/* fg_rule_find - the object of kind k named name in rs (sorted by name,
+ * as every rule set here is), or NULL. */
+void *fg_rule_find(const struct fg_ruleset *rs, const struct fg_rule_kind *k,
+		   const char *name);
+
+/*
+ * fg_ruleset_view_edit - *view = cur with the object of kind k named name
+ * replaced by *obj, added (none had that name) or, with obj NULL,
+ * removed. *obj's owned parts are borrowed too: the caller keeps obj
+ * until the view is freed or taken. Runs no checks (fg_ruleset_check).
+ * Returns 0 or -ENOMEM (*view zeroed).
+ */
+int fg_ruleset_view_edit(const struct fg_ruleset *cur,
+			 const struct fg_rule_kind *k, const char *name,
+			 const void *obj, struct fg_ruleset *view);
+
+/*
+ * fg_ruleset_view_merge - *view = the objects of cur whose shard
+ * (fg_rules_shard) is not in the mask `shards`, and every object of objs
+ * (what those shards hold now), sorted by name. Runs no checks. Returns 0
+ * or -ENOMEM (*view zeroed).
+ */
+int fg_ruleset_view_merge(const struct fg_ruleset *cur, uint64_t shards,
+			  const struct fg_ruleset *objs,
+			  struct fg_ruleset *view);
+
+/* fg_ruleset_view_free - release a view's arrays (not what its objects
+ * borrow) and zero it. Accepts NULL. */
+void fg_ruleset_view_free(struct fg_ruleset *view);
+
+/*
+ * fg_ruleset_take - make view (built from *cur and from rule sets whose
+ * owned parts now pass to it) the rule set *cur: the objects of *cur
+ * that view does not carry (a replaced or dropped object) are freed, then
+ * cur's arrays, and *cur = *view; *view is zeroed. The rule sets the view
+ * borrowed from besides cur must then be released with
+ * fg_ruleset_view_free only. A fully owned rule set (parsed) may be taken
+ * as well: it carries nothing of cur.
+ */
+void fg_ruleset_take(struct fg_ruleset *cur, struct fg_ruleset *view);
+
+/*
+ * The store keeps a rule set in FG_RULES_SHARDS shards, each the objects
+ * (of every kind) whose name hashes to it, so that a change writes,
+ * watches and parses what it touches: about 1/64 of the set for one
+ * object, and a whole set in one transaction of at most 64 key writes
+ * (etcd takes at most 128 operations in one).
+ */
+#define FG_RULES_SHARDS 64U
+#define FG_RULES_SHARDS_ALL UINT64_MAX
+
+/* fg_rules_shard - the shard of objects named name: 0..FG_RULES_SHARDS-1
+ * (FNV-1a of the name; fixed: it is the store's layout). */
+unsigned int fg_rules_shard(const char *name);
+
+/* fg_rules_shard_bit - the mask bit of name's shard. */
+static inline uint64_t fg_rules_shard_bit(const char *name)
+{
+	return 1ULL << fg_rules_shard(name);
+}
+
+/*
+ * fg_ruleset_shard_to_json - the objects of rs in shard `shard`, as a
+ * config body holding only the kinds that have some there ({} when the
+ * shard is empty). Returns a new reference, or NULL when out of memory.
+ */
+json_t *fg_ruleset_shard_to_json(const struct fg_ruleset *rs,
+				 unsigned int shard);
+
+/*
+ * fg_ruleset_shard_texts - texts[i] = the canonical text of rs's shard i
+ * (compact JSON, keys sorted; NULL when the shard is empty) for each
+ * shard in the mask, NULL elsewhere. 0, or -ENOMEM (every entry NULL).
+ */
+int fg_ruleset_shard_texts(const struct fg_ruleset *rs, uint64_t shards,
+			   char *texts[FG_RULES_SHARDS]);
+
+/* fg_ruleset_shard_texts_free - free every entry and set it NULL. */
+void fg_ruleset_shard_texts_free(char *texts[FG_RULES_SHARDS]);
+
+/*
+ * fg_ruleset_objects_from_json - parse a config body (or a shard, or
+ * several merged) like fg_ruleset_from_json, each object checked on its
+ * own, without the checks across objects (fg_ruleset_check runs on the
+ * view they go into). Same returns.
+ */
+int fg_ruleset_objects_from_json(json_t *root, struct fg_ruleset *out,
+				 struct fg_rule_error *err);
 
 #endif /* FG_RULES_JSON_H */

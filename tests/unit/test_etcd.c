@@ -1538,15 +1538,29 @@ static struct {
 	struct fg_store *st;
 	uint64_t changed_version;
 	unsigned int changes;
+	uint64_t last_shards;     /* the mask of the last change */
+	json_t *last_texts;       /* its shard texts: {"NN": text} */
 	char last_log[512];
 } S;
 
-static void on_rules(void *arg, json_t *config, uint64_t version)
+static void on_rules(void *arg, const struct fg_store_change *ch,
+		     uint64_t version)
 {
+	char k[8];
+
 	(void)arg;
-	(void)config;
 	S.changed_version = version;
 	S.changes++;
+	S.last_shards = ch->shards;
+	json_decref(S.last_texts);
+	S.last_texts = json_object();
+	for (unsigned int i = 0; i < FG_RULES_SHARDS; i++) {
+		if (!ch->text[i])
+			continue;
+		snprintf(k, sizeof(k), "%02u", i);
+		json_object_set_new(S.last_texts, k,
+				    json_stringn(ch->text[i], ch->len[i]));
+	}
 }
 
 void fg_log(enum fg_log_level level, const char *fmt, ...)
@@ -1613,14 +1627,35 @@ static bool wres_done(void *p)
 	return ((struct wres *)p)->done;
 }
 
+/* texts = every shard text of cfg (a config body), as the daemon makes
+ * them. */
+static void texts_of(json_t *cfg, char *texts[FG_RULES_SHARDS])
+{
+	struct fg_rule_error e = { 0 };
+	struct fg_ruleset rs;
+
+	/* Each object parsed; no checks across them: the sizes test
+	 * writes more backends than a dataplane holds. */
+	if (fg_ruleset_objects_from_json(cfg, &rs, &e))
+		fail_msg("test rule set refused: %s", e.message);
+	assert_int_equal(fg_ruleset_shard_texts(&rs, FG_RULES_SHARDS_ALL,
+						texts), 0);
+	fg_ruleset_free(&rs);
+}
+
 /* Write and wait (bounded). */
 static struct wres store_write(json_t *cfg, uint64_t expected, bool force,
 			       int wait_ms)
 {
 	struct wres w = { 0 };
-	int r = force ? fg_store_write_force(S.st, cfg, wres_cb, &w) :
-			fg_store_write(S.st, cfg, expected, wres_cb, &w);
+	char *texts[FG_RULES_SHARDS];
+	int r;
 
+	texts_of(cfg, texts);
+	r = force ? fg_store_write_force(S.st, texts, wres_cb, &w) :
+		    fg_store_write(S.st, texts, FG_RULES_SHARDS_ALL, expected,
+				   wres_cb, &w);
+	fg_ruleset_shard_texts_free(texts);
 	assert_int_equal(r, 0);
 	assert_true(run_until(E.base, wres_done, &w, wait_ms));
 	return w;
@@ -1647,7 +1682,7 @@ static json_t *ruleset(unsigned int nsvc, unsigned int nbe, bool long_fields,
 		for (unsigned int b = 0; b < nbe; b++) {
 			if (long_fields)
 				snprintf(addr, sizeof(addr),
-					 "ffff:ffff:ffff:ffff:ffff:ffff:%04x:%04x",
+					 "2001:db8:ffff:ffff:ffff:ffff:%04x:%04x",
 					 s, b);
 			else
 				snprintf(addr, sizeof(addr), "198.19.%u.%u",
@@ -1665,7 +1700,7 @@ static json_t *ruleset(unsigned int nsvc, unsigned int nbe, bool long_fields,
 			snprintf(name, sizeof(name), "svc%u-%u", s, salt);
 		svc = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:o}",
 				"vip", long_fields ?
-				"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" :
+				"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff" :
 				"198.18.0.10",
 				"port", 1000 + (int)s, "proto", "tcp",
 				"mode", "l4", "forward", "dsr-ipip",
@@ -1674,7 +1709,7 @@ static json_t *ruleset(unsigned int nsvc, unsigned int nbe, bool long_fields,
 			json_object_set_new(svc, "health", json_pack(
 				"{s:s,s:i,s:i,s:i,s:i,s:i,s:s,s:i}",
 				"type", "http", "interval_ms", 3600000,
-				"timeout_ms", 3600000, "rise", 1000,
+				"timeout_ms", 3599999, "rise", 1000,
 				"fall", 1000, "port", 65535, "path", path,
 				"expect_status", 599));
 		json_object_set_new(svcs, name, svc);
@@ -1797,6 +1832,140 @@ static void test_store_sizes(void **state)
 	json_decref(cfg);
 }
 
+/* Every key under the rules prefix: head first, then shards by key. */
+static struct res *rules_keys(void)
+{
+	struct res *tr = calloc(1, sizeof(*tr));
+
+	assert_non_null(tr);
+	assert_int_equal(fg_etcd_range(S.st->etcd, S.st->rules_key, true,
+				       res_cb, tr), 0);
+	wait_res(E.base, tr);
+	assert_int_equal(tr->err, 0);
+	return tr;
+}
+
+static bool changed_past(void *p)
+{
+	return S.changed_version >= *(uint64_t *)p;
+}
+
+/*
+ * The layout: a head and one key per non-empty shard, each holding the
+ * objects whose names hash to it; a change by another writer reaches the
+ * watch as the shards it touched; a store of the earlier layout (the
+ * whole set in the head) is read whole and rewritten whole by the next
+ * write, whatever it changes.
+ */
+static void test_store_shards(void **state)
+{
+	json_t *cfg = ruleset(40, 2, false, 8), *svcs;
+	char *texts[FG_RULES_SHARDS], *whole;
+	unsigned int i, nshards = 0, nsvcs = 0;
+	struct res *tr;
+	struct wres w;
+	uint64_t want;
+
+	(void)state;
+	assert_non_null(S.st);
+	w = store_write(cfg, 0, true, WAIT_MS);
+	assert_int_equal(w.err, 0);
+	tr = rules_keys();
+	assert_true(tr->n_kvs > 1);
+	assert_int_equal((uint64_t)tr->kvs[0].mod, w.version);
+	/* One key per shard the names hash to, named by its number. */
+	{
+		uint64_t used = 0;
+		char nm[32];
+
+		for (i = 0; i < 40; i++) {
+			snprintf(nm, sizeof(nm), "svc%u-8", i);
+			used |= fg_rules_shard_bit(nm);
+		}
+		for (i = 1; i < tr->n_kvs; i++) {
+			const char *k = tr->kvs[i].key +
+					strlen(S.st->rules_key) + 1;
+
+			assert_int_equal((uint64_t)tr->kvs[i].mod, w.version);
+			assert_int_equal(strlen(k), 2);
+			assert_true(used & (1ULL << atoi(k)));
+			nshards++;
+		}
+		nsvcs = (unsigned int)__builtin_popcountll(used);
+	}
+	printf("# 40 services in %u shard keys\n", nshards);
+	assert_int_equal(nshards, nsvcs);
+	assert_true(nshards >= 16 && nshards <= 40);
+	free(tr);
+
+	/* Another writer changes one service: head and one shard. */
+	svcs = json_object_get(cfg, "services");
+	json_object_set_new(json_object_get(svcs, "svc0-8"), "port",
+			    json_integer(4242));
+	texts_of(cfg, texts);
+	{
+		unsigned int n = fg_rules_shard("svc0-8");
+		char key[320];
+		struct fg_etcd_op put[2] = {
+			{ .type = FG_ETCD_OP_PUT, .key = S.st->rules_key,
+			  .value = "{\"layout\":\"shards\",\"shards\":64}",
+			  .value_len = 31 },
+			{ .type = FG_ETCD_OP_PUT, .key = key,
+			  .value = texts[n], .value_len = strlen(texts[n]) },
+		};
+		struct res txr = { 0 };
+
+		snprintf(key, sizeof(key), "%s/%02u", S.st->rules_key, n);
+		assert_int_equal(fg_etcd_txn(S.st->etcd, NULL, 0, put, 2, NULL,
+					     0, res_cb, &txr), 0);
+		wait_res(E.base, &txr);
+		assert_int_equal(txr.err, 0);
+		want = (uint64_t)txr.revision;
+		assert_true(run_until(E.base, changed_past, &want, WAIT_MS));
+		assert_int_equal(S.changed_version, want);
+		assert_int_equal(S.last_shards, 1ULL << n);
+		assert_int_equal(json_object_size(S.last_texts), 1);
+		snprintf(key, sizeof(key), "%02u", n);
+		assert_string_equal(json_string_value(json_object_get(
+			S.last_texts, key)), texts[n]);
+	}
+	fg_ruleset_shard_texts_free(texts);
+
+	/* An earlier release writes its whole set into the head. */
+	whole = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	{
+		struct res txr = { 0 };
+
+		assert_int_equal(fg_etcd_put(S.st->etcd, S.st->rules_key, whole,
+					     strlen(whole), 0, res_cb, &txr), 0);
+		wait_res(E.base, &txr);
+		assert_int_equal(txr.err, 0);
+		want = (uint64_t)txr.revision;
+	}
+	assert_true(run_until(E.base, changed_past, &want, WAIT_MS));
+	assert_int_equal(S.last_shards, FG_RULES_SHARDS_ALL);
+	assert_string_equal(json_string_value(json_object_get(S.last_texts,
+							      "00")), whole);
+	free(whole);
+	assert_true(S.st->legacy);
+	/* The next write names one shard; every shard is written. */
+	texts_of(cfg, texts);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(fg_store_write(S.st, texts, 1, want, wres_cb, &w), 0);
+	assert_true(run_until(E.base, wres_done, &w, WAIT_MS));
+	assert_int_equal(w.err, 0);
+	assert_false(S.st->legacy);
+	tr = rules_keys();
+	assert_true(tr->n_kvs - 1 == nshards);
+	for (i = 0; i < tr->n_kvs; i++)
+		assert_int_equal((uint64_t)tr->kvs[i].mod, w.version);
+	assert_non_null(memmem(tr->kvs[0].value, tr->kvs[0].value_len,
+			       "\"layout\"", 8));
+	free(tr);
+	fg_ruleset_shard_texts_free(texts);
+	json_decref(cfg);
+}
+
 static bool maint_idle(void *p)
 {
 	(void)p;
@@ -1887,6 +2056,25 @@ static pid_t store_pid(void)
 	return fg_etcd_embedded_pid(S.st->emb);
 }
 
+/* The rule set head's mod_revision: the stored version. */
+static uint64_t head_revision(void)
+{
+	struct fg_etcd_op get = {
+		.type = FG_ETCD_OP_RANGE, .key = S.st->rules_key,
+	};
+	struct res *tr = calloc(1, sizeof(*tr));
+	uint64_t v;
+
+	assert_non_null(tr);
+	assert_int_equal(fg_etcd_do(S.st->etcd, &get, res_cb, tr), 0);
+	wait_res(E.base, tr);
+	assert_int_equal(tr->err, 0);
+	assert_int_equal(tr->n_kvs, 1);
+	v = (uint64_t)tr->kvs[0].mod;
+	free(tr);
+	return v;
+}
+
 /*
  * A write whose answer is lost: resolution tells landed from not. First
  * deterministically (a write txn made by hand with a marker, then a
@@ -1896,8 +2084,10 @@ static void test_store_timeout(void **state)
 {
 	json_t *cfg = ruleset(2, 2, false, 6);
 	char *value = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	char *texts[FG_RULES_SHARDS];
 	struct fg_write_req *r;
 	struct wres w = { 0 };
+	uint64_t rev0;
 	pid_t pid;
 
 	(void)state;
@@ -1974,15 +2164,15 @@ static void test_store_timeout(void **state)
 	 * thaws within the resolution window; the answer matches what the
 	 * store holds, also a while later. */
 	json_decref(cfg);
-	free(value);
 	cfg = ruleset(3, 3, false, 7);
-	value = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	texts_of(cfg, texts);
 	fg_etcd_set_timeout(S.st->etcd, 1000);
 	pid = store_pid();
 	assert_true(pid > 0);
+	rev0 = head_revision();
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(kill(pid, SIGSTOP), 0);
-	assert_int_equal(fg_store_write_force(S.st, cfg, wres_cb, &w), 0);
+	assert_int_equal(fg_store_write_force(S.st, texts, wres_cb, &w), 0);
 	run_for(E.base, 1800);
 	assert_false(w.done);		/* resolving, not answered */
 	kill(pid, SIGCONT);
@@ -1990,41 +2180,19 @@ static void test_store_timeout(void **state)
 	printf("# frozen then thawed: err %d, version %llu (%s)\n", w.err,
 	       (unsigned long long)w.version, w.msg);
 	assert_true(w.err == 0 || w.err == -EIO);
-	/* Anything still queued in the thawed member has run by now. */
+	/* Anything still queued in the thawed member has run by now: the
+	 * head is at the write's version if it landed, else untouched. */
 	run_for(E.base, 1500);
-	{
-		struct fg_etcd_op get = {
-			.type = FG_ETCD_OP_RANGE, .key = S.st->rules_key,
-		};
-		struct res *tr = calloc(1, sizeof(*tr));
-		bool ours;
-
-		assert_int_equal(fg_etcd_do(S.st->etcd, &get, res_cb, tr), 0);
-		wait_res(E.base, tr);
-		assert_int_equal(tr->err, 0);
-		assert_int_equal(tr->n_kvs, 1);
-		/* The copy holds the first 256 bytes: enough, the two
-		 * candidate values differ in their first service's name. */
-		ours = tr->kvs[0].value_len ==
-		       (strlen(value) < 256 ? strlen(value) : 256) &&
-		       !memcmp(tr->kvs[0].value, value, tr->kvs[0].value_len);
-		if (w.err == 0) {
-			/* landed: the store holds it at that version */
-			assert_true(ours);
-			assert_int_equal((uint64_t)tr->kvs[0].mod,
-					 w.version);
-		} else {
-			/* not landed, and fenced: never applied later */
-			assert_false(ours);
-		}
-		free(tr);
-	}
+	if (w.err == 0)
+		assert_int_equal(head_revision(), w.version);
+	else
+		assert_int_equal(head_revision(), rev0);
 
 	/* 4. Frozen longer than the resolution window: outcome unknown. */
 	S.st->resolve_ms = 2000;
 	memset(&w, 0, sizeof(w));
 	assert_int_equal(kill(pid, SIGSTOP), 0);
-	assert_int_equal(fg_store_write_force(S.st, cfg, wres_cb, &w), 0);
+	assert_int_equal(fg_store_write_force(S.st, texts, wres_cb, &w), 0);
 	assert_true(run_until(E.base, wres_done, &w, 10000));
 	kill(pid, SIGCONT);
 	assert_int_equal(w.err, -ETIMEDOUT);
@@ -2032,6 +2200,7 @@ static void test_store_timeout(void **state)
 			       "be applied"));
 	S.st->resolve_ms = FG_STORE_RESOLVE_MS;
 	fg_etcd_set_timeout(S.st->etcd, FG_ETCD_TIMEOUT_MS_DEFAULT);
+	fg_ruleset_shard_texts_free(texts);
 	free(value);
 	json_decref(cfg);
 	fg_store_close(S.st);
@@ -2056,6 +2225,7 @@ int main(void)
 		/* The store: in this order, on one member of its own. */
 		cmocka_unit_test(test_store_identity),
 		cmocka_unit_test(test_store_sizes),
+		cmocka_unit_test(test_store_shards),
 		cmocka_unit_test(test_store_space),
 		cmocka_unit_test(test_store_timeout),
 		/* These two take etcd down; they go last. */

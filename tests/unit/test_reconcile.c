@@ -124,12 +124,30 @@ int fg_store_identity(const struct fg_store *st, uint64_t *cluster_id,
 	return 0;
 }
 
-int fg_store_write(struct fg_store *st, json_t *config, uint64_t expected,
-		   fg_store_write_cb cb, void *arg)
+/* What was written, as one config body (the shards united). */
+int fg_store_write(struct fg_store *st, char *const text[FG_RULES_SHARDS],
+		   uint64_t shards, uint64_t expected, fg_store_write_cb cb,
+		   void *arg)
 {
+	unsigned int i;
+
 	store_writes++;
 	json_decref(store_written);
-	store_written = json_deep_copy(config);
+	store_written = json_object();
+	for (i = 0; i < FG_RULES_SHARDS; i++) {
+		json_t *j = text[i] ? json_loads(text[i], 0, NULL) : NULL;
+		const char *kind;
+		json_t *map;
+
+		json_object_foreach(j, kind, map) {
+			if (!json_object_get(store_written, kind))
+				json_object_set_new(store_written, kind,
+						    json_object());
+			json_object_update(json_object_get(store_written, kind),
+					   map);
+		}
+		json_decref(j);
+	}
 	store_write_expected = expected;
 	store_cb = cb;
 	store_cb_arg = arg;
@@ -174,7 +192,6 @@ static int setup(void **state)
 	assert_non_null(x->d.base);
 	x->d.health = fg_health_new(x->d.base, fg_daemon_health_changed, &x->d);
 	assert_non_null(x->d.health);
-	x->d.rules_json = json_object();
 	snprintf(x->run_dir, sizeof(x->run_dir), "/tmp/fgrec.XXXXXX");
 	assert_non_null(mkdtemp(x->run_dir));
 	x->d.run_dir = x->run_dir;
@@ -192,7 +209,6 @@ static int teardown(void **state)
 
 	fg_reconcile_free(&x->d);
 	fg_health_free(x->d.health);
-	json_decref(x->d.rules_json);
 	fg_ruleset_free(&x->d.rules);
 	event_base_free(x->d.base);
 	json_decref(store_written);
@@ -215,10 +231,18 @@ static void adopted(struct fx *x, uint64_t version, uint64_t cid)
 	x->f.origin.revision = version;
 }
 
-/* Deliver rule set j (stolen) at version v as the store would. */
+/* Deliver rule set j (stolen) at version v as the store would on a
+ * first read: every shard changed (here all of it in one text). */
 static void deliver(struct fx *x, json_t *j, uint64_t v)
 {
-	fg_daemon_rules_changed(&x->d, j, v);
+	struct fg_store_change ch = { .shards = FG_RULES_SHARDS_ALL };
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	assert_non_null(text);
+	ch.text[0] = text;
+	ch.len[0] = strlen(text);
+	fg_daemon_rules_changed(&x->d, &ch, v);
+	free(text);
 	json_decref(j);
 }
 
@@ -319,9 +343,8 @@ static void test_adopt_writes_running_copy(void **state)
 	deliver(x, rules("198.19.0.7", false), 57);
 	assert_int_equal(x->f.live, 57);
 	/* Restart: the store lost its data. */
-	json_decref(x->d.rules_json);
-	x->d.rules_json = json_object();
 	fg_ruleset_free(&x->d.rules);
+	fg_ruleset_shard_texts_free(x->d.shard_text);
 	memset(&x->d.rules, 0, sizeof(x->d.rules));
 	x->d.rules_version = 0;
 	x->d.first_rules_seen = false;
@@ -342,9 +365,9 @@ static void test_adopt_writes_running_copy(void **state)
 	assert_string_equal(x->d.conflict, "");
 	assert_int_equal(x->f.live, 3);
 	assert_int_equal(x->f.origin.cluster_id, store_cluster);
-	assert_int_equal(json_array_size(json_object_get(json_object_get(
-		json_object_get(x->d.rules_json, "services"), "web"),
-		"backends")), 1);
+	assert_int_equal(x->d.rules.nservices, 1);
+	assert_string_equal(x->d.rules.services[0].name, "web");
+	assert_int_equal(x->d.rules.services[0].nbackends, 1);
 }
 
 /* --adopt-dataplane without a copy of the running version: the conflict

@@ -1505,8 +1505,7 @@ static json_t *canon(const char *kind, const char *name, const char *text)
 	json_t *j = jq(text), *out;
 
 	assert_non_null(k);
-	assert_non_null(k->canon);
-	out = k->canon(name, j, &err);
+	out = fg_rule_canon(k, name, j, &err);
 	json_decref(j);
 	if (!out)
 		fail_msg("%s refused: %s: %s", kind, err.message, text);
@@ -1729,6 +1728,165 @@ static void test_l7_service_user(void **state)
 	fg_ruleset_free(&rs);
 }
 
+/* ------------------------------------------------- edits and shards */
+
+#define EDIT_SET "{'services':{" \
+	"'a':{'vip':'198.18.0.10','port':80,'backends':[{'addr':'198.19.0.1'}]}," \
+	"'b':{'vip':'198.18.0.10','port':81,'backends':[{'addr':'198.19.0.2'}]}," \
+	"'c':{'vip':'198.18.0.10','port':82}}," \
+	"'limits':{'l1':{'service':'a','key':'src_ip','unit':'pps','rate':10,'burst':10}}}"
+
+static void parse_set(const char *text, struct fg_ruleset *rs)
+{
+	struct fg_rule_error e = { 0 };
+	json_t *j = jq(text);
+
+	if (fg_ruleset_from_json(j, rs, &e))
+		fail_msg("refused: %s", e.message);
+	json_decref(j);
+}
+
+static struct fg_rule_service *svc_obj(const char *name, const char *text)
+{
+	struct fg_rule_service *s = calloc(1, sizeof(*s));
+	struct fg_rule_error e = { 0 };
+	json_t *j = jq(text);
+
+	assert_non_null(s);
+	if (fg_service_from_json(name, j, s, &e))
+		fail_msg("refused: %s", e.message);
+	json_decref(j);
+	return s;
+}
+
+/* A view replaces, adds or drops one object and borrows the rest; taken,
+ * it frees what it dropped (ASan and valgrind see the rest). */
+static void test_view_edit_take(void **state)
+{
+	const struct fg_rule_kind *k = &fg_rule_kinds[0];
+	struct fg_ruleset rs, view;
+	struct fg_rule_service *nb, *nz;
+	struct fg_rule_error e = { 0 };
+
+	(void)state;
+	assert_string_equal(k->name, "services");
+	parse_set(EDIT_SET, &rs);
+	/* replace b: same place, the others' parts borrowed */
+	nb = svc_obj("b", "{'vip':'198.18.0.10','port':91,'backends':[{'addr':'198.19.0.9'},{'addr':'198.19.0.8'}]}");
+	assert_int_equal(fg_ruleset_view_edit(&rs, k, "b", nb, &view), 0);
+	assert_int_equal(view.nservices, 3);
+	assert_string_equal(view.services[1].name, "b");
+	assert_int_equal(view.services[1].port, 91);
+	assert_ptr_equal(view.services[0].backends, rs.services[0].backends);
+	assert_int_equal(view.nlimits, 1);
+	assert_ptr_not_equal(view.limits, rs.limits);
+	assert_int_equal(fg_ruleset_check(&view, &e), 0);
+	/* nothing changed in rs */
+	assert_int_equal(rs.services[1].port, 81);
+	fg_ruleset_take(&rs, &view);
+	free(nb); /* its parts are rs's now */
+	assert_int_equal(rs.nservices, 3);
+	assert_int_equal(rs.services[1].nbackends, 2);
+	assert_null(view.services);
+
+	/* add z at the end, drop a (its limit would dangle: the check says
+	 * so, and the view is simply freed) */
+	nz = svc_obj("z", "{'vip':'198.18.0.11','port':80}");
+	assert_int_equal(fg_ruleset_view_edit(&rs, k, "z", nz, &view), 0);
+	assert_int_equal(view.nservices, 4);
+	assert_string_equal(view.services[3].name, "z");
+	fg_ruleset_take(&rs, &view);
+	free(nz);
+	assert_int_equal(fg_ruleset_view_edit(&rs, k, "a", NULL, &view), 0);
+	assert_int_equal(view.nservices, 3);
+	assert_string_equal(view.services[0].name, "b");
+	assert_int_equal(fg_ruleset_check(&view, &e), -EINVAL);
+	assert_string_equal(e.field, "limits.l1.service");
+	fg_ruleset_view_free(&view);
+	/* drop the limit, then a: both freed by take */
+	assert_int_equal(fg_ruleset_view_edit(&rs, &fg_rule_kinds[1], "l1",
+					      NULL, &view), 0);
+	fg_ruleset_take(&rs, &view);
+	assert_int_equal(rs.nlimits, 0);
+	assert_int_equal(fg_ruleset_view_edit(&rs, k, "a", NULL, &view), 0);
+	assert_int_equal(fg_ruleset_check(&view, &e), 0);
+	fg_ruleset_take(&rs, &view);
+	assert_int_equal(rs.nservices, 3);
+	assert_null(fg_rule_find(&rs, k, "a"));
+	assert_non_null(fg_rule_find(&rs, k, "z"));
+	/* dropping what is not there changes nothing */
+	assert_int_equal(fg_ruleset_view_edit(&rs, k, "nope", NULL, &view), 0);
+	assert_int_equal(view.nservices, 3);
+	fg_ruleset_view_free(&view);
+	fg_ruleset_free(&rs);
+}
+
+/* Shards: a fixed hash (the store's layout), each object in exactly one
+ * shard's text, and a merge of changed shards into a view. */
+static void test_shards(void **state)
+{
+	struct fg_ruleset rs, objs, view;
+	struct fg_rule_error e = { 0 };
+	char *texts[FG_RULES_SHARDS];
+	unsigned int i, nobj = 0;
+	uint64_t mask;
+	json_t *j;
+
+	(void)state;
+	/* FNV-1a 32 of the name, modulo 64: never changes. */
+	assert_int_equal(fg_rules_shard(""), 2166136261u % 64);
+	assert_int_equal(fg_rules_shard("a"), 0xe40c292cu % 64);
+	parse_set(EDIT_SET, &rs);
+	assert_int_equal(fg_ruleset_shard_texts(&rs, FG_RULES_SHARDS_ALL,
+						texts), 0);
+	for (i = 0; i < FG_RULES_SHARDS; i++) {
+		const char *kind, *name;
+		json_t *map, *o;
+
+		if (!texts[i])
+			continue;
+		j = json_loads(texts[i], 0, NULL);
+		assert_non_null(j);
+		json_object_foreach(j, kind, map)
+			json_object_foreach(map, name, o) {
+				assert_int_equal(fg_rules_shard(name), i);
+				nobj++;
+			}
+		json_decref(j);
+	}
+	assert_int_equal(nobj, 4);
+	/* b's shard now holds another b: merged, only b changes. */
+	mask = fg_rules_shard_bit("b");
+	j = json_loads(texts[fg_rules_shard("b")], 0, NULL);
+	json_object_set_new(json_object_get(json_object_get(j, "services"),
+					    "b"), "port", json_integer(99));
+	assert_int_equal(fg_ruleset_objects_from_json(j, &objs, &e), 0);
+	json_decref(j);
+	assert_int_equal(fg_ruleset_view_merge(&rs, mask, &objs, &view), 0);
+	assert_int_equal(view.nservices, 3);
+	assert_int_equal(((struct fg_rule_service *)fg_rule_find(
+		&view, &fg_rule_kinds[0], "b"))->port, 99);
+	assert_int_equal(view.nlimits, 1);
+	assert_int_equal(fg_ruleset_check(&view, &e), 0);
+	fg_ruleset_take(&rs, &view);
+	fg_ruleset_view_free(&objs);
+	assert_int_equal(rs.services[1].port, 99);
+	/* An empty shard's JSON is {} and its text NULL. */
+	fg_ruleset_shard_texts_free(texts);
+	for (i = 0; i < FG_RULES_SHARDS; i++)
+		if (!((fg_rules_shard_bit("a") | fg_rules_shard_bit("b") |
+		       fg_rules_shard_bit("c") | fg_rules_shard_bit("l1")) &
+		      (1ULL << i)))
+			break;
+	j = fg_ruleset_shard_to_json(&rs, i);
+	assert_int_equal(json_object_size(j), 0);
+	json_decref(j);
+	assert_int_equal(fg_ruleset_shard_texts(&rs, 1ULL << i, texts), 0);
+	assert_null(texts[i]);
+	fg_ruleset_free(&rs);
+}
+
+
 int main(void)
 {
 	fg_rules_set_regex_check(test_regex_check);
@@ -1753,6 +1911,8 @@ int main(void)
 		cmocka_unit_test(test_rps_respond),
 		cmocka_unit_test(test_l7_round_trip),
 		cmocka_unit_test(test_l7_service_user),
+		cmocka_unit_test(test_view_edit_take),
+		cmocka_unit_test(test_shards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
