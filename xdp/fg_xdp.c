@@ -105,6 +105,15 @@ struct fg_xdp {
 	struct fg_svc_slot *svc_img[FG_GENERATIONS];
 	struct fg_svc_slot *svc_next;
 	bool svc_known[FG_GENERATIONS];
+	/* The last check's compile of a tagged rule set (fg_ruleset.tag),
+	 * whose service image is svc_next: applied as it is when the same
+	 * rules come to be applied and nothing was committed since. */
+	struct fg_compiled *checked;
+	uint64_t checked_tag;
+	/* fg_backends as written (backend_max entries) when be_known: an
+	 * apply writes only the entries that change. */
+	struct fg_backend *be_mirror;
+	bool be_known;
 };
 
 /* path = pin_dir/name. Names are short (map names, link_<ifname>). */
@@ -1566,8 +1575,10 @@ void fg_xdp_close(struct fg_xdp *x)
 	if (x->state_fd >= 0)
 		close(x->state_fd);
 	floodgate_bpf__destroy(x->skel);
+	fg_compiled_free(x->checked);
 	fg_compiler_free(x->comp);
 	free(x->pending);
+	free(x->be_mirror);
 	free(x->svc_img[0]);
 	free(x->svc_img[1]);
 	free(x->svc_next);
@@ -1806,10 +1817,34 @@ static int fg_xdp_retire_backends(struct fg_xdp *x, const __u32 *ids, __u32 n)
 	memset(&zero, 0, sizeof(zero));
 	for (i = 0; i < n; i++) {
 		ret = bpf_map_update_elem(bpf_map__fd(m), &ids[i], &zero, BPF_ANY);
-		if (ret)
+		if (ret) {
+			x->be_known = false;
 			return ret;
+		}
+		if (x->be_mirror)
+			x->be_mirror[ids[i]] = zero;
 	}
 	return 0;
+}
+
+/* fg_xdp_be_mirror - make x->be_mirror what fg_backends holds (read once,
+ * then kept by every write). 0 or -errno. */
+static int fg_xdp_be_mirror(struct fg_xdp *x)
+{
+	__u32 n = fg_compiler_opts(x->comp)->backend_max;
+	int ret;
+
+	if (x->be_known)
+		return 0;
+	if (!x->be_mirror) {
+		x->be_mirror = calloc(n, sizeof(*x->be_mirror));
+		if (!x->be_mirror)
+			return -ENOMEM;
+	}
+	ret = fg_xdp_read_array(bpf_map__fd(x->skel->maps.fg_backends), n,
+				sizeof(*x->be_mirror), x->be_mirror);
+	x->be_known = !ret;
+	return ret;
 }
 
 /*
@@ -1826,12 +1861,15 @@ static int fg_xdp_write_backends(struct fg_xdp *x, const struct fg_compiled *cp,
 				 bool after_switch)
 {
 	int fd = bpf_map__fd(x->skel->maps.fg_backends);
-	struct fg_backend *vals, cur;
+	struct fg_backend *vals;
 	__u32 *keys, i, n = 0;
 	int ret;
 
 	if (!cp->nbackends)
 		return 0;
+	ret = fg_xdp_be_mirror(x);
+	if (ret)
+		return ret;
 	keys = calloc(cp->nbackends, sizeof(*keys));
 	vals = calloc(cp->nbackends, sizeof(*vals));
 	if (!keys || !vals) {
@@ -1840,21 +1878,28 @@ static int fg_xdp_write_backends(struct fg_xdp *x, const struct fg_compiled *cp,
 	}
 	for (i = 0; i < cp->nbackends; i++) {
 		const struct fg_compiled_backend *b = &cp->backends[i];
+		const struct fg_backend *cur = &x->be_mirror[b->id];
 		/* Going down now: the live ring still names it until the
 		 * switch, and a SYN the ring sends it would be refused. */
 		bool going_down = (b->val.flags & FG_BE_F_DOWN) &&
-				  !bpf_map_lookup_elem(fd, &b->id, &cur) &&
-				  (cur.flags & FG_BE_F_VALID) &&
-				  !(cur.flags & FG_BE_F_DOWN) &&
-				  cur.svc_id == b->val.svc_id;
+				  (cur->flags & FG_BE_F_VALID) &&
+				  !(cur->flags & FG_BE_F_DOWN) &&
+				  cur->svc_id == b->val.svc_id;
 
-		if (going_down != after_switch)
+		/* Unchanged entries are not written: a change costs the
+		 * backends it touches. */
+		if (going_down != after_switch ||
+		    !memcmp(cur, &b->val, sizeof(*cur)))
 			continue;
 		keys[n] = b->id;
 		vals[n++] = b->val;
 	}
 	ret = n ? fg_xdp_update_many(fd, keys, vals, n, sizeof(*keys),
 				     sizeof(*vals)) : 0;
+	if (ret)
+		x->be_known = false; /* a batch may have half landed */
+	for (i = 0; !ret && i < n; i++)
+		x->be_mirror[keys[i]] = vals[i];
 out_free:
 	free(keys);
 	free(vals);
@@ -1907,19 +1952,36 @@ static int fg_xdp_write_limits(struct fg_xdp *x, const struct fg_compiled *cp)
 	return 0;
 }
 
-/* Names of the new generation's services and limits into fg_state. */
+/* Whether id is in l. */
+static bool fg_xdp_id_in(const struct fg_id_list *l, __u32 id)
+{
+	__u32 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Names of the ids the new generation uses for the first time into
+ * fg_state: an id keeps its name as long as it lives (fg_compile.h), so
+ * the others are there already. */
 static int fg_xdp_write_names(struct fg_xdp *x, const struct fg_compiled *cp)
 {
 	__u32 i;
 	int ret;
 
-	for (i = 0; i < cp->nsvcs; i++) {
+	for (i = 0; i < cp->nsvcs && cp->fresh_svcs.n; i++) {
+		if (!fg_xdp_id_in(&cp->fresh_svcs, cp->svcs[i].val.id))
+			continue;
 		ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_SVC,
 				       cp->svcs[i].val.id, cp->svcs[i].name);
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < cp->nlimits; i++) {
+	for (i = 0; i < cp->nlimits && cp->fresh_limits.n; i++) {
+		if (!fg_xdp_id_in(&cp->fresh_limits, cp->limits[i].val.id))
+			continue;
 		ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_LIMIT,
 				       cp->limits[i].val.id, cp->limits[i].name);
 		if (ret)
@@ -1997,11 +2059,21 @@ int fg_xdp_check(struct fg_xdp *x, const struct fg_ruleset *rs,
 
 	if (!x || !rs)
 		return fg_fail(err, errlen, -EINVAL, "no dataplane or rules");
+	fg_compiled_free(x->checked);
+	x->checked = NULL;
+	x->checked_tag = 0;
 	ret = fg_compile(x->comp, rs, fg_compiler_version(x->comp) + 1, &cp,
 			 err, errlen);
 	/* The services must also fit fg_services' probe runs. */
 	if (!ret)
 		ret = fg_xdp_svc_image(cp, x->svc_next, err, errlen);
+	/* Parse once, compile once: a tagged rule set that passes is
+	 * applied from this very compile (fg_xdp_apply). */
+	if (!ret && rs->tag) {
+		x->checked = cp;
+		x->checked_tag = rs->tag;
+		return 0;
+	}
 	fg_compiled_free(cp);
 	return ret;
 }
@@ -2033,16 +2105,31 @@ int fg_xdp_apply(struct fg_xdp *x, const struct fg_ruleset *rs,
 		x->npending = 0;
 	}
 
-	ret = fg_compile(x->comp, rs, version, &cp, err, errlen);
-	if (ret)
-		return ret;
-	/* Placed before anything is written: a service that does not fit
-	 * fails the apply with nothing changed. */
-	ret = fg_xdp_svc_image(cp, x->svc_next, err, errlen);
-	if (ret) {
-		fg_compiled_free(cp);
-		return ret;
+	if (rs->tag && rs->tag == x->checked_tag &&
+	    fg_compiled_current(x->comp, x->checked)) {
+		/* Checked just now: its compile and service image stand. */
+		cp = x->checked;
+		fg_compiled_set_version(cp, version);
+	} else {
+		fg_compiled_free(x->checked);
+		ret = fg_compile(x->comp, rs, version, &cp, err, errlen);
+		if (ret) {
+			x->checked = NULL;
+			x->checked_tag = 0;
+			return ret;
+		}
+		/* Placed before anything is written: a service that does
+		 * not fit fails the apply with nothing changed. */
+		ret = fg_xdp_svc_image(cp, x->svc_next, err, errlen);
+		if (ret) {
+			x->checked = NULL;
+			x->checked_tag = 0;
+			fg_compiled_free(cp);
+			return ret;
+		}
 	}
+	x->checked = NULL;
+	x->checked_tag = 0;
 
 	what = "fg_config (VIP filter)";
 	ret = fg_xdp_filter_prepare(x, &cp->config);

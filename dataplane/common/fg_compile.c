@@ -1698,6 +1698,20 @@ __u32 fg_compiler_gen(const struct fg_compiler *c)
 	return c ? c->cur.gen : 0;
 }
 
+bool fg_compiled_current(const struct fg_compiler *c,
+			 const struct fg_compiled *cp)
+{
+	return c && cp && cp->next && !cp->next->committed &&
+	       cp->next->base_serial == c->serial;
+}
+
+void fg_compiled_set_version(struct fg_compiled *cp, uint64_t version)
+{
+	cp->version = version;
+	cp->config.version = version;
+	cp->next->version = version;
+}
+
 uint64_t fg_compiler_version(const struct fg_compiler *c)
 {
 	return c ? c->cur.version : 0;

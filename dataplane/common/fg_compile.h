@@ -34,6 +34,7 @@
 #ifndef FG_COMPILE_H
 #define FG_COMPILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -194,6 +195,19 @@ void fg_compiler_set_cluster_nodes(struct fg_compiler *c, __u32 nodes);
 int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 	       uint64_t version, struct fg_compiled **out, char *err,
 	       size_t errlen);
+
+/*
+ * fg_compiled_current - whether cp was compiled on c's current state (no
+ * commit or adopt since), so that it may still be written and committed:
+ * a dataplane that compiled a rule set to check it applies that very
+ * result when the same rules come back to be applied.
+ */
+bool fg_compiled_current(const struct fg_compiler *c,
+			 const struct fg_compiled *cp);
+
+/* fg_compiled_set_version - the version cp is applied as (the store
+ * assigns it after the check that compiled cp). */
+void fg_compiled_set_version(struct fg_compiled *cp, uint64_t version);
 
 /*
  * fg_compiler_commit - the switch to cp->gen happened: make cp's
