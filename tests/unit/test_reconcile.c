@@ -342,6 +342,13 @@ static void test_adopt_writes_running_copy(void **state)
 	/* A first life: rules applied (and saved) at version 57. */
 	deliver(x, rules("198.19.0.7", false), 57);
 	assert_int_equal(x->f.live, 57);
+	/* The copy follows the apply within a turn of the loop or two. */
+	{
+		struct timeval tv = { 0, 100000 };
+
+		event_base_loopexit(x->d.base, &tv);
+		event_base_dispatch(x->d.base);
+	}
 	/* Restart: the store lost its data. */
 	fg_ruleset_free(&x->d.rules);
 	fg_ruleset_shard_texts_free(x->d.shard_text);
