@@ -22,9 +22,9 @@
  *                       (the target: >= 1M/s), and the share of
  *                       requests that found no allowance
  *
- * In every row a worker thread (the lcore) judges requests with
- * fg_seckill_judge and a control thread runs the claimer on its own
- * event loop and etcd client, as in floodgated. Path checks (exit 1 on
+ * In every row a worker thread (the lcore) reads each request from its
+ * raw bytes (fg_http) and judges it (fg_seckill_judge), and a control
+ * thread runs the claimer on its own event loop and etcd client. Path checks (exit 1 on
  * failure): each row admitted what it claims and no more - the engine's
  * admitted count equals the row's count, never exceeds what the store
  * says was claimed, and every claim landed in the store.
@@ -102,37 +102,34 @@ struct fg_bs_inst {
 static void *fg_bs_worker(void *arg)
 {
 	struct fg_bs_inst *in = arg;
-	char (*head)[FG_HTTP_HEAD_MAX_DEFAULT];
-	struct fg_http_req req[FG_BS_ITEMS_MAX];
+	char *head = malloc(FG_HTTP_HEAD_MAX_DEFAULT);
+	char raw[FG_BS_ITEMS_MAX][160];
+	size_t len[FG_BS_ITEMS_MAX], used;
+	struct fg_http_req req;
 	struct fg_verdict_l7 v;
 	struct fg_flow_key k;
 	uint64_t now = 1, adm = 0, n = 0;
 	uint32_t i;
-	char s[256];
-	size_t used;
 
-	/* The request heads stay where they were read: the parsed
-	 * requests point into them. */
-	head = malloc(sizeof(*head) * in->nitems);
 	if (!head)
 		return NULL;
 	memset(&k, 0, sizeof(k));
 	k.family = FG_AF_INET;
-	for (i = 0; i < in->nitems; i++) {
-		snprintf(s, sizeof(s),
-			 "POST /seckill/%s/buy HTTP/1.1\r\nHost: shop.example\r\n"
-			 "Content-Length: 0\r\n\r\n", fg_bs_items[i]);
-		fg_http_init(&req[i], &fg_bs_http, head[i]);
-		if (fg_http_feed(&req[i], s, strlen(s), &used) !=
-		    FG_HTTP_COMPLETE) {
-			free(head);
-			return NULL;
-		}
-	}
+	for (i = 0; i < in->nitems; i++)
+		len[i] = (size_t)snprintf(raw[i], sizeof(raw[i]),
+			"POST /seckill/%s/buy HTTP/1.1\r\n"
+			"Host: shop.example\r\nContent-Length: 0\r\n\r\n",
+			fg_bs_items[i]);
+	/* Each request from its raw bytes: read, then judged, as the DPDK
+	 * worker will. */
 	while (!__atomic_load_n(&in->stop_work, __ATOMIC_RELAXED)) {
 		for (i = 0; i < in->nitems; i++) {
 			now += FG_BS_NS_PER_REQ;
-			adm += fg_seckill_judge(in->e, &req[i], &k, now, &v) ==
+			fg_http_init(&req, &fg_bs_http, head);
+			if (fg_http_feed(&req, raw[i], len[i], &used) !=
+			    FG_HTTP_COMPLETE)
+				continue;
+			adm += fg_seckill_judge(in->e, &req, &k, now, &v) ==
 				FG_L7_ADMIT;
 		}
 		n += in->nitems;
