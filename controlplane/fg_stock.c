@@ -416,10 +416,12 @@ static void fg_stock_apply(struct fg_stock_rule *r, struct fg_stock_item *it,
 		it->eng_granted = g;
 		return;
 	}
-	if (it->rec_epoch != r->epoch || g < it->eng_granted ||
-	    es.admitted < it->rec_admitted || g > it->rec_claimed) {
+	if (it->newline || it->rec_epoch != r->epoch ||
+	    g < it->eng_granted || es.admitted < it->rec_admitted ||
+	    g > it->rec_claimed) {
 		/* Another lineage's record, or an engine that is not the
-		 * one this record counts for. */
+		 * one this record counts for (once found, until a new
+		 * record replaces it: nothing of it is ever granted). */
 		it->newline = 1;
 		it->eng_granted = g;
 		return;
@@ -747,17 +749,15 @@ static void fg_stock_pfx_clear(struct fg_stock_rule *r)
 }
 
 /* fg_stock_ready - the records are read: prime, and let claims go. */
-static void fg_stock_ready(struct fg_stock_rule *r)
+/* fg_stock_prime - with prime, look at every item the engine has (a
+ * new version may bring new ones): those at half a batch or below are
+ * claimed for. */
+static void fg_stock_prime(struct fg_stock_rule *r)
 {
 	struct fg_seckill_stats es;
 	struct fg_stock_item *it;
 	uint32_t i;
 
-	r->ready = true;
-	r->st.ready = true;
-	TAILQ_FOREACH(it, &r->items, link)
-		if (it->newline)
-			fg_stock_want(r->s, it);
 	if (!r->prime || !r->engine)
 		return;
 	fg_seckill_stats(r->engine, &es);
@@ -766,6 +766,18 @@ static void fg_stock_ready(struct fg_stock_rule *r)
 		if (it)
 			fg_stock_want(r->s, it);
 	}
+}
+
+static void fg_stock_ready(struct fg_stock_rule *r)
+{
+	struct fg_stock_item *it;
+
+	r->ready = true;
+	r->st.ready = true;
+	TAILQ_FOREACH(it, &r->items, link)
+		if (it->newline)
+			fg_stock_want(r->s, it);
+	fg_stock_prime(r);
 }
 
 static void fg_stock_on_range(void *arg, const struct fg_etcd_result *res)
@@ -975,8 +987,11 @@ int fg_stock_rule_set(struct fg_stock *s, const struct fg_stock_rule_conf *rc,
 	}
 	if (fresh)
 		TAILQ_INSERT_TAIL(&s->rules, r, link);
-	if (!fresh && r->epoch == rc->epoch)
+	if (!fresh && r->epoch == rc->epoch) {
+		if (r->ready)
+			fg_stock_prime(r);
 		return 0;
+	}
 	if (!fresh) {
 		/* A new lineage for the whole engine: every record the
 		 * claimer knows is the old one's. */
