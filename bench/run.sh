@@ -17,7 +17,7 @@ set -euo pipefail
 
 usage() {
 	echo "usage: $0 <suite>" >&2
-	echo "suites: core xdp api l7" >&2
+	echo "suites: core xdp api l7 dpdk" >&2
 	exit 2
 }
 
@@ -77,6 +77,46 @@ l7)
 	pin "$builddir/bench/bench_http"
 	pin "$builddir/bench/bench_seckill"
 	pin "$builddir/bench/bench_route"
+	;;
+dpdk)
+	# One CPU for the measured lcore (testpmd's forwarding core, then
+	# bench_dpdk's only lcore), the highest one; testpmd's main lcore,
+	# which only prints its statistics, on the lowest.
+	build bench/bench_dpdk
+	last=$(($(nproc) - 1))
+	first=0
+	eal=(--no-huge -m 1024 --no-pci --no-shconf --log-level=error
+	     --vdev net_null0 --vdev net_null1)
+	ceiling=()
+	if command -v dpdk-testpmd >/dev/null 2>&1 && [ "$last" -gt 0 ]; then
+		# testpmd's per-second port rates, both directions of its one
+		# forwarding core summed; the median of the samples after the
+		# first two (start-up). The median, not the mean: the CPU is
+		# shared and single seconds swing. With --stats-period testpmd
+		# does not read stdin: it prints until SIGINT, which timeout
+		# sends after 10 s (its status is then timeout's 124).
+		mpps=$( { timeout -s INT 10 nice dpdk-testpmd "${eal[@]}" \
+			--file-prefix="fgtp$$" -l "$first,$last" -- \
+			--forward-mode=macswap --nb-cores=1 --total-num-mbufs=8192 \
+			--stats-period 1 2>/dev/null </dev/null || true; } |
+			awk '/NIC statistics for port/ { port = $6 }
+			     /Rx-pps:/ { if (port == 0) a[++na] = $2; else b[++nb] = $2 }
+			     END { for (i = 3; i <= na && i <= nb; i++) print a[i] + b[i] }' |
+			sort -n | awk '{ v[++m] = $1 }
+			END { if (!m) exit 1
+			      if (m % 2) x = v[(m + 1) / 2]
+			      else x = (v[m / 2] + v[m / 2 + 1]) / 2
+			      printf "%.2f", x / 1e6 }') || mpps=""
+		if [ -n "$mpps" ]; then
+			ceiling=(--ceiling-mpps "$mpps")
+		else
+			echo "run.sh: dpdk-testpmd gave no rate: no ratios" >&2
+		fi
+	else
+		echo "run.sh: no dpdk-testpmd (or one CPU): no ratios" >&2
+	fi
+	nice "$builddir/bench/bench_dpdk" "${eal[@]}" --file-prefix="fgbench$$" \
+		-l "$last" -- "${ceiling[@]}"
 	;;
 api)
 	# Not pinned: the daemon, its etcd and the client share the CPUs.

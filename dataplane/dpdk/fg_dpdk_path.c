@@ -627,6 +627,24 @@ size_t fg_dp_lcore_mem(const struct fg_dp_lcore *lc, size_t *per_flow)
 	       sizeof(struct fg_dp_nat);
 }
 
+uint64_t fg_dp_lcore_flows(const struct fg_dp_lcore *lc,
+			   const struct fg_dp_tables *t, uint64_t now_ns)
+{
+	uint32_t now = fg_ct_tick(now_ns), i, j;
+	uint64_t n = 0;
+
+	for (i = 0; i < lc->ct_lines; i++) {
+		for (j = 0; j < FG_CT_WAYS; j++) {
+			const struct fg_ct_way *w = &lc->ct[i].way[j];
+			uint32_t to = w->svc & FG_CT_W_UDP ? t->udp_to : t->tcp_to;
+
+			if (w->tag && fg_ct_idle(now, w->seen) <= to)
+				n++;
+		}
+	}
+	return n;
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static inline uint32_t fg_dp_drop(struct fg_dp_lcore *lc, uint32_t reason)

@@ -199,6 +199,15 @@ const struct fg_dp_counters *fg_dp_lcore_counters(const struct fg_dp_lcore *lc);
  * counters), and in *per_flow the bytes an established flow takes. */
 size_t fg_dp_lcore_mem(const struct fg_dp_lcore *lc, size_t *per_flow);
 
+/*
+ * fg_dp_lcore_flows - flows lc's established table holds live at now_ns
+ * under t's timeouts: a scan of the whole table, for reports and
+ * benchmarks, not for a worker's loop. Read while the lcore writes: a
+ * way being rewritten may be counted or not. Context: any thread.
+ */
+uint64_t fg_dp_lcore_flows(const struct fg_dp_lcore *lc,
+			   const struct fg_dp_tables *t, uint64_t now_ns);
+
 /* ---------------------------------------------------------- verdicts */
 
 enum fg_dp_act {
