@@ -53,6 +53,7 @@ struct fg_stock_item {
 	uint8_t inflight;
 	uint8_t g_known, rec_known;
 	uint8_t newline;         /* start a new lineage for this item */
+	uint32_t breaks;         /* times newline was set (fg_stock_break) */
 	uint8_t bad;             /* a value in the store is malformed */
 	uint32_t conflicts;      /* in a row */
 	uint32_t errs;           /* in a row */
@@ -68,6 +69,8 @@ struct fg_stock_item {
 	/* In flight: what the transaction writes. */
 	uint64_t tx_n, tx_loss, tx_claimed, tx_admitted;
 	uint64_t tx_gclaimed, tx_glost;   /* items/I as written */
+	uint64_t tx_epoch;                /* the record's epoch as written */
+	uint32_t tx_breaks;               /* breaks when it was sent */
 	uint8_t name_len;
 	char name[];
 };
@@ -347,6 +350,15 @@ static struct fg_stock_item *fg_stock_item_at(struct fg_stock_rule *r,
 	return fg_stock_item_new(r, name, len, idx);
 }
 
+/* fg_stock_break - the item's record is not its engine's lineage: start
+ * a new one, and grant nothing from the old (counted, so that a
+ * transaction sent before the break does not clear it on landing). */
+static void fg_stock_break(struct fg_stock_item *it)
+{
+	it->newline = 1;
+	it->breaks++;
+}
+
 static void fg_stock_unqueue(struct fg_stock *s, struct fg_stock_item *it)
 {
 	if (it->queued)
@@ -422,7 +434,7 @@ static void fg_stock_apply(struct fg_stock_rule *r, struct fg_stock_item *it,
 		/* Another lineage's record, or an engine that is not the
 		 * one this record counts for (once found, until a new
 		 * record replaces it: nothing of it is ever granted). */
-		it->newline = 1;
+		fg_stock_break(it);
 		it->eng_granted = g;
 		return;
 	}
@@ -431,7 +443,7 @@ static void fg_stock_apply(struct fg_stock_rule *r, struct fg_stock_item *it,
 
 		if (fg_seckill_grant(r->engine, it->idx, n)) {
 			r->st.errors++;
-			it->newline = 1;
+			fg_stock_break(it);
 			return;
 		}
 		r->st.granted += n;
@@ -508,10 +520,13 @@ static void fg_stock_on_txn(void *arg, const struct fg_etcd_result *res)
 		it->g_claimed = it->tx_gclaimed;
 		it->g_lost = it->tx_glost;
 		it->g_known = it->rec_known = 1;
-		it->rec_epoch = r->epoch;
+		it->rec_epoch = it->tx_epoch;
 		it->rec_claimed = it->tx_claimed;
 		it->rec_admitted = it->tx_admitted;
-		it->newline = 0;
+		/* A break found while it flew (a new engine version or
+		 * epoch) stands: what it wrote counts for the old one. */
+		if (it->breaks == it->tx_breaks)
+			it->newline = 0;
 		it->conflicts = 0;
 		r->st.lost += it->tx_loss;
 		if (it->tx_n) {
@@ -611,6 +626,8 @@ static int fg_stock_send(struct fg_stock *s, struct fg_stock_item *it)
 	it->tx_loss = loss;
 	it->tx_claimed = base + n;
 	it->tx_admitted = es.admitted;
+	it->tx_epoch = r->epoch;
+	it->tx_breaks = it->breaks;
 	it->tx_gclaimed = (it->g_known ? it->g_claimed : 0) + n;
 	it->tx_glost = (it->g_known ? it->g_lost : 0) + loss;
 
@@ -621,7 +638,7 @@ static int fg_stock_send(struct fg_stock *s, struct fg_stock_item *it)
 		 ",\"lost\":%" PRIu64 "}", it->tx_gclaimed, it->tx_glost);
 	snprintf(hval, sizeof(hval), "{\"epoch\":\"%016" PRIx64
 		 "\",\"claimed\":%" PRIu64 ",\"admitted\":%" PRIu64 "}",
-		 r->epoch, it->tx_claimed, it->tx_admitted);
+		 it->tx_epoch, it->tx_claimed, it->tx_admitted);
 	memset(cmps, 0, sizeof(cmps));
 	memset(ok, 0, sizeof(ok));
 	memset(ko, 0, sizeof(ko));
@@ -721,7 +738,7 @@ static void fg_stock_record(struct fg_stock_rule *r,
 	}
 	fg_stock_apply(r, it, true);
 	if (it->rec_epoch != r->epoch || it->idx == FG_SECKILL_NO_ITEM)
-		it->newline = 1;
+		fg_stock_break(it);
 }
 
 static int fg_stock_pfx_push(struct fg_stock_rule *r, const char *key,
@@ -920,12 +937,13 @@ static int fg_stock_map(struct fg_stock_rule *r, struct fg_seckill *engine)
 		if (it->idx == FG_SECKILL_NO_ITEM ||
 		    fg_seckill_item_stats(engine, it->idx, &es)) {
 			it->idx = FG_SECKILL_NO_ITEM;
-			it->newline = it->rec_known && it->rec_mod;
+			if (it->rec_known && it->rec_mod)
+				fg_stock_break(it);
 		} else {
 			by[it->idx] = it;
 			g = es.admitted + es.allowance;
 			if (g < it->eng_granted)
-				it->newline = 1; /* not carried */
+				fg_stock_break(it); /* not carried */
 			it->eng_granted = g;
 		}
 		if (it->newline)
@@ -999,7 +1017,7 @@ int fg_stock_rule_set(struct fg_stock *s, const struct fg_stock_rule_conf *rc,
 		TAILQ_FOREACH(it, &r->items, link) {
 			it->eng_granted = 0;
 			if (it->rec_known && it->rec_mod) {
-				it->newline = 1;
+				fg_stock_break(it);
 				fg_stock_want(s, it);
 			}
 		}

@@ -399,6 +399,15 @@ static bool allowance_at_least(void *p)
 	return item_st(w->e, w->idx).allowance >= w->allowance;
 }
 
+static bool claim_in_flight(void *p)
+{
+	struct rule_wait *w = p;
+	struct fg_stock_rule_stats st;
+
+	return !fg_stock_rule_stats(w->s, w->rule, &st) && st.ready &&
+		st.inflight;
+}
+
 static bool rule_quiet(void *p)
 {
 	struct rule_wait *w = p;
@@ -707,9 +716,51 @@ static void test_versions(void **state)
 	assert_int_equal(store_num(key, "lost"), 100);
 	assert_int_equal(item_st(e3, 0).allowance, 100);
 
-	/* Removed mid-read, engine freed at once. */
+	/* A version switch while a claim flies. e4 holds 100; a new
+	 * version of the rule raises the batch to 1000, so a claim of 900
+	 * is sent for e4 (admitted 0 when sent), and e4 spends 60 while it
+	 * flies; then e5 replaces e4 without carry under the same epoch.
+	 * The claim lands for e4's lineage: settled as lost, never granted
+	 * to e5 (which would make 1060 admissible out of 1000 claimed),
+	 * and e5 gets a claim of its own. */
 	assert_int_equal(fg_stock_rule_remove(s, rule), 0);
 	fg_seckill_free(e3);
+	{
+		struct fg_seckill *e4 = new_engine(NULL, 0, 0, 10000, 100);
+		struct fg_seckill *e5 = new_engine(NULL, 0, 0, 10000, 1000);
+		struct rule_wait rw = {s, "fly", e4, 0, 100};
+
+		read_buy(&req, head, "x");
+		assert_int_equal(attach(s, "fly", 10000, 100, 41, true, e4),
+				 0);
+		assert_true(run_until(E.base, allowance_at_least, &rw,
+				      WAIT_MS));
+		assert_int_equal(attach(s, "fly", 10000, 1000, 41, true, e4),
+				 0);
+		assert_true(run_until(E.base, claim_in_flight, &rw, WAIT_MS));
+		for (i = 0; i < 60; i++)
+			assert_int_equal(fg_seckill_judge(e4, &req, &k, 1, &v),
+					 FG_L7_ADMIT);
+		assert_int_equal(attach(s, "fly", 10000, 1000, 41, true, e5),
+				 0);
+		fg_seckill_free(e4);
+		rw.e = e5;
+		rw.allowance = 1000;
+		assert_true(run_until(E.base, allowance_at_least, &rw,
+				      WAIT_MS));
+		run_until(E.base, never, NULL, 50);
+		assert_int_equal(item_st(e5, 0).allowance, 1000);
+		item_key(key, sizeof(key), pfx, "fly", NULL, "");
+		/* e4's lineage: 100 + 900 claimed, 0 admitted at its last
+		 * claim, so 1000 reported lost (an upper bound: it admitted
+		 * 60); e5: 1000 of its own. */
+		assert_int_equal(store_num(key, "claimed"), 2000);
+		assert_int_equal(store_num(key, "lost"), 1000);
+		assert_int_equal(fg_stock_rule_remove(s, "fly"), 0);
+		fg_seckill_free(e5);
+	}
+
+	/* Removed mid-read, engine freed at once. */
 	e1 = new_engine(v1, 2, 0, 1000, 100);
 	assert_int_equal(attach(s, "gone", 1000, 100, 32, true, e1), 0);
 	assert_int_equal(fg_stock_rule_remove(s, "gone"), 0);
