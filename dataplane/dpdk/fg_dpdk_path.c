@@ -225,10 +225,15 @@ int fg_dp_settings_check(struct fg_dp_settings *s, char *err, size_t errlen)
 		fg_dp_fail(err, errlen, "no settings");
 		return -EINVAL;
 	}
-	if (!s->seed.k0 && !s->seed.k1 && !s->seed.lane[0] && !s->seed.lane[3] &&
-	    getrandom(&s->seed, sizeof(s->seed), 0) != sizeof(s->seed)) {
-		fg_dp_fail(err, errlen, "getrandom: %s", strerror(errno));
-		return -EINVAL;
+	if (!s->seed.k0 && !s->seed.k1 && !s->seed.lane[0] && !s->seed.lane[1] &&
+	    !s->seed.lane[2] && !s->seed.lane[3]) {
+		struct fg_hash_seed seed;
+
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+			fg_dp_fail(err, errlen, "getrandom: %s", strerror(errno));
+			return -EINVAL;
+		}
+		s->seed = seed;
 	}
 	if (!s->snat4)
 		s->snat4 = s->tunnel_src4;
