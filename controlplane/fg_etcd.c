@@ -1066,8 +1066,9 @@ static int fg_parse_txn(struct fg_arena *a, const json_t *root,
 	all = fg_arena_alloc(a, total * sizeof(*all));
 	if (!all)
 		return -ENOMEM;
+	/* A range that found nothing has no kvs array to copy from. */
 	for (size_t i = 0; i < n; i++)
-		if (ops[i].type == FG_ETCD_OP_RANGE) {
+		if (ops[i].type == FG_ETCD_OP_RANGE && ops[i].n_kvs) {
 			memcpy(all + res->n_kvs, ops[i].kvs,
 			       ops[i].n_kvs * sizeof(*all));
 			res->n_kvs += ops[i].n_kvs;
