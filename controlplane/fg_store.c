@@ -160,7 +160,9 @@ static json_t *fg_store_parse(const struct fg_etcd_kv *kv)
 static const char fg_store_head[] = "{\"layout\":\"shards\",\"shards\":64}";
 #define FG_STORE_HEAD_WRITER "{\"layout\":\"shards\",\"shards\":64,\"writer\":\"%s\"}"
 
-static bool fg_store_writing(const struct fg_store *st, const char *marker);
+static struct fg_write_req *fg_store_writing(const struct fg_store *st,
+					     const char *marker);
+static void fg_write_seen(struct fg_write_req *r, uint64_t rev);
 
 /* Is head (parsed) of this layout? Else it is an earlier release's whole
  * rule set. */
@@ -203,7 +205,8 @@ static bool fg_store_is_head(const struct fg_store *st,
  * cannot be read: the version is then not delivered.
  */
 static bool fg_store_change_add(struct fg_store *st, struct fg_store_change *ch,
-				const struct fg_etcd_kv *kv, bool del, bool *own)
+				const struct fg_etcd_kv *kv, bool del,
+				struct fg_write_req **own)
 {
 	int sh = fg_store_shard_of_key(st, kv);
 	json_t *j;
@@ -256,7 +259,8 @@ static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 {
 	struct fg_store *st = arg;
 	struct fg_store_change ch;
-	bool ok = true, head_gone = false, own = false;
+	struct fg_write_req *own = NULL;
+	bool ok = true, head_gone = false;
 	size_t i;
 
 	if (res->err) {
@@ -296,7 +300,7 @@ static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 		 * delivers itself then, parsed already; taken here, the set
 		 * would be parsed and compiled a second time. */
 		if (own)
-			;
+			fg_write_seen(own, rev);
 		else if (head_gone)
 			fg_log(FG_LOG_WARN, "store: the rule set's head was "
 			       "deleted at revision %" PRIu64 "; keeping the "
@@ -309,7 +313,7 @@ static void fg_store_watch_cb(void *arg, const struct fg_etcd_watch_result *res)
 		memset(&ch, 0, sizeof(ch));
 		ok = true;
 		head_gone = false;
-		own = false;
+		own = NULL;
 	}
 }
 
@@ -576,6 +580,7 @@ struct fg_write_req {
 	void *arg;
 	size_t value_len;	/* bytes of the shards written */
 	char *head;		/* the head's value, naming the marker */
+	uint64_t seen_rev;	/* the watch saw it land at this revision */
 	char *marker;		/* this write's marker key */
 	uint64_t expected;
 	bool force;		/* no compare on the rule set's version */
@@ -598,18 +603,25 @@ static void fg_write_free(struct fg_write_req *r)
 	free(r);
 }
 
-/* fg_store_writing - whether marker names a write of this store that is
- * still waiting for its answer. */
-static bool fg_store_writing(const struct fg_store *st, const char *marker)
+/* fg_write_seen - the watch saw write r land at revision rev. */
+static void fg_write_seen(struct fg_write_req *r, uint64_t rev)
 {
-	const struct fg_write_req *r;
+	r->seen_rev = rev;
+}
+
+/* fg_store_writing - the write of this store still waiting for its
+ * answer that marker names, or NULL. */
+static struct fg_write_req *fg_store_writing(const struct fg_store *st,
+					     const char *marker)
+{
+	struct fg_write_req *r;
 
 	if (!marker)
-		return false;
+		return NULL;
 	TAILQ_FOREACH(r, &st->writes, link)
 		if (r->marker && !strcmp(r->marker, marker))
-			return true;
-	return false;
+			return r;
+	return NULL;
 }
 
 /* fg_store_unmark - delete a write's marker once its outcome is known
@@ -631,6 +643,15 @@ static void fg_store_finish(struct fg_write_req *r, int err, uint64_t version,
 	if (!err)
 		r->st->legacy = false; /* every shard was written */
 	r->cb(r->arg, err, version, msg);
+	/* The watch saw this write land and left it to this answer, which
+	 * did not carry it (its outcome could not be learned in time): the
+	 * whole set is read again, so the version is not missed. */
+	if (err && r->seen_rev > r->st->known_rev) {
+		fg_log(FG_LOG_WARN, "store: version %" PRIu64 " (this node's "
+		       "write, answered with an error) is read again",
+		       r->seen_rev);
+		fg_store_load(r->st);
+	}
 	fg_write_free(r);
 }
 
