@@ -168,11 +168,6 @@ fail:
 	return NULL;
 }
 
-static int fg_addr_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct fg_addr));
-}
-
 void fg_host_follow(struct fg_host *h, const struct fg_ruleset *rs)
 {
 	struct fg_addr *t = NULL;
@@ -184,10 +179,9 @@ void fg_host_follow(struct fg_host *h, const struct fg_ruleset *rs)
 		fg_log(FG_LOG_ERROR, "neighbours: out of memory");
 		return;
 	}
-	/* Sorted, so that the same backends in another order are no
-	 * change: an unrelated rule change costs no netlink round trip. */
-	if (n)
-		qsort(t, n, sizeof(*t), fg_addr_cmp);
+	/* Sorted and unique (fg_neigh_targets), so that the same backends
+	 * in another order are no change: an unrelated rule change costs no
+	 * netlink round trip. */
 	if (h->synced && n == h->ntargets &&
 	    (!n || !memcmp(t, h->targets, n * sizeof(*t)))) {
 		free(t);

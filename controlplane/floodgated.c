@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,13 @@ int main(int argc, char **argv)
 	int check = 0, detach = 0, c, rc = 1;
 	bool replace = false;
 	char err[512] = "";
+
+	/* A change builds the new generation's rings (4 MB at 1,000
+	 * services) beside the live ones and frees the old: kept in the heap
+	 * rather than mapped and unmapped each time, they cost no page
+	 * faults (bench/run.sh api: about 1 ms of a change at that size). */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
 	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (c) {

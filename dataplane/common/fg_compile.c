@@ -83,6 +83,7 @@ struct fg_compile_state {
 	/* Plan only. */
 	uint64_t base_serial;     /* compiler serial the plan was made on */
 	__u32 taken_svc, taken_be, taken_lim; /* ids taken off each queue */
+	struct fg_ringbuf *rb;    /* owns ring_buf (shared, counted) */
 	__u32 *ring_buf;          /* every ring of the generation */
 	size_t ring_total;        /* slots in ring_buf */
 	struct fg_ring_in *ring_in; /* what each ring was built from */
@@ -148,13 +149,31 @@ static void fg_idq_push(struct fg_idq *q, __u32 id)
 	q->n++;
 }
 
+/*
+ * The rings of one generation, counted: the compile that built them (its
+ * callers may read cp->svcs[i].ring after later commits) and the active
+ * state (the next compile shares unchanged rings from it) hold the same
+ * buffer rather than a copy each.
+ */
+struct fg_ringbuf {
+	unsigned int refs;
+	__u32 slots[];
+};
+
+static void fg_rb_put(struct fg_ringbuf *rb)
+{
+	if (rb && !--rb->refs)
+		free(rb);
+}
+
 /* Free what a state owns and empty it; the struct itself stays. */
 static void fg_state_clear(struct fg_compile_state *st)
 {
 	free(st->svcs);
 	free(st->bes);
 	free(st->lims);
-	free(st->ring_buf);
+	fg_rb_put(st->rb);
+	st->rb = NULL;
 	free(st->ring_in);
 	st->svcs = NULL;
 	st->bes = NULL;
@@ -1111,7 +1130,11 @@ static int fg_build_services(struct fg_cctx *x)
 
 	for (i = 0; i < rs->nservices; i++)
 		total += x->nx->svcs[i].ring_size;
-	x->nx->ring_buf = malloc((total ? total : 1) * sizeof(__u32));
+	x->nx->rb = malloc(sizeof(*x->nx->rb) + (total ? total : 1) * sizeof(__u32));
+	if (x->nx->rb) {
+		x->nx->rb->refs = 1;
+		x->nx->ring_buf = x->nx->rb->slots;
+	}
 	x->nx->ring_total = total;
 	cp->svcs = calloc(rs->nservices ? rs->nservices : 1, sizeof(*cp->svcs));
 	cp->backends = calloc(x->nbe_total ? x->nbe_total : 1,
@@ -1460,19 +1483,17 @@ int fg_compiler_commit(struct fg_compiler *c, struct fg_compiled *cp)
 	free(c->cur.svcs);
 	free(c->cur.bes);
 	free(c->cur.lims);
-	/* The rings stay cp's (its callers may read them after later
-	 * commits): the active state keeps a copy, for the next compile to
-	 * share from. Without memory for it, nothing is shared next time. */
-	free(c->cur.ring_buf);
+	/* The rings stay cp's too (its callers may read them after later
+	 * commits): the active state takes a reference, for the next
+	 * compile to share from. */
+	fg_rb_put(c->cur.rb);
 	free(c->cur.ring_in);
-	c->cur.ring_buf = malloc((nx->ring_total ? nx->ring_total : 1) *
-				 sizeof(*nx->ring_buf));
-	if (c->cur.ring_buf && nx->ring_total)
-		memcpy(c->cur.ring_buf, nx->ring_buf,
-		       nx->ring_total * sizeof(*nx->ring_buf));
-	c->cur.ring_in = c->cur.ring_buf ? nx->ring_in : NULL;
-	if (!c->cur.ring_buf)
-		free(nx->ring_in);
+	c->cur.rb = nx->rb;
+	c->cur.ring_buf = nx->ring_buf;
+	c->cur.ring_total = nx->ring_total;
+	if (c->cur.rb)
+		c->cur.rb->refs++;
+	c->cur.ring_in = nx->ring_in;
 	nx->ring_in = NULL;
 	c->cur.svcs = nx->svcs;
 	c->cur.nsvcs = nx->nsvcs;
