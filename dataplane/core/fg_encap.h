@@ -17,18 +17,6 @@
 #include "fg_parse.h"
 #include "fg_csum.h"
 
-/* What the outer headers say. Addresses network order, IPv4 in word 0. */
-struct fg_encap_args {
-	__be32 src[4];      /* tunnel source of the backend's family */
-	__be32 dst[4];      /* the backend */
-	__u32 inner_len;    /* bytes of the client's IP packet (l3_len) */
-	__u32 hash;         /* low 32 bits of the flow hash: entropy for the
-			     * IPv6 flow label and the GUE source port */
-	__be16 gue_port;    /* GUE destination port; 0 = IPIP / ip6ip6 */
-	__u8 family;        /* the backend's: FG_AF_INET or FG_AF_INET6 */
-	__u8 inner_family;  /* the client packet's */
-};
-
 /* fg_encap_outer_len - bytes of outer IP (+ UDP) header for a backend of
  * family `family`, GUE when gue is non-zero. Context: any. */
 FG_INLINE __u32 fg_encap_outer_len(__u8 family, int gue)
@@ -40,7 +28,14 @@ FG_INLINE __u32 fg_encap_outer_len(__u8 family, int gue)
 
 /*
  * fg_encap_write - write the outer IP header (and the GUE UDP header) at
- * hdr, which must have fg_encap_outer_len() bytes before end. The outer
+ * hdr, which must have fg_encap_outer_len() bytes before end: from src
+ * (the tunnel source of the backend's family) to dst (the backend), of
+ * family `family`, in front of a client packet of inner_family and
+ * inner_len bytes (its l3_len); hash: the low 32 bits of the flow hash,
+ * entropy for the IPv6 flow label and the GUE source port; gue_port: the
+ * GUE destination port, network order, 0 for IPIP / ip6ip6. Addresses
+ * network order, IPv4 in word 0. Scalars, not a struct: an args struct
+ * costs the XDP caller 56 bytes of its 512-byte stack. The outer
  * IPv4 header has TTL 64, no DF, id 0 and its checksum; the outer IPv6
  * header a flow label from the flow hash, so that ECMP keeps a flow on one
  * path and spreads flows apart. The GUE UDP source port carries flow
@@ -49,35 +44,37 @@ FG_INLINE __u32 fg_encap_outer_len(__u8 family, int gue)
  * Returns the outer length, or -1 when it does not fit before end.
  * Context: any.
  */
-FG_INLINE int fg_encap_write(void *hdr, const void *end,
-			     const struct fg_encap_args *a)
+FG_INLINE int fg_encap_write(void *hdr, const void *end, __u8 family,
+			     __u8 inner_family, const __be32 *src,
+			     const __be32 *dst, __u32 inner_len, __u32 hash,
+			     __be16 gue_port)
 {
-	int gue = a->gue_port != 0;
-	__u32 outer = fg_encap_outer_len(a->family, gue);
-	__u8 inner_proto = a->inner_family == FG_AF_INET ? FG_IPPROTO_IPIP :
-							   FG_IPPROTO_IPV6;
+	int gue = gue_port != 0;
+	__u32 outer = fg_encap_outer_len(family, gue);
+	__u8 inner_proto = inner_family == FG_AF_INET ? FG_IPPROTO_IPIP :
+							FG_IPPROTO_IPV6;
 	struct fg_udp_hdr *uh;
 
-	if (a->family == FG_AF_INET) {
+	if (family == FG_AF_INET) {
 		struct fg_ip4_hdr *iph = hdr;
 
 		if ((void *)(iph + 1) > end)
 			return -1;
 		iph->ver_ihl = 0x45;
 		iph->tos = 0;
-		iph->tot_len = fg_htons(a->inner_len + outer);
+		iph->tot_len = fg_htons(inner_len + outer);
 		iph->id = 0;
 		iph->frag_off = 0;
 		iph->ttl = 64;
 		iph->protocol = gue ? FG_IPPROTO_UDP : inner_proto;
-		iph->saddr = a->src[0];
-		iph->daddr = a->dst[0];
+		iph->saddr = src[0];
+		iph->daddr = dst[0];
 		iph->check = 0;
 		iph->check = fg_ip4_csum(iph);
 		uh = (void *)(iph + 1);
 	} else {
 		struct fg_ip6_hdr *ip6 = hdr;
-		__u32 w0 = (6U << 28) | (a->hash & 0xfffff);
+		__u32 w0 = (6U << 28) | (hash & 0xfffff);
 		int i;
 
 		if ((void *)(ip6 + 1) > end)
@@ -86,23 +83,23 @@ FG_INLINE int fg_encap_write(void *hdr, const void *end,
 		ip6->ver_tc_flow[1] = (__u8)(w0 >> 16);
 		ip6->ver_tc_flow[2] = (__u8)(w0 >> 8);
 		ip6->ver_tc_flow[3] = (__u8)w0;
-		ip6->payload_len = fg_htons(a->inner_len + outer -
+		ip6->payload_len = fg_htons(inner_len + outer -
 					    sizeof(struct fg_ip6_hdr));
 		ip6->nexthdr = gue ? FG_IPPROTO_UDP : inner_proto;
 		ip6->hop_limit = 64;
 		FG_UNROLL
 		for (i = 0; i < 4; i++) {
-			ip6->saddr[i] = a->src[i];
-			ip6->daddr[i] = a->dst[i];
+			ip6->saddr[i] = src[i];
+			ip6->daddr[i] = dst[i];
 		}
 		uh = (void *)(ip6 + 1);
 	}
 	if (gue) {
 		if ((void *)(uh + 1) > end)
 			return -1;
-		uh->source = fg_htons(0xc000 | ((a->hash >> 16) & 0x3fff));
-		uh->dest = a->gue_port;
-		uh->len = fg_htons(a->inner_len + sizeof(struct fg_udp_hdr));
+		uh->source = fg_htons(0xc000 | ((hash >> 16) & 0x3fff));
+		uh->dest = gue_port;
+		uh->len = fg_htons(inner_len + sizeof(struct fg_udp_hdr));
 		uh->check = 0;
 	}
 	return (int)outer;

@@ -1685,7 +1685,7 @@ static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 			    const struct fg_backend *be, uint32_t be_id,
 			    __be16 gue_port, uint64_t now)
 {
-	struct fg_encap_args a;
+	__be32 src[4] = { 0 };
 	int gue = gue_port != 0, delta;
 	uint32_t outer = fg_encap_outer_len(be->family, gue);
 	struct ethhdr *eth;
@@ -1699,21 +1699,16 @@ static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 	}
 	if (!d)
 		return fg_dp_drop(lc, FG_DROP_ENCAP);
-	memset(&a, 0, sizeof(a));
 	if (be->family == FG_AF_INET)
-		a.src[0] = t->s.tunnel_src4;
+		src[0] = t->s.tunnel_src4;
 	else
-		memcpy(a.src, t->s.tunnel_src6, 16);
-	memcpy(a.dst, be->addr, 16);
-	a.inner_len = c->pkt.l3_len;
-	a.hash = (uint32_t)c->hash;
-	a.gue_port = gue_port;
-	a.family = be->family;
-	a.inner_family = c->pkt.family;
+		memcpy(src, t->s.tunnel_src6, 16);
 	eth = (void *)d;
 	eth->h_proto = rte_cpu_to_be_16(be->family == FG_AF_INET ? ETH_P_IP :
 							       ETH_P_IPV6);
-	if (fg_encap_write(d + FG_ETH_HLEN, d + rte_pktmbuf_data_len(m), &a) < 0)
+	if (fg_encap_write(d + FG_ETH_HLEN, d + rte_pktmbuf_data_len(m),
+			   be->family, c->pkt.family, src, be->addr,
+			   c->pkt.l3_len, (uint32_t)c->hash, gue_port) < 0)
 		return fg_dp_drop(lc, FG_DROP_ENCAP);
 	return fg_dp_out(lc, t, m, be->family, be->addr, c->pkt.l3_len + outer,
 			 &t->be_route[be_id], now);
