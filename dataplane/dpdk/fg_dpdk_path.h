@@ -159,7 +159,9 @@ void fg_dp_buckets_free(struct fg_dp_buckets *b);
  * so that the daemon reads both alike: summed over lcores, they are what
  * the XDP maps' per-CPU entries sum to. */
 struct fg_dp_port_counters {
-	uint64_t rx;         /* frames taken in */
+	uint64_t rx;         /* frames given to fg_dp_burst from this port;
+			      * a hand-off counts again on its owner, so
+			      * frames in = sum(rx) - sum(handoff) */
 	uint64_t tx;         /* frames sent out of this port */
 	uint64_t exception;  /* frames handed to its exception port */
 	uint64_t arp_nd;     /* ARP/ND answers and requests sent */

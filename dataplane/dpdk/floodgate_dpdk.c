@@ -492,7 +492,8 @@ static int fg_tel_stats(const char *cmd, const char *params,
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "version", fg_dp_tables_version(fg_tab));
 	rte_tel_data_add_dict_u64(d, "workers", fg_nworkers);
-	rte_tel_data_add_dict_u64(d, "rx", rx);
+	/* A hand-off is counted rx again by its owner. */
+	rte_tel_data_add_dict_u64(d, "rx", rx - handoff);
 	rte_tel_data_add_dict_u64(d, "tx", tx);
 	rte_tel_data_add_dict_u64(d, "exception", exc);
 	rte_tel_data_add_dict_u64(d, "handoff", handoff);
