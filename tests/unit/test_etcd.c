@@ -28,7 +28,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -53,6 +52,7 @@
 
 #include "fg_etcd.h"
 #include "fg_etcd_embedded.h"
+#include "etcd_fixture.h"
 /* The store itself: its statics (fg_store_open_with, the resolution
  * steps) are what the store tests drive. */
 #include "fg_store.c"
@@ -62,87 +62,28 @@
 
 /* ---------------------------------------------------------- fixture */
 
-static struct {
-	char root[64];		/* mkdtemp */
-	char data[96];		/* root/node */
-	struct fg_etcd_embedded *emb;
-	char endpoint[160];
-	struct event_base *base;
-	struct fg_etcd *c;
-} E;
+static struct fg_test_etcd E;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
+#define now_ms fg_test_now_ms
+#define run_until fg_test_run_until
+#define run_for fg_test_run_for
 
 /* Start etcd with the fixture's options (ports 0 the first time, the same
  * ports afterwards). */
 static int emb_start(char *err, size_t errlen)
 {
-	struct fg_etcd_embedded_opts o;
-
-	fg_etcd_embedded_opts_init(&o);
-	o.data_dir = E.data;
-	o.stop_timeout_ms = 5000;
-	return fg_etcd_embedded_start(&o, &E.emb, err, errlen);
+	return fg_test_etcd_member(&E, err, errlen);
 }
 
 static void cleanup_all(void)
 {
-	fg_etcd_free(E.c);
-	E.c = NULL;
-	if (E.base)
-		event_base_free(E.base);
-	E.base = NULL;
-	fg_etcd_embedded_stop(E.emb);
-	E.emb = NULL;
-	if (E.root[0])
-		nftw(E.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	E.root[0] = '\0';
+	fg_test_etcd_cleanup(&E);
 }
 
 static int group_setup(void **state)
 {
-	char err[512];
-	const char *ep;
-	int r;
-
 	(void)state;
-	strcpy(E.root, "/tmp/fg-test-etcd-XXXXXX");
-	if (!mkdtemp(E.root)) {
-		E.root[0] = '\0';
-		return -1;
-	}
-	snprintf(E.data, sizeof(E.data), "%s/node", E.root);
-	r = emb_start(err, sizeof(err));
-	if (r) {
-		fprintf(stderr, "embedded etcd: %s\n", err);
-		cleanup_all();
-		return -1;
-	}
-	snprintf(E.endpoint, sizeof(E.endpoint), "%s",
-		 fg_etcd_embedded_endpoint(E.emb));
-	E.base = event_base_new();
-	ep = E.endpoint;
-	E.c = E.base ? fg_etcd_new(E.base, &ep, 1, err, sizeof(err)) : NULL;
-	if (!E.c) {
-		cleanup_all();
-		return -1;
-	}
-	return 0;
+	return fg_test_etcd_setup(&E, "etcd");
 }
 
 static int group_teardown(void **state)
@@ -153,41 +94,6 @@ static int group_teardown(void **state)
 }
 
 /* --------------------------------------------------- loop + results */
-
-static void on_deadline(evutil_socket_t fd, short what, void *p)
-{
-	(void)fd;
-	(void)what;
-	*(bool *)p = true;
-}
-
-/* Run b until pred(arg) or timeout_ms; returns pred(arg). */
-static bool run_until(struct event_base *b, bool (*pred)(void *), void *arg,
-		      int timeout_ms)
-{
-	bool expired = false;
-	struct event *t = evtimer_new(b, on_deadline, &expired);
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-
-	assert_non_null(t);
-	evtimer_add(t, &tv);
-	while (!pred(arg) && !expired)
-		event_base_loop(b, EVLOOP_ONCE);
-	event_free(t);
-	return pred(arg);
-}
-
-static bool never(void *p)
-{
-	(void)p;
-	return false;
-}
-
-/* Run b for ms, whatever happens. */
-static void run_for(struct event_base *b, int ms)
-{
-	run_until(b, never, NULL, ms);
-}
 
 struct rkv {
 	char key[128];

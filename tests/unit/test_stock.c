@@ -28,7 +28,6 @@
  * even when a test fails; children die with us (PDEATHSIG).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -55,6 +54,7 @@
 #include "fg_etcd_embedded.h"
 #include "fg_seckill.h"
 #include "fg_stock.h"
+#include "etcd_fixture.h"
 
 #define ETCD_BIN "/usr/bin/etcd"
 #define WAIT_MS 20000           /* bound on any one wait */
@@ -73,14 +73,10 @@
 
 static const char *const sale_items[SALE_ITEMS] = {"1001", "1002", "1003"};
 
-static struct {
-	char root[64];
-	char data[96];
-	struct fg_etcd_embedded *emb;
-	char ep[160];
-	struct event_base *base;   /* the test thread's */
-	struct fg_etcd *c;         /* the test thread's reads */
-} E;
+/* The test thread's member, loop and reads. */
+static struct fg_test_etcd E;
+
+#define run_until fg_test_run_until
 
 static struct fg_http_conf hconf;
 static const struct fg_hash_seed seed = {
@@ -91,60 +87,16 @@ static const struct fg_hash_seed seed = {
 
 /* ---------------------------------------------------------- fixture */
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void cleanup_all(void)
 {
-	fg_etcd_free(E.c);
-	E.c = NULL;
-	if (E.base)
-		event_base_free(E.base);
-	E.base = NULL;
-	fg_etcd_embedded_stop(E.emb);
-	E.emb = NULL;
-	if (E.root[0])
-		nftw(E.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	E.root[0] = '\0';
+	fg_test_etcd_cleanup(&E);
 }
 
 static int group_setup(void **state)
 {
-	struct fg_etcd_embedded_opts o;
-	char err[512];
-	const char *ep;
-
 	(void)state;
 	fg_http_conf_init(&hconf);
-	strcpy(E.root, "/tmp/fg-test-stock-XXXXXX");
-	if (!mkdtemp(E.root)) {
-		E.root[0] = '\0';
-		return -1;
-	}
-	snprintf(E.data, sizeof(E.data), "%s/node", E.root);
-	fg_etcd_embedded_opts_init(&o);
-	o.data_dir = E.data;
-	o.stop_timeout_ms = 5000;
-	if (fg_etcd_embedded_start(&o, &E.emb, err, sizeof(err))) {
-		fprintf(stderr, "embedded etcd: %s\n", err);
-		cleanup_all();
-		return -1;
-	}
-	snprintf(E.ep, sizeof(E.ep), "%s", fg_etcd_embedded_endpoint(E.emb));
-	E.base = event_base_new();
-	ep = E.ep;
-	E.c = E.base ? fg_etcd_new(E.base, &ep, 1, err, sizeof(err)) : NULL;
-	if (!E.c) {
-		cleanup_all();
-		return -1;
-	}
-	return 0;
+	return fg_test_etcd_setup(&E, "stock");
 }
 
 static int group_teardown(void **state)
@@ -155,29 +107,6 @@ static int group_teardown(void **state)
 }
 
 /* --------------------------------------------------- loop + store */
-
-static void on_deadline(evutil_socket_t fd, short what, void *p)
-{
-	(void)fd;
-	(void)what;
-	*(bool *)p = true;
-}
-
-/* Run b until pred(arg) or timeout_ms; returns pred(arg). */
-static bool run_until(struct event_base *b, bool (*pred)(void *), void *arg,
-		      int timeout_ms)
-{
-	bool expired = false;
-	struct event *t = evtimer_new(b, on_deadline, &expired);
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-
-	assert_non_null(t);
-	evtimer_add(t, &tv);
-	while (!pred(arg) && !expired)
-		event_base_loop(b, EVLOOP_ONCE);
-	event_free(t);
-	return pred(arg);
-}
 
 static bool never(void *p)
 {
@@ -281,7 +210,7 @@ static void item_key(char *buf, size_t size, const char *prefix,
 static struct fg_etcd *new_client(struct event_base *b)
 {
 	char err[256];
-	const char *ep = E.ep;
+	const char *ep = E.endpoint;
 	struct fg_etcd *c = fg_etcd_new(b, &ep, 1, err, sizeof(err));
 
 	if (!c)
