@@ -1566,14 +1566,54 @@ fg_dp_lookup_service(const struct fg_dp_tables *t, const struct fg_pkt *pkt)
 }
 
 /*
- * fg_dp_stage1 - everything up to the service that reads no per-lcore
- * state: the pre-parse filter, ARP/ND, the parse, the VIP filter, the
- * service lookup, the flow hash. Fills c and returns its stage; a packet
- * finished here has its verdict in *v.
+ * fg_dp_limits - check 4: the packet's limits in fg_limit_nth's order
+ * (every global limit, then the service's own). Returns FG_DP_NOT_MINE
+ * when they pass it, else its verdict: dropped, or answered with a reset
+ * (counted limited either way).
+ */
+static uint32_t fg_dp_limits(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
+			     uint16_t in_port, struct rte_mbuf *m,
+			     const struct fg_dp_ctx *c, uint64_t now)
+{
+	const struct fg_config *cfg = &t->cfg;
+	const struct fg_svc *svc = c->svc;
+	int is_syn = fg_pkt_is_syn(&c->pkt);
+	uint32_t i;
+
+	for (i = 0; i < FG_LIMITS_PER_PKT; i++) {
+		uint32_t id = fg_limit_nth(cfg, svc, i);
+		int r;
+
+		if (id == FG_LIMIT_NONE)
+			continue;
+		r = fg_dp_limit_one(lc, t, id, &c->key, svc->id, is_syn,
+				    c->pkt.tcp_flags, c->frame_len, now);
+		if (r == FG_LIMIT_PASS)
+			continue;
+		lc->cnt.drops[FG_DROP_LIMITED]++;
+		if (r == FG_LIMIT_RESET) {
+			uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+			int n = fg_rst_build(d, d + c->frame_len, &c->pkt);
+
+			if (n < 0 || fg_dp_set_len(m, (uint32_t)n))
+				return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_LIMITED);
+			lc->cnt.port[in_port].tx++;
+			return FG_DP_VERDICT(FG_DP_TX, in_port);
+		}
+		return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_LIMITED);
+	}
+	return FG_DP_NOT_MINE;
+}
+
+/*
+ * fg_dp_stage1 - everything up to the connection table: the pre-parse
+ * filter, ARP/ND, the parse, the VIP filter, the service lookup, the
+ * limits, the flow hash and the prefetch of the flow's line. Fills c and
+ * returns its stage; a packet finished here has its verdict in *v.
  */
 static uint8_t fg_dp_stage1(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 			    uint16_t in_port, struct rte_mbuf *m,
-			    struct fg_dp_ctx *c, uint32_t *v)
+			    struct fg_dp_ctx *c, uint64_t now, uint32_t *v)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m), cv;
@@ -1623,6 +1663,18 @@ static uint8_t fg_dp_stage1(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 	cv = fg_verdict_service(&c->pkt, c->svc);
 	if (cv != FG_VERDICT_NEXT)
 		goto stop;
+	/* The limits here, before the connection table: a refused packet
+	 * then costs no prefetch of a line it will not read. They touch
+	 * the buckets and limit counters only, stage two the connection
+	 * and NAT tables only, so judging a chunk's limits first changes
+	 * no packet's outcome. */
+	if (t->cfg.nglobal_limits || c->svc->nlimits) {
+		cv = fg_dp_limits(lc, t, in_port, m, c, now);
+		if (cv != FG_DP_NOT_MINE) {
+			*v = cv;
+			return FG_DP_S_DONE;
+		}
+	}
 	c->hash = fg_flow_hash(&c->key, &t->s.seed);
 	/* The line the second stage reads first, on its way meanwhile. */
 	if (fg_pkt_is_syn(&c->pkt))
@@ -1715,17 +1767,16 @@ static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 }
 
 /* fg_dp_stage2 - the rest of fg_xdp_main for a service packet (or the
- * reverse leg first): limits, the connection table and Maglev (flood
- * guard), NAT or encapsulation, routing. Returns the verdict. */
+ * reverse leg first, then its limits): the connection table and Maglev
+ * (flood guard), NAT or encapsulation, routing. Returns the verdict. */
 static uint32_t fg_dp_stage2(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 			     uint16_t in_port, struct rte_mbuf *m,
 			     struct fg_dp_ctx *c, uint64_t now)
 {
-	const struct fg_config *cfg = &t->cfg;
 	const struct fg_backend *be;
 	const struct fg_svc *svc;
 	struct fg_ct ct;
-	uint32_t be_id, v, i, tick = fg_ct_tick(now);
+	uint32_t be_id, v, tick = fg_ct_tick(now);
 	int is_tcp, is_syn, new_flow;
 
 	if (c->stage == FG_DP_S_REVERSE) {
@@ -1736,37 +1787,16 @@ static uint32_t fg_dp_stage2(struct fg_dp_lcore *lc, const struct fg_dp_tables *
 		v = fg_verdict_service(&c->pkt, c->svc);
 		if (v != FG_VERDICT_NEXT)
 			return fg_dp_stop(lc, v, in_port);
+		if (t->cfg.nglobal_limits || c->svc->nlimits) {
+			v = fg_dp_limits(lc, t, in_port, m, c, now);
+			if (v != FG_DP_NOT_MINE)
+				return v;
+		}
 		c->hash = fg_flow_hash(&c->key, &t->s.seed);
 	}
 	svc = c->svc;
 	is_tcp = c->pkt.l4_proto == FG_IPPROTO_TCP;
 	is_syn = fg_pkt_is_syn(&c->pkt);
-
-	if (cfg->nglobal_limits || svc->nlimits) {
-		for (i = 0; i < FG_LIMITS_PER_PKT; i++) {
-			uint32_t id = fg_limit_nth(cfg, svc, i);
-			int r;
-
-			if (id == FG_LIMIT_NONE)
-				continue;
-			r = fg_dp_limit_one(lc, t, id, &c->key, svc->id, is_syn,
-					    c->pkt.tcp_flags, c->frame_len, now);
-			if (r == FG_LIMIT_PASS)
-				continue;
-			lc->cnt.drops[FG_DROP_LIMITED]++;
-			if (r == FG_LIMIT_RESET) {
-				uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-				int n = fg_rst_build(d, d + c->frame_len, &c->pkt);
-
-				if (n < 0 || fg_dp_set_len(m, (uint32_t)n))
-					return FG_DP_VERDICT(FG_DP_DROP,
-							     FG_DROP_LIMITED);
-				lc->cnt.port[in_port].tx++;
-				return FG_DP_VERDICT(FG_DP_TX, in_port);
-			}
-			return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_LIMITED);
-		}
-	}
 
 	memset(&ct, 0, sizeof(ct));
 	be_id = fg_dp_flow_backend(lc, t, svc, &c->key, is_syn, is_tcp, c->hash,
@@ -1835,9 +1865,15 @@ void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		uint16_t cnt = (uint16_t)RTE_MIN((unsigned int)FG_DP_CHUNK,
 						 (unsigned int)(n - base));
 
-		/* Stage one reads the tables only, so running it for the
-		 * whole chunk first changes no packet's outcome; the lines
-		 * it prefetches are in cache when stage two writes them. */
+		/* Stage one reads the tables and charges the limits' buckets
+		 * only, stage two the connection and NAT tables only, so
+		 * running stage one for the whole chunk first changes no
+		 * packet's outcome, but for one case: a packet to the SNAT
+		 * address that no NAT entry claims is judged by a service's
+		 * limits in stage two, after the chunk's others (a shared
+		 * bucket's last token may go to a later packet). The lines
+		 * stage one prefetches are in cache when stage two reads
+		 * them. */
 		for (i = 0; i < cnt; i++) {
 			uint16_t k = (uint16_t)(base + i);
 
@@ -1845,7 +1881,7 @@ void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + FG_DP_PREFETCH],
 							       void *));
 			ctx[i].stage = fg_dp_stage1(lc, t, in_port, pkts[k],
-						    &ctx[i], &verdicts[k]);
+						    &ctx[i], now_ns, &verdicts[k]);
 		}
 		for (i = 0; i < cnt; i++) {
 			uint16_t k = (uint16_t)(base + i);
