@@ -64,6 +64,7 @@ struct fg_daemon {
 	char apply_error[256];   /* last apply failure, "" when none */
 	struct event *apply_retry;     /* a failed apply's next try */
 	struct event *save_ev;   /* the copy of the running rules, due */
+	uint64_t save_first_ms;  /* the first apply it does not hold yet */
 	unsigned int apply_backoff_ms; /* its delay; 0: not failing */
 
 	/* The store against the dataplane (fg_reconcile.c). */

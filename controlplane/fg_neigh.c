@@ -437,11 +437,26 @@ void fg_neigh_free(struct fg_neigh *n)
 	free(n);
 }
 
+/* FNV-1a over an address's family and bytes. */
+static uint32_t fg_addr_hash(const struct fg_addr *a)
+{
+	const unsigned char *p = (const unsigned char *)&a->a6;
+	size_t n = fg_addr_len(a->family), i;
+	uint32_t h = 2166136261u ^ (uint32_t)a->family;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
 int fg_neigh_targets(const struct fg_ruleset *rs, struct fg_addr **out,
 		     size_t *nout)
 {
 	struct fg_addr *a = NULL;
-	size_t total = 0, i, j, k;
+	size_t total = 0, cap = 2, i, j, k;
+	uint32_t *slot;
 
 	*out = NULL;
 	*nout = 0;
@@ -449,26 +464,43 @@ int fg_neigh_targets(const struct fg_ruleset *rs, struct fg_addr **out,
 		total += rs->services[i].nbackends;
 	if (!total)
 		return 0;
+	while (cap < 2 * total)
+		cap <<= 1;
 	a = calloc(total, sizeof(*a));
-	if (!a)
+	/* Slots hold index + 1 into a: 0 is empty. Many services share
+	 * backends, so the duplicates go here and only the distinct
+	 * addresses are sorted. */
+	slot = calloc(cap, sizeof(*slot));
+	if (!a || !slot) {
+		free(a);
+		free(slot);
 		return -ENOMEM;
+	}
 	k = 0;
 	for (i = 0; i < rs->nservices; i++)
 		for (j = 0; j < rs->services[i].nbackends; j++) {
 			const struct fg_addr *b = &rs->services[i].backends[j].addr;
+			struct fg_addr t;
+			size_t h;
 
 			/* Copied field by field: the union's unused bytes
 			 * must be zero for the sort and the compare. */
-			a[k].family = b->family;
-			memcpy(&a[k].a6, &b->a6, fg_addr_len(b->family));
-			k++;
+			memset(&t, 0, sizeof(t));
+			t.family = b->family;
+			memcpy(&t.a6, &b->a6, fg_addr_len(b->family));
+			for (h = fg_addr_hash(&t) & (cap - 1); slot[h];
+			     h = (h + 1) & (cap - 1))
+				if (!fg_addr_cmp(&a[slot[h] - 1], &t))
+					break;
+			if (slot[h])
+				continue;
+			a[k] = t;
+			slot[h] = (uint32_t)++k;
 		}
+	free(slot);
 	qsort(a, k, sizeof(*a), fg_addr_cmp);
-	for (i = 0, j = 0; i < k; i++)
-		if (!j || fg_addr_cmp(&a[j - 1], &a[i]))
-			a[j++] = a[i];
 	*out = a;
-	*nout = j;
+	*nout = k;
 	return 0;
 }
 

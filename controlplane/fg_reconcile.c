@@ -25,6 +25,7 @@
 #include "fg_reconcile.h"
 #include "fg_rules_json.h"
 #include "fg_store.h"
+#include "fg_time.h"
 
 /* ------------------------------------------------------------ health */
 
@@ -192,24 +193,31 @@ static void fg_applied_save_cb(evutil_socket_t fd, short what, void *arg)
 	fg_applied_save(arg);
 }
 
-/* The copy of the running rules trails the dataplane by at most this
- * much, so that writing it (about a millisecond for a large set) never
- * delays a write's answer or the read that follows it, and a burst of
- * changes is written once. */
+/* The copy of the running rules is written once applies have paused
+ * for FG_APPLIED_SAVE_DELAY_MS, and at the latest FG_APPLIED_SAVE_MAX_MS
+ * after the first apply it does not hold yet: writing it (about a
+ * millisecond for a large set) never delays a write's answer or the
+ * requests that follow it, and a burst of changes is written once. */
 #define FG_APPLIED_SAVE_DELAY_MS 20
+#define FG_APPLIED_SAVE_MAX_MS 1000
 
-/* fg_applied_save_soon - save the copy FG_APPLIED_SAVE_DELAY_MS after the
- * first apply not saved yet (at once when no timer can be had). */
+/* fg_applied_save_soon - an apply happened: (re)schedule the copy (at once
+ * when it is overdue or no timer can be had). */
 static void fg_applied_save_soon(struct fg_daemon *d)
 {
 	struct timeval tv = { 0, FG_APPLIED_SAVE_DELAY_MS * 1000 };
+	uint64_t now = fg_now_ms();
 
 	if (!d->save_ev)
 		d->save_ev = evtimer_new(d->base, fg_applied_save_cb, d);
-	if (d->save_ev && evtimer_pending(d->save_ev, NULL))
-		return;
-	if (!d->save_ev || evtimer_add(d->save_ev, &tv))
+	if (!d->save_ev || !evtimer_pending(d->save_ev, NULL))
+		d->save_first_ms = now;
+	if (!d->save_ev || now - d->save_first_ms >= FG_APPLIED_SAVE_MAX_MS ||
+	    evtimer_add(d->save_ev, &tv)) {
+		if (d->save_ev)
+			evtimer_del(d->save_ev);
 		fg_applied_save(d);
+	}
 }
 
 /* Merge config body src's members into dst (kind maps are united). */

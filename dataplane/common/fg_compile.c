@@ -865,6 +865,31 @@ static int fg_plan_service_ids(struct fg_cctx *x)
  * x->be_base, x->be_ids and the planned state. 0, -EINVAL (more
  * backends than ids), -ENOSPC, or -ENOMEM.
  */
+/*
+ * The run of st->bes (sorted by identity, service id first) that belongs
+ * to service svc_id: *first and the count. A service's backends are then
+ * looked up among its own few, not among every backend of the set.
+ */
+static __u32 fg_be_run(const struct fg_compile_state *st, __u32 svc_id,
+		       __u32 *first)
+{
+	__u32 lo = 0, hi = st->nbes, end;
+
+	while (lo < hi) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		if (st->bes[mid].ident.svc_id < svc_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < st->nbes && st->bes[end].ident.svc_id == svc_id;
+	     end++)
+		;
+	*first = lo;
+	return end - lo;
+}
+
 static int fg_plan_backend_ids(struct fg_cctx *x)
 {
 	const struct fg_ruleset *rs = x->rs;
@@ -889,6 +914,7 @@ static int fg_plan_backend_ids(struct fg_cctx *x)
 		return -ENOMEM;
 	for (i = 0; i < rs->nservices; i++) {
 		const struct fg_rule_service *s = &rs->services[i];
+		__u32 first, nrun = fg_be_run(&c->cur, x->svc_ids[i], &first);
 
 		for (j = 0; j < s->nbackends; j++, k++) {
 			struct fg_cs_be *nb = &x->nx->bes[k];
@@ -896,7 +922,8 @@ static int fg_plan_backend_ids(struct fg_cctx *x)
 
 			fg_be_ident_of(&nb->ident, x->svc_ids[i],
 				       &s->backends[j]);
-			old = fg_find_be(&c->cur, &nb->ident);
+			old = fg_bsearch(nb, c->cur.bes + first, nrun,
+					 sizeof(*nb), fg_cs_be_cmp);
 			if (old) {
 				nb->id = old->id;
 			} else {
@@ -1378,6 +1405,61 @@ static int fg_build_retired(struct fg_cctx *x)
 	return 0;
 }
 
+/* A service's id and where its backends start in the planned order. */
+struct fg_svc_run {
+	__u32 id;
+	__u32 i;
+};
+
+static int fg_svc_run_cmp(const void *a, const void *b)
+{
+	__u32 x = ((const struct fg_svc_run *)a)->id;
+	__u32 y = ((const struct fg_svc_run *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * fg_sort_bes - put the planned backends (service by service, in the rule
+ * set's order) in identity order: the services by id, then each
+ * service's few among themselves - not one sort of every backend of the
+ * set. 0 or -ENOMEM.
+ */
+static int fg_sort_bes(struct fg_cctx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_svc_run *runs;
+	struct fg_cs_be *out;
+	__u32 i, k = 0;
+
+	if (!x->nx->nbes)
+		return 0;
+	runs = calloc(rs->nservices, sizeof(*runs));
+	out = malloc((size_t)x->nx->nbes * sizeof(*out));
+	if (!runs || !out) {
+		free(runs);
+		free(out);
+		return -ENOMEM;
+	}
+	for (i = 0; i < rs->nservices; i++) {
+		runs[i].id = x->svc_ids[i];
+		runs[i].i = i;
+	}
+	fg_qsort(runs, rs->nservices, sizeof(*runs), fg_svc_run_cmp);
+	for (i = 0; i < rs->nservices; i++) {
+		__u32 n = rs->services[runs[i].i].nbackends;
+
+		memcpy(out + k, x->nx->bes + x->be_base[runs[i].i],
+		       (size_t)n * sizeof(*out));
+		fg_qsort(out + k, n, sizeof(*out), fg_cs_be_cmp);
+		k += n;
+	}
+	free(runs);
+	free(x->nx->bes);
+	x->nx->bes = out;
+	return 0;
+}
+
 int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 	       uint64_t version, struct fg_compiled **out, char *err,
 	       size_t errlen)
@@ -1439,7 +1521,9 @@ int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 
 	/* The committed state is looked up by name and identity. */
 	fg_qsort(x.nx->svcs, x.nx->nsvcs, sizeof(*x.nx->svcs), fg_cs_svc_cmp);
-	fg_qsort(x.nx->bes, x.nx->nbes, sizeof(*x.nx->bes), fg_cs_be_cmp);
+	ret = fg_sort_bes(&x);
+	if (ret)
+		goto err_free;
 	fg_qsort(x.nx->lims, x.nx->nlims, sizeof(*x.nx->lims), fg_cs_lim_cmp);
 	*out = x.cp;
 	x.cp = NULL;
