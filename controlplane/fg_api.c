@@ -602,6 +602,35 @@ static void fg_get_config(struct fg_daemon *d, struct evhttp_request *req,
 	fg_reply_json(req, 200, c, d->rules_version, t0);
 }
 
+/*
+ * fg_pending_body - a write's pending record (with room for one object
+ * of obj_size bytes, when not 0) and its request body as JSON in *body;
+ * or NULL, the request answered (413, 400, 500).
+ */
+static struct fg_api_pending *fg_pending_body(struct evhttp_request *req,
+					      size_t obj_size, json_t **body,
+					      const struct timespec *t0)
+{
+	struct fg_rule_error e = { 0 };
+	struct fg_api_pending *p;
+
+	*body = fg_body_json(req, &e);
+	if (!*body) {
+		fg_reply_api_error(req, &e, t0);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p && obj_size && !(p->obj = calloc(1, obj_size))) {
+		free(p);
+		p = NULL;
+	}
+	if (!p) {
+		json_decref(*body);
+		fg_reply_error(req, 500, NULL, t0, "out of memory");
+	}
+	return p;
+}
+
 static void fg_put_config(struct fg_daemon *d, struct evhttp_request *req,
 			  const struct timespec *t0)
 {
@@ -610,17 +639,9 @@ static void fg_put_config(struct fg_daemon *d, struct evhttp_request *req,
 	json_t *body;
 	int rc;
 
-	body = fg_body_json(req, &e);
-	if (!body) {
-		fg_reply_api_error(req, &e, t0);
+	p = fg_pending_body(req, 0, &body, t0);
+	if (!p)
 		return;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		json_decref(body);
-		fg_reply_error(req, 500, NULL, t0, "out of memory");
-		return;
-	}
 	/* Each object checked on its own here (errors name their path);
 	 * the set as a whole in fg_write. */
 	rc = fg_ruleset_objects_from_json(body, &p->whole, &e);
@@ -686,20 +707,9 @@ static void fg_put_one(struct fg_daemon *d, struct evhttp_request *req,
 	json_t *body;
 	int rc;
 
-	body = fg_body_json(req, &e);
-	if (!body) {
-		fg_reply_api_error(req, &e, t0);
+	p = fg_pending_body(req, kind->size, &body, t0);
+	if (!p)
 		return;
-	}
-	p = calloc(1, sizeof(*p));
-	if (p)
-		p->obj = calloc(1, kind->size);
-	if (!p || !p->obj) {
-		free(p);
-		json_decref(body);
-		fg_reply_error(req, 500, NULL, t0, "out of memory");
-		return;
-	}
 	/* The object alone first, so errors name fields as the client
 	 * wrote them (backends[2].port); the whole set in fg_write. */
 	rc = kind->from_json(name, body, p->obj, &e);
