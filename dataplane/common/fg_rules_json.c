@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fg_httpsyn.h"
 #include "fg_rules_json.h"
 #include "fg_tbucket.h"
 
@@ -1238,68 +1239,16 @@ static const char *const fg_http_methods[] = {
 	NULL,
 };
 
-/* An RFC 9110 tchar. */
-static bool fg_tchar(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-/* A token (header name) of 1..max bytes. */
-static bool fg_token_valid(const char *s, size_t max)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!fg_tchar(s[i]))
-			return false;
-	return true;
-}
-
-static int fg_hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * Why host h is no host a request can carry, or NULL. One trailing dot
- * is the same DNS name; "*." only leads; labels are never empty.
- */
-static const char *fg_host_bad(const char *h)
-{
-	size_t len = strlen(h), i;
-	const char *lit = h;
-
-	if (len && h[len - 1] == '.')
-		len--;
-	if (len > FG_HTTP_HOST_LEN_MAX || len == 0)
-		return "must be a host name of 1..255 bytes";
-	if (len >= 2 && h[0] == '*' && h[1] == '.') {
-		lit += 2;
-		len -= 2;
-	}
-	if (!len || lit[0] == '.' || lit[len - 1] == '.' ||
-	    memmem(lit, len, "..", 2))
-		return "is not a host name or a \"*.\" wildcard of one (an empty label)";
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)lit[i];
-
-		if (ch == '*')
-			return "only a leading \"*.\" is a wildcard";
-		if (ch <= 0x20 || ch >= 0x7f || strchr("/?#@\"<>\\^`{|}", ch))
-			return "holds a character no Host header can carry";
-	}
-	return NULL;
-}
+/* Token characters, %XX escapes, hosts, path prefixes and item specs:
+ * the engine's own rules (fg_httpsyn.h), so a rule is refused here
+ * exactly when the engine could never match it. */
+_Static_assert(FG_HTTPSYN_HOST_MAX == FG_HTTP_HOST_LEN_MAX,
+	       "the rules and the engine agree on a host's length");
+_Static_assert(FG_HTTPSYN_NAME_MAX == FG_SECKILL_ITEM_NAME_MAX &&
+	       FG_HTTPSYN_NAME_MAX <= FG_HTTP_HNAME_LEN_MAX,
+	       "the rules and the engine agree on an item NAME's length");
+_Static_assert(FG_HTTPSYN_SEGMENT_MAX == FG_SECKILL_SEGMENT_MAX,
+	       "the rules and the engine agree on segment:N");
 
 /*
  * fg_get_regex - member `key` as a regex of 1..FG_HTTP_REGEX_LEN_MAX
@@ -1356,7 +1305,7 @@ static int fg_parse_http_match(struct fg_pctx *c, json_t *obj,
 	if (rc < 0)
 		return rc;
 	if (rc) {
-		why = fg_host_bad(s);
+		why = fg_httpsyn_host_bad(s, strlen(s));
 		if (why)
 			return fg_perr_at(c, "host", "\"%.64s\" %s", s, why);
 		strcpy(m->host, s);
@@ -1379,24 +1328,17 @@ static int fg_parse_http_match(struct fg_pctx *c, json_t *obj,
 	if (rc < 0)
 		return rc;
 	if (rc) {
-		size_t n = strlen(s);
+		size_t at;
 
-		if (s[0] != '/' || n > FG_HTTP_PATH_LEN_MAX)
+		why = fg_httpsyn_path_bad(s, strlen(s), FG_HTTP_PATH_LEN_MAX,
+					  &at);
+		if (why && at == SIZE_MAX)
 			return fg_perr_at(c, "path_prefix",
 					  "must start with / and be at most %u bytes",
 					  FG_HTTP_PATH_LEN_MAX);
-		for (i = 0; i < n; i++) {
-			if (s[i] <= ' ' || s[i] > '~' || s[i] == '?' ||
-			    s[i] == '#')
-				return fg_perr_at(c, "path_prefix",
-						  "byte %zu is not allowed in a path (encode it as %%XX)",
-						  i);
-			if (s[i] == '%' && (n - i < 3 || fg_hexval(s[i + 1]) < 0 ||
-					    fg_hexval(s[i + 2]) < 0))
-				return fg_perr_at(c, "path_prefix",
-						  "'%%' at byte %zu is not followed by two hex digits",
-						  i);
-		}
+		if (why)
+			return fg_perr_at(c, "path_prefix", "byte %zu %s",
+					  at, why);
 		m->path_prefix = strdup(s);
 		if (!m->path_prefix)
 			return fg_enomem(c);
@@ -1430,7 +1372,8 @@ static int fg_parse_http_match(struct fg_pctx *c, json_t *obj,
 				return rc;
 			if (rc == 0)
 				return fg_perr_at(c, "name", "required");
-			if (!fg_token_valid(s, FG_HTTP_HNAME_LEN_MAX))
+			if (!fg_httpsyn_token(s, strlen(s),
+					      FG_HTTP_HNAME_LEN_MAX))
 				return fg_perr_at(c, "name",
 						  "must be a header name of 1..%u token characters",
 						  FG_HTTP_HNAME_LEN_MAX);
@@ -1849,48 +1792,32 @@ static const char *const fg_per_client_keys[] = {
 };
 
 /*
- * Why spec (after "segment:", "query:" or "header:") is no item spec, or
- * NULL with sk's item fields set. The same rules as the engine's
- * extractor: a NAME it could never find is refused here.
+ * Why spec is no item spec, or NULL with sk's item fields set: the
+ * engine's own parse (fg_httpsyn_item_bad), so a NAME the extractor
+ * could never find is refused here.
  */
 static const char *fg_item_spec_bad(const char *spec,
 				    struct fg_rule_seckill *sk)
 {
-	const char *v;
-	size_t n, i;
+	struct fg_httpsyn_item it;
+	const char *why = fg_httpsyn_item_bad(spec, strlen(spec), &it);
 
-	if (!strncmp(spec, "segment:", 8)) {
-		v = spec + 8;
-		n = strlen(v);
-		if (n == 0 || n > 2 || v[0] == '0' ||
-		    strspn(v, "0123456789") != n ||
-		    (unsigned int)atoi(v) > FG_SECKILL_SEGMENT_MAX)
-			return "segment:N needs N of 1..64 (no leading zero)";
+	if (why)
+		return why;
+	switch (it.kind) {
+	case FG_HTTPSYN_ITEM_SEGMENT:
 		sk->item_from = FG_ITEM_FROM_SEGMENT;
-		sk->item_segment = (uint16_t)atoi(v);
-		return NULL;
+		sk->item_segment = it.segment;
+		break;
+	case FG_HTTPSYN_ITEM_QUERY:
+	case FG_HTTPSYN_ITEM_HEADER:
+		sk->item_from = it.kind == FG_HTTPSYN_ITEM_QUERY ?
+			FG_ITEM_FROM_QUERY : FG_ITEM_FROM_HEADER;
+		memcpy(sk->item_name, it.name, it.name_len);
+		sk->item_name[it.name_len] = '\0';
+		break;
 	}
-	if (!strncmp(spec, "query:", 6)) {
-		v = spec + 6;
-		n = strlen(v);
-		if (n == 0 || n > FG_SECKILL_ITEM_NAME_MAX)
-			return "query:NAME needs a NAME of 1..64 bytes";
-		for (i = 0; i < n; i++)
-			if (v[i] <= ' ' || v[i] > '~' || strchr("&=#%+", v[i]))
-				return "query:NAME: NAME must be visible ASCII without & = # % + (write it decoded)";
-		sk->item_from = FG_ITEM_FROM_QUERY;
-		strcpy(sk->item_name, v);
-		return NULL;
-	}
-	if (!strncmp(spec, "header:", 7)) {
-		v = spec + 7;
-		if (!fg_token_valid(v, FG_SECKILL_ITEM_NAME_MAX))
-			return "header:NAME needs a header name of 1..64 token characters";
-		sk->item_from = FG_ITEM_FROM_HEADER;
-		strcpy(sk->item_name, v);
-		return NULL;
-	}
-	return "must be segment:N, query:NAME or header:NAME";
+	return NULL;
 }
 
 /* An item ID and where it was listed: duplicates sort next to each other,

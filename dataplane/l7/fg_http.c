@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "fg_http.h"
+#include "../common/fg_httpsyn.h" /* by path: tests/fuzz builds with -I l7 only */
 
 /* ---------------------------------------------------------------------
  * Character classes
@@ -186,11 +187,8 @@ int fg_http_watch_add(struct fg_http_conf *conf, const char *name,
 	uint32_t i;
 	int slot;
 
-	if (!name || len < 1 || len > FG_HTTP_NAME_MAX)
+	if (!fg_httpsyn_token(name, len, FG_HTTP_NAME_MAX))
 		return -EINVAL;
-	for (i = 0; i < len; i++)
-		if (!IS(name[i], C_TCHAR))
-			return -EINVAL;
 	slot = fg_http_watch_find(conf, (const uint8_t *)name, (uint32_t)len);
 	if (slot >= 0)
 		return slot;
@@ -309,8 +307,7 @@ static int fg_http_authority(const uint8_t *p, uint32_t len,
 			if (!IS(p[i], C_REG))
 				return -1;
 			if (p[i] == '%') {
-				if (len - i < 3 || !IS(p[i + 1], C_HEX) ||
-				    !IS(p[i + 2], C_HEX))
+				if (!fg_httpsyn_pct_ok((const char *)p, len, i))
 					return -1;
 				i += 2;
 			}

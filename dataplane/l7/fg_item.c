@@ -5,18 +5,18 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../common/fg_httpsyn.h" /* by path: tests/fuzz builds with -I l7 only */
 #include "fg_item.h"
 
-/* fg_item_hex - the value of hex digit c, or -1. */
-static inline int fg_item_hex(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (uint8_t)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+/* The spec syntax is the rule parser's too (fg_httpsyn.h). */
+_Static_assert(FG_HTTPSYN_NAME_MAX == FG_ITEM_NAME_MAX &&
+	       FG_HTTPSYN_NAME_MAX <= FG_HTTP_NAME_MAX &&
+	       FG_HTTPSYN_SEGMENT_MAX == FG_ITEM_SEGMENT_MAX,
+	       "fg_item.h and fg_httpsyn.h agree on NAME and N");
+_Static_assert(FG_HTTPSYN_ITEM_SEGMENT == FG_ITEM_SEGMENT &&
+	       FG_HTTPSYN_ITEM_QUERY == FG_ITEM_QUERY &&
+	       FG_HTTPSYN_ITEM_HEADER == FG_ITEM_HEADER,
+	       "fg_item.h and fg_httpsyn.h agree on the kinds");
 
 /*
  * fg_item_next - decode the byte at p[*i] (p holds len bytes): a %XX
@@ -32,8 +32,8 @@ static inline int fg_item_next(const uint8_t *p, uint32_t len, uint32_t *i,
 	if (c == '%') {
 		if (len - *i < 3)
 			return -1;
-		hi = fg_item_hex(p[*i + 1]);
-		lo = fg_item_hex(p[*i + 2]);
+		hi = fg_httpsyn_hex(p[*i + 1]);
+		lo = fg_httpsyn_hex(p[*i + 2]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		*i += 3;
@@ -95,61 +95,39 @@ static int fg_item_decoded_eq(const uint8_t *p, uint32_t len, int plus,
 int fg_item_parse(struct fg_item *item, const char *spec, size_t len,
 		  struct fg_http_conf *conf, const char **why)
 {
+	struct fg_httpsyn_item syn;
 	struct fg_item it;
-	const char *arg;
-	size_t alen, i;
+	const char *bad;
 	int slot;
 
-#define FG_ITEM_BAD(msg) do { if (why) *why = (msg); return -EINVAL; } while (0)
+	bad = fg_httpsyn_item_bad(spec, len, &syn);
+	if (!bad && syn.kind == FG_HTTPSYN_ITEM_HEADER && !conf)
+		bad = "header:NAME needs the reader's settings";
+	if (bad) {
+		if (why)
+			*why = bad;
+		return -EINVAL;
+	}
 	memset(&it, 0, sizeof(it));
 	it.slot = -1;
-	if (!spec)
-		FG_ITEM_BAD("item is missing");
-	if (len > 8 && !memcmp(spec, "segment:", 8)) {
-		arg = spec + 8;
-		alen = len - 8;
-		if (alen > 2 || arg[0] < '1' || arg[0] > '9' ||
-		    (alen == 2 && (arg[1] < '0' || arg[1] > '9')))
-			FG_ITEM_BAD("segment:N wants N from 1 to 64");
-		it.segment = (uint16_t)(arg[0] - '0');
-		if (alen == 2)
-			it.segment = (uint16_t)(it.segment * 10 + arg[1] - '0');
-		if (it.segment > FG_ITEM_SEGMENT_MAX)
-			FG_ITEM_BAD("segment:N wants N from 1 to 64");
-		it.kind = FG_ITEM_SEGMENT;
-	} else if (len > 6 && !memcmp(spec, "query:", 6)) {
-		arg = spec + 6;
-		alen = len - 6;
-		if (alen > FG_ITEM_NAME_MAX)
-			FG_ITEM_BAD("query:NAME is longer than 64 bytes");
-		for (i = 0; i < alen; i++)
-			if (arg[i] <= 0x20 || arg[i] >= 0x7f ||
-			    strchr("&=#%+", arg[i]))
-				FG_ITEM_BAD("query:NAME wants visible ASCII "
-					    "other than & = # % +");
-		memcpy(it.name, arg, alen);
-		it.name_len = (uint8_t)alen;
-		it.kind = FG_ITEM_QUERY;
-	} else if (len > 7 && !memcmp(spec, "header:", 7)) {
-		arg = spec + 7;
-		alen = len - 7;
-		if (!conf)
-			FG_ITEM_BAD("header:NAME needs the reader's settings");
-		slot = fg_http_watch_add(conf, arg, alen);
-		if (slot == -ENOSPC) {
+	it.kind = (uint8_t)syn.kind;
+	it.segment = syn.segment;
+	if (syn.kind == FG_HTTPSYN_ITEM_QUERY) {
+		memcpy(it.name, syn.name, syn.name_len);
+		it.name_len = (uint8_t)syn.name_len;
+	} else if (syn.kind == FG_HTTPSYN_ITEM_HEADER) {
+		/* A token of at most FG_HTTP_NAME_MAX: watch_add refuses
+		 * nothing the syntax took but a full settings table. */
+		slot = fg_http_watch_add(conf, syn.name, syn.name_len);
+		if (slot < 0) {
 			if (why)
-				*why = "too many header names watched";
-			return -ENOSPC;
+				*why = slot == -ENOSPC ?
+					"too many header names watched" :
+					"header:NAME wants a header name";
+			return slot == -ENOSPC ? -ENOSPC : -EINVAL;
 		}
-		if (slot < 0)
-			FG_ITEM_BAD("header:NAME wants a header name "
-				    "(a token of at most 64 bytes)");
 		it.slot = (int16_t)slot;
-		it.kind = FG_ITEM_HEADER;
-	} else {
-		FG_ITEM_BAD("item must be segment:N, query:NAME or header:NAME");
 	}
-#undef FG_ITEM_BAD
 	*item = it;
 	return 0;
 }
