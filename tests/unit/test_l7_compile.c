@@ -1,0 +1,830 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * test_l7_compile.c - the L7 compiler (dataplane/l7/fg_l7_compile): rate
+ * and burst shares that sum to the whole over every lcore of every node,
+ * windows, ids stable across versions and the carry plan, 1,000 routes
+ * compiled into one blob and a request routed through the loaded matcher
+ * to the highest-priority overlap, answers byte-exact, the engine built
+ * from a compiled conf, and malformed input refused with the field.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fg_l7_compile.h"
+#include "fg_rules.h"
+#include "fg_stock.h"
+
+static char err[1024];
+
+static const struct fg_hash_seed seed = {
+	0x0123456789abcdefULL, 0xfedcba9876543210ULL,
+	{0x1111111111111111ULL, 0x2222222222222222ULL,
+	 0x3333333333333333ULL, 0x4444444444444444ULL},
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static char *xstrdup(const char *s)
+{
+	char *p = s ? strdup(s) : NULL;
+
+	if (s)
+		assert_non_null(p);
+	return p;
+}
+
+/* A rule set with l7 services "shop" and "api" and l4 service "plain". */
+static struct fg_ruleset *rs_new(void)
+{
+	static const char *const names[] = {"shop", "api", "plain"};
+	struct fg_ruleset *rs = calloc(1, sizeof(*rs));
+	uint32_t i;
+
+	assert_non_null(rs);
+	rs->services = calloc(3, sizeof(*rs->services));
+	assert_non_null(rs->services);
+	rs->nservices = 3;
+	for (i = 0; i < 3; i++) {
+		strcpy(rs->services[i].name, names[i]);
+		rs->services[i].mode = i < 2 ? FG_MODE_L7 : FG_MODE_L4;
+		rs->services[i].port = 80;
+		rs->services[i].proto = 6;
+	}
+	return rs;
+}
+
+static void rs_free(struct fg_ruleset *rs)
+{
+	fg_ruleset_free(rs);
+	free(rs);
+}
+
+static struct fg_rule_route *add_route(struct fg_ruleset *rs, const char *name,
+				       const char *svc, uint32_t prio,
+				       const char *host, const char *prefix,
+				       const char *regex)
+{
+	struct fg_rule_route *r;
+
+	rs->routes = realloc(rs->routes, (rs->nroutes + 1) * sizeof(*r));
+	assert_non_null(rs->routes);
+	r = &rs->routes[rs->nroutes++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->service, sizeof(r->service), "%s", svc);
+	r->priority = prio;
+	if (host)
+		snprintf(r->match.host, sizeof(r->match.host), "%s", host);
+	r->match.path_prefix = xstrdup(prefix);
+	r->match.path_regex = xstrdup(regex);
+	return r;
+}
+
+static const struct fg_rule_respond busy = {
+	.status = 429, .retry_after = 1,
+	.content_type = "application/json", .body_len = 6, .body = "{\"e\":1}",
+};
+
+static struct fg_rule_seckill *add_seckill(struct fg_ruleset *rs,
+					   const char *name, const char *svc,
+					   uint64_t rate, uint64_t burst)
+{
+	struct fg_rule_seckill *sk;
+
+	rs->seckill = realloc(rs->seckill, (rs->nseckill + 1) * sizeof(*sk));
+	assert_non_null(rs->seckill);
+	sk = &rs->seckill[rs->nseckill++];
+	memset(sk, 0, sizeof(*sk));
+	snprintf(sk->name, sizeof(sk->name), "%s", name);
+	snprintf(sk->service, sizeof(sk->service), "%s", svc);
+	sk->rate = rate;
+	sk->burst = burst;
+	sk->item_from = FG_ITEM_FROM_SEGMENT;
+	sk->item_segment = 2;
+	sk->max_items = 64;
+	sk->respond = busy;
+	sk->respond.body_len = 7;
+	sk->sold_out.status = 410;
+	sk->sold_out.retry_after = -1;
+	return sk;
+}
+
+static struct fg_rule_limit *add_limit(struct fg_ruleset *rs, const char *name,
+				       const char *svc, uint64_t rate,
+				       uint64_t burst, bool cluster)
+{
+	struct fg_rule_limit *l;
+
+	rs->limits = realloc(rs->limits, (rs->nlimits + 1) * sizeof(*l));
+	assert_non_null(rs->limits);
+	l = &rs->limits[rs->nlimits++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	snprintf(l->service, sizeof(l->service), "%s", svc);
+	l->key = FG_LKEY_SRC_IP;
+	l->unit = FG_LUNIT_RPS;
+	l->rate = rate;
+	l->burst = burst;
+	l->action = FG_LACT_RESPOND;
+	l->cluster_scope = cluster;
+	l->respond = busy;
+	l->respond.body_len = 7;
+	return l;
+}
+
+static struct fg_l7_layout layout(uint32_t lcores, uint32_t nodes,
+				  uint32_t node_index)
+{
+	struct fg_l7_layout lay = {
+		.lcores = lcores, .nodes = nodes, .node_index = node_index,
+		.batch = fg_stock_batch,
+	};
+
+	return lay;
+}
+
+static struct fg_l7_tables *compile_ok(const struct fg_ruleset *rs,
+				       const struct fg_l7_layout *lay,
+				       const struct fg_l7_tables *prev)
+{
+	struct fg_l7_tables *t = NULL;
+	int rc;
+
+	err[0] = '\0';
+	rc = fg_l7_compile(rs, lay, prev, 7, &t, err, sizeof(err));
+	if (rc)
+		fail_msg("compile: %d %s", rc, err);
+	assert_non_null(t);
+	return t;
+}
+
+/* Compile must fail with rc and a message holding want. */
+static void compile_bad(const struct fg_ruleset *rs,
+			const struct fg_l7_layout *lay, int rc, const char *want)
+{
+	struct fg_l7_tables *t = (void *)1;
+	int got;
+
+	err[0] = '\0';
+	got = fg_l7_compile(rs, lay, NULL, 1, &t, err, sizeof(err));
+	if (got != rc || !strstr(err, want))
+		fail_msg("want %d \"%s\", got %d \"%s\"", rc, want, got, err);
+	assert_null(t);
+}
+
+static int seckill_index(const struct fg_l7_tables *t, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nseckill; i++)
+		if (!strcmp(t->seckill[i].name, name))
+			return (int)i;
+	fail_msg("no seckill %s", name);
+	return -1;
+}
+
+static int route_index(const struct fg_l7_tables *t, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->nroutes; i++)
+		if (!strcmp(t->routes[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ------------------------------------------------------------- shares */
+
+/* Over every node and lcore, the shares of rate and burst sum to the
+ * rule's (in milli-requests); no share is below one request of burst. */
+static void check_sum(uint64_t rate, uint64_t burst, uint32_t lcores,
+		      uint32_t nodes)
+{
+	struct fg_ruleset *rs = rs_new();
+	uint64_t sr = 0, sb = 0, cr = 0, lr = 0, lb = 0, nr = 0, min = ~0ULL;
+	uint64_t max = 0;
+	uint32_t n, l;
+	bool floor = false;
+
+	add_seckill(rs, "flash", "shop", rate, burst);
+	rs->seckill[0].has_per_client = true;
+	rs->seckill[0].client_key = FG_LKEY_SRC_IP;
+	rs->seckill[0].client_rate = rate * 3;
+	rs->seckill[0].client_burst = burst * 5;
+	add_limit(rs, "perip", "shop", rate, burst, true);
+	add_limit(rs, "local", "api", rate, burst, false);
+	for (n = 0; n < nodes; n++) {
+		struct fg_l7_layout lay = layout(lcores, nodes, n);
+		struct fg_l7_tables *t = compile_ok(rs, &lay, NULL);
+		const struct fg_l7_seckill *e = &t->seckill[0];
+		const struct fg_l7_limit *cl = &t->limits[0], *nl = &t->limits[1];
+
+		assert_string_equal(cl->name, "local");
+		floor |= e->burst_floor;
+		for (l = 0; l < lcores; l++) {
+			sr += e->conf[l].rate_milli;
+			sb += e->conf[l].burst_milli;
+			cr += e->conf[l].client_rate_milli;
+			if (e->conf[l].rate_milli < min)
+				min = e->conf[l].rate_milli;
+			if (e->conf[l].rate_milli > max)
+				max = e->conf[l].rate_milli;
+			assert_true(e->conf[l].burst_milli >= FG_SECKILL_MILLI);
+			lr += nl->rate_milli[l];
+			lb += nl->burst_milli[l];
+			if (n == 0)
+				nr += cl->rate_milli[l];
+		}
+		fg_l7_tables_free(t);
+	}
+	assert_int_equal(sr, rate * 1000);
+	assert_int_equal(cr, rate * 3 * 1000);
+	assert_int_equal(lr, rate * 1000);       /* cluster scope */
+	assert_int_equal(nr, rate * 1000);       /* node scope: per node */
+	assert_true(max - min <= 2);             /* two levels of rounding */
+	if (burst * 1000 >= (uint64_t)lcores * nodes * 1000) {
+		assert_false(floor);
+		assert_int_equal(sb, burst * 1000);
+		assert_int_equal(lb, burst * 1000);
+	} else {
+		/* Each instance still holds one request. */
+		assert_true(floor);
+		assert_int_equal(sb, (uint64_t)lcores * nodes * 1000);
+	}
+	rs_free(rs);
+}
+
+static void test_shares_sum(void **state)
+{
+	(void)state;
+	check_sum(500, 100, 4, 3);       /* 41666.67 milli a share */
+	check_sum(500, 100, 1, 1);
+	check_sum(7, 13, 3, 5);
+	check_sum(1000003, 999, 7, 11);
+	check_sum(1, 1, 2, 2);           /* bursts floored at one request */
+}
+
+/* src_affine: a client reaches one lcore, so per_client and src_ip
+ * limits keep the node's whole share on each lcore. */
+static void test_shares_affine(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(4, 2, 1);
+	struct fg_l7_tables *t;
+	uint32_t l;
+
+	(void)state;
+	add_seckill(rs, "flash", "shop", 100, 100);
+	rs->seckill[0].has_per_client = true;
+	rs->seckill[0].client_key = FG_LKEY_SRC_IP;
+	rs->seckill[0].client_rate = 2;
+	rs->seckill[0].client_burst = 2;
+	add_limit(rs, "perip", "shop", 10, 10, false);
+	lay.src_affine = true;
+	t = compile_ok(rs, &lay, NULL);
+	for (l = 0; l < 4; l++) {
+		assert_int_equal(t->seckill[0].conf[l].client_rate_milli, 1000);
+		assert_int_equal(t->seckill[0].conf[l].client_burst_milli, 1000);
+		assert_int_equal(t->seckill[0].conf[l].rate_milli, 12500);
+		assert_int_equal(t->limits[0].rate_milli[l], 10000);
+	}
+	fg_l7_tables_free(t);
+	/* A prefix spreads over the lcores whatever RSS does. */
+	rs->seckill[0].client_key = FG_LKEY_SRC_PREFIX;
+	rs->seckill[0].client_prefix_len = 24;
+	rs->seckill[0].client_rate = 80;
+	t = compile_ok(rs, &lay, NULL);
+	assert_int_equal(t->seckill[0].conf[0].client_rate_milli, 10000);
+	assert_int_equal(t->seckill[0].conf[0].client_key,
+			 FG_SECKILL_CLIENT_SRC_PREFIX);
+	assert_int_equal(t->seckill[0].conf[0].client_prefix_len, 24);
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+/* ---------------------------------------------------- window and stock */
+
+static void test_window_stock(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(2, 1, 0);
+	struct fg_rule_seckill *sk;
+	struct fg_l7_tables *t;
+	const char *it[] = {"1001", "1002"};
+	uint32_t l;
+
+	(void)state;
+	sk = add_seckill(rs, "flash", "shop", 500, 100);
+	sk->start_ns = 1794398400ULL * 1000000000ULL;
+	sk->end_ns = sk->start_ns + 3600ULL * 1000000000ULL;
+	sk->has_stock = true;
+	sk->stock = 1000;
+	sk->items = calloc(2, sizeof(char *));
+	assert_non_null(sk->items);
+	sk->items[0] = xstrdup(it[0]);
+	sk->items[1] = xstrdup(it[1]);
+	sk->nitems = 2;
+	t = compile_ok(rs, &lay, NULL);
+	for (l = 0; l < 2; l++) {
+		const struct fg_seckill_conf *c = &t->seckill[0].conf[l];
+
+		assert_int_equal(c->start_ns, sk->start_ns);
+		assert_int_equal(c->end_ns, sk->end_ns);
+		assert_int_equal(c->stock, 1000);
+		/* The claimer's batch for this share, and half of it. */
+		assert_int_equal(t->seckill[0].batch[l],
+				 fg_stock_batch(c->rate_milli, 0, 0, 1000));
+		assert_int_equal(t->seckill[0].batch[l], 250);
+		assert_int_equal(c->low_water, FG_STOCK_LOW_WATER(250));
+		assert_int_equal(c->nitems, 2);
+		assert_string_equal(c->items[1], "1002");
+		assert_string_equal(c->item, "segment:2");
+		assert_int_equal(c->id, t->seckill[0].id);
+	}
+	fg_l7_tables_free(t);
+	/* The window's edge is the rule's: end must follow start. */
+	sk->end_ns = sk->start_ns;
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.end: must be after start");
+	sk->end_ns = 0;                 /* open-ended is fine */
+	t = compile_ok(rs, &lay, NULL);
+	assert_int_equal(t->seckill[0].conf[1].end_ns, 0);
+	fg_l7_tables_free(t);
+	/* Stock needs the claimer's batch relation. */
+	lay.batch = NULL;
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.stock");
+	sk->has_stock = false;
+	t = compile_ok(rs, &lay, NULL);
+	assert_int_equal(t->seckill[0].conf[0].stock, FG_SECKILL_NO_STOCK);
+	assert_int_equal(t->seckill[0].batch[0], 0);
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+/* ----------------------------------------------------------- ids, carry */
+
+static void test_ids_carry(void **state)
+{
+	struct fg_ruleset *a = rs_new(), *b = rs_new();
+	struct fg_l7_layout lay = layout(2, 1, 0), lay3 = layout(3, 1, 0);
+	struct fg_l7_tables *t1, *t2, *t3, *t4;
+	uint32_t from[16], id_b, id_c, id_x;
+	int i;
+
+	(void)state;
+	add_route(a, "ra", "shop", 1, "a.example", NULL, NULL);
+	add_route(a, "rb", "shop", 2, "b.example", NULL, NULL);
+	add_seckill(a, "ska", "shop", 10, 10);
+	add_seckill(a, "skb", "shop", 10, 10);
+	add_seckill(a, "skc", "api", 10, 10);
+	add_limit(a, "la", "shop", 10, 10, false);
+	t1 = compile_ok(a, &lay, NULL);
+	id_b = t1->seckill[seckill_index(t1, "skb")].id;
+	id_c = t1->seckill[seckill_index(t1, "skc")].id;
+	id_x = t1->routes[route_index(t1, "rb")].id;
+	for (i = 0; i < 3; i++)
+		assert_true(t1->seckill[i].fresh);
+
+	/* Version 2: ska gone, skd new, skb and skc kept (in another
+	 * order, and skc moved to service shop). */
+	add_seckill(b, "skd", "shop", 10, 10);
+	add_seckill(b, "skc", "shop", 10, 10);
+	add_seckill(b, "skb", "shop", 20, 20);
+	add_route(b, "rc", "api", 5, NULL, "/x", NULL);
+	add_route(b, "rb", "shop", 9, "b.example", NULL, NULL);
+	add_limit(b, "la", "shop", 10, 10, false);
+	t2 = compile_ok(b, &lay, t1);
+	assert_int_equal(t2->seckill[seckill_index(t2, "skb")].id, id_b);
+	assert_int_equal(t2->seckill[seckill_index(t2, "skc")].id, id_c);
+	assert_false(t2->seckill[seckill_index(t2, "skb")].fresh);
+	assert_true(t2->seckill[seckill_index(t2, "skd")].fresh);
+	/* A new name never takes an id the lineage gave another. */
+	for (i = 0; i < (int)t1->nseckill; i++)
+		assert_int_not_equal(t2->seckill[seckill_index(t2, "skd")].id,
+				     t1->seckill[i].id);
+	assert_int_equal(t2->routes[route_index(t2, "rb")].id, id_x);
+	assert_true(t2->routes[route_index(t2, "rc")].fresh);
+	assert_int_equal(t2->limits[0].id, t1->limits[0].id);
+	assert_int_equal(fg_l7_find_seckill(t2, id_b),
+			 seckill_index(t2, "skb"));
+	assert_int_equal(fg_l7_find_route(t2, id_x), route_index(t2, "rb"));
+	assert_int_equal(fg_l7_find_limit(t2, t1->limits[0].id), 0);
+	assert_int_equal(fg_l7_find_seckill(t2, t1->seckill[
+		seckill_index(t1, "ska")].id), -ENOENT);
+
+	/* Carry: skb and skc from version 1, skd new. */
+	assert_int_equal(fg_l7_carry_plan(t1, t2, from, 16), 4);
+	i = seckill_index(t2, "skb");
+	assert_int_equal(from[i * 2 + 0],
+			 (uint32_t)seckill_index(t1, "skb") * 2 + 0);
+	assert_int_equal(from[i * 2 + 1],
+			 (uint32_t)seckill_index(t1, "skb") * 2 + 1);
+	i = seckill_index(t2, "skd");
+	assert_int_equal(from[i * 2], FG_L7_NEW);
+	assert_int_equal(from[i * 2 + 1], FG_L7_NEW);
+	assert_int_equal(fg_l7_carry_plan(NULL, t2, from, 16), 0);
+	assert_int_equal(fg_l7_carry_plan(t1, t2, from, 5), -EINVAL);
+
+	/* One more lcore: its engines are new; the others carry. */
+	t3 = compile_ok(b, &lay3, t2);
+	assert_int_equal(fg_l7_carry_plan(t2, t3, from, 16), 6);
+	i = seckill_index(t3, "skc");
+	assert_int_equal(from[i * 3 + 1],
+			 (uint32_t)seckill_index(t2, "skc") * 2 + 1);
+	assert_int_equal(from[i * 3 + 2], FG_L7_NEW);
+
+	/* skc switches to one item: not carried (its "" would take a
+	 * named slot). */
+	b->seckill[1].item_from = FG_ITEM_FROM_NONE;
+	t4 = compile_ok(b, &lay3, t3);
+	i = seckill_index(t4, "skc");
+	assert_int_equal(fg_l7_carry_plan(t3, t4, from, 16), 6);
+	assert_int_equal(from[i * 3], FG_L7_NEW);
+	assert_int_equal(t4->seckill[i].id, id_c);
+
+	fg_l7_tables_free(t4);
+	fg_l7_tables_free(t3);
+	fg_l7_tables_free(t2);
+	fg_l7_tables_free(t1);
+	rs_free(a);
+	rs_free(b);
+}
+
+/* Engines built from two versions' confs carry their counts. */
+static void test_engine_from_conf(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(1, 1, 0);
+	struct fg_l7_tables *t1, *t2;
+	struct fg_http_conf h1, h2;
+	struct fg_seckill *e1, *e2;
+	struct fg_seckill_item_stats st;
+	struct fg_flow_key client;
+	struct fg_verdict_l7 v;
+	struct fg_http_req req;
+	char head[1024];
+	const char *r = "POST /seckill/1234/buy HTTP/1.1\r\nHost: shop\r\n\r\n";
+	uint32_t from[1];
+
+	(void)state;
+	add_seckill(rs, "flash", "shop", 1, 1);
+	t1 = compile_ok(rs, &lay, NULL);
+	h1 = t1->http;
+	e1 = fg_seckill_new(&t1->seckill[0].conf[0], &h1, &seed, err,
+			    sizeof(err));
+	if (!e1)
+		fail_msg("fg_seckill_new: %s", err);
+	memset(&client, 0, sizeof(client));
+	fg_http_init(&req, &h1, head);
+	assert_int_equal(fg_http_feed(&req, r, strlen(r), NULL),
+			 FG_HTTP_COMPLETE);
+	assert_int_equal(fg_seckill_judge(e1, &req, &client, 1000, &v),
+			 FG_L7_ADMIT);
+	assert_int_equal(fg_seckill_judge(e1, &req, &client, 1001, &v),
+			 FG_L7_SHED);
+	/* The answer the engine sends is the one the compile built. */
+	assert_int_equal(v.resp_len, t1->seckill[0].respond.len);
+	assert_memory_equal(v.resp, t1->seckill[0].respond.bytes, v.resp_len);
+
+	t2 = compile_ok(rs, &lay, t1);
+	assert_int_equal(fg_l7_carry_plan(t1, t2, from, 1), 1);
+	assert_int_equal(from[0], 0);
+	h2 = t2->http;
+	e2 = fg_seckill_new(&t2->seckill[0].conf[0], &h2, &seed, err,
+			    sizeof(err));
+	assert_non_null(e2);
+	assert_int_equal(fg_seckill_carry(e2, e1), 1);
+	assert_int_equal(fg_seckill_item_stats(e2, fg_seckill_item_find(e2,
+				"1234", 4), &st), 0);
+	assert_int_equal(st.admitted, 1);
+	assert_int_equal(st.shed, 1);
+	fg_seckill_free(e2);
+	fg_seckill_free(e1);
+	fg_l7_tables_free(t2);
+	fg_l7_tables_free(t1);
+	rs_free(rs);
+}
+
+/* ------------------------------------------------------------- routes */
+
+/* The index fg_l7_route gives raw request r of service svc, or -1. */
+static int route_of(const struct fg_l7_tables *t, struct fg_l7_matcher *m,
+		    struct fg_l7_scratch *s, struct fg_http_conf *conf,
+		    uint32_t svc, const char *r, bool seckill)
+{
+	static char head[FG_HTTP_HEAD_MAX_DEFAULT];
+	struct fg_http_req req;
+	int rc;
+
+	(void)t;
+	fg_http_init(&req, conf, head);
+	rc = fg_http_feed(&req, r, strlen(r), NULL);
+	if (rc != FG_HTTP_COMPLETE)
+		fail_msg("reader: %d for %s", rc, r);
+	rc = seckill ? fg_l7_seckill_rule(m, s, svc, &req) :
+		fg_l7_route(m, s, svc, &req);
+	if (rc == FG_ROUTE_NONE)
+		return -1;
+	assert_true(rc >= 0);
+	return rc;
+}
+
+static void test_routes_1000(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(2, 1, 0);
+	struct fg_l7_tables *t;
+	struct fg_l7_matcher *m;
+	struct fg_l7_scratch *s;
+	struct fg_http_conf conf;
+	struct fg_rule_route *r;
+	char name[64], host[64], req[512];
+	void *copy;
+	int i, idx;
+
+	(void)state;
+	/* 1,000 routes over 100 hosts: per host an exact route, a
+	 * wildcard, prefixes and regexes, all overlapping on /api/v1/. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "r%04d", i);
+		snprintf(host, sizeof(host), "%sh%d.example",
+			 i % 10 == 1 ? "*." : "", i / 10);
+		r = add_route(rs, name, "shop", (uint32_t)(i % 7) * 10, host,
+			      i % 3 ? "/api/" : NULL,
+			      i % 3 == 2 ? "^/api/v[12]/" : NULL);
+		if (i % 10 == 9) {
+			r->priority = 1000 + (uint32_t)i;
+			r->match.nheaders = 1;
+			strcpy(r->match.headers[0].name, "X-Canary");
+			r->match.headers[0].regex = xstrdup("^1$");
+		}
+	}
+	/* Same priority (60) as r0006, a name that sorts first wins. */
+	add_route(rs, "a-first", "shop", 60, "h0.example", "/api/", NULL);
+	add_route(rs, "other", "api", 1000000, "h0.example", NULL, NULL);
+	add_seckill(rs, "zz", "shop", 10, 10);
+	add_seckill(rs, "buy", "shop", 10, 10)->match.path_prefix =
+		xstrdup("/api/");
+	t = compile_ok(rs, &lay, NULL);
+	assert_int_equal(t->nroutes, 1002);
+	assert_int_equal(t->nsvcs, 2);
+	assert_true(t->blob_len > 0);
+	print_message("1,000 routes: blob %zu bytes\n", t->blob_len);
+
+	/* Load a copy at an odd address, as the DPDK process would get it
+	 * from a message buffer. */
+	copy = malloc(t->blob_len + 1);
+	assert_non_null(copy);
+	memcpy((char *)copy + 1, t->blob, t->blob_len);
+	conf = t->http;
+	m = fg_l7_matcher_load((char *)copy + 1, t->blob_len, t->nsvcs, &conf,
+			       err, sizeof(err));
+	if (!m)
+		fail_msg("load: %s", err);
+	s = fg_l7_scratch_new(m, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(conf.nwatch, t->http.nwatch);
+
+	/* h0.example /api/v1/: r0000..r0009 hold where their fields do:
+	 * r0001 (*.h0.example) does not (no subdomain); the best of the
+	 * rest is priority 60 (r0006), tied with a-first: name order. */
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/x HTTP/1.1\r\nHost: h0.example\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, false);
+	assert_true(idx >= 0);
+	assert_string_equal(t->routes[idx].name, "a-first");
+	assert_int_equal(t->routes[idx].svc, 0);
+	/* Service api sees only its own route. */
+	idx = route_of(t, m, s, &conf, 1, req, false);
+	assert_string_equal(t->routes[idx].name, "other");
+	/* h5.example: r0050..r0059 at priorities 10 20 .. 60 0 10 20 and
+	 * r0059 (needs X-Canary); r0055 (60, prefix /api/) is the best. */
+	snprintf(req, sizeof(req),
+		 "GET /api/v2/x HTTP/1.1\r\nHost: h5.example\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, false);
+	assert_string_equal(t->routes[idx].name, "r0055");
+	/* A subdomain takes the wildcard r0051, and nothing else of h5
+	 * (exact hosts). */
+	snprintf(req, sizeof(req),
+		 "GET /api/v2/x HTTP/1.1\r\nHost: a.h5.example\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, false);
+	assert_string_equal(t->routes[idx].name, "r0051");
+	/* h9: the header route r0099 (priority 1099) only with its header;
+	 * without it r0090 and r0097 tie at 60 and the name decides. */
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/x HTTP/1.1\r\nHost: h9.example\r\nX-Canary: 1\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, false);
+	assert_string_equal(t->routes[idx].name, "r0099");
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/x HTTP/1.1\r\nHost: h9.example\r\nX-Canary: 2\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, false);
+	assert_string_equal(t->routes[idx].name, "r0090");
+	/* No route: the service's own backends. */
+	snprintf(req, sizeof(req),
+		 "GET / HTTP/1.1\r\nHost: nowhere.example\r\n\r\n");
+	assert_int_equal(route_of(t, m, s, &conf, 0, req, false), -1);
+	assert_int_equal(route_of(t, m, s, &conf, 1, req, true), -1);
+	/* Seckill: both match /api/...; "buy" sorts first. Elsewhere only
+	 * zz (no match fields) holds. */
+	snprintf(req, sizeof(req),
+		 "GET /api/v1/x HTTP/1.1\r\nHost: h0.example\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, true);
+	assert_string_equal(t->seckill[idx].name, "buy");
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: h0.example\r\n\r\n");
+	idx = route_of(t, m, s, &conf, 0, req, true);
+	assert_string_equal(t->seckill[idx].name, "zz");
+	/* Out of range and foreign scratch are refused. */
+	assert_int_equal(fg_l7_route(m, s, 2, NULL), -EINVAL);
+
+	/* A corrupted blob is refused, not loaded. */
+	((char *)copy + 1)[0] ^= 1;
+	assert_null(fg_l7_matcher_load((char *)copy + 1, t->blob_len,
+				       t->nsvcs, &conf, err, sizeof(err)));
+	((char *)copy + 1)[0] ^= 1;
+	assert_null(fg_l7_matcher_load((char *)copy + 1, 20, t->nsvcs, &conf,
+				       err, sizeof(err)));
+	assert_null(fg_l7_matcher_load((char *)copy + 1, t->blob_len,
+				       t->nsvcs + 1, &conf, err, sizeof(err)));
+
+	fg_l7_scratch_free(s);
+	fg_l7_matcher_free(m);
+	free(copy);
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+/* ------------------------------------------------------------ answers */
+
+static void test_answers(void **state)
+{
+	static const char want[] =
+		"HTTP/1.1 429 Too Many Requests\r\n"
+		"Retry-After: 1\r\n"
+		"Content-Type: application/json\r\n"
+		"Content-Length: 7\r\n"
+		"Cache-Control: no-store\r\n"
+		"Connection: close\r\n"
+		"\r\n"
+		"{\"e\":1}";
+	static const char sold[] =
+		"HTTP/1.1 410 Gone\r\n"
+		"Content-Length: 0\r\n"
+		"Cache-Control: no-store\r\n"
+		"Connection: close\r\n"
+		"\r\n";
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(1, 1, 0);
+	struct fg_l7_tables *t;
+
+	(void)state;
+	add_seckill(rs, "flash", "shop", 10, 10);
+	add_limit(rs, "perip", "shop", 10, 10, false);
+	add_limit(rs, "drops", "api", 10, 10, false)->action = FG_LACT_DROP;
+	t = compile_ok(rs, &lay, NULL);
+	assert_int_equal(t->seckill[0].respond.len, sizeof(want) - 1);
+	assert_memory_equal(t->seckill[0].respond.bytes, want, sizeof(want) - 1);
+	assert_int_equal(t->seckill[0].respond.head_len, sizeof(want) - 8);
+	assert_int_equal(t->seckill[0].sold_out.len, sizeof(sold) - 1);
+	assert_memory_equal(t->seckill[0].sold_out.bytes, sold,
+			    sizeof(sold) - 1);
+	assert_string_equal(t->limits[1].name, "perip");
+	assert_int_equal(t->limits[1].respond.len, sizeof(want) - 1);
+	assert_memory_equal(t->limits[1].respond.bytes, want, sizeof(want) - 1);
+	assert_int_equal(t->limits[0].respond.len, 0); /* drop: no answer */
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+/* ---------------------------------------------------------- refusals */
+
+static void test_refused(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(2, 2, 0);
+	struct fg_l7_tables *t = NULL;
+	struct fg_rule_route *r;
+	char name[32];
+	uint32_t i;
+
+	(void)state;
+	/* Layouts. */
+	lay.lcores = 0;
+	compile_bad(rs, &lay, -EINVAL, "layout.lcores");
+	lay.lcores = 2;
+	lay.node_index = 2;
+	compile_bad(rs, &lay, -EINVAL, "layout.node_index");
+	lay.node_index = 1;
+	lay.nodes = 0;
+	compile_bad(rs, &lay, -EINVAL, "layout.nodes");
+	lay.nodes = 2;
+	assert_int_equal(fg_l7_compile(rs, &lay, NULL, 1, NULL, err,
+				       sizeof(err)), -EINVAL);
+	assert_int_equal(fg_l7_compile(NULL, &lay, NULL, 1, &t, err,
+				       sizeof(err)), -EINVAL);
+
+	/* A pattern hyperscan refuses: named by route and field. */
+	add_route(rs, "good", "shop", 1, NULL, "/a", NULL);
+	r = add_route(rs, "bad", "shop", 1, NULL, NULL, "^/(a");
+	compile_bad(rs, &lay, -EINVAL, "routes.bad: path_regex: ");
+	free(r->match.path_regex);
+	r->match.path_regex = xstrdup("(\\w)\\1");  /* back-reference */
+	compile_bad(rs, &lay, -EINVAL, "routes.bad: path_regex: ");
+	free(r->match.path_regex);
+	r->match.path_regex = NULL;
+	strcpy(r->match.host, "a..b");
+	compile_bad(rs, &lay, -EINVAL, "routes.bad: host");
+	r->match.host[0] = '\0';
+	strcpy(r->match.method, "BREW");
+	compile_bad(rs, &lay, -EINVAL, "routes.bad: method");
+	r->match.method[0] = '\0';
+	strcpy(r->service, "plain");                  /* an l4 service */
+	compile_bad(rs, &lay, -EINVAL, "routes.bad.service");
+	strcpy(r->service, "shop");
+	strcpy(r->name, "good");
+	compile_bad(rs, &lay, -EINVAL, "routes.good: name used twice");
+	strcpy(r->name, "bad");
+	r->priority = FG_ROUTE_PRIORITY_MAX + 1;
+	compile_bad(rs, &lay, -EINVAL, "routes.bad.priority");
+	r->priority = 1;
+	/* More header names than the reader watches. */
+	for (i = 0; i <= FG_HTTP_WATCH_MAX; i++) {
+		snprintf(name, sizeof(name), "h%u", i);
+		r = add_route(rs, name, "api", 1, NULL, NULL, NULL);
+		r->match.nheaders = 1;
+		snprintf(r->match.headers[0].name,
+			 sizeof(r->match.headers[0].name), "X-H%u", i);
+		r->match.headers[0].regex = xstrdup(".*");
+	}
+	compile_bad(rs, &lay, -EINVAL, "distinct headers");
+	for (i = 2; i < rs->nroutes; i++)
+		fg_rule_route_free(&rs->routes[i]);
+	rs->nroutes = 2;
+	t = compile_ok(rs, &lay, NULL);
+	fg_l7_tables_free(t);
+
+	/* Seckill. */
+	add_seckill(rs, "flash", "shop", 10, 10);
+	rs->seckill[0].respond.status = 200;
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.respond.status");
+	rs->seckill[0].respond.status = 429;
+	rs->seckill[0].item_from = FG_ITEM_FROM_SEGMENT;
+	rs->seckill[0].item_segment = 0;
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.item: segment:N");
+	rs->seckill[0].item_from = FG_ITEM_FROM_HEADER;
+	strcpy(rs->seckill[0].item_name, "X Y");
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.item: header:NAME");
+	rs->seckill[0].item_from = FG_ITEM_FROM_SEGMENT;
+	rs->seckill[0].item_segment = 2;
+	rs->seckill[0].rate = 0;
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.rate");
+	rs->seckill[0].rate = UINT64_MAX / 10;
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.rate");
+	rs->seckill[0].rate = 10;
+	strcpy(rs->seckill[0].service, "nope");
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash.service");
+	strcpy(rs->seckill[0].service, "shop");
+	rs->seckill[0].match.path_regex = xstrdup("a{2,1}");
+	compile_bad(rs, &lay, -EINVAL, "seckill.flash: path_regex: ");
+
+	/* Limits. */
+	add_limit(rs, "perip", "plain", 10, 10, false);
+	free(rs->seckill[0].match.path_regex);
+	rs->seckill[0].match.path_regex = NULL;
+	compile_bad(rs, &lay, -EINVAL, "limits.perip.service");
+	strcpy(rs->limits[0].service, "shop");
+	rs->limits[0].unit = FG_LUNIT_PPS;
+	compile_bad(rs, &lay, -EINVAL, "limits.perip.action: respond needs unit rps");
+	rs->limits[0].unit = FG_LUNIT_RPS;
+	rs->limits[0].respond.content_type[0] = '\0';
+	rs->limits[0].respond.body_len = 0;
+	rs->limits[0].respond.body[0] = '\0';
+	strcpy(rs->limits[0].respond.content_type, "text/plain");
+	compile_bad(rs, &lay, -EINVAL, "limits.perip.respond");
+	rs->limits[0].respond.content_type[0] = '\0';
+	t = compile_ok(rs, &lay, NULL);
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shares_sum),
+		cmocka_unit_test(test_shares_affine),
+		cmocka_unit_test(test_window_stock),
+		cmocka_unit_test(test_ids_carry),
+		cmocka_unit_test(test_engine_from_conf),
+		cmocka_unit_test(test_routes_1000),
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
