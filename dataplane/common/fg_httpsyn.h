@@ -165,10 +165,22 @@ static inline const char *fg_httpsyn_item_bad(const char *spec, size_t len,
 
 	if (!spec)
 		return "item is missing";
-	if (len > 8 && !memcmp(spec, "segment:", 8)) {
-		v = spec + 8;
-		n = len - 8;
-		if (n > 2 || v[0] < '1' || v[0] > '9' ||
+	if (len >= 8 && !memcmp(spec, "segment:", 8))
+		out->kind = FG_HTTPSYN_ITEM_SEGMENT, n = 8;
+	else if (len >= 6 && !memcmp(spec, "query:", 6))
+		out->kind = FG_HTTPSYN_ITEM_QUERY, n = 6;
+	else if (len >= 7 && !memcmp(spec, "header:", 7))
+		out->kind = FG_HTTPSYN_ITEM_HEADER, n = 7;
+	else
+		return "must be segment:N, query:NAME or header:NAME";
+	v = spec + n;
+	n = len - n;
+	out->segment = 0;
+	out->name = v;
+	out->name_len = n;
+	switch (out->kind) {
+	case FG_HTTPSYN_ITEM_SEGMENT:
+		if (n < 1 || n > 2 || v[0] < '1' || v[0] > '9' ||
 		    (n == 2 && (v[1] < '0' || v[1] > '9')))
 			return "segment:N needs N of 1..64 (no leading zero)";
 		out->segment = (uint16_t)(v[0] - '0');
@@ -176,44 +188,22 @@ static inline const char *fg_httpsyn_item_bad(const char *spec, size_t len,
 			out->segment = (uint16_t)(out->segment * 10 + v[1] - '0');
 		if (out->segment > FG_HTTPSYN_SEGMENT_MAX)
 			return "segment:N needs N of 1..64 (no leading zero)";
-		out->kind = FG_HTTPSYN_ITEM_SEGMENT;
 		out->name = NULL;
 		out->name_len = 0;
 		return NULL;
-	}
-	if (len > 6 && !memcmp(spec, "query:", 6)) {
-		v = spec + 6;
-		n = len - 6;
-		if (n > FG_HTTPSYN_NAME_MAX)
+	case FG_HTTPSYN_ITEM_QUERY:
+		if (n < 1 || n > FG_HTTPSYN_NAME_MAX)
 			return "query:NAME needs a NAME of 1..64 bytes";
 		for (i = 0; i < n; i++)
 			if ((unsigned char)v[i] <= 0x20 ||
 			    (unsigned char)v[i] >= 0x7f || strchr("&=#%+", v[i]))
 				return "query:NAME: NAME must be visible ASCII without & = # % + (write it decoded)";
-		out->kind = FG_HTTPSYN_ITEM_QUERY;
-		out->segment = 0;
-		out->name = v;
-		out->name_len = n;
 		return NULL;
-	}
-	if (len > 7 && !memcmp(spec, "header:", 7)) {
-		v = spec + 7;
-		n = len - 7;
+	default:
 		if (!fg_httpsyn_token(v, n, FG_HTTPSYN_NAME_MAX))
 			return "header:NAME needs a header name of 1..64 token characters";
-		out->kind = FG_HTTPSYN_ITEM_HEADER;
-		out->segment = 0;
-		out->name = v;
-		out->name_len = n;
 		return NULL;
 	}
-	if (len == 6 && !memcmp(spec, "query:", 6))
-		return "query:NAME needs a NAME of 1..64 bytes";
-	if (len == 7 && !memcmp(spec, "header:", 7))
-		return "header:NAME needs a header name of 1..64 token characters";
-	if (len == 8 && !memcmp(spec, "segment:", 8))
-		return "segment:N needs N of 1..64 (no leading zero)";
-	return "must be segment:N, query:NAME or header:NAME";
 }
 
 #endif /* FG_HTTPSYN_H */

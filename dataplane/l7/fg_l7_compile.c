@@ -304,6 +304,24 @@ int fg_l7_find_limit(const struct fg_l7_tables *t, uint32_t id)
 	return fg_l7_find(t, FG_L7_K_LIMIT, id);
 }
 
+/* The index of the l7 service rule `name` (entry i of its kind) names,
+ * or -EINVAL naming the field. */
+static int fg_l7_rule_svc(struct fg_l7_cx *x, const char *kind, uint32_t i,
+			  const char *name, const char *service)
+{
+	int svc;
+
+	if (!fg_name_valid(name))
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "%s[%u]: invalid name", kind, i);
+	svc = fg_l7_svc_find(x, service);
+	if (svc < 0)
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "%s.%s.service: no l7 service named %.64s",
+			       kind, name, service);
+	return svc;
+}
+
 /* Watch header name (a route's or a seckill match's) in the version's
  * reader settings. 0 or -EINVAL naming the field. */
 static int fg_l7_watch(struct fg_l7_cx *x, const char *name,
@@ -449,6 +467,51 @@ static int fg_l7_blob(struct fg_l7_cx *x)
 	return 0;
 }
 
+/*
+ * fg_l7_sections - the sections of kind k (routes or seckill), one per
+ * service: entries of one service lie together in t, in rank order;
+ * match[i] is entry i's. Sets each service's first and count.
+ */
+static int fg_l7_sections(struct fg_l7_cx *x, unsigned int k,
+			  const struct fg_rule_http_match *const *match)
+{
+	struct fg_l7_tables *t = x->t;
+	uint32_t n = fg_l7_count(t, k), *ids, *svc, i, j;
+	const char **names;
+	int rc = 0;
+
+	names = calloc(n + 1, sizeof(*names));
+	ids = calloc(n + 1, sizeof(*ids));
+	svc = calloc(n + 1, sizeof(*svc));
+	if (!names || !ids || !svc) {
+		rc = fg_fail(x->err, x->errlen, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		names[i] = fg_l7_entry(t, k, i, &ids[i]);
+		svc[i] = k == FG_L7_K_ROUTE ? t->routes[i].svc :
+			t->seckill[i].svc;
+	}
+	for (i = 0; i < n && !rc; i = j) {
+		for (j = i; j < n && svc[j] == svc[i]; j++)
+			;
+		if (k == FG_L7_K_ROUTE) {
+			t->svcs[svc[i]].route_first = i;
+			t->svcs[svc[i]].nroutes = j - i;
+		} else {
+			t->svcs[svc[i]].seckill_first = i;
+			t->svcs[svc[i]].nseckill = j - i;
+		}
+		rc = fg_l7_section(x, svc[i], k, i, j - i, match + i,
+				   names + i, ids + i);
+	}
+out:
+	free(names);
+	free(ids);
+	free(svc);
+	return rc;
+}
+
 /* ---------------------------------------------------------------------
  * Routes
  */
@@ -468,9 +531,8 @@ static int fg_l7_routes(struct fg_l7_cx *x)
 {
 	const struct fg_ruleset *rs = x->rs;
 	struct fg_l7_tables *t = x->t;
-	const struct fg_rule_http_match **match = NULL;
-	const char **names = NULL;
-	uint32_t *ids = NULL, i, j, k;
+	const struct fg_rule_http_match **match;
+	uint32_t i, k;
 	char field[FG_NAME_MAX + 48];
 	int svc, rc = 0;
 
@@ -480,14 +542,9 @@ static int fg_l7_routes(struct fg_l7_cx *x)
 	for (i = 0; i < rs->nroutes; i++) {
 		const struct fg_rule_route *r = &rs->routes[i];
 
-		if (!fg_name_valid(r->name))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "routes[%u]: invalid name", i);
-		svc = fg_l7_svc_find(x, r->service);
+		svc = fg_l7_rule_svc(x, "routes", i, r->name, r->service);
 		if (svc < 0)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "routes.%s.service: no l7 service named %.64s",
-				       r->name, r->service);
+			return svc;
 		if (r->priority > FG_ROUTE_PRIORITY_MAX)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "routes.%s.priority: at most %u",
@@ -515,33 +572,12 @@ static int fg_l7_routes(struct fg_l7_cx *x)
 		return rc;
 
 	match = calloc(t->nroutes + 1, sizeof(*match));
-	names = calloc(t->nroutes + 1, sizeof(*names));
-	ids = calloc(t->nroutes + 1, sizeof(*ids));
-	if (!match || !names || !ids) {
-		rc = fg_fail(x->err, x->errlen, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < t->nroutes; i++) {
+	if (!match)
+		return fg_fail(x->err, x->errlen, -ENOMEM, "out of memory");
+	for (i = 0; i < t->nroutes; i++)
 		match[i] = &rs->routes[t->routes[i].rule].match;
-		names[i] = t->routes[i].name;
-		ids[i] = t->routes[i].id;
-	}
-	for (i = 0; i < t->nroutes; i = j) {
-		uint32_t s = t->routes[i].svc;
-
-		for (j = i; j < t->nroutes && t->routes[j].svc == s; j++)
-			;
-		t->svcs[s].route_first = i;
-		t->svcs[s].nroutes = j - i;
-		rc = fg_l7_section(x, s, FG_L7_K_ROUTE, i, j - i, match + i,
-				   names + i, ids + i);
-		if (rc)
-			goto out;
-	}
-out:
+	rc = fg_l7_sections(x, FG_L7_K_ROUTE, match);
 	free(match);
-	free(names);
-	free(ids);
 	return rc;
 }
 
@@ -742,9 +778,8 @@ static int fg_l7_seckills(struct fg_l7_cx *x)
 	const struct fg_ruleset *rs = x->rs;
 	struct fg_l7_tables *t = x->t;
 	const struct fg_rule_http_match **match = NULL;
-	const char **names = NULL;
 	struct fg_l7_skord *ord;
-	uint32_t *ids = NULL, i, j;
+	uint32_t i;
 	int svc, rc = 0;
 
 	t->seckill = calloc(rs->nseckill + 1, sizeof(*t->seckill));
@@ -756,16 +791,9 @@ static int fg_l7_seckills(struct fg_l7_cx *x)
 	for (i = 0; i < rs->nseckill; i++) {
 		const struct fg_rule_seckill *sk = &rs->seckill[i];
 
-		if (!fg_name_valid(sk->name)) {
-			rc = fg_fail(x->err, x->errlen, -EINVAL,
-				     "seckill[%u]: invalid name", i);
-			goto out;
-		}
-		svc = fg_l7_svc_find(x, sk->service);
+		svc = fg_l7_rule_svc(x, "seckill", i, sk->name, sk->service);
 		if (svc < 0) {
-			rc = fg_fail(x->err, x->errlen, -EINVAL,
-				     "seckill.%s.service: no l7 service named %.64s",
-				     sk->name, sk->service);
+			rc = svc;
 			goto out;
 		}
 		ord[i].svc = (uint32_t)svc;
@@ -789,34 +817,16 @@ static int fg_l7_seckills(struct fg_l7_cx *x)
 	}
 
 	match = calloc(t->nseckill + 1, sizeof(*match));
-	names = calloc(t->nseckill + 1, sizeof(*names));
-	ids = calloc(t->nseckill + 1, sizeof(*ids));
-	if (!match || !names || !ids) {
+	if (!match) {
 		rc = fg_fail(x->err, x->errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < t->nseckill; i++) {
+	for (i = 0; i < t->nseckill; i++)
 		match[i] = &rs->seckill[ord[i].idx].match;
-		names[i] = t->seckill[i].name;
-		ids[i] = t->seckill[i].id;
-	}
-	for (i = 0; i < t->nseckill; i = j) {
-		uint32_t s = t->seckill[i].svc;
-
-		for (j = i; j < t->nseckill && t->seckill[j].svc == s; j++)
-			;
-		t->svcs[s].seckill_first = i;
-		t->svcs[s].nseckill = j - i;
-		rc = fg_l7_section(x, s, FG_L7_K_SECKILL, i, j - i, match + i,
-				   names + i, ids + i);
-		if (rc)
-			goto out;
-	}
+	rc = fg_l7_sections(x, FG_L7_K_SECKILL, match);
 out:
 	free(ord);
 	free(match);
-	free(names);
-	free(ids);
 	return rc;
 }
 
@@ -837,7 +847,7 @@ static int fg_l7_limits(struct fg_l7_cx *x)
 	struct fg_l7_tables *t = x->t;
 	struct fg_respond_spec spec;
 	char field[FG_NAME_MAX + 32];
-	uint32_t i, n = 0, l;
+	uint32_t i, l;
 	int svc, rc;
 
 	t->limits = calloc(rs->nlimits + 1, sizeof(*t->limits));
@@ -853,15 +863,11 @@ static int fg_l7_limits(struct fg_l7_cx *x)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "limits.%s.action: respond needs unit rps",
 				       r->name);
-		if (!fg_name_valid(r->name))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits[%u]: invalid name", i);
-		svc = fg_l7_svc_find(x, r->service);
+		svc = fg_l7_rule_svc(x, "limits", i, r->name, r->service);
 		if (svc < 0)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.service: rps needs an l7 service (%.64s is none)",
-				       r->name, r->service);
-		e = &t->limits[n++];
+			return svc;
+		/* Counted at once, so a failure below frees what it holds. */
+		e = &t->limits[t->nlimits++];
 		memcpy(e->name, r->name, FG_NAME_MAX);
 		e->svc = (uint32_t)svc;
 		e->key = r->key;
@@ -910,8 +916,7 @@ static int fg_l7_limits(struct fg_l7_cx *x)
 					       (unsigned long long)r->burst, l);
 		}
 	}
-	t->nlimits = n;
-	qsort(t->limits, n, sizeof(*t->limits), fg_l7_limit_cmp);
+	qsort(t->limits, t->nlimits, sizeof(*t->limits), fg_l7_limit_cmp);
 	return fg_l7_ids(x, FG_L7_K_LIMIT, "limits");
 }
 

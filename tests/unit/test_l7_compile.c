@@ -18,9 +18,15 @@
 
 #include <cmocka.h>
 
+#include "fg_httpsyn.h"
 #include "fg_l7_compile.h"
 #include "fg_rules.h"
 #include "fg_stock.h"
+
+_Static_assert(offsetof(struct fg_rule_route, service) == FG_NAME_MAX &&
+	       offsetof(struct fg_rule_seckill, service) == FG_NAME_MAX &&
+	       offsetof(struct fg_rule_limit, service) == FG_NAME_MAX,
+	       "rules start with name and service (rule_add)");
 
 static char err[1024];
 
@@ -67,19 +73,36 @@ static void rs_free(struct fg_ruleset *rs)
 	free(rs);
 }
 
+/* A zeroed new last element of the rule array *arr (n elements of size
+ * bytes), its name and service set: every rule kind starts with them. */
+struct rule_head {
+	char name[FG_NAME_MAX];
+	char service[FG_NAME_MAX];
+};
+
+static void *rule_add(void *arr, uint32_t *n, size_t size, const char *name,
+		      const char *svc)
+{
+	void **a = arr;
+	struct rule_head *h;
+
+	*a = realloc(*a, (*n + 1) * size);
+	assert_non_null(*a);
+	h = (struct rule_head *)((char *)*a + (size_t)(*n)++ * size);
+	memset(h, 0, size);
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	snprintf(h->service, sizeof(h->service), "%s", svc);
+	return h;
+}
+
 static struct fg_rule_route *add_route(struct fg_ruleset *rs, const char *name,
 				       const char *svc, uint32_t prio,
 				       const char *host, const char *prefix,
 				       const char *regex)
 {
-	struct fg_rule_route *r;
+	struct fg_rule_route *r = rule_add(&rs->routes, &rs->nroutes,
+					   sizeof(*r), name, svc);
 
-	rs->routes = realloc(rs->routes, (rs->nroutes + 1) * sizeof(*r));
-	assert_non_null(rs->routes);
-	r = &rs->routes[rs->nroutes++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->service, sizeof(r->service), "%s", svc);
 	r->priority = prio;
 	if (host)
 		snprintf(r->match.host, sizeof(r->match.host), "%s", host);
@@ -90,28 +113,22 @@ static struct fg_rule_route *add_route(struct fg_ruleset *rs, const char *name,
 
 static const struct fg_rule_respond busy = {
 	.status = 429, .retry_after = 1,
-	.content_type = "application/json", .body_len = 6, .body = "{\"e\":1}",
+	.content_type = "application/json", .body_len = 7, .body = "{\"e\":1}",
 };
 
 static struct fg_rule_seckill *add_seckill(struct fg_ruleset *rs,
 					   const char *name, const char *svc,
 					   uint64_t rate, uint64_t burst)
 {
-	struct fg_rule_seckill *sk;
+	struct fg_rule_seckill *sk = rule_add(&rs->seckill, &rs->nseckill,
+					      sizeof(*sk), name, svc);
 
-	rs->seckill = realloc(rs->seckill, (rs->nseckill + 1) * sizeof(*sk));
-	assert_non_null(rs->seckill);
-	sk = &rs->seckill[rs->nseckill++];
-	memset(sk, 0, sizeof(*sk));
-	snprintf(sk->name, sizeof(sk->name), "%s", name);
-	snprintf(sk->service, sizeof(sk->service), "%s", svc);
 	sk->rate = rate;
 	sk->burst = burst;
 	sk->item_from = FG_ITEM_FROM_SEGMENT;
 	sk->item_segment = 2;
 	sk->max_items = 64;
 	sk->respond = busy;
-	sk->respond.body_len = 7;
 	sk->sold_out.status = 410;
 	sk->sold_out.retry_after = -1;
 	return sk;
@@ -121,14 +138,9 @@ static struct fg_rule_limit *add_limit(struct fg_ruleset *rs, const char *name,
 				       const char *svc, uint64_t rate,
 				       uint64_t burst, bool cluster)
 {
-	struct fg_rule_limit *l;
+	struct fg_rule_limit *l = rule_add(&rs->limits, &rs->nlimits,
+					   sizeof(*l), name, svc);
 
-	rs->limits = realloc(rs->limits, (rs->nlimits + 1) * sizeof(*l));
-	assert_non_null(rs->limits);
-	l = &rs->limits[rs->nlimits++];
-	memset(l, 0, sizeof(*l));
-	snprintf(l->name, sizeof(l->name), "%s", name);
-	snprintf(l->service, sizeof(l->service), "%s", svc);
 	l->key = FG_LKEY_SRC_IP;
 	l->unit = FG_LUNIT_RPS;
 	l->rate = rate;
@@ -136,7 +148,6 @@ static struct fg_rule_limit *add_limit(struct fg_ruleset *rs, const char *name,
 	l->action = FG_LACT_RESPOND;
 	l->cluster_scope = cluster;
 	l->respond = busy;
-	l->respond.body_len = 7;
 	return l;
 }
 
@@ -515,15 +526,14 @@ static void test_engine_from_conf(void **state)
 /* ------------------------------------------------------------- routes */
 
 /* The index fg_l7_route gives raw request r of service svc, or -1. */
-static int route_of(const struct fg_l7_tables *t, struct fg_l7_matcher *m,
-		    struct fg_l7_scratch *s, struct fg_http_conf *conf,
-		    uint32_t svc, const char *r, bool seckill)
+static int route_of(struct fg_l7_matcher *m, struct fg_l7_scratch *s,
+		    struct fg_http_conf *conf, uint32_t svc, const char *r,
+		    bool seckill)
 {
 	static char head[FG_HTTP_HEAD_MAX_DEFAULT];
 	struct fg_http_req req;
 	int rc;
 
-	(void)t;
 	fg_http_init(&req, conf, head);
 	rc = fg_http_feed(&req, r, strlen(r), NULL);
 	if (rc != FG_HTTP_COMPLETE)
@@ -592,54 +602,52 @@ static void test_routes_1000(void **state)
 	assert_non_null(s);
 	assert_int_equal(conf.nwatch, t->http.nwatch);
 
-	/* h0.example /api/v1/: r0000..r0009 hold where their fields do:
-	 * r0001 (*.h0.example) does not (no subdomain); the best of the
-	 * rest is priority 60 (r0006), tied with a-first: name order. */
-	snprintf(req, sizeof(req),
-		 "GET /api/v1/x HTTP/1.1\r\nHost: h0.example\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, false);
-	assert_true(idx >= 0);
-	assert_string_equal(t->routes[idx].name, "a-first");
-	assert_int_equal(t->routes[idx].svc, 0);
-	/* Service api sees only its own route. */
-	idx = route_of(t, m, s, &conf, 1, req, false);
-	assert_string_equal(t->routes[idx].name, "other");
-	/* h5.example: r0050..r0059 at priorities 10 20 .. 60 0 10 20 and
-	 * r0059 (needs X-Canary); r0055 (60, prefix /api/) is the best. */
-	snprintf(req, sizeof(req),
-		 "GET /api/v2/x HTTP/1.1\r\nHost: h5.example\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, false);
-	assert_string_equal(t->routes[idx].name, "r0055");
-	/* A subdomain takes the wildcard r0051, and nothing else of h5
-	 * (exact hosts). */
-	snprintf(req, sizeof(req),
-		 "GET /api/v2/x HTTP/1.1\r\nHost: a.h5.example\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, false);
-	assert_string_equal(t->routes[idx].name, "r0051");
-	/* h9: the header route r0099 (priority 1099) only with its header;
-	 * without it r0090 and r0097 tie at 60 and the name decides. */
-	snprintf(req, sizeof(req),
-		 "GET /api/v1/x HTTP/1.1\r\nHost: h9.example\r\nX-Canary: 1\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, false);
-	assert_string_equal(t->routes[idx].name, "r0099");
-	snprintf(req, sizeof(req),
-		 "GET /api/v1/x HTTP/1.1\r\nHost: h9.example\r\nX-Canary: 2\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, false);
-	assert_string_equal(t->routes[idx].name, "r0090");
-	/* No route: the service's own backends. */
-	snprintf(req, sizeof(req),
-		 "GET / HTTP/1.1\r\nHost: nowhere.example\r\n\r\n");
-	assert_int_equal(route_of(t, m, s, &conf, 0, req, false), -1);
-	assert_int_equal(route_of(t, m, s, &conf, 1, req, true), -1);
-	/* Seckill: both match /api/...; "buy" sorts first. Elsewhere only
-	 * zz (no match fields) holds. */
-	snprintf(req, sizeof(req),
-		 "GET /api/v1/x HTTP/1.1\r\nHost: h0.example\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, true);
-	assert_string_equal(t->seckill[idx].name, "buy");
-	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: h0.example\r\n\r\n");
-	idx = route_of(t, m, s, &conf, 0, req, true);
-	assert_string_equal(t->seckill[idx].name, "zz");
+	/* Each request, the service it arrives at, and the route (or
+	 * seckill rule) it must take; NULL: none. */
+	static const struct {
+		uint32_t svc;
+		bool seckill;
+		const char *host, *path, *hdrs, *want;
+	} cases[] = {
+		/* h0: r0000..r0009 hold where their fields do, r0001
+		 * (*.h0.example) not (no subdomain); the best is priority
+		 * 60 (r0006), tied with a-first: name order. */
+		{0, false, "h0.example", "/api/v1/x", "", "a-first"},
+		/* Service api sees only its own route. */
+		{1, false, "h0.example", "/api/v1/x", "", "other"},
+		/* h5: r0050..r0058 at 10 20 .. 60 0 10 20, r0059 needs
+		 * X-Canary; r0055 (60, prefix /api/) is the best. */
+		{0, false, "h5.example", "/api/v2/x", "", "r0055"},
+		/* A subdomain takes the wildcard r0051 only. */
+		{0, false, "a.h5.example", "/api/v2/x", "", "r0051"},
+		/* h9: the header route r0099 (priority 1099) only with its
+		 * header; without it r0090 and r0097 tie at 60. */
+		{0, false, "h9.example", "/api/v1/x", "X-Canary: 1\r\n", "r0099"},
+		{0, false, "h9.example", "/api/v1/x", "X-Canary: 2\r\n", "r0090"},
+		/* No route: the service's own backends. */
+		{0, false, "nowhere.example", "/", "", NULL},
+		{1, true, "nowhere.example", "/", "", NULL},
+		/* Seckill: both match /api/...; "buy" sorts first. Elsewhere
+		 * only zz (no match fields) holds. */
+		{0, true, "h0.example", "/api/v1/x", "", "buy"},
+		{0, true, "h0.example", "/", "", "zz"},
+	};
+	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+		snprintf(req, sizeof(req),
+			 "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+			 cases[i].path, cases[i].host, cases[i].hdrs);
+		idx = route_of(m, s, &conf, cases[i].svc, req,
+			       cases[i].seckill);
+		if (!cases[i].want) {
+			assert_int_equal(idx, -1);
+			continue;
+		}
+		assert_true(idx >= 0);
+		assert_string_equal(cases[i].seckill ? t->seckill[idx].name :
+				    t->routes[idx].name, cases[i].want);
+		assert_int_equal(cases[i].seckill ? t->seckill[idx].svc :
+				 t->routes[idx].svc, cases[i].svc);
+	}
 	/* Out of range and foreign scratch are refused. */
 	assert_int_equal(fg_l7_route(m, s, 2, NULL), -EINVAL);
 
@@ -813,6 +821,38 @@ static void test_refused(void **state)
 	rs_free(rs);
 }
 
+/* ------------------------------------------------------------ syntax */
+
+/* The reader's own token table agrees with fg_httpsyn_tchar, the one the
+ * rule parser and fg_http_watch_add use: a one-byte header name is read
+ * exactly when it is a token character. */
+static void test_syntax_agrees(void **state)
+{
+	static char head[FG_HTTP_HEAD_MAX_DEFAULT];
+	struct fg_http_conf conf;
+	struct fg_http_req req;
+	char r[64];
+	unsigned int c;
+	int rc, n;
+
+	(void)state;
+	fg_http_conf_init(&conf);
+	for (c = 0; c < 256; c++) {
+		n = snprintf(r, sizeof(r),
+			     "GET / HTTP/1.1\r\nHost: a\r\nXb: v\r\n\r\n");
+		r[25] = (char)c;        /* the name's first byte, 'X' */
+		fg_http_init(&req, &conf, head);
+		rc = fg_http_feed(&req, r, (size_t)n, NULL);
+		if ((rc == FG_HTTP_COMPLETE) != fg_httpsyn_tchar((unsigned char)c))
+			fail_msg("byte 0x%02x: reader %d, tchar %d", c, rc,
+				 fg_httpsyn_tchar((unsigned char)c));
+		assert_int_equal(fg_http_watch_add(&conf, r + 25, 1) >= 0 ||
+				 fg_http_watch_add(&conf, r + 25, 1) == -ENOSPC,
+				 fg_httpsyn_tchar((unsigned char)c));
+		fg_http_conf_init(&conf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_routes_1000),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_syntax_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
