@@ -9,11 +9,9 @@
 #ifndef FG_CONNTRACK_BPF_H
 #define FG_CONNTRACK_BPF_H
 
-#include "fg_service.bpf.h"
+#include "fg_ct.h"
 
-/* A conntrack way's seen tick is refreshed at most this often (~1 s): a
- * write per packet would bounce the line between CPUs. */
-#define FG_CT_REFRESH_TICKS ((__u32)(1000000000ULL >> FG_CT_TICK_SHIFT))
+#include "fg_service.bpf.h"
 
 /* ----------------------------------------------------- flow handling */
 
@@ -23,99 +21,34 @@ static __always_inline __u32 fg_ct_timeout(int udp)
 	return fg_ct_tick(udp ? fg_ct_timeout_udp_ns : fg_ct_timeout_tcp_ns);
 }
 
-/* A way's first word, tag and backend, read at once (fg_ct_write). */
-union fg_ct_word0 {
-	__u64 w;
-	struct {
-		__u32 tag;
-		__u16 tag_lo;
-		__u16 backend_id;
-	};
-};
-
 /*
- * fg_ct_probe - the way of line `hash` names in map (`lines` lines) that
- * holds the flow's tag, its state unpacked into *ct; or NULL with *victim
- * set to the way a new flow should take: a free or expired one first,
- * else the one idle longest. One cache line either way.
+ * fg_ct_probe - the core's line probe (fg_ct.h) over line `hash` of map
+ * (`lines` lines): the way holding the flow, its state in *ct; or NULL
+ * with *victim the way a new flow takes.
  */
 static __always_inline struct fg_ct_way *
 fg_ct_probe(void *map, __u32 lines, __u64 hash, __u32 now, struct fg_ct *ct,
 	    struct fg_ct_way **victim)
 {
-	__u32 idx = fg_ct_line_of(hash, lines), tag = fg_ct_tag(hash), i;
-	__u16 tag_lo = fg_ct_tag_lo(hash);
-	__u32 tcp_to = fg_ct_timeout(0), udp_to = fg_ct_timeout(1);
+	__u32 idx = fg_ct_line_of(hash, lines), vi = 0;
 	struct fg_ct_line *l = bpf_map_lookup_elem(map, &idx);
-	__u32 oldest = 0, vi = 0;
+	int w;
 
 	*victim = NULL;
 	if (!l)
 		return NULL;
-	/* The victim is tracked as an index, not a pointer: one verifier
-	 * state per way instead of one per (way, victim) pair. */
-	FG_UNROLL
-	for (i = 0; i < FG_CT_WAYS; i++) {
-		struct fg_ct_way *w = &l->way[i];
-		union fg_ct_word0 w0 = { .w = *(const volatile __u64 *)w };
-		__u32 idle;
-
-		if (w0.tag == tag && w0.tag_lo == tag_lo) {
-			fg_ct_unpack(w, ct);
-			ct->backend_id = w0.backend_id;
-			return w;
-		}
-		idle = fg_ct_idle(now, w->seen);
-		if (!w0.tag ||
-		    idle > (w->svc & FG_CT_W_UDP ? udp_to : tcp_to))
-			idle = ~0U;
-		/* Ties go to the earlier way; way 0 starts as the pick. */
-		if (!i || idle > oldest) {
-			oldest = idle;
-			vi = i;
-		}
-	}
+	w = fg_ct_line_probe(l, hash, now, fg_ct_timeout(0), fg_ct_timeout(1),
+			     ct, &vi);
+	if (w >= 0)
+		return &l->way[w & (FG_CT_WAYS - 1)];
 	*victim = &l->way[vi & (FG_CT_WAYS - 1)];
 	return NULL;
 }
 
-/*
- * fg_ct_write - record the flow of hash with state ct in way w.
- * Deliberate race: the tables are shared by the CPUs and written without
- * a lock. The first word (tag, backend) is cleared first and written
- * last, so a reader on another CPU meeting the way mid-write sees no
- * match, as on a miss, and a match always pairs a tag with its own
- * backend; a reader that matched just before may take the new flow's
- * service, NAT port or tick for one packet, and the state is then only
- * used if it names a backend of the reader's own service (fg_ct_live).
- * Two CPUs taking the same way for two new flows at the same instant can
- * leave one flow's tag and backend with the other's service, port and
- * tick until the way is next written; the same check bounds what that
- * state can do. The barriers order the compiler only: on a CPU that
- * reorders stores (not x86) the window is wider, not different.
- */
-static __always_inline void fg_ct_write(struct fg_ct_way *w, __u64 hash,
-					const struct fg_ct *ct)
-{
-	struct fg_ct_way n;
-	__u64 w0;
-
-	fg_ct_pack(&n, hash, ct);
-	*(volatile __u64 *)w = 0;
-	asm volatile("" ::: "memory");
-	w->svc = n.svc;
-	w->nat_port = n.nat_port;
-	w->seen = n.seen;
-	asm volatile("" ::: "memory");
-	__builtin_memcpy(&w0, &n, sizeof(w0));
-	*(volatile __u64 *)w = w0;
-}
-
-/* fg_ct_free - give way w back (its flow moved on). */
-static __always_inline void fg_ct_free(struct fg_ct_way *w)
-{
-	*(volatile __u64 *)w = 0;
-}
+/* Ways are written with fg_ct_way_write and freed with fg_ct_way_free
+ * (fg_ct.h). Deliberate race: the tables are shared by the CPUs and
+ * written without a lock; the write's order (first word cleared first,
+ * written last) bounds what a reader on another CPU sees. */
 
 /* A way's state still good for a packet of svc: recorded for this
  * service, seen within the timeout, its backend usable. */
@@ -188,7 +121,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		fresh.svc_id = svc->id;
 		fresh.seen = now;
 		if (!nat && syn_victim)
-			fg_ct_write(syn_victim, hash, &fresh);
+			fg_ct_way_write(syn_victim, hash, &fresh);
 		goto new_flow;
 	}
 
@@ -197,9 +130,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 		if (fg_ct_live(&ct, svc, now, timeout)) {
 			/* Within half the timeout too: a short UDP timeout
 			 * must see its flows refreshed before it ends. */
-			if (fg_ct_idle(now, ct.seen) >
-			    (timeout / 2 < FG_CT_REFRESH_TICKS ?
-			     timeout / 2 : FG_CT_REFRESH_TICKS))
+			if (fg_ct_refresh_due(now, ct.seen, timeout))
 				w->seen = now;
 			ct.seen = now;
 			*ct_out = ct;
@@ -219,8 +150,8 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 			fresh = ct;
 			fresh.seen = now;
 			if (victim)
-				fg_ct_write(victim, hash, &fresh);
-			fg_ct_free(w);
+				fg_ct_way_write(victim, hash, &fresh);
+			fg_ct_way_free(w);
 			*ct_out = fresh;
 			ct_out->flags |= FG_CT_F_PROMOTED;
 			return fresh.backend_id;
@@ -247,7 +178,7 @@ static __noinline __u32 fg_flow_backend(const struct fg_svc *svc,
 	fresh.seen = now;
 	fresh.flags = FG_CT_F_UDP;
 	if (!nat && victim)
-		fg_ct_write(victim, hash, &fresh);
+		fg_ct_way_write(victim, hash, &fresh);
 new_flow:
 	fresh.flags |= FG_CT_F_NEW;
 	*ct_out = fresh;
@@ -273,7 +204,7 @@ static __noinline void fg_flow_commit(struct fg_ct *ct, int is_tcp,
 	if (w)
 		victim = w;
 	if (victim)
-		fg_ct_write(victim, fw->hash, ct);
+		fg_ct_way_write(victim, fw->hash, ct);
 }
 
 #endif /* FG_CONNTRACK_BPF_H */

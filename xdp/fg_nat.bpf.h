@@ -15,17 +15,11 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 
-#include "fg_csum.h"
+#include "fg_nat.h"
 #include "fg_parse.h"
 
 #include "fg_fib.bpf.h"
 
-/* How many source ports a new NAT flow tries before giving up. */
-#ifndef FG_NAT_PROBES
-#define FG_NAT_PROBES 8
-#endif
-#define FG_NAT_PORT_MIN 1024U
-#define FG_NAT_PORT_SPAN (65536U - FG_NAT_PORT_MIN)
 
 /* The packet is addressed to the appliance's own SNAT address. */
 static __always_inline int fg_is_snat_dst(const struct fg_pkt *pkt)
@@ -38,91 +32,13 @@ static __always_inline int fg_is_snat_dst(const struct fg_pkt *pkt)
 
 /* ----------------------------------------------------------- full NAT */
 
-/*
- * fg_nat_rewrite - rewrite the packet's addresses and ports in place to
- * t (saddr:sport -> daddr:dport), updating the IPv4 header checksum and the
- * TCP/UDP checksum incrementally. Returns 0, or -1 when the headers are
- * not where the parse said (cannot happen for a parsed packet).
- */
-struct fg_nat_tuple {
-	__be32 saddr[4];
-	__be32 daddr[4];
-	__be16 sport;
-	__be16 dport;
-};
-
+/* fg_nat_rewrite - the core's rewrite (fg_nat.h) of the frame in ctx
+ * to t. Returns 0 or -1. */
 static __noinline int fg_nat_rewrite(struct xdp_md *ctx, const struct fg_pkt *pkt,
-				     const struct fg_nat_tuple *t)
+				     const struct fg_nat_to *t)
 {
-	const __be32 *saddr = t->saddr, *daddr = t->daddr;
-	__be16 sport = t->sport, dport = t->dport;
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 l3 = pkt->l3_off, l4 = pkt->l4_off;
-	__u16 *check = NULL;
-	__be16 *ports;
-	int udp = pkt->l4_proto == IPPROTO_UDP;
-
-	if (l3 > 64 || l4 > 1500)
-		return -1;
-	ports = data + l4;
-	if ((void *)(ports + 2) > data_end)
-		return -1;
-	if (udp) {
-		struct udphdr *uh = data + l4;
-
-		if ((void *)(uh + 1) > data_end)
-			return -1;
-		if (uh->check)
-			check = &uh->check;
-	} else {
-		struct tcphdr *th = data + l4;
-
-		if ((void *)(th + 1) > data_end)
-			return -1;
-		check = &th->check;
-	}
-
-	if (pkt->family == FG_AF_INET) {
-		struct iphdr *iph = data + l3;
-		__u16 c;
-
-		if ((void *)(iph + 1) > data_end)
-			return -1;
-		c = iph->check;
-		c = fg_csum_replace4(c, iph->saddr, saddr[0]);
-		c = fg_csum_replace4(c, iph->daddr, daddr[0]);
-		iph->check = c;
-		if (check) {
-			c = *check;
-			c = fg_csum_replace4(c, iph->saddr, saddr[0]);
-			c = fg_csum_replace4(c, iph->daddr, daddr[0]);
-			c = fg_csum_replace2(c, ports[0], sport);
-			c = fg_csum_replace2(c, ports[1], dport);
-			*check = (udp && c == 0) ? 0xffff : c;
-		}
-		iph->saddr = saddr[0];
-		iph->daddr = daddr[0];
-	} else {
-		struct ipv6hdr *ip6 = data + l3;
-		__u16 c;
-
-		if ((void *)(ip6 + 1) > data_end)
-			return -1;
-		if (check) {
-			c = *check;
-			c = fg_csum_replace16(c, (__be32 *)&ip6->saddr, saddr);
-			c = fg_csum_replace16(c, (__be32 *)&ip6->daddr, daddr);
-			c = fg_csum_replace2(c, ports[0], sport);
-			c = fg_csum_replace2(c, ports[1], dport);
-			*check = (udp && c == 0) ? 0xffff : c;
-		}
-		__builtin_memcpy(&ip6->saddr, saddr, 16);
-		__builtin_memcpy(&ip6->daddr, daddr, 16);
-	}
-	ports[0] = sport;
-	ports[1] = dport;
-	return 0;
+	return fg_nat_rewrite_hdrs((void *)(long)ctx->data,
+				   (void *)(long)ctx->data_end, pkt, t);
 }
 
 static __always_inline void fg_snat_addr(int family, __be32 *out)
@@ -138,19 +54,16 @@ static __always_inline void fg_snat_addr(int family, __be32 *out)
 	}
 }
 
-/* The backend-side key of a NAT flow: backend -> SNAT address, from the
- * backend's port to the flow's SNAT source port. */
-static __always_inline void fg_nat_rkey(const struct fg_flow_key *key,
-					const struct fg_backend *be,
-					__be16 nat_port, struct fg_flow_key *rk)
+/* The backend-side key of a NAT flow (the core's fg_nat_rkey), from this
+ * program's SNAT address. */
+static __always_inline void fg_xdp_nat_rkey(const struct fg_flow_key *key,
+					    const struct fg_backend *be,
+					    __be16 nat_port, struct fg_flow_key *rk)
 {
-	__builtin_memcpy(rk->src, be->addr, sizeof(rk->src));
-	fg_snat_addr(key->family, rk->dst);
-	rk->sport = be->port;
-	rk->dport = nat_port;
-	rk->proto = key->proto;
-	rk->family = key->family;
-	rk->pad = 0;
+	__be32 snat[4];
+
+	fg_snat_addr(key->family, snat);
+	fg_nat_rkey(key, be->addr, be->port, snat, nat_port, rk);
 }
 
 /*
@@ -176,10 +89,9 @@ static __noinline __be16 fg_nat_new(const struct fg_flow_key *key,
 	rev.svc_id = svc_id;
 	rev.last_seen = fw->now;
 
-	fg_nat_rkey(key, be, 0, &rk);
+	fg_xdp_nat_rkey(key, be, 0, &rk);
 	for (i = 0; i < FG_NAT_PROBES; i++) {
-		__u32 port = FG_NAT_PORT_MIN +
-			     (__u32)((fw->hash >> 20) + i * 7919U) % FG_NAT_PORT_SPAN;
+		__u32 port = fg_nat_port_try(fw->hash, i);
 
 		rk.dport = fg_htons(port);
 		if (is_tcp && bpf_map_lookup_elem(&fg_nat, &rk))
@@ -199,7 +111,7 @@ static __noinline void fg_nat_promote(const struct fg_flow_key *key,
 	struct fg_nat_rev *rev, copy;
 	struct fg_flow_key rk;
 
-	fg_nat_rkey(key, be, ct->nat_port, &rk);
+	fg_xdp_nat_rkey(key, be, ct->nat_port, &rk);
 	rev = bpf_map_lookup_elem(&fg_nat_syn, &rk);
 	if (!rev)
 		return;
@@ -214,7 +126,7 @@ static __noinline void fg_nat_promote(const struct fg_flow_key *key,
 static __noinline int fg_nat_reverse(struct xdp_md *ctx,
 					  const struct fg_pkt *pkt)
 {
-	struct fg_nat_tuple t;
+	struct fg_nat_to t;
 	struct fg_flow_key key;
 	struct fg_nat_rev *rev;
 	struct fg_fwd fw = {};

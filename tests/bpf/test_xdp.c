@@ -2481,7 +2481,7 @@ static void fg_ct_line_clear(int fd, __u32 idx)
 }
 
 /* Free way `way` of line idx as the dataplane gives one back
- * (fg_ct_free): tag and backend zeroed, service, port and seen tick left
+ * (fg_ct_way_free): tag and backend zeroed, service, port and seen tick left
  * stale - a free way must be free by its tag alone. */
 static void fg_ct_way_free(int fd, __u32 idx, __u32 way)
 {

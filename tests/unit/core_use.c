@@ -11,6 +11,11 @@
 #include "fg_maglev.h"
 #include "fg_tbucket.h"
 #include "fg_tables.h"
+#include "fg_ct.h"
+#include "fg_encap.h"
+#include "fg_nat.h"
+#include "fg_prefilter.h"
+#include "fg_rst.h"
 
 /* BPF functions take at most five arguments: everything comes in one struct. */
 struct fg_core_use_args {
@@ -64,4 +69,40 @@ int fg_core_use(struct fg_core_use_args *a)
 	a->out[6] = fg_cpu_index(a->cpu, FG_SVC_MAX, a->out[4]) +
 		    fg_config_drops_index(a->cpu);
 	return fg_tb_consume(a->prof, a->st, a->now, pkt.l3_len);
+}
+
+/* The rewrites both dataplanes share, over a writable frame. */
+struct fg_core_rw_args {
+	void *data;
+	void *data_end;
+	const struct fg_pkt *pkt;
+	const struct fg_config *cfg;
+	const struct fg_nat_to *nat;
+	struct fg_ct_line *ct;      /* one line */
+	const __be32 *src, *dst;    /* outer addresses, 4 words each */
+	__u64 hash;
+	__u32 now;
+	__u64 out[4];
+};
+
+int fg_core_rewrite(struct fg_core_rw_args *a);
+
+int fg_core_rewrite(struct fg_core_rw_args *a)
+{
+	struct fg_ct ct;
+	__u32 victim = 0;
+
+	if (fg_dst_not_ours(a->data, a->data_end, a->cfg))
+		return 1;
+	a->out[0] = (__u64)fg_ct_line_probe(a->ct, a->hash, a->now, 300, 30,
+					    &ct, &victim);
+	a->out[1] = victim;
+	if (a->nat)
+		return fg_nat_rewrite_hdrs(a->data, a->data_end, a->pkt,
+					   a->nat);
+	if (a->pkt->l4_proto == 6 && !a->src)
+		return fg_rst_build(a->data, a->data_end, a->pkt);
+	return fg_encap_write(a->data, a->data_end, a->pkt->family,
+			      a->pkt->family, a->src, a->dst, a->pkt->l3_len,
+			      (__u32)a->hash, 0);
 }
