@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_dpdk_ctl.h - the control channel between floodgated and
+ * floodgate-dpdk: a Unix SOCK_SEQPACKET socket (0600, peers of the
+ * server's own uid or root only) over which floodgated pushes complete,
+ * versioned table sets (FULL) on (re)connect and the entries that changed
+ * (DELTA) afterwards; the process answers with the version it applied
+ * (ACK) or why not (NACK), and with its counters when asked (STATS).
+ *
+ * Three parts, none of which needs DPDK (the process links them beside
+ * its EAL; floodgated and the tests without one):
+ *
+ *  - a table set (struct fg_dpdk_ctl_set): the images of one rule
+ *    version as the rule compiler makes them (fg_compile.h), owned, in
+ *    id order, rings shared between versions by reference;
+ *    fg_dpdk_ctl_set_view() gives the struct fg_compiled that
+ *    fg_dp_tables_new() takes;
+ *  - the codec: a set, or the changes from one set to the next, to bytes
+ *    and back; decoding is strict and bounded, and a malformed or
+ *    truncated body is refused with a message and yields nothing;
+ *  - the server (the process's main lcore polls it, non-blocking) and the
+ *    client (floodgated's dpdk driver, blocking with a deadline).
+ *
+ * Wire format. Every message is one SEQPACKET datagram of at most
+ * FG_DPDK_CTL_MSG_MAX bytes: a 16-byte header, then len bytes of payload.
+ * Integers are little-endian; addresses and ports are carried as the
+ * tables hold them (network order), byte for byte.
+ *
+ *   off size  field
+ *   0   4     magic   0x54434746 ("FGCT")
+ *   4   2     proto   FG_DPDK_CTL_PROTO; another one is refused (NACK)
+ *   6   1     type    enum fg_dpdk_ctl_type
+ *   7   1     flags   FG_DPDK_CTL_F_FIRST / _LAST (chunked bodies)
+ *   8   4     seq     the request's; a reply carries its request's seq
+ *   12  4     len     payload bytes; must equal datagram size - 16
+ *
+ * FULL, DELTA, STATE and STATS carry a body that may need several
+ * messages: the first has FIRST (and its payload starts with the body's
+ * total length, u64), the last has LAST, a body of one message has both.
+ * See fg_dpdk_ctl.c for the bodies.
+ *
+ * Not thread-safe: one thread owns a server, a client, or a set.
+ */
+#ifndef FG_DPDK_CTL_H
+#define FG_DPDK_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fg_compile.h"
+#include "fg_tables.h"
+
+#define FG_DPDK_CTL_MAGIC 0x54434746U
+#define FG_DPDK_CTL_PROTO 1U
+#define FG_DPDK_CTL_HDR 16U
+/* One datagram: the default socket buffers (wmem_default ~208 KiB) hold
+ * a few, so no sysctl is needed for a SEQPACKET message of this size. */
+#define FG_DPDK_CTL_MSG_MAX 65536U
+/* A body (FULL, DELTA, STATE, STATS): 4096 services with their rings,
+ * 65536 backends and 256 limits fit with room; more is refused before
+ * anything is allocated for it. */
+#define FG_DPDK_CTL_BODY_MAX (64U << 20)
+/* Sum of every ring's slots in one set (the compiler's ring array). */
+#define FG_DPDK_CTL_RING_SLOTS_MAX (1U << 24)
+#define FG_DPDK_CTL_PORTS_MAX 16U   /* = FG_DP_PORTS_MAX */
+#define FG_DPDK_CTL_LCORES_MAX 128U /* = FG_DP_LCORES_MAX */
+#define FG_DPDK_CTL_TEXT_MAX 256U   /* NACK text, peer name, NUL included */
+
+enum fg_dpdk_ctl_type {
+	FG_DPDK_CTL_HELLO = 1,     /* both ways, first */
+	FG_DPDK_CTL_FULL = 2,      /* client: a complete set (chunked) */
+	FG_DPDK_CTL_DELTA = 3,     /* client: changes since the held set */
+	FG_DPDK_CTL_ACK = 4,       /* server: u64 applied version */
+	FG_DPDK_CTL_NACK = 5,      /* server: u32 errno, u16 len, text */
+	FG_DPDK_CTL_STATS_REQ = 6, /* client: no payload */
+	FG_DPDK_CTL_STATS = 7,     /* server: counters (chunked) */
+	FG_DPDK_CTL_ORIGIN = 8,    /* client: u64 cluster id, u64 revision */
+	FG_DPDK_CTL_STATE_REQ = 9, /* client: no payload */
+	FG_DPDK_CTL_STATE = 10,    /* server: the held set (chunked, as
+				    * FULL's body) */
+};
+
+#define FG_DPDK_CTL_F_FIRST 0x1
+#define FG_DPDK_CTL_F_LAST  0x2
+
+/* ------------------------------------------------------------ buffer */
+
+/* A growing byte buffer (the encoders' output). */
+struct fg_dpdk_ctl_buf {
+	uint8_t *p;
+	size_t len, cap;
+	int err;   /* -ENOMEM once a write failed: the rest is dropped */
+};
+
+/* fg_dpdk_ctl_buf_free - release b's bytes and zero it. */
+void fg_dpdk_ctl_buf_free(struct fg_dpdk_ctl_buf *b);
+
+/* --------------------------------------------------------------- set */
+
+struct fg_dpdk_ctl_ring; /* a ring's slots, shared between sets */
+
+/*
+ * The images of one rule version, owned. Services, backends and limits
+ * are sorted by id (each id once); svcs[i].ring points into rings[i]
+ * (NULL when ring_size is 0); key.gen of every service is gen; limit
+ * index is gen * FG_LIMIT_MAX + id; config.vip_filter[!gen] is zero.
+ * Version 0 is the empty set (nothing to forward).
+ */
+struct fg_dpdk_ctl_set {
+	uint64_t version;
+	uint32_t gen;
+	struct fg_config config;
+	uint32_t nsvcs;
+	struct fg_compiled_svc *svcs;
+	struct fg_dpdk_ctl_ring **rings;
+	uint32_t nbackends;
+	struct fg_compiled_backend *backends;
+	uint32_t nlimits;
+	struct fg_compiled_limit *limits;
+};
+
+/* fg_dpdk_ctl_set_empty - the empty set (version 0), or NULL (ENOMEM). */
+struct fg_dpdk_ctl_set *fg_dpdk_ctl_set_empty(void);
+
+/*
+ * fg_dpdk_ctl_set_from_compiled - the set of cp's generation (a copy: cp
+ * may be freed after). A ring equal to base's ring of the same service
+ * id is shared with base rather than copied (base may be NULL). The set
+ * is checked as a decoded one is (fg_dpdk_ctl_set_check). Returns the
+ * set, or NULL with *errp (-EINVAL, -ENOMEM) and a message in err.
+ */
+struct fg_dpdk_ctl_set *
+fg_dpdk_ctl_set_from_compiled(const struct fg_compiled *cp,
+			      const struct fg_dpdk_ctl_set *base, int *errp,
+			      char *err, size_t errlen);
+
+/* fg_dpdk_ctl_set_free - release s (its rings when no other set holds
+ * them). Accepts NULL. */
+void fg_dpdk_ctl_set_free(struct fg_dpdk_ctl_set *s);
+
+/*
+ * fg_dpdk_ctl_set_check - s is what a set must be (see the struct):
+ * ids in range and ascending, names valid, keys of a known family and
+ * protocol and distinct, every limit a service or the config names
+ * present, every ring slot a backend of that very service, backends of a
+ * present service with FG_BE_F_VALID, profiles that cannot overflow the
+ * fast path's math. Returns 0 or -EINVAL with the first problem in err.
+ */
+int fg_dpdk_ctl_set_check(const struct fg_dpdk_ctl_set *s, char *err,
+			  size_t errlen);
+
+/*
+ * fg_dpdk_ctl_set_view - fill *cp so that it describes s, for
+ * fg_dp_tables_new() (which only reads it): its arrays point into s, so
+ * s must outlive the call; the id lists are empty and cp->next is NULL
+ * (never commit or free it).
+ */
+void fg_dpdk_ctl_set_view(const struct fg_dpdk_ctl_set *s,
+			  struct fg_compiled *cp);
+
+/* fg_dpdk_ctl_set_backend - the entry of backend id in s, or NULL. */
+const struct fg_backend *
+fg_dpdk_ctl_set_backend(const struct fg_dpdk_ctl_set *s, uint32_t id);
+
+/* fg_dpdk_ctl_set_service - the index in s->svcs of service id, or -1. */
+long fg_dpdk_ctl_set_service(const struct fg_dpdk_ctl_set *s, uint32_t id);
+
+/* ------------------------------------------------------------- codec */
+
+/*
+ * fg_dpdk_ctl_encode_full - append the FULL body of s to b. Returns 0 or
+ * -ENOMEM (b->err).
+ */
+int fg_dpdk_ctl_encode_full(const struct fg_dpdk_ctl_set *s,
+			    struct fg_dpdk_ctl_buf *b);
+
+/*
+ * fg_dpdk_ctl_encode_delta - append to b the DELTA body that turns base
+ * into next: next's version, generation and config, the services,
+ * backends and limits next writes (new or different, a ring only when
+ * its slots differ) and those it drops. Its size follows what changed,
+ * not the size of the set. Returns 0 or -ENOMEM.
+ */
+int fg_dpdk_ctl_encode_delta(const struct fg_dpdk_ctl_set *base,
+			     const struct fg_dpdk_ctl_set *next,
+			     struct fg_dpdk_ctl_buf *b);
+
+/*
+ * fg_dpdk_ctl_decode_full - the set a FULL (or STATE) body of n bytes at
+ * p describes, checked whole (fg_dpdk_ctl_set_check). Returns 0 with
+ * *out, or -EINVAL (malformed, truncated, trailing bytes, a set that
+ * fails the check) / -ENOMEM with a message in err; *out is then NULL.
+ */
+int fg_dpdk_ctl_decode_full(const void *p, size_t n,
+			    struct fg_dpdk_ctl_set **out, char *err,
+			    size_t errlen);
+
+/*
+ * fg_dpdk_ctl_decode_delta - the set that the DELTA body at p makes of
+ * base: base's entries with the body's changes, checked whole; rings the
+ * body does not carry are shared with base. base is not changed.
+ * Returns 0 with *out; -ESTALE when the body was made against another
+ * version than base's (the sender must send FULL); -EINVAL / -ENOMEM as
+ * fg_dpdk_ctl_decode_full.
+ */
+int fg_dpdk_ctl_decode_delta(const struct fg_dpdk_ctl_set *base,
+			     const void *p, size_t n,
+			     struct fg_dpdk_ctl_set **out, char *err,
+			     size_t errlen);
+
+/* ---------------------------------------------------------- counters */
+
+struct fg_dpdk_ctl_port {
+	uint64_t rx, tx, exception, arp_nd; /* summed over lcores */
+	uint64_t rx_missed, rx_errors, tx_errors; /* the device's own */
+};
+
+struct fg_dpdk_ctl_lcore {
+	uint64_t rx, tx, exception, arp_nd; /* over every port */
+	uint64_t handoff, neigh_learned;
+	uint64_t drops[FG_DROP_REASON_MAX];
+};
+
+/*
+ * What STATS carries: the applied version, per port, per lcore, and per
+ * id of the applied set (the sums over lcores, counted from the version
+ * that first used the id: a name that is new starts from 0 as with XDP).
+ * drops[] is the sum of the lcores'. About 2.2 MiB: allocate it.
+ */
+struct fg_dpdk_ctl_counters {
+	uint64_t version;
+	uint32_t nports, nlcores;
+	struct fg_dpdk_ctl_port port[FG_DPDK_CTL_PORTS_MAX];
+	struct fg_dpdk_ctl_lcore lcore[FG_DPDK_CTL_LCORES_MAX];
+	uint64_t drops[FG_DROP_REASON_MAX];
+	struct fg_counter svc[FG_SVC_MAX];
+	struct fg_counter be[FG_BACKEND_MAX];
+	struct fg_limit_counter limit[FG_LIMIT_MAX];
+};
+
+/*
+ * fg_dpdk_ctl_encode_stats - append the STATS body of c to b: the ports
+ * and lcores, and the id counters of the ids s holds (only those).
+ * Returns 0 or -ENOMEM.
+ */
+int fg_dpdk_ctl_encode_stats(const struct fg_dpdk_ctl_counters *c,
+			     const struct fg_dpdk_ctl_set *s,
+			     struct fg_dpdk_ctl_buf *b);
+
+/* fg_dpdk_ctl_decode_stats - a STATS body into *c (zeroed first; drops
+ * summed from the lcores). 0 or -EINVAL with a message. */
+int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
+			     struct fg_dpdk_ctl_counters *c, char *err,
+			     size_t errlen);
+
+/* ------------------------------------------------------------ server */
+
+/* What the server tells its client in HELLO. */
+struct fg_dpdk_ctl_hello {
+	uint64_t instance;     /* random per process start: a new one means
+				* the process restarted (its tables are new) */
+	uint64_t settings_id;  /* the process's identity of its load-time
+				* settings (fg_dp_settings) */
+	uint32_t pid;
+	uint32_t nworkers, nports;
+	uint64_t version;      /* applied version (0: the empty set) */
+	bool has_origin;       /* origin recorded for this very version */
+	uint64_t cluster_id, revision;
+};
+
+struct fg_dpdk_ctl_server;
+
+struct fg_dpdk_ctl_server_opts {
+	const char *path;        /* socket path (< 108 bytes); missing
+				  * directories are made (0755) */
+	const char *origin_path; /* NULL: path + ".origin" */
+	uint64_t settings_id;
+	uint32_t nworkers, nports;
+	/* Fill c's ports, lcores and id counters (c is zeroed, the version
+	 * set): the sums over the workers' counters. 0 or -errno. Called
+	 * from fg_dpdk_ctl_server_poll and _installed only. */
+	int (*collect)(void *arg, struct fg_dpdk_ctl_counters *c);
+	/* Something the operator may want in the log (a client came or
+	 * went, a push was refused and why). May be NULL. */
+	void (*note)(void *arg, const char *msg);
+	void *arg;
+};
+
+/*
+ * fg_dpdk_ctl_server_new - listen on o->path (a stale socket file that
+ * nobody answers is replaced; a live one is -EADDRINUSE), mode 0600, and
+ * read the recorded origin. Holds the empty set (version 0) until a push
+ * is installed. Returns the server or NULL with *errp and a message.
+ */
+struct fg_dpdk_ctl_server *
+fg_dpdk_ctl_server_new(const struct fg_dpdk_ctl_server_opts *o, int *errp,
+		       char *err, size_t errlen);
+
+/* fg_dpdk_ctl_server_free - close, remove the socket file. NULL ok. */
+void fg_dpdk_ctl_server_free(struct fg_dpdk_ctl_server *srv);
+
+/*
+ * fg_dpdk_ctl_server_poll - do what is waiting, without blocking: take
+ * a connection (one client at a time; a second is refused with a NACK),
+ * read its messages, answer HELLO, STATS (via collect), ORIGIN and
+ * STATE, send what is queued. Returns 1 when a pushed set was decoded
+ * and waits to be installed: *out points to it (owned by the server),
+ * and the caller builds its tables from it, switches, and reports with
+ * fg_dpdk_ctl_server_installed() - until then no more messages are read.
+ * Returns 0 when there is nothing to install, -errno when the listening
+ * socket failed. A client's malformed message is answered (NACK) and
+ * noted, never returned.
+ */
+int fg_dpdk_ctl_server_poll(struct fg_dpdk_ctl_server *srv,
+			    const struct fg_dpdk_ctl_set **out);
+
+/*
+ * fg_dpdk_ctl_server_installed - the set poll returned is live (rc 0:
+ * every worker runs it, the old tables are freed) or was not installed
+ * (rc -errno, why says it). Live: it becomes the held set, the counters
+ * of ids it uses first are taken as their zero, and the client gets ACK;
+ * else NACK with why, and the held set stays. Returns 0, or -EINVAL when
+ * no set was pending.
+ */
+int fg_dpdk_ctl_server_installed(struct fg_dpdk_ctl_server *srv, int rc,
+				 const char *why);
+
+/*
+ * fg_dpdk_ctl_server_wait - block in poll(2) until the server has
+ * something to do or timeout_ms passed (for a main lcore with nothing
+ * else to do). Returns >0 ready, 0 timeout, -errno.
+ */
+int fg_dpdk_ctl_server_wait(struct fg_dpdk_ctl_server *srv, int timeout_ms);
+
+/* fg_dpdk_ctl_server_set - the held (installed) set. */
+const struct fg_dpdk_ctl_set *
+fg_dpdk_ctl_server_set(const struct fg_dpdk_ctl_server *srv);
+
+/* ------------------------------------------------------------ client */
+
+struct fg_dpdk_ctl_client;
+
+/*
+ * fg_dpdk_ctl_client_connect - connect to the server at path, say HELLO
+ * as `who` and read the server's into *hello, all within timeout_ms.
+ * Returns the client or NULL with *errp and a message in err.
+ */
+struct fg_dpdk_ctl_client *
+fg_dpdk_ctl_client_connect(const char *path, const char *who,
+			   int timeout_ms, struct fg_dpdk_ctl_hello *hello,
+			   int *errp, char *err, size_t errlen);
+
+/* fg_dpdk_ctl_client_close - accepts NULL. */
+void fg_dpdk_ctl_client_close(struct fg_dpdk_ctl_client *c);
+
+/*
+ * fg_dpdk_ctl_client_push - send body (type FG_DPDK_CTL_FULL or _DELTA)
+ * and wait for its answer. Returns 0 with *applied (the version the
+ * process runs now); the NACK's errno (-ESTALE: the DELTA's base is not
+ * what the process holds) with its text in err; -ETIMEDOUT, -EPIPE,
+ * -ECONNRESET, -EPROTO when the channel failed (the outcome is then
+ * unknown: close and reconnect).
+ */
+int fg_dpdk_ctl_client_push(struct fg_dpdk_ctl_client *c, int type,
+			    const struct fg_dpdk_ctl_buf *body,
+			    uint64_t *applied, char *err, size_t errlen);
+
+/* fg_dpdk_ctl_client_stats - ask for the counters into *out. 0 or -errno
+ * with a message. */
+int fg_dpdk_ctl_client_stats(struct fg_dpdk_ctl_client *c,
+			     struct fg_dpdk_ctl_counters *out, char *err,
+			     size_t errlen);
+
+/* fg_dpdk_ctl_client_state - ask for the held set (adoption). 0 with
+ * *out, or -errno with a message. */
+int fg_dpdk_ctl_client_state(struct fg_dpdk_ctl_client *c,
+			     struct fg_dpdk_ctl_set **out, char *err,
+			     size_t errlen);
+
+/* fg_dpdk_ctl_client_origin - record the origin of the held set with the
+ * process (kept in its origin file). 0 or -errno with a message. */
+int fg_dpdk_ctl_client_origin(struct fg_dpdk_ctl_client *c,
+			      uint64_t cluster_id, uint64_t revision,
+			      char *err, size_t errlen);
+
+/* fg_dpdk_ctl_client_sent - bytes (headers included) sent so far. */
+uint64_t fg_dpdk_ctl_client_sent(const struct fg_dpdk_ctl_client *c);
+
+#endif /* FG_DPDK_CTL_H */
