@@ -64,6 +64,7 @@
 #include <hs.h>
 
 #include "fg_err.h"
+#include "fg_httpsyn.h"
 #include "fg_route.h"
 
 /* The blob: a header, the route table, the header names, then per
@@ -158,17 +159,6 @@ struct fg_route_scratch {
  * Path normalisation (RFC 3986 6.2.2.2), shared by both sides
  */
 
-static int fg_route_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int fg_route_unreserved(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -190,8 +180,8 @@ static uint32_t fg_route_normalise(const char *in, uint32_t len, char *out)
 
 	while (i < len) {
 		if (in[i] != '%' || len - i < 3 ||
-		    (hi = fg_route_hex((unsigned char)in[i + 1])) < 0 ||
-		    (lo = fg_route_hex((unsigned char)in[i + 2])) < 0) {
+		    (hi = fg_httpsyn_hex((unsigned char)in[i + 1])) < 0 ||
+		    (lo = fg_httpsyn_hex((unsigned char)in[i + 2])) < 0) {
 			out[o++] = in[i++];
 			continue;
 		}
@@ -268,12 +258,6 @@ static int fg_route_u32_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int fg_route_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static unsigned char fg_route_lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
@@ -335,36 +319,21 @@ static int fg_route_host(struct fg_route_build *b, uint32_t spec,
 			 char *err, size_t errlen)
 {
 	const struct fg_route_spec *r = &b->routes[spec];
-	const char *h = r->host, *lit;
+	const char *h = r->host, *lit, *why;
 	size_t len = strlen(h), i, llen;
 	int wild;
 	char *expr, *e;
 
+	why = fg_httpsyn_host_bad(h, len);
+	if (why)
+		return fg_fail(err, errlen, -EINVAL, "route %u: host: \"%s\" %s",
+			       r->id, h, why);
 	/* A trailing dot names the same DNS name: drop it. */
-	if (len && h[len - 1] == '.')
+	if (h[len - 1] == '.')
 		len--;
 	wild = len >= 2 && h[0] == '*' && h[1] == '.';
 	lit = wild ? h + 2 : h;
 	llen = wild ? len - 2 : len;
-	if (!len || len > FG_ROUTE_HOST_MAX || !llen || lit[0] == '.' ||
-	    lit[llen - 1] == '.' || memmem(lit, llen, "..", 2))
-		return fg_fail(err, errlen, -EINVAL,
-			       "route %u: host: \"%s\" is not a host name or "
-			       "a \"*.\" wildcard of one (an empty label)",
-			       r->id, h);
-	for (i = 0; i < llen; i++) {
-		unsigned char c = (unsigned char)lit[i];
-
-		/* What could never be in a request's host (the reader
-		 * refuses it), and '*' anywhere but the leading "*.". */
-		if (c <= 0x20 || c >= 0x7f || strchr("*/?#@\"<>\\^`{|}", c))
-			return fg_fail(err, errlen, -EINVAL,
-				       "route %u: host: \"%s\": '%c' is not "
-				       "allowed%s", r->id, h, c >= 0x21 &&
-				       c < 0x7f ? c : '?', c == '*' ?
-				       " (only a leading \"*.\" is a wildcard)"
-				       : "");
-	}
 	expr = malloc(1 + 4 * llen + sizeof("\\."));
 	if (!expr)
 		return fg_fail(err, errlen, -ENOMEM, "out of memory");
@@ -383,32 +352,21 @@ static int fg_route_prefix(struct fg_route_build *b, uint32_t spec,
 			   char *err, size_t errlen)
 {
 	const struct fg_route_spec *r = &b->routes[spec];
-	const char *p = r->path_prefix;
+	const char *p = r->path_prefix, *why;
 	size_t len = strlen(p), i;
 	uint32_t nlen;
 	char *norm, *expr;
 
-	if (!len || len > FG_ROUTE_LITERAL_MAX || p[0] != '/')
+	why = fg_httpsyn_path_bad(p, len, FG_ROUTE_LITERAL_MAX, &i);
+	if (why && i == SIZE_MAX)
 		return fg_fail(err, errlen, -EINVAL,
 			       "route %u: path_prefix: must start with '/' "
 			       "and be at most %u bytes", r->id,
 			       FG_ROUTE_LITERAL_MAX);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#')
-			return fg_fail(err, errlen, -EINVAL,
-				       "route %u: path_prefix: byte %zu is "
-				       "not allowed in a path (encode it as "
-				       "%%XX)", r->id, i);
-		if (c == '%' && (len - i < 3 ||
-				 fg_route_hex((unsigned char)p[i + 1]) < 0 ||
-				 fg_route_hex((unsigned char)p[i + 2]) < 0))
-			return fg_fail(err, errlen, -EINVAL,
-				       "route %u: path_prefix: '%%' at byte "
-				       "%zu is not followed by two hex "
-				       "digits", r->id, i);
-	}
+	if (why)
+		return fg_fail(err, errlen, -EINVAL,
+			       "route %u: path_prefix: byte %zu %s", r->id, i,
+			       why);
 	norm = malloc(len);
 	expr = malloc(2 + 4 * len);
 	if (!norm || !expr) {
@@ -500,12 +458,9 @@ static int fg_route_conds(struct fg_route_build *b, uint32_t spec,
 			       FG_ROUTE_HEADERS_MAX);
 	for (k = 0; k < r->nheaders; k++) {
 		const struct fg_route_header *h = &r->headers[k];
-		size_t i, nlen = h->name ? strlen(h->name) : 0;
+		size_t nlen = h->name ? strlen(h->name) : 0;
 
-		for (i = 0; i < nlen; i++)
-			if (!fg_route_tchar((unsigned char)h->name[i]))
-				break;
-		if (!nlen || nlen > FG_HTTP_NAME_MAX || i < nlen)
+		if (!fg_httpsyn_token(h->name, nlen, FG_HTTP_NAME_MAX))
 			return fg_fail(err, errlen, -EINVAL,
 				       "route %u: headers[%u].name: not a "
 				       "header name of 1 to %u token "
