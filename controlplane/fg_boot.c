@@ -53,6 +53,10 @@
 #define FG_CFG_UDP_TIMEOUT_DEF 30U
 #define FG_CFG_UDP_TIMEOUT_MIN 1LL
 #define FG_CFG_UDP_TIMEOUT_MAX 3600LL
+#define FG_CFG_CTL_SOCKET_DIR "/run/floodgate"
+#define FG_CFG_CTL_TIMEOUT_DEF 5000
+#define FG_CFG_CTL_TIMEOUT_MIN 100LL
+#define FG_CFG_CTL_TIMEOUT_MAX 600000LL
 
 /* Which kinds of a group a setting belongs to (bit = 1 << kind); 0 = all. */
 #define FG_K_ALL 0U
@@ -95,6 +99,7 @@ static const struct fg_key fg_dataplane_keys[] = {
 	{ "limit_buckets", FG_K(FG_DATAPLANE_XDP) },
 	{ "gue_port", FG_K(FG_DATAPLANE_XDP) },
 	{ "control_socket", FG_K(FG_DATAPLANE_DPDK) },
+	{ "control_timeout_ms", FG_K(FG_DATAPLANE_DPDK) },
 	{ NULL, 0 },
 };
 static const struct fg_key fg_conntrack_keys[] = {
@@ -1072,12 +1077,14 @@ static void fg_load_dataplane(struct fg_cctx *c, const config_setting_t *root,
 	out->dataplane.kind = (enum fg_dataplane_kind)kind;
 
 	if (kind == FG_DATAPLANE_DPDK) {
-		if (fg_path_setting(c, g, gp, "control_socket",
-				    out->dataplane.control_socket,
-				    sizeof(out->dataplane.control_socket),
-				    false) == 0)
-			fg_cerr(c, g, "dataplane.control_socket",
-				"required with kind \"dpdk\"");
+		/* Absent: under /run/floodgate/<node>/, set once the node's
+		 * name is known (fg_boot_load). */
+		fg_path_setting(c, g, gp, "control_socket",
+				out->dataplane.control_socket,
+				sizeof(out->dataplane.control_socket), false);
+		if (fg_int(c, g, gp, "control_timeout_ms",
+			   FG_CFG_CTL_TIMEOUT_MIN, FG_CFG_CTL_TIMEOUT_MAX, &x) > 0)
+			out->dataplane.control_timeout_ms = (uint32_t)x;
 		return;
 	}
 
@@ -1165,6 +1172,7 @@ void fg_boot_defaults(struct fg_boot_config *out)
 	out->dataplane.ring_slots = FG_RING_SLOTS_DEFAULT;
 	out->dataplane.limit_buckets = FG_BUCKETS_DEFAULT;
 	out->dataplane.gue_port = FG_GUE_PORT_DEFAULT;
+	out->dataplane.control_timeout_ms = FG_CFG_CTL_TIMEOUT_DEF;
 	out->log.level = LOG_INFO;
 }
 
@@ -1229,6 +1237,13 @@ int fg_boot_load(const char *path, struct fg_boot_config *out,
 	fg_load_store(&c, root, out);
 	fg_load_dataplane(&c, root, out);
 	fg_load_log(&c, root, out);
+	if (out->dataplane.kind == FG_DATAPLANE_DPDK &&
+	    !out->dataplane.control_socket[0] && out->node.name[0])
+		/* "/run/floodgate/" + a name of at most 63 + "/dpdk.sock"
+		 * fits sun_path. */
+		snprintf(out->dataplane.control_socket,
+			 sizeof(out->dataplane.control_socket),
+			 FG_CFG_CTL_SOCKET_DIR "/%s/dpdk.sock", out->node.name);
 	if (errs)
 		fg_errors_sort(errs);
 	ret = c.nerr ? -EINVAL : 0;
@@ -1349,6 +1364,8 @@ int fg_boot_reload_diff(const struct fg_boot_config *old,
 	} else if (old->dataplane.kind == new->dataplane.kind) {
 		FG_DIFF_STR(dataplane.control_socket,
 			    "dataplane.control_socket");
+		FG_DIFF_NUM(dataplane.control_timeout_ms,
+			    "dataplane.control_timeout_ms");
 	}
 #undef FG_DIFF_NUM
 #undef FG_DIFF_STR

@@ -68,7 +68,12 @@
  *     limit_buckets  = 1048576        1024..67108864 token-bucket states
  *     gue_port       = 6080           1..65535, UDP port of dsr-gue
  *     # kind "dpdk": floodgate-dpdk runs apart, with its own settings
- *     control_socket = required, absolute path, < 108 bytes (sun_path)
+ *     control_socket = "/run/floodgate/<node.name>/dpdk.sock"
+ *                                     absolute path, < 108 bytes (sun_path):
+ *                                     floodgate-dpdk's control socket
+ *     control_timeout_ms = 5000       100..600000: how long a push (its
+ *                                     tables built and switched) or a
+ *                                     question may take to be answered
  *   };
  *   log = { level = "info"; };        error | warn | info | debug
  *
@@ -178,6 +183,7 @@ struct fg_boot_config {
 		uint16_t gue_port;
 		/* dpdk */
 		char control_socket[FG_BOOT_SUN_PATH_MAX];
+		uint32_t control_timeout_ms;
 	} dataplane;
 	struct {
 		int level; /* [live] syslog priority: LOG_ERR, LOG_WARNING,

@@ -10,6 +10,7 @@
 
 #include "fg_boot.h"
 #include "fg_dataplane.h"
+#include "fg_dp_dpdk.h"
 #include "fg_xdp.h"
 
 static struct fg_xdp *fg_x(struct fg_dataplane *dp)
@@ -236,10 +237,13 @@ struct fg_dataplane *fg_dp_xdp_open(const struct fg_boot_config *cfg,
 
 int fg_dp_kind_check(const struct fg_boot_config *cfg, char *err, size_t errlen)
 {
-	if (cfg->dataplane.kind == FG_DATAPLANE_XDP)
+	/* The dpdk driver only talks to floodgate-dpdk over its socket:
+	 * every build of floodgated has it. */
+	if (cfg->dataplane.kind == FG_DATAPLANE_XDP ||
+	    cfg->dataplane.kind == FG_DATAPLANE_DPDK)
 		return 0;
-	snprintf(err, errlen, "dataplane.kind \"dpdk\": the DPDK dataplane is "
-		 "not available in this build (use \"xdp\")");
+	snprintf(err, errlen, "dataplane.kind %d: not a kind this build has",
+		 (int)cfg->dataplane.kind);
 	return -EOPNOTSUPP;
 }
 
@@ -248,5 +252,7 @@ struct fg_dataplane *fg_dp_open(const struct fg_boot_config *cfg,
 {
 	if (fg_dp_kind_check(cfg, err, errlen))
 		return NULL;
+	if (cfg->dataplane.kind == FG_DATAPLANE_DPDK)
+		return fg_dp_dpdk_open(cfg, flags, err, errlen);
 	return fg_dp_xdp_open(cfg, flags, err, errlen);
 }

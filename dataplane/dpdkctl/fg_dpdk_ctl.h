@@ -384,6 +384,13 @@ int fg_dpdk_ctl_client_origin(struct fg_dpdk_ctl_client *c,
 			      uint64_t cluster_id, uint64_t revision,
 			      char *err, size_t errlen);
 
+/*
+ * fg_dpdk_ctl_client_alive - whether the channel still stands between
+ * requests: the server never speaks unasked, so anything to read (its
+ * close, above all: the process restarted) means it does not.
+ */
+bool fg_dpdk_ctl_client_alive(const struct fg_dpdk_ctl_client *c);
+
 /* fg_dpdk_ctl_client_sent - bytes (headers included) sent so far. */
 uint64_t fg_dpdk_ctl_client_sent(const struct fg_dpdk_ctl_client *c);
 

@@ -176,6 +176,15 @@ static int fg_cli_request(struct fg_dpdk_ctl_client *c, uint8_t type,
 	if (!rc)
 		rc = fg_cli_send(c, &m, deadline);
 	fg_dpdk_ctl_buf_free(&m);
+	if (rc == -ECONNRESET || rc == -EPIPE) {
+		/* A server that refuses us says why, then closes, maybe
+		 * before our request went out: its NACK may be waiting. */
+		int why = fg_cli_answer(c, seq, want, h, 0, err, errlen);
+
+		if (why != -ETIMEDOUT && why != -ECONNRESET && why != -EPROTO &&
+		    why != 0)
+			return why;
+	}
 	if (rc)
 		return fg_fail(err, errlen, rc, "control channel: %s",
 			       strerror(-rc));
@@ -254,6 +263,15 @@ void fg_dpdk_ctl_client_close(struct fg_dpdk_ctl_client *c)
 		close(c->fd);
 	fg_dpdk_ctl_rx_reset(&c->rx);
 	free(c);
+}
+
+bool fg_dpdk_ctl_client_alive(const struct fg_dpdk_ctl_client *c)
+{
+	struct pollfd p = { .fd = c ? c->fd : -1, .events = POLLIN };
+
+	if (!c || c->fd < 0)
+		return false;
+	return poll(&p, 1, 0) == 0;
 }
 
 uint64_t fg_dpdk_ctl_client_sent(const struct fg_dpdk_ctl_client *c)

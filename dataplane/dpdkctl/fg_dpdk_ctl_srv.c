@@ -629,12 +629,15 @@ int fg_dpdk_ctl_server_poll(struct fg_dpdk_ctl_server *srv,
 	int rc = 0;
 
 	*out = NULL;
-	fg_srv_accept(srv);
 	fg_srv_flush(srv);
 	if (srv->pending) {
 		*out = srv->pending;
 		return 1;
 	}
+	/* The client's messages before new connections: a floodgated that
+	 * restarts closes the old one just before it connects anew, and
+	 * the close must be seen first or the new one is refused as a
+	 * second client. */
 	for (k = 0; srv->cfd >= 0 && k < FG_SRV_READS_PER_POLL; k++) {
 		ssize_t n = recv(srv->cfd, srv->msg, sizeof(srv->msg),
 				 MSG_DONTWAIT | MSG_TRUNC);
@@ -658,6 +661,8 @@ int fg_dpdk_ctl_server_poll(struct fg_dpdk_ctl_server *srv,
 		if (rc)
 			break;
 	}
+	if (rc != 1)
+		fg_srv_accept(srv);
 	fg_srv_flush(srv);
 	if (rc == 1) {
 		*out = srv->pending;

@@ -204,6 +204,31 @@ static void test_examples_load(void **state)
 			    "/run/floodgate/dpdk.sock");
 }
 
+/* kind "dpdk" needs nothing more: the socket defaults under
+ * /run/floodgate/<node>/, the timeout to 5 s; both can be set. */
+static void test_dpdk(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load_text("node = { name = \"edge-7\"; };\n"
+				   "dataplane = { kind = \"dpdk\"; };\n", &cfg), 0);
+	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_DPDK);
+	assert_string_equal(cfg.dataplane.control_socket,
+			    "/run/floodgate/edge-7/dpdk.sock");
+	assert_int_equal(cfg.dataplane.control_timeout_ms, 5000);
+
+	assert_int_equal(load_text("node = { name = \"edge-7\"; };\n"
+				   "dataplane = { kind = \"dpdk\";\n"
+				   "  control_socket = \"/run/fg/x.sock\";\n"
+				   "  control_timeout_ms = 250; };\n", &cfg2), 0);
+	assert_string_equal(cfg2.dataplane.control_socket, "/run/fg/x.sock");
+	assert_int_equal(cfg2.dataplane.control_timeout_ms, 250);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "needs a restart to change: "
+			    "dataplane.control_socket, dataplane.control_timeout_ms");
+}
+
 /* A minimal file takes every documented default. */
 static void test_defaults(void **state)
 {
@@ -364,8 +389,15 @@ static const struct bad_case bad_cases[] = {
 	  { { 2, "dataplane.kind: required" } } },
 	{ "missing interfaces", NODE "dataplane = { kind = \"xdp\"; };\n", -EINVAL,
 	  { { 2, "dataplane.interfaces: required" } } },
-	{ "missing control socket", NODE "dataplane = { kind = \"dpdk\"; };\n", -EINVAL,
-	  { { 2, "dataplane.control_socket: required" } } },
+	{ "control timeout out of range", NODE "dataplane = { kind = \"dpdk\";\n"
+	  "  control_timeout_ms = 99; };\n", -EINVAL,
+	  { { 3, "dataplane.control_timeout_ms: 99 is out of range 100..600000" } } },
+	{ "relative control socket", NODE "dataplane = { kind = \"dpdk\";\n"
+	  "  control_socket = \"run/dpdk.sock\"; };\n", -EINVAL,
+	  { { 3, "dataplane.control_socket: " } } },
+	{ "dpdk setting under xdp", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  control_timeout_ms = 1000; };\n", -EINVAL,
+	  { { 3, "dataplane.control_timeout_ms: not valid with kind \"xdp\"" } } },
 	{ "missing endpoints", NODE XDP "store = { kind = \"etcd\"; };\n", -EINVAL,
 	  { { 3, "store.endpoints: required" } } },
 	{ "token_file missing", NODE XDP "api = { token_file = \"@DIR@/nope\"; };\n", -EINVAL,
@@ -727,6 +759,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_examples_load),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_dpdk),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_unreadable),

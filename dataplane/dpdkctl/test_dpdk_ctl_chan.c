@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * test_dpdk_ctl_chan.c - floodgated's dpdk driver (controlplane/
+ * fg_dp_dpdk.c) against the control server run in a thread as
+ * floodgate-dpdk's main lcore runs it, with a stand-in for the process's
+ * tables and counters (no EAL): the first push whole, a one-service
+ * change as a small DELTA, counters by name (a new name from 0), a
+ * refused install that leaves the previous set, the origin kept across
+ * a restart of floodgated (ids adopted: the same rules again cost an
+ * empty DELTA), a restart of the process answered with the set whole,
+ * a process that is not there yet, detach.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fg_boot.h"
+#include "fg_compile.h"
+#include "fg_dataplane.h"
+#include "fg_dp_dpdk.h"
+#include "fg_dpdk_ctl.h"
+#include "fg_rules.h"
+
+/* --------------------------------------------------- the "process" */
+
+struct proc {
+	struct fg_dpdk_ctl_server *srv;
+	pthread_t th;
+	volatile int stop;
+	pthread_mutex_t mu;
+	/* What the workers counted (per id), set by the test. */
+	uint64_t svc_packets[FG_SVC_MAX];
+	uint64_t be_flows[FG_BACKEND_MAX];
+	uint64_t drops_limited;
+	int refuse;             /* next install fails with this */
+	uint64_t installed;     /* versions installed */
+	uint64_t last_version;  /* of the last install */
+	uint32_t last_nsvcs;
+};
+
+static char sock_path[108], origin_path[160], tmpdir[64];
+static struct proc P;
+
+static int proc_collect(void *arg, struct fg_dpdk_ctl_counters *c)
+{
+	struct proc *p = arg;
+	uint32_t i;
+
+	pthread_mutex_lock(&p->mu);
+	c->nports = 1;
+	c->nlcores = 2;
+	c->port[0].rx = 1000;
+	c->lcore[1].drops[FG_DROP_LIMITED] = p->drops_limited;
+	for (i = 0; i < FG_SVC_MAX; i++)
+		c->svc[i].packets = p->svc_packets[i];
+	for (i = 0; i < FG_BACKEND_MAX; i++)
+		c->be[i].new_flows = p->be_flows[i];
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+/* The main lcore's loop, as floodgate_dpdk.c runs it: wait, poll,
+ * build the tables of a pushed set (here: its view is checked), switch,
+ * report. */
+static void *proc_main(void *arg)
+{
+	struct proc *p = arg;
+
+	while (!p->stop) {
+		const struct fg_dpdk_ctl_set *s;
+		struct fg_compiled view;
+		int rc;
+
+		fg_dpdk_ctl_server_wait(p->srv, 20);
+		if (fg_dpdk_ctl_server_poll(p->srv, &s) != 1)
+			continue;
+		fg_dpdk_ctl_set_view(s, &view);
+		pthread_mutex_lock(&p->mu);
+		rc = p->refuse;
+		p->refuse = 0;
+		if (!rc) {
+			p->installed++;
+			p->last_version = view.version;
+			p->last_nsvcs = view.nsvcs;
+		}
+		pthread_mutex_unlock(&p->mu);
+		fg_dpdk_ctl_server_installed(p->srv, rc,
+					     rc ? "tables: out of memory" : NULL);
+	}
+	return NULL;
+}
+
+static void proc_start(void)
+{
+	struct fg_dpdk_ctl_server_opts o = {
+		.path = sock_path, .settings_id = 0x5eed, .nworkers = 2,
+		.nports = 1, .collect = proc_collect, .arg = &P,
+	};
+	char err[256];
+	int e = 0;
+
+	P.stop = 0;
+	P.srv = fg_dpdk_ctl_server_new(&o, &e, err, sizeof(err));
+	if (!P.srv)
+		fail_msg("server: %d %s", e, err);
+	assert_int_equal(pthread_create(&P.th, NULL, proc_main, &P), 0);
+}
+
+static void proc_stop(void)
+{
+	P.stop = 1;
+	pthread_join(P.th, NULL);
+	fg_dpdk_ctl_server_free(P.srv);
+	P.srv = NULL;
+}
+
+/* ------------------------------------------------------------- rules */
+
+static struct fg_addr addr4(uint32_t host)
+{
+	struct fg_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	a.a4.s_addr = htonl(host);
+	return a;
+}
+
+static void make_rules(struct fg_ruleset *rs, uint32_t n, uint32_t nb)
+{
+	uint32_t i, j;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->services = calloc(n + 1, sizeof(*rs->services));
+	assert_non_null(rs->services);
+	for (i = 0; i < n; i++) {
+		struct fg_rule_service *s = &rs->services[i];
+
+		snprintf(s->name, sizeof(s->name), "svc-%u", i);
+		s->vip = addr4(0xc6120000U + (i / 250) * 256 + 10 + i % 250);
+		s->port = 80;
+		s->proto = IPPROTO_TCP;
+		s->forward = i % 2 ? FG_FWD_NAT : FG_FWD_DSR_IPIP;
+		s->nbackends = nb;
+		s->backends = calloc(nb, sizeof(*s->backends));
+		assert_non_null(s->backends);
+		for (j = 0; j < nb; j++) {
+			s->backends[j].addr = addr4(0xc6130000U + (i / 25) * 256 +
+						    (i % 25) * 10 + j + 1);
+			s->backends[j].port = 8080;
+			s->backends[j].weight = 100;
+		}
+	}
+	rs->nservices = n;
+}
+
+static struct fg_boot_config cfg;
+
+static struct fg_dataplane *open_dp(unsigned int flags)
+{
+	char err[256];
+	struct fg_dataplane *dp = fg_dp_dpdk_open(&cfg, flags, err, sizeof(err));
+
+	if (!dp)
+		fail_msg("open: %s", err);
+	return dp;
+}
+
+static void apply_ok(struct fg_dataplane *dp, const struct fg_ruleset *rs,
+		     uint64_t v)
+{
+	char err[512] = "";
+	int rc = dp->ops->apply(dp, rs, v, err, sizeof(err));
+
+	if (rc)
+		fail_msg("apply %llu: %d %s", (unsigned long long)v, rc, err);
+	assert_int_equal(dp->ops->applied_version(dp), v);
+}
+
+static struct fg_dp_dpdk_info info(struct fg_dataplane *dp)
+{
+	struct fg_dp_dpdk_info i;
+
+	assert_int_equal(fg_dp_dpdk_info(dp, &i), 0);
+	return i;
+}
+
+static uint64_t proc_installed(uint64_t *version)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&P.mu);
+	n = P.installed;
+	if (version)
+		*version = P.last_version;
+	pthread_mutex_unlock(&P.mu);
+	return n;
+}
+
+/* ------------------------------------------------------------- tests */
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fg-ctl-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	/* A directory the server makes itself. */
+	snprintf(sock_path, sizeof(sock_path), "%s/edge-1/dpdk.sock", tmpdir);
+	snprintf(origin_path, sizeof(origin_path), "%s.origin", sock_path);
+	fg_boot_defaults(&cfg);
+	snprintf(cfg.node.name, sizeof(cfg.node.name), "edge-1");
+	cfg.dataplane.kind = FG_DATAPLANE_DPDK;
+	snprintf(cfg.dataplane.control_socket,
+		 sizeof(cfg.dataplane.control_socket), "%s", sock_path);
+	cfg.dataplane.control_timeout_ms = 10000;
+	pthread_mutex_init(&P.mu, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void test_channel(void **state)
+{
+	struct fg_dp_origin o = { .cluster_id = 0xfeedbeef, .revision = 6 };
+	struct fg_ruleset rs;
+	struct fg_dataplane *dp, *dp2;
+	struct fg_dp_dpdk_info a, b;
+	struct fg_counter c;
+	struct stat st;
+	uint64_t v, drops[FG_DROP_REASON_MAX];
+	char err[512];
+	bool down;
+
+	(void)state;
+	/* Not there yet: open works, apply says why it did nothing. */
+	dp = open_dp(0);
+	assert_string_not_equal(dp->setup, "");
+	assert_non_null(strstr(dp->setup, "does not answer"));
+	make_rules(&rs, 1000, 10);
+	assert_true(dp->ops->apply(dp, &rs, 5, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "not applied"));
+	assert_int_equal(dp->ops->applied_version(dp), 0);
+
+	/* The process comes: the first push is whole. */
+	proc_start();
+	assert_int_equal(stat(sock_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	apply_ok(dp, &rs, 5);
+	a = info(dp);
+	assert_int_equal(a.last_type, FG_DPDK_CTL_FULL);
+	assert_int_equal(proc_installed(&v), 1);
+	assert_int_equal(v, 5);
+	assert_int_equal(P.last_nsvcs, 1000);
+	print_message("FULL  1000 services x 10 backends: body %llu bytes, "
+		      "%llu on the wire, %.1f ms to ACK (encode %.1f ms)\n",
+		      (unsigned long long)a.last_body,
+		      (unsigned long long)a.last_bytes, a.last_ms,
+		      a.last_encode_ms);
+
+	/* One service's backend weight changes: a DELTA of that service. */
+	rs.services[500].backends[3].weight = 40;
+	apply_ok(dp, &rs, 6);
+	b = info(dp);
+	assert_int_equal(b.last_type, FG_DPDK_CTL_DELTA);
+	assert_int_equal(proc_installed(&v), 2);
+	assert_int_equal(v, 6);
+	assert_true(b.last_body * 200 < a.last_body);
+	assert_true(b.last_body < 600 + 200 + 4 * 1021 + 200);
+	print_message("DELTA one service changed:          body %llu bytes, "
+		      "%llu on the wire, %.1f ms to ACK (encode %.1f ms)\n",
+		      (unsigned long long)b.last_body,
+		      (unsigned long long)b.last_bytes, b.last_ms,
+		      b.last_encode_ms);
+
+	/* Counters by name; drops summed over lcores. The process counts
+	 * by id: every service gets 100 + the number in its name. */
+	{
+		const struct fg_dpdk_ctl_set *s = fg_dpdk_ctl_server_set(P.srv);
+		uint32_t i;
+
+		pthread_mutex_lock(&P.mu);
+		for (i = 0; i < s->nsvcs; i++)
+			P.svc_packets[s->svcs[i].val.id] =
+				100 + (uint64_t)atoi(s->svcs[i].name + 4);
+		for (i = 0; i < s->nbackends; i++)
+			P.be_flows[s->backends[i].id] = 3;
+		P.drops_limited = 17;
+		pthread_mutex_unlock(&P.mu);
+	}
+	assert_int_equal(dp->ops->service_stats(dp, "svc-7", &c), 0);
+	assert_int_equal(c.packets, 107);
+	assert_int_equal(dp->ops->service_stats(dp, "svc-999", &c), 0);
+	assert_int_equal(c.packets, 1099);
+	assert_int_equal(dp->ops->backend_stats(dp, "svc-3",
+						&rs.services[3].backends[2].addr,
+						8080, &c), 0);
+	assert_int_equal(c.new_flows, 3);
+	assert_int_equal(dp->ops->service_stats(dp, "nope", &c), -ENOENT);
+	assert_int_equal(dp->ops->drop_stats(dp, drops), 0);
+	assert_int_equal(drops[FG_DROP_LIMITED], 17);
+
+	/* A new name starts from 0: svc-1000 takes an id whose counter the
+	 * process has at 50 when it is installed. */
+	make_rules(&rs, 1001, 10); /* same services, one more */
+	rs.services[500].backends[3].weight = 40;
+	{
+		uint32_t i;
+
+		pthread_mutex_lock(&P.mu);
+		for (i = 0; i < FG_SVC_MAX; i++)
+			if (!P.svc_packets[i])
+				P.svc_packets[i] = 50;
+		pthread_mutex_unlock(&P.mu);
+	}
+	apply_ok(dp, &rs, 7);
+	assert_int_equal(info(dp).last_type, FG_DPDK_CTL_DELTA);
+	{
+		const struct fg_dpdk_ctl_set *s = fg_dpdk_ctl_server_set(P.srv);
+		long k;
+		uint32_t i;
+
+		for (i = 0, k = -1; i < s->nsvcs; i++)
+			if (!strcmp(s->svcs[i].name, "svc-1000"))
+				k = i;
+		assert_true(k >= 0);
+		pthread_mutex_lock(&P.mu);
+		P.svc_packets[s->svcs[k].val.id] += 8;
+		pthread_mutex_unlock(&P.mu);
+	}
+	usleep(250 * 1000); /* past the driver's reuse of one STATS answer */
+	assert_int_equal(dp->ops->service_stats(dp, "svc-1000", &c), 0);
+	assert_int_equal(c.packets, 8);
+
+	/* Health: a backend down shows in the set the process holds. */
+	rs.services[9].backends[1].health_down = true;
+	apply_ok(dp, &rs, 8);
+	assert_int_equal(dp->ops->backend_down(dp, "svc-9",
+					       &rs.services[9].backends[1].addr,
+					       8080, &down), 0);
+	assert_true(down);
+	assert_int_equal(dp->ops->backend_down(dp, "svc-9",
+					       &rs.services[9].backends[0].addr,
+					       8080, &down), 0);
+	assert_false(down);
+
+	/* A refused install: an error, the previous set stays. */
+	pthread_mutex_lock(&P.mu);
+	P.refuse = -ENOMEM;
+	pthread_mutex_unlock(&P.mu);
+	rs.services[10].backends[0].weight = 1;
+	assert_int_equal(dp->ops->apply(dp, &rs, 9, err, sizeof(err)), -ENOMEM);
+	assert_non_null(strstr(err, "out of memory"));
+	assert_int_equal(dp->ops->applied_version(dp), 8);
+	assert_int_equal(fg_dpdk_ctl_server_set(P.srv)->version, 8);
+	apply_ok(dp, &rs, 9);
+	assert_int_equal(info(dp).last_type, FG_DPDK_CTL_DELTA);
+
+	/* Origin: recorded with the process, in its file. */
+	o.revision = 9;
+	assert_int_equal(dp->ops->set_origin(dp, &o), 0);
+	assert_int_equal(stat(origin_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	/* floodgated restarts: the new driver adopts version 9, its ids and
+	 * its origin; the same rules again send no ring and no backend. An
+	 * adopted compiler does not know what a ring was built from, so its
+	 * first compile places every ring anew: that DELTA rewrites each
+	 * service's entry (its ring offset), not its ring; the next one is
+	 * empty. */
+	dp->ops->close(dp);
+	dp2 = open_dp(0);
+	assert_true(dp2->adopted);
+	assert_non_null(strstr(dp2->setup, "adopted version 9"));
+	assert_int_equal(dp2->ops->applied_version(dp2), 9);
+	{
+		struct fg_dp_origin got;
+
+		assert_int_equal(dp2->ops->origin(dp2, &got), 0);
+		assert_int_equal(got.cluster_id, 0xfeedbeef);
+		assert_int_equal(got.revision, 9);
+	}
+	assert_int_equal(dp2->ops->backend_down(dp2, "svc-9",
+						&rs.services[9].backends[1].addr,
+						8080, &down), 0);
+	assert_true(down);
+	apply_ok(dp2, &rs, 10);
+	b = info(dp2);
+	assert_int_equal(b.last_type, FG_DPDK_CTL_DELTA);
+	assert_true(b.last_body < 600 + 1001 * 64);
+	apply_ok(dp2, &rs, 11);
+	b = info(dp2);
+	assert_int_equal(b.last_type, FG_DPDK_CTL_DELTA);
+	assert_true(b.last_body < 600);
+
+	/* The process restarts (empty, version 0): the next call pushes the
+	 * set whole, and the origin recorded for version 9 is not claimed
+	 * for version 10. */
+	proc_stop();
+	proc_start();
+	assert_int_equal(fg_dpdk_ctl_server_set(P.srv)->version, 0);
+	assert_int_equal(dp2->ops->service_stats(dp2, "svc-7", &c), 0);
+	b = info(dp2);
+	assert_int_equal(b.last_type, FG_DPDK_CTL_FULL);
+	assert_int_equal(b.connects, 2);
+	assert_int_equal(fg_dpdk_ctl_server_set(P.srv)->version, 11);
+	{
+		struct fg_dp_origin got;
+
+		assert_int_equal(dp2->ops->origin(dp2, &got), -ENOENT);
+	}
+	rs.services[11].backends[0].weight = 2;
+	apply_ok(dp2, &rs, 12);
+	assert_int_equal(info(dp2).last_type, FG_DPDK_CTL_DELTA);
+
+	/* A second floodgated is refused while one is connected. */
+	{
+		struct fg_dpdk_ctl_hello h;
+		int e = 0;
+
+		assert_null(fg_dpdk_ctl_client_connect(sock_path, "other", 2000,
+						       &h, &e, err, sizeof(err)));
+		assert_int_equal(e, -EBUSY);
+		assert_non_null(strstr(err, "busy"));
+	}
+
+	/* Detach: the process runs the empty set, the origin is gone. */
+	assert_int_equal(dp2->ops->set_origin(dp2, &o), 0);
+	assert_int_equal(dp2->ops->detach(dp2), 0);
+	assert_int_equal(fg_dpdk_ctl_server_set(P.srv)->version, 0);
+	assert_int_equal(stat(origin_path, &st), -1);
+	proc_stop();
+	fg_ruleset_free(&rs);
+}
+
+/* A malformed client is answered and dropped; the server goes on. */
+static void test_bad_client(void **state)
+{
+	struct fg_dpdk_ctl_hello h;
+	struct fg_dpdk_ctl_client *c;
+	char err[256];
+	int e = 0;
+
+	(void)state;
+	proc_start();
+	/* Protocol 2 in a raw HELLO: NACK, closed. */
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		uint8_t m[21] = { 0x46, 0x47, 0x43, 0x54, 2, 0, 1, 0, 1, 0, 0, 0,
+				  5, 0, 0, 0, 0, 0, 0, 0, 0 };
+		uint8_t r[512];
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		ssize_t n;
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+		assert_true(fd >= 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(send(fd, m, sizeof(m), 0), (ssize_t)sizeof(m));
+		n = recv(fd, r, sizeof(r), 0);
+		assert_true(n > 16);
+		assert_int_equal(r[6], FG_DPDK_CTL_NACK);
+		assert_int_equal(recv(fd, r, sizeof(r), 0), 0); /* closed */
+		close(fd);
+	}
+	/* The server still serves. */
+	c = fg_dpdk_ctl_client_connect(sock_path, "t", 2000, &h, &e, err,
+				       sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(h.version, 0);
+	assert_int_equal(h.settings_id, 0x5eed);
+	/* A DELTA against a version it does not hold: -ESTALE, kept. */
+	{
+		struct fg_dpdk_ctl_buf b = { 0 };
+		struct fg_dpdk_ctl_set *e0 = fg_dpdk_ctl_set_empty();
+		uint64_t applied = 0;
+
+		e0->version = 3; /* claims a base of 3 */
+		assert_int_equal(fg_dpdk_ctl_encode_delta(e0, e0, &b), 0);
+		assert_int_equal(fg_dpdk_ctl_client_push(c, FG_DPDK_CTL_DELTA, &b,
+							 &applied, err, sizeof(err)),
+				 -ESTALE);
+		fg_dpdk_ctl_buf_free(&b);
+		/* A FULL whose body is cut: -EINVAL with a message. */
+		e0->version = 0;
+		assert_int_equal(fg_dpdk_ctl_encode_full(e0, &b), 0);
+		b.len -= 3;
+		assert_int_equal(fg_dpdk_ctl_client_push(c, FG_DPDK_CTL_FULL, &b,
+							 &applied, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "truncated"));
+		fg_dpdk_ctl_buf_free(&b);
+		fg_dpdk_ctl_set_free(e0);
+	}
+	assert_int_equal(fg_dpdk_ctl_server_set(P.srv)->version, 0);
+	fg_dpdk_ctl_client_close(c);
+	proc_stop();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_channel),
+		cmocka_unit_test(test_bad_client),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
