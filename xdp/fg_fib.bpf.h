@@ -48,14 +48,21 @@ static __always_inline int fg_send(struct xdp_md *ctx, const __u8 *dmac,
 /* fg_fib_out's packed argument: family | tot_len << 8 (BPF functions take
  * five arguments at most). */
 #define FG_FIB_META(family, tot_len) ((__u32)(family) | ((__u32)(tot_len) << 8))
+/* In the meta: the caller answers a packet too big for the path itself
+ * (fg_fib_out then returns FG_FIB_TOO_BIG | mtu instead of dropping). */
+#define FG_FIB_F_TOO_BIG 0x80U
+#define FG_FIB_TOO_BIG 0x10000
+
 
 /*
  * fg_fib_out - route the (rewritten) packet whose outer addresses are
  * src/dst, fill in the Ethernet addresses, and return the XDP verdict:
  * XDP_TX back out of the ingress interface, a redirect to another
  * interface (through fg_tx_ports when registered there), or XDP_DROP:
- * no route (counted no_route) or no resolved neighbour (counted
- * no_neigh). Passing the rewritten packet to the kernel would not help:
+ * no route (counted no_route; also a packet too big for the path) or no
+ * resolved neighbour (counted no_neigh); or, when the meta carries
+ * FG_FIB_F_TOO_BIG, FG_FIB_TOO_BIG | the path's MTU for a packet too big
+ * for it, which the caller answers. Passing the rewritten packet to the kernel would not help:
  * its source is this host's own address, so the kernel drops it as a
  * martian and never resolves the neighbour. The daemon keeps every next
  * hop the rules need resolved instead (kernel-managed neighbour entries),
@@ -67,7 +74,7 @@ static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
 				 const struct fg_fwd *fw)
 {
 	struct bpf_fib_lookup fib;
-	__u32 family = meta & 0xff, tot_len = meta >> 8;
+	__u32 family = meta & 0x7f, tot_len = meta >> 8;
 	__u32 slot = fw->nh_slot & ~FG_NH_CLIENT;
 	__u64 now = fw->now;
 	struct fg_nh_cl *cl = NULL;
@@ -106,6 +113,8 @@ static __noinline int fg_fib_out(struct xdp_md *ctx, const __be32 *src,
 		fg_count_drop(FG_DROP_NO_NEIGH);
 		return XDP_DROP;
 	}
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED && (meta & FG_FIB_F_TOO_BIG))
+		return FG_FIB_TOO_BIG | fib.mtu_result;
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		fg_count_drop(FG_DROP_NO_ROUTE);
 		return XDP_DROP;

@@ -140,6 +140,7 @@ FG_ASSERT_SIZE(struct fg_pkt, 60);
 #define FG_ICMPV6_ECHO_REPLY   129
 
 /* IPv4 frag_off bits (host order). */
+#define FG_IP4_DF      0x4000
 #define FG_IP4_MF      0x2000
 #define FG_IP4_OFFMASK 0x1fff
 /* IPv6 fragment header frag_off bits (host order). */

@@ -29,6 +29,7 @@
 #include "fg_csum.h"
 #include "fg_ct.h"
 #include "fg_encap.h"
+#include "fg_icmp.h"
 #include "fg_flow.h"
 #include "fg_maglev.h"
 #include "fg_nat.h"
@@ -1729,9 +1730,51 @@ static uint32_t fg_dp_reverse(struct fg_dp_lcore *lc,
 			 now);
 }
 
+/*
+ * fg_dp_too_big - fg_too_big's twin (xdp/fg_encap.bpf.h): m is the
+ * client's packet behind `outer` bytes of outer header, and the port
+ * toward the backend carries at most mtu bytes: m becomes the ICMP answer
+ * to the client (fg_icmp.h), routed there. An IPv4 packet without DF is
+ * dropped, counted no_route, as the XDP program does.
+ */
+static uint32_t fg_dp_too_big(struct fg_dp_lcore *lc,
+			      const struct fg_dp_tables *t, struct rte_mbuf *m,
+			      const struct fg_dp_ctx *c, uint32_t outer,
+			      uint32_t mtu, uint64_t now)
+{
+	uint32_t hl = fg_icmp_too_big_hdr_len(c->pkt.family);
+	uint32_t quote = fg_icmp_too_big_quote(c->pkt.family, c->pkt.l3_len);
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct ethhdr *eth;
+
+	if (c->pkt.family == FG_AF_INET) {
+		const struct fg_ip4_hdr *in = (const void *)(d + FG_ETH_HLEN +
+							      outer);
+
+		if (!(in->frag_off & rte_cpu_to_be_16(FG_IP4_DF)))
+			return fg_dp_drop(lc, FG_DROP_NO_ROUTE);
+	}
+	/* [eth][outer][packet] -> [eth][IP + ICMP][packet, cut]. */
+	if (outer > hl)
+		d = (uint8_t *)rte_pktmbuf_adj(m, (uint16_t)(outer - hl));
+	else if (outer < hl)
+		d = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(hl - outer));
+	if (!d || fg_dp_set_len(m, FG_ETH_HLEN + hl + quote))
+		return fg_dp_drop(lc, FG_DROP_ENCAP);
+	eth = (void *)d;
+	eth->h_proto = rte_cpu_to_be_16(c->pkt.family == FG_AF_INET ?
+					ETH_P_IP : ETH_P_IPV6);
+	if (fg_icmp_too_big_write(d + FG_ETH_HLEN, d + rte_pktmbuf_data_len(m),
+				  c->pkt.family, c->pkt.dst, c->pkt.src, quote,
+				  fg_icmp_too_big_mtu(c->pkt.family, mtu, outer)))
+		return fg_dp_drop(lc, FG_DROP_ENCAP);
+	return fg_dp_out(lc, t, m, c->pkt.family, c->pkt.src, hl + quote, NULL,
+			 now);
+}
+
 /* fg_dp_encap - fg_encap's twin: outer headers in front of the client's
  * IP packet, one untagged Ethernet header in front of them, routed to the
- * backend. */
+ * backend (or, too big for the port toward it, answered: fg_dp_too_big). */
 static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 			    struct rte_mbuf *m, const struct fg_dp_ctx *c,
 			    const struct fg_backend *be, uint32_t be_id,
@@ -1740,6 +1783,7 @@ static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 	__be32 src[4] = { 0 };
 	int gue = gue_port != 0, delta;
 	uint32_t outer = fg_encap_outer_len(be->family, gue);
+	const struct fg_dp_be_route *r;
 	struct ethhdr *eth;
 	uint8_t *d;
 
@@ -1762,8 +1806,12 @@ static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 			   be->family, c->pkt.family, src, be->addr,
 			   c->pkt.l3_len, (uint32_t)c->hash, gue_port) < 0)
 		return fg_dp_drop(lc, FG_DROP_ENCAP);
+	r = &t->be_route[be_id];
+	if (r->ok && c->pkt.l3_len + outer > t->s.port[r->port].mtu)
+		return fg_dp_too_big(lc, t, m, c, outer, t->s.port[r->port].mtu,
+				     now);
 	return fg_dp_out(lc, t, m, be->family, be->addr, c->pkt.l3_len + outer,
-			 &t->be_route[be_id], now);
+			 r, now);
 }
 
 /* fg_dp_stage2 - the rest of fg_xdp_main for a service packet (or the

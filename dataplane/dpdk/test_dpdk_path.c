@@ -586,6 +586,96 @@ static void test_dsr(void **state)
 	      "198.19.0.2", 6080, "gue v4");
 }
 
+/*
+ * t_too_big - a DF packet (TCP, payload bytes) from client to the DSR
+ * service at vip, too big for the 1500-byte port once encapsulated
+ * (outer bytes): answered to the client through the gateway with ICMP
+ * "fragmentation needed" / ICMPv6 "packet too big" reporting 1500 -
+ * outer and quoting the packet's first 256 bytes, byte for byte what the
+ * XDP program sends (tests/bpf/test_xdp.c fg_t_too_big).
+ */
+static void t_too_big(int family, const char *client, const char *vip,
+		      uint16_t sport, size_t payload, uint32_t outer,
+		      const char *what)
+{
+	uint8_t f[2048], o[4096], e[2048];
+	uint32_t n, ol, mtu = 1500 - outer, quote;
+	struct fg_pb pb, eb;
+	int len;
+
+	fg_pb_init(&pb, f, sizeof(f));
+	fg_pb_eth(&pb, t_port_mac, t_cli_mac);
+	fg_pb_init(&eb, e, sizeof(e));
+	fg_pb_eth(&eb, t_gw_mac, t_port_mac);
+	if (family == FG_AF_INET) {
+		struct fg_pb_ip4 ip = { .src = ntohl(t_ip4(client)),
+					.dst = ntohl(t_ip4(vip)), .id = 7,
+					.frag_off = 0x4000 };
+		struct fg_pb_ip4 ans = { .src = ntohl(t_ip4(vip)),
+					 .dst = ntohl(t_ip4(client)) };
+
+		fg_pb_ip4(&pb, &ip);
+		fg_pb_ip4(&eb, &ans);
+		fg_pb_icmp(&eb, 3, 4, 0, (uint16_t)mtu);
+	} else {
+		struct fg_pb_ip6 ip = { .flow = 5 }, ans = { 0 };
+
+		t_ip6(client, (void *)ip.src);
+		t_ip6(vip, (void *)ip.dst);
+		t_ip6(vip, (void *)ans.src);
+		t_ip6(client, (void *)ans.dst);
+		fg_pb_ip6(&pb, &ip);
+		fg_pb_ip6(&eb, &ans);
+		fg_pb_icmp(&eb, 2, 0, (uint16_t)(mtu >> 16), (uint16_t)mtu);
+	}
+	{
+		struct fg_pb_tcp th = { .sport = sport, .dport = 80,
+					.seq = 1000, .ack = 5000,
+					.flags = FG_TCP_ACK };
+
+		fg_pb_tcp(&pb, &th);
+	}
+	fg_pb_bytes(&pb, NULL, payload);
+	len = fg_pb_finish(&pb);
+	assert_true(len > 0);
+	n = (uint32_t)len;
+	quote = n - 14 < 256 ? n - 14 : 256;
+	fg_pb_bytes(&eb, f + 14, quote);
+	len = fg_pb_finish(&eb);
+	assert_true(len > 0);
+	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, what);
+	assert_int_equal(ol, (uint32_t)len);
+	assert_memory_equal(o, e, ol);
+}
+
+static void test_too_big(void **state)
+{
+	uint8_t f[2048], o[4096];
+	struct fg_pb pb;
+	struct t_snap s;
+	uint32_t n, ol;
+
+	(void)state;
+	/* 20 + 20 + 1460 = 1500 bytes, 1520 in IPIP. */
+	t_too_big(FG_AF_INET, "198.18.0.100", "198.18.0.10", 44100, 1460, 20,
+		  "ipv4 too big");
+	/* 40 + 20 + 1440 = 1500 bytes, 1540 in ip6ip6. */
+	t_too_big(FG_AF_INET6, "2001:db8::100", "2001:db8::10", 44103, 1440,
+		  40, "ipv6 too big");
+	/* Without DF: dropped, no_route, as the XDP program does. */
+	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.100", 44101, "198.18.0.10",
+		  80, FG_TCP_ACK, 1460, NULL);
+	t_snap_take(&s);
+	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_DROP, FG_DROP_NO_ROUTE,
+			 "ipv4 too big without DF");
+	t_drops_delta(&s, FG_DROP_NO_ROUTE, 1, "ipv4 too big without DF");
+	/* One byte under: encapsulated as usual. */
+	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.100", 44102, "198.18.0.10",
+		  80, FG_TCP_ACK, 1440, NULL);
+	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "ipv4 fits");
+	assert_int_equal(ol, n + 20);
+}
+
 static void test_nat(void **state)
 {
 	uint8_t f[2048], o[4096], r[4096];
@@ -970,6 +1060,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_no_neigh),
 		cmocka_unit_test(test_dsr),
 		cmocka_unit_test(test_nat),
+		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_flood_guard),
 		cmocka_unit_test(test_exception),

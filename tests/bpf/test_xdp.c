@@ -1707,6 +1707,95 @@ static void fg_t_fib(void)
 	}
 }
 
+/*
+ * fg_too_big_case - a client's packet ps (plen bytes of payload) to DSR
+ * service s that the encapsulation makes too big for fgx0's 1500-byte
+ * MTU: answered to the client (fg_cli_mac, out of fgx0) from the VIP with
+ * ICMP "fragmentation needed" / ICMPv6 "packet too big" reporting
+ * 1500 - outer, quoting the packet's first 256 bytes. The packet is
+ * counted first, as any packet sent on to a backend (an ACK: no new
+ * flow).
+ */
+static void fg_too_big_case(const char *desc, struct fg_tsvc *s,
+			    const struct fg_ps *ps, __u32 outer)
+{
+	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
+	struct fg_pb pb, eb;
+	struct fg_case c = { .desc = desc };
+	__u32 be = fg_ring_pick(s, 0, ps), mtu = 1500 - outer, quote;
+	int v4 = fg_fam(ps->src) == 4, len;
+
+	FG_REQUIRE(be != FG_NO_BACKEND);
+	c.in = in;
+	c.in_len = (__u32)fg_build(ps, in, &pb);
+	quote = c.in_len - 14 < 256 ? c.in_len - 14 : 256;
+	fg_pb_init(&eb, exp, FG_PKT_MAX);
+	fg_pb_eth(&eb, fg_cli_mac, fg_if_mac);
+	if (v4) {
+		struct fg_pb_ip4 ip = { .src = fg_ip4h(ps->dst),
+					.dst = fg_ip4h(ps->src) };
+
+		fg_pb_ip4(&eb, &ip);
+		fg_pb_icmp(&eb, 3, 4, 0, (uint16_t)mtu);
+	} else {
+		struct fg_pb_ip6 ip = { 0 };
+
+		fg_addr(ps->dst, ip.src);
+		fg_addr(ps->src, ip.dst);
+		fg_pb_ip6(&eb, &ip);
+		fg_pb_icmp(&eb, 2, 0, (uint16_t)(mtu >> 16), (uint16_t)mtu);
+	}
+	fg_pb_bytes(&eb, in + 14, quote);
+	len = fg_pb_finish(&eb);
+	FG_REQUIRE(len > 0);
+	c.verdict = XDP_TX;
+	c.out = exp;
+	c.out_len = (__u32)len;
+	c.x = fg_x_fwd(s, be, 0); /* an ACK: counted, no new flow */
+	fg_case_run(&c, NULL, NULL);
+}
+
+static void fg_t_too_big(void)
+{
+	struct fg_ps p = { .src = FG_T_CLI4, .dst = s_tcp4.vip,
+			   .sport = 44100, .dport = 80,
+			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
+			   .seq = 5000, .ack = 6000, .plen = 1460,
+			   .frag = 0x4000 };
+
+	/* 20 + 20 + 1460 = 1500 bytes, 1520 in IPIP. */
+	fg_too_big_case("ipv4 dsr, 1500-byte DF packet, 1520 encapsulated: "
+			"ICMP fragmentation needed (mtu 1480) to the client",
+			&s_tcp4, &p, 20);
+	/* Without DF the sender lets routers fragment, which XDP cannot:
+	 * dropped as before (no_route), after admission. */
+	p.sport = 44101;
+	p.frag = 0;
+	{
+		struct fg_xctr x = fg_x_fwd(&s_tcp4, fg_ring_pick(&s_tcp4, 0, &p), 0);
+
+		x.drop[FG_DROP_NO_ROUTE] = 1;
+		fg_plain("ipv4 dsr, 1500-byte packet without DF: XDP_DROP, "
+			 "no_route", &p, XDP_DROP, x);
+	}
+	/* One byte less fits: encapsulated as usual. */
+	p.sport = 44102;
+	p.frag = 0x4000;
+	p.plen = 1440;
+	fg_dsr("ipv4 dsr, 1480-byte packet, 1500 encapsulated: forwarded",
+	       &s_tcp4, 0, &p, 0, 0);
+
+	p.src = FG_T_CLI6;
+	p.dst = s_tcp6.vip;
+	p.sport = 44103;
+	p.plen = 1440;
+	p.frag = 0;
+	/* 40 + 20 + 1440 = 1500 bytes, 1540 in ip6ip6. */
+	fg_too_big_case("ipv6 dsr, 1500-byte packet, 1540 encapsulated: "
+			"ICMPv6 packet too big (mtu 1460) to the client",
+			&s_tcp6, &p, 40);
+}
+
 /* --------------------------------------------------------- flood guard */
 
 static void fg_t_flood(void)
@@ -3289,6 +3378,7 @@ int main(void)
 	fg_t_dsr();
 	fg_t_nat();
 	fg_t_fib();
+	fg_t_too_big();
 	fg_t_flood();
 	fg_t_frag();
 	fg_t_malformed();

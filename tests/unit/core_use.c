@@ -13,6 +13,7 @@
 #include "fg_tables.h"
 #include "fg_ct.h"
 #include "fg_encap.h"
+#include "fg_icmp.h"
 #include "fg_nat.h"
 #include "fg_prefilter.h"
 #include "fg_rst.h"
@@ -102,6 +103,14 @@ int fg_core_rewrite(struct fg_core_rw_args *a)
 					   a->nat);
 	if (a->pkt->l4_proto == 6 && !a->src)
 		return fg_rst_build(a->data, a->data_end, a->pkt);
+	if (!a->dst)
+		return fg_icmp_too_big_write(a->data, a->data_end,
+					     a->pkt->family, a->pkt->dst,
+					     a->pkt->src,
+					     fg_icmp_too_big_quote(a->pkt->family,
+								   a->pkt->l3_len),
+					     fg_icmp_too_big_mtu(a->pkt->family,
+								 1500, 20));
 	return fg_encap_write(a->data, a->data_end, a->pkt->family,
 			      a->pkt->family, a->src, a->dst, a->pkt->l3_len,
 			      (__u32)a->hash, 0);
