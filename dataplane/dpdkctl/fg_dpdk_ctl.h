@@ -39,6 +39,34 @@
  * total length, u64), the last has LAST, a body of one message has both.
  * See fg_dpdk_ctl.c for the bodies.
  *
+ * Use in floodgate-dpdk (the main lcore; workers never touch the server):
+ *
+ *   start:  fg_dpdk_ctl_server_new(path, collect = sum of every worker's
+ *           fg_dp_lcore_counters() and the ports' rte_eth_stats), after
+ *           the workers' state exists; tables from the empty set (or a
+ *           rule file, then fg_dpdk_ctl_server_hold() of its set);
+ *           rte_rcu_qsbr_init(qsbr, nworkers).
+ *   worker: rte_rcu_qsbr_thread_register/online(qsbr, index) once; each
+ *           loop iteration loads the tables pointer once (acquire), runs
+ *           every burst of the iteration with it, then
+ *           rte_rcu_qsbr_quiescent(qsbr, index) - idle iterations too,
+ *           so a sleeping worker delays a swap by one sleep at most;
+ *           offline/unregister on exit.
+ *   main:   loop { fg_dpdk_ctl_server_wait(srv, 100);
+ *                  if (fg_dpdk_ctl_server_poll(srv, &set) == 1) {
+ *                      fg_dpdk_ctl_set_view(set, &cp);
+ *                      t = fg_dp_tables_new(&cp, settings, ...);
+ *                      if (!t) { fg_dpdk_ctl_server_installed(srv, e, why);
+ *                                continue; }
+ *                      old = tables; store tables = t (release);
+ *                      rte_rcu_qsbr_synchronize(qsbr, RTE_QSBR_THRID_INVALID);
+ *                      fg_dp_tables_free(old);
+ *                      fg_dpdk_ctl_server_installed(srv, 0, NULL); } }
+ *
+ * The ACK leaves only after the grace period: when floodgated hears it,
+ * every worker runs the new version and the old tables are gone. While
+ * nobody is connected the workers go on with the last tables.
+ *
  * Not thread-safe: one thread owns a server, a client, or a set.
  */
 #ifndef FG_DPDK_CTL_H
@@ -325,6 +353,16 @@ int fg_dpdk_ctl_server_poll(struct fg_dpdk_ctl_server *srv,
  */
 int fg_dpdk_ctl_server_installed(struct fg_dpdk_ctl_server *srv, int rc,
 				 const char *why);
+
+/*
+ * fg_dpdk_ctl_server_hold - the process runs s, which it installed by
+ * itself (tables from a file at start): hold it as if it had been
+ * pushed, counting its ids from now. Takes s (freed with the server or
+ * the next install). Returns 0, -EBUSY while a pushed set awaits its
+ * install, -EINVAL for a set that fails fg_dpdk_ctl_set_check.
+ */
+int fg_dpdk_ctl_server_hold(struct fg_dpdk_ctl_server *srv,
+			    struct fg_dpdk_ctl_set *s);
 
 /*
  * fg_dpdk_ctl_server_wait - block in poll(2) until the server has

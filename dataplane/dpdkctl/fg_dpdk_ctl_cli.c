@@ -82,6 +82,7 @@ static int fg_cli_send(struct fg_dpdk_ctl_client *c,
 static int fg_cli_recv(struct fg_dpdk_ctl_client *c, struct fg_dpdk_ctl_hdr *h,
 		       int64_t deadline, char *err, size_t errlen)
 {
+	bool reset = false;
 	ssize_t n;
 	int rc;
 
@@ -94,6 +95,13 @@ static int fg_cli_recv(struct fg_dpdk_ctl_client *c, struct fg_dpdk_ctl_hdr *h,
 				       "floodgate-dpdk closed the control channel");
 		if (errno == EINTR)
 			continue;
+		/* A peer that closed with our message unread resets us,
+		 * and the socket reports that before what it sent last
+		 * (a refusal, say): read on once. */
+		if (errno == ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return fg_fail(err, errlen, -errno, "control channel: %s",
 				       strerror(errno));

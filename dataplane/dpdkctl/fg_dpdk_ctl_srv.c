@@ -671,11 +671,51 @@ int fg_dpdk_ctl_server_poll(struct fg_dpdk_ctl_server *srv,
 	return 0;
 }
 
+/* s becomes the held set; the counters of the ids it uses first are
+ * taken as their zero. */
+static void fg_srv_take(struct fg_dpdk_ctl_server *srv, struct fg_dpdk_ctl_set *s)
+{
+	uint32_t i, j, id;
+
+	/* Ids this version uses first count from here (what the XDP
+	 * dataplane does by zeroing them): the workers' counters are
+	 * theirs alone to write. */
+	if (!fg_srv_collect(srv)) {
+		for (i = 0; i < s->nsvcs; i++)
+			if (fg_dpdk_ctl_set_service(srv->cur, id = s->svcs[i].val.id) < 0)
+				srv->zero->svc[id] = srv->ctr->svc[id];
+		for (i = 0; i < s->nbackends; i++)
+			if (!fg_dpdk_ctl_set_backend(srv->cur, id = s->backends[i].id))
+				srv->zero->be[id] = srv->ctr->be[id];
+		for (i = 0; i < s->nlimits; i++) {
+			bool held = false;
+
+			id = s->limits[i].val.id;
+			for (j = 0; j < srv->cur->nlimits; j++)
+				held |= srv->cur->limits[j].val.id == id;
+			if (!held)
+				srv->zero->limit[id] = srv->ctr->limit[id];
+		}
+	}
+	fg_dpdk_ctl_set_free(srv->cur);
+	srv->cur = s;
+}
+
+int fg_dpdk_ctl_server_hold(struct fg_dpdk_ctl_server *srv,
+			    struct fg_dpdk_ctl_set *s)
+{
+	if (!srv || !s || fg_dpdk_ctl_set_check(s, NULL, 0))
+		return -EINVAL;
+	if (srv->pending)
+		return -EBUSY;
+	fg_srv_take(srv, s);
+	return 0;
+}
+
 int fg_dpdk_ctl_server_installed(struct fg_dpdk_ctl_server *srv, int rc,
 				 const char *why)
 {
 	struct fg_dpdk_ctl_set *s;
-	uint32_t i, id;
 
 	if (!srv || !srv->pending)
 		return -EINVAL;
@@ -689,29 +729,7 @@ int fg_dpdk_ctl_server_installed(struct fg_dpdk_ctl_server *srv, int rc,
 		fg_srv_flush(srv);
 		return 0;
 	}
-	/* Ids this version uses first count from here (what the XDP
-	 * dataplane does by zeroing them): the workers' counters are
-	 * theirs alone to write. */
-	if (!fg_srv_collect(srv)) {
-		for (i = 0; i < s->nsvcs; i++)
-			if (fg_dpdk_ctl_set_service(srv->cur, id = s->svcs[i].val.id) < 0)
-				srv->zero->svc[id] = srv->ctr->svc[id];
-		for (i = 0; i < s->nbackends; i++)
-			if (!fg_dpdk_ctl_set_backend(srv->cur, id = s->backends[i].id))
-				srv->zero->be[id] = srv->ctr->be[id];
-		for (i = 0; i < s->nlimits; i++) {
-			bool held = false;
-			uint32_t j;
-
-			id = s->limits[i].val.id;
-			for (j = 0; j < srv->cur->nlimits; j++)
-				held |= srv->cur->limits[j].val.id == id;
-			if (!held)
-				srv->zero->limit[id] = srv->ctr->limit[id];
-		}
-	}
-	fg_dpdk_ctl_set_free(srv->cur);
-	srv->cur = s;
+	fg_srv_take(srv, s);
 	fg_srv_ack(srv, srv->pending_seq);
 	fg_srv_flush(srv);
 	return 0;

@@ -516,11 +516,56 @@ static void test_bad_client(void **state)
 	proc_stop();
 }
 
+/* A process that started from a rule file holds that set: floodgated
+ * adopts it as if it had pushed it. */
+static void test_held_at_start(void **state)
+{
+	struct fg_compiler *comp = fg_compiler_new(NULL);
+	struct fg_dpdk_ctl_server_opts so = {
+		.path = sock_path, .collect = proc_collect, .arg = &P,
+	};
+	struct fg_dpdk_ctl_set *s, *bad;
+	struct fg_compiled *cp = NULL;
+	struct fg_dataplane *dp;
+	struct fg_ruleset rs;
+	char err[256];
+	int e = 0;
+
+	(void)state;
+	make_rules(&rs, 20, 4);
+	assert_int_equal(fg_compile(comp, &rs, 1, &cp, err, sizeof(err)), 0);
+	s = fg_dpdk_ctl_set_from_compiled(cp, NULL, &e, err, sizeof(err));
+	assert_non_null(s);
+	P.stop = 0;
+	P.srv = fg_dpdk_ctl_server_new(&so, &e, err, sizeof(err));
+	assert_non_null(P.srv);
+	/* A set that fails the check is not held. */
+	bad = fg_dpdk_ctl_set_empty();
+	bad->version = 0;
+	bad->gen = 2;
+	assert_int_equal(fg_dpdk_ctl_server_hold(P.srv, bad), -EINVAL);
+	fg_dpdk_ctl_set_free(bad);
+	assert_int_equal(fg_dpdk_ctl_server_hold(P.srv, s), 0);
+	assert_int_equal(pthread_create(&P.th, NULL, proc_main, &P), 0);
+	dp = open_dp(0);
+	assert_true(dp->adopted);
+	assert_int_equal(dp->ops->applied_version(dp), 1);
+	rs.services[3].backends[0].weight = 9;
+	apply_ok(dp, &rs, 2);
+	assert_int_equal(info(dp).last_type, FG_DPDK_CTL_DELTA);
+	dp->ops->close(dp);
+	proc_stop();
+	fg_compiled_free(cp);
+	fg_compiler_free(comp);
+	fg_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_channel),
 		cmocka_unit_test(test_bad_client),
+		cmocka_unit_test(test_held_at_start),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
