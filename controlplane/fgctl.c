@@ -138,6 +138,61 @@ static const char fg_help_limit[] =
 	"\n"
 	"--if-version N makes the write conditional (If-Match: \"N\").\n";
 
+static const char fg_help_route[] =
+	"usage: fgctl route ls\n"
+	"       fgctl route get NAME\n"
+	"       fgctl route set NAME --file FILE [--if-version N]\n"
+	"       fgctl route set NAME --service S [options] [--if-version N]\n"
+	"       fgctl route rm NAME [--if-version N]\n"
+	"\n"
+	"HTTP routes of l7 services (API.md Route): the highest-priority route\n"
+	"whose every match field holds picks the backends.\n"
+	"\n"
+	"  ls    list the routes (GET /v1/routes)\n"
+	"  get   one route (GET /v1/routes/NAME)\n"
+	"  set   create or replace a route (PUT /v1/routes/NAME), from a JSON\n"
+	"        file ('-' reads stdin, sent unchanged; needed for header\n"
+	"        matches) or from these options:\n"
+	"          --service S           the l7 service it routes for\n"
+	"          --priority N          higher wins among matching routes\n"
+	"          --host H              host name, or *.domain for subdomains\n"
+	"          --method M            GET, POST, ...\n"
+	"          --path-prefix P       path starts with P\n"
+	"          --path-regex R        path matches R (hyperscan syntax)\n"
+	"          --backend ADDR[:PORT][,weight=W][,state=S]   repeatable\n"
+	"        Values the options leave out take the server's defaults.\n"
+	"  rm    delete a route (DELETE /v1/routes/NAME)\n"
+	"\n"
+	"--if-version N makes the write conditional (If-Match: \"N\").\n";
+
+static const char fg_help_seckill[] =
+	"usage: fgctl seckill ls\n"
+	"       fgctl seckill get NAME\n"
+	"       fgctl seckill set NAME --file FILE [--if-version N]\n"
+	"       fgctl seckill set NAME --service S --rate R [options] [--if-version N]\n"
+	"       fgctl seckill rm NAME [--if-version N]\n"
+	"\n"
+	"Flash-sale admission rules of l7 services (API.md Seckill).\n"
+	"\n"
+	"  ls    list the rules (GET /v1/seckill)\n"
+	"  get   one rule (GET /v1/seckill/NAME)\n"
+	"  set   create or replace a rule (PUT /v1/seckill/NAME), from a JSON\n"
+	"        file ('-' reads stdin, sent unchanged; needed for items,\n"
+	"        per_client, respond and sold_out) or from these options:\n"
+	"          --service S           the l7 service\n"
+	"          --item SPEC           segment:N, query:NAME or header:NAME\n"
+	"          --max-items N         distinct items at most (without items)\n"
+	"          --rate R              admitted requests per second per item\n"
+	"          --burst B             bucket size, in requests\n"
+	"          --stock N             at most N admitted per item, ever\n"
+	"          --start T, --end T    the sale's window (RFC 3339, UTC)\n"
+	"          --host H, --method M, --path-prefix P, --path-regex R\n"
+	"                                which requests the rule judges\n"
+	"        Values the options leave out take the server's defaults.\n"
+	"  rm    delete a rule (DELETE /v1/seckill/NAME)\n"
+	"\n"
+	"--if-version N makes the write conditional (If-Match: \"N\").\n";
+
 static const char fg_help_apply[] =
 	"usage: fgctl apply -f FILE [--if-version N]\n"
 	"\n"
@@ -153,8 +208,8 @@ static const char fg_help_config[] =
 	"usage: fgctl config get\n"
 	"\n"
 	"  get   the whole rule set (GET /v1/config): its version and a summary\n"
-	"        of services and limits; with --json the JSON that 'fgctl apply'\n"
-	"        takes (less \"version\").\n";
+	"        of services, limits, routes and seckill rules; with --json the\n"
+	"        JSON that 'fgctl apply' takes (less \"version\").\n";
 
 static const char fg_help_stats[] =
 	"usage: fgctl stats [--watch [SECONDS]] [--count N]\n"
@@ -188,6 +243,10 @@ static const struct fg_command fg_commands[] = {
 	  fg_help_backend, fg_cmd_backend, NULL },
 	{ "limit", "ls | get | set | rm: rate limits",
 	  fg_help_limit, fg_cmd_rule, &fg_kinds[FG_KIND_LIMIT] },
+	{ "route", "ls | get | set | rm: HTTP routes of l7 services",
+	  fg_help_route, fg_cmd_rule, &fg_kinds[FG_KIND_ROUTE] },
+	{ "seckill", "ls | get | set | rm: flash-sale admission rules",
+	  fg_help_seckill, fg_cmd_rule, &fg_kinds[FG_KIND_SECKILL] },
 	{ "apply", "replace the whole rule set from a file (PUT /v1/config)",
 	  fg_help_apply, fg_cmd_apply, NULL },
 	{ "config", "get: the whole rule set (GET /v1/config)",

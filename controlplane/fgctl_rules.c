@@ -124,11 +124,91 @@ static const struct fg_col fg_limit_cols[] = {
 	{ "MATCH", NULL, FG_CELL_MAX, fg_fmt_match },
 };
 
+/* fg_fmt_http_match - a route's or seckill rule's match, the fields
+ * set, as "k=v k=v" (headers as their count); "-" without any. */
+static const char *fg_fmt_http_match(const json_t *r, char *buf, size_t size)
+{
+	static const char *const keys[] = { "host", "method", "path_prefix",
+					    "path_regex" };
+	json_t *m = json_object_get(r, "match"), *h;
+	size_t off = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < FG_ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(m, keys[i]);
+
+		if (json_is_string(v) && off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s%s=%s",
+						off ? " " : "", keys[i],
+						json_string_value(v));
+	}
+	h = json_object_get(m, "headers");
+	if (json_array_size(h) && off < size)
+		snprintf(buf + off, size - off, "%sheaders=%zu", off ? " " : "",
+			 json_array_size(h));
+	return buf[0] ? buf : "-";
+}
+
+/* fg_fmt_nbackends - the number of a route's own backends. */
+static const char *fg_fmt_nbackends(const json_t *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "%zu",
+		 json_array_size(json_object_get(r, "backends")));
+	return buf;
+}
+
+static const struct fg_field fg_route_fields[] = {
+	{ "--service", FG_F_STR, NULL, "service", NULL },
+	{ "--priority", FG_F_UINT, NULL, "priority", NULL },
+	{ "--host", FG_F_TEXT, "match", "host", NULL },
+	{ "--method", FG_F_STR, "match", "method", NULL },
+	{ "--path-prefix", FG_F_TEXT, "match", "path_prefix", NULL },
+	{ "--path-regex", FG_F_TEXT, "match", "path_regex", NULL },
+	{ "--backend", FG_F_BACKEND, NULL, "backends", NULL },
+};
+
+static const struct fg_col fg_route_cols[] = {
+	{ "SERVICE", "service", FG_CELL_MAX, NULL },
+	{ "PRIORITY", "priority", 32, NULL },
+	{ "MATCH", NULL, FG_CELL_MAX, fg_fmt_http_match },
+	{ "BACKENDS", NULL, 32, fg_fmt_nbackends },
+};
+
+static const struct fg_field fg_seckill_fields[] = {
+	{ "--service", FG_F_STR, NULL, "service", NULL },
+	{ "--item", FG_F_STR, NULL, "item", NULL },
+	{ "--max-items", FG_F_UINT, NULL, "max_items", NULL },
+	{ "--rate", FG_F_UINT, NULL, "rate", NULL },
+	{ "--burst", FG_F_UINT, NULL, "burst", NULL },
+	{ "--stock", FG_F_UINT, NULL, "stock", NULL },
+	{ "--start", FG_F_STR, NULL, "start", NULL },
+	{ "--end", FG_F_STR, NULL, "end", NULL },
+	{ "--host", FG_F_TEXT, "match", "host", NULL },
+	{ "--method", FG_F_STR, "match", "method", NULL },
+	{ "--path-prefix", FG_F_TEXT, "match", "path_prefix", NULL },
+	{ "--path-regex", FG_F_TEXT, "match", "path_regex", NULL },
+};
+
+static const struct fg_col fg_seckill_cols[] = {
+	{ "SERVICE", "service", FG_CELL_MAX, NULL },
+	{ "ITEM", "item", 64, NULL },
+	{ "RATE", "rate", 32, NULL },
+	{ "BURST", "burst", 32, NULL },
+	{ "STOCK", "stock", 32, NULL },
+	{ "START", "start", 64, NULL },
+	{ "END", "end", 64, NULL },
+	{ "MATCH", NULL, FG_CELL_MAX, fg_fmt_http_match },
+};
+
 _Static_assert(FG_ARRAY_SIZE(fg_service_fields) <= FG_FIELDS_MAX &&
-	       FG_ARRAY_SIZE(fg_limit_fields) <= FG_FIELDS_MAX,
+	       FG_ARRAY_SIZE(fg_limit_fields) <= FG_FIELDS_MAX &&
+	       FG_ARRAY_SIZE(fg_route_fields) <= FG_FIELDS_MAX &&
+	       FG_ARRAY_SIZE(fg_seckill_fields) <= FG_FIELDS_MAX,
 	       "raise FG_FIELDS_MAX");
 _Static_assert(FG_ARRAY_SIZE(fg_service_cols) < FG_TABLE_COLS_MAX &&
 	       FG_ARRAY_SIZE(fg_limit_cols) < FG_TABLE_COLS_MAX &&
+	       FG_ARRAY_SIZE(fg_route_cols) < FG_TABLE_COLS_MAX &&
+	       FG_ARRAY_SIZE(fg_seckill_cols) < FG_TABLE_COLS_MAX &&
 	       FG_ARRAY_SIZE(fg_backend_cols) <= FG_TABLE_COLS_MAX,
 	       "a list has its NAME column and at most FG_TABLE_COLS_MAX in all");
 
@@ -146,6 +226,20 @@ const struct fg_kind fg_kinds[FG_KIND_COUNT] = {
 		.fields = fg_limit_fields, .nfields = FG_ARRAY_SIZE(fg_limit_fields),
 		.fields_hint = "--unit, --rate, ...",
 		.cols = fg_limit_cols, .ncols = FG_ARRAY_SIZE(fg_limit_cols),
+	},
+	[FG_KIND_ROUTE] = {
+		.name = "route", .plural = "routes",
+		.fields = fg_route_fields, .nfields = FG_ARRAY_SIZE(fg_route_fields),
+		.fields_hint = "--service, --path-prefix, ...",
+		.cols = fg_route_cols, .ncols = FG_ARRAY_SIZE(fg_route_cols),
+		.detail = "backends",
+		.detail_cols = fg_backend_cols, .detail_ncols = FG_ARRAY_SIZE(fg_backend_cols),
+	},
+	[FG_KIND_SECKILL] = {
+		.name = "seckill rule", .plural = "seckill",
+		.fields = fg_seckill_fields, .nfields = FG_ARRAY_SIZE(fg_seckill_fields),
+		.fields_hint = "--service, --rate, ...",
+		.cols = fg_seckill_cols, .ncols = FG_ARRAY_SIZE(fg_seckill_cols),
 	},
 };
 

@@ -63,7 +63,8 @@ struct fg_kind {
 	size_t detail_ncols;
 };
 
-enum { FG_KIND_SERVICE, FG_KIND_LIMIT, FG_KIND_COUNT };
+enum { FG_KIND_SERVICE, FG_KIND_LIMIT, FG_KIND_ROUTE, FG_KIND_SECKILL,
+       FG_KIND_COUNT };
 
 /* The kinds, in the order "config get" shows them. */
 extern const struct fg_kind fg_kinds[FG_KIND_COUNT];

@@ -137,6 +137,16 @@ def check_service(svc):
         check_keys(svc["health"], HEALTH_KEYS, "health.")
 
 
+def check_l7(rule, services):
+    """A route or seckill rule: an object naming an existing service (the
+    real daemon checks every field; the fake only what fgctl relies on)."""
+    if not isinstance(rule, dict):
+        raise ApiError(400, "must be an object")
+    if rule.get("service") not in services:
+        raise ApiError(400, f"service: no service named {rule.get('service')!r}",
+                       "service")
+
+
 def check_limit(lim, services):
     check_keys(lim, LIMIT_KEYS, "")
     if "match" in lim:
@@ -275,7 +285,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"service": plain_service("198.18.0.23"), "version": v})
         if path == "/v1/limits/boxed" and m == "GET":
             return self.answer(200, {"limit": {"unit": "pps", "rate": 7}, "version": v})
-        for kind in ("services", "limits"):
+        for kind in ("services", "limits", "routes", "seckill"):
             coll = STATE[kind]
             if path == f"/v1/{kind}" and m == "GET":
                 return self.answer(200, {"version": v, kind: coll}, self.etag())
@@ -300,14 +310,16 @@ class Handler(BaseHTTPRequestHandler):
                 obj = self.json_body()
                 if kind == "services":
                     check_service(obj)
-                else:
+                elif kind == "limits":
                     check_limit(obj, STATE["services"])
+                else:
+                    check_l7(obj, STATE["services"])
                 created = name not in coll
                 coll[name] = obj
                 return self.answer(201 if created else 200, self.bump(), self.etag())
             if m == "DELETE":
                 if name not in coll:
-                    raise ApiError(404, f"no {kind[:-1]} named {name!r}")
+                    raise ApiError(404, f"no {kind.rstrip('s')} named {name!r}")
                 self.check_if_match()
                 if kind == "services":
                     for ln, lim in STATE["limits"].items():

@@ -170,7 +170,7 @@ fgx --help
 check "--help exits 0" 'rc_is 0 && out_has "^usage: fgctl"'
 cmds=$(awk '/^commands:/ { f = 1; next } f && /^$/ { f = 0 } f { print $1 }' "$OUT" | tr '\n' ' ')
 check "--help lists exactly the commands that exist" \
-	'[ "$cmds" = "status service backend limit apply config stats nodes " ]'
+	'[ "$cmds" = "status service backend limit route seckill apply config stats nodes " ]'
 check "--help documents the exit codes" 'out_has "0 ok, 1 the API answered with an error, 2 usage error"'
 subs=$(awk '/^commands:/ { f = 1; next } f && /^$/ { f = 0 } f && /\|/ { sub(/:.*/, ""); print }' "$OUT")
 
@@ -434,6 +434,34 @@ check "412 every time: 4 attempts, then exit 1 with a clear message" \
 fg backend add noetag 198.19.0.9:80
 check "no ETag on the read: the version from /v1/status, read taken after it" \
 	'rc_is 0 && req "[r[\"path\"] for r in R] == [\"/v1/services/noetag\", \"/v1/status\", \"/v1/services/noetag\", \"/v1/services/noetag\"] and H(3)[\"if-match\"] == \"\\\"%d\\\"\" % resp(1)[\"rules_version\"] and body(3)[\"backends\"] == [{\"addr\": \"198.19.0.9\", \"port\": 80}]"'
+
+# ------------------------------------------------- routes, seckill rules
+
+fg route set api --service web --priority 10 --host '*.shop.example' --method GET \
+	--path-prefix /api/ --backend 198.19.0.7:8080,weight=50
+check "route set (flags): PUT with the built object" \
+	'rc_is 0 && req "len(R) == 1 and R[0][\"method\"] == \"PUT\" and R[0][\"path\"] == \"/v1/routes/api\" and body(0) == {\"service\": \"web\", \"priority\": 10, \"match\": {\"host\": \"*.shop.example\", \"method\": \"GET\", \"path_prefix\": \"/api/\"}, \"backends\": [{\"addr\": \"198.19.0.7\", \"port\": 8080, \"weight\": 50}]}" && out_has "^route api created"'
+fg route ls
+check "route ls: GET /v1/routes and the table" \
+	'rc_is 0 && req "R[0][\"path\"] == \"/v1/routes\"" && out_has "^NAME +SERVICE +PRIORITY +MATCH +BACKENDS$" && out_has "^api +web +10 +host=\*\.shop\.example method=GET path_prefix=/api/ +1$"'
+fg route get api
+check "route get: fields and its backends" \
+	'rc_is 0 && req "R[0][\"path\"] == \"/v1/routes/api\"" && out_has "^priority: +10$" && out_has "^198\.19\.0\.7 +8080 +50"'
+fg route set bad --service nosuch --path-prefix /
+check "route set naming a missing service: 400 with field" 'rc_is 1 && err_has "\(field: service\)"'
+usage_case "route --priority not a number" "--priority: 'high' is not a whole number" \
+	route set r1 --priority high
+fg seckill set sale --service web --item segment:2 --rate 500 --burst 100 --stock 1000 \
+	--start 2026-11-11T12:00:00Z --method POST --path-regex '^/buy/[0-9]+$'
+check "seckill set (flags): PUT with the built object" \
+	'rc_is 0 && req "len(R) == 1 and R[0][\"method\"] == \"PUT\" and R[0][\"path\"] == \"/v1/seckill/sale\" and body(0) == {\"service\": \"web\", \"item\": \"segment:2\", \"rate\": 500, \"burst\": 100, \"stock\": 1000, \"start\": \"2026-11-11T12:00:00Z\", \"match\": {\"method\": \"POST\", \"path_regex\": \"^/buy/[0-9]+$\"}}" && out_has "^seckill rule sale created"'
+fg seckill ls
+check "seckill ls: GET /v1/seckill and the table" \
+	'rc_is 0 && req "R[0][\"path\"] == \"/v1/seckill\"" && out_has "^NAME +SERVICE +ITEM +RATE +BURST +STOCK +START +END +MATCH$" && out_has "^sale +web +segment:2 +500 +100 +1000 +2026-11-11T12:00:00Z +- +method=POST path_regex="'
+fg seckill rm sale
+check "seckill rm: DELETE" 'rc_is 0 && req "R[0][\"method\"] == \"DELETE\" and R[0][\"path\"] == \"/v1/seckill/sale\""'
+fg route rm api
+check "route rm: DELETE" 'rc_is 0 && req "R[0][\"method\"] == \"DELETE\" and R[0][\"path\"] == \"/v1/routes/api\""'
 
 # --------------------------------------------------------------- limits
 
