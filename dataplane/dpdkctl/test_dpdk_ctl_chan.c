@@ -322,6 +322,7 @@ static void test_channel(void **state)
 
 	/* A new name starts from 0: svc-1000 takes an id whose counter the
 	 * process has at 50 when it is installed. */
+	fg_ruleset_free(&rs);
 	make_rules(&rs, 1001, 10); /* same services, one more */
 	rs.services[500].backends[3].weight = 40;
 	{
