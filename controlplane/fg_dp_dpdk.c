@@ -51,6 +51,8 @@ struct fg_dp_dpdk {
 	struct fg_dpdk_ctl_counters *ctr;
 	double ctr_at;
 	bool ctr_ok;
+	double ctr_fail_at;              /* the last STATS that failed */
+	int ctr_fail_rc;
 	struct fg_dp_dpdk_info info;
 };
 
@@ -359,6 +361,11 @@ static int fg_dd_stats(struct fg_dp_dpdk *d)
 
 	if (d->ctr_ok && fg_dd_ms() - d->ctr_at < FG_DP_DPDK_STATS_MS)
 		return 0;
+	/* A walk over every name asks once: while the process is away, the
+	 * failure stands for the same while (no connect per name). */
+	if (d->ctr_fail_rc && fg_dd_ms() - d->ctr_fail_at < FG_DP_DPDK_STATS_MS)
+		return d->ctr_fail_rc;
+	d->ctr_fail_rc = 0;
 	rc = fg_dd_connect(d, NULL, 0, err, sizeof(err));
 	if (!rc)
 		rc = fg_dpdk_ctl_client_stats(d->cl, d->ctr, err, sizeof(err));
@@ -366,6 +373,8 @@ static int fg_dd_stats(struct fg_dp_dpdk *d)
 		if (fg_dd_channel_error(rc))
 			fg_dd_drop(d);
 		d->ctr_ok = false;
+		d->ctr_fail_rc = rc;
+		d->ctr_fail_at = fg_dd_ms();
 		return rc;
 	}
 	d->ctr_ok = true;
