@@ -764,17 +764,21 @@ static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,
 
 	for (i = 0; i < d->cfg.dataplane.ninterfaces; i++)
 		json_array_append_new(ifs, json_string(d->cfg.dataplane.interfaces[i]));
-	s = json_pack("{s:s,s:s,s:s,s:{s:s,s:o,s:s,s:b},s:I,s:I,s:o}",
+	s = json_pack("{s:s,s:s,s:s,s:{s:s,s:o,s:b},s:I,s:I,s:o}",
 		      "node", d->cfg.node.name,
 		      "group", d->cfg.node.group,
 		      "software_version", FG_SOFTWARE_VERSION,
 		      "dataplane", "kind", d->dp->ops->kind, "interfaces", ifs,
-		      "mode", d->cfg.dataplane.mode == FG_BOOT_XDP_GENERIC ?
-			      "generic" : "native",
 		      "adopted", d->dp->adopted,
 		      "rules_version", (json_int_t)d->rules_version,
 		      "applied_version", (json_int_t)d->applied_version,
 		      "store", fg_store_describe(d->store));
+	/* The attach mode is XDP's (dataplane.mode); a DPDK node has none. */
+	if (s && d->cfg.dataplane.kind == FG_DATAPLANE_XDP)
+		json_object_set_new(json_object_get(s, "dataplane"), "mode",
+				    json_string(d->cfg.dataplane.mode ==
+						FG_BOOT_XDP_GENERIC ?
+						"generic" : "native"));
 	if (d->apply_error[0])
 		json_object_set_new(s, "apply_error", json_string(d->apply_error));
 	if (d->apply_backoff_ms)

@@ -139,6 +139,13 @@ struct fg_host *fg_host_start(struct event_base *base,
 		goto fail;
 	}
 	h->base = base;
+	/* floodgate-dpdk owns its ports and resolves its own next hops
+	 * (fg_dpdk_path.h): the kernel's sysctls and neighbour entries are
+	 * not on its path, and a dpdk node names no interfaces. */
+	if (cfg->dataplane.kind == FG_DATAPLANE_DPDK) {
+		free(rep);
+		return h;
+	}
 	if (fg_host_cfg(cfg, h->saved, sizeof(h->saved), &h->scfg, err, errlen))
 		goto fail;
 	for (i = 0; i < cfg->dataplane.ninterfaces; i++)
@@ -173,7 +180,7 @@ void fg_host_follow(struct fg_host *h, const struct fg_ruleset *rs)
 	struct fg_addr *t = NULL;
 	size_t n = 0;
 
-	if (!h)
+	if (!h || !h->neigh)
 		return;
 	if (fg_neigh_targets(rs, &t, &n)) {
 		fg_log(FG_LOG_ERROR, "neighbours: out of memory");
@@ -217,6 +224,10 @@ int fg_host_undo(const struct fg_boot_config *cfg)
 
 	if (!rep)
 		return -ENOMEM;
+	if (cfg->dataplane.kind == FG_DATAPLANE_DPDK) {
+		free(rep);
+		return 0; /* fg_host_start prepared nothing */
+	}
 	rc = fg_host_cfg(cfg, saved, sizeof(saved), &scfg, err, sizeof(err));
 	if (rc) {
 		fg_log(FG_LOG_ERROR, "detach: %s", err);

@@ -922,8 +922,10 @@ static int fg_plan_backend_ids(struct fg_cctx *x)
 
 			fg_be_ident_of(&nb->ident, x->svc_ids[i],
 				       &s->backends[j]);
-			old = fg_bsearch(nb, c->cur.bes + first, nrun,
-					 sizeof(*nb), fg_cs_be_cmp);
+			/* A fresh compiler has no backend array yet: no
+			 * arithmetic on its NULL (UBSan). */
+			old = nrun ? fg_bsearch(nb, c->cur.bes + first, nrun,
+						sizeof(*nb), fg_cs_be_cmp) : NULL;
 			if (old) {
 				nb->id = old->id;
 			} else {

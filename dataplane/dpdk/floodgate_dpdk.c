@@ -2,7 +2,7 @@
 /*
  * floodgate_dpdk.c - floodgate-dpdk, the DPDK L4 dataplane process.
  *
- *   floodgate-dpdk [EAL options] -- --rules FILE [options]
+ *   floodgate-dpdk [EAL options] -- [--control PATH] [--rules FILE] [options]
  *
  * The EAL starts on real ports or virtual devices (--vdev net_ring0,
  * net_null0, net_pcap0,..., net_af_xdp0,iface=..., net_af_packet0,...),
@@ -23,9 +23,14 @@
  * --idle-sleep-us per poll (0: never sleep), so a quiet worker leaves a
  * small box's CPUs to the daemon, etcd and the tests.
  *
- * Tables come from a rule-set JSON file (the API's PUT /v1/config body)
- * compiled at start; fg_dp_tables_new() takes the compiled images, so
- * the control socket will feed the same function.
+ * Tables come from floodgated over the control socket (--control,
+ * dataplane/dpdkctl/fg_dpdk_ctl.h): the main lcore polls it, builds the
+ * tables of each pushed set with fg_dp_tables_new(), publishes them and
+ * frees the old ones after an RCU grace period (rte_rcu QSBR: every
+ * worker reports a quiescent state after each loop iteration), then
+ * acknowledges; while floodgated is away the workers go on with what
+ * they have. --rules FILE (the API's PUT /v1/config body) gives the
+ * tables to start with, held as version 1 until floodgated pushes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,11 +52,14 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_telemetry.h>
 
 #include "fg_compile.h"
+#include "fg_dpdk_ctl.h"
 #include "fg_dpdk_path.h"
 #include "fg_dpdk_rules.h"
 
@@ -65,6 +73,7 @@
 
 struct fg_opts {
 	const char *rules;
+	const char *control;
 	unsigned int mbufs;        /* 0 = computed */
 	unsigned int idle_polls;
 	unsigned int idle_sleep_us;
@@ -75,8 +84,11 @@ struct fg_opts {
 static void fg_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"usage: %s [EAL options] -- --rules FILE [options]\n"
-"  --rules FILE          rule set, the API's JSON (PUT /v1/config body)\n"
+"usage: %s [EAL options] -- [--control PATH] [--rules FILE] [options]\n"
+"  --control PATH        control socket floodgated pushes the tables over\n"
+"                        (0600; dataplane.control_socket of its boot file)\n"
+"  --rules FILE          rule set to start with, the API's JSON (PUT\n"
+"                        /v1/config body); one of the two is required\n"
 "  --tunnel-src4 ADDR    DSR outer source (IPv4); --tunnel-src6 ADDR\n"
 "  --snat4 ADDR          full-NAT source (default: the tunnel source); --snat6\n"
 "  --route P/LEN@PORT[,GW]  a route out of data port PORT, through GW\n"
@@ -153,7 +165,7 @@ static int fg_parse_route(const char *arg, struct fg_dp_route *r)
 }
 
 enum {
-	O_RULES = 256, O_TUN4, O_TUN6, O_SNAT4, O_SNAT6, O_ROUTE, O_GUE, O_CT,
+	O_RULES = 256, O_CONTROL, O_TUN4, O_TUN6, O_SNAT4, O_SNAT6, O_ROUTE, O_GUE, O_CT,
 	O_CTSYN, O_NAT, O_BUCKETS, O_TCPTO, O_UDPTO, O_MTU, O_MBUFS, O_IDLE,
 	O_SLEEP, O_NOTAP, O_HELP,
 };
@@ -163,6 +175,7 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 {
 	static const struct option lo[] = {
 		{ "rules", required_argument, NULL, O_RULES },
+		{ "control", required_argument, NULL, O_CONTROL },
 		{ "tunnel-src4", required_argument, NULL, O_TUN4 },
 		{ "tunnel-src6", required_argument, NULL, O_TUN6 },
 		{ "snat4", required_argument, NULL, O_SNAT4 },
@@ -194,6 +207,7 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 		bad = 0;
 		switch (c) {
 		case O_RULES: o->rules = optarg; break;
+		case O_CONTROL: o->control = optarg; break;
 		case O_TUN4:
 			bad = fg_parse_addr(optarg, FG_AF_INET, a) < 0;
 			o->s.tunnel_src4 = a[0];
@@ -258,8 +272,9 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->rules) {
-		fprintf(stderr, "floodgate-dpdk: --rules FILE is required\n");
+	if (!o->rules && !o->control) {
+		fprintf(stderr, "floodgate-dpdk: --control PATH or --rules FILE "
+			"is required\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -277,7 +292,13 @@ struct fg_worker {
 
 static volatile int fg_quit;
 static struct fg_opts fg_o;
+/* The live tables: written by the main lcore (release), read by each
+ * worker once per loop iteration (acquire); the old ones are freed after
+ * rte_rcu_qsbr_synchronize() on fg_qsbr. */
 static const struct fg_dp_tables *fg_tab;
+static struct rte_rcu_qsbr *fg_qsbr;
+static uint64_t fg_version; /* of fg_tab, for telemetry (atomic) */
+static struct fg_dpdk_ctl_server *fg_ctl;
 static struct fg_dp_buckets *fg_bk;
 static struct fg_worker fg_w[FG_DP_LCORES_MAX];
 static unsigned int fg_nworkers;
@@ -393,16 +414,22 @@ static int fg_worker_main(void *arg)
 
 	memset(tx, 0, sizeof(tx));
 	memset(exc, 0, sizeof(exc));
+	rte_rcu_qsbr_thread_register(fg_qsbr, w->index);
+	rte_rcu_qsbr_thread_online(fg_qsbr, w->index);
 	while (!fg_quit) {
 		uint64_t now = fg_now_ns();
 		unsigned int got = 0;
+		/* One tables pointer per iteration: every packet of it sees
+		 * one rule version. */
+		const struct fg_dp_tables *tab = __atomic_load_n(&fg_tab,
+							       __ATOMIC_ACQUIRE);
 
 		/* Answers other workers learned from first: they may be
 		 * what this worker's next packets wait for. */
 		n = (uint16_t)rte_ring_sc_dequeue_burst(w->learn, (void **)m,
 							 FG_BURST, NULL);
 		for (i = 0; i < n; i++) {
-			fg_dp_learn(w->lc, fg_tab, m[i]->port, m[i], now);
+			fg_dp_learn(w->lc, tab, m[i]->port, m[i], now);
 			rte_pktmbuf_free(m[i]);
 		}
 		got += n;
@@ -411,7 +438,7 @@ static int fg_worker_main(void *arg)
 		/* Hand-offs come from every port: one at a time, each with
 		 * the port it came in on. */
 		for (i = 0; i < n; i++) {
-			fg_dp_burst(w->lc, fg_tab, m[i]->port, &m[i], 1, now, &v[i]);
+			fg_dp_burst(w->lc, tab, m[i]->port, &m[i], 1, now, &v[i]);
 			fg_dispatch(w, m[i]->port, &m[i], &v[i], 1, tx, exc);
 		}
 		got += n;
@@ -423,7 +450,7 @@ static int fg_worker_main(void *arg)
 			if (!n)
 				continue;
 			got += n;
-			fg_dp_burst(w->lc, fg_tab, p, m, n, now, v);
+			fg_dp_burst(w->lc, tab, p, m, n, now, v);
 			fg_dispatch(w, p, m, v, n, tx, exc);
 		}
 		/* The kernel's frames out of the data ports (worker 0). */
@@ -442,6 +469,8 @@ static int fg_worker_main(void *arg)
 			if (fg_has_tap[p])
 				fg_tx_flush(fg_tap_id[p], (uint16_t)w->index, &exc[p]);
 		}
+		/* Done with tab: a swap waits for this (one store). */
+		rte_rcu_qsbr_quiescent(fg_qsbr, w->index);
 		if (got) {
 			idle = 0;
 			continue;
@@ -456,6 +485,8 @@ static int fg_worker_main(void *arg)
 		else
 			usleep(fg_o.idle_sleep_us);
 	}
+	rte_rcu_qsbr_thread_offline(fg_qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(fg_qsbr, w->index);
 	for (p = 0; p < fg_nports; p++) {
 		fg_tx_flush(fg_port_id[p], (uint16_t)w->index, &tx[p]);
 		if (fg_has_tap[p])
@@ -490,7 +521,8 @@ static int fg_tel_stats(const char *cmd, const char *params,
 		handoff += c->handoff;
 	}
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "version", fg_dp_tables_version(fg_tab));
+	rte_tel_data_add_dict_u64(d, "version",
+				  __atomic_load_n(&fg_version, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "workers", fg_nworkers);
 	/* A hand-off is counted rx again by its owner. */
 	rte_tel_data_add_dict_u64(d, "rx", rx - handoff);
@@ -500,6 +532,123 @@ static int fg_tel_stats(const char *cmd, const char *params,
 	for (r = 0; r < FG_DROP_REASON_MAX; r++)
 		rte_tel_data_add_dict_u64(d, fg_drop_reason_name(r), drops[r]);
 	return 0;
+}
+
+/* ----------------------------------------------------------- control */
+
+/* The counters floodgated asks for: the workers' summed (fg_dpdk_ctl.h),
+ * and each device's own drops. Main lcore, from the control server. */
+static int fg_ctl_collect(void *arg, struct fg_dpdk_ctl_counters *c)
+{
+	unsigned int k, r, i;
+	uint16_t p;
+
+	(void)arg;
+	c->nports = fg_nports;
+	c->nlcores = fg_nworkers;
+	for (p = 0; p < fg_nports; p++) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(fg_port_id[p], &es))
+			continue;
+		c->port[p].rx_missed = es.imissed;
+		c->port[p].rx_errors = es.ierrors + es.rx_nombuf;
+		c->port[p].tx_errors = es.oerrors;
+	}
+	for (k = 0; k < fg_nworkers; k++) {
+		const struct fg_dp_counters *x = fg_dp_lcore_counters(fg_w[k].lc);
+		struct fg_dpdk_ctl_lcore *l = &c->lcore[k];
+
+		for (r = 0; r < FG_DROP_REASON_MAX; r++)
+			l->drops[r] = x->drops[r];
+		l->handoff = x->handoff;
+		l->neigh_learned = x->neigh_learned;
+		for (p = 0; p < fg_nports; p++) {
+			const struct fg_dp_port_counters *pc = &x->port[p];
+
+			l->rx += pc->rx;
+			l->tx += pc->tx;
+			l->exception += pc->exception;
+			l->arp_nd += pc->arp_nd;
+			c->port[p].rx += pc->rx;
+			c->port[p].tx += pc->tx;
+			c->port[p].exception += pc->exception;
+			c->port[p].arp_nd += pc->arp_nd;
+		}
+		for (i = 0; i < FG_SVC_MAX; i++) {
+			c->svc[i].packets += x->svc[i].packets;
+			c->svc[i].bytes += x->svc[i].bytes;
+			c->svc[i].new_flows += x->svc[i].new_flows;
+		}
+		for (i = 0; i < FG_BACKEND_MAX; i++) {
+			c->be[i].packets += x->be[i].packets;
+			c->be[i].bytes += x->be[i].bytes;
+			c->be[i].new_flows += x->be[i].new_flows;
+		}
+		for (i = 0; i < FG_LIMIT_MAX; i++) {
+			c->limit[i].passed += x->limit[i].passed;
+			c->limit[i].limited += x->limit[i].limited;
+		}
+	}
+	return 0;
+}
+
+static void fg_ctl_note(void *arg, const char *msg)
+{
+	(void)arg;
+	printf("floodgate-dpdk: %s\n", msg);
+	fflush(stdout);
+}
+
+/* fg_settings_id - FNV-1a of the checked settings: floodgated learns
+ * from HELLO whether the process it talks to kept its settings. */
+static uint64_t fg_settings_id(const struct fg_dp_settings *s)
+{
+	const uint8_t *b = (const uint8_t *)s;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(*s); i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* fg_tables_swap - publish nt, wait until no worker can still read the
+ * tables it replaces, free those. Main lcore. */
+static void fg_tables_swap(struct fg_dp_tables *nt)
+{
+	struct fg_dp_tables *old = (struct fg_dp_tables *)fg_tab;
+
+	__atomic_store_n(&fg_tab, nt, __ATOMIC_RELEASE);
+	__atomic_store_n(&fg_version, fg_dp_tables_version(nt), __ATOMIC_RELAXED);
+	/* Every worker passes through a quiescent state once per loop
+	 * iteration: a grace period is one iteration (a burst, or an idle
+	 * sleep of --idle-sleep-us). */
+	rte_rcu_qsbr_synchronize(fg_qsbr, RTE_QSBR_THRID_INVALID);
+	fg_dp_tables_free(old);
+}
+
+/* fg_ctl_install - the tables of a pushed set, switched to; the server
+ * answers floodgated (ACK once every worker runs them, or why not). */
+static void fg_ctl_install(const struct fg_dpdk_ctl_set *set)
+{
+	struct fg_dp_tables *nt;
+	struct fg_compiled view;
+	char err[512];
+	int e = 0;
+
+	fg_dpdk_ctl_set_view(set, &view);
+	nt = fg_dp_tables_new(&view, &fg_o.s, (int)rte_socket_id(), &e, err,
+			      sizeof(err));
+	if (!nt) {
+		fg_dpdk_ctl_server_installed(fg_ctl, e, err);
+		return;
+	}
+	fg_tables_swap(nt);
+	fg_dpdk_ctl_server_installed(fg_ctl, 0, NULL);
+	printf("floodgate-dpdk: running version %llu (%u services, %u backends)\n",
+	       (unsigned long long)set->version, set->nsvcs, set->nbackends);
+	fflush(stdout);
 }
 
 /* ------------------------------------------------------------- ports */
@@ -589,6 +738,7 @@ int main(int argc, char **argv)
 	struct fg_compiled *cp = NULL;
 	struct rte_mempool *mp = NULL;
 	struct fg_dp_tables *tab = NULL;
+	struct fg_dpdk_ctl_set *set = NULL;
 	unsigned int mtu = 0, lcore, k, nmbufs;
 	uint16_t id, p;
 	char err[512];
@@ -687,25 +837,70 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	comp = fg_compiler_new(NULL);
-	if (!comp) {
-		fprintf(stderr, "floodgate-dpdk: out of memory\n");
-		goto out;
+	/* The tables to start with: the rule file's, or the empty set's
+	 * (everything to the exception path) until floodgated pushes. */
+	if (fg_o.rules) {
+		comp = fg_compiler_new(NULL);
+		if (!comp) {
+			fprintf(stderr, "floodgate-dpdk: out of memory\n");
+			goto out;
+		}
+		rc = fg_dp_rules_load(comp, fg_o.rules, 1, &cp, err, sizeof(err));
+		if (!rc)
+			set = fg_dpdk_ctl_set_from_compiled(cp, NULL, &rc, err,
+							    sizeof(err));
+		if (!set) {
+			fprintf(stderr, "floodgate-dpdk: %s\n", err);
+			goto out;
+		}
+	} else {
+		set = fg_dpdk_ctl_set_empty();
+		if (!set) {
+			fprintf(stderr, "floodgate-dpdk: out of memory\n");
+			goto out;
+		}
 	}
-	rc = fg_dp_rules_load(comp, fg_o.rules, 1, &cp, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "floodgate-dpdk: %s\n", err);
-		goto out;
+	{
+		struct fg_compiled view;
+
+		fg_dpdk_ctl_set_view(set, &view);
+		tab = fg_dp_tables_new(&view, &fg_o.s, rte_socket_id(), &e, err,
+				       sizeof(err));
 	}
-	tab = fg_dp_tables_new(cp, &fg_o.s, rte_socket_id(), &e, err, sizeof(err));
 	if (!tab) {
 		fprintf(stderr, "floodgate-dpdk: tables: %s\n", err);
 		goto out;
 	}
-	fg_compiler_commit(comp, cp);
 	fg_compiled_free(cp);
 	cp = NULL;
 	fg_tab = tab;
+	tab = NULL; /* fg_tab owns it: freed at the end, or by a swap */
+	fg_version = fg_dp_tables_version(fg_tab);
+	{
+		size_t sz = rte_rcu_qsbr_get_memsize(fg_nworkers);
+
+		fg_qsbr = rte_zmalloc("fg_qsbr", sz, RTE_CACHE_LINE_SIZE);
+		if (!fg_qsbr || rte_rcu_qsbr_init(fg_qsbr, fg_nworkers)) {
+			fprintf(stderr, "floodgate-dpdk: RCU: out of memory\n");
+			goto out;
+		}
+	}
+	if (fg_o.control) {
+		struct fg_dpdk_ctl_server_opts co = {
+			.path = fg_o.control,
+			.settings_id = fg_settings_id(&fg_o.s),
+			.nworkers = fg_nworkers,
+			.nports = fg_nports,
+			.collect = fg_ctl_collect,
+			.note = fg_ctl_note,
+		};
+
+		fg_ctl = fg_dpdk_ctl_server_new(&co, &e, err, sizeof(err));
+		if (!fg_ctl) {
+			fprintf(stderr, "floodgate-dpdk: %s\n", err);
+			goto out;
+		}
+	}
 	fg_bk = fg_dp_buckets_new(&fg_o.s, rte_socket_id());
 	if (!fg_bk) {
 		fprintf(stderr, "floodgate-dpdk: out of memory for token buckets\n");
@@ -739,14 +934,31 @@ int main(int argc, char **argv)
 				   "Counters summed over the workers. No parameters");
 	signal(SIGINT, fg_on_signal);
 	signal(SIGTERM, fg_on_signal);
-	printf("floodgate-dpdk: %u ports, %u workers, rules version %llu; running\n",
-	       fg_nports, fg_nworkers,
-	       (unsigned long long)fg_dp_tables_version(fg_tab));
+	/* The counters are there now: the server holds the start set. */
+	if (fg_ctl && !fg_dpdk_ctl_server_hold(fg_ctl, set))
+		set = NULL;
+	printf("floodgate-dpdk: %u ports, %u workers, rules version %llu%s%s; "
+	       "running\n", fg_nports, fg_nworkers,
+	       (unsigned long long)fg_dp_tables_version(fg_tab),
+	       fg_ctl ? ", control socket " : "", fg_ctl ? fg_o.control : "");
 	fflush(stdout);
 	for (k = 0; k < fg_nworkers; k++)
 		rte_eal_remote_launch(fg_worker_main, &fg_w[k], fg_w[k].lcore);
-	while (!fg_quit)
-		usleep(100000);
+	while (!fg_quit) {
+		const struct fg_dpdk_ctl_set *pushed;
+
+		if (!fg_ctl) {
+			usleep(100000);
+			continue;
+		}
+		fg_dpdk_ctl_server_wait(fg_ctl, 100);
+		rc = fg_dpdk_ctl_server_poll(fg_ctl, &pushed);
+		if (rc == 1)
+			fg_ctl_install(pushed);
+		else if (rc < 0)
+			fprintf(stderr, "floodgate-dpdk: control socket: %s\n",
+				strerror(-rc));
+	}
 	rte_eal_mp_wait_lcore();
 	ret = 0;
 out:
@@ -766,7 +978,11 @@ out:
 		rte_ring_free(fg_w[k].learn);
 	}
 	fg_dp_buckets_free(fg_bk);
+	fg_dpdk_ctl_server_free(fg_ctl);
+	fg_dpdk_ctl_set_free(set);
 	fg_dp_tables_free(tab);
+	fg_dp_tables_free((struct fg_dp_tables *)fg_tab);
+	rte_free(fg_qsbr);
 	fg_compiled_free(cp);
 	fg_compiler_free(comp);
 	rte_mempool_free(mp);
