@@ -1186,20 +1186,16 @@ static inline int fg_dp_key_eq(const struct fg_flow_key *a,
 	       x[4] == y[4];
 }
 
-static inline uint64_t fg_dp_nat_timeout(const struct fg_dp_tables *t,
-					 const struct fg_flow_key *k)
-{
-	return k->proto == FG_IPPROTO_UDP ? t->s.ct_timeout_udp_ns :
-					    t->s.ct_timeout_tcp_ns;
-}
-
 /*
  * fg_dp_nat_probe - the entry of key rk (hash h) in a NAT table of `sets`
- * sets, live at now; or NULL with *victim set to the entry a new key
- * takes: a free or expired one, else the one seen longest ago. Why not
- * rte_hash: it has no expiry or eviction, so a full table would refuse
- * every new NAT flow until something deleted entries; these sets evict
- * the stalest, as the XDP program's LRU maps do.
+ * sets; or NULL with *victim set to the entry a new key takes: a free
+ * one, else the one seen longest ago. An entry lives until it is evicted,
+ * as in the XDP program's LRU maps (fg_nat, fg_nat_syn), whatever its
+ * age: its flow may be live in the connection table long after the
+ * backend last answered, and a port stays taken until then. Why not
+ * rte_hash: it has no eviction, so a full table would refuse every new
+ * NAT flow until something deleted entries; these sets evict the
+ * stalest, as the LRU maps do.
  */
 static struct fg_dp_nat *fg_dp_nat_probe(const struct fg_dp_tables *t,
 					 struct fg_dp_nat *tab, uint32_t sets,
@@ -1214,8 +1210,7 @@ static struct fg_dp_nat *fg_dp_nat_probe(const struct fg_dp_tables *t,
 	for (i = 0; i < FG_DP_NAT_WAYS; i++) {
 		struct fg_dp_nat *e = &set[i];
 		uint64_t seen = e->rev.last_seen;
-		int live = e->key.family &&
-			   now - seen <= fg_dp_nat_timeout(t, &e->key);
+		int live = e->key.family != 0;
 
 		if (live && fg_dp_key_eq(&e->key, rk))
 			return e;
