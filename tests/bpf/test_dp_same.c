@@ -1738,19 +1738,15 @@ static __u16 s_nat_port(const __u8 *out, __u32 len, int v6)
  * UDP (30 s) and TCP (300 s) flows, DSR and NAT, with and without
  * traffic in between.
  *
- * DPDK BUG (found by this test; frames marked S_BUG_NAT_EXPIRY): the
- * DPDK path's NAT reverse entries expire by their own last_seen, which
- * only the return leg refreshes (fg_dp_nat_probe, fg_dp_reverse), while
- * the XDP program's live until the LRU evicts them. So (1) the reply of
- * a flow whose client kept it alive (conntrack live) but whose backend
- * was quiet for a timeout goes to the kernel instead of the client on
- * DPDK (the XDP program translates it), and (2) a flow that expired
- * gets its old NAT port back on DPDK, a new one (the next probe) on XDP.
- * Fix (dataplane/dpdk/fg_dpdk_path.c, fg_dp_nat_probe): an entry lives
- * until evicted, "int live = e->key.family != 0;", as the LRU maps.
+ * NAT reverse entries (frames marked S_NAT_KEPT) live until evicted in
+ * both dataplanes, as the XDP program's LRU maps do: the reply of a flow
+ * whose client kept it alive (conntrack live) while its backend was quiet
+ * for a timeout is translated, and a flow that expired takes a new NAT
+ * port (the next probe), not its old one. The DPDK path used to expire
+ * them by their own last_seen, which only the return leg refreshes; this
+ * test found it.
  */
-#define S_BUG_NAT_EXPIRY " [DPDK BUG: NAT reverse entry expired by time, " \
-	"the XDP program keeps it (LRU); see s_aging]"
+#define S_NAT_KEPT " [NAT reverse entry kept until evicted, as the LRU maps]"
 static void s_aging(void)
 {
 	const __u64 sec = 1000000000ULL;
@@ -1810,7 +1806,7 @@ static void s_aging(void)
 	s_ps_run("+40 s: flow A datagram (live)", &a, NULL, NULL);
 	s_ps_run("+40 s: flow B client datagram (live)", &b, NULL, NULL);
 	s_ps_run("+40 s: flow B reply (the client's side live)"
-		 S_BUG_NAT_EXPIRY, &br, NULL, NULL);
+		 S_NAT_KEPT, &br, NULL, NULL);
 	s_ps_run("+40 s: flow E client datagram (client idle 40 s)", &e, NULL,
 		 NULL);
 	s_ps_run("+40 s: flow C ack (tcp, live)", &c, NULL, NULL);
@@ -1819,16 +1815,16 @@ static void s_aging(void)
 	s_ps_run("+100 s: flow A datagram (idle 60 s: a new flow)", &a, NULL,
 		 NULL);
 	s_ps_run("+100 s: flow B reply (idle 60 s)"
-		 S_BUG_NAT_EXPIRY, &br, NULL, NULL);
+		 S_NAT_KEPT, &br, NULL, NULL);
 	s_ps_run("+100 s: flow B client datagram (idle 60 s)"
-		 S_BUG_NAT_EXPIRY, &b, NULL, NULL);
+		 S_NAT_KEPT, &b, NULL, NULL);
 	s_ps_run("+100 s: flow C ack (tcp, idle 60 s: live)", &c, NULL, NULL);
 	s_ps_run("+100 s: flow D backend's ack (tcp, live)", &dr, NULL, NULL);
 
 	g.off += 400 * sec;
 	s_ps_run("+500 s: flow C ack (tcp, idle 400 s)", &c, NULL, NULL);
 	s_ps_run("+500 s: flow D backend's ack (idle 400 s)"
-		 S_BUG_NAT_EXPIRY, &dr, NULL, NULL);
+		 S_NAT_KEPT, &dr, NULL, NULL);
 	s_ps_run("+500 s: flow D client ack (idle 400 s)", &d, NULL, NULL);
 	c.flags = FG_TCP_SYN;
 	c.sport = 7002;
