@@ -151,7 +151,7 @@ FG_ASSERT_SIZE(struct fg_pkt, 60);
 struct fg_vlan_hdr {
 	__be16 tci;         /* PCP:3 DEI:1 VID:12 */
 	__be16 encap_proto; /* the next EtherType (or TPID) */
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_vlan_hdr, 4);
 
 struct fg_ip4_hdr {
@@ -165,7 +165,7 @@ struct fg_ip4_hdr {
 	__be16 check;
 	__be32 saddr;
 	__be32 daddr;
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_ip4_hdr, 20);
 
 struct fg_ip6_hdr {
@@ -175,7 +175,7 @@ struct fg_ip6_hdr {
 	__u8 hop_limit;
 	__be32 saddr[4];
 	__be32 daddr[4];
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_ip6_hdr, 40);
 
 /* The common start of hop-by-hop, routing, destination-options and AH
@@ -192,7 +192,7 @@ struct fg_ip6_frag_hdr {
 	__u8 reserved;
 	__be16 frag_off;   /* offset:13 in 8 bytes (high bits), res:2, M:1 */
 	__be32 identification;
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_ip6_frag_hdr, 8);
 
 /* The smallest extension header, and the unit of every IPv6 ext length. */
@@ -208,7 +208,7 @@ struct fg_tcp_hdr {
 	__be16 window;
 	__be16 check;
 	__be16 urg_ptr;
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_tcp_hdr, 20);
 
 struct fg_udp_hdr {
@@ -216,7 +216,7 @@ struct fg_udp_hdr {
 	__be16 dest;
 	__be16 len;        /* header + payload, bytes */
 	__be16 check;
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_udp_hdr, 8);
 
 /* ICMP and ICMPv6 share this 8-byte header; id/sequence are meaningful for
@@ -227,7 +227,7 @@ struct fg_icmp_hdr {
 	__be16 checksum;
 	__be16 id;
 	__be16 sequence;
-} __attribute__((packed));
+} FG_WIRE;
 FG_ASSERT_SIZE(struct fg_icmp_hdr, 8);
 
 /* ------------------------------------------------------------------------

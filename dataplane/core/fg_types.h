@@ -20,6 +20,21 @@
  * follow, and userspace callers get the same code the BPF program runs. */
 #define FG_INLINE static __always_inline
 
+/*
+ * Wire headers (fg_parse.h): packed in userspace, where a header sits
+ * wherever its frame puts it (IP 2 bytes off a word behind Ethernet) and
+ * packed keeps every access defined (UBSan checks it); natural in the
+ * BPF program, where clang turns a packed member into byte loads and
+ * stores, and the JIT on the CPUs the dataplane runs on loads unaligned
+ * words as cheaply as aligned ones. Every such header has no padding
+ * (FG_ASSERT_SIZE), so the two layouts are the same bytes.
+ */
+#ifdef __bpf__
+#define FG_WIRE
+#else
+#define FG_WIRE __attribute__((packed))
+#endif
+
 #define FG_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define FG_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
