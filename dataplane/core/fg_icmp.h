@@ -32,6 +32,11 @@
 #define FG_ICMP4_FRAG_NEEDED 3U /* type; code 4 */
 #define FG_ICMP6_TOO_BIG 2U     /* type; code 0 */
 
+/* Eight bytes of a frame, wherever they sit (FG_WIRE). */
+struct fg_icmp_w64 {
+	__u64 v;
+} FG_WIRE;
+
 /* fg_icmp_too_big_hdr_len - the answer's IP + ICMP header bytes. */
 FG_INLINE __u32 fg_icmp_too_big_hdr_len(__u8 family)
 {
@@ -150,12 +155,16 @@ FG_INLINE int fg_icmp_too_big_write(void *hdr, const void *end, __u8 family,
 		__u32 n8 = quote_len / 8, k;
 
 		for (i = 0; i < FG_ICMP_QUOTE_MAX / 8; i++) {
-			const __u64 *w = (const __u64 *)(q + 8 * i);
+			/* The quote is where the frame put it: read through
+			 * a wire struct (FG_WIRE: unaligned-safe in
+			 * userspace, one load in BPF). */
+			const struct fg_icmp_w64 *w =
+				(const struct fg_icmp_w64 *)(q + 8 * i);
 			__u64 v;
 
 			if (i >= n8 || (const void *)(w + 1) > end)
 				break;
-			v = *w;
+			v = w->v;
 			s64 += (v & 0xffffffffULL) + (v >> 32);
 		}
 		for (k = 0; k < 7; k++) {
