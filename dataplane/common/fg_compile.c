@@ -201,31 +201,6 @@ static __u8 fg_addr_words(const struct fg_addr *a, __be32 w[4])
 	return FG_AF_INET6;
 }
 
-/* The unspecified address (0.0.0.0 or ::). */
-static bool fg_addr_is_zero(const struct fg_addr *a)
-{
-	__be32 w[4];
-
-	fg_addr_words(a, w);
-	return !(w[0] | w[1] | w[2] | w[3]);
-}
-
-/* 1 when a bit past `len` is set in the address (host bits of a prefix). */
-static bool fg_addr_host_bits(const struct fg_addr *a, unsigned int len)
-{
-	const __u8 *b = a->family == AF_INET ? (const __u8 *)&a->a4 :
-					       (const __u8 *)&a->a6;
-	unsigned int nbytes = a->family == AF_INET ? 4 : 16, i;
-
-	for (i = len / 8; i < nbytes; i++) {
-		__u8 mask = i == len / 8 ? (__u8)(0xffU >> (len % 8)) : 0xffU;
-
-		if (b[i] & mask)
-			return true;
-	}
-	return false;
-}
-
 /* Names compare as bytes, bounded by FG_NAME_MAX. */
 static int fg_cmp_name(const char *a, const char *b)
 {
@@ -489,34 +464,11 @@ struct fg_name_ref {
 	__u32 idx;
 };
 
-struct fg_key_ref {
-	struct fg_svc_key key;
-	__u32 idx;
-};
-
-struct fg_be_ref {
-	struct fg_be_ident ident;
-	__u32 idx;
-};
-
-/* Sort-record comparators: by name, by service key, by backend. */
+/* Sort-record comparator: by name. */
 static int fg_name_ref_cmp(const void *a, const void *b)
 {
 	return fg_cmp_name(((const struct fg_name_ref *)a)->name,
 			   ((const struct fg_name_ref *)b)->name);
-}
-
-static int fg_key_ref_cmp(const void *a, const void *b)
-{
-	return memcmp(&((const struct fg_key_ref *)a)->key,
-		      &((const struct fg_key_ref *)b)->key,
-		      sizeof(struct fg_svc_key));
-}
-
-static int fg_be_ref_cmp(const void *a, const void *b)
-{
-	return fg_be_ident_cmp(&((const struct fg_be_ref *)a)->ident,
-			       &((const struct fg_be_ref *)b)->ident);
 }
 
 /* The rs index of service `name`, or -1 (svc_order must be sorted). */
@@ -530,262 +482,56 @@ static long fg_rs_svc_index(const struct fg_cctx *x, const char *name)
 }
 
 /*
- * Backends of one service: count, addresses, ports, states, NAT family,
- * duplicates. 0, -EINVAL with a message, or -ENOMEM.
+ * Capacity: what a valid rule set can still exceed on this node. Values
+ * (names, addresses, ports, enums, duplicates, ranges, which service a
+ * limit names) are the rule model's to judge, once, where the rules are
+ * read (fg_ruleset_from_json, or the objects' parsers and
+ * fg_ruleset_check on an edit: fg_rules_json.h); every caller compiles a
+ * checked set. What stays here is what only the compiler knows: its own
+ * table sizes (fg_compile_opts), the ring's backend bound, and the
+ * fixed-length limit lists the packet path walks. A limit must name a
+ * service of the set to be bound at all, so that is refused too rather
+ * than trusted. Leaves x->svc_order sorted by name for the binding.
+ * 0, -EINVAL with a message, or -ENOMEM.
  */
-static int fg_validate_backends(struct fg_cctx *x,
-				const struct fg_rule_service *s)
-{
-	struct fg_be_ref *order;
-	int ret = 0;
-	__u32 j;
-
-	if (s->nbackends > FG_MAGLEV_BACKENDS_MAX)
-		return fg_fail(x->err, x->errlen, -EINVAL,
-			       "services.%s.backends: at most %u entries",
-			       s->name, FG_MAGLEV_BACKENDS_MAX);
-	if (s->nbackends && !s->backends)
-		return fg_fail(x->err, x->errlen, -EINVAL,
-			       "services.%s.backends: missing", s->name);
-	for (j = 0; j < s->nbackends; j++) {
-		const struct fg_rule_backend *b = &s->backends[j];
-
-		if (!fg_family_valid(b->addr.family))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.backends[%u].addr: not an IPv4 or IPv6 address",
-				       s->name, j);
-		if (fg_addr_is_zero(&b->addr))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.backends[%u].addr: must not be the unspecified address",
-				       s->name, j);
-		/* DSR keeps the VIP's port: a backend port is only needed
-		 * (and only used) by full NAT. */
-		if (b->port == 0 && s->forward == FG_FWD_NAT)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.backends[%u].port: must be 1..65535",
-				       s->name, j);
-		if ((unsigned int)b->state > FG_BACKEND_DOWN)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.backends[%u].state: must be active, drain or down",
-				       s->name, j);
-		/* Full NAT rewrites addresses in place: no 4-to-6 here. */
-		if (s->forward == FG_FWD_NAT && b->addr.family != s->vip.family)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.backends[%u].addr: forward nat needs the VIP's address family",
-				       s->name, j);
-	}
-	if (s->nbackends < 2)
-		return 0;
-
-	order = malloc(s->nbackends * sizeof(*order));
-	if (!order)
-		return -ENOMEM;
-	for (j = 0; j < s->nbackends; j++) {
-		fg_be_ident_of(&order[j].ident, 0, &s->backends[j]);
-		order[j].idx = j;
-	}
-	fg_qsort(order, s->nbackends, sizeof(*order), fg_be_ref_cmp);
-	for (j = 1; j < s->nbackends; j++) {
-		if (fg_be_ref_cmp(&order[j - 1], &order[j]) == 0) {
-			__u32 i0 = order[j - 1].idx, i1 = order[j].idx;
-			__u32 a = i0 < i1 ? i0 : i1, b = i0 < i1 ? i1 : i0;
-
-			ret = fg_fail(x->err, x->errlen, -EINVAL,
-				      "services.%s.backends[%u]: same address and port as backends[%u]",
-				      s->name, b, a);
-			break;
-		}
-	}
-	free(order);
-	return ret;
-}
-
-/*
- * Services: count, names (syntax, unique), VIP, enums, backends, and
- * unique (vip, port, proto). Leaves x->svc_order sorted by name for
- * the limit binding. 0, -EINVAL with a message, or -ENOMEM.
- */
-static int fg_validate_services(struct fg_cctx *x)
+static int fg_check_capacity(struct fg_cctx *x)
 {
 	const struct fg_ruleset *rs = x->rs;
-	struct fg_key_ref *order;
+	__u32 i, nglobal = 0, *per_svc;
 	int ret = 0;
-	__u32 i;
 
 	if (rs->nservices > x->c->opts.svc_max)
 		return fg_fail(x->err, x->errlen, -EINVAL,
 			       "services: at most %u", x->c->opts.svc_max);
-	if (rs->nservices && !rs->services)
-		return fg_fail(x->err, x->errlen, -EINVAL,
-			       "services: missing");
-	for (i = 0; i < rs->nservices; i++) {
-		const struct fg_rule_service *s = &rs->services[i];
-
-		if (!fg_name_valid(s->name))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services[%u]: invalid name (must match " FG_NAME_RE ")",
-				       i);
-		if (!fg_family_valid(s->vip.family))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.vip: not an IPv4 or IPv6 address",
-				       s->name);
-		if (fg_addr_is_zero(&s->vip))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.vip: must not be the unspecified address",
-				       s->name);
-		if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.proto: must be tcp or udp",
-				       s->name);
-		if ((unsigned int)s->mode > FG_MODE_L7)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.mode: must be l4 or l7",
-				       s->name);
-		if ((unsigned int)s->forward > FG_FWD_NAT)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.forward: must be dsr-ipip, dsr-gue or nat",
-				       s->name);
-		if ((unsigned int)s->hash > FG_HASH_SRC_IP)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s.hash: must be 5tuple or src_ip",
-				       s->name);
-		ret = fg_validate_backends(x, s);
-		if (ret)
-			return ret;
-	}
-
-	/* Names: sorted once, kept for binding limits to services. */
-	for (i = 0; i < rs->nservices; i++) {
-		x->svc_order[i].name = rs->services[i].name;
-		x->svc_order[i].idx = i;
-	}
-	fg_qsort(x->svc_order, rs->nservices, sizeof(*x->svc_order),
-	      fg_name_ref_cmp);
-	for (i = 1; i < rs->nservices; i++)
-		if (fg_name_ref_cmp(&x->svc_order[i - 1],
-				    &x->svc_order[i]) == 0)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "services.%s: name used twice",
-				       x->svc_order[i].name);
-
-	if (rs->nservices < 2)
-		return 0;
-	order = malloc(rs->nservices * sizeof(*order));
-	if (!order)
-		return -ENOMEM;
-	for (i = 0; i < rs->nservices; i++) {
-		fg_svc_key_of(&order[i].key, &rs->services[i], 0);
-		order[i].idx = i;
-	}
-	fg_qsort(order, rs->nservices, sizeof(*order), fg_key_ref_cmp);
-	for (i = 1; i < rs->nservices; i++) {
-		if (fg_key_ref_cmp(&order[i - 1], &order[i]) == 0) {
-			__u32 i0 = order[i - 1].idx, i1 = order[i].idx;
-
-			ret = fg_fail(x->err, x->errlen, -EINVAL,
-				      "services.%s: same vip, port and proto as services.%s",
-				      rs->services[i0 > i1 ? i0 : i1].name,
-				      rs->services[i0 > i1 ? i1 : i0].name);
-			break;
-		}
-	}
-	free(order);
-	return ret;
-}
-
-/*
- * Limits: names, the named service, enums, rate and burst ranges, match
- * prefixes, and the per-service and global list sizes. 0, -EINVAL with a
- * message, or -ENOMEM.
- */
-static int fg_validate_limits(struct fg_cctx *x)
-{
-	const struct fg_ruleset *rs = x->rs;
-	__u32 i, j, nglobal = 0, *per_svc;
-	int ret = 0;
-
 	if (rs->nlimits > x->c->opts.limit_max)
 		return fg_fail(x->err, x->errlen, -EINVAL,
 			       "limits: at most %u", x->c->opts.limit_max);
-	if (rs->nlimits && !rs->limits)
-		return fg_fail(x->err, x->errlen, -EINVAL, "limits: missing");
-	for (i = 0; i < rs->nlimits; i++) {
-		const struct fg_rule_limit *l = &rs->limits[i];
+	if ((rs->nservices && !rs->services) || (rs->nlimits && !rs->limits))
+		return fg_fail(x->err, x->errlen, -EINVAL,
+			       "rule set: a count without its array");
+	for (i = 0; i < rs->nservices; i++) {
+		const struct fg_rule_service *s = &rs->services[i];
 
-		if (!fg_name_valid(l->name))
+		if (s->nbackends > FG_MAGLEV_BACKENDS_MAX)
 			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits[%u]: invalid name (must match [a-z0-9][a-z0-9_-]{0,62})",
-				       i);
-		/* Few limits: a quadratic duplicate check is cheaper than
-		 * sorting them. */
-		for (j = 0; j < i; j++)
-			if (!fg_cmp_name(l->name, rs->limits[j].name))
-				return fg_fail(x->err, x->errlen, -EINVAL,
-					       "limits.%s: name used twice",
-					       l->name);
-		if (!memchr(l->service, '\0', FG_NAME_MAX))
+				       "services.%s.backends: at most %u entries",
+				       s->name, FG_MAGLEV_BACKENDS_MAX);
+		if (s->nbackends && !s->backends)
 			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.service: too long", l->name);
-		if (l->service[0] && fg_rs_svc_index(x, l->service) < 0)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.service: no service named %s",
-				       l->name, l->service);
-		if ((unsigned int)l->key > FG_LKEY_SERVICE)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.key: must be src_ip, src_prefix/N, flow or service",
-				       l->name);
-		if (l->key == FG_LKEY_SRC_PREFIX &&
-		    (l->prefix_len < 1 || l->prefix_len > 128))
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.key: src_prefix length must be 1..128",
-				       l->name);
-		/* rps and respond are valid, and refused as not
-		 * enforceable (fg_check_enforceable), not as invalid. */
-		if ((unsigned int)l->unit > (unsigned int)FG_LUNIT_RPS)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.unit: must be pps, bps, cps or rps",
-				       l->name);
-		if (l->rate < FG_TB_RATE_MIN || l->rate > FG_TB_RATE_MAX)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.rate: must be %llu..%llu",
-				       l->name, FG_TB_RATE_MIN, FG_TB_RATE_MAX);
-		if (l->burst < 1)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.burst: must be >= 1", l->name);
-		if ((unsigned int)l->action > (unsigned int)FG_LACT_RESPOND)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.action: must be drop, reset or respond",
-				       l->name);
-		if (l->match_proto && l->match_proto != IPPROTO_TCP &&
-		    l->match_proto != IPPROTO_UDP)
-			return fg_fail(x->err, x->errlen, -EINVAL,
-				       "limits.%s.match.proto: must be tcp or udp",
-				       l->name);
-		if (l->match_src_set) {
-			unsigned int max;
-
-			if (!fg_family_valid(l->match_src.family))
-				return fg_fail(x->err, x->errlen, -EINVAL,
-					       "limits.%s.match.src: not an IPv4 or IPv6 prefix",
-					       l->name);
-			max = l->match_src.family == AF_INET ? 32 : 128;
-			if (l->match_src_len > max)
-				return fg_fail(x->err, x->errlen, -EINVAL,
-					       "limits.%s.match.src: prefix length must be 0..%u",
-					       l->name, max);
-			if (fg_addr_host_bits(&l->match_src, l->match_src_len))
-				return fg_fail(x->err, x->errlen, -EINVAL,
-					       "limits.%s.match.src: host bits set",
-					       l->name);
-		}
+				       "services.%s.backends: missing", s->name);
+		x->svc_order[i].name = s->name;
+		x->svc_order[i].idx = i;
 	}
+	fg_qsort(x->svc_order, rs->nservices, sizeof(*x->svc_order),
+		 fg_name_ref_cmp);
 
-	/* List sizes: the dataplane evaluates fixed-size lists. */
+	/* The lists the packet path walks have fixed lengths. */
 	per_svc = calloc(rs->nservices ? rs->nservices : 1, sizeof(*per_svc));
 	if (!per_svc)
 		return -ENOMEM;
 	for (i = 0; i < rs->nlimits; i++) {
 		const struct fg_rule_limit *l = &rs->limits[i];
+		long si;
 
 		if (!l->service[0]) {
 			if (++nglobal > FG_GLOBAL_LIMITS_MAX) {
@@ -796,8 +542,14 @@ static int fg_validate_limits(struct fg_cctx *x)
 			}
 			continue;
 		}
-		if (++per_svc[fg_rs_svc_index(x, l->service)] >
-		    FG_SVC_LIMITS_MAX) {
+		si = fg_rs_svc_index(x, l->service);
+		if (si < 0) {
+			ret = fg_fail(x->err, x->errlen, -EINVAL,
+				      "limits.%s.service: no service named %.63s",
+				      l->name, l->service);
+			break;
+		}
+		if (++per_svc[si] > FG_SVC_LIMITS_MAX) {
 			ret = fg_fail(x->err, x->errlen, -EINVAL,
 				      "limits.%s: at most %u limits per service (services.%s)",
 				      l->name, FG_SVC_LIMITS_MAX, l->service);
@@ -1496,9 +1248,7 @@ int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 	x.nx->version = version;
 	x.nx->base_serial = c->serial;
 
-	ret = fg_validate_services(&x);
-	if (!ret)
-		ret = fg_validate_limits(&x);
+	ret = fg_check_capacity(&x);
 	if (!ret)
 		ret = fg_check_enforceable(&x);
 	if (!ret)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * fg_compile.h - the rule compiler: a validated struct fg_ruleset in, the
+ * fg_compile.h - the rule compiler: a checked struct fg_ruleset in, the
  * table images of one generation out (fg_tables.h structs), for any
  * dataplane (the XDP loader writes them to maps, the DPDK dataplane to its
  * tables).
@@ -177,15 +177,18 @@ void fg_compiler_set_cluster_nodes(struct fg_compiler *c, __u32 nodes);
 /*
  * fg_compile - compile rs into the images of the inactive generation.
  *
- * Validates rs as a whole (names, addresses, ports, enums, duplicates,
- * limit bindings and profiles, list sizes) and allocates ids and ring
+ * rs must be a checked rule set (fg_ruleset_from_json, or an edit passed
+ * through fg_ruleset_check: fg_rules_json.h judges every value once). The
+ * compiler checks only capacity: its table sizes, backends per ring, the
+ * limit lists' lengths, a limit bound to a service of the set, and a
+ * profile's window. It allocates ids and ring
  * slices without changing c. On success *out holds the images; commit
  * them with fg_compiler_commit() after the switch, or drop them with
  * fg_compiled_free(). Only one compile may be pending: committing an older
  * one fails with -ESTALE.
  *
- * Returns 0; -EINVAL for invalid rules (message in err, naming the field
- * as "services.NAME.backends[I].port"); -EOPNOTSUPP for valid rules this
+ * Returns 0; -EINVAL for rules beyond capacity (message in err, naming the
+ * field as "services.NAME.backends"); -EOPNOTSUPP for valid rules this
  * node cannot enforce (l7 services, cluster-scope limits outside a
  * cluster); -ENOSPC when ids or ring slots are
  * exhausted (the active generation holds the rest); -ENOMEM. On failure

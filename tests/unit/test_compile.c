@@ -989,48 +989,22 @@ static void test_limit_binding(void **state)
 }
 
 /* ---------------------------------------------------------------------
- * Validation: every bad input fails with -EINVAL and a field name, and
- * leaves the compiler exactly as it was.
+ * Capacity: a checked rule set this compiler cannot hold fails with
+ * -EINVAL and a field name, and leaves the compiler exactly as it was.
+ * Values are the rule model's (test_rules_json): the compiler trusts them.
  */
 
 enum mutation {
-	M_NAME, M_DUP_NAME, M_DUP_KEY, M_VIP_FAMILY, M_VIP_ZERO, M_PROTO,
-	M_FORWARD, M_HASH, M_MODE, M_BE_PORT, M_BE_DUP, M_BE_FAMILY,
-	M_BE_STATE, M_NAT_MIXED, M_TOO_MANY_BE, M_L_NAME, M_L_DUP,
-	M_L_RATE0, M_L_RATE_BIG, M_L_BURST0, M_L_HOSTBITS, M_L_SRCLEN,
-	M_L_PREFIX0, M_L_KEY, M_L_UNIT, M_L_ACTION, M_L_PROTO, M_L_WINDOW,
+	M_TOO_MANY_BE, M_L_UNBOUND, M_L_WINDOW, M_SVC_MAX, M_LIMIT_MAX,
 	M_COUNT
 };
 
 static const char *const mutation_field[M_COUNT] = {
-	[M_NAME] = "services[1]: invalid name",
-	[M_DUP_NAME] = "services.web: name used twice",
-	[M_DUP_KEY] = "services.api: same vip, port and proto as services.web",
-	[M_VIP_FAMILY] = "services.api.vip",
-	[M_VIP_ZERO] = "services.api.vip",
-	[M_PROTO] = "services.api.proto",
-	[M_FORWARD] = "services.api.forward",
-	[M_HASH] = "services.api.hash",
-	[M_MODE] = "services.api.mode",
-	[M_BE_PORT] = "services.api.backends[1].port",
-	[M_BE_DUP] = "services.api.backends[1]: same address and port as backends[0]",
-	[M_BE_FAMILY] = "services.api.backends[0].addr",
-	[M_BE_STATE] = "services.api.backends[1].state",
-	[M_NAT_MIXED] = "services.api.backends[1].addr",
-	[M_TOO_MANY_BE] = "services.api.backends",
-	[M_L_NAME] = "limits[0]: invalid name",
-	[M_L_DUP] = "limits.perip: name used twice",
-	[M_L_RATE0] = "limits.perip.rate",
-	[M_L_RATE_BIG] = "limits.perip.rate",
-	[M_L_BURST0] = "limits.perip.burst",
-	[M_L_HOSTBITS] = "limits.perip.match.src: host bits set",
-	[M_L_SRCLEN] = "limits.perip.match.src",
-	[M_L_PREFIX0] = "limits.perip.key",
-	[M_L_KEY] = "limits.perip.key",
-	[M_L_UNIT] = "limits.perip.unit",
-	[M_L_ACTION] = "limits.perip.action",
-	[M_L_PROTO] = "limits.perip.match.proto",
+	[M_TOO_MANY_BE] = "services.api.backends: at most",
+	[M_L_UNBOUND] = "limits.perip.service: no service named shop",
 	[M_L_WINDOW] = "limits.perip.burst",
+	[M_SVC_MAX] = "services: at most 2",
+	[M_LIMIT_MAX] = "limits: at most 2",
 };
 
 static void build_good(struct fg_ruleset *rs)
@@ -1053,38 +1027,12 @@ static void mutate(struct fg_ruleset *rs, enum mutation m)
 	struct fg_rule_limit *l = &rs->limits[0];
 
 	switch (m) {
-	case M_NAME: snprintf(s->name, FG_NAME_MAX, "Api"); break;
-	case M_DUP_NAME: snprintf(s->name, FG_NAME_MAX, "web"); break;
-	case M_DUP_KEY: s->vip = rs->services[0].vip; break;
-	case M_VIP_FAMILY: s->vip.family = AF_UNIX; break;
-	case M_VIP_ZERO: s->vip = addr4("0.0.0.0"); break;
-	case M_PROTO: s->proto = IPPROTO_ICMP; break;
-	case M_FORWARD: s->forward = (enum fg_forward)7; break;
-	case M_HASH: s->hash = (enum fg_hash_mode)9; break;
-	case M_MODE: s->mode = (enum fg_svc_mode)3; break;
-	/* Port 0 is only refused where it is used: full NAT. */
-	case M_BE_PORT: s->forward = FG_FWD_NAT; s->backends[1].port = 0; break;
-	case M_BE_DUP: s->backends[1] = s->backends[0];
-		s->backends[1].weight = 5; break;
-	case M_BE_FAMILY: s->backends[0].addr.family = 0; break;
-	case M_BE_STATE: s->backends[1].state = (enum fg_backend_state)8; break;
-	case M_NAT_MIXED: s->forward = FG_FWD_NAT;
-		s->backends[1].addr = addr6("2001:db8::1"); break;
 	case M_TOO_MANY_BE: s->nbackends = FG_MAGLEV_BACKENDS_MAX + 1; break;
-	case M_L_NAME: snprintf(l->name, FG_NAME_MAX, "-x"); break;
-	case M_L_DUP: snprintf(rs->limits[1].name, FG_NAME_MAX, "perip"); break;
-	case M_L_RATE0: l->rate = 0; break;
-	case M_L_RATE_BIG: l->rate = FG_TB_RATE_MAX + 1; break;
-	case M_L_BURST0: l->burst = 0; break;
-	case M_L_HOSTBITS: l->match_src = addr4("198.18.65.0"); break;
-	case M_L_SRCLEN: l->match_src_len = 33; break;
-	case M_L_PREFIX0: l->key = FG_LKEY_SRC_PREFIX; l->prefix_len = 0; break;
-	case M_L_KEY: l->key = (enum fg_limit_key)4; break;
-	/* One past the model's last (rps, respond): no such value. */
-	case M_L_UNIT: l->unit = (enum fg_limit_unit)4; break;
-	case M_L_ACTION: l->action = (enum fg_limit_action)3; break;
-	case M_L_PROTO: l->match_proto = IPPROTO_ICMP; break;
+	case M_L_UNBOUND: snprintf(l->service, FG_NAME_MAX, "shop"); break;
 	case M_L_WINDOW: l->rate = 1; l->burst = 1ULL << 62; break;
+	/* The compiler of test_invalid_rejected holds 2 services, 2 limits. */
+	case M_SVC_MAX: add_svc(rs, "more", "198.18.0.12", 80, 1); break;
+	case M_LIMIT_MAX: add_limit(rs, "more", ""); break;
 	case M_COUNT: break;
 	}
 }
@@ -1178,7 +1126,8 @@ static void test_unenforceable_refused(void **state)
 
 static void test_invalid_rejected(void **state)
 {
-	struct fg_compiler *c = new_compiler(0, 0);
+	struct fg_compile_opts o = { .svc_max = 2, .limit_max = 2 };
+	struct fg_compiler *c = fg_compiler_new(&o);
 	struct fg_ruleset good, bad;
 	struct fg_compiled *cp1, *cp2;
 	int web, web_be, perip;
