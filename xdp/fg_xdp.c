@@ -391,8 +391,10 @@ static int fg_xdp_write_services(struct fg_xdp *x, __u32 gen,
 	__u32 *keys, i, n = 0;
 	int ret;
 
-	keys = calloc(FG_SVC_SLOTS, sizeof(*keys));
-	vals = calloc(FG_SVC_SLOTS, sizeof(*vals));
+	/* Only the first n entries are written and read: no zeroing of
+	 * the table-sized buffers on every apply. */
+	keys = malloc(FG_SVC_SLOTS * sizeof(*keys));
+	vals = malloc(FG_SVC_SLOTS * sizeof(*vals));
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out_free;

@@ -77,6 +77,8 @@ struct fg_compile_state {
 	struct fg_cs_svc *svcs;   /* sorted by name */
 	__u32 nbes;
 	struct fg_cs_be *bes;     /* sorted by identity */
+	struct fg_cs_be *bes_rule; /* the same in the rule set's order: a
+				    * service's at [ring_in_off, +ring_in_n) */
 	__u32 nlims;
 	struct fg_cs_lim *lims;   /* sorted by name */
 
@@ -171,12 +173,14 @@ static void fg_state_clear(struct fg_compile_state *st)
 {
 	free(st->svcs);
 	free(st->bes);
+	free(st->bes_rule);
 	free(st->lims);
 	fg_rb_put(st->rb);
 	st->rb = NULL;
 	free(st->ring_in);
 	st->svcs = NULL;
 	st->bes = NULL;
+	st->bes_rule = NULL;
 	st->lims = NULL;
 	st->ring_buf = NULL;
 	st->ring_in = NULL;
@@ -256,24 +260,41 @@ static void fg_qsort(void *base, size_t n, size_t size,
 		qsort(base, n, size, cmp);
 }
 
+/* bsearch comparators of a name key against state entries. */
+static int fg_key_svc_cmp(const void *key, const void *e)
+{
+	return fg_cmp_name(key, ((const struct fg_cs_svc *)e)->name);
+}
+
+static int fg_key_lim_cmp(const void *key, const void *e)
+{
+	return fg_cmp_name(key, ((const struct fg_cs_lim *)e)->name);
+}
+
 /* The state service named `name`, or NULL. */
 static const struct fg_cs_svc *fg_find_svc(const struct fg_compile_state *st,
 					   const char *name)
 {
-	struct fg_cs_svc k;
-
-	snprintf(k.name, sizeof(k.name), "%s", name);
-	return fg_bsearch(&k, st->svcs, st->nsvcs, sizeof(k), fg_cs_svc_cmp);
+	return fg_bsearch(name, st->svcs, st->nsvcs, sizeof(*st->svcs),
+			  fg_key_svc_cmp);
 }
 
 /* The state limit named `name`, or NULL. */
 static const struct fg_cs_lim *fg_find_lim(const struct fg_compile_state *st,
 					   const char *name)
 {
-	struct fg_cs_lim k;
+	return fg_bsearch(name, st->lims, st->nlims, sizeof(*st->lims),
+			  fg_key_lim_cmp);
+}
 
-	snprintf(k.name, sizeof(k.name), "%s", name);
-	return fg_bsearch(&k, st->lims, st->nlims, sizeof(k), fg_cs_lim_cmp);
+/* Copy a name (NUL-terminated within FG_NAME_MAX by the rule model) into
+ * a FG_NAME_MAX field: one copy per service per compile, so no printf. */
+static void fg_name_cpy(char dst[FG_NAME_MAX], const char *src)
+{
+	size_t n = strnlen(src, FG_NAME_MAX - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* The state backend of identity *id, or NULL. */
@@ -440,6 +461,11 @@ struct fg_cctx {
 	size_t errlen;
 	struct fg_name_ref *svc_order; /* rs services sorted by name */
 	__u32 *svc_ids;    /* per rs service */
+	const struct fg_cs_svc **svc_old; /* per rs service: the active
+					   * generation's, or NULL */
+	__u32 *be_same;    /* per rs service: 1 + the first index of its run
+			    * in cur.bes when its backends are the active
+			    * generation's, in the same order; else 0 */
 	__u32 *be_base;    /* per rs service: first index into be_ids */
 	__u32 *be_ids;     /* per rs backend, services in rs order */
 	__u32 nbe_total;
@@ -592,6 +618,8 @@ static int fg_plan_service_ids(struct fg_cctx *x)
 		const struct fg_cs_svc *old = fg_find_svc(&c->cur, s->name);
 		struct fg_cs_svc *ns = &x->nx->svcs[i];
 
+		x->svc_old[i] = old;
+
 		if (old) {
 			x->svc_ids[i] = old->id;
 		} else {
@@ -604,7 +632,7 @@ static int fg_plan_service_ids(struct fg_cctx *x)
 						    x->nx->taken_svc++);
 			fg_fresh_add(&x->cp->fresh_svcs, x->svc_ids[i]);
 		}
-		snprintf(ns->name, sizeof(ns->name), "%s", s->name);
+		fg_name_cpy(ns->name, s->name);
 		ns->id = x->svc_ids[i];
 		fg_svc_key_of(&ns->key, s, x->nx->gen);
 	}
@@ -666,8 +694,33 @@ static int fg_plan_backend_ids(struct fg_cctx *x)
 		return -ENOMEM;
 	for (i = 0; i < rs->nservices; i++) {
 		const struct fg_rule_service *s = &rs->services[i];
+		const struct fg_cs_svc *was = x->svc_old[i];
 		__u32 first, nrun = fg_be_run(&c->cur, x->svc_ids[i], &first);
 
+		/* The common case of a change among many services: this
+		 * service's backends are the active generation's, in the
+		 * same order. Their ids then come with them, without a
+		 * look-up each. */
+		if (was && c->cur.bes_rule && was->ring_in_n == s->nbackends &&
+		    nrun == s->nbackends) {
+			const struct fg_cs_be *ob = c->cur.bes_rule +
+						    was->ring_in_off;
+
+			for (j = 0; j < s->nbackends; j++) {
+				fg_be_ident_of(&x->nx->bes[k + j].ident,
+					       x->svc_ids[i], &s->backends[j]);
+				if (memcmp(&x->nx->bes[k + j].ident,
+					   &ob[j].ident, sizeof(ob[j].ident)))
+					break;
+				x->nx->bes[k + j].id = ob[j].id;
+				x->be_ids[k + j] = ob[j].id;
+			}
+			if (j == s->nbackends) {
+				x->be_same[i] = first + 1;
+				k += s->nbackends;
+				continue;
+			}
+		}
 		for (j = 0; j < s->nbackends; j++, k++) {
 			struct fg_cs_be *nb = &x->nx->bes[k];
 			const struct fg_cs_be *old;
@@ -726,8 +779,7 @@ static int fg_plan_limit_ids(struct fg_cctx *x)
 						    x->nx->taken_lim++);
 			fg_fresh_add(&x->cp->fresh_limits, x->lim_ids[i]);
 		}
-		snprintf(x->nx->lims[i].name, sizeof(x->nx->lims[i].name),
-			 "%s", l->name);
+		fg_name_cpy(x->nx->lims[i].name, l->name);
 		x->nx->lims[i].id = x->lim_ids[i];
 	}
 	x->nx->nlims = rs->nlimits;
@@ -810,11 +862,16 @@ static int fg_plan_rings(struct fg_cctx *x)
 		bool usable = false;
 		__u32 j;
 
+		was = x->svc_old[i];
 		for (j = 0; j < s->nbackends; j++) {
 			const struct fg_rule_backend *b = &s->backends[j];
 
 			usable |= fg_be_usable(b);
-			in[j].ident = fg_backend_ident(&b->addr, b->port);
+			/* The same backends as the active ring's inputs:
+			 * their identities are known. */
+			in[j].ident = x->be_same[i] && cur->ring_in ?
+				cur->ring_in[was->ring_in_off + j].ident :
+				fg_backend_ident(&b->addr, b->port);
 			in[j].weight = fg_be_usable(b) ? b->weight : 0;
 			in[j].be_id = x->be_ids[x->be_base[i] + j];
 		}
@@ -830,7 +887,6 @@ static int fg_plan_rings(struct fg_cctx *x)
 		/* The same inputs as the active generation's ring: share its
 		 * slots (neither generation ever writes a ring in place), so
 		 * a change costs the rings it touches, not every ring. */
-		was = fg_find_svc(cur, s->name);
 		if (was && cur->ring_in && cur->ring_buf &&
 		    was->ring_size == ns->ring_size &&
 		    was->ring_in_n == ns->ring_in_n &&
@@ -929,7 +985,7 @@ static int fg_build_services(struct fg_cctx *x)
 		const struct fg_cs_svc *ns = &x->nx->svcs[i];
 		struct fg_compiled_svc *cs = &cp->svcs[i];
 
-		snprintf(cs->name, sizeof(cs->name), "%s", s->name);
+		fg_name_cpy(cs->name, s->name);
 		cs->key = ns->key;
 		cs->val.id = ns->id;
 		cs->val.ring_off = ns->ring_off;
@@ -1066,7 +1122,7 @@ static int fg_build_limits(struct fg_cctx *x)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "limits.%s.burst: burst/rate too long a window",
 				       l->name);
-		snprintf(cl->name, sizeof(cl->name), "%s", l->name);
+		fg_name_cpy(cl->name, l->name);
 		cl->index = x->nx->gen * FG_LIMIT_MAX + x->lim_ids[i];
 		if (l->match_src_set) {
 			v->match_family = fg_addr_words(&l->match_src,
@@ -1201,15 +1257,21 @@ static int fg_sort_bes(struct fg_cctx *x)
 	}
 	fg_qsort(runs, rs->nservices, sizeof(*runs), fg_svc_run_cmp);
 	for (i = 0; i < rs->nservices; i++) {
-		__u32 n = rs->services[runs[i].i].nbackends;
+		__u32 si = runs[i].i, n = rs->services[si].nbackends;
 
-		memcpy(out + k, x->nx->bes + x->be_base[runs[i].i],
-		       (size_t)n * sizeof(*out));
-		fg_qsort(out + k, n, sizeof(*out), fg_cs_be_cmp);
+		/* Unchanged backends: the active run is this one, sorted. */
+		if (x->be_same[si]) {
+			memcpy(out + k, x->c->cur.bes + x->be_same[si] - 1,
+			       (size_t)n * sizeof(*out));
+		} else {
+			memcpy(out + k, x->nx->bes + x->be_base[si],
+			       (size_t)n * sizeof(*out));
+			fg_qsort(out + k, n, sizeof(*out), fg_cs_be_cmp);
+		}
 		k += n;
 	}
 	free(runs);
-	free(x->nx->bes);
+	x->nx->bes_rule = x->nx->bes;
 	x->nx->bes = out;
 	return 0;
 }
@@ -1232,12 +1294,14 @@ int fg_compile(struct fg_compiler *c, const struct fg_ruleset *rs,
 	nsvc = rs->nservices ? rs->nservices : 1;
 	x.svc_order = calloc(nsvc, sizeof(*x.svc_order));
 	x.svc_ids = calloc(nsvc, sizeof(__u32));
+	x.svc_old = calloc(nsvc, sizeof(*x.svc_old));
+	x.be_same = calloc(nsvc, sizeof(*x.be_same));
 	x.be_base = calloc(nsvc, sizeof(__u32));
 	x.lim_ids = calloc(rs->nlimits ? rs->nlimits : 1, sizeof(__u32));
 	x.cp = calloc(1, sizeof(*x.cp));
 	if (x.cp)
 		x.cp->next = x.nx = calloc(1, sizeof(*x.nx));
-	if (!x.svc_order || !x.svc_ids || !x.be_base || !x.lim_ids || !x.nx) {
+	if (!x.svc_order || !x.svc_ids || !x.svc_old || !x.be_same || !x.be_base || !x.lim_ids || !x.nx) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -1285,6 +1349,8 @@ err_free:
 	fg_compiled_free(x.cp);
 	free(x.svc_order);
 	free(x.svc_ids);
+	free(x.svc_old);
+	free(x.be_same);
 	free(x.be_base);
 	free(x.be_ids);
 	free(x.lim_ids);
@@ -1318,6 +1384,7 @@ int fg_compiler_commit(struct fg_compiler *c, struct fg_compiled *cp)
 
 	free(c->cur.svcs);
 	free(c->cur.bes);
+	free(c->cur.bes_rule);
 	free(c->cur.lims);
 	/* The rings stay cp's too (its callers may read them after later
 	 * commits): the active state takes a reference, for the next
@@ -1334,6 +1401,7 @@ int fg_compiler_commit(struct fg_compiler *c, struct fg_compiled *cp)
 	c->cur.svcs = nx->svcs;
 	c->cur.nsvcs = nx->nsvcs;
 	c->cur.bes = nx->bes;
+	c->cur.bes_rule = nx->bes_rule;
 	c->cur.nbes = nx->nbes;
 	c->cur.lims = nx->lims;
 	c->cur.nlims = nx->nlims;
@@ -1341,6 +1409,7 @@ int fg_compiler_commit(struct fg_compiler *c, struct fg_compiled *cp)
 	c->cur.version = nx->version;
 	nx->svcs = NULL;
 	nx->bes = NULL;
+	nx->bes_rule = NULL;
 	nx->lims = NULL;
 	nx->nsvcs = nx->nbes = nx->nlims = 0;
 	nx->committed = true;

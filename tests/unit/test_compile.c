@@ -448,6 +448,55 @@ static void test_ids_stable(void **state)
 }
 
 /* A freed id waits behind every other free id before it comes back. */
+/* Backend ids follow (service, addr, port) whatever the order in the
+ * rule set, and each compiled entry carries its own backend's address:
+ * a reordered list, then the same list again (the unchanged case, taken
+ * without a look-up per backend), then one backend replaced. */
+static void test_backend_ids_follow_order(void **state)
+{
+	struct fg_compiler *c = new_compiler(0, 0);
+	struct fg_ruleset rs = { 0 };
+	struct fg_rule_service *s;
+	struct fg_rule_backend t;
+	struct fg_compiled *cp;
+	int id[4], v, j, k;
+
+	(void)state;
+	add_svc(&rs, "web", "198.18.0.10", 80, 4);
+	add_svc(&rs, "api", "198.18.0.11", 80, 2);
+	s = &rs.services[0];
+	fg_compiled_free(apply(c, &rs, 1));
+	for (j = 0; j < 4; j++)
+		id[j] = be_id(c, "web", &s->backends[j]);
+	for (v = 2; v <= 4; v++) {
+		for (j = 0; v == 2 && j < 2; j++) { /* reversed */
+			t = s->backends[j];
+			s->backends[j] = s->backends[3 - j];
+			s->backends[3 - j] = t;
+			k = id[j];
+			id[j] = id[3 - j];
+			id[3 - j] = k;
+		}
+		if (v == 4) /* the second one replaced */
+			s->backends[1].addr = addr4("198.19.9.9");
+		cp = apply(c, &rs, (uint64_t)v);
+		for (j = 0; j < 4; j++) {
+			int now = be_id(c, "web", &s->backends[j]);
+			const struct fg_backend *b = find_cbe(cp, (uint32_t)now);
+
+			assert_non_null(b);
+			assert_memory_equal(&b->addr[0], &s->backends[j].addr.a4, 4);
+			if (v == 4 && j == 1)
+				assert_int_not_equal(now, id[1]);
+			else
+				assert_int_equal(now, id[j]);
+		}
+		fg_compiled_free(cp);
+	}
+	fg_ruleset_free(&rs);
+	fg_compiler_free(c);
+}
+
 static void test_backend_id_not_reused(void **state)
 {
 	struct fg_compiler *c = new_compiler(0, 4);
@@ -1371,6 +1420,7 @@ int main(void)
 		cmocka_unit_test(test_wildcard_flag),
 		cmocka_unit_test(test_gue_port),
 		cmocka_unit_test(test_ids_stable),
+		cmocka_unit_test(test_backend_ids_follow_order),
 		cmocka_unit_test(test_backend_id_not_reused),
 		cmocka_unit_test(test_ring_slices_disjoint),
 		cmocka_unit_test(test_ring_enospc),
