@@ -1954,42 +1954,38 @@ static int fg_xdp_write_limits(struct fg_xdp *x, const struct fg_compiled *cp)
 	return 0;
 }
 
-/* Whether id is in l. */
-static bool fg_xdp_id_in(const struct fg_id_list *l, __u32 id)
-{
-	__u32 i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->ids[i] == id)
-			return true;
-	return false;
-}
-
 /* Names of the ids the new generation uses for the first time into
  * fg_state: an id keeps its name as long as it lives (fg_compile.h), so
  * the others are there already. */
 static int fg_xdp_write_names(struct fg_xdp *x, const struct fg_compiled *cp)
 {
-	__u32 i;
-	int ret;
+	__u32 i, nmark = FG_SVC_MAX > FG_LIMIT_MAX ? FG_SVC_MAX : FG_LIMIT_MAX;
+	__u8 *fresh;
+	int ret = 0;
 
-	for (i = 0; i < cp->nsvcs && cp->fresh_svcs.n; i++) {
-		if (!fg_xdp_id_in(&cp->fresh_svcs, cp->svcs[i].val.id))
-			continue;
-		ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_SVC,
-				       cp->svcs[i].val.id, cp->svcs[i].name);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < cp->nlimits && cp->fresh_limits.n; i++) {
-		if (!fg_xdp_id_in(&cp->fresh_limits, cp->limits[i].val.id))
-			continue;
-		ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_LIMIT,
-				       cp->limits[i].val.id, cp->limits[i].name);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	if (!cp->fresh_svcs.n && !cp->fresh_limits.n)
+		return 0;
+	/* Marks, not a search of the fresh list per entry: a whole new set
+	 * of N services would otherwise cost N x N compares. */
+	fresh = calloc(nmark, 1);
+	if (!fresh)
+		return -ENOMEM;
+	for (i = 0; i < cp->fresh_svcs.n; i++)
+		fresh[cp->fresh_svcs.ids[i]] |= 1;
+	for (i = 0; i < cp->fresh_limits.n; i++)
+		fresh[cp->fresh_limits.ids[i]] |= 2;
+	for (i = 0; !ret && i < cp->nsvcs; i++)
+		if (fresh[cp->svcs[i].val.id] & 1)
+			ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_SVC,
+					       cp->svcs[i].val.id,
+					       cp->svcs[i].name);
+	for (i = 0; !ret && i < cp->nlimits; i++)
+		if (fresh[cp->limits[i].val.id] & 2)
+			ret = fg_xdp_state_put(x->state_fd, FG_XDP_STATE_LIMIT,
+					       cp->limits[i].val.id,
+					       cp->limits[i].name);
+	free(fresh);
+	return ret;
 }
 
 /* Delete the fg_state names of retired ids. */
