@@ -977,6 +977,346 @@ static void test_mutations(void **state)
 	assert_true(fwd > 0);
 }
 
+/* ------------------------------------------------------------ bursts */
+
+/*
+ * A burst must come out as its frames one at a time would: fg_dp_burst
+ * runs a chunk's first stage for every frame before the second stage of
+ * the first, and prefetches in between, and none of that may show. Two
+ * fresh lcores with buckets of their own see one stream: lcore a frame
+ * by frame, lcore b in bursts of varied sizes at the same clock; every
+ * verdict, every output byte, and at the end every counter and the
+ * flows held must agree. The stream mixes flows of every forward mode
+ * (SYNs, ACKs, resets, the same flow twice in a burst), limits, NAT
+ * return traffic made from lcore a's own output, ARP and ND answers
+ * among packets to the next hops they name, exceptions, and the parse
+ * fixtures cut and mutated.
+ */
+#define T_B_FRAMES 1200U
+#define T_B_OUT 4096U
+
+struct t_bframe {
+	uint8_t in[FG_FIXTURE_MAX_LEN];
+	uint8_t out[T_B_OUT];
+	uint32_t len, out_len, v;
+};
+
+static struct t_bstate {
+	struct fg_dp_buckets *bk[2];
+	struct fg_dp_lcore *lc[2];
+	struct t_bframe *f;        /* T_B_FRAMES */
+	uint64_t rng;
+	unsigned int answers;      /* NAT answers in the stream */
+} t_b;
+
+static int t_b_setup(void **state)
+{
+	unsigned int i;
+	int e;
+
+	(void)state;
+	memset(&t_b, 0, sizeof(t_b));
+	t_b.f = calloc(T_B_FRAMES, sizeof(*t_b.f));
+	if (!t_b.f)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		t_b.bk[i] = fg_dp_buckets_new(&t_set, SOCKET_ID_ANY);
+		if (!t_b.bk[i])
+			return -1;
+		t_b.lc[i] = fg_dp_lcore_new(&t_set, 0, t_b.bk[i], SOCKET_ID_ANY, &e);
+		if (!t_b.lc[i])
+			return -1;
+	}
+	t_b.rng = 0x2545f4914f6cdd1dULL;
+	return 0;
+}
+
+static int t_b_teardown(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fg_dp_lcore_free(t_b.lc[i]);
+		fg_dp_buckets_free(t_b.bk[i]);
+	}
+	free(t_b.f);
+	memset(&t_b, 0, sizeof(t_b));
+	return 0;
+}
+
+static uint32_t t_b_rand(void)
+{
+	t_b.rng ^= t_b.rng << 13;
+	t_b.rng ^= t_b.rng >> 7;
+	t_b.rng ^= t_b.rng << 17;
+	return (uint32_t)(t_b.rng >> 16);
+}
+
+/* t_b_burst - frames [first, first + n) through lc in one call at now;
+ * their verdicts and output frames into f. */
+static void t_b_burst(struct fg_dp_lcore *lc, struct t_bframe *f,
+		      unsigned int n, uint64_t now)
+{
+	struct rte_mbuf *m[64];
+	uint32_t v[64];
+	unsigned int i;
+
+	assert_true(n <= 64);
+	for (i = 0; i < n; i++) {
+		m[i] = rte_pktmbuf_alloc(t_mp);
+		assert_non_null(m[i]);
+		if (f[i].len)
+			assert_non_null(rte_pktmbuf_append(m[i], (uint16_t)f[i].len));
+		memcpy(rte_pktmbuf_mtod(m[i], void *), f[i].in, f[i].len);
+	}
+	fg_dp_burst(lc, t_tab, 0, m, (uint16_t)n, now, v);
+	for (i = 0; i < n; i++) {
+		f[i].v = v[i];
+		f[i].out_len = rte_pktmbuf_data_len(m[i]);
+		assert_int_equal(m[i]->nb_segs, 1);
+		assert_true(f[i].out_len <= T_B_OUT);
+		memcpy(f[i].out, rte_pktmbuf_mtod(m[i], void *), f[i].out_len);
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+/* t_b_reverse - into f, the answer of the backend to the NAT forward
+ * output o (ol bytes): addresses, ports and MACs swapped, which keeps
+ * every checksum right. Returns 0 when o is no NAT output. */
+static uint32_t t_b_reverse(uint8_t *f, const uint8_t *o, uint32_t ol)
+{
+	struct fg_pkt p;
+	uint8_t tmp[16];
+	uint32_t alen;
+
+	if (fg_parse(o, o + ol, &p) != FG_PARSE_OK || !(p.flags & FG_PKT_F_L4) ||
+	    p.l3_off != 14)
+		return 0;
+	memcpy(f, o, ol);
+	memcpy(f, t_port_mac, 6);
+	memcpy(f + 6, o, 6);
+	alen = p.family == FG_AF_INET ? 4 : 16;
+	{
+		uint32_t so = p.family == FG_AF_INET ? 14 + 12 : 14 + 8;
+
+		memcpy(tmp, f + so, alen);
+		memmove(f + so, f + so + alen, alen);
+		memcpy(f + so + alen, tmp, alen);
+	}
+	memcpy(tmp, f + p.l4_off, 2);
+	memmove(f + p.l4_off, f + p.l4_off + 2, 2);
+	memcpy(f + p.l4_off + 2, tmp, 2);
+	return ol;
+}
+
+/* t_b_make - frame j of the stream into f->in (lcore a has run the
+ * frames before it: NAT answers are made from its output). */
+static void t_b_make(unsigned int j)
+{
+	static const char *const vip4[] = { "198.18.0.10", "198.18.0.11",
+		"198.18.0.13", "198.18.0.30", "198.18.0.36", "198.18.0.14",
+		"198.18.0.15", "198.18.0.250" };
+	static const uint8_t flags[] = { FG_TCP_SYN, FG_TCP_ACK,
+		FG_TCP_ACK | FG_TCP_PSH, FG_TCP_FIN | FG_TCP_ACK, FG_TCP_RST,
+		FG_TCP_SYN };
+	struct t_bframe *f = &t_b.f[j];
+	const struct fg_pkt_fixture *fx;
+	unsigned int count, kind = t_b_rand() % 16, k;
+	uint32_t r = t_b_rand();
+	char src[64];
+	struct fg_pb pb;
+
+	/* Fixed openers: a packet to a next hop not yet known, then the
+	 * answer that names it, in one burst; the same for IPv6. */
+	if (j < 4) {
+		switch (j) {
+		case 0:
+			f->len = t_pkt(f->in, &pb, FG_AF_INET, 1, "198.18.128.1",
+				       5000, "198.18.0.15", 80, FG_TCP_SYN, 0, NULL);
+			break;
+		case 1:
+			f->len = t_arp(f->in, 2, t_be_mac, "198.19.0.9", t_port_mac,
+				       "198.19.255.1");
+			break;
+		case 2:
+			f->len = t_pkt(f->in, &pb, FG_AF_INET, 1, "198.18.128.2",
+				       5001, "198.18.0.15", 80, FG_TCP_SYN, 0, NULL);
+			break;
+		default:
+			f->len = t_arp(f->in, 1, t_cli_mac, "198.18.0.1",
+				       (const uint8_t *)"\0\0\0\0\0\0", "198.19.255.1");
+			break;
+		}
+		return;
+	}
+	switch (kind) {
+	case 4: /* UDP, DSR or NAT */
+		if (r & 1) {
+			snprintf(src, sizeof(src), "198.18.128.%u", 1 + (r >> 1) % 8);
+			f->len = t_pkt(f->in, &pb, FG_AF_INET, 0, src,
+				       (uint16_t)(6000 + (r >> 4) % 4), "198.18.0.10",
+				       53, 0, r % 20, NULL);
+		} else {
+			snprintf(src, sizeof(src), "2001:db8::1%u", (r >> 1) % 8);
+			f->len = t_pkt(f->in, &pb, FG_AF_INET6, 0, src,
+				       (uint16_t)(6000 + (r >> 4) % 4), "2001:db8::13",
+				       53, 0, r % 20, NULL);
+		}
+		return;
+	case 5: /* a backend's answer to a NAT flow lcore a forwarded */
+		for (k = 0; k < 8 && j > 4; k++) {
+			const struct t_bframe *g = &t_b.f[4 + t_b_rand() % (j - 4)];
+			uint32_t d = fg_pb_get_be16(g->in, 12) == 0x0800 ?
+				     fg_pb_get_be16(g->in, 36) :
+				     fg_pb_get_be16(g->in, 56);
+
+			if (fg_dp_act(g->v) != FG_DP_TX || (d != 80 && d != 53) ||
+			    g->out_len > FG_FIXTURE_MAX_LEN)
+				continue;
+			f->len = t_b_reverse(f->in, g->out, g->out_len);
+			if (f->len && (r & 7) == 0)
+				f->in[f->len > 60 ? 40 : 13] ^= 1; /* a stray */
+			if (f->len) {
+				t_b.answers++;
+				return;
+			}
+		}
+		break;
+	case 6: /* ARP: an answer, a question, or gratuitous */
+		snprintf(src, sizeof(src), "198.19.0.%u", 1 + r % 10);
+		if (r & 0x100)
+			f->len = t_arp(f->in, 2, (r & 0x200) ? t_be_mac : t_gw_mac,
+				       src, t_port_mac, "198.19.255.1");
+		else if (r & 0x200)
+			f->len = t_arp(f->in, 1, t_cli_mac, src,
+				       (const uint8_t *)"\0\0\0\0\0\0",
+				       "198.19.255.1");
+		else
+			f->len = t_arp(f->in, 2, t_be_mac, src, t_port_mac, src);
+		return;
+	case 7: /* ND: an advertisement to us, or unsolicited */
+		snprintf(src, sizeof(src), "2001:db8:1::%u", 1 + r % 4);
+		f->len = t_na(f->in, src, (r & 0x100) ? t_be_mac : t_gw_mac,
+			      (r & 0x200) ? "2001:db8:ff::1" : "ff02::1");
+		return;
+	case 8: /* IPv6 TCP, DSR */
+		snprintf(src, sizeof(src), "2001:db8::1%u", r % 8);
+		f->len = t_pkt(f->in, &pb, FG_AF_INET6, 1, src,
+			       (uint16_t)(7000 + (r >> 3) % 4), "2001:db8::10", 80,
+			       flags[(r >> 6) % 6], r % 30, NULL);
+		return;
+	case 9:
+	case 10: /* a fixture, whole or cut */
+	case 11: /* a fixture, mutated */
+		fx = fg_pkt_fixtures_get(&count);
+		k = r % count;
+		f->len = fx[k].len;
+		memcpy(f->in, fx[k].bytes, fx[k].len);
+		if (kind == 10 && f->len)
+			f->len = t_b_rand() % f->len;
+		if (kind == 11 && f->len)
+			f->in[t_b_rand() % f->len] ^= (uint8_t)(1U << (r & 7));
+		return;
+	default:
+		break;
+	}
+	/* IPv4 TCP from a few clients to every kind of service (and to no
+	 * service): flows repeat, within bursts too. */
+	snprintf(src, sizeof(src), "198.18.128.%u", 1 + r % 8);
+	f->len = t_pkt(f->in, &pb, FG_AF_INET, 1, src,
+		       (uint16_t)(5000 + (r >> 3) % 4), vip4[(r >> 5) % 8], 80,
+		       flags[(r >> 8) % 6], (r >> 11) % 40, NULL);
+}
+
+static void test_bursts(void **state)
+{
+	static const unsigned int sizes[] = { 32, 1, 7, 64, 33, 17, 2, 40, 31 };
+	const char *const learn4[] = { "198.19.0.1", "198.19.0.2", "198.19.0.3",
+				       "198.18.0.1" };
+	struct fg_dp_counters ca, cb;
+	uint64_t now = T_NOW0;
+	unsigned int j, b, i, n, tx = 0, kinds[5] = { 0 };
+	uint8_t f[64];
+
+	(void)state;
+	/* The same neighbours in both, as test_learn. */
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 4; j++) {
+			memset(&t_b.f[0], 0, sizeof(t_b.f[0]));
+			t_b.f[0].len = t_arp(f, 2, j == 3 ? t_gw_mac : t_be_mac,
+					     learn4[j], t_port_mac, "198.19.255.1");
+			memcpy(t_b.f[0].in, f, t_b.f[0].len);
+			t_b_burst(t_b.lc[i], &t_b.f[0], 1, now);
+		}
+		t_b.f[0].len = t_na(t_b.f[0].in, "2001:db8:1::1", t_be_mac,
+				    "2001:db8:ff::1");
+		t_b_burst(t_b.lc[i], &t_b.f[0], 1, now);
+		t_b.f[0].len = t_na(t_b.f[0].in, "2001:db8::1", t_gw_mac,
+				    "2001:db8:ff::1");
+		t_b_burst(t_b.lc[i], &t_b.f[0], 1, now);
+	}
+	/* Lcore a, frame by frame, making the stream as it goes. */
+	for (j = 0, b = 0; j < T_B_FRAMES; b++) {
+		n = RTE_MIN(sizes[b % RTE_DIM(sizes)], T_B_FRAMES - j);
+		for (i = 0; i < n; i++) {
+			t_b_make(j + i);
+			t_b_burst(t_b.lc[0], &t_b.f[j + i], 1, now);
+		}
+		j += n;
+		now += 300000000ULL; /* 0.3 s: the 1 pps limits refill */
+	}
+	/* Lcore b, the same frames in bursts at the same clock. */
+	now = T_NOW0;
+	for (j = 0, b = 0; j < T_B_FRAMES; b++) {
+		static struct t_bframe g[64];
+		char what[96];
+
+		n = RTE_MIN(sizes[b % RTE_DIM(sizes)], T_B_FRAMES - j);
+		for (i = 0; i < n; i++) {
+			memcpy(g[i].in, t_b.f[j + i].in, t_b.f[j + i].len);
+			g[i].len = t_b.f[j + i].len;
+		}
+		t_b_burst(t_b.lc[1], g, n, now);
+		for (i = 0; i < n; i++) {
+			const struct t_bframe *a = &t_b.f[j + i];
+
+			snprintf(what, sizeof(what), "frame %u (burst of %u, #%u)",
+				 j + i, n, i);
+			if (g[i].v != a->v)
+				fail_msg("%s: verdict %u/%u in a burst, %u/%u alone",
+					 what, fg_dp_act(g[i].v), fg_dp_arg(g[i].v),
+					 fg_dp_act(a->v), fg_dp_arg(a->v));
+			t_bytes_equal(g[i].out, g[i].out_len, a->out, a->out_len,
+				      what);
+			kinds[RTE_MIN((unsigned int)fg_dp_act(a->v), 4U)]++;
+			tx += fg_dp_act(a->v) == FG_DP_TX;
+		}
+		j += n;
+		now += 300000000ULL;
+	}
+	memcpy(&ca, fg_dp_lcore_counters(t_b.lc[0]), sizeof(ca));
+	memcpy(&cb, fg_dp_lcore_counters(t_b.lc[1]), sizeof(cb));
+	assert_memory_equal(&ca, &cb, sizeof(ca));
+	assert_int_equal(fg_dp_lcore_flows(t_b.lc[0], t_tab, now),
+			 fg_dp_lcore_flows(t_b.lc[1], t_tab, now));
+	print_message("%u frames (%u backends' answers to NAT flows): %u "
+		      "dropped, %u sent, %u to the kernel, %u handed off, %u "
+		      "neighbour answers\n", T_B_FRAMES, t_b.answers,
+		      kinds[FG_DP_DROP], kinds[FG_DP_TX], kinds[FG_DP_EXCEPTION],
+		      kinds[FG_DP_HANDOFF], kinds[FG_DP_NEIGH]);
+	assert_true(t_b.answers > 0);
+	/* The openers: sent to the next hop the burst's answer named. */
+	t_expect_verdict(t_b.f[0].v, FG_DP_TX, 0, "opener before its answer");
+	assert_memory_equal(t_b.f[0].out, (const uint8_t *)"\xff\xff\xff\xff\xff\xff", 6);
+	t_expect_verdict(t_b.f[2].v, FG_DP_TX, 0, "opener after its answer");
+	assert_memory_equal(t_b.f[2].out, t_be_mac, 6);
+	/* Every kind of outcome came up. */
+	for (i = 0; i < 5; i++)
+		if (i != FG_DP_HANDOFF && !kinds[i])
+			fail_msg("no frame had verdict %u", i);
+}
+
 /* ------------------------------------------------------------- main */
 
 static int t_setup(void)
@@ -1066,6 +1406,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_exception),
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test_setup_teardown(test_bursts, t_b_setup,
+						t_b_teardown),
 	};
 	int rc;
 
