@@ -340,92 +340,22 @@ static struct {
 		}                                                          \
 	} while (0)
 
-/* ----------------------------------------------------------- addresses */
-
-static int s_fam(const char *a)
-{
-	return strchr(a, ':') ? 6 : 4;
-}
-
-static void s_addr(const char *a, __u8 out[16])
-{
-	memset(out, 0, 16);
-	S_REQUIRE(inet_pton(s_fam(a) == 4 ? AF_INET : AF_INET6, a, out) == 1);
-}
-
-static __u32 s_ip4h(const char *a)
-{
-	__u8 b[16];
-
-	s_addr(a, b);
-	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
-}
-
 /* ------------------------------------------------------------- frames */
 
-/* A test packet; zero-initialise and set what matters. */
-struct s_ps {
-	const char *src, *dst;
-	__u16 sport, dport;
-	__u8 proto;          /* FG_IPPROTO_TCP / UDP / ICMP */
-	__u8 flags;          /* TCP flags */
-	__u32 seq, ack;
-	__u16 plen;          /* payload bytes */
-	int mss;             /* a 4-byte MSS option */
-	__u16 frag;          /* IPv4 frag_off; IPv6: offset | M */
-	int frag6;           /* IPv6: a fragment header */
-	int raw;             /* L4 as 24 opaque bytes */
-	int nocsum;          /* UDP checksum 0 */
-	__u16 vlan;          /* one 802.1Q tag */
-	int smac;            /* M_* of the source; 0 (M_IF) means M_PEER */
-};
-
-static __u32 s_build(const struct s_ps *ps, __u8 *buf, struct fg_pb *pb)
+/* ps as this suite's frames are: to the port's MAC, from the peer's unless
+ * ps names another, IPv4 id 7, IPv6 flow label 5. */
+static __u32 s_build(const struct fg_pb_flow *ps, __u8 *buf, struct fg_pb *pb)
 {
-	static const __u8 mss_opt[4] = { 2, 4, 0x05, 0xb4 };
+	struct fg_pb_flow f = *ps;
 	int len;
 
-	fg_pb_init(pb, buf, 2048);
-	fg_pb_eth(pb, x_mac[M_IF], x_mac[ps->smac ? ps->smac : M_PEER]);
-	if (ps->vlan)
-		fg_pb_vlan(pb, 0x8100, ps->vlan);
-	if (s_fam(ps->src) == 4) {
-		struct fg_pb_ip4 ip = { .src = s_ip4h(ps->src),
-					.dst = s_ip4h(ps->dst),
-					.frag_off = ps->frag, .id = 7 };
-
-		fg_pb_ip4(pb, &ip);
-	} else {
-		struct fg_pb_ip6 ip = { .flow = 5 };
-
-		s_addr(ps->src, ip.src);
-		s_addr(ps->dst, ip.dst);
-		fg_pb_ip6(pb, &ip);
-		if (ps->frag6)
-			fg_pb_ip6_frag(pb, ps->frag & 0xfff8, ps->frag & 1, 0x1234);
-	}
-	if (ps->raw) {
-		fg_pb_l4_raw(pb, ps->proto, NULL, 24);
-	} else if (ps->proto == FG_IPPROTO_TCP) {
-		struct fg_pb_tcp t = {
-			.sport = ps->sport, .dport = ps->dport,
-			.seq = ps->seq, .ack = ps->ack, .flags = ps->flags,
-			.opts = ps->mss ? mss_opt : NULL,
-			.opts_len = ps->mss ? sizeof(mss_opt) : 0,
-		};
-
-		fg_pb_tcp(pb, &t);
-	} else if (ps->proto == FG_IPPROTO_UDP) {
-		fg_pb_udp(pb, ps->sport, ps->dport);
-	} else {
-		fg_pb_icmp(pb, s_fam(ps->src) == 4 ? 8 : 128, 0, ps->sport, 1);
-	}
-	if (ps->plen)
-		fg_pb_bytes(pb, NULL, ps->plen);
-	len = fg_pb_finish(pb);
+	f.dmac = x_mac[M_IF];
+	if (!f.smac)
+		f.smac = x_mac[M_PEER];
+	f.ip_id = 7;
+	f.flow6 = 5;
+	len = fg_pb_flow(pb, buf, 2048, &f);
 	S_REQUIRE(len > 0);
-	if (ps->proto == FG_IPPROTO_UDP && ps->nocsum)
-		fg_pb_put_be16(buf, pb->l4_off + 6, 0);
 	return (__u32)len;
 }
 
@@ -855,7 +785,7 @@ static void s_runt(const char *desc, const __u8 *in, __u32 len)
 }
 
 /* s_ps_run - build ps and run it; the XDP output into xout if given. */
-static void s_ps_run(const char *desc, const struct s_ps *ps, __u8 *xout,
+static void s_ps_run(const char *desc, const struct fg_pb_flow *ps, __u8 *xout,
 		     __u32 *xout_len)
 {
 	__u8 in[S_PKT_MAX];
@@ -900,7 +830,7 @@ static void s_fixtures(void)
 static void s_tcp_flow(const char *what, const char *cli, const char *vip,
 		       __u16 cport, __u16 vport, __u16 vlan)
 {
-	struct s_ps p = { .src = cli, .dst = vip, .sport = cport,
+	struct fg_pb_flow p = { .src = cli, .dst = vip, .sport = cport,
 			  .dport = vport, .proto = FG_IPPROTO_TCP,
 			  .flags = FG_TCP_SYN, .seq = 1000, .mss = 1,
 			  .vlan = vlan };
@@ -933,7 +863,7 @@ static void s_tcp_flow(const char *what, const char *cli, const char *vip,
 static void s_udp_flow(const char *what, const char *cli, const char *vip,
 		       __u16 cport, __u16 vport, int nocsum)
 {
-	struct s_ps p = { .src = cli, .dst = vip, .sport = cport,
+	struct fg_pb_flow p = { .src = cli, .dst = vip, .sport = cport,
 			  .dport = vport, .proto = FG_IPPROTO_UDP, .plen = 33,
 			  .nocsum = nocsum };
 	char d[160];
@@ -954,13 +884,13 @@ static void s_nat_flow(const char *what, const char *cli, const char *vip,
 		       __u16 vport, const char *be, __u16 bport, int tcp,
 		       int nocsum)
 {
-	const char *snat = s_fam(cli) == 4 ? S_SNAT4 : S_SNAT6;
-	struct s_ps p = { .src = cli, .dst = vip, .sport = 41000,
+	const char *snat = fg_pb_fam(cli) == 4 ? S_SNAT4 : S_SNAT6;
+	struct fg_pb_flow p = { .src = cli, .dst = vip, .sport = 41000,
 			  .dport = vport, .seq = 7000, .mss = tcp,
 			  .nocsum = nocsum, .plen = tcp ? 0 : 40,
 			  .proto = tcp ? FG_IPPROTO_TCP : FG_IPPROTO_UDP,
 			  .flags = tcp ? FG_TCP_SYN : 0 };
-	struct s_ps r;
+	struct fg_pb_flow r;
 	__u8 out[S_PKT_MAX];
 	__u32 ol = 0, l4;
 	__u16 nport;
@@ -968,7 +898,7 @@ static void s_nat_flow(const char *what, const char *cli, const char *vip,
 
 	snprintf(d, sizeof(d), "%s: first packet", what);
 	s_ps_run(d, &p, out, &ol);
-	l4 = 14 + (s_fam(cli) == 4 ? 20 : 40);
+	l4 = 14 + (fg_pb_fam(cli) == 4 ? 20 : 40);
 	S_REQUIRE(ol >= l4 + 4);
 	nport = fg_pb_get_be16(out, l4);
 	if (tcp) {
@@ -985,7 +915,7 @@ static void s_nat_flow(const char *what, const char *cli, const char *vip,
 	r.ack = 7001;
 	r.mss = 0;
 	r.plen = tcp ? 0 : 20;
-	r.smac = M_NH;
+	r.smac = x_mac[M_NH];
 	snprintf(d, sizeof(d), "%s: backend's reply", what);
 	s_ps_run(d, &r, NULL, NULL);
 	r.dport = (__u16)(nport ^ 0x4000);
@@ -1022,7 +952,7 @@ static void s_nat_flow(const char *what, const char *cli, const char *vip,
 
 static void s_flows(void)
 {
-	struct s_ps p;
+	struct fg_pb_flow p;
 	char d[96];
 	unsigned int i;
 
@@ -1063,14 +993,14 @@ static void s_flows(void)
 
 	/* 64 flows over the Maglev ring, 8 of one client by source hash. */
 	for (i = 0; i < 64; i++) {
-		p = (struct s_ps){ .src = "198.18.0.101", .dst = "198.18.0.10",
+		p = (struct fg_pb_flow){ .src = "198.18.0.101", .dst = "198.18.0.10",
 				   .sport = (__u16)(50000 + i), .dport = 80,
 				   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 		snprintf(d, sizeof(d), "maglev flow %u", i);
 		s_ps_run(d, &p, NULL, NULL);
 	}
 	for (i = 0; i < 8; i++) {
-		p = (struct s_ps){ .src = "198.18.0.150", .dst = "198.18.0.18",
+		p = (struct fg_pb_flow){ .src = "198.18.0.150", .dst = "198.18.0.18",
 				   .sport = (__u16)(1000 + i), .dport = 80,
 				   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 		snprintf(d, sizeof(d), "hash src_ip: client port %u", 1000 + i);
@@ -1078,7 +1008,7 @@ static void s_flows(void)
 	}
 
 	/* Stateless and refused. */
-	p = (struct s_ps){ .src = S_CLI4, .dst = "198.18.0.10", .sport = 43000,
+	p = (struct fg_pb_flow){ .src = S_CLI4, .dst = "198.18.0.10", .sport = 43000,
 			   .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK, .seq = 123, .ack = 456 };
 	s_ps_run("forged ack without state", &p, NULL, NULL);
@@ -1094,14 +1024,14 @@ static void s_flows(void)
 		 NULL);
 	p.flags = FG_TCP_ACK;
 	s_ps_run("ack to a service without backends", &p, NULL, NULL);
-	p = (struct s_ps){ .src = S_CLI6, .dst = "2001:db8::14", .sport = 43002,
+	p = (struct fg_pb_flow){ .src = S_CLI6, .dst = "2001:db8::14", .sport = 43002,
 			   .dport = 53, .proto = FG_IPPROTO_UDP, .plen = 10 };
 	s_ps_run("udp to a service without backends", &p, NULL, NULL);
 
 	/* Next hops: unresolved (twice: DPDK asks once a second), no
 	 * route. */
 	for (i = 0; i < 2; i++) {
-		p = (struct s_ps){ .src = S_CLI4, .dst = "198.18.0.15",
+		p = (struct fg_pb_flow){ .src = S_CLI4, .dst = "198.18.0.15",
 				   .sport = (__u16)(42000 + i), .dport = 80,
 				   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 		s_ps_run("v4 backend's next hop unresolved", &p, NULL, NULL);
@@ -1109,7 +1039,7 @@ static void s_flows(void)
 		p.dst = "2001:db8::15";
 		s_ps_run("v6 backend's next hop unresolved", &p, NULL, NULL);
 	}
-	p = (struct s_ps){ .src = S_CLI4, .dst = "198.18.0.16", .sport = 42010,
+	p = (struct fg_pb_flow){ .src = S_CLI4, .dst = "198.18.0.16", .sport = 42010,
 			   .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN };
 	s_ps_run("v4 backend without a route", &p, NULL, NULL);
@@ -1123,10 +1053,10 @@ static void s_flows(void)
 
 static void s_pass(void)
 {
-	struct s_ps p4 = { .src = S_CLI4, .dst = "198.18.0.200", .sport = 40000,
+	struct fg_pb_flow p4 = { .src = S_CLI4, .dst = "198.18.0.200", .sport = 40000,
 			   .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN, .mss = 1 };
-	struct s_ps p6 = p4, p;
+	struct fg_pb_flow p6 = p4, p;
 	__u8 in[S_PKT_MAX];
 	struct fg_pb pb;
 	__u32 len, l, whole;
@@ -1174,8 +1104,8 @@ static void s_pass(void)
 		struct fg_pb_tcp t = { .sport = 40000, .dport = 80,
 				       .flags = FG_TCP_SYN };
 
-		s_addr(S_CLI6, ip.src);
-		s_addr("2001:db8::10", ip.dst);
+		fg_pb_addr(S_CLI6, ip.src);
+		fg_pb_addr("2001:db8::10", ip.dst);
 		fg_pb_init(&pb, in, 2048);
 		fg_pb_eth(&pb, x_mac[M_IF], x_mac[M_PEER]);
 		fg_pb_ip6(&pb, &ip);
@@ -1187,7 +1117,7 @@ static void s_pass(void)
 	}
 
 	/* Fragments. */
-	p = (struct s_ps){ .src = S_CLI4, .dst = "198.18.0.10", .sport = 44000,
+	p = (struct fg_pb_flow){ .src = S_CLI4, .dst = "198.18.0.10", .sport = 44000,
 			   .dport = 80, .frag = 0x2000, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK, .plen = 64 };
 	s_ps_run("v4 first fragment to a vip", &p, NULL, NULL);
@@ -1195,14 +1125,14 @@ static void s_pass(void)
 	p.raw = 1;
 	p.dst = "198.18.0.12";
 	s_ps_run("v4 later fragment to a port-0 vip", &p, NULL, NULL);
-	p = (struct s_ps){ .src = S_CLI6, .dst = "2001:db8::10", .sport = 44000,
+	p = (struct fg_pb_flow){ .src = S_CLI6, .dst = "2001:db8::10", .sport = 44000,
 			   .dport = 80, .frag6 = 1, .frag = 1,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
 			   .plen = 64 };
 	s_ps_run("v6 first fragment to a vip", &p, NULL, NULL);
 	p.dst = "2001:db8::200";
 	s_ps_run("v6 fragment to a non-vip", &p, NULL, NULL);
-	p = (struct s_ps){ .src = S_CLI6, .dst = "2001:db8::10", .sport = 5301,
+	p = (struct fg_pb_flow){ .src = S_CLI6, .dst = "2001:db8::10", .sport = 5301,
 			   .dport = 53, .frag6 = 1, .proto = FG_IPPROTO_UDP,
 			   .plen = 10 };
 	s_ps_run("v6 atomic fragment", &p, NULL, NULL);
@@ -1256,14 +1186,14 @@ static void s_pass(void)
 			s_frame(d, in, len, NULL, NULL);
 		}
 	}
-	p = (struct s_ps){ .src = S_CLI4, .dst = "198.18.0.10", .sport = 5300,
+	p = (struct fg_pb_flow){ .src = S_CLI4, .dst = "198.18.0.10", .sport = 5300,
 			   .dport = 53, .proto = FG_IPPROTO_UDP, .plen = 8 };
 	len = s_build(&p, in, &pb);
 	fg_pb_put_be16(in, pb.l4_off + 4, 7);
 	s_frame("v4 udp length 7", in, len, NULL, NULL);
 	{
-		struct fg_pb_ip4 ip = { .src = s_ip4h(S_CLI4),
-					.dst = s_ip4h("198.18.0.10") };
+		struct fg_pb_ip4 ip = { .src = fg_pb_ip4h(S_CLI4),
+					.dst = fg_pb_ip4h("198.18.0.10") };
 		struct fg_pb_tcp t = { .sport = 1, .dport = 80,
 				       .flags = FG_TCP_SYN };
 
@@ -1283,7 +1213,7 @@ static void s_pass(void)
 
 /* n packets of ps, the source port counting up from ps->sport when
  * new_ports (else one flow). */
-static void s_burst(const char *what, struct s_ps ps, unsigned int n,
+static void s_burst(const char *what, struct fg_pb_flow ps, unsigned int n,
 		    int new_ports)
 {
 	__u16 port = ps.sport;
@@ -1300,25 +1230,25 @@ static void s_burst(const char *what, struct s_ps ps, unsigned int n,
 
 static void s_limits(void)
 {
-	struct s_ps p;
+	struct fg_pb_flow p;
 	unsigned int i, v;
 
 	g.cur = C_LIMIT;
-	p = (struct s_ps){ .src = "198.18.0.110", .dst = "198.18.0.30",
+	p = (struct fg_pb_flow){ .src = "198.18.0.110", .dst = "198.18.0.30",
 			   .sport = 1000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK };
 	s_burst("pps src_ip burst 3, source A", p, 5, 1);
 	p.src = "198.18.0.111";
 	s_burst("pps src_ip burst 3, source B", p, 4, 1);
 
-	p = (struct s_ps){ .src = "198.18.0.112", .dst = "198.18.0.31",
+	p = (struct fg_pb_flow){ .src = "198.18.0.112", .dst = "198.18.0.31",
 			   .sport = 2000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK, .plen = 100 };
 	s_burst("bps: 1232-bit frames", p, 3, 0);
 	p.plen = 0;
 	s_burst("bps: 432-bit frames", p, 2, 0);
 
-	p = (struct s_ps){ .src = "198.18.0.113", .dst = "198.18.0.32",
+	p = (struct fg_pb_flow){ .src = "198.18.0.113", .dst = "198.18.0.32",
 			   .dport = 80, .proto = FG_IPPROTO_TCP };
 	for (i = 0; i < 4; i++) {
 		p.sport = (__u16)(3000 + i);
@@ -1338,7 +1268,7 @@ static void s_limits(void)
 			"2001:db8:4:1::1",
 		};
 
-		p = (struct s_ps){ .dst = "198.18.0.33", .sport = 4000,
+		p = (struct fg_pb_flow){ .dst = "198.18.0.33", .sport = 4000,
 				   .dport = 80, .proto = FG_IPPROTO_TCP,
 				   .flags = FG_TCP_ACK };
 		for (i = 0; i < 4; i++) {
@@ -1352,14 +1282,14 @@ static void s_limits(void)
 		}
 	}
 
-	p = (struct s_ps){ .src = "198.18.0.114", .dst = "198.18.0.34",
+	p = (struct fg_pb_flow){ .src = "198.18.0.114", .dst = "198.18.0.34",
 			   .sport = 6000, .dport = 53, .proto = FG_IPPROTO_UDP,
 			   .plen = 8 };
 	s_burst("flow key burst 1: flow A", p, 2, 0);
 	p.sport = 6001;
 	s_burst("flow key burst 1: flow B", p, 2, 0);
 
-	p = (struct s_ps){ .src = "198.18.0.115", .dst = "198.18.0.35",
+	p = (struct fg_pb_flow){ .src = "198.18.0.115", .dst = "198.18.0.35",
 			   .sport = 7000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK };
 	s_ps_run("service key burst 2: client A", &p, NULL, NULL);
@@ -1368,17 +1298,17 @@ static void s_limits(void)
 	p.src = "198.18.9.117";
 	s_ps_run("service key burst 2: client C", &p, NULL, NULL);
 
-	p = (struct s_ps){ .src = "198.18.0.118", .dst = "198.18.0.37",
+	p = (struct fg_pb_flow){ .src = "198.18.0.118", .dst = "198.18.0.37",
 			   .sport = 8000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK };
 	s_burst("dry run burst 1", p, 3, 0);
 
-	p = (struct s_ps){ .src = "198.18.0.119", .dst = "198.18.0.39",
+	p = (struct fg_pb_flow){ .src = "198.18.0.119", .dst = "198.18.0.39",
 			   .sport = 9000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK };
 	s_burst("two limits, burst 5 and 2", p, 4, 0);
 
-	p = (struct s_ps){ .src = "198.18.7.5", .dst = "198.18.0.10",
+	p = (struct fg_pb_flow){ .src = "198.18.7.5", .dst = "198.18.0.10",
 			   .sport = 11000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_ACK };
 	s_burst("global limit, matching source", p, 3, 0);
@@ -1389,14 +1319,14 @@ static void s_limits(void)
 	s_burst("global limit, other dst_port", p, 2, 0);
 
 	/* cps on a NAT service: the refused SYN takes no port. */
-	p = (struct s_ps){ .src = S_CLI4, .dst = "198.18.0.40", .sport = 12500,
+	p = (struct fg_pb_flow){ .src = S_CLI4, .dst = "198.18.0.40", .sport = 12500,
 			   .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN, .mss = 1 };
 	s_burst("nat service with a cps limit: syns", p, 3, 1);
 
 	/* Reset: SYN, data with ACK, FIN without ACK, RST. */
 	for (v = 0; v < 2; v++) {
-		p = (struct s_ps){ .src = v ? "2001:db8::120" : "198.18.0.120",
+		p = (struct fg_pb_flow){ .src = v ? "2001:db8::120" : "198.18.0.120",
 				   .dst = v ? "2001:db8::36" : "198.18.0.36",
 				   .sport = 12000, .dport = 80,
 				   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN,
@@ -1449,13 +1379,13 @@ static void s_too_big(void)
 		{ "nat v4, 1500 bytes DF (no growth)", S_CLI4, "198.18.0.13", 1460, 0x4000 },
 		{ "v4 1500 bytes to a non-vip", S_CLI4, "198.18.0.200", 1460, 0x4000 },
 	};
-	struct s_ps p;
+	struct fg_pb_flow p;
 	unsigned int i;
 
 	g.cur = C_TOOBIG;
 	g.pool_on = 1;
 	for (i = 0; i < S_ARRAY_SIZE(tb); i++) {
-		p = (struct s_ps){ .src = tb[i].src, .dst = tb[i].dst,
+		p = (struct fg_pb_flow){ .src = tb[i].src, .dst = tb[i].dst,
 				   .sport = (__u16)(44100 + i), .dport = 80,
 				   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
 				   .seq = 5000, .ack = 6000, .plen = tb[i].plen,
@@ -1486,11 +1416,11 @@ static __u32 s_arp(__u8 *f, __u16 oper, const char *spa, const char *tpa)
 	f[19] = 4;
 	f[21] = (__u8)oper;
 	memcpy(f + 22, x_mac[M_PEER], 6);
-	s_addr(spa, a);
+	fg_pb_addr(spa, a);
 	memcpy(f + 28, a, 4);
 	if (oper == 2)
 		memcpy(f + 32, x_mac[M_IF], 6);
-	s_addr(tpa, a);
+	fg_pb_addr(tpa, a);
 	memcpy(f + 38, a, 4);
 	return 60;
 }
@@ -1518,7 +1448,7 @@ static __u32 s_nd(__u8 *f, __u8 type, const char *src, const char *target,
 	__u8 t[16], a[16];
 
 	memset(f, 0, 86);
-	s_addr(target, t);
+	fg_pb_addr(target, t);
 	if (type == 135) {
 		memcpy(f, "\x33\x33\xff", 3);
 		memcpy(f + 3, t + 13, 3);
@@ -1532,7 +1462,7 @@ static __u32 s_nd(__u8 *f, __u8 type, const char *src, const char *target,
 	f[19] = 32;
 	f[20] = 58;
 	f[21] = 255;
-	s_addr(src, a);
+	fg_pb_addr(src, a);
 	memcpy(f + 22, a, 16);
 	if (type == 135) {
 		static const __u8 sn[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
@@ -1540,7 +1470,7 @@ static __u32 s_nd(__u8 *f, __u8 type, const char *src, const char *target,
 		memcpy(f + 38, sn, 13);
 		memcpy(f + 51, t + 13, 3);
 	} else {
-		s_addr(dst, a);
+		fg_pb_addr(dst, a);
 		memcpy(f + 38, a, 16);
 		f[58] = 0x60;
 	}
@@ -1614,7 +1544,7 @@ static void s_edit(char *rules, size_t cap, const char *from, const char *to)
 /* Flows of the services the second rule set changes, before and after
  * the switch: n flows of ps from consecutive client ports, first each
  * opening packet, then each next one. */
-static void s_gen_flows(const char *what, struct s_ps ps, unsigned int n)
+static void s_gen_flows(const char *what, struct fg_pb_flow ps, unsigned int n)
 {
 	__u16 port = ps.sport;
 	__u8 first = ps.flags;
@@ -1647,16 +1577,16 @@ static void s_gen_flows(const char *what, struct s_ps ps, unsigned int n)
 static void s_switch(void)
 {
 	static char rules[sizeof(s_rules) + 256];
-	struct s_ps t4 = { .src = "198.18.0.170", .dst = "198.18.0.10",
+	struct fg_pb_flow t4 = { .src = "198.18.0.170", .dst = "198.18.0.10",
 			   .sport = 20000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN };
-	struct s_ps u4 = { .src = "198.18.0.170", .dst = "198.18.0.10",
+	struct fg_pb_flow u4 = { .src = "198.18.0.170", .dst = "198.18.0.10",
 			   .sport = 21000, .dport = 53, .proto = FG_IPPROTO_UDP,
 			   .plen = 12 };
-	struct s_ps t6 = { .src = "2001:db8::170", .dst = "2001:db8::10",
+	struct fg_pb_flow t6 = { .src = "2001:db8::170", .dst = "2001:db8::10",
 			   .sport = 22000, .dport = 80, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN };
-	struct s_ps x4 = { .src = "198.18.0.170", .dst = "198.18.0.10",
+	struct fg_pb_flow x4 = { .src = "198.18.0.170", .dst = "198.18.0.10",
 			   .sport = 23000, .dport = 22, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN };
 	struct fg_compiled *cp = NULL;
@@ -1750,40 +1680,40 @@ static __u16 s_nat_port(const __u8 *out, __u32 len, int v6)
 static void s_aging(void)
 {
 	const __u64 sec = 1000000000ULL;
-	struct s_ps a = { .src = "198.18.0.160", .dst = "198.18.0.10",
+	struct fg_pb_flow a = { .src = "198.18.0.160", .dst = "198.18.0.10",
 			  .sport = 7000, .dport = 53, .proto = FG_IPPROTO_UDP,
 			  .plen = 20 };
-	struct s_ps b = { .src = S_CLI4, .dst = "198.18.0.13", .sport = 47000,
+	struct fg_pb_flow b = { .src = S_CLI4, .dst = "198.18.0.13", .sport = 47000,
 			  .dport = 53, .proto = FG_IPPROTO_UDP, .plen = 20 };
-	struct s_ps c = { .src = "198.18.0.161", .dst = "198.18.0.10",
+	struct fg_pb_flow c = { .src = "198.18.0.161", .dst = "198.18.0.10",
 			  .sport = 7001, .dport = 80, .proto = FG_IPPROTO_TCP,
 			  .flags = FG_TCP_SYN, .seq = 100, .mss = 1 };
-	struct s_ps d = { .src = S_CLI4, .dst = "198.18.0.13", .sport = 47001,
+	struct fg_pb_flow d = { .src = S_CLI4, .dst = "198.18.0.13", .sport = 47001,
 			  .dport = 80, .proto = FG_IPPROTO_TCP,
 			  .flags = FG_TCP_SYN, .seq = 100, .mss = 1 };
-	struct s_ps e = { .src = S_CLI6, .dst = "2001:db8::13", .sport = 47002,
+	struct fg_pb_flow e = { .src = S_CLI6, .dst = "2001:db8::13", .sport = 47002,
 			  .dport = 53, .proto = FG_IPPROTO_UDP, .plen = 20 };
-	struct s_ps br, dr, er;
+	struct fg_pb_flow br, dr, er;
 	__u8 out[S_PKT_MAX];
 	__u32 ol;
 
 	g.cur = C_AGE;
 	s_ps_run("udp dsr flow A: first datagram", &a, NULL, NULL);
 	s_ps_run("udp nat flow B: first datagram", &b, out, &ol);
-	br = (struct s_ps){ .src = "198.19.0.14", .dst = S_SNAT4,
+	br = (struct fg_pb_flow){ .src = "198.19.0.14", .dst = S_SNAT4,
 			    .sport = 5353, .dport = s_nat_port(out, ol, 0),
-			    .proto = FG_IPPROTO_UDP, .plen = 30, .smac = M_NH };
+			    .proto = FG_IPPROTO_UDP, .plen = 30, .smac = x_mac[M_NH] };
 	s_ps_run("udp nat flow B: reply", &br, NULL, NULL);
 	s_ps_run("tcp dsr flow C: syn", &c, NULL, NULL);
 	c.flags = FG_TCP_ACK;
 	c.mss = 0;
 	s_ps_run("tcp dsr flow C: ack", &c, NULL, NULL);
 	s_ps_run("tcp nat flow D: syn", &d, out, &ol);
-	dr = (struct s_ps){ .src = "198.19.0.13", .dst = S_SNAT4,
+	dr = (struct fg_pb_flow){ .src = "198.19.0.13", .dst = S_SNAT4,
 			    .sport = 8080, .dport = s_nat_port(out, ol, 0),
 			    .proto = FG_IPPROTO_TCP,
 			    .flags = FG_TCP_SYN | FG_TCP_ACK, .seq = 900,
-			    .ack = 101, .smac = M_NH };
+			    .ack = 101, .smac = x_mac[M_NH] };
 	s_ps_run("tcp nat flow D: syn-ack", &dr, NULL, NULL);
 	d.flags = FG_TCP_ACK;
 	d.mss = 0;
@@ -1791,9 +1721,9 @@ static void s_aging(void)
 	dr.flags = FG_TCP_ACK;
 	s_ps_run("tcp nat flow D: backend's ack", &dr, NULL, NULL);
 	s_ps_run("udp nat v6 flow E: first datagram", &e, out, &ol);
-	er = (struct s_ps){ .src = "2001:db8:19::14", .dst = S_SNAT6,
+	er = (struct fg_pb_flow){ .src = "2001:db8:19::14", .dst = S_SNAT6,
 			    .sport = 5353, .dport = s_nat_port(out, ol, 1),
-			    .proto = FG_IPPROTO_UDP, .plen = 30, .smac = M_NH };
+			    .proto = FG_IPPROTO_UDP, .plen = 30, .smac = x_mac[M_NH] };
 	s_ps_run("udp nat v6 flow E: reply", &er, NULL, NULL);
 
 	g.off += 20 * sec;
@@ -1854,11 +1784,11 @@ static int s_limited(const __u8 *f, __u32 len)
 	if (fg_parse(f, f + len, &p) != FG_PARSE_OK)
 		return 0;
 	for (i = 0; i < S_ARRAY_SIZE(s_limited_vips); i++) {
-		s_addr(s_limited_vips[i], a);
+		fg_pb_addr(s_limited_vips[i], a);
 		if (!memcmp(p.dst, a, 16))
 			return 1;
 	}
-	s_addr("198.18.7.0", a);
+	fg_pb_addr("198.18.7.0", a);
 	return p.family == FG_AF_INET && !memcmp(p.src, a, 3);
 }
 
@@ -1933,11 +1863,11 @@ static void d_route(const char *prefix, unsigned int len, const char *gw)
 	struct fg_dp_route *r = &g.set.route[g.set.nroutes++];
 
 	memset(r, 0, sizeof(*r));
-	r->family = s_fam(prefix) == 4 ? FG_AF_INET : FG_AF_INET6;
+	r->family = fg_pb_fam(prefix) == 4 ? FG_AF_INET : FG_AF_INET6;
 	r->len = (uint8_t)len;
-	s_addr(prefix, (__u8 *)r->prefix);
+	fg_pb_addr(prefix, (__u8 *)r->prefix);
 	if (gw)
-		s_addr(gw, (__u8 *)r->gw);
+		fg_pb_addr(gw, (__u8 *)r->gw);
 }
 
 /* The DPDK path learns neighbour ip at mac (an M_* of the DPDK
@@ -1951,7 +1881,7 @@ static void d_learn(const char *ip, int mac)
 	memset(f, 0, sizeof(f));
 	memcpy(f, d_mac[M_IF], 6);
 	memcpy(f + 6, d_mac[mac], 6);
-	if (s_fam(ip) == 4) {
+	if (fg_pb_fam(ip) == 4) {
 		f[12] = 0x08;
 		f[13] = 0x06;
 		f[15] = 1;
@@ -1960,10 +1890,10 @@ static void d_learn(const char *ip, int mac)
 		f[19] = 4;
 		f[21] = 2;
 		memcpy(f + 22, d_mac[mac], 6);
-		s_addr(ip, a);
+		fg_pb_addr(ip, a);
 		memcpy(f + 28, a, 4);
 		memcpy(f + 32, d_mac[M_IF], 6);
-		s_addr(S_TUN4, a);
+		fg_pb_addr(S_TUN4, a);
 		memcpy(f + 38, a, 4);
 		len = 60;
 	} else {
@@ -2031,9 +1961,9 @@ static void x_install(const struct fg_compiled *cp)
 		idx = cp->gen * FG_SVC_SLOTS + i;
 		S_REQUIRE(!bpf_map_update_elem(g.fd.svc, &idx, &img[i], BPF_ANY));
 	}
-	s_addr(S_SNAT4, a);
+	fg_pb_addr(S_SNAT4, a);
 	fg_vip_filter_add(&cfg, cp->gen & 1, (const __be32 *)a);
-	s_addr(S_SNAT6, a);
+	fg_pb_addr(S_SNAT6, a);
 	fg_vip_filter_add(&cfg, cp->gen & 1, (const __be32 *)a);
 	S_REQUIRE(!bpf_map_update_elem(g.fd.cfg, &zero, &cfg, BPF_ANY));
 	/* After the switch: retired backends are written invalid, so flows
@@ -2054,10 +1984,10 @@ static void d_settings(void)
 {
 	memset(&g.set, 0, sizeof(g.set));
 	g.set.seed = s_seed;
-	g.set.tunnel_src4 = htonl(s_ip4h(S_TUN4));
-	s_addr(S_TUN6, (__u8 *)g.set.tunnel_src6);
-	g.set.snat4 = htonl(s_ip4h(S_SNAT4));
-	s_addr(S_SNAT6, (__u8 *)g.set.snat6);
+	g.set.tunnel_src4 = htonl(fg_pb_ip4h(S_TUN4));
+	fg_pb_addr(S_TUN6, (__u8 *)g.set.tunnel_src6);
+	g.set.snat4 = htonl(fg_pb_ip4h(S_SNAT4));
+	fg_pb_addr(S_SNAT6, (__u8 *)g.set.snat6);
 	g.set.gue_port = S_GUE_PORT;
 	g.set.ct_max = S_CT_FLOWS;
 	g.set.ct_syn_max = S_CT_FLOWS;
@@ -2098,8 +2028,8 @@ static void s_cross_family(struct fg_compiled *cp, const char *name,
 		if (cp->backends[i].id != id)
 			continue;
 		memset(b->addr, 0, sizeof(b->addr));
-		s_addr(addr, (__u8 *)b->addr);
-		b->family = s_fam(addr) == 4 ? FG_AF_INET : FG_AF_INET6;
+		fg_pb_addr(addr, (__u8 *)b->addr);
+		b->family = fg_pb_fam(addr) == 4 ? FG_AF_INET : FG_AF_INET6;
 		return;
 	}
 	S_REQUIRE(0);

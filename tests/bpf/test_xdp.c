@@ -164,109 +164,33 @@ static void fg_hexdump(const char *what, const __u8 *p, __u32 len)
 	printf("\n");
 }
 
-/* ----------------------------------------------------------- addresses */
-
-static int fg_fam(const char *a)
-{
-	return strchr(a, ':') ? 6 : 4;
-}
-
-/* Address literal to 16 bytes, network order (IPv4 in the first 4). */
-static void fg_addr(const char *a, __u8 out[16])
-{
-	memset(out, 0, 16);
-	FG_REQUIRE(inet_pton(fg_fam(a) == 4 ? AF_INET : AF_INET6, a, out) == 1);
-}
-
-static __u32 fg_ip4h(const char *a)
-{
-	__u8 b[16];
-
-	fg_addr(a, b);
-	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
-}
-
 /* ------------------------------------------------------------- packets */
 
-/* What a test packet looks like; zero-initialise and set what matters. */
-struct fg_ps {
-	const char *src, *dst;
-	__u16 sport, dport;
-	__u8 proto;          /* FG_IPPROTO_TCP / UDP / ICMP */
-	__u8 flags;          /* TCP flags */
-	__u32 seq, ack;
-	__u16 plen;          /* payload bytes (builder pattern) */
-	int mss;             /* SYN carries a 4-byte MSS option */
-	__u16 frag;          /* IPv4 frag_off field; IPv6: offset | M */
-	int frag6;           /* IPv6: push a fragment header */
-	int raw;             /* L4 as 24 opaque bytes (a fragment's tail) */
-	int nocsum;          /* UDP checksum 0 */
-	__u16 vlan;          /* one 802.1Q tag with this TCI */
-	__u8 ttl;            /* 0: 64 */
-	const __u8 *dmac, *smac; /* NULL: fgx0 <- fgx1 */
-};
-
-static int fg_build(const struct fg_ps *ps, __u8 *buf, struct fg_pb *pb)
+/* ps with this harness's MACs (fgx0 <- fgx1 unless it names others). */
+static int fg_build(const struct fg_pb_flow *ps, __u8 *buf, struct fg_pb *pb)
 {
-	static const __u8 mss_opt[4] = { 2, 4, 0x05, 0xb4 };
+	struct fg_pb_flow f = *ps;
 	int len;
 
-	fg_pb_init(pb, buf, FG_PKT_MAX);
-	fg_pb_eth(pb, ps->dmac ? ps->dmac : fg_if_mac,
-		  ps->smac ? ps->smac : fg_peer_mac);
-	if (ps->vlan)
-		fg_pb_vlan(pb, 0x8100, ps->vlan);
-	if (fg_fam(ps->src) == 4) {
-		struct fg_pb_ip4 ip = {
-			.src = fg_ip4h(ps->src), .dst = fg_ip4h(ps->dst),
-			.ttl = ps->ttl, .frag_off = ps->frag,
-		};
-
-		fg_pb_ip4(pb, &ip);
-	} else {
-		struct fg_pb_ip6 ip = { .hop_limit = ps->ttl };
-
-		fg_addr(ps->src, ip.src);
-		fg_addr(ps->dst, ip.dst);
-		fg_pb_ip6(pb, &ip);
-		if (ps->frag6)
-			fg_pb_ip6_frag(pb, ps->frag & 0xfff8, ps->frag & 1, 0x1234);
-	}
-	if (ps->raw) {
-		fg_pb_l4_raw(pb, ps->proto, NULL, 24);
-	} else if (ps->proto == FG_IPPROTO_TCP) {
-		struct fg_pb_tcp t = {
-			.sport = ps->sport, .dport = ps->dport,
-			.seq = ps->seq, .ack = ps->ack, .flags = ps->flags,
-			.opts = ps->mss ? mss_opt : NULL,
-			.opts_len = ps->mss ? sizeof(mss_opt) : 0,
-		};
-
-		fg_pb_tcp(pb, &t);
-	} else if (ps->proto == FG_IPPROTO_UDP) {
-		fg_pb_udp(pb, ps->sport, ps->dport);
-	} else {
-		fg_pb_icmp(pb, fg_fam(ps->src) == 4 ? 8 : 128, 0, ps->sport, 1);
-	}
-	if (ps->plen)
-		fg_pb_bytes(pb, NULL, ps->plen);
-	len = fg_pb_finish(pb);
+	if (!f.dmac)
+		f.dmac = fg_if_mac;
+	if (!f.smac)
+		f.smac = fg_peer_mac;
+	len = fg_pb_flow(pb, buf, FG_PKT_MAX, &f);
 	FG_REQUIRE(len > 0);
-	if (ps->proto == FG_IPPROTO_UDP && ps->nocsum)
-		fg_pb_put_be16(buf, pb->l4_off + 6, 0);
 	return len;
 }
 
 /* The flow key the dataplane derives from ps. */
-static void fg_key_of(const struct fg_ps *ps, struct fg_flow_key *k)
+static void fg_key_of(const struct fg_pb_flow *ps, struct fg_flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	fg_addr(ps->src, (__u8 *)k->src);
-	fg_addr(ps->dst, (__u8 *)k->dst);
+	fg_pb_addr(ps->src, (__u8 *)k->src);
+	fg_pb_addr(ps->dst, (__u8 *)k->dst);
 	k->sport = htons(ps->sport);
 	k->dport = htons(ps->dport);
 	k->proto = ps->proto;
-	k->family = fg_fam(ps->src) == 4 ? FG_AF_INET : FG_AF_INET6;
+	k->family = fg_pb_fam(ps->src) == 4 ? FG_AF_INET : FG_AF_INET6;
 }
 
 /*
@@ -388,10 +312,10 @@ static int fg_svc_write(const struct fg_tsvc *s, __u32 gen)
 	__u32 idx;
 	int slot, err;
 
-	fg_addr(s->vip, (__u8 *)k.vip);
+	fg_pb_addr(s->vip, (__u8 *)k.vip);
 	k.port = htons(s->port);
 	k.proto = s->proto;
-	k.family = fg_fam(s->vip) == 4 ? FG_AF_INET : FG_AF_INET6;
+	k.family = fg_pb_fam(s->vip) == 4 ? FG_AF_INET : FG_AF_INET6;
 	k.gen = (__u8)gen;
 	v.id = s->id;
 	v.ring_off = s->ring_off[gen];
@@ -470,9 +394,9 @@ static void fg_be_write(const struct fg_tsvc *s, unsigned int i, __u8 flags)
 {
 	struct fg_backend b = { 0 };
 
-	fg_addr(s->be_addr[i], (__u8 *)b.addr);
+	fg_pb_addr(s->be_addr[i], (__u8 *)b.addr);
 	b.port = htons(s->be_port[i]);
-	b.family = fg_fam(s->be_addr[i]) == 4 ? FG_AF_INET : FG_AF_INET6;
+	b.family = fg_pb_fam(s->be_addr[i]) == 4 ? FG_AF_INET : FG_AF_INET6;
 	b.flags = flags;
 	b.svc_id = s->id;
 	FG_REQUIRE(!bpf_map_update_elem(g.fd.be, &s->be_id[i], &b, BPF_ANY));
@@ -507,7 +431,7 @@ static unsigned int fg_be_index(const struct fg_tsvc *s, __u32 be_id)
 	return 0;
 }
 
-static __u64 fg_hash_of(const struct fg_tsvc *s, const struct fg_ps *ps)
+static __u64 fg_hash_of(const struct fg_tsvc *s, const struct fg_pb_flow *ps)
 {
 	struct fg_flow_key k;
 
@@ -519,7 +443,7 @@ static __u64 fg_hash_of(const struct fg_tsvc *s, const struct fg_ps *ps)
 
 /* The backend id the ring of generation gen gives ps. */
 static __u32 fg_ring_pick(const struct fg_tsvc *s, __u32 gen,
-			  const struct fg_ps *ps)
+			  const struct fg_pb_flow *ps)
 {
 	if (!s->m)
 		return FG_NO_BACKEND;
@@ -750,17 +674,17 @@ static __u32 fg_exp_encap(__u8 *out, const __u8 *in, const struct fg_pb *ipb,
 		gport = s->gue_port ? s->gue_port : FG_T_GUE_PORT;
 	fg_pb_init(&pb, out, FG_PKT_MAX);
 	fg_pb_eth(&pb, fg_nh_mac, fg_if_mac);
-	if (fg_fam(ba) == 4) {
-		struct fg_pb_ip4 ip = { .src = fg_ip4h(FG_T_TUN4),
-					.dst = fg_ip4h(ba), .ttl = 64 };
+	if (fg_pb_fam(ba) == 4) {
+		struct fg_pb_ip4 ip = { .src = fg_pb_ip4h(FG_T_TUN4),
+					.dst = fg_pb_ip4h(ba), .ttl = 64 };
 
 		fg_pb_ip4(&pb, &ip);
 	} else {
 		struct fg_pb_ip6 ip = { .hop_limit = 64,
 					.flow = (__u32)hash & 0xfffff };
 
-		fg_addr(FG_T_TUN6, ip.src);
-		fg_addr(ba, ip.dst);
+		fg_pb_addr(FG_T_TUN6, ip.src);
+		fg_pb_addr(ba, ip.dst);
 		fg_pb_ip6(&pb, &ip);
 	}
 	if (gport) {
@@ -783,9 +707,9 @@ static __u32 fg_exp_encap(__u8 *out, const __u8 *in, const struct fg_pb *ipb,
  * flags RST|ACK; no options, no payload, window 0; IPv4 with DF, id 0,
  * TTL 64; IPv6 hop limit 64. Checksums recomputed from scratch.
  */
-static __u32 fg_exp_rst(__u8 *out, const struct fg_ps *ps)
+static __u32 fg_exp_rst(__u8 *out, const struct fg_pb_flow *ps)
 {
-	struct fg_ps r = { 0 };
+	struct fg_pb_flow r = { 0 };
 	struct fg_pb pb;
 	__u32 len;
 	int syn = !!(ps->flags & FG_TCP_SYN), fin = !!(ps->flags & FG_TCP_FIN);
@@ -797,7 +721,7 @@ static __u32 fg_exp_rst(__u8 *out, const struct fg_ps *ps)
 	r.proto = FG_IPPROTO_TCP;
 	r.dmac = ps->smac ? ps->smac : fg_peer_mac;
 	r.smac = ps->dmac ? ps->dmac : fg_if_mac;
-	r.frag = fg_fam(ps->src) == 4 ? 0x4000 : 0;
+	r.frag = fg_pb_fam(ps->src) == 4 ? 0x4000 : 0;
 	if (ps->flags & FG_TCP_ACK) {
 		r.seq = ps->ack;
 		r.flags = FG_TCP_RST;
@@ -860,7 +784,7 @@ static __u32 fg_ct_lines_of(int fd)
 }
 
 /* The state of ps's flow in connection table fd: 0, -ENOENT or -errno. */
-static int fg_ct_get(int fd, const struct fg_ps *ps, struct fg_ct *v)
+static int fg_ct_get(int fd, const struct fg_pb_flow *ps, struct fg_ct *v)
 {
 	struct fg_flow_key k;
 
@@ -1019,7 +943,7 @@ static struct fg_xctr fg_x_drop(int reason)
  * with XDP_TX. Returns the backend id it expected.
  */
 static __u32 fg_dsr(const char *desc, struct fg_tsvc *s, __u32 gen,
-		    const struct fg_ps *ps, int new_flow, __u32 want_be)
+		    const struct fg_pb_flow *ps, int new_flow, __u32 want_be)
 {
 	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
 	struct fg_pb pb;
@@ -1038,7 +962,7 @@ static __u32 fg_dsr(const char *desc, struct fg_tsvc *s, __u32 gen,
 }
 
 /* One fixture whose output is the input unchanged (or not compared). */
-static void fg_plain(const char *desc, const struct fg_ps *ps, __u32 verdict,
+static void fg_plain(const char *desc, const struct fg_pb_flow *ps, __u32 verdict,
 		     struct fg_xctr x)
 {
 	__u8 in[FG_PKT_MAX];
@@ -1053,8 +977,8 @@ static void fg_plain(const char *desc, const struct fg_ps *ps, __u32 verdict,
  * (a rewrite in place: NAT), the input built from in_ps into in. pb
  * receives the output's layout. Counters are the caller's to set. */
 static void fg_rewrite_case(struct fg_case *c, const char *desc,
-			    const struct fg_ps *in_ps, __u8 *in,
-			    const struct fg_ps *out_ps, __u8 *out,
+			    const struct fg_pb_flow *in_ps, __u8 *in,
+			    const struct fg_pb_flow *out_ps, __u8 *out,
 			    struct fg_pb *pb)
 {
 	memset(c, 0, sizeof(*c));
@@ -1070,13 +994,13 @@ static void fg_rewrite_case(struct fg_case *c, const char *desc,
 
 static void fg_t_passthrough(void)
 {
-	struct fg_ps p4 = { .src = "198.18.0.100", .dst = "198.18.0.200",
+	struct fg_pb_flow p4 = { .src = "198.18.0.100", .dst = "198.18.0.200",
 			    .sport = 40000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
-	struct fg_ps p6 = { .src = "2001:db8::100", .dst = "2001:db8::200",
+	struct fg_pb_flow p6 = { .src = "2001:db8::100", .dst = "2001:db8::200",
 			    .sport = 40000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
-	struct fg_ps p;
+	struct fg_pb_flow p;
 	__u8 in[FG_PKT_MAX];
 	struct fg_pb pb;
 	struct fg_case c = { 0 };
@@ -1086,10 +1010,10 @@ static void fg_t_passthrough(void)
 		/* fg_t_malformed sends to these addresses too. */
 		__u8 d[16] = { 0 };
 
-		fg_addr(p4.dst, d);
+		fg_pb_addr(p4.dst, d);
 		FG_EXPECT(!fg_vip_filter_has(&g.cfg, (__be32 *)d),
 			  "the VIP filter has no bit for %s", p4.dst);
-		fg_addr(p6.dst, d);
+		fg_pb_addr(p6.dst, d);
 		FG_EXPECT(!fg_vip_filter_has(&g.cfg, (__be32 *)d),
 			  "the VIP filter has no bit for %s", p6.dst);
 	}
@@ -1102,7 +1026,7 @@ static void fg_t_passthrough(void)
 		__u8 vip[16] = { 0 }, d[16] = { 0 };
 		__u32 n;
 
-		fg_addr(s_tcp4.vip, vip);
+		fg_pb_addr(s_tcp4.vip, vip);
 		for (n = 1; n < 65536; n++) {
 			__be32 x = htonl(0xc6130000U | n); /* 198.19.n */
 
@@ -1212,8 +1136,8 @@ static void fg_t_passthrough(void)
 		struct fg_pb_tcp t = { .sport = 40000, .dport = 80,
 				       .flags = FG_TCP_SYN };
 
-		fg_addr("2001:db8::100", ip.src);
-		fg_addr(s_tcp6.vip, ip.dst);
+		fg_pb_addr("2001:db8::100", ip.src);
+		fg_pb_addr(s_tcp6.vip, ip.dst);
 		fg_pb_init(&pb, in, FG_PKT_MAX);
 		fg_pb_eth(&pb, fg_if_mac, fg_peer_mac);
 		fg_pb_ip6(&pb, &ip);
@@ -1234,7 +1158,7 @@ static void fg_t_passthrough(void)
 /* ---------------------------------------------------------------- DSR */
 
 /* Map checks after a SYN or a promotion: where the flow's state lives. */
-static void fg_check_state(const char *desc, const struct fg_ps *ps,
+static void fg_check_state(const char *desc, const struct fg_pb_flow *ps,
 			   const struct fg_tsvc *s, int in_syn, int in_ct,
 			   __u32 be)
 {
@@ -1275,7 +1199,7 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 			__u16 cport)
 {
 	char d[160];
-	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = cport,
+	struct fg_pb_flow p = { .src = cli, .dst = s->vip, .sport = cport,
 			   .dport = s->port, .proto = FG_IPPROTO_TCP,
 			   .flags = FG_TCP_SYN, .seq = 1000, .mss = 1 };
 	long nsyn, nct;
@@ -1318,7 +1242,7 @@ static void fg_tcp_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 static void fg_udp_flow(const char *fam, struct fg_tsvc *s, const char *cli)
 {
 	char d[160];
-	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = 5300,
+	struct fg_pb_flow p = { .src = cli, .dst = s->vip, .sport = 5300,
 			   .dport = s->port, .proto = FG_IPPROTO_UDP, .plen = 33 };
 	__u32 be;
 
@@ -1332,7 +1256,7 @@ static void fg_udp_flow(const char *fam, struct fg_tsvc *s, const char *cli)
 
 static void fg_t_dsr(void)
 {
-	struct fg_ps p;
+	struct fg_pb_flow p;
 	__u32 i, be, seen[FG_T_BE_PER_SVC] = { 0 }, first = 0;
 	int ok;
 
@@ -1343,24 +1267,24 @@ static void fg_t_dsr(void)
 	fg_udp_flow("ipv4", &s_udp4, "198.18.0.100");
 	fg_udp_flow("ipv6", &s_udp6, "2001:db8::100");
 
-	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_4in6.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.100", .dst = s_4in6.vip,
 			    .sport = 40002, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("ipv4 VIP, ipv6 backend: ipv4-in-ipv6 (next header 4)", &s_4in6,
 	       0, &p, 1, 0);
-	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_6in4.vip,
+	p = (struct fg_pb_flow){ .src = "2001:db8::100", .dst = s_6in4.vip,
 			    .sport = 40002, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("ipv6 VIP, ipv4 backend: ipv6-in-ipv4 (protocol 41)", &s_6in4,
 	       0, &p, 1, 0);
-	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_tcp4.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.100", .dst = s_tcp4.vip,
 			    .sport = 40003, .dport = 80, .vlan = 0x0064,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("ipv4 syn with an 802.1Q tag: tag replaced by the outer frame",
 	       &s_tcp4, 0, &p, 1, 0);
 
 	/* Port 0 serves every port; an exact port wins over it. */
-	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_wild.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.100", .dst = s_wild.vip,
 			    .sport = 40004, .dport = 8080,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("port-0 service takes port 8080", &s_wild, 0, &p, 1, 0);
@@ -1369,7 +1293,7 @@ static void fg_t_dsr(void)
 	p.dport = 22;
 	fg_dsr("exact port 22 wins over the port-0 service", &s_wild22, 0, &p,
 	       1, 0);
-	p = (struct fg_ps){ .src = "198.18.0.100", .dst = s_tcp4x.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.100", .dst = s_tcp4x.vip,
 			    .sport = 40004, .dport = 22,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	fg_dsr("second port of a VIP is its own service", &s_tcp4x, 0, &p, 1,
@@ -1379,7 +1303,7 @@ static void fg_t_dsr(void)
 	for (i = 0; i < 64; i++) {
 		char d[96];
 
-		p = (struct fg_ps){ .src = "198.18.0.101", .dst = s_tcp4.vip,
+		p = (struct fg_pb_flow){ .src = "198.18.0.101", .dst = s_tcp4.vip,
 				    .sport = (__u16)(50000 + i), .dport = 80,
 				    .proto = FG_IPPROTO_TCP,
 				    .flags = FG_TCP_SYN };
@@ -1397,7 +1321,7 @@ static void fg_t_dsr(void)
 	for (i = 0; i < 8; i++) {
 		char d[96];
 
-		p = (struct fg_ps){ .src = "198.18.0.150", .dst = s_src.vip,
+		p = (struct fg_pb_flow){ .src = "198.18.0.150", .dst = s_src.vip,
 				    .sport = (__u16)(1000 + i), .dport = 80,
 				    .proto = FG_IPPROTO_TCP,
 				    .flags = FG_TCP_SYN };
@@ -1424,12 +1348,12 @@ static __u16 fg_nat_port_first(__u64 hash)
 static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 			__u16 cport, int tcp, int nocsum)
 {
-	const char *snat = fg_fam(cli) == 4 ? FG_T_SNAT4 : FG_T_SNAT6;
+	const char *snat = fg_pb_fam(cli) == 4 ? FG_T_SNAT4 : FG_T_SNAT6;
 	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX], got[FG_PKT_MAX];
-	struct fg_ps p = { .src = cli, .dst = s->vip, .sport = cport,
+	struct fg_pb_flow p = { .src = cli, .dst = s->vip, .sport = cport,
 			   .dport = s->port, .mss = tcp, .seq = 7000,
 			   .nocsum = nocsum, .plen = tcp ? 0 : 40 };
-	struct fg_ps f, r, rx;
+	struct fg_pb_flow f, r, rx;
 	struct fg_flow_key rk;
 	struct fg_nat_rev rev, rev2;
 	struct fg_pb pb;
@@ -1479,12 +1403,12 @@ static void fg_nat_flow(const char *fam, struct fg_tsvc *s, const char *cli,
 		FG_EXPECT(v.backend_id == be, "backend %u", v.backend_id);
 	}
 	memset(&rk, 0, sizeof(rk));
-	fg_addr(s->be_addr[0], (__u8 *)rk.src);
-	fg_addr(snat, (__u8 *)rk.dst);
+	fg_pb_addr(s->be_addr[0], (__u8 *)rk.src);
+	fg_pb_addr(snat, (__u8 *)rk.dst);
 	rk.sport = htons(s->be_port[0]);
 	rk.dport = htons(nport);
 	rk.proto = p.proto;
-	rk.family = fg_fam(cli) == 4 ? FG_AF_INET : FG_AF_INET6;
+	rk.family = fg_pb_fam(cli) == 4 ? FG_AF_INET : FG_AF_INET6;
 	/* A TCP flow's reverse entry waits in fg_nat_syn for the end of
 	 * the handshake; a UDP flow's goes straight to fg_nat. */
 	rc = bpf_map_lookup_elem(tcp ? g.fd.natsyn : g.fd.nat, &rk, &rev) ?
@@ -1608,7 +1532,7 @@ static void fg_nat_syn_flood(void)
 	size_t nkeys = 0, j, lost = 0;
 	__u8 in[FG_PKT_MAX], out[FG_PKT_MAX];
 	char src[INET_ADDRSTRLEN];
-	struct fg_ps p = { .dst = s_nat4.vip, .dport = 80,
+	struct fg_pb_flow p = { .dst = s_nat4.vip, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	struct fg_pb pb;
 	__u32 len, out_len, verdict;
@@ -1643,7 +1567,7 @@ static void fg_nat_syn_flood(void)
 
 static void fg_t_nat(void)
 {
-	struct fg_ps p = { .src = "198.18.0.100", .dst = s_nat4.vip,
+	struct fg_pb_flow p = { .src = "198.18.0.100", .dst = s_nat4.vip,
 			   .sport = 41999, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 
@@ -1662,7 +1586,7 @@ static void fg_t_nat(void)
 
 static void fg_t_fib(void)
 {
-	struct fg_ps p = { .src = "198.18.0.100", .dst = s_noneigh4.vip,
+	struct fg_pb_flow p = { .src = "198.18.0.100", .dst = s_noneigh4.vip,
 			   .sport = 42000, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 
@@ -1717,13 +1641,13 @@ static void fg_t_fib(void)
  * flow).
  */
 static void fg_too_big_case(const char *desc, struct fg_tsvc *s,
-			    const struct fg_ps *ps, __u32 outer)
+			    const struct fg_pb_flow *ps, __u32 outer)
 {
 	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX];
 	struct fg_pb pb, eb;
 	struct fg_case c = { .desc = desc };
 	__u32 be = fg_ring_pick(s, 0, ps), mtu = 1500 - outer, quote;
-	int v4 = fg_fam(ps->src) == 4, len;
+	int v4 = fg_pb_fam(ps->src) == 4, len;
 
 	FG_REQUIRE(be != FG_NO_BACKEND);
 	c.in = in;
@@ -1732,16 +1656,16 @@ static void fg_too_big_case(const char *desc, struct fg_tsvc *s,
 	fg_pb_init(&eb, exp, FG_PKT_MAX);
 	fg_pb_eth(&eb, fg_cli_mac, fg_if_mac);
 	if (v4) {
-		struct fg_pb_ip4 ip = { .src = fg_ip4h(ps->dst),
-					.dst = fg_ip4h(ps->src) };
+		struct fg_pb_ip4 ip = { .src = fg_pb_ip4h(ps->dst),
+					.dst = fg_pb_ip4h(ps->src) };
 
 		fg_pb_ip4(&eb, &ip);
 		fg_pb_icmp(&eb, 3, 4, 0, (uint16_t)mtu);
 	} else {
 		struct fg_pb_ip6 ip = { 0 };
 
-		fg_addr(ps->dst, ip.src);
-		fg_addr(ps->src, ip.dst);
+		fg_pb_addr(ps->dst, ip.src);
+		fg_pb_addr(ps->src, ip.dst);
 		fg_pb_ip6(&eb, &ip);
 		fg_pb_icmp(&eb, 2, 0, (uint16_t)(mtu >> 16), (uint16_t)mtu);
 	}
@@ -1757,7 +1681,7 @@ static void fg_too_big_case(const char *desc, struct fg_tsvc *s,
 
 static void fg_t_too_big(void)
 {
-	struct fg_ps p = { .src = FG_T_CLI4, .dst = s_tcp4.vip,
+	struct fg_pb_flow p = { .src = FG_T_CLI4, .dst = s_tcp4.vip,
 			   .sport = 44100, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
 			   .seq = 5000, .ack = 6000, .plen = 1460,
@@ -1800,7 +1724,7 @@ static void fg_t_too_big(void)
 
 static void fg_t_flood(void)
 {
-	struct fg_ps p = { .src = "198.18.0.100", .dst = s_empty.vip,
+	struct fg_pb_flow p = { .src = "198.18.0.100", .dst = s_empty.vip,
 			   .sport = 43000, .dport = 80,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	long nsyn, nct;
@@ -1837,7 +1761,7 @@ static void fg_t_flood(void)
 
 static void fg_t_frag(void)
 {
-	struct fg_ps p = { .src = "198.18.0.100", .dst = s_tcp4.vip,
+	struct fg_pb_flow p = { .src = "198.18.0.100", .dst = s_tcp4.vip,
 			   .sport = 44000, .dport = 80, .frag = 0x2000,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
 			   .plen = 64 };
@@ -1849,7 +1773,7 @@ static void fg_t_frag(void)
 	p.dst = s_wild.vip;
 	fg_plain("ipv4 later fragment to a port-0 VIP dropped", &p, XDP_DROP,
 		 fg_x_drop(FG_DROP_FRAGMENT));
-	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_tcp6.vip,
+	p = (struct fg_pb_flow){ .src = "2001:db8::100", .dst = s_tcp6.vip,
 			    .sport = 44000, .dport = 80, .frag6 = 1,
 			    .frag = 1, .proto = FG_IPPROTO_TCP,
 			    .flags = FG_TCP_ACK, .plen = 64 };
@@ -1858,7 +1782,7 @@ static void fg_t_frag(void)
 	p.dst = "2001:db8::200";
 	fg_plain("ipv6 fragment to a non-VIP passes", &p, XDP_PASS,
 		 fg_x_drop(FG_DROP_NO_SERVICE));
-	p = (struct fg_ps){ .src = "2001:db8::100", .dst = s_udp6.vip,
+	p = (struct fg_pb_flow){ .src = "2001:db8::100", .dst = s_udp6.vip,
 			    .sport = 5301, .dport = 53, .frag6 = 1,
 			    .frag = 0, .proto = FG_IPPROTO_UDP, .plen = 10 };
 	fg_dsr("ipv6 atomic fragment (offset 0, no M) is no fragment", &s_udp6,
@@ -1886,11 +1810,11 @@ static void fg_frame_case(const char *desc, const __u8 *in, __u32 len,
  */
 static void fg_t_malformed(void)
 {
-	struct fg_ps p4 = { .src = "198.18.0.100", .dst = s_tcp4.vip,
+	struct fg_pb_flow p4 = { .src = "198.18.0.100", .dst = s_tcp4.vip,
 			    .sport = 45000, .dport = 80, .mss = 1,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
-	struct fg_ps p6 = p4, o4, o6;
-	const struct fg_ps *ps;
+	struct fg_pb_flow p6 = p4, o4, o6;
+	const struct fg_pb_flow *ps;
 	__u8 in[FG_PKT_MAX];
 	struct fg_pb pb;
 	char d[128];
@@ -1957,7 +1881,7 @@ static void fg_t_malformed(void)
 		}
 	}
 	{
-		struct fg_ps u = { .src = "198.18.0.100", .dst = s_udp4.vip,
+		struct fg_pb_flow u = { .src = "198.18.0.100", .dst = s_udp4.vip,
 				   .sport = 5300, .dport = 53,
 				   .proto = FG_IPPROTO_UDP, .plen = 8 };
 
@@ -1974,8 +1898,8 @@ static void fg_t_malformed(void)
 		fg_pb_vlan(&pb, 0x8100, 2);
 		fg_pb_vlan(&pb, 0x8100, 3);
 		{
-			struct fg_pb_ip4 ip = { .src = fg_ip4h("198.18.0.100"),
-						.dst = fg_ip4h(s_tcp4.vip) };
+			struct fg_pb_ip4 ip = { .src = fg_pb_ip4h("198.18.0.100"),
+						.dst = fg_pb_ip4h(s_tcp4.vip) };
 			struct fg_pb_tcp t = { .sport = 1, .dport = 80,
 					       .flags = FG_TCP_SYN };
 
@@ -1997,7 +1921,7 @@ static void fg_t_malformed(void)
  * the limit whose passed/limited counter moves (0: none may).
  */
 static void fg_lim_pkt(const char *desc, struct fg_tsvc *s,
-		       const struct fg_ps *ps, int admitted, __u32 lid,
+		       const struct fg_pb_flow *ps, int admitted, __u32 lid,
 		       int dry_run, int new_flow)
 {
 	struct fg_xctr x;
@@ -2032,7 +1956,7 @@ static void fg_bucket_at(__u32 set, __u32 way, const char *src, __u64 tat)
 	struct fg_bucket_entry e = { 0 };
 	__u32 idx = (set + way) & (FG_T_BUCKET_SLOTS - 1);
 
-	fg_addr(src, (__u8 *)e.key.addr);
+	fg_pb_addr(src, (__u8 *)e.key.addr);
 	e.key.family = FG_AF_INET;
 	e.key.limit_id = 1;
 	e.st.tat = tat;
@@ -2046,7 +1970,7 @@ static int fg_bucket_way(__u32 set, const char *src)
 	__u8 a[16] = { 0 };
 	__u32 w, idx;
 
-	fg_addr(src, a);
+	fg_pb_addr(src, a);
 	for (w = 0; w < FG_CT_WAYS; w++) {
 		idx = (set + w) & (FG_T_BUCKET_SLOTS - 1);
 		FG_REQUIRE(!bpf_map_lookup_elem(g.fd.bkt, &idx, &e));
@@ -2066,7 +1990,7 @@ static void fg_t_bucket_sets(void)
 {
 	static char src[6][INET_ADDRSTRLEN];
 	struct fg_bucket_key k;
-	struct fg_ps p = { .dst = s_l_pps.vip, .dport = 80, .sport = 3000,
+	struct fg_pb_flow p = { .dst = s_l_pps.vip, .dport = 80, .sport = 3000,
 			   .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	struct timespec ts;
 	__u32 set = 0, n = 0, i, first = 0;
@@ -2135,7 +2059,7 @@ static void fg_t_bucket_sets(void)
 static void fg_t_limits(void)
 {
 	struct fg_limit l;
-	struct fg_ps p;
+	struct fg_pb_flow p;
 	char d[160];
 	__u32 i, big, small;
 
@@ -2144,7 +2068,7 @@ static void fg_t_limits(void)
 	l.key = FG_LKEY_SRC_IP;
 	l.unit = FG_LUNIT_PPS;
 	fg_limit_set(&l, 1, 1, 3);
-	p = (struct fg_ps){ .src = "198.18.0.110", .dst = s_l_pps.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.110", .dst = s_l_pps.vip,
 			    .dport = 80, .proto = FG_IPPROTO_TCP,
 			    .flags = FG_TCP_ACK };
 	for (i = 0; i < 5; i++) {
@@ -2162,7 +2086,7 @@ static void fg_t_limits(void)
 	}
 
 	/* bps, key service: burst = two big frames and one small one. */
-	p = (struct fg_ps){ .src = "198.18.0.112", .dst = s_l_bps.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.112", .dst = s_l_bps.vip,
 			    .sport = 2000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK,
 			    .plen = 100 };
@@ -2187,7 +2111,7 @@ static void fg_t_limits(void)
 	l.key = FG_LKEY_SERVICE;
 	l.unit = FG_LUNIT_CPS;
 	fg_limit_set(&l, 3, 1, 2);
-	p = (struct fg_ps){ .src = "198.18.0.113", .dst = s_l_cps.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.113", .dst = s_l_cps.vip,
 			    .dport = 80, .proto = FG_IPPROTO_TCP };
 	for (i = 0; i < 4; i++) {
 		p.sport = (__u16)(3000 + i);
@@ -2208,7 +2132,7 @@ static void fg_t_limits(void)
 	l.prefix_len = 24;
 	l.unit = FG_LUNIT_PPS;
 	fg_limit_set(&l, 4, 1, 2);
-	p = (struct fg_ps){ .src = "198.18.4.1", .dst = s_l_pfx.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.4.1", .dst = s_l_pfx.vip,
 			    .sport = 4000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	fg_lim_pkt("src_prefix/24: 198.18.4.1 admitted", &s_l_pfx, &p, 1, 4, 0, 0);
@@ -2223,7 +2147,7 @@ static void fg_t_limits(void)
 		   &p, 1, 4, 0, 0);
 	l.prefix_len = 64;
 	fg_limit_set(&l, 5, 1, 2);
-	p = (struct fg_ps){ .src = "2001:db8:4::1", .dst = s_l_pfx6.vip,
+	p = (struct fg_pb_flow){ .src = "2001:db8:4::1", .dst = s_l_pfx6.vip,
 			    .sport = 4000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	fg_lim_pkt("src_prefix/64: 2001:db8:4::1 admitted", &s_l_pfx6, &p, 1,
@@ -2243,7 +2167,7 @@ static void fg_t_limits(void)
 	l.key = FG_LKEY_FLOW;
 	l.unit = FG_LUNIT_PPS;
 	fg_limit_set(&l, 6, 1, 1);
-	p = (struct fg_ps){ .src = "198.18.0.114", .dst = s_l_flow.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.114", .dst = s_l_flow.vip,
 			    .sport = 6000, .dport = 53,
 			    .proto = FG_IPPROTO_UDP, .plen = 8 };
 	fg_lim_pkt("flow key burst 1: flow A admitted", &s_l_flow, &p, 1, 6, 0, 1);
@@ -2258,7 +2182,7 @@ static void fg_t_limits(void)
 	l.key = FG_LKEY_SERVICE;
 	l.unit = FG_LUNIT_PPS;
 	fg_limit_set(&l, 7, 1, 2);
-	p = (struct fg_ps){ .src = "198.18.0.115", .dst = s_l_svc.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.115", .dst = s_l_svc.vip,
 			    .sport = 7000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	fg_lim_pkt("service key burst 2: client A admitted", &s_l_svc, &p, 1,
@@ -2276,7 +2200,7 @@ static void fg_t_limits(void)
 	l.unit = FG_LUNIT_PPS;
 	l.flags = FG_LIM_F_DRY_RUN;
 	fg_limit_set(&l, 10, 1, 1);
-	p = (struct fg_ps){ .src = "198.18.0.118", .dst = s_l_dry.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.118", .dst = s_l_dry.vip,
 			    .sport = 8000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	fg_lim_pkt("dry run burst 1: packet 1 admitted", &s_l_dry, &p, 1, 10,
@@ -2290,7 +2214,7 @@ static void fg_t_limits(void)
 	l.unit = FG_LUNIT_PPS;
 	fg_limit_set(&l, 13, 1, 5);
 	fg_limit_set(&l, 14, 1, 2);
-	p = (struct fg_ps){ .src = "198.18.0.119", .dst = s_l_two.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.119", .dst = s_l_two.vip,
 			    .sport = 9000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	for (i = 0; i < 3; i++) {
@@ -2327,14 +2251,14 @@ static void fg_t_limits(void)
 	l.flags = FG_LIM_F_MATCH_SRC;
 	l.match_family = FG_AF_INET;
 	l.match_src_len = 24;
-	l.match_src[0] = htonl(fg_ip4h("198.18.7.0"));
+	l.match_src[0] = htonl(fg_pb_ip4h("198.18.7.0"));
 	l.match_proto = FG_IPPROTO_TCP;
 	l.match_dport = htons(80);
 	fg_limit_set(&l, 11, 1, 1);
 	g.cfg.nglobal_limits = 1;
 	g.cfg.global_limits[0] = 11;
 	fg_gen_set(g.cfg.gen);
-	p = (struct fg_ps){ .src = "198.18.7.5", .dst = s_tcp4.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.7.5", .dst = s_tcp4.vip,
 			    .sport = 11000, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_ACK };
 	fg_lim_pkt("global limit, matching source: packet 1 admitted", &s_tcp4,
@@ -2356,7 +2280,7 @@ static void fg_t_limits(void)
 }
 
 /* Action reset: the refused segment is answered with a RST. */
-static void fg_rst_case(const char *desc, const struct fg_ps *ps)
+static void fg_rst_case(const char *desc, const struct fg_pb_flow *ps)
 {
 	__u8 in[FG_PKT_MAX], exp[FG_PKT_MAX], got[FG_PKT_MAX];
 	struct fg_pb pb;
@@ -2368,7 +2292,7 @@ static void fg_rst_case(const char *desc, const struct fg_ps *ps)
 	c.in_len = (__u32)fg_build(ps, in, &pb);
 	c.out = exp;
 	c.out_len = fg_exp_rst(exp, ps);
-	x.lim[0].id = fg_fam(ps->src) == 4 ? 8 : 9;
+	x.lim[0].id = fg_pb_fam(ps->src) == 4 ? 8 : 9;
 	x.lim[0].limited = 1;
 	c.x = x;
 	fg_case_run(&c, got, &got_len);
@@ -2381,7 +2305,7 @@ static void fg_rst_case(const char *desc, const struct fg_ps *ps)
 static void fg_t_reset(void)
 {
 	struct fg_limit l;
-	struct fg_ps p;
+	struct fg_pb_flow p;
 	int v;
 
 	memset(&l, 0, sizeof(l));
@@ -2397,7 +2321,7 @@ static void fg_t_reset(void)
 		const char *fam = v ? "ipv6" : "ipv4";
 		char d[160];
 
-		p = (struct fg_ps){ .src = v ? "2001:db8::120" : "198.18.0.120",
+		p = (struct fg_pb_flow){ .src = v ? "2001:db8::120" : "198.18.0.120",
 				    .dst = s->vip, .sport = 12000, .dport = 80,
 				    .proto = FG_IPPROTO_TCP,
 				    .flags = FG_TCP_SYN, .seq = 0xfffffff0,
@@ -2432,7 +2356,7 @@ static void fg_t_reset(void)
 			fg_plain(d, &p, XDP_DROP, x);
 		}
 	}
-	p = (struct fg_ps){ .src = "198.18.0.121", .dst = s_l_urst.vip,
+	p = (struct fg_pb_flow){ .src = "198.18.0.121", .dst = s_l_urst.vip,
 			    .sport = 12000, .dport = 53,
 			    .proto = FG_IPPROTO_UDP, .plen = 8 };
 	fg_lim_pkt("reset limit on udp: datagram 1 admitted", &s_l_urst, &p, 1,
@@ -2447,7 +2371,7 @@ static void fg_t_reset(void)
 static __u16 fg_port_for(const struct fg_tsvc *s, __u32 gen, const char *cli,
 			 __u16 from, unsigned int want)
 {
-	struct fg_ps p = { .src = cli, .dst = s->vip, .dport = s->port,
+	struct fg_pb_flow p = { .src = cli, .dst = s->vip, .dport = s->port,
 			   .proto = s->proto };
 	__u32 port;
 
@@ -2464,33 +2388,33 @@ static void fg_t_generations(void)
 {
 	static const __u32 only1[2] = { 0, 1 }; /* weights: backend 1 only */
 	const char *cli4 = "198.18.0.130", *cli6 = "2001:db8::130";
-	struct fg_ps a, b, dn, dr, dr2, u;
+	struct fg_pb_flow a, b, dn, dr, dr2, u;
 
 	FG_REQUIRE(g.cfg.gen == 0);
 
 	/* Established flows in generation 0, each on backend 0. */
-	a = (struct fg_ps){ .src = cli4, .dst = s_gen.vip, .dport = 80,
+	a = (struct fg_pb_flow){ .src = cli4, .dst = s_gen.vip, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	a.sport = fg_port_for(&s_gen, 0, cli4, 20000, 0);
 	fg_dsr("gen 0: flow A syn on backend 0", &s_gen, 0, &a, 1, 0);
 	a.flags = FG_TCP_ACK;
 	fg_dsr("gen 0: flow A ack, established", &s_gen, 0, &a, 0, 0);
 
-	dn = (struct fg_ps){ .src = cli4, .dst = s_down.vip, .dport = 80,
+	dn = (struct fg_pb_flow){ .src = cli4, .dst = s_down.vip, .dport = 80,
 			     .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	dn.sport = fg_port_for(&s_down, 0, cli4, 21000, 0);
 	fg_dsr("down: flow on backend 0 syn", &s_down, 0, &dn, 1, 0);
 	dn.flags = FG_TCP_ACK;
 	fg_dsr("down: flow on backend 0 established", &s_down, 0, &dn, 0, 0);
 
-	dr = (struct fg_ps){ .src = cli6, .dst = s_drain.vip, .dport = 80,
+	dr = (struct fg_pb_flow){ .src = cli6, .dst = s_drain.vip, .dport = 80,
 			     .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	dr.sport = fg_port_for(&s_drain, 0, cli6, 22000, 0);
 	fg_dsr("drain: flow on backend 0 syn", &s_drain, 0, &dr, 1, 0);
 	dr.flags = FG_TCP_ACK;
 	fg_dsr("drain: flow on backend 0 established", &s_drain, 0, &dr, 0, 0);
 
-	u = (struct fg_ps){ .src = cli4, .dst = s_downudp.vip, .dport = 53,
+	u = (struct fg_pb_flow){ .src = cli4, .dst = s_downudp.vip, .dport = 53,
 			    .proto = FG_IPPROTO_UDP, .plen = 12 };
 	u.sport = fg_port_for(&s_downudp, 0, cli4, 23000, 0);
 	fg_dsr("down: udp flow on backend 0", &s_downudp, 0, &u, 1, 0);
@@ -2520,7 +2444,7 @@ static void fg_t_generations(void)
 	fg_gen_set(1);
 	fg_dsr("gen 1: established flow A keeps backend 0", &s_gen, 1, &a, 0,
 	       s_gen.be_id[0]);
-	b = (struct fg_ps){ .src = cli4, .dst = s_gen.vip, .dport = 80,
+	b = (struct fg_pb_flow){ .src = cli4, .dst = s_gen.vip, .dport = 80,
 			    .proto = FG_IPPROTO_TCP, .flags = FG_TCP_SYN };
 	b.sport = fg_port_for(&s_gen, 0, cli4, (__u16)(a.sport + 1), 0);
 	fg_dsr("gen 1: new flow that gen 0 put on backend 0 goes to backend 1",
@@ -2583,7 +2507,7 @@ static void fg_ct_way_free(int fd, __u32 idx, __u32 way)
 }
 
 /* The keyed flow hash the dataplane files ps's flow under. */
-static __u64 fg_ct_hash(const struct fg_ps *ps)
+static __u64 fg_ct_hash(const struct fg_pb_flow *ps)
 {
 	struct fg_flow_key k;
 
@@ -2591,14 +2515,14 @@ static __u64 fg_ct_hash(const struct fg_ps *ps)
 	return fg_flow_hash(&k, &fg_t_seed);
 }
 
-static __u32 fg_ct_line_of_ps(const struct fg_ps *ps, __u32 lines)
+static __u32 fg_ct_line_of_ps(const struct fg_pb_flow *ps, __u32 lines)
 {
 	return fg_ct_line_of(fg_ct_hash(ps), lines);
 }
 
 /* A family of flows that differ in the client port only. */
 struct fg_ct_pick {
-	struct fg_ps ps;      /* template: everything but sport */
+	struct fg_pb_flow ps;      /* template: everything but sport */
 	unsigned int need;    /* ports wanted in the line */
 	__u16 port[8];        /* filled by fg_ct_pick_line() */
 };
@@ -2673,7 +2597,7 @@ static __u32 fg_ct_pick_line(int fd, int fd2, struct fg_ct_pick *pk,
 /* Record flow ps (service s, backend be, seen at tick `seen`, UDP or TCP
  * by ps's protocol) in way `way` of its line, as the dataplane would
  * have. */
-static void fg_ct_seed(int fd, const struct fg_ps *ps, const struct fg_tsvc *s,
+static void fg_ct_seed(int fd, const struct fg_pb_flow *ps, const struct fg_tsvc *s,
 		       __u32 way, __u32 be, __u32 seen)
 {
 	struct fg_flow_key k;
@@ -2726,7 +2650,7 @@ static __u32 fg_tick_ago(__u64 now, __u64 sec)
 
 /* Way `way` of line `line` holds flow ps: its tag, in ps's own line. */
 static int fg_ct_way_holds(int fd, __u32 line, __u32 way,
-			   const struct fg_ps *ps)
+			   const struct fg_pb_flow *ps)
 {
 	__u64 hash = fg_ct_hash(ps);
 	struct fg_ct_line l;
@@ -2748,8 +2672,8 @@ static int fg_ct_way_is_free(int fd, __u32 line, __u32 way)
 /* After a new flow evicted way `victim` of a full line: that way holds
  * the new flow, every other way still its own flows[w] (age[w] s old). */
 static void fg_expect_evicted(int fd, __u32 line, __u32 victim,
-			      const struct fg_ps *newflow,
-			      const struct fg_ps *flows, const __u64 *age)
+			      const struct fg_pb_flow *newflow,
+			      const struct fg_pb_flow *flows, const __u64 *age)
 {
 	__u32 w;
 
@@ -2766,7 +2690,7 @@ static void fg_expect_evicted(int fd, __u32 line, __u32 victim,
 }
 
 /* The backend of s that is not the ring's pick for ps (s has two). */
-static __u32 fg_other_be(const struct fg_tsvc *s, const struct fg_ps *ps)
+static __u32 fg_other_be(const struct fg_tsvc *s, const struct fg_pb_flow *ps)
 {
 	__u32 be = fg_ring_pick(s, g.cfg.gen, ps);
 
@@ -2779,7 +2703,7 @@ static __u32 fg_other_be(const struct fg_tsvc *s, const struct fg_ps *ps)
  * a second of seen leaves seen alone), and the very same way under
  * another tag is a miss, which leaves that way be and takes a free one.
  */
-static void fg_t_ct_tag(__u32 line, const struct fg_ps *f, __u32 be,
+static void fg_t_ct_tag(__u32 line, const struct fg_pb_flow *f, __u32 be,
 			__u64 now)
 {
 	__u32 tag = fg_ct_tag(fg_ct_hash(f)), other = tag ^ 1U, w, ring;
@@ -2847,7 +2771,7 @@ static void fg_t_ct_promote(__u64 now)
 	};
 	static const __u64 age[FG_CT_WAYS] = { 100, 31, 2, 3 };
 	static const __u64 sage[FG_CT_WAYS] = { 2, 3, 1, 4 };
-	struct fg_ps f[FG_CT_WAYS], sf[FG_CT_WAYS], p;
+	struct fg_pb_flow f[FG_CT_WAYS], sf[FG_CT_WAYS], p;
 	__u32 line, w, be;
 	long nsyn, nct;
 	struct fg_ct v;
@@ -2926,7 +2850,7 @@ static void fg_clock_packet(int fd, __u64 now, const __u8 *in, __u32 len,
 }
 
 /* ps's flow is in fg_ct with tick `tick` (the tick of `what`). */
-static void fg_expect_seen(const struct fg_ps *ps, __u32 tick,
+static void fg_expect_seen(const struct fg_pb_flow *ps, __u32 tick,
 			   const char *what)
 {
 	struct fg_ct v;
@@ -2944,7 +2868,7 @@ static void fg_expect_seen(const struct fg_ps *ps, __u32 tick,
 static void fg_t_clock(void)
 {
 	int fd = bpf_map__fd(g.skel->maps.fg_clock);
-	struct fg_ps ps = { .src = "198.18.7.1", .dst = s_udp4.vip,
+	struct fg_pb_flow ps = { .src = "198.18.7.1", .dst = s_udp4.vip,
 			    .sport = 40000, .dport = s_udp4.port,
 			    .proto = FG_IPPROTO_UDP };
 	__u8 in[FG_PKT_MAX], out[FG_PKT_MAX];
@@ -3026,7 +2950,7 @@ static void fg_t_ct_sets(void)
 	static const __u64 age[FG_CT_WAYS] = { 2, 3, 6, 4 }; /* seconds */
 	/* Ways 1 and 3 equally old: the first of them goes. */
 	static const __u64 sage[FG_CT_WAYS] = { 2, 5, 3, 5 };
-	struct fg_ps f[6], t, sf[5];
+	struct fg_pb_flow f[6], t, sf[5];
 	__u32 line, be[6], w;
 	long nsyn, nct;
 	__u64 now;
@@ -3231,11 +3155,11 @@ static int fg_load(__u64 udp_timeout_ns)
 	for (gen = 0; gen < FG_GENERATIONS; gen++) {
 		__be32 w[4];
 
-		fg_addr(FG_T_SNAT4, a);
+		fg_pb_addr(FG_T_SNAT4, a);
 		memset(w, 0, sizeof(w));
 		memcpy(w, a, 4);
 		fg_vip_filter_add(&g.cfg, gen, w);
-		fg_addr(FG_T_SNAT6, a);
+		fg_pb_addr(FG_T_SNAT6, a);
 		memcpy(w, a, 16);
 		fg_vip_filter_add(&g.cfg, gen, w);
 	}
@@ -3252,7 +3176,7 @@ static int fg_load(__u64 udp_timeout_ns)
  */
 static void fg_t_short_timeout(void)
 {
-	struct fg_ps ps = { .src = "198.18.7.2", .dst = s_udp4.vip,
+	struct fg_pb_flow ps = { .src = "198.18.7.2", .dst = s_udp4.vip,
 			    .sport = 40000, .dport = s_udp4.port,
 			    .proto = FG_IPPROTO_UDP };
 	const __u64 ms = 1000000ULL;
