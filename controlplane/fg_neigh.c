@@ -731,6 +731,57 @@ static const char *fg_hop_str(const struct fg_neigh_hop *h, char *buf, size_t le
 	return buf;
 }
 
+/* The kernel's neighbours, sorted (fg_neigh_dump); d->e is freed on
+ * failure. 0 or a negative errno with err set. */
+static int fg_neigh_dump_sorted(struct fg_neigh *n, struct fg_dump_arg *d,
+				char *err, size_t errlen)
+{
+	int rc = fg_neigh_dump(n, d, err, errlen);
+
+	if (!rc && d->rc)
+		rc = fg_fail(err, errlen, d->rc, "out of memory");
+	if (rc) {
+		free(d->e);
+		d->e = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Delete this product's entries of d that plan[0..nplan) does not name
+ * (plan NULL: every one), counting them in st->removed. Returns first,
+ * or the first failure (err set) when first is 0; an entry already gone
+ * is no failure.
+ */
+static int fg_neigh_drop_ours(struct fg_neigh *n, const struct fg_dump_arg *d,
+			      const struct fg_neigh_hop *plan, size_t nplan,
+			      struct fg_neigh_stats *st, int first, char *err,
+			      size_t errlen)
+{
+	char hs[INET6_ADDRSTRLEN + IF_NAMESIZE + 8];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->n; i++) {
+		const struct fg_neigh_entry *e = &d->e[i];
+
+		if (e->protocol != FG_NEIGH_PROTO ||
+		    (plan && bsearch(&e->hop, plan, nplan, sizeof(*plan),
+				     fg_hop_cmp)))
+			continue;
+		rc = fg_neigh_send(n, false, &e->hop);
+		if (rc && rc != -ENOENT) {
+			if (!first)
+				first = fg_fail(err, errlen, rc, "delete neighbour %s: %s",
+						fg_hop_str(&e->hop, hs, sizeof(hs)),
+						strerror(-rc));
+			continue;
+		}
+		st->removed++;
+	}
+	return first;
+}
+
 int fg_neigh_apply(struct fg_neigh *n, struct fg_neigh_stats *st,
 		   char *err, size_t errlen)
 {
@@ -745,13 +796,9 @@ int fg_neigh_apply(struct fg_neigh *n, struct fg_neigh_stats *st,
 	st->added = st->kept = st->foreign = st->removed = 0;
 	if (!n->planned)
 		return fg_fail(err, errlen, -EINVAL, "no plan to apply");
-	rc = fg_neigh_dump(n, &d, err, errlen);
-	if (!rc && d.rc)
-		rc = fg_fail(err, errlen, d.rc, "out of memory");
-	if (rc) {
-		free(d.e);
+	rc = fg_neigh_dump_sorted(n, &d, err, errlen);
+	if (rc)
 		return rc;
-	}
 	for (i = 0; i < n->nplan; i++) {
 		const struct fg_neigh_hop *hop = &n->plan[i];
 		const struct fg_neigh_entry *e = bsearch(hop, d.e, d.n, sizeof(*d.e),
@@ -778,21 +825,8 @@ int fg_neigh_apply(struct fg_neigh *n, struct fg_neigh_stats *st,
 		st->added++;
 	}
 	/* Ours that the plan no longer names. */
-	for (i = 0; i < d.n; i++) {
-		const struct fg_neigh_entry *e = &d.e[i];
-
-		if (e->protocol != FG_NEIGH_PROTO ||
-		    bsearch(&e->hop, n->plan, n->nplan, sizeof(*n->plan), fg_hop_cmp))
-			continue;
-		rc = fg_neigh_send(n, false, &e->hop);
-		if (rc && rc != -ENOENT) {
-			if (!first)
-				first = fg_fail(err, errlen, rc, "delete neighbour %s: %s",
-						fg_hop_str(&e->hop, hs, sizeof(hs)), strerror(-rc));
-			continue;
-		}
-		st->removed++;
-	}
+	first = fg_neigh_drop_ours(n, &d, n->plan, n->nplan, st, first, err,
+				   errlen);
 	free(d.e);
 	return first;
 }
@@ -802,33 +836,17 @@ int fg_neigh_remove_all(struct fg_neigh *n, struct fg_neigh_stats *st,
 {
 	struct fg_neigh_stats local = { 0 };
 	struct fg_dump_arg d = { 0 };
-	char hs[INET6_ADDRSTRLEN + IF_NAMESIZE + 8];
-	size_t i;
-	int rc, first = 0;
+	int rc;
 
 	if (!st)
 		st = &local;
 	st->removed = 0;
-	rc = fg_neigh_dump(n, &d, err, errlen);
-	if (!rc && d.rc)
-		rc = fg_fail(err, errlen, d.rc, "out of memory");
-	for (i = 0; !rc && i < d.n; i++) {
-		if (d.e[i].protocol != FG_NEIGH_PROTO)
-			continue;
-		rc = fg_neigh_send(n, false, &d.e[i].hop);
-		if (rc && rc != -ENOENT) {
-			if (!first)
-				first = fg_fail(err, errlen, rc, "delete neighbour %s: %s",
-						fg_hop_str(&d.e[i].hop, hs, sizeof(hs)),
-						strerror(-rc));
-			rc = 0;
-			continue;
-		}
-		rc = 0;
-		st->removed++;
-	}
+	rc = fg_neigh_dump_sorted(n, &d, err, errlen);
+	if (rc)
+		return rc;
+	rc = fg_neigh_drop_ours(n, &d, NULL, 0, st, 0, err, errlen);
 	free(d.e);
-	return rc ? rc : first;
+	return rc;
 }
 
 /* ---------------------------------------------------------- monitor */
