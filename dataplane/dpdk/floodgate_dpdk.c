@@ -16,7 +16,11 @@
  * port, a net_tap interface carrying the port's MAC, through which
  * whatever is not the dataplane's (management, routing protocols, ARP
  * for the kernel's addresses) reaches the kernel and the kernel's answers
- * leave; worker 0 polls it.
+ * leave; worker 0 polls it. The box's own addresses and routes belong on
+ * that interface (fg0 for port 0, ...), as they would on the NIC that
+ * DPDK now owns; it is persistent, so they stay while the process is
+ * stopped, killed or upgraded, and the next start takes it over again
+ * (`ip link del fg0` removes it).
  *
  * Idle workers back off: after --idle-polls empty polls in a row they
  * rte_pause() between polls, after ten times that they sleep
@@ -394,6 +398,16 @@ static void fg_dispatch(struct fg_worker *w, uint16_t in_port,
 				if (rte_ring_mp_enqueue(fg_w[k].learn, m[i]))
 					rte_pktmbuf_free(m[i]);
 			}
+			/* And the kernel: it may hold the same address on
+			 * the exception port (a management address that is
+			 * also the tunnel source) and have asked itself;
+			 * without the answer its own traffic to that
+			 * neighbour (health checks, ping) never leaves. */
+			if (fg_has_tap[in_port]) {
+				fg_tx_add(&exc[in_port], m[i], fg_tap_id[in_port],
+					  (uint16_t)w->index);
+				break;
+			}
 			rte_pktmbuf_free(m[i]);
 			break;
 		default:
@@ -714,7 +728,9 @@ fail:
 }
 
 /* fg_tap_create - the exception port of data port i: net_tap fg<i> with
- * the data port's MAC, as many queues as workers. */
+ * the data port's MAC, as many queues as workers; persistent (the kernel
+ * keeps the interface, its addresses and routes when the process ends or
+ * dies; the next start attaches to it again). */
 static int fg_tap_create(unsigned int i, const struct rte_ether_addr *mac,
 			 uint16_t *tap_id)
 {
@@ -722,7 +738,7 @@ static int fg_tap_create(unsigned int i, const struct rte_ether_addr *mac,
 	int rc;
 
 	snprintf(name, sizeof(name), "net_tap_fg%u", i);
-	snprintf(devargs, sizeof(devargs), "%s,iface=fg%u,mac=" RTE_ETHER_ADDR_PRT_FMT,
+	snprintf(devargs, sizeof(devargs), "%s,iface=fg%u,persist,mac=" RTE_ETHER_ADDR_PRT_FMT,
 		 name, i, RTE_ETHER_ADDR_BYTES(mac));
 	rc = rte_dev_probe(devargs);
 	if (rc)
