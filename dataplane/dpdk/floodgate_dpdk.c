@@ -35,8 +35,11 @@
  * acknowledges; while floodgated is away the workers go on with what
  * they have. --rules FILE (the API's PUT /v1/config body) gives the
  * tables to start with, held as version 1 until floodgated pushes.
+ * --seed-file keeps the flow-hash key across restarts, so that a
+ * restarted process sends established DSR flows where they went.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -45,6 +48,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -78,6 +83,7 @@
 struct fg_opts {
 	const char *rules;
 	const char *control;
+	const char *seed_file;
 	unsigned int mbufs;        /* 0 = computed */
 	unsigned int idle_polls;
 	unsigned int idle_sleep_us;
@@ -98,6 +104,9 @@ static void fg_usage(FILE *f, const char *prog)
 "  --route P/LEN@PORT[,GW]  a route out of data port PORT, through GW\n"
 "                        (none: connected); repeat; both families\n"
 "  --gue-port N          GUE destination port (default %u)\n"
+"  --seed-file PATH      the flow-hash key, kept across restarts (made, 0600,\n"
+"                        with a random key when missing): a restarted process\n"
+"                        sends established DSR flows to the backends they had\n"
 "  --ct-max N            established flows per worker (default %u)\n"
 "  --ct-syn-max N        embryonic flows per worker (default %u)\n"
 "  --nat-max N           NAT reverse entries per worker (default %u)\n"
@@ -168,10 +177,81 @@ static int fg_parse_route(const char *arg, struct fg_dp_route *r)
 	return 0;
 }
 
+/*
+ * fg_seed_load - the flow-hash key of file path into *seed: read when the
+ * file exists (exactly sizeof(*seed) bytes, not all zero), else a random
+ * key written there first (mode 0600, through a temporary file renamed
+ * into place, so a crash never leaves half a key). Why keep it: the key
+ * places every flow on the Maglev ring, and a non-SYN packet of a flow
+ * the connection table does not know (a restarted process knows none) is
+ * sent where the ring says; with the same key and the same rules that is
+ * the backend the flow had. Returns 0, or -errno with a message in err.
+ */
+static int fg_seed_load(const char *path, struct fg_hash_seed *seed, char *err,
+			size_t errlen)
+{
+	static const struct fg_hash_seed zero;
+	uint8_t buf[sizeof(*seed) + 1];
+	char tmp[4096];
+	ssize_t n;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		/* One byte more than a key: a longer file is no key. */
+		n = read(fd, buf, sizeof(buf));
+		rc = errno;
+		close(fd);
+		if (n < 0) {
+			snprintf(err, errlen, "--seed-file %.400s: %s", path, strerror(rc));
+			return -rc;
+		}
+		if ((size_t)n == sizeof(*seed))
+			memcpy(seed, buf, sizeof(*seed));
+		if ((size_t)n != sizeof(*seed) || !memcmp(seed, &zero, sizeof(*seed))) {
+			snprintf(err, errlen, "--seed-file %.400s: not a key of %zu bytes "
+				 "(remove it to make a new one)", path, sizeof(*seed));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	rc = errno;
+	if (rc != ENOENT) {
+		snprintf(err, errlen, "--seed-file %.400s: %s", path, strerror(rc));
+		return -rc;
+	}
+	if (getrandom(seed, sizeof(*seed), 0) != (ssize_t)sizeof(*seed)) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return -EIO;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "--seed-file: path too long");
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = errno;
+		snprintf(err, errlen, "--seed-file %.400s.tmp: %s", path, strerror(rc));
+		return -rc;
+	}
+	errno = 0;
+	n = write(fd, seed, sizeof(*seed));
+	rc = (n == (ssize_t)sizeof(*seed) && !fsync(fd)) ? 0 : (errno ? errno : EIO);
+	close(fd);
+	if (!rc && rename(tmp, path))
+		rc = errno;
+	if (rc) {
+		unlink(tmp);
+		snprintf(err, errlen, "--seed-file %.400s: %s", path, strerror(rc));
+		return -rc;
+	}
+	return 0;
+}
+
 enum {
 	O_RULES = 256, O_CONTROL, O_TUN4, O_TUN6, O_SNAT4, O_SNAT6, O_ROUTE, O_GUE, O_CT,
 	O_CTSYN, O_NAT, O_BUCKETS, O_TCPTO, O_UDPTO, O_MTU, O_MBUFS, O_IDLE,
-	O_SLEEP, O_NOTAP, O_HELP,
+	O_SLEEP, O_NOTAP, O_SEED, O_HELP,
 };
 
 static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
@@ -197,6 +277,7 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 		{ "idle-polls", required_argument, NULL, O_IDLE },
 		{ "idle-sleep-us", required_argument, NULL, O_SLEEP },
 		{ "no-tap", no_argument, NULL, O_NOTAP },
+		{ "seed-file", required_argument, NULL, O_SEED },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -262,6 +343,7 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 			bad = fg_parse_u32(optarg, 1000000, &o->idle_sleep_us);
 			break;
 		case O_NOTAP: o->no_tap = 1; break;
+		case O_SEED: o->seed_file = optarg; break;
 		case O_HELP: fg_usage(stdout, argv[0]); exit(0);
 		default: return -EINVAL;
 		}
@@ -770,6 +852,11 @@ int main(int argc, char **argv)
 	argv[0] = (char *)"floodgate-dpdk";
 	if (fg_parse_opts(argc, argv, &fg_o, &mtu)) {
 		fg_usage(stderr, argv[0]);
+		goto out;
+	}
+	if (fg_o.seed_file &&
+	    fg_seed_load(fg_o.seed_file, &fg_o.s.seed, err, sizeof(err))) {
+		fprintf(stderr, "floodgate-dpdk: %s\n", err);
 		goto out;
 	}
 	fg_tsc_hz = rte_get_tsc_hz();
