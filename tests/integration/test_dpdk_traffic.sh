@@ -1,0 +1,570 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# test_dpdk_traffic.sh - real TCP through floodgate-dpdk on veth, the
+# process driven by floodgated (dataplane.kind = "dpdk") and configured
+# only through the REST API: connections from the client namespace to VIPs
+# on the appliance, answered by HTTP backends (lib_http.py) that name
+# themselves.
+#
+#   1  spread by weight (100/100/200), and /v1/stats' per-backend
+#      new_flows equal what the clients saw
+#   2  adding a backend: held keep-alive connections stay on their
+#      backend, new connections reach the new one
+#   3  drain (state drain, and weight 0): no new connections, held ones
+#      keep working
+#   4  full NAT both ways (IPv4 and IPv6, VIP port 80 -> backend 8080):
+#      the backend sees the SNAT address, the client the VIP; 4 MB intact
+#   5  DSR over IPv6 (ip6ip6) and over GUE, backends decapsulating with
+#      fg-backend-decap
+#   6  a cps limit per src_ip: burst + rate * t admitted, within 10 %
+#   7  rule changes (table swaps) under traffic: no held connection lost
+#   8  kill -9 of floodgated under traffic: no connection lost; the
+#      restarted daemon adopts the running set
+#   9  kill -9 of floodgate-dpdk and its restart: forwarding stops for a
+#      time this test measures and prints (the restart figure), then
+#      resumes with floodgated's rule set; what the operator sees is
+#      printed too
+#
+# The appliance: floodgate-dpdk owns the lb's eth0 through net_af_xdp
+# (frames go to its AF_XDP socket, not to the kernel), with one worker
+# that backs off when idle (adaptive polling: the box has two shared
+# vCPUs). What is not the dataplane's reaches the kernel through the
+# exception interface fg0 (net_tap, eth0's MAC). What the product does
+# and what the test stands in for:
+#   - product: fg0 with the port's MAC, kept across a crash or a restart
+#     of the process (a persistent TAP), so the box's addresses and
+#     routes on it stay; ARP/ND for VIPs, tunnel and SNAT addresses
+#     answered by the worker, and the answers to the kernel's own
+#     questions handed to it too; neighbours of next hops resolved by
+#     the worker.
+#   - test: the box's addresses live on fg0 (on a real box whose NIC
+#     DPDK owns, the operator's network configuration names fg0 instead
+#     of the NIC); the veth stands in for the NIC (topo.sh). Backends
+#     answer DSR clients over the segment (on-link routes), as they
+#     would through their own gateway: a DPDK box does not route their
+#     replies through its kernel.
+#
+# Needs root, etcd and the built tools; exits 77 (skip) without them.
+# Everything made here (namespaces, processes, files) is removed on exit,
+# whatever the outcome. About 3 minutes.
+set -u
+
+# shellcheck source=lib_lb.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib_lb.sh"
+[ "$(id -u)" = 0 ] || lb_skip "needs root (namespaces, the DPDK EAL)"
+[ -x /usr/bin/etcd ] || command -v etcd >/dev/null ||
+	lb_skip "etcd not installed (etcd-server)"
+lb_find FLOODGATED controlplane/floodgated
+lb_find FLOODGATE_DPDK dataplane/dpdk/floodgate-dpdk
+lb_init fgdt
+[ -e /dev/net/tun ] || lb_skip "no /dev/net/tun (the exception interface)"
+
+VIP=198.18.0.10
+VIP_NAT=198.18.0.11
+VIP_GUE=198.18.0.12
+VIP6=2001:db8:18:a::10
+VIP6_NAT=2001:db8:18:a::11
+APIPORT=7394
+API=http://127.0.0.1:$APIPORT
+SOCK=$TMP/run/dpdk.sock
+DP_PID=
+FGD_PID=
+
+# Stop one process of ours: TERM, then KILL after 10 s.
+stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+dt_cleanup() {
+	stop_pid "$FGD_PID"
+	stop_pid "$DP_PID"
+	lb_cleanup
+}
+trap dt_cleanup EXIT
+
+# ------------------------------------------------------------- helpers
+
+in_lb() { topo_nsenter lb "$@"; }
+# api METHOD PATH [BODY]: the HTTP code on stdout, the body in $TMP/api.out.
+api() {
+	local m=$1 p=$2
+	shift 2
+	in_lb curl -s -m 10 -o "$TMP/api.out" -w '%{http_code}' -X "$m" \
+		${1:+-H 'Content-Type: application/json' --data-binary "$1"} "$API$p"
+}
+# jget PATH EXPR: EXPR over the JSON of GET PATH (d).
+jget() {
+	in_lb curl -s -m 10 "$API$1" >"$TMP/jget.json" 2>/dev/null &&
+		q "$TMP/jget.json" "$2" 2>/dev/null
+}
+# wait_for TENTHS CMD...: until CMD succeeds (bounded).
+wait_for() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# applied: the daemon has read the store and the process runs that version.
+applied() {
+	local r a
+	r=$(jget /v1/status "d['rules_version']") || return 1
+	a=$(jget /v1/status "d['applied_version']") || return 1
+	[ -n "$r" ] && [ "$r" != 0 ] && [ "$r" = "$a" ]
+}
+# put KIND NAME BODY: PUT /v1/KIND/NAME, then wait until it is applied.
+put() {
+	local code
+	code=$(api PUT "/v1/$1/$2" "$3")
+	case $code in 200 | 201) ;; *)
+		echo "# PUT /v1/$1/$2: $code $(cat "$TMP/api.out")"
+		return 1
+		;;
+	esac
+	wait_for 100 applied
+}
+
+# web_body B...: service web's body with backends NUM:WEIGHT:STATE.
+web_body() {
+	local b sep="" n w s
+	printf '{"vip": "%s", "port": 80, "proto": "tcp", "forward": "dsr-ipip", "backends": [' "$VIP"
+	for b in "$@"; do
+		IFS=: read -r n w s <<<"$b"
+		printf '%s{"addr": "198.19.0.%s", "port": 80, "weight": %s, "state": "%s"}' \
+			"$sep" "$n" "$w" "$s"
+		sep=", "
+	done
+	printf ']}'
+}
+
+# start_dpdk: floodgate-dpdk in the lb namespace on eth0 (net_af_xdp),
+# lcore 0 main, lcore 1 the worker. nsenter execs: $! is the process.
+start_dpdk() {
+	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATE_DPDK" \
+		--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1 \
+		--vdev net_af_xdp0,iface=eth0,start_queue=0,queue_count=1 -- \
+		--control "$SOCK" --seed-file "$TMP/run/seed" \
+		--mbufs 16384 --idle-polls 200 --idle-sleep-us 200 \
+		--tunnel-src4 198.19.255.1 --tunnel-src6 2001:db8:19::ff:1 \
+		--route 198.19.0.0/16@0 --route 198.18.0.0/24@0 \
+		--route 2001:db8:19::/64@0 --route 2001:db8:18::/64@0 \
+		>>"$TMP/dpdk.log" 2>&1 &
+	DP_PID=$!
+}
+start_daemon() {
+	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATED" -c "$TMP/floodgate.conf" \
+		>>"$TMP/daemon.log" 2>&1 &
+	FGD_PID=$!
+}
+dp_running() { grep -q "; running" "$TMP/dpdk.log"; }
+
+spread() {
+	topo_exec cli timeout 90 "$PY" "$LIB_HTTP" spread "$2" 80 "$3" \
+		--sport "$4" --parallel 8 --max-time 80 >"$1" 2>"$TMP/spread.err"
+}
+# new_flows STATS SERVICE BACKEND: that backend's new_flows in /v1/stats.
+new_flows() {
+	q "$1" "d['services']['$2']['backends'].get('$3', {}).get('new_flows', -1)"
+}
+stats() { in_lb curl -s -m 10 "$API/v1/stats" >"$1"; }
+# hold_start TAG M HOST [INTERVAL [TIMEOUT]]: M held keep-alive
+# connections, a request each every INTERVAL s, each answer awaited at
+# most TIMEOUT s.
+hold_start() {
+	rm -f "$TMP/stop.$1" "$TMP/ready.$1"
+	bg topo_exec cli timeout 150 "$PY" "$LIB_HTTP" hold "$3" 80 "$2" \
+		--ready "$TMP/ready.$1" --stop "$TMP/stop.$1" --max-time 120 \
+		--interval "${4:-0.1}" --timeout "${5:-2}" \
+		>"$TMP/hold.$1.json" 2>"$TMP/hold.$1.err"
+	HOLD_PID=$!
+	wait_file "$TMP/ready.$1" 100
+}
+hold_stop() {
+	touch "$TMP/stop.$1"
+	wait "$HOLD_PID"
+}
+# held_ok FILE N: every one of N held connections answered every round
+# from one backend.
+held_ok() {
+	q "$1" "len(d['conns']) == $2 and all(not c['error'] and len(c['backends']) == 1 and c['ok'] == d['rounds'] for c in d['conns'])"
+}
+held_detail() {
+	q "$1" "'%d conns, %d rounds; errors %d, moved %d, on %s' % (len(d['conns']), d['rounds'], sum(1 for c in d['conns'] if c['error']), sum(1 for c in d['conns'] if len(c['backends']) > 1), sorted(set(c['backends'][0] for c in d['conns'] if c['backends'])))"
+}
+
+# ---------------------------------------------------------------- setup
+
+echo "# setup: topology, backends, floodgate-dpdk on lb eth0 (net_af_xdp), floodgated"
+setup() {
+	local i
+	topo_up 6 || return 1
+	topo_vip_on_backends "$VIP" "$VIP6" 4 || return 1
+	topo_vip_on_backends "$VIP_GUE" "" 4 || return 1
+	for i in 1 2 3 4; do
+		decap "be$i" || return 1
+		serve "be$i" "be$i" 80 || return 1
+	done
+	for i in 5 6; do
+		serve "be$i" "be$i" 8080 || return 1
+	done
+	# DSR replies go to the client over the segment (see the header).
+	for i in 1 2 3 4 5 6; do
+		topo_exec "be$i" ip route replace 198.18.0.0/24 dev eth0 || return 1
+		topo_exec "be$i" ip -6 route replace 2001:db8:18::/48 dev eth0 || return 1
+	done
+	client_ports 40000 60999
+	# The box's addresses move from the NIC to the exception interface
+	# once the dataplane owns the NIC.
+	topo_exec lb ip addr flush dev eth0 || return 1
+	mkdir -p "$TMP/run" "$TMP/data" && chmod 0700 "$TMP/run"
+	# A key file that is no key: refused, nothing started.
+	printf 'short' >"$TMP/badseed"
+	if in_lb "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
+		-l 0-1 --vdev net_null0 -- --control "$TMP/run/bad.sock" --no-tap \
+		--seed-file "$TMP/badseed" >"$TMP/badseed.log" 2>&1 ||
+		! grep -q "not a key of 48 bytes" "$TMP/badseed.log" ||
+		[ -e "$TMP/run/bad.sock" ]; then
+		echo "# a bad --seed-file: $(cat "$TMP/badseed.log")"
+		return 1
+	fi
+	start_dpdk
+	wait_for 300 dp_running || { tail -n 20 "$TMP/dpdk.log"; return 1; }
+	topo_exec lb ip addr add 198.18.0.1/24 dev fg0 &&
+		topo_exec lb ip addr add 198.19.255.1/16 dev fg0 &&
+		topo_exec lb ip -6 addr add 2001:db8:18::1/64 dev fg0 nodad &&
+		topo_exec lb ip -6 addr add 2001:db8:19::ff:1/64 dev fg0 nodad ||
+		return 1
+	cat >"$TMP/floodgate.conf" <<EOF
+node = { name = "$NODE"; group = "default"; };
+api = { listen = "127.0.0.1:$APIPORT"; };
+store = { kind = "embedded"; data_dir = "$TMP/data"; };
+dataplane = { kind = "dpdk"; control_socket = "$SOCK"; };
+EOF
+	start_daemon
+	wait_for 300 applied || { tail -n 20 "$TMP/daemon.log"; return 1; }
+	put services web "$(web_body 1:100:active 2:100:active 3:200:active)" &&
+	put services web6 "{\"vip\": \"$VIP6\", \"port\": 80, \"forward\": \"dsr-ipip\", \"backends\": [
+		{\"addr\": \"2001:db8:19::1\"}, {\"addr\": \"2001:db8:19::2\"}, {\"addr\": \"2001:db8:19::3\"}]}" &&
+	put services gue "{\"vip\": \"$VIP_GUE\", \"port\": 80, \"forward\": \"dsr-gue\", \"backends\": [
+		{\"addr\": \"198.19.0.1\"}, {\"addr\": \"198.19.0.2\"}, {\"addr\": \"198.19.0.3\"}]}" &&
+	put services nat "{\"vip\": \"$VIP_NAT\", \"port\": 80, \"forward\": \"nat\", \"backends\": [
+		{\"addr\": \"198.19.0.5\", \"port\": 8080}, {\"addr\": \"198.19.0.6\", \"port\": 8080}]}" &&
+	put services nat6 "{\"vip\": \"$VIP6_NAT\", \"port\": 80, \"forward\": \"nat\", \"backends\": [
+		{\"addr\": \"2001:db8:19::5\", \"port\": 8080}, {\"addr\": \"2001:db8:19::6\", \"port\": 8080}]}" ||
+		return 1
+	grep -q "running version .* (5 services, 13 backends)" "$TMP/dpdk.log" || {
+		tail -n 5 "$TMP/dpdk.log"
+		return 1
+	}
+	# The first connection: the worker resolves be1..3 meanwhile.
+	wait_for 50 eval 'topo_exec cli curl -s -m 1 "http://$VIP/" | grep -q ^be'
+}
+if setup; then
+	ok "setup (floodgate-dpdk on eth0 via net_af_xdp, 5 services through the API)"
+else
+	notok "setup failed"
+	echo "# dpdk log:"; tail -n 20 "$TMP/dpdk.log" 2>/dev/null | sed 's/^/#   /'
+	echo "# daemon log:"; tail -n 20 "$TMP/daemon.log" 2>/dev/null | sed 's/^/#   /'
+	lb_finish
+fi
+xdp=$(topo_exec lb ip -d link show eth0 | grep -o 'prog/xdp id [0-9]* name [a-z_]*')
+mgmt=$(topo_exec cli ping -c 1 -W 2 198.18.0.1 >/dev/null 2>&1 && echo yes || echo no)
+check "0 eth0 belongs to the AF_XDP socket, the box's addresses answer on fg0" \
+	"$([ -n "$xdp" ] && [ "$mgmt" = yes ]; echo $?)" \
+	"eth0: ${xdp:-no XDP program}; ping 198.18.0.1 (fg0) from the client: $mgmt"
+
+# ------------------------------------------------- 1. spread by weight
+
+echo "# 1. spread by weight 100/100/200"
+# 1200 connections: the +-20 % tolerance is 4 sigma (test_xdp_lb.sh).
+N1=1200
+stats "$TMP/s1a.json"
+spread "$TMP/sp1.json" "$VIP" "$N1" 10000
+sleep 0.3 # the daemon reuses one STATS answer for 200 ms
+stats "$TMP/s1b.json"
+errs=$(q "$TMP/sp1.json" "d['errors']")
+bad=0 detail=""
+for i in 1 2 3; do
+	w=$([ "$i" = 3 ] && echo 2 || echo 1)
+	got=$(q "$TMP/sp1.json" "d['backends'].get('be$i', 0)")
+	exp=$((N1 * w / 4))
+	dev=$(((got - exp) * 100 / exp))
+	detail+="be$i $got/$exp (${dev}%) "
+	[ "${dev#-}" -le 20 ] || bad=1
+done
+[ "$errs" = 0 ] || bad=1
+check "1 spread 1200 connections by weight within 20%" "$bad" "${detail}errors $errs"
+bad=0 detail=""
+for i in 1 2 3; do
+	got=$(q "$TMP/sp1.json" "d['backends'].get('be$i', 0)")
+	a=$(new_flows "$TMP/s1a.json" web "198.19.0.$i:80")
+	b=$(new_flows "$TMP/s1b.json" web "198.19.0.$i:80")
+	detail+="be$i client $got stats $((b - a)) "
+	[ "$((b - a))" = "$got" ] || bad=1
+done
+check "1 /v1/stats new_flows per backend equal the clients' view" "$bad" "$detail"
+
+# ------------------------------------------- 2. adding a backend
+
+echo "# 2. add be4 under held connections"
+hold_start add 40 "$VIP"
+put services web "$(web_body 1:100:active 2:100:active 3:200:active 4:100:active)"
+check "2 PUT web with be4: applied" $? "$(cat "$TMP/api.out")"
+spread "$TMP/sp2.json" "$VIP" 600 12000
+hold_stop add
+H="$TMP/hold.add.json"
+check "2 every held connection stays on its backend, no error" \
+	"$([ "$(held_ok "$H" 40)" = True ]; echo $?)" "$(held_detail "$H")"
+got4=$(q "$TMP/sp2.json" "d['backends'].get('be4', 0)")
+errs=$(q "$TMP/sp2.json" "d['errors']")
+dev=$(((got4 - 120) * 100 / 120))
+check "2 new connections reach be4 (expected 120 of 600, within 35%)" \
+	"$([ "${dev#-}" -le 35 ] && [ "$errs" = 0 ]; echo $?)" \
+	"$(q "$TMP/sp2.json" "d['backends']"), errors $errs"
+
+# --------------------------------------------------- 3. drain
+
+echo "# 3. drain: be3 state drain, be2 weight 0"
+hold_start drain 40 "$VIP"
+put services web "$(web_body 1:100:active 2:0:active 3:200:drain 4:100:active)"
+check "3 PUT web with be2 weight 0, be3 drain: applied" $? "$(cat "$TMP/api.out")"
+stats "$TMP/s3a.json"
+spread "$TMP/sp3.json" "$VIP" 400 13000
+sleep 0.3
+stats "$TMP/s3b.json"
+hold_stop drain
+H="$TMP/hold.drain.json"
+n23=$(q "$H" "sum(1 for c in d['conns'] if c['backends'][:1] in (['be2'], ['be3']))")
+check "3 held connections on drained be2/be3 keep working" \
+	"$([ "$(held_ok "$H" 40)" = True ] && [ "$n23" -gt 0 ]; echo $?)" \
+	"$n23 of 40 held on be2/be3; $(held_detail "$H")"
+g2=$(q "$TMP/sp3.json" "d['backends'].get('be2', 0)")
+g3=$(q "$TMP/sp3.json" "d['backends'].get('be3', 0)")
+errs=$(q "$TMP/sp3.json" "d['errors']")
+f2=$(($(new_flows "$TMP/s3b.json" web 198.19.0.2:80) - $(new_flows "$TMP/s3a.json" web 198.19.0.2:80)))
+f3=$(($(new_flows "$TMP/s3b.json" web 198.19.0.3:80) - $(new_flows "$TMP/s3a.json" web 198.19.0.3:80)))
+check "3 no new connection reaches a drained backend" \
+	"$([ "$g2$g3$f2$f3" = 0000 ] && [ "$errs" = 0 ]; echo $?)" \
+	"new: $(q "$TMP/sp3.json" "d['backends']"), errors $errs; new_flows be2 +$f2 be3 +$f3"
+
+# --------------------------------------------------- 4. full NAT
+
+echo "# 4. full NAT both ways, VIP port 80 -> backend port 8080"
+out=$(topo_exec cli curl -sS --max-time 5 "http://$VIP_NAT/" 2>&1)
+read -r nm peer _ lport <<<"$out"
+check "4 NAT IPv4: the backend sees the SNAT address on port 8080" \
+	"$([[ "$nm" == be[56] ]] && [ "$peer" = 198.19.255.1 ] && [ "$lport" = 8080 ]; echo $?)" \
+	"answer: $out"
+out=$(topo_exec cli curl -sS --max-time 5 "http://[$VIP6_NAT]/" 2>&1)
+read -r nm peer _ lport <<<"$out"
+check "4 NAT IPv6: the backend sees the SNAT address on port 8080" \
+	"$([[ "$nm" == be[56] ]] && [ "$peer" = 2001:db8:19::ff:1 ] && [ "$lport" = 8080 ]; echo $?)" \
+	"answer: $out"
+spread "$TMP/sp4.json" "$VIP_NAT" 200 15000
+check "4 NAT: 200 connections over both backends, all from the SNAT address" \
+	"$([ "$(q "$TMP/sp4.json" "d['errors'] == 0 and len(d['backends']) == 2 and list(d['peers']) == ['198.19.255.1']")" = True ]; echo $?)" \
+	"$(q "$TMP/sp4.json" "d['backends']") peers $(q "$TMP/sp4.json" "d['peers']") errors $(q "$TMP/sp4.json" "d['errors']")"
+sz=$(topo_exec cli curl -sS --max-time 30 -o /dev/null -w '%{size_download} %{http_code}' \
+	"http://$VIP_NAT/big?n=4000000" 2>&1)
+check "4 NAT: 4 MB download intact (every segment rewritten both ways)" \
+	"$([ "$sz" = "4000000 200" ]; echo $?)" "got $sz"
+
+# --------------------------------------------------- 5. DSR IPv6, GUE
+
+echo "# 5. DSR over IPv6 (ip6ip6) and GUE"
+out=$(topo_exec cli curl -sS --max-time 5 "http://[$VIP6]/" 2>&1)
+read -r nm peer _ lport <<<"$out"
+check "5 DSR IPv6: the backend sees the client's own address" \
+	"$([[ "$nm" == be[123] ]] && [ "$peer" = 2001:db8:18::100 ]; echo $?)" "answer: $out"
+spread "$TMP/sp5.json" "$VIP6" 300 16000
+check "5 DSR IPv6: 300 connections over the 3 backends" \
+	"$([ "$(q "$TMP/sp5.json" "d['errors'] == 0 and len(d['backends']) == 3 and min(d['backends'].values()) > 50")" = True ]; echo $?)" \
+	"$(q "$TMP/sp5.json" "d['backends']") errors $(q "$TMP/sp5.json" "d['errors']")"
+spread "$TMP/sp5g.json" "$VIP_GUE" 150 17000
+check "5 DSR GUE: 150 connections over the 3 backends, client address kept" \
+	"$([ "$(q "$TMP/sp5g.json" "d['errors'] == 0 and len(d['backends']) == 3 and list(d['peers']) == ['198.18.0.100']")" = True ]; echo $?)" \
+	"$(q "$TMP/sp5g.json" "d['backends']") peers $(q "$TMP/sp5g.json" "d['peers']") errors $(q "$TMP/sp5g.json" "d['errors']")"
+
+# ------------------------------------------------------ 6. cps limit
+
+echo "# 6. cps limit per src_ip: rate 20/s, burst 20, drop"
+put services web "$(web_body 1:100:active 2:100:active 3:200:active 4:100:active)" &&
+	put limits perip '{"service": "web", "key": "src_ip", "unit": "cps", "rate": 20, "burst": 20, "action": "drop"}'
+check "6 PUT the perip limit: applied" $? "$(cat "$TMP/api.out")"
+sleep 1.2 # a full bucket
+topo_exec cli timeout 30 "$PY" "$LIB_HTTP" cps "$VIP" 80 --duration 3 \
+	--pending 0.3 >"$TMP/cps.json" 2>"$TMP/cps.err"
+est=$(q "$TMP/cps.json" "d['established']")
+span=$(q "$TMP/cps.json" "'%.3f' % d['span']")
+exp=$(q "$TMP/cps.json" "round(20 + 20 * d['span'], 1)")
+within=$(q "$TMP/cps.json" "abs(d['established'] - (20 + 20 * d['span'])) <= 0.1 * (20 + 20 * d['span'])")
+check "6 admitted = burst + rate * t within 10%" "$([ "$within" = True ]; echo $?)" \
+	"$est established of $(q "$TMP/cps.json" "d['attempts']") attempts in ${span} s, expected $exp; abandoned $(q "$TMP/cps.json" "d['abandoned']")"
+code=$(api DELETE /v1/limits/perip)
+wait_for 100 applied
+check "6 DELETE the limit: applied" "$([ "$code" = 200 ] || [ "$code" = 204 ]; echo $?)" "HTTP $code"
+
+# ----------------------------------------- 7. rule changes under traffic
+
+echo "# 7. ten rule changes (table swaps) under held connections and new ones"
+hold_start swap 40 "$VIP" 0.05
+spread "$TMP/sp7.json" "$VIP" 600 18000 &
+sp7=$!
+bad=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	w=$((100 + i))
+	put services web "$(web_body 1:100:active 2:100:active 3:200:active 4:$w:active)" || bad=1
+	put limits l7x "{\"service\": \"web\", \"key\": \"flow\", \"unit\": \"pps\", \"rate\": $((100000 + i)), \"burst\": 100000, \"action\": \"drop\"}" || bad=1
+done
+wait "$sp7"
+hold_stop swap
+api DELETE /v1/limits/l7x >/dev/null
+wait_for 100 applied
+swaps=$(grep -c "running version" "$TMP/dpdk.log")
+check "7 twenty changes applied by the process" "$bad" "$swaps versions run so far"
+H="$TMP/hold.swap.json"
+check "7 no held connection lost or moved across the swaps" \
+	"$([ "$(held_ok "$H" 40)" = True ]; echo $?)" "$(held_detail "$H")"
+check "7 600 new connections during the swaps, no error" \
+	"$([ "$(q "$TMP/sp7.json" "d['errors']")" = 0 ]; echo $?)" \
+	"$(q "$TMP/sp7.json" "d['backends']") errors $(q "$TMP/sp7.json" "d['errors']")"
+
+# --------------------------------------------- 8. kill -9 of floodgated
+
+echo "# 8. kill -9 of floodgated under traffic"
+v8=$(jget /v1/status "d['applied_version']")
+hold_start fgd 40 "$VIP" 0.05
+spread "$TMP/sp8.json" "$VIP" 600 19000 &
+sp8=$!
+sleep 0.5
+kill -KILL "$FGD_PID"
+wait "$FGD_PID" 2>/dev/null
+FGD_PID=
+# Its embedded etcd follows it (parent-death signal).
+etcd_gone() { ! pgrep -f "$TMP/data" >/dev/null; }
+wait_for 300 etcd_gone
+wait "$sp8"
+start_daemon
+wait_for 300 applied
+adopted=$(jget /v1/status "d['dataplane'].get('adopted')")
+v8b=$(jget /v1/status "d['applied_version']")
+hold_stop fgd
+H="$TMP/hold.fgd.json"
+check "8 no held connection lost while floodgated was dead" \
+	"$([ "$(held_ok "$H" 40)" = True ]; echo $?)" "$(held_detail "$H")"
+check "8 600 new connections while floodgated was dead, no error" \
+	"$([ "$(q "$TMP/sp8.json" "d['errors']")" = 0 ]; echo $?)" \
+	"$(q "$TMP/sp8.json" "d['backends']") errors $(q "$TMP/sp8.json" "d['errors']")"
+check "8 the restarted floodgated adopts the running set" \
+	"$([ "$adopted" = True ] && [ "$v8b" = "$v8" ]; echo $?)" \
+	"adopted=$adopted, version $v8 -> $v8b"
+
+# ---------------------------------------- 9. kill -9 of floodgate-dpdk
+
+echo "# 9. kill -9 of floodgate-dpdk and its restart"
+# The prober: a fresh connection every 20 ms (each with a 100 ms
+# budget), for at most 60 s or until the stop file; prints every
+# attempt's time and outcome.
+probe() {
+	topo_exec cli timeout 90 "$PY" - "$VIP" "$TMP/stop.probe" <<'EOF'
+import json, os, socket, sys, time
+host, stop = sys.argv[1], sys.argv[2]
+t0 = time.monotonic()
+out = []
+while time.monotonic() - t0 < 60 and not os.path.exists(stop):
+    t = time.monotonic() - t0
+    ok = False
+    try:
+        s = socket.create_connection((host, 80), timeout=0.1)
+        s.settimeout(0.5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: fg\r\nConnection: close\r\n\r\n")
+        ok = s.recv(4096).startswith(b"HTTP/1.1 200")
+        s.close()
+    except OSError:
+        pass
+    out.append([round(t, 3), ok])
+    time.sleep(0.02)
+json.dump({"t_kill": None, "probes": out, "t0_wall": time.time() - (time.monotonic() - t0)}, sys.stdout)
+EOF
+}
+rm -f "$TMP/stop.probe"
+# Held DSR connections wait up to 20 s for each answer: TCP retransmits
+# across the outage, and with the key kept (--seed-file) and the same
+# rules the restarted process sends each flow where it went.
+hold_start dp 20 "$VIP" 0.1 20
+probe >"$TMP/probe.json" 2>"$TMP/probe.err" &
+probe_pid=$!
+LB_PIDS+=("$probe_pid")
+sleep 2
+t_kill=$(date +%s.%N)
+kill -KILL "$DP_PID"
+wait "$DP_PID" 2>/dev/null
+DP_PID=
+fg0_kept=$(topo_exec lb ip -4 addr show dev fg0 2>/dev/null | grep -c 'inet ')
+sleep 1
+st_down=$(in_lb curl -s -m 5 "$API/v1/status")
+t_start=$(date +%s.%N)
+echo "# restarting floodgate-dpdk" >>"$TMP/dpdk.log"
+start_dpdk
+wait_for 300 dp_running
+t_up=$(date +%s.%N)
+# floodgated reconnects when next asked: an operator's (or Prometheus')
+# read of the counters.
+repushed() {
+	in_lb curl -s -m 5 "$API/v1/stats" >/dev/null
+	[ "$(tail -n 1 "$TMP/dpdk.log" | grep -c "running version")" = 1 ]
+}
+wait_for 300 repushed
+t_push=$(date +%s.%N)
+sleep 3
+touch "$TMP/stop.probe"
+wait "$probe_pid"
+hold_stop dp
+st_up=$(in_lb curl -s -m 5 "$API/v1/status")
+fig=$("$PY" - "$TMP/probe.json" "$t_kill" "$t_start" "$t_up" "$t_push" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t_kill, t_start, t_up, t_push = (float(x) for x in sys.argv[2:6])
+base = d["t0_wall"]
+p = [(t + base, ok) for t, ok in d["probes"]]
+before = [t for t, ok in p if ok and t < t_kill]
+after = [t for t, ok in p if ok and t > t_kill]
+if not before or not after:
+    print("none %d %d" % (len(before), len(after)))
+    sys.exit(0)
+last, first = max(before), min(after)
+print("%.2f %.2f %.2f %.2f %d" % (first - last, t_up - t_start, t_push - t_kill,
+                                  first - t_kill, sum(1 for t, ok in p if not ok)))
+EOF
+)
+read -r gap start_s push_s resume_s failed <<<"$fig"
+echo "# restart figure: new connections failed for ${gap} s (kill -9 at 0 s; restarted at 1 s, the process up ${start_s} s later; floodgated's set pushed at ${push_s} s; first answered connection at ${resume_s} s; ${failed} probes failed)"
+check "9 forwarding resumes after kill -9 and restart of floodgate-dpdk" \
+	"$([ "$gap" != none ] && [ -n "$resume_s" ]; echo $?)" \
+	"outage ${gap} s, ${failed} failed probes of $(q "$TMP/probe.json" "len(d['probes'])")"
+check "9 fg0 keeps the box's addresses while the process is dead" \
+	"$([ "$fg0_kept" = 2 ]; echo $?)" "$fg0_kept IPv4 addresses on fg0 after the kill"
+check "9 the restarted process runs floodgated's version" \
+	"$(applied; echo $?)" \
+	"status: $(echo "$st_up" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("rules %s applied %s" % (d["rules_version"], d["applied_version"]))')"
+mgmt=$(topo_exec cli ping -c 1 -W 2 198.18.0.1 >/dev/null 2>&1 && echo yes || echo no)
+check "9 the box answers on fg0 again" "$([ "$mgmt" = yes ]; echo $?)" "ping 198.18.0.1: $mgmt"
+check "9 held DSR connections survive the restart on their backends" \
+	"$([ "$(held_ok "$TMP/hold.dp.json" 20)" = True ]; echo $?)" \
+	"$(held_detail "$TMP/hold.dp.json")"
+echo "# what the operator sees while floodgate-dpdk is dead (GET /v1/status):"
+echo "#   $st_down"
+echo "# floodgate-dpdk's log around the restart:"
+sed -n '/# restarting/,$p' "$TMP/dpdk.log" | head -n 8 | sed 's/^/#   /'
+
+lb_finish
