@@ -7,28 +7,68 @@
 #   client 198.18.0.100, .101 --> appliance (floodgated + XDP) --> be1..be3
 #                                 VIP 198.18.0.10:80, DSR over IPIP
 #
-# Needs root (namespaces, XDP). Installs dependencies and builds first.
+# With --dataplane dpdk the appliance is floodgated driving floodgate-dpdk,
+# which owns the appliance's eth0 through net_af_xdp; the appliance's own
+# addresses live on the dataplane's exception interface fg0.
+#
+# Needs root (namespaces, XDP). Installs dependencies and builds first
+# (into build/, or $FG_BUILD_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+
+usage() {
+	cat <<EOF
+usage: scripts/demo.sh [--dataplane xdp|dpdk]
+  --dataplane xdp    floodgated with the XDP dataplane on the appliance's
+                     eth0 (the default)
+  --dataplane dpdk   floodgated driving floodgate-dpdk, which owns the
+                     appliance's eth0 through net_af_xdp (one worker lcore)
+EOF
+}
+DATAPLANE=xdp
+while [ $# -gt 0 ]; do
+	case $1 in
+	--dataplane)
+		[ $# -ge 2 ] || { usage >&2; exit 2; }
+		DATAPLANE=$2
+		shift 2
+		;;
+	--dataplane=*) DATAPLANE=${1#--dataplane=}; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "demo.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+	esac
+done
+case $DATAPLANE in
+xdp | dpdk) ;;
+*) echo "demo.sh: --dataplane: xdp or dpdk, not $DATAPLANE" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo.sh: needs root (network namespaces, XDP)" >&2
 	exit 1
 fi
-bash scripts/build.sh build >/dev/null
+BUILD=${FG_BUILD_DIR:-build}
+case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+bash scripts/build.sh "$BUILD" >/dev/null
+FLOODGATE_DPDK="$BUILD/dataplane/dpdk/floodgate-dpdk"
+if [ "$DATAPLANE" = dpdk ] && [ ! -x "$FLOODGATE_DPDK" ]; then
+	echo "demo.sh: $FLOODGATE_DPDK was not built (DPDK missing?)" >&2
+	exit 1
+fi
 
 export TOPO="fgdemo$$"
-export FG_XDP_PASS_OBJ="$ROOT/build/tests/integration/xdp_pass.o"
-export FG_DECAP_LOADER="$ROOT/build/xdp/fg-decap-loader"
+export FG_XDP_PASS_OBJ="$BUILD/tests/integration/xdp_pass.o"
+export FG_DECAP_LOADER="$BUILD/xdp/fg-decap-loader"
 # shellcheck source=../tests/integration/topo.sh
 source tests/integration/topo.sh
 
 WORK=$(mktemp -d /tmp/fgdemo.XXXXXX)
 NODE="demo$$"
-FLOODGATED="$ROOT/build/controlplane/floodgated"
-FGCTL="$ROOT/build/controlplane/fgctl"
+FLOODGATED="$BUILD/controlplane/floodgated"
+FGCTL="$BUILD/controlplane/fgctl"
 DAEMON_PID=""
+DPDK_PID=""
 
 cleanup() {
 	set +e
@@ -36,7 +76,11 @@ cleanup() {
 		kill -TERM "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
-	[ -f "$WORK/floodgate.conf" ] &&
+	if [ -n "$DPDK_PID" ]; then
+		kill -TERM "$DPDK_PID" 2>/dev/null
+		wait "$DPDK_PID" 2>/dev/null
+	fi
+	[ "$DATAPLANE" = xdp ] && [ -f "$WORK/floodgate.conf" ] &&
 		topo_nsenter lb "$FLOODGATED" --detach -c "$WORK/floodgate.conf" >/dev/null 2>&1
 	topo_down
 	rm -rf "$WORK"
@@ -84,12 +128,47 @@ S(("0.0.0.0", 80), H).serve_forever()
 done
 echo "    client 198.18.0.100 and .101; appliance 198.18.0.1; backends 198.19.0.1-3"
 
-say "Starting floodgated on the appliance (embedded rule store, XDP on eth0)"
+if [ "$DATAPLANE" = dpdk ]; then
+	say "Starting floodgate-dpdk on the appliance: it owns eth0 (net_af_xdp), fg0 is the box's"
+	# Backends answer clients over the segment, as through their own
+	# gateway: a DPDK box does not route their replies in its kernel.
+	for i in 1 2 3; do
+		topo_exec "be$i" ip route replace 198.18.0.0/24 dev eth0
+	done
+	topo_exec lb ip addr flush dev eth0
+	mkdir -p "$WORK/run"
+	chmod 0700 "$WORK/run"
+	# One worker lcore that sleeps when idle (adaptive polling), the
+	# tunnel source 198.19.255.1, routes to both sides out of port 0.
+	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATE_DPDK" \
+		--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1 \
+		--vdev net_af_xdp0,iface=eth0 -- \
+		--control "$WORK/run/dpdk.sock" --seed-file "$WORK/run/seed" \
+		--mbufs 16384 --tunnel-src4 198.19.255.1 \
+		--route 198.19.0.0/16@0 --route 198.18.0.0/24@0 \
+		>"$WORK/floodgate-dpdk.log" 2>&1 &
+	DPDK_PID=$!
+	for _ in $(seq 1 150); do
+		grep -q "; running" "$WORK/floodgate-dpdk.log" && break
+		kill -0 "$DPDK_PID" 2>/dev/null || { cat "$WORK/floodgate-dpdk.log"; exit 1; }
+		sleep 0.2
+	done
+	grep "^floodgate-dpdk:" "$WORK/floodgate-dpdk.log" | sed 's/^/    /'
+	# The box's addresses move from the NIC (DPDK's now) to fg0.
+	topo_exec lb ip addr add 198.18.0.1/24 dev fg0
+	topo_exec lb ip addr add 198.19.255.1/16 dev fg0
+	topo_exec lb ip -br addr show fg0 | sed 's/^/    /'
+	DP_CONF="dataplane = { kind = \"dpdk\"; control_socket = \"$WORK/run/dpdk.sock\"; };"
+	say "Starting floodgated on the appliance (embedded rule store, driving floodgate-dpdk)"
+else
+	DP_CONF='dataplane = { kind = "xdp"; interfaces = ["eth0"]; };'
+	say "Starting floodgated on the appliance (embedded rule store, XDP on eth0)"
+fi
 cat > "$WORK/floodgate.conf" <<EOF
 node = { name = "$NODE"; group = "default"; };
 api = { listen = "127.0.0.1:7380"; };
 store = { kind = "embedded"; data_dir = "$WORK/data"; };
-dataplane = { kind = "xdp"; interfaces = ["eth0"]; };
+$DP_CONF
 EOF
 # nsenter execs the daemon, so $! is floodgated itself (a shell function
 # in the background would be a subshell that SIGTERM does not reach).
