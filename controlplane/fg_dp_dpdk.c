@@ -142,6 +142,24 @@ again:
 	return rc;
 }
 
+/*
+ * fg_dd_wire_rings - the offsets of s's rings as the process is told
+ * them: none. The process lays its rings out itself (fg_dp_tables_new
+ * puts them one after the other) and only reads a ring's slots; the
+ * compiler's offsets are its own (XDP's one ring array, written beside
+ * the live generation). An adopted compiler does not know what the
+ * rings it adopted were built from, so its first compile builds every
+ * one again in new places: with the offsets on the wire, that DELTA
+ * would rewrite every service's entry though no ring changed.
+ */
+static void fg_dd_wire_rings(struct fg_dpdk_ctl_set *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nsvcs; i++)
+		s->svcs[i].val.ring_off = 0;
+}
+
 /* The compiler's adoption of set s (the process's). 0 or -errno. */
 static int fg_dd_adopt(struct fg_dp_dpdk *d, const struct fg_dpdk_ctl_set *s,
 		       char *err, size_t errlen)
@@ -153,7 +171,7 @@ static int fg_dd_adopt(struct fg_dp_dpdk *d, const struct fg_dpdk_ctl_set *s,
 			      .nsvcs = s->nsvcs, .svcs = sv,
 			      .nbackends = s->nbackends, .backends = be,
 			      .nlimits = s->nlimits, .limits = li };
-	uint32_t i;
+	uint32_t i, off = 0;
 	int rc;
 
 	if (!sv || !be || !li) {
@@ -164,6 +182,11 @@ static int fg_dd_adopt(struct fg_dp_dpdk *d, const struct fg_dpdk_ctl_set *s,
 		sv[i].name = s->svcs[i].name;
 		sv[i].key = s->svcs[i].key;
 		sv[i].val = s->svcs[i].val;
+		/* The wire's offsets mean nothing (fg_dd_wire_rings): the
+		 * compiler gets the rings one after the other, as the
+		 * process lays them out. */
+		sv[i].val.ring_off = off;
+		off += sv[i].val.ring_size;
 	}
 	for (i = 0; i < s->nbackends; i++) {
 		be[i].id = s->backends[i].id;
@@ -327,6 +350,8 @@ static int fg_dd_apply(struct fg_dataplane *dp, const struct fg_ruleset *rs,
 	if (!rc) {
 		next = fg_dpdk_ctl_set_from_compiled(cp, d->mirror, &e, err, errlen);
 		rc = next ? 0 : e;
+		if (next)
+			fg_dd_wire_rings(next);
 	}
 	if (!rc) {
 		rc = fg_dd_push(d, next, why, sizeof(why));
