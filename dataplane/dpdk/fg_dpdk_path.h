@@ -248,9 +248,16 @@ static inline uint32_t fg_dp_arg(uint32_t v)
  *
  * Multi-segment mbufs are dropped as malformed (ports are set up without
  * scatter; the path reads a frame from one segment). Order of work per
- * packet is fg_verdict.h's. Counters: lc's. Context: the lcore that owns
- * lc; no lock, no system call, no allocation; t stays valid for the call
- * (RCU read side).
+ * packet is fg_verdict.h's. The burst is worked in stages over chunks of
+ * it, so that the cache misses of a chunk's packets overlap: the first
+ * part of every packet's work (up to its limits and flow hash), then
+ * their connection-table lines prefetched together, then the rest of
+ * every packet's. The outcome is the frames' one at a time (ARP and ND
+ * frames end a chunk), but for one case: a packet to the SNAT address
+ * that no NAT entry claims meets a service's limits after the chunk's
+ * later packets have met theirs. Counters: lc's. Context: the lcore
+ * that owns lc; no lock, no system call, no allocation; t stays valid
+ * for the call (RCU read side).
  */
 void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		 uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,

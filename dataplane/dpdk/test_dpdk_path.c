@@ -1308,7 +1308,8 @@ static void test_bursts(void **state)
 	assert_true(t_b.answers > 0);
 	/* The openers: sent to the next hop the burst's answer named. */
 	t_expect_verdict(t_b.f[0].v, FG_DP_TX, 0, "opener before its answer");
-	assert_memory_equal(t_b.f[0].out, (const uint8_t *)"\xff\xff\xff\xff\xff\xff", 6);
+	assert_memory_equal(t_b.f[0].out,
+			    (const uint8_t *)"\xff\xff\xff\xff\xff\xff", 6);
 	t_expect_verdict(t_b.f[2].v, FG_DP_TX, 0, "opener after its answer");
 	assert_memory_equal(t_b.f[2].out, t_be_mac, 6);
 	/* Every kind of outcome came up. */
