@@ -57,6 +57,11 @@
 #define FG_CFG_CTL_TIMEOUT_DEF 5000
 #define FG_CFG_CTL_TIMEOUT_MIN 100LL
 #define FG_CFG_CTL_TIMEOUT_MAX 600000LL
+/* A start: the EAL maps its memory and probes the devices first, which
+ * takes seconds on a real NIC (hugepages zeroed): a minute is generous. */
+#define FG_CFG_DPDK_START_DEF 60000U
+#define FG_CFG_DPDK_START_MIN 1000LL
+#define FG_CFG_DPDK_START_MAX 600000LL
 
 /* Which kinds of a group a setting belongs to (bit = 1 << kind); 0 = all. */
 #define FG_K_ALL 0U
@@ -100,6 +105,15 @@ static const struct fg_key fg_dataplane_keys[] = {
 	{ "gue_port", FG_K(FG_DATAPLANE_XDP) },
 	{ "control_socket", FG_K(FG_DATAPLANE_DPDK) },
 	{ "control_timeout_ms", FG_K(FG_DATAPLANE_DPDK) },
+	{ "dpdk", FG_K(FG_DATAPLANE_DPDK) },
+	{ NULL, 0 },
+};
+static const struct fg_key fg_dpdk_keys[] = {
+	{ "mode", FG_K_ALL },
+	{ "args", FG_K(FG_BOOT_DPDK_START) },
+	{ "exec", FG_K(FG_BOOT_DPDK_START) },
+	{ "log_file", FG_K(FG_BOOT_DPDK_START) },
+	{ "start_timeout_ms", FG_K(FG_BOOT_DPDK_START) },
 	{ NULL, 0 },
 };
 static const struct fg_key fg_conntrack_keys[] = {
@@ -114,6 +128,7 @@ static const struct fg_key fg_log_keys[] = {
 static const char *const fg_store_kind_names[] = { "embedded", "etcd", NULL };
 static const char *const fg_dataplane_kind_names[] = { "xdp", "dpdk", NULL };
 static const char *const fg_xdp_mode_names[] = { "native", "generic", NULL };
+static const char *const fg_dpdk_mode_names[] = { "attach", "start", NULL };
 
 struct fg_level {
 	const char *name;
@@ -246,7 +261,8 @@ static void fg_check_keys(struct fg_cctx *c, const config_setting_t *g,
 			continue;
 		}
 		if (kind >= 0 && k->kinds && !(k->kinds & FG_K(kind)))
-			fg_cerr(c, m, path, "not valid with kind \"%s\"",
+			fg_cerr(c, m, path, "not valid with %s \"%s\"",
+				keys == fg_dpdk_keys ? "mode" : "kind",
 				kind_names[kind]);
 	}
 }
@@ -1053,6 +1069,110 @@ static void fg_load_interfaces(struct fg_cctx *c, const config_setting_t *g,
 	}
 }
 
+/*
+ * fg_load_dpdk_args - dataplane.dpdk.args into the flat buffer: strings,
+ * none empty, no "--control" among the process's own options (after
+ * "--": floodgated gives it, from dataplane.control_socket).
+ */
+static void fg_load_dpdk_args(struct fg_cctx *c, const config_setting_t *g,
+			      struct fg_boot_config *out)
+{
+	const char *lp = "dataplane.dpdk.args", *v;
+	const config_setting_t *l = NULL, *e;
+	size_t used = 0, len;
+	bool proc = false;
+	unsigned i, n;
+	char path[64];
+
+	if (fg_list(c, g, "dataplane.dpdk", "args", false, &l) == 0) {
+		fg_cerr(c, g, lp, "required with mode \"start\": the EAL options, "
+			"then \"--\" and floodgate-dpdk's own, e.g. [\"-l\", \"0-1\", "
+			"\"-a\", \"0000:03:00.0\", \"--\", \"--tunnel-src4\", "
+			"\"198.19.255.1\"]");
+		return;
+	}
+	if (!l)
+		return;
+	n = (unsigned)config_setting_length(l);
+	if (n == 0 || n > FG_BOOT_DPDK_ARGS_MAX) {
+		fg_cerr(c, l, lp, "must hold 1..%d arguments, not %u",
+			FG_BOOT_DPDK_ARGS_MAX, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (fg_elem_str(c, l, lp, i, &v, &e, path, sizeof(path)))
+			continue;
+		len = strlen(v);
+		if (!len) {
+			fg_cerr(c, e, path, "an empty argument");
+			continue;
+		}
+		if (proc && (!strcmp(v, "--control") ||
+			     !strncmp(v, "--control=", 10))) {
+			fg_cerr(c, e, path, "floodgated gives floodgate-dpdk "
+				"--control itself (dataplane.control_socket)");
+			continue;
+		}
+		if (!strcmp(v, "--"))
+			proc = true;
+		if (used + len + 1 > sizeof(out->dataplane.dpdk_args)) {
+			fg_cerr(c, e, path, "the arguments take more than %zu "
+				"bytes", sizeof(out->dataplane.dpdk_args));
+			return;
+		}
+		memcpy(out->dataplane.dpdk_args + used, v, len + 1);
+		used += len + 1;
+		out->dataplane.dpdk_nargs++;
+	}
+}
+
+/* fg_load_dpdk - the group dataplane.dpdk: who runs floodgate-dpdk. */
+static void fg_load_dpdk(struct fg_cctx *c, const config_setting_t *dp,
+			 struct fg_boot_config *out)
+{
+	const char *gp = "dataplane.dpdk";
+	const config_setting_t *g = fg_group(c, dp, "dpdk", gp), *s;
+	struct stat st;
+	long long x;
+	int mode;
+
+	if (!g)
+		return;
+	mode = fg_enum(c, g, gp, "mode", fg_dpdk_mode_names);
+	if (mode == -2)
+		mode = FG_BOOT_DPDK_ATTACH;
+	fg_check_keys(c, g, gp, fg_dpdk_keys, mode, fg_dpdk_mode_names);
+	if (mode < 0)
+		return;
+	out->dataplane.dpdk_mode = (enum fg_boot_dpdk_mode)mode;
+	if (mode != FG_BOOT_DPDK_START)
+		return;
+	fg_load_dpdk_args(c, g, out);
+	if (fg_path_setting(c, g, gp, "exec", out->dataplane.dpdk_exec,
+			    sizeof(out->dataplane.dpdk_exec), false) > 0) {
+		/* Found out now, not at the first start (--check says it). */
+		const char *why = NULL;
+
+		s = config_setting_get_member(g, "exec");
+		if (stat(out->dataplane.dpdk_exec, &st))
+			why = strerror(errno);
+		else if (!S_ISREG(st.st_mode))
+			why = "not a regular file";
+		else if (access(out->dataplane.dpdk_exec, X_OK))
+			why = strerror(errno);
+		if (why) {
+			fg_cerr(c, s, "dataplane.dpdk.exec", "cannot run %.128s: %s",
+				out->dataplane.dpdk_exec, why);
+			out->dataplane.dpdk_exec[0] = '\0';
+		}
+	}
+	fg_path_setting(c, g, gp, "log_file", out->dataplane.dpdk_log_file,
+			sizeof(out->dataplane.dpdk_log_file), false);
+	if (fg_int(c, g, gp, "start_timeout_ms", FG_CFG_DPDK_START_MIN,
+		   FG_CFG_DPDK_START_MAX, &x) > 0)
+		out->dataplane.dpdk_start_timeout_ms = (uint32_t)x;
+}
+
 static void fg_load_dataplane(struct fg_cctx *c, const config_setting_t *root,
 			      struct fg_boot_config *out)
 {
@@ -1085,6 +1205,7 @@ static void fg_load_dataplane(struct fg_cctx *c, const config_setting_t *root,
 		if (fg_int(c, g, gp, "control_timeout_ms",
 			   FG_CFG_CTL_TIMEOUT_MIN, FG_CFG_CTL_TIMEOUT_MAX, &x) > 0)
 			out->dataplane.control_timeout_ms = (uint32_t)x;
+		fg_load_dpdk(c, g, out);
 		return;
 	}
 
@@ -1173,6 +1294,8 @@ void fg_boot_defaults(struct fg_boot_config *out)
 	out->dataplane.limit_buckets = FG_BUCKETS_DEFAULT;
 	out->dataplane.gue_port = FG_GUE_PORT_DEFAULT;
 	out->dataplane.control_timeout_ms = FG_CFG_CTL_TIMEOUT_DEF;
+	out->dataplane.dpdk_mode = FG_BOOT_DPDK_ATTACH;
+	out->dataplane.dpdk_start_timeout_ms = FG_CFG_DPDK_START_DEF;
 	out->log.level = LOG_INFO;
 }
 
@@ -1366,6 +1489,15 @@ int fg_boot_reload_diff(const struct fg_boot_config *old,
 			    "dataplane.control_socket");
 		FG_DIFF_NUM(dataplane.control_timeout_ms,
 			    "dataplane.control_timeout_ms");
+		FG_DIFF_NUM(dataplane.dpdk_mode, "dataplane.dpdk.mode");
+		FG_DIFF(old->dataplane.dpdk_nargs != new->dataplane.dpdk_nargs ||
+			memcmp(old->dataplane.dpdk_args, new->dataplane.dpdk_args,
+			       sizeof(old->dataplane.dpdk_args)),
+			"dataplane.dpdk.args");
+		FG_DIFF_STR(dataplane.dpdk_exec, "dataplane.dpdk.exec");
+		FG_DIFF_STR(dataplane.dpdk_log_file, "dataplane.dpdk.log_file");
+		FG_DIFF_NUM(dataplane.dpdk_start_timeout_ms,
+			    "dataplane.dpdk.start_timeout_ms");
 	}
 #undef FG_DIFF_NUM
 #undef FG_DIFF_STR

@@ -74,6 +74,30 @@
  *     control_timeout_ms = 5000       100..600000: how long a push (its
  *                                     tables built and switched) or a
  *                                     question may take to be answered
+ *     dpdk = {                        (optional) who runs floodgate-dpdk
+ *       mode = "attach"               | "start". attach: systemd (or the
+ *                                     operator) runs it; floodgated
+ *                                     connects, and reconnects with backoff
+ *                                     when it comes back. start: floodgated
+ *                                     starts it in a session of its own
+ *                                     (it outlives floodgated), restarts it
+ *                                     when it dies, and a restarted
+ *                                     floodgated adopts the running one
+ *       # mode "start" only:
+ *       args = required               1..FG_BOOT_DPDK_ARGS_MAX non-empty
+ *                                     strings: EAL options, then "--" and
+ *                                     the process's own; floodgated adds
+ *                                     "--control <control_socket>" itself
+ *                                     (giving it is an error)
+ *       exec = none                   absolute path of an executable file;
+ *                                     none = floodgate-dpdk next to
+ *                                     floodgated (resolved at start)
+ *       log_file = none               absolute path: its stdout and stderr,
+ *                                     appended; none = dpdk.log beside the
+ *                                     control socket
+ *       start_timeout_ms = 60000      1000..600000: how long a start may
+ *                                     take to answer on the control socket
+ *     };
  *   };
  *   log = { level = "info"; };        error | warn | info | debug
  *
@@ -108,6 +132,8 @@
 #define FG_BOOT_LISTEN_MAX 64    /* "[v6]:port" as written */
 #define FG_BOOT_ERRORS_MAX 32    /* kept; more are only counted */
 #define FG_BOOT_MSG_MAX 256
+#define FG_BOOT_DPDK_ARGS_MAX 128     /* dataplane.dpdk.args entries */
+#define FG_BOOT_DPDK_ARGS_BYTES 4096  /* ... their bytes, NULs included */
 
 enum fg_store_kind {
 	FG_STORE_EMBEDDED = 0,
@@ -123,6 +149,12 @@ enum fg_dataplane_kind {
 enum fg_boot_xdp_mode {
 	FG_BOOT_XDP_NATIVE = 0,
 	FG_BOOT_XDP_GENERIC = 1,
+};
+
+/* dataplane.dpdk.mode: who runs floodgate-dpdk. */
+enum fg_boot_dpdk_mode {
+	FG_BOOT_DPDK_ATTACH = 0, /* someone else; floodgated connects */
+	FG_BOOT_DPDK_START,      /* floodgated starts and restarts it */
 };
 
 /* At most one address per family; has4/has6 say which are set. */
@@ -184,6 +216,14 @@ struct fg_boot_config {
 		/* dpdk */
 		char control_socket[FG_BOOT_SUN_PATH_MAX];
 		uint32_t control_timeout_ms;
+		enum fg_boot_dpdk_mode dpdk_mode;
+		char dpdk_exec[FG_BOOT_PATH_MAX];     /* "" = next to floodgated */
+		/* args: dpdk_nargs strings, each NUL-terminated, one after
+		 * the other (flat: the struct is copied by assignment) */
+		unsigned dpdk_nargs;
+		char dpdk_args[FG_BOOT_DPDK_ARGS_BYTES];
+		char dpdk_log_file[FG_BOOT_PATH_MAX]; /* "" = beside the socket */
+		uint32_t dpdk_start_timeout_ms;
 	} dataplane;
 	struct {
 		int level; /* [live] syslog priority: LOG_ERR, LOG_WARNING,

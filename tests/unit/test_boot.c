@@ -202,6 +202,8 @@ static void test_examples_load(void **state)
 	assert_int_equal(cfg.dataplane.kind, FG_DATAPLANE_DPDK);
 	assert_string_equal(cfg.dataplane.control_socket,
 			    "/run/floodgate/dpdk.sock");
+	assert_int_equal(cfg.dataplane.dpdk_mode, FG_BOOT_DPDK_START);
+	assert_int_equal(cfg.dataplane.dpdk_nargs, 7);
 }
 
 /* kind "dpdk" needs nothing more: the socket defaults under
@@ -227,6 +229,60 @@ static void test_dpdk(void **state)
 	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)), -EBUSY);
 	assert_string_equal(err, "needs a restart to change: "
 			    "dataplane.control_socket, dataplane.control_timeout_ms");
+	/* Nobody said who runs the process: someone else (attach). */
+	assert_int_equal(cfg.dataplane.dpdk_mode, FG_BOOT_DPDK_ATTACH);
+	assert_int_equal(cfg.dataplane.dpdk_nargs, 0);
+	assert_int_equal(cfg.dataplane.dpdk_start_timeout_ms, 60000);
+}
+
+/* dataplane.dpdk: floodgated starts floodgate-dpdk with the arguments as
+ * written, in order (empty exec and log_file: resolved at start). */
+static void test_dpdk_start(void **state)
+{
+	static const char want[] = "-l\0" "0-1\0" "--no-huge\0" "--\0"
+				   "--tunnel-src4\0" "198.18.0.1\0";
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load_text("node = { name = \"edge-7\"; };\n"
+				   "dataplane = { kind = \"dpdk\";\n"
+				   "  dpdk = { mode = \"start\";\n"
+				   "    args = [\"-l\", \"0-1\", \"--no-huge\", \"--\",\n"
+				   "            \"--tunnel-src4\", \"198.18.0.1\"]; }; };\n",
+				   &cfg), 0);
+	assert_int_equal(cfg.dataplane.dpdk_mode, FG_BOOT_DPDK_START);
+	assert_int_equal(cfg.dataplane.dpdk_nargs, 6);
+	assert_memory_equal(cfg.dataplane.dpdk_args, want, sizeof(want) - 1);
+	assert_string_equal(cfg.dataplane.dpdk_exec, "");
+	assert_string_equal(cfg.dataplane.dpdk_log_file, "");
+	assert_int_equal(cfg.dataplane.dpdk_start_timeout_ms, 60000);
+
+	/* Every setting; a lone string is no list; EAL options only. */
+	assert_int_equal(load_text("node = { name = \"edge-7\"; };\n"
+				   "dataplane = { kind = \"dpdk\";\n"
+				   "  dpdk = { mode = \"start\"; exec = \"/bin/sh\";\n"
+				   "    log_file = \"/var/log/fg/dpdk.log\";\n"
+				   "    start_timeout_ms = 1000;\n"
+				   "    args = (\"--vdev\", \"net_null0\"); }; };\n",
+				   &cfg2), 0);
+	assert_string_equal(cfg2.dataplane.dpdk_exec, "/bin/sh");
+	assert_string_equal(cfg2.dataplane.dpdk_log_file, "/var/log/fg/dpdk.log");
+	assert_int_equal(cfg2.dataplane.dpdk_start_timeout_ms, 1000);
+	assert_int_equal(cfg2.dataplane.dpdk_nargs, 2);
+	assert_memory_equal(cfg2.dataplane.dpdk_args, "--vdev\0net_null0\0", 17);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "needs a restart to change: "
+			    "dataplane.dpdk.args, dataplane.dpdk.exec, "
+			    "dataplane.dpdk.log_file, dataplane.dpdk.start_timeout_ms");
+
+	/* The mode alone. */
+	assert_int_equal(load_text("node = { name = \"edge-7\"; };\n"
+				   "dataplane = { kind = \"dpdk\";\n"
+				   "  dpdk = { mode = \"attach\"; }; };\n", &cfg2), 0);
+	assert_int_equal(cfg2.dataplane.dpdk_mode, FG_BOOT_DPDK_ATTACH);
+	assert_int_equal(fg_boot_reload_diff(&cfg, &cfg2, err, sizeof(err)), -EBUSY);
+	assert_string_equal(err, "needs a restart to change: "
+			    "dataplane.dpdk.mode, dataplane.dpdk.args");
 }
 
 /* A minimal file takes every documented default. */
@@ -398,6 +454,39 @@ static const struct bad_case bad_cases[] = {
 	{ "dpdk setting under xdp", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
 	  "  control_timeout_ms = 1000; };\n", -EINVAL,
 	  { { 3, "dataplane.control_timeout_ms: not valid with kind \"xdp\"" } } },
+	{ "dpdk start without args", NODE "dataplane = { kind = \"dpdk\";\n"
+	  "  dpdk = { mode = \"start\"; }; };\n", -EINVAL,
+	  { { 3, "dataplane.dpdk.args: required with mode \"start\": the EAL options" } } },
+	{ "dpdk start settings with attach", NODE "dataplane = { kind = \"dpdk\";\n"
+	  "  dpdk = {\n args = [\"-l\"];\n log_file = \"/x.log\"; }; };\n", -EINVAL,
+	  { { 4, "dataplane.dpdk.args: not valid with mode \"attach\"" },
+	    { 5, "dataplane.dpdk.log_file: not valid with mode \"attach\"" } } },
+	{ "dpdk bad mode", NODE "dataplane = { kind = \"dpdk\";\n"
+	  "  dpdk = { mode = \"spawn\"; }; };\n", -EINVAL,
+	  { { 3, "dataplane.dpdk.mode: \"spawn\" is not one of \"attach\" or \"start\"" } } },
+	{ "dpdk group under xdp", NODE "dataplane = { kind = \"xdp\"; interfaces = [\"eth0\"];\n"
+	  "  dpdk = { mode = \"start\"; }; };\n", -EINVAL,
+	  { { 3, "dataplane.dpdk: not valid with kind \"xdp\"" } } },
+	{ "dpdk bad args", NODE "dataplane = { kind = \"dpdk\"; dpdk = { mode = \"start\";\n"
+	  "  args = [\"--control\", \"/a\", \"--\",\n \"\",\n \"--control\", \"/b\"]; }; };\n", -EINVAL,
+	  { { 4, "dataplane.dpdk.args[3]: an empty argument" },
+	    { 5, "dataplane.dpdk.args[4]: floodgated gives floodgate-dpdk --control itself" } } },
+	{ "dpdk args not strings", NODE "dataplane = { kind = \"dpdk\"; dpdk = { mode = \"start\";\n"
+	  "  args = (\"-l\", 1); }; };\n", -EINVAL,
+	  { { 3, "dataplane.dpdk.args[1]: must be a string, not an integer" } } },
+	{ "dpdk empty args", NODE "dataplane = { kind = \"dpdk\"; dpdk = { mode = \"start\";\n"
+	  "  args = []; }; };\n", -EINVAL,
+	  { { 3, "dataplane.dpdk.args: must hold 1..128 arguments, not 0" } } },
+	{ "dpdk exec missing", NODE "dataplane = { kind = \"dpdk\";\n"
+	  " dpdk = { mode = \"start\"; args = [\"-l\"];\n exec = \"@DIR@/nope\"; }; };\n"
+	  "# second\n", -EINVAL,
+	  { { 4, "dataplane.dpdk.exec: cannot run " } } },
+	{ "dpdk exec not executable", NODE "dataplane = { kind = \"dpdk\";\n"
+	  " dpdk = { mode = \"start\"; args = [\"-l\"];\n exec = \"@DIR@/token\";\n"
+	  " log_file = \"dpdk.log\";\n start_timeout_ms = 999; }; };\n", -EINVAL,
+	  { { 4, "dataplane.dpdk.exec: cannot run " },
+	    { 5, "dataplane.dpdk.log_file: \"dpdk.log\" must be an absolute path" },
+	    { 6, "dataplane.dpdk.start_timeout_ms: 999 is out of range 1000..600000" } } },
 	{ "missing endpoints", NODE XDP "store = { kind = \"etcd\"; };\n", -EINVAL,
 	  { { 3, "store.endpoints: required" } } },
 	{ "token_file missing", NODE XDP "api = { token_file = \"@DIR@/nope\"; };\n", -EINVAL,
@@ -760,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_examples_load),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_dpdk),
+		cmocka_unit_test(test_dpdk_start),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_unreadable),
