@@ -18,11 +18,30 @@
  * Counters come from one STATS answer, reused for FG_DP_DPDK_STATS_MS:
  * /v1/stats and /metrics read every service, backend and limit in one
  * walk, and that walk costs one round trip.
+ *
+ * The process itself (dataplane.dpdk): with mode "attach" someone else
+ * runs it; with "start" the driver starts it (posix_spawn, a session of
+ * its own, so it outlives floodgated as a pinned XDP program does), and
+ * records its pid beside the control socket, so that a restarted
+ * floodgated adopts the one that runs, or waits for the one that is
+ * starting, instead of starting a second. fg_dp_dpdk_step() is the
+ * supervision, one step at a time, for the daemon's loop (fg_dp_sup.c):
+ * it notices a process that went away, starts it again with backoff (or
+ * reconnects with backoff, attach), and pushes the whole set to the one
+ * that answers. Nothing here blocks longer than a connect.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +53,27 @@
 #include "fg_err.h"
 
 #define FG_DP_DPDK_STATS_MS 200
+/* Supervision: how often a connected process's channel is looked at
+ * when nothing else says it went away (a process outside floodgated's
+ * pid namespace); how often a starting one is asked whether it answers;
+ * restart and reconnect backoff. A process that answered for
+ * FG_DD_STABLE_MS was a good start: the next death restarts it at once. */
+#define FG_DD_CHECK_MS 1000
+#define FG_DD_POLL_MS 50
+#define FG_DD_STABLE_MS 10000
+#define FG_DD_RESTART_MIN_MS 500
+#define FG_DD_RESTART_MAX_MS 30000
+#define FG_DD_ATTACH_MIN_MS 100
+#define FG_DD_ATTACH_MAX_MS 5000
+#define FG_DD_STOP_MS 10000      /* --detach: SIGTERM, then SIGKILL */
+
+extern char **environ;
+
+enum fg_dd_state {
+	FG_DD_DOWN = 0,   /* nothing answers; next_at: start or connect */
+	FG_DD_STARTING,   /* started (or found starting): not answering yet */
+	FG_DD_UP,         /* connected */
+};
 
 struct fg_dp_dpdk {
 	char path[FG_BOOT_SUN_PATH_MAX];
@@ -54,7 +94,32 @@ struct fg_dp_dpdk {
 	double ctr_fail_at;              /* the last STATS that failed */
 	int ctr_fail_rc;
 	struct fg_dp_dpdk_info info;
+
+	/* The process (dataplane.dpdk). */
+	enum fg_boot_dpdk_mode mode;
+	enum fg_dd_state state;
+	char exec[PATH_MAX];
+	char **argv;              /* exec's, NULL-terminated */
+	char *args;               /* the boot file's, argv points into it */
+	char log_path[PATH_MAX];
+	char pid_path[PATH_MAX];
+	int start_timeout_ms;
+	pid_t child;              /* started by this floodgated, not reaped */
+	uint32_t pid;             /* the process's; 0: none known */
+	bool started;             /* by floodgated (its pid file names it) */
+	bool ever_up;
+	uint64_t starts, restarts, reconnects;
+	unsigned fails;           /* starts or connects in a row that failed */
+	double since;             /* state entered */
+	double next_at;           /* DOWN: when to start or connect next */
+	char last_exit[128];
+	/* Who watches the process from the loop (fg_dp_sup.c): released
+	 * first by close. */
+	void (*watch_release)(void *arg);
+	void *watch_arg;
 };
+
+static void fg_dd_answered(struct fg_dp_dpdk *d);
 
 static struct fg_dp_dpdk *fg_d(struct fg_dataplane *dp)
 {
@@ -228,6 +293,7 @@ static int fg_dd_connect(struct fg_dp_dpdk *d, char *what, size_t wlen,
 		return rc;
 	d->info.connects++;
 	d->info.process_version = d->hello.version;
+	fg_dd_answered(d);
 	if (d->may_adopt && !d->mirror) {
 		d->may_adopt = false;
 		if (!d->hello.version)
@@ -264,6 +330,283 @@ static int fg_dd_connect(struct fg_dp_dpdk *d, char *what, size_t wlen,
 				 (unsigned long long)d->mirror->version);
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------ process */
+
+/* fg_dd_pidfile_read - the pid the pid file names, 0 when none. */
+static pid_t fg_dd_pidfile_read(const struct fg_dp_dpdk *d)
+{
+	char buf[32];
+	ssize_t n;
+	long v;
+	int fd = open(d->pid_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	v = strtol(buf, NULL, 10);
+	return v > 0 && v < INT32_MAX ? (pid_t)v : 0;
+}
+
+/* fg_dd_pidfile_write - record pid (a new file renamed over the old one:
+ * a reader never sees half of it). 0 or -errno. */
+static int fg_dd_pidfile_write(const struct fg_dp_dpdk *d, pid_t pid)
+{
+	char tmp[PATH_MAX + 8], buf[32];
+	int fd, n, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", d->pid_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	if (write(fd, buf, (size_t)n) != n)
+		rc = -EIO;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, d->pid_path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* fg_dd_is_ours - pid is a live process running our executable (not a
+ * pid the kernel gave to another program since). */
+static bool fg_dd_is_ours(const struct fg_dp_dpdk *d, pid_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return !stat(path, &a) && !stat(d->exec, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* fg_dd_mkdirs - make the directories above path (0755), as the
+ * process's server does for its socket. */
+static void fg_dd_mkdirs(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+}
+
+/* fg_dd_exit_text - how a process ended, from waitpid's status. */
+static void fg_dd_exit_text(int status, char *out, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(out, len, "ended (status 0x%x)", (unsigned)status);
+}
+
+/* fg_dd_reap - collect our child if it ended: true (last_exit says
+ * how), false while it runs or when it is not ours. */
+static bool fg_dd_reap(struct fg_dp_dpdk *d)
+{
+	int status;
+
+	if (d->child <= 0 || waitpid(d->child, &status, WNOHANG) != d->child)
+		return false;
+	fg_dd_exit_text(status, d->last_exit, sizeof(d->last_exit));
+	d->child = 0;
+	return true;
+}
+
+/* fg_dd_log_tail - the last line of the process's log (what it said
+ * before it died), into out ("" when none). */
+static void fg_dd_log_tail(const struct fg_dp_dpdk *d, char *out, size_t len)
+{
+	char buf[512], *e, *b;
+	ssize_t n;
+	off_t sz;
+	int fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	sz = lseek(fd, 0, SEEK_END);
+	n = sz > 0 ? pread(fd, buf, sizeof(buf) - 1,
+			   sz > (off_t)sizeof(buf) - 1 ? sz - (off_t)sizeof(buf) + 1 : 0) : 0;
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (e = buf + n; e > buf && (e[-1] == '\n' || e[-1] == '\r'); e--)
+		;
+	*e = '\0';
+	b = strrchr(buf, '\n');
+	b = b ? b + 1 : buf;
+	n = (ssize_t)strlen(b);
+	if ((size_t)n >= len)
+		n = (ssize_t)len - 1;
+	memcpy(out, b, (size_t)n);
+	out[n] = '\0';
+}
+
+/*
+ * fg_dd_spawn - start the process: stdin /dev/null, stdout and stderr
+ * appended to the log, no descriptor of floodgated's (the API's socket
+ * would outlive us in it), default signal dispositions and an empty mask,
+ * a session of its own (no signal to floodgated's group or terminal
+ * reaches it). 0 (child, pid set; the pid file written) or -errno with a
+ * message.
+ */
+static int fg_dd_spawn(struct fg_dp_dpdk *d, char *err, size_t errlen)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	char line[256];
+	struct timespec ts;
+	pid_t pid;
+	int fd, rc, n;
+
+	fg_dd_mkdirs(d->log_path);
+	fg_dd_mkdirs(d->pid_path);
+	fd = open(d->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		  O_NOCTTY, 0640);
+	if (fd < 0)
+		return fg_fail(err, errlen, -errno, "cannot open %s: %s",
+			       d->log_path, strerror(errno));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(line, sizeof(line), "--- floodgated (pid %d) starts %s at "
+		     "%lld (unix time)\n", (int)getpid(), d->exec,
+		     (long long)ts.tv_sec);
+	if (n > 0 && write(fd, line, (size_t)n) < 0)
+		n = 0; /* the log is the process's; the start goes on */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
+				 POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(&pid, d->exec, &fa, &at, d->argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(fd);
+	if (rc)
+		return fg_fail(err, errlen, -rc, "cannot run %s: %s", d->exec,
+			       strerror(rc));
+	d->child = pid;
+	d->pid = (uint32_t)pid;
+	d->started = true;
+	d->starts++;
+	d->state = FG_DD_STARTING;
+	d->since = fg_dd_ms();
+	rc = fg_dd_pidfile_write(d, pid);
+	if (rc)
+		return fg_fail(err, errlen, 0, "started %s (pid %d), but cannot "
+			       "write %s (%s): a restarted floodgated will not "
+			       "know it", d->exec, (int)pid, d->pid_path,
+			       strerror(-rc));
+	return 0;
+}
+
+/* fg_dd_answered - the process answers on this new connection. */
+static void fg_dd_answered(struct fg_dp_dpdk *d)
+{
+	if (d->ever_up)
+		d->reconnects++;
+	d->ever_up = true;
+	d->state = FG_DD_UP;
+	d->since = fg_dd_ms();
+	d->pid = d->hello.pid;
+	/* Started by a floodgated (this one or an earlier one) when the pid
+	 * file names it; else systemd or the operator runs it. */
+	d->started = d->mode == FG_BOOT_DPDK_START &&
+		     fg_dd_pidfile_read(d) == (pid_t)d->hello.pid;
+	if (d->child && d->child != (pid_t)d->hello.pid)
+		fg_dd_reap(d);
+}
+
+/* fg_dd_backoff - the delay before the next start (or connect, attach)
+ * after d->fails failures in a row. */
+static int fg_dd_backoff(const struct fg_dp_dpdk *d)
+{
+	int lo = d->mode == FG_BOOT_DPDK_START ? FG_DD_RESTART_MIN_MS :
+						  FG_DD_ATTACH_MIN_MS;
+	int hi = d->mode == FG_BOOT_DPDK_START ? FG_DD_RESTART_MAX_MS :
+						  FG_DD_ATTACH_MAX_MS;
+	unsigned sh = d->fails ? d->fails - 1 : 0;
+
+	if (!d->fails)
+		return 0;
+	return sh >= 16 || (lo << sh) > hi ? hi : lo << sh;
+}
+
+/* fg_dd_went_down - the process stopped answering (state DOWN now).
+ * Its exit, when it was our child, goes to last_exit. */
+static void fg_dd_went_down(struct fg_dp_dpdk *d, double now)
+{
+	if (d->state == FG_DD_UP && now - d->since >= FG_DD_STABLE_MS)
+		d->fails = 0;
+	else
+		d->fails++;
+	d->last_exit[0] = '\0';
+	if (!fg_dd_reap(d) && d->pid && kill((pid_t)d->pid, 0) && errno == ESRCH)
+		snprintf(d->last_exit, sizeof(d->last_exit), "ended");
+	d->state = FG_DD_DOWN;
+	d->since = now;
+	d->next_at = now + fg_dd_backoff(d);
+}
+
+/*
+ * fg_dd_try_connect - one connect to a process that did not answer: 1
+ * connected (what says what was pushed), 0 not yet, -errno when it
+ * answered and could not be brought in step.
+ */
+static int fg_dd_try_connect(struct fg_dp_dpdk *d, char *what, size_t wlen,
+			     char *err, size_t errlen)
+{
+	int rc = fg_dd_connect(d, what, wlen, err, errlen);
+
+	if (!rc && d->cl)
+		return 1;
+	return d->cl || !fg_dd_channel_error(rc) ? rc : 0;
+}
+
+static const char *fg_dd_state_name(enum fg_dd_state s)
+{
+	return s == FG_DD_UP ? "running" : s == FG_DD_STARTING ? "starting" :
+	       "down";
+}
+
+/* fg_dd_note - msg := the formatted text, *level := lvl. */
+static void fg_dd_note(char *msg, size_t len, int *level, int lvl,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fg_dd_note(char *msg, size_t len, int *level, int lvl,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	*level = lvl;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
 }
 
 /* The services of cp must fit the process's service table's probe runs
@@ -525,18 +868,46 @@ static void fg_dd_close(struct fg_dataplane *dp)
 	if (!dp)
 		return;
 	d = fg_d(dp);
+	if (d->watch_release)
+		d->watch_release(d->watch_arg);
 	fg_dpdk_ctl_client_close(d->cl);
 	fg_dpdk_ctl_set_free(d->mirror);
 	fg_compiled_free(d->checked);
 	fg_compiler_free(d->comp);
 	free(d->svc_img);
 	free(d->ctr);
+	free(d->argv);
+	free(d->args);
 	free(d);
 	free(dp);
 }
 
-/* Stop forwarding: the process keeps running (floodgated does not own
- * it) with the empty set, and forgets the origin. */
+/* fg_dd_stop - mode "start": end the process the pid file names when it
+ * runs our executable (SIGTERM; SIGKILL after FG_DD_STOP_MS), and remove
+ * the pid file. 0 or -errno. */
+static int fg_dd_stop(struct fg_dp_dpdk *d)
+{
+	pid_t pid = fg_dd_pidfile_read(d);
+	int i;
+
+	if (pid && fg_dd_is_ours(d, pid)) {
+		kill(pid, SIGTERM);
+		for (i = 0; i < FG_DD_STOP_MS / 50 && fg_dd_is_ours(d, pid); i++) {
+			if (d->child == pid)
+				fg_dd_reap(d);
+			usleep(50 * 1000);
+		}
+		if (fg_dd_is_ours(d, pid))
+			kill(pid, SIGKILL);
+	}
+	if (unlink(d->pid_path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Stop forwarding: the process keeps running with the empty set, and
+ * forgets the origin - unless floodgated runs it (mode "start"): then it
+ * is stopped, as --detach removes a pinned XDP program. */
 static int fg_dd_detach(struct fg_dataplane *dp)
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
@@ -552,6 +923,11 @@ static int fg_dd_detach(struct fg_dataplane *dp)
 	if (!rc)
 		rc = fg_dpdk_ctl_client_origin(d->cl, 0, 0, err, sizeof(err));
 	fg_dpdk_ctl_set_free(e);
+	if (d->mode == FG_BOOT_DPDK_START) {
+		fg_dd_drop(d);
+		/* Not answering is no failure here: it is to stop anyway. */
+		rc = fg_dd_stop(d);
+	}
 	fg_dd_close(dp);
 	return rc;
 }
@@ -572,12 +948,356 @@ static const struct fg_dp_ops fg_dp_dpdk_ops = {
 	.detach = fg_dd_detach,
 };
 
+/* fg_dp_dpdk_info - also the test for "a dpdk dataplane" (out NULL). */
 int fg_dp_dpdk_info(struct fg_dataplane *dp, struct fg_dp_dpdk_info *out)
 {
-	if (!dp || dp->ops != &fg_dp_dpdk_ops || !out)
+	if (!dp || dp->ops != &fg_dp_dpdk_ops)
 		return -EINVAL;
-	*out = fg_d(dp)->info;
+	if (out)
+		*out = fg_d(dp)->info;
 	return 0;
+}
+
+/*
+ * fg_dd_find_exec - dataplane.dpdk.exec, or floodgate-dpdk where an
+ * install or a build puts it beside floodgated: the same directory, the
+ * bin/ beside an sbin/ (meson installs floodgated in sbindir, the process
+ * in bindir), or the build tree's dataplane/dpdk/. 0 or -ENOENT with a
+ * message naming every place tried.
+ */
+static int fg_dd_find_exec(struct fg_dp_dpdk *d, const char *exec, char *err,
+			   size_t errlen)
+{
+	static const char *const rel[] = { "floodgate-dpdk",
+		"../bin/floodgate-dpdk", "../dataplane/dpdk/floodgate-dpdk" };
+	char self[PATH_MAX], tried[3 * PATH_MAX / 2] = "", *dir;
+	ssize_t n;
+	size_t i, l;
+
+	if (exec[0]) {
+		snprintf(d->exec, sizeof(d->exec), "%s", exec);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return fg_fail(err, errlen, -ENOENT, "dataplane.dpdk.exec: "
+			       "cannot find floodgated's own directory (%s): "
+			       "set dataplane.dpdk.exec", strerror(errno));
+	self[n] = '\0';
+	dir = dirname(self);
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char cand[PATH_MAX + 64], real[PATH_MAX];
+
+		snprintf(cand, sizeof(cand), "%s/%s", dir, rel[i]);
+		l = strlen(tried);
+		snprintf(tried + l, sizeof(tried) - l, "%s%s", l ? ", " : "", cand);
+		if (realpath(cand, real) && !access(real, X_OK)) {
+			snprintf(d->exec, sizeof(d->exec), "%s", real);
+			return 0;
+		}
+	}
+	return fg_fail(err, errlen, -ENOENT, "dataplane.dpdk.exec: no "
+		       "floodgate-dpdk beside floodgated (tried %s): set it",
+		       tried);
+}
+
+/*
+ * fg_dd_proc_setup - mode "start": the executable, its arguments (the
+ * boot file's, then --control with the socket), the log and pid files
+ * (beside the control socket unless dataplane.dpdk.log_file says). 0 or
+ * -errno with a message.
+ */
+static int fg_dd_proc_setup(struct fg_dp_dpdk *d,
+			    const struct fg_boot_config *cfg, char *err,
+			    size_t errlen)
+{
+	unsigned i, n = cfg->dataplane.dpdk_nargs, k = 0;
+	const char *a;
+	char sock[FG_BOOT_SUN_PATH_MAX], *dir;
+	bool dashes = false;
+	int rc;
+
+	rc = fg_dd_find_exec(d, cfg->dataplane.dpdk_exec, err, errlen);
+	if (rc)
+		return rc;
+	snprintf(sock, sizeof(sock), "%s", d->path);
+	dir = dirname(sock);
+	if (cfg->dataplane.dpdk_log_file[0])
+		snprintf(d->log_path, sizeof(d->log_path), "%s",
+			 cfg->dataplane.dpdk_log_file);
+	else
+		snprintf(d->log_path, sizeof(d->log_path), "%s/dpdk.log", dir);
+	snprintf(d->pid_path, sizeof(d->pid_path), "%s/dpdk.pid", dir);
+	/* exec, the args, maybe "--", "--control", the socket, NULL */
+	d->argv = calloc(n + 5, sizeof(*d->argv));
+	d->args = malloc(sizeof(cfg->dataplane.dpdk_args));
+	if (!d->argv || !d->args)
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	memcpy(d->args, cfg->dataplane.dpdk_args, sizeof(cfg->dataplane.dpdk_args));
+	a = d->args;
+	d->argv[k++] = d->exec;
+	for (i = 0; i < n; i++, a += strlen(a) + 1) {
+		d->argv[k++] = (char *)a;
+		dashes |= !strcmp(a, "--");
+	}
+	if (!dashes)
+		d->argv[k++] = "--";
+	d->argv[k++] = "--control";
+	d->argv[k++] = d->path;
+	return 0;
+}
+
+/* ------------------------------------------------------- supervision */
+
+int fg_dp_dpdk_step(struct fg_dataplane *dp, char *msg, size_t msglen,
+		    int *level)
+{
+	struct fg_dp_dpdk *d;
+	char what[384], why[384], tail[200];
+	double now = fg_dd_ms(), started_at;
+	bool ended;
+	uint32_t was;
+	pid_t p;
+	int rc;
+
+	*level = 0;
+	if (msglen)
+		msg[0] = '\0';
+	if (fg_dp_dpdk_info(dp, NULL))
+		return -1;
+	d = fg_d(dp);
+	if (d->cl && !fg_dpdk_ctl_client_alive(d->cl))
+		fg_dd_drop(d);
+	if (d->cl)
+		return FG_DD_CHECK_MS;
+
+	switch (d->state) {
+	case FG_DD_UP:
+		/* Lost since the last step (here, or in a call that found
+		 * the channel broken). */
+		was = d->pid;
+		fg_dd_went_down(d, now);
+		if (!d->last_exit[0] && was && !kill((pid_t)was, 0))
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_WARN,
+				   "the channel to floodgate-dpdk (pid %u) broke; "
+				   "it still runs: connecting again", was);
+		else if (d->mode == FG_BOOT_DPDK_START)
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_WARN,
+				   "floodgate-dpdk (pid %u) went away%s%s: "
+				   "starting it again%s", was,
+				   d->last_exit[0] ? ", " : "", d->last_exit,
+				   d->next_at > now ? " after a backoff" : "");
+		else
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_WARN,
+				   "floodgate-dpdk (pid %u) went away%s%s: "
+				   "reconnecting until it is back", was,
+				   d->last_exit[0] ? ", " : "", d->last_exit);
+		return (int)(d->next_at > now ? d->next_at - now : 0);
+
+	case FG_DD_STARTING:
+		started_at = d->since;
+		rc = fg_dd_try_connect(d, what, sizeof(what), why, sizeof(why));
+		if (rc == 1) {
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_INFO,
+				   "floodgate-dpdk (pid %u) answers %.0f ms after "
+				   "its start%s%s", d->pid, d->since - started_at,
+				   what[0] ? ": " : "", what);
+			return FG_DD_CHECK_MS;
+		}
+		if (rc < 0) {
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR,
+				   "floodgate-dpdk (pid %u): %s", d->pid, why);
+			return FG_DD_CHECK_MS;
+		}
+		ended = fg_dd_reap(d);
+		if (!ended && !d->child && !fg_dd_is_ours(d, (pid_t)d->pid)) {
+			ended = true;
+			snprintf(d->last_exit, sizeof(d->last_exit), "ended");
+		}
+		if (ended) {
+			was = d->pid;
+			fg_dd_log_tail(d, tail, sizeof(tail));
+			d->fails++;
+			d->state = FG_DD_DOWN;
+			d->since = now;
+			d->next_at = now + fg_dd_backoff(d);
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR,
+				   "floodgate-dpdk (pid %u) %s before it answered "
+				   "on %s; its log %s%s%s; next start in %.0f ms",
+				   was, d->last_exit, d->path, d->log_path,
+				   tail[0] ? " ends: " : "", tail,
+				   d->next_at - now);
+			return (int)(d->next_at - now);
+		}
+		if (now - d->since < d->start_timeout_ms)
+			return FG_DD_POLL_MS;
+		/* Ours and hung in its start: stopped, started again. */
+		kill((pid_t)d->pid, SIGKILL);
+		fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR,
+			   "floodgate-dpdk (pid %u) did not answer on %s within "
+			   "%d ms (dataplane.dpdk.start_timeout_ms): killed it",
+			   d->pid, d->path, d->start_timeout_ms);
+		return FG_DD_POLL_MS;
+
+	case FG_DD_DOWN:
+		if (now < d->next_at)
+			return (int)(d->next_at - now);
+		if (d->mode == FG_BOOT_DPDK_ATTACH) {
+			rc = fg_dd_try_connect(d, what, sizeof(what), why,
+					       sizeof(why));
+			if (rc == 1) {
+				fg_dd_note(msg, msglen, level, FG_DP_DPDK_INFO,
+					   "floodgate-dpdk (pid %u) is back%s%s",
+					   d->pid, what[0] ? ": " : "", what);
+				return FG_DD_CHECK_MS;
+			}
+			if (rc < 0) {
+				fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR,
+					   "floodgate-dpdk (pid %u): %s",
+					   d->hello.pid, why);
+				return FG_DD_CHECK_MS;
+			}
+			d->fails++;
+			d->next_at = now + fg_dd_backoff(d);
+			return (int)(d->next_at - now);
+		}
+		/* Still there (the channel broke, not the process), or one
+		 * that a floodgated started meanwhile: wait for that one
+		 * rather than start a second, which could not listen. */
+		if (d->pid && fg_dd_is_ours(d, (pid_t)d->pid))
+			p = (pid_t)d->pid;
+		else if ((p = fg_dd_pidfile_read(d)) && !fg_dd_is_ours(d, p))
+			p = 0;
+		if (p) {
+			d->pid = (uint32_t)p;
+			d->state = FG_DD_STARTING;
+			d->since = now;
+			return 0;
+		}
+		if (d->ever_up || d->starts)
+			d->restarts++;
+		rc = fg_dd_spawn(d, why, sizeof(why));
+		if (rc || !d->child) {
+			if (!d->child) {
+				d->fails++;
+				d->next_at = now + fg_dd_backoff(d);
+			}
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR, "%s", why);
+			return d->child ? FG_DD_POLL_MS :
+					  (int)(d->next_at - now);
+		}
+		fg_dd_note(msg, msglen, level, FG_DP_DPDK_INFO,
+			   "started floodgate-dpdk (pid %d%s), its output in %s",
+			   (int)d->child, d->restarts ? ", a restart" : "",
+			   d->log_path);
+		return FG_DD_POLL_MS;
+	}
+	return FG_DD_CHECK_MS;
+}
+
+void fg_dp_dpdk_set_watch(struct fg_dataplane *dp, void (*release)(void *),
+			  void *arg)
+{
+	if (fg_dp_dpdk_info(dp, NULL))
+		return;
+	fg_d(dp)->watch_release = release;
+	fg_d(dp)->watch_arg = arg;
+}
+
+uint32_t fg_dp_dpdk_pid(struct fg_dataplane *dp)
+{
+	if (fg_dp_dpdk_info(dp, NULL))
+		return 0;
+	return fg_d(dp)->state == FG_DD_DOWN ? 0 : fg_d(dp)->pid;
+}
+
+int fg_dp_dpdk_proc(struct fg_dataplane *dp, struct fg_dp_dpdk_proc *out)
+{
+	struct fg_dp_dpdk *d;
+
+	if (fg_dp_dpdk_info(dp, NULL) || !out)
+		return -EINVAL;
+	d = fg_d(dp);
+	memset(out, 0, sizeof(*out));
+	out->mode = d->mode == FG_BOOT_DPDK_START ? "start" : "attach";
+	out->state = fg_dd_state_name(d->state);
+	out->pid = d->state == FG_DD_DOWN ? 0 : d->pid;
+	out->started = d->state != FG_DD_DOWN && d->started;
+	out->restarts = d->restarts;
+	out->reconnects = d->reconnects;
+	snprintf(out->last_exit, sizeof(out->last_exit), "%s", d->last_exit);
+	snprintf(out->log_file, sizeof(out->log_file), "%s",
+		 d->mode == FG_BOOT_DPDK_START ? d->log_path : "");
+	return 0;
+}
+
+/* dp->setup for a process that answers: where, what it runs, what
+ * open did (what) and who started it. */
+static void fg_dd_setup_text(struct fg_dataplane *dp, unsigned int flags,
+			     const char *what)
+{
+	struct fg_dp_dpdk *d = fg_d(dp);
+
+	dp->adopted = d->mirror != NULL;
+	snprintf(dp->setup, sizeof(dp->setup),
+		 "floodgate-dpdk at %s (pid %u, %s, %u workers, %u ports) runs "
+		 "version %llu%s%s%s", d->path, d->hello.pid,
+		 d->mode == FG_BOOT_DPDK_ATTACH ? "attached" :
+		 d->started ? "started by floodgated" :
+		 "not started by floodgated",
+		 d->hello.nworkers, d->hello.nports,
+		 (unsigned long long)d->hello.version,
+		 what[0] ? ": " : "", what,
+		 flags & FG_DP_OPEN_REPLACE ?
+		 "; --replace-dataplane: the first apply pushes new ids" : "");
+}
+
+/*
+ * fg_dd_open_start - mode "start", nothing answers: wait for the process
+ * the pid file names when it is starting (a floodgated restarted while it
+ * started), else start one; then wait for it to answer, at most
+ * dataplane.dpdk.start_timeout_ms (the supervision takes over from
+ * there). Returns dp, or NULL with a message when it could not be
+ * started or ended before it answered (bad arguments, say).
+ */
+static struct fg_dataplane *fg_dd_open_start(struct fg_dataplane *dp,
+					     unsigned int flags, char *err,
+					     size_t errlen)
+{
+	struct fg_dp_dpdk *d = fg_d(dp);
+	pid_t p = fg_dd_pidfile_read(d);
+	char msg[1024];
+	int lvl, ms;
+
+	if (p && fg_dd_is_ours(d, p)) {
+		d->pid = (uint32_t)p;
+		d->started = true;
+		d->state = FG_DD_STARTING;
+		d->since = fg_dd_ms();
+	} else if (fg_dd_spawn(d, msg, sizeof(msg)) && !d->child) {
+		fg_fail(err, errlen, -ENOEXEC, "%s", msg);
+		fg_dd_close(dp);
+		return NULL;
+	}
+	while (d->state == FG_DD_STARTING &&
+	       fg_dd_ms() - d->since < d->start_timeout_ms) {
+		ms = fg_dp_dpdk_step(dp, msg, sizeof(msg), &lvl);
+		if (d->state == FG_DD_STARTING && ms > 0)
+			usleep((useconds_t)ms * 1000);
+	}
+	if (d->state == FG_DD_DOWN) {
+		fg_fail(err, errlen, -ECHILD, "%s", msg);
+		fg_dd_close(dp);
+		return NULL;
+	}
+	if (d->state == FG_DD_STARTING) {
+		snprintf(dp->setup, sizeof(dp->setup),
+			 "floodgate-dpdk (pid %u) does not answer on %s yet: "
+			 "its tables are pushed when it does", d->pid, d->path);
+		return dp;
+	}
+	fg_dd_setup_text(dp, flags, msg);
+	return dp;
 }
 
 struct fg_dataplane *fg_dp_dpdk_open(const struct fg_boot_config *cfg,
@@ -605,22 +1325,27 @@ struct fg_dataplane *fg_dp_dpdk_open(const struct fg_boot_config *cfg,
 	d->ctr = calloc(1, sizeof(*d->ctr));
 	if (!d->comp || !d->svc_img || !d->ctr)
 		goto nomem;
+	d->mode = cfg->dataplane.dpdk_mode;
+	d->start_timeout_ms = cfg->dataplane.dpdk_start_timeout_ms ?
+			      (int)cfg->dataplane.dpdk_start_timeout_ms : 60000;
+	if (d->mode == FG_BOOT_DPDK_START &&
+	    fg_dd_proc_setup(d, cfg, err, errlen)) {
+		fg_dd_close(dp);
+		return NULL;
+	}
 	d->may_adopt = !(flags & FG_DP_OPEN_REPLACE);
 	rc = fg_dd_connect(d, what, sizeof(what), why, sizeof(why));
+	if (rc && d->mode == FG_BOOT_DPDK_START && !(flags & FG_DP_OPEN_DETACH))
+		return fg_dd_open_start(dp, flags, err, errlen);
 	if (rc) {
+		d->since = fg_dd_ms();
+		d->next_at = d->since;
 		snprintf(dp->setup, sizeof(dp->setup),
 			 "floodgate-dpdk does not answer yet (%s): its tables "
 			 "are pushed when it does", why);
 		return dp;
 	}
-	dp->adopted = d->mirror != NULL;
-	snprintf(dp->setup, sizeof(dp->setup),
-		 "floodgate-dpdk at %s (pid %u, %u workers, %u ports) runs "
-		 "version %llu%s%s%s", d->path, d->hello.pid, d->hello.nworkers,
-		 d->hello.nports, (unsigned long long)d->hello.version,
-		 what[0] ? ": " : "", what,
-		 flags & FG_DP_OPEN_REPLACE ?
-		 "; --replace-dataplane: the first apply pushes new ids" : "");
+	fg_dd_setup_text(dp, flags, what);
 	return dp;
 nomem:
 	if (d) {

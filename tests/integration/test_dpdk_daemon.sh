@@ -10,9 +10,18 @@
 #   3. kill -9 of floodgated: the process keeps its tables; a restarted
 #      floodgated adopts them (status: adopted, same version, ids kept),
 #      and a later change is pushed as a delta;
-#   4. kill -9 of floodgate-dpdk and a restart: the next request that
-#      reaches the dataplane pushes the whole set again, and the process
-#      runs floodgated's version.
+#   4. kill -9 of floodgate-dpdk and a restart (as systemd would): floodgated
+#      notices on its own, reconnects, and pushes the whole set again with
+#      no request in between; /v1/status shows the process it attached to;
+#   5. dataplane.dpdk.mode = "start": floodgated starts floodgate-dpdk
+#      itself (the executable beside it, its output in dpdk.log beside the
+#      control socket), in a session of its own;
+#   6. kill -9 of that process: floodgated starts it again by itself and it
+#      runs floodgated's version, with no request in between (the time it
+#      took is printed, not asserted); status counts the restart;
+#   7. SIGTERM of floodgated leaves the process running; a restarted
+#      floodgated adopts it (the same pid, one process, nothing started),
+#      and a change after that is applied.
 # Traffic through the process on veth belongs to the netns test of the
 # DPDK dataplane; this one is the control path's.
 #
@@ -55,6 +64,8 @@ check() {
 		echo "not ok - $desc"
 		echo "#   daemon log:"; tail -n 5 "$TMP/daemon.log" 2>/dev/null | sed 's/^/#     /'
 		echo "#   dpdk log:"; tail -n 5 "$TMP/dpdk.log" 2>/dev/null | sed 's/^/#     /'
+		echo "#   dpdk log (started by floodgated):"
+		tail -n 5 "$TMP/run/dpdk.log" 2>/dev/null | sed 's/^/#     /'
 	fi
 }
 
@@ -173,18 +184,115 @@ check "a change after the restart is applied by the process" \
 	'[ "$code" = 201 ] && [ "$v2" -gt "$v1" ] && applied_is "$v2" &&
 	 wait_for 10 dp_runs "$v2"'
 
-# 4. kill -9 of floodgate-dpdk and a restart
+proc() { jget /v1/status "j[\"dataplane\"][\"process\"][\"$1\"]"; }
+# The supervision runs where main hands the driver its loop
+# (fg_dp_supervise) and /v1/status shows it: a floodgated built without
+# that wiring cannot pass what follows.
+if [ -z "$(proc mode)" ]; then
+	echo "$pass passed, $fail failed"
+	[ "$fail" = 0 ] || exit 1
+	skip "this floodgated does not supervise floodgate-dpdk (no dataplane.process in /v1/status: main does not call fg_dp_supervise)"
+fi
+check "status: the process floodgated attached to (mode attach, its pid)" \
+	'[ "$(proc mode)" = attach ] && [ "$(proc state)" = running ] &&
+	 [ "$(proc pid)" = "$PPID_DP" ] && [ "$(proc started)" = False ]'
+
+# 4. kill -9 of floodgate-dpdk and a restart by someone else (systemd)
 kill -KILL "$PPID_DP"
 wait "$PPID_DP" 2>/dev/null
 PPID_DP=
 start_dpdk
-# The driver reconnects when it is next asked something: a stats read.
-repushed() {
-	api "$API/v1/stats" >/dev/null
-	grep -q "running version $v2 (2 services, 3 backends)" "$TMP/dpdk.log"
+# No request from here on: floodgated reconnects by itself.
+check "a restarted floodgate-dpdk gets the whole set from floodgated, unasked" \
+	'wait_for 30 grep -q "running version $v2 (2 services, 3 backends)" "$TMP/dpdk.log"'
+check "status: attached again, one reconnect" \
+	'[ "$(proc pid)" = "$PPID_DP" ] && [ "$(proc reconnects)" = 1 ]'
+
+# 5. mode "start": floodgated runs floodgate-dpdk itself
+stop "$DPID"
+DPID=
+stop "$PPID_DP"
+PPID_DP=
+wait_for 30 etcd_gone
+RUNLOG=$TMP/run/dpdk.log
+PIDFILE=$TMP/run/dpdk.pid
+# No exec: the floodgate-dpdk beside floodgated (the build tree's).
+cat >"$CONF" <<EOF
+node = { name = "$NS"; group = "default"; };
+api = { listen = "127.0.0.1:7393"; };
+store = { kind = "embedded"; data_dir = "$TMP/data"; };
+dataplane = { kind = "dpdk"; control_socket = "$SOCK";
+  dpdk = { mode = "start";
+    args = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+            "--log-level=error", "-l", "0-1", "--vdev", "net_null0", "--",
+            "--no-tap", "--tunnel-src4", "198.18.0.1",
+            "--route", "198.19.0.0/16@0"]; }; };
+EOF
+check "floodgated --check takes the start settings" \
+	'"$FLOODGATED" --check -c "$CONF" >/dev/null'
+start_daemon
+# dp_pids: the floodgate-dpdk processes of the namespace.
+dp_pids() {
+	local p
+	for p in $(ip netns pids "$NS" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = floodgate-dpdk ] && echo "$p"
+	done
 }
-check "a restarted floodgate-dpdk gets the whole set on the next request" \
-	'wait_for 30 test -S "$SOCK" && wait_for 30 repushed'
+check "floodgated starts floodgate-dpdk and it runs the stored version" \
+	'wait_for 60 settled && [ "$(proc state)" = running ] &&
+	 [ "$(proc started)" = True ] && [ "$(proc mode)" = start ] &&
+	 grep -q "running version $v2 (2 services, 3 backends)" "$RUNLOG"'
+P1=$(proc pid)
+check "the process is the pid file's, alone, in a session of its own" \
+	'[ -n "$P1" ] && [ "$(cat "$PIDFILE")" = "$P1" ] && [ "$(dp_pids)" = "$P1" ] &&
+	 [ "$(ps -o sid= -p "$P1" | tr -d " ")" = "$P1" ]'
+
+# 6. kill -9 of the process: floodgated starts it again, unasked
+runs=$(grep -c "running version $v2 " "$RUNLOG")
+more_runs() { [ "$(grep -c "running version $v2 " "$RUNLOG")" -gt "$runs" ]; }
+# until_ms MS CMD...: wait_for in 20 ms steps (the figure below).
+until_ms() {
+	local n=$(($1 / 20)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+t0=$(date +%s%N)
+kill -KILL "$P1"
+# No request until the process runs floodgated's version again.
+check "floodgated restarts a killed floodgate-dpdk and pushes its version, unasked" \
+	'until_ms 60000 more_runs'
+t1=$(date +%s%N)
+echo "# kill -9 to floodgated's version running again: $(( (t1 - t0) / 1000000 )) ms"
+P2=$(proc pid)
+check "status: a new pid, started by floodgated, one restart, how the last one ended" \
+	'[ -n "$P2" ] && [ "$P2" != "$P1" ] && [ "$(proc restarts)" = 1 ] &&
+	 [ "$(proc started)" = True ] && proc last_exit | grep -q "signal 9" &&
+	 [ "$(dp_pids)" = "$P2" ]'
+
+# 7. SIGTERM of floodgated leaves it running; a restart adopts it
+stop "$DPID"
+DPID=
+check "SIGTERM of floodgated leaves floodgate-dpdk running" 'kill -0 "$P2"'
+wait_for 30 etcd_gone
+starts=$(grep -c "^--- floodgated" "$RUNLOG")
+start_daemon
+check "a restarted floodgated adopts the running process: same pid, nothing started" \
+	'wait_for 30 applied_is "$v2" && [ "$(proc pid)" = "$P2" ] &&
+	 [ "$(proc started)" = True ] && [ "$(proc restarts)" = 0 ] &&
+	 [ "$(jget /v1/status "j[\"dataplane\"][\"adopted\"]")" = True ] &&
+	 [ "$(grep -c "^--- floodgated" "$RUNLOG")" = "$starts" ] &&
+	 [ "$(dp_pids)" = "$P2" ]'
+code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
+	'{"vip": "198.18.0.12", "port": 80, "backends": [{"addr": "198.19.0.8"}]}' \
+	"$API/v1/services/www")
+v3=$(jget /v1/status 'j["rules_version"]')
+check "a change after the adoption is applied by the adopted process" \
+	'[ "$code" = 201 ] && applied_is "$v3" &&
+	 wait_for 10 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
