@@ -113,6 +113,7 @@ struct fg_dp_dpdk {
 	double since;             /* state entered */
 	double next_at;           /* DOWN: when to start or connect next */
 	char last_exit[128];
+	bool opening;             /* in open: a failed start fails open */
 	/* Who watches the process from the loop (fg_dp_sup.c): released
 	 * first by close. */
 	void (*watch_release)(void *arg);
@@ -430,11 +431,18 @@ static bool fg_dd_reap(struct fg_dp_dpdk *d)
 	return true;
 }
 
-/* fg_dd_log_tail - the last line of the process's log (what it said
- * before it died), into out ("" when none). */
+/*
+ * fg_dd_log_tail - what the process said before it died, for the log: of
+ * its output since floodgated's last "--- floodgated" line, the last two
+ * lines it wrote in its own name ("floodgate-dpdk: ..." or "<exec>:
+ * ..."; the EAL's usage text around them says less), else its last line.
+ * "" when none.
+ */
 static void fg_dd_log_tail(const struct fg_dp_dpdk *d, char *out, size_t len)
 {
-	char buf[512], *e, *b;
+	static char buf[16384];
+	const char *seg, *ln, *nl, *pick[2] = { NULL, NULL }, *last = NULL;
+	size_t el = strlen(d->exec), pl[2] = { 0, 0 }, ll = 0, o = 0, k;
 	ssize_t n;
 	off_t sz;
 	int fd = open(d->log_path, O_RDONLY | O_CLOEXEC);
@@ -449,16 +457,43 @@ static void fg_dd_log_tail(const struct fg_dp_dpdk *d, char *out, size_t len)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	for (e = buf + n; e > buf && (e[-1] == '\n' || e[-1] == '\r'); e--)
-		;
-	*e = '\0';
-	b = strrchr(buf, '\n');
-	b = b ? b + 1 : buf;
-	n = (ssize_t)strlen(b);
-	if ((size_t)n >= len)
-		n = (ssize_t)len - 1;
-	memcpy(out, b, (size_t)n);
-	out[n] = '\0';
+	seg = buf;
+	for (ln = buf; (nl = strstr(ln, "\n--- floodgated ")); ln = nl + 1)
+		seg = nl + 1;
+	for (ln = seg; *ln; ln = nl ? nl + 1 : ln + strlen(ln)) {
+		size_t l;
+
+		nl = strchr(ln, '\n');
+		l = nl ? (size_t)(nl - ln) : strlen(ln);
+		if (!l || !strncmp(ln, "--- floodgated ", 15))
+			continue;
+		last = ln;
+		ll = l;
+		if (!strncmp(ln, "floodgate-dpdk:", 15) ||
+		    (el && !strncmp(ln, d->exec, el) && ln[el] == ':')) {
+			pick[0] = pick[1];
+			pl[0] = pl[1];
+			pick[1] = ln;
+			pl[1] = l;
+		}
+	}
+	if (!pick[1]) {
+		pick[1] = last;
+		pl[1] = ll;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!pick[k] || o + 4 >= len)
+			continue;
+		if (o) {
+			memcpy(out + o, " / ", 3);
+			o += 3;
+		}
+		if (pl[k] > len - 1 - o)
+			pl[k] = len - 1 - o;
+		memcpy(out + o, pick[k], pl[k]);
+		o += pl[k];
+	}
+	out[o] = '\0';
 }
 
 /*
@@ -1053,7 +1088,7 @@ int fg_dp_dpdk_step(struct fg_dataplane *dp, char *msg, size_t msglen,
 		    int *level)
 {
 	struct fg_dp_dpdk *d;
-	char what[384], why[384], tail[200];
+	char what[384], why[384], tail[320], next[48];
 	double now = fg_dd_ms(), started_at;
 	bool ended;
 	uint32_t was;
@@ -1121,12 +1156,16 @@ int fg_dp_dpdk_step(struct fg_dataplane *dp, char *msg, size_t msglen,
 			d->state = FG_DD_DOWN;
 			d->since = now;
 			d->next_at = now + fg_dd_backoff(d);
+			if (d->opening) /* open fails: nothing starts next */
+				next[0] = '\0';
+			else
+				snprintf(next, sizeof(next), "; next start in "
+					 "%.0f ms", d->next_at - now);
 			fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR,
 				   "floodgate-dpdk (pid %u) %s before it answered "
-				   "on %s; its log %s%s%s; next start in %.0f ms",
-				   was, d->last_exit, d->path, d->log_path,
-				   tail[0] ? " ends: " : "", tail,
-				   d->next_at - now);
+				   "on %s%s%s%s (its log: %s)%s", was, d->last_exit,
+				   d->path, tail[0] ? ": \"" : "", tail,
+				   tail[0] ? "\"" : "", d->log_path, next);
 			return (int)(d->next_at - now);
 		}
 		if (now - d->since < d->start_timeout_ms)
@@ -1176,20 +1215,21 @@ int fg_dp_dpdk_step(struct fg_dataplane *dp, char *msg, size_t msglen,
 		}
 		if (d->ever_up || d->starts)
 			d->restarts++;
+		why[0] = '\0';
 		rc = fg_dd_spawn(d, why, sizeof(why));
 		if (rc || !d->child) {
-			if (!d->child) {
-				d->fails++;
-				d->next_at = now + fg_dd_backoff(d);
-			}
+			d->fails++;
+			d->next_at = now + fg_dd_backoff(d);
 			fg_dd_note(msg, msglen, level, FG_DP_DPDK_ERROR, "%s", why);
-			return d->child ? FG_DD_POLL_MS :
-					  (int)(d->next_at - now);
+			return (int)(d->next_at - now);
 		}
-		fg_dd_note(msg, msglen, level, FG_DP_DPDK_INFO,
-			   "started floodgate-dpdk (pid %d%s), its output in %s",
-			   (int)d->child, d->restarts ? ", a restart" : "",
-			   d->log_path);
+		if (why[0]) /* it runs, without its pid file */
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_WARN, "%s", why);
+		else
+			fg_dd_note(msg, msglen, level, FG_DP_DPDK_INFO,
+				   "started floodgate-dpdk (pid %d%s), its "
+				   "output in %s", (int)d->child,
+				   d->restarts ? ", a restart" : "", d->log_path);
 		return FG_DD_POLL_MS;
 	}
 	return FG_DD_CHECK_MS;
@@ -1266,16 +1306,19 @@ static struct fg_dataplane *fg_dd_open_start(struct fg_dataplane *dp,
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
 	pid_t p = fg_dd_pidfile_read(d);
-	char msg[1024];
+	char msg[1024] = "", warn[512] = "";
+	size_t off;
 	int lvl, ms;
 
+	d->opening = true;
 	if (p && fg_dd_is_ours(d, p)) {
 		d->pid = (uint32_t)p;
 		d->started = true;
 		d->state = FG_DD_STARTING;
 		d->since = fg_dd_ms();
-	} else if (fg_dd_spawn(d, msg, sizeof(msg)) && !d->child) {
-		fg_fail(err, errlen, -ENOEXEC, "%s", msg);
+	} else if (fg_dd_spawn(d, warn, sizeof(warn)) || !d->child) {
+		/* warn holds a message also when it runs (no pid file). */
+		fg_fail(err, errlen, -ENOEXEC, "%s", warn);
 		fg_dd_close(dp);
 		return NULL;
 	}
@@ -1285,6 +1328,7 @@ static struct fg_dataplane *fg_dd_open_start(struct fg_dataplane *dp,
 		if (d->state == FG_DD_STARTING && ms > 0)
 			usleep((useconds_t)ms * 1000);
 	}
+	d->opening = false;
 	if (d->state == FG_DD_DOWN) {
 		fg_fail(err, errlen, -ECHILD, "%s", msg);
 		fg_dd_close(dp);
@@ -1297,6 +1341,10 @@ static struct fg_dataplane *fg_dd_open_start(struct fg_dataplane *dp,
 		return dp;
 	}
 	fg_dd_setup_text(dp, flags, msg);
+	/* It runs, but the pid file could not be written: say so. */
+	off = strlen(dp->setup);
+	if (warn[0] && off < sizeof(dp->setup))
+		snprintf(dp->setup + off, sizeof(dp->setup) - off, "; %s", warn);
 	return dp;
 }
 

@@ -184,6 +184,24 @@ check "a change after the restart is applied by the process" \
 	'[ "$code" = 201 ] && [ "$v2" -gt "$v1" ] && applied_is "$v2" &&
 	 wait_for 10 dp_runs "$v2"'
 
+# A start that cannot work (an option the EAL refuses): floodgated stops
+# with what the process said, and leaves nothing behind.
+mkdir -p "$TMP/bad"
+cat >"$TMP/bad.conf" <<EOF
+node = { name = "$NS"; group = "default"; };
+api = { listen = "127.0.0.1:7395"; };
+store = { kind = "embedded"; data_dir = "$TMP/bad"; };
+dataplane = { kind = "dpdk"; control_socket = "$TMP/bad/dpdk.sock";
+  dpdk = { mode = "start"; args = ["--no-such-eal-option", "--no-huge"]; }; };
+EOF
+in_ns timeout 60 "$FLOODGATED" -c "$TMP/bad.conf" >"$TMP/bad.log" 2>&1
+rc=$?
+check "a start the EAL refuses: floodgated exits 1 and says what the process said" \
+	'[ "$rc" = 1 ] &&
+	 grep -q "exited with status 1 before it answered.*no-such-eal-option" "$TMP/bad.log" &&
+	 [ -z "$(ip netns pids "$NS" | while read -r p; do
+		grep -qs "$TMP/bad" "/proc/$p/cmdline" && echo "$p"; done)" ]'
+
 proc() { jget /v1/status "j[\"dataplane\"][\"process\"][\"$1\"]"; }
 # The supervision runs where main hands the driver its loop
 # (fg_dp_supervise) and /v1/status shows it: a floodgated built without
