@@ -36,7 +36,9 @@
  * they have. --rules FILE (the API's PUT /v1/config body) gives the
  * tables to start with, held as version 1 until floodgated pushes.
  * --seed-file keeps the flow-hash key across restarts, so that a
- * restarted process sends established DSR flows where they went.
+ * restarted process sends established DSR flows where they went;
+ * --state-file keeps every pushed set, so that a restart after a crash
+ * forwards with the last one at once instead of waiting for floodgated.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +86,7 @@ struct fg_opts {
 	const char *rules;
 	const char *control;
 	const char *seed_file;
+	const char *state_file;
 	unsigned int mbufs;        /* 0 = computed */
 	unsigned int idle_polls;
 	unsigned int idle_sleep_us;
@@ -99,6 +102,9 @@ static void fg_usage(FILE *f, const char *prog)
 "                        (0600; dataplane.control_socket of its boot file)\n"
 "  --rules FILE          rule set to start with, the API's JSON (PUT\n"
 "                        /v1/config body); one of the two is required\n"
+"  --state-file PATH     every set floodgated pushes is kept there, and a\n"
+"                        start (a restart after a crash) forwards with it\n"
+"                        at once, before floodgated is back (not with --rules)\n"
 "  --tunnel-src4 ADDR    DSR outer source (IPv4); --tunnel-src6 ADDR\n"
 "  --snat4 ADDR          full-NAT source (default: the tunnel source); --snat6\n"
 "  --route P/LEN@PORT[,GW]  a route out of data port PORT, through GW\n"
@@ -178,6 +184,52 @@ static int fg_parse_route(const char *arg, struct fg_dp_route *r)
 }
 
 /*
+ * fg_file_replace - make file path hold the n bytes at p, whole or not at
+ * all: written to PATH.tmp (mode 0600), synced, renamed over path, so a
+ * crash leaves the old file or the new one, never half of one. Returns 0,
+ * or -errno with a message in err.
+ */
+static int fg_file_replace(const char *path, const void *p, size_t n, char *err,
+			   size_t errlen)
+{
+	char tmp[4096];
+	ssize_t w;
+	int fd, rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%.400s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = errno;
+		snprintf(err, errlen, "%.400s.tmp: %s", path, strerror(rc));
+		return -rc;
+	}
+	rc = 0;
+	while (n && !rc) {
+		w = write(fd, p, n);
+		if (w < 0 && errno != EINTR)
+			rc = errno;
+		else if (w > 0) {
+			p = (const uint8_t *)p + w;
+			n -= (size_t)w;
+		}
+	}
+	if (!rc && fsync(fd))
+		rc = errno;
+	close(fd);
+	if (!rc && rename(tmp, path))
+		rc = errno;
+	if (rc) {
+		unlink(tmp);
+		snprintf(err, errlen, "%.400s: %s", path, strerror(rc));
+		return -rc;
+	}
+	return 0;
+}
+
+/*
  * fg_seed_load - the flow-hash key of file path into *seed: read when the
  * file exists (exactly sizeof(*seed) bytes, not all zero), else a random
  * key written there first (mode 0600, through a temporary file renamed
@@ -192,7 +244,6 @@ static int fg_seed_load(const char *path, struct fg_hash_seed *seed, char *err,
 {
 	static const struct fg_hash_seed zero;
 	uint8_t buf[sizeof(*seed) + 1];
-	char tmp[4096];
 	ssize_t n;
 	int fd, rc;
 
@@ -224,34 +275,96 @@ static int fg_seed_load(const char *path, struct fg_hash_seed *seed, char *err,
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return -EIO;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "--seed-file: path too long");
-		return -ENAMETOOLONG;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	return fg_file_replace(path, seed, sizeof(*seed), err, errlen);
+}
+
+/* The largest state file read back: far above a set of FG_SVC_MAX
+ * services with full rings, far below what a mistaken path could be. */
+#define FG_STATE_MAX (1ULL << 30)
+
+/*
+ * fg_state_load - the set --state-file path holds, into *out: NULL when
+ * there is no file yet. The file is FULL's body (fg_dpdk_ctl.h), decoded
+ * and checked whole as a pushed one is. Returns 0, or -errno with a
+ * message in err (a file that is not a set is refused, not skipped: the
+ * operator decides, removing it starts empty).
+ */
+static int fg_state_load(const char *path, struct fg_dpdk_ctl_set **out,
+			 char *err, size_t errlen)
+{
+	char why[400];
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	ssize_t r;
+	int fd, rc;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno;
-		snprintf(err, errlen, "--seed-file %.400s.tmp: %s", path, strerror(rc));
+		if (rc == ENOENT)
+			return 0;
+		snprintf(err, errlen, "--state-file %.400s: %s", path, strerror(rc));
 		return -rc;
 	}
-	errno = 0;
-	n = write(fd, seed, sizeof(*seed));
-	rc = (n == (ssize_t)sizeof(*seed) && !fsync(fd)) ? 0 : (errno ? errno : EIO);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size ||
+	    (unsigned long long)st.st_size > FG_STATE_MAX) {
+		close(fd);
+		snprintf(err, errlen, "--state-file %.400s: not a state file "
+			 "(remove it to start empty)", path);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		close(fd);
+		snprintf(err, errlen, "--state-file %.400s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
 	close(fd);
-	if (!rc && rename(tmp, path))
-		rc = errno;
+	rc = got == (size_t)st.st_size ?
+	     fg_dpdk_ctl_decode_full(buf, got, out, why, sizeof(why)) : -EIO;
+	free(buf);
 	if (rc) {
-		unlink(tmp);
-		snprintf(err, errlen, "--seed-file %.400s: %s", path, strerror(rc));
-		return -rc;
+		snprintf(err, errlen, "--state-file %.200s: %.250s (remove it to "
+			 "start empty)", path, rc == -EIO ? "short read" : why);
+		return rc;
 	}
 	return 0;
+}
+
+/*
+ * fg_state_save - keep set s in --state-file path (FULL's body, replaced
+ * whole). Main lcore, after the install was acknowledged: floodgated
+ * never waits for the disk. Returns 0 or -errno with a message in err.
+ */
+static int fg_state_save(const char *path, const struct fg_dpdk_ctl_set *s,
+			 char *err, size_t errlen)
+{
+	struct fg_dpdk_ctl_buf b = { 0 };
+	int rc;
+
+	rc = fg_dpdk_ctl_encode_full(s, &b);
+	if (rc)
+		snprintf(err, errlen, "--state-file %.400s: out of memory", path);
+	else
+		rc = fg_file_replace(path, b.p, b.len, err, errlen);
+	fg_dpdk_ctl_buf_free(&b);
+	return rc;
 }
 
 enum {
 	O_RULES = 256, O_CONTROL, O_TUN4, O_TUN6, O_SNAT4, O_SNAT6, O_ROUTE, O_GUE, O_CT,
 	O_CTSYN, O_NAT, O_BUCKETS, O_TCPTO, O_UDPTO, O_MTU, O_MBUFS, O_IDLE,
-	O_SLEEP, O_NOTAP, O_SEED, O_HELP,
+	O_SLEEP, O_NOTAP, O_SEED, O_STATE, O_HELP,
 };
 
 static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
@@ -278,6 +391,7 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 		{ "idle-sleep-us", required_argument, NULL, O_SLEEP },
 		{ "no-tap", no_argument, NULL, O_NOTAP },
 		{ "seed-file", required_argument, NULL, O_SEED },
+		{ "state-file", required_argument, NULL, O_STATE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -344,6 +458,7 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 			break;
 		case O_NOTAP: o->no_tap = 1; break;
 		case O_SEED: o->seed_file = optarg; break;
+		case O_STATE: o->state_file = optarg; break;
 		case O_HELP: fg_usage(stdout, argv[0]); exit(0);
 		default: return -EINVAL;
 		}
@@ -361,6 +476,11 @@ static int fg_parse_opts(int argc, char **argv, struct fg_opts *o,
 	if (!o->rules && !o->control) {
 		fprintf(stderr, "floodgate-dpdk: --control PATH or --rules FILE "
 			"is required\n");
+		return -EINVAL;
+	}
+	if (o->state_file && (o->rules || !o->control)) {
+		fprintf(stderr, "floodgate-dpdk: --state-file keeps what floodgated "
+			"pushes: it takes --control, and not --rules\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -745,6 +865,13 @@ static void fg_ctl_install(const struct fg_dpdk_ctl_set *set)
 	printf("floodgate-dpdk: running version %llu (%u services, %u backends)\n",
 	       (unsigned long long)set->version, set->nsvcs, set->nbackends);
 	fflush(stdout);
+	/* What the process now holds (the server's copy: set may be
+	 * gone with the install). A failed write costs only the head
+	 * start of the next restart. */
+	if (fg_o.state_file && fg_dpdk_ctl_server_set(fg_ctl) &&
+	    fg_state_save(fg_o.state_file, fg_dpdk_ctl_server_set(fg_ctl), err,
+			  sizeof(err)))
+		fprintf(stderr, "floodgate-dpdk: %s\n", err);
 }
 
 /* ------------------------------------------------------------- ports */
@@ -854,8 +981,12 @@ int main(int argc, char **argv)
 		fg_usage(stderr, argv[0]);
 		goto out;
 	}
-	if (fg_o.seed_file &&
-	    fg_seed_load(fg_o.seed_file, &fg_o.s.seed, err, sizeof(err))) {
+	/* Files first: one that is wrong stops the start before any port
+	 * or interface is touched. */
+	if ((fg_o.seed_file &&
+	     fg_seed_load(fg_o.seed_file, &fg_o.s.seed, err, sizeof(err))) ||
+	    (fg_o.state_file &&
+	     fg_state_load(fg_o.state_file, &set, err, sizeof(err)))) {
 		fprintf(stderr, "floodgate-dpdk: %s\n", err);
 		goto out;
 	}
@@ -940,8 +1071,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	/* The tables to start with: the rule file's, or the empty set's
-	 * (everything to the exception path) until floodgated pushes. */
+	/* The tables to start with: the rule file's, the set the state
+	 * file kept, or the empty set's (everything to the exception path)
+	 * until floodgated pushes. */
 	if (fg_o.rules) {
 		comp = fg_compiler_new(NULL);
 		if (!comp) {
@@ -957,7 +1089,13 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		set = fg_dpdk_ctl_set_empty();
+		if (set)
+			printf("floodgate-dpdk: version %llu (%u services, %u "
+			       "backends) from %s\n",
+			       (unsigned long long)set->version, set->nsvcs,
+			       set->nbackends, fg_o.state_file);
+		else
+			set = fg_dpdk_ctl_set_empty();
 		if (!set) {
 			fprintf(stderr, "floodgate-dpdk: out of memory\n");
 			goto out;
@@ -969,6 +1107,20 @@ int main(int argc, char **argv)
 		fg_dpdk_ctl_set_view(set, &view);
 		tab = fg_dp_tables_new(&view, &fg_o.s, rte_socket_id(), &e, err,
 				       sizeof(err));
+		/* A kept set the settings no longer fit (a family's tunnel
+		 * source gone): start empty, floodgated pushes what fits. */
+		if (!tab && fg_o.state_file && set->version) {
+			fprintf(stderr, "floodgate-dpdk: the set of %s does not fit "
+				"these settings (%s): starting empty\n",
+				fg_o.state_file, err);
+			fg_dpdk_ctl_set_free(set);
+			set = fg_dpdk_ctl_set_empty();
+			if (set) {
+				fg_dpdk_ctl_set_view(set, &view);
+				tab = fg_dp_tables_new(&view, &fg_o.s, rte_socket_id(),
+						       &e, err, sizeof(err));
+			}
+		}
 	}
 	if (!tab) {
 		fprintf(stderr, "floodgate-dpdk: tables: %s\n", err);
