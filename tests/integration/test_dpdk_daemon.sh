@@ -21,7 +21,9 @@
 #      took is printed, not asserted); status counts the restart;
 #   7. SIGTERM of floodgated leaves the process running; a restarted
 #      floodgated adopts it (the same pid, one process, nothing started),
-#      and a change after that is applied.
+#      and a change after that is applied;
+#   8. kill -9 of floodgated while the process it started is starting:
+#      the next floodgated runs that one, never a second.
 # Traffic through the process on veth belongs to the netns test of the
 # DPDK dataplane; this one is the control path's.
 #
@@ -311,6 +313,31 @@ v3=$(jget /v1/status 'j["rules_version"]')
 check "a change after the adoption is applied by the adopted process" \
 	'[ "$code" = 201 ] && applied_is "$v3" &&
 	 wait_for 10 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
+
+# 8. floodgated dies while the process it started is still starting: the
+# next floodgated takes that one (the pid file names it) or adopts it
+# once it answers - never a second process.
+stop "$DPID"
+DPID=
+kill -KILL "$P2"
+wait_for 30 etcd_gone
+starts=$(grep -c "^--- floodgated" "$RUNLOG")
+start_daemon
+new_pid() { [ "$(grep -c "^--- floodgated" "$RUNLOG")" -gt "$starts" ] &&
+	    [ -s "$PIDFILE" ] && [ "$(cat "$PIDFILE")" != "$P2" ]; }
+until_ms 60000 new_pid
+P3=$(cat "$PIDFILE")
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null
+DPID=
+check "kill -9 of floodgated during the start leaves the process starting" \
+	'kill -0 "$P3"'
+wait_for 30 etcd_gone
+start_daemon
+check "the next floodgated runs that very process, and no second one" \
+	'wait_for 60 settled && [ "$(proc pid)" = "$P3" ] && [ "$(dp_pids)" = "$P3" ] &&
+	 [ "$(grep -c "^--- floodgated" "$RUNLOG")" = $((starts + 1)) ] &&
+	 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
