@@ -295,6 +295,14 @@ check "0 eth0 belongs to the AF_XDP socket, the box's addresses answer on fg0" \
 	"$([ -n "$xdp" ] && [ "$mgmt" = yes ]; echo $?)" \
 	"eth0: ${xdp:-no XDP program}; ping 198.18.0.1 (fg0) from the client: $mgmt"
 
+# What the idle worker costs the box (adaptive polling): CPU time of the
+# whole process over 2 s without traffic. A figure, not a check.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$DP_PID/stat"; }
+c0=$(cpu_ticks)
+sleep 2
+c1=$(cpu_ticks)
+echo "# idle floodgate-dpdk: $(((c1 - c0) * 100 / $(getconf CLK_TCK) / 2))% of one CPU (--idle-polls 200 --idle-sleep-us 200)"
+
 # ------------------------------------------------- 1. spread by weight
 
 echo "# 1. spread by weight 100/100/200"
