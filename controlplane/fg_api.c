@@ -43,6 +43,7 @@
 
 #include "fg_daemon.h"
 #include "fg_api.h"
+#include "fg_dp_sup.h"
 #include "fg_reconcile.h"
 #include "fg_stats.h"
 #include "fg_log.h"
@@ -759,7 +760,7 @@ static void fg_delete_one(struct fg_daemon *d, struct evhttp_request *req,
 static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,
 			  const struct timespec *t0)
 {
-	json_t *ifs = json_array(), *s;
+	json_t *ifs = json_array(), *s, *p;
 	size_t i;
 
 	for (i = 0; i < d->cfg.dataplane.ninterfaces; i++)
@@ -779,6 +780,9 @@ static void fg_get_status(struct fg_daemon *d, struct evhttp_request *req,
 				    json_string(d->cfg.dataplane.mode ==
 						FG_BOOT_XDP_GENERIC ?
 						"generic" : "native"));
+	/* floodgate-dpdk's process: pid, who started it, restarts. */
+	if (s && (p = fg_dp_process_json(d->dp)))
+		json_object_set_new(json_object_get(s, "dataplane"), "process", p);
 	if (d->apply_error[0])
 		json_object_set_new(s, "apply_error", json_string(d->apply_error));
 	if (d->apply_backoff_ms)

@@ -25,6 +25,7 @@
 
 #include "fg_daemon.h"
 #include "fg_api.h"
+#include "fg_dp_sup.h"
 #include "fg_health.h"
 #include "fg_host.h"
 #include "fg_log.h"
@@ -121,7 +122,8 @@ static void usage(FILE *f)
 		"usage: floodgated -c FILE            run the daemon\n"
 		"       floodgated --check -c FILE    validate FILE and exit (0 good, 1 bad)\n"
 		"       floodgated --detach -c FILE   stop the node's dataplane: detach the XDP\n"
-		"                                     program and remove its pinned state\n"
+		"                                     program and remove its pinned state, or\n"
+		"                                     stop the floodgate-dpdk floodgated started\n"
 		"\n"
 		"When the store holds an older rule set than the running dataplane (its\n"
 		"data was lost, or restored from an older backup), the node keeps\n"
@@ -253,6 +255,12 @@ int main(int argc, char **argv)
 	}
 	if (d->dp->setup[0])
 		fg_log(FG_LOG_INFO, "dataplane: %s", d->dp->setup);
+	/* A dataplane process of its own (floodgate-dpdk) is watched from
+	 * the loop: restarted or reconnected, its tables pushed, unasked. */
+	if (!detach && fg_dp_supervise(d->dp, d->base, err, sizeof(err))) {
+		fg_log(FG_LOG_ERROR, "dataplane: %s", err);
+		goto out_base;
+	}
 	if (detach) {
 		rc = d->dp->ops->detach(d->dp);
 		if (rc)
