@@ -527,6 +527,7 @@ probe_pid=$!
 LB_PIDS+=("$probe_pid")
 sleep 2
 t_kill=$(date +%s.%N)
+echo "# kill -9 of floodgate-dpdk" >>"$TMP/daemon.log"
 kill -KILL "$DP_PID"
 wait "$DP_PID" 2>/dev/null
 DP_PID=
@@ -595,6 +596,9 @@ check "9 held DSR connections survive the restart on their backends" \
 	"$(held_detail "$TMP/hold.dp.json")"
 echo "# what the operator sees while floodgate-dpdk is dead (GET /v1/status):"
 echo "#   $st_down"
+echo "# floodgated's log from the kill on:"
+sed -n '/# kill -9 of floodgate-dpdk/,$p' "$TMP/daemon.log" | grep -v " api " |
+	head -n 8 | sed 's/^/#   /'
 echo "# floodgate-dpdk's log around the restart:"
 sed -n '/# restarting/,$p' "$TMP/dpdk.log" | head -n 8 | sed 's/^/#   /'
 
