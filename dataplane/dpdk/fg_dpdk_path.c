@@ -1815,20 +1815,17 @@ static uint32_t fg_dp_encap(struct fg_dp_lcore *lc, const struct fg_dp_tables *t
 }
 
 /*
- * fg_dp_prefetch_ct - start loading the connection-table line stage two
- * reads first for c's packet: the embryonic table's for a SYN, else the
- * established table's. A packet to the SNAT address reads its NAT entry
- * first and hashes in stage two: nothing to prefetch for it here.
+ * fg_dp_ct_line - the connection-table line stage two reads first for
+ * c's packet (FG_DP_S_SVC): the embryonic table's for a SYN, else the
+ * established table's. (A packet to the SNAT address reads its NAT entry
+ * first and hashes in stage two: nothing to prefetch for it.)
  */
-static inline void fg_dp_prefetch_ct(const struct fg_dp_lcore *lc,
-				     const struct fg_dp_ctx *c)
+static inline const struct fg_ct_line *
+fg_dp_ct_line(const struct fg_dp_lcore *lc, const struct fg_dp_ctx *c)
 {
-	if (c->stage != FG_DP_S_SVC)
-		return;
 	if (fg_pkt_is_syn(&c->pkt))
-		rte_prefetch0(&lc->ct_syn[fg_ct_line_of(c->hash, lc->ct_syn_lines)]);
-	else
-		rte_prefetch0(&lc->ct[fg_ct_line_of(c->hash, lc->ct_lines)]);
+		return &lc->ct_syn[fg_ct_line_of(c->hash, lc->ct_syn_lines)];
+	return &lc->ct[fg_ct_line_of(c->hash, lc->ct_lines)];
 }
 
 /* fg_dp_stage2 - the rest of fg_xdp_main for a service packet (or the
@@ -1916,7 +1913,8 @@ void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		 uint64_t now_ns, uint32_t *verdicts)
 {
 	struct fg_dp_ctx ctx[FG_DP_CHUNK];
-	uint16_t base, cnt, i;
+	const struct fg_ct_line *line[FG_DP_CHUNK];
+	uint16_t base, cnt, nline, i;
 
 	if (unlikely(in_port >= t->s.nports)) {
 		for (i = 0; i < n; i++)
@@ -1929,6 +1927,7 @@ void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 	for (base = 0; base < n; base += cnt) {
 		cnt = (uint16_t)RTE_MIN((unsigned int)FG_DP_CHUNK,
 					(unsigned int)(n - base));
+		nline = 0;
 
 		/* Stage one reads the tables and charges the limits' buckets
 		 * only, stage two the connection, NAT and neighbour tables
@@ -1966,9 +1965,11 @@ void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 				cnt = i;
 				break;
 			}
+			if (ctx[i].stage == FG_DP_S_SVC)
+				line[nline++] = fg_dp_ct_line(lc, &ctx[i]);
 		}
-		for (i = 0; i < cnt; i++)
-			fg_dp_prefetch_ct(lc, &ctx[i]);
+		for (i = 0; i < nline; i++)
+			rte_prefetch0(line[i]);
 		for (i = 0; i < cnt; i++) {
 			uint16_t k = (uint16_t)(base + i);
 
