@@ -24,8 +24,9 @@
 #   9  kill -9 of floodgate-dpdk and its restart: the restarted process
 #      forwards at once with the set it kept (--state-file), held DSR
 #      connections survive on their backends (--seed-file), fg0 keeps the
-#      box's addresses; how long new connections fail (the restart
-#      figure) and what the operator sees meanwhile are printed
+#      box's addresses, /v1/status says the process is down while it is;
+#      how long new connections fail (the restart figure) and what the
+#      operator sees meanwhile are printed
 #
 # The appliance: floodgate-dpdk owns the lb's eth0 through net_af_xdp
 # (frames go to its AF_XDP socket, not to the kernel), with one worker
@@ -532,8 +533,17 @@ kill -KILL "$DP_PID"
 wait "$DP_PID" 2>/dev/null
 DP_PID=
 fg0_kept=$(topo_exec lb ip -4 addr show dev fg0 2>/dev/null | grep -c 'inet ')
-st_down=$(in_lb curl -s -m 5 "$API/v1/status")
+# What /v1/status says once floodgated noticed (at most 2 s).
+proc_state() {
+	echo "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["dataplane"].get("process", {}).get("state"))' 2>&1
+}
+for ((i = 0; i < 40; i++)); do
+	st_down=$(in_lb curl -s -m 5 "$API/v1/status")
+	[ "$(proc_state "$st_down")" = down ] && break
+	sleep 0.05
+done
 t_start=$(date +%s.%N)
+restart_s=$("$PY" -c "print('%.2f' % ($t_start - $t_kill))")
 echo "# restarting floodgate-dpdk" >>"$TMP/dpdk.log"
 start_dpdk
 wait_for 300 dp_running 2
@@ -578,12 +588,15 @@ print("%.2f %.2f %.2f %.2f %.2f %d" % (best[1] - best[0], best[0], best[1],
 EOF
 )
 read -r gap fail_s resume_s start_s push_s failed <<<"$fig"
-echo "# restart figure: forwarding of new connections stopped for ${gap} s (kill -9 at 0 s and restarted at once: first failed attempt at ${fail_s} s, first answered again at ${resume_s} s; the process took ${start_s} s to start, with the set it kept; floodgated pushed its set at ${push_s} s; ${failed} attempts failed)"
+echo "# restart figure: forwarding of new connections stopped for ${gap} s (kill -9 at 0 s, restarted at ${restart_s} s once /v1/status said the process was down; first failed attempt at ${fail_s} s, first answered again at ${resume_s} s; the process took ${start_s} s to start, with the set it kept; floodgated pushed its set at ${push_s} s; ${failed} attempts failed)"
 check "9 forwarding resumes after kill -9 and restart of floodgate-dpdk" \
 	"$([ "$gap" != none ] && [ -n "$resume_s" ]; echo $?)" \
 	"outage ${gap} s, ${failed} failed attempts of $(q "$TMP/probe.json" "len(d['probes'])")"
 check "9 the restarted process forwards with the set it kept (--state-file)" \
 	"$([ "$kept" = 1 ]; echo $?)" "$(sed -n '/# restarting/,$p' "$TMP/dpdk.log" | grep "from $TMP/run/state")"
+down=$(proc_state "$st_down")
+check "9 /v1/status says the process is down while it is" \
+	"$([ "$down" = down ]; echo $?)" "dataplane.process.state: $down"
 check "9 fg0 keeps the box's addresses while the process is dead" \
 	"$([ "$fg0_kept" = 2 ]; echo $?)" "$fg0_kept IPv4 addresses on fg0 after the kill"
 check "9 the restarted process runs floodgated's version" \
