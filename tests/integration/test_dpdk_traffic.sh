@@ -27,6 +27,9 @@
 #      box's addresses, /v1/status says the process is down while it is;
 #      how long new connections fail (the restart figure) and what the
 #      operator sees meanwhile are printed
+#  10  floodgated runs floodgate-dpdk itself (dataplane.dpdk.mode
+#      "start") and restarts it after a kill -9: forwarding resumes, held
+#      DSR connections survive, the outage is printed
 #
 # The appliance: floodgate-dpdk owns the lb's eth0 through net_af_xdp
 # (frames go to its AF_XDP socket, not to the kernel), with one worker
@@ -88,6 +91,8 @@ stop_pid() {
 dt_cleanup() {
 	stop_pid "$FGD_PID"
 	stop_pid "$DP_PID"
+	# The process floodgated started (section 10) outlives it.
+	[ -s "$TMP/run/dpdk.pid" ] && stop_pid "$(cat "$TMP/run/dpdk.pid")"
 	lb_cleanup
 }
 trap dt_cleanup EXIT
@@ -151,21 +156,23 @@ web_body() {
 
 # start_dpdk: floodgate-dpdk in the lb namespace on eth0 (net_af_xdp),
 # lcore 0 main, lcore 1 the worker. nsenter execs: $! is the process.
+# The process's arguments but --control (the EAL's, "--", its own).
+DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
+	--vdev net_af_xdp0,iface=eth0,start_queue=0,queue_count=1 --
+	--seed-file "$TMP/run/seed" --state-file "$TMP/run/state"
+	--mbufs 16384 --idle-polls 200 --idle-sleep-us 200
+	--tunnel-src4 198.19.255.1 --tunnel-src6 2001:db8:19::ff:1
+	--route 198.19.0.0/16@0 --route 198.18.0.0/24@0
+	--route 2001:db8:19::/64@0 --route 2001:db8:18::/64@0)
 start_dpdk() {
 	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATE_DPDK" \
-		--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1 \
-		--vdev net_af_xdp0,iface=eth0,start_queue=0,queue_count=1 -- \
-		--control "$SOCK" --seed-file "$TMP/run/seed" --state-file "$TMP/run/state" \
-		--mbufs 16384 --idle-polls 200 --idle-sleep-us 200 \
-		--tunnel-src4 198.19.255.1 --tunnel-src6 2001:db8:19::ff:1 \
-		--route 198.19.0.0/16@0 --route 198.18.0.0/24@0 \
-		--route 2001:db8:19::/64@0 --route 2001:db8:18::/64@0 \
-		>>"$TMP/dpdk.log" 2>&1 &
+		"${DP_ARGS[@]}" --control "$SOCK" >>"$TMP/dpdk.log" 2>&1 &
 	DP_PID=$!
 }
+# start_daemon [CONF]: floodgated (default boot file: floodgate.conf).
 start_daemon() {
-	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATED" -c "$TMP/floodgate.conf" \
-		>>"$TMP/daemon.log" 2>&1 &
+	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATED" \
+		-c "$TMP/${1:-floodgate.conf}" >>"$TMP/daemon.log" 2>&1 &
 	FGD_PID=$!
 }
 # dp_running N: the Nth start of floodgate-dpdk runs.
@@ -518,6 +525,32 @@ while time.monotonic() - t0 < 60 and not os.path.exists(stop):
 json.dump({"t_kill": None, "probes": out, "t0_wall": time.time() - (time.monotonic() - t0)}, sys.stdout)
 EOF
 }
+# outage PROBES T_KILL: the longest run of failed attempts, from its
+# first failed attempt to the next answered one (each attempt waits at
+# most 0.1 s, 20 ms apart: the figure is good to about 0.12 s), as
+# "seconds first-failed first-answered-again failed-attempts", times
+# from T_KILL; "none" when forwarding never resumed.
+outage() {
+	"$PY" - "$1" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t_kill = float(sys.argv[2])
+p = [(t + d["t0_wall"] - t_kill, ok) for t, ok in d["probes"]]
+best, run = None, None
+for t, ok in p:
+    if not ok and run is None:
+        run = t
+    elif ok and run is not None:
+        if best is None or t - run > best[1] - best[0]:
+            best = (run, t)
+        run = None
+if best is None or run is not None:
+    print("none")
+else:
+    print("%.2f %.2f %.2f %d" % (best[1] - best[0], best[0], best[1],
+                                 sum(1 for t, ok in p if not ok)))
+EOF
+}
 rm -f "$TMP/stop.probe"
 # Held DSR connections wait up to 20 s for each answer: TCP retransmits
 # across the outage, and with the key kept (--seed-file) and the same
@@ -562,32 +595,9 @@ touch "$TMP/stop.probe"
 wait "$probe_pid"
 hold_stop dp
 st_up=$(in_lb curl -s -m 5 "$API/v1/status")
-# The outage: the longest run of failed probes, from its first failed
-# attempt to the next answered one (each attempt waits at most 0.1 s,
-# 20 ms apart: the figure is good to about 0.12 s).
-fig=$("$PY" - "$TMP/probe.json" "$t_kill" "$t_start" "$t_up" "$t_push" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-t_kill, t_start, t_up, t_push = (float(x) for x in sys.argv[2:6])
-p = [(t + d["t0_wall"] - t_kill, ok) for t, ok in d["probes"]]
-best, run = None, None
-for t, ok in p:
-    if not ok and run is None:
-        run = t
-    elif ok and run is not None:
-        if best is None or t - run > best[1] - best[0]:
-            best = (run, t)
-        run = None
-resumed = run is None and any(ok for t, ok in p if t > 0)
-if best is None or not resumed:
-    print("none")
-    sys.exit(0)
-print("%.2f %.2f %.2f %.2f %.2f %d" % (best[1] - best[0], best[0], best[1],
-                                       t_up - t_start, t_push - t_kill,
-                                       sum(1 for t, ok in p if not ok)))
-EOF
-)
-read -r gap fail_s resume_s start_s push_s failed <<<"$fig"
+read -r gap fail_s resume_s failed <<<"$(outage "$TMP/probe.json" "$t_kill")"
+start_s=$("$PY" -c "print('%.2f' % ($t_up - $t_start))")
+push_s=$("$PY" -c "print('%.2f' % ($t_push - $t_kill))")
 echo "# restart figure: forwarding of new connections stopped for ${gap} s (kill -9 at 0 s, restarted at ${restart_s} s once /v1/status said the process was down; first failed attempt at ${fail_s} s, first answered again at ${resume_s} s; the process took ${start_s} s to start, with the set it kept; floodgated pushed its set at ${push_s} s; ${failed} attempts failed)"
 check "9 forwarding resumes after kill -9 and restart of floodgate-dpdk" \
 	"$([ "$gap" != none ] && [ -n "$resume_s" ]; echo $?)" \
@@ -614,5 +624,75 @@ sed -n '/# kill -9 of floodgate-dpdk/,$p' "$TMP/daemon.log" | grep -v " api " |
 	head -n 8 | sed 's/^/#   /'
 echo "# floodgate-dpdk's log around the restart:"
 sed -n '/# restarting/,$p' "$TMP/dpdk.log" | head -n 8 | sed 's/^/#   /'
+
+# ------------------------------- 10. floodgated supervises floodgate-dpdk
+
+echo "# 10. floodgated starts floodgate-dpdk (mode start) and restarts it after kill -9"
+# Hand the process over: floodgated stops (the process stays), the
+# process stops (fg0 stays), floodgated starts with mode "start" and the
+# same arguments, and starts the process itself.
+stop_pid "$FGD_PID"
+FGD_PID=
+wait_for 300 etcd_gone
+stop_pid "$DP_PID"
+DP_PID=
+{
+	printf 'node = { name = "%s"; group = "default"; };\n' "$NODE"
+	printf 'api = { listen = "127.0.0.1:%s"; };\n' "$APIPORT"
+	printf 'store = { kind = "embedded"; data_dir = "%s"; };\n' "$TMP/data"
+	printf 'dataplane = { kind = "dpdk"; control_socket = "%s";\n' "$SOCK"
+	printf '  dpdk = { mode = "start"; exec = "%s"; log_file = "%s";\n' \
+		"$FLOODGATE_DPDK" "$TMP/dpdk-sup.log"
+	printf '    args = ['
+	sep=""
+	for a in "${DP_ARGS[@]}"; do
+		printf '%s"%s"' "$sep" "$a"
+		sep=", "
+	done
+	printf ']; }; };\n'
+} >"$TMP/floodgate-start.conf"
+start_daemon floodgate-start.conf
+# sup_running [NOT_PID]: the process floodgated runs answers (and is not
+# NOT_PID), the store's version applied.
+sup_running() {
+	local st pid
+	st=$(jget /v1/status "d['dataplane']['process']['state']") || return 1
+	pid=$(jget /v1/status "d['dataplane']['process']['pid']") || return 1
+	[ "$st" = running ] && [ "$pid" != "${1:-}" ] && [ "$pid" != 0 ] && applied
+}
+wait_for 600 sup_running
+sup_pid=$(cat "$TMP/run/dpdk.pid" 2>/dev/null)
+st_pid=$(jget /v1/status "d['dataplane']['process']['pid']")
+out=$(topo_exec cli curl -sS --max-time 5 "http://$VIP/" 2>&1)
+check "10 floodgated runs floodgate-dpdk itself, and it forwards" \
+	"$([ -n "$sup_pid" ] && [ "$sup_pid" = "$st_pid" ] && [[ "$out" == be* ]]; echo $?)" \
+	"pid file $sup_pid, status pid $st_pid; answer: $out"
+rm -f "$TMP/stop.probe"
+hold_start sup 20 "$VIP" 0.1 20
+probe >"$TMP/probe10.json" 2>"$TMP/probe10.err" &
+probe_pid=$!
+LB_PIDS+=("$probe_pid")
+sleep 2
+t_kill=$(date +%s.%N)
+echo "# kill -9 of the supervised floodgate-dpdk" >>"$TMP/daemon.log"
+kill -KILL "$sup_pid"
+wait_for 300 sup_running "$sup_pid"
+t_back=$(date +%s.%N)
+sleep 3
+touch "$TMP/stop.probe"
+wait "$probe_pid"
+hold_stop sup
+read -r gap fail_s resume_s failed <<<"$(outage "$TMP/probe10.json" "$t_kill")"
+back_s=$("$PY" -c "print('%.2f' % ($t_back - $t_kill))")
+echo "# supervised restart figure: forwarding of new connections stopped for ${gap} s (kill -9 at 0 s; first failed attempt at ${fail_s} s, first answered again at ${resume_s} s; /v1/status said running again at ${back_s} s; ${failed} attempts failed)"
+check "10 floodgated restarts a killed floodgate-dpdk and forwarding resumes" \
+	"$([ "$gap" != none ] && [ -n "$resume_s" ] && sup_running "$sup_pid"; echo $?)" \
+	"outage ${gap} s, new pid $(cat "$TMP/run/dpdk.pid" 2>/dev/null), restarts $(jget /v1/status "d['dataplane']['process']['restarts']")"
+check "10 held DSR connections survive the supervised restart" \
+	"$([ "$(held_ok "$TMP/hold.sup.json" 20)" = True ]; echo $?)" \
+	"$(held_detail "$TMP/hold.sup.json")"
+echo "# floodgated's log from the kill on:"
+sed -n '/# kill -9 of the supervised/,$p' "$TMP/daemon.log" | grep -v " api " |
+	head -n 6 | sed 's/^/#   /'
 
 lb_finish
