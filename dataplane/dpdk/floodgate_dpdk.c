@@ -122,7 +122,9 @@ static void fg_usage(FILE *f, const char *prog)
 "  --mbufs N             mbufs in the pool (default: from ports and queues)\n"
 "  --idle-polls N        empty polls before pausing (default 100)\n"
 "  --idle-sleep-us N     sleep per poll when idle long (default 100; 0 spins)\n"
-"  --no-tap              no exception ports: what is the kernel's is dropped\n",
+"  --no-tap              no exception ports (fgN for data port N: persistent\n"
+"                        TAPs with the port's MAC, where the box's addresses\n"
+"                        live): what is the kernel's is dropped\n",
 		prog, FG_GUE_PORT_DEFAULT, FG_CT_DEFAULT, FG_CT_SYN_DEFAULT,
 		FG_NAT_DEFAULT, FG_BUCKETS_DEFAULT);
 }
