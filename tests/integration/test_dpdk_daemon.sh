@@ -45,13 +45,16 @@ for t in ip nsenter curl python3 timeout; do
 	command -v "$t" >/dev/null || skip "$t not found"
 done
 
-NS=fgdd$$
+# shellcheck source=lib_dpdk.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib_dpdk.sh"
+DP_NS=fgdd$$
 TMP=$(mktemp -d /tmp/fgdd.XXXXXX)
 CONF=$TMP/floodgate.conf
 SOCK=$TMP/run/dpdk.sock
 API=http://127.0.0.1:7393
-DPID=
-PPID_DP=
+DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
+	--vdev net_null0 -- --no-tap --tunnel-src4 198.18.0.1
+	--route 198.19.0.0/16@0)
 pass=0
 fail=0
 
@@ -71,140 +74,82 @@ check() {
 	fi
 }
 
-stop() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
 cleanup() {
-	stop "$DPID"
-	stop "$PPID_DP"
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	stop_pid "$FGD_PID"
+	stop_pid "$DP_PID"
+	ip netns pids "$DP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del "$DP_NS" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-in_ns() { nsenter --net="/var/run/netns/$NS" "$@"; }
-api() { in_ns curl -s -m 10 "$@"; }
-# jget PATH EXPR: a Python expression over the answer j (GET PATH).
-jget() {
-	api "$API$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)" 2>/dev/null
-}
-# wait_for SECONDS CMD...: until CMD succeeds (bounded, 0.2 s steps).
-wait_for() {
-	local n=$(($1 * 5)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+api() { in_dp curl -s -m 10 "$@"; }
 dp_runs() { grep -q "running version $1 " "$TMP/dpdk.log"; }
-applied_is() { [ "$(jget /v1/status 'j["applied_version"]')" = "$1" ]; }
-# settled: the daemon has read the store and the process runs that version.
-settled() {
-	local r
-	r=$(jget /v1/status 'j["rules_version"]')
-	[ -n "$r" ] && [ "$r" != 0 ] && applied_is "$r"
-}
+applied_is() { [ "$(jget /v1/status 'd["applied_version"]')" = "$1" ]; }
 
-start_dpdk() {
-	: >"$TMP/dpdk.log"
-	# nsenter execs: the job's pid is the process's, for kill -9.
-	nsenter --net="/var/run/netns/$NS" "$FLOODGATE_DPDK" --no-huge -m 512 --no-pci --no-shconf \
-		--log-level=error -l 0-1 --vdev net_null0 -- \
-		--control "$SOCK" --no-tap --tunnel-src4 198.18.0.1 \
-		--route 198.19.0.0/16@0 >>"$TMP/dpdk.log" 2>&1 &
-	PPID_DP=$!
-}
-start_daemon() {
-	nsenter --net="/var/run/netns/$NS" "$FLOODGATED" -c "$CONF" \
-		>>"$TMP/daemon.log" 2>&1 &
-	DPID=$!
-}
-
-ip netns add "$NS" || { echo "FAIL: ip netns add"; exit 1; }
-ip -n "$NS" link set lo up
+ip netns add "$DP_NS" || { echo "FAIL: ip netns add"; exit 1; }
+ip -n "$DP_NS" link set lo up
 mkdir -p "$TMP/data" "$TMP/run"
 chmod 0700 "$TMP/run"
-cat >"$CONF" <<EOF
-node = { name = "$NS"; group = "default"; };
-api = { listen = "127.0.0.1:7393"; };
-store = { kind = "embedded"; data_dir = "$TMP/data"; };
-dataplane = { kind = "dpdk"; control_socket = "$SOCK"; };
-EOF
+dp_conf "$DP_NS" 7393 "$TMP/data" "$SOCK" >"$CONF"
 
 # 1. start, connect, push
+: >"$TMP/dpdk.log"
 start_dpdk
 check "floodgate-dpdk starts with its control socket (0600)" \
-	'wait_for 30 test -S "$SOCK" && [ "$(stat -c %a "$SOCK")" = 600 ]'
+	'wait_for 300 test -S "$SOCK" && [ "$(stat -c %a "$SOCK")" = 600 ]'
 start_daemon
 check "floodgated on the dpdk kind: the store's version applied in the process" \
-	'wait_for 30 settled && [ "$(jget /v1/status "j[\"dataplane\"][\"kind\"]")" = dpdk ]'
+	'wait_for 300 applied && [ "$(jget /v1/status "d[\"dataplane\"][\"kind\"]")" = dpdk ]'
 code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
 	'{"vip": "198.18.0.10", "port": 80, "backends": [{"addr": "198.19.0.5"}, {"addr": "198.19.0.6"}]}' \
 	"$API/v1/services/web")
-v1=$(jget /v1/status 'j["rules_version"]')
+v1=$(jget /v1/status 'd["rules_version"]')
 check "PUT a service: 201, applied, and floodgate-dpdk runs that version" \
-	'[ "$code" = 201 ] && applied_is "$v1" && wait_for 10 dp_runs "$v1" &&
+	'[ "$code" = 201 ] && applied_is "$v1" && wait_for 100 dp_runs "$v1" &&
 	 grep -q "running version $v1 (1 services, 2 backends)" "$TMP/dpdk.log"'
 
 # 2. counters come from the process
 check "GET /v1/stats lists the service and its backends from the process" \
-	'[ "$(jget /v1/stats "len(j[\"services\"][\"web\"][\"backends\"])")" = 2 ]'
+	'[ "$(jget /v1/stats "len(d[\"services\"][\"web\"][\"backends\"])")" = 2 ]'
 check "/metrics answers on the dpdk kind" \
 	'api "$API/metrics" | grep -q "^floodgate_"'
 
 # 3. kill -9 of floodgated: the process keeps forwarding with its tables
-kill -KILL "$DPID"
-wait "$DPID" 2>/dev/null
-DPID=
-check "kill -9 of floodgated leaves floodgate-dpdk running" 'kill -0 "$PPID_DP"'
+kill -KILL "$FGD_PID"
+wait "$FGD_PID" 2>/dev/null
+FGD_PID=
+check "kill -9 of floodgated leaves floodgate-dpdk running" 'kill -0 "$DP_PID"'
 # Its embedded etcd follows it (parent-death signal): wait for the socket
 # to be free before the restart.
-etcd_gone() { ! pgrep -f "$TMP/data" >/dev/null; }
-wait_for 30 etcd_gone
+wait_for 300 etcd_gone
 start_daemon
 check "a restarted floodgated adopts the process's set at the same version" \
-	'wait_for 30 applied_is "$v1" &&
-	 [ "$(jget /v1/status "j[\"dataplane\"][\"adopted\"]")" = True ]'
+	'wait_for 300 applied_is "$v1" &&
+	 [ "$(jget /v1/status "d[\"dataplane\"][\"adopted\"]")" = True ]'
 code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
 	'{"vip": "198.18.0.11", "port": 443, "backends": [{"addr": "198.19.0.7"}]}' \
 	"$API/v1/services/api")
-v2=$(jget /v1/status 'j["rules_version"]')
+v2=$(jget /v1/status 'd["rules_version"]')
 check "a change after the restart is applied by the process" \
 	'[ "$code" = 201 ] && [ "$v2" -gt "$v1" ] && applied_is "$v2" &&
-	 wait_for 10 dp_runs "$v2"'
+	 wait_for 100 dp_runs "$v2"'
 
 # A start that cannot work (an option the EAL refuses): floodgated stops
 # with what the process said, and leaves nothing behind.
 mkdir -p "$TMP/bad"
-cat >"$TMP/bad.conf" <<EOF
-node = { name = "$NS"; group = "default"; };
-api = { listen = "127.0.0.1:7395"; };
-store = { kind = "embedded"; data_dir = "$TMP/bad"; };
-dataplane = { kind = "dpdk"; control_socket = "$TMP/bad/dpdk.sock";
-  dpdk = { mode = "start"; args = ["--no-such-eal-option", "--no-huge"]; }; };
-EOF
-in_ns timeout 60 "$FLOODGATED" -c "$TMP/bad.conf" >"$TMP/bad.log" 2>&1
+dp_conf "$DP_NS" 7395 "$TMP/bad" "$TMP/bad/dpdk.sock" \
+	'mode = "start"; args = ["--no-such-eal-option", "--no-huge"];' >"$TMP/bad.conf"
+in_dp timeout 60 "$FLOODGATED" -c "$TMP/bad.conf" >"$TMP/bad.log" 2>&1
 rc=$?
 check "a start the EAL refuses: floodgated exits 1 and says what the process said" \
 	'[ "$rc" = 1 ] &&
 	 grep -q "exited with status 1 before it answered.*no-such-eal-option" "$TMP/bad.log" &&
-	 [ -z "$(ip netns pids "$NS" | while read -r p; do
+	 [ -z "$(ip netns pids "$DP_NS" | while read -r p; do
 		grep -qs "$TMP/bad" "/proc/$p/cmdline" && echo "$p"; done)" ]'
 
-proc() { jget /v1/status "j[\"dataplane\"][\"process\"][\"$1\"]"; }
+proc() { jget /v1/status "d[\"dataplane\"][\"process\"][\"$1\"]"; }
 # The supervision runs where main hands the driver its loop
 # (fg_dp_supervise) and /v1/status shows it: a floodgated built without
 # that wiring cannot pass what follows.
@@ -215,51 +160,44 @@ if [ -z "$(proc mode)" ]; then
 fi
 check "status: the process floodgated attached to (mode attach, its pid)" \
 	'[ "$(proc mode)" = attach ] && [ "$(proc state)" = running ] &&
-	 [ "$(proc pid)" = "$PPID_DP" ] && [ "$(proc started)" = False ]'
+	 [ "$(proc pid)" = "$DP_PID" ] && [ "$(proc started)" = False ]'
 
 # 4. kill -9 of floodgate-dpdk and a restart by someone else (systemd)
-kill -KILL "$PPID_DP"
-wait "$PPID_DP" 2>/dev/null
-PPID_DP=
+kill -KILL "$DP_PID"
+wait "$DP_PID" 2>/dev/null
+DP_PID=
+# A fresh log: what follows must come from the new process.
+: >"$TMP/dpdk.log"
 start_dpdk
 # No request from here on: floodgated reconnects by itself.
 check "a restarted floodgate-dpdk gets the whole set from floodgated, unasked" \
-	'wait_for 30 grep -q "running version $v2 (2 services, 3 backends)" "$TMP/dpdk.log"'
+	'wait_for 300 grep -q "running version $v2 (2 services, 3 backends)" "$TMP/dpdk.log"'
 check "status: attached again, one reconnect" \
-	'[ "$(proc pid)" = "$PPID_DP" ] && [ "$(proc reconnects)" = 1 ]'
+	'[ "$(proc pid)" = "$DP_PID" ] && [ "$(proc reconnects)" = 1 ]'
 
 # 5. mode "start": floodgated runs floodgate-dpdk itself
-stop "$DPID"
-DPID=
-stop "$PPID_DP"
-PPID_DP=
-wait_for 30 etcd_gone
+stop_pid "$FGD_PID"
+FGD_PID=
+stop_pid "$DP_PID"
+DP_PID=
+wait_for 300 etcd_gone
 RUNLOG=$TMP/run/dpdk.log
 PIDFILE=$TMP/run/dpdk.pid
 # No exec: the floodgate-dpdk beside floodgated (the build tree's).
-cat >"$CONF" <<EOF
-node = { name = "$NS"; group = "default"; };
-api = { listen = "127.0.0.1:7393"; };
-store = { kind = "embedded"; data_dir = "$TMP/data"; };
-dataplane = { kind = "dpdk"; control_socket = "$SOCK";
-  dpdk = { mode = "start";
-    args = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-            "--log-level=error", "-l", "0-1", "--vdev", "net_null0", "--",
-            "--no-tap", "--tunnel-src4", "198.18.0.1",
-            "--route", "198.19.0.0/16@0"]; }; };
-EOF
+dp_conf "$DP_NS" 7393 "$TMP/data" "$SOCK" \
+	"mode = \"start\"; args = $(dp_list "${DP_ARGS[@]}");" >"$CONF"
 check "floodgated --check takes the start settings" \
 	'"$FLOODGATED" --check -c "$CONF" >/dev/null'
 start_daemon
 # dp_pids: the floodgate-dpdk processes of the namespace.
 dp_pids() {
 	local p
-	for p in $(ip netns pids "$NS" 2>/dev/null); do
+	for p in $(ip netns pids "$DP_NS" 2>/dev/null); do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = floodgate-dpdk ] && echo "$p"
 	done
 }
 check "floodgated starts floodgate-dpdk and it runs the stored version" \
-	'wait_for 60 settled && [ "$(proc state)" = running ] &&
+	'wait_for 600 applied && [ "$(proc state)" = running ] &&
 	 [ "$(proc started)" = True ] && [ "$(proc mode)" = start ] &&
 	 grep -q "running version $v2 (2 services, 3 backends)" "$RUNLOG"'
 P1=$(proc pid)
@@ -270,16 +208,6 @@ check "the process is the pid file's, alone, in a session of its own" \
 # 6. kill -9 of the process: floodgated starts it again, unasked
 runs=$(grep -c "running version $v2 " "$RUNLOG")
 more_runs() { [ "$(grep -c "running version $v2 " "$RUNLOG")" -gt "$runs" ]; }
-# until_ms MS CMD...: wait_for in 20 ms steps (the figure below).
-until_ms() {
-	local n=$(($1 / 20)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	return 1
-}
 t0=$(date +%s%N)
 kill -KILL "$P1"
 # No request until the process runs floodgated's version again.
@@ -294,48 +222,48 @@ check "status: a new pid, started by floodgated, one restart, how the last one e
 	 [ "$(dp_pids)" = "$P2" ]'
 
 # 7. SIGTERM of floodgated leaves it running; a restart adopts it
-stop "$DPID"
-DPID=
+stop_pid "$FGD_PID"
+FGD_PID=
 check "SIGTERM of floodgated leaves floodgate-dpdk running" 'kill -0 "$P2"'
-wait_for 30 etcd_gone
+wait_for 300 etcd_gone
 starts=$(grep -c "^--- floodgated" "$RUNLOG")
 start_daemon
 check "a restarted floodgated adopts the running process: same pid, nothing started" \
-	'wait_for 30 applied_is "$v2" && [ "$(proc pid)" = "$P2" ] &&
+	'wait_for 300 applied_is "$v2" && [ "$(proc pid)" = "$P2" ] &&
 	 [ "$(proc started)" = True ] && [ "$(proc restarts)" = 0 ] &&
-	 [ "$(jget /v1/status "j[\"dataplane\"][\"adopted\"]")" = True ] &&
+	 [ "$(jget /v1/status "d[\"dataplane\"][\"adopted\"]")" = True ] &&
 	 [ "$(grep -c "^--- floodgated" "$RUNLOG")" = "$starts" ] &&
 	 [ "$(dp_pids)" = "$P2" ]'
 code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
 	'{"vip": "198.18.0.12", "port": 80, "backends": [{"addr": "198.19.0.8"}]}' \
 	"$API/v1/services/www")
-v3=$(jget /v1/status 'j["rules_version"]')
+v3=$(jget /v1/status 'd["rules_version"]')
 check "a change after the adoption is applied by the adopted process" \
 	'[ "$code" = 201 ] && applied_is "$v3" &&
-	 wait_for 10 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
+	 wait_for 100 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
 
 # 8. floodgated dies while the process it started is still starting: the
 # next floodgated takes that one (the pid file names it) or adopts it
 # once it answers - never a second process.
-stop "$DPID"
-DPID=
+stop_pid "$FGD_PID"
+FGD_PID=
 kill -KILL "$P2"
-wait_for 30 etcd_gone
+wait_for 300 etcd_gone
 starts=$(grep -c "^--- floodgated" "$RUNLOG")
 start_daemon
 new_pid() { [ "$(grep -c "^--- floodgated" "$RUNLOG")" -gt "$starts" ] &&
 	    [ -s "$PIDFILE" ] && [ "$(cat "$PIDFILE")" != "$P2" ]; }
 until_ms 60000 new_pid
 P3=$(cat "$PIDFILE")
-kill -KILL "$DPID"
-wait "$DPID" 2>/dev/null
-DPID=
+kill -KILL "$FGD_PID"
+wait "$FGD_PID" 2>/dev/null
+FGD_PID=
 check "kill -9 of floodgated during the start leaves the process starting" \
 	'kill -0 "$P3"'
-wait_for 30 etcd_gone
+wait_for 300 etcd_gone
 start_daemon
 check "the next floodgated runs that very process, and no second one" \
-	'wait_for 60 settled && [ "$(proc pid)" = "$P3" ] && [ "$(dp_pids)" = "$P3" ] &&
+	'wait_for 600 applied && [ "$(proc pid)" = "$P3" ] && [ "$(dp_pids)" = "$P3" ] &&
 	 [ "$(grep -c "^--- floodgated" "$RUNLOG")" = $((starts + 1)) ] &&
 	 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
 
