@@ -1,11 +1,13 @@
 # shellcheck shell=bash source-path=SCRIPTDIR
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# lib_lb.sh - what the XDP load-balancer tests (test_xdp_lb.sh,
-# test_xdp_flood.sh) share, sourced after `set -u`: the skip checks, the
-# topology with HTTP backends (lib_http.py), the dataplane of one node,
-# ok / not ok reporting and the EXIT cleanup that undoes all of it, a
-# failed check or an interrupt included.
+# lib_lb.sh - what the load-balancer tests with real traffic share
+# (test_xdp_lb.sh, test_xdp_flood.sh, test_neigh.sh, test_daemon.sh,
+# test_dpdk_traffic.sh), sourced after `set -u`: the skip checks, the
+# topology with HTTP backends (lib_http.py), the XDP dataplane of one
+# node, ok / not ok reporting and the EXIT cleanup that undoes all of it,
+# a failed check or an interrupt included; and the traffic phases with
+# their checks that both dataplanes pass (below).
 #
 # env: FGXDP (build/xdp/fgxdp), FG_XDP_PASS_OBJ (xdp_pass.o),
 #      FG_DECAP_LOADER (fg-decap-loader); each found in a build directory
@@ -202,4 +204,185 @@ ct_count() {
 # thousand connections can wrap a range of a few thousand ports.)
 client_ports() {
 	topo_exec cli sysctl -qw net.ipv4.ip_local_port_range="$1 $2"
+}
+
+# ------------------------------------------- traffic and what judges it
+# The load-balancer phases both dataplanes pass (test_xdp_lb.sh through
+# fgxdp, test_dpdk_traffic.sh through floodgate-dpdk), written once so
+# that the two are held to the same checks. They use the caller's VIPs:
+# VIP (service web, dsr-ipip, be1..be4 as 198.19.0.N:80), VIP6 (web6),
+# VIP_GUE (gue), VIP_NAT and VIP6_NAT (nat, nat6: be5, be6 on 8080).
+
+# lb_backends: the topology with six backends. be1..be4 answer DSR (VIP,
+# VIP6 and VIP_GUE on lo, fg-backend-decap, HTTP on 80), be5 and be6 are
+# plain NAT backends (HTTP on 8080); the client's ephemeral ports kept
+# above the phases' own source ports.
+lb_backends() {
+	local i
+	topo_up 6 || return 1
+	topo_vip_on_backends "$VIP" "$VIP6" 4 || return 1
+	topo_vip_on_backends "$VIP_GUE" "" 4 || return 1
+	for i in 1 2 3 4; do
+		decap "be$i" || return 1
+		serve "be$i" "be$i" 80 || return 1
+	done
+	for i in 5 6; do
+		serve "be$i" "be$i" 8080 || return 1
+	done
+	client_ports 40000 60999
+}
+
+# spread OUT HOST N SPORT: N fresh connections from the client, from
+# source ports SPORT..SPORT+N-1 (each phase its own block, below the
+# kernel's ephemeral range: see client_ports).
+spread() {
+	topo_exec cli timeout 90 "$PY" "$LIB_HTTP" spread "$2" 80 "$3" \
+		--sport "$4" --parallel 8 --max-time 80 >"$1" 2>"$TMP/spread.err"
+}
+
+# new_flows STATS SERVICE BACKEND: that backend's new_flows counter in
+# STATS (fgxdp stats --json and floodgated's /v1/stats have one shape).
+new_flows() {
+	q "$1" "d['services']['$2']['backends'].get('$3', {}).get('new_flows', -1)"
+}
+
+# hold_start TAG M HOST [INTERVAL [TIMEOUT]]: M held keep-alive
+# connections in the background, a request each every INTERVAL s (0.1),
+# each answer awaited at most TIMEOUT s (2); returns once all are open.
+hold_start() {
+	rm -f "$TMP/stop.$1" "$TMP/ready.$1"
+	bg topo_exec cli timeout 150 "$PY" "$LIB_HTTP" hold "$3" 80 "$2" \
+		--ready "$TMP/ready.$1" --stop "$TMP/stop.$1" --max-time 120 \
+		--interval "${4:-0.1}" --timeout "${5:-2}" \
+		>"$TMP/hold.$1.json" 2>"$TMP/hold.$1.err"
+	HOLD_PID=$!
+	wait_file "$TMP/ready.$1" 100
+}
+
+# hold_stop TAG: stop the holder started last and wait for its report.
+hold_stop() {
+	touch "$TMP/stop.$1"
+	wait "$HOLD_PID"
+}
+
+# held_ok FILE N: True when every one of N held connections answered
+# every round from one backend.
+held_ok() {
+	q "$1" "len(d['conns']) == $2 and all(not c['error'] and len(c['backends']) == 1 and c['ok'] == d['rounds'] for c in d['conns'])"
+}
+
+# held_detail FILE: what the held connections of FILE saw, in a line.
+held_detail() {
+	q "$1" "'%d conns, %d rounds; errors %d, moved %d, on %s' % (len(d['conns']), d['rounds'], sum(1 for c in d['conns'] if c['error']), sum(1 for c in d['conns'] if len(c['backends']) > 1), sorted(set(c['backends'][0] for c in d['conns'] if c['backends'])))"
+}
+
+# phase_weights STATS STATS_NAME: phase 1 with web's backends be1..be3 at
+# weights 100/100/200. STATS OUT writes the dataplane's counters (its
+# new_flows named STATS_NAME in the check) to OUT.
+# 1200 connections: with p = 1/4 a backend's count has sigma = 15 (5 % of
+# its expected 300); the +-20 % tolerance is 4 sigma, so a correct
+# dataplane fails this less than once in 10^4 runs, while a ring that
+# ignored weights (400/400/400) is 33 % off for each backend.
+phase_weights() {
+	local stats=$1 name=$2 n=1200 i w got exp dev errs a b bad detail
+	"$stats" "$TMP/s1a.json"
+	spread "$TMP/sp1.json" "$VIP" "$n" 10000
+	"$stats" "$TMP/s1b.json"
+	errs=$(q "$TMP/sp1.json" "d['errors']")
+	bad=0 detail=""
+	for i in 1 2 3; do
+		w=$([ "$i" = 3 ] && echo 2 || echo 1)
+		got=$(q "$TMP/sp1.json" "d['backends'].get('be$i', 0)")
+		exp=$((n * w / 4))
+		dev=$(((got - exp) * 100 / exp))
+		detail+="be$i $got/$exp (${dev}%) "
+		[ "${dev#-}" -le 20 ] || bad=1
+	done
+	[ "$errs" = 0 ] || bad=1
+	check "1 spread $n connections by weight within 20%" "$bad" "${detail}errors $errs"
+	bad=0 detail=""
+	for i in 1 2 3; do
+		got=$(q "$TMP/sp1.json" "d['backends'].get('be$i', 0)")
+		a=$(new_flows "$TMP/s1a.json" web "198.19.0.$i:80")
+		b=$(new_flows "$TMP/s1b.json" web "198.19.0.$i:80")
+		detail+="be$i client $got stats $((b - a)) "
+		[ "$((b - a))" = "$got" ] || bad=1
+	done
+	check "1 $name new_flows per backend equal the clients' view" "$bad" "$detail"
+}
+
+# phase_add APPLY: phase 2. Under 40 held connections APPLY makes web
+# be1..be4 at 100/100/200/100 (and checks that it did), then 600 new
+# connections.
+phase_add() {
+	local h=$TMP/hold.add.json got4 errs dev
+	hold_start add 40 "$VIP"
+	"$1"
+	spread "$TMP/sp2.json" "$VIP" 600 12000
+	sleep 0.5
+	hold_stop add
+	check "2 every held connection stays on its backend, no error" \
+		"$([ "$(held_ok "$h" 40)" = True ]; echo $?)" "$(held_detail "$h")"
+	# Expected shares 1:1:2:1 of 600; +-35 % is over 3.5 sigma for be4's 120.
+	got4=$(q "$TMP/sp2.json" "d['backends'].get('be4', 0)")
+	errs=$(q "$TMP/sp2.json" "d['errors']")
+	dev=$(((got4 - 120) * 100 / 120))
+	check "2 new connections reach be4 (expected 120 of 600, within 35%)" \
+		"$([ "${dev#-}" -le 35 ] && [ "$errs" = 0 ]; echo $?)" \
+		"$(q "$TMP/sp2.json" "d['backends']"), errors $errs"
+}
+
+# phase_drain APPLY STATS: phase 3. Under 40 held connections APPLY makes
+# be2 weight 0 and be3 state drain (and checks that it did); then 400 new
+# connections, counted by STATS OUT before and after.
+phase_drain() {
+	local h=$TMP/hold.drain.json n23 g2 g3 errs f2 f3
+	hold_start drain 40 "$VIP"
+	"$1"
+	"$2" "$TMP/s3a.json"
+	spread "$TMP/sp3.json" "$VIP" 400 13000
+	"$2" "$TMP/s3b.json"
+	sleep 0.3
+	hold_stop drain
+	n23=$(q "$h" "sum(1 for c in d['conns'] if c['backends'][:1] in (['be2'], ['be3']))")
+	check "3 held connections on drained be2/be3 keep working" \
+		"$([ "$(held_ok "$h" 40)" = True ] && [ "$n23" -gt 0 ]; echo $?)" \
+		"$n23 of 40 held on be2/be3; $(held_detail "$h")"
+	g2=$(q "$TMP/sp3.json" "d['backends'].get('be2', 0)")
+	g3=$(q "$TMP/sp3.json" "d['backends'].get('be3', 0)")
+	errs=$(q "$TMP/sp3.json" "d['errors']")
+	f2=$(($(new_flows "$TMP/s3b.json" web 198.19.0.2:80) - $(new_flows "$TMP/s3a.json" web 198.19.0.2:80)))
+	f3=$(($(new_flows "$TMP/s3b.json" web 198.19.0.3:80) - $(new_flows "$TMP/s3a.json" web 198.19.0.3:80)))
+	check "3 no new connection reaches a drained backend" \
+		"$([ "$g2$g3$f2$f3" = 0000 ] && [ "$errs" = 0 ]; echo $?)" \
+		"new: $(q "$TMP/sp3.json" "d['backends']"), errors $errs; new_flows be2 +$f2 be3 +$f3"
+}
+
+# check_answer NAME URL BACKENDS PEER [PORT]: one request from the client
+# to URL; the answer comes from a backend matching the glob BACKENDS,
+# which saw the client as PEER (and took it on PORT).
+check_answer() {
+	local out nm peer lport
+	out=$(topo_exec cli curl -sS --max-time 5 "$2" 2>&1)
+	read -r nm peer _ lport <<<"$out"
+	# shellcheck disable=SC2053 # $3 is a glob on purpose
+	check "$1" "$([[ "$nm" == $3 ]] && [ "$peer" = "$4" ] &&
+		{ [ -z "${5:-}" ] || [ "$lport" = "$5" ]; }; echo $?)" "answer: $out"
+}
+
+# check_spread NAME OUT HOST N SPORT EXPR: spread N connections to HOST;
+# EXPR over the result (d) must be True.
+check_spread() {
+	spread "$2" "$3" "$4" "$5"
+	check "$1" "$([ "$(q "$2" "$6")" = True ]; echo $?)" \
+		"$(q "$2" "d['backends']") peers $(q "$2" "d['peers']") errors $(q "$2" "d['errors']")"
+}
+
+# check_download NAME SECONDS: 4 MB from VIP_NAT within SECONDS, every
+# segment's checksums rewritten both ways.
+check_download() {
+	local sz
+	sz=$(topo_exec cli curl -sS --max-time "$2" -o /dev/null -w '%{size_download} %{http_code}' \
+		"http://$VIP_NAT/big?n=4000000" 2>&1)
+	check "$1" "$([ "$sz" = "4000000 200" ]; echo $?)" "got $sz"
 }

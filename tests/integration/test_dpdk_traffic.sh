@@ -64,6 +64,9 @@ lb_find FLOODGATED controlplane/floodgated
 lb_find FLOODGATE_DPDK dataplane/dpdk/floodgate-dpdk
 lb_init fgdt
 [ -e /dev/net/tun ] || lb_skip "no /dev/net/tun (the exception interface)"
+# shellcheck source=lib_dpdk.sh
+. "$lb_here/lib_dpdk.sh"
+DP_NS=$(topo_ns lb)
 
 VIP=198.18.0.10
 VIP_NAT=198.18.0.11
@@ -73,21 +76,7 @@ VIP6_NAT=2001:db8:18:a::11
 APIPORT=7394
 API=http://127.0.0.1:$APIPORT
 SOCK=$TMP/run/dpdk.sock
-DP_PID=
-FGD_PID=
 
-# Stop one process of ours: TERM, then KILL after 10 s.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
 dt_cleanup() {
 	stop_pid "$FGD_PID"
 	stop_pid "$DP_PID"
@@ -99,35 +88,12 @@ trap dt_cleanup EXIT
 
 # ------------------------------------------------------------- helpers
 
-in_lb() { topo_nsenter lb "$@"; }
 # api METHOD PATH [BODY]: the HTTP code on stdout, the body in $TMP/api.out.
 api() {
 	local m=$1 p=$2
 	shift 2
-	in_lb curl -s -m 10 -o "$TMP/api.out" -w '%{http_code}' -X "$m" \
+	in_dp curl -s -m 10 -o "$TMP/api.out" -w '%{http_code}' -X "$m" \
 		${1:+-H 'Content-Type: application/json' --data-binary "$1"} "$API$p"
-}
-# jget PATH EXPR: EXPR over the JSON of GET PATH (d).
-jget() {
-	in_lb curl -s -m 10 "$API$1" >"$TMP/jget.json" 2>/dev/null &&
-		q "$TMP/jget.json" "$2" 2>/dev/null
-}
-# wait_for TENTHS CMD...: until CMD succeeds (bounded).
-wait_for() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# applied: the daemon has read the store and the process runs that version.
-applied() {
-	local r a
-	r=$(jget /v1/status "d['rules_version']") || return 1
-	a=$(jget /v1/status "d['applied_version']") || return 1
-	[ -n "$r" ] && [ "$r" != 0 ] && [ "$r" = "$a" ]
 }
 # put KIND NAME BODY: PUT /v1/KIND/NAME, then wait until it is applied.
 put() {
@@ -154,9 +120,8 @@ web_body() {
 	printf ']}'
 }
 
-# start_dpdk: floodgate-dpdk in the lb namespace on eth0 (net_af_xdp),
-# lcore 0 main, lcore 1 the worker. nsenter execs: $! is the process.
-# The process's arguments but --control (the EAL's, "--", its own).
+# floodgate-dpdk in the lb namespace on eth0 (net_af_xdp), lcore 0 main,
+# lcore 1 the worker (start_dpdk adds --control).
 DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
 	--vdev net_af_xdp0,iface=eth0,start_queue=0,queue_count=1 --
 	--seed-file "$TMP/run/seed" --state-file "$TMP/run/state"
@@ -164,52 +129,14 @@ DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
 	--tunnel-src4 198.19.255.1 --tunnel-src6 2001:db8:19::ff:1
 	--route 198.19.0.0/16@0 --route 198.18.0.0/24@0
 	--route 2001:db8:19::/64@0 --route 2001:db8:18::/64@0)
-start_dpdk() {
-	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATE_DPDK" \
-		"${DP_ARGS[@]}" --control "$SOCK" >>"$TMP/dpdk.log" 2>&1 &
-	DP_PID=$!
-}
-# start_daemon [CONF]: floodgated (default boot file: floodgate.conf).
-start_daemon() {
-	nsenter --net="/var/run/netns/$(topo_ns lb)" "$FLOODGATED" \
-		-c "$TMP/${1:-floodgate.conf}" >>"$TMP/daemon.log" 2>&1 &
-	FGD_PID=$!
-}
 # dp_running N: the Nth start of floodgate-dpdk runs.
 dp_running() { [ "$(grep -c "; running" "$TMP/dpdk.log")" -ge "$1" ]; }
 
-spread() {
-	topo_exec cli timeout 90 "$PY" "$LIB_HTTP" spread "$2" 80 "$3" \
-		--sport "$4" --parallel 8 --max-time 80 >"$1" 2>"$TMP/spread.err"
-}
-# new_flows STATS SERVICE BACKEND: that backend's new_flows in /v1/stats.
-new_flows() {
-	q "$1" "d['services']['$2']['backends'].get('$3', {}).get('new_flows', -1)"
-}
-stats() { in_lb curl -s -m 10 "$API/v1/stats" >"$1"; }
-# hold_start TAG M HOST [INTERVAL [TIMEOUT]]: M held keep-alive
-# connections, a request each every INTERVAL s, each answer awaited at
-# most TIMEOUT s.
-hold_start() {
-	rm -f "$TMP/stop.$1" "$TMP/ready.$1"
-	bg topo_exec cli timeout 150 "$PY" "$LIB_HTTP" hold "$3" 80 "$2" \
-		--ready "$TMP/ready.$1" --stop "$TMP/stop.$1" --max-time 120 \
-		--interval "${4:-0.1}" --timeout "${5:-2}" \
-		>"$TMP/hold.$1.json" 2>"$TMP/hold.$1.err"
-	HOLD_PID=$!
-	wait_file "$TMP/ready.$1" 100
-}
-hold_stop() {
-	touch "$TMP/stop.$1"
-	wait "$HOLD_PID"
-}
-# held_ok FILE N: every one of N held connections answered every round
-# from one backend.
-held_ok() {
-	q "$1" "len(d['conns']) == $2 and all(not c['error'] and len(c['backends']) == 1 and c['ok'] == d['rounds'] for c in d['conns'])"
-}
-held_detail() {
-	q "$1" "'%d conns, %d rounds; errors %d, moved %d, on %s' % (len(d['conns']), d['rounds'], sum(1 for c in d['conns'] if c['error']), sum(1 for c in d['conns'] if len(c['backends']) > 1), sorted(set(c['backends'][0] for c in d['conns'] if c['backends'])))"
+# stats OUT: GET /v1/stats into OUT, no sooner than 0.3 s after the last
+# traffic (the daemon reuses one STATS answer for 200 ms).
+stats() {
+	sleep 0.3
+	in_dp curl -s -m 10 "$API/v1/stats" >"$1"
 }
 
 # ---------------------------------------------------------------- setup
@@ -217,22 +144,12 @@ held_detail() {
 echo "# setup: topology, backends, floodgate-dpdk on lb eth0 (net_af_xdp), floodgated"
 setup() {
 	local i
-	topo_up 6 || return 1
-	topo_vip_on_backends "$VIP" "$VIP6" 4 || return 1
-	topo_vip_on_backends "$VIP_GUE" "" 4 || return 1
-	for i in 1 2 3 4; do
-		decap "be$i" || return 1
-		serve "be$i" "be$i" 80 || return 1
-	done
-	for i in 5 6; do
-		serve "be$i" "be$i" 8080 || return 1
-	done
+	lb_backends || return 1
 	# DSR replies go to the client over the segment (see the header).
 	for i in 1 2 3 4 5 6; do
 		topo_exec "be$i" ip route replace 198.18.0.0/24 dev eth0 || return 1
 		topo_exec "be$i" ip -6 route replace 2001:db8:18::/48 dev eth0 || return 1
 	done
-	client_ports 40000 60999
 	# The box's addresses move from the NIC to the exception interface
 	# once the dataplane owns the NIC.
 	topo_exec lb ip addr flush dev eth0 || return 1
@@ -241,7 +158,7 @@ setup() {
 	# with the reason, nothing started.
 	printf 'short' >"$TMP/badseed"
 	printf 'not a set' >"$TMP/badstate"
-	if in_lb "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
+	if in_dp "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
 		-l 0-1 --vdev net_null0 -- --control "$TMP/run/bad.sock" --no-tap \
 		--seed-file "$TMP/badseed" >"$TMP/badseed.log" 2>&1 ||
 		! grep -q "not a key of 48 bytes" "$TMP/badseed.log" ||
@@ -249,7 +166,7 @@ setup() {
 		echo "# a bad --seed-file: $(cat "$TMP/badseed.log")"
 		return 1
 	fi
-	if in_lb "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
+	if in_dp "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
 		-l 0-1 --vdev net_null0 -- --control "$TMP/run/bad.sock" --no-tap \
 		--state-file "$TMP/badstate" >"$TMP/badstate.log" 2>&1 ||
 		! grep -q "badstate: .*(remove it to start empty)" "$TMP/badstate.log" ||
@@ -264,12 +181,7 @@ setup() {
 		topo_exec lb ip -6 addr add 2001:db8:18::1/64 dev fg0 nodad &&
 		topo_exec lb ip -6 addr add 2001:db8:19::ff:1/64 dev fg0 nodad ||
 		return 1
-	cat >"$TMP/floodgate.conf" <<EOF
-node = { name = "$NODE"; group = "default"; };
-api = { listen = "127.0.0.1:$APIPORT"; };
-store = { kind = "embedded"; data_dir = "$TMP/data"; };
-dataplane = { kind = "dpdk"; control_socket = "$SOCK"; };
-EOF
+	dp_conf "$NODE" "$APIPORT" "$TMP/data" "$SOCK" >"$TMP/floodgate.conf"
 	start_daemon
 	wait_for 300 applied || { tail -n 20 "$TMP/daemon.log"; return 1; }
 	put services web "$(web_body 1:100:active 2:100:active 3:200:active)" &&
@@ -314,114 +226,49 @@ echo "# idle floodgate-dpdk: $(((c1 - c0) * 100 / $(getconf CLK_TCK) / 2))% of o
 # ------------------------------------------------- 1. spread by weight
 
 echo "# 1. spread by weight 100/100/200"
-# 1200 connections: the +-20 % tolerance is 4 sigma (test_xdp_lb.sh).
-N1=1200
-stats "$TMP/s1a.json"
-spread "$TMP/sp1.json" "$VIP" "$N1" 10000
-sleep 0.3 # the daemon reuses one STATS answer for 200 ms
-stats "$TMP/s1b.json"
-errs=$(q "$TMP/sp1.json" "d['errors']")
-bad=0 detail=""
-for i in 1 2 3; do
-	w=$([ "$i" = 3 ] && echo 2 || echo 1)
-	got=$(q "$TMP/sp1.json" "d['backends'].get('be$i', 0)")
-	exp=$((N1 * w / 4))
-	dev=$(((got - exp) * 100 / exp))
-	detail+="be$i $got/$exp (${dev}%) "
-	[ "${dev#-}" -le 20 ] || bad=1
-done
-[ "$errs" = 0 ] || bad=1
-check "1 spread 1200 connections by weight within 20%" "$bad" "${detail}errors $errs"
-bad=0 detail=""
-for i in 1 2 3; do
-	got=$(q "$TMP/sp1.json" "d['backends'].get('be$i', 0)")
-	a=$(new_flows "$TMP/s1a.json" web "198.19.0.$i:80")
-	b=$(new_flows "$TMP/s1b.json" web "198.19.0.$i:80")
-	detail+="be$i client $got stats $((b - a)) "
-	[ "$((b - a))" = "$got" ] || bad=1
-done
-check "1 /v1/stats new_flows per backend equal the clients' view" "$bad" "$detail"
+phase_weights stats /v1/stats
 
 # ------------------------------------------- 2. adding a backend
 
 echo "# 2. add be4 under held connections"
-hold_start add 40 "$VIP"
-put services web "$(web_body 1:100:active 2:100:active 3:200:active 4:100:active)"
-check "2 PUT web with be4: applied" $? "$(cat "$TMP/api.out")"
-spread "$TMP/sp2.json" "$VIP" 600 12000
-hold_stop add
-H="$TMP/hold.add.json"
-check "2 every held connection stays on its backend, no error" \
-	"$([ "$(held_ok "$H" 40)" = True ]; echo $?)" "$(held_detail "$H")"
-got4=$(q "$TMP/sp2.json" "d['backends'].get('be4', 0)")
-errs=$(q "$TMP/sp2.json" "d['errors']")
-dev=$(((got4 - 120) * 100 / 120))
-check "2 new connections reach be4 (expected 120 of 600, within 35%)" \
-	"$([ "${dev#-}" -le 35 ] && [ "$errs" = 0 ]; echo $?)" \
-	"$(q "$TMP/sp2.json" "d['backends']"), errors $errs"
+add_be4() {
+	put services web "$(web_body 1:100:active 2:100:active 3:200:active 4:100:active)"
+	check "2 PUT web with be4: applied" $? "$(cat "$TMP/api.out")"
+}
+phase_add add_be4
 
 # --------------------------------------------------- 3. drain
 
 echo "# 3. drain: be3 state drain, be2 weight 0"
-hold_start drain 40 "$VIP"
-put services web "$(web_body 1:100:active 2:0:active 3:200:drain 4:100:active)"
-check "3 PUT web with be2 weight 0, be3 drain: applied" $? "$(cat "$TMP/api.out")"
-stats "$TMP/s3a.json"
-spread "$TMP/sp3.json" "$VIP" 400 13000
-sleep 0.3
-stats "$TMP/s3b.json"
-hold_stop drain
-H="$TMP/hold.drain.json"
-n23=$(q "$H" "sum(1 for c in d['conns'] if c['backends'][:1] in (['be2'], ['be3']))")
-check "3 held connections on drained be2/be3 keep working" \
-	"$([ "$(held_ok "$H" 40)" = True ] && [ "$n23" -gt 0 ]; echo $?)" \
-	"$n23 of 40 held on be2/be3; $(held_detail "$H")"
-g2=$(q "$TMP/sp3.json" "d['backends'].get('be2', 0)")
-g3=$(q "$TMP/sp3.json" "d['backends'].get('be3', 0)")
-errs=$(q "$TMP/sp3.json" "d['errors']")
-f2=$(($(new_flows "$TMP/s3b.json" web 198.19.0.2:80) - $(new_flows "$TMP/s3a.json" web 198.19.0.2:80)))
-f3=$(($(new_flows "$TMP/s3b.json" web 198.19.0.3:80) - $(new_flows "$TMP/s3a.json" web 198.19.0.3:80)))
-check "3 no new connection reaches a drained backend" \
-	"$([ "$g2$g3$f2$f3" = 0000 ] && [ "$errs" = 0 ]; echo $?)" \
-	"new: $(q "$TMP/sp3.json" "d['backends']"), errors $errs; new_flows be2 +$f2 be3 +$f3"
+drain_be23() {
+	put services web "$(web_body 1:100:active 2:0:active 3:200:drain 4:100:active)"
+	check "3 PUT web with be2 weight 0, be3 drain: applied" $? "$(cat "$TMP/api.out")"
+}
+phase_drain drain_be23 stats
 
 # --------------------------------------------------- 4. full NAT
 
 echo "# 4. full NAT both ways, VIP port 80 -> backend port 8080"
-out=$(topo_exec cli curl -sS --max-time 5 "http://$VIP_NAT/" 2>&1)
-read -r nm peer _ lport <<<"$out"
-check "4 NAT IPv4: the backend sees the SNAT address on port 8080" \
-	"$([[ "$nm" == be[56] ]] && [ "$peer" = 198.19.255.1 ] && [ "$lport" = 8080 ]; echo $?)" \
-	"answer: $out"
-out=$(topo_exec cli curl -sS --max-time 5 "http://[$VIP6_NAT]/" 2>&1)
-read -r nm peer _ lport <<<"$out"
-check "4 NAT IPv6: the backend sees the SNAT address on port 8080" \
-	"$([[ "$nm" == be[56] ]] && [ "$peer" = 2001:db8:19::ff:1 ] && [ "$lport" = 8080 ]; echo $?)" \
-	"answer: $out"
-spread "$TMP/sp4.json" "$VIP_NAT" 200 15000
-check "4 NAT: 200 connections over both backends, all from the SNAT address" \
-	"$([ "$(q "$TMP/sp4.json" "d['errors'] == 0 and len(d['backends']) == 2 and list(d['peers']) == ['198.19.255.1']")" = True ]; echo $?)" \
-	"$(q "$TMP/sp4.json" "d['backends']") peers $(q "$TMP/sp4.json" "d['peers']") errors $(q "$TMP/sp4.json" "d['errors']")"
-sz=$(topo_exec cli curl -sS --max-time 30 -o /dev/null -w '%{size_download} %{http_code}' \
-	"http://$VIP_NAT/big?n=4000000" 2>&1)
-check "4 NAT: 4 MB download intact (every segment rewritten both ways)" \
-	"$([ "$sz" = "4000000 200" ]; echo $?)" "got $sz"
+check_answer "4 NAT IPv4: the backend sees the SNAT address on port 8080" \
+	"http://$VIP_NAT/" 'be[56]' 198.19.255.1 8080
+check_answer "4 NAT IPv6: the backend sees the SNAT address on port 8080" \
+	"http://[$VIP6_NAT]/" 'be[56]' 2001:db8:19::ff:1 8080
+check_spread "4 NAT: 200 connections over both backends, all from the SNAT address" \
+	"$TMP/sp4.json" "$VIP_NAT" 200 15000 \
+	"d['errors'] == 0 and len(d['backends']) == 2 and list(d['peers']) == ['198.19.255.1']"
+check_download "4 NAT: 4 MB download intact (every segment rewritten both ways)" 30
 
 # --------------------------------------------------- 5. DSR IPv6, GUE
 
 echo "# 5. DSR over IPv6 (ip6ip6) and GUE"
-out=$(topo_exec cli curl -sS --max-time 5 "http://[$VIP6]/" 2>&1)
-read -r nm peer _ lport <<<"$out"
-check "5 DSR IPv6: the backend sees the client's own address" \
-	"$([[ "$nm" == be[123] ]] && [ "$peer" = 2001:db8:18::100 ]; echo $?)" "answer: $out"
-spread "$TMP/sp5.json" "$VIP6" 300 16000
-check "5 DSR IPv6: 300 connections over the 3 backends" \
-	"$([ "$(q "$TMP/sp5.json" "d['errors'] == 0 and len(d['backends']) == 3 and min(d['backends'].values()) > 50")" = True ]; echo $?)" \
-	"$(q "$TMP/sp5.json" "d['backends']") errors $(q "$TMP/sp5.json" "d['errors']")"
-spread "$TMP/sp5g.json" "$VIP_GUE" 150 17000
-check "5 DSR GUE: 150 connections over the 3 backends, client address kept" \
-	"$([ "$(q "$TMP/sp5g.json" "d['errors'] == 0 and len(d['backends']) == 3 and list(d['peers']) == ['198.18.0.100']")" = True ]; echo $?)" \
-	"$(q "$TMP/sp5g.json" "d['backends']") peers $(q "$TMP/sp5g.json" "d['peers']") errors $(q "$TMP/sp5g.json" "d['errors']")"
+check_answer "5 DSR IPv6: the backend sees the client's own address" \
+	"http://[$VIP6]/" 'be[123]' 2001:db8:18::100
+check_spread "5 DSR IPv6: 300 connections over the 3 backends" \
+	"$TMP/sp5.json" "$VIP6" 300 16000 \
+	"d['errors'] == 0 and len(d['backends']) == 3 and min(d['backends'].values()) > 50"
+check_spread "5 DSR GUE: 150 connections over the 3 backends, client address kept" \
+	"$TMP/sp5g.json" "$VIP_GUE" 150 17000 \
+	"d['errors'] == 0 and len(d['backends']) == 3 and list(d['peers']) == ['198.18.0.100']"
 
 # ------------------------------------------------------ 6. cps limit
 
@@ -478,8 +325,6 @@ sleep 0.5
 kill -KILL "$FGD_PID"
 wait "$FGD_PID" 2>/dev/null
 FGD_PID=
-# Its embedded etcd follows it (parent-death signal).
-etcd_gone() { ! pgrep -f "$TMP/data" >/dev/null; }
 wait_for 300 etcd_gone
 wait "$sp8"
 start_daemon
@@ -571,7 +416,7 @@ proc_state() {
 	echo "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["dataplane"].get("process", {}).get("state"))' 2>&1
 }
 for ((i = 0; i < 40; i++)); do
-	st_down=$(in_lb curl -s -m 5 "$API/v1/status")
+	st_down=$(in_dp curl -s -m 5 "$API/v1/status")
 	[ "$(proc_state "$st_down")" = down ] && break
 	sleep 0.05
 done
@@ -585,7 +430,7 @@ kept=$(sed -n '/# restarting/,$p' "$TMP/dpdk.log" | grep -c "^floodgate-dpdk: ve
 # floodgated reconnects when next asked: an operator's (or Prometheus')
 # read of the counters.
 repushed() {
-	in_lb curl -s -m 5 "$API/v1/stats" >/dev/null
+	in_dp curl -s -m 5 "$API/v1/stats" >/dev/null
 	[ "$(tail -n 1 "$TMP/dpdk.log" | grep -c "running version")" = 1 ]
 }
 wait_for 300 repushed
@@ -594,7 +439,7 @@ sleep 3
 touch "$TMP/stop.probe"
 wait "$probe_pid"
 hold_stop dp
-st_up=$(in_lb curl -s -m 5 "$API/v1/status")
+st_up=$(in_dp curl -s -m 5 "$API/v1/status")
 read -r gap fail_s resume_s failed <<<"$(outage "$TMP/probe.json" "$t_kill")"
 start_s=$("$PY" -c "print('%.2f' % ($t_up - $t_start))")
 push_s=$("$PY" -c "print('%.2f' % ($t_push - $t_kill))")
@@ -636,22 +481,10 @@ FGD_PID=
 wait_for 300 etcd_gone
 stop_pid "$DP_PID"
 DP_PID=
-{
-	printf 'node = { name = "%s"; group = "default"; };\n' "$NODE"
-	printf 'api = { listen = "127.0.0.1:%s"; };\n' "$APIPORT"
-	printf 'store = { kind = "embedded"; data_dir = "%s"; };\n' "$TMP/data"
-	printf 'dataplane = { kind = "dpdk"; control_socket = "%s";\n' "$SOCK"
-	printf '  dpdk = { mode = "start"; exec = "%s"; log_file = "%s";\n' \
-		"$FLOODGATE_DPDK" "$TMP/dpdk-sup.log"
-	printf '    args = ['
-	sep=""
-	for a in "${DP_ARGS[@]}"; do
-		printf '%s"%s"' "$sep" "$a"
-		sep=", "
-	done
-	printf ']; }; };\n'
-} >"$TMP/floodgate-start.conf"
-start_daemon floodgate-start.conf
+dp_conf "$NODE" "$APIPORT" "$TMP/data" "$SOCK" \
+	"mode = \"start\"; exec = \"$FLOODGATE_DPDK\"; log_file = \"$TMP/dpdk-sup.log\"; args = $(dp_list "${DP_ARGS[@]}");" \
+	>"$TMP/floodgate-start.conf"
+start_daemon "$TMP/floodgate-start.conf"
 # sup_running [NOT_PID]: the process floodgated runs answers (and is not
 # NOT_PID), the store's version applied.
 sup_running() {
