@@ -396,17 +396,31 @@ else:
                                  sum(1 for t, ok in p if not ok)))
 EOF
 }
-rm -f "$TMP/stop.probe"
-# Held DSR connections wait up to 20 s for each answer: TCP retransmits
-# across the outage, and with the key kept (--seed-file) and the same
-# rules the restarted process sends each flow where it went.
-hold_start dp 20 "$VIP" 0.1 20
-probe >"$TMP/probe.json" 2>"$TMP/probe.err" &
-probe_pid=$!
-LB_PIDS+=("$probe_pid")
-sleep 2
-t_kill=$(date +%s.%N)
-echo "# kill -9 of floodgate-dpdk" >>"$TMP/daemon.log"
+# kill_begin TAG OUT NOTE: 20 held DSR connections (hold TAG) and the
+# prober (into OUT) for 2 s; then NOTE in floodgated's log and t_kill the
+# time: what follows kills a process. Held connections wait up to 20 s for
+# each answer: TCP retransmits across the outage, and with the key kept
+# (--seed-file) and the same rules the restarted process sends each flow
+# where it went.
+kill_begin() {
+	rm -f "$TMP/stop.probe"
+	hold_start "$1" 20 "$VIP" 0.1 20
+	probe >"$2" 2>"$2.err" &
+	probe_pid=$!
+	LB_PIDS+=("$probe_pid")
+	sleep 2
+	t_kill=$(date +%s.%N)
+	echo "# $3" >>"$TMP/daemon.log"
+}
+# kill_end TAG: 3 s more of traffic, then the prober's and the holders'
+# (hold TAG) reports.
+kill_end() {
+	sleep 3
+	touch "$TMP/stop.probe"
+	wait "$probe_pid"
+	hold_stop "$1"
+}
+kill_begin dp "$TMP/probe.json" "kill -9 of floodgate-dpdk"
 kill -KILL "$DP_PID"
 wait "$DP_PID" 2>/dev/null
 DP_PID=
@@ -435,10 +449,7 @@ repushed() {
 }
 wait_for 300 repushed
 t_push=$(date +%s.%N)
-sleep 3
-touch "$TMP/stop.probe"
-wait "$probe_pid"
-hold_stop dp
+kill_end dp
 st_up=$(in_dp curl -s -m 5 "$API/v1/status")
 read -r gap fail_s resume_s failed <<<"$(outage "$TMP/probe.json" "$t_kill")"
 start_s=$("$PY" -c "print('%.2f' % ($t_up - $t_start))")
@@ -500,21 +511,11 @@ out=$(topo_exec cli curl -sS --max-time 5 "http://$VIP/" 2>&1)
 check "10 floodgated runs floodgate-dpdk itself, and it forwards" \
 	"$([ -n "$sup_pid" ] && [ "$sup_pid" = "$st_pid" ] && [[ "$out" == be* ]]; echo $?)" \
 	"pid file $sup_pid, status pid $st_pid; answer: $out"
-rm -f "$TMP/stop.probe"
-hold_start sup 20 "$VIP" 0.1 20
-probe >"$TMP/probe10.json" 2>"$TMP/probe10.err" &
-probe_pid=$!
-LB_PIDS+=("$probe_pid")
-sleep 2
-t_kill=$(date +%s.%N)
-echo "# kill -9 of the supervised floodgate-dpdk" >>"$TMP/daemon.log"
+kill_begin sup "$TMP/probe10.json" "kill -9 of the supervised floodgate-dpdk"
 kill -KILL "$sup_pid"
 wait_for 300 sup_running "$sup_pid"
 t_back=$(date +%s.%N)
-sleep 3
-touch "$TMP/stop.probe"
-wait "$probe_pid"
-hold_stop sup
+kill_end sup
 read -r gap fail_s resume_s failed <<<"$(outage "$TMP/probe10.json" "$t_kill")"
 back_s=$("$PY" -c "print('%.2f' % ($t_back - $t_kill))")
 echo "# supervised restart figure: forwarding of new connections stopped for ${gap} s (kill -9 at 0 s; first failed attempt at ${fail_s} s, first answered again at ${resume_s} s; /v1/status said running again at ${back_s} s; ${failed} attempts failed)"
