@@ -248,14 +248,15 @@ static inline uint32_t fg_dp_arg(uint32_t v)
  *
  * Multi-segment mbufs are dropped as malformed (ports are set up without
  * scatter; the path reads a frame from one segment). Order of work per
- * packet is fg_verdict.h's. The burst is worked in stages over chunks of
- * it, so that the cache misses of a chunk's packets overlap: the first
- * part of every packet's work (up to its limits and flow hash), then
- * their connection-table lines prefetched together, then the rest of
- * every packet's. The outcome is the frames' one at a time (ARP and ND
- * frames end a chunk), but for one case: a packet to the SNAT address
- * that no NAT entry claims meets a service's limits after the chunk's
- * later packets have met theirs. Counters: lc's. Context: the lcore
+ * packet is fg_verdict.h's. The burst is worked in two stages over
+ * groups of it, so that the cache misses of its packets overlap: the
+ * first part of each packet's work (up to its limits and flow hash) for
+ * a group, the group's connection-table lines prefetched together, then
+ * the rest of the work of the group before it. The outcome is the
+ * frames' one at a time (an ARP or ND frame waits for the packets before
+ * it), but for one case: a packet to the SNAT address that no NAT entry
+ * claims meets a service's limits after up to two groups of later
+ * packets have met theirs. Counters: lc's. Context: the lcore
  * that owns lc; no lock, no system call, no allocation; t stays valid
  * for the call (RCU read side).
  */

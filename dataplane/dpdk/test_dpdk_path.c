@@ -981,8 +981,8 @@ static void test_mutations(void **state)
 
 /*
  * A burst must come out as its frames one at a time would: fg_dp_burst
- * runs a chunk's first stage for every frame before the second stage of
- * the first, and prefetches in between, and none of that may show. Two
+ * runs the first stage of later frames before the second stage of
+ * earlier ones, and prefetches in between, and none of that may show. Two
  * fresh lcores with buckets of their own see one stream: lcore a frame
  * by frame, lcore b in bursts of varied sizes at the same clock; every
  * verdict, every output byte, and at the end every counter and the
