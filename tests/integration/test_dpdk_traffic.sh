@@ -129,6 +129,18 @@ DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
 	--tunnel-src4 198.19.255.1 --tunnel-src6 2001:db8:19::ff:1
 	--route 198.19.0.0/16@0 --route 198.18.0.0/24@0
 	--route 2001:db8:19::/64@0 --route 2001:db8:18::/64@0)
+# refused OPTION FILE REASON: floodgate-dpdk given OPTION FILE exits
+# non-zero saying REASON (a grep pattern), its control socket never made.
+refused() {
+	local log=$2.log
+	if in_dp "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
+		-l 0-1 --vdev net_null0 -- --control "$TMP/run/bad.sock" --no-tap \
+		"$1" "$2" >"$log" 2>&1 ||
+		! grep -q "$3" "$log" || [ -e "$TMP/run/bad.sock" ]; then
+		echo "# a bad $1: $(cat "$log")"
+		return 1
+	fi
+}
 # dp_running N: the Nth start of floodgate-dpdk runs.
 dp_running() { [ "$(grep -c "; running" "$TMP/dpdk.log")" -ge "$1" ]; }
 
@@ -158,22 +170,9 @@ setup() {
 	# with the reason, nothing started.
 	printf 'short' >"$TMP/badseed"
 	printf 'not a set' >"$TMP/badstate"
-	if in_dp "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
-		-l 0-1 --vdev net_null0 -- --control "$TMP/run/bad.sock" --no-tap \
-		--seed-file "$TMP/badseed" >"$TMP/badseed.log" 2>&1 ||
-		! grep -q "not a key of 48 bytes" "$TMP/badseed.log" ||
-		[ -e "$TMP/run/bad.sock" ]; then
-		echo "# a bad --seed-file: $(cat "$TMP/badseed.log")"
+	refused --seed-file "$TMP/badseed" "not a key of 48 bytes" || return 1
+	refused --state-file "$TMP/badstate" "badstate: .*(remove it to start empty)" ||
 		return 1
-	fi
-	if in_dp "$FLOODGATE_DPDK" --no-huge -m 128 --no-pci --no-shconf --log-level=error \
-		-l 0-1 --vdev net_null0 -- --control "$TMP/run/bad.sock" --no-tap \
-		--state-file "$TMP/badstate" >"$TMP/badstate.log" 2>&1 ||
-		! grep -q "badstate: .*(remove it to start empty)" "$TMP/badstate.log" ||
-		[ -e "$TMP/run/bad.sock" ]; then
-		echo "# a bad --state-file: $(cat "$TMP/badstate.log")"
-		return 1
-	fi
 	start_dpdk
 	wait_for 300 dp_running 1 || { tail -n 20 "$TMP/dpdk.log"; return 1; }
 	topo_exec lb ip addr add 198.18.0.1/24 dev fg0 &&
