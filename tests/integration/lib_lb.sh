@@ -276,6 +276,12 @@ held_detail() {
 	q "$1" "'%d conns, %d rounds; errors %d, moved %d, on %s' % (len(d['conns']), d['rounds'], sum(1 for c in d['conns'] if c['error']), sum(1 for c in d['conns'] if len(c['backends']) > 1), sorted(set(c['backends'][0] for c in d['conns'] if c['backends'])))"
 }
 
+# check_held NAME FILE N: the check that each of N held connections
+# (hold_stop's FILE) answered every round from one backend.
+check_held() {
+	check "$1" "$([ "$(held_ok "$2" "$3")" = True ]; echo $?)" "$(held_detail "$2")"
+}
+
 # phase_weights STATS STATS_NAME: phase 1 with web's backends be1..be3 at
 # weights 100/100/200. STATS OUT writes the dataplane's counters (its
 # new_flows named STATS_NAME in the check) to OUT.
@@ -321,8 +327,7 @@ phase_add() {
 	spread "$TMP/sp2.json" "$VIP" 600 12000
 	sleep 0.5
 	hold_stop add
-	check "2 every held connection stays on its backend, no error" \
-		"$([ "$(held_ok "$h" 40)" = True ]; echo $?)" "$(held_detail "$h")"
+	check_held "2 every held connection stays on its backend, no error" "$h" 40
 	# Expected shares 1:1:2:1 of 600; +-35 % is over 3.5 sigma for be4's 120.
 	got4=$(q "$TMP/sp2.json" "d['backends'].get('be4', 0)")
 	errs=$(q "$TMP/sp2.json" "d['errors']")
@@ -374,7 +379,13 @@ check_answer() {
 # EXPR over the result (d) must be True.
 check_spread() {
 	spread "$2" "$3" "$4" "$5"
-	check "$1" "$([ "$(q "$2" "$6")" = True ]; echo $?)" \
+	check_spread_out "$1" "$2" "$6"
+}
+
+# check_spread_out NAME OUT EXPR: EXPR over spread's result in OUT (d)
+# must be True.
+check_spread_out() {
+	check "$1" "$([ "$(q "$2" "$3")" = True ]; echo $?)" \
 		"$(q "$2" "d['backends']") peers $(q "$2" "d['peers']") errors $(q "$2" "d['errors']")"
 }
 
