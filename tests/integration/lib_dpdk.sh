@@ -64,6 +64,7 @@ in_dp() { nsenter --net="/var/run/netns/$DP_NS" "$@"; }
 start_dpdk() {
 	nsenter --net="/var/run/netns/$DP_NS" "$FLOODGATE_DPDK" \
 		"${DP_ARGS[@]}" --control "$SOCK" >>"$TMP/dpdk.log" 2>&1 &
+	# shellcheck disable=SC2034 # for the caller
 	DP_PID=$!
 }
 
@@ -72,6 +73,7 @@ start_dpdk() {
 start_daemon() {
 	nsenter --net="/var/run/netns/$DP_NS" "$FLOODGATED" \
 		-c "${1:-$TMP/floodgate.conf}" >>"$TMP/daemon.log" 2>&1 &
+	# shellcheck disable=SC2034 # for the caller
 	FGD_PID=$!
 }
 
