@@ -44,6 +44,8 @@ struct fg_daemon {
 	struct fg_dataplane *dp;
 	struct fg_store *store;
 	struct fg_health *health;
+	bool health_unsynced;  /* a service's probes failed to start: the
+				* next rule set syncs every service again */
 	struct fg_host *host;    /* sysctls, neighbours (fg_host.h) */
 	struct evhttp *http;
 	struct evhttp_bound_socket *http_sock;

@@ -100,19 +100,35 @@ static void fg_health_follow(struct fg_daemon *d, const struct fg_ruleset *rs,
 			     const struct fg_ruleset *old)
 {
 	const struct fg_rule_kind *k = &fg_rule_kinds[0];
-	uint32_t i;
+	uint32_t i, j = 0, nold = old ? old->nservices : 0;
+	bool all = d->health_unsynced;
 	int rc;
 
+	d->health_unsynced = false;
+
+	/* Both sets are in name order (the rule model keeps them so): one
+	 * walk pairs each service with its old self. One carried unchanged
+	 * (the very struct, its backends array and all) needs no new sync:
+	 * a change among many costs the services it touches. */
 	for (i = 0; i < rs->nservices; i++) {
 		const struct fg_rule_service *s = &rs->services[i];
+		int c = 1;
 
+		while (j < nold &&
+		       (c = strcmp(old->services[j].name, s->name)) < 0)
+			j++;
+		if (!all && j < nold && !c &&
+		    !memcmp(&old->services[j], s, sizeof(*s)))
+			continue;
 		rc = fg_health_sync(d->health, s->name, &s->health, s->backends,
 				    s->nbackends, s->port);
-		if (rc)
+		if (rc) {
 			fg_log(FG_LOG_ERROR, "health: service %s: cannot probe: %s",
 			       s->name, strerror(-rc));
+			d->health_unsynced = true;
+		}
 	}
-	for (i = 0; old && i < old->nservices; i++)
+	for (i = 0; i < nold; i++)
 		if (!fg_rule_find(rs, k, old->services[i].name))
 			fg_health_remove_service(d->health, old->services[i].name);
 }

@@ -193,10 +193,20 @@ void fg_ruleset_take(struct fg_ruleset *cur, struct fg_ruleset *view)
 
 	for (k = 0; k < FG_RULE_KINDS; k++) {
 		const struct fg_rule_kind *kd = &fg_rule_kinds[k];
+		uint32_t j = 0, nv = fg_rule_count(view, kd);
 
 		for (i = 0; i < fg_rule_count(cur, kd); i++) {
 			char *o = fg_rule_at(cur, kd, i);
-			const void *v = fg_rule_find(view, kd, o);
+			const void *v = NULL;
+			int c = 1;
+
+			/* Both in name order: a walk finds the match; the
+			 * search only for what the walk passed by. */
+			while (j < nv &&
+			       (c = strcmp(fg_rule_at(view, kd, j), o)) < 0)
+				j++;
+			v = j < nv && !c ? fg_rule_at(view, kd, j) :
+					   fg_rule_find(view, kd, o);
 
 			/* Carried: the view holds this very struct (its
 			 * owned parts and all), which it owns from now. */
