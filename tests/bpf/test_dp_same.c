@@ -224,9 +224,9 @@ static const char s_rules[] =
 "  \"backends\": [{\"addr\": \"2001:db8:19::99\"}]},"
 " \"l-nat\": {\"vip\": \"198.18.0.40\", \"port\": 80, \"proto\": \"tcp\","
 "  \"forward\": \"nat\", \"backends\": [{\"addr\": \"198.19.0.40\", \"port\": 8080}]},"
-" \"fx4\": {\"vip\": \"192.168.10.2\", \"port\": 0, \"proto\": \"tcp\","
+" \"fx4\": {\"vip\": \"198.18.210.2\", \"port\": 0, \"proto\": \"tcp\","
 "  \"backends\": [{\"addr\": \"198.19.0.1\"}]},"
-" \"fx4u\": {\"vip\": \"192.168.10.2\", \"port\": 0, \"proto\": \"udp\","
+" \"fx4u\": {\"vip\": \"198.18.210.2\", \"port\": 0, \"proto\": \"udp\","
 "  \"backends\": [{\"addr\": \"198.19.0.1\"}]},"
 " \"fx6\": {\"vip\": \"2001:db8::ab02\", \"port\": 0, \"proto\": \"tcp\","
 "  \"backends\": [{\"addr\": \"2001:db8:19::1\"}]},"
@@ -973,7 +973,7 @@ static void s_flows(void)
 		   22, 0);
 	s_tcp_flow("drained and down backends", S_CLI4, "198.18.0.21", 40005,
 		   80, 0);
-	s_tcp_flow("fixture vip v4", "10.0.0.1", "192.168.10.2", 40006, 80, 0);
+	s_tcp_flow("fixture vip v4", "198.18.200.1", "198.18.210.2", 40006, 80, 0);
 	s_tcp_flow("fixture vip v6", S_CLI6, "2001:db8::ab02", 40006, 80, 0);
 	s_udp_flow("ipip v4 udp", S_CLI4, "198.18.0.10", 5300, 53, 0);
 	s_udp_flow("ip6ip6 udp", S_CLI6, "2001:db8::10", 5300, 53, 0);
