@@ -1687,18 +1687,9 @@ int main(int argc, char **argv)
 	if (err)
 		return err;
 
-	if (geteuid() != 0) {
-		printf("SKIP: needs root (CAP_BPF, CAP_NET_ADMIN, unshare)\n");
-		return 77;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return 77;
-	}
-	if (system("ip -V >/dev/null 2>&1") != 0) {
-		printf("SKIP: iproute2 'ip' not found\n");
-		return 77;
-	}
+	err = fg_h_enter();
+	if (err)
+		return err;
 	g.ncpus = libbpf_num_possible_cpus();
 	FG_BENCH_REQUIRE(g.ncpus > 0);
 	/* The bench CPU; the tables are shared by the CPUs: nothing depends

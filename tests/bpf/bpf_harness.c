@@ -4,11 +4,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -220,6 +222,35 @@ int fg_h_libbpf_log(enum libbpf_print_level level, const char *fmt,
 }
 
 /* ------------------------------------------- the dataplane under test */
+
+int fg_h_enter(void)
+{
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (CAP_BPF, CAP_NET_ADMIN, unshare)\n");
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 77;
+	}
+	if (system("ip -V >/dev/null 2>&1") != 0) {
+		printf("SKIP: iproute2 'ip' not found\n");
+		return 77;
+	}
+	return 0;
+}
+
+void fg_h_pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
 
 int fg_h_net_setup(const char *ifname, const char *peer,
 		   const char *const *cmds, unsigned int ncmds)

@@ -102,6 +102,17 @@ int fg_h_bucket_put(int fd, const struct fg_bucket_key *bk,
 struct floodgate_bpf;
 
 /*
+ * fg_h_enter - what every program of this harness needs before it sets
+ * anything up: root, a network namespace of its own (unshare), iproute2.
+ * Returns 0, or 77 (the skip status) after printing "SKIP: <why>".
+ */
+int fg_h_enter(void);
+
+/* fg_h_pin_cpu - pin the calling thread to the CPU it runs on: the
+ * per-CPU LRU lists of fg_nat and fg_nat_syn then behave as one. */
+void fg_h_pin_cpu(void);
+
+/*
  * fg_h_net_setup - the private namespace the program "runs" in: lo up,
  * veth ifname (02:00:00:00:00:01, 198.18.0.1/24) <-> peer
  * (02:00:00:00:00:09), both up, IPv4 and IPv6 forwarding on (without it

@@ -3241,39 +3241,16 @@ static void fg_prog_info(void)
 	fg_end();
 }
 
-/* Stay on one CPU: the per-CPU LRU lists of fg_nat and fg_nat_syn then
- * behave as one. */
-static void fg_pin_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 int main(void)
 {
 	unsigned int i;
 	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("SKIP: needs root (CAP_BPF, CAP_NET_ADMIN, unshare)\n");
-		return 77;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		printf("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return 77;
-	}
-	if (system("ip -V >/dev/null 2>&1") != 0) {
-		printf("SKIP: iproute2 'ip' not found\n");
-		return 77;
-	}
-	fg_pin_cpu();
+	err = fg_h_enter();
+	if (err)
+		return err;
+	fg_h_pin_cpu();
 	if (fg_net_setup()) {
 		printf("FAIL: network namespace setup\n");
 		return 1;
