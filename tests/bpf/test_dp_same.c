@@ -795,6 +795,16 @@ static void s_ps_run(const char *desc, const struct fg_pb_flow *ps, __u8 *xout,
 	s_frame(desc, in, len, xout, xout_len);
 }
 
+/* One step of a flow: s_ps_run described as "<what>: <step>". */
+static void s_step(const char *what, const char *step,
+		   const struct fg_pb_flow *ps)
+{
+	char d[160];
+
+	snprintf(d, sizeof(d), "%s: %s", what, step);
+	s_ps_run(d, ps, NULL, NULL);
+}
+
 /* ---------------------------------------------------------- fixtures */
 
 static void s_fixtures(void)
@@ -834,30 +844,23 @@ static void s_tcp_flow(const char *what, const char *cli, const char *vip,
 			  .dport = vport, .proto = FG_IPPROTO_TCP,
 			  .flags = FG_TCP_SYN, .seq = 1000, .mss = 1,
 			  .vlan = vlan };
-	char d[160];
 
-	snprintf(d, sizeof(d), "%s: syn", what);
-	s_ps_run(d, &p, NULL, NULL);
-	snprintf(d, sizeof(d), "%s: retransmitted syn", what);
-	s_ps_run(d, &p, NULL, NULL);
+	s_step(what, "syn", &p);
+	s_step(what, "retransmitted syn", &p);
 	p.flags = FG_TCP_ACK;
 	p.mss = 0;
 	p.seq = 1001;
 	p.ack = 5001;
-	snprintf(d, sizeof(d), "%s: ack", what);
-	s_ps_run(d, &p, NULL, NULL);
+	s_step(what, "ack", &p);
 	p.flags = FG_TCP_ACK | FG_TCP_PSH;
 	p.plen = 200;
-	snprintf(d, sizeof(d), "%s: data", what);
-	s_ps_run(d, &p, NULL, NULL);
+	s_step(what, "data", &p);
 	p.flags = FG_TCP_ACK | FG_TCP_FIN;
 	p.seq = 1201;
 	p.plen = 0;
-	snprintf(d, sizeof(d), "%s: fin", what);
-	s_ps_run(d, &p, NULL, NULL);
+	s_step(what, "fin", &p);
 	p.flags = FG_TCP_RST;
-	snprintf(d, sizeof(d), "%s: rst", what);
-	s_ps_run(d, &p, NULL, NULL);
+	s_step(what, "rst", &p);
 }
 
 static void s_udp_flow(const char *what, const char *cli, const char *vip,
@@ -902,8 +905,7 @@ static void s_nat_flow(const char *what, const char *cli, const char *vip,
 	S_REQUIRE(ol >= l4 + 4);
 	nport = fg_pb_get_be16(out, l4);
 	if (tcp) {
-		snprintf(d, sizeof(d), "%s: retransmitted syn", what);
-		s_ps_run(d, &p, NULL, NULL);
+		s_step(what, "retransmitted syn", &p);
 	}
 	r = p;
 	r.src = be;
@@ -916,37 +918,29 @@ static void s_nat_flow(const char *what, const char *cli, const char *vip,
 	r.mss = 0;
 	r.plen = tcp ? 0 : 20;
 	r.smac = x_mac[M_NH];
-	snprintf(d, sizeof(d), "%s: backend's reply", what);
-	s_ps_run(d, &r, NULL, NULL);
+	s_step(what, "backend's reply", &r);
 	r.dport = (__u16)(nport ^ 0x4000);
-	snprintf(d, sizeof(d), "%s: reply to a port nobody holds", what);
-	s_ps_run(d, &r, NULL, NULL);
+	s_step(what, "reply to a port nobody holds", &r);
 	r.dport = nport;
 	if (tcp) {
 		p.flags = FG_TCP_ACK;
 		p.mss = 0;
 		p.seq = 7001;
 		p.ack = 90001;
-		snprintf(d, sizeof(d), "%s: ack", what);
-		s_ps_run(d, &p, NULL, NULL);
+		s_step(what, "ack", &p);
 		p.flags = FG_TCP_ACK | FG_TCP_PSH;
 		p.plen = 300;
-		snprintf(d, sizeof(d), "%s: data", what);
-		s_ps_run(d, &p, NULL, NULL);
+		s_step(what, "data", &p);
 		r.flags = FG_TCP_ACK | FG_TCP_PSH;
 		r.seq = 90001;
 		r.plen = 500;
-		snprintf(d, sizeof(d), "%s: backend's data", what);
-		s_ps_run(d, &r, NULL, NULL);
+		s_step(what, "backend's data", &r);
 		p.flags = FG_TCP_ACK | FG_TCP_FIN;
 		p.plen = 0;
-		snprintf(d, sizeof(d), "%s: fin", what);
-		s_ps_run(d, &p, NULL, NULL);
+		s_step(what, "fin", &p);
 	} else {
-		snprintf(d, sizeof(d), "%s: second datagram", what);
-		s_ps_run(d, &p, NULL, NULL);
-		snprintf(d, sizeof(d), "%s: backend's second reply", what);
-		s_ps_run(d, &r, NULL, NULL);
+		s_step(what, "second datagram", &p);
+		s_step(what, "backend's second reply", &r);
 	}
 }
 
