@@ -22,45 +22,16 @@
 #include "fg_dpdk_ctl.h"
 #include "fg_dpdk_ctl_wire.h"
 #include "fg_rules.h"
+#include "test_dpdk_ctl_rules.h"
 
 /* ------------------------------------------------------------- rules */
 
-static struct fg_addr addr4(uint32_t host)
-{
-	struct fg_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = AF_INET;
-	a.a4.s_addr = htonl(host);
-	return a;
-}
-
-/* Service i: VIP 198.18.<i / 250>.<10 + i % 250>:80 (i < 1000 keeps
- * inside 198.18.0.0/15), nb backends 198.19.<i / 25>.<(i % 25) * 10 + j>. */
+/* Service i as test_dpdk_ctl_rules.h numbers it, the three forwarding
+ * modes in turn so every codec path carries some. */
 static void add_svc(struct fg_ruleset *rs, uint32_t i, uint32_t nb)
 {
-	struct fg_rule_service *s;
-	uint32_t j;
-
-	rs->services = realloc(rs->services, (rs->nservices + 1) * sizeof(*s));
-	assert_non_null(rs->services);
-	s = &rs->services[rs->nservices++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "svc-%u", i);
-	s->vip = addr4(0xc6120000U + (i / 250) * 256 + 10 + i % 250);
-	s->port = 80;
-	s->proto = IPPROTO_TCP;
-	s->forward = i % 3 == 0 ? FG_FWD_NAT : i % 3 == 1 ? FG_FWD_DSR_IPIP :
-		     FG_FWD_DSR_GUE;
-	s->nbackends = nb;
-	s->backends = calloc(nb ? nb : 1, sizeof(*s->backends));
-	assert_non_null(s->backends);
-	for (j = 0; j < nb; j++) {
-		s->backends[j].addr = addr4(0xc6130000U + (i / 25) * 256 +
-					    (i % 25) * 10 + j + 1);
-		s->backends[j].port = 8080;
-		s->backends[j].weight = 100;
-	}
+	fg_test_add_svc(rs, i, nb, i % 3 == 0 ? FG_FWD_NAT :
+			i % 3 == 1 ? FG_FWD_DSR_IPIP : FG_FWD_DSR_GUE);
 }
 
 static void add_limit(struct fg_ruleset *rs, const char *name, const char *svc,
@@ -80,7 +51,7 @@ static void add_limit(struct fg_ruleset *rs, const char *name, const char *svc,
 	l->rate = 1000;
 	l->burst = 2000;
 	l->match_src_set = true;
-	l->match_src = addr4(0xc6124000U);
+	l->match_src = fg_test_addr4(0xc6124000U);
 	l->match_src_len = 18;
 	l->match_proto = IPPROTO_TCP;
 	l->match_dport = 80;
@@ -358,7 +329,7 @@ static void two_versions(struct two *t, uint32_t n, uint32_t nb)
 	t->rs.services[2].backends = realloc(t->rs.services[2].backends,
 					     (nb + 1) * sizeof(struct fg_rule_backend));
 	t->rs.services[2].backends[nb] = t->rs.services[2].backends[0];
-	t->rs.services[2].backends[nb].addr = addr4(0xc613ff01U);
+	t->rs.services[2].backends[nb].addr = fg_test_addr4(0xc613ff01U);
 	t->rs.services[2].backends[1].state = FG_BACKEND_DOWN;
 	t->rs.services[2].nbackends = nb + 1;
 	free(t->rs.services[0].backends);

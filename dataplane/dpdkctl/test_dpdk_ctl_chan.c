@@ -33,6 +33,7 @@
 #include "fg_dp_dpdk.h"
 #include "fg_dpdk_ctl.h"
 #include "fg_rules.h"
+#include "test_dpdk_ctl_rules.h"
 
 /* --------------------------------------------------- the "process" */
 
@@ -129,42 +130,16 @@ static void proc_stop(void)
 
 /* ------------------------------------------------------------- rules */
 
-static struct fg_addr addr4(uint32_t host)
-{
-	struct fg_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = AF_INET;
-	a.a4.s_addr = htonl(host);
-	return a;
-}
-
+/* n services of nb backends (test_dpdk_ctl_rules.h), NAT and DSR-IPIP
+ * in turn. */
 static void make_rules(struct fg_ruleset *rs, uint32_t n, uint32_t nb)
 {
-	uint32_t i, j;
+	uint32_t i;
 
 	memset(rs, 0, sizeof(*rs));
-	rs->services = calloc(n + 1, sizeof(*rs->services));
-	assert_non_null(rs->services);
-	for (i = 0; i < n; i++) {
-		struct fg_rule_service *s = &rs->services[i];
-
-		snprintf(s->name, sizeof(s->name), "svc-%u", i);
-		s->vip = addr4(0xc6120000U + (i / 250) * 256 + 10 + i % 250);
-		s->port = 80;
-		s->proto = IPPROTO_TCP;
-		s->forward = i % 2 ? FG_FWD_NAT : FG_FWD_DSR_IPIP;
-		s->nbackends = nb;
-		s->backends = calloc(nb, sizeof(*s->backends));
-		assert_non_null(s->backends);
-		for (j = 0; j < nb; j++) {
-			s->backends[j].addr = addr4(0xc6130000U + (i / 25) * 256 +
-						    (i % 25) * 10 + j + 1);
-			s->backends[j].port = 8080;
-			s->backends[j].weight = 100;
-		}
-	}
-	rs->nservices = n;
+	for (i = 0; i < n; i++)
+		fg_test_add_svc(rs, i, nb,
+				i % 2 ? FG_FWD_NAT : FG_FWD_DSR_IPIP);
 }
 
 static struct fg_boot_config cfg;
