@@ -157,13 +157,17 @@ static const char *fg_fmt_nbackends(const json_t *r, char *buf, size_t size)
 	return buf;
 }
 
+/* The request match of routes and seckill rules (API.md "match"). */
+#define FG_HTTP_MATCH_FIELDS \
+	{ "--host", FG_F_TEXT, "match", "host", NULL }, \
+	{ "--method", FG_F_STR, "match", "method", NULL }, \
+	{ "--path-prefix", FG_F_TEXT, "match", "path_prefix", NULL }, \
+	{ "--path-regex", FG_F_TEXT, "match", "path_regex", NULL },
+
 static const struct fg_field fg_route_fields[] = {
 	{ "--service", FG_F_STR, NULL, "service", NULL },
 	{ "--priority", FG_F_UINT, NULL, "priority", NULL },
-	{ "--host", FG_F_TEXT, "match", "host", NULL },
-	{ "--method", FG_F_STR, "match", "method", NULL },
-	{ "--path-prefix", FG_F_TEXT, "match", "path_prefix", NULL },
-	{ "--path-regex", FG_F_TEXT, "match", "path_regex", NULL },
+	FG_HTTP_MATCH_FIELDS
 	{ "--backend", FG_F_BACKEND, NULL, "backends", NULL },
 };
 
@@ -183,10 +187,7 @@ static const struct fg_field fg_seckill_fields[] = {
 	{ "--stock", FG_F_UINT, NULL, "stock", NULL },
 	{ "--start", FG_F_STR, NULL, "start", NULL },
 	{ "--end", FG_F_STR, NULL, "end", NULL },
-	{ "--host", FG_F_TEXT, "match", "host", NULL },
-	{ "--method", FG_F_STR, "match", "method", NULL },
-	{ "--path-prefix", FG_F_TEXT, "match", "path_prefix", NULL },
-	{ "--path-regex", FG_F_TEXT, "match", "path_regex", NULL },
+	FG_HTTP_MATCH_FIELDS
 };
 
 static const struct fg_col fg_seckill_cols[] = {
