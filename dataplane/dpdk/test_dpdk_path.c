@@ -195,6 +195,19 @@ static void t_expect_verdict(uint32_t got, enum fg_dp_act act, uint32_t arg,
 			 fg_dp_arg(got), act, arg);
 }
 
+/* t_run_expect - one frame through the path, s taken just before it (the
+ * caller may check other counters against s after): the verdict is
+ * act/arg, and of the drop counters only `reason` moved, by one
+ * (FG_REASON_NONE: none moved). The frame after it in out. */
+static void t_run_expect(struct t_snap *s, const uint8_t *in, uint32_t len,
+			 uint8_t *out, uint32_t *out_len, enum fg_dp_act act,
+			 uint32_t arg, unsigned int reason, const char *what)
+{
+	t_snap_take(s);
+	t_expect_verdict(t_run(in, len, out, out_len), act, arg, what);
+	t_drops_delta(s, reason, reason == FG_REASON_NONE ? 0 : 1, what);
+}
+
 /* ------------------------------------------------------- frame makers */
 
 /* Client packets: TCP (flags) or UDP from src:sport to dst:dport, with
@@ -443,10 +456,10 @@ static void test_arp_nd(void **state)
 
 	(void)state;
 	/* A request for a VIP: answered in place from the port's MAC. */
-	t_snap_take(&s);
 	n = t_arp(f, 1, t_cli_mac, "198.18.0.200", (const uint8_t *)"\0\0\0\0\0\0",
 		  "198.18.0.10");
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "arp for vip");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_TX, 0, FG_REASON_NONE,
+		     "arp for vip");
 	assert_int_equal(ol, n);
 	assert_memory_equal(o, t_cli_mac, 6);
 	assert_memory_equal(o + 6, t_port_mac, 6);
@@ -457,7 +470,6 @@ static void test_arp_nd(void **state)
 	assert_memory_equal(o + 32, t_cli_mac, 6);
 	a = t_ip4("198.18.0.200");
 	assert_memory_equal(o + 38, &a, 4);
-	t_drops_delta(&s, FG_REASON_NONE, 0, "arp for vip");
 
 	/* For the tunnel address too; for another address: the kernel's. */
 	n = t_arp(f, 1, t_cli_mac, "198.18.0.200", (const uint8_t *)"\0\0\0\0\0\0",
@@ -520,9 +532,8 @@ static void test_no_neigh(void **state)
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.100", 40000, "198.18.0.15",
 		  80, FG_TCP_SYN, 0, NULL);
 	/* The first packet goes out as the ARP request for the backend. */
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "no neigh 1");
-	t_drops_delta(&s, FG_DROP_NO_NEIGH, 1, "no neigh 1");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_TX, 0, FG_DROP_NO_NEIGH,
+		     "no neigh 1");
 	assert_int_equal(ol, 60);
 	assert_memory_equal(o, "\xff\xff\xff\xff\xff\xff", 6);
 	assert_memory_equal(o + 6, t_port_mac, 6);
@@ -533,15 +544,12 @@ static void test_no_neigh(void **state)
 	a = t_ip4("198.19.0.9");
 	assert_memory_equal(o + 38, &a, 4);
 	/* The next, within the retry time: dropped, nothing asked. */
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_DROP, FG_DROP_NO_NEIGH,
-			 "no neigh 2");
-	t_drops_delta(&s, FG_DROP_NO_NEIGH, 1, "no neigh 2");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_DROP, FG_DROP_NO_NEIGH,
+		     FG_DROP_NO_NEIGH, "no neigh 2");
 	/* Answered: forwarded. */
 	t_learn4("198.19.0.9", t_be_mac);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "no neigh 3");
-	t_drops_delta(&s, FG_REASON_NONE, 0, "no neigh 3");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_TX, 0, FG_REASON_NONE,
+		     "no neigh 3");
 	assert_memory_equal(o, t_be_mac, 6);
 }
 
@@ -557,9 +565,7 @@ static void t_dsr(int family, int tcp, const char *src, const char *vip,
 
 	n = t_pkt(f, &pb, family, tcp, src, 40001, vip, dport,
 		  tcp ? FG_TCP_SYN : 0, 20, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, what);
-	t_drops_delta(&s, FG_REASON_NONE, 0, what);
+	t_run_expect(&s, f, n, o, &ol, FG_DP_TX, 0, FG_REASON_NONE, what);
 	el = t_exp_encap(e, f, n, (uint32_t)pb.l3_off, (uint32_t)(n - pb.l3_off),
 			 be_family, be, gue_port, t_be_mac);
 	t_bytes_equal(o, ol, e, el, what);
@@ -665,10 +671,8 @@ static void test_too_big(void **state)
 	/* Without DF: dropped, no_route, as the XDP program does. */
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.100", 44101, "198.18.0.10",
 		  80, FG_TCP_ACK, 1460, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_DROP, FG_DROP_NO_ROUTE,
-			 "ipv4 too big without DF");
-	t_drops_delta(&s, FG_DROP_NO_ROUTE, 1, "ipv4 too big without DF");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_DROP, FG_DROP_NO_ROUTE,
+		     FG_DROP_NO_ROUTE, "ipv4 too big without DF");
 	/* One byte under: encapsulated as usual. */
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.100", 44102, "198.18.0.10",
 		  80, FG_TCP_ACK, 1440, NULL);
@@ -689,9 +693,8 @@ static void test_nat(void **state)
 	/* Forward: client -> VIP becomes SNAT -> backend:8080. */
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.100", 40002, "198.18.0.13",
 		  80, FG_TCP_SYN, 0, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "nat forward");
-	t_drops_delta(&s, FG_REASON_NONE, 0, "nat forward");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_TX, 0, FG_REASON_NONE,
+		     "nat forward");
 	assert_int_equal(ol, n);
 	assert_memory_equal(o, t_be_mac, 6);
 	assert_memory_equal(o + 6, t_port_mac, 6);
@@ -713,9 +716,8 @@ static void test_nat(void **state)
 	 * client, routed to the client side through the gateway. */
 	n = t_pkt(r, &pb, FG_AF_INET, 1, "198.19.0.3", 8080, "198.19.255.2",
 		  nat_port, FG_TCP_SYN | FG_TCP_ACK, 10, t_be_mac);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(r, n, o, &rl), FG_DP_TX, 0, "nat reverse");
-	t_drops_delta(&s, FG_REASON_NONE, 0, "nat reverse");
+	t_run_expect(&s, r, n, o, &rl, FG_DP_TX, 0, FG_REASON_NONE,
+		     "nat reverse");
 	assert_memory_equal(o, t_gw_mac, 6);
 	a = t_ip4("198.18.0.13");
 	assert_memory_equal(o + 26, &a, 4);
@@ -734,9 +736,8 @@ static void test_nat(void **state)
 	/* A reverse packet for a port nobody holds: no service, the kernel's. */
 	n = t_pkt(r, &pb, FG_AF_INET, 1, "198.19.0.3", 8080, "198.19.255.2",
 		  (uint16_t)(nat_port ^ 1), FG_TCP_ACK, 0, t_be_mac);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(r, n, o, &rl), FG_DP_EXCEPTION, 0, "nat stray");
-	t_drops_delta(&s, FG_DROP_NO_SERVICE, 1, "nat stray");
+	t_run_expect(&s, r, n, o, &rl, FG_DP_EXCEPTION, 0, FG_DROP_NO_SERVICE,
+		     "nat stray");
 
 	/* IPv6 UDP both ways. */
 	n = t_pkt(f, &pb, FG_AF_INET6, 0, "2001:db8::100", 40003, "2001:db8::13",
@@ -767,10 +768,8 @@ static void test_limits(void **state)
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.101", 40004, "198.18.0.30",
 		  80, FG_TCP_SYN, 0, NULL);
 	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "limit first");
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_DROP, FG_DROP_LIMITED,
-			 "limit second");
-	t_drops_delta(&s, FG_DROP_LIMITED, 1, "limit second");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_DROP, FG_DROP_LIMITED,
+		     FG_DROP_LIMITED, "limit second");
 	assert_int_equal(fg_dp_lcore_counters(t_lc)->limit[id].limited, 1);
 	assert_int_equal(fg_dp_lcore_counters(t_lc)->limit[id].passed, 1);
 
@@ -778,9 +777,8 @@ static void test_limits(void **state)
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.101", 40005, "198.18.0.36",
 		  80, FG_TCP_SYN, 0, NULL);
 	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "reset first");
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_TX, 0, "reset second");
-	t_drops_delta(&s, FG_DROP_LIMITED, 1, "reset second");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_TX, 0, FG_DROP_LIMITED,
+		     "reset second");
 	assert_int_equal(ol, 54);
 	assert_memory_equal(o, t_cli_mac, 6);
 	assert_memory_equal(o + 6, t_port_mac, 6);
@@ -805,16 +803,12 @@ static void test_flood_guard(void **state)
 	(void)state;
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.102", 40006, "198.18.0.14",
 		  80, FG_TCP_SYN, 0, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_DROP, FG_DROP_FLOOD_GUARD,
-			 "syn no backend");
-	t_drops_delta(&s, FG_DROP_FLOOD_GUARD, 1, "syn no backend");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_DROP, FG_DROP_FLOOD_GUARD,
+		     FG_DROP_FLOOD_GUARD, "syn no backend");
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.102", 40006, "198.18.0.14",
 		  80, FG_TCP_ACK, 0, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_DROP, FG_DROP_NO_BACKEND,
-			 "ack no backend");
-	t_drops_delta(&s, FG_DROP_NO_BACKEND, 1, "ack no backend");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_DROP, FG_DROP_NO_BACKEND,
+		     FG_DROP_NO_BACKEND, "ack no backend");
 }
 
 static void test_exception(void **state)
@@ -828,16 +822,14 @@ static void test_exception(void **state)
 	/* To no VIP: untouched to the exception port, counted no_service. */
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.103", 22222, "198.18.0.250",
 		  22, FG_TCP_SYN, 8, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_EXCEPTION, 0, "non-vip");
-	t_drops_delta(&s, FG_DROP_NO_SERVICE, 1, "non-vip");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_EXCEPTION, 0, FG_DROP_NO_SERVICE,
+		     "non-vip");
 	t_bytes_equal(o, ol, f, n, "non-vip untouched");
 	/* To a VIP on a port it does not serve: the same. */
 	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.103", 22222, "198.18.0.10",
 		  22, FG_TCP_SYN, 8, NULL);
-	t_snap_take(&s);
-	t_expect_verdict(t_run(f, n, o, &ol), FG_DP_EXCEPTION, 0, "vip port 22");
-	t_drops_delta(&s, FG_DROP_NO_SERVICE, 1, "vip port 22");
+	t_run_expect(&s, f, n, o, &ol, FG_DP_EXCEPTION, 0, FG_DROP_NO_SERVICE,
+		     "vip port 22");
 	t_bytes_equal(o, ol, f, n, "vip port 22 untouched");
 }
 
@@ -878,7 +870,7 @@ static int t_fx_one(const char *desc, const uint8_t *f, uint32_t len,
 	static uint8_t o[4096], e[4096];
 	enum fg_dp_act act;
 	unsigned int reason;
-	uint32_t arg, v, ol, el;
+	uint32_t arg, ol, el;
 	struct fg_pkt p;
 	struct t_snap s;
 	char what[160];
@@ -887,10 +879,7 @@ static int t_fx_one(const char *desc, const uint8_t *f, uint32_t len,
 	snprintf(what, sizeof(what), "fixture \"%s\" cut to %u", desc, cut);
 	rc = fg_parse(f, f + len, &p);
 	t_fx_expect(rc, &p, &act, &arg, &reason);
-	t_snap_take(&s);
-	v = t_run(f, len, o, &ol);
-	t_expect_verdict(v, act, arg, what);
-	t_drops_delta(&s, reason, reason == FG_REASON_NONE ? 0 : 1, what);
+	t_run_expect(&s, f, len, o, &ol, act, arg, reason, what);
 	if (act == FG_DP_EXCEPTION)
 		t_bytes_equal(o, ol, f, len, what);
 	if (act != FG_DP_TX)
