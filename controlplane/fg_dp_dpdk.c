@@ -152,6 +152,16 @@ static bool fg_dd_channel_error(int rc)
 	       rc == -EPROTONOSUPPORT || rc == -ECONNREFUSED || rc == -ENOENT;
 }
 
+/* After a failed exchange: a channel failure leaves the connection in
+ * no known state, so it is dropped (the next call connects again); an
+ * answer the process gave keeps it. Returns rc. */
+static int fg_dd_failed(struct fg_dp_dpdk *d, int rc)
+{
+	if (fg_dd_channel_error(rc))
+		fg_dd_drop(d);
+	return rc;
+}
+
 /*
  * Push set s (whole, or as the change from the mirror when the process
  * holds it) and wait for the ACK of its version. 0 or -errno with a
@@ -201,8 +211,8 @@ again:
 		 * was recorded for: a new version has none until told. */
 		d->hello.has_origin = false;
 		d->ctr_ok = false;
-	} else if (fg_dd_channel_error(rc)) {
-		fg_dd_drop(d);
+	} else {
+		fg_dd_failed(d, rc);
 	}
 	fg_dpdk_ctl_buf_free(&b);
 	return rc;
@@ -303,8 +313,7 @@ static int fg_dd_connect(struct fg_dp_dpdk *d, char *what, size_t wlen,
 		if (!rc)
 			rc = fg_dd_adopt(d, s, err, errlen);
 		if (rc) {
-			if (fg_dd_channel_error(rc))
-				fg_dd_drop(d);
+			fg_dd_failed(d, rc);
 			fg_dpdk_ctl_set_free(s);
 			if (what && wlen)
 				snprintf(what, wlen, "could not adopt version %llu "
@@ -773,8 +782,7 @@ static int fg_dd_stats(struct fg_dp_dpdk *d)
 	if (!rc)
 		rc = fg_dpdk_ctl_client_stats(d->cl, d->ctr, err, sizeof(err));
 	if (rc) {
-		if (fg_dd_channel_error(rc))
-			fg_dd_drop(d);
+		fg_dd_failed(d, rc);
 		d->ctr_ok = false;
 		d->ctr_fail_rc = rc;
 		d->ctr_fail_at = fg_dd_ms();
@@ -785,19 +793,23 @@ static int fg_dd_stats(struct fg_dp_dpdk *d)
 	return 0;
 }
 
+/* The fresh counters (fg_dd_stats) for the object the compiler gave id
+ * to: 0, id itself when the name is unknown (< 0), or -errno. */
+static int fg_dd_stats_of(struct fg_dp_dpdk *d, int id)
+{
+	return id < 0 ? id : fg_dd_stats(d);
+}
+
 static int fg_dd_svc_stats(struct fg_dataplane *dp, const char *service,
 			   struct fg_counter *out)
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
-	int id = fg_compiler_service_id(d->comp, service), rc;
+	int id = fg_compiler_service_id(d->comp, service);
+	int rc = fg_dd_stats_of(d, id);
 
-	if (id < 0)
-		return id;
-	rc = fg_dd_stats(d);
-	if (rc)
-		return rc;
-	*out = d->ctr->svc[id];
-	return 0;
+	if (!rc)
+		*out = d->ctr->svc[id];
+	return rc;
 }
 
 static int fg_dd_be_stats(struct fg_dataplane *dp, const char *service,
@@ -805,30 +817,24 @@ static int fg_dd_be_stats(struct fg_dataplane *dp, const char *service,
 			  struct fg_counter *out)
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
-	int id = fg_compiler_backend_id(d->comp, service, addr, port), rc;
+	int id = fg_compiler_backend_id(d->comp, service, addr, port);
+	int rc = fg_dd_stats_of(d, id);
 
-	if (id < 0)
-		return id;
-	rc = fg_dd_stats(d);
-	if (rc)
-		return rc;
-	*out = d->ctr->be[id];
-	return 0;
+	if (!rc)
+		*out = d->ctr->be[id];
+	return rc;
 }
 
 static int fg_dd_lim_stats(struct fg_dataplane *dp, const char *limit,
 			   struct fg_limit_counter *out)
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
-	int id = fg_compiler_limit_id(d->comp, limit), rc;
+	int id = fg_compiler_limit_id(d->comp, limit);
+	int rc = fg_dd_stats_of(d, id);
 
-	if (id < 0)
-		return id;
-	rc = fg_dd_stats(d);
-	if (rc)
-		return rc;
-	*out = d->ctr->limit[id];
-	return 0;
+	if (!rc)
+		*out = d->ctr->limit[id];
+	return rc;
 }
 
 static int fg_dd_drops(struct fg_dataplane *dp, uint64_t out[FG_DROP_REASON_MAX])
@@ -885,11 +891,8 @@ static int fg_dd_set_origin(struct fg_dataplane *dp, const struct fg_dp_origin *
 	if (!rc)
 		rc = fg_dpdk_ctl_client_origin(d->cl, o->cluster_id, o->revision,
 					       err, sizeof(err));
-	if (rc) {
-		if (fg_dd_channel_error(rc))
-			fg_dd_drop(d);
-		return rc;
-	}
+	if (rc)
+		return fg_dd_failed(d, rc);
 	d->hello.has_origin = o->cluster_id || o->revision;
 	d->hello.cluster_id = o->cluster_id;
 	d->hello.revision = o->revision;
