@@ -324,37 +324,60 @@ int fg_dpdk_ctl_client_push(struct fg_dpdk_ctl_client *c, int type,
 	return 0;
 }
 
-int fg_dpdk_ctl_client_stats(struct fg_dpdk_ctl_client *c,
-			     struct fg_dpdk_ctl_counters *out, char *err,
-			     size_t errlen)
+/* A decoder of the chunked body of n bytes at p into out: 0 or -errno
+ * with a message. */
+typedef int (*fg_cli_decode_fn)(const void *p, size_t n, void *out,
+				char *err, size_t errlen);
+
+/*
+ * Send an empty request of `type`, take its chunked answer of type `want`
+ * and decode the body into out. The reassembled body is let go of either
+ * way, so a big STATE does not stay held between requests. Returns 0,
+ * fg_cli_request's -errno, or decode's.
+ */
+static int fg_cli_fetch(struct fg_dpdk_ctl_client *c, uint8_t type,
+			uint8_t want, fg_cli_decode_fn decode, void *out,
+			char *err, size_t errlen)
 {
 	struct fg_dpdk_ctl_hdr h;
 	int rc;
 
-	rc = fg_cli_request(c, FG_DPDK_CTL_STATS_REQ, NULL, FG_DPDK_CTL_STATS, &h,
-			    err, errlen);
+	rc = fg_cli_request(c, type, NULL, want, &h, err, errlen);
 	if (!rc)
-		rc = fg_dpdk_ctl_decode_stats(c->rx.b.p, c->rx.b.len, out, err,
-					      errlen) ? -EPROTO : 0;
+		rc = decode(c->rx.b.p, c->rx.b.len, out, err, errlen);
 	fg_dpdk_ctl_rx_reset(&c->rx);
 	return rc;
+}
+
+/* A STATS body that does not decode is the server breaking the
+ * protocol: -EPROTO, as for any malformed answer. */
+static int fg_cli_decode_stats(const void *p, size_t n, void *out, char *err,
+			       size_t errlen)
+{
+	return fg_dpdk_ctl_decode_stats(p, n, out, err, errlen) ? -EPROTO : 0;
+}
+
+static int fg_cli_decode_state(const void *p, size_t n, void *out, char *err,
+			       size_t errlen)
+{
+	return fg_dpdk_ctl_decode_full(p, n, out, err, errlen);
+}
+
+int fg_dpdk_ctl_client_stats(struct fg_dpdk_ctl_client *c,
+			     struct fg_dpdk_ctl_counters *out, char *err,
+			     size_t errlen)
+{
+	return fg_cli_fetch(c, FG_DPDK_CTL_STATS_REQ, FG_DPDK_CTL_STATS,
+			    fg_cli_decode_stats, out, err, errlen);
 }
 
 int fg_dpdk_ctl_client_state(struct fg_dpdk_ctl_client *c,
 			     struct fg_dpdk_ctl_set **out, char *err,
 			     size_t errlen)
 {
-	struct fg_dpdk_ctl_hdr h;
-	int rc;
-
 	*out = NULL;
-	rc = fg_cli_request(c, FG_DPDK_CTL_STATE_REQ, NULL, FG_DPDK_CTL_STATE, &h,
-			    err, errlen);
-	if (!rc)
-		rc = fg_dpdk_ctl_decode_full(c->rx.b.p, c->rx.b.len, out, err,
-					     errlen);
-	fg_dpdk_ctl_rx_reset(&c->rx);
-	return rc;
+	return fg_cli_fetch(c, FG_DPDK_CTL_STATE_REQ, FG_DPDK_CTL_STATE,
+			    fg_cli_decode_state, out, err, errlen);
 }
 
 int fg_dpdk_ctl_client_origin(struct fg_dpdk_ctl_client *c, uint64_t cluster_id,
