@@ -240,6 +240,26 @@ int fg_h_enter(void)
 	return 0;
 }
 
+int fg_h_run(int prog, int ifindex, const __u8 *in, __u32 len, __u8 *out,
+	     __u32 cap, __u32 *out_len, __u32 *verdict)
+{
+	struct xdp_md ctx = {
+		.data = 0, .data_end = len, .ingress_ifindex = (__u32)ifindex,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = in, .data_size_in = len,
+		.data_out = out, .data_size_out = cap,
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		.repeat = 1);
+	int err = bpf_prog_test_run_opts(prog, &o);
+
+	if (err)
+		return err;
+	*out_len = o.data_size_out;
+	*verdict = o.retval;
+	return 0;
+}
+
 void fg_h_pin_cpu(void)
 {
 	cpu_set_t set;

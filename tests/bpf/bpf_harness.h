@@ -108,6 +108,15 @@ struct floodgate_bpf;
  */
 int fg_h_enter(void);
 
+/*
+ * fg_h_run - run the frame in[0..len) once through XDP program prog as
+ * received on ifindex. Returns 0 or the kernel's -errno; *verdict and
+ * the frame after the program (at most cap bytes) in out, its length in
+ * *out_len.
+ */
+int fg_h_run(int prog, int ifindex, const __u8 *in, __u32 len, __u8 *out,
+	     __u32 cap, __u32 *out_len, __u32 *verdict);
+
 /* fg_h_pin_cpu - pin the calling thread to the CPU it runs on: the
  * per-CPU LRU lists of fg_nat and fg_nat_syn then behave as one. */
 void fg_h_pin_cpu(void);

@@ -465,22 +465,8 @@ static void x_snap(struct s_ctr *s)
 static int x_run(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,
 		 __u32 *verdict)
 {
-	struct xdp_md ctx = {
-		.data = 0, .data_end = len,
-		.ingress_ifindex = (__u32)g.ifindex,
-	};
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in, .data_size_in = len,
-		.data_out = out, .data_size_out = S_PKT_MAX,
-		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		.repeat = 1);
-	int err = bpf_prog_test_run_opts(g.fd.prog, &o);
-
-	if (err)
-		return err;
-	*out_len = o.data_size_out;
-	*verdict = o.retval;
-	return 0;
+	return fg_h_run(g.fd.prog, g.ifindex, in, len, out, S_PKT_MAX, out_len,
+			verdict);
 }
 
 /* ------------------------------------------------------------- DPDK */

@@ -571,23 +571,10 @@ static void fg_snap_check(const struct fg_snap *a, const struct fg_snap *b,
 /* ---------------------------------------------------------- test runs */
 
 static int fg_run(const __u8 *in, __u32 len, __u8 *out, __u32 *out_len,
-		  __u32 *verdict)
+		 __u32 *verdict)
 {
-	struct xdp_md ctx = {
-		.data = 0, .data_end = len, .ingress_ifindex = (__u32)g.ifindex,
-	};
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in, .data_size_in = len,
-		.data_out = out, .data_size_out = FG_PKT_MAX,
-		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		.repeat = 1);
-	int err = bpf_prog_test_run_opts(g.fd.prog, &o);
-
-	if (err)
-		return err;
-	*out_len = o.data_size_out;
-	*verdict = o.retval;
-	return 0;
+	return fg_h_run(g.fd.prog, g.ifindex, in, len, out, FG_PKT_MAX, out_len,
+			verdict);
 }
 
 static const char *fg_verdict_name(__u32 v)
