@@ -252,68 +252,15 @@ static uint32_t t_pkt(uint8_t *buf, struct fg_pb *pb, int family, int tcp,
 static uint32_t t_arp(uint8_t *buf, uint16_t oper, const uint8_t *sha,
 		      const char *spa, const uint8_t *tha, const char *tpa)
 {
-	__be32 s = t_ip4(spa), t = t_ip4(tpa);
-
-	memset(buf, 0, 60);
-	memcpy(buf, oper == 1 ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff" :
-	       t_port_mac, 6);
-	memcpy(buf + 6, sha, 6);
-	buf[12] = 0x08;
-	buf[13] = 0x06;
-	buf[14] = 0; buf[15] = 1; buf[16] = 0x08; buf[17] = 0;
-	buf[18] = 6; buf[19] = 4; buf[20] = 0; buf[21] = (uint8_t)oper;
-	memcpy(buf + 22, sha, 6);
-	memcpy(buf + 28, &s, 4);
-	memcpy(buf + 32, tha, 6);
-	memcpy(buf + 38, &t, 4);
-	return 60;
-}
-
-/* t_icmp6_sum - the ICMPv6 checksum a receiver computes over the frame's
- * IPv6 packet at off 14 (0 when right). */
-static uint16_t t_icmp6_sum(const uint8_t *f)
-{
-	uint32_t plen = fg_pb_get_be16(f, 18), sum;
-	uint8_t ph[8] = { 0 };
-
-	ph[2] = (uint8_t)(plen >> 8);
-	ph[3] = (uint8_t)plen;
-	ph[7] = 58;
-	sum = fg_pb_csum_add(0, f + 22, 32);
-	sum = fg_pb_csum_add(sum, ph, 8);
-	sum = fg_pb_csum_add(sum, f + 54, plen);
-	return fg_pb_csum_fold(sum);
+	return fg_pb_arp(buf, oper, oper == 1 ? NULL : t_port_mac, sha, spa,
+			 tha, tpa);
 }
 
 /* t_na - a neighbour advertisement from target at mac to one of ours. */
 static uint32_t t_na(uint8_t *buf, const char *target, const uint8_t *mac,
 		     const char *to)
 {
-	__be32 tg[4], dst[4];
-	uint16_t c;
-
-	t_ip6(target, tg);
-	t_ip6(to, dst);
-	memset(buf, 0, 86);
-	memcpy(buf, t_port_mac, 6);
-	memcpy(buf + 6, mac, 6);
-	buf[12] = 0x86;
-	buf[13] = 0xdd;
-	buf[14] = 0x60;
-	buf[19] = 32;
-	buf[20] = 58;
-	buf[21] = 255;
-	memcpy(buf + 22, tg, 16);
-	memcpy(buf + 38, dst, 16);
-	buf[54] = 136;
-	buf[58] = 0x60;
-	memcpy(buf + 62, tg, 16);
-	buf[78] = 2;
-	buf[79] = 1;
-	memcpy(buf + 80, mac, 6);
-	c = t_icmp6_sum(buf);
-	fg_pb_put_be16(buf, 56, c);
-	return 86;
+	return fg_pb_nd(buf, 136, t_port_mac, mac, target, target, to, mac);
 }
 
 static void t_learn4(const char *ip, const uint8_t *mac)
@@ -504,7 +451,7 @@ static void test_arp_nd(void **state)
 		memcpy(f + 62, tg, 16);
 		f[78] = 1; f[79] = 1;
 		memcpy(f + 80, t_cli_mac, 6);
-		c = t_icmp6_sum(f);
+		c = fg_pb_icmp6_sum(f);
 		fg_pb_put_be16(f, 56, c);
 		t_expect_verdict(t_run(f, 86, o, &ol), FG_DP_TX, 0, "ns for snat6");
 		assert_int_equal(ol, 86);
@@ -516,7 +463,7 @@ static void test_arp_nd(void **state)
 		assert_memory_equal(o + 62, tg, 16);
 		assert_int_equal(o[78], 2);
 		assert_memory_equal(o + 80, t_port_mac, 6);
-		assert_int_equal(t_icmp6_sum(o), 0);
+		assert_int_equal(fg_pb_icmp6_sum(o), 0);
 	}
 }
 

@@ -1380,44 +1380,9 @@ static void s_too_big(void)
 /* An ARP frame: oper from sha/spa about tpa, in the XDP environment. */
 static __u32 s_arp(__u8 *f, __u16 oper, const char *spa, const char *tpa)
 {
-	__u8 a[16];
-
-	memset(f, 0, 60);
-	if (oper == 1)
-		memset(f, 0xff, 6);
-	else
-		memcpy(f, x_mac[M_IF], 6);
-	memcpy(f + 6, x_mac[M_PEER], 6);
-	f[12] = 0x08;
-	f[13] = 0x06;
-	f[15] = 1;
-	f[16] = 0x08;
-	f[18] = 6;
-	f[19] = 4;
-	f[21] = (__u8)oper;
-	memcpy(f + 22, x_mac[M_PEER], 6);
-	fg_pb_addr(spa, a);
-	memcpy(f + 28, a, 4);
-	if (oper == 2)
-		memcpy(f + 32, x_mac[M_IF], 6);
-	fg_pb_addr(tpa, a);
-	memcpy(f + 38, a, 4);
-	return 60;
-}
-
-/* ICMPv6 checksum of the frame's IPv6 packet at 14 (0 when right). */
-static __u16 s_icmp6_sum(const __u8 *f)
-{
-	__u32 plen = fg_pb_get_be16(f, 18), sum;
-	__u8 ph[8] = { 0 };
-
-	ph[2] = (__u8)(plen >> 8);
-	ph[3] = (__u8)plen;
-	ph[7] = 58;
-	sum = fg_pb_csum_add(0, f + 22, 32);
-	sum = fg_pb_csum_add(sum, ph, 8);
-	sum = fg_pb_csum_add(sum, f + 54, plen);
-	return fg_pb_csum_fold(sum);
+	return fg_pb_arp(f, oper, oper == 1 ? NULL : x_mac[M_IF],
+			 x_mac[M_PEER], spa, oper == 2 ? x_mac[M_IF] : NULL,
+			 tpa);
 }
 
 /* A neighbour solicitation (type 135, to the solicited-node group of
@@ -1425,42 +1390,8 @@ static __u16 s_icmp6_sum(const __u8 *f)
 static __u32 s_nd(__u8 *f, __u8 type, const char *src, const char *target,
 		  const char *dst, const __u8 *lla)
 {
-	__u8 t[16], a[16];
-
-	memset(f, 0, 86);
-	fg_pb_addr(target, t);
-	if (type == 135) {
-		memcpy(f, "\x33\x33\xff", 3);
-		memcpy(f + 3, t + 13, 3);
-	} else {
-		memcpy(f, x_mac[M_IF], 6);
-	}
-	memcpy(f + 6, x_mac[M_PEER], 6);
-	f[12] = 0x86;
-	f[13] = 0xdd;
-	f[14] = 0x60;
-	f[19] = 32;
-	f[20] = 58;
-	f[21] = 255;
-	fg_pb_addr(src, a);
-	memcpy(f + 22, a, 16);
-	if (type == 135) {
-		static const __u8 sn[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
-
-		memcpy(f + 38, sn, 13);
-		memcpy(f + 51, t + 13, 3);
-	} else {
-		fg_pb_addr(dst, a);
-		memcpy(f + 38, a, 16);
-		f[58] = 0x60;
-	}
-	f[54] = type;
-	memcpy(f + 62, t, 16);
-	f[78] = type == 135 ? 1 : 2;
-	f[79] = 1;
-	memcpy(f + 80, lla, 6);
-	fg_pb_put_be16(f, 56, s_icmp6_sum(f));
-	return 86;
+	return fg_pb_nd(f, type, x_mac[M_IF], x_mac[M_PEER], src, target, dst,
+			lla);
 }
 
 static void s_arp_nd(void)
