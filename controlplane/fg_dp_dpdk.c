@@ -1182,6 +1182,10 @@ int fg_dp_dpdk_step(struct fg_dataplane *dp, char *msg, size_t msglen,
 		return FG_DD_POLL_MS;
 
 	case FG_DD_DOWN:
+		/* The channel can break while our child is still dying:
+		 * collect it once it has ended, so that its end is told
+		 * (last_exit) and no zombie outlives it. */
+		fg_dd_reap(d);
 		if (now < d->next_at)
 			return (int)(d->next_at - now);
 		if (d->mode == FG_BOOT_DPDK_ATTACH) {
