@@ -404,8 +404,8 @@ FG_INLINE int fg_parse_ip4(const void *data, const void *data_end,
 	pkt->family = FG_AF_INET;
 	pkt->ttl = iph->ttl;
 	pkt->l4_proto = iph->protocol;
-	pkt->src[0] = iph->saddr;
-	pkt->dst[0] = iph->daddr;
+	fg_addr16_set4(pkt->src, iph->saddr);
+	fg_addr16_set4(pkt->dst, iph->daddr);
 	pkt->l3_len = (__u16)tot_len;
 	if (hlen > sizeof(*iph))
 		pkt->flags |= FG_PKT_F_IP4_OPTS;
