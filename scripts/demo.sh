@@ -144,7 +144,7 @@ if [ "$DATAPLANE" = dpdk ]; then
 		--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1 \
 		--vdev net_af_xdp0,iface=eth0 -- \
 		--control "$WORK/run/dpdk.sock" --seed-file "$WORK/run/seed" \
-		--mbufs 16384 --tunnel-src4 198.19.255.1 \
+		--tunnel-src4 198.19.255.1 \
 		--route 198.19.0.0/16@0 --route 198.18.0.0/24@0 \
 		>"$WORK/floodgate-dpdk.log" 2>&1 &
 	DPDK_PID=$!

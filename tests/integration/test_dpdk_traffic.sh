@@ -125,7 +125,7 @@ web_body() {
 DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
 	--vdev net_af_xdp0,iface=eth0,start_queue=0,queue_count=1 --
 	--seed-file "$TMP/run/seed" --state-file "$TMP/run/state"
-	--mbufs 16384 --idle-polls 200 --idle-sleep-us 200
+	--idle-polls 200 --idle-sleep-us 200
 	--tunnel-src4 198.19.255.1 --tunnel-src6 2001:db8:19::ff:1
 	--route 198.19.0.0/16@0 --route 198.18.0.0/24@0
 	--route 2001:db8:19::/64@0 --route 2001:db8:18::/64@0)
