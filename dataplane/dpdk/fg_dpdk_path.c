@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +61,17 @@ struct fg_dp_be_route {
 	uint8_t family;
 };
 
+/* A next hop some backend is reached through, once per (port, family,
+ * address): what fg_dp_resolve asks for before a packet needs it. The
+ * layout has no holes, so two compare equal by memcmp. */
+struct fg_dp_nexthop {
+	__be32 nh[4];
+	uint16_t port;
+	uint8_t family;
+	uint8_t pad;
+};
+_Static_assert(sizeof(struct fg_dp_nexthop) == 20, "nexthop size");
+
 /* An address the appliance answers ARP/ND for. */
 struct fg_dp_own {
 	__be32 addr[4];
@@ -79,6 +91,8 @@ struct fg_dp_tables {
 	struct fg_limit *limits;        /* FG_LIMIT_MAX, by limit id */
 	struct fg_svc_slot *svc;        /* FG_SVC_SLOTS */
 	struct fg_dp_own *own;          /* FG_DP_OWN_SLOTS */
+	struct fg_dp_nexthop *nexthop;  /* distinct, sorted */
+	uint32_t nnexthops;
 };
 
 struct fg_dp_buckets {
@@ -424,6 +438,7 @@ void fg_dp_tables_free(struct fg_dp_tables *t)
 	rte_free(t->ring);
 	rte_free(t->be);
 	rte_free(t->be_route);
+	rte_free(t->nexthop);
 	rte_free(t->limits);
 	rte_free(t->svc);
 	rte_free(t->own);
@@ -438,6 +453,44 @@ uint64_t fg_dp_tables_version(const struct fg_dp_tables *t)
 const struct fg_dp_settings *fg_dp_tables_settings(const struct fg_dp_tables *t)
 {
 	return &t->s;
+}
+
+static int fg_dp_nexthop_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct fg_dp_nexthop));
+}
+
+/* fg_dp_nexthops - t->nexthop: the distinct next hops of cp's routed
+ * backends (their be_route entries filled), sorted. Returns 0 or -1 (no
+ * memory). */
+static int fg_dp_nexthops(struct fg_dp_tables *t, const struct fg_compiled *cp,
+			  int socket)
+{
+	struct fg_dp_nexthop *h;
+	uint32_t i, n = 0;
+
+	h = rte_zmalloc_socket("fg_nexthop", (cp->nbackends ? cp->nbackends : 1) *
+			       sizeof(*h), RTE_CACHE_LINE_SIZE, socket);
+	if (!h)
+		return -1;
+	for (i = 0; i < cp->nbackends; i++) {
+		const struct fg_dp_be_route *r = &t->be_route[cp->backends[i].id];
+
+		if (!r->ok)
+			continue;
+		memcpy(h[n].nh, r->nh, 16);
+		h[n].port = r->port;
+		h[n].family = r->family;
+		n++;
+	}
+	qsort(h, n, sizeof(*h), fg_dp_nexthop_cmp);
+	t->nnexthops = 0;
+	for (i = 0; i < n; i++)
+		if (!t->nnexthops ||
+		    fg_dp_nexthop_cmp(&h[t->nnexthops - 1], &h[i]))
+			h[t->nnexthops++] = h[i];
+	t->nexthop = h;
+	return 0;
 }
 
 struct fg_dp_tables *fg_dp_tables_new(const struct fg_compiled *cp,
@@ -503,6 +556,8 @@ struct fg_dp_tables *fg_dp_tables_new(const struct fg_compiled *cp,
 		r->ok = (uint8_t)fg_dp_route_lookup(&t->s, b->val.family,
 						    b->val.addr, &r->port, r->nh);
 	}
+	if (fg_dp_nexthops(t, cp, socket))
+		goto nomem;
 	for (i = 0; i < cp->nlimits; i++) {
 		const struct fg_limit *l = &cp->limits[i].val;
 
@@ -1121,6 +1176,30 @@ int fg_dp_learn(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 }
 
 /*
+ * fg_dp_ask - make m the ARP request / neighbour solicitation for next hop
+ * nh of port (n: its entry, or NULL when it has none yet), unless one was
+ * sent within FG_DP_NEIGH_RETRY_NS. Returns 0 when m is to be sent (the
+ * entry then asked, counted), -1 when not (m untouched, or no source
+ * address to ask from).
+ */
+static int fg_dp_ask(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
+		     struct rte_mbuf *m, uint16_t port, int family,
+		     const __be32 *nh, struct fg_dp_neigh *n, uint64_t now)
+{
+	if (!n)
+		n = fg_dp_neigh_find(lc, port, family, nh, 1);
+	if (n->state == FG_DP_N_ASKED && now - n->asked_ns < FG_DP_NEIGH_RETRY_NS)
+		return -1;
+	if (fg_dp_solicit(t, m, port, family, nh))
+		return -1;
+	n->state = FG_DP_N_ASKED;
+	n->asked_ns = now;
+	lc->cnt.port[port].arp_nd++;
+	lc->cnt.port[port].tx++;
+	return 0;
+}
+
+/*
  * fg_dp_out - send the rewritten packet m (its Ethernet header at the
  * front, of family `family` with outer destination dst and IP length
  * tot_len) toward dst: by the precomputed route r when given, else the
@@ -1161,17 +1240,35 @@ static uint32_t fg_dp_out(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		return FG_DP_VERDICT(FG_DP_TX, port);
 	}
 	lc->cnt.drops[FG_DROP_NO_NEIGH]++;
-	if (!n)
-		n = fg_dp_neigh_find(lc, port, family, nh, 1);
-	if (n->state == FG_DP_N_ASKED && now - n->asked_ns < FG_DP_NEIGH_RETRY_NS)
+	if (fg_dp_ask(lc, t, m, port, family, nh, n, now))
 		return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_NO_NEIGH);
-	if (fg_dp_solicit(t, m, port, family, nh))
-		return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_NO_NEIGH);
-	n->state = FG_DP_N_ASKED;
-	n->asked_ns = now;
-	lc->cnt.port[port].arp_nd++;
-	lc->cnt.port[port].tx++;
 	return FG_DP_VERDICT(FG_DP_TX, port);
+}
+
+uint16_t fg_dp_resolve(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
+		       uint32_t *cursor, struct rte_mbuf **m, uint16_t n,
+		       uint16_t *port, uint64_t now_ns)
+{
+	uint16_t used = 0;
+
+	while (*cursor < t->nnexthops && used < n) {
+		const struct fg_dp_nexthop *h = &t->nexthop[(*cursor)++];
+		struct fg_dp_neigh *e = fg_dp_neigh_find(lc, h->port, h->family,
+							 h->nh, 0);
+
+		if (e && e->state == FG_DP_N_OK)
+			continue;
+		if (fg_dp_ask(lc, t, m[used], h->port, h->family, h->nh, e,
+			      now_ns))
+			continue;
+		port[used++] = h->port;
+	}
+	return used;
+}
+
+int fg_dp_resolve_done(const struct fg_dp_tables *t, uint32_t cursor)
+{
+	return cursor >= t->nnexthops;
 }
 
 /* ----------------------------------------------------------------- NAT */

@@ -275,4 +275,23 @@ void fg_dp_burst(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 int fg_dp_learn(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		uint16_t in_port, const struct rte_mbuf *m, uint64_t now_ns);
 
+/*
+ * fg_dp_resolve - ask, before any packet needs them, for the next hops of
+ * t's backends that lc has no answer for: without it the first packet
+ * toward each (a client's SYN, after a start or a new backend) is
+ * dropped as no_neigh while the answer comes, and the client retries a
+ * second later. Walks t's distinct next hops from *cursor (0 for a new
+ * t), turning m[0..n) (fresh mbufs of the caller's) into ARP requests /
+ * neighbour solicitations, at most one per next hop per retry interval,
+ * as a packet would; port[k] receives m[k]'s data port. Returns how many
+ * of m are to be sent; the caller frees the rest and calls again while
+ * !fg_dp_resolve_done(t, *cursor). The answers come back as FG_DP_NEIGH
+ * verdicts, which every lcore learns from, so one lcore asking is enough.
+ * Context: the lcore that owns lc.
+ */
+uint16_t fg_dp_resolve(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
+		       uint32_t *cursor, struct rte_mbuf **m, uint16_t n,
+		       uint16_t *port, uint64_t now_ns);
+int fg_dp_resolve_done(const struct fg_dp_tables *t, uint32_t cursor);
+
 #endif /* FG_DPDK_PATH_H */

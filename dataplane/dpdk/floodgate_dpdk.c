@@ -498,6 +498,11 @@ struct fg_worker {
 	struct fg_dp_lcore *lc;
 	struct rte_ring *handoff;  /* NAT return legs owned here */
 	struct rte_ring *learn;    /* ARP/ND answers other workers took */
+	/* Worker 0: the tables whose next hops it asks for (a new object
+	 * may take a freed one's address: the version too), how far. */
+	const struct fg_dp_tables *resolving;
+	uint64_t resolving_version;
+	uint32_t resolve_at;
 } __rte_cache_aligned;
 
 static volatile int fg_quit;
@@ -511,6 +516,7 @@ static uint64_t fg_version; /* of fg_tab, for telemetry (atomic) */
 static struct fg_dpdk_ctl_server *fg_ctl;
 static struct fg_dp_buckets *fg_bk;
 static struct fg_worker fg_w[FG_DP_LCORES_MAX];
+static struct rte_mempool *fg_mp;
 static unsigned int fg_nworkers;
 static uint16_t fg_nports;
 static uint16_t fg_port_id[FG_DP_PORTS_MAX];
@@ -623,6 +629,41 @@ static void fg_dispatch(struct fg_worker *w, uint16_t in_port,
 	}
 }
 
+/* FG_RESOLVE_BURST: next hops asked for per loop iteration at most. */
+#define FG_RESOLVE_BURST 8U
+
+/*
+ * fg_resolve - worker 0 asks for the next hops of new tables (a start, a
+ * new backend) a few per iteration, before packets need them; every
+ * worker learns the answers. Returns the requests queued.
+ */
+static unsigned int fg_resolve(struct fg_worker *w,
+			       const struct fg_dp_tables *tab,
+			       struct fg_txq *tx, uint64_t now)
+{
+	struct rte_mbuf *m[FG_RESOLVE_BURST];
+	uint16_t port[FG_RESOLVE_BURST], k, used;
+
+	if (!tab)
+		return 0;
+	if (tab != w->resolving ||
+	    fg_dp_tables_version(tab) != w->resolving_version) {
+		w->resolving = tab;
+		w->resolving_version = fg_dp_tables_version(tab);
+		w->resolve_at = 0;
+	}
+	if (fg_dp_resolve_done(tab, w->resolve_at) ||
+	    rte_pktmbuf_alloc_bulk(fg_mp, m, FG_RESOLVE_BURST))
+		return 0;
+	used = fg_dp_resolve(w->lc, tab, &w->resolve_at, m, FG_RESOLVE_BURST,
+			     port, now);
+	for (k = 0; k < used; k++)
+		fg_tx_add(&tx[port[k]], m[k], fg_port_id[port[k]],
+			  (uint16_t)w->index);
+	rte_pktmbuf_free_bulk(&m[used], FG_RESOLVE_BURST - used);
+	return used;
+}
+
 static int fg_worker_main(void *arg)
 {
 	struct fg_worker *w = arg;
@@ -673,8 +714,10 @@ static int fg_worker_main(void *arg)
 			fg_dp_burst(w->lc, tab, p, m, n, now, v);
 			fg_dispatch(w, p, m, v, n, tx, exc);
 		}
-		/* The kernel's frames out of the data ports (worker 0). */
+		/* The kernel's frames out of the data ports, and the next
+		 * hops of new tables (worker 0). */
 		if (w->index == 0) {
+			got += fg_resolve(w, tab, tx, now);
 			for (p = 0; p < fg_nports; p++) {
 				if (!fg_has_tap[p])
 					continue;
@@ -1032,6 +1075,7 @@ int main(int argc, char **argv)
 				 fg_nworkers * FG_RING_SIZE / 16);
 	mp = rte_pktmbuf_pool_create("fg_mbufs", nmbufs, FG_MBUF_CACHE, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	fg_mp = mp;
 	if (!mp) {
 		fprintf(stderr, "floodgate-dpdk: mbuf pool of %u: %s (--mbufs, -m)\n",
 			nmbufs, rte_strerror(rte_errno));

@@ -500,6 +500,135 @@ static void test_no_neigh(void **state)
 	assert_memory_equal(o, t_be_mac, 6);
 }
 
+/* t_resolve_walk - one whole fg_dp_resolve walk of t_tab for lc, 4 mbufs
+ * a call; the requests' frames in out[] (each 96 bytes, length in
+ * len[]). Returns how many were asked for. */
+static unsigned int t_resolve_walk(struct fg_dp_lcore *lc, uint8_t out[][96],
+				   uint32_t *len, unsigned int max)
+{
+	unsigned int got = 0, calls = 0;
+	uint32_t cursor = 0;
+
+	while (!fg_dp_resolve_done(t_tab, cursor)) {
+		struct rte_mbuf *m[4];
+		uint16_t port[4], k, used;
+
+		assert_true(++calls <= 16);
+		assert_int_equal(rte_pktmbuf_alloc_bulk(t_mp, m, 4), 0);
+		used = fg_dp_resolve(lc, t_tab, &cursor, m, 4, port, t_now);
+		for (k = 0; k < 4; k++) {
+			if (k < used) {
+				assert_int_equal(port[k], 0);
+				assert_true(got < max);
+				len[got] = rte_pktmbuf_data_len(m[k]);
+				assert_true(len[got] <= 96);
+				memcpy(out[got], rte_pktmbuf_mtod(m[k], void *),
+				       len[got]);
+				got++;
+			}
+			rte_pktmbuf_free(m[k]);
+		}
+	}
+	return got;
+}
+
+/* t_asked - out[0..n) holds exactly one request for ip (ARP from the
+ * IPv4 tunnel address, or a solicitation from the IPv6 one). */
+static void t_asked(uint8_t out[][96], const uint32_t *len, unsigned int n,
+		    const char *ip)
+{
+	unsigned int i, hits = 0;
+	__be32 a[4] = { 0 };
+
+	if (strchr(ip, ':'))
+		t_ip6(ip, a);
+	else
+		a[0] = t_ip4(ip);
+	for (i = 0; i < n; i++) {
+		const uint8_t *o = out[i];
+
+		if (fg_pb_get_be16(o, 12) == 0x0806) {
+			__be32 src = t_set.tunnel_src4;
+
+			assert_int_equal(len[i], 60);
+			assert_memory_equal(o, "\xff\xff\xff\xff\xff\xff", 6);
+			assert_memory_equal(o + 6, t_port_mac, 6);
+			assert_int_equal(o[21], 1);
+			assert_memory_equal(o + 28, &src, 4);
+			if (!strchr(ip, ':') && !memcmp(o + 38, a, 4))
+				hits++;
+		} else {
+			assert_int_equal(fg_pb_get_be16(o, 12), 0x86dd);
+			assert_int_equal(len[i], 86);
+			assert_int_equal(o[54], 135);
+			assert_memory_equal(o + 22, t_set.tunnel_src6, 16);
+			assert_int_equal(fg_pb_icmp6_sum(o), 0);
+			if (strchr(ip, ':') && !memcmp(o + 62, a, 16))
+				hits++;
+		}
+	}
+	if (hits != 1)
+		fail_msg("%s: asked for %u times, want once", ip, hits);
+}
+
+/*
+ * The next hops of the tables' backends are asked for before a packet
+ * needs them, each once however many backends share it, not again within
+ * the retry time, and not once answered; the first packet toward an
+ * answered next hop then goes out, no_neigh untouched. A fresh lcore, so
+ * that test_learn's answers don't count.
+ */
+static void test_resolve(void **state)
+{
+	static const char *const hops[] = { "198.19.0.1", "198.19.0.2",
+					    "198.19.0.3", "198.19.0.9",
+					    "2001:db8:1::1", "2001:db8:1::3" };
+	uint8_t out[16][96], f[2048], fr[64];
+	uint32_t len[16], n, v;
+	struct fg_dp_lcore *lc;
+	struct rte_mbuf *m;
+	struct fg_pb pb;
+	unsigned int i, got;
+	int e;
+
+	(void)state;
+	lc = fg_dp_lcore_new(&t_set, 0, t_bk, SOCKET_ID_ANY, &e);
+	assert_non_null(lc);
+	got = t_resolve_walk(lc, out, len, 16);
+	assert_int_equal(got, FG_ARRAY_SIZE(hops));
+	for (i = 0; i < FG_ARRAY_SIZE(hops); i++)
+		t_asked(out, len, got, hops[i]);
+	assert_int_equal(fg_dp_lcore_counters(lc)->port[0].arp_nd, got);
+	assert_int_equal(fg_dp_lcore_counters(lc)->port[0].tx, got);
+	/* Again at once (new tables, same next hops): all asked already. */
+	assert_int_equal(t_resolve_walk(lc, out, len, 16), 0);
+	/* One answered; after the retry time the others only. */
+	m = rte_pktmbuf_alloc(t_mp);
+	assert_non_null(m);
+	n = t_arp(fr, 2, t_be_mac, "198.19.0.9", t_port_mac, "198.19.255.1");
+	memcpy(rte_pktmbuf_append(m, (uint16_t)n), fr, n);
+	assert_int_equal(fg_dp_learn(lc, t_tab, 0, m, t_now), 1);
+	rte_pktmbuf_free(m);
+	t_now += 10ULL * 1000000000ULL;
+	got = t_resolve_walk(lc, out, len, 16);
+	assert_int_equal(got, FG_ARRAY_SIZE(hops) - 1);
+	for (i = 0; i < FG_ARRAY_SIZE(hops); i++)
+		if (strcmp(hops[i], "198.19.0.9"))
+			t_asked(out, len, got, hops[i]);
+	/* The first SYN toward 198.19.0.9 goes out encapsulated. */
+	n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.101", 40000, "198.18.0.15",
+		  80, FG_TCP_SYN, 0, NULL);
+	m = rte_pktmbuf_alloc(t_mp);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)n), f, n);
+	fg_dp_burst(lc, t_tab, 0, &m, 1, t_now, &v);
+	t_expect_verdict(v, FG_DP_TX, 0, "first syn after resolve");
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), t_be_mac, 6);
+	rte_pktmbuf_free(m);
+	assert_int_equal(fg_dp_lcore_counters(lc)->drops[FG_DROP_NO_NEIGH], 0);
+	fg_dp_lcore_free(lc);
+}
+
 /* One DSR case: a packet to a service must leave encapsulated. */
 static void t_dsr(int family, int tcp, const char *src, const char *vip,
 		  uint16_t dport, int be_family, const char *be,
@@ -1335,6 +1464,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_learn),
 		cmocka_unit_test(test_arp_nd),
 		cmocka_unit_test(test_no_neigh),
+		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_dsr),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_too_big),

@@ -8,7 +8,8 @@
 # themselves.
 #
 #   1  spread by weight (100/100/200), and /v1/stats' per-backend
-#      new_flows equal what the clients saw
+#      new_flows equal what the clients saw; no packet dropped for an
+#      unresolved next hop (the worker asked when the tables came)
 #   2  adding a backend: held keep-alive connections stay on their
 #      backend, new connections reach the new one
 #   3  drain (state drain, and weight 0): no new connections, held ones
@@ -197,7 +198,8 @@ setup() {
 		tail -n 5 "$TMP/dpdk.log"
 		return 1
 	}
-	# The first connection: the worker resolves be1..3 meanwhile.
+	# The first connection (worker 0 asked for be1..3 when the tables
+	# came: check 1 holds it to no no_neigh drop).
 	wait_for 50 eval 'topo_exec cli curl -s -m 1 "http://$VIP/" | grep -q ^be'
 }
 if setup; then
@@ -226,6 +228,9 @@ echo "# idle floodgate-dpdk: $(((c1 - c0) * 100 / $(getconf CLK_TCK) / 2))% of o
 
 echo "# 1. spread by weight 100/100/200"
 phase_weights stats /v1/stats
+nn=$(q "$TMP/s1b.json" "d['drops'].get('no_neigh', 0)")
+check "1 no packet dropped for an unresolved next hop (asked when the tables came)" \
+	"$([ "$nn" = 0 ]; echo $?)" "no_neigh $nn"
 
 # ------------------------------------------- 2. adding a backend
 
