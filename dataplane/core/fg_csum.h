@@ -8,6 +8,7 @@
 #define FG_CSUM_H
 
 #include "fg_types.h"
+#include "fg_parse.h"
 
 /* fg_csum_fold - fold a 32-bit one's-complement sum to 16 bits. */
 FG_INLINE __u16 fg_csum_fold(__u32 sum)
@@ -86,6 +87,42 @@ FG_INLINE __u32 fg_csum_partial_words(const __u16 *p, const unsigned int nwords,
 FG_INLINE __u16 fg_ip4_csum(const void *iph20)
 {
 	return (__u16)~fg_csum_fold(fg_csum_partial_words(iph20, 10, 0));
+}
+
+/*
+ * fg_ip4_hdr_write - a fresh 20-byte IPv4 header at iph: TTL 64, no DF,
+ * id 0, tot_len bytes (host order) of protocol proto from saddr to
+ * daddr, with its checksum. The checksum is summed from the values, not
+ * read back from the header just written: a 16-bit load of the two byte
+ * stores of TTL and protocol cannot be forwarded from the store buffer
+ * and stalled the DPDK worker until they retired (perf: 13 % of its
+ * burst on one instruction). Words as stored, so the sum is the one
+ * fg_ip4_csum computes, on either byte order. Context: any; the caller
+ * has checked 20 bytes at iph.
+ */
+FG_INLINE void fg_ip4_hdr_write(struct fg_ip4_hdr *iph, __u32 tot_len,
+				__u8 proto, __be32 saddr, __be32 daddr)
+{
+	__u8 w0b[2] = { 0x45, 0 };
+	__u8 w4b[2] = { 64, proto };
+	__be16 len = fg_htons(tot_len);
+	__u32 s = saddr, d = daddr;
+	__u16 w0, w4;
+
+	__builtin_memcpy(&w0, w0b, 2);
+	__builtin_memcpy(&w4, w4b, 2);
+	iph->ver_ihl = 0x45;
+	iph->tos = 0;
+	iph->tot_len = len;
+	iph->id = 0;
+	iph->frag_off = 0;
+	iph->ttl = 64;
+	iph->protocol = proto;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	iph->check = (__u16)~fg_csum_fold((__u32)w0 + len + w4 +
+					  (s & 0xffff) + (s >> 16) +
+					  (d & 0xffff) + (d >> 16));
 }
 
 #endif /* FG_CSUM_H */

@@ -57,34 +57,12 @@ FG_INLINE int fg_encap_write(void *hdr, const void *end, __u8 family,
 
 	if (family == FG_AF_INET) {
 		struct fg_ip4_hdr *iph = hdr;
-		__u8 w0b[2] = { 0x45, 0 };
-		__u8 w4b[2] = { 64, gue ? FG_IPPROTO_UDP : inner_proto };
-		__u16 w0, w4;
-		__be16 tot_len = fg_htons(inner_len + outer);
-		__u32 s = src[0], d = dst[0];
 
 		if ((void *)(iph + 1) > end)
 			return -1;
-		/* The checksum from the values, not read back from the header
-		 * just written: a 16-bit load of two byte stores (TTL and
-		 * protocol) cannot be forwarded from the store buffer and
-		 * stalled the DPDK worker until they retired (perf: 13 % of
-		 * fg_dp_burst on one instruction). Words as stored, so the
-		 * sum is the one fg_ip4_csum computes on either byte order. */
-		__builtin_memcpy(&w0, w0b, 2);
-		__builtin_memcpy(&w4, w4b, 2);
-		iph->ver_ihl = 0x45;
-		iph->tos = 0;
-		iph->tot_len = tot_len;
-		iph->id = 0;
-		iph->frag_off = 0;
-		iph->ttl = 64;
-		iph->protocol = w4b[1];
-		iph->saddr = s;
-		iph->daddr = d;
-		iph->check = (__u16)~fg_csum_fold((__u32)w0 + tot_len + w4 +
-						  (s & 0xffff) + (s >> 16) +
-						  (d & 0xffff) + (d >> 16));
+		fg_ip4_hdr_write(iph, inner_len + outer,
+				 gue ? FG_IPPROTO_UDP : inner_proto, src[0],
+				 dst[0]);
 		uh = (void *)(iph + 1);
 	} else {
 		struct fg_ip6_hdr *ip6 = hdr;

@@ -92,17 +92,8 @@ FG_INLINE int fg_icmp_too_big_write(void *hdr, const void *end, __u8 family,
 		/* Checked with constant offsets too, for the verifier. */
 		if ((void *)((__u8 *)(iph + 1) + sizeof(*ic)) > end)
 			return -1;
-		iph->ver_ihl = 0x45;
-		iph->tos = 0;
-		iph->tot_len = fg_htons(hl + quote_len);
-		iph->id = 0;
-		iph->frag_off = 0;
-		iph->ttl = 64;
-		iph->protocol = FG_IPPROTO_ICMP;
-		iph->saddr = from[0];
-		iph->daddr = to[0];
-		iph->check = 0;
-		iph->check = fg_ip4_csum(iph);
+		fg_ip4_hdr_write(iph, hl + quote_len, FG_IPPROTO_ICMP, from[0],
+				 to[0]);
 		ic = (struct fg_icmp_hdr *)(iph + 1);
 		ic->type = FG_ICMP4_FRAG_NEEDED;
 		ic->code = 4;
