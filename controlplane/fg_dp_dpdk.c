@@ -386,18 +386,36 @@ static int fg_dd_pidfile_write(const struct fg_dp_dpdk *d, pid_t pid)
 	return rc;
 }
 
-/* fg_dd_is_ours - pid is a live process running our executable (not a
- * pid the kernel gave to another program since). */
+/*
+ * fg_dd_is_ours - pid is a live process running our executable (not a
+ * pid the kernel gave to another program since): the very file, or one
+ * that stood at its path and was replaced since (an upgrade renames the
+ * new executable over the old while the process runs: the kernel then
+ * names the old "PATH (deleted)"). Without the second, floodgated
+ * --detach left an upgraded node's process running (test_dpdk_daemon
+ * 9), and a floodgated that lost its channel to that process would take
+ * it for gone and start a second one.
+ */
 static bool fg_dd_is_ours(const struct fg_dp_dpdk *d, pid_t pid)
 {
+	static const char gone[] = " (deleted)";
+	char path[64], exe[PATH_MAX + sizeof(gone)], real[PATH_MAX];
 	struct stat a, b;
-	char path[64];
+	ssize_t n;
 
 	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	return !stat(path, &a) && !stat(d->exec, &b) && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
+	if (!stat(path, &a) && !stat(d->exec, &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return true;
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= (ssize_t)(sizeof(gone) - 1) || !realpath(d->exec, real))
+		return false;
+	exe[n] = '\0';
+	n -= (ssize_t)(sizeof(gone) - 1);
+	return !strcmp(exe + n, gone) && (size_t)n == strlen(real) &&
+	       !strncmp(exe, real, (size_t)n);
 }
 
 /* fg_dd_mkdirs - make the directories above path (0755), as the

@@ -23,7 +23,11 @@
 #      floodgated adopts it (the same pid, one process, nothing started),
 #      and a change after that is applied;
 #   8. kill -9 of floodgated while the process it started is starting:
-#      the next floodgated runs that one, never a second.
+#      the next floodgated runs that one, never a second;
+#   9. an upgrade renames a new executable over the one the process runs
+#      (dataplane.dpdk.exec, a copy): floodgated keeps the process as its
+#      own, so does a restarted one (no second process), and
+#      floodgated --detach stops it.
 # Traffic through the process on veth belongs to the netns test of the
 # DPDK dataplane; this one is the control path's.
 #
@@ -266,6 +270,45 @@ check "the next floodgated runs that very process, and no second one" \
 	'wait_for 600 applied && [ "$(proc pid)" = "$P3" ] && [ "$(dp_pids)" = "$P3" ] &&
 	 [ "$(grep -c "^--- floodgated" "$RUNLOG")" = $((starts + 1)) ] &&
 	 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
+
+# 9. an upgrade under the running process (exec: a copy of ours)
+stop_pid "$FGD_PID"
+FGD_PID=
+stop_pid "$P3"
+wait_for 300 etcd_gone
+mkdir -p "$TMP/bin"
+EXE=$TMP/bin/floodgate-dpdk
+cp "$FLOODGATE_DPDK" "$EXE"
+dp_conf "$DP_NS" 7393 "$TMP/data" "$SOCK" \
+	"mode = \"start\"; exec = \"$EXE\"; args = $(dp_list "${DP_ARGS[@]}");" \
+	>"$TMP/up.conf"
+start_daemon "$TMP/up.conf"
+wait_for 600 applied
+P4=$(proc pid)
+cp "$FLOODGATE_DPDK" "$EXE.new" && mv -f "$EXE.new" "$EXE"
+# Past the 1 s probe of the process, twice.
+sleep 2.5
+check "an upgraded executable: floodgated keeps the running process (same pid, none started)" \
+	'[ -n "$P4" ] && readlink "/proc/$P4/exe" | grep -q " (deleted)$" &&
+	 [ "$(proc pid)" = "$P4" ] && [ "$(proc state)" = running ] &&
+	 [ "$(proc restarts)" = 0 ] && [ "$(dp_pids)" = "$P4" ]'
+stop_pid "$FGD_PID"
+FGD_PID=
+wait_for 300 etcd_gone
+start_daemon "$TMP/up.conf"
+check "a restarted floodgated adopts the upgraded node's process, and no second one" \
+	'wait_for 600 applied && [ "$(proc pid)" = "$P4" ] &&
+	 [ "$(jget /v1/status "d[\"dataplane\"][\"adopted\"]")" = True ] &&
+	 [ "$(dp_pids)" = "$P4" ]'
+stop_pid "$FGD_PID"
+FGD_PID=
+wait_for 300 etcd_gone
+timeout 60 nsenter --net="/var/run/netns/$DP_NS" "$FLOODGATED" --detach \
+	-c "$TMP/up.conf" >>"$TMP/daemon.log" 2>&1
+rc=$?
+check "floodgated --detach stops the upgraded node's process" \
+	'[ "$rc" = 0 ] && wait_for 100 eval "! kill -0 $P4 2>/dev/null" &&
+	 [ -z "$(dp_pids)" ]'
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
