@@ -163,10 +163,10 @@ static void t_drops_delta(const struct t_snap *s, unsigned int reason,
 	}
 }
 
-/* t_run - one frame through the path on port 0; its verdict, and the
- * frame after it in out (*out_len bytes). */
-static uint32_t t_run(const uint8_t *in, uint32_t len, uint8_t *out,
-		      uint32_t *out_len)
+/* t_run_on - one frame through lcore lc's path on port 0; its verdict,
+ * and the frame after it in out (*out_len bytes). */
+static uint32_t t_run_on(struct fg_dp_lcore *lc, const uint8_t *in,
+			 uint32_t len, uint8_t *out, uint32_t *out_len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(t_mp);
 	uint32_t v;
@@ -176,7 +176,7 @@ static uint32_t t_run(const uint8_t *in, uint32_t len, uint8_t *out,
 	if (len)
 		assert_non_null(rte_pktmbuf_append(m, (uint16_t)len));
 	memcpy(rte_pktmbuf_mtod(m, void *), in, len);
-	fg_dp_burst(t_lc, t_tab, 0, &m, 1, t_now, &v);
+	fg_dp_burst(lc, t_tab, 0, &m, 1, t_now, &v);
 	if (out_len) {
 		*out_len = rte_pktmbuf_data_len(m);
 		assert_true(*out_len <= 4096);
@@ -185,6 +185,13 @@ static uint32_t t_run(const uint8_t *in, uint32_t len, uint8_t *out,
 	}
 	rte_pktmbuf_free(m);
 	return v;
+}
+
+/* t_run - t_run_on the test's lcore. */
+static uint32_t t_run(const uint8_t *in, uint32_t len, uint8_t *out,
+		      uint32_t *out_len)
+{
+	return t_run_on(t_lc, in, len, out, out_len);
 }
 
 static void t_expect_verdict(uint32_t got, enum fg_dp_act act, uint32_t arg,
@@ -627,6 +634,75 @@ static void test_resolve(void **state)
 	rte_pktmbuf_free(m);
 	assert_int_equal(fg_dp_lcore_counters(lc)->drops[FG_DROP_NO_NEIGH], 0);
 	fg_dp_lcore_free(lc);
+}
+
+/*
+ * Three workers: a new NAT flow takes a source port of the residue class
+ * of the lcore that saw it (port % workers == its index), and the
+ * backend's answer, wherever the NIC puts it, reaches that lcore: any
+ * other hands it off untouched (counted), the owner rewrites it back to
+ * VIP -> client. Twelve flows, four per lcore.
+ */
+static void test_handoff(void **state)
+{
+	struct fg_dp_settings s3 = t_set;
+	struct fg_dp_lcore *lc[3];
+	uint8_t f[2048], o[4096], fr[64];
+	uint32_t n, ol, v, k, j;
+	struct rte_mbuf *m;
+	struct fg_pb pb;
+	__be32 a;
+	int e;
+
+	(void)state;
+	s3.nworkers = 3;
+	for (k = 0; k < 3; k++) {
+		lc[k] = fg_dp_lcore_new(&s3, k, t_bk, SOCKET_ID_ANY, &e);
+		assert_non_null(lc[k]);
+		/* The backend and the gateway, answered on every lcore. */
+		for (j = 0; j < 2; j++) {
+			n = t_arp(fr, 2, j ? t_gw_mac : t_be_mac,
+				  j ? "198.18.0.1" : "198.19.0.3", t_port_mac,
+				  "198.19.255.1");
+			m = rte_pktmbuf_alloc(t_mp);
+			assert_non_null(m);
+			memcpy(rte_pktmbuf_append(m, (uint16_t)n), fr, n);
+			assert_int_equal(fg_dp_learn(lc[k], t_tab, 0, m, t_now), 1);
+			rte_pktmbuf_free(m);
+		}
+	}
+	for (j = 0; j < 12; j++) {
+		uint16_t sport = (uint16_t)(41000 + j), port;
+		unsigned int own = j % 3, other = (j + 1) % 3;
+		uint64_t before = fg_dp_lcore_counters(lc[other])->handoff;
+
+		n = t_pkt(f, &pb, FG_AF_INET, 1, "198.18.0.120", sport,
+			  "198.18.0.13", 80, FG_TCP_SYN, 0, NULL);
+		t_expect_verdict(t_run_on(lc[own], f, n, o, &ol), FG_DP_TX, 0,
+				 "handoff: forward");
+		port = fg_pb_get_be16(o, 34);
+		if (port % 3 != own)
+			fail_msg("flow %u on lcore %u took port %u", j, own, port);
+		n = t_pkt(f, &pb, FG_AF_INET, 1, "198.19.0.3", 8080,
+			  "198.19.255.2", port, FG_TCP_SYN | FG_TCP_ACK, 0,
+			  t_be_mac);
+		v = t_run_on(lc[other], f, n, o, &ol);
+		t_expect_verdict(v, FG_DP_HANDOFF, own, "handoff: elsewhere");
+		assert_int_equal(ol, n);
+		assert_memory_equal(o, f, n);
+		assert_int_equal(fg_dp_lcore_counters(lc[other])->handoff,
+				 before + 1);
+		t_expect_verdict(t_run_on(lc[own], f, n, o, &ol), FG_DP_TX, 0,
+				 "handoff: at the owner");
+		a = t_ip4("198.18.0.13");
+		assert_memory_equal(o + 26, &a, 4);
+		a = t_ip4("198.18.0.120");
+		assert_memory_equal(o + 30, &a, 4);
+		assert_int_equal(fg_pb_get_be16(o, 36), sport);
+		t_l4_sum_ok(o, ol, "handoff: at the owner");
+	}
+	for (k = 0; k < 3; k++)
+		fg_dp_lcore_free(lc[k]);
 }
 
 /* One DSR case: a packet to a service must leave encapsulated. */
@@ -1467,6 +1543,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_dsr),
 		cmocka_unit_test(test_nat),
+		cmocka_unit_test(test_handoff),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_flood_guard),
