@@ -812,7 +812,8 @@ static inline int fg_dp_is_snat_dst(const struct fg_dp_tables *t,
 _Static_assert((1U << FG_DP_NEIGH_BITS) == FG_DP_NEIGH_SLOTS, "neigh slots");
 
 /* fg_dp_neigh_find - the entry of (port, family, addr), or NULL; with
- * create, a free slot of its probe run (else its first) taken for it. */
+ * create, a free slot of its probe run taken for it, else (create 1
+ * only: 2 returns NULL) its first. */
 static struct fg_dp_neigh *fg_dp_neigh_find(struct fg_dp_lcore *lc,
 					    uint16_t port, int family,
 					    const __be32 *addr, int create)
@@ -833,8 +834,11 @@ static struct fg_dp_neigh *fg_dp_neigh_find(struct fg_dp_lcore *lc,
 	}
 	if (!create)
 		return NULL;
-	if (!free_n)
+	if (!free_n) {
+		if (create == 2)
+			return NULL;
 		free_n = &lc->neigh[first & (FG_DP_NEIGH_SLOTS - 1)];
+	}
 	memset(free_n, 0, sizeof(*free_n));
 	memcpy(free_n->addr, addr, 16);
 	free_n->family = (uint8_t)family;
@@ -1178,19 +1182,25 @@ int fg_dp_learn(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 /*
  * fg_dp_ask - make m the ARP request / neighbour solicitation for next hop
  * nh of port (n: its entry, or NULL when it has none yet), unless one was
- * sent within FG_DP_NEIGH_RETRY_NS. Returns 0 when m is to be sent (the
- * entry then asked, counted), -1 when not (m untouched, or no source
- * address to ask from).
+ * sent within FG_DP_NEIGH_RETRY_NS. The entry is made only once m is a
+ * request (create as fg_dp_neigh_find's: 2 never evicts another
+ * neighbour). Returns 0 when m is to be sent (the entry then asked,
+ * counted), -1 when not (asked lately, no source address to ask from, or
+ * no free slot: m the caller's still, maybe rewritten).
  */
 static int fg_dp_ask(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		     struct rte_mbuf *m, uint16_t port, int family,
-		     const __be32 *nh, struct fg_dp_neigh *n, uint64_t now)
+		     const __be32 *nh, struct fg_dp_neigh *n, uint64_t now,
+		     int create)
 {
-	if (!n)
-		n = fg_dp_neigh_find(lc, port, family, nh, 1);
-	if (n->state == FG_DP_N_ASKED && now - n->asked_ns < FG_DP_NEIGH_RETRY_NS)
+	if (n && n->state == FG_DP_N_ASKED &&
+	    now - n->asked_ns < FG_DP_NEIGH_RETRY_NS)
 		return -1;
 	if (fg_dp_solicit(t, m, port, family, nh))
+		return -1;
+	if (!n)
+		n = fg_dp_neigh_find(lc, port, family, nh, create);
+	if (!n)
 		return -1;
 	n->state = FG_DP_N_ASKED;
 	n->asked_ns = now;
@@ -1240,7 +1250,7 @@ static uint32_t fg_dp_out(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		return FG_DP_VERDICT(FG_DP_TX, port);
 	}
 	lc->cnt.drops[FG_DROP_NO_NEIGH]++;
-	if (fg_dp_ask(lc, t, m, port, family, nh, n, now))
+	if (fg_dp_ask(lc, t, m, port, family, nh, n, now, 1))
 		return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_NO_NEIGH);
 	return FG_DP_VERDICT(FG_DP_TX, port);
 }
@@ -1259,7 +1269,7 @@ uint16_t fg_dp_resolve(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		if (e && e->state == FG_DP_N_OK)
 			continue;
 		if (fg_dp_ask(lc, t, m[used], h->port, h->family, h->nh, e,
-			      now_ns))
+			      now_ns, 2))
 			continue;
 		port[used++] = h->port;
 	}

@@ -503,6 +503,7 @@ struct fg_worker {
 	const struct fg_dp_tables *resolving;
 	uint64_t resolving_version;
 	uint32_t resolve_at;
+	uint64_t resolve_ns;       /* last requests queued */
 } __rte_cache_aligned;
 
 static volatile int fg_quit;
@@ -629,8 +630,10 @@ static void fg_dispatch(struct fg_worker *w, uint16_t in_port,
 	}
 }
 
-/* FG_RESOLVE_BURST: next hops asked for per loop iteration at most. */
+/* FG_RESOLVE_BURST next hops asked for per FG_RESOLVE_GAP_NS at most
+ * (8,000/s: not a broadcast storm when a set has thousands). */
 #define FG_RESOLVE_BURST 8U
+#define FG_RESOLVE_GAP_NS 1000000ULL
 
 /*
  * fg_resolve - worker 0 asks for the next hops of new tables (a start, a
@@ -653,8 +656,10 @@ static unsigned int fg_resolve(struct fg_worker *w,
 		w->resolve_at = 0;
 	}
 	if (fg_dp_resolve_done(tab, w->resolve_at) ||
+	    now - w->resolve_ns < FG_RESOLVE_GAP_NS ||
 	    rte_pktmbuf_alloc_bulk(fg_mp, m, FG_RESOLVE_BURST))
 		return 0;
+	w->resolve_ns = now;
 	used = fg_dp_resolve(w->lc, tab, &w->resolve_at, m, FG_RESOLVE_BURST,
 			     port, now);
 	for (k = 0; k < used; k++)
