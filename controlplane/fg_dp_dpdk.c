@@ -386,6 +386,38 @@ static int fg_dd_pidfile_write(const struct fg_dp_dpdk *d, pid_t pid)
 	return rc;
 }
 
+/* fg_dd_exec_real - into real (PATH_MAX): the path the kernel names
+ * exec by, also while exec is gone (an upgrade that removes the old file
+ * before it puts the new one): its directory's real path and its name.
+ * 0 or -1. */
+static int fg_dd_exec_real(const char *exec, char *real)
+{
+	char dir[PATH_MAX], *slash;
+	const char *base = exec;
+	size_t l;
+
+	if (realpath(exec, real))
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", exec);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		base = exec + (slash - dir) + 1;
+		slash[slash == dir] = '\0';
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+	}
+	if (!*base || !realpath(dir, real))
+		return -1;
+	l = strlen(real);
+	if (l + 1 + strlen(base) >= PATH_MAX)
+		return -1;
+	snprintf(real + l, PATH_MAX - l, "%s%s", real[l - 1] == '/' ? "" : "/",
+		 base);
+	return 0;
+}
+
 /*
  * fg_dd_is_ours - pid is a live process running our executable (not a
  * pid the kernel gave to another program since): the very file, or one
@@ -410,7 +442,7 @@ static bool fg_dd_is_ours(const struct fg_dp_dpdk *d, pid_t pid)
 	    a.st_ino == b.st_ino)
 		return true;
 	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= (ssize_t)(sizeof(gone) - 1) || !realpath(d->exec, real))
+	if (n <= (ssize_t)(sizeof(gone) - 1) || fg_dd_exec_real(d->exec, real))
 		return false;
 	exe[n] = '\0';
 	n -= (ssize_t)(sizeof(gone) - 1);
