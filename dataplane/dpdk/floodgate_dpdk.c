@@ -637,8 +637,9 @@ static void fg_dispatch(struct fg_worker *w, uint16_t in_port,
 
 /*
  * fg_resolve - worker 0 asks for the next hops of new tables (a start, a
- * new backend) a few per iteration, before packets need them; every
- * worker learns the answers. Returns the requests queued.
+ * new backend), FG_RESOLVE_BURST per FG_RESOLVE_GAP_NS, before packets
+ * need them; every worker learns the answers. Returns the requests
+ * queued.
  */
 static unsigned int fg_resolve(struct fg_worker *w,
 			       const struct fg_dp_tables *tab,
