@@ -489,7 +489,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	rc = rte_eal_init(argc, argv);
+	rc = fg_dp_eal_init(argc, argv);
 	if (rc < 0) {
 		printf("SKIP: the EAL did not start: %s\n", rte_strerror(rte_errno));
 		return 77;

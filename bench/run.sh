@@ -119,6 +119,10 @@ dpdk)
 			      if (m % 2) x = v[(m + 1) / 2]
 			      else x = (v[m / 2] + v[m / 2 + 1]) / 2
 			      printf "%.2f", x / 1e6 }') || mpps=""
+		# The EAL leaves its runtime directory (one per file prefix)
+		# behind; bench_dpdk removes its own, testpmd cannot.
+		rmdir "$([ "$(id -u)" = 0 ] && echo /var/run ||
+			echo "${XDG_RUNTIME_DIR:-/tmp}")/dpdk/fgtp$$" 2>/dev/null || true
 		if [ -n "$mpps" ]; then
 			ceiling=(--ceiling-mpps "$mpps")
 		else

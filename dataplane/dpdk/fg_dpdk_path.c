@@ -13,12 +13,14 @@
 #include "fg_dpdk_path.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_eal.h>
@@ -190,6 +192,29 @@ static void fg_dp_big_free(void *p, size_t size)
 		rte_free(p);
 	else
 		munmap(p, RTE_ALIGN_CEIL(size, FG_DP_2M));
+}
+
+static char fg_dp_rundir[PATH_MAX];
+
+static void fg_dp_rundir_rm(void)
+{
+	if (fg_dp_rundir[0])
+		(void)rmdir(fg_dp_rundir);
+}
+
+int fg_dp_eal_init(int argc, char **argv)
+{
+	static int registered;
+	int rc;
+
+	/* Registered before the EAL registers its own: run after them. */
+	if (!registered++)
+		(void)atexit(fg_dp_rundir_rm);
+	rc = rte_eal_init(argc, argv);
+	if (rc >= 0)
+		snprintf(fg_dp_rundir, sizeof(fg_dp_rundir), "%s",
+			 rte_eal_get_runtime_dir());
+	return rc;
 }
 
 /* ----------------------------------------------------------- settings */

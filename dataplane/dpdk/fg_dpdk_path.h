@@ -294,4 +294,16 @@ uint16_t fg_dp_resolve(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		       uint16_t *port, uint64_t now_ns);
 int fg_dp_resolve_done(const struct fg_dp_tables *t, uint32_t cursor);
 
+/*
+ * fg_dp_eal_init - rte_eal_init(argc, argv), and the EAL's runtime
+ * directory (/var/run/dpdk/PREFIX for root) removed at exit when it is
+ * empty by then: the EAL makes one per file prefix and leaves it behind,
+ * so every run of a test or a benchmark with a prefix of its own left a
+ * directory on the box. The removal runs after the EAL's own exit
+ * handlers (the telemetry socket's), whichever way the process exits;
+ * a directory that still holds another process's files stays. Returns
+ * what rte_eal_init returns. Context: main, once.
+ */
+int fg_dp_eal_init(int argc, char **argv);
+
 #endif /* FG_DPDK_PATH_H */

@@ -1022,7 +1022,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc, e, ret = 1;
 
-	rc = rte_eal_init(argc, argv);
+	rc = fg_dp_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "floodgate-dpdk: EAL: %s\n", rte_strerror(rte_errno));
 		return 1;

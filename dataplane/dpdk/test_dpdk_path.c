@@ -1563,7 +1563,7 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fgtest%ld", (long)getpid());
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
+	if (fg_dp_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
 		printf("SKIP: the EAL did not start (--no-huge): %s\n",
 		       rte_strerror(rte_errno));
 		return 77;

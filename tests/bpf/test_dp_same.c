@@ -2030,7 +2030,7 @@ int main(int argc, char **argv)
 		  sizeof(struct s_clock));
 	snprintf(prefix, sizeof(prefix), "--file-prefix=fgsame%ld",
 		 (long)getpid());
-	if (rte_eal_init((int)S_ARRAY_SIZE(eal) - 1, eal) < 0) {
+	if (fg_dp_eal_init((int)S_ARRAY_SIZE(eal) - 1, eal) < 0) {
 		printf("SKIP: the EAL did not start (--no-huge): %s\n",
 		       rte_strerror(rte_errno));
 		floodgate_bpf__destroy(g.skel);
