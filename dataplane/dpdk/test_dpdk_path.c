@@ -278,6 +278,21 @@ static void t_learn4(const char *ip, const uint8_t *mac)
 	t_expect_verdict(t_run(f, n, NULL, NULL), FG_DP_NEIGH, 0, ip);
 }
 
+/* t_learn4_from - lc learns ip at mac from an ARP answer another lcore
+ * received (fg_dp_learn), and says it wrote an entry. */
+static void t_learn4_from(struct fg_dp_lcore *lc, const char *ip,
+			  const uint8_t *mac)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t_mp);
+	uint8_t f[64];
+	uint32_t n = t_arp(f, 2, mac, ip, t_port_mac, "198.19.255.1");
+
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)n), f, n);
+	assert_int_equal(fg_dp_learn(lc, t_tab, 0, m, t_now), 1);
+	rte_pktmbuf_free(m);
+}
+
 static void t_learn6(const char *ip, const uint8_t *mac)
 {
 	uint8_t f[96];
@@ -590,7 +605,7 @@ static void test_resolve(void **state)
 	static const char *const hops[] = { "198.19.0.1", "198.19.0.2",
 					    "198.19.0.3", "198.19.0.9",
 					    "2001:db8:1::1", "2001:db8:1::3" };
-	uint8_t out[16][96], f[2048], fr[64];
+	uint8_t out[16][96], f[2048];
 	uint32_t len[16], n, v;
 	uint64_t now0 = t_now;
 	struct fg_dp_lcore *lc;
@@ -615,12 +630,7 @@ static void test_resolve(void **state)
 	 * already. */
 	assert_int_equal(t_resolve_walk(lc, out, len, 16), 0);
 	/* One answered; after the retry time the others only. */
-	m = rte_pktmbuf_alloc(t_mp);
-	assert_non_null(m);
-	n = t_arp(fr, 2, t_be_mac, "198.19.0.9", t_port_mac, "198.19.255.1");
-	memcpy(rte_pktmbuf_append(m, (uint16_t)n), fr, n);
-	assert_int_equal(fg_dp_learn(lc, t_tab, 0, m, t_now), 1);
-	rte_pktmbuf_free(m);
+	t_learn4_from(lc, "198.19.0.9", t_be_mac);
 	t_now += 10ULL * 1000000000ULL;
 	got = t_resolve_walk(lc, out, len, 16);
 	assert_int_equal(got, FG_ARRAY_SIZE(hops) - 1);
@@ -653,9 +663,8 @@ static void test_handoff(void **state)
 {
 	struct fg_dp_settings s3 = t_set;
 	struct fg_dp_lcore *lc[3];
-	uint8_t f[2048], o[4096], fr[64];
+	uint8_t f[2048], o[4096];
 	uint32_t n, ol, v, k, j;
-	struct rte_mbuf *m;
 	struct fg_pb pb;
 	__be32 a;
 	int e;
@@ -666,16 +675,8 @@ static void test_handoff(void **state)
 		lc[k] = fg_dp_lcore_new(&s3, k, t_bk, SOCKET_ID_ANY, &e);
 		assert_non_null(lc[k]);
 		/* The backend and the gateway, answered on every lcore. */
-		for (j = 0; j < 2; j++) {
-			n = t_arp(fr, 2, j ? t_gw_mac : t_be_mac,
-				  j ? "198.18.0.1" : "198.19.0.3", t_port_mac,
-				  "198.19.255.1");
-			m = rte_pktmbuf_alloc(t_mp);
-			assert_non_null(m);
-			memcpy(rte_pktmbuf_append(m, (uint16_t)n), fr, n);
-			assert_int_equal(fg_dp_learn(lc[k], t_tab, 0, m, t_now), 1);
-			rte_pktmbuf_free(m);
-		}
+		t_learn4_from(lc[k], "198.19.0.3", t_be_mac);
+		t_learn4_from(lc[k], "198.18.0.1", t_gw_mac);
 	}
 	for (j = 0; j < 12; j++) {
 		uint16_t sport = (uint16_t)(41000 + j), port;

@@ -1785,33 +1785,16 @@ static void d_route(const char *prefix, unsigned int len, const char *gw)
  * environment), as from an answer to its own request. */
 static void d_learn(const char *ip, int mac)
 {
-	__u8 f[128], a[16];
 	struct rte_mbuf *m;
+	__u8 f[128];
 	__u32 len;
 
-	memset(f, 0, sizeof(f));
-	memcpy(f, d_mac[M_IF], 6);
-	memcpy(f + 6, d_mac[mac], 6);
-	if (fg_pb_fam(ip) == 4) {
-		f[12] = 0x08;
-		f[13] = 0x06;
-		f[15] = 1;
-		f[16] = 0x08;
-		f[18] = 6;
-		f[19] = 4;
-		f[21] = 2;
-		memcpy(f + 22, d_mac[mac], 6);
-		fg_pb_addr(ip, a);
-		memcpy(f + 28, a, 4);
-		memcpy(f + 32, d_mac[M_IF], 6);
-		fg_pb_addr(S_TUN4, a);
-		memcpy(f + 38, a, 4);
-		len = 60;
-	} else {
-		len = s_nd(f, 136, ip, ip, S_TUN6, d_mac[mac]);
-		memcpy(f, d_mac[M_IF], 6);
-		memcpy(f + 6, d_mac[mac], 6);
-	}
+	if (fg_pb_fam(ip) == 4)
+		len = fg_pb_arp(f, 2, d_mac[M_IF], d_mac[mac], ip, d_mac[M_IF],
+				S_TUN4);
+	else
+		len = fg_pb_nd(f, 136, d_mac[M_IF], d_mac[mac], ip, ip, S_TUN6,
+			       d_mac[mac]);
 	m = d_mbuf(f, len);
 	S_REQUIRE(fg_dp_learn(g.lc, g.tab, 0, m, s_now()) == 1);
 	rte_pktmbuf_free(m);
