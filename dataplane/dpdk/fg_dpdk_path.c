@@ -836,9 +836,14 @@ static inline int fg_dp_is_snat_dst(const struct fg_dp_tables *t,
 #define FG_DP_NEIGH_BITS 10U
 _Static_assert((1U << FG_DP_NEIGH_BITS) == FG_DP_NEIGH_SLOTS, "neigh slots");
 
+/* fg_dp_neigh_find's create: 0 finds only; FG_DP_N_EVICT takes a free
+ * slot of the probe run for a missing entry, else the run's first;
+ * FG_DP_N_FREE_ONLY a free slot only (NULL when there is none). */
+#define FG_DP_N_EVICT     1
+#define FG_DP_N_FREE_ONLY 2
+
 /* fg_dp_neigh_find - the entry of (port, family, addr), or NULL; with
- * create, a free slot of its probe run taken for it, else (create 1
- * only: 2 returns NULL) its first. */
+ * create, a slot taken for it as above. */
 static struct fg_dp_neigh *fg_dp_neigh_find(struct fg_dp_lcore *lc,
 					    uint16_t port, int family,
 					    const __be32 *addr, int create)
@@ -860,7 +865,7 @@ static struct fg_dp_neigh *fg_dp_neigh_find(struct fg_dp_lcore *lc,
 	if (!create)
 		return NULL;
 	if (!free_n) {
-		if (create == 2)
+		if (create == FG_DP_N_FREE_ONLY)
 			return NULL;
 		free_n = &lc->neigh[first & (FG_DP_NEIGH_SLOTS - 1)];
 	}
@@ -1208,8 +1213,8 @@ int fg_dp_learn(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
  * fg_dp_ask - make m the ARP request / neighbour solicitation for next hop
  * nh of port (n: its entry, or NULL when it has none yet), unless one was
  * sent within FG_DP_NEIGH_RETRY_NS. The entry is made only once m is a
- * request (create as fg_dp_neigh_find's: 2 never evicts another
- * neighbour). Returns 0 when m is to be sent (the entry then asked,
+ * request (create as fg_dp_neigh_find's: FG_DP_N_FREE_ONLY never
+ * evicts another neighbour). Returns 0 when m is to be sent (the entry then asked,
  * counted), -1 when not (asked lately, no source address to ask from, or
  * no free slot: m the caller's still, maybe rewritten).
  */
@@ -1275,7 +1280,7 @@ static uint32_t fg_dp_out(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		return FG_DP_VERDICT(FG_DP_TX, port);
 	}
 	lc->cnt.drops[FG_DROP_NO_NEIGH]++;
-	if (fg_dp_ask(lc, t, m, port, family, nh, n, now, 1))
+	if (fg_dp_ask(lc, t, m, port, family, nh, n, now, FG_DP_N_EVICT))
 		return FG_DP_VERDICT(FG_DP_DROP, FG_DROP_NO_NEIGH);
 	return FG_DP_VERDICT(FG_DP_TX, port);
 }
@@ -1294,7 +1299,7 @@ uint16_t fg_dp_resolve(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		if (e && e->state == FG_DP_N_OK)
 			continue;
 		if (fg_dp_ask(lc, t, m[used], h->port, h->family, h->nh, e,
-			      now_ns, 2))
+			      now_ns, FG_DP_N_FREE_ONLY))
 			continue;
 		port[used++] = h->port;
 	}
