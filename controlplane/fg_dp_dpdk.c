@@ -99,6 +99,10 @@ struct fg_dp_dpdk {
 	enum fg_boot_dpdk_mode mode;
 	enum fg_dd_state state;
 	char exec[PATH_MAX];
+	/* exec's real path when floodgated started, the name the kernel
+	 * gives a process's executable once it was replaced or removed
+	 * ("PATH (deleted)"): fg_dd_is_ours. */
+	char exec_real[PATH_MAX];
 	char **argv;              /* exec's, NULL-terminated */
 	char *args;               /* the boot file's, argv points into it */
 	char log_path[PATH_MAX];
@@ -386,38 +390,6 @@ static int fg_dd_pidfile_write(const struct fg_dp_dpdk *d, pid_t pid)
 	return rc;
 }
 
-/* fg_dd_exec_real - into real (PATH_MAX): the path the kernel names
- * exec by, also while exec is gone (an upgrade that removes the old file
- * before it puts the new one): its directory's real path and its name.
- * 0 or -1. */
-static int fg_dd_exec_real(const char *exec, char *real)
-{
-	char dir[PATH_MAX], *slash;
-	const char *base = exec;
-	size_t l;
-
-	if (realpath(exec, real))
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s", exec);
-	slash = strrchr(dir, '/');
-	if (slash) {
-		base = exec + (slash - dir) + 1;
-		slash[slash == dir] = '\0';
-	} else {
-		snprintf(dir, sizeof(dir), ".");
-	}
-	if (!*base || !realpath(dir, real))
-		return -1;
-	l = strlen(real);
-	if (l + 1 + strlen(base) >= PATH_MAX)
-		return -1;
-	snprintf(real + l, PATH_MAX - l, "%s%s", real[l - 1] == '/' ? "" : "/",
-		 base);
-	return 0;
-}
-
 /*
  * fg_dd_is_ours - pid is a live process running our executable (not a
  * pid the kernel gave to another program since): the very file, or one
@@ -431,7 +403,7 @@ static int fg_dd_exec_real(const char *exec, char *real)
 static bool fg_dd_is_ours(const struct fg_dp_dpdk *d, pid_t pid)
 {
 	static const char gone[] = " (deleted)";
-	char path[64], exe[PATH_MAX + sizeof(gone)], real[PATH_MAX];
+	char path[64], exe[PATH_MAX + sizeof(gone)];
 	struct stat a, b;
 	ssize_t n;
 
@@ -442,12 +414,12 @@ static bool fg_dd_is_ours(const struct fg_dp_dpdk *d, pid_t pid)
 	    a.st_ino == b.st_ino)
 		return true;
 	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= (ssize_t)(sizeof(gone) - 1) || fg_dd_exec_real(d->exec, real))
+	if (n <= (ssize_t)(sizeof(gone) - 1))
 		return false;
 	exe[n] = '\0';
 	n -= (ssize_t)(sizeof(gone) - 1);
-	return !strcmp(exe + n, gone) && (size_t)n == strlen(real) &&
-	       !strncmp(exe, real, (size_t)n);
+	return !strcmp(exe + n, gone) && (size_t)n == strlen(d->exec_real) &&
+	       !strncmp(exe, d->exec_real, (size_t)n);
 }
 
 /* fg_dd_mkdirs - make the directories above path (0755), as the
@@ -1108,6 +1080,10 @@ static int fg_dd_proc_setup(struct fg_dp_dpdk *d,
 	rc = fg_dd_find_exec(d, cfg->dataplane.dpdk_exec, err, errlen);
 	if (rc)
 		return rc;
+	/* Resolved now, while it stands (floodgated refuses to start
+	 * without it): an upgrade may remove it for a moment later. */
+	if (!realpath(d->exec, d->exec_real))
+		snprintf(d->exec_real, sizeof(d->exec_real), "%s", d->exec);
 	snprintf(sock, sizeof(sock), "%s", d->path);
 	dir = dirname(sock);
 	if (cfg->dataplane.dpdk_log_file[0])
