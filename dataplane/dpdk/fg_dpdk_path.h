@@ -283,7 +283,9 @@ int fg_dp_learn(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
  * second later. Walks t's distinct next hops from *cursor (0 for a new
  * t), turning m[0..n) (fresh mbufs of the caller's) into ARP requests /
  * neighbour solicitations, at most one per next hop per retry interval,
- * as a packet would; port[k] receives m[k]'s data port. Returns how many
+ * as a packet would, and only where a free neighbour slot can take the
+ * answer (a live entry is never evicted for this; a packet asks for the
+ * rest); port[k] receives m[k]'s data port. Returns how many
  * of m are to be sent; the caller frees the rest and calls again while
  * !fg_dp_resolve_done(t, *cursor). The answers come back as FG_DP_NEIGH
  * verdicts, which every lcore learns from, so one lcore asking is enough.
