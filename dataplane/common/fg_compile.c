@@ -316,8 +316,7 @@ static void fg_be_ident_of(struct fg_be_ident *id, __u32 svc_id,
 	id->port = b->port;
 }
 
-/* Whether a backend takes new flows (ring slots). */
-static bool fg_be_usable(const struct fg_rule_backend *b)
+bool fg_backend_usable(const struct fg_rule_backend *b)
 {
 	return b->weight > 0 && b->state == FG_BACKEND_ACTIVE &&
 	       !b->health_down;
@@ -866,13 +865,13 @@ static int fg_plan_rings(struct fg_cctx *x)
 		for (j = 0; j < s->nbackends; j++) {
 			const struct fg_rule_backend *b = &s->backends[j];
 
-			usable |= fg_be_usable(b);
+			usable |= fg_backend_usable(b);
 			/* The same backends as the active ring's inputs:
 			 * their identities are known. */
 			in[j].ident = x->be_same[i] && cur->ring_in ?
 				cur->ring_in[was->ring_in_off + j].ident :
 				fg_backend_ident(&b->addr, b->port);
-			in[j].weight = fg_be_usable(b) ? b->weight : 0;
+			in[j].weight = fg_backend_usable(b) ? b->weight : 0;
 			in[j].be_id = x->be_ids[x->be_base[i] + j];
 		}
 		ns->ring_in_off = nin;

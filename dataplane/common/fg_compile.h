@@ -282,6 +282,13 @@ int fg_compiler_backend_id(const struct fg_compiler *c, const char *svc,
 __u64 fg_backend_ident(const struct fg_addr *addr, uint16_t port);
 
 /*
+ * fg_backend_usable - whether backend b takes new flows, and so has ring
+ * slots: a weight above 0, active (not draining), not down by health.
+ * The others keep their identity in the ring's input at weight 0.
+ */
+bool fg_backend_usable(const struct fg_rule_backend *b);
+
+/*
  * fg_ring_size_for - the ring size of a service with n backends: the
  * smallest prime >= 100 * n, at least FG_RING_SIZE_MIN (so weights still
  * have slots to spread over in a small service). 1000 services of 10

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "fg_err.h"
+#include "fg_compile.h"
 #include "fg_l7_compile.h"
+#include "fg_maglev.h"
 /* By path: the stock claimer's header declares its relation between a
  * batch and the engine's low-water mark, and only declares functions
  * (nothing of etcd is linked for the macro). */
@@ -527,6 +529,108 @@ static int fg_l7_route_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Every route's backends, in rank order, and its ring: Maglev over them
+ * as over a service's (identity of address and settled port, unusable
+ * ones at weight 0), slots turned into indexes into t->backends. 0,
+ * -ENOSPC (too many slots), -EINVAL (the builder refused), -ENOMEM.
+ */
+static int fg_l7_route_rings(struct fg_l7_cx *x)
+{
+	const struct fg_ruleset *rs = x->rs;
+	struct fg_l7_tables *t = x->t;
+	struct fg_maglev_backend *mb = NULL;
+	uint32_t i, j, nbe = 0, nmax = 0;
+	size_t slots = 0;
+	int rc = 0;
+
+	for (i = 0; i < t->nroutes; i++) {
+		const struct fg_rule_route *r = &rs->routes[t->routes[i].rule];
+		bool usable = false;
+
+		if (r->nbackends && !r->backends)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "routes.%s.backends: missing",
+				       r->name);
+		if (r->nbackends > FG_MAGLEV_BACKENDS_MAX)
+			return fg_fail(x->err, x->errlen, -EINVAL,
+				       "routes.%s.backends: at most %u",
+				       r->name, FG_MAGLEV_BACKENDS_MAX);
+		for (j = 0; j < r->nbackends; j++)
+			usable |= fg_backend_usable(&r->backends[j]);
+		t->routes[i].be_first = nbe;
+		t->routes[i].nbe = r->nbackends;
+		t->routes[i].ring_off = (uint32_t)slots;
+		t->routes[i].ring_size = usable ?
+			fg_ring_size_for(r->nbackends) : 0;
+		slots += t->routes[i].ring_size;
+		if (slots > FG_L7_RING_SLOTS_MAX)
+			return fg_fail(x->err, x->errlen, -ENOSPC,
+				       "routes.%s: the routes' rings would take more than %u slots",
+				       r->name, FG_L7_RING_SLOTS_MAX);
+		nbe += r->nbackends;
+		if (r->nbackends > nmax)
+			nmax = r->nbackends;
+	}
+	t->backends = calloc(nbe + 1, sizeof(*t->backends));
+	t->ring = calloc(slots + 1, sizeof(*t->ring));
+	mb = calloc(nmax + 1, sizeof(*mb));
+	if (!t->backends || !t->ring || !mb) {
+		free(mb);
+		return fg_fail(x->err, x->errlen, -ENOMEM, "out of memory");
+	}
+	t->nbackends = nbe;
+	t->ring_slots = slots;
+	for (i = 0; i < t->nroutes && !rc; i++) {
+		const struct fg_l7_route *lr = &t->routes[i];
+		const struct fg_rule_route *r = &rs->routes[lr->rule];
+		uint32_t *ring = t->ring + lr->ring_off;
+
+		for (j = 0; j < r->nbackends; j++) {
+			const struct fg_rule_backend *b = &r->backends[j];
+			struct fg_l7_backend *e = &t->backends[lr->be_first + j];
+
+			e->addr = b->addr;
+			e->port = b->port ? b->port : t->svcs[lr->svc].port;
+			e->weight = b->weight;
+			e->usable = fg_backend_usable(b);
+			e->route = i;
+			mb[j].id = fg_backend_ident(&e->addr, e->port);
+			mb[j].weight = e->usable ? e->weight : 0;
+		}
+		if (!lr->ring_size)
+			continue;
+		rc = fg_maglev_build(mb, r->nbackends, ring, lr->ring_size);
+		if (rc) {
+			rc = fg_fail(x->err, x->errlen, rc,
+				     "routes.%s: ring build failed (%s)", r->name,
+				     rc == -EINVAL ? "two backends hash to the same identity" :
+				     rc == -ENOMEM ? "out of memory" : "internal error");
+			break;
+		}
+		for (j = 0; j < lr->ring_size; j++)
+			ring[j] = ring[j] == FG_MAGLEV_EMPTY ? UINT32_MAX :
+				  lr->be_first + ring[j];
+	}
+	free(mb);
+	return rc;
+}
+
+int fg_l7_route_backend(const struct fg_l7_tables *t, uint32_t r,
+			uint64_t hash)
+{
+	const struct fg_l7_route *lr;
+	uint32_t be;
+
+	if (!t || r >= t->nroutes)
+		return -EINVAL;
+	lr = &t->routes[r];
+	if (!lr->ring_size)
+		return -ENOENT;
+	be = t->ring[lr->ring_off + fg_maglev_slot(hash, lr->ring_size)];
+	return be == UINT32_MAX ? -ENOENT : (int)be;
+}
+
 static int fg_l7_routes(struct fg_l7_cx *x)
 {
 	const struct fg_ruleset *rs = x->rs;
@@ -568,6 +672,8 @@ static int fg_l7_routes(struct fg_l7_cx *x)
 	t->nroutes = rs->nroutes;
 	qsort(t->routes, t->nroutes, sizeof(*t->routes), fg_l7_route_cmp);
 	rc = fg_l7_ids(x, FG_L7_K_ROUTE, "routes");
+	if (!rc)
+		rc = fg_l7_route_rings(x);
 	if (rc)
 		return rc;
 
@@ -948,6 +1054,8 @@ void fg_l7_tables_free(struct fg_l7_tables *t)
 		free(t->by_id[k]);
 	free(t->svcs);
 	free(t->routes);
+	free(t->backends);
+	free(t->ring);
 	free(t->seckill);
 	free(t->limits);
 	free(t->blob);
@@ -1016,6 +1124,7 @@ int fg_l7_compile(const struct fg_ruleset *rs, const struct fg_l7_layout *lay,
 		}
 		memcpy(t->svcs[t->nsvcs].name, rs->services[i].name,
 		       FG_NAME_MAX);
+		t->svcs[t->nsvcs].port = rs->services[i].port;
 		x.svc_sorted[t->nsvcs] = t->nsvcs;
 		t->nsvcs++;
 	}

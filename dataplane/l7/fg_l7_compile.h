@@ -22,6 +22,12 @@
  *    the action is `respond`.
  *  - http: the reader settings of the version (fg_http_conf) with every
  *    header name a route, a seckill match or a header item watches.
+ *  - route backends: every route's backends (ports settled: the
+ *    service's where the rule gave none) and one Maglev ring per route
+ *    over them, built as a service's (fg_backend_ident, weights,
+ *    unusable backends at weight 0: fg_backend_usable), so that a
+ *    change of a route's backends moves few connections;
+ *    fg_l7_route_backend picks from it by the connection's flow hash.
  *
  * Ids: every route, seckill rule and limit has an id that stays the same
  * across versions while its name lives (the stats are per id), taken
@@ -70,6 +76,9 @@
 #define FG_L7_NODES_MAX   1024u
 #define FG_L7_NEW         UINT32_MAX /* fg_l7_carry_plan: nothing to carry */
 #define FG_L7_ID_MAX      (UINT32_MAX - 1)
+/* Ring slots of every route of a version together (4 B each): 16,384
+ * routes of up to 10 backends at the smallest ring size fit. */
+#define FG_L7_RING_SLOTS_MAX (1u << 24)
 
 /* fg_stock_batch's signature (controlplane/fg_stock.h). */
 typedef uint64_t (*fg_l7_batch_fn)(uint64_t rate_milli, uint32_t batch_ms,
@@ -90,6 +99,7 @@ struct fg_l7_layout {
 /* One l7 service and where its entries lie in the tables. */
 struct fg_l7_svc {
 	char name[FG_NAME_MAX];
+	uint16_t port;                     /* the service's (0: every port) */
 	uint32_t route_first, nroutes;     /* into routes, rank order */
 	uint32_t seckill_first, nseckill;  /* into seckill, name order */
 };
@@ -102,6 +112,19 @@ struct fg_l7_route {
 	uint32_t svc;          /* index into svcs */
 	uint32_t priority;     /* the rule's */
 	uint32_t rule;         /* index into the rule set's routes */
+	uint32_t be_first, nbe;        /* into backends, the rule's order */
+	uint32_t ring_off, ring_size;  /* into ring; ring_size 0: no backend
+					* takes new connections */
+};
+
+/* One backend a route picks. */
+struct fg_l7_backend {
+	struct fg_addr addr;
+	uint16_t port;         /* settled: the service's when the rule
+				* gave none */
+	uint16_t weight;
+	bool usable;           /* has ring slots (fg_backend_usable) */
+	uint32_t route;        /* index into routes */
 };
 
 /* One seckill rule; conf[l] is lcore l's engine. */
@@ -157,6 +180,11 @@ struct fg_l7_tables {
 	struct fg_l7_seckill *seckill;
 	struct fg_l7_limit *limits;
 	struct fg_http_conf http;  /* every watched header name */
+	uint32_t nbackends;
+	struct fg_l7_backend *backends; /* route by route, in rank order */
+	uint32_t *ring;            /* every route's ring: indexes into
+				    * backends */
+	size_t ring_slots;
 	void *blob;                /* the serialised matchers */
 	size_t blob_len;
 	uint32_t next_id[3];       /* the lineage's next route, seckill and
@@ -173,8 +201,9 @@ struct fg_l7_tables {
  * hyperscan refuses: "routes.api: path_regex: <hyperscan's reason>", a
  * window that ends before it starts, an answer fg_respond refuses, more
  * header names than the reader watches, a rule naming no l7 service);
- * -ENOSPC when the lineage ran out of ids (compile with prev NULL);
- * -ENOMEM. On failure *out is NULL.
+ * -ENOSPC when the lineage ran out of ids (compile with prev NULL) or
+ * the routes' rings would exceed FG_L7_RING_SLOTS_MAX; -ENOMEM. On
+ * failure *out is NULL.
  */
 int fg_l7_compile(const struct fg_ruleset *rs, const struct fg_l7_layout *lay,
 		  const struct fg_l7_tables *prev, uint64_t version,
@@ -203,6 +232,17 @@ int fg_l7_find_limit(const struct fg_l7_tables *t, uint32_t id);
  */
 int fg_l7_carry_plan(const struct fg_l7_tables *prev,
 		     const struct fg_l7_tables *next, uint32_t *from, size_t n);
+
+/*
+ * fg_l7_route_backend - the backend route r (an index into t->routes)
+ * gives a new connection whose flow hash is hash: an index into
+ * t->backends, read from the route's ring (the same slot arithmetic as
+ * a service's, fg_maglev_slot). -ENOENT when none of the route's
+ * backends takes new connections (the caller answers 503), -EINVAL for
+ * r out of range. Fast path: no allocation.
+ */
+int fg_l7_route_backend(const struct fg_l7_tables *t, uint32_t r,
+			uint64_t hash);
 
 /* ------------------------------------------------------------- matching */
 

@@ -4,8 +4,10 @@
  * and burst shares that sum to the whole over every lcore of every node,
  * windows, ids stable across versions and the carry plan, 1,000 routes
  * compiled into one blob and a request routed through the loaded matcher
- * to the highest-priority overlap, answers byte-exact, the engine built
- * from a compiled conf, and malformed input refused with the field.
+ * to the highest-priority overlap, each route's backends and Maglev ring
+ * (weights, unusable backends, stable across ranks, few moves on a
+ * change), answers byte-exact, the engine built from a compiled conf, and
+ * malformed input refused with the field.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,8 +20,13 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "fg_compile.h"
 #include "fg_httpsyn.h"
 #include "fg_l7_compile.h"
+#include "fg_maglev.h"
 #include "fg_rules.h"
 #include "fg_stock.h"
 
@@ -546,6 +553,202 @@ static int route_of(struct fg_l7_matcher *m, struct fg_l7_scratch *s,
 	return rc;
 }
 
+/* ------------------------------------------------------ route backends */
+
+/* Append backend 198.19.0.<host>:port (0: the service's) to r. */
+static void add_backend(struct fg_rule_route *r, int host, uint16_t port,
+			uint16_t weight, enum fg_backend_state st)
+{
+	struct fg_rule_backend *b;
+
+	r->backends = realloc(r->backends,
+			      (r->nbackends + 1) * sizeof(*r->backends));
+	assert_non_null(r->backends);
+	b = &r->backends[r->nbackends++];
+	memset(b, 0, sizeof(*b));
+	b->addr.family = AF_INET;
+	b->addr.a4.s_addr = htonl(0xc6130000u | (uint32_t)host);
+	b->port = port;
+	b->weight = weight;
+	b->state = st;
+}
+
+/* The host byte of backend index be of t. */
+static int be_host(const struct fg_l7_tables *t, int be)
+{
+	assert_true(be >= 0 && (uint32_t)be < t->nbackends);
+	return (int)(ntohl(t->backends[be].addr.a4.s_addr) & 0xff);
+}
+
+/* slots[h]: route ri's ring slots held by backend host h. */
+static void ring_count(const struct fg_l7_tables *t, int ri, uint32_t *slots)
+{
+	const struct fg_l7_route *r = &t->routes[ri];
+	uint32_t j;
+
+	memset(slots, 0, 256 * sizeof(*slots));
+	for (j = 0; j < r->ring_size; j++) {
+		uint32_t be = t->ring[r->ring_off + j];
+
+		assert_true(be >= r->be_first && be < r->be_first + r->nbe);
+		slots[be_host(t, (int)be)]++;
+	}
+}
+
+/* A 64-bit hash of i, spread (splitmix64). */
+static uint64_t mix(uint64_t i)
+{
+	uint64_t h = i + 0x9e3779b97f4a7c15ULL;
+
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
+/*
+ * A route's backends and ring: ports settled from the service, weights
+ * in the slots, drained, down and weight-0 backends without any, a route
+ * with none usable refused per connection (-ENOENT), the same ring
+ * wherever the route ranks, and few connections moved by a new backend.
+ */
+static void test_route_backends(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(1, 1, 0);
+	struct fg_l7_tables *t, *t2;
+	struct fg_rule_route *a, *b;
+	uint32_t slots[256], slots2[256], *old;
+	uint32_t j, moved, to_new, size;
+	int ra, rb, be, i;
+
+	(void)state;
+	a = add_route(rs, "a", "shop", 10, NULL, "/a/", NULL);
+	add_backend(a, 1, 8080, 1, FG_BACKEND_ACTIVE);
+	add_backend(a, 2, 0, 3, FG_BACKEND_ACTIVE);
+	add_backend(a, 3, 8080, 2, FG_BACKEND_DRAIN);
+	add_backend(a, 4, 8080, 2, FG_BACKEND_ACTIVE);
+	a->backends[3].health_down = true;
+	b = add_route(rs, "b", "shop", 5, NULL, "/b/", NULL);
+	add_backend(b, 9, 8080, 0, FG_BACKEND_ACTIVE);
+
+	t = compile_ok(rs, &lay, NULL);
+	ra = route_index(t, "a");
+	rb = route_index(t, "b");
+	assert_int_equal(t->nbackends, 5);
+	assert_int_equal(t->routes[ra].nbe, 4);
+	assert_int_equal(t->routes[ra].ring_size, fg_ring_size_for(4));
+	assert_int_equal(t->routes[rb].ring_size, 0);
+	/* Port 0 is the service's (80); the others are the rule's. */
+	for (j = 0; j < 4; j++) {
+		const struct fg_l7_backend *e =
+			&t->backends[t->routes[ra].be_first + j];
+
+		assert_int_equal(e->route, (uint32_t)ra);
+		assert_int_equal(e->port, j == 1 ? 80 : 8080);
+		assert_int_equal(e->usable, j < 2);
+	}
+	/* Weights 1 : 3 over the usable two, within 1 % of the ring. */
+	ring_count(t, ra, slots);
+	size = t->routes[ra].ring_size;
+	assert_int_equal(slots[1] + slots[2], size);
+	assert_true(slots[1] * 100 >= size * 24 && slots[1] * 100 <= size * 26);
+	assert_int_equal(slots[3], 0);
+	assert_int_equal(slots[4], 0);
+
+	/* Picks follow the ring; none for b; r out of range refused. */
+	memset(slots2, 0, sizeof(slots2));
+	for (i = 0; i < 20000; i++) {
+		be = fg_l7_route_backend(t, (uint32_t)ra, mix((uint64_t)i));
+		slots2[be_host(t, be)]++;
+		assert_int_equal(t->backends[be].route, (uint32_t)ra);
+	}
+	assert_int_equal(slots2[1] + slots2[2], 20000);
+	assert_true(slots2[1] >= 4500 && slots2[1] <= 5500);
+	assert_int_equal(fg_l7_route_backend(t, (uint32_t)rb, 1), -ENOENT);
+	assert_int_equal(fg_l7_route_backend(t, t->nroutes, 1), -EINVAL);
+	assert_int_equal(fg_l7_route_backend(NULL, 0, 1), -EINVAL);
+
+	/* Route a ranks after a new, higher one: its ring is the same. */
+	old = malloc(size * sizeof(*old));
+	assert_non_null(old);
+	for (j = 0; j < size; j++)
+		old[j] = (uint32_t)be_host(t, (int)t->ring[t->routes[ra].ring_off + j]);
+	b = add_route(rs, "c", "shop", 50, NULL, "/c/", NULL);
+	add_backend(b, 7, 8080, 1, FG_BACKEND_ACTIVE);
+	add_backend(b, 8, 8080, 1, FG_BACKEND_ACTIVE);
+	t2 = compile_ok(rs, &lay, t);
+	ra = route_index(t2, "a");
+	assert_int_equal(ra, 1);
+	assert_int_equal(t2->routes[ra].ring_size, size);
+	for (j = 0; j < size; j++)
+		assert_int_equal(be_host(t2, (int)t2->ring[t2->routes[ra].ring_off + j]),
+				 old[j]);
+	fg_l7_tables_free(t2);
+
+	/* Back in service, weight 2: backend 4 takes its share, and the
+	 * slots it does not take mostly stay where they were. */
+	rs->routes[0].backends[3].health_down = false;
+	t2 = compile_ok(rs, &lay, t);
+	ra = route_index(t2, "a");
+	ring_count(t2, ra, slots2);
+	assert_true(slots2[4] * 100 >= size * 32 && slots2[4] * 100 <= size * 35);
+	moved = to_new = 0;
+	for (j = 0; j < size; j++) {
+		int h = be_host(t2, (int)t2->ring[t2->routes[ra].ring_off + j]);
+
+		if (h == 4)
+			to_new++;
+		else if ((uint32_t)h != old[j])
+			moved++;
+	}
+	print_message("route ring: %u of %u slots to the new backend, %u moved between the others\n",
+		      to_new, size, moved);
+	assert_true(moved * 100 <= size * 5);
+
+	free(old);
+	fg_l7_tables_free(t2);
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+/* Refusals of the route rings: a backend twice (one identity), and more
+ * slots than a version holds (-ENOSPC, naming the route that tips it). */
+static void test_route_rings_refused(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(1, 1, 0);
+	struct fg_rule_route *r;
+	uint32_t per = fg_ring_size_for(FG_MAGLEV_BACKENDS_MAX);
+	uint32_t i, k, n = FG_L7_RING_SLOTS_MAX / per + 1;
+	char name[32];
+
+	(void)state;
+	r = add_route(rs, "twice", "shop", 1, NULL, "/a", NULL);
+	add_backend(r, 1, 8080, 1, FG_BACKEND_ACTIVE);
+	add_backend(r, 1, 8080, 1, FG_BACKEND_ACTIVE);
+	compile_bad(rs, &lay, -EINVAL,
+		    "routes.twice: ring build failed (two backends hash to the same identity)");
+	rs_free(rs);
+
+	rs = rs_new();
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "r%03u", i);
+		r = add_route(rs, name, "shop", 1, NULL, "/a", NULL);
+		r->backends = calloc(FG_MAGLEV_BACKENDS_MAX,
+				     sizeof(*r->backends));
+		assert_non_null(r->backends);
+		r->nbackends = FG_MAGLEV_BACKENDS_MAX;
+		for (k = 0; k < FG_MAGLEV_BACKENDS_MAX; k++) {
+			r->backends[k].addr.family = AF_INET;
+			r->backends[k].addr.a4.s_addr = htonl(0xc6130000u | k);
+			r->backends[k].weight = 1;
+		}
+	}
+	snprintf(name, sizeof(name), "routes.r%03u: ", n - 1);
+	compile_bad(rs, &lay, -ENOSPC, name);
+	rs_free(rs);
+}
+
 static void test_routes_1000(void **state)
 {
 	struct fg_ruleset *rs = rs_new();
@@ -861,6 +1064,8 @@ int main(void)
 		cmocka_unit_test(test_window_stock),
 		cmocka_unit_test(test_ids_carry),
 		cmocka_unit_test(test_engine_from_conf),
+		cmocka_unit_test(test_route_backends),
+		cmocka_unit_test(test_route_rings_refused),
 		cmocka_unit_test(test_routes_1000),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_refused),
