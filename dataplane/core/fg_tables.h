@@ -449,6 +449,37 @@ FG_INLINE int fg_bucket_key_eq(const struct fg_bucket_key *a,
 	       x[1] == y[1] && x[3] == y[3] && x[5] == y[5];
 }
 
+/*
+ * fg_bucket_probe_arr - one pass over the FG_CT_WAYS entries of the set
+ * hash names in tab (slots entries, a power of two): the entry holding
+ * bk, or NULL with *victim the entry a new key takes (a refilled one
+ * first, else the one nearest to refilled). For tables in plain memory
+ * (the DPDK worker's limits, the L7 engine's per-client and rps buckets);
+ * the XDP program walks its map with fg_set_probe. Context: userspace.
+ */
+FG_INLINE struct fg_bucket_entry *
+fg_bucket_probe_arr(struct fg_bucket_entry *tab, __u32 slots, __u64 hash,
+		const struct fg_bucket_key *bk, __u64 now,
+		struct fg_bucket_entry **victim)
+{
+	struct fg_bucket_entry *v = tab, *c;
+	__u32 set = fg_set_first(hash, slots), i;
+	__u64 lowest = ~0ULL, age;
+
+	for (i = 0; i < FG_CT_WAYS; i++) {
+		c = &tab[(set + i) & (slots - 1)];
+		if (fg_bucket_key_eq(&c->key, bk))
+			return c;
+		age = c->st.tat <= now ? 0 : c->st.tat;
+		if (age < lowest) {
+			lowest = age;
+			v = c;
+		}
+	}
+	*victim = v;
+	return 0;
+}
+
 /* ------------------------------------------------------------ config */
 
 /* fg_config[0]: the switch. Written by one map update. (The map's other

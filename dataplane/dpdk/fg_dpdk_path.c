@@ -1602,8 +1602,7 @@ static int fg_dp_limit_one(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 	struct fg_bucket_key bk;
 	struct fg_bucket_entry *e = NULL, *victim = NULL;
 	struct fg_dp_buckets *b = lc->b;
-	uint64_t lowest = UINT64_MAX;
-	uint32_t cost, set, i;
+	uint32_t cost;
 	int ok;
 
 	if (id >= FG_LIMIT_MAX)
@@ -1616,31 +1615,16 @@ static int fg_dp_limit_one(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		return FG_LIMIT_PASS;
 	memset(&bk, 0, sizeof(bk));
 	fg_bucket_key_fill(&bk, lim, key, svc_id);
-	set = fg_set_first(fg_bucket_hash(&bk, &t->s.seed), b->slots);
-	for (i = 0; i < FG_CT_WAYS; i++) {
-		struct fg_bucket_entry *c = &b->e[(set + i) & (b->slots - 1)];
-		uint64_t age;
-
-		if (fg_bucket_key_eq(&c->key, &bk)) {
-			e = c;
-			break;
-		}
-		age = c->st.tat <= now ? 0 : c->st.tat;
-		if (age < lowest) {
-			lowest = age;
-			victim = c;
-		}
-	}
+	e = fg_bucket_probe_arr(b->e, b->slots, fg_bucket_hash(&bk, &t->s.seed),
+			    &bk, now, &victim);
 	if (e) {
 		ok = fg_tb_consume(&lim->prof, &e->st, now, cost);
 	} else {
 		struct fg_tb_state fresh = { 0 };
 
 		ok = fg_tb_consume(&lim->prof, &fresh, now, cost);
-		if (victim) {
-			victim->key = bk;
-			victim->st = fresh;
-		}
+		victim->key = bk;
+		victim->st = fresh;
 	}
 	if (lim->id < FG_LIMIT_MAX) {
 		if (ok)

@@ -234,34 +234,6 @@ static inline int fg_sk_answer(struct fg_seckill *e,
 	return verdict;
 }
 
-/* fg_sk_client_probe - one pass over the FG_CT_WAYS entries from the one
- * hash names, as the XDP dataplane's fg_set_probe does over fg_buckets:
- * the entry holding bk, or NULL with *victim the entry a new key takes (a
- * refilled one first, else the one nearest to refilled). */
-static inline struct fg_bucket_entry *
-fg_sk_client_probe(struct fg_seckill *e, const struct fg_bucket_key *bk,
-		   uint64_t now, struct fg_bucket_entry **victim)
-{
-	uint32_t mask = e->client_slots - 1, i;
-	uint32_t set = fg_set_first(fg_bucket_hash(bk, &e->seed),
-				    e->client_slots);
-	struct fg_bucket_entry *v = NULL, *c;
-	uint64_t lowest = ~0ULL, age;
-
-	for (i = 0; i < FG_CT_WAYS; i++) {
-		c = &e->clients[(set + i) & mask];
-		if (fg_bucket_key_eq(&c->key, bk))
-			return c;
-		age = c->st.tat <= now ? 0 : c->st.tat;
-		if (age < lowest) {
-			lowest = age;
-			v = c;
-		}
-	}
-	*victim = v;
-	return NULL;
-}
-
 /*
  * The item's bucket and the client's are judged on copies and written
  * back together: a request one of them refuses charges neither, so a
@@ -352,7 +324,9 @@ int fg_seckill_judge(struct fg_seckill *e, const struct fg_http_req *req,
 	if (e->client_slots) {
 		memset(&bk, 0, sizeof(bk));
 		fg_bucket_key_fill(&bk, &e->client_lim, client, 0);
-		ce = fg_sk_client_probe(e, &bk, now, &victim);
+		ce = fg_bucket_probe_arr(e->clients, e->client_slots,
+				     fg_bucket_hash(&bk, &e->seed), &bk, now,
+				     &victim);
 		if (ce)
 			cst = ce->st;
 		if (!fg_tb_consume(&e->client_lim.prof, &cst, now,
