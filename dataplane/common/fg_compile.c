@@ -347,6 +347,23 @@ __u64 fg_backend_ident(const struct fg_addr *addr, uint16_t port)
 	return h ^ (h >> 31);
 }
 
+void fg_limit_fill(struct fg_limit *v, const struct fg_rule_limit *l)
+{
+	if (l->match_src_set) {
+		v->match_family = fg_addr_words(&l->match_src, v->match_src);
+		v->match_src_len = l->match_src_len;
+		v->flags |= FG_LIM_F_MATCH_SRC;
+	}
+	v->match_proto = l->match_proto;
+	v->match_dport = fg_htons(l->match_dport);
+	v->key = (__u8)l->key;
+	v->prefix_len = l->key == FG_LKEY_SRC_PREFIX ? l->prefix_len : 0;
+	v->unit = (__u8)l->unit;
+	v->action = (__u8)l->action;
+	if (l->dry_run)
+		v->flags |= FG_LIM_F_DRY_RUN;
+}
+
 __u32 fg_ring_size_for(__u32 n)
 {
 	__u32 m = n * 100U;
@@ -1123,20 +1140,7 @@ static int fg_build_limits(struct fg_cctx *x)
 				       l->name);
 		fg_name_cpy(cl->name, l->name);
 		cl->index = x->nx->gen * FG_LIMIT_MAX + x->lim_ids[i];
-		if (l->match_src_set) {
-			v->match_family = fg_addr_words(&l->match_src,
-							v->match_src);
-			v->match_src_len = l->match_src_len;
-			v->flags |= FG_LIM_F_MATCH_SRC;
-		}
-		v->match_proto = l->match_proto;
-		v->match_dport = fg_htons(l->match_dport);
-		v->key = (__u8)l->key;
-		v->prefix_len = l->key == FG_LKEY_SRC_PREFIX ? l->prefix_len : 0;
-		v->unit = (__u8)l->unit;
-		v->action = (__u8)l->action;
-		if (l->dry_run)
-			v->flags |= FG_LIM_F_DRY_RUN;
+		fg_limit_fill(v, l);
 		v->id = x->lim_ids[i];
 
 		/* Bind: the service's list, or the global list. Sizes were

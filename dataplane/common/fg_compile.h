@@ -282,6 +282,14 @@ int fg_compiler_backend_id(const struct fg_compiler *c, const char *svc,
 __u64 fg_backend_ident(const struct fg_addr *addr, uint16_t port);
 
 /*
+ * fg_limit_fill - the dataplane's view of limit l into *v (zeroed by the
+ * caller): its match, key, unit, action and flags; not its profile or
+ * id, which the caller knows (a node's share, an lcore's). One reading
+ * of a limit for the L4 tables and the L7 engine.
+ */
+void fg_limit_fill(struct fg_limit *v, const struct fg_rule_limit *l);
+
+/*
  * fg_backend_usable - whether backend b takes new flows, and so has ring
  * slots: a weight above 0, active (not draining), not down by health.
  * The others keep their identity in the ring's input at weight 0.

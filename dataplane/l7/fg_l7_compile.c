@@ -976,15 +976,7 @@ static int fg_l7_limits(struct fg_l7_cx *x)
 		e = &t->limits[t->nlimits++];
 		memcpy(e->name, r->name, FG_NAME_MAX);
 		e->svc = (uint32_t)svc;
-		e->key = r->key;
-		e->prefix_len = r->prefix_len;
-		e->match_src_set = r->match_src_set;
-		e->match_src = r->match_src;
-		e->match_src_len = r->match_src_len;
-		e->match_proto = r->match_proto;
-		e->match_dport = r->match_dport;
-		e->action = r->action;
-		e->dry_run = r->dry_run;
+		fg_limit_fill(&e->lim, r);
 		if ((unsigned int)r->key > FG_LKEY_SERVICE)
 			return fg_fail(x->err, x->errlen, -EINVAL,
 				       "limits.%s.key: must be src_ip, src_prefix/N, flow or service",

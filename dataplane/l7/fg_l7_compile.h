@@ -153,15 +153,9 @@ struct fg_l7_limit {
 	bool fresh;
 	bool burst_floor;
 	uint32_t svc;
-	enum fg_limit_key key;
-	uint8_t prefix_len;
-	bool match_src_set;
-	struct fg_addr match_src;
-	uint8_t match_src_len;
-	uint8_t match_proto;
-	uint16_t match_dport;
-	enum fg_limit_action action;
-	bool dry_run;
+	struct fg_limit lim;               /* match, key, action, flags
+					    * (fg_limit_fill); its profile is
+					    * prof[lcore], its id the id */
 	uint64_t *rate_milli, *burst_milli; /* per lcore */
 	struct fg_tb_profile *prof;        /* per lcore; cost
 					    * FG_SECKILL_MILLI a request */
