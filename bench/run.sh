@@ -77,11 +77,12 @@ xdp)
 	;;
 l7)
 	build bench/bench_http bench/bench_seckill bench/bench_route \
-		bench/bench_l7_compile bench/bench_stock
+		bench/bench_l7_compile bench/bench_l7_engine bench/bench_stock
 	pin "$builddir/bench/bench_http"
 	pin "$builddir/bench/bench_seckill"
 	pin "$builddir/bench/bench_route"
 	pin "$builddir/bench/bench_l7_compile"
+	pin "$builddir/bench/bench_l7_engine"
 	# Not pinned: the embedded etcd, the claimer and the worker share
 	# the CPUs, as on a node. Without /usr/bin/etcd it skips (77) alone.
 	rc=0
