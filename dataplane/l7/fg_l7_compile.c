@@ -474,6 +474,32 @@ static int fg_l7_blob(struct fg_l7_cx *x)
  * service: entries of one service lie together in t, in rank order;
  * match[i] is entry i's. Sets each service's first and count.
  */
+/* The layout's blob as this version's, once it is found to hold these
+ * tables' sections (fg_l7_matcher_agrees). 0, -EINVAL or -ENOMEM. */
+static int fg_l7_blob_take(struct fg_l7_cx *x)
+{
+	struct fg_l7_tables *t = x->t;
+	struct fg_l7_matcher *m;
+	struct fg_http_conf conf = t->http;
+	char why[256];
+	int rc;
+
+	m = fg_l7_matcher_load(x->lay->blob, x->lay->blob_len, t->nsvcs, &conf,
+			       why, sizeof(why));
+	if (!m)
+		return fg_fail(x->err, x->errlen, -EINVAL, "%s", why);
+	rc = fg_l7_matcher_agrees(m, t, why, sizeof(why));
+	fg_l7_matcher_free(m);
+	if (rc)
+		return fg_fail(x->err, x->errlen, rc, "%s", why);
+	t->blob = malloc(x->lay->blob_len);
+	if (!t->blob)
+		return fg_fail(x->err, x->errlen, -ENOMEM, "out of memory");
+	memcpy(t->blob, x->lay->blob, x->lay->blob_len);
+	t->blob_len = x->lay->blob_len;
+	return 0;
+}
+
 static int fg_l7_sections(struct fg_l7_cx *x, unsigned int k,
 			  const struct fg_rule_http_match *const *match)
 {
@@ -504,8 +530,9 @@ static int fg_l7_sections(struct fg_l7_cx *x, unsigned int k,
 			t->svcs[svc[i]].seckill_first = i;
 			t->svcs[svc[i]].nseckill = j - i;
 		}
-		rc = fg_l7_section(x, svc[i], k, i, j - i, match + i,
-				   names + i, ids + i);
+		if (!x->lay->blob)
+			rc = fg_l7_section(x, svc[i], k, i, j - i, match + i,
+					   names + i, ids + i);
 	}
 out:
 	free(names);
@@ -1137,7 +1164,7 @@ int fg_l7_compile(const struct fg_ruleset *rs, const struct fg_l7_layout *lay,
 	if (!rc)
 		rc = fg_l7_limits(&x);
 	if (!rc)
-		rc = fg_l7_blob(&x);
+		rc = lay->blob ? fg_l7_blob_take(&x) : fg_l7_blob(&x);
 	if (rc)
 		goto fail;
 	for (i = 0; i < x.nsec; i++)
@@ -1275,6 +1302,33 @@ struct fg_l7_matcher *fg_l7_matcher_load(const void *blob, size_t len,
 fail:
 	fg_l7_matcher_free(m);
 	return NULL;
+}
+
+int fg_l7_matcher_agrees(const struct fg_l7_matcher *m,
+			 const struct fg_l7_tables *t, char *err,
+			 size_t errlen)
+{
+	static const char *const kind[2] = {"routes", "seckill rules"};
+	uint32_t s, k, n, first, have;
+
+	if (!m || !t || m->nsvcs != t->nsvcs)
+		return fg_fail(err, errlen, -EINVAL,
+			       "blob: not the matchers of these %u services",
+			       t ? t->nsvcs : 0);
+	for (s = 0; s < t->nsvcs; s++)
+		for (k = 0; k < 2; k++) {
+			n = k ? t->svcs[s].nseckill : t->svcs[s].nroutes;
+			first = k ? t->svcs[s].seckill_first :
+				    t->svcs[s].route_first;
+			have = m->svc[s].m[k] ? fg_route_count(m->svc[s].m[k]) :
+						0;
+			if (have != n || (n && m->svc[s].first[k] != first))
+				return fg_fail(err, errlen, -EINVAL,
+					       "blob: service %s has %u %s, the blob %u",
+					       t->svcs[s].name, n, kind[k],
+					       have);
+		}
+	return 0;
 }
 
 void fg_l7_scratch_free(struct fg_l7_scratch *s)

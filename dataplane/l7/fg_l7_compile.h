@@ -94,6 +94,13 @@ struct fg_l7_layout {
 	uint64_t batch_max;   /* likewise */
 	fg_l7_batch_fn batch; /* fg_stock_batch; needed when a rule has
 			       * stock */
+	/* The matchers compiled already for these very rules (the blob of
+	 * floodgated's compile, shipped with the table set): taken as they
+	 * are, after a check that every service's sections hold its routes
+	 * and seckill rules in the places these tables give them. NULL:
+	 * compile them (hyperscan). */
+	const void *blob;
+	size_t blob_len;
 };
 
 /* One l7 service and where its entries lie in the tables. */
@@ -194,7 +201,8 @@ struct fg_l7_tables {
  * Returns 0; -EINVAL with the field in err (a bad layout, a pattern
  * hyperscan refuses: "routes.api: path_regex: <hyperscan's reason>", a
  * window that ends before it starts, an answer fg_respond refuses, more
- * header names than the reader watches, a rule naming no l7 service);
+ * header names than the reader watches, a rule naming no l7 service, a
+ * layout blob that is not these rules' matchers: "blob: ...");
  * -ENOSPC when the lineage ran out of ids (compile with prev NULL) or
  * the routes' rings would exceed FG_L7_RING_SLOTS_MAX; -ENOMEM. On
  * failure *out is NULL.
@@ -255,6 +263,15 @@ struct fg_l7_matcher *fg_l7_matcher_load(const void *blob, size_t len,
 					 struct fg_http_conf *conf,
 					 char *err, size_t errlen);
 void fg_l7_matcher_free(struct fg_l7_matcher *m);
+
+/*
+ * fg_l7_matcher_agrees - whether m holds the sections tables t give:
+ * for every service, as many routes and seckill rules as t has, from
+ * the same first index. 0, or -EINVAL with the first difference in err.
+ */
+int fg_l7_matcher_agrees(const struct fg_l7_matcher *m,
+			 const struct fg_l7_tables *t, char *err,
+			 size_t errlen);
 
 /* fg_l7_scratch_new - one lcore's scratch for m. NULL with err set. */
 struct fg_l7_scratch *fg_l7_scratch_new(const struct fg_l7_matcher *m,

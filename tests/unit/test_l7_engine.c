@@ -473,6 +473,60 @@ static void test_crowd(void **state)
 	rs_free(rs);
 }
 
+/*
+ * The matchers floodgated compiled, shipped as they are: a process of
+ * four lcores builds its tables around them and routes as floodgated's
+ * own compile would; matchers of other rules, or a truncated blob, are
+ * refused naming the difference.
+ */
+static void test_prebuilt_blob(void **state)
+{
+	static const char *const paths[] = {
+		GET("/api/a"), GET("/dead/b"), GET("/"), POST("/seckill/9/buy"),
+	};
+	struct fg_ruleset *rs = shop_rules();
+	struct fg_l7_layout one = layout(1, 1, 0), four = layout(4, 1, 0);
+	struct fg_l7_tables *t1, *t4;
+	struct fg_l7_engine *e1, *e4;
+	struct fg_l7_decision d1, d4;
+	struct fg_rule_route *r;
+	uint32_t i;
+
+	(void)state;
+	t1 = compile_ok(rs, &one, NULL);
+	four.blob = t1->blob;
+	four.blob_len = t1->blob_len;
+	t4 = compile_ok(rs, &four, NULL);
+	assert_int_equal(t4->blob_len, t1->blob_len);
+	assert_memory_equal(t4->blob, t1->blob, t1->blob_len);
+	assert_int_equal(t4->layout.lcores, 4);
+	e1 = engine_ok(t1, NULL);
+	e4 = engine_ok(t4, NULL);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		judge(e1, 0, SHOP, paths[i], 1, 1000, &d1);
+		judge(e4, 3, SHOP, paths[i], 1, 1000, &d4);
+		assert_int_equal(d4.action, d1.action);
+		assert_int_equal(d4.route, d1.route);
+		assert_int_equal(d4.seckill, d1.seckill);
+		assert_int_equal(d4.status, d1.status);
+	}
+	assert_true(d4.seckill >= 0);
+
+	/* One route more than the blob knows. */
+	r = add_route(rs, "extra", "shop", 1, NULL, "/extra/", NULL);
+	add_backend(r, 4, 8080, 1, FG_BACKEND_ACTIVE);
+	compile_bad(rs, &four, -EINVAL,
+		    "blob: service shop has 3 routes, the blob 2");
+	four.blob_len = 12;
+	compile_bad(rs, &four, -EINVAL, "blob: truncated");
+
+	fg_l7_engine_free(e4);
+	fg_l7_engine_free(e1);
+	fg_l7_tables_free(t4);
+	fg_l7_tables_free(t1);
+	rs_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_stock),
 		cmocka_unit_test(test_carry),
 		cmocka_unit_test(test_crowd),
+		cmocka_unit_test(test_prebuilt_blob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
