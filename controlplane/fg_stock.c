@@ -136,23 +136,6 @@ static uint64_t fg_stock_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-uint64_t fg_stock_batch(uint64_t rate_milli, uint32_t batch_ms,
-			uint64_t batch_max, uint64_t stock)
-{
-	unsigned __int128 b;
-
-	if (!batch_ms)
-		batch_ms = FG_STOCK_BATCH_MS_DEFAULT;
-	if (!batch_max)
-		batch_max = FG_STOCK_BATCH_MAX_DEFAULT;
-	b = ((unsigned __int128)rate_milli * batch_ms + 999999u) / 1000000u;
-	if (b > batch_max)
-		b = batch_max;
-	if (b > stock)
-		b = stock;
-	return b ? (uint64_t)b : 1;
-}
-
 uint64_t fg_stock_epoch_new(void)
 {
 	uint64_t e = 0;

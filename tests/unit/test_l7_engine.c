@@ -17,10 +17,14 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include "fg_l7_engine.h"
+#include "fg_l7_ship.h"
+#include "fg_rules_json.h"
 #include "l7_fixture.h"
 
 #define SHOP 0u  /* rs_new's l7 services, in the tables' order */
@@ -527,6 +531,117 @@ static void test_prebuilt_blob(void **state)
 	rs_free(rs);
 }
 
+/* A rule set as the API reads it: l7 "shop" with a route, a seckill rule
+ * and an rps limit; l4 "plain" with a pps limit. */
+static const char ship_rules[] =
+	"{\"services\": {"
+	" \"shop\": {\"vip\": \"198.18.0.10\", \"port\": 80, \"mode\": \"l7\","
+	"   \"backends\": [{\"addr\": \"198.19.0.1\", \"port\": 8080}]},"
+	" \"plain\": {\"vip\": \"198.18.0.11\", \"port\": 53, \"proto\": \"udp\","
+	"   \"backends\": [{\"addr\": \"198.19.0.2\"}]}},"
+	" \"limits\": {"
+	"  \"perip\": {\"service\": \"shop\", \"key\": \"src_ip\", \"unit\": \"rps\","
+	"   \"rate\": 5, \"burst\": 5, \"action\": \"respond\"},"
+	"  \"dns\": {\"service\": \"plain\", \"key\": \"src_ip\", \"unit\": \"pps\","
+	"   \"rate\": 100, \"burst\": 100}},"
+	" \"routes\": {\"api\": {\"service\": \"shop\", \"priority\": 5,"
+	"   \"match\": {\"path_regex\": \"^/api/v[12]/\"},"
+	"   \"backends\": [{\"addr\": \"198.19.0.5\"}]}},"
+	" \"seckill\": {\"flash\": {\"service\": \"shop\","
+	"   \"match\": {\"method\": \"POST\", \"path_prefix\": \"/seckill/\"},"
+	"   \"item\": \"segment:2\", \"rate\": 10, \"burst\": 10}}}";
+
+/*
+ * The table set's L7 section: floodgated's side holds the l7 part of the
+ * rules only (no l4 service or pps limit) and one blob; the process's
+ * side reads it back, checks it as the API would and builds tables for
+ * its own lcores around the blob; an engine on them routes with the
+ * settled ports. Bad sections are refused with their reason; a rule set
+ * without l7 services ships nothing.
+ */
+static void test_ship(void **state)
+{
+	struct fg_l7_layout two = layout(2, 1, 0);
+	struct fg_l7_ship sh, none;
+	struct fg_l7_tables *t = NULL;
+	struct fg_l7_engine *e;
+	struct fg_l7_decision d;
+	struct fg_rule_error re;
+	struct fg_ruleset rs;
+	json_error_t je;
+	json_t *root;
+	char *bad;
+
+	(void)state;
+	root = json_loads(ship_rules, 0, &je);
+	assert_non_null(root);
+	memset(&rs, 0, sizeof(rs));
+	if (fg_ruleset_from_json(root, &rs, &re))
+		fail_msg("rules: %s", re.message);
+	json_decref(root);
+	assert_int_equal(fg_l7_ship_build(&rs, &sh, err, sizeof(err)), 0);
+	assert_non_null(sh.blob);
+	assert_true(sh.rules_len > 0);
+	assert_null(memmem(sh.rules, sh.rules_len, "plain", 5));
+	assert_null(memmem(sh.rules, sh.rules_len, "\"dns\"", 5));
+	assert_non_null(memmem(sh.rules, sh.rules_len, "\"perip\"", 7));
+
+	if (fg_l7_ship_tables(sh.rules, sh.rules_len, sh.blob, sh.blob_len,
+			      &two, NULL, 3, &t, err, sizeof(err)))
+		fail_msg("ship: %s in %.*s", err, (int)sh.rules_len, sh.rules);
+	assert_int_equal(t->layout.lcores, 2);
+	assert_int_equal(t->nsvcs, 1);
+	assert_int_equal(t->nlimits, 1);
+	assert_int_equal(t->blob_len, sh.blob_len);
+	e = engine_ok(t, NULL);
+	judge(e, 1, 0, GET("/api/v2/x"), 1, 1000, &d);
+	assert_int_equal(d.action, FG_L7_FORWARD);
+	assert_string_equal(t->routes[d.route].name, "api");
+	assert_int_equal(t->backends[d.backend].port, 80);
+	judge(e, 1, 0, POST("/seckill/3/buy"), 1, 1000, &d);
+	assert_string_equal(t->seckill[d.seckill].name, "flash");
+	fg_l7_engine_free(e);
+	fg_l7_tables_free(t);
+
+	/* Refused: not JSON, rules that fail the API's checks, a blob of
+	 * other rules, one part without the other. */
+	assert_int_equal(fg_l7_ship_tables("{", 1, sh.blob, sh.blob_len, &two,
+					   NULL, 3, &t, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "l7 section: rules are not JSON"));
+	bad = strndup(sh.rules, sh.rules_len);
+	assert_non_null(bad);
+	memcpy(strstr(bad, "\"l7\""), "\"l4\"", 4);
+	assert_int_equal(fg_l7_ship_tables(bad, strlen(bad), sh.blob,
+					   sh.blob_len, &two, NULL, 3, &t, err,
+					   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "l7 section: "));
+	if (!strstr(err, ".service"))
+		fail_msg("got %s", err);
+	free(bad);
+	assert_int_equal(fg_l7_ship_tables(sh.rules, sh.rules_len, sh.blob, 64,
+					   &two, NULL, 3, &t, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "blob: "));
+	assert_int_equal(fg_l7_ship_tables(sh.rules, sh.rules_len, NULL, 0,
+					   &two, NULL, 3, &t, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(t);
+
+	/* No l7 service: nothing to ship. */
+	rs.nroutes = rs.nseckill = 0;
+	rs.services[1].mode = FG_MODE_L4;
+	rs.limits[1].unit = FG_LUNIT_PPS;
+	rs.limits[1].action = FG_LACT_DROP;
+	assert_int_equal(fg_l7_ship_build(&rs, &none, err, sizeof(err)), 0);
+	assert_null(none.rules);
+	assert_null(none.blob);
+	rs.nroutes = 1;
+	rs.nseckill = 1;
+	fg_l7_ship_free(&sh);
+	fg_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_carry),
 		cmocka_unit_test(test_crowd),
 		cmocka_unit_test(test_prebuilt_blob),
+		cmocka_unit_test(test_ship),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
