@@ -50,6 +50,7 @@
 #include "fg_dataplane.h"
 #include "fg_dp_dpdk.h"
 #include "fg_dpdk_ctl.h"
+#include "fg_l7_ship.h"
 #include "fg_err.h"
 
 #define FG_DP_DPDK_STATS_MS 200
@@ -723,6 +724,33 @@ static int fg_dd_check(struct fg_dataplane *dp, const struct fg_ruleset *rs,
 	return rc;
 }
 
+/*
+ * fg_dd_l7 - give set s the L7 section of rs (fg_l7_ship.h): the l7
+ * rules and the one blob of their matchers, compiled here so that the
+ * process never runs hyperscan's compiler; shared with base when
+ * unchanged. Nothing for a rule set without l7 services (the compiler
+ * refuses l7 rules while the engine has no TCP side: fg_compile.c).
+ * 0 or -errno with a message.
+ */
+static int fg_dd_l7(struct fg_dpdk_ctl_set *s, const struct fg_ruleset *rs,
+		    const struct fg_dpdk_ctl_set *base, char *err,
+		    size_t errlen)
+{
+	struct fg_l7_ship sh;
+	int rc;
+
+	rc = fg_l7_ship_build(rs, &sh, err, errlen);
+	if (rc)
+		return rc;
+	rc = fg_dpdk_ctl_set_l7(s, sh.rules, sh.rules_len, sh.blob,
+				sh.blob_len, base);
+	if (rc)
+		fg_fail(err, errlen, rc, rc == -ENOMEM ? "out of memory" :
+			"the l7 section is larger than the channel carries");
+	fg_l7_ship_free(&sh);
+	return rc;
+}
+
 static int fg_dd_apply(struct fg_dataplane *dp, const struct fg_ruleset *rs,
 		       uint64_t version, char *err, size_t errlen)
 {
@@ -762,6 +790,8 @@ static int fg_dd_apply(struct fg_dataplane *dp, const struct fg_ruleset *rs,
 		if (next)
 			fg_dd_wire_rings(next);
 	}
+	if (!rc)
+		rc = fg_dd_l7(next, rs, d->mirror, err, errlen);
 	if (!rc) {
 		rc = fg_dd_push(d, next, why, sizeof(why));
 		if (rc)
@@ -935,6 +965,8 @@ static void fg_dd_close(struct fg_dataplane *dp)
 	fg_compiled_free(d->checked);
 	fg_compiler_free(d->comp);
 	free(d->svc_img);
+	if (d->ctr)
+		fg_dpdk_ctl_counters_clear(d->ctr);
 	free(d->ctr);
 	free(d->argv);
 	free(d->args);
@@ -1432,7 +1464,7 @@ nomem:
 	if (d) {
 		fg_compiler_free(d->comp);
 		free(d->svc_img);
-		free(d->ctr);
+		free(d->ctr); /* never decoded into: owns nothing */
 	}
 	free(d);
 	free(dp);

@@ -373,12 +373,112 @@ static void fg_ring_put(struct fg_dpdk_ctl_ring *r)
 		free(r);
 }
 
+struct fg_dpdk_ctl_l7 {
+	uint32_t refs;
+	uint32_t rules_len, blob_len;
+	uint8_t *rules, *blob;
+};
+
+static void fg_l7_put(struct fg_dpdk_ctl_l7 *x)
+{
+	if (x && !--x->refs) {
+		free(x->rules);
+		free(x->blob);
+		free(x);
+	}
+}
+
+static bool fg_l7_eq(const struct fg_dpdk_ctl_l7 *a, const void *rules,
+		     size_t rules_len, const void *blob, size_t blob_len)
+{
+	if (!a)
+		return !rules_len && !blob_len;
+	return a->rules_len == rules_len && a->blob_len == blob_len &&
+	       !memcmp(a->rules, rules, rules_len) &&
+	       !memcmp(a->blob, blob, blob_len);
+}
+
+/* A section of the given parts, or NULL (-ENOMEM in *errp). */
+static struct fg_dpdk_ctl_l7 *fg_l7_new(const void *rules, size_t rules_len,
+					const void *blob, size_t blob_len)
+{
+	struct fg_dpdk_ctl_l7 *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->refs = 1;
+	x->rules = malloc(rules_len);
+	x->blob = malloc(blob_len);
+	if (!x->rules || !x->blob) {
+		fg_l7_put(x);
+		return NULL;
+	}
+	memcpy(x->rules, rules, rules_len);
+	memcpy(x->blob, blob, blob_len);
+	x->rules_len = (uint32_t)rules_len;
+	x->blob_len = (uint32_t)blob_len;
+	return x;
+}
+
+int fg_dpdk_ctl_set_l7(struct fg_dpdk_ctl_set *s, const void *rules,
+		       size_t rules_len, const void *blob, size_t blob_len,
+		       const struct fg_dpdk_ctl_set *base)
+{
+	struct fg_dpdk_ctl_l7 *x = NULL;
+
+	if (!s || !rules_len != !blob_len || (rules_len && (!rules || !blob)) ||
+	    rules_len > FG_DPDK_CTL_L7_RULES_MAX ||
+	    blob_len > FG_DPDK_CTL_L7_BLOB_MAX)
+		return -EINVAL;
+	if (rules_len) {
+		if (base && base->l7 &&
+		    fg_l7_eq(base->l7, rules, rules_len, blob, blob_len)) {
+			x = base->l7;
+			x->refs++;
+		} else {
+			x = fg_l7_new(rules, rules_len, blob, blob_len);
+			if (!x)
+				return -ENOMEM;
+		}
+	}
+	fg_l7_put(s->l7);
+	s->l7 = x;
+	return 0;
+}
+
+bool fg_dpdk_ctl_set_l7_get(const struct fg_dpdk_ctl_set *s,
+			    const void **rules, size_t *rules_len,
+			    const void **blob, size_t *blob_len)
+{
+	const struct fg_dpdk_ctl_l7 *x = s ? s->l7 : NULL;
+
+	*rules = x ? x->rules : NULL;
+	*rules_len = x ? x->rules_len : 0;
+	*blob = x ? x->blob : NULL;
+	*blob_len = x ? x->blob_len : 0;
+	return x != NULL;
+}
+
+bool fg_dpdk_ctl_set_l7_same(const struct fg_dpdk_ctl_set *a,
+			     const struct fg_dpdk_ctl_set *b)
+{
+	const struct fg_dpdk_ctl_l7 *x = a ? a->l7 : NULL;
+	const struct fg_dpdk_ctl_l7 *y = b ? b->l7 : NULL;
+
+	if (x == y)
+		return true;
+	if (!x || !y)
+		return false;
+	return fg_l7_eq(x, y->rules, y->rules_len, y->blob, y->blob_len);
+}
+
 void fg_dpdk_ctl_set_free(struct fg_dpdk_ctl_set *s)
 {
 	uint32_t i;
 
 	if (!s)
 		return;
+	fg_l7_put(s->l7);
 	for (i = 0; s->rings && i < s->nsvcs; i++)
 		fg_ring_put(s->rings[i]);
 	free(s->rings);
@@ -930,6 +1030,17 @@ static void fg_put_lim(struct fg_dpdk_ctl_buf *b, const struct fg_compiled_limit
 	fg_dpdk_ctl_put_u8(b, l->match_family);
 }
 
+/* The L7 section: the rules, then the blob, each after its length. */
+static void fg_put_l7(struct fg_dpdk_ctl_buf *b, const struct fg_dpdk_ctl_l7 *x)
+{
+	fg_dpdk_ctl_put_u32(b, x ? x->rules_len : 0);
+	if (x)
+		fg_dpdk_ctl_put(b, x->rules, x->rules_len);
+	fg_dpdk_ctl_put_u32(b, x ? x->blob_len : 0);
+	if (x)
+		fg_dpdk_ctl_put(b, x->blob, x->blob_len);
+}
+
 int fg_dpdk_ctl_encode_full(const struct fg_dpdk_ctl_set *s,
 			    struct fg_dpdk_ctl_buf *b)
 {
@@ -947,6 +1058,7 @@ int fg_dpdk_ctl_encode_full(const struct fg_dpdk_ctl_set *s,
 	fg_dpdk_ctl_put_u32(b, s->nlimits);
 	for (i = 0; i < s->nlimits; i++)
 		fg_put_lim(b, &s->limits[i]);
+	fg_put_l7(b, s->l7);
 	return b->err;
 }
 
@@ -1095,6 +1207,12 @@ int fg_dpdk_ctl_encode_delta(const struct fg_dpdk_ctl_set *base,
 			fg_dpdk_ctl_put_u32(b, walk[k](base, next, put, NULL));
 			walk[k](base, next, put, b);
 		}
+	if (fg_dpdk_ctl_set_l7_same(base, next)) {
+		fg_dpdk_ctl_put_u8(b, 0);
+	} else {
+		fg_dpdk_ctl_put_u8(b, 1);
+		fg_put_l7(b, next->l7);
+	}
 	return b->err;
 }
 
@@ -1288,6 +1406,38 @@ static int fg_get_head(struct fg_dec *d, uint64_t *version, uint32_t *gen)
 	return 0;
 }
 
+/* An L7 section into s->l7 (none when both lengths are 0). */
+static int fg_get_l7(struct fg_dec *d, struct fg_dpdk_ctl_set *s)
+{
+	const uint8_t *rules, *blob;
+	uint32_t rn, bn;
+
+	rn = fg_dpdk_ctl_get_u32(&d->r);
+	if (d->r.bad)
+		return fg_trunc(d, "l7 section");
+	if (rn > FG_DPDK_CTL_L7_RULES_MAX || rn > fg_rd_left(&d->r))
+		return fg_fail(d->err, d->errlen, -EINVAL,
+			       "l7 section: %u bytes of rules", rn);
+	rules = d->r.p + d->r.off;
+	d->r.off += rn;
+	bn = fg_dpdk_ctl_get_u32(&d->r);
+	if (d->r.bad)
+		return fg_trunc(d, "l7 section");
+	if (bn > FG_DPDK_CTL_L7_BLOB_MAX || bn > fg_rd_left(&d->r))
+		return fg_fail(d->err, d->errlen, -EINVAL,
+			       "l7 section: %u bytes of blob", bn);
+	blob = d->r.p + d->r.off;
+	d->r.off += bn;
+	if (!rn != !bn)
+		return fg_fail(d->err, d->errlen, -EINVAL,
+			       "l7 section: rules and blob go together");
+	fg_l7_put(s->l7);
+	s->l7 = NULL;
+	if (rn && !(s->l7 = fg_l7_new(rules, rn, blob, bn)))
+		return fg_fail(d->err, d->errlen, -ENOMEM, "out of memory");
+	return 0;
+}
+
 static int fg_dec_end(struct fg_dec *d, struct fg_dpdk_ctl_set *s)
 {
 	if (d->r.off != d->r.n)
@@ -1368,7 +1518,9 @@ int fg_dpdk_ctl_decode_full(const void *p, size_t n,
 	if (ret)
 		goto fail;
 	s->nlimits = nlim;
-	ret = fg_dec_end(&d, s);
+	ret = fg_get_l7(&d, s);
+	if (!ret)
+		ret = fg_dec_end(&d, s);
 	if (ret)
 		goto fail;
 	*out = s;
@@ -1625,6 +1777,24 @@ int fg_dpdk_ctl_decode_delta(const struct fg_dpdk_ctl_set *base,
 			      del[j]);
 		goto out;
 	}
+	/* The L7 section: base's, or the one that follows. */
+	k = fg_dpdk_ctl_get_u8(&d.r);
+	if (d.r.bad) {
+		ret = fg_trunc(&d, "l7 flag");
+		goto out;
+	}
+	if (k > 1) {
+		ret = fg_fail(err, errlen, -EINVAL, "l7 flag %u", k);
+		goto out;
+	}
+	if (k) {
+		ret = fg_get_l7(&d, s);
+		if (ret)
+			goto out;
+	} else if (base->l7) {
+		s->l7 = base->l7;
+		s->l7->refs++;
+	}
 	ret = fg_dec_end(&d, s);
 out:
 	for (i = 0; put_r && i < nput_s; i++)
@@ -1647,6 +1817,107 @@ out:
 
 #define FG_PORT_U64 7U
 #define FG_LCORE_U64 6U
+
+struct fg_dpdk_ctl_l7_counters *
+fg_dpdk_ctl_l7_counters_new(uint32_t nroutes, uint32_t nlimits,
+			    uint32_t nrules, uint32_t nitems)
+{
+	struct fg_dpdk_ctl_l7_counters *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->routes = calloc(nroutes + 1, sizeof(*x->routes));
+	x->limits = calloc(nlimits + 1, sizeof(*x->limits));
+	x->rules = calloc(nrules + 1, sizeof(*x->rules));
+	x->items = calloc(nitems + 1, sizeof(*x->items));
+	if (!x->routes || !x->limits || !x->rules || !x->items) {
+		fg_dpdk_ctl_l7_counters_free(x);
+		return NULL;
+	}
+	x->nroutes = nroutes;
+	x->nlimits = nlimits;
+	x->nrules = nrules;
+	x->nitems = nitems;
+	return x;
+}
+
+void fg_dpdk_ctl_l7_counters_free(struct fg_dpdk_ctl_l7_counters *x)
+{
+	if (!x)
+		return;
+	free(x->routes);
+	free(x->limits);
+	free(x->rules);
+	free(x->items);
+	free(x);
+}
+
+void fg_dpdk_ctl_counters_clear(struct fg_dpdk_ctl_counters *c)
+{
+	fg_dpdk_ctl_l7_counters_free(c->l7);
+	memset(c, 0, sizeof(*c));
+}
+
+static void fg_put_name(struct fg_dpdk_ctl_buf *b, const char *name)
+{
+	size_t nl = strnlen(name, FG_NAME_MAX - 1);
+
+	fg_dpdk_ctl_put_u8(b, (uint8_t)nl);
+	fg_dpdk_ctl_put(b, name, nl);
+}
+
+/* The L7 counters: routes, limits, rules with their reasons and items. */
+static void fg_put_l7_counters(struct fg_dpdk_ctl_buf *b,
+			       const struct fg_dpdk_ctl_l7_counters *x)
+{
+	uint32_t i, k, nitems = 0;
+
+	fg_dpdk_ctl_put_u32(b, x ? x->nroutes : 0);
+	for (i = 0; x && i < x->nroutes; i++) {
+		fg_put_name(b, x->routes[i].name);
+		fg_dpdk_ctl_put_u64(b, x->routes[i].forwarded);
+		fg_dpdk_ctl_put_u64(b, x->routes[i].no_backend);
+	}
+	fg_dpdk_ctl_put_u32(b, x ? x->nlimits : 0);
+	for (i = 0; x && i < x->nlimits; i++) {
+		fg_put_name(b, x->limits[i].name);
+		fg_dpdk_ctl_put_u64(b, x->limits[i].passed);
+		fg_dpdk_ctl_put_u64(b, x->limits[i].limited);
+	}
+	fg_dpdk_ctl_put_u32(b, x ? x->nrules : 0);
+	fg_dpdk_ctl_put_u32(b, FG_DPDK_CTL_SK_REASONS);
+	for (i = 0; x && i < x->nrules; i++) {
+		const struct fg_dpdk_ctl_l7_rule *r = &x->rules[i];
+		uint32_t n = r->item_first > x->nitems ? 0 :
+			     r->nitems > x->nitems - r->item_first ?
+			     x->nitems - r->item_first : r->nitems;
+
+		if (n > FG_DPDK_CTL_ITEMS_MAX - nitems)
+			n = FG_DPDK_CTL_ITEMS_MAX - nitems;
+		fg_put_name(b, r->name);
+		for (k = 0; k < FG_DPDK_CTL_SK_REASONS; k++)
+			fg_dpdk_ctl_put_u64(b, r->reason[k]);
+		fg_dpdk_ctl_put_u32(b, r->items);
+		fg_dpdk_ctl_put_u32(b, r->items_max);
+		fg_dpdk_ctl_put_u32(b, n);
+		for (k = 0; k < n; k++) {
+			const struct fg_dpdk_ctl_l7_item *it =
+				&x->items[r->item_first + k];
+			uint32_t len = it->len > FG_DPDK_CTL_ITEM_MAX ?
+				       FG_DPDK_CTL_ITEM_MAX : it->len;
+
+			fg_dpdk_ctl_put_u8(b, (uint8_t)len);
+			fg_dpdk_ctl_put(b, it->name, len);
+			fg_dpdk_ctl_put_u64(b, it->admitted);
+			fg_dpdk_ctl_put_u64(b, it->shed);
+			fg_dpdk_ctl_put_u64(b, it->sold_out);
+			fg_dpdk_ctl_put_u64(b, it->allowance);
+			fg_dpdk_ctl_put_u64(b, it->stock_left);
+		}
+		nitems += n;
+	}
+	fg_dpdk_ctl_put_u8(b, x && x->items_cut);
+}
 
 int fg_dpdk_ctl_encode_stats(const struct fg_dpdk_ctl_counters *c,
 			     const struct fg_dpdk_ctl_set *s,
@@ -1711,6 +1982,7 @@ int fg_dpdk_ctl_encode_stats(const struct fg_dpdk_ctl_counters *c,
 		fg_dpdk_ctl_put_u64(b, x->passed);
 		fg_dpdk_ctl_put_u64(b, x->limited);
 	}
+	fg_put_l7_counters(b, c->l7);
 	return b->err;
 }
 
@@ -1738,6 +2010,138 @@ static int fg_get_idctr(struct fg_dec *d, uint32_t max, uint32_t nv, void *dst,
 	return d->r.bad ? fg_trunc(d, what) : 0;
 }
 
+/* Smallest encodings of the L7 counters' entries. */
+#define FG_L7_ROUTE_WIRE_MIN 17U
+#define FG_L7_RULE_WIRE_MIN (1U + 8U * FG_DPDK_CTL_SK_REASONS + 12U)
+#define FG_L7_ITEM_WIRE_MIN 41U
+
+/* Skip n bytes (a read past the end marks r bad). */
+static void fg_rd_skip(struct fg_dpdk_ctl_rd *r, size_t n)
+{
+	if (r->bad || n > r->n - r->off)
+		r->bad = true;
+	else
+		r->off += n;
+}
+
+/* The L7 counters into *out (NULL when every count is 0). */
+static int fg_get_l7_counters(struct fg_dec *d,
+			      struct fg_dpdk_ctl_l7_counters **out)
+{
+	struct fg_dpdk_ctl_l7_counters *x = NULL;
+	uint32_t nr, nl, nk, reasons, i, k, n, len, nitems = 0;
+	size_t mark;
+	uint8_t cut;
+	int ret;
+
+	*out = NULL;
+	/* Counted first over the bytes (names are read twice: the item
+	 * total sizes the one allocation). */
+	mark = d->r.off;
+	ret = fg_get_count(d, FG_ROUTES_MAX, FG_L7_ROUTE_WIRE_MIN, "l7 routes",
+			   &nr);
+	for (i = 0; !ret && i < nr; i++)
+		fg_rd_skip(&d->r, fg_dpdk_ctl_get_u8(&d->r) + 16U);
+	if (!ret)
+		ret = fg_get_count(d, FG_LIMIT_MAX, FG_L7_ROUTE_WIRE_MIN,
+				   "l7 limits", &nl);
+	for (i = 0; !ret && i < nl; i++)
+		fg_rd_skip(&d->r, fg_dpdk_ctl_get_u8(&d->r) + 16U);
+	if (!ret)
+		ret = fg_get_count(d, FG_SECKILLS_MAX, FG_L7_RULE_WIRE_MIN,
+				   "l7 seckill rules", &nk);
+	reasons = ret ? 0 : fg_dpdk_ctl_get_u32(&d->r);
+	if (!ret && reasons != FG_DPDK_CTL_SK_REASONS)
+		ret = fg_fail(d->err, d->errlen, -EINVAL,
+			      "%u seckill reasons; this side knows %u", reasons,
+			      FG_DPDK_CTL_SK_REASONS);
+	for (i = 0; !ret && i < nk; i++) {
+		fg_rd_skip(&d->r, fg_dpdk_ctl_get_u8(&d->r) +
+			   8U * FG_DPDK_CTL_SK_REASONS + 8U);
+		ret = fg_get_count(d, FG_DPDK_CTL_ITEMS_MAX - nitems,
+				   FG_L7_ITEM_WIRE_MIN, "l7 items", &n);
+		for (k = 0; !ret && k < n; k++)
+			fg_rd_skip(&d->r, fg_dpdk_ctl_get_u8(&d->r) + 40U);
+		nitems += ret ? 0 : n;
+	}
+	if (!ret && d->r.bad)
+		ret = fg_trunc(d, "l7 counters");
+	if (ret)
+		return ret;
+	d->r.off = mark;
+	if (nr || nl || nk) {
+		x = fg_dpdk_ctl_l7_counters_new(nr, nl, nk, nitems);
+		if (!x)
+			return fg_fail(d->err, d->errlen, -ENOMEM,
+				       "out of memory");
+	}
+	fg_dpdk_ctl_get_u32(&d->r);
+	for (i = 0; i < nr; i++) {
+		ret = fg_get_name(d, x->routes[i].name, "l7 route");
+		if (ret)
+			goto fail;
+		x->routes[i].forwarded = fg_dpdk_ctl_get_u64(&d->r);
+		x->routes[i].no_backend = fg_dpdk_ctl_get_u64(&d->r);
+	}
+	fg_dpdk_ctl_get_u32(&d->r);
+	for (i = 0; i < nl; i++) {
+		ret = fg_get_name(d, x->limits[i].name, "l7 limit");
+		if (ret)
+			goto fail;
+		x->limits[i].passed = fg_dpdk_ctl_get_u64(&d->r);
+		x->limits[i].limited = fg_dpdk_ctl_get_u64(&d->r);
+	}
+	fg_dpdk_ctl_get_u32(&d->r);
+	fg_dpdk_ctl_get_u32(&d->r);
+	nitems = 0;
+	for (i = 0; i < nk; i++) {
+		struct fg_dpdk_ctl_l7_rule *r = &x->rules[i];
+
+		ret = fg_get_name(d, r->name, "l7 seckill rule");
+		if (ret)
+			goto fail;
+		for (k = 0; k < FG_DPDK_CTL_SK_REASONS; k++)
+			r->reason[k] = fg_dpdk_ctl_get_u64(&d->r);
+		r->items = fg_dpdk_ctl_get_u32(&d->r);
+		r->items_max = fg_dpdk_ctl_get_u32(&d->r);
+		r->nitems = fg_dpdk_ctl_get_u32(&d->r);
+		r->item_first = nitems;
+		for (k = 0; k < r->nitems; k++) {
+			struct fg_dpdk_ctl_l7_item *it = &x->items[nitems++];
+
+			len = fg_dpdk_ctl_get_u8(&d->r);
+			if (len > FG_DPDK_CTL_ITEM_MAX) {
+				ret = fg_fail(d->err, d->errlen, -EINVAL,
+					      "l7 item of %u bytes", len);
+				goto fail;
+			}
+			it->len = len;
+			fg_dpdk_ctl_get(&d->r, it->name, len);
+			it->admitted = fg_dpdk_ctl_get_u64(&d->r);
+			it->shed = fg_dpdk_ctl_get_u64(&d->r);
+			it->sold_out = fg_dpdk_ctl_get_u64(&d->r);
+			it->allowance = fg_dpdk_ctl_get_u64(&d->r);
+			it->stock_left = fg_dpdk_ctl_get_u64(&d->r);
+		}
+	}
+	cut = fg_dpdk_ctl_get_u8(&d->r);
+	if (d->r.bad) {
+		ret = fg_trunc(d, "l7 counters");
+		goto fail;
+	}
+	if (cut > 1) {
+		ret = fg_fail(d->err, d->errlen, -EINVAL, "l7 items_cut %u", cut);
+		goto fail;
+	}
+	if (x)
+		x->items_cut = cut;
+	*out = x;
+	return 0;
+fail:
+	fg_dpdk_ctl_l7_counters_free(x);
+	return ret;
+}
+
 int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 			     struct fg_dpdk_ctl_counters *c, char *err,
 			     size_t errlen)
@@ -1747,7 +2151,7 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 	uint32_t i, k, reasons;
 	int ret;
 
-	memset(c, 0, sizeof(*c));
+	fg_dpdk_ctl_counters_clear(c);
 	c->version = fg_dpdk_ctl_get_u64(&d.r);
 	if (d.r.bad)
 		return fg_trunc(&d, "stats");
@@ -1803,6 +2207,8 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 	if (!ret)
 		ret = fg_get_idctr(&d, FG_LIMIT_MAX, 2, c->limit,
 				   sizeof(c->limit[0]), "limit counters");
+	if (!ret)
+		ret = fg_get_l7_counters(&d, &c->l7);
 	if (!ret && d.r.off != d.r.n)
 		ret = fg_fail(err, errlen, -EINVAL,
 			      "%zu bytes after the end of the counters",
@@ -1810,6 +2216,6 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 	if (!ret)
 		return 0;
 fail:
-	memset(c, 0, sizeof(*c));
+	fg_dpdk_ctl_counters_clear(c);
 	return ret;
 }

@@ -80,7 +80,8 @@
 #include "fg_tables.h"
 
 #define FG_DPDK_CTL_MAGIC 0x54434746U
-#define FG_DPDK_CTL_PROTO 1U
+/* 2: sets carry an L7 section (FULL, DELTA, STATE). */
+#define FG_DPDK_CTL_PROTO 2U
 #define FG_DPDK_CTL_HDR 16U
 /* One datagram: the default socket buffers (wmem_default ~208 KiB) hold
  * a few, so no sysctl is needed for a SEQPACKET message of this size. */
@@ -94,6 +95,9 @@
 #define FG_DPDK_CTL_PORTS_MAX 16U   /* = FG_DP_PORTS_MAX */
 #define FG_DPDK_CTL_LCORES_MAX 128U /* = FG_DP_LCORES_MAX */
 #define FG_DPDK_CTL_TEXT_MAX 256U   /* NACK text, peer name, NUL included */
+/* An L7 section's parts (fg_l7_ship.h): the rules' JSON, the blob. */
+#define FG_DPDK_CTL_L7_RULES_MAX (16U << 20)
+#define FG_DPDK_CTL_L7_BLOB_MAX  (32U << 20)
 
 enum fg_dpdk_ctl_type {
 	FG_DPDK_CTL_HELLO = 1,     /* both ways, first */
@@ -127,6 +131,7 @@ void fg_dpdk_ctl_buf_free(struct fg_dpdk_ctl_buf *b);
 /* --------------------------------------------------------------- set */
 
 struct fg_dpdk_ctl_ring; /* a ring's slots, shared between sets */
+struct fg_dpdk_ctl_l7;   /* an L7 section, shared between sets */
 
 /*
  * The images of one rule version, owned. Services, backends and limits
@@ -146,6 +151,7 @@ struct fg_dpdk_ctl_set {
 	struct fg_compiled_backend *backends;
 	uint32_t nlimits;
 	struct fg_compiled_limit *limits;
+	struct fg_dpdk_ctl_l7 *l7;   /* NULL: no l7 rules (fg_dpdk_ctl_set_l7) */
 };
 
 /* fg_dpdk_ctl_set_empty - the empty set (version 0), or NULL (ENOMEM). */
@@ -162,6 +168,31 @@ struct fg_dpdk_ctl_set *
 fg_dpdk_ctl_set_from_compiled(const struct fg_compiled *cp,
 			      const struct fg_dpdk_ctl_set *base, int *errp,
 			      char *err, size_t errlen);
+
+/*
+ * fg_dpdk_ctl_set_l7 - give s the L7 section (fg_l7_ship.h): the rules'
+ * JSON text (rules_len bytes) and the matchers' blob, copied; or none
+ * (both lengths 0). A section equal to base's (may be NULL) is shared
+ * with base rather than copied, so a DELTA does not carry it again.
+ * Returns 0, -EINVAL (one part without the other, or over
+ * FG_DPDK_CTL_L7_RULES_MAX / _BLOB_MAX), -ENOMEM; s is unchanged then.
+ */
+int fg_dpdk_ctl_set_l7(struct fg_dpdk_ctl_set *s, const void *rules,
+		       size_t rules_len, const void *blob, size_t blob_len,
+		       const struct fg_dpdk_ctl_set *base);
+
+/*
+ * fg_dpdk_ctl_set_l7_get - s's L7 section into the pointers (into s;
+ * NULL and 0 without one). Returns whether s has one.
+ */
+bool fg_dpdk_ctl_set_l7_get(const struct fg_dpdk_ctl_set *s,
+			    const void **rules, size_t *rules_len,
+			    const void **blob, size_t *blob_len);
+
+/* fg_dpdk_ctl_set_l7_same - a and b carry the same L7 section (or
+ * neither has one). */
+bool fg_dpdk_ctl_set_l7_same(const struct fg_dpdk_ctl_set *a,
+			     const struct fg_dpdk_ctl_set *b);
 
 /* fg_dpdk_ctl_set_free - release s (its rings when no other set holds
  * them). Accepts NULL. */
@@ -198,7 +229,8 @@ long fg_dpdk_ctl_set_service(const struct fg_dpdk_ctl_set *s, uint32_t id);
 
 /*
  * fg_dpdk_ctl_encode_full - append the FULL body of s to b. Returns 0 or
- * -ENOMEM (b->err).
+ * -ENOMEM (b->err). The body ends with the L7 section: u32 rules_len,
+ * the rules, u32 blob_len, the blob (both 0 without one).
  */
 int fg_dpdk_ctl_encode_full(const struct fg_dpdk_ctl_set *s,
 			    struct fg_dpdk_ctl_buf *b);
@@ -207,8 +239,9 @@ int fg_dpdk_ctl_encode_full(const struct fg_dpdk_ctl_set *s,
  * fg_dpdk_ctl_encode_delta - append to b the DELTA body that turns base
  * into next: next's version, generation and config, the services,
  * backends and limits next writes (new or different, a ring only when
- * its slots differ) and those it drops. Its size follows what changed,
- * not the size of the set. Returns 0 or -ENOMEM.
+ * its slots differ) and those it drops, then u8 1 and next's L7 section
+ * (as in FULL) when it differs from base's, else u8 0. Its size follows
+ * what changed, not the size of the set. Returns 0 or -ENOMEM.
  */
 int fg_dpdk_ctl_encode_delta(const struct fg_dpdk_ctl_set *base,
 			     const struct fg_dpdk_ctl_set *next,
@@ -251,6 +284,60 @@ struct fg_dpdk_ctl_lcore {
 };
 
 /*
+ * The L7 engine's counters (fg_l7_engine.h), summed over the lcores, by
+ * name: they count from the version that first had the rule, in the
+ * process (the engine carries them by id from version to version).
+ */
+#define FG_DPDK_CTL_SK_REASONS 10U     /* = FG_SK_REASON_MAX */
+#define FG_DPDK_CTL_ITEM_MAX 128U      /* bytes of an item (FG_ITEM_MAX) */
+/* Items reported in one STATS, every rule together: a rule's listed
+ * items or those its crowd named, up to this; the rest are summed in
+ * the rule's counters only (items_cut). */
+#define FG_DPDK_CTL_ITEMS_MAX 65536U
+
+struct fg_dpdk_ctl_l7_route {
+	char name[FG_NAME_MAX];
+	uint64_t forwarded, no_backend;
+};
+
+struct fg_dpdk_ctl_l7_limit {
+	char name[FG_NAME_MAX];
+	uint64_t passed, limited;
+};
+
+struct fg_dpdk_ctl_l7_item {
+	char name[FG_DPDK_CTL_ITEM_MAX];  /* len bytes, not NUL-terminated
+					   * when it fills the array */
+	uint32_t len;
+	uint64_t admitted, shed, sold_out;
+	uint64_t allowance;    /* held: granted, not yet spent */
+	uint64_t stock_left;   /* the store's, as last told */
+};
+
+struct fg_dpdk_ctl_l7_rule {
+	char name[FG_NAME_MAX];
+	uint64_t reason[FG_DPDK_CTL_SK_REASONS]; /* requests by reason */
+	uint32_t items, items_max;   /* item slots in use, and in all */
+	uint32_t item_first, nitems; /* its entries of items[] */
+};
+
+struct fg_dpdk_ctl_l7_counters {
+	uint32_t nroutes, nlimits, nrules, nitems;
+	bool items_cut;              /* more items than were reported */
+	struct fg_dpdk_ctl_l7_route *routes;
+	struct fg_dpdk_ctl_l7_limit *limits;  /* rps and respond limits */
+	struct fg_dpdk_ctl_l7_rule *rules;    /* seckill rules */
+	struct fg_dpdk_ctl_l7_item *items;
+};
+
+/* fg_dpdk_ctl_l7_counters_new - room for the given numbers of entries
+ * (counts set, entries zeroed), or NULL. */
+struct fg_dpdk_ctl_l7_counters *
+fg_dpdk_ctl_l7_counters_new(uint32_t nroutes, uint32_t nlimits,
+			    uint32_t nrules, uint32_t nitems);
+void fg_dpdk_ctl_l7_counters_free(struct fg_dpdk_ctl_l7_counters *x);
+
+/*
  * What STATS carries: the applied version, per port, per lcore, and per
  * id of the applied set (the sums over lcores, counted from the version
  * that first used the id: a name that is new starts from 0 as with XDP).
@@ -265,19 +352,25 @@ struct fg_dpdk_ctl_counters {
 	struct fg_counter svc[FG_SVC_MAX];
 	struct fg_counter be[FG_BACKEND_MAX];
 	struct fg_limit_counter limit[FG_LIMIT_MAX];
+	struct fg_dpdk_ctl_l7_counters *l7; /* owned; NULL: no l7 rules */
 };
+
+/* fg_dpdk_ctl_counters_clear - free what c owns (its L7 counters) and
+ * zero it. */
+void fg_dpdk_ctl_counters_clear(struct fg_dpdk_ctl_counters *c);
 
 /*
  * fg_dpdk_ctl_encode_stats - append the STATS body of c to b: the ports
- * and lcores, and the id counters of the ids s holds (only those).
- * Returns 0 or -ENOMEM.
+ * and lcores, the id counters of the ids s holds (only those), then the
+ * L7 counters (counts of 0 without them). Returns 0 or -ENOMEM.
  */
 int fg_dpdk_ctl_encode_stats(const struct fg_dpdk_ctl_counters *c,
 			     const struct fg_dpdk_ctl_set *s,
 			     struct fg_dpdk_ctl_buf *b);
 
-/* fg_dpdk_ctl_decode_stats - a STATS body into *c (zeroed first; drops
- * summed from the lcores). 0 or -EINVAL with a message. */
+/* fg_dpdk_ctl_decode_stats - a STATS body into *c (cleared first with
+ * fg_dpdk_ctl_counters_clear; drops summed from the lcores). 0, or
+ * -EINVAL / -ENOMEM with a message (c cleared). */
 int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 			     struct fg_dpdk_ctl_counters *c, char *err,
 			     size_t errlen);
@@ -305,9 +398,11 @@ struct fg_dpdk_ctl_server_opts {
 	const char *origin_path; /* NULL: path + ".origin" */
 	uint64_t settings_id;
 	uint32_t nworkers, nports;
-	/* Fill c's ports, lcores and id counters (c is zeroed, the version
-	 * set): the sums over the workers' counters. 0 or -errno. Called
-	 * from fg_dpdk_ctl_server_poll and _installed only. */
+	/* Fill c's ports, lcores and id counters (c is cleared, the version
+	 * set): the sums over the workers' counters; and c->l7 (allocated,
+	 * the server frees it) when the process runs an L7 engine. 0 or
+	 * -errno. Called from fg_dpdk_ctl_server_poll and _installed
+	 * only. */
 	int (*collect)(void *arg, struct fg_dpdk_ctl_counters *c);
 	/* Something the operator may want in the log (a client came or
 	 * went, a push was refused and why). May be NULL. */

@@ -301,6 +301,8 @@ void fg_dpdk_ctl_server_free(struct fg_dpdk_ctl_server *srv)
 	fg_dpdk_ctl_buf_free(&srv->outq);
 	fg_dpdk_ctl_set_free(srv->cur);
 	fg_dpdk_ctl_set_free(srv->pending);
+	if (srv->ctr)
+		fg_dpdk_ctl_counters_clear(srv->ctr);
 	free(srv->ctr);
 	free(srv->zero);
 	free(srv);
@@ -406,7 +408,7 @@ static void fg_srv_hello(struct fg_dpdk_ctl_server *srv, uint32_t seq,
  * version here. */
 static int fg_srv_collect(struct fg_dpdk_ctl_server *srv)
 {
-	memset(srv->ctr, 0, sizeof(*srv->ctr));
+	fg_dpdk_ctl_counters_clear(srv->ctr);
 	srv->ctr->version = srv->cur->version;
 	return srv->o.collect(srv->o.arg, srv->ctr);
 }

@@ -589,6 +589,116 @@ static void test_delta_malformed(void **state)
 	two_free(&t);
 }
 
+/* The l7 section's bytes of s, as a string of "rules|blob". */
+static void l7_is(const struct fg_dpdk_ctl_set *s, const char *rules,
+		  const char *blob)
+{
+	const void *r, *b;
+	size_t rn, bn;
+
+	assert_int_equal(fg_dpdk_ctl_set_l7_get(s, &r, &rn, &b, &bn),
+			 rules != NULL);
+	if (!rules) {
+		assert_null(r);
+		assert_int_equal(rn + bn, 0);
+		return;
+	}
+	assert_int_equal(rn, strlen(rules));
+	assert_memory_equal(r, rules, rn);
+	assert_int_equal(bn, strlen(blob));
+	assert_memory_equal(b, blob, bn);
+}
+
+/*
+ * The L7 section rides FULL and DELTA: whole in FULL; in a DELTA only
+ * when it changed (a flag byte otherwise), the unchanged one shared with
+ * the base; dropped as an empty one. Parts alone, lengths beyond the
+ * bounds, a bad flag and truncations are refused.
+ */
+static void test_l7_section(void **state)
+{
+	static const char rules[] = "{\"services\":{}}", blob[] = "FGL7-blob";
+	struct fg_dpdk_ctl_buf b = { 0 }, d0 = { 0 };
+	struct fg_dpdk_ctl_set *x = NULL, *y = NULL;
+	struct two t;
+	char err[256];
+	size_t off;
+
+	(void)state;
+	two_versions(&t, 20, 3);
+	assert_int_equal(fg_dpdk_ctl_set_l7(t.s2, rules, 1, NULL, 0, NULL),
+			 -EINVAL);
+	assert_int_equal(fg_dpdk_ctl_set_l7(t.s2, rules, strlen(rules), blob,
+					    FG_DPDK_CTL_L7_BLOB_MAX + 1, NULL),
+			 -EINVAL);
+	l7_is(t.s2, NULL, NULL);
+	/* Without a section: the DELTA says so in one byte. */
+	assert_int_equal(fg_dpdk_ctl_encode_delta(t.s1, t.s2, &d0), 0);
+	assert_int_equal(d0.p[d0.len - 1], 0);
+
+	assert_int_equal(fg_dpdk_ctl_set_l7(t.s2, rules, strlen(rules), blob,
+					    strlen(blob), t.s1), 0);
+	enc_full(t.s2, &b);
+	assert_int_equal(fg_dpdk_ctl_decode_full(b.p, b.len, &x, err,
+						 sizeof(err)), 0);
+	l7_is(x, rules, blob);
+	assert_same_set(x, t.s2);
+	fg_dpdk_ctl_set_free(x);
+	fg_dpdk_ctl_buf_free(&b);
+
+	/* A DELTA that brings the section, then one that keeps it: a flag
+	 * byte, and the section shared. */
+	assert_int_equal(fg_dpdk_ctl_encode_delta(t.s1, t.s2, &b), 0);
+	assert_int_equal(b.len, d0.len + 8 + strlen(rules) + strlen(blob));
+	assert_int_equal(fg_dpdk_ctl_decode_delta(t.s1, b.p, b.len, &x, err,
+						  sizeof(err)), 0);
+	l7_is(x, rules, blob);
+	fg_dpdk_ctl_buf_free(&b);
+	y = fg_dpdk_ctl_set_empty();
+	assert_non_null(y);
+	assert_int_equal(fg_dpdk_ctl_set_l7(y, rules, strlen(rules), blob,
+					    strlen(blob), x), 0);
+	assert_true(fg_dpdk_ctl_set_l7_same(x, y));
+	assert_false(fg_dpdk_ctl_set_l7_same(t.s1, y));
+	fg_dpdk_ctl_set_free(y);
+	assert_int_equal(fg_dpdk_ctl_encode_delta(x, x, &b), 0);
+	assert_int_equal(b.p[b.len - 1], 0);
+	fg_dpdk_ctl_buf_free(&b);
+
+	/* Dropped: an empty section follows the flag. */
+	assert_int_equal(fg_dpdk_ctl_set_l7(t.s1, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(fg_dpdk_ctl_encode_delta(x, t.s1, &b), 0);
+	assert_memory_equal(b.p + b.len - 9, "\1\0\0\0\0\0\0\0\0", 9);
+	y = NULL;
+	assert_int_equal(fg_dpdk_ctl_decode_delta(x, b.p, b.len, &y, err,
+						  sizeof(err)), 0);
+	l7_is(y, NULL, NULL);
+	fg_dpdk_ctl_set_free(y);
+	fg_dpdk_ctl_buf_free(&b);
+
+	/* Malformed FULL sections. */
+	enc_full(t.s2, &b);
+	off = b.len - (8 + strlen(rules) + strlen(blob));
+	assert_int_equal(decode_mod(&b, off, "\0\0\0\0", 4, false), -EINVAL);
+	assert_int_equal(decode_mod(&b, off + 3, "\x10", 1, false), -EINVAL);
+	assert_int_equal(decode_mod(&b, off, NULL, 0, true), -EINVAL);
+	assert_int_equal(fg_dpdk_ctl_decode_full(b.p, b.len - 1, &y, err,
+						 sizeof(err)), -EINVAL);
+	assert_null(y);
+	fg_dpdk_ctl_buf_free(&b);
+	/* A bad flag. */
+	assert_int_equal(fg_dpdk_ctl_encode_delta(t.s1, t.s1, &b), 0);
+	b.p[b.len - 1] = 2;
+	assert_int_equal(fg_dpdk_ctl_decode_delta(t.s1, b.p, b.len, &y, err,
+						  sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "l7 flag 2"));
+	fg_dpdk_ctl_buf_free(&b);
+
+	fg_dpdk_ctl_set_free(x);
+	fg_dpdk_ctl_buf_free(&d0);
+	two_free(&t);
+}
+
 static void test_stats_codec(void **state)
 {
 	struct fg_dpdk_ctl_counters *c = calloc(1, sizeof(*c)),
@@ -631,9 +741,72 @@ static void test_stats_codec(void **state)
 	assert_int_equal(d->be[s->backends[3].id].new_flows, 10);
 	assert_int_equal(d->limit[s->limits[0].val.id].limited, 42);
 	assert_int_equal(d->svc[FG_SVC_MAX - 1].packets, 0);
+	assert_null(d->l7);
 	for (n = 0; n < b.len; n++)
 		assert_int_equal(fg_dpdk_ctl_decode_stats(b.p, n, d, err,
 							  sizeof(err)), -EINVAL);
+
+	/* The L7 engine's counters, by name: routes, limits, seckill rules
+	 * with their reasons and items (one rule's single item is ""). */
+	c->l7 = fg_dpdk_ctl_l7_counters_new(2, 1, 2, 3);
+	assert_non_null(c->l7);
+	strcpy(c->l7->routes[0].name, "api");
+	c->l7->routes[0].forwarded = 5;
+	strcpy(c->l7->routes[1].name, "dead");
+	c->l7->routes[1].no_backend = 6;
+	strcpy(c->l7->limits[0].name, "perip");
+	c->l7->limits[0].limited = 7;
+	strcpy(c->l7->rules[0].name, "flash");
+	c->l7->rules[0].reason[0] = 8;
+	c->l7->rules[0].reason[FG_DPDK_CTL_SK_REASONS - 1] = 9;
+	c->l7->rules[0].items = 2;
+	c->l7->rules[0].items_max = 64;
+	c->l7->rules[0].nitems = 2;
+	memcpy(c->l7->items[0].name, "1001", c->l7->items[0].len = 4);
+	c->l7->items[0].allowance = 10;
+	memset(c->l7->items[1].name, 'x', c->l7->items[1].len =
+	       FG_DPDK_CTL_ITEM_MAX);
+	c->l7->items[1].stock_left = 11;
+	strcpy(c->l7->rules[1].name, "one");
+	c->l7->rules[1].item_first = 2;
+	c->l7->rules[1].nitems = 1;
+	c->l7->items[2].sold_out = 12;
+	c->l7->items_cut = true;
+	fg_dpdk_ctl_buf_free(&b);
+	assert_int_equal(fg_dpdk_ctl_encode_stats(c, s, &b), 0);
+	assert_int_equal(fg_dpdk_ctl_decode_stats(b.p, b.len, d, err, sizeof(err)), 0);
+	assert_non_null(d->l7);
+	assert_int_equal(d->l7->nroutes, 2);
+	assert_string_equal(d->l7->routes[1].name, "dead");
+	assert_int_equal(d->l7->routes[1].no_backend, 6);
+	assert_int_equal(d->l7->routes[0].forwarded, 5);
+	assert_string_equal(d->l7->limits[0].name, "perip");
+	assert_int_equal(d->l7->limits[0].limited, 7);
+	assert_int_equal(d->l7->nrules, 2);
+	assert_int_equal(d->l7->rules[0].reason[FG_DPDK_CTL_SK_REASONS - 1], 9);
+	assert_int_equal(d->l7->rules[0].items_max, 64);
+	assert_int_equal(d->l7->nitems, 3);
+	assert_int_equal(d->l7->items[1].len, FG_DPDK_CTL_ITEM_MAX);
+	assert_int_equal(d->l7->items[1].stock_left, 11);
+	assert_int_equal(d->l7->rules[1].item_first, 2);
+	assert_int_equal(d->l7->items[2].len, 0);
+	assert_int_equal(d->l7->items[2].sold_out, 12);
+	assert_true(d->l7->items_cut);
+	assert_int_equal(d->limit[s->limits[0].val.id].limited, 42);
+	for (n = 0; n < b.len; n++) {
+		assert_int_equal(fg_dpdk_ctl_decode_stats(b.p, n, d, err,
+							  sizeof(err)), -EINVAL);
+		assert_null(d->l7);
+	}
+	/* A peer that knows another number of seckill reasons. */
+	n = b.len - 1 - (2 * (1 + 8 * FG_DPDK_CTL_SK_REASONS + 12) + 5 + 4 +
+			 FG_DPDK_CTL_ITEM_MAX + 1 + 3 * 41) - 4;
+	b.p[n] ^= 1;
+	assert_int_equal(fg_dpdk_ctl_decode_stats(b.p, b.len, d, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "seckill reasons"));
+	fg_dpdk_ctl_counters_clear(c);
+	fg_dpdk_ctl_counters_clear(d);
 	free(c);
 	free(d);
 	fg_dpdk_ctl_buf_free(&b);
@@ -692,10 +865,13 @@ static void test_framing(void **state)
 	assert_int_equal(fg_dpdk_ctl_hdr_parse(bad, FG_DPDK_CTL_HDR, &h, err,
 					       sizeof(err)), -EPROTO);
 	bad[0] ^= 1;
-	bad[4] = 2;
+	bad[4] = FG_DPDK_CTL_PROTO + 1;
 	assert_int_equal(fg_dpdk_ctl_hdr_parse(bad, FG_DPDK_CTL_HDR, &h, err,
 					       sizeof(err)), -EPROTONOSUPPORT);
-	bad[4] = 1;
+	bad[4] = FG_DPDK_CTL_PROTO - 1;
+	assert_int_equal(fg_dpdk_ctl_hdr_parse(bad, FG_DPDK_CTL_HDR, &h, err,
+					       sizeof(err)), -EPROTONOSUPPORT);
+	bad[4] = FG_DPDK_CTL_PROTO;
 	assert_int_equal(fg_dpdk_ctl_hdr_parse(bad, FG_DPDK_CTL_HDR, &h, err,
 					       sizeof(err)), -EPROTO);
 	/* A body announced beyond the limit. */
@@ -724,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_delta_size),
 		cmocka_unit_test(test_delta_prefixes),
 		cmocka_unit_test(test_delta_malformed),
+		cmocka_unit_test(test_l7_section),
 		cmocka_unit_test(test_stats_codec),
 		cmocka_unit_test(test_framing),
 	};

@@ -438,11 +438,12 @@ static void test_bad_client(void **state)
 
 	(void)state;
 	proc_start();
-	/* Protocol 2 in a raw HELLO: NACK, closed. */
+	/* Another protocol in a raw HELLO: NACK, closed. */
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		uint8_t m[21] = { 0x46, 0x47, 0x43, 0x54, 2, 0, 1, 0, 1, 0, 0, 0,
-				  5, 0, 0, 0, 0, 0, 0, 0, 0 };
+		uint8_t m[21] = { 0x46, 0x47, 0x43, 0x54, FG_DPDK_CTL_PROTO + 1,
+				  0, 1, 0, 1, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0,
+				  0 };
 		uint8_t r[512];
 		int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 		ssize_t n;
