@@ -71,6 +71,7 @@
 
 #include "fg_compile.h"
 #include "fg_dpdk_ctl.h"
+#include "fg_dpdk_l7.h"
 #include "fg_dpdk_path.h"
 #include "fg_dpdk_rules.h"
 
@@ -515,6 +516,9 @@ static const struct fg_dp_tables *fg_tab;
 static struct rte_rcu_qsbr *fg_qsbr;
 static uint64_t fg_version; /* of fg_tab, for telemetry (atomic) */
 static struct fg_dpdk_ctl_server *fg_ctl;
+/* The L7 engine of the held set's L7 section (main lcore; the workers do
+ * not judge requests with it until the engine's TCP side exists). */
+static struct fg_dpdk_l7 *fg_l7;
 static struct fg_dp_buckets *fg_bk;
 static struct fg_worker fg_w[FG_DP_LCORES_MAX];
 static struct rte_mempool *fg_mp;
@@ -859,7 +863,7 @@ static int fg_ctl_collect(void *arg, struct fg_dpdk_ctl_counters *c)
 			c->limit[i].limited += x->limit[i].limited;
 		}
 	}
-	return 0;
+	return fg_dpdk_l7_collect(fg_l7, c);
 }
 
 static void fg_ctl_note(void *arg, const char *msg)
@@ -906,17 +910,27 @@ static void fg_ctl_install(const struct fg_dpdk_ctl_set *set)
 	char err[512];
 	int e = 0;
 
+	/* The L7 engine first: a section it refuses leaves everything as
+	 * it was. */
+	e = fg_dpdk_l7_prepare(fg_l7, set, err, sizeof(err));
+	if (e < 0) {
+		fg_dpdk_ctl_server_installed(fg_ctl, e, err);
+		return;
+	}
 	fg_dpdk_ctl_set_view(set, &view);
 	nt = fg_dp_tables_new(&view, &fg_o.s, (int)rte_socket_id(), &e, err,
 			      sizeof(err));
 	if (!nt) {
+		fg_dpdk_l7_abort(fg_l7);
 		fg_dpdk_ctl_server_installed(fg_ctl, e, err);
 		return;
 	}
 	fg_tables_swap(nt);
+	fg_dpdk_l7_commit(fg_l7);
 	fg_dpdk_ctl_server_installed(fg_ctl, 0, NULL);
-	printf("floodgate-dpdk: running version %llu (%u services, %u backends)\n",
-	       (unsigned long long)set->version, set->nsvcs, set->nbackends);
+	printf("floodgate-dpdk: running version %llu (%u services, %u backends)%s\n",
+	       (unsigned long long)set->version, set->nsvcs, set->nbackends,
+	       fg_dpdk_l7_engine(fg_l7) ? " with an l7 section" : "");
 	fflush(stdout);
 	/* What the process now holds (the server's copy: set may be
 	 * gone with the install). A failed write costs only the head
@@ -1163,17 +1177,39 @@ int main(int argc, char **argv)
 		}
 	}
 	{
+		/* The L7 engine's bucket hashes: the flow-hash key when one is
+		 * kept, else a key of their own. */
+		static const struct fg_hash_seed zero;
+		struct fg_hash_seed l7seed = fg_o.s.seed;
+
+		if (!memcmp(&l7seed, &zero, sizeof(zero)) &&
+		    getrandom(&l7seed, sizeof(l7seed), 0) != sizeof(l7seed)) {
+			fprintf(stderr, "floodgate-dpdk: getrandom: %s\n",
+				strerror(errno));
+			goto out;
+		}
+		fg_l7 = fg_dpdk_l7_new(fg_nworkers, &l7seed);
+		if (!fg_l7) {
+			fprintf(stderr, "floodgate-dpdk: out of memory\n");
+			goto out;
+		}
+	}
+	{
 		struct fg_compiled view;
 
-		fg_dpdk_ctl_set_view(set, &view);
-		tab = fg_dp_tables_new(&view, &fg_o.s, rte_socket_id(), &e, err,
-				       sizeof(err));
+		if (fg_dpdk_l7_prepare(fg_l7, set, err, sizeof(err)) >= 0) {
+			fg_dpdk_ctl_set_view(set, &view);
+			tab = fg_dp_tables_new(&view, &fg_o.s, rte_socket_id(),
+					       &e, err, sizeof(err));
+		}
 		/* A kept set the settings no longer fit (a family's tunnel
-		 * source gone): start empty, floodgated pushes what fits. */
+		 * source gone, an l7 section of another release): start
+		 * empty, floodgated pushes what fits. */
 		if (!tab && fg_o.state_file && set->version) {
 			fprintf(stderr, "floodgate-dpdk: the set of %s does not fit "
 				"these settings (%s): starting empty\n",
 				fg_o.state_file, err);
+			fg_dpdk_l7_abort(fg_l7);
 			fg_dpdk_ctl_set_free(set);
 			set = fg_dpdk_ctl_set_empty();
 			if (set) {
@@ -1187,6 +1223,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floodgate-dpdk: tables: %s\n", err);
 		goto out;
 	}
+	fg_dpdk_l7_commit(fg_l7);
 	fg_compiled_free(cp);
 	cp = NULL;
 	fg_tab = tab;
@@ -1295,6 +1332,7 @@ out:
 	}
 	fg_dp_buckets_free(fg_bk);
 	fg_dpdk_ctl_server_free(fg_ctl);
+	fg_dpdk_l7_free(fg_l7);
 	fg_dpdk_ctl_set_free(set);
 	fg_dp_tables_free(tab);
 	fg_dp_tables_free((struct fg_dp_tables *)fg_tab);

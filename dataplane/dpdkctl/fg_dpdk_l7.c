@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * fg_dpdk_l7.c - the process's L7 engine per pushed set (fg_dpdk_l7.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fg_dpdk_l7.h"
+#include "fg_err.h"
+#include "fg_l7_ship.h"
+#include "fg_stock.h"
+
+_Static_assert(FG_DPDK_CTL_SK_REASONS == FG_SK_REASON_MAX,
+	       "STATS carries every seckill reason");
+_Static_assert(FG_DPDK_CTL_ITEM_MAX == FG_ITEM_MAX,
+	       "STATS carries whole item names");
+
+/* A running or pending version: its section's bytes, tables, engine. */
+struct fg_dpdk_l7_ver {
+	void *rules, *blob;
+	size_t rules_len, blob_len;
+	struct fg_l7_tables *t;
+	struct fg_l7_engine *e;
+};
+
+struct fg_dpdk_l7 {
+	uint32_t lcores;
+	struct fg_hash_seed seed;
+	struct fg_dpdk_l7_ver run, next;
+	bool pending;
+};
+
+static void fg_dpdk_l7_ver_free(struct fg_dpdk_l7_ver *v)
+{
+	fg_l7_engine_free(v->e);
+	fg_l7_tables_free(v->t);
+	free(v->rules);
+	free(v->blob);
+	memset(v, 0, sizeof(*v));
+}
+
+struct fg_dpdk_l7 *fg_dpdk_l7_new(uint32_t lcores,
+				  const struct fg_hash_seed *seed)
+{
+	struct fg_dpdk_l7 *x;
+
+	if (!lcores || lcores > FG_L7_LCORES_MAX || !seed) {
+		errno = EINVAL;
+		return NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->lcores = lcores;
+	x->seed = *seed;
+	return x;
+}
+
+void fg_dpdk_l7_free(struct fg_dpdk_l7 *x)
+{
+	if (!x)
+		return;
+	fg_dpdk_l7_ver_free(&x->next);
+	fg_dpdk_l7_ver_free(&x->run);
+	free(x);
+}
+
+int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
+		       char *err, size_t errlen)
+{
+	struct fg_l7_layout lay = { .lcores = x->lcores, .nodes = 1,
+				    .batch = fg_stock_batch };
+	struct fg_dpdk_l7_ver *v = &x->next;
+	const void *rules, *blob;
+	size_t rn, bn;
+	int rc;
+
+	fg_dpdk_l7_abort(x);
+	if (!fg_dpdk_ctl_set_l7_get(set, &rules, &rn, &blob, &bn))
+		return x->run.e ? (x->pending = true) : 0;
+	if (x->run.e && rn == x->run.rules_len && bn == x->run.blob_len &&
+	    !memcmp(rules, x->run.rules, rn) && !memcmp(blob, x->run.blob, bn))
+		return 0;
+	v->rules = malloc(rn);
+	v->blob = malloc(bn);
+	if (!v->rules || !v->blob) {
+		fg_dpdk_l7_ver_free(v);
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	memcpy(v->rules, rules, rn);
+	memcpy(v->blob, blob, bn);
+	v->rules_len = rn;
+	v->blob_len = bn;
+	rc = fg_l7_ship_tables(rules, rn, blob, bn, &lay, x->run.t,
+			       set->version, &v->t, err, errlen);
+	if (!rc) {
+		v->e = fg_l7_engine_new(v->t, x->run.e, NULL, &x->seed, err,
+					errlen);
+		if (!v->e)
+			rc = -EINVAL; /* the reason is in err */
+	}
+	if (rc) {
+		fg_dpdk_l7_ver_free(v);
+		return rc;
+	}
+	x->pending = true;
+	return 1;
+}
+
+void fg_dpdk_l7_commit(struct fg_dpdk_l7 *x)
+{
+	uint32_t l;
+
+	if (!x->pending)
+		return;
+	if (x->next.e && x->run.e)
+		for (l = 0; l < x->lcores; l++)
+			fg_l7_engine_carry(x->next.e, x->run.e, l);
+	fg_dpdk_l7_ver_free(&x->run);
+	x->run = x->next;
+	memset(&x->next, 0, sizeof(x->next));
+	x->pending = false;
+}
+
+void fg_dpdk_l7_abort(struct fg_dpdk_l7 *x)
+{
+	fg_dpdk_l7_ver_free(&x->next);
+	x->pending = false;
+}
+
+struct fg_l7_engine *fg_dpdk_l7_engine(const struct fg_dpdk_l7 *x)
+{
+	return x ? x->run.e : NULL;
+}
+
+/* Rule r's items, each once over the lcores (an item may live on several:
+ * each lcore's table takes the items its requests name), into
+ * items[*n..], at most max in all. Returns how many it added. */
+static uint32_t fg_dpdk_l7_items(const struct fg_l7_engine *e, uint32_t r,
+				 uint32_t lcores, struct fg_dpdk_ctl_l7_item *items,
+				 uint32_t n, uint32_t max, bool *cut)
+{
+	struct fg_l7_engine *me = (struct fg_l7_engine *)e;
+	uint32_t l, k, idx, added = 0;
+
+	for (l = 0; l < lcores; l++) {
+		const struct fg_seckill *sk = fg_l7_engine_seckill(me, r, l);
+		struct fg_seckill_stats st;
+
+		fg_seckill_stats(sk, &st);
+		for (idx = 0; idx < st.items; idx++) {
+			struct fg_seckill_item_stats is;
+			struct fg_dpdk_ctl_l7_item *it;
+			const char *name;
+			size_t len;
+			bool seen = false;
+
+			name = fg_seckill_item_name(sk, idx, &len);
+			if (!name)
+				continue;
+			for (k = 0; k < l && !seen; k++)
+				seen = fg_seckill_item_find(
+					fg_l7_engine_seckill(me, r, k), name,
+					len) != FG_SECKILL_NO_ITEM;
+			if (seen || fg_l7_engine_item_stats(e, r, name, len, &is))
+				continue;
+			if (n + added >= max) {
+				*cut = true;
+				return added;
+			}
+			it = &items[n + added++];
+			memcpy(it->name, name, len);
+			it->len = (uint32_t)len;
+			it->admitted = is.admitted;
+			it->shed = is.shed;
+			it->sold_out = is.sold_out;
+			it->allowance = is.allowance;
+			it->stock_left = is.stock_left;
+		}
+	}
+	return added;
+}
+
+int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
+		       struct fg_dpdk_ctl_counters *c)
+{
+	const struct fg_l7_engine *e = fg_dpdk_l7_engine(x);
+	const struct fg_l7_tables *t;
+	struct fg_dpdk_ctl_l7_counters *o;
+	uint32_t i, l, k, nitems = 0, n = 0;
+
+	if (!e)
+		return 0;
+	t = fg_l7_engine_tables(e);
+	/* Room for every item slot in use, up to the bound. */
+	for (i = 0; i < t->nseckill; i++)
+		for (l = 0; l < x->lcores; l++) {
+			struct fg_seckill_stats st;
+
+			fg_seckill_stats(fg_l7_engine_seckill(
+				(struct fg_l7_engine *)e, i, l), &st);
+			nitems += st.items;
+			if (nitems > FG_DPDK_CTL_ITEMS_MAX)
+				nitems = FG_DPDK_CTL_ITEMS_MAX;
+		}
+	o = fg_dpdk_ctl_l7_counters_new(t->nroutes, t->nlimits, t->nseckill,
+					nitems);
+	if (!o)
+		return -ENOMEM;
+	for (i = 0; i < t->nroutes; i++) {
+		struct fg_l7_route_stats st;
+
+		memcpy(o->routes[i].name, t->routes[i].name, FG_NAME_MAX);
+		fg_l7_engine_route_stats(e, i, &st);
+		o->routes[i].forwarded = st.forwarded;
+		o->routes[i].no_backend = st.no_backend;
+	}
+	for (i = 0; i < t->nlimits; i++) {
+		struct fg_l7_limit_stats st;
+
+		memcpy(o->limits[i].name, t->limits[i].name, FG_NAME_MAX);
+		fg_l7_engine_limit_stats(e, i, &st);
+		o->limits[i].passed = st.passed;
+		o->limits[i].limited = st.limited;
+	}
+	for (i = 0; i < t->nseckill; i++) {
+		struct fg_dpdk_ctl_l7_rule *r = &o->rules[i];
+		struct fg_seckill_stats st;
+
+		memcpy(r->name, t->seckill[i].name, FG_NAME_MAX);
+		fg_l7_engine_seckill_stats(e, i, &st);
+		for (k = 0; k < FG_SK_REASON_MAX; k++)
+			r->reason[k] = st.reason[k];
+		r->items = st.items;
+		r->items_max = st.items_max;
+		r->item_first = n;
+		r->nitems = fg_dpdk_l7_items(e, i, x->lcores, o->items, n,
+					     nitems, &o->items_cut);
+		n += r->nitems;
+	}
+	o->nitems = n;
+	c->l7 = o;
+	return 0;
+}
