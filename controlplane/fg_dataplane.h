@@ -23,6 +23,31 @@ struct fg_dp_origin {
 	uint64_t revision;   /* the store revision the live set was at */
 };
 
+/* The L7 engine's counters (fg_l7_engine.h), summed over its lcores. */
+#define FG_DP_SK_REASONS 10 /* = FG_SK_REASON_MAX, by index */
+
+struct fg_dp_route_stats {
+	uint64_t forwarded;   /* requests the route sent to its backends */
+	uint64_t no_backend;  /* answered 503: none of them took one */
+};
+
+struct fg_dp_item_stats {
+	const char *name;     /* len bytes; borrowed until the next call */
+	size_t len;
+	uint64_t admitted, shed, sold_out;
+	uint64_t allowance;   /* granted to the engine, not yet spent */
+	uint64_t stock_left;  /* the store's, as last told */
+};
+
+struct fg_dp_seckill_stats {
+	uint64_t reason[FG_DP_SK_REASONS];  /* by fg_seckill_reason_name */
+	uint32_t items_in_use, items_max; /* item slots */
+	bool items_cut;             /* items left out of the list below */
+	uint32_t nitems;
+	const struct fg_dp_item_stats *item; /* borrowed until the next
+					      * call */
+};
+
 struct fg_dp_ops {
 	const char *kind; /* "xdp", "dpdk" */
 	/* Would apply() accept rs? 0 or -errno with a message; changes
@@ -46,6 +71,13 @@ struct fg_dp_ops {
 			   struct fg_limit_counter *out);
 	int (*drop_stats)(struct fg_dataplane *dp,
 			  uint64_t out[FG_DROP_REASON_MAX]);
+	/* The L7 engine's counters of route or seckill rule `name`: 0, or
+	 * -ENOENT when it runs none of that name. NULL: a dataplane without
+	 * an L7 engine (its rps limits, if any, come through limit_stats). */
+	int (*route_stats)(struct fg_dataplane *dp, const char *route,
+			   struct fg_dp_route_stats *out);
+	int (*seckill_stats)(struct fg_dataplane *dp, const char *rule,
+			     struct fg_dp_seckill_stats *out);
 	/* Whether the live set has the backend marked down (by its rule or
 	 * by health checks): 0, or -ENOENT when it has no such backend. */
 	int (*backend_down)(struct fg_dataplane *dp, const char *service,

@@ -90,6 +90,7 @@ struct fg_dp_dpdk {
 	uint64_t checked_tag;
 	struct fg_svc_slot *svc_img;     /* probe check of the services */
 	struct fg_dpdk_ctl_counters *ctr;
+	struct fg_dp_item_stats *items;  /* seckill_stats' answer */
 	double ctr_at;
 	bool ctr_ok;
 	double ctr_fail_at;              /* the last STATS that failed */
@@ -877,16 +878,102 @@ static int fg_dd_be_stats(struct fg_dataplane *dp, const char *service,
 	return rc;
 }
 
+/* The L7 counters of the fresh STATS (fg_dd_stats): 0 with *out (NULL
+ * when the process runs no L7 engine), or -errno. */
+static int fg_dd_l7_stats(struct fg_dp_dpdk *d,
+			  const struct fg_dpdk_ctl_l7_counters **out)
+{
+	int rc = fg_dd_stats(d);
+
+	*out = rc ? NULL : d->ctr->l7;
+	return rc;
+}
+
 static int fg_dd_lim_stats(struct fg_dataplane *dp, const char *limit,
 			   struct fg_limit_counter *out)
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
+	const struct fg_dpdk_ctl_l7_counters *l7;
 	int id = fg_compiler_limit_id(d->comp, limit);
 	int rc = fg_dd_stats_of(d, id);
+	uint32_t i;
 
-	if (!rc)
+	if (!rc) {
 		*out = d->ctr->limit[id];
-	return rc;
+		return 0;
+	}
+	/* Not an L4 limit: an rps or respond limit, the L7 engine's. */
+	if (rc != -ENOENT || (rc = fg_dd_l7_stats(d, &l7)))
+		return rc;
+	for (i = 0; l7 && i < l7->nlimits; i++)
+		if (!strncmp(l7->limits[i].name, limit, FG_NAME_MAX)) {
+			out->passed = l7->limits[i].passed;
+			out->limited = l7->limits[i].limited;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int fg_dd_route_stats(struct fg_dataplane *dp, const char *route,
+			     struct fg_dp_route_stats *out)
+{
+	const struct fg_dpdk_ctl_l7_counters *l7;
+	uint32_t i;
+	int rc = fg_dd_l7_stats(fg_d(dp), &l7);
+
+	if (rc)
+		return rc;
+	for (i = 0; l7 && i < l7->nroutes; i++)
+		if (!strncmp(l7->routes[i].name, route, FG_NAME_MAX)) {
+			out->forwarded = l7->routes[i].forwarded;
+			out->no_backend = l7->routes[i].no_backend;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int fg_dd_seckill_stats(struct fg_dataplane *dp, const char *rule,
+			       struct fg_dp_seckill_stats *out)
+{
+	struct fg_dp_dpdk *d = fg_d(dp);
+	const struct fg_dpdk_ctl_l7_counters *l7;
+	uint32_t i, k;
+	int rc = fg_dd_l7_stats(d, &l7);
+
+	if (rc)
+		return rc;
+	for (i = 0; l7 && i < l7->nrules; i++) {
+		const struct fg_dpdk_ctl_l7_rule *r = &l7->rules[i];
+
+		if (strncmp(r->name, rule, FG_NAME_MAX))
+			continue;
+		memset(out, 0, sizeof(*out));
+		for (k = 0; k < FG_DP_SK_REASONS; k++)
+			out->reason[k] = r->reason[k];
+		out->items_in_use = r->items;
+		out->items_max = r->items_max;
+		out->items_cut = l7->items_cut;
+		free(d->items);
+		d->items = calloc(r->nitems + 1, sizeof(*d->items));
+		if (!d->items)
+			return -ENOMEM;
+		for (k = 0; k < r->nitems; k++) {
+			const struct fg_dpdk_ctl_l7_item *it =
+				&l7->items[r->item_first + k];
+
+			d->items[k].name = it->name;
+			d->items[k].len = it->len;
+			d->items[k].admitted = it->admitted;
+			d->items[k].shed = it->shed;
+			d->items[k].sold_out = it->sold_out;
+			d->items[k].allowance = it->allowance;
+			d->items[k].stock_left = it->stock_left;
+		}
+		out->nitems = r->nitems;
+		out->item = d->items;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static int fg_dd_drops(struct fg_dataplane *dp, uint64_t out[FG_DROP_REASON_MAX])
@@ -968,6 +1055,7 @@ static void fg_dd_close(struct fg_dataplane *dp)
 	if (d->ctr)
 		fg_dpdk_ctl_counters_clear(d->ctr);
 	free(d->ctr);
+	free(d->items);
 	free(d->argv);
 	free(d->args);
 	free(d);
@@ -1033,6 +1121,8 @@ static const struct fg_dp_ops fg_dp_dpdk_ops = {
 	.backend_stats = fg_dd_be_stats,
 	.limit_stats = fg_dd_lim_stats,
 	.drop_stats = fg_dd_drops,
+	.route_stats = fg_dd_route_stats,
+	.seckill_stats = fg_dd_seckill_stats,
 	.backend_down = fg_dd_be_down,
 	.origin = fg_dd_origin,
 	.set_origin = fg_dd_set_origin,

@@ -14,6 +14,7 @@
 #include "fg_daemon.h"
 #include "fg_stats.h"
 #include "fg_reconcile.h"
+#include "fg_seckill.h"
 
 /* "198.19.0.1:8080" or "[2001:db8::1]:8080", as API.md keys backends. */
 static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t len)
@@ -26,21 +27,95 @@ static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t le
 		 b->port);
 }
 
+/* An item's key in the stats: its bytes, with '%' and every byte outside
+ * printable ASCII as %XX (item names are decoded request bytes; JSON keys
+ * and Prometheus labels must be text). */
+static void fg_item_key(const char *p, size_t len, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 4 <= size; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c > 0x20 && c < 0x7f && c != '%' && c != '"' && c != '\\') {
+			buf[o++] = (char)c;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* Seckill rule sk's counters: API.md's admitted, shed, sold_out and
+ * stock_left (null without stock; with it, the sum over the items the
+ * engine knows), then the allowance the engine holds, the requests by
+ * reason and each item's. Zeros when the dataplane has none (yet). */
+static json_t *fg_stats_seckill(struct fg_dataplane *dp,
+				const struct fg_rule_seckill *sk)
+{
+	struct fg_dp_seckill_stats st;
+	json_t *reasons = json_object(), *items = json_object();
+	uint64_t shed = 0, left = 0, allow = 0;
+	char key[3 * FG_ITEM_MAX + 1];
+	uint32_t i;
+
+	memset(&st, 0, sizeof(st));
+	if (!dp->ops->seckill_stats || dp->ops->seckill_stats(dp, sk->name, &st))
+		memset(&st, 0, sizeof(st));
+	for (i = 0; i < FG_DP_SK_REASONS; i++) {
+		if (i != FG_SK_ADMITTED && i != FG_SK_SOLD_OUT)
+			shed += st.reason[i];
+		json_object_set_new(reasons, fg_seckill_reason_name(i),
+				    json_integer((json_int_t)st.reason[i]));
+	}
+	for (i = 0; i < st.nitems; i++) {
+		const struct fg_dp_item_stats *it = &st.item[i];
+
+		left += it->stock_left;
+		allow += it->allowance;
+		fg_item_key(it->name, it->len, key, sizeof(key));
+		json_object_set_new(items, key, json_pack("{s:I,s:I,s:I,s:I,s:o}",
+			"admitted", (json_int_t)it->admitted,
+			"shed", (json_int_t)it->shed,
+			"sold_out", (json_int_t)it->sold_out,
+			"allowance", (json_int_t)it->allowance,
+			"stock_left", sk->has_stock ?
+				json_integer((json_int_t)it->stock_left) : json_null()));
+	}
+	return json_pack("{s:I,s:I,s:I,s:o,s:I,s:o,s:o,s:I,s:I,s:b}",
+		"admitted", (json_int_t)st.reason[FG_SK_ADMITTED],
+		"shed", (json_int_t)shed,
+		"sold_out", (json_int_t)st.reason[FG_SK_SOLD_OUT],
+		"stock_left", sk->has_stock ? json_integer((json_int_t)left) :
+					      json_null(),
+		"allowance", (json_int_t)allow,
+		"reasons", reasons, "items", items,
+		"items_in_use", (json_int_t)st.items_in_use,
+		"items_max", (json_int_t)st.items_max,
+		"items_cut", st.items_cut);
+}
+
 json_t *fg_stats_json(struct fg_daemon *d)
 {
 	struct fg_dataplane *dp = d->dp;
-	json_t *root, *svcs, *lims, *drops;
+	json_t *root, *svcs, *lims, *drops, *routes, *seckill;
 	uint64_t dv[FG_DROP_REASON_MAX] = { 0 };
 	uint32_t i, j;
 
 	root = json_object();
+	routes = json_object();
+	seckill = json_object();
 	svcs = json_object();
 	lims = json_object();
 	drops = json_object();
 	json_object_set_new(root, "version", json_integer((json_int_t)d->applied_version));
 	json_object_set_new(root, "services", svcs);
 	json_object_set_new(root, "limits", lims);
-	json_object_set_new(root, "seckill", json_object());
+	json_object_set_new(root, "routes", routes);
+	json_object_set_new(root, "seckill", seckill);
 	json_object_set_new(root, "drops", drops);
 
 	for (i = 0; i < d->rules.nservices; i++) {
@@ -75,6 +150,20 @@ json_t *fg_stats_json(struct fg_daemon *d)
 		json_object_set_new(lims, d->rules.limits[i].name, json_pack("{s:I,s:I}",
 			"passed", (json_int_t)c.passed, "limited", (json_int_t)c.limited));
 	}
+	for (i = 0; i < d->rules.nroutes; i++) {
+		struct fg_dp_route_stats rt = { 0 };
+
+		if (dp->ops->route_stats &&
+		    dp->ops->route_stats(dp, d->rules.routes[i].name, &rt))
+			memset(&rt, 0, sizeof(rt));
+		json_object_set_new(routes, d->rules.routes[i].name,
+			json_pack("{s:I,s:I}",
+				  "forwarded", (json_int_t)rt.forwarded,
+				  "no_backend", (json_int_t)rt.no_backend));
+	}
+	for (i = 0; i < d->rules.nseckill; i++)
+		json_object_set_new(seckill, d->rules.seckill[i].name,
+				    fg_stats_seckill(dp, &d->rules.seckill[i]));
 	dp->ops->drop_stats(dp, dv);
 	for (i = 0; i < FG_DROP_REASON_MAX; i++)
 		json_object_set_new(drops, fg_drop_reason_name(i),
@@ -102,6 +191,75 @@ static void fg_prom_header(FILE *f, const char *name, const char *type,
 			   const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* /metrics for the L7 engine: routes, seckill rules by reason, items. */
+static void fg_metrics_l7(FILE *f, json_t *st)
+{
+	static const char *const route_out[] = { "forwarded", "no_backend" };
+	static const char *const item_out[] = { "admitted", "shed", "sold_out" };
+	json_t *routes = json_object_get(st, "routes");
+	json_t *seckill = json_object_get(st, "seckill"), *v, *it, *x;
+	const char *name, *item, *why;
+	size_t i;
+
+	fg_prom_header(f, "floodgate_route_requests_total", "counter",
+		       "Requests a route took: forwarded to its backends, or answered 503 when none took them.");
+	json_object_foreach(routes, name, v)
+		for (i = 0; i < 2; i++) {
+			fputs("floodgate_route_requests_total{route=\"", f);
+			fg_prom_label(f, name);
+			fprintf(f, "\",outcome=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+				route_out[i],
+				json_integer_value(json_object_get(v, route_out[i])));
+		}
+	fg_prom_header(f, "floodgate_seckill_requests_total", "counter",
+		       "Requests a seckill rule judged, by reason.");
+	json_object_foreach(seckill, name, v)
+		json_object_foreach(json_object_get(v, "reasons"), why, x) {
+			fputs("floodgate_seckill_requests_total{seckill=\"", f);
+			fg_prom_label(f, name);
+			fprintf(f, "\",reason=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+				why, json_integer_value(x));
+		}
+	fg_prom_header(f, "floodgate_seckill_item_requests_total", "counter",
+		       "An item's requests: admitted, shed (respond) or sold out.");
+	json_object_foreach(seckill, name, v)
+		json_object_foreach(json_object_get(v, "items"), item, it)
+			for (i = 0; i < 3; i++) {
+				fputs("floodgate_seckill_item_requests_total{seckill=\"", f);
+				fg_prom_label(f, name);
+				fputs("\",item=\"", f);
+				fg_prom_label(f, item);
+				fprintf(f, "\",outcome=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+					item_out[i],
+					json_integer_value(json_object_get(it, item_out[i])));
+			}
+	fg_prom_header(f, "floodgate_seckill_item_allowance", "gauge",
+		       "Stock granted to the dataplane for the item and not yet spent.");
+	json_object_foreach(seckill, name, v)
+		json_object_foreach(json_object_get(v, "items"), item, it) {
+			fputs("floodgate_seckill_item_allowance{seckill=\"", f);
+			fg_prom_label(f, name);
+			fputs("\",item=\"", f);
+			fg_prom_label(f, item);
+			fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n",
+				json_integer_value(json_object_get(it, "allowance")));
+		}
+	fg_prom_header(f, "floodgate_seckill_item_stock_left", "gauge",
+		       "The item's stock not yet handed out in the whole cluster (rules with stock).");
+	json_object_foreach(seckill, name, v)
+		json_object_foreach(json_object_get(v, "items"), item, it) {
+			x = json_object_get(it, "stock_left");
+			if (!json_is_integer(x))
+				continue;
+			fputs("floodgate_seckill_item_stock_left{seckill=\"", f);
+			fg_prom_label(f, name);
+			fputs("\",item=\"", f);
+			fg_prom_label(f, item);
+			fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n",
+				json_integer_value(x));
+		}
 }
 
 char *fg_metrics_text(struct fg_daemon *d)
@@ -178,6 +336,7 @@ char *fg_metrics_text(struct fg_daemon *d)
 				json_integer_value(json_object_get(v, lim_fields[i].field)));
 		}
 	}
+	fg_metrics_l7(f, st);
 	fg_prom_header(f, "floodgate_drops_total", "counter",
 		       "Packets the dataplane dropped or passed on, by reason.");
 	json_object_foreach(json_object_get(st, "drops"), name, bv)

@@ -174,7 +174,19 @@ static void fg_print_stats(const json_t *root)
 	static const struct fg_col kc[] = {
 		{ "ADMITTED", "admitted", 64, NULL }, { "SHED", "shed", 64, NULL },
 		{ "SOLD_OUT", "sold_out", 64, NULL }, { "STOCK_LEFT", "stock_left", 64, NULL },
+		{ "ALLOWANCE", "allowance", 64, NULL },
 	};
+	static const struct fg_col rc[] = {
+		{ "FORWARDED", "forwarded", 64, NULL },
+		{ "NO_BACKEND", "no_backend", 64, NULL },
+	};
+	static const char *const ih[] = { "SECKILL", "ITEM" };
+	static const struct fg_col ic[] = {
+		{ "ADMITTED", "admitted", 64, NULL }, { "SHED", "shed", 64, NULL },
+		{ "SOLD_OUT", "sold_out", 64, NULL }, { "STOCK_LEFT", "stock_left", 64, NULL },
+		{ "ALLOWANCE", "allowance", 64, NULL },
+	};
+	json_t *routes = json_object_get(root, "routes");
 	static const char *const dh[] = { "DROP", "COUNT" };
 	json_t *svcs = json_object_get(root, "services"), *v = json_object_get(root, "version");
 	json_t *lims = json_object_get(root, "limits"), *sk = json_object_get(root, "seckill");
@@ -214,9 +226,30 @@ static void fg_print_stats(const json_t *root)
 		fg_print_map(lims, "LIMIT", lc, 2);
 	else
 		puts("no limits");
+	if (json_object_size(routes)) {
+		putchar('\n');
+		fg_print_map(routes, "ROUTE", rc, 2);
+	}
 	if (json_object_size(sk)) {
 		putchar('\n');
-		fg_print_map(sk, "SECKILL", kc, 4);
+		fg_print_map(sk, "SECKILL", kc, 5);
+		keys = fg_sorted_keys(sk, &n);
+		fg_table_init_cols(&t, ih, 2, ic, 5);
+		for (i = 0; i < n; i++) {
+			be = json_object_get(json_object_get(sk, keys[i]), "items");
+			json_object_foreach(be, bname, bel) {
+				const char *names[] = { keys[i], bname };
+
+				fg_table_add(&t, names, 2, bel, ic);
+			}
+		}
+		if (t.nrows > 1) {
+			putchar('\n');
+			fg_table_print(&t);
+		} else {
+			fg_table_free(&t);
+		}
+		free(keys);
 	}
 	if (json_object_size(drops)) {
 		putchar('\n');

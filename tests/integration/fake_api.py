@@ -270,8 +270,16 @@ class Handler(BaseHTTPRequestHandler):
                         "198.19.0.2:8080": {"packets": 345, "new_flows": 21,
                                             "healthy": False}}}},
                 "limits": {"perip": {"passed": 900, "limited": 100}},
+                "routes": {"api": {"forwarded": 4200, "no_backend": 2}},
                 "seckill": {"sale": {"admitted": 500, "shed": 70000, "sold_out": 3,
-                                     "stock_left": 0}},
+                                     "stock_left": 0, "allowance": 0,
+                                     "items": {
+                                         "1001": {"admitted": 400, "shed": 50000,
+                                                  "sold_out": 3, "stock_left": 0,
+                                                  "allowance": 0},
+                                         "1002": {"admitted": 100, "shed": 20000,
+                                                  "sold_out": 0, "stock_left": 0,
+                                                  "allowance": 0}}}},
                 "drops": {"malformed": 7, "no_service": 8, "flood_guard": 9}})
         if path == "/v1/nodes" and m == "GET":
             return self.answer(200, {"nodes": [
