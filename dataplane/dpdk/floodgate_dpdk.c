@@ -1290,9 +1290,10 @@ int main(int argc, char **argv)
 	/* The counters are there now: the server holds the start set. */
 	if (fg_ctl && !fg_dpdk_ctl_server_hold(fg_ctl, set))
 		set = NULL;
-	printf("floodgate-dpdk: %u ports, %u workers, rules version %llu%s%s; "
+	printf("floodgate-dpdk: %u ports, %u workers, rules version %llu%s%s%s; "
 	       "running\n", fg_nports, fg_nworkers,
 	       (unsigned long long)fg_dp_tables_version(fg_tab),
+	       fg_dpdk_l7_engine(fg_l7) ? " with an l7 section" : "",
 	       fg_ctl ? ", control socket " : "", fg_ctl ? fg_o.control : "");
 	fflush(stdout);
 	for (k = 0; k < fg_nworkers; k++)
