@@ -46,15 +46,7 @@ static const char fg_bench_get[] =
 	"\r\n";
 
 static const char fg_bench_post[] =
-	"POST /seckill/1234/buy HTTP/1.1\r\n"
-	"Host: shop.example\r\n"
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) "
-	"Gecko/20100101 Firefox/120.0\r\n"
-	"Content-Type: application/json\r\n"
-	"Content-Length: 10\r\n"
-	"Cookie: session=3f2a9c41d0e8b7a6\r\n"
-	"\r\n"
-	"{\"qty\": 1}";
+	FG_BENCH_BROWSER_REQ("POST /seckill/1234/buy");
 
 static const char fg_bench_bad[] =
 	"GET /api/v1/products HTTP/1.1\r\n"
@@ -92,15 +84,7 @@ static inline uint64_t fg_bench_one(struct fg_bench_ctx *c)
 	return (uint64_t)rc + used + olen;
 }
 
-static uint64_t fg_bench_loop(void *ctx, uint64_t iters)
-{
-	struct fg_bench_ctx *c = ctx;
-	uint64_t i, acc = 0;
-
-	for (i = 0; i < iters; i++)
-		acc += fg_bench_one(c);
-	return acc;
-}
+FG_BENCH_LOOP(fg_bench_loop, struct fg_bench_ctx, fg_bench_one)
 
 /* ns per request (bench_loop.h). */
 static int fg_bench_measure(struct fg_bench_ctx *c, double *ns)

@@ -55,17 +55,7 @@ static const char *const fg_bench_names[FG_BENCH_ROWS] = {
 	"shed", "sold_out", "admitted", "routed", "unrouted", "limited",
 };
 
-/* A browser's request: what the crowd sends. */
-#define FG_BENCH_REQ(line)                                                \
-	line " HTTP/1.1\r\n"                                              \
-	"Host: shop.example\r\n"                                          \
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) "          \
-	"Gecko/20100101 Firefox/120.0\r\n"                                \
-	"Content-Type: application/json\r\n"                              \
-	"Content-Length: 10\r\n"                                          \
-	"Cookie: session=3f2a9c41d0e8b7a6\r\n"                            \
-	"\r\n"                                                            \
-	"{\"qty\": 1}"
+#define FG_BENCH_REQ FG_BENCH_BROWSER_REQ
 
 static const char *const fg_bench_reqs[FG_BENCH_ROWS] = {
 	FG_BENCH_REQ("POST /seckill/1234/buy"),
@@ -110,15 +100,7 @@ static inline uint64_t fg_bench_one(struct fg_bench_ctx *c)
 	return (uint64_t)rc + d.resp_len + (uint64_t)d.backend + used;
 }
 
-static uint64_t fg_bench_loop(void *ctx, uint64_t iters)
-{
-	struct fg_bench_ctx *c = ctx;
-	uint64_t i, acc = 0;
-
-	for (i = 0; i < iters; i++)
-		acc += fg_bench_one(c);
-	return acc;
-}
+FG_BENCH_LOOP(fg_bench_loop, struct fg_bench_ctx, fg_bench_one)
 
 /* The rules, as the API takes them. */
 static json_t *fg_bench_rules(void)

@@ -77,4 +77,36 @@ static inline int fg_bench_time(fg_bench_loop_fn loop, void *ctx, double *ns,
 	return 0;
 }
 
+/*
+ * FG_BENCH_BROWSER_REQ(line) - a browser's request whose request line is
+ * `line` (method and target): what a flash-sale crowd sends, headers and
+ * a 10-byte JSON body included (bench_http, bench_seckill,
+ * bench_l7_engine read the same bytes).
+ */
+#define FG_BENCH_BROWSER_REQ(line)                                        \
+	line " HTTP/1.1\r\n"                                              \
+	"Host: shop.example\r\n"                                          \
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) "          \
+	"Gecko/20100101 Firefox/120.0\r\n"                                \
+	"Content-Type: application/json\r\n"                              \
+	"Content-Length: 10\r\n"                                          \
+	"Cookie: session=3f2a9c41d0e8b7a6\r\n"                            \
+	"\r\n"                                                            \
+	"{\"qty\": 1}"
+
+/*
+ * FG_BENCH_LOOP(name, ctx_type, one) - a fg_bench_loop_fn called name:
+ * iters calls of one(ctx), their results summed.
+ */
+#define FG_BENCH_LOOP(name, ctx_type, one)                                \
+	static uint64_t name(void *ctx, uint64_t iters)                   \
+	{                                                                 \
+		ctx_type *c_ = ctx;                                       \
+		uint64_t i_, acc_ = 0;                                    \
+									  \
+		for (i_ = 0; i_ < iters; i_++)                            \
+			acc_ += one(c_);                                  \
+		return acc_;                                              \
+	}
+
 #endif /* FG_BENCH_LOOP_H */

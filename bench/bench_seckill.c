@@ -50,16 +50,7 @@ enum { ROW_ADMITTED, ROW_SHED, ROW_SOLD_OUT, ROW_UNKNOWN, ROW_SHED_JUDGE,
        ROW_READ, FG_BENCH_ROWS };
 
 /* A browser's purchase: what the crowd sends. */
-#define FG_BENCH_REQ(item)                                                \
-	"POST /seckill/" item "/buy HTTP/1.1\r\n"                         \
-	"Host: shop.example\r\n"                                          \
-	"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:120.0) "          \
-	"Gecko/20100101 Firefox/120.0\r\n"                                \
-	"Content-Type: application/json\r\n"                              \
-	"Content-Length: 10\r\n"                                          \
-	"Cookie: session=3f2a9c41d0e8b7a6\r\n"                            \
-	"\r\n"                                                            \
-	"{\"qty\": 1}"
+#define FG_BENCH_REQ(item) FG_BENCH_BROWSER_REQ("POST /seckill/" item "/buy")
 
 static const char fg_bench_req_1234[] = FG_BENCH_REQ("1234");
 static const char fg_bench_req_1500[] = FG_BENCH_REQ("1500");
@@ -112,15 +103,7 @@ static inline uint64_t fg_bench_one(struct fg_bench_ctx *c)
 	return (uint64_t)rc + v.resp_len + used;
 }
 
-static uint64_t fg_bench_loop(void *ctx, uint64_t iters)
-{
-	struct fg_bench_ctx *c = ctx;
-	uint64_t i, acc = 0;
-
-	for (i = 0; i < iters; i++)
-		acc += fg_bench_one(c);
-	return acc;
-}
+FG_BENCH_LOOP(fg_bench_loop, struct fg_bench_ctx, fg_bench_one)
 
 /* The path check: one request gives the verdict and reason the row
  * claims. */

@@ -198,6 +198,14 @@ static void fg_metrics_l7(FILE *f, json_t *st)
 {
 	static const char *const route_out[] = { "forwarded", "no_backend" };
 	static const char *const item_out[] = { "admitted", "shed", "sold_out" };
+	static const struct {
+		const char *field, *metric, *help;
+	} item_gauge[] = {
+		{ "allowance", "floodgate_seckill_item_allowance",
+		  "Stock granted to the dataplane for the item and not yet spent." },
+		{ "stock_left", "floodgate_seckill_item_stock_left",
+		  "The item's stock not yet handed out in the whole cluster (rules with stock)." },
+	};
 	json_t *routes = json_object_get(st, "routes");
 	json_t *seckill = json_object_get(st, "seckill"), *v, *it, *x;
 	const char *name, *item, *why;
@@ -235,31 +243,22 @@ static void fg_metrics_l7(FILE *f, json_t *st)
 					item_out[i],
 					json_integer_value(json_object_get(it, item_out[i])));
 			}
-	fg_prom_header(f, "floodgate_seckill_item_allowance", "gauge",
-		       "Stock granted to the dataplane for the item and not yet spent.");
-	json_object_foreach(seckill, name, v)
-		json_object_foreach(json_object_get(v, "items"), item, it) {
-			fputs("floodgate_seckill_item_allowance{seckill=\"", f);
-			fg_prom_label(f, name);
-			fputs("\",item=\"", f);
-			fg_prom_label(f, item);
-			fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n",
-				json_integer_value(json_object_get(it, "allowance")));
-		}
-	fg_prom_header(f, "floodgate_seckill_item_stock_left", "gauge",
-		       "The item's stock not yet handed out in the whole cluster (rules with stock).");
-	json_object_foreach(seckill, name, v)
-		json_object_foreach(json_object_get(v, "items"), item, it) {
-			x = json_object_get(it, "stock_left");
-			if (!json_is_integer(x))
-				continue;
-			fputs("floodgate_seckill_item_stock_left{seckill=\"", f);
-			fg_prom_label(f, name);
-			fputs("\",item=\"", f);
-			fg_prom_label(f, item);
-			fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n",
-				json_integer_value(x));
-		}
+	for (i = 0; i < 2; i++) {
+		fg_prom_header(f, item_gauge[i].metric, "gauge", item_gauge[i].help);
+		json_object_foreach(seckill, name, v)
+			json_object_foreach(json_object_get(v, "items"), item, it) {
+				/* stock_left is null for a rule without stock. */
+				x = json_object_get(it, item_gauge[i].field);
+				if (!json_is_integer(x))
+					continue;
+				fprintf(f, "%s{seckill=\"", item_gauge[i].metric);
+				fg_prom_label(f, name);
+				fputs("\",item=\"", f);
+				fg_prom_label(f, item);
+				fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n",
+					json_integer_value(x));
+			}
+	}
 }
 
 char *fg_metrics_text(struct fg_daemon *d)
