@@ -297,7 +297,7 @@ static int fg_seed_load(const char *path, struct fg_hash_seed *seed, char *err,
 static int fg_state_load(const char *path, struct fg_dpdk_ctl_set **out,
 			 char *err, size_t errlen)
 {
-	char why[400];
+	char why[400], old[400];
 	struct stat st;
 	uint8_t *buf;
 	size_t got = 0;
@@ -320,7 +320,8 @@ static int fg_state_load(const char *path, struct fg_dpdk_ctl_set **out,
 			 "(remove it to start empty)", path);
 		return -EINVAL;
 	}
-	buf = malloc((size_t)st.st_size);
+	/* Room for an empty L7 section after what was read (below). */
+	buf = calloc(1, (size_t)st.st_size + 8);
 	if (!buf) {
 		close(fd);
 		snprintf(err, errlen, "--state-file %.400s: out of memory", path);
@@ -337,6 +338,12 @@ static int fg_state_load(const char *path, struct fg_dpdk_ctl_set **out,
 	close(fd);
 	rc = got == (size_t)st.st_size ?
 	     fg_dpdk_ctl_decode_full(buf, got, out, why, sizeof(why)) : -EIO;
+	/* A file of the release before the L7 section (control protocol 1)
+	 * is the same body without it: read it as a set without one, so
+	 * that an upgrade restarts with what ran. */
+	if (rc && rc != -EIO &&
+	    !fg_dpdk_ctl_decode_full(buf, got + 8, out, old, sizeof(old)))
+		rc = 0;
 	free(buf);
 	if (rc) {
 		snprintf(err, errlen, "--state-file %.200s: %.250s (remove it to "

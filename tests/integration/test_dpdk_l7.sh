@@ -127,5 +127,13 @@ check "a set without a section is applied" 'out_has "^applied 7$"'
 push --stats
 check "and the engine is gone" 'out_has "^no l7 engine$"'
 
+# A state file of the release before the L7 section (its body without
+# the section's 8 bytes): an upgrade restarts with what ran.
+stop_pid "$DP_PID"
+truncate -s -8 "$TMP/run/state"
+start_dpdk
+check "a state file without the l7 section (the release before) still starts" \
+	'wait_for 300 grep -q "rules version 7, control socket" "$TMP/dpdk.log"'
+
 echo "# $pass passed, $fail failed"
 [ "$fail" = 0 ]
