@@ -217,7 +217,7 @@ static void fg_metrics_l7(FILE *f, json_t *st)
 		for (i = 0; i < 2; i++) {
 			fputs("floodgate_route_requests_total{route=\"", f);
 			fg_prom_label(f, name);
-			fprintf(f, "\",outcome=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+			fprintf(f, "\",reason=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
 				route_out[i],
 				json_integer_value(json_object_get(v, route_out[i])));
 		}
@@ -239,7 +239,7 @@ static void fg_metrics_l7(FILE *f, json_t *st)
 				fg_prom_label(f, name);
 				fputs("\",item=\"", f);
 				fg_prom_label(f, item);
-				fprintf(f, "\",outcome=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+				fprintf(f, "\",reason=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
 					item_out[i],
 					json_integer_value(json_object_get(it, item_out[i])));
 			}

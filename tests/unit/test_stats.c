@@ -170,10 +170,10 @@ static void test_l7_stats(void **state)
 
 	m = fg_metrics_text(d);
 	assert_non_null(m);
-	assert_non_null(strstr(m, "floodgate_route_requests_total{route=\"api\",outcome=\"forwarded\"} 1200\n"));
-	assert_non_null(strstr(m, "floodgate_route_requests_total{route=\"api\",outcome=\"no_backend\"} 3\n"));
+	assert_non_null(strstr(m, "floodgate_route_requests_total{route=\"api\",reason=\"forwarded\"} 1200\n"));
+	assert_non_null(strstr(m, "floodgate_route_requests_total{route=\"api\",reason=\"no_backend\"} 3\n"));
 	assert_non_null(strstr(m, "floodgate_seckill_requests_total{seckill=\"flash\",reason=\"shed_bucket\"} 800\n"));
-	assert_non_null(strstr(m, "floodgate_seckill_item_requests_total{seckill=\"flash\",item=\"1001\",outcome=\"admitted\"} 40\n"));
+	assert_non_null(strstr(m, "floodgate_seckill_item_requests_total{seckill=\"flash\",item=\"1001\",reason=\"admitted\"} 40\n"));
 	assert_non_null(strstr(m, "floodgate_seckill_item_allowance{seckill=\"flash\",item=\"1001\"} 6\n"));
 	assert_non_null(strstr(m, "floodgate_seckill_item_stock_left{seckill=\"flash\",item=\"1001\"} 94\n"));
 	assert_non_null(strstr(m, "floodgate_limit_limited_total{limit=\"perip\"} 4\n"));
