@@ -952,7 +952,7 @@ static int fg_dd_seckill_stats(struct fg_dataplane *dp, const char *rule,
 			out->reason[k] = r->reason[k];
 		out->items_in_use = r->items;
 		out->items_max = r->items_max;
-		out->items_cut = l7->items_cut;
+		out->items_cut = r->items_cut;
 		free(d->items);
 		d->items = calloc(r->nitems + 1, sizeof(*d->items));
 		if (!d->items)

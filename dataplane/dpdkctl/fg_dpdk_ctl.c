@@ -1892,8 +1892,12 @@ static void fg_put_l7_counters(struct fg_dpdk_ctl_buf *b,
 			     r->nitems > x->nitems - r->item_first ?
 			     x->nitems - r->item_first : r->nitems;
 
-		if (n > FG_DPDK_CTL_ITEMS_MAX - nitems)
+		bool cut = r->items_cut;
+
+		if (n > FG_DPDK_CTL_ITEMS_MAX - nitems) {
 			n = FG_DPDK_CTL_ITEMS_MAX - nitems;
+			cut = true;
+		}
 		fg_put_name(b, r->name);
 		for (k = 0; k < FG_DPDK_CTL_SK_REASONS; k++)
 			fg_dpdk_ctl_put_u64(b, r->reason[k]);
@@ -1914,9 +1918,9 @@ static void fg_put_l7_counters(struct fg_dpdk_ctl_buf *b,
 			fg_dpdk_ctl_put_u64(b, it->allowance);
 			fg_dpdk_ctl_put_u64(b, it->stock_left);
 		}
+		fg_dpdk_ctl_put_u8(b, cut || n < r->nitems);
 		nitems += n;
 	}
-	fg_dpdk_ctl_put_u8(b, x && x->items_cut);
 }
 
 int fg_dpdk_ctl_encode_stats(const struct fg_dpdk_ctl_counters *c,
@@ -2012,7 +2016,7 @@ static int fg_get_idctr(struct fg_dec *d, uint32_t max, uint32_t nv, void *dst,
 
 /* Smallest encodings of the L7 counters' entries. */
 #define FG_L7_ROUTE_WIRE_MIN 17U
-#define FG_L7_RULE_WIRE_MIN (1U + 8U * FG_DPDK_CTL_SK_REASONS + 12U)
+#define FG_L7_RULE_WIRE_MIN (1U + 8U * FG_DPDK_CTL_SK_REASONS + 13U)
 #define FG_L7_ITEM_WIRE_MIN 41U
 
 /* Skip n bytes (a read past the end marks r bad). */
@@ -2062,6 +2066,7 @@ static int fg_get_l7_counters(struct fg_dec *d,
 				   FG_L7_ITEM_WIRE_MIN, "l7 items", &n);
 		for (k = 0; !ret && k < n; k++)
 			fg_rd_skip(&d->r, fg_dpdk_ctl_get_u8(&d->r) + 40U);
+		fg_rd_skip(&d->r, 1);
 		nitems += ret ? 0 : n;
 	}
 	if (!ret && d->r.bad)
@@ -2123,18 +2128,19 @@ static int fg_get_l7_counters(struct fg_dec *d,
 			it->allowance = fg_dpdk_ctl_get_u64(&d->r);
 			it->stock_left = fg_dpdk_ctl_get_u64(&d->r);
 		}
+		cut = fg_dpdk_ctl_get_u8(&d->r);
+		if (cut > 1) {
+			ret = fg_fail(d->err, d->errlen, -EINVAL,
+				      "l7 seckill rule %s: items_cut %u", r->name,
+				      cut);
+			goto fail;
+		}
+		r->items_cut = cut;
 	}
-	cut = fg_dpdk_ctl_get_u8(&d->r);
 	if (d->r.bad) {
 		ret = fg_trunc(d, "l7 counters");
 		goto fail;
 	}
-	if (cut > 1) {
-		ret = fg_fail(d->err, d->errlen, -EINVAL, "l7 items_cut %u", cut);
-		goto fail;
-	}
-	if (x)
-		x->items_cut = cut;
 	*out = x;
 	return 0;
 fail:

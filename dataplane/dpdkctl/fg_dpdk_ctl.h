@@ -292,7 +292,7 @@ struct fg_dpdk_ctl_lcore {
 #define FG_DPDK_CTL_ITEM_MAX 128U      /* bytes of an item (FG_ITEM_MAX) */
 /* Items reported in one STATS, every rule together: a rule's listed
  * items or those its crowd named, up to this; the rest are summed in
- * the rule's counters only (items_cut). */
+ * the rule's counters only (the rule's items_cut). */
 #define FG_DPDK_CTL_ITEMS_MAX 65536U
 
 struct fg_dpdk_ctl_l7_route {
@@ -319,11 +319,11 @@ struct fg_dpdk_ctl_l7_rule {
 	uint64_t reason[FG_DPDK_CTL_SK_REASONS]; /* requests by reason */
 	uint32_t items, items_max;   /* item slots in use, and in all */
 	uint32_t item_first, nitems; /* its entries of items[] */
+	bool items_cut;              /* it has more than it reports */
 };
 
 struct fg_dpdk_ctl_l7_counters {
 	uint32_t nroutes, nlimits, nrules, nitems;
-	bool items_cut;              /* more items than were reported */
 	struct fg_dpdk_ctl_l7_route *routes;
 	struct fg_dpdk_ctl_l7_limit *limits;  /* rps and respond limits */
 	struct fg_dpdk_ctl_l7_rule *rules;    /* seckill rules */

@@ -350,11 +350,14 @@ static int fg_cli_fetch(struct fg_dpdk_ctl_client *c, uint8_t type,
 }
 
 /* A STATS body that does not decode is the server breaking the
- * protocol: -EPROTO, as for any malformed answer. */
+ * protocol: -EPROTO, as for any malformed answer; our own shortage of
+ * memory stays -ENOMEM. */
 static int fg_cli_decode_stats(const void *p, size_t n, void *out, char *err,
 			       size_t errlen)
 {
-	return fg_dpdk_ctl_decode_stats(p, n, out, err, errlen) ? -EPROTO : 0;
+	int rc = fg_dpdk_ctl_decode_stats(p, n, out, err, errlen);
+
+	return rc == -ENOMEM ? rc : rc ? -EPROTO : 0;
 }
 
 static int fg_cli_decode_state(const void *p, size_t n, void *out, char *err,

@@ -135,52 +135,90 @@ struct fg_l7_engine *fg_dpdk_l7_engine(const struct fg_dpdk_l7 *x)
 	return x ? x->run.e : NULL;
 }
 
-/* Rule r's items, each once over the lcores (an item may live on several:
- * each lcore's table takes the items its requests name), into
- * items[*n..], at most max in all. Returns how many it added. */
-static uint32_t fg_dpdk_l7_items(const struct fg_l7_engine *e, uint32_t r,
-				 uint32_t lcores, struct fg_dpdk_ctl_l7_item *items,
-				 uint32_t n, uint32_t max, bool *cut)
+/* An item name in an lcore's table (sorted to find each item once). */
+struct fg_item_ref {
+	const char *name;
+	size_t len;
+};
+
+static int fg_item_ref_cmp(const void *a, const void *b)
+{
+	const struct fg_item_ref *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->name, y->name, x->len);
+}
+
+/*
+ * Rule r's items, each once over the lcores (each lcore's table takes the
+ * items its requests name, so one item may live on several), into
+ * items[n..], at most max in all: the names sorted, then each distinct
+ * one summed over the lcores. Returns how many it added (*cut set when
+ * it had more), or -ENOMEM.
+ */
+static int fg_dpdk_l7_items(const struct fg_l7_engine *e, uint32_t r,
+			    uint32_t lcores, struct fg_dpdk_ctl_l7_item *items,
+			    uint32_t n, uint32_t max, bool *cut)
 {
 	struct fg_l7_engine *me = (struct fg_l7_engine *)e;
-	uint32_t l, k, idx, added = 0;
+	struct fg_item_ref *refs;
+	size_t nrefs = 0, total = 0, k;
+	uint32_t l, idx, added = 0, *count;
 
+	count = calloc(lcores, sizeof(*count));
+	if (!count)
+		return -ENOMEM;
 	for (l = 0; l < lcores; l++) {
-		const struct fg_seckill *sk = fg_l7_engine_seckill(me, r, l);
 		struct fg_seckill_stats st;
 
-		fg_seckill_stats(sk, &st);
-		for (idx = 0; idx < st.items; idx++) {
-			struct fg_seckill_item_stats is;
-			struct fg_dpdk_ctl_l7_item *it;
-			const char *name;
-			size_t len;
-			bool seen = false;
+		fg_seckill_stats(fg_l7_engine_seckill(me, r, l), &st);
+		count[l] = st.items;
+		total += st.items;
+	}
+	refs = calloc(total + 1, sizeof(*refs));
+	if (!refs) {
+		free(count);
+		return -ENOMEM;
+	}
+	/* Items only ever join a table: the first count[l] are there (a
+	 * table the worker grew since is read up to its count). */
+	for (l = 0; l < lcores; l++) {
+		const struct fg_seckill *sk = fg_l7_engine_seckill(me, r, l);
 
-			name = fg_seckill_item_name(sk, idx, &len);
-			if (!name)
-				continue;
-			for (k = 0; k < l && !seen; k++)
-				seen = fg_seckill_item_find(
-					fg_l7_engine_seckill(me, r, k), name,
-					len) != FG_SECKILL_NO_ITEM;
-			if (seen || fg_l7_engine_item_stats(e, r, name, len, &is))
-				continue;
-			if (n + added >= max) {
-				*cut = true;
-				return added;
-			}
-			it = &items[n + added++];
-			memcpy(it->name, name, len);
-			it->len = (uint32_t)len;
-			it->admitted = is.admitted;
-			it->shed = is.shed;
-			it->sold_out = is.sold_out;
-			it->allowance = is.allowance;
-			it->stock_left = is.stock_left;
+		for (idx = 0; idx < count[l]; idx++) {
+			refs[nrefs].name = fg_seckill_item_name(sk, idx,
+								&refs[nrefs].len);
+			if (refs[nrefs].name)
+				nrefs++;
 		}
 	}
-	return added;
+	free(count);
+	qsort(refs, nrefs, sizeof(*refs), fg_item_ref_cmp);
+	for (k = 0; k < nrefs; k++) {
+		struct fg_seckill_item_stats is;
+		struct fg_dpdk_ctl_l7_item *it;
+
+		if (k && !fg_item_ref_cmp(&refs[k], &refs[k - 1]))
+			continue;
+		if (fg_l7_engine_item_stats(e, r, refs[k].name, refs[k].len,
+					    &is))
+			continue;
+		if (n + added >= max) {
+			*cut = true;
+			break;
+		}
+		it = &items[n + added++];
+		memcpy(it->name, refs[k].name, refs[k].len);
+		it->len = (uint32_t)refs[k].len;
+		it->admitted = is.admitted;
+		it->shed = is.shed;
+		it->sold_out = is.sold_out;
+		it->allowance = is.allowance;
+		it->stock_left = is.stock_left;
+	}
+	free(refs);
+	return (int)added;
 }
 
 int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
@@ -190,6 +228,7 @@ int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
 	const struct fg_l7_tables *t;
 	struct fg_dpdk_ctl_l7_counters *o;
 	uint32_t i, l, k, nitems = 0, n = 0;
+	int added;
 
 	if (!e)
 		return 0;
@@ -236,8 +275,13 @@ int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
 		r->items = st.items;
 		r->items_max = st.items_max;
 		r->item_first = n;
-		r->nitems = fg_dpdk_l7_items(e, i, x->lcores, o->items, n,
-					     nitems, &o->items_cut);
+		added = fg_dpdk_l7_items(e, i, x->lcores, o->items, n, nitems,
+					 &r->items_cut);
+		if (added < 0) {
+			fg_dpdk_ctl_l7_counters_free(o);
+			return added;
+		}
+		r->nitems = (uint32_t)added;
 		n += r->nitems;
 	}
 	o->nitems = n;

@@ -102,6 +102,8 @@ static int fg_stats(const char *sock)
 					err, sizeof(err));
 	if (!cl || fg_dpdk_ctl_client_stats(cl, c, err, sizeof(err))) {
 		fprintf(stderr, "fg_l7_push: %s\n", err);
+		fg_dpdk_ctl_client_close(cl);
+		free(c);
 		return 1;
 	}
 	fg_dpdk_ctl_client_close(cl);

@@ -771,7 +771,7 @@ static void test_stats_codec(void **state)
 	c->l7->rules[1].item_first = 2;
 	c->l7->rules[1].nitems = 1;
 	c->l7->items[2].sold_out = 12;
-	c->l7->items_cut = true;
+	c->l7->rules[1].items_cut = true;
 	fg_dpdk_ctl_buf_free(&b);
 	assert_int_equal(fg_dpdk_ctl_encode_stats(c, s, &b), 0);
 	assert_int_equal(fg_dpdk_ctl_decode_stats(b.p, b.len, d, err, sizeof(err)), 0);
@@ -791,7 +791,8 @@ static void test_stats_codec(void **state)
 	assert_int_equal(d->l7->rules[1].item_first, 2);
 	assert_int_equal(d->l7->items[2].len, 0);
 	assert_int_equal(d->l7->items[2].sold_out, 12);
-	assert_true(d->l7->items_cut);
+	assert_false(d->l7->rules[0].items_cut);
+	assert_true(d->l7->rules[1].items_cut);
 	assert_int_equal(d->limit[s->limits[0].val.id].limited, 42);
 	for (n = 0; n < b.len; n++) {
 		assert_int_equal(fg_dpdk_ctl_decode_stats(b.p, n, d, err,

@@ -147,7 +147,7 @@ static void test_versions(void **state)
 	assert_memory_equal(d->l7->items[0].name, "1001", 4);
 	assert_int_equal(d->l7->items[0].admitted, 2);
 	assert_int_equal(d->l7->items[1].admitted, 1);
-	assert_false(d->l7->items_cut);
+	assert_false(d->l7->rules[0].items_cut);
 
 	/* The same section in the next version: the engine stays. */
 	s = set_of(3, RULES(""));

@@ -95,9 +95,12 @@ struct fg_l7_layout {
 	fg_l7_batch_fn batch; /* fg_stock_batch; needed when a rule has
 			       * stock */
 	/* The matchers compiled already for these very rules (the blob of
-	 * floodgated's compile, shipped with the table set): taken as they
-	 * are, after a check that every service's sections hold its routes
-	 * and seckill rules in the places these tables give them. NULL:
+	 * floodgated's compile, shipped with the table set with the rules
+	 * it was compiled from): taken as they are, after a check that
+	 * every service's sections hold as many routes and seckill rules as
+	 * these tables give it, from the same first index. Both compiles
+	 * order the same rules the same way; the check catches a blob whose
+	 * counts differ, not one of other patterns in equal numbers. NULL:
 	 * compile them (hyperscan). */
 	const void *blob;
 	size_t blob_len;
@@ -267,7 +270,9 @@ void fg_l7_matcher_free(struct fg_l7_matcher *m);
 /*
  * fg_l7_matcher_agrees - whether m holds the sections tables t give:
  * for every service, as many routes and seckill rules as t has, from
- * the same first index. 0, or -EINVAL with the first difference in err.
+ * the same first index (counts and places only: the patterns are not
+ * in the blob's records). 0, or -EINVAL with the first difference in
+ * err.
  */
 int fg_l7_matcher_agrees(const struct fg_l7_matcher *m,
 			 const struct fg_l7_tables *t, char *err,

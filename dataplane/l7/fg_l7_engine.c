@@ -47,6 +47,8 @@ struct fg_l7_engine {
 	struct fg_hash_seed seed;
 	uint32_t *svc_lim;                /* limits by service: indexes */
 	uint32_t *svc_lim_first;          /* nsvcs + 1 offsets */
+	uint8_t *svc_dead;                /* per service: a route of it has
+					   * no usable backend */
 	uint32_t *sk_from;                /* fg_l7_carry_plan */
 	int32_t *route_from, *limit_from; /* prev index by id, or -1 */
 	struct fg_respond no_backend;
@@ -97,13 +99,15 @@ void fg_l7_engine_free(struct fg_l7_engine *e)
 	fg_l7_matcher_free(e->m);
 	free(e->svc_lim);
 	free(e->svc_lim_first);
+	free(e->svc_dead);
 	free(e->sk_from);
 	free(e->route_from);
 	free(e->limit_from);
 	free(e);
 }
 
-/* Limits by service, in the tables' order (by name). */
+/* Limits by service, in the tables' order (by name); which services
+ * have a route without a usable backend. */
 static int fg_l7_engine_svc_limits(struct fg_l7_engine *e)
 {
 	const struct fg_l7_tables *t = e->t;
@@ -121,6 +125,12 @@ static int fg_l7_engine_svc_limits(struct fg_l7_engine *e)
 				e->svc_lim[n++] = i;
 	}
 	e->svc_lim_first[t->nsvcs] = n;
+	e->svc_dead = fg_l7_alloc(e, t->nsvcs, sizeof(*e->svc_dead));
+	if (!e->svc_dead)
+		return -ENOMEM;
+	for (i = 0; i < t->nroutes; i++)
+		if (!t->routes[i].ring_size)
+			e->svc_dead[t->routes[i].svc] = 1;
 	return 0;
 }
 
@@ -361,7 +371,10 @@ static inline int fg_l7_limits(struct fg_l7_engine *e, struct fg_l7_lcore *lc,
 		if (!fg_limit_matches(lim, client))
 			continue;
 		memset(&bk, 0, sizeof(bk));
-		fg_bucket_key_fill(&bk, lim, client, svc);
+		/* A limit of an l7 service is that service's alone: its id in
+		 * the key is enough (key service: one bucket per limit), and
+		 * no service index, which moves between versions, goes in. */
+		fg_bucket_key_fill(&bk, lim, client, 0);
 		be = fg_bucket_probe_arr(lc->buckets, e->limit_slots,
 					 fg_bucket_hash(&bk, &e->seed), &bk,
 					 now, &victim);
@@ -394,13 +407,26 @@ static inline int fg_l7_limits(struct fg_l7_engine *e, struct fg_l7_lcore *lc,
 	return FG_L7_FORWARD;
 }
 
+/* Route r's 503: none of its backends takes a connection. */
+static inline int fg_l7_no_backend(struct fg_l7_engine *e,
+				   struct fg_l7_lcore *lc,
+				   const struct fg_http_req *req, int r,
+				   struct fg_l7_decision *out)
+{
+	fg_l7_inc(&lc->route[r].b);
+	out->route = r;
+	out->flags = 0;
+	return fg_l7_answer(out, req, &e->no_backend, FG_L7_BY_ROUTE);
+}
+
 int fg_l7_judge(struct fg_l7_engine *e, uint32_t lcore, uint32_t svc,
 		const struct fg_http_req *req, const struct fg_flow_key *client,
 		uint64_t hash, uint64_t now, struct fg_l7_decision *out)
 {
 	struct fg_l7_lcore *lc;
 	struct fg_verdict_l7 v;
-	int rc, r, be;
+	int rc, r, be, route = FG_ROUTE_NONE;
+	bool scanned = false;
 
 	if (lcore >= e->lcores || svc >= e->t->nsvcs ||
 	    req->result != FG_HTTP_COMPLETE || req->conf != &e->http)
@@ -414,6 +440,17 @@ int fg_l7_judge(struct fg_l7_engine *e, uint32_t lcore, uint32_t svc,
 		rc = fg_l7_limits(e, lc, svc, req, client, now, out);
 		if (rc != FG_L7_FORWARD)
 			return rc;
+	}
+
+	/* A service with a route that has no usable backend matches routes
+	 * first, so that a request that route takes is answered 503 before
+	 * a seckill rule spends stock on it. Elsewhere the route scan comes
+	 * last, after the shed answers. */
+	if (e->svc_dead[svc]) {
+		route = fg_l7_route(e->m, lc->scratch, svc, req);
+		scanned = true;
+		if (route >= 0 && !e->t->routes[route].ring_size)
+			return fg_l7_no_backend(e, lc, req, route, out);
 	}
 
 	if (e->t->svcs[svc].nseckill) {
@@ -436,20 +473,15 @@ int fg_l7_judge(struct fg_l7_engine *e, uint32_t lcore, uint32_t svc,
 		}
 	}
 
-	if (e->t->svcs[svc].nroutes) {
-		r = fg_l7_route(e->m, lc->scratch, svc, req);
-		if (r >= 0) {
-			out->route = r;
-			be = fg_l7_route_backend(e->t, (uint32_t)r, hash);
-			if (be < 0) {
-				fg_l7_inc(&lc->route[r].b);
-				out->flags = 0;
-				return fg_l7_answer(out, req, &e->no_backend,
-						    FG_L7_BY_ROUTE);
-			}
-			out->backend = be;
-			fg_l7_inc(&lc->route[r].a);
-		}
+	if (!scanned && e->t->svcs[svc].nroutes)
+		route = fg_l7_route(e->m, lc->scratch, svc, req);
+	if (route >= 0) {
+		be = fg_l7_route_backend(e->t, (uint32_t)route, hash);
+		if (be < 0)
+			return fg_l7_no_backend(e, lc, req, route, out);
+		out->route = route;
+		out->backend = be;
+		fg_l7_inc(&lc->route[route].a);
 	}
 	out->action = FG_L7_FORWARD;
 	return FG_L7_FORWARD;

@@ -18,6 +18,8 @@
  *     fg_l7_route) picks the backend by the connection's flow hash
  *     (fg_l7_route_backend); a route none of whose backends takes new
  *     connections answers 503. No route: the service's own backends.
+ *     In a service that has such a route the route is matched before
+ *     step 2, so that a request answered 503 spends no seckill stock.
  * A request that a limit counted or a seckill rule admitted is forwarded
  * with `Connection: close` (FG_L7_F_CONN_CLOSE), so the next one comes on
  * a connection of its own and is judged too. Shed requests never reach

@@ -361,6 +361,58 @@ static void test_stock(void **state)
 }
 
 /*
+ * A request that a route without a usable backend takes is answered 503
+ * before any seckill rule judges it: no allowance spent, no bucket
+ * charged, no stock asked for. The other routes of the service are not
+ * held up.
+ */
+static void test_no_backend_spends_nothing(void **state)
+{
+	struct fg_ruleset *rs = rs_new();
+	struct fg_l7_layout lay = layout(1, 1, 0);
+	struct fg_l7_tables *t;
+	struct fg_l7_engine *e;
+	struct fg_rule_seckill *sk;
+	struct fg_rule_route *r;
+	struct fg_seckill_stats sst;
+	struct fg_l7_route_stats rst;
+	struct fg_l7_decision d;
+	uint32_t idx[4], i;
+
+	(void)state;
+	sk = add_seckill(rs, "flash", "shop", 1000, 1000);
+	sk->has_stock = true;
+	sk->stock = 10;
+	sk->match.path_prefix = xstrdup("/seckill/");
+	r = add_route(rs, "buy", "shop", 10, NULL, "/seckill/", NULL);
+	add_backend(r, 1, 8080, 1, FG_BACKEND_DRAIN);
+	r = add_route(rs, "cart", "shop", 10, NULL, "/cart/", NULL);
+	add_backend(r, 2, 8080, 1, FG_BACKEND_ACTIVE);
+	t = compile_ok(rs, &lay, NULL);
+	e = engine_ok(t, NULL);
+	for (i = 0; i < 3; i++) {
+		judge(e, 0, SHOP, POST("/seckill/7/buy"), 1, 1000 + i, &d);
+		answer_is(&d, 503, "HTTP/1.1 503 ");
+		assert_int_equal(d.seckill, -1);
+	}
+	assert_int_equal(fg_l7_engine_seckill_stats(e, 0, &sst), 0);
+	for (i = 0; i < FG_SK_REASON_MAX; i++)
+		assert_int_equal(sst.reason[i], 0);
+	assert_int_equal(sst.items, 0);
+	assert_int_equal(fg_seckill_wants(fg_l7_engine_seckill(e, 0, 0), idx, 4),
+			 0);
+	assert_int_equal(fg_l7_engine_route_stats(e,
+			(uint32_t)route_index(t, "buy"), &rst), 0);
+	assert_int_equal(rst.no_backend, 3);
+	judge(e, 0, SHOP, GET("/cart/x"), 1, 2000, &d);
+	assert_int_equal(d.action, FG_L7_FORWARD);
+	assert_int_equal(be_host(t, d.backend), 2);
+	fg_l7_engine_free(e);
+	fg_l7_tables_free(t);
+	rs_free(rs);
+}
+
+/*
  * A new version: the rules that stay keep their counters, buckets and
  * allowances on every lcore (carried by id); a new rule starts at 0; a
  * new lcore starts afresh; each lcore carries once.
@@ -648,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test(test_actions_refusals),
 		cmocka_unit_test(test_stock),
+		cmocka_unit_test(test_no_backend_spends_nothing),
 		cmocka_unit_test(test_carry),
 		cmocka_unit_test(test_crowd),
 		cmocka_unit_test(test_prebuilt_blob),
