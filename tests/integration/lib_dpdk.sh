@@ -9,7 +9,7 @@
 # The caller sets DP_NS (a namespace under /var/run/netns), TMP, SOCK (the
 # control socket), API (floodgated's base URL), DP_ARGS (floodgate-dpdk's
 # arguments but --control: the EAL's, "--", its own), FLOODGATED and
-# FLOODGATE_DPDK. Output goes to $TMP/dpdk.log and $TMP/daemon.log; the
+# FLOODGATE_DPDK; for dp_check pass, fail and DP_LOGS. Output goes to $TMP/dpdk.log and $TMP/daemon.log; the
 # pids of the processes started last are DP_PID and FGD_PID.
 
 DP_PID=
@@ -58,6 +58,38 @@ until_ms() {
 
 # in_dp CMD...: CMD in the namespace of the two processes.
 in_dp() { nsenter --net="/var/run/netns/$DP_NS" "$@"; }
+
+# check DESC CMD...: CMD (eval'd), counted in the caller's pass and fail;
+# on failure the last lines of each file in DP_LOGS that has any.
+# (test_dpdk_traffic.sh checks with lib_lb.sh's and sources this file
+# after it, so this one is dp_check.)
+DP_LOGS=()
+dp_check() {
+	local desc=$1 f
+	shift
+	if eval "$@"; then
+		pass=$((pass + 1))
+		echo "ok - $desc"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $desc"
+		for f in "${DP_LOGS[@]}"; do
+			[ -s "$f" ] || continue
+			echo "#   $f:"
+			tail -n 5 "$f" | sed 's/^/#     /'
+		done
+	fi
+}
+
+# dp_cleanup: stop floodgated and floodgate-dpdk, kill what else runs in
+# DP_NS, delete it and TMP.
+dp_cleanup() {
+	stop_pid "$FGD_PID"
+	stop_pid "$DP_PID"
+	ip netns pids "$DP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del "$DP_NS" 2>/dev/null
+	rm -rf "$TMP"
+}
 
 # start_dpdk: floodgate-dpdk with DP_ARGS and --control SOCK, in the
 # background. nsenter execs: DP_PID is the process itself (for kill -9).

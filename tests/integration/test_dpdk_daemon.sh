@@ -62,30 +62,8 @@ DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error -l 0-1
 pass=0
 fail=0
 
-check() {
-	local desc=$1
-	shift
-	if eval "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $desc"
-	else
-		fail=$((fail + 1))
-		echo "not ok - $desc"
-		echo "#   daemon log:"; tail -n 5 "$TMP/daemon.log" 2>/dev/null | sed 's/^/#     /'
-		echo "#   dpdk log:"; tail -n 5 "$TMP/dpdk.log" 2>/dev/null | sed 's/^/#     /'
-		echo "#   dpdk log (started by floodgated):"
-		tail -n 5 "$TMP/run/dpdk.log" 2>/dev/null | sed 's/^/#     /'
-	fi
-}
-
-cleanup() {
-	stop_pid "$FGD_PID"
-	stop_pid "$DP_PID"
-	ip netns pids "$DP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$DP_NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+DP_LOGS=("$TMP/daemon.log" "$TMP/dpdk.log" "$TMP/run/dpdk.log")
+trap dp_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 api() { in_dp curl -s -m 10 "$@"; }
@@ -101,42 +79,42 @@ dp_conf "$DP_NS" 7393 "$TMP/data" "$SOCK" >"$CONF"
 # 1. start, connect, push
 : >"$TMP/dpdk.log"
 start_dpdk
-check "floodgate-dpdk starts with its control socket (0600)" \
+dp_check "floodgate-dpdk starts with its control socket (0600)" \
 	'wait_for 300 test -S "$SOCK" && [ "$(stat -c %a "$SOCK")" = 600 ]'
 start_daemon
-check "floodgated on the dpdk kind: the store's version applied in the process" \
+dp_check "floodgated on the dpdk kind: the store's version applied in the process" \
 	'wait_for 300 applied && [ "$(jget /v1/status "d[\"dataplane\"][\"kind\"]")" = dpdk ]'
 code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
 	'{"vip": "198.18.0.10", "port": 80, "backends": [{"addr": "198.19.0.5"}, {"addr": "198.19.0.6"}]}' \
 	"$API/v1/services/web")
 v1=$(jget /v1/status 'd["rules_version"]')
-check "PUT a service: 201, applied, and floodgate-dpdk runs that version" \
+dp_check "PUT a service: 201, applied, and floodgate-dpdk runs that version" \
 	'[ "$code" = 201 ] && applied_is "$v1" && wait_for 100 dp_runs "$v1" &&
 	 grep -q "running version $v1 (1 services, 2 backends)" "$TMP/dpdk.log"'
 
 # 2. counters come from the process
-check "GET /v1/stats lists the service and its backends from the process" \
+dp_check "GET /v1/stats lists the service and its backends from the process" \
 	'[ "$(jget /v1/stats "len(d[\"services\"][\"web\"][\"backends\"])")" = 2 ]'
-check "/metrics answers on the dpdk kind" \
+dp_check "/metrics answers on the dpdk kind" \
 	'api "$API/metrics" | grep -q "^floodgate_"'
 
 # 3. kill -9 of floodgated: the process keeps forwarding with its tables
 kill -KILL "$FGD_PID"
 wait "$FGD_PID" 2>/dev/null
 FGD_PID=
-check "kill -9 of floodgated leaves floodgate-dpdk running" 'kill -0 "$DP_PID"'
+dp_check "kill -9 of floodgated leaves floodgate-dpdk running" 'kill -0 "$DP_PID"'
 # Its embedded etcd follows it (parent-death signal): wait for the socket
 # to be free before the restart.
 wait_for 300 etcd_gone
 start_daemon
-check "a restarted floodgated adopts the process's set at the same version" \
+dp_check "a restarted floodgated adopts the process's set at the same version" \
 	'wait_for 300 applied_is "$v1" &&
 	 [ "$(jget /v1/status "d[\"dataplane\"][\"adopted\"]")" = True ]'
 code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
 	'{"vip": "198.18.0.11", "port": 443, "backends": [{"addr": "198.19.0.7"}]}' \
 	"$API/v1/services/api")
 v2=$(jget /v1/status 'd["rules_version"]')
-check "a change after the restart is applied by the process" \
+dp_check "a change after the restart is applied by the process" \
 	'[ "$code" = 201 ] && [ "$v2" -gt "$v1" ] && applied_is "$v2" &&
 	 wait_for 100 dp_runs "$v2"'
 
@@ -147,7 +125,7 @@ dp_conf "$DP_NS" 7395 "$TMP/bad" "$TMP/bad/dpdk.sock" \
 	'mode = "start"; args = ["--no-such-eal-option", "--no-huge"];' >"$TMP/bad.conf"
 in_dp timeout 60 "$FLOODGATED" -c "$TMP/bad.conf" >"$TMP/bad.log" 2>&1
 rc=$?
-check "a start the EAL refuses: floodgated exits 1 and says what the process said" \
+dp_check "a start the EAL refuses: floodgated exits 1 and says what the process said" \
 	'[ "$rc" = 1 ] &&
 	 grep -q "exited with status 1 before it answered.*no-such-eal-option" "$TMP/bad.log" &&
 	 [ -z "$(ip netns pids "$DP_NS" | while read -r p; do
@@ -162,7 +140,7 @@ if [ -z "$(proc mode)" ]; then
 	[ "$fail" = 0 ] || exit 1
 	skip "this floodgated does not supervise floodgate-dpdk (no dataplane.process in /v1/status: main does not call fg_dp_supervise)"
 fi
-check "status: the process floodgated attached to (mode attach, its pid)" \
+dp_check "status: the process floodgated attached to (mode attach, its pid)" \
 	'[ "$(proc mode)" = attach ] && [ "$(proc state)" = running ] &&
 	 [ "$(proc pid)" = "$DP_PID" ] && [ "$(proc started)" = False ]'
 
@@ -174,9 +152,9 @@ DP_PID=
 : >"$TMP/dpdk.log"
 start_dpdk
 # No request from here on: floodgated reconnects by itself.
-check "a restarted floodgate-dpdk gets the whole set from floodgated, unasked" \
+dp_check "a restarted floodgate-dpdk gets the whole set from floodgated, unasked" \
 	'wait_for 300 grep -q "running version $v2 (2 services, 3 backends)" "$TMP/dpdk.log"'
-check "status: attached again, one reconnect" \
+dp_check "status: attached again, one reconnect" \
 	'[ "$(proc pid)" = "$DP_PID" ] && [ "$(proc reconnects)" = 1 ]'
 
 # 5. mode "start": floodgated runs floodgate-dpdk itself
@@ -190,7 +168,7 @@ PIDFILE=$TMP/run/dpdk.pid
 # No exec: the floodgate-dpdk beside floodgated (the build tree's).
 dp_conf "$DP_NS" 7393 "$TMP/data" "$SOCK" \
 	"mode = \"start\"; args = $(dp_list "${DP_ARGS[@]}");" >"$CONF"
-check "floodgated --check takes the start settings" \
+dp_check "floodgated --check takes the start settings" \
 	'"$FLOODGATED" --check -c "$CONF" >/dev/null'
 start_daemon
 # dp_pids: the floodgate-dpdk processes of the namespace.
@@ -200,12 +178,12 @@ dp_pids() {
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = floodgate-dpdk ] && echo "$p"
 	done
 }
-check "floodgated starts floodgate-dpdk and it runs the stored version" \
+dp_check "floodgated starts floodgate-dpdk and it runs the stored version" \
 	'wait_for 600 applied && [ "$(proc state)" = running ] &&
 	 [ "$(proc started)" = True ] && [ "$(proc mode)" = start ] &&
 	 grep -q "running version $v2 (2 services, 3 backends)" "$RUNLOG"'
 P1=$(proc pid)
-check "the process is the pid file's, alone, in a session of its own" \
+dp_check "the process is the pid file's, alone, in a session of its own" \
 	'[ -n "$P1" ] && [ "$(cat "$PIDFILE")" = "$P1" ] && [ "$(dp_pids)" = "$P1" ] &&
 	 [ "$(ps -o sid= -p "$P1" | tr -d " ")" = "$P1" ]'
 
@@ -215,12 +193,12 @@ more_runs() { [ "$(grep -c "running version $v2 " "$RUNLOG")" -gt "$runs" ]; }
 t0=$(date +%s%N)
 kill -KILL "$P1"
 # No request until the process runs floodgated's version again.
-check "floodgated restarts a killed floodgate-dpdk and pushes its version, unasked" \
+dp_check "floodgated restarts a killed floodgate-dpdk and pushes its version, unasked" \
 	'until_ms 60000 more_runs'
 t1=$(date +%s%N)
 echo "# kill -9 to floodgated's version running again: $(( (t1 - t0) / 1000000 )) ms"
 P2=$(proc pid)
-check "status: a new pid, started by floodgated, one restart, how the last one ended" \
+dp_check "status: a new pid, started by floodgated, one restart, how the last one ended" \
 	'[ -n "$P2" ] && [ "$P2" != "$P1" ] && [ "$(proc restarts)" = 1 ] &&
 	 [ "$(proc started)" = True ] && proc last_exit | grep -q "signal 9" &&
 	 [ "$(dp_pids)" = "$P2" ]'
@@ -228,11 +206,11 @@ check "status: a new pid, started by floodgated, one restart, how the last one e
 # 7. SIGTERM of floodgated leaves it running; a restart adopts it
 stop_pid "$FGD_PID"
 FGD_PID=
-check "SIGTERM of floodgated leaves floodgate-dpdk running" 'kill -0 "$P2"'
+dp_check "SIGTERM of floodgated leaves floodgate-dpdk running" 'kill -0 "$P2"'
 wait_for 300 etcd_gone
 starts=$(grep -c "^--- floodgated" "$RUNLOG")
 start_daemon
-check "a restarted floodgated adopts the running process: same pid, nothing started" \
+dp_check "a restarted floodgated adopts the running process: same pid, nothing started" \
 	'wait_for 300 applied_is "$v2" && [ "$(proc pid)" = "$P2" ] &&
 	 [ "$(proc started)" = True ] && [ "$(proc restarts)" = 0 ] &&
 	 [ "$(jget /v1/status "d[\"dataplane\"][\"adopted\"]")" = True ] &&
@@ -242,7 +220,7 @@ code=$(api -o /dev/null -w '%{http_code}' -X PUT -d \
 	'{"vip": "198.18.0.12", "port": 80, "backends": [{"addr": "198.19.0.8"}]}' \
 	"$API/v1/services/www")
 v3=$(jget /v1/status 'd["rules_version"]')
-check "a change after the adoption is applied by the adopted process" \
+dp_check "a change after the adoption is applied by the adopted process" \
 	'[ "$code" = 201 ] && applied_is "$v3" &&
 	 wait_for 100 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
 
@@ -262,11 +240,11 @@ P3=$(cat "$PIDFILE")
 kill -KILL "$FGD_PID"
 wait "$FGD_PID" 2>/dev/null
 FGD_PID=
-check "kill -9 of floodgated during the start leaves the process starting" \
+dp_check "kill -9 of floodgated during the start leaves the process starting" \
 	'kill -0 "$P3"'
 wait_for 300 etcd_gone
 start_daemon
-check "the next floodgated runs that very process, and no second one" \
+dp_check "the next floodgated runs that very process, and no second one" \
 	'wait_for 600 applied && [ "$(proc pid)" = "$P3" ] && [ "$(dp_pids)" = "$P3" ] &&
 	 [ "$(grep -c "^--- floodgated" "$RUNLOG")" = $((starts + 1)) ] &&
 	 grep -q "running version $v3 (3 services, 4 backends)" "$RUNLOG"'
@@ -288,7 +266,7 @@ P4=$(proc pid)
 cp "$FLOODGATE_DPDK" "$EXE.new" && mv -f "$EXE.new" "$EXE"
 # Past the 1 s probe of the process, twice.
 sleep 2.5
-check "an upgraded executable: floodgated keeps the running process (same pid, none started)" \
+dp_check "an upgraded executable: floodgated keeps the running process (same pid, none started)" \
 	'[ -n "$P4" ] && readlink "/proc/$P4/exe" | grep -q " (deleted)$" &&
 	 [ "$(proc pid)" = "$P4" ] && [ "$(proc state)" = running ] &&
 	 [ "$(proc restarts)" = 0 ] && [ "$(dp_pids)" = "$P4" ]'
@@ -296,7 +274,7 @@ stop_pid "$FGD_PID"
 FGD_PID=
 wait_for 300 etcd_gone
 start_daemon "$TMP/up.conf"
-check "a restarted floodgated adopts the upgraded node's process, and no second one" \
+dp_check "a restarted floodgated adopts the upgraded node's process, and no second one" \
 	'wait_for 600 applied && [ "$(proc pid)" = "$P4" ] &&
 	 [ "$(jget /v1/status "d[\"dataplane\"][\"adopted\"]")" = True ] &&
 	 [ "$(dp_pids)" = "$P4" ]'
@@ -306,7 +284,7 @@ wait_for 300 etcd_gone
 timeout 60 nsenter --net="/var/run/netns/$DP_NS" "$FLOODGATED" --detach \
 	-c "$TMP/up.conf" >>"$TMP/daemon.log" 2>&1
 rc=$?
-check "floodgated --detach stops the upgraded node's process" \
+dp_check "floodgated --detach stops the upgraded node's process" \
 	'[ "$rc" = 0 ] && wait_for 100 eval "! kill -0 $P4 2>/dev/null" &&
 	 [ -z "$(dp_pids)" ]'
 

@@ -39,27 +39,8 @@ DP_ARGS=(--no-huge -m 512 --no-pci --no-shconf --log-level=error
 pass=0
 fail=0
 
-check() {
-	local desc=$1
-	shift
-	if eval "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $desc"
-	else
-		fail=$((fail + 1))
-		echo "not ok - $desc"
-		echo "#   push: $(tr '\n' '|' <"$TMP/out" 2>/dev/null)"
-		echo "#   dpdk log:"; tail -n 5 "$TMP/dpdk.log" 2>/dev/null | sed 's/^/#     /'
-	fi
-}
-
-cleanup() {
-	stop_pid "$DP_PID"
-	ip netns pids "$DP_NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-	ip netns del "$DP_NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+DP_LOGS=("$TMP/out" "$TMP/dpdk.log")
+trap dp_cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 push() { in_dp "$FG_L7_PUSH" "$SOCK" "$@" >"$TMP/out" 2>&1; }
@@ -85,54 +66,54 @@ JSON
 
 : >"$TMP/dpdk.log"
 start_dpdk
-check "floodgate-dpdk starts with two workers" \
+dp_check "floodgate-dpdk starts with two workers" \
 	'wait_for 300 grep -q "2 workers.*running" "$TMP/dpdk.log" && test -S "$SOCK"'
 push --stats
-check "no section yet: no engine" 'out_has "^no l7 engine$"'
+dp_check "no section yet: no engine" 'out_has "^no l7 engine$"'
 
 # A set with the section: the engine is built in the process.
 push 5 "$TMP/rules.json"
-check "a set with an l7 section is applied" \
+dp_check "a set with an l7 section is applied" \
 	'out_has "^applied 5$" &&
 	 grep -q "running version 5 (0 services, 0 backends) with an l7 section" "$TMP/dpdk.log"'
 push --stats
-check "STATS gives the engine's route, rps limit and seckill rule by name" \
+dp_check "STATS gives the engine's route, rps limit and seckill rule by name" \
 	'out_has "^route api 0 0$" && out_has "^limit perip 0 0$" &&
 	 out_has "^seckill flash 0 [0-9]+ [0-9]+$"'
-check "the listed items have their slots on both lcores" \
+dp_check "the listed items have their slots on both lcores" \
 	'out_has "^seckill flash 0 4 4$"'
 
 # A section whose blob is not one: refused, what runs stays.
 push 6 "$TMP/rules.json" --bad-blob
 rc=$?
-check "a bad section is refused with the reason (NACK)" \
+dp_check "a bad section is refused with the reason (NACK)" \
 	'[ "$rc" = 2 ] && out_has "^refused: .*blob"'
 push --stats
-check "after the refusal the process runs version 5's engine" \
+dp_check "after the refusal the process runs version 5's engine" \
 	'out_has "^route api 0 0$" && ! grep -q "running version 6" "$TMP/dpdk.log"'
 
 # kill -9 and a restart: the state file gives the section back.
 kill -KILL "$DP_PID"
 wait "$DP_PID" 2>/dev/null
 start_dpdk
-check "a restart from the state file rebuilds the engine" \
+dp_check "a restart from the state file rebuilds the engine" \
 	'wait_for 300 grep -q "rules version 5 with an l7 section" "$TMP/dpdk.log"'
 wait_for 100 test -S "$SOCK"
 push --stats
-check "and STATS gives its counters again" 'out_has "^route api 0 0$"'
+dp_check "and STATS gives its counters again" 'out_has "^route api 0 0$"'
 
 # The next set without a section: the engine goes.
 push 7 -
-check "a set without a section is applied" 'out_has "^applied 7$"'
+dp_check "a set without a section is applied" 'out_has "^applied 7$"'
 push --stats
-check "and the engine is gone" 'out_has "^no l7 engine$"'
+dp_check "and the engine is gone" 'out_has "^no l7 engine$"'
 
 # A state file of the release before the L7 section (its body without
 # the section's 8 bytes): an upgrade restarts with what ran.
 stop_pid "$DP_PID"
 truncate -s -8 "$TMP/run/state"
 start_dpdk
-check "a state file without the l7 section (the release before) still starts" \
+dp_check "a state file without the l7 section (the release before) still starts" \
 	'wait_for 300 grep -q "rules version 7, control socket" "$TMP/dpdk.log"'
 
 echo "# $pass passed, $fail failed"
