@@ -480,6 +480,30 @@ fg_bucket_probe_arr(struct fg_bucket_entry *tab, __u32 slots, __u64 hash,
 	return 0;
 }
 
+/*
+ * fg_bucket_charge_arr - charge cost to the bucket of key bk (profile
+ * prof) in tab: the entry holding bk, else a fresh bucket written into
+ * the entry a new key takes (fg_bucket_probe_arr). Returns 1 when the
+ * bucket held the cost (fg_tb_consume). Context: userspace.
+ */
+FG_INLINE int fg_bucket_charge_arr(struct fg_bucket_entry *tab, __u32 slots,
+				   __u64 hash, const struct fg_bucket_key *bk,
+				   const struct fg_tb_profile *prof, __u64 now,
+				   __u32 cost)
+{
+	struct fg_bucket_entry *victim = 0, *e;
+	struct fg_tb_state fresh = { 0 };
+	int ok;
+
+	e = fg_bucket_probe_arr(tab, slots, hash, bk, now, &victim);
+	if (e)
+		return fg_tb_consume(prof, &e->st, now, cost);
+	ok = fg_tb_consume(prof, &fresh, now, cost);
+	victim->key = *bk;
+	victim->st = fresh;
+	return ok;
+}
+
 /* ------------------------------------------------------------ config */
 
 /* fg_config[0]: the switch. Written by one map update. (The map's other

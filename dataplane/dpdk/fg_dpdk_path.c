@@ -1600,7 +1600,6 @@ static int fg_dp_limit_one(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 {
 	const struct fg_limit *lim;
 	struct fg_bucket_key bk;
-	struct fg_bucket_entry *e = NULL, *victim = NULL;
 	struct fg_dp_buckets *b = lc->b;
 	uint32_t cost;
 	int ok;
@@ -1615,17 +1614,8 @@ static int fg_dp_limit_one(struct fg_dp_lcore *lc, const struct fg_dp_tables *t,
 		return FG_LIMIT_PASS;
 	memset(&bk, 0, sizeof(bk));
 	fg_bucket_key_fill(&bk, lim, key, svc_id);
-	e = fg_bucket_probe_arr(b->e, b->slots, fg_bucket_hash(&bk, &t->s.seed),
-			    &bk, now, &victim);
-	if (e) {
-		ok = fg_tb_consume(&lim->prof, &e->st, now, cost);
-	} else {
-		struct fg_tb_state fresh = { 0 };
-
-		ok = fg_tb_consume(&lim->prof, &fresh, now, cost);
-		victim->key = bk;
-		victim->st = fresh;
-	}
+	ok = fg_bucket_charge_arr(b->e, b->slots, fg_bucket_hash(&bk, &t->s.seed),
+				  &bk, &lim->prof, now, cost);
 	if (lim->id < FG_LIMIT_MAX) {
 		if (ok)
 			lc->cnt.limit[lim->id].passed++;

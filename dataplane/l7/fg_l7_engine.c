@@ -199,7 +199,7 @@ static int fg_l7_engine_lcore(struct fg_l7_engine *e, uint32_t l, char *err,
 						&e->http, &e->seed, why,
 						sizeof(why));
 		if (!lc->seckill[r])
-			return fg_fail(err, errlen, -errno ? -errno : -EINVAL,
+			return fg_fail(err, errlen, errno ? -errno : -EINVAL,
 				       "seckill.%s: %s", t->seckill[r].name,
 				       why);
 		fg_seckill_stats(lc->seckill[r], &st);
@@ -363,9 +363,7 @@ static inline int fg_l7_limits(struct fg_l7_engine *e, struct fg_l7_lcore *lc,
 	for (i = e->svc_lim_first[svc]; i < e->svc_lim_first[svc + 1]; i++) {
 		uint32_t k = e->svc_lim[i];
 		const struct fg_limit *lim = &lc->lim[k];
-		struct fg_bucket_entry *be, *victim = NULL;
 		struct fg_bucket_key bk;
-		struct fg_tb_state st = { 0 };
 		int ok;
 
 		if (!fg_limit_matches(lim, client))
@@ -375,17 +373,9 @@ static inline int fg_l7_limits(struct fg_l7_engine *e, struct fg_l7_lcore *lc,
 		 * the key is enough (key service: one bucket per limit), and
 		 * no service index, which moves between versions, goes in. */
 		fg_bucket_key_fill(&bk, lim, client, 0);
-		be = fg_bucket_probe_arr(lc->buckets, e->limit_slots,
-					 fg_bucket_hash(&bk, &e->seed), &bk,
-					 now, &victim);
-		if (be)
-			st = be->st;
-		ok = fg_tb_consume(&lim->prof, &st, now, FG_SECKILL_MILLI);
-		if (!be) {
-			be = victim;
-			be->key = bk;
-		}
-		be->st = st;
+		ok = fg_bucket_charge_arr(lc->buckets, e->limit_slots,
+					  fg_bucket_hash(&bk, &e->seed), &bk,
+					  &lim->prof, now, FG_SECKILL_MILLI);
 		out->flags |= FG_L7_F_CONN_CLOSE;
 		if (ok) {
 			fg_l7_inc(&lc->limit[k].a);
