@@ -973,6 +973,11 @@ static int fg_l7_limit_cmp(const void *a, const void *b)
 		      ((const struct fg_l7_limit *)b)->name);
 }
 
+bool fg_l7_limit_judged(const struct fg_rule_limit *l)
+{
+	return l->unit == FG_LUNIT_RPS || l->action == FG_LACT_RESPOND;
+}
+
 static int fg_l7_limits(struct fg_l7_cx *x)
 {
 	const struct fg_ruleset *rs = x->rs;
@@ -990,7 +995,7 @@ static int fg_l7_limits(struct fg_l7_cx *x)
 		const struct fg_rule_limit *r = &rs->limits[i];
 		struct fg_l7_limit *e;
 
-		if (r->unit != FG_LUNIT_RPS && r->action != FG_LACT_RESPOND)
+		if (!fg_l7_limit_judged(r))
 			continue;
 		if (r->unit != FG_LUNIT_RPS)
 			return fg_fail(x->err, x->errlen, -EINVAL,

@@ -214,6 +214,10 @@ int fg_l7_compile(const struct fg_ruleset *rs, const struct fg_l7_layout *lay,
 		  const struct fg_l7_tables *prev, uint64_t version,
 		  struct fg_l7_tables **out, char *err, size_t errlen);
 
+/* fg_l7_limit_judged - whether limit l is the L7 engine's (unit rps, or
+ * answered with respond) rather than the L4 tables'. */
+bool fg_l7_limit_judged(const struct fg_rule_limit *l);
+
 /* fg_l7_tables_free - free t (NULL is fine). */
 void fg_l7_tables_free(struct fg_l7_tables *t);
 

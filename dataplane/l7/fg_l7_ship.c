@@ -22,12 +22,6 @@ void fg_l7_ship_free(struct fg_l7_ship *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Is limit l one the L7 engine judges (rps, or answered with respond)? */
-static int fg_l7_ship_limit(const struct fg_rule_limit *l)
-{
-	return l->unit == FG_LUNIT_RPS || l->action == FG_LACT_RESPOND;
-}
-
 /*
  * *sub = the l7 part of rs: arrays of its own holding shallow copies of
  * rs's objects (released with fg_ruleset_view_free, which frees the
@@ -51,7 +45,7 @@ static int fg_l7_ship_subset(const struct fg_ruleset *rs,
 		if (rs->services[i].mode == FG_MODE_L7)
 			sub->services[sub->nservices++] = rs->services[i];
 	for (i = 0; i < rs->nlimits; i++)
-		if (fg_l7_ship_limit(&rs->limits[i]))
+		if (fg_l7_limit_judged(&rs->limits[i]))
 			sub->limits[sub->nlimits++] = rs->limits[i];
 	if (rs->nroutes)
 		memcpy(sub->routes, rs->routes, rs->nroutes * sizeof(*rs->routes));
@@ -70,18 +64,23 @@ int fg_l7_ship_build(const struct fg_ruleset *rs, struct fg_l7_ship *out,
 				    .batch = fg_stock_batch };
 	struct fg_l7_tables *t = NULL;
 	struct fg_ruleset sub;
+	uint32_t i;
 	json_t *j;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!rs)
 		return fg_fail(err, errlen, -EINVAL, "no rules");
+	/* Every l7 rule names an l7 service (fg_ruleset_check): without
+	 * one there is nothing to ship, and nothing is copied for it (this
+	 * runs with every push of the dpdk driver). */
+	for (i = 0; i < rs->nservices; i++)
+		if (rs->services[i].mode == FG_MODE_L7)
+			break;
+	if (i == rs->nservices)
+		return 0;
 	if (fg_l7_ship_subset(rs, &sub))
 		return fg_fail(err, errlen, -ENOMEM, "out of memory");
-	if (!sub.nservices) {
-		fg_ruleset_view_free(&sub);
-		return 0;
-	}
 	rc = fg_l7_compile(&sub, &lay, NULL, 0, &t, err, errlen);
 	if (!rc) {
 		/* The rules, as a PUT of the whole set would carry them. */
