@@ -818,6 +818,20 @@ static uint64_t fg_dd_applied(struct fg_dataplane *dp)
 	return fg_compiler_version(fg_d(dp)->comp);
 }
 
+/* Order of the L7 counters' entries, each of which starts with its
+ * name (char[FG_NAME_MAX]). */
+static int fg_dd_name_cmp(const void *a, const void *b)
+{
+	return strncmp(a, b, FG_NAME_MAX);
+}
+
+/* The L7 counters' entry named name among n of size bytes, or NULL. */
+static const void *fg_dd_l7_find(const void *arr, uint32_t n, size_t size,
+				 const char *name)
+{
+	return n ? bsearch(name, arr, n, size, fg_dd_name_cmp) : NULL;
+}
+
 /* A STATS answer at most FG_DP_DPDK_STATS_MS old. 0 or -errno. */
 static int fg_dd_stats(struct fg_dp_dpdk *d)
 {
@@ -840,6 +854,15 @@ static int fg_dd_stats(struct fg_dp_dpdk *d)
 		d->ctr_fail_rc = rc;
 		d->ctr_fail_at = fg_dd_ms();
 		return rc;
+	}
+	/* The L7 counters come in the engine's order: by name here, so
+	 * that a walk over every rule finds each with a search. */
+	if (d->ctr->l7) {
+		struct fg_dpdk_ctl_l7_counters *x = d->ctr->l7;
+
+		qsort(x->routes, x->nroutes, sizeof(*x->routes), fg_dd_name_cmp);
+		qsort(x->limits, x->nlimits, sizeof(*x->limits), fg_dd_name_cmp);
+		qsort(x->rules, x->nrules, sizeof(*x->rules), fg_dd_name_cmp);
 	}
 	d->ctr_ok = true;
 	d->ctr_at = fg_dd_ms();
@@ -894,9 +917,9 @@ static int fg_dd_lim_stats(struct fg_dataplane *dp, const char *limit,
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
 	const struct fg_dpdk_ctl_l7_counters *l7;
+	const struct fg_dpdk_ctl_l7_limit *lc;
 	int id = fg_compiler_limit_id(d->comp, limit);
 	int rc = fg_dd_stats_of(d, id);
-	uint32_t i;
 
 	if (!rc) {
 		*out = d->ctr->limit[id];
@@ -905,31 +928,31 @@ static int fg_dd_lim_stats(struct fg_dataplane *dp, const char *limit,
 	/* Not an L4 limit: an rps or respond limit, the L7 engine's. */
 	if (rc != -ENOENT || (rc = fg_dd_l7_stats(d, &l7)))
 		return rc;
-	for (i = 0; l7 && i < l7->nlimits; i++)
-		if (!strncmp(l7->limits[i].name, limit, FG_NAME_MAX)) {
-			out->passed = l7->limits[i].passed;
-			out->limited = l7->limits[i].limited;
-			return 0;
-		}
-	return -ENOENT;
+	lc = l7 ? fg_dd_l7_find(l7->limits, l7->nlimits, sizeof(*lc), limit) :
+		  NULL;
+	if (!lc)
+		return -ENOENT;
+	out->passed = lc->passed;
+	out->limited = lc->limited;
+	return 0;
 }
 
 static int fg_dd_route_stats(struct fg_dataplane *dp, const char *route,
 			     struct fg_dp_route_stats *out)
 {
 	const struct fg_dpdk_ctl_l7_counters *l7;
-	uint32_t i;
+	const struct fg_dpdk_ctl_l7_route *rt;
 	int rc = fg_dd_l7_stats(fg_d(dp), &l7);
 
 	if (rc)
 		return rc;
-	for (i = 0; l7 && i < l7->nroutes; i++)
-		if (!strncmp(l7->routes[i].name, route, FG_NAME_MAX)) {
-			out->forwarded = l7->routes[i].forwarded;
-			out->no_backend = l7->routes[i].no_backend;
-			return 0;
-		}
-	return -ENOENT;
+	rt = l7 ? fg_dd_l7_find(l7->routes, l7->nroutes, sizeof(*rt), route) :
+		  NULL;
+	if (!rt)
+		return -ENOENT;
+	out->forwarded = rt->forwarded;
+	out->no_backend = rt->no_backend;
+	return 0;
 }
 
 static int fg_dd_seckill_stats(struct fg_dataplane *dp, const char *rule,
@@ -937,43 +960,39 @@ static int fg_dd_seckill_stats(struct fg_dataplane *dp, const char *rule,
 {
 	struct fg_dp_dpdk *d = fg_d(dp);
 	const struct fg_dpdk_ctl_l7_counters *l7;
-	uint32_t i, k;
+	const struct fg_dpdk_ctl_l7_rule *r;
+	uint32_t k;
 	int rc = fg_dd_l7_stats(d, &l7);
 
 	if (rc)
 		return rc;
-	for (i = 0; l7 && i < l7->nrules; i++) {
-		const struct fg_dpdk_ctl_l7_rule *r = &l7->rules[i];
+	r = l7 ? fg_dd_l7_find(l7->rules, l7->nrules, sizeof(*r), rule) : NULL;
+	if (!r)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < FG_DP_SK_REASONS; k++)
+		out->reason[k] = r->reason[k];
+	out->items_in_use = r->items;
+	out->items_max = r->items_max;
+	out->items_cut = r->items_cut;
+	free(d->items);
+	d->items = calloc(r->nitems + 1, sizeof(*d->items));
+	if (!d->items)
+		return -ENOMEM;
+	for (k = 0; k < r->nitems; k++) {
+		const struct fg_dpdk_ctl_l7_item *it = &l7->items[r->item_first + k];
 
-		if (strncmp(r->name, rule, FG_NAME_MAX))
-			continue;
-		memset(out, 0, sizeof(*out));
-		for (k = 0; k < FG_DP_SK_REASONS; k++)
-			out->reason[k] = r->reason[k];
-		out->items_in_use = r->items;
-		out->items_max = r->items_max;
-		out->items_cut = r->items_cut;
-		free(d->items);
-		d->items = calloc(r->nitems + 1, sizeof(*d->items));
-		if (!d->items)
-			return -ENOMEM;
-		for (k = 0; k < r->nitems; k++) {
-			const struct fg_dpdk_ctl_l7_item *it =
-				&l7->items[r->item_first + k];
-
-			d->items[k].name = it->name;
-			d->items[k].len = it->len;
-			d->items[k].admitted = it->admitted;
-			d->items[k].shed = it->shed;
-			d->items[k].sold_out = it->sold_out;
-			d->items[k].allowance = it->allowance;
-			d->items[k].stock_left = it->stock_left;
-		}
-		out->nitems = r->nitems;
-		out->item = d->items;
-		return 0;
+		d->items[k].name = it->name;
+		d->items[k].len = it->len;
+		d->items[k].admitted = it->admitted;
+		d->items[k].shed = it->shed;
+		d->items[k].sold_out = it->sold_out;
+		d->items[k].allowance = it->allowance;
+		d->items[k].stock_left = it->stock_left;
 	}
-	return -ENOENT;
+	out->nitems = r->nitems;
+	out->item = d->items;
+	return 0;
 }
 
 static int fg_dd_drops(struct fg_dataplane *dp, uint64_t out[FG_DROP_REASON_MAX])

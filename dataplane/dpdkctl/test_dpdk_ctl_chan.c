@@ -46,6 +46,7 @@ struct proc {
 	uint64_t svc_packets[FG_SVC_MAX];
 	uint64_t be_flows[FG_BACKEND_MAX];
 	uint64_t drops_limited;
+	int l7;                 /* collect reports an L7 engine's counters */
 	int refuse;             /* next install fails with this */
 	uint64_t installed;     /* versions installed */
 	uint64_t last_version;  /* of the last install */
@@ -69,6 +70,36 @@ static int proc_collect(void *arg, struct fg_dpdk_ctl_counters *c)
 		c->svc[i].packets = p->svc_packets[i];
 	for (i = 0; i < FG_BACKEND_MAX; i++)
 		c->be[i].new_flows = p->be_flows[i];
+	/* The engine's order, not the names': routes by priority, rules by
+	 * service. */
+	if (p->l7) {
+		struct fg_dpdk_ctl_l7_counters *x;
+
+		x = c->l7 = fg_dpdk_ctl_l7_counters_new(3, 1, 2, 2);
+		if (!x) {
+			pthread_mutex_unlock(&p->mu);
+			return -ENOMEM;
+		}
+		strcpy(x->routes[0].name, "zeta");
+		x->routes[0].forwarded = 26;
+		strcpy(x->routes[1].name, "alpha");
+		x->routes[1].forwarded = 1;
+		strcpy(x->routes[2].name, "mid");
+		x->routes[2].no_backend = 13;
+		strcpy(x->limits[0].name, "perip");
+		x->limits[0].limited = 9;
+		strcpy(x->rules[0].name, "sale");
+		x->rules[0].reason[0] = 5;
+		x->rules[0].item_first = 0;
+		x->rules[0].nitems = 2;
+		memcpy(x->items[0].name, "1001", x->items[0].len = 4);
+		x->items[0].allowance = 7;
+		memcpy(x->items[1].name, "1002", x->items[1].len = 4);
+		x->items[1].stock_left = 8;
+		strcpy(x->rules[1].name, "early");
+		x->rules[1].reason[4] = 3;
+		x->rules[1].item_first = 2;
+	}
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -294,6 +325,41 @@ static void test_channel(void **state)
 	assert_int_equal(dp->ops->service_stats(dp, "nope", &c), -ENOENT);
 	assert_int_equal(dp->ops->drop_stats(dp, drops), 0);
 	assert_int_equal(drops[FG_DROP_LIMITED], 17);
+
+	/* The L7 engine's counters by name, whatever their order. */
+	{
+		struct fg_dp_route_stats rt;
+		struct fg_dp_seckill_stats sk;
+		struct fg_limit_counter lc;
+
+		pthread_mutex_lock(&P.mu);
+		P.l7 = 1;
+		pthread_mutex_unlock(&P.mu);
+		usleep(250 * 1000); /* past the driver's STATS cache */
+		assert_int_equal(dp->ops->route_stats(dp, "alpha", &rt), 0);
+		assert_int_equal(rt.forwarded, 1);
+		assert_int_equal(dp->ops->route_stats(dp, "zeta", &rt), 0);
+		assert_int_equal(rt.forwarded, 26);
+		assert_int_equal(dp->ops->route_stats(dp, "mid", &rt), 0);
+		assert_int_equal(rt.no_backend, 13);
+		assert_int_equal(dp->ops->route_stats(dp, "nope", &rt), -ENOENT);
+		assert_int_equal(dp->ops->limit_stats(dp, "perip", &lc), 0);
+		assert_int_equal(lc.limited, 9);
+		assert_int_equal(dp->ops->seckill_stats(dp, "sale", &sk), 0);
+		assert_int_equal(sk.reason[0], 5);
+		assert_int_equal(sk.nitems, 2);
+		assert_int_equal(sk.item[0].len, 4);
+		assert_memory_equal(sk.item[0].name, "1001", 4);
+		assert_int_equal(sk.item[0].allowance, 7);
+		assert_int_equal(sk.item[1].stock_left, 8);
+		assert_int_equal(dp->ops->seckill_stats(dp, "early", &sk), 0);
+		assert_int_equal(sk.reason[4], 3);
+		assert_int_equal(sk.nitems, 0);
+		assert_int_equal(dp->ops->seckill_stats(dp, "nope", &sk), -ENOENT);
+		pthread_mutex_lock(&P.mu);
+		P.l7 = 0;
+		pthread_mutex_unlock(&P.mu);
+	}
 
 	/* A new name starts from 0: svc-1000 takes an id whose counter the
 	 * process has at 50 when it is installed. */
