@@ -170,6 +170,15 @@ static size_t fg_rd_left(const struct fg_dpdk_ctl_rd *r)
 	return r->bad ? 0 : r->n - r->off;
 }
 
+/* Skip n bytes (a read past the end marks r bad). */
+static void fg_rd_skip(struct fg_dpdk_ctl_rd *r, size_t n)
+{
+	if (r->bad || n > r->n - r->off)
+		r->bad = true;
+	else
+		r->off += n;
+}
+
 int64_t fg_dpdk_ctl_now_ms(void)
 {
 	struct timespec ts;
@@ -391,14 +400,12 @@ static void fg_l7_put(struct fg_dpdk_ctl_l7 *x)
 static bool fg_l7_eq(const struct fg_dpdk_ctl_l7 *a, const void *rules,
 		     size_t rules_len, const void *blob, size_t blob_len)
 {
-	if (!a)
-		return !rules_len && !blob_len;
 	return a->rules_len == rules_len && a->blob_len == blob_len &&
 	       !memcmp(a->rules, rules, rules_len) &&
 	       !memcmp(a->blob, blob, blob_len);
 }
 
-/* A section of the given parts, or NULL (-ENOMEM in *errp). */
+/* A section holding copies of the given parts, or NULL (out of memory). */
 static struct fg_dpdk_ctl_l7 *fg_l7_new(const void *rules, size_t rules_len,
 					const void *blob, size_t blob_len)
 {
@@ -1419,7 +1426,7 @@ static int fg_get_l7(struct fg_dec *d, struct fg_dpdk_ctl_set *s)
 		return fg_fail(d->err, d->errlen, -EINVAL,
 			       "l7 section: %u bytes of rules", rn);
 	rules = d->r.p + d->r.off;
-	d->r.off += rn;
+	fg_rd_skip(&d->r, rn);
 	bn = fg_dpdk_ctl_get_u32(&d->r);
 	if (d->r.bad)
 		return fg_trunc(d, "l7 section");
@@ -1427,7 +1434,7 @@ static int fg_get_l7(struct fg_dec *d, struct fg_dpdk_ctl_set *s)
 		return fg_fail(d->err, d->errlen, -EINVAL,
 			       "l7 section: %u bytes of blob", bn);
 	blob = d->r.p + d->r.off;
-	d->r.off += bn;
+	fg_rd_skip(&d->r, bn);
 	if (!rn != !bn)
 		return fg_fail(d->err, d->errlen, -EINVAL,
 			       "l7 section: rules and blob go together");
@@ -2018,15 +2025,6 @@ static int fg_get_idctr(struct fg_dec *d, uint32_t max, uint32_t nv, void *dst,
 #define FG_L7_ROUTE_WIRE_MIN 17U
 #define FG_L7_RULE_WIRE_MIN (1U + 8U * FG_DPDK_CTL_SK_REASONS + 13U)
 #define FG_L7_ITEM_WIRE_MIN 41U
-
-/* Skip n bytes (a read past the end marks r bad). */
-static void fg_rd_skip(struct fg_dpdk_ctl_rd *r, size_t n)
-{
-	if (r->bad || n > r->n - r->off)
-		r->bad = true;
-	else
-		r->off += n;
-}
 
 /* The L7 counters into *out (NULL when every count is 0). */
 static int fg_get_l7_counters(struct fg_dec *d,
