@@ -1183,23 +1183,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	{
-		/* The L7 engine's bucket hashes: the flow-hash key when one is
-		 * kept, else a key of their own. */
-		static const struct fg_hash_seed zero;
-		struct fg_hash_seed l7seed = fg_o.s.seed;
-
-		if (!memcmp(&l7seed, &zero, sizeof(zero)) &&
-		    getrandom(&l7seed, sizeof(l7seed), 0) != sizeof(l7seed)) {
-			fprintf(stderr, "floodgate-dpdk: getrandom: %s\n",
-				strerror(errno));
-			goto out;
-		}
-		fg_l7 = fg_dpdk_l7_new(fg_nworkers, &l7seed);
-		if (!fg_l7) {
-			fprintf(stderr, "floodgate-dpdk: out of memory\n");
-			goto out;
-		}
+	/* The L7 engine's bucket hashes are keyed like the flow hash
+	 * (fg_dp_settings_check made the key when no --seed-file gave one). */
+	fg_l7 = fg_dpdk_l7_new(fg_nworkers, &fg_o.s.seed);
+	if (!fg_l7) {
+		fprintf(stderr, "floodgate-dpdk: out of memory\n");
+		goto out;
 	}
 	{
 		struct fg_compiled view;
