@@ -919,7 +919,8 @@ static void fg_ctl_install(const struct fg_dpdk_ctl_set *set)
 
 	/* The L7 engine first: a section it refuses leaves everything as
 	 * it was. */
-	e = fg_dpdk_l7_prepare(fg_l7, set, err, sizeof(err));
+	e = fg_dpdk_l7_prepare(fg_l7, set, fg_dpdk_ctl_server_set(fg_ctl), err,
+			       sizeof(err));
 	if (e < 0) {
 		fg_dpdk_ctl_server_installed(fg_ctl, e, err);
 		return;
@@ -1193,7 +1194,8 @@ int main(int argc, char **argv)
 	{
 		struct fg_compiled view;
 
-		if (fg_dpdk_l7_prepare(fg_l7, set, err, sizeof(err)) >= 0) {
+		if (fg_dpdk_l7_prepare(fg_l7, set, NULL, err,
+				       sizeof(err)) >= 0) {
 			fg_dpdk_ctl_set_view(set, &view);
 			tab = fg_dp_tables_new(&view, &fg_o.s, rte_socket_id(),
 					       &e, err, sizeof(err));

@@ -17,10 +17,8 @@ _Static_assert(FG_DPDK_CTL_SK_REASONS == FG_SK_REASON_MAX,
 _Static_assert(FG_DPDK_CTL_ITEM_MAX == FG_ITEM_MAX,
 	       "STATS carries whole item names");
 
-/* A running or pending version: its section's bytes, tables, engine. */
+/* A running or pending version: its tables and engine. */
 struct fg_dpdk_l7_ver {
-	void *rules, *blob;
-	size_t rules_len, blob_len;
 	struct fg_l7_tables *t;
 	struct fg_l7_engine *e;
 };
@@ -36,8 +34,6 @@ static void fg_dpdk_l7_ver_free(struct fg_dpdk_l7_ver *v)
 {
 	fg_l7_engine_free(v->e);
 	fg_l7_tables_free(v->t);
-	free(v->rules);
-	free(v->blob);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -68,7 +64,8 @@ void fg_dpdk_l7_free(struct fg_dpdk_l7 *x)
 }
 
 int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
-		       char *err, size_t errlen)
+		       const struct fg_dpdk_ctl_set *held, char *err,
+		       size_t errlen)
 {
 	struct fg_l7_layout lay = { .lcores = x->lcores, .nodes = 1,
 				    .batch = fg_stock_batch };
@@ -80,19 +77,8 @@ int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
 	fg_dpdk_l7_abort(x);
 	if (!fg_dpdk_ctl_set_l7_get(set, &rules, &rn, &blob, &bn))
 		return x->run.e ? (x->pending = true) : 0;
-	if (x->run.e && rn == x->run.rules_len && bn == x->run.blob_len &&
-	    !memcmp(rules, x->run.rules, rn) && !memcmp(blob, x->run.blob, bn))
+	if (x->run.e && fg_dpdk_ctl_set_l7_same(held, set))
 		return 0;
-	v->rules = malloc(rn);
-	v->blob = malloc(bn);
-	if (!v->rules || !v->blob) {
-		fg_dpdk_l7_ver_free(v);
-		return fg_fail(err, errlen, -ENOMEM, "out of memory");
-	}
-	memcpy(v->rules, rules, rn);
-	memcpy(v->blob, blob, bn);
-	v->rules_len = rn;
-	v->blob_len = bn;
 	rc = fg_l7_ship_tables(rules, rn, blob, bn, &lay, x->run.t,
 			       set->version, &v->t, err, errlen);
 	if (!rc) {

@@ -33,15 +33,17 @@ struct fg_dpdk_l7 *fg_dpdk_l7_new(uint32_t lcores,
 void fg_dpdk_l7_free(struct fg_dpdk_l7 *x);
 
 /*
- * fg_dpdk_l7_prepare - the engine of set's L7 section, pending: returns
- * 1 when set changes what runs (a new or changed section, or none where
- * one runs), 0 when it does not (the same section, or none again), or
- * -errno with the reason in err (the section's rules or blob refused,
- * out of memory); nothing pending then. Call fg_dpdk_l7_commit or
- * _abort after a 1.
+ * fg_dpdk_l7_prepare - the engine of set's L7 section, pending. held is
+ * the set whose section runs now (the one last committed; NULL before
+ * any). Returns 1 when set changes what runs (a new or changed section,
+ * or none where one runs), 0 when it does not (the same section as
+ * held's, or none again), or -errno with the reason in err (the
+ * section's rules or blob refused, out of memory); nothing pending
+ * then. Call fg_dpdk_l7_commit or _abort after a 1.
  */
 int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
-		       char *err, size_t errlen);
+		       const struct fg_dpdk_ctl_set *held, char *err,
+		       size_t errlen);
 
 /* fg_dpdk_l7_commit - the pending engine runs: every lcore's state
  * carried from the one it replaces, which is freed. */
