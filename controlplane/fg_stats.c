@@ -15,6 +15,7 @@
 #include "fg_stats.h"
 #include "fg_reconcile.h"
 #include "fg_seckill.h"
+#include "fg_stock.h"
 
 /* "198.19.0.1:8080" or "[2001:db8::1]:8080", as API.md keys backends. */
 static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t len)
@@ -25,28 +26,6 @@ static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t le
 		  (const void *)&b->addr.a4 : (const void *)&b->addr.a6, a, sizeof(a));
 	snprintf(buf, len, b->addr.family == AF_INET ? "%s:%u" : "[%s]:%u", a,
 		 b->port);
-}
-
-/* An item's key in the stats: its bytes, with '%' and every byte outside
- * printable ASCII as %XX (item names are decoded request bytes; JSON keys
- * and Prometheus labels must be text). */
-static void fg_item_key(const char *p, size_t len, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 4 <= size; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c > 0x20 && c < 0x7f && c != '%' && c != '"' && c != '\\') {
-			buf[o++] = (char)c;
-		} else {
-			buf[o++] = '%';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		}
-	}
-	buf[o] = '\0';
 }
 
 /* Seckill rule sk's counters: API.md's admitted, shed, sold_out and
@@ -76,7 +55,10 @@ static json_t *fg_stats_seckill(struct fg_dataplane *dp,
 
 		left += it->stock_left;
 		allow += it->allowance;
-		fg_item_key(it->name, it->len, key, sizeof(key));
+		/* The item as the store keys it (fg_stock.h): text, "%"
+		 * for the single item of a rule without `item`. */
+		if (fg_stock_key_item(key, sizeof(key), it->name, it->len) < 0)
+			continue;
 		json_object_set_new(items, key, json_pack("{s:I,s:I,s:I,s:I,s:o}",
 			"admitted", (json_int_t)it->admitted,
 			"shed", (json_int_t)it->shed,

@@ -4,8 +4,8 @@
  * the L7 engine's counters, from a dataplane that reports them: routes
  * (forwarded, no_backend), seckill rules (API.md's admitted, shed,
  * sold_out and stock_left, then allowance, reasons and items), rps limits
- * through limit_stats; item names made text; zeros from a dataplane
- * without an L7 engine.
+ * through limit_stats; item names as the store keys them; zeros from a
+ * dataplane without an L7 engine.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -158,7 +158,7 @@ static void test_l7_stats(void **state)
 	assert_int_equal(geti(st, "seckill/flash/reasons/unknown_item"), 102);
 	assert_int_equal(geti(st, "seckill/flash/items/1001/shed"), 900);
 	assert_int_equal(geti(st, "seckill/flash/items/1001/stock_left"), 94);
-	/* A name that is not plain text becomes its %XX form. */
+	/* A name that is not plain text: its store key (%XX). */
 	assert_int_equal(geti(st, "seckill/flash/items/a%22b%0A%25/sold_out"), 3);
 	assert_int_equal(geti(st, "seckill/flash/items_max"), 64);
 	/* No stock: stock_left is null, not 0. */
