@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,7 +88,8 @@ struct fg_stock_rule {
 	char name[64];
 	char gpfx[FG_STOCK_PREFIX_MAX + 96];   /* P/stock/R/items/ */
 	char hpfx[FG_STOCK_PREFIX_MAX + 96 + FG_STOCK_HOLDER_MAX];
-	struct fg_seckill *engine;  /* NULL once removed */
+	void *engine;               /* NULL once removed */
+	const struct fg_stock_engine_ops *ops; /* engine's */
 	uint64_t stock, batch, epoch;
 	bool prime;
 	bool removed;
@@ -99,6 +99,7 @@ struct fg_stock_rule {
 	uint32_t refs;              /* requests in flight */
 	struct fg_stock_item **by_idx;   /* items_max slots */
 	uint32_t by_idx_n;
+	uint32_t unmapped;          /* items without a slot in engine */
 	struct fg_stock_item_list items;
 	struct fg_stock_pfx_list pfx;
 	uint32_t read_errs;
@@ -136,19 +137,59 @@ static uint64_t fg_stock_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-uint64_t fg_stock_epoch_new(void)
-{
-	uint64_t e = 0;
-	struct timespec ts;
+/* ------------------------------------------------- a local engine */
 
-	/* getrandom without GRND_NONBLOCK only waits for the pool's first
-	 * seeding at boot; the clock is the fallback if it fails. */
-	if (getrandom(&e, sizeof(e), 0) != sizeof(e)) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		e = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
-			((uint64_t)getpid() << 48);
-	}
-	return e ? e : 1;
+static int fg_stock_l_grant(void *e, uint32_t idx, uint64_t n)
+{
+	return fg_seckill_grant(e, idx, n);
+}
+
+static int fg_stock_l_left(void *e, uint32_t idx, uint64_t left)
+{
+	return fg_seckill_set_stock_left(e, idx, left);
+}
+
+static uint32_t fg_stock_l_wants(void *e, uint32_t *idx, uint32_t max)
+{
+	return fg_seckill_wants(e, idx, max);
+}
+
+static uint32_t fg_stock_l_find(const void *e, const char *name, size_t len)
+{
+	return fg_seckill_item_find(e, name, len);
+}
+
+static const char *fg_stock_l_name(const void *e, uint32_t idx, size_t *len)
+{
+	return fg_seckill_item_name(e, idx, len);
+}
+
+static int fg_stock_l_item(const void *e, uint32_t idx,
+			   struct fg_seckill_item_stats *st)
+{
+	return fg_seckill_item_stats(e, idx, st);
+}
+
+static void fg_stock_l_stats(const void *e, struct fg_seckill_stats *st)
+{
+	fg_seckill_stats(e, st);
+}
+
+static const struct fg_stock_engine_ops fg_stock_local = {
+	.grant = fg_stock_l_grant,
+	.set_stock_left = fg_stock_l_left,
+	.wants = fg_stock_l_wants,
+	.item_find = fg_stock_l_find,
+	.item_name = fg_stock_l_name,
+	.item_stats = fg_stock_l_item,
+	.stats = fg_stock_l_stats,
+};
+
+int fg_stock_rule_set(struct fg_stock *s, const struct fg_stock_rule_conf *rc,
+		      struct fg_seckill *engine, char *err, size_t errlen)
+{
+	return fg_stock_rule_attach(s, rc, &fg_stock_local, engine, err,
+				    errlen);
 }
 
 static int fg_stock_unreserved(unsigned char c)
@@ -311,8 +352,26 @@ static struct fg_stock_item *fg_stock_item_new(struct fg_stock_rule *r,
 	TAILQ_INSERT_TAIL(&r->items, it, link);
 	if (idx != FG_SECKILL_NO_ITEM && idx < r->by_idx_n)
 		r->by_idx[idx] = it;
+	else
+		r->unmapped++;
 	r->st.items++;
 	return it;
+}
+
+/* fg_stock_unmapped - the item of that name that has no slot in the
+ * engine (known from its record only), or NULL. */
+static struct fg_stock_item *fg_stock_unmapped(struct fg_stock_rule *r,
+					       const char *name, size_t len)
+{
+	struct fg_stock_item *o;
+
+	if (!r->unmapped)
+		return NULL;
+	TAILQ_FOREACH(o, &r->items, link)
+		if (o->idx == FG_SECKILL_NO_ITEM && o->name_len == len &&
+		    !memcmp(o->name, name, len))
+			return o;
+	return NULL;
 }
 
 /* fg_stock_item_at - the claimer's state of engine item idx, made on
@@ -320,6 +379,7 @@ static struct fg_stock_item *fg_stock_item_new(struct fg_stock_rule *r,
 static struct fg_stock_item *fg_stock_item_at(struct fg_stock_rule *r,
 					      uint32_t idx)
 {
+	struct fg_stock_item *it;
 	const char *name;
 	size_t len;
 
@@ -327,9 +387,17 @@ static struct fg_stock_item *fg_stock_item_at(struct fg_stock_rule *r,
 		return NULL;
 	if (r->by_idx[idx])
 		return r->by_idx[idx];
-	name = fg_seckill_item_name(r->engine, idx, &len);
+	name = r->ops->item_name(r->engine, idx, &len);
 	if (!name)
 		return NULL;
+	/* An item the engine took after its record was read. */
+	it = fg_stock_unmapped(r, name, len);
+	if (it) {
+		it->idx = idx;
+		r->by_idx[idx] = it;
+		r->unmapped--;
+		return it;
+	}
 	return fg_stock_item_new(r, name, len, idx);
 }
 
@@ -400,11 +468,11 @@ static void fg_stock_apply(struct fg_stock_rule *r, struct fg_stock_item *it,
 
 	if (!r->engine || it->idx == FG_SECKILL_NO_ITEM)
 		return;
-	if (fg_seckill_item_stats(r->engine, it->idx, &es))
+	if (r->ops->item_stats(r->engine, it->idx, &es))
 		return;
 	g = es.admitted + es.allowance;
 	if (it->g_known)
-		fg_seckill_set_stock_left(r->engine, it->idx,
+		r->ops->set_stock_left(r->engine, it->idx,
 					  it->g_claimed < r->stock ?
 					  r->stock - it->g_claimed : 0);
 	if (!it->rec_known || it->rec_mod == 0) {
@@ -424,7 +492,7 @@ static void fg_stock_apply(struct fg_stock_rule *r, struct fg_stock_item *it,
 	if (it->rec_claimed > g) {
 		uint64_t n = it->rec_claimed - g;
 
-		if (fg_seckill_grant(r->engine, it->idx, n)) {
+		if (r->ops->grant(r->engine, it->idx, n)) {
 			r->st.errors++;
 			fg_stock_break(it);
 			return;
@@ -583,7 +651,7 @@ static int fg_stock_send(struct fg_stock *s, struct fg_stock_item *it)
 	newline = it->rec_known && it->rec_mod &&
 		(it->rec_epoch != r->epoch || it->newline);
 	if (it->idx != FG_SECKILL_NO_ITEM) {
-		if (fg_seckill_item_stats(r->engine, it->idx, &es))
+		if (r->ops->item_stats(r->engine, it->idx, &es))
 			return 0;
 		base = es.admitted + es.allowance;
 		left = it->g_known ? (it->g_claimed < r->stock ?
@@ -683,7 +751,7 @@ static void fg_stock_record(struct fg_stock_rule *r,
 {
 	size_t plen = strlen(r->hpfx);
 	char name[FG_ITEM_MAX];
-	struct fg_stock_item *it = NULL, *o;
+	struct fg_stock_item *it = NULL;
 	uint32_t idx;
 	int len;
 
@@ -694,16 +762,11 @@ static void fg_stock_record(struct fg_stock_rule *r,
 		r->st.errors++;
 		return;
 	}
-	idx = fg_seckill_item_find(r->engine, name, (size_t)len);
+	idx = r->ops->item_find(r->engine, name, (size_t)len);
 	if (idx != FG_SECKILL_NO_ITEM) {
 		it = fg_stock_item_at(r, idx);
 	} else {
-		TAILQ_FOREACH(o, &r->items, link)
-			if (o->idx == FG_SECKILL_NO_ITEM &&
-			    o->name_len == len && !memcmp(o->name, name, len)) {
-				it = o;
-				break;
-			}
+		it = fg_stock_unmapped(r, name, (size_t)len);
 		if (!it)
 			it = fg_stock_item_new(r, name, (size_t)len,
 					       FG_SECKILL_NO_ITEM);
@@ -760,7 +823,7 @@ static void fg_stock_prime(struct fg_stock_rule *r)
 
 	if (!r->prime || !r->engine)
 		return;
-	fg_seckill_stats(r->engine, &es);
+	r->ops->stats(r->engine, &es);
 	for (i = 0; i < es.items && i < r->by_idx_n; i++) {
 		it = fg_stock_item_at(r, i);
 		if (it)
@@ -900,14 +963,15 @@ static struct fg_stock_rule *fg_stock_rule_find(const struct fg_stock *s,
 
 /* fg_stock_map - point every item of r at its slot in engine (a new
  * version): by name, since slots move between versions. */
-static int fg_stock_map(struct fg_stock_rule *r, struct fg_seckill *engine)
+static int fg_stock_map(struct fg_stock_rule *r,
+			const struct fg_stock_engine_ops *ops, void *engine)
 {
 	struct fg_seckill_item_stats es;
 	struct fg_seckill_stats st;
 	struct fg_stock_item **by, *it;
 	uint64_t g;
 
-	fg_seckill_stats(engine, &st);
+	ops->stats(engine, &st);
 	by = calloc(st.items_max ? st.items_max : 1, sizeof(*by));
 	if (!by)
 		return -ENOMEM;
@@ -915,11 +979,14 @@ static int fg_stock_map(struct fg_stock_rule *r, struct fg_seckill *engine)
 	r->by_idx = by;
 	r->by_idx_n = st.items_max;
 	r->engine = engine;
+	r->ops = ops;
+	r->unmapped = 0;
 	TAILQ_FOREACH(it, &r->items, link) {
-		it->idx = fg_seckill_item_find(engine, it->name, it->name_len);
+		it->idx = ops->item_find(engine, it->name, it->name_len);
 		if (it->idx == FG_SECKILL_NO_ITEM ||
-		    fg_seckill_item_stats(engine, it->idx, &es)) {
+		    ops->item_stats(engine, it->idx, &es)) {
 			it->idx = FG_SECKILL_NO_ITEM;
+			r->unmapped++;
 			if (it->rec_known && it->rec_mod)
 				fg_stock_break(it);
 		} else {
@@ -935,15 +1002,17 @@ static int fg_stock_map(struct fg_stock_rule *r, struct fg_seckill *engine)
 	return 0;
 }
 
-int fg_stock_rule_set(struct fg_stock *s, const struct fg_stock_rule_conf *rc,
-		      struct fg_seckill *engine, char *err, size_t errlen)
+int fg_stock_rule_attach(struct fg_stock *s,
+			 const struct fg_stock_rule_conf *rc,
+			 const struct fg_stock_engine_ops *ops, void *engine,
+			 char *err, size_t errlen)
 {
 	struct fg_stock_rule *r;
 	struct fg_stock_item *it;
 	bool fresh = false;
 	int rc2;
 
-	if (!s || !rc || !rc->name || !engine)
+	if (!s || !rc || !rc->name || !ops || !engine)
 		return fg_fail(err, errlen, -EINVAL, "no rule or engine");
 	if (!rc->name[0] || strlen(rc->name) > 63 ||
 	    strspn(rc->name, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
@@ -980,7 +1049,7 @@ int fg_stock_rule_set(struct fg_stock *s, const struct fg_stock_rule_conf *rc,
 		r->batch = rc->stock;
 	r->st.batch = r->batch;
 	r->prime = rc->prime;
-	rc2 = fg_stock_map(r, engine);
+	rc2 = fg_stock_map(r, ops, engine);
 	if (rc2) {
 		if (fresh)
 			fg_stock_rule_free(r);
@@ -1098,7 +1167,7 @@ static void fg_stock_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		taken = 0;
 		do {
-			n = fg_seckill_wants(r->engine, idx,
+			n = r->ops->wants(r->engine, idx,
 					     FG_STOCK_WANTS_CHUNK);
 			for (i = 0; i < n; i++) {
 				it = fg_stock_item_at(r, idx[i]);

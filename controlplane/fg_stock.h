@@ -225,6 +225,26 @@ struct fg_stock *fg_stock_new(struct event_base *base, struct fg_etcd *etcd,
 void fg_stock_free(struct fg_stock *s);
 
 /*
+ * The engine a claimer feeds, as calls of fg_seckill.h's meaning and
+ * names (on the engine e given with them): a struct fg_seckill in this
+ * process (fg_stock_rule_set), or a stand-in for an engine in
+ * floodgate-dpdk (fg_stock_link.h). Called from the claimer's thread.
+ */
+struct fg_seckill_item_stats;
+struct fg_seckill_stats;
+
+struct fg_stock_engine_ops {
+	int (*grant)(void *e, uint32_t idx, uint64_t n);
+	int (*set_stock_left)(void *e, uint32_t idx, uint64_t left);
+	uint32_t (*wants)(void *e, uint32_t *idx, uint32_t max);
+	uint32_t (*item_find)(const void *e, const char *name, size_t len);
+	const char *(*item_name)(const void *e, uint32_t idx, size_t *len);
+	int (*item_stats)(const void *e, uint32_t idx,
+			  struct fg_seckill_item_stats *st);
+	void (*stats)(const void *e, struct fg_seckill_stats *st);
+};
+
+/*
  * fg_stock_rule_set - claim for rule rc->name into engine (built with
  * rc's stock and FG_STOCK_LOW_WATER(batch)); for a rule already
  * attached, switch to engine (a new version: from now on only engine is
@@ -235,6 +255,13 @@ void fg_stock_free(struct fg_stock *s);
  */
 int fg_stock_rule_set(struct fg_stock *s, const struct fg_stock_rule_conf *rc,
 		      struct fg_seckill *engine, char *err, size_t errlen);
+
+/* fg_stock_rule_attach - fg_stock_rule_set for an engine driven through
+ * ops (the same rules: a new engine pointer is a new version). */
+int fg_stock_rule_attach(struct fg_stock *s,
+			 const struct fg_stock_rule_conf *rc,
+			 const struct fg_stock_engine_ops *ops, void *engine,
+			 char *err, size_t errlen);
 
 /*
  * fg_stock_rule_remove - stop claiming for rule name and forget its

@@ -1,11 +1,31 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * fg_stock_batch.c - the claimer's batch size (fg_stock.h), on its own:
- * the L7 compiler derives an engine's low-water mark from it on both
- * sides of the control channel, and floodgate-dpdk, which builds its
- * engines' tables, links no store client.
+ * fg_stock_batch.c - what both sides of a stock lineage need of the
+ * claimer (fg_stock.h), on its own: the batch size, from which the L7
+ * compiler derives an engine's low-water mark on both sides of the
+ * control channel, and new lineage ids, which floodgate-dpdk gives its
+ * engines. The process links no store client.
  */
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "fg_stock.h"
+
+uint64_t fg_stock_epoch_new(void)
+{
+	uint64_t e = 0;
+	struct timespec ts;
+
+	/* getrandom without GRND_NONBLOCK only waits for the pool's first
+	 * seeding at boot; the clock is the fallback if it fails. */
+	if (getrandom(&e, sizeof(e), 0) != sizeof(e)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+			((uint64_t)getpid() << 48);
+	}
+	return e ? e : 1;
+}
 
 uint64_t fg_stock_batch(uint64_t rate_milli, uint32_t batch_ms,
 			uint64_t batch_max, uint64_t stock)
