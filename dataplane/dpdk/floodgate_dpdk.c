@@ -873,6 +873,13 @@ static int fg_ctl_collect(void *arg, struct fg_dpdk_ctl_counters *c)
 	return fg_dpdk_l7_collect(fg_l7, c);
 }
 
+/* floodgated's stock claimer grants the engines allowance (fg_stock.h). */
+static int fg_ctl_stock(void *arg, struct fg_dpdk_ctl_stock *x)
+{
+	(void)arg;
+	return fg_dpdk_l7_stock(fg_l7, x);
+}
+
 static void fg_ctl_note(void *arg, const char *msg)
 {
 	(void)arg;
@@ -1243,6 +1250,7 @@ int main(int argc, char **argv)
 			.nworkers = fg_nworkers,
 			.nports = fg_nports,
 			.collect = fg_ctl_collect,
+			.stock = fg_ctl_stock,
 			.note = fg_ctl_note,
 		};
 

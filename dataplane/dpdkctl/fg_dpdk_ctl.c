@@ -211,7 +211,7 @@ int fg_dpdk_ctl_hdr_parse(const uint8_t *p, size_t n,
 		return fg_fail(err, errlen, -EPROTONOSUPPORT,
 			       "protocol %u; this side speaks %u", proto,
 			       FG_DPDK_CTL_PROTO);
-	if (h->type < FG_DPDK_CTL_HELLO || h->type > FG_DPDK_CTL_STATE)
+	if (h->type < FG_DPDK_CTL_HELLO || h->type > FG_DPDK_CTL_STOCK)
 		return fg_fail(err, errlen, -EPROTO, "unknown message type %u",
 			       h->type);
 	if (h->flags & ~(FG_DPDK_CTL_F_FIRST | FG_DPDK_CTL_F_LAST))
@@ -245,7 +245,8 @@ int fg_dpdk_ctl_msg(struct fg_dpdk_ctl_buf *out, uint8_t type, uint8_t flags,
 bool fg_dpdk_ctl_chunked(uint8_t type)
 {
 	return type == FG_DPDK_CTL_FULL || type == FG_DPDK_CTL_DELTA ||
-	       type == FG_DPDK_CTL_STATE || type == FG_DPDK_CTL_STATS;
+	       type == FG_DPDK_CTL_STATE || type == FG_DPDK_CTL_STATS ||
+	       type == FG_DPDK_CTL_STOCK_REQ || type == FG_DPDK_CTL_STOCK;
 }
 
 int fg_dpdk_ctl_frame(struct fg_dpdk_ctl_buf *out, uint8_t type, uint32_t seq,
@@ -2221,5 +2222,314 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 		return 0;
 fail:
 	fg_dpdk_ctl_counters_clear(c);
+	return ret;
+}
+
+/* ------------------------------------------------------------- stock */
+
+void fg_dpdk_ctl_stock_clear(struct fg_dpdk_ctl_stock *x)
+{
+	free(x->ops);
+	free(x->res);
+	free(x->engs);
+	free(x->items);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Grow *p (cap entries of size) to hold n. */
+static int fg_stock_grow(void **p, uint32_t *cap, uint32_t n, size_t size)
+{
+	void *q;
+
+	if (n <= *cap)
+		return 0;
+	q = realloc(*p, (size_t)n * size);
+	if (!q)
+		return -ENOMEM;
+	memset((uint8_t *)q + (size_t)*cap * size, 0,
+	       (size_t)(n - *cap) * size);
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+int fg_dpdk_ctl_stock_reserve(struct fg_dpdk_ctl_stock *x, uint32_t nops,
+			      uint32_t nengs, uint32_t nitems)
+{
+	uint32_t ocap = x->ops_cap;
+
+	/* res first: its room is counted by ops_cap. */
+	if (fg_stock_grow((void **)&x->res, &ocap, nops, sizeof(*x->res)) ||
+	    fg_stock_grow((void **)&x->ops, &x->ops_cap, nops,
+			  sizeof(*x->ops)) ||
+	    fg_stock_grow((void **)&x->engs, &x->engs_cap, nengs,
+			  sizeof(*x->engs)) ||
+	    fg_stock_grow((void **)&x->items, &x->items_cap, nitems,
+			  sizeof(*x->items)))
+		return -ENOMEM;
+	return 0;
+}
+
+int fg_dpdk_ctl_encode_stock_req(const struct fg_dpdk_ctl_stock *x,
+				 struct fg_dpdk_ctl_buf *b)
+{
+	uint32_t i;
+
+	fg_dpdk_ctl_put_u8(b, x->all);
+	fg_dpdk_ctl_put_u32(b, x->nops);
+	for (i = 0; i < x->nops; i++) {
+		const struct fg_dpdk_ctl_stock_op *o = &x->ops[i];
+		uint8_t len = o->len > FG_DPDK_CTL_ITEM_MAX ?
+			      FG_DPDK_CTL_ITEM_MAX : o->len;
+
+		fg_put_name(b, o->rule);
+		fg_dpdk_ctl_put_u32(b, o->lcore);
+		fg_dpdk_ctl_put_u64(b, o->epoch);
+		fg_dpdk_ctl_put_u8(b, o->kind);
+		fg_dpdk_ctl_put_u8(b, len);
+		fg_dpdk_ctl_put(b, o->item, len);
+		fg_dpdk_ctl_put_u64(b, o->expect);
+		fg_dpdk_ctl_put_u64(b, o->n);
+	}
+	return b->err;
+}
+
+int fg_dpdk_ctl_encode_stock(const struct fg_dpdk_ctl_stock *x,
+			     struct fg_dpdk_ctl_buf *b)
+{
+	uint32_t i, k;
+
+	fg_dpdk_ctl_put_u32(b, x->nops);
+	for (i = 0; i < x->nops; i++) {
+		fg_dpdk_ctl_put_u32(b, (uint32_t)x->res[i].rc);
+		fg_dpdk_ctl_put_u64(b, x->res[i].granted);
+		fg_dpdk_ctl_put_u64(b, x->res[i].admitted);
+	}
+	fg_dpdk_ctl_put_u32(b, x->nengs);
+	for (i = 0; i < x->nengs; i++) {
+		const struct fg_dpdk_ctl_stock_eng *e = &x->engs[i];
+
+		fg_put_name(b, e->rule);
+		fg_dpdk_ctl_put_u32(b, e->lcore);
+		fg_dpdk_ctl_put_u64(b, e->epoch);
+		fg_dpdk_ctl_put_u64(b, e->stock);
+		fg_dpdk_ctl_put_u64(b, e->rate_milli);
+		fg_dpdk_ctl_put_u64(b, e->batch);
+		fg_dpdk_ctl_put_u32(b, e->items);
+		fg_dpdk_ctl_put_u32(b, e->items_max);
+		fg_dpdk_ctl_put_u32(b, e->nitems);
+		for (k = 0; k < e->nitems; k++) {
+			const struct fg_dpdk_ctl_stock_item *it =
+				&x->items[e->item_first + k];
+			uint8_t len = it->len > FG_DPDK_CTL_ITEM_MAX ?
+				      FG_DPDK_CTL_ITEM_MAX : it->len;
+
+			fg_dpdk_ctl_put_u8(b, len);
+			fg_dpdk_ctl_put(b, it->name, len);
+			fg_dpdk_ctl_put_u8(b, it->wants);
+			fg_dpdk_ctl_put_u64(b, it->granted);
+			fg_dpdk_ctl_put_u64(b, it->admitted);
+		}
+	}
+	return b->err;
+}
+
+/* Smallest encodings: an op, a result, an engine, an item. */
+#define FG_STOCK_OP_WIRE_MIN  31U
+#define FG_STOCK_RES_WIRE_MIN 20U
+#define FG_STOCK_ENG_WIRE_MIN 49U
+#define FG_STOCK_ITEM_WIRE_MIN 18U
+
+/* An item name of at most FG_DPDK_CTL_ITEM_MAX bytes into name, *len. */
+static int fg_get_item(struct fg_dec *d, char *name, uint8_t *len)
+{
+	uint8_t n = fg_dpdk_ctl_get_u8(&d->r);
+
+	if (n > FG_DPDK_CTL_ITEM_MAX)
+		return fg_fail(d->err, d->errlen, -EINVAL,
+			       "stock: item of %u bytes", n);
+	*len = n;
+	fg_dpdk_ctl_get(&d->r, name, n);
+	return d->r.bad ? fg_trunc(d, "stock item") : 0;
+}
+
+/* A seckill rule's name: one the API accepts (FG_NAME_RE). */
+static int fg_get_rule(struct fg_dec *d, char *name, const char *what)
+{
+	int ret = fg_get_name(d, name, what);
+
+	if (!ret && !fg_name_valid(name))
+		ret = fg_fail(d->err, d->errlen, -EINVAL,
+			      "%s: not a rule name", what);
+	return ret;
+}
+
+int fg_dpdk_ctl_decode_stock_req(const void *p, size_t n,
+				 struct fg_dpdk_ctl_stock *x, char *err,
+				 size_t errlen)
+{
+	struct fg_dec d = { .r = { .p = p, .n = n }, .err = err,
+			    .errlen = errlen };
+	uint8_t all;
+	uint32_t i, nops;
+	int ret;
+
+	fg_dpdk_ctl_stock_clear(x);
+	all = fg_dpdk_ctl_get_u8(&d.r);
+	if (d.r.bad)
+		return fg_trunc(&d, "stock request");
+	if (all > 1)
+		return fg_fail(err, errlen, -EINVAL, "stock request: all %u",
+			       all);
+	ret = fg_get_count(&d, FG_DPDK_CTL_STOCK_OPS_MAX, FG_STOCK_OP_WIRE_MIN,
+			   "stock ops", &nops);
+	if (ret)
+		return ret;
+	if (fg_dpdk_ctl_stock_reserve(x, nops, 0, 0)) {
+		fg_dpdk_ctl_stock_clear(x);
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	x->all = all;
+	for (i = 0; i < nops; i++) {
+		struct fg_dpdk_ctl_stock_op *o = &x->ops[i];
+
+		ret = fg_get_rule(&d, o->rule, "stock op");
+		if (ret)
+			goto fail;
+		o->lcore = fg_dpdk_ctl_get_u32(&d.r);
+		o->epoch = fg_dpdk_ctl_get_u64(&d.r);
+		o->kind = fg_dpdk_ctl_get_u8(&d.r);
+		if (o->kind != FG_DPDK_CTL_STOCK_GRANT &&
+		    o->kind != FG_DPDK_CTL_STOCK_LEFT && !d.r.bad) {
+			ret = fg_fail(err, errlen, -EINVAL,
+				      "stock op %u: kind %u", i, o->kind);
+			goto fail;
+		}
+		ret = fg_get_item(&d, o->item, &o->len);
+		if (ret)
+			goto fail;
+		o->expect = fg_dpdk_ctl_get_u64(&d.r);
+		o->n = fg_dpdk_ctl_get_u64(&d.r);
+	}
+	if (d.r.bad) {
+		ret = fg_trunc(&d, "stock ops");
+		goto fail;
+	}
+	if (d.r.off != d.r.n) {
+		ret = fg_fail(err, errlen, -EINVAL,
+			      "%zu bytes after the end of the stock ops",
+			      d.r.n - d.r.off);
+		goto fail;
+	}
+	x->nops = nops;
+	return 0;
+fail:
+	fg_dpdk_ctl_stock_clear(x);
+	return ret;
+}
+
+/* Clear x's answer only (its request stays). */
+static void fg_stock_answer_clear(struct fg_dpdk_ctl_stock *x)
+{
+	if (x->res)
+		memset(x->res, 0, (size_t)x->nops * sizeof(*x->res));
+	x->nengs = x->nitems = 0;
+}
+
+int fg_dpdk_ctl_decode_stock(const void *p, size_t n,
+			     struct fg_dpdk_ctl_stock *x, char *err,
+			     size_t errlen)
+{
+	struct fg_dec d = { .r = { .p = p, .n = n }, .err = err,
+			    .errlen = errlen };
+	uint32_t i, k, nres, nengs, ni, nitems = 0;
+	size_t mark;
+	int ret;
+
+	fg_stock_answer_clear(x);
+	ret = fg_get_count(&d, FG_DPDK_CTL_STOCK_OPS_MAX, FG_STOCK_RES_WIRE_MIN,
+			   "stock results", &nres);
+	if (!ret && nres != x->nops)
+		ret = fg_fail(err, errlen, -EINVAL,
+			      "stock: %u results for %u ops", nres, x->nops);
+	if (ret)
+		return ret;
+	for (i = 0; i < nres; i++) {
+		x->res[i].rc = (int32_t)fg_dpdk_ctl_get_u32(&d.r);
+		x->res[i].granted = fg_dpdk_ctl_get_u64(&d.r);
+		x->res[i].admitted = fg_dpdk_ctl_get_u64(&d.r);
+		if (x->res[i].rc > 0 || x->res[i].rc < -4095) {
+			ret = fg_fail(err, errlen, -EINVAL,
+				      "stock result %u: rc %d", i, x->res[i].rc);
+			goto fail;
+		}
+	}
+	/* Counted first, so that one allocation holds the items. */
+	ret = fg_get_count(&d, FG_DPDK_CTL_STOCK_ENGS_MAX,
+			   FG_STOCK_ENG_WIRE_MIN, "stock engines", &nengs);
+	mark = d.r.off;
+	for (i = 0; !ret && i < nengs; i++) {
+		fg_rd_skip(&d.r, fg_dpdk_ctl_get_u8(&d.r) + 44U);
+		ret = fg_get_count(&d, FG_DPDK_CTL_STOCK_ITEMS_MAX - nitems,
+				   FG_STOCK_ITEM_WIRE_MIN, "stock items", &ni);
+		for (k = 0; !ret && k < ni; k++)
+			fg_rd_skip(&d.r, fg_dpdk_ctl_get_u8(&d.r) + 17U);
+		nitems += ret ? 0 : ni;
+	}
+	if (!ret && d.r.bad)
+		ret = fg_trunc(&d, "stock engines");
+	if (!ret && fg_dpdk_ctl_stock_reserve(x, 0, nengs, nitems))
+		ret = fg_fail(err, errlen, -ENOMEM, "out of memory");
+	if (ret)
+		goto fail;
+	d.r.off = mark;
+	nitems = 0;
+	for (i = 0; i < nengs; i++) {
+		struct fg_dpdk_ctl_stock_eng *e = &x->engs[i];
+
+		ret = fg_get_rule(&d, e->rule, "stock engine");
+		if (ret)
+			goto fail;
+		e->lcore = fg_dpdk_ctl_get_u32(&d.r);
+		e->epoch = fg_dpdk_ctl_get_u64(&d.r);
+		e->stock = fg_dpdk_ctl_get_u64(&d.r);
+		e->rate_milli = fg_dpdk_ctl_get_u64(&d.r);
+		e->batch = fg_dpdk_ctl_get_u64(&d.r);
+		e->items = fg_dpdk_ctl_get_u32(&d.r);
+		e->items_max = fg_dpdk_ctl_get_u32(&d.r);
+		e->nitems = fg_dpdk_ctl_get_u32(&d.r);
+		e->item_first = nitems;
+		for (k = 0; k < e->nitems; k++) {
+			struct fg_dpdk_ctl_stock_item *it = &x->items[nitems++];
+
+			ret = fg_get_item(&d, it->name, &it->len);
+			if (ret)
+				goto fail;
+			it->wants = fg_dpdk_ctl_get_u8(&d.r);
+			it->granted = fg_dpdk_ctl_get_u64(&d.r);
+			it->admitted = fg_dpdk_ctl_get_u64(&d.r);
+			if (it->wants > 1 || it->admitted > it->granted) {
+				ret = fg_fail(err, errlen, -EINVAL,
+					      "stock engine %s/%u: item with wants %u, admitted above granted",
+					      e->rule, e->lcore, it->wants);
+				goto fail;
+			}
+		}
+	}
+	if (d.r.bad) {
+		ret = fg_trunc(&d, "stock engines");
+		goto fail;
+	}
+	if (d.r.off != d.r.n) {
+		ret = fg_fail(err, errlen, -EINVAL,
+			      "%zu bytes after the end of the stock answer",
+			      d.r.n - d.r.off);
+		goto fail;
+	}
+	x->nengs = nengs;
+	x->nitems = nitems;
+	return 0;
+fail:
+	fg_stock_answer_clear(x);
 	return ret;
 }

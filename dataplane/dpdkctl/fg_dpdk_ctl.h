@@ -34,7 +34,7 @@
  *   8   4     seq     the request's; a reply carries its request's seq
  *   12  4     len     payload bytes; must equal datagram size - 16
  *
- * FULL, DELTA, STATE and STATS carry a body that may need several
+ * FULL, DELTA, STATE, STATS, STOCK_REQ and STOCK carry a body that may need several
  * messages: the first has FIRST (and its payload starts with the body's
  * total length, u64), the last has LAST, a body of one message has both.
  * See fg_dpdk_ctl.c for the bodies.
@@ -111,6 +111,9 @@ enum fg_dpdk_ctl_type {
 	FG_DPDK_CTL_STATE_REQ = 9, /* client: no payload */
 	FG_DPDK_CTL_STATE = 10,    /* server: the held set (chunked, as
 				    * FULL's body) */
+	FG_DPDK_CTL_STOCK_REQ = 11, /* client: stock updates (chunked) */
+	FG_DPDK_CTL_STOCK = 12,    /* server: their outcome, and what the
+				    * engines want (chunked) */
 };
 
 #define FG_DPDK_CTL_F_FIRST 0x1
@@ -375,6 +378,115 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
 			     struct fg_dpdk_ctl_counters *c, char *err,
 			     size_t errlen);
 
+/* ------------------------------------------------------------- stock */
+
+/*
+ * Stock (fg_stock.h): floodgated's claimer grants the process's seckill
+ * engines allowance and learns which items want more, in one exchange
+ * (STOCK_REQ answered by STOCK) every few milliseconds while the process
+ * runs rules with stock. An engine is one seckill rule on one worker
+ * lcore; items are named, never indexed (their slots move between
+ * versions).
+ *
+ * A grant is a compare-and-add: "if the item's granted is `expect`, add
+ * n". Sent twice, or after the engine was replaced by one that did not
+ * carry the item, it is refused (-ESTALE) rather than granted again, so
+ * a lost answer can never double an allowance; the answer gives the
+ * item's granted and admitted after every update either way.
+ *
+ * The answer lists every engine with stock and, per engine, the items
+ * that want more (their signal taken, fg_seckill_wants) and those not
+ * yet announced: every item of a version once, and all again when a
+ * request says `all` (a new claimer knows nothing) - up to
+ * FG_DPDK_CTL_STOCK_ITEMS_MAX per answer, the rest in the next ones.
+ */
+#define FG_DPDK_CTL_STOCK_OPS_MAX   65536U /* updates in one request */
+#define FG_DPDK_CTL_STOCK_ITEMS_MAX 16384U /* items in one answer */
+#define FG_DPDK_CTL_STOCK_ENGS_MAX  65536U /* engines in one answer */
+
+enum fg_dpdk_ctl_stock_kind {
+	FG_DPDK_CTL_STOCK_GRANT = 1, /* granted == expect: add n */
+	FG_DPDK_CTL_STOCK_LEFT = 2,  /* the store's stock left is n */
+};
+
+struct fg_dpdk_ctl_stock_op {
+	char rule[FG_NAME_MAX];
+	uint32_t lcore;
+	uint64_t epoch;      /* the engine lineage it is for */
+	uint8_t kind;        /* enum fg_dpdk_ctl_stock_kind */
+	uint8_t len;         /* of item */
+	char item[FG_DPDK_CTL_ITEM_MAX];
+	uint64_t expect, n;
+};
+
+/* What became of an op: rc 0 done, -ESTALE (another lineage, or granted
+ * was not expect), -ENOENT (no such engine or item), -ERANGE (granted
+ * would wrap); and the item's counts after it (0 without the item). */
+struct fg_dpdk_ctl_stock_res {
+	int32_t rc;
+	uint64_t granted, admitted;
+};
+
+struct fg_dpdk_ctl_stock_eng {
+	char rule[FG_NAME_MAX];
+	uint32_t lcore;
+	uint64_t epoch;      /* the lineage: a new one counts from 0 */
+	uint64_t stock;      /* the rule's, per item, cluster-wide */
+	uint64_t rate_milli; /* this engine's share of the item rate */
+	uint64_t batch;      /* fg_stock_rule_conf.batch */
+	uint32_t items, items_max;    /* item slots in use, and in all */
+	uint32_t item_first, nitems;  /* its entries of items[] */
+};
+
+struct fg_dpdk_ctl_stock_item {
+	char name[FG_DPDK_CTL_ITEM_MAX];
+	uint8_t len;
+	uint8_t wants;       /* its signal was up */
+	uint64_t granted, admitted;
+};
+
+/* One exchange: the request (ops, all), then the answer (res: one per
+ * op; engines and their items). */
+struct fg_dpdk_ctl_stock {
+	bool all;            /* announce every item again */
+	uint32_t nops;
+	struct fg_dpdk_ctl_stock_op *ops;
+	struct fg_dpdk_ctl_stock_res *res;
+	uint32_t nengs, nitems;
+	struct fg_dpdk_ctl_stock_eng *engs;
+	struct fg_dpdk_ctl_stock_item *items;
+	uint32_t ops_cap, engs_cap, items_cap; /* allocated */
+};
+
+/* fg_dpdk_ctl_stock_reserve - room in x for nops ops (with their res),
+ * nengs engines and nitems items (counts unchanged). 0 or -ENOMEM. */
+int fg_dpdk_ctl_stock_reserve(struct fg_dpdk_ctl_stock *x, uint32_t nops,
+			      uint32_t nengs, uint32_t nitems);
+
+/* fg_dpdk_ctl_stock_clear - free what x holds and zero it. */
+void fg_dpdk_ctl_stock_clear(struct fg_dpdk_ctl_stock *x);
+
+/* fg_dpdk_ctl_encode_stock_req / _stock - the STOCK_REQ body (all and
+ * the ops) and the STOCK body (res, engines, items) of x. 0 or -ENOMEM. */
+int fg_dpdk_ctl_encode_stock_req(const struct fg_dpdk_ctl_stock *x,
+				 struct fg_dpdk_ctl_buf *b);
+int fg_dpdk_ctl_encode_stock(const struct fg_dpdk_ctl_stock *x,
+			     struct fg_dpdk_ctl_buf *b);
+
+/*
+ * fg_dpdk_ctl_decode_stock_req - a STOCK_REQ body into x (cleared
+ * first; res allocated for the ops, zeroed). fg_dpdk_ctl_decode_stock -
+ * a STOCK body into x's answer, which must have as many res as x has
+ * ops. Both strict: 0, or -EINVAL / -ENOMEM with a message (x's part
+ * cleared).
+ */
+int fg_dpdk_ctl_decode_stock_req(const void *p, size_t n,
+				 struct fg_dpdk_ctl_stock *x, char *err,
+				 size_t errlen);
+int fg_dpdk_ctl_decode_stock(const void *p, size_t n,
+			     struct fg_dpdk_ctl_stock *x, char *err,
+			     size_t errlen);
+
 /* ------------------------------------------------------------ server */
 
 /* What the server tells its client in HELLO. */
@@ -404,6 +516,10 @@ struct fg_dpdk_ctl_server_opts {
 	 * -errno. Called from fg_dpdk_ctl_server_poll and _installed
 	 * only. */
 	int (*collect)(void *arg, struct fg_dpdk_ctl_counters *c);
+	/* One stock exchange (fg_dpdk_ctl_stock): apply x's ops, fill
+	 * x->res, x->engs and x->items (fg_dpdk_ctl_stock_reserve). 0 or
+	 * -errno. May be NULL: STOCK_REQ is then refused. */
+	int (*stock)(void *arg, struct fg_dpdk_ctl_stock *x);
 	/* Something the operator may want in the log (a client came or
 	 * went, a push was refused and why). May be NULL. */
 	void (*note)(void *arg, const char *msg);
@@ -509,6 +625,16 @@ int fg_dpdk_ctl_client_stats(struct fg_dpdk_ctl_client *c,
  * *out, or -errno with a message. */
 int fg_dpdk_ctl_client_state(struct fg_dpdk_ctl_client *c,
 			     struct fg_dpdk_ctl_set **out, char *err,
+			     size_t errlen);
+
+/*
+ * fg_dpdk_ctl_client_stock - one stock exchange: send x's request, and
+ * take the answer into x (x->nops results). 0 or -errno with a message
+ * (the channel's errors as for a push: the outcome of the ops is then
+ * unknown, which their compare makes harmless).
+ */
+int fg_dpdk_ctl_client_stock(struct fg_dpdk_ctl_client *c,
+			     struct fg_dpdk_ctl_stock *x, char *err,
 			     size_t errlen);
 
 /* fg_dpdk_ctl_client_origin - record the origin of the held set with the

@@ -397,3 +397,36 @@ int fg_dpdk_ctl_client_origin(struct fg_dpdk_ctl_client *c, uint64_t cluster_id,
 	fg_dpdk_ctl_buf_free(&b);
 	return rc;
 }
+
+int fg_dpdk_ctl_client_stock(struct fg_dpdk_ctl_client *c,
+			     struct fg_dpdk_ctl_stock *x, char *err,
+			     size_t errlen)
+{
+	int64_t deadline = fg_dpdk_ctl_now_ms() + c->timeout_ms;
+	struct fg_dpdk_ctl_buf b = { 0 }, m = { 0 };
+	struct fg_dpdk_ctl_hdr h;
+	uint32_t seq = ++c->seq;
+	int rc;
+
+	rc = fg_dpdk_ctl_encode_stock_req(x, &b);
+	if (!rc)
+		rc = fg_dpdk_ctl_frame(&m, FG_DPDK_CTL_STOCK_REQ, seq, b.p,
+				       b.len);
+	fg_dpdk_ctl_buf_free(&b);
+	if (!rc)
+		rc = fg_cli_send(c, &m, deadline);
+	fg_dpdk_ctl_buf_free(&m);
+	if (rc)
+		return fg_fail(err, errlen, rc, "control channel: %s",
+			       strerror(-rc));
+	rc = fg_cli_answer(c, seq, FG_DPDK_CTL_STOCK, &h, deadline, err,
+			   errlen);
+	if (!rc) {
+		rc = fg_dpdk_ctl_decode_stock(c->rx.b.p, c->rx.b.len, x, err,
+					      errlen);
+		if (rc && rc != -ENOMEM)
+			rc = -EPROTO; /* the server broke the protocol */
+	}
+	fg_dpdk_ctl_rx_reset(&c->rx);
+	return rc;
+}

@@ -54,6 +54,7 @@ struct fg_dpdk_ctl_server {
 
 	struct fg_dpdk_ctl_counters *ctr; /* scratch for collect */
 	struct fg_dpdk_ctl_counters *zero; /* per id: the count it started at */
+	struct fg_dpdk_ctl_stock stock;    /* the exchange's scratch */
 
 	bool has_origin;
 	uint64_t o_cluster, o_revision, o_version;
@@ -305,6 +306,7 @@ void fg_dpdk_ctl_server_free(struct fg_dpdk_ctl_server *srv)
 		fg_dpdk_ctl_counters_clear(srv->ctr);
 	free(srv->ctr);
 	free(srv->zero);
+	fg_dpdk_ctl_stock_clear(&srv->stock);
 	free(srv);
 }
 
@@ -492,6 +494,36 @@ static void fg_srv_origin(struct fg_dpdk_ctl_server *srv, uint32_t seq,
 	fg_srv_ack(srv, seq);
 }
 
+/* A complete STOCK_REQ body: apply it through the stock callback and
+ * answer with what came of it. The scratch keeps its room between
+ * exchanges (they come every few milliseconds). */
+static void fg_srv_stock(struct fg_dpdk_ctl_server *srv)
+{
+	struct fg_dpdk_ctl_stock *x = &srv->stock;
+	struct fg_dpdk_ctl_buf b = { 0 };
+	char err[FG_DPDK_CTL_TEXT_MAX];
+	int rc;
+
+	rc = fg_dpdk_ctl_decode_stock_req(srv->rx.b.p, srv->rx.b.len, x, err,
+					  sizeof(err));
+	fg_dpdk_ctl_buf_free(&srv->rx.b);
+	if (rc) {
+		fg_srv_note(srv, "refused a stock request: %s", err);
+		fg_srv_nack(srv, srv->rx.seq, rc, err);
+		return;
+	}
+	rc = srv->o.stock(srv->o.arg, x);
+	if (rc) {
+		fg_srv_nack(srv, srv->rx.seq, rc, "the stock exchange failed");
+		return;
+	}
+	if (fg_dpdk_ctl_encode_stock(x, &b) ||
+	    fg_dpdk_ctl_frame(&srv->outq, FG_DPDK_CTL_STOCK, srv->rx.seq, b.p,
+			      b.len))
+		fg_srv_drop_client(srv, "out of memory for the stock answer");
+	fg_dpdk_ctl_buf_free(&b);
+}
+
 /* A complete FULL or DELTA body: decode it; 1 when a set waits. */
 static int fg_srv_body(struct fg_dpdk_ctl_server *srv)
 {
@@ -562,6 +594,21 @@ static int fg_srv_message(struct fg_dpdk_ctl_server *srv, size_t n)
 			return 0;
 		}
 		return rc ? fg_srv_body(srv) : 0;
+	case FG_DPDK_CTL_STOCK_REQ:
+		if (!srv->o.stock) {
+			fg_srv_nack(srv, h.seq, -EOPNOTSUPP,
+				    "this process runs no seckill engine");
+			return 0;
+		}
+		rc = fg_dpdk_ctl_rx_take(&srv->rx, &h, p, err, sizeof(err));
+		if (rc < 0) {
+			fg_srv_note(srv, "refused a stock request: %s", err);
+			fg_srv_nack(srv, h.seq, rc, err);
+			return 0;
+		}
+		if (rc)
+			fg_srv_stock(srv);
+		return 0;
 	case FG_DPDK_CTL_STATS_REQ:
 		fg_srv_stats(srv, h.seq);
 		return 0;

@@ -9,6 +9,7 @@
 
 #include "fg_dpdk_l7.h"
 #include "fg_err.h"
+#include "fg_l7_compile.h"
 #include "fg_l7_ship.h"
 #include "fg_stock.h"
 
@@ -17,10 +18,16 @@ _Static_assert(FG_DPDK_CTL_SK_REASONS == FG_SK_REASON_MAX,
 _Static_assert(FG_DPDK_CTL_ITEM_MAX == FG_ITEM_MAX,
 	       "STATS carries whole item names");
 
-/* A running or pending version: its tables and engine. */
+/* A running or pending version: its tables and engine; per engine
+ * (seckill rule r on lcore l: r * lcores + l) its stock lineage and the
+ * next item slot to announce (fg_dpdk_l7_stock); the seckill rules by
+ * name. */
 struct fg_dpdk_l7_ver {
 	struct fg_l7_tables *t;
 	struct fg_l7_engine *e;
+	uint64_t *epoch;
+	uint32_t *announce;
+	uint32_t *by_name;
 };
 
 struct fg_dpdk_l7 {
@@ -32,6 +39,9 @@ struct fg_dpdk_l7 {
 
 static void fg_dpdk_l7_ver_free(struct fg_dpdk_l7_ver *v)
 {
+	free(v->epoch);
+	free(v->announce);
+	free(v->by_name);
 	fg_l7_engine_free(v->e);
 	fg_l7_tables_free(v->t);
 	memset(v, 0, sizeof(*v));
@@ -63,6 +73,47 @@ void fg_dpdk_l7_free(struct fg_dpdk_l7 *x)
 	free(x);
 }
 
+/* Sort seckill rule indexes by name (qsort_r's context). */
+static int fg_dpdk_l7_name_cmp(const void *a, const void *b, void *arg)
+{
+	const struct fg_l7_tables *t = arg;
+
+	return strcmp(t->seckill[*(const uint32_t *)a].name,
+		      t->seckill[*(const uint32_t *)b].name);
+}
+
+/*
+ * v's stock lineages: an engine that carries from the running one
+ * (fg_l7_carry_plan) keeps its epoch, any other starts one; every item
+ * of v is to be announced.
+ */
+static int fg_dpdk_l7_lineage(struct fg_dpdk_l7 *x, struct fg_dpdk_l7_ver *v,
+			      char *err, size_t errlen)
+{
+	size_t n = (size_t)v->t->nseckill * x->lcores, i;
+	uint32_t *from;
+
+	v->epoch = calloc(n ? n : 1, sizeof(*v->epoch));
+	v->announce = calloc(n ? n : 1, sizeof(*v->announce));
+	v->by_name = calloc(v->t->nseckill ? v->t->nseckill : 1,
+			    sizeof(*v->by_name));
+	from = calloc(n ? n : 1, sizeof(*from));
+	if (!v->epoch || !v->announce || !v->by_name || !from ||
+	    fg_l7_carry_plan(x->run.t, v->t, from, n) < 0) {
+		free(from);
+		return fg_fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		v->epoch[i] = from[i] != FG_L7_NEW && x->run.epoch ?
+			x->run.epoch[from[i]] : fg_stock_epoch_new();
+	free(from);
+	for (i = 0; i < v->t->nseckill; i++)
+		v->by_name[i] = (uint32_t)i;
+	qsort_r(v->by_name, v->t->nseckill, sizeof(*v->by_name),
+		fg_dpdk_l7_name_cmp, v->t);
+	return 0;
+}
+
 int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
 		       const struct fg_dpdk_ctl_set *held, char *err,
 		       size_t errlen)
@@ -87,6 +138,8 @@ int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
 		if (!v->e)
 			rc = -EINVAL; /* the reason is in err */
 	}
+	if (!rc)
+		rc = fg_dpdk_l7_lineage(x, v, err, errlen);
 	if (rc) {
 		fg_dpdk_l7_ver_free(v);
 		return rc;
@@ -272,5 +325,137 @@ int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
 	}
 	o->nitems = n;
 	c->l7 = o;
+	return 0;
+}
+
+/* ------------------------------------------------------------- stock */
+
+/* The running version's seckill rule of that name, or -1. */
+static long fg_dpdk_l7_rule(const struct fg_dpdk_l7_ver *v, const char *name)
+{
+	size_t lo = 0, hi = v->t ? v->t->nseckill : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(name, v->t->seckill[v->by_name[mid]].name);
+
+		if (!c)
+			return v->by_name[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* One op on the running engines; fills its result. */
+static void fg_dpdk_l7_op(struct fg_dpdk_l7 *x,
+			  const struct fg_dpdk_ctl_stock_op *o,
+			  struct fg_dpdk_ctl_stock_res *res)
+{
+	const struct fg_dpdk_l7_ver *v = &x->run;
+	struct fg_seckill_item_stats st;
+	struct fg_seckill *sk;
+	long r = fg_dpdk_l7_rule(v, o->rule);
+	uint32_t idx;
+
+	memset(res, 0, sizeof(*res));
+	res->rc = -ENOENT;
+	if (r < 0 || o->lcore >= x->lcores)
+		return;
+	if (v->epoch[(size_t)r * x->lcores + o->lcore] != o->epoch) {
+		res->rc = -ESTALE;
+		return;
+	}
+	sk = fg_l7_engine_seckill(v->e, (uint32_t)r, o->lcore);
+	idx = sk ? fg_seckill_item_find(sk, o->item, o->len) :
+		FG_SECKILL_NO_ITEM;
+	if (idx == FG_SECKILL_NO_ITEM || fg_seckill_item_stats(sk, idx, &st))
+		return;
+	if (o->kind == FG_DPDK_CTL_STOCK_GRANT) {
+		res->rc = st.admitted + st.allowance != o->expect ? -ESTALE :
+			fg_seckill_grant(sk, idx, o->n);
+	} else {
+		res->rc = fg_seckill_set_stock_left(sk, idx, o->n);
+	}
+	fg_seckill_item_stats(sk, idx, &st);
+	res->granted = st.admitted + st.allowance;
+	res->admitted = st.admitted;
+}
+
+/* Item idx of sk as an answer's entry. */
+static void fg_dpdk_l7_item(const struct fg_seckill *sk, uint32_t idx,
+			    bool wants, struct fg_dpdk_ctl_stock_item *it)
+{
+	struct fg_seckill_item_stats st;
+	const char *name;
+	size_t len = 0;
+
+	memset(it, 0, sizeof(*it));
+	name = fg_seckill_item_name(sk, idx, &len);
+	if (name && len <= sizeof(it->name))
+		memcpy(it->name, name, len);
+	it->len = (uint8_t)len;
+	fg_seckill_item_stats(sk, idx, &st);
+	it->wants = wants || st.wants;
+	it->granted = st.admitted + st.allowance;
+	it->admitted = st.admitted;
+}
+
+int fg_dpdk_l7_stock(struct fg_dpdk_l7 *x, struct fg_dpdk_ctl_stock *q)
+{
+	const struct fg_dpdk_l7_ver *v = &x->run;
+	const struct fg_l7_tables *t = v->t;
+	uint32_t i, r, l, idx[256], n, k, left = FG_DPDK_CTL_STOCK_ITEMS_MAX;
+	uint32_t nengs = 0;
+	size_t e;
+
+	for (i = 0; v->e && i < t->nseckill; i++)
+		if (t->seckill[i].conf[0].stock != FG_SECKILL_NO_STOCK)
+			nengs += x->lcores;
+	if (fg_dpdk_ctl_stock_reserve(q, q->nops, nengs,
+				      FG_DPDK_CTL_STOCK_ITEMS_MAX))
+		return -ENOMEM;
+	for (i = 0; i < q->nops; i++)
+		fg_dpdk_l7_op(x, &q->ops[i], &q->res[i]);
+	q->nengs = q->nitems = 0;
+	for (r = 0; v->e && r < t->nseckill; r++) {
+		const struct fg_l7_seckill *rule = &t->seckill[r];
+
+		if (rule->conf[0].stock == FG_SECKILL_NO_STOCK)
+			continue;
+		for (l = 0; l < x->lcores; l++) {
+			struct fg_dpdk_ctl_stock_eng *o = &q->engs[q->nengs++];
+			struct fg_seckill *sk = fg_l7_engine_seckill(v->e, r, l);
+			struct fg_seckill_stats st;
+
+			e = (size_t)r * x->lcores + l;
+			if (q->all)
+				v->announce[e] = 0;
+			fg_seckill_stats(sk, &st);
+			memcpy(o->rule, rule->name, FG_NAME_MAX);
+			o->lcore = l;
+			o->epoch = v->epoch[e];
+			o->stock = rule->conf[l].stock;
+			o->rate_milli = rule->conf[l].rate_milli;
+			o->batch = rule->batch[l];
+			o->items = st.items;
+			o->items_max = st.items_max;
+			o->item_first = q->nitems;
+			/* The signals first: they are what claims wait on. */
+			while (left && (n = fg_seckill_wants(sk, idx,
+					left < 256 ? left : 256))) {
+				for (k = 0; k < n; k++)
+					fg_dpdk_l7_item(sk, idx[k], true,
+							&q->items[q->nitems++]);
+				left -= n;
+			}
+			for (; left && v->announce[e] < st.items; left--)
+				fg_dpdk_l7_item(sk, v->announce[e]++, false,
+						&q->items[q->nitems++]);
+			o->nitems = q->nitems - o->item_first;
+		}
+	}
 	return 0;
 }

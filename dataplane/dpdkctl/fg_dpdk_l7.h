@@ -64,4 +64,17 @@ struct fg_l7_engine *fg_dpdk_l7_engine(const struct fg_dpdk_l7 *x);
 int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
 		       struct fg_dpdk_ctl_counters *c);
 
+/*
+ * fg_dpdk_l7_stock - one stock exchange (fg_dpdk_ctl.h "stock") with the
+ * running engines: apply q's ops in order (a grant only where the item's
+ * granted is the op's expect, on the engine of the op's lineage), then
+ * answer every engine with stock: its lineage and conf, the items whose
+ * signal was up (taken), then items not yet announced (all again when
+ * q->all), up to FG_DPDK_CTL_STOCK_ITEMS_MAX in all. Lineages: an
+ * engine carried from the one before keeps its epoch, any other gets a
+ * new one. Main lcore, while workers run (fg_seckill.h allows the
+ * calls). 0 or -ENOMEM.
+ */
+int fg_dpdk_l7_stock(struct fg_dpdk_l7 *x, struct fg_dpdk_ctl_stock *q);
+
 #endif /* FG_DPDK_L7_H */

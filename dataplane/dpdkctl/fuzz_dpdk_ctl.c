@@ -3,11 +3,13 @@
  * fuzz_dpdk_ctl.c - libFuzzer target for the control channel's decoders
  * (replayable without libFuzzer through tests/fuzz/replay_main.c).
  *
- * Input: one selector byte, then a body. Selector & 3: 0 FULL, 1 DELTA
+ * Input: one selector byte, then a body. Selector % 6: 0 FULL, 1 DELTA
  * against a fixed base (a compiled set of 4 services), 2 STATS, 3 a
- * message header. Invariants: a refused body returns nothing; an
- * accepted set passes the check and encodes back to a body that decodes
- * to the same bytes; the DELTA's base never changes.
+ * message header, 4 STOCK_REQ, 5 STOCK (the answer to two ops).
+ * Invariants: a refused body returns nothing; an accepted set passes the
+ * check and encodes back to a body that decodes to the same bytes; the
+ * DELTA's base never changes; an accepted stock body encodes back to
+ * the same bytes.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct fg_dpdk_ctl_set *fz_base;
 static struct fg_dpdk_ctl_buf fz_base_bytes;
 static struct fg_dpdk_ctl_counters fz_ctr;
+static struct fg_dpdk_ctl_stock fz_stock;
 
 /* The DELTA base: 4 services of 3 backends, a limit on one. */
 static void fz_init(void)
@@ -116,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = malloc(size - 1 ? size - 1 : 1);
 	FZ_CHECK(body);
 	memcpy(body, data + 1, size - 1);
-	switch (data[0] & 3) {
+	switch (data[0] % 6) {
 	case 0:
 		rc = fg_dpdk_ctl_decode_full(body, size - 1, &s, err, sizeof(err));
 		FZ_CHECK(rc ? !s : !!s);
@@ -140,6 +143,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = fg_dpdk_ctl_decode_stats(body, size - 1, &fz_ctr, err,
 					      sizeof(err));
 		FZ_CHECK(rc || fz_ctr.nports <= FG_DPDK_CTL_PORTS_MAX);
+		break;
+	case 4:
+		rc = fg_dpdk_ctl_decode_stock_req(body, size - 1, &fz_stock, err,
+						  sizeof(err));
+		FZ_CHECK(rc ? !fz_stock.nops : fz_stock.nops <=
+			 FG_DPDK_CTL_STOCK_OPS_MAX);
+		if (!rc) {
+			FZ_CHECK(!fg_dpdk_ctl_encode_stock_req(&fz_stock, &now));
+			FZ_CHECK(now.len == size - 1 &&
+				 !memcmp(now.p, body, now.len));
+		}
+		fg_dpdk_ctl_buf_free(&now);
+		fg_dpdk_ctl_stock_clear(&fz_stock);
+		break;
+	case 5:
+		FZ_CHECK(!fg_dpdk_ctl_stock_reserve(&fz_stock, 2, 0, 0));
+		fz_stock.nops = 2;
+		rc = fg_dpdk_ctl_decode_stock(body, size - 1, &fz_stock, err,
+					      sizeof(err));
+		FZ_CHECK(rc ? !fz_stock.nengs && !fz_stock.nitems :
+			 fz_stock.nitems <= FG_DPDK_CTL_STOCK_ITEMS_MAX);
+		if (!rc) {
+			FZ_CHECK(!fg_dpdk_ctl_encode_stock(&fz_stock, &now));
+			FZ_CHECK(now.len == size - 1 &&
+				 !memcmp(now.p, body, now.len));
+		}
+		fg_dpdk_ctl_buf_free(&now);
+		fg_dpdk_ctl_stock_clear(&fz_stock);
 		break;
 	default:
 		rc = fg_dpdk_ctl_hdr_parse(body, size - 1, &h, err, sizeof(err));

@@ -817,6 +817,169 @@ static void test_stats_codec(void **state)
 	fg_compiler_free(comp);
 }
 
+/* A stock exchange's request and answer: two ops, two engines, one of
+ * them with two items (one of the longest name, one empty). */
+static void stock_example(struct fg_dpdk_ctl_stock *x)
+{
+	uint32_t i;
+
+	memset(x, 0, sizeof(*x));
+	assert_int_equal(fg_dpdk_ctl_stock_reserve(x, 2, 2, 2), 0);
+	x->all = true;
+	x->nops = 2;
+	for (i = 0; i < 2; i++) {
+		struct fg_dpdk_ctl_stock_op *o = &x->ops[i];
+
+		snprintf(o->rule, sizeof(o->rule), "flash-%u", i);
+		o->lcore = i + 3;
+		o->epoch = 0x1122334455667788ULL + i;
+		o->kind = i ? FG_DPDK_CTL_STOCK_LEFT : FG_DPDK_CTL_STOCK_GRANT;
+		o->len = i ? 0 : FG_DPDK_CTL_ITEM_MAX;
+		memset(o->item, 'a' + (int)i, o->len);
+		o->expect = 40 + i;
+		o->n = 7 + i;
+		x->res[i].rc = i ? -ESTALE : 0;
+		x->res[i].granted = 47 + i;
+		x->res[i].admitted = 30 + i;
+	}
+	x->nengs = 2;
+	x->nitems = 2;
+	for (i = 0; i < 2; i++) {
+		struct fg_dpdk_ctl_stock_eng *e = &x->engs[i];
+
+		snprintf(e->rule, sizeof(e->rule), "rule-%u", i);
+		e->lcore = i;
+		e->epoch = 99 + i;
+		e->stock = 1000;
+		e->rate_milli = 41666;
+		e->batch = 42;
+		e->items = 2 - i * 2;
+		e->items_max = 64;
+		e->item_first = 0;
+		e->nitems = i ? 0 : 2;
+	}
+	x->items[0].len = FG_DPDK_CTL_ITEM_MAX;
+	memset(x->items[0].name, 'z', FG_DPDK_CTL_ITEM_MAX);
+	x->items[0].wants = 1;
+	x->items[0].granted = 9;
+	x->items[0].admitted = 9;
+	x->items[1].len = 0;
+	x->items[1].granted = 3;
+}
+
+/*
+ * The stock exchange's bodies: both round-trip; every truncated prefix,
+ * trailing bytes and out-of-range fields are refused with nothing kept.
+ */
+static void test_stock_codec(void **state)
+{
+	struct fg_dpdk_ctl_stock x, y = { 0 };
+	struct fg_dpdk_ctl_buf rq = { 0 }, an = { 0 };
+	char err[256];
+	size_t n;
+
+	(void)state;
+	stock_example(&x);
+	assert_int_equal(fg_dpdk_ctl_encode_stock_req(&x, &rq), 0);
+	assert_int_equal(fg_dpdk_ctl_encode_stock(&x, &an), 0);
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), 0);
+	assert_true(y.all);
+	assert_int_equal(y.nops, 2);
+	assert_string_equal(y.ops[1].rule, "flash-1");
+	assert_int_equal(y.ops[0].len, FG_DPDK_CTL_ITEM_MAX);
+	assert_memory_equal(y.ops[0].item, x.ops[0].item, FG_DPDK_CTL_ITEM_MAX);
+	assert_int_equal(y.ops[1].kind, FG_DPDK_CTL_STOCK_LEFT);
+	assert_int_equal(y.ops[0].epoch, 0x1122334455667788ULL);
+	assert_int_equal(y.ops[1].expect, 41);
+	assert_int_equal(y.ops[1].n, 8);
+	assert_int_equal(y.res[0].rc, 0);  /* zeroed for the answer */
+	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
+						  sizeof(err)), 0);
+	assert_int_equal(y.res[1].rc, -ESTALE);
+	assert_int_equal(y.res[1].granted, 48);
+	assert_int_equal(y.res[1].admitted, 31);
+	assert_int_equal(y.nengs, 2);
+	assert_string_equal(y.engs[1].rule, "rule-1");
+	assert_int_equal(y.engs[0].rate_milli, 41666);
+	assert_int_equal(y.engs[0].batch, 42);
+	assert_int_equal(y.engs[0].items_max, 64);
+	assert_int_equal(y.engs[0].nitems, 2);
+	assert_int_equal(y.engs[1].item_first, 2);
+	assert_int_equal(y.nitems, 2);
+	assert_memory_equal(y.items[0].name, x.items[0].name,
+			    FG_DPDK_CTL_ITEM_MAX);
+	assert_int_equal(y.items[0].wants, 1);
+	assert_int_equal(y.items[1].len, 0);
+	assert_int_equal(y.items[1].granted, 3);
+
+	for (n = 0; n < rq.len; n++) {
+		assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, n, &y, err,
+							      sizeof(err)),
+				 -EINVAL);
+		assert_int_equal(y.nops, 0);
+	}
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), 0);
+	for (n = 0; n < an.len; n++) {
+		assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, n, &y, err,
+							  sizeof(err)),
+				 -EINVAL);
+		assert_int_equal(y.nengs, 0);
+		assert_int_equal(y.nitems, 0);
+	}
+	/* Trailing bytes. */
+	rq.p[rq.len++] = 0;
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "after the end"));
+	rq.len--;
+	/* all is a flag; a kind this side does not know. */
+	rq.p[0] = 2;
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), -EINVAL);
+	rq.p[0] = 1;
+	n = 1 + 4 + 1 + strlen("flash-0") + 4 + 8;  /* op 0's kind */
+	rq.p[n] = 3;
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "kind 3"));
+	rq.p[n] = FG_DPDK_CTL_STOCK_GRANT;
+	rq.p[n + 1] = FG_DPDK_CTL_ITEM_MAX + 1;  /* item length */
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), -EINVAL);
+	rq.p[n + 1] = FG_DPDK_CTL_ITEM_MAX;
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), 0);
+	/* An answer with another number of results than ops. */
+	y.nops = 1;
+	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
+						  sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "2 results for 1 ops"));
+	y.nops = 2;
+	/* A positive rc, an item admitted beyond granted, wants 2. */
+	an.p[4] = 1;
+	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
+						  sizeof(err)), -EINVAL);
+	an.p[4] = 0;
+	n = 4 + 2 * 20 + 4 + 1 + strlen("rule-0") + 44 + 4 + 1 +
+	    FG_DPDK_CTL_ITEM_MAX;  /* item 0's wants */
+	an.p[n] = 2;
+	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
+						  sizeof(err)), -EINVAL);
+	an.p[n] = 1;
+	an.p[n + 9] = 10;  /* admitted 10 > granted 9 */
+	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
+						  sizeof(err)), -EINVAL);
+	an.p[n + 9] = 9;
+	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
+						  sizeof(err)), 0);
+	fg_dpdk_ctl_buf_free(&rq);
+	fg_dpdk_ctl_buf_free(&an);
+	fg_dpdk_ctl_stock_clear(&x);
+	fg_dpdk_ctl_stock_clear(&y);
+}
+
 /* Framing: a body across messages comes back whole; headers refused. */
 static void test_framing(void **state)
 {
@@ -903,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_delta_malformed),
 		cmocka_unit_test(test_l7_section),
 		cmocka_unit_test(test_stats_codec),
+		cmocka_unit_test(test_stock_codec),
 		cmocka_unit_test(test_framing),
 	};
 

@@ -4,7 +4,8 @@
  * pushed set (fg_dpdk_l7): built from a set's L7 section as floodgated
  * makes it, kept while the section stays, replaced with its state carried
  * when it changes, dropped with it, a bad section refused with what runs
- * left running; and its counters through STATS by name.
+ * left running; its counters through STATS by name; and the stock
+ * exchange that feeds its seckill engines allowance.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -205,10 +206,217 @@ static void test_versions(void **state)
 	fg_dpdk_l7_free(x);
 }
 
+#define STOCK_RULES(route)                                                 \
+	"{\"services\": {\"shop\": {\"vip\": \"198.18.0.10\", \"port\": 80," \
+	"  \"mode\": \"l7\", \"backends\": [{\"addr\": \"198.19.0.1\"}]}}"  \
+	route ", \"seckill\": {\"flash\": {\"service\": \"shop\","           \
+	"  \"match\": {\"method\": \"POST\", \"path_prefix\": \"/buy/\"},"   \
+	"  \"item\": \"segment:2\", \"items\": [\"1001\", \"1002\"],"        \
+	"  \"rate\": 100, \"burst\": 100, \"stock\": 50}}}"
+
+/* One exchange as floodgated and the process make it: q's request
+ * through the codec to the process, its answer back into q. */
+static void exchange(struct fg_dpdk_l7 *x, struct fg_dpdk_ctl_stock *q)
+{
+	struct fg_dpdk_ctl_stock srv = { 0 };
+	struct fg_dpdk_ctl_buf b = { 0 }, a = { 0 };
+	char err[256];
+
+	assert_int_equal(fg_dpdk_ctl_encode_stock_req(q, &b), 0);
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(b.p, b.len, &srv, err,
+						      sizeof(err)), 0);
+	assert_int_equal(fg_dpdk_l7_stock(x, &srv), 0);
+	assert_int_equal(fg_dpdk_ctl_encode_stock(&srv, &a), 0);
+	if (fg_dpdk_ctl_decode_stock(a.p, a.len, q, err, sizeof(err)))
+		fail_msg("decode: %s", err);
+	fg_dpdk_ctl_buf_free(&b);
+	fg_dpdk_ctl_buf_free(&a);
+	fg_dpdk_ctl_stock_clear(&srv);
+}
+
+/* Set q's ops to one op. */
+static void one_op(struct fg_dpdk_ctl_stock *q, const char *rule,
+		   uint32_t lcore, uint64_t epoch, int kind, const char *item,
+		   uint64_t expect, uint64_t n)
+{
+	struct fg_dpdk_ctl_stock_op *o;
+
+	assert_int_equal(fg_dpdk_ctl_stock_reserve(q, 1, 0, 0), 0);
+	o = &q->ops[0];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->rule, sizeof(o->rule), "%s", rule);
+	o->lcore = lcore;
+	o->epoch = epoch;
+	o->kind = (uint8_t)kind;
+	o->len = (uint8_t)strlen(item);
+	memcpy(o->item, item, o->len);
+	o->expect = expect;
+	o->n = n;
+	q->nops = 1;
+}
+
+/* Install the set of version v with that section. */
+static void install(struct fg_dpdk_l7 *x, struct fg_dpdk_ctl_set **held,
+		    uint64_t v, const char *rules)
+{
+	struct fg_dpdk_ctl_set *s = set_of(v, rules);
+	char err[512];
+
+	if (fg_dpdk_l7_prepare(x, s, *held, err, sizeof(err)) < 0)
+		fail_msg("prepare: %s", err);
+	fg_dpdk_l7_commit(x);
+	fg_dpdk_ctl_set_free(*held);
+	*held = s;
+}
+
+/* The item entry of that name of engine i in q's answer, or NULL. */
+static const struct fg_dpdk_ctl_stock_item *
+item_of(const struct fg_dpdk_ctl_stock *q, uint32_t i, const char *name)
+{
+	uint32_t k;
+
+	for (k = 0; k < q->engs[i].nitems; k++) {
+		const struct fg_dpdk_ctl_stock_item *it =
+			&q->items[q->engs[i].item_first + k];
+
+		if (it->len == strlen(name) && !memcmp(it->name, name, it->len))
+			return it;
+	}
+	return NULL;
+}
+
+/*
+ * The stock exchange: engines with their lineages, items announced once
+ * per version and again on `all`, grants as compare-and-add (a repeat
+ * or another lineage's refused), signals of items that want more, and
+ * lineages that carry with the engine or start afresh.
+ */
+static void test_stock(void **state)
+{
+	struct fg_dpdk_l7 *x = fg_dpdk_l7_new(2, &seed);
+	struct fg_dpdk_ctl_stock q = { 0 };
+	struct fg_dpdk_ctl_set *held = NULL;
+	const struct fg_dpdk_ctl_stock_item *it;
+	uint64_t e0, e1;
+	int i;
+
+	(void)state;
+	assert_non_null(x);
+	/* No engine: an empty answer; an op finds nothing. */
+	one_op(&q, "flash", 0, 1, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 1);
+	exchange(x, &q);
+	assert_int_equal(q.nengs, 0);
+	assert_int_equal(q.res[0].rc, -ENOENT);
+
+	install(x, &held, 1, STOCK_RULES(""));
+	q.nops = 0;
+	exchange(x, &q);
+	assert_int_equal(q.nengs, 2);
+	assert_string_equal(q.engs[0].rule, "flash");
+	assert_int_equal(q.engs[0].lcore, 0);
+	assert_int_equal(q.engs[1].lcore, 1);
+	e0 = q.engs[0].epoch;
+	e1 = q.engs[1].epoch;
+	assert_true(e0 && e1 && e0 != e1);
+	assert_int_equal(q.engs[0].stock, 50);
+	assert_int_equal(q.engs[0].rate_milli, 50000);  /* half of 100/s */
+	assert_int_equal(q.engs[0].batch, 50);
+	assert_int_equal(q.engs[0].items, 2);
+	/* Every item announced, once. */
+	assert_int_equal(q.nitems, 4);
+	it = item_of(&q, 0, "1002");
+	assert_non_null(it);
+	assert_int_equal(it->granted, 0);
+	assert_int_equal(it->wants, 0);
+	exchange(x, &q);
+	assert_int_equal(q.nengs, 2);
+	assert_int_equal(q.nitems, 0);
+
+	/* A grant lands once: the same op again is stale. */
+	one_op(&q, "flash", 0, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 5);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, 0);
+	assert_int_equal(q.res[0].granted, 5);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, -ESTALE);
+	assert_int_equal(q.res[0].granted, 5);
+	/* Another lineage's, another engine's, an unknown item. */
+	one_op(&q, "flash", 1, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 5);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, -ESTALE);
+	one_op(&q, "flash", 2, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 5);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, -ENOENT);
+	one_op(&q, "flash", 0, e0, FG_DPDK_CTL_STOCK_GRANT, "9999", 0, 5);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, -ENOENT);
+	one_op(&q, "flask", 0, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 5);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, -ENOENT);
+	one_op(&q, "flash", 0, e0, FG_DPDK_CTL_STOCK_LEFT, "1001", 0, 45);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, 0);
+
+	/* Spent below the low-water mark: the item says it wants more. */
+	for (i = 0; i < 2; i++)
+		judge(fg_dpdk_l7_engine(x), 0,
+		      "POST /buy/1001 HTTP/1.1\r\nHost: shop\r\n\r\n");
+	q.nops = 0;
+	exchange(x, &q);
+	assert_int_equal(q.nitems, 1);
+	it = item_of(&q, 0, "1001");
+	assert_non_null(it);
+	assert_int_equal(it->wants, 1);
+	assert_int_equal(it->granted, 5);
+	assert_int_equal(it->admitted, 2);
+	exchange(x, &q);
+	assert_int_equal(q.nitems, 0);
+	/* all: everything again. */
+	q.all = true;
+	exchange(x, &q);
+	q.all = false;
+	assert_int_equal(q.nitems, 4);
+
+	/* A new version that carries the rule: same lineages, the counts
+	 * carried, every item announced again. */
+	install(x, &held, 2, STOCK_RULES(", \"routes\": {\"api\": {"
+		"\"service\": \"shop\", \"match\": {\"path_prefix\": \"/api/\"},"
+		"\"backends\": [{\"addr\": \"198.19.0.5\"}]}}"));
+	exchange(x, &q);
+	assert_int_equal(q.nengs, 2);
+	assert_true(q.engs[0].epoch == e0 && q.engs[1].epoch == e1);
+	it = item_of(&q, 0, "1001");
+	assert_non_null(it);
+	assert_int_equal(it->granted, 5);
+	assert_int_equal(it->admitted, 2);
+	one_op(&q, "flash", 0, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 5, 20);
+	exchange(x, &q);
+	assert_int_equal(q.res[0].rc, 0);
+	assert_int_equal(q.res[0].granted, 25);
+
+	/* The rule gone: no engines; back: new lineages from 0. */
+	install(x, &held, 3, NULL);
+	q.nops = 0;
+	exchange(x, &q);
+	assert_int_equal(q.nengs, 0);
+	install(x, &held, 4, STOCK_RULES(""));
+	exchange(x, &q);
+	assert_int_equal(q.nengs, 2);
+	assert_true(q.engs[0].epoch != e0 && q.engs[1].epoch != e1);
+	it = item_of(&q, 0, "1001");
+	assert_non_null(it);
+	assert_int_equal(it->granted, 0);
+
+	fg_dpdk_ctl_stock_clear(&q);
+	fg_dpdk_ctl_set_free(held);
+	fg_dpdk_l7_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_stock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
