@@ -33,6 +33,7 @@
 struct fg_store;
 struct fg_health;
 struct fg_host;
+struct fg_stock_link;
 struct fg_adopting;
 
 struct fg_daemon {
@@ -47,6 +48,8 @@ struct fg_daemon {
 	bool health_unsynced;  /* a service's probes failed to start: the
 				* next rule set syncs every service again */
 	struct fg_host *host;    /* sysctls, neighbours (fg_host.h) */
+	struct fg_stock_link *stock; /* floodgate-dpdk's stock claimers
+				      * (fg_stock_link.h); NULL: xdp */
 	struct evhttp *http;
 	struct evhttp_bound_socket *http_sock;
 

@@ -96,6 +96,8 @@ struct fg_dp_dpdk {
 	double ctr_fail_at;              /* the last STATS that failed */
 	int ctr_fail_rc;
 	struct fg_dp_dpdk_info info;
+	uint64_t stock_conn;             /* connects at the last stock
+					  * exchange */
 
 	/* The process (dataplane.dpdk). */
 	enum fg_boot_dpdk_mode mode;
@@ -1156,6 +1158,31 @@ int fg_dp_dpdk_info(struct fg_dataplane *dp, struct fg_dp_dpdk_info *out)
 		return -EINVAL;
 	if (out)
 		*out = fg_d(dp)->info;
+	return 0;
+}
+
+int fg_dp_dpdk_stock(struct fg_dataplane *dp, struct fg_dpdk_ctl_stock *x,
+		     char *err, size_t errlen)
+{
+	struct fg_dp_dpdk *d;
+	int rc;
+
+	if (fg_dp_dpdk_info(dp, NULL))
+		return fg_fail(err, errlen, -EINVAL, "not a dpdk dataplane");
+	d = fg_d(dp);
+	/* Only over a channel that stands and runs our set: the supervision
+	 * and the applies connect, not a poll every few milliseconds. */
+	if (d->cl && !fg_dpdk_ctl_client_alive(d->cl))
+		fg_dd_drop(d);
+	if (!d->cl || !d->synced)
+		return fg_fail(err, errlen, -ENOTCONN,
+			       "floodgate-dpdk is not connected");
+	if (d->stock_conn != d->info.connects)
+		x->all = true; /* another connection: maybe another process */
+	rc = fg_dpdk_ctl_client_stock(d->cl, x, err, errlen);
+	if (rc)
+		return fg_dd_failed(d, rc);
+	d->stock_conn = d->info.connects;
 	return 0;
 }
 

@@ -46,6 +46,18 @@ struct fg_dp_dpdk_info {
  * dataplane, 0; -EINVAL for another kind. */
 int fg_dp_dpdk_info(struct fg_dataplane *dp, struct fg_dp_dpdk_info *out);
 
+/*
+ * fg_dp_dpdk_stock - one stock exchange with the process (fg_dpdk_ctl.h
+ * "stock"; fg_stock_link.h's exchange), with x->all set when the
+ * connection is not the one of the last exchange. Only over a connection
+ * that stands and holds the driver's set: -ENOTCONN otherwise (nothing
+ * is connected from here). 0 or -errno with a message; -EINVAL for
+ * another kind.
+ */
+struct fg_dpdk_ctl_stock;
+int fg_dp_dpdk_stock(struct fg_dataplane *dp, struct fg_dpdk_ctl_stock *x,
+		     char *err, size_t errlen);
+
 /* ------------------------------------------------- the process itself */
 
 /* What fg_dp_dpdk_proc reports: GET /v1/status's dataplane.process. */

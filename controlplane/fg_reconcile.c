@@ -24,6 +24,7 @@
 #include "fg_log.h"
 #include "fg_reconcile.h"
 #include "fg_rules_json.h"
+#include "fg_stock_link.h"
 #include "fg_store.h"
 #include "fg_time.h"
 
@@ -385,6 +386,8 @@ int fg_daemon_apply(struct fg_daemon *d)
 	if (moved)
 		fg_applied_save_soon(d);
 	fg_store_node_applied(d->store, d->applied_version);
+	/* The engines may have changed: their claimers hear it now. */
+	fg_stock_link_kick(d->stock);
 	return 0;
 }
 

@@ -1071,6 +1071,34 @@ static void fg_store_emb_check(evutil_socket_t fd, short what, void *arg)
 		fg_log(FG_LOG_WARN, "store: embedded etcd: %s", err);
 }
 
+struct fg_etcd *fg_store_client(const struct fg_store *st)
+{
+	const struct fg_boot_config *c = st->cfg;
+	const char *eps[FG_ETCD_ENDPOINTS_MAX];
+	struct fg_etcd *e;
+	size_t neps = 0, i;
+	char err[256];
+
+	if (st->emb) {
+		eps[neps++] = st->endpoint;
+	} else {
+		for (i = 0; i < c->store.nendpoints &&
+		     neps < FG_ETCD_ENDPOINTS_MAX; i++)
+			eps[neps++] = c->store.endpoints[i];
+	}
+	e = fg_etcd_new(st->base, eps, neps, err, sizeof(err));
+	if (!e)
+		return NULL;
+	if (fg_etcd_set_tls(e, c->store.ca_file, c->store.cert_file,
+			    c->store.key_file) ||
+	    fg_etcd_set_request_max(e, (size_t)st->request_max)) {
+		fg_etcd_free(e);
+		errno = EINVAL;
+		return NULL;
+	}
+	return e;
+}
+
 bool fg_store_healthy(const struct fg_store *st)
 {
 	return st && st->healthy;

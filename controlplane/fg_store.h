@@ -155,6 +155,14 @@ int fg_store_nodes(struct fg_store *st, fg_store_nodes_cb cb, void *arg);
 /* fg_store_node_applied - publish this node's applied version. */
 void fg_store_node_applied(struct fg_store *st, uint64_t version);
 
+/*
+ * fg_store_client - a client of its own to the store (the same endpoints,
+ * TLS files and request bound) on the store's loop, for a user that runs
+ * its own transactions: the stock claimers (fg_stock.h). The caller owns
+ * it. NULL with errno (ENOMEM, EINVAL).
+ */
+struct fg_etcd *fg_store_client(const struct fg_store *st);
+
 /* fg_store_healthy - true while the last store request succeeded. */
 bool fg_store_healthy(const struct fg_store *st);
 

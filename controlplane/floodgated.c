@@ -25,6 +25,7 @@
 
 #include "fg_daemon.h"
 #include "fg_api.h"
+#include "fg_dp_dpdk.h"
 #include "fg_dp_sup.h"
 #include "fg_health.h"
 #include "fg_host.h"
@@ -32,6 +33,7 @@
 #include "fg_reconcile.h"
 #include "fg_route.h"
 #include "fg_rules_json.h"
+#include "fg_stock_link.h"
 #include "fg_store.h"
 
 /* ----------------------------------------------------------- signals */
@@ -140,6 +142,28 @@ static void usage(FILE *f)
 		"SIGTERM stops the daemon and leaves the dataplane forwarding with its\n"
 		"rules; SIGHUP re-reads the settings of FILE that can change live\n"
 		"(log.level, the API token).\n");
+}
+
+/* The stock link's ends (fg_stock_link.h): the store, the process. */
+static struct fg_etcd *fg_stock_etcd(void *arg)
+{
+	struct fg_daemon *d = arg;
+
+	return fg_store_client(d->store);
+}
+
+static int fg_stock_exchange(void *arg, struct fg_dpdk_ctl_stock *x,
+			     char *err, size_t errlen)
+{
+	struct fg_daemon *d = arg;
+
+	return fg_dp_dpdk_stock(d->dp, x, err, errlen);
+}
+
+static void fg_stock_note(void *arg, const char *msg)
+{
+	(void)arg;
+	fg_log(FG_LOG_INFO, "%s", msg);
 }
 
 int main(int argc, char **argv)
@@ -298,6 +322,21 @@ int main(int argc, char **argv)
 		fg_log(FG_LOG_ERROR, "store: %s", err);
 		goto out_base;
 	}
+	/* floodgate-dpdk's seckill engines get their stock allowance from
+	 * claimers here, on this loop and store. */
+	if (!fg_dp_dpdk_info(d->dp, NULL)) {
+		struct fg_stock_link_conf lc = {
+			.prefix = d->cfg.store.prefix, .node = d->cfg.node.name,
+			.etcd = fg_stock_etcd, .exchange = fg_stock_exchange,
+			.note = fg_stock_note, .arg = d,
+		};
+
+		d->stock = fg_stock_link_new(d->base, &lc, err, sizeof(err));
+		if (!d->stock) {
+			fg_log(FG_LOG_ERROR, "stock: %s", err);
+			goto out_store;
+		}
+	}
 	if (fg_api_start(d, err, sizeof(err))) {
 		fg_log(FG_LOG_ERROR, "api: %s", err);
 		goto out_store;
@@ -311,6 +350,8 @@ int main(int argc, char **argv)
 
 	fg_api_stop(d);
 out_store:
+	fg_stock_link_free(d->stock);
+	d->stock = NULL;
 	fg_store_close(d->store);
 out_base:
 	if (d->sig_term)

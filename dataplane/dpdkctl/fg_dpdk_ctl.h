@@ -419,9 +419,9 @@ struct fg_dpdk_ctl_stock_op {
 	uint64_t expect, n;
 };
 
-/* What became of an op: rc 0 done, -ESTALE (another lineage, or granted
- * was not expect), -ENOENT (no such engine or item), -ERANGE (granted
- * would wrap); and the item's counts after it (0 without the item). */
+/* What became of an op: rc 0 done, -ESTALE (granted was not expect),
+ * -ENOENT (no such engine, lineage or item), -ERANGE (granted would
+ * wrap); and the item's counts after it (0 with -ENOENT only). */
 struct fg_dpdk_ctl_stock_res {
 	int32_t rc;
 	uint64_t granted, admitted;

@@ -364,10 +364,8 @@ static void fg_dpdk_l7_op(struct fg_dpdk_l7 *x,
 	res->rc = -ENOENT;
 	if (r < 0 || o->lcore >= x->lcores)
 		return;
-	if (v->epoch[(size_t)r * x->lcores + o->lcore] != o->epoch) {
-		res->rc = -ESTALE;
-		return;
-	}
+	if (v->epoch[(size_t)r * x->lcores + o->lcore] != o->epoch)
+		return; /* that lineage is gone */
 	sk = fg_l7_engine_seckill(v->e, (uint32_t)r, o->lcore);
 	idx = sk ? fg_seckill_item_find(sk, o->item, o->len) :
 		FG_SECKILL_NO_ITEM;

@@ -67,7 +67,8 @@ int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
 /*
  * fg_dpdk_l7_stock - one stock exchange (fg_dpdk_ctl.h "stock") with the
  * running engines: apply q's ops in order (a grant only where the item's
- * granted is the op's expect, on the engine of the op's lineage), then
+ * granted is the op's expect, on the engine of the op's lineage: -ENOENT
+ * when that lineage runs no more), then
  * answer every engine with stock: its lineage and conf, the items whose
  * signal was up (taken), then items not yet announced (all again when
  * q->all), up to FG_DPDK_CTL_STOCK_ITEMS_MAX in all. Lineages: an

@@ -14,6 +14,12 @@
  *       prints "route NAME FORWARDED NO_BACKEND", "limit NAME PASSED
  *       LIMITED", "seckill NAME ADMITTED ITEMS_IN_USE ITEMS_MAX" lines,
  *       or "no l7 engine".
+ *   fg_l7_push SOCKET --stock [RULE LCORE ITEM N]
+ *       one stock exchange asking for every item, as a new claimer does:
+ *       prints "engine RULE LCORE EPOCH STOCK BATCH" and "item RULE
+ *       LCORE NAME GRANTED ADMITTED" lines; with a grant, then grants N
+ *       of ITEM on that engine from the granted just read, and prints
+ *       "grant RC GRANTED".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,14 +133,105 @@ static int fg_stats(const char *sock)
 	return 0;
 }
 
+/* One exchange of x on cl, its engines and items printed. */
+static int fg_stock_once(struct fg_dpdk_ctl_client *cl,
+			 struct fg_dpdk_ctl_stock *x)
+{
+	char err[512];
+	uint32_t i, k;
+
+	if (fg_dpdk_ctl_client_stock(cl, x, err, sizeof(err))) {
+		fprintf(stderr, "fg_l7_push: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < x->nengs; i++) {
+		const struct fg_dpdk_ctl_stock_eng *e = &x->engs[i];
+
+		printf("engine %s %u %016llx %llu %llu\n", e->rule, e->lcore,
+		       (unsigned long long)e->epoch,
+		       (unsigned long long)e->stock,
+		       (unsigned long long)e->batch);
+		for (k = 0; k < e->nitems; k++) {
+			const struct fg_dpdk_ctl_stock_item *it =
+				&x->items[e->item_first + k];
+
+			printf("item %s %u %.*s %llu %llu\n", e->rule, e->lcore,
+			       (int)it->len, it->name,
+			       (unsigned long long)it->granted,
+			       (unsigned long long)it->admitted);
+		}
+	}
+	return 0;
+}
+
+static int fg_stock(const char *sock, char **grant)
+{
+	struct fg_dpdk_ctl_stock x = { .all = true };
+	struct fg_dpdk_ctl_hello hello;
+	struct fg_dpdk_ctl_client *cl;
+	struct fg_dpdk_ctl_stock_op *o;
+	uint32_t i, k, lcore = grant ? (uint32_t)atoi(grant[1]) : 0;
+	char err[512];
+	int e = 0, rc = 1;
+
+	cl = fg_dpdk_ctl_client_connect(sock, "fg_l7_push", 5000, &hello, &e,
+					err, sizeof(err));
+	if (!cl) {
+		fprintf(stderr, "fg_l7_push: %s\n", err);
+		return 1;
+	}
+	if (fg_stock_once(cl, &x))
+		goto out;
+	if (!grant) {
+		rc = 0;
+		goto out;
+	}
+	if (fg_dpdk_ctl_stock_reserve(&x, 1, 0, 0) || strlen(grant[2]) > 128)
+		goto out;
+	o = &x.ops[0];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->rule, sizeof(o->rule), "%s", grant[0]);
+	o->lcore = lcore;
+	o->kind = FG_DPDK_CTL_STOCK_GRANT;
+	o->len = (uint8_t)strlen(grant[2]);
+	memcpy(o->item, grant[2], o->len);
+	o->n = strtoull(grant[3], NULL, 10);
+	for (i = 0; i < x.nengs; i++) {
+		if (strcmp(x.engs[i].rule, o->rule) || x.engs[i].lcore != lcore)
+			continue;
+		o->epoch = x.engs[i].epoch;
+		for (k = 0; k < x.engs[i].nitems; k++) {
+			const struct fg_dpdk_ctl_stock_item *it =
+				&x.items[x.engs[i].item_first + k];
+
+			if (it->len == o->len && !memcmp(it->name, o->item, o->len))
+				o->expect = it->granted;
+		}
+	}
+	x.nops = 1;
+	x.all = false;
+	if (fg_stock_once(cl, &x))
+		goto out;
+	printf("grant %d %llu\n", x.res[0].rc,
+	       (unsigned long long)x.res[0].granted);
+	rc = 0;
+out:
+	fg_dpdk_ctl_client_close(cl);
+	fg_dpdk_ctl_stock_clear(&x);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 3 || argc == 7) && !strcmp(argv[2], "--stock"))
+		return fg_stock(argv[1], argc == 7 ? argv + 3 : NULL);
 	if (argc == 3 && !strcmp(argv[2], "--stats"))
 		return fg_stats(argv[1]);
 	if (argc == 4 || (argc == 5 && !strcmp(argv[4], "--bad-blob")))
 		return fg_push(argv[1], strtoull(argv[2], NULL, 10), argv[3],
 			       argc == 5);
 	fprintf(stderr, "usage: fg_l7_push SOCKET VERSION RULES|- [--bad-blob]\n"
-		"       fg_l7_push SOCKET --stats\n");
+		"       fg_l7_push SOCKET --stats\n"
+		"       fg_l7_push SOCKET --stock [RULE LCORE ITEM N]\n");
 	return 1;
 }

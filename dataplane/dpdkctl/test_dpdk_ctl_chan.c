@@ -51,6 +51,9 @@ struct proc {
 	uint64_t installed;     /* versions installed */
 	uint64_t last_version;  /* of the last install */
 	uint32_t last_nsvcs;
+	/* Stock: whether a callback answers, what it saw, what it holds. */
+	int no_stock;
+	uint64_t stock_calls, stock_all, granted;
 };
 
 static char sock_path[108], origin_path[160], tmpdir[64];
@@ -104,6 +107,40 @@ static int proc_collect(void *arg, struct fg_dpdk_ctl_counters *c)
 	return 0;
 }
 
+/* One engine (rule "sale" on lcore 1, lineage 77) with one item whose
+ * granted the grants add to, as fg_dpdk_l7_stock would answer. */
+static int proc_stock(void *arg, struct fg_dpdk_ctl_stock *x)
+{
+	struct proc *p = arg;
+	uint32_t i;
+
+	if (fg_dpdk_ctl_stock_reserve(x, x->nops, 1, 1))
+		return -ENOMEM;
+	pthread_mutex_lock(&p->mu);
+	p->stock_calls++;
+	p->stock_all += x->all;
+	for (i = 0; i < x->nops; i++) {
+		const struct fg_dpdk_ctl_stock_op *o = &x->ops[i];
+
+		x->res[i].rc = o->expect == p->granted ? 0 : -ESTALE;
+		if (!x->res[i].rc)
+			p->granted += o->n;
+		x->res[i].granted = p->granted;
+	}
+	x->nengs = x->nitems = 1;
+	memset(&x->engs[0], 0, sizeof(x->engs[0]));
+	strcpy(x->engs[0].rule, "sale");
+	x->engs[0].lcore = 1;
+	x->engs[0].epoch = 77;
+	x->engs[0].stock = 100;
+	x->engs[0].nitems = 1;
+	memset(&x->items[0], 0, sizeof(x->items[0]));
+	memcpy(x->items[0].name, "1001", x->items[0].len = 4);
+	x->items[0].granted = p->granted;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
 /* The main lcore's loop, as floodgate_dpdk.c runs it: wait, poll,
  * build the tables of a pushed set (here: its view is checked), switch,
  * report. */
@@ -140,6 +177,7 @@ static void proc_start(void)
 	struct fg_dpdk_ctl_server_opts o = {
 		.path = sock_path, .settings_id = 0x5eed, .nworkers = 2,
 		.nports = 1, .collect = proc_collect, .arg = &P,
+		.stock = P.no_stock ? NULL : proc_stock,
 	};
 	char err[256];
 	int e = 0;
@@ -602,10 +640,90 @@ static void test_held_at_start(void **state)
 	fg_ruleset_free(&rs);
 }
 
+/* A stock exchange with one grant of n from granted `expect`. */
+static int stock(struct fg_dataplane *dp, struct fg_dpdk_ctl_stock *x,
+		 uint64_t expect, uint64_t n, char *err, size_t errlen)
+{
+	assert_int_equal(fg_dpdk_ctl_stock_reserve(x, 1, 0, 0), 0);
+	memset(&x->ops[0], 0, sizeof(x->ops[0]));
+	strcpy(x->ops[0].rule, "sale");
+	x->ops[0].lcore = 1;
+	x->ops[0].epoch = 77;
+	x->ops[0].kind = FG_DPDK_CTL_STOCK_GRANT;
+	memcpy(x->ops[0].item, "1001", x->ops[0].len = 4);
+	x->ops[0].expect = expect;
+	x->ops[0].n = n;
+	x->nops = 1;
+	x->all = false;
+	return fg_dp_dpdk_stock(dp, x, err, errlen);
+}
+
+/*
+ * The stock exchange over the driver's channel: only while it stands
+ * and holds the driver's set; `all` on the first exchange of each
+ * connection; a grant's compare; a process without engines refuses.
+ */
+static void test_stock_channel(void **state)
+{
+	struct fg_dpdk_ctl_stock x = { 0 };
+	struct fg_ruleset rs;
+	struct fg_dataplane *dp;
+	char err[512];
+
+	(void)state;
+	P.granted = P.stock_calls = P.stock_all = 0;
+	make_rules(&rs, 2, 2);
+	proc_start();
+	dp = open_dp(0);
+	apply_ok(dp, &rs, 3);
+	assert_int_equal(stock(dp, &x, 0, 10, err, sizeof(err)), 0);
+	assert_int_equal(x.res[0].rc, 0);
+	assert_int_equal(x.res[0].granted, 10);
+	assert_int_equal(x.nengs, 1);
+	assert_string_equal(x.engs[0].rule, "sale");
+	assert_int_equal(x.engs[0].epoch, 77);
+	assert_int_equal(x.items[0].granted, 10);
+	/* The same grant again: refused by its compare, not doubled. */
+	assert_int_equal(stock(dp, &x, 0, 10, err, sizeof(err)), 0);
+	assert_int_equal(x.res[0].rc, -ESTALE);
+	assert_int_equal(x.res[0].granted, 10);
+	assert_int_equal(P.stock_calls, 2);
+	assert_int_equal(P.stock_all, 1);  /* the first of the connection */
+
+	/* The process restarts: nothing until the driver is back with its
+	 * set, then `all` again. */
+	proc_stop();
+	assert_int_equal(stock(dp, &x, 10, 1, err, sizeof(err)), -ENOTCONN);
+	assert_non_null(strstr(err, "not connected"));
+	P.granted = 0;
+	proc_start();
+	assert_int_equal(stock(dp, &x, 10, 1, err, sizeof(err)), -ENOTCONN);
+	apply_ok(dp, &rs, 4);
+	assert_int_equal(stock(dp, &x, 0, 5, err, sizeof(err)), 0);
+	assert_int_equal(x.res[0].granted, 5);
+	assert_int_equal(P.stock_all, 2);
+	proc_stop();
+
+	/* A process that runs no seckill engine says so. */
+	P.no_stock = 1;
+	proc_start();
+	apply_ok(dp, &rs, 5);
+	assert_int_equal(stock(dp, &x, 0, 5, err, sizeof(err)), -EOPNOTSUPP);
+	assert_non_null(strstr(err, "no seckill engine"));
+	/* ... and the channel stands. */
+	apply_ok(dp, &rs, 6);
+	dp->ops->close(dp);
+	proc_stop();
+	P.no_stock = 0;
+	fg_dpdk_ctl_stock_clear(&x);
+	fg_ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_channel),
+		cmocka_unit_test(test_stock_channel),
 		cmocka_unit_test(test_bad_client),
 		cmocka_unit_test(test_held_at_start),
 	};

@@ -343,7 +343,7 @@ static void test_stock(void **state)
 	/* Another lineage's, another engine's, an unknown item. */
 	one_op(&q, "flash", 1, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 5);
 	exchange(x, &q);
-	assert_int_equal(q.res[0].rc, -ESTALE);
+	assert_int_equal(q.res[0].rc, -ENOENT);
 	one_op(&q, "flash", 2, e0, FG_DPDK_CTL_STOCK_GRANT, "1001", 0, 5);
 	exchange(x, &q);
 	assert_int_equal(q.res[0].rc, -ENOENT);

@@ -83,6 +83,19 @@ dp_check "STATS gives the engine's route, rps limit and seckill rule by name" \
 dp_check "the listed items have their slots on both lcores" \
 	'out_has "^seckill flash 0 4 4$"'
 
+# The stock exchange floodgated's claimers make: an engine of the rule
+# with stock per worker lcore, each of its own lineage, every listed item
+# announced; a grant lands once, the same again is refused (its compare).
+push --stock
+dp_check "the stock exchange lists an engine per lcore with its items" \
+	'[ "$(grep -c "^engine flash [01] [0-9a-f]\{16\} 1000 250$" "$TMP/out")" = 2 ] &&
+	 [ "$(grep -c "^item flash [01] 100[12] 0 0$" "$TMP/out")" = 4 ]'
+epochs=$(grep "^engine" "$TMP/out" | awk '{print $4}' | sort | tr '\n' ' ')
+push --stock flash 1 1002 40
+dp_check "a grant reaches lcore 1's engine" 'out_has "^grant 0 40$"'
+push --stock
+dp_check "and the engine holds it" 'out_has "^item flash 1 1002 40 0$"'
+
 # A section whose blob is not one: refused, what runs stays.
 push 6 "$TMP/rules.json" --bad-blob
 rc=$?
@@ -101,6 +114,11 @@ dp_check "a restart from the state file rebuilds the engine" \
 wait_for 100 test -S "$SOCK"
 push --stats
 dp_check "and STATS gives its counters again" 'out_has "^route api 0 0$"'
+push --stock
+dp_check "the restarted process's engines are new lineages, from 0" \
+	'[ "$(grep -c "^engine flash" "$TMP/out")" = 2 ] &&
+	 [ "$(grep "^engine" "$TMP/out" | awk "{print \$4}" | sort | tr "\n" " ")" != "$epochs" ] &&
+	 out_has "^item flash 1 1002 0 0$"'
 
 # The next set without a section: the engine goes.
 push 7 -

@@ -32,6 +32,7 @@
 #include "fg_health.h"
 #include "fg_reconcile.h"
 #include "fg_rules_json.h"
+#include "fg_stock_link.h"
 #include "fg_store.h"
 
 /* ------------------------------------------------------ fake dataplane */
@@ -155,6 +156,11 @@ int fg_store_write(struct fg_store *st, char *const text[FG_RULES_SHARDS],
 }
 
 void fg_store_node_applied(struct fg_store *st, uint64_t version)
+{
+}
+
+/* No dpdk process here: no stock link to wake. */
+void fg_stock_link_kick(struct fg_stock_link *k)
 {
 }
 
