@@ -16,6 +16,7 @@
 #include "fg_reconcile.h"
 #include "fg_seckill.h"
 #include "fg_stock.h"
+#include "fg_stock_link.h"
 
 /* "198.19.0.1:8080" or "[2001:db8::1]:8080", as API.md keys backends. */
 static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t len)
@@ -28,11 +29,36 @@ static void fg_backend_key(const struct fg_rule_backend *b, char *buf, size_t le
 		 b->port);
 }
 
+/* What the claimers of seckill rule name did for floodgate-dpdk's
+ * engines (fg_stock_link.h), summed over the lcores; null when none
+ * claims for it (no stock, an XDP node, or the process runs no such
+ * engine). undersell: stock claimed by engines that ended with it
+ * unspent, an upper bound (fg_stock.h). */
+static json_t *fg_stats_claims(const struct fg_stock_link *k, const char *name)
+{
+	struct fg_stock_rule_stats cs;
+
+	if (!k || fg_stock_link_rule_stats(k, name, &cs))
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}",
+		"batch", (json_int_t)cs.batch,
+		"claims", (json_int_t)cs.claims,
+		"claimed", (json_int_t)cs.claimed,
+		"granted", (json_int_t)cs.granted,
+		"recovered", (json_int_t)cs.recovered,
+		"undersell", (json_int_t)cs.lost,
+		"conflicts", (json_int_t)cs.conflicts,
+		"errors", (json_int_t)cs.errors,
+		"ready", cs.ready);
+}
+
 /* Seckill rule sk's counters: API.md's admitted, shed, sold_out and
  * stock_left (null without stock; with it, the sum over the items the
  * engine knows), then the allowance the engine holds, the requests by
- * reason and each item's. Zeros when the dataplane has none (yet). */
+ * reason and each item's, and the claims (fg_stats_claims). Zeros when
+ * the dataplane has none (yet). */
 static json_t *fg_stats_seckill(struct fg_dataplane *dp,
+				const struct fg_stock_link *k,
 				const struct fg_rule_seckill *sk)
 {
 	struct fg_dp_seckill_stats st;
@@ -67,7 +93,7 @@ static json_t *fg_stats_seckill(struct fg_dataplane *dp,
 			"stock_left", sk->has_stock ?
 				json_integer((json_int_t)it->stock_left) : json_null()));
 	}
-	return json_pack("{s:I,s:I,s:I,s:o,s:I,s:o,s:o,s:I,s:I,s:b}",
+	return json_pack("{s:I,s:I,s:I,s:o,s:I,s:o,s:o,s:I,s:I,s:b,s:o}",
 		"admitted", (json_int_t)st.reason[FG_SK_ADMITTED],
 		"shed", (json_int_t)shed,
 		"sold_out", (json_int_t)st.reason[FG_SK_SOLD_OUT],
@@ -77,7 +103,8 @@ static json_t *fg_stats_seckill(struct fg_dataplane *dp,
 		"reasons", reasons, "items", items,
 		"items_in_use", (json_int_t)st.items_in_use,
 		"items_max", (json_int_t)st.items_max,
-		"items_cut", st.items_cut);
+		"items_cut", st.items_cut,
+		"claims", fg_stats_claims(k, sk->name));
 }
 
 json_t *fg_stats_json(struct fg_daemon *d)
@@ -145,7 +172,8 @@ json_t *fg_stats_json(struct fg_daemon *d)
 	}
 	for (i = 0; i < d->rules.nseckill; i++)
 		json_object_set_new(seckill, d->rules.seckill[i].name,
-				    fg_stats_seckill(dp, &d->rules.seckill[i]));
+				    fg_stats_seckill(dp, d->stock,
+						     &d->rules.seckill[i]));
 	dp->ops->drop_stats(dp, dv);
 	for (i = 0; i < FG_DROP_REASON_MAX; i++)
 		json_object_set_new(drops, fg_drop_reason_name(i),
@@ -188,6 +216,16 @@ static void fg_metrics_l7(FILE *f, json_t *st)
 		{ "stock_left", "floodgate_seckill_item_stock_left",
 		  "The item's stock not yet handed out in the whole cluster (rules with stock)." },
 	};
+	static const struct {
+		const char *field, *metric, *help;
+	} claim_ctr[] = {
+		{ "claims", "floodgate_seckill_claims_total",
+		  "Stock claims this node's claimers landed in the store." },
+		{ "claimed", "floodgate_seckill_claimed_total",
+		  "Stock units this node's claimers claimed from the store." },
+		{ "undersell", "floodgate_seckill_undersell_total",
+		  "Stock units claimed by engines that ended before spending them (an upper bound)." },
+	};
 	json_t *routes = json_object_get(st, "routes");
 	json_t *seckill = json_object_get(st, "seckill"), *v, *it, *x;
 	const char *name, *item, *why;
@@ -225,6 +263,20 @@ static void fg_metrics_l7(FILE *f, json_t *st)
 					item_out[i],
 					json_integer_value(json_object_get(it, item_out[i])));
 			}
+	for (i = 0; i < sizeof(claim_ctr) / sizeof(claim_ctr[0]); i++) {
+		fg_prom_header(f, claim_ctr[i].metric, "counter",
+			       claim_ctr[i].help);
+		json_object_foreach(seckill, name, v) {
+			x = json_object_get(json_object_get(v, "claims"),
+					    claim_ctr[i].field);
+			if (!json_is_integer(x))
+				continue; /* nothing claims for the rule */
+			fprintf(f, "%s{seckill=\"", claim_ctr[i].metric);
+			fg_prom_label(f, name);
+			fprintf(f, "\"} %" JSON_INTEGER_FORMAT "\n",
+				json_integer_value(x));
+		}
+	}
 	for (i = 0; i < 2; i++) {
 		fg_prom_header(f, item_gauge[i].metric, "gauge", item_gauge[i].help);
 		json_object_foreach(seckill, name, v)

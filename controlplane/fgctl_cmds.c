@@ -156,6 +156,18 @@ int fg_cmd_config(struct fg_ctx *c, struct fg_args *a, const struct fg_command *
 
 /* ------------------------------------------------------ stats, nodes */
 
+/* A seckill rule's claims (this node's claimers): units claimed, and
+ * the undersell; "-" when nothing claims for it. */
+static const char *fg_claimed(const json_t *o, char *buf, size_t size)
+{
+	return fg_jcell(json_object_get(o, "claims"), "claimed", buf, size);
+}
+
+static const char *fg_undersell(const json_t *o, char *buf, size_t size)
+{
+	return fg_jcell(json_object_get(o, "claims"), "undersell", buf, size);
+}
+
 /* fg_print_stats - the tables of one GET /v1/stats answer. */
 static void fg_print_stats(const json_t *root)
 {
@@ -175,6 +187,8 @@ static void fg_print_stats(const json_t *root)
 		{ "ADMITTED", "admitted", 64, NULL }, { "SHED", "shed", 64, NULL },
 		{ "SOLD_OUT", "sold_out", 64, NULL }, { "STOCK_LEFT", "stock_left", 64, NULL },
 		{ "ALLOWANCE", "allowance", 64, NULL },
+		{ "CLAIMED", NULL, 64, fg_claimed },
+		{ "UNDERSELL", NULL, 64, fg_undersell },
 	};
 	static const struct fg_col rc[] = {
 		{ "FORWARDED", "forwarded", 64, NULL },
@@ -232,7 +246,7 @@ static void fg_print_stats(const json_t *root)
 	}
 	if (json_object_size(sk)) {
 		putchar('\n');
-		fg_print_map(sk, "SECKILL", kc, 5);
+		fg_print_map(sk, "SECKILL", kc, 7);
 		keys = fg_sorted_keys(sk, &n);
 		fg_table_init_cols(&t, ih, 2, ic, 5);
 		for (i = 0; i < n; i++) {

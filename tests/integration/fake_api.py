@@ -273,6 +273,11 @@ class Handler(BaseHTTPRequestHandler):
                 "routes": {"api": {"forwarded": 4200, "no_backend": 2}},
                 "seckill": {"sale": {"admitted": 500, "shed": 70000, "sold_out": 3,
                                      "stock_left": 0, "allowance": 0,
+                                     "claims": {"batch": 50, "claims": 11,
+                                                "claimed": 520, "granted": 520,
+                                                "recovered": 0, "undersell": 20,
+                                                "conflicts": 2, "errors": 0,
+                                                "ready": True},
                                      "items": {
                                          "1001": {"admitted": 400, "shed": 50000,
                                                   "sold_out": 3, "stock_left": 0,

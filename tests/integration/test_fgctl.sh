@@ -494,7 +494,7 @@ check "stats: GET /v1/stats" 'rc_is 0 && req "len(R) == 1 and R[0][\"path\"] == 
 check "stats: services" 'out_has "^SERVICE +PACKETS +BYTES +NEW_FLOWS$" && out_has "^web +12345 +6789000 +321$"'
 check "stats: backends" 'out_has "^web +198\.19\.0\.1:8080 +12000 +300 +yes$" && out_has "^web +198\.19\.0\.2:8080 +345 +21 +no$"'
 check "stats: limits and drops" 'out_has "^perip +900 +100$" && out_has "^malformed +7$" && out_has "^no_service +8$" && out_has "^flood_guard +9$"'
-check "stats: flash-sale rules" 'out_has "^SECKILL +ADMITTED +SHED +SOLD_OUT +STOCK_LEFT +ALLOWANCE$" && out_has "^sale +500 +70000 +3 +0 +0$"'
+check "stats: flash-sale rules" 'out_has "^SECKILL +ADMITTED +SHED +SOLD_OUT +STOCK_LEFT +ALLOWANCE +CLAIMED +UNDERSELL$" && out_has "^sale +500 +70000 +3 +0 +0 +520 +20$"'
 check "stats: routes" 'out_has "^ROUTE +FORWARDED +NO_BACKEND$" && out_has "^api +4200 +2$"'
 check "stats: seckill items" 'out_has "^SECKILL +ITEM +ADMITTED +SHED +SOLD_OUT +STOCK_LEFT +ALLOWANCE$" && out_has "^sale +1001 +400 +50000 +3 +0 +0$" && out_has "^sale +1002 +100 +20000 +0 +0 +0$"'
 fg --json stats

@@ -19,9 +19,12 @@
 #include <cmocka.h>
 
 #include "fg_daemon.h"
+#include "fg_dpdk_ctl.h"
+#include "fg_etcd.h"
 #include "fg_reconcile.h"
 #include "fg_seckill.h"
 #include "fg_stats.h"
+#include "fg_stock_link.h"
 
 /* The health view fg_stats asks for backends: none here. */
 bool fg_daemon_backend_up(struct fg_daemon *d, const struct fg_rule_service *s,
@@ -114,12 +117,52 @@ static json_int_t geti(json_t *root, const char *path)
 	return json_integer_value(v);
 }
 
+/* The process's end of a stock exchange: rule flash's engine on lcore 0
+ * with one item. */
+static int one_engine(void *arg, struct fg_dpdk_ctl_stock *x, char *err,
+		      size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	if (fg_dpdk_ctl_stock_reserve(x, x->nops, 1, 1))
+		return -ENOMEM;
+	memset(x->res, 0, x->nops * sizeof(*x->res));
+	memset(&x->engs[0], 0, sizeof(x->engs[0]));
+	strcpy(x->engs[0].rule, "flash");
+	x->engs[0].epoch = 5;
+	x->engs[0].stock = 100;
+	x->engs[0].batch = 25;
+	x->engs[0].nitems = 1;
+	memset(&x->items[0], 0, sizeof(x->items[0]));
+	memcpy(x->items[0].name, "1001", x->items[0].len = 4);
+	x->nengs = x->nitems = 1;
+	return 0;
+}
+
+/* A store client to an endpoint nobody answers: the claimer exists,
+ * claims nothing. */
+static struct fg_etcd *no_store(void *arg)
+{
+	const char *ep = "http://127.0.0.1:9";
+	char err[128];
+
+	return fg_etcd_new(arg, &ep, 1, err, sizeof(err));
+}
+
 static void test_l7_stats(void **state)
 {
+	struct event_base *base = NULL;
+	struct fg_stock_link_conf lc = {
+		.prefix = "/floodgate", .node = "edge-1", .etcd = no_store,
+		.exchange = one_engine,
+	};
+	char err[256];
 	struct fg_rule_limit limits[1];
 	struct fg_rule_route routes[2];
 	struct fg_rule_seckill sk[2];
 	struct fg_dataplane dp = { .ops = &l7_ops };
+
 	struct fg_daemon *d = calloc(1, sizeof(*d));
 	json_t *st;
 	char *m;
@@ -166,7 +209,36 @@ static void test_l7_stats(void **state)
 		json_object_get(json_object_get(st, "seckill"), "open"),
 		"stock_left")));
 	assert_int_equal(geti(st, "seckill/open/admitted"), 0);
+	/* No claimer feeds them (no stock link): claims null. */
+	assert_true(json_is_null(json_object_get(
+		json_object_get(json_object_get(st, "seckill"), "flash"),
+		"claims")));
 	json_decref(st);
+
+	/* floodgate-dpdk runs flash's engine on lcore 0: its claimer's
+	 * counters (no store answers here: nothing claimed yet). */
+	base = event_base_new();
+	assert_non_null(base);
+	lc.arg = base;
+	d->stock = fg_stock_link_new(base, &lc, err, sizeof(err));
+	assert_non_null(d->stock);
+	assert_int_equal(fg_stock_link_exchange(d->stock), 0);
+	st = fg_stats_json(d);
+	assert_int_equal(geti(st, "seckill/flash/claims/batch"), 25);
+	assert_int_equal(geti(st, "seckill/flash/claims/claimed"), 0);
+	assert_int_equal(geti(st, "seckill/flash/claims/undersell"), 0);
+	assert_true(json_is_null(json_object_get(
+		json_object_get(json_object_get(st, "seckill"), "open"),
+		"claims")));
+	json_decref(st);
+	m = fg_metrics_text(d);
+	assert_non_null(strstr(m, "floodgate_seckill_claimed_total{seckill=\"flash\"} 0\n"));
+	assert_non_null(strstr(m, "floodgate_seckill_undersell_total{seckill=\"flash\"} 0\n"));
+	assert_null(strstr(m, "floodgate_seckill_claimed_total{seckill=\"open\"}"));
+	free(m);
+	fg_stock_link_free(d->stock);
+	d->stock = NULL;
+	event_base_free(base);
 
 	m = fg_metrics_text(d);
 	assert_non_null(m);
