@@ -534,11 +534,13 @@ int fg_stock_link_exchange(struct fg_stock_link *k)
 				e->items[k->refs[i].idx].pending -= q->ops[i].n;
 		}
 		k->need_all = true;
-		if (!k->down)
+		/* Said once, and only while engines are fed: without any
+		 * there is nothing to grant (a process still starting). */
+		if (!k->down && k->st.engines)
 			fg_sl_note(k, "stock: no exchange with floodgate-dpdk (%s); "
 				   "allowance is granted again once it answers",
 				   err[0] ? err : strerror(-rc));
-		k->down = true;
+		k->down = k->down || k->st.engines;
 	} else {
 		if (k->down)
 			fg_sl_note(k, "stock: floodgate-dpdk answers again");
@@ -548,9 +550,12 @@ int fg_stock_link_exchange(struct fg_stock_link *k)
 			fg_sl_result(k, i);
 	}
 	/* What was not sent goes first next time. */
-	memmove(q->ops, q->ops + sent, (size_t)(total - sent) * sizeof(*q->ops));
-	memmove(k->refs, k->refs + sent,
-		(size_t)(total - sent) * sizeof(*k->refs));
+	if (total > sent) {
+		memmove(q->ops, q->ops + sent,
+			(size_t)(total - sent) * sizeof(*q->ops));
+		memmove(k->refs, k->refs + sent,
+			(size_t)(total - sent) * sizeof(*k->refs));
+	}
 	q->nops = total - sent;
 	if (rc)
 		return rc;

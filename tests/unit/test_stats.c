@@ -127,7 +127,8 @@ static int one_engine(void *arg, struct fg_dpdk_ctl_stock *x, char *err,
 	(void)errlen;
 	if (fg_dpdk_ctl_stock_reserve(x, x->nops, 1, 1))
 		return -ENOMEM;
-	memset(x->res, 0, x->nops * sizeof(*x->res));
+	if (x->nops)
+		memset(x->res, 0, x->nops * sizeof(*x->res));
 	memset(&x->engs[0], 0, sizeof(x->engs[0]));
 	strcpy(x->engs[0].rule, "flash");
 	x->engs[0].epoch = 5;
