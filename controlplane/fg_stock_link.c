@@ -236,15 +236,20 @@ static int fg_sl_queue(struct fg_sl_eng *e, uint32_t idx, uint8_t kind,
 	return 0;
 }
 
+/* Item idx of e while the engine has it, else NULL. */
+static struct fg_sl_item *fg_sl_at(const struct fg_sl_eng *e, uint32_t idx)
+{
+	return idx < e->n && !e->items[idx].gone ? &e->items[idx] : NULL;
+}
+
 static int fg_sl_grant(void *p, uint32_t idx, uint64_t n)
 {
 	struct fg_sl_eng *e = p;
-	struct fg_sl_item *it;
+	struct fg_sl_item *it = fg_sl_at(e, idx);
 	int rc;
 
-	if (idx >= e->n || e->items[idx].gone)
+	if (!it)
 		return -EINVAL;
-	it = &e->items[idx];
 	if (it->granted + n < it->granted)
 		return -ERANGE;
 	rc = fg_sl_queue(e, idx, FG_DPDK_CTL_STOCK_GRANT, it->granted, n);
@@ -259,12 +264,11 @@ static int fg_sl_grant(void *p, uint32_t idx, uint64_t n)
 static int fg_sl_left(void *p, uint32_t idx, uint64_t left)
 {
 	struct fg_sl_eng *e = p;
-	struct fg_sl_item *it;
+	struct fg_sl_item *it = fg_sl_at(e, idx);
 	int rc;
 
-	if (idx >= e->n || e->items[idx].gone)
+	if (!it)
 		return -EINVAL;
-	it = &e->items[idx];
 	if (it->left == left)
 		return 0;
 	rc = fg_sl_queue(e, idx, FG_DPDK_CTL_STOCK_LEFT, 0, left);
@@ -299,23 +303,22 @@ static uint32_t fg_sl_find(const void *p, const char *name, size_t len)
 
 static const char *fg_sl_name(const void *p, uint32_t idx, size_t *len)
 {
-	const struct fg_sl_eng *e = p;
+	const struct fg_sl_item *it = fg_sl_at(p, idx);
 
-	if (idx >= e->n || e->items[idx].gone)
+	if (!it)
 		return NULL;
-	*len = e->items[idx].len;
-	return e->items[idx].name;
+	*len = it->len;
+	return it->name;
 }
 
 static int fg_sl_item(const void *p, uint32_t idx,
 		      struct fg_seckill_item_stats *st)
 {
 	const struct fg_sl_eng *e = p;
-	const struct fg_sl_item *it;
+	const struct fg_sl_item *it = fg_sl_at(e, idx);
 
-	if (idx >= e->n || e->items[idx].gone)
+	if (!it)
 		return -EINVAL;
-	it = &e->items[idx];
 	memset(st, 0, sizeof(*st));
 	st->admitted = it->admitted;
 	st->allowance = it->granted - it->admitted;

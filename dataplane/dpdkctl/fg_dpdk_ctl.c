@@ -2340,6 +2340,18 @@ int fg_dpdk_ctl_encode_stock(const struct fg_dpdk_ctl_stock *x,
 #define FG_STOCK_ENG_WIRE_MIN 49U
 #define FG_STOCK_ITEM_WIRE_MIN 18U
 
+/* The end of a body: all of it read, nothing past what was read. */
+static int fg_dec_done(struct fg_dec *d, const char *what)
+{
+	if (d->r.bad)
+		return fg_trunc(d, what);
+	if (d->r.off != d->r.n)
+		return fg_fail(d->err, d->errlen, -EINVAL,
+			       "%zu bytes after the end of the %s",
+			       d->r.n - d->r.off, what);
+	return 0;
+}
+
 /* An item name of at most FG_DPDK_CTL_ITEM_MAX bytes into name, *len. */
 static int fg_get_item(struct fg_dec *d, char *name, uint8_t *len)
 {
@@ -2411,16 +2423,9 @@ int fg_dpdk_ctl_decode_stock_req(const void *p, size_t n,
 		o->expect = fg_dpdk_ctl_get_u64(&d.r);
 		o->n = fg_dpdk_ctl_get_u64(&d.r);
 	}
-	if (d.r.bad) {
-		ret = fg_trunc(&d, "stock ops");
+	ret = fg_dec_done(&d, "stock ops");
+	if (ret)
 		goto fail;
-	}
-	if (d.r.off != d.r.n) {
-		ret = fg_fail(err, errlen, -EINVAL,
-			      "%zu bytes after the end of the stock ops",
-			      d.r.n - d.r.off);
-		goto fail;
-	}
 	x->nops = nops;
 	return 0;
 fail:
@@ -2516,16 +2521,9 @@ int fg_dpdk_ctl_decode_stock(const void *p, size_t n,
 			}
 		}
 	}
-	if (d.r.bad) {
-		ret = fg_trunc(&d, "stock engines");
+	ret = fg_dec_done(&d, "stock answer");
+	if (ret)
 		goto fail;
-	}
-	if (d.r.off != d.r.n) {
-		ret = fg_fail(err, errlen, -EINVAL,
-			      "%zu bytes after the end of the stock answer",
-			      d.r.n - d.r.off);
-		goto fail;
-	}
 	x->nengs = nengs;
 	x->nitems = nitems;
 	return 0;
