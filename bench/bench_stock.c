@@ -21,6 +21,13 @@
  *                       admitted requests per second through batching
  *                       (the target: >= 1M/s), and the share of
  *                       requests that found no allowance
+ *  - admitted_link:     the same sale as floodgated and floodgate-dpdk
+ *                       run it: the engine is the process's (fg_dpdk_l7,
+ *                       built from an L7 section, judged whole with
+ *                       fg_l7_judge), its claimer floodgated's
+ *                       (fg_stock_link), and the allowance goes over
+ *                       the control socket's stock exchange to a server
+ *                       thread standing in for the main lcore
  *
  * In every row a worker thread (the lcore) reads each request from its
  * raw bytes (fg_http) and judges it (fg_seckill_judge), and a control
@@ -52,10 +59,15 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "fg_dpdk_ctl.h"
+#include "fg_dpdk_l7.h"
 #include "fg_etcd.h"
 #include "fg_etcd_embedded.h"
 #include "fg_seckill.h"
+#include "fg_l7_ship.h"
+#include "fg_rules_json.h"
 #include "fg_stock.h"
+#include "fg_stock_link.h"
 
 #define FG_BS_ETCD "/usr/bin/etcd"
 #define FG_BS_REPEATS 3
@@ -73,6 +85,7 @@ static const struct fg_hash_seed fg_bs_seed = {
 	 0x853c49e6748fea9bULL, 0xda3e39cb94b95bdbULL},
 };
 static char fg_bs_endpoint[256];
+static char fg_bs_root[64];
 static char fg_bs_item_names[FG_BS_ITEMS_MAX][8];
 static const char *fg_bs_items[FG_BS_ITEMS_MAX];
 
@@ -323,6 +336,41 @@ static uint64_t fg_bs_admitted(struct fg_bs_inst *in, uint32_t n)
 	return a;
 }
 
+/* Admitted per second over FG_BS_REPEATS windows after the warm-up: the
+ * median into row->value. */
+static void fg_bs_windows(struct fg_bs_row *row,
+			  uint64_t (*admitted)(void *), void *arg)
+{
+	double v[FG_BS_REPEATS];
+	uint64_t a0, a1, t0, t1;
+	uint32_t r;
+
+	usleep(FG_BS_WARMUP_MS * 1000);
+	for (r = 0; r < FG_BS_REPEATS; r++) {
+		a0 = admitted(arg);
+		t0 = fg_bs_now_ns();
+		usleep(FG_BS_WINDOW_MS * 1000);
+		a1 = admitted(arg);
+		t1 = fg_bs_now_ns();
+		v[r] = (double)(a1 - a0) * 1e9 / (double)(t1 - t0);
+	}
+	qsort(v, FG_BS_REPEATS, sizeof(v[0]), fg_bs_cmp);
+	row->value = v[FG_BS_REPEATS / 2];
+}
+
+/* A row's instances, for fg_bs_windows. */
+struct fg_bs_set {
+	struct fg_bs_inst *in;
+	uint32_t n;
+};
+
+static uint64_t fg_bs_set_admitted(void *arg)
+{
+	const struct fg_bs_set *set = arg;
+
+	return fg_bs_admitted(set->in, set->n);
+}
+
 /*
  * fg_bs_run - one row: start its instances, let them warm up, time
  * FG_BS_REPEATS windows, stop, check the path. A claim row's figure is
@@ -333,12 +381,12 @@ static int fg_bs_run(struct fg_bs_row *row, unsigned int seq)
 {
 	struct fg_bs_inst in[FG_BS_HOLDERS_MAX];
 	struct fg_stock_rule_stats st;
-	double v[FG_BS_REPEATS];
+	struct fg_bs_set set;
 	char prefix[64], pfx_items[128], holder[32];
-	uint64_t a0, a1, t0, t1, claims = 0, conflicts = 0;
+	uint64_t claims = 0, conflicts = 0;
 	uint64_t engine_adm = 0, shed_allow = 0, judged = 0;
 	int64_t stored;
-	uint32_t h, r, started = 0;
+	uint32_t h, started = 0;
 	int rc = 0;
 
 	snprintf(prefix, sizeof(prefix), "/bench%u", seq);
@@ -351,15 +399,9 @@ static int fg_bs_run(struct fg_bs_row *row, unsigned int seq)
 		}
 		started++;
 	}
-	usleep(FG_BS_WARMUP_MS * 1000);
-	for (r = 0; r < FG_BS_REPEATS; r++) {
-		a0 = fg_bs_admitted(in, started);
-		t0 = fg_bs_now_ns();
-		usleep(FG_BS_WINDOW_MS * 1000);
-		a1 = fg_bs_admitted(in, started);
-		t1 = fg_bs_now_ns();
-		v[r] = (double)(a1 - a0) * 1e9 / (double)(t1 - t0);
-	}
+	set.in = in;
+	set.n = started;
+	fg_bs_windows(row, fg_bs_set_admitted, &set);
 	for (h = 0; h < started; h++)
 		fg_bs_stop(&in[h]);
 	for (h = 0; h < started; h++) {
@@ -394,8 +436,6 @@ static int fg_bs_run(struct fg_bs_row *row, unsigned int seq)
 			row->name, engine_adm, stored);
 		rc = -1;
 	}
-	qsort(v, FG_BS_REPEATS, sizeof(v[0]), fg_bs_cmp);
-	row->value = v[FG_BS_REPEATS / 2];
 	row->conflicts = claims ? (double)conflicts / (double)claims : 0;
 	row->no_allowance = judged ? (double)shed_allow / (double)judged : 0;
 	if (!strcmp(row->unit, "claims/s")) {
@@ -414,9 +454,303 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------- main */
+/* -------------------------------------------- through the stock link */
 
-static char fg_bs_root[64];
+/* The sale as the two processes run it, in three threads here: the
+ * worker lcore, floodgate-dpdk's main lcore (the control server) and
+ * floodgated's loop (the link and its claimer). */
+struct fg_bs_link {
+	struct fg_dpdk_l7 *proc;
+	struct fg_dpdk_ctl_server *srv;
+	struct fg_dpdk_ctl_client *cl;
+	struct event_base *base;
+	struct fg_stock_link *k;
+	pthread_t wt, st, ct;
+	bool wt_up, st_up, ct_up;
+	uint32_t nitems;
+	int stop_work, stop_srv, stop_ctl;   /* atomics */
+	uint64_t admitted, judged;           /* the worker's (atomic) */
+};
+
+static void *fg_bs_link_worker(void *arg)
+{
+	struct fg_bs_link *x = arg;
+	struct fg_l7_engine *e = fg_dpdk_l7_engine(x->proc);
+	char *head = malloc(FG_HTTP_HEAD_MAX_DEFAULT);
+	char raw[FG_BS_ITEMS_MAX][160];
+	size_t len[FG_BS_ITEMS_MAX], used;
+	struct fg_l7_decision d;
+	struct fg_http_req req;
+	struct fg_flow_key k;
+	uint64_t now = 1, adm = 0, n = 0;
+	uint32_t i;
+
+	if (!head)
+		return NULL;
+	memset(&k, 0, sizeof(k));
+	k.family = FG_AF_INET;
+	for (i = 0; i < x->nitems; i++)
+		len[i] = (size_t)snprintf(raw[i], sizeof(raw[i]),
+			"POST /seckill/%s/buy HTTP/1.1\r\n"
+			"Host: shop.example\r\nContent-Length: 0\r\n\r\n",
+			fg_bs_items[i]);
+	while (!__atomic_load_n(&x->stop_work, __ATOMIC_RELAXED)) {
+		for (i = 0; i < x->nitems; i++) {
+			now += FG_BS_NS_PER_REQ;
+			fg_http_init(&req, fg_l7_engine_http(e), head);
+			if (fg_http_feed(&req, raw[i], len[i], &used) !=
+			    FG_HTTP_COMPLETE)
+				continue;
+			if (fg_l7_judge(e, 0, 0, &req, &k, 7, now, &d) ==
+			    FG_L7_FORWARD)
+				adm++;
+		}
+		n += x->nitems;
+		__atomic_store_n(&x->admitted, adm, __ATOMIC_RELAXED);
+		__atomic_store_n(&x->judged, n, __ATOMIC_RELAXED);
+	}
+	free(head);
+	return NULL;
+}
+
+static void *fg_bs_link_srv(void *arg)
+{
+	struct fg_bs_link *x = arg;
+	const struct fg_dpdk_ctl_set *s;
+
+	while (!__atomic_load_n(&x->stop_srv, __ATOMIC_RELAXED)) {
+		fg_dpdk_ctl_server_wait(x->srv, 10);
+		fg_dpdk_ctl_server_poll(x->srv, &s);
+	}
+	return NULL;
+}
+
+static void *fg_bs_link_ctl(void *arg)
+{
+	struct fg_bs_link *x = arg;
+
+	while (!__atomic_load_n(&x->stop_ctl, __ATOMIC_RELAXED))
+		event_base_loop(x->base, EVLOOP_ONCE);
+	return NULL;
+}
+
+static int fg_bs_no_counters(void *arg, struct fg_dpdk_ctl_counters *c)
+{
+	(void)arg;
+	(void)c;
+	return 0;
+}
+
+static int fg_bs_srv_stock(void *arg, struct fg_dpdk_ctl_stock *q)
+{
+	return fg_dpdk_l7_stock(((struct fg_bs_link *)arg)->proc, q);
+}
+
+static struct fg_etcd *fg_bs_link_etcd(void *arg)
+{
+	const char *ep = fg_bs_endpoint;
+
+	return fg_etcd_new(((struct fg_bs_link *)arg)->base, &ep, 1, NULL, 0);
+}
+
+static int fg_bs_link_exchange(void *arg, struct fg_dpdk_ctl_stock *q,
+			       char *err, size_t errlen)
+{
+	return fg_dpdk_ctl_client_stock(((struct fg_bs_link *)arg)->cl, q, err,
+					errlen);
+}
+
+/* The engine of a rule "sale" on nitems items with the bench's rate and
+ * an endless stock, for one lcore, as a pushed L7 section builds it. */
+static struct fg_dpdk_l7 *fg_bs_link_proc(uint32_t nitems)
+{
+	struct fg_dpdk_l7 *p = fg_dpdk_l7_new(1, &fg_bs_seed);
+	struct fg_dpdk_ctl_set *s = fg_dpdk_ctl_set_empty();
+	char rules[2048], err[512];
+	struct fg_rule_error re;
+	struct fg_ruleset rs;
+	struct fg_l7_ship sh;
+	json_t *root;
+	size_t off;
+	uint32_t i;
+	int rc = -1;
+
+	off = (size_t)snprintf(rules, sizeof(rules),
+		"{\"services\": {\"shop\": {\"vip\": \"198.18.0.10\", \"port\": 80,"
+		" \"mode\": \"l7\", \"backends\": [{\"addr\": \"198.19.0.1\"}]}},"
+		" \"seckill\": {\"sale\": {\"service\": \"shop\","
+		" \"match\": {\"method\": \"POST\", \"path_prefix\": \"/seckill/\"},"
+		" \"item\": \"segment:2\", \"rate\": 100000000, \"burst\": 10000000,"
+		" \"stock\": %llu, \"items\": [", (unsigned long long)FG_BS_STOCK);
+	for (i = 0; i < nitems; i++)
+		off += (size_t)snprintf(rules + off, sizeof(rules) - off,
+					"%s\"%s\"", i ? ", " : "",
+					fg_bs_items[i]);
+	snprintf(rules + off, sizeof(rules) - off, "]}}}");
+	memset(&rs, 0, sizeof(rs));
+	memset(&sh, 0, sizeof(sh));
+	root = json_loads(rules, 0, NULL);
+	if (!p || !s || !root || fg_ruleset_from_json(root, &rs, &re)) {
+		fprintf(stderr, "bench_stock: link rules: %s\n",
+			root ? re.message : "out of memory");
+		goto out;
+	}
+	s->version = 1;
+	if (fg_l7_ship_build(&rs, &sh, err, sizeof(err)) ||
+	    fg_dpdk_ctl_set_l7(s, sh.rules, sh.rules_len, sh.blob, sh.blob_len,
+			       NULL) ||
+	    fg_dpdk_l7_prepare(p, s, NULL, err, sizeof(err)) != 1) {
+		fprintf(stderr, "bench_stock: link engine: %s\n", err);
+		goto out;
+	}
+	fg_dpdk_l7_commit(p);
+	rc = 0;
+out:
+	json_decref(root);
+	fg_l7_ship_free(&sh);
+	fg_ruleset_free(&rs);
+	fg_dpdk_ctl_set_free(s);
+	if (rc) {
+		fg_dpdk_l7_free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+static void fg_bs_link_stop(struct fg_bs_link *x)
+{
+	__atomic_store_n(&x->stop_work, 1, __ATOMIC_RELAXED);
+	if (x->wt_up)
+		pthread_join(x->wt, NULL);
+	__atomic_store_n(&x->stop_ctl, 1, __ATOMIC_RELAXED);
+	if (x->ct_up)
+		pthread_join(x->ct, NULL);
+	__atomic_store_n(&x->stop_srv, 1, __ATOMIC_RELAXED);
+	if (x->st_up)
+		pthread_join(x->st, NULL);
+	x->wt_up = x->ct_up = x->st_up = false;
+}
+
+static void fg_bs_link_free(struct fg_bs_link *x)
+{
+	fg_bs_link_stop(x);
+	fg_stock_link_free(x->k);
+	fg_dpdk_ctl_client_close(x->cl);
+	fg_dpdk_ctl_server_free(x->srv);
+	if (x->base)
+		event_base_free(x->base);
+	fg_dpdk_l7_free(x->proc);
+}
+
+/* fg_bs_link_start - the three threads of row's link sale, prefix
+ * `prefix` in the store. 0 or -1 (what was made is freed by the caller
+ * with fg_bs_link_free). */
+static int fg_bs_link_start(struct fg_bs_link *x, const struct fg_bs_row *row,
+			    const char *prefix)
+{
+	char path[128], err[512];
+	struct fg_dpdk_ctl_server_opts so = {
+		.path = path, .nworkers = 1, .collect = fg_bs_no_counters,
+		.stock = fg_bs_srv_stock, .arg = x,
+	};
+	struct fg_stock_link_conf lc = {
+		.prefix = prefix, .node = "bench", .claim_poll_ms = 1,
+		.etcd = fg_bs_link_etcd, .exchange = fg_bs_link_exchange,
+		.arg = x,
+	};
+	struct fg_dpdk_ctl_hello hello;
+	int e = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->nitems = row->items;
+	snprintf(path, sizeof(path), "%s/ctl.sock", fg_bs_root);
+	x->proc = fg_bs_link_proc(row->items);
+	x->base = event_base_new();
+	if (!x->proc || !x->base)
+		return -1;
+	x->srv = fg_dpdk_ctl_server_new(&so, &e, err, sizeof(err));
+	if (!x->srv) {
+		fprintf(stderr, "bench_stock: control server: %s\n", err);
+		return -1;
+	}
+	if (pthread_create(&x->st, NULL, fg_bs_link_srv, x))
+		return -1;
+	x->st_up = true;
+	x->cl = fg_dpdk_ctl_client_connect(path, "bench_stock", 5000, &hello,
+					   &e, err, sizeof(err));
+	if (!x->cl) {
+		fprintf(stderr, "bench_stock: control client: %s\n", err);
+		return -1;
+	}
+	x->k = fg_stock_link_new(x->base, &lc, err, sizeof(err));
+	if (!x->k) {
+		fprintf(stderr, "bench_stock: stock link: %s\n", err);
+		return -1;
+	}
+	if (pthread_create(&x->ct, NULL, fg_bs_link_ctl, x))
+		return -1;
+	x->ct_up = true;
+	if (pthread_create(&x->wt, NULL, fg_bs_link_worker, x))
+		return -1;
+	x->wt_up = true;
+	return 0;
+}
+
+static uint64_t fg_bs_link_admitted(void *arg)
+{
+	return __atomic_load_n(&((struct fg_bs_link *)arg)->admitted,
+			       __ATOMIC_RELAXED);
+}
+
+/*
+ * fg_bs_run_link - the link row: the same checks as fg_bs_run (the
+ * engine counted what the worker saw, never more than the store says
+ * was claimed).
+ */
+static int fg_bs_run_link(struct fg_bs_row *row, unsigned int seq)
+{
+	struct fg_bs_link x;
+	struct fg_stock_rule_stats st;
+	struct fg_seckill_stats es;
+	char prefix[64], pfx_items[128];
+	int64_t stored;
+	int rc = 0;
+
+	snprintf(prefix, sizeof(prefix), "/bench%u", seq);
+	if (fg_bs_link_start(&x, row, prefix)) {
+		fg_bs_link_free(&x);
+		return -1;
+	}
+	fg_bs_windows(row, fg_bs_link_admitted, &x);
+	fg_bs_link_stop(&x);
+	if (fg_stock_link_rule_stats(x.k, "sale", &st) ||
+	    fg_l7_engine_seckill_stats(fg_dpdk_l7_engine(x.proc), 0, &es)) {
+		fg_bs_link_free(&x);
+		return -1;
+	}
+	row->batch_used = st.batch;
+	row->conflicts = st.claims ? (double)st.conflicts / (double)st.claims : 0;
+	row->no_allowance = x.judged ? (double)es.reason[FG_SK_SHED_ALLOWANCE] /
+				       (double)x.judged : 0;
+	if (es.reason[FG_SK_ADMITTED] != x.admitted) {
+		fprintf(stderr, "bench_stock: %s: engine admitted %" PRIu64
+			", worker %" PRIu64 "\n", row->name,
+			es.reason[FG_SK_ADMITTED], x.admitted);
+		rc = -1;
+	}
+	snprintf(pfx_items, sizeof(pfx_items), "%s/stock/sale/items/", prefix);
+	stored = fg_bs_claimed(pfx_items);
+	if (stored < 0 || (uint64_t)stored < x.admitted || !x.admitted) {
+		fprintf(stderr, "bench_stock: %s: admitted %" PRIu64
+			" against %" PRId64 " claimed in the store\n",
+			row->name, x.admitted, stored);
+		rc = -1;
+	}
+	fg_bs_link_free(&x);
+	return rc;
+}
+
+/* ------------------------------------------------------------- main */
 
 static int fg_bs_rm(const char *p, const struct stat *st, int flag,
 		    struct FTW *ftw)
@@ -434,6 +768,7 @@ int main(void)
 		{"claims_32keys", "claims/s", 32, 1, 1, 100, 0, 0, 0, 0},
 		{"claims_32keys_4h", "claims/s", 32, 4, 1, 100, 0, 0, 0, 0},
 		{"admitted_batched", "admitted/s", 32, 1, 0, 0, 0, 0, 0, 0},
+		{"admitted_link", "admitted/s", 32, 1, 0, 0, 0, 0, 0, 0},
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 	struct fg_etcd_embedded_opts o;
@@ -470,7 +805,9 @@ int main(void)
 	snprintf(fg_bs_endpoint, sizeof(fg_bs_endpoint), "%s",
 		 fg_etcd_embedded_endpoint(emb));
 	for (i = 0; i < nrows; i++) {
-		if (fg_bs_run(&rows[i], (unsigned int)i)) {
+		if ((strcmp(rows[i].name, "admitted_link") ?
+		     fg_bs_run(&rows[i], (unsigned int)i) :
+		     fg_bs_run_link(&rows[i], (unsigned int)i))) {
 			rc = 1;
 			continue;
 		}

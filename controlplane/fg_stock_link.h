@@ -31,6 +31,11 @@
  * settled as lost, fg_stock.h), and a restarted process is a new lineage
  * for every engine.
  *
+ * Memory: per engine, about 170 B per item it announced (name, counts,
+ * its slot by name and on the want queue), up to
+ * FG_STOCK_LINK_ITEMS_MAX; per exchange, the queued ops (~200 B each)
+ * and one answer (at most FG_DPDK_CTL_STOCK_ITEMS_MAX items).
+ *
  * One thread: the loop's. Not thread-safe.
  */
 #ifndef FG_STOCK_LINK_H
