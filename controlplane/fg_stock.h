@@ -154,7 +154,8 @@ struct fg_seckill;
 #define FG_STOCK_ERR_BACKOFF_MIN_MS   100u    /* after a store error */
 #define FG_STOCK_ERR_BACKOFF_MAX_MS   5000u
 #define FG_STOCK_PREFIX_MAX           256u
-#define FG_STOCK_HOLDER_MAX           64u     /* [A-Za-z0-9._:-] */
+/* A holder name, [A-Za-z0-9._:-]: a node name (63) and ".<lcore>". */
+#define FG_STOCK_HOLDER_MAX           80u
 #define FG_STOCK_RANGE_PAGE           1000    /* records per read */
 #define FG_STOCK_WANTS_PER_POLL       65536u  /* signals taken per rule */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -26,7 +27,7 @@ struct fg_sl_item {
 	uint64_t admitted;
 	uint64_t pending;       /* granted in ops not yet sent */
 	uint64_t left;          /* stock left as last queued; NO_STOCK:
-				 * never */
+				 * never (then the rule's stock) */
 	uint8_t len;
 	uint8_t queued;         /* on the want queue */
 	uint8_t gone;           /* the engine no longer has it */
@@ -72,18 +73,43 @@ struct fg_stock_link {
 	uint32_t refs_cap;
 	bool need_all;
 	bool down;                    /* the last exchange failed */
+	uint64_t note_at;             /* ms of the last note */
+	uint64_t retry_at[FG_DPDK_CTL_LCORES_MAX]; /* a claimer, again */
 	struct fg_stock_link_stats st;
 };
 
-static void fg_sl_note(struct fg_stock_link *k, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void fg_sl_note(struct fg_stock_link *k, const char *fmt, ...)
+/* Notes at most this often; a claimer that could not be made is tried
+ * again this much later. */
+#define FG_SL_NOTE_MS  10000u
+#define FG_SL_RETRY_MS 1000u
+
+static uint64_t fg_sl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A line for the log; `limited`: at most one per FG_SL_NOTE_MS of those
+ * (a failure retried at every exchange says so once in a while). */
+static void fg_sl_note(struct fg_stock_link *k, bool limited,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fg_sl_note(struct fg_stock_link *k, bool limited,
+		       const char *fmt, ...)
 {
 	char msg[512];
+	uint64_t now = fg_sl_now_ms();
 	va_list ap;
 
 	if (!k->c.note)
 		return;
+	if (limited) {
+		if (k->note_at && now - k->note_at < FG_SL_NOTE_MS)
+			return;
+		k->note_at = now;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -269,8 +295,9 @@ static int fg_sl_left(void *p, uint32_t idx, uint64_t left)
 
 	if (!it)
 		return -EINVAL;
-	if (it->left == left)
-		return 0;
+	/* Sent every time (a few per second per busy item): an update
+	 * lost with a failed exchange, or an item that came back afresh,
+	 * is told again by the claimer's next read. */
 	rc = fg_sl_queue(e, idx, FG_DPDK_CTL_STOCK_LEFT, 0, left);
 	if (!rc)
 		it->left = left;
@@ -395,16 +422,22 @@ static struct fg_stock *fg_sl_claimer(struct fg_stock_link *k, uint32_t lcore)
 
 	if (k->claimer[lcore])
 		return k->claimer[lcore];
+	if (fg_sl_now_ms() < k->retry_at[lcore])
+		return NULL;
 	snprintf(holder, sizeof(holder), "%s.%u", k->node, lcore);
 	etcd = k->c.etcd(k->c.arg);
 	if (!etcd) {
-		fg_sl_note(k, "stock: no store client for holder %s: %s", holder,
-			   strerror(errno));
-		return NULL;
+		fg_sl_note(k, true, "stock: no store client for holder %s: %s",
+			   holder, strerror(errno));
+	} else {
+		k->claimer[lcore] = fg_stock_new(k->base, etcd, &sc, err,
+						 sizeof(err));
+		if (!k->claimer[lcore])
+			fg_sl_note(k, true, "stock: claimer for holder %s: %s",
+				   holder, err);
 	}
-	k->claimer[lcore] = fg_stock_new(k->base, etcd, &sc, err, sizeof(err));
 	if (!k->claimer[lcore])
-		fg_sl_note(k, "stock: claimer for holder %s: %s", holder, err);
+		k->retry_at[lcore] = fg_sl_now_ms() + FG_SL_RETRY_MS;
 	return k->claimer[lcore];
 }
 
@@ -426,7 +459,7 @@ static int fg_sl_attach(struct fg_stock_link *k, struct fg_sl_eng *e)
 		return -ENOMEM;
 	ret = fg_stock_rule_attach(s, &rc, &fg_sl_ops, e, err, sizeof(err));
 	if (ret) {
-		fg_sl_note(k, "stock: rule %s on lcore %u: %s", e->rule,
+		fg_sl_note(k, true, "stock: rule %s on lcore %u: %s", e->rule,
 			   e->lcore, err);
 		return ret;
 	}
@@ -471,16 +504,20 @@ static void fg_sl_engine(struct fg_stock_link *k,
 	e->batch = a->batch;
 	for (i = 0; i < a->nitems; i++)
 		fg_sl_announced(e, &items[a->item_first + i]);
-	if (!e->attached || conf || e->cap != e->attached_cap) {
-		if (fg_sl_attach(k, e) && old) {
-			/* The claimer still drives old: let it go. */
-			if (k->claimer[old->lcore])
-				fg_stock_rule_remove(k->claimer[old->lcore],
-						     old->rule);
+	/* A new stand-in is attached once it knows every item the engine
+	 * holds (announced over one or more answers), so that the
+	 * claimer's first read of the holder's records finds each item's
+	 * counts and recovers what it can, rather than settling records
+	 * of items it has not heard of yet as lost. */
+	if (e->attached ? conf || e->cap != e->attached_cap :
+	    e->n >= a->items) {
+		if (fg_sl_attach(k, e))
 			e->attached = false;
-		}
 	}
 	if (old) {
+		/* Not replaced in its claimer: the claimer lets it go. */
+		if (!e->attached && old->attached && k->claimer[old->lcore])
+			fg_stock_rule_remove(k->claimer[old->lcore], old->rule);
 		old->seen = true; /* freed here, not as unseen */
 		fg_sl_eng_free(k, old);
 	}
@@ -526,6 +563,12 @@ int fg_stock_link_exchange(struct fg_stock_link *k)
 	err[0] = '\0';
 	rc = k->c.exchange(k->c.arg, q, err, sizeof(err));
 	k->st.exchanges++;
+	if (rc == -ENOTCONN) {
+		/* Nothing left: the ops wait for the process. */
+		k->st.failures++;
+		q->nops = total;
+		return rc;
+	}
 	if (rc) {
 		/* The sent ops' outcome is unknown: their items are told
 		 * again once the process answers (all), and a grant that
@@ -540,13 +583,13 @@ int fg_stock_link_exchange(struct fg_stock_link *k)
 		/* Said once, and only while engines are fed: without any
 		 * there is nothing to grant (a process still starting). */
 		if (!k->down && k->st.engines)
-			fg_sl_note(k, "stock: no exchange with floodgate-dpdk (%s); "
+			fg_sl_note(k, false, "stock: no exchange with floodgate-dpdk (%s); "
 				   "allowance is granted again once it answers",
 				   err[0] ? err : strerror(-rc));
 		k->down = k->down || k->st.engines;
 	} else {
 		if (k->down)
-			fg_sl_note(k, "stock: floodgate-dpdk answers again");
+			fg_sl_note(k, false, "stock: floodgate-dpdk answers again");
 		k->down = false;
 		k->need_all = false;
 		for (i = 0; i < sent; i++)
@@ -619,7 +662,7 @@ struct fg_stock_link *fg_stock_link_new(struct event_base *base,
 		return NULL;
 	}
 	if (strlen(c->prefix) >= FG_STOCK_PREFIX_MAX ||
-	    strlen(c->node) + 5 > FG_STOCK_HOLDER_MAX) {
+	    strlen(c->node) + 4 > FG_STOCK_HOLDER_MAX) {
 		fg_fail(err, errlen, -EINVAL, "stock link: prefix or node too long");
 		errno = EINVAL;
 		return NULL;

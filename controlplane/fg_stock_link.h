@@ -22,8 +22,10 @@
  *    claimed for at once, as fg_stock's `prime` does);
  *  - one claimer per worker lcore (holder "<node>.<lcore>"), one rule
  *    per engine; a new lineage (epoch) of an engine is a new stand-in,
- *    attached with that epoch; an engine the process no longer runs is
- *    removed from its claimer.
+ *    attached with that epoch once it has heard of every item the engine
+ *    holds (so that the claimer's read of the holder's records finds
+ *    them all); an engine the process no longer runs is removed from its
+ *    claimer.
  *
  * Nothing oversells when an exchange fails or the process restarts: a
  * grant the process never saw leaves the item's granted below what the
@@ -67,8 +69,10 @@ struct fg_stock_link_conf {
 	 * with errno when none can be made. */
 	struct fg_etcd *(*etcd)(void *arg);
 	/* One exchange with the process: x's request out, its answer in
-	 * (fg_dpdk_ctl_client_stock). 0 or -errno with a message; set
-	 * x->all when the process is not the one of the last exchange. */
+	 * (fg_dpdk_ctl_client_stock). 0 or -errno with a message:
+	 * -ENOTCONN when nothing was sent (the ops wait for the next);
+	 * set x->all when the process is not the one of the last
+	 * exchange. */
 	int (*exchange)(void *arg, struct fg_dpdk_ctl_stock *x, char *err,
 			size_t errlen);
 	/* For the log: the link lost or regained the process, or a

@@ -2368,9 +2368,12 @@ static int fg_get_item(struct fg_dec *d, char *name, uint8_t *len)
 /* A seckill rule's name: one the API accepts (FG_NAME_RE). */
 static int fg_get_rule(struct fg_dec *d, char *name, const char *what)
 {
+	size_t at = d->r.off;
 	int ret = fg_get_name(d, name, what);
 
-	if (!ret && !fg_name_valid(name))
+	/* All of its bytes: a NUL inside would hide the rest. */
+	if (!ret && (strnlen(name, FG_NAME_MAX) != d->r.p[at] ||
+		     !fg_name_valid(name)))
 		ret = fg_fail(d->err, d->errlen, -EINVAL,
 			      "%s: not a rule name", what);
 	return ret;
@@ -2386,7 +2389,10 @@ int fg_dpdk_ctl_decode_stock_req(const void *p, size_t n,
 	uint32_t i, nops;
 	int ret;
 
-	fg_dpdk_ctl_stock_clear(x);
+	/* Counts cleared, room kept: a server decodes one every few
+	 * milliseconds into the same scratch. */
+	x->all = false;
+	x->nops = x->nengs = x->nitems = 0;
 	all = fg_dpdk_ctl_get_u8(&d.r);
 	if (d.r.bad)
 		return fg_trunc(&d, "stock request");
@@ -2397,10 +2403,10 @@ int fg_dpdk_ctl_decode_stock_req(const void *p, size_t n,
 			   "stock ops", &nops);
 	if (ret)
 		return ret;
-	if (fg_dpdk_ctl_stock_reserve(x, nops, 0, 0)) {
-		fg_dpdk_ctl_stock_clear(x);
+	if (fg_dpdk_ctl_stock_reserve(x, nops, 0, 0))
 		return fg_fail(err, errlen, -ENOMEM, "out of memory");
-	}
+	if (nops)
+		memset(x->res, 0, (size_t)nops * sizeof(*x->res));
 	x->all = all;
 	for (i = 0; i < nops; i++) {
 		struct fg_dpdk_ctl_stock_op *o = &x->ops[i];
@@ -2429,7 +2435,8 @@ int fg_dpdk_ctl_decode_stock_req(const void *p, size_t n,
 	x->nops = nops;
 	return 0;
 fail:
-	fg_dpdk_ctl_stock_clear(x);
+	x->all = false;
+	x->nops = 0;
 	return ret;
 }
 

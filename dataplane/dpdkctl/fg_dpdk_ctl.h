@@ -389,10 +389,12 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
  * versions).
  *
  * A grant is a compare-and-add: "if the item's granted is `expect`, add
- * n". Sent twice, or after the engine was replaced by one that did not
- * carry the item, it is refused (-ESTALE) rather than granted again, so
- * a lost answer can never double an allowance; the answer gives the
- * item's granted and admitted after every update either way.
+ * n", on the engine of the op's lineage only (-ENOENT for another). Sent
+ * twice it is refused (-ESTALE) rather than granted again, so a lost
+ * answer can never double an allowance; the answer gives the item's
+ * granted and admitted after every update either way. A lineage's items
+ * never start over (the process gives an engine a new epoch when one of
+ * its items did not carry into a new version).
  *
  * The answer lists every engine with stock and, per engine, the items
  * that want more (their signal taken, fg_seckill_wants) and those not
@@ -402,7 +404,8 @@ int fg_dpdk_ctl_decode_stats(const void *p, size_t n,
  */
 #define FG_DPDK_CTL_STOCK_OPS_MAX   65536U /* updates in one request */
 #define FG_DPDK_CTL_STOCK_ITEMS_MAX 16384U /* items in one answer */
-#define FG_DPDK_CTL_STOCK_ENGS_MAX  65536U /* engines in one answer */
+/* Engines in one answer: every seckill rule on every lcore. */
+#define FG_DPDK_CTL_STOCK_ENGS_MAX  (FG_SECKILLS_MAX * FG_DPDK_CTL_LCORES_MAX)
 
 enum fg_dpdk_ctl_stock_kind {
 	FG_DPDK_CTL_STOCK_GRANT = 1, /* granted == expect: add n */
@@ -474,8 +477,9 @@ int fg_dpdk_ctl_encode_stock(const struct fg_dpdk_ctl_stock *x,
 			     struct fg_dpdk_ctl_buf *b);
 
 /*
- * fg_dpdk_ctl_decode_stock_req - a STOCK_REQ body into x (cleared
- * first; res allocated for the ops, zeroed). fg_dpdk_ctl_decode_stock -
+ * fg_dpdk_ctl_decode_stock_req - a STOCK_REQ body into x (its counts
+ * cleared first, its room kept; res as many as the ops, zeroed).
+ * fg_dpdk_ctl_decode_stock -
  * a STOCK body into x's answer, which must have as many res as x has
  * ops. Both strict: 0, or -EINVAL / -ENOMEM with a message (x's part
  * cleared).

@@ -26,6 +26,7 @@ struct fg_dpdk_l7_ver {
 	struct fg_l7_tables *t;
 	struct fg_l7_engine *e;
 	uint64_t *epoch;
+	uint32_t *from;       /* fg_l7_carry_plan from the version before */
 	uint32_t *announce;
 	uint32_t *by_name;
 };
@@ -40,6 +41,7 @@ struct fg_dpdk_l7 {
 static void fg_dpdk_l7_ver_free(struct fg_dpdk_l7_ver *v)
 {
 	free(v->epoch);
+	free(v->from);
 	free(v->announce);
 	free(v->by_name);
 	fg_l7_engine_free(v->e);
@@ -84,29 +86,26 @@ static int fg_dpdk_l7_name_cmp(const void *a, const void *b, void *arg)
 
 /*
  * v's stock lineages: an engine that carries from the running one
- * (fg_l7_carry_plan) keeps its epoch, any other starts one; every item
- * of v is to be announced.
+ * (fg_l7_carry_plan) keeps its epoch (fg_dpdk_l7_commit gives it a new
+ * one after all when an item did not carry), any other starts one;
+ * every item of v is to be announced.
  */
 static int fg_dpdk_l7_lineage(struct fg_dpdk_l7 *x, struct fg_dpdk_l7_ver *v,
 			      char *err, size_t errlen)
 {
 	size_t n = (size_t)v->t->nseckill * x->lcores, i;
-	uint32_t *from;
 
 	v->epoch = calloc(n ? n : 1, sizeof(*v->epoch));
+	v->from = calloc(n ? n : 1, sizeof(*v->from));
 	v->announce = calloc(n ? n : 1, sizeof(*v->announce));
 	v->by_name = calloc(v->t->nseckill ? v->t->nseckill : 1,
 			    sizeof(*v->by_name));
-	from = calloc(n ? n : 1, sizeof(*from));
-	if (!v->epoch || !v->announce || !v->by_name || !from ||
-	    fg_l7_carry_plan(x->run.t, v->t, from, n) < 0) {
-		free(from);
+	if (!v->epoch || !v->from || !v->announce || !v->by_name ||
+	    fg_l7_carry_plan(x->run.t, v->t, v->from, n) < 0)
 		return fg_fail(err, errlen, -ENOMEM, "out of memory");
-	}
 	for (i = 0; i < n; i++)
-		v->epoch[i] = from[i] != FG_L7_NEW && x->run.epoch ?
-			x->run.epoch[from[i]] : fg_stock_epoch_new();
-	free(from);
+		v->epoch[i] = v->from[i] != FG_L7_NEW && x->run.epoch ?
+			x->run.epoch[v->from[i]] : fg_stock_epoch_new();
 	for (i = 0; i < v->t->nseckill; i++)
 		v->by_name[i] = (uint32_t)i;
 	qsort_r(v->by_name, v->t->nseckill, sizeof(*v->by_name),
@@ -148,15 +147,56 @@ int fg_dpdk_l7_prepare(struct fg_dpdk_l7 *x, const struct fg_dpdk_ctl_set *set,
 	return 1;
 }
 
+/*
+ * After the carry: an engine keeps its lineage only if every item of the
+ * one it carried from is in it, counters and all. An item that did not
+ * carry (dropped from `items`, or no room in a smaller table) would
+ * start again from 0 if it came back, under the same epoch - and a
+ * claimer that never saw its counts drop (floodgated restarted meanwhile)
+ * would grant its old record again. A new epoch instead: the claimer
+ * settles what the old lineage held and starts afresh (fg_stock.h).
+ */
+static void fg_dpdk_l7_unbroken(struct fg_dpdk_l7 *x)
+{
+	size_t n = (size_t)x->next.t->nseckill * x->lcores, i;
+	uint32_t l, idx;
+
+	for (i = 0; i < n; i++) {
+		const struct fg_seckill *src, *dst;
+		struct fg_seckill_stats st;
+		const char *name;
+		size_t len;
+
+		if (x->next.from[i] == FG_L7_NEW)
+			continue;
+		l = (uint32_t)(i % x->lcores);
+		src = fg_l7_engine_seckill(x->run.e,
+					   x->next.from[i] / x->lcores, l);
+		dst = fg_l7_engine_seckill(x->next.e,
+					   (uint32_t)(i / x->lcores), l);
+		fg_seckill_stats(src, &st);
+		for (idx = 0; idx < st.items; idx++) {
+			name = fg_seckill_item_name(src, idx, &len);
+			if (name && fg_seckill_item_find(dst, name, len) ==
+			    FG_SECKILL_NO_ITEM) {
+				x->next.epoch[i] = fg_stock_epoch_new();
+				break;
+			}
+		}
+	}
+}
+
 void fg_dpdk_l7_commit(struct fg_dpdk_l7 *x)
 {
 	uint32_t l;
 
 	if (!x->pending)
 		return;
-	if (x->next.e && x->run.e)
+	if (x->next.e && x->run.e) {
 		for (l = 0; l < x->lcores; l++)
 			fg_l7_engine_carry(x->next.e, x->run.e, l);
+		fg_dpdk_l7_unbroken(x);
+	}
 	fg_dpdk_l7_ver_free(&x->run);
 	x->run = x->next;
 	memset(&x->next, 0, sizeof(x->next));

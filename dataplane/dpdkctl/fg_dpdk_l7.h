@@ -72,8 +72,8 @@ int fg_dpdk_l7_collect(const struct fg_dpdk_l7 *x,
  * answer every engine with stock: its lineage and conf, the items whose
  * signal was up (taken), then items not yet announced (all again when
  * q->all), up to FG_DPDK_CTL_STOCK_ITEMS_MAX in all. Lineages: an
- * engine carried from the one before keeps its epoch, any other gets a
- * new one. Main lcore, while workers run (fg_seckill.h allows the
+ * engine carried from the one before with every item it had keeps its
+ * epoch (its items' counts go on); any other gets a new one. Main lcore, while workers run (fg_seckill.h allows the
  * calls). 0 or -ENOMEM.
  */
 int fg_dpdk_l7_stock(struct fg_dpdk_l7 *x, struct fg_dpdk_ctl_stock *q);

@@ -951,6 +951,12 @@ static void test_stock_codec(void **state)
 	rq.p[n + 1] = FG_DPDK_CTL_ITEM_MAX;
 	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
 						      sizeof(err)), 0);
+	/* A rule name with a NUL inside ("fl\0sh-0"): all its bytes count. */
+	rq.p[1 + 4 + 1 + 2] = 0;
+	assert_int_equal(fg_dpdk_ctl_decode_stock_req(rq.p, rq.len, &y, err,
+						      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a rule name"));
+	rq.p[1 + 4 + 1 + 2] = 'a';
 	/* An answer with another number of results than ops. */
 	y.nops = 1;
 	assert_int_equal(fg_dpdk_ctl_decode_stock(an.p, an.len, &y, err,
