@@ -354,11 +354,13 @@ static void test_refusals(void **state)
 	struct fg_stock *s;
 	struct fg_seckill *e;
 	char err[256], enc[64];
-	static const char *const bad_holders[] = {"", "a/b", "x y",
-		"0123456789012345678901234567890123456789012345678901234567890123456789"};
+	static char too_long[FG_STOCK_HOLDER_MAX + 2];
+	static const char *const bad_holders[] = {"", "a/b", "x y", too_long};
 	size_t i;
 
 	(void)state;
+	/* Longer than a holder may be ("<node>.<lcore>" fits). */
+	memset(too_long, 'h', FG_STOCK_HOLDER_MAX + 1);
 	memset(&sc, 0, sizeof(sc));
 	sc.holder = "n1.0";
 	sc.prefix = "floodgate";
