@@ -77,6 +77,7 @@
 #define FG_BS_HOLDERS_MAX 4u
 #define FG_BS_STOCK (1ULL << 40)    /* never runs out here */
 #define FG_BS_NS_PER_REQ 20u        /* the worker's clock step */
+#define FG_BS_REQ_MAX 160u          /* bytes of a raw buy */
 
 static struct fg_http_conf fg_bs_http;
 static const struct fg_hash_seed fg_bs_seed = {
@@ -112,11 +113,26 @@ struct fg_bs_inst {
 	uint64_t judged;         /* (atomic) */
 };
 
+/* The buys of the first n items, raw, and the client they come from. */
+static void fg_bs_requests(char raw[][FG_BS_REQ_MAX], size_t *len, uint32_t n,
+			   struct fg_flow_key *k)
+{
+	uint32_t i;
+
+	memset(k, 0, sizeof(*k));
+	k->family = FG_AF_INET;
+	for (i = 0; i < n; i++)
+		len[i] = (size_t)snprintf(raw[i], FG_BS_REQ_MAX,
+			"POST /seckill/%s/buy HTTP/1.1\r\n"
+			"Host: shop.example\r\nContent-Length: 0\r\n\r\n",
+			fg_bs_items[i]);
+}
+
 static void *fg_bs_worker(void *arg)
 {
 	struct fg_bs_inst *in = arg;
 	char *head = malloc(FG_HTTP_HEAD_MAX_DEFAULT);
-	char raw[FG_BS_ITEMS_MAX][160];
+	char raw[FG_BS_ITEMS_MAX][FG_BS_REQ_MAX];
 	size_t len[FG_BS_ITEMS_MAX], used;
 	struct fg_http_req req;
 	struct fg_verdict_l7 v;
@@ -126,13 +142,7 @@ static void *fg_bs_worker(void *arg)
 
 	if (!head)
 		return NULL;
-	memset(&k, 0, sizeof(k));
-	k.family = FG_AF_INET;
-	for (i = 0; i < in->nitems; i++)
-		len[i] = (size_t)snprintf(raw[i], sizeof(raw[i]),
-			"POST /seckill/%s/buy HTTP/1.1\r\n"
-			"Host: shop.example\r\nContent-Length: 0\r\n\r\n",
-			fg_bs_items[i]);
+	fg_bs_requests(raw, len, in->nitems, &k);
 	/* Each request from its raw bytes: read, then judged, as the DPDK
 	 * worker will. */
 	while (!__atomic_load_n(&in->stop_work, __ATOMIC_RELAXED)) {
@@ -477,7 +487,7 @@ static void *fg_bs_link_worker(void *arg)
 	struct fg_bs_link *x = arg;
 	struct fg_l7_engine *e = fg_dpdk_l7_engine(x->proc);
 	char *head = malloc(FG_HTTP_HEAD_MAX_DEFAULT);
-	char raw[FG_BS_ITEMS_MAX][160];
+	char raw[FG_BS_ITEMS_MAX][FG_BS_REQ_MAX];
 	size_t len[FG_BS_ITEMS_MAX], used;
 	struct fg_l7_decision d;
 	struct fg_http_req req;
@@ -487,13 +497,7 @@ static void *fg_bs_link_worker(void *arg)
 
 	if (!head)
 		return NULL;
-	memset(&k, 0, sizeof(k));
-	k.family = FG_AF_INET;
-	for (i = 0; i < x->nitems; i++)
-		len[i] = (size_t)snprintf(raw[i], sizeof(raw[i]),
-			"POST /seckill/%s/buy HTTP/1.1\r\n"
-			"Host: shop.example\r\nContent-Length: 0\r\n\r\n",
-			fg_bs_items[i]);
+	fg_bs_requests(raw, len, x->nitems, &k);
 	while (!__atomic_load_n(&x->stop_work, __ATOMIC_RELAXED)) {
 		for (i = 0; i < x->nitems; i++) {
 			now += FG_BS_NS_PER_REQ;
